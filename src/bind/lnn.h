@@ -1,0 +1,49 @@
+/* Shared helpers of the Lua bindings (src/bind): type names, checking and
+ * pushing tensors, raising C errors as Lua errors.
+ *
+ * The bindings only check arguments, convert, and raise; all work is in the
+ * C library. A userdata is created before the C object it will own (as
+ * liolib does), so an allocation error leaves a consistent, collectable
+ * handle, and __gc is safe to run twice. */
+#ifndef NNL_LNN_H
+#define NNL_LNN_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include "core/status.h"
+#include "core/tensor.h"
+
+#define NNL_TENSOR_MT "nn.Tensor"
+
+/* The userdata payload of an nn.Tensor: NULL until filled, NULL after
+ * __gc/__close. */
+typedef struct nnl_ltensor {
+    nnl_tensor *t;
+} nnl_ltensor;
+
+/* luaopen_nn: builds the nn table (and runs the embedded lua/ chunks);
+ * returns it. Also used by nnlua to preload nn. */
+int luaopen_nn(lua_State *L);
+
+/* Raises err's message as a Lua error. Never returns. */
+int nnl_lua_raise(lua_State *L, const nnl_error *err);
+
+/* Pushes an empty nn.Tensor userdata and returns its slot; store the tensor
+ * in slot->t once made. If making it fails, raise: the empty handle is
+ * collected safely. */
+nnl_ltensor *nnl_lua_newtensor(lua_State *L);
+/* Pushes t as a new nn.Tensor that takes ownership of t. If t is NULL,
+ * raises err instead. */
+void nnl_lua_pushtensor(lua_State *L, nnl_tensor *t, const nnl_error *err);
+/* The tensor at idx, or a Lua argument error ("nn.Tensor expected, got
+ * table"); also an error for a closed tensor. */
+nnl_tensor *nnl_lua_checktensor(lua_State *L, int idx);
+/* The tensor at idx or NULL when idx is not an open nn.Tensor. */
+nnl_tensor *nnl_lua_totensor(lua_State *L, int idx);
+
+/* Openers of the parts of nn, each adding its fields to the table at the
+ * top of the stack. Called by luaopen_nn in this order. */
+void nnl_open_tensor(lua_State *L);   /* lnn_tensor.c */
+void nnl_open_runtime(lua_State *L);  /* lnn.c: seed, threads, cpu, version */
+
+#endif

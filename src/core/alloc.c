@@ -1,0 +1,58 @@
+/* Aligned allocation with a failure hook: see alloc.h. */
+#include "core/alloc.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_long fail_countdown = -1;
+static atomic_long live = 0;
+
+void nnl_alloc_fail_after(long countdown) { atomic_store(&fail_countdown, countdown); }
+void nnl_alloc_fail_reset(void) { atomic_store(&fail_countdown, -1); }
+long nnl_alloc_live(void) { return atomic_load(&live); }
+
+/* Returns 1 when the test hook says this allocation must fail. */
+static int should_fail(void)
+{
+    long c = atomic_load(&fail_countdown);
+    while (c >= 0) {
+        if (c == 0)
+            return 1;
+        if (atomic_compare_exchange_weak(&fail_countdown, &c, c - 1))
+            return 0;
+    }
+    return 0;
+}
+
+void *nnl_malloc(size_t size)
+{
+    if (size > NNL_ALLOC_MAX || should_fail())
+        return NULL;
+    /* aligned_alloc needs a size that is a multiple of the alignment. */
+    size_t rounded = (size + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+    if (rounded == 0)
+        rounded = NNL_ALIGN;
+    void *p = aligned_alloc(NNL_ALIGN, rounded);
+    if (p)
+        atomic_fetch_add(&live, 1);
+    return p;
+}
+
+void *nnl_calloc(size_t n, size_t size)
+{
+    if (size != 0 && n > NNL_ALLOC_MAX / size)
+        return NULL;
+    void *p = nnl_malloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void nnl_free(void *p)
+{
+    if (p) {
+        atomic_fetch_sub(&live, 1);
+        free(p);
+    }
+}

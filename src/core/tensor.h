@@ -1,0 +1,129 @@
+/* Tensors: float32, row-major, contiguous, 1 to 4 dimensions.
+ *
+ * A tensor is a small header (shape, a data pointer) over reference-counted
+ * storage. Views (a range of rows, a reshape) make a new header over the
+ * same storage, so they stay valid after the tensor they came from is freed.
+ * Every view of a contiguous tensor by rows or by reshape is contiguous, so
+ * all kernels see one flat array of numel floats.
+ *
+ * Ownership: nnl_tensor_new and every function returning nnl_tensor* give
+ * the caller one header it must release with nnl_tensor_free. Storage is
+ * freed when its last header is freed.
+ *
+ * Errors: functions returning a pointer return NULL and fill err; functions
+ * returning nnl_status fill err. Messages name the operation and shapes. */
+#ifndef NNL_TENSOR_H
+#define NNL_TENSOR_H
+
+#include <stddef.h>
+#include "core/status.h"
+
+#define NNL_MAX_DIMS 4
+
+typedef struct nnl_storage {
+    float *data;          /* owned; nnl_malloc'd */
+    size_t size;          /* number of floats */
+    long refcount;        /* headers pointing here */
+} nnl_storage;
+
+typedef struct nnl_tensor {
+    nnl_storage *storage; /* shared; one reference held by this header */
+    float *data;          /* first element: storage->data + offset */
+    int ndim;             /* 1..NNL_MAX_DIMS */
+    size_t shape[NNL_MAX_DIMS];
+    size_t numel;         /* product of shape */
+} nnl_tensor;
+
+/* Writes "[2x3]"-style text of t's shape into buf (always terminated);
+ * returns buf. For error messages. */
+char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t size);
+/* As nnl_shape_str for a raw shape. */
+char *nnl_shape_str_raw(int ndim, const size_t *shape, char *buf, size_t size);
+
+/* A new zero-filled tensor. ndim must be 1..4; a dimension may be 0.
+ * Fails (NNL_ERR_ARG) when the byte size overflows or exceeds the
+ * allocation limit, NNL_ERR_NOMEM when allocation fails. */
+nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err);
+/* Convenience forms of nnl_tensor_new. */
+nnl_tensor *nnl_tensor_new1(size_t d0, nnl_error *err);
+nnl_tensor *nnl_tensor_new2(size_t d0, size_t d1, nnl_error *err);
+/* A new tensor of the same shape as t (zero-filled). */
+nnl_tensor *nnl_tensor_new_like(const nnl_tensor *t, nnl_error *err);
+/* Deep copy. */
+nnl_tensor *nnl_tensor_clone(const nnl_tensor *t, nnl_error *err);
+/* Releases the header and its storage reference. NULL does nothing. */
+void nnl_tensor_free(nnl_tensor *t);
+
+/* Element i (0-based) along the first dimension of t; the sub-tensor of
+ * rank ndim-1 sharing storage. t must have ndim >= 2. */
+nnl_tensor *nnl_tensor_select(const nnl_tensor *t, size_t i, nnl_error *err);
+/* Rows first..first+count-1 (0-based) along dimension 0, sharing storage.
+ * count may be 0. */
+nnl_tensor *nnl_tensor_rows(const nnl_tensor *t, size_t first, size_t count,
+                            nnl_error *err);
+/* A view with a new shape of the same numel. At most one entry of shape may
+ * be -1 and is inferred. */
+nnl_tensor *nnl_tensor_reshape(const nnl_tensor *t, int ndim, const long *shape,
+                               nnl_error *err);
+
+/* Flat offset of a multi-index (0-based, idx has t->ndim entries), or
+ * NNL_ERR_RANGE naming the dimension and bound. */
+nnl_status nnl_tensor_offset(const nnl_tensor *t, const size_t *idx,
+                             size_t *offset, nnl_error *err);
+
+/* Filling. */
+void nnl_tensor_fill(nnl_tensor *t, float v);
+/* Copies src into dst; shapes must have the same numel. */
+nnl_status nnl_tensor_copy(nnl_tensor *dst, const nnl_tensor *src, nnl_error *err);
+
+/* Element-wise arithmetic. */
+typedef enum nnl_binop { NNL_ADD, NNL_SUB, NNL_MUL, NNL_DIV } nnl_binop;
+const char *nnl_binop_name(nnl_binop op); /* "add", ... */
+
+/* a op b where b has the same shape as a, or b is a row vector (1-D of
+ * length a's last dimension, or shape 1 x that) broadcast over the rows of
+ * a; or symmetrically a is the row vector and b the matrix. Returns a new
+ * tensor. */
+nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a,
+                             const nnl_tensor *b, nnl_error *err);
+/* t op s (scalar_left == 0) or s op t (scalar_left != 0); new tensor. */
+nnl_tensor *nnl_tensor_binop_scalar(nnl_binop op, const nnl_tensor *t, float s,
+                                    int scalar_left, nnl_error *err);
+/* -t, new tensor. */
+nnl_tensor *nnl_tensor_neg(const nnl_tensor *t, nnl_error *err);
+
+/* Matrix product of 2-D a (m x k) and b (k x n); 1-D b is taken as k x 1
+ * and gives a 1-D result; 1-D a is taken as 1 x k and gives 1-D. */
+nnl_tensor *nnl_tensor_matmul(const nnl_tensor *a, const nnl_tensor *b,
+                              nnl_error *err);
+
+/* Reductions over all elements. Sum and mean accumulate in double.
+ * max/min/argmax of an empty tensor are NNL_ERR_ARG. argmax gives the flat
+ * 0-based index of the first maximum; NaN compares as the maximum. */
+double nnl_tensor_sum_all(const nnl_tensor *t);
+nnl_status nnl_tensor_max_all(const nnl_tensor *t, float *out, nnl_error *err);
+nnl_status nnl_tensor_min_all(const nnl_tensor *t, float *out, nnl_error *err);
+nnl_status nnl_tensor_argmax_all(const nnl_tensor *t, size_t *out, nnl_error *err);
+
+typedef enum nnl_reduce { NNL_SUM, NNL_MEAN, NNL_MAX, NNL_MIN, NNL_ARGMAX } nnl_reduce;
+/* Reduces along dimension dim (0-based) and returns a tensor with that
+ * dimension removed (a 1-D input gives shape {1}). ARGMAX gives 0-based
+ * indices as floats. MAX/MIN/ARGMAX over a zero-length dimension fail. */
+nnl_tensor *nnl_tensor_reduce(nnl_reduce op, const nnl_tensor *t, int dim,
+                              nnl_error *err);
+
+/* Concatenation of n tensors along dim (0-based): all other dimensions
+ * must agree and all must have the same ndim. */
+nnl_tensor *nnl_tensor_cat(const nnl_tensor *const *ts, size_t n, int dim,
+                           nnl_error *err);
+
+/* Filling from the global generator (core/rng.h). */
+void nnl_tensor_rand(nnl_tensor *t);   /* uniform [0,1) */
+void nnl_tensor_randn(nnl_tensor *t);  /* standard normal */
+
+/* Ranges: 0..n-1; n points from a to b inclusive (n >= 1); identity n x n. */
+nnl_tensor *nnl_tensor_arange(size_t n, nnl_error *err);
+nnl_tensor *nnl_tensor_linspace(double a, double b, size_t n, nnl_error *err);
+nnl_tensor *nnl_tensor_eye(size_t n, nnl_error *err);
+
+#endif
