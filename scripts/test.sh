@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite: a warnings-as-errors
+# build, then the same tests under AddressSanitizer + UBSan.
+#
+#   scripts/test.sh            both builds
+#   NNLUA_TEST_SANITIZE=0 scripts/test.sh   the normal build only
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+
+"$here/scripts/setup.sh" "$here/build" -DNNL_WERROR=ON
+(cd "$here/build" && ctest --output-on-failure -j"$jobs")
+
+if [ "${NNLUA_TEST_SANITIZE:-1}" = 1 ]; then
+  NNLUA_SKIP_APT=1 "$here/scripts/setup.sh" "$here/build-asan" \
+    -DNNL_WERROR=ON -DNNL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  (cd "$here/build-asan" &&
+   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure -j"$jobs")
+fi
