@@ -1,12 +1,39 @@
 /* Thread count and parallel loop: see threads.h.
- * Placeholder: tasks run on the calling thread in order. The pool proper
- * arrives with the SIMD core (issue 3). */
+ *
+ * A fixed pool of pthread workers, started on first use and grown (never
+ * shrunk) when the count goes up; workers above the current count stay
+ * asleep. One job runs at a time: nnl_parallel_for publishes it under the
+ * pool mutex and bumps a generation number; workers and the caller then
+ * claim task indices from an atomic counter. Which thread runs a task does
+ * not matter because tasks are pure functions of their index.
+ *
+ * If the pool cannot be started (pthread_create fails) or is busy with a
+ * job from another thread, or the call comes from inside a task, the tasks
+ * run inline on the calling thread: slower, never wrong. */
 #include "core/threads.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static int nthreads;
+static atomic_int nthreads; /* 0 until first read */
+
+/* The pool. Everything below is protected by pool_mu except the atomics. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER; /* new job */
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER; /* job ended */
+/* Serialises jobs from different user threads (trylock: busy -> inline). */
+static pthread_mutex_t job_mu = PTHREAD_MUTEX_INITIALIZER;
+static int nworkers;                 /* workers started so far */
+static unsigned long generation;     /* bumped per job */
+static int job_helpers;              /* workers allowed on this job */
+static int job_active;               /* workers still inside this job */
+static nnl_task_fn job_fn;
+static void *job_ctx;
+static int job_ntasks;
+static atomic_int job_next;          /* next task index to claim */
+static _Thread_local int in_task;    /* nested calls run inline */
 
 static int default_threads(void)
 {
@@ -27,9 +54,12 @@ static int default_threads(void)
 
 int nnl_threads_get(void)
 {
-    if (nthreads == 0)
-        nthreads = default_threads();
-    return nthreads;
+    int n = atomic_load(&nthreads);
+    if (n == 0) {
+        n = default_threads();
+        atomic_store(&nthreads, n);
+    }
+    return n;
 }
 
 nnl_status nnl_threads_set(int n, nnl_error *err)
@@ -37,12 +67,97 @@ nnl_status nnl_threads_set(int n, nnl_error *err)
     if (n < 1 || n > NNL_THREADS_MAX)
         return nnl_fail(err, NNL_ERR_ARG,
                         "threads: count must be 1..%d, got %d", NNL_THREADS_MAX, n);
-    nthreads = n;
+    atomic_store(&nthreads, n);
     return NNL_OK;
+}
+
+/* Claims and runs tasks of the current job until none are left. */
+static void run_tasks(nnl_task_fn fn, void *ctx, int ntasks)
+{
+    in_task = 1;
+    for (;;) {
+        int t = atomic_fetch_add(&job_next, 1);
+        if (t >= ntasks)
+            break;
+        fn(ctx, t);
+    }
+    in_task = 0;
+}
+
+static void *worker_main(void *arg)
+{
+    int id = (int)(size_t)arg; /* 1..nworkers; helpers with id <= job_helpers join */
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool_mu);
+    for (;;) {
+        while (generation == seen || id > job_helpers) {
+            if (generation != seen)
+                seen = generation; /* a job not meant for this worker */
+            pthread_cond_wait(&pool_wake, &pool_mu);
+        }
+        seen = generation;
+        nnl_task_fn fn = job_fn;
+        void *ctx = job_ctx;
+        int ntasks = job_ntasks;
+        pthread_mutex_unlock(&pool_mu);
+        run_tasks(fn, ctx, ntasks);
+        pthread_mutex_lock(&pool_mu);
+        if (--job_active == 0)
+            pthread_cond_signal(&pool_done);
+    }
+    return NULL;
+}
+
+/* Starts workers until `want` exist; returns how many exist. Called with
+ * pool_mu held. */
+static int grow_pool(int want)
+{
+    while (nworkers < want) {
+        pthread_t th;
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) != 0)
+            break;
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&th, &attr, worker_main, (void *)(size_t)(nworkers + 1));
+        pthread_attr_destroy(&attr);
+        if (rc != 0)
+            break;
+        nworkers++;
+    }
+    return nworkers;
 }
 
 void nnl_parallel_for(int ntasks, nnl_task_fn fn, void *ctx)
 {
-    for (int i = 0; i < ntasks; i++)
-        fn(ctx, i);
+    if (ntasks <= 0)
+        return;
+    int helpers = nnl_threads_get() - 1;
+    if (helpers > ntasks - 1)
+        helpers = ntasks - 1;
+    if (helpers <= 0 || in_task || pthread_mutex_trylock(&job_mu) != 0) {
+        for (int i = 0; i < ntasks; i++)
+            fn(ctx, i);
+        return;
+    }
+    pthread_mutex_lock(&pool_mu);
+    helpers = grow_pool(helpers) < helpers ? nworkers : helpers;
+    job_fn = fn;
+    job_ctx = ctx;
+    job_ntasks = ntasks;
+    atomic_store(&job_next, 0);
+    job_helpers = helpers;
+    job_active = helpers;
+    generation++;
+    if (helpers > 0)
+        pthread_cond_broadcast(&pool_wake);
+    pthread_mutex_unlock(&pool_mu);
+
+    run_tasks(fn, ctx, ntasks);
+
+    pthread_mutex_lock(&pool_mu);
+    while (job_active > 0)
+        pthread_cond_wait(&pool_done, &pool_mu);
+    job_helpers = 0;
+    pthread_mutex_unlock(&pool_mu);
+    pthread_mutex_unlock(&job_mu);
 }

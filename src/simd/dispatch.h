@@ -18,6 +18,10 @@ typedef enum nnl_isa {
  * An unknown name or a level above the CPU's is NNL_ERR_UNSUPPORTED with a
  * message naming both. Later calls return the first result. */
 nnl_status nnl_dispatch_init(nnl_error *err);
+/* Parses a level name as $NNLUA_ISA takes it ("scalar", "sse2", "avx2",
+ * "avx512") into *out. An unknown name or a level above this CPU's best is
+ * NNL_ERR_UNSUPPORTED with a message naming both. */
+nnl_status nnl_isa_parse(const char *name, nnl_isa *out, nnl_error *err);
 /* Forces a level (for tests); fails above the best supported level. */
 nnl_status nnl_dispatch_set(nnl_isa isa, nnl_error *err);
 nnl_isa nnl_isa_active(void);

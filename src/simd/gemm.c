@@ -1,6 +1,178 @@
-/* GEMM: see gemm.h.
- * Placeholder: a plain triple loop until the blocked SIMD GEMM (issue 3). */
+/* GEMM: see gemm.h. BLIS-style blocked product over the active kernels.
+ *
+ * Loops, outermost first (each task runs them over its part of C):
+ *   jc: NC columns of C and B    (B block, kc x nc, lives in L3)
+ *   pc: KC of the k dimension    (pack B block; beta applies at pc = 0 only)
+ *   ic: MC rows of C and A       (pack A block, mc x kc, lives in L2)
+ *   jr: NR columns               (one B micro-panel, kc x nr, stays in L1)
+ *   ir: MR rows                  (the micro-kernel: MR x NR of C)
+ * Packing handles the transposes and zero-pads partial panels, so the
+ * micro-kernel always sees full MR x NR panels; partial C tiles go through
+ * a small buffer with the same arithmetic as full ones.
+ *
+ * Threads: C is split into one rectangle per task along m or n, on MR/NR
+ * boundaries; each task packs its own panels. Every C element is computed
+ * by exactly one task with the same KC blocking and micro-kernel, so the
+ * bits do not depend on the thread count. */
 #include "simd/gemm.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/threads.h"
+#include "simd/kernels.h"
+
+/* Below this many multiply-adds one thread is faster than waking others. */
+#define GEMM_PARALLEL_MIN ((size_t)1 << 18)
+/* Largest MR * NR of any micro-kernel (edge tile buffer). */
+#define GEMM_TILE_MAX (16 * 32)
+
+typedef struct gemm_job {
+    const nnl_kernels *k;
+    nnl_trans ta, tb;
+    size_t m, n, kk;
+    float alpha, beta;
+    const float *a, *b;
+    size_t lda, ldb, ldc;
+    float *c;
+    const nnl_gemm_epilogue *ep;
+    int split_m;          /* split C by rows (else by columns) */
+    int ntasks;
+    size_t tiles;         /* micro-tiles along the split dimension */
+    size_t mc, kc, nc;    /* blocking, clipped to the problem */
+    float *work;          /* owned by nnl_gemm_ex; ntasks * per_task floats */
+    size_t per_task, a_size;
+} gemm_job;
+
+static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Packs rows [i0, i0+mlen) x cols [p0, p0+kc) of op(A) into MR-row panels:
+ * panel r holds kc groups of MR floats (column p of rows r*MR..). */
+static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t kc, float *dst)
+{
+    const size_t MR = (size_t)g->k->gemm_mr, lda = g->lda;
+    for (size_t ir = 0; ir < mlen; ir += MR, dst += MR * kc) {
+        size_t mr = min_sz(MR, mlen - ir);
+        if (g->ta == NNL_NOTRANS) {
+            for (size_t i = 0; i < mr; i++) {
+                const float *src = g->a + (i0 + ir + i) * lda + p0;
+                for (size_t p = 0; p < kc; p++)
+                    dst[p * MR + i] = src[p];
+            }
+            for (size_t i = mr; i < MR; i++)
+                for (size_t p = 0; p < kc; p++)
+                    dst[p * MR + i] = 0.0f;
+        } else {
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = g->a + (p0 + p) * lda + i0 + ir;
+                float *d = dst + p * MR;
+                memcpy(d, src, mr * sizeof(float));
+                for (size_t i = mr; i < MR; i++)
+                    d[i] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Packs rows [p0, p0+kc) x cols [j0, j0+nlen) of op(B) into NR-column
+ * panels: panel r holds kc rows of NR floats. */
+static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nlen, float *dst)
+{
+    const size_t NR = (size_t)g->k->gemm_nr, ldb = g->ldb;
+    for (size_t jr = 0; jr < nlen; jr += NR, dst += NR * kc) {
+        size_t nr = min_sz(NR, nlen - jr);
+        if (g->tb == NNL_NOTRANS) {
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = g->b + (p0 + p) * ldb + j0 + jr;
+                float *d = dst + p * NR;
+                memcpy(d, src, nr * sizeof(float));
+                for (size_t j = nr; j < NR; j++)
+                    d[j] = 0.0f;
+            }
+        } else {
+            for (size_t j = 0; j < nr; j++) {
+                const float *src = g->b + (j0 + jr + j) * ldb + p0;
+                for (size_t p = 0; p < kc; p++)
+                    dst[p * NR + j] = src[p];
+            }
+            for (size_t j = nr; j < NR; j++)
+                for (size_t p = 0; p < kc; p++)
+                    dst[p * NR + j] = 0.0f;
+        }
+    }
+}
+
+/* bias and element-wise activation over rows [i0, i0+mlen) x [j0, j0+nlen). */
+static void epilogue_block(const gemm_job *g, size_t i0, size_t mlen, size_t j0, size_t nlen)
+{
+    const nnl_gemm_epilogue *ep = g->ep;
+    int act = ep->act;
+    for (size_t i = i0; i < i0 + mlen; i++) {
+        float *row = g->c + i * g->ldc + j0;
+        if (ep->bias)
+            g->k->add(nlen, row, ep->bias + j0, row);
+        if (act != NNL_ACT_LINEAR && act != NNL_ACT_SOFTMAX)
+            g->k->act_fwd((nnl_act)act, ep->act_param, nlen, row, row);
+    }
+}
+
+/* The blocked product for C rows [m0, m1) x cols [n0, n1). */
+static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t n1,
+                       float *apack, float *bpack)
+{
+    const nnl_kernels *k = g->k;
+    const size_t MR = (size_t)k->gemm_mr, NR = (size_t)k->gemm_nr;
+    float tile[GEMM_TILE_MAX] __attribute__((aligned(64)));
+    for (size_t jc = n0; jc < n1; jc += g->nc) {
+        size_t nc = min_sz(g->nc, n1 - jc);
+        for (size_t pc = 0; pc < g->kk; pc += g->kc) {
+            size_t kc = min_sz(g->kc, g->kk - pc);
+            float beta = pc == 0 ? g->beta : 1.0f;
+            int last = pc + kc >= g->kk;
+            pack_b(g, pc, kc, jc, nc, bpack);
+            for (size_t ic = m0; ic < m1; ic += g->mc) {
+                size_t mc = min_sz(g->mc, m1 - ic);
+                pack_a(g, ic, mc, pc, kc, apack);
+                for (size_t jr = 0; jr < nc; jr += NR) {
+                    size_t nr = min_sz(NR, nc - jr);
+                    const float *bp = bpack + jr * kc;
+                    for (size_t ir = 0; ir < mc; ir += MR) {
+                        size_t mr = min_sz(MR, mc - ir);
+                        const float *ap = apack + ir * kc;
+                        float *cp = g->c + (ic + ir) * g->ldc + jc + jr;
+                        if (mr == MR && nr == NR) {
+                            k->gemm_ukr(kc, ap, bp, cp, g->ldc, g->alpha, beta);
+                            continue;
+                        }
+                        if (beta != 0.0f)
+                            for (size_t i = 0; i < mr; i++)
+                                memcpy(tile + i * NR, cp + i * g->ldc, nr * sizeof(float));
+                        k->gemm_ukr(kc, ap, bp, tile, NR, g->alpha, beta);
+                        for (size_t i = 0; i < mr; i++)
+                            memcpy(cp + i * g->ldc, tile + i * NR, nr * sizeof(float));
+                    }
+                }
+                if (last && g->ep)
+                    epilogue_block(g, ic, mc, jc, nc);
+            }
+        }
+    }
+}
+
+static void gemm_task(void *ctx, int t)
+{
+    const gemm_job *g = ctx;
+    float *apack = g->work + (size_t)t * g->per_task;
+    float *bpack = apack + g->a_size;
+    size_t unit = (size_t)(g->split_m ? g->k->gemm_mr : g->k->gemm_nr);
+    size_t lo = g->tiles * (size_t)t / (size_t)g->ntasks * unit;
+    size_t hi = g->tiles * (size_t)(t + 1) / (size_t)g->ntasks * unit;
+    if (g->split_m)
+        gemm_block(g, lo, min_sz(hi, g->m), 0, g->n, apack, bpack);
+    else
+        gemm_block(g, 0, g->m, lo, min_sz(hi, g->n), apack, bpack);
+}
 
 static nnl_status check_ld(const char *what, size_t ld, size_t cols, nnl_error *err)
 {
@@ -10,27 +182,72 @@ static nnl_status check_ld(const char *what, size_t ld, size_t cols, nnl_error *
     return NNL_OK;
 }
 
-nnl_status nnl_gemm(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
-                    float alpha, const float *a, size_t lda,
-                    const float *b, size_t ldb,
-                    float beta, float *c, size_t ldc, nnl_error *err)
+/* C = beta * C (beta == 0: zeros, C not read), for k == 0 or alpha == 0. */
+static void scale_c(const gemm_job *g)
+{
+    for (size_t i = 0; i < g->m; i++) {
+        float *row = g->c + i * g->ldc;
+        if (g->beta == 0.0f)
+            memset(row, 0, g->n * sizeof(float));
+        else if (g->beta != 1.0f)
+            g->k->scale(g->n, g->beta, row, row);
+    }
+}
+
+nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
+                       float alpha, const float *a, size_t lda,
+                       const float *b, size_t ldb,
+                       float beta, float *c, size_t ldc,
+                       const nnl_gemm_epilogue *ep, nnl_error *err)
 {
     nnl_status st;
     if ((st = check_ld("lda", lda, ta ? m : k, err)) ||
         (st = check_ld("ldb", ldb, tb ? k : n, err)) ||
         (st = check_ld("ldc", ldc, n, err)))
         return st;
-    for (size_t i = 0; i < m; i++) {
-        for (size_t j = 0; j < n; j++) {
-            float acc = 0.0f;
-            for (size_t p = 0; p < k; p++) {
-                float av = ta ? a[p * lda + i] : a[i * lda + p];
-                float bv = tb ? b[j * ldb + p] : b[p * ldb + j];
-                acc += av * bv;
-            }
-            float *cp = &c[i * ldc + j];
-            *cp = beta == 0.0f ? alpha * acc : alpha * acc + beta * *cp;
-        }
+    if (ep && (ep->act < 0 || ep->act >= NNL_ACT_COUNT))
+        return nnl_fail(err, NNL_ERR_ARG, "gemm: unknown epilogue activation %d", ep->act);
+    if (m == 0 || n == 0)
+        return NNL_OK;
+
+    gemm_job g = {.k = nnl_kernels_active(), .ta = ta, .tb = tb, .m = m, .n = n, .kk = k,
+                  .alpha = alpha, .beta = beta, .a = a, .b = b, .lda = lda, .ldb = ldb,
+                  .ldc = ldc, .c = c, .ep = ep};
+    const size_t MR = (size_t)g.k->gemm_mr, NR = (size_t)g.k->gemm_nr;
+
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(&g);
+        if (ep)
+            epilogue_block(&g, 0, m, 0, n);
+    } else {
+        g.split_m = m >= n;
+        g.tiles = g.split_m ? (m + MR - 1) / MR : (n + NR - 1) / NR;
+        size_t nt = (size_t)nnl_threads_get();
+        if (m * n * k < GEMM_PARALLEL_MIN)
+            nt = 1;
+        g.ntasks = (int)min_sz(nt, g.tiles);
+        g.kc = min_sz((size_t)g.k->gemm_kc, k);
+        g.mc = min_sz((size_t)g.k->gemm_mc, round_up(m, MR));
+        g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
+        g.a_size = round_up(g.mc * g.kc, 16);
+        g.per_task = g.a_size + round_up(g.kc * g.nc, 16);
+        g.work = nnl_malloc((size_t)g.ntasks * g.per_task * sizeof(float));
+        if (!g.work)
+            return nnl_fail(err, NNL_ERR_NOMEM,
+                            "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
+                            (size_t)g.ntasks * g.per_task * sizeof(float), m, n, k);
+        nnl_parallel_for(g.ntasks, gemm_task, &g);
+        nnl_free(g.work);
     }
+    if (ep && ep->act == NNL_ACT_SOFTMAX)
+        g.k->softmax_rows(m, n, c, ldc, c, ldc);
     return NNL_OK;
+}
+
+nnl_status nnl_gemm(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
+                    float alpha, const float *a, size_t lda,
+                    const float *b, size_t ldb,
+                    float beta, float *c, size_t ldc, nnl_error *err)
+{
+    return nnl_gemm_ex(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, err);
 }

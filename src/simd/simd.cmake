@@ -1,4 +1,25 @@
 # The SIMD core: adds src/simd sources to nnlcore. Kernel files for one
-# instruction set get that set's flags alone (never the whole build).
-target_sources(nnlcore PRIVATE ${CMAKE_CURRENT_LIST_DIR}/dispatch.c
-                           ${CMAKE_CURRENT_LIST_DIR}/gemm.c)
+# instruction set get that set's flags alone (never the whole build), so the
+# rest of the program runs on any x86-64 and dispatch.c picks the level at
+# run time. All math-core files are built -O3 without floating-point
+# contraction (fused multiply-adds only where a kernel asks for them).
+set(NNL_SIMD_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(NNL_SIMD_SOURCES
+    ${NNL_SIMD_DIR}/cpuid.c
+    ${NNL_SIMD_DIR}/dispatch.c
+    ${NNL_SIMD_DIR}/gemm.c
+    ${NNL_SIMD_DIR}/kern_scalar.c
+    ${NNL_SIMD_DIR}/kern_sse2.c
+    ${NNL_SIMD_DIR}/kern_avx2.c
+    ${NNL_SIMD_DIR}/kern_avx512.c)
+target_sources(nnlcore PRIVATE ${NNL_SIMD_SOURCES})
+set_source_files_properties(${NNL_SIMD_SOURCES} PROPERTIES
+  COMPILE_OPTIONS "-O3;-ffp-contract=off")
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set_property(SOURCE ${NNL_SIMD_DIR}/kern_sse2.c APPEND PROPERTY
+    COMPILE_OPTIONS "-msse2")
+  set_property(SOURCE ${NNL_SIMD_DIR}/kern_avx2.c APPEND PROPERTY
+    COMPILE_OPTIONS "-mavx2;-mfma")
+  set_property(SOURCE ${NNL_SIMD_DIR}/kern_avx512.c APPEND PROPERTY
+    COMPILE_OPTIONS "-mavx512f;-mavx2;-mfma")
+endif()

@@ -1,0 +1,97 @@
+/* AVX2 + FMA kernels: kern_body.h over 8-float registers and a 6x16 GEMM
+ * micro-kernel (12 accumulators, 2 B vectors, 1 broadcast: 15 of the 16
+ * ymm registers). Compiled with -mavx2 -mfma alone (see simd.cmake). */
+#include "simd/kernels.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+#define VF __m256
+#define VI __m256i
+#define VM __m256
+#define VLEN 8
+#define KSUF avx2
+#define V_LOAD(p) _mm256_loadu_ps(p)
+#define V_STORE(p, v) _mm256_storeu_ps((p), (v))
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_ADD _mm256_add_ps
+#define V_SUB _mm256_sub_ps
+#define V_MUL _mm256_mul_ps
+#define V_DIV _mm256_div_ps
+#define V_FMA _mm256_fmadd_ps
+#define V_SQRT _mm256_sqrt_ps
+#define V_MIN _mm256_min_ps
+#define V_MAX _mm256_max_ps
+#define V_ABS(a) _mm256_and_ps((a), _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)))
+#define V_COPYSIGN(m, s) \
+    _mm256_or_ps((m), _mm256_and_ps((s), _mm256_castsi256_ps(_mm256_set1_epi32(INT32_MIN))))
+#define V_LT(a, b) _mm256_cmp_ps((a), (b), _CMP_LT_OQ)
+#define V_GT(a, b) _mm256_cmp_ps((a), (b), _CMP_GT_OQ)
+#define V_EQ(a, b) _mm256_cmp_ps((a), (b), _CMP_EQ_OQ)
+#define V_ISNAN(a) _mm256_cmp_ps((a), (a), _CMP_UNORD_Q)
+#define V_SEL(m, a, b) _mm256_blendv_ps((b), (a), (m))
+#define V_CVT_I _mm256_cvtps_epi32
+#define V_I2F _mm256_cvtepi32_ps
+#define V_ISET1 _mm256_set1_epi32
+#define V_IADD _mm256_add_epi32
+#define V_ISUB _mm256_sub_epi32
+#define V_IAND _mm256_and_si256
+#define V_IOR _mm256_or_si256
+#define V_ISLL _mm256_slli_epi32
+#define V_ISRL _mm256_srli_epi32
+#define V_ISRA _mm256_srai_epi32
+#define V_F2BITS _mm256_castps_si256
+#define V_BITS2F _mm256_castsi256_ps
+
+#include "simd/kern_body.h"
+
+#define A2_MR 6
+#define A2_NR 16
+
+static void gemm_ukr_avx2_6x16(size_t kc, const float *ap, const float *bp,
+                               float *c, size_t ldc, float alpha, float beta)
+{
+    __m256 acc[A2_MR][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < A2_MR; i++)
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (size_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < A2_MR; i++) {
+            __m256 a = _mm256_broadcast_ss(ap + i);
+            acc[i][0] = _mm256_fmadd_ps(a, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);
+        }
+        ap += A2_MR;
+        bp += A2_NR;
+    }
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+    for (int i = 0; i < A2_MR; i++) {
+        float *cr = c + (size_t)i * ldc;
+        if (beta == 0.0f) {
+            _mm256_storeu_ps(cr, _mm256_mul_ps(va, acc[i][0]));
+            _mm256_storeu_ps(cr + 8, _mm256_mul_ps(va, acc[i][1]));
+        } else {
+            _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, acc[i][0],
+                                                 _mm256_mul_ps(vb, _mm256_loadu_ps(cr))));
+            _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, acc[i][1],
+                                                     _mm256_mul_ps(vb, _mm256_loadu_ps(cr + 8))));
+        }
+    }
+}
+
+void nnl_kern_fill_avx2(nnl_kernels *k)
+{
+    fill_body_avx2(k);
+    k->gemm_ukr = gemm_ukr_avx2_6x16;
+    k->gemm_mr = A2_MR;
+    k->gemm_nr = A2_NR;
+    k->gemm_mc = 144;
+    k->gemm_kc = 256;
+    k->gemm_nc = 2048;
+}
+#else
+void nnl_kern_fill_avx2(nnl_kernels *k) { (void)k; }
+#endif

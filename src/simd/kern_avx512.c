@@ -1,0 +1,105 @@
+/* AVX-512F kernels: kern_body.h over 16-float registers with opmask
+ * selects, and an MRx32 GEMM micro-kernel (2*MR accumulators, 2 B vectors,
+ * 1 broadcast). Compiled with -mavx512f -mavx2 -mfma alone (simd.cmake);
+ * only AVX-512F instructions are used (no DQ/BW/VL). */
+#include "simd/kernels.h"
+
+#if defined(__AVX512F__) && defined(__FMA__)
+#include <immintrin.h>
+
+#define A5_ANDF(a, b) \
+    _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define A5_ORF(a, b) \
+    _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+
+#define VF __m512
+#define VI __m512i
+#define VM __mmask16
+#define VLEN 16
+#define KSUF avx512
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_STORE(p, v) _mm512_storeu_ps((p), (v))
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_ADD _mm512_add_ps
+#define V_SUB _mm512_sub_ps
+#define V_MUL _mm512_mul_ps
+#define V_DIV _mm512_div_ps
+#define V_FMA _mm512_fmadd_ps
+#define V_SQRT _mm512_sqrt_ps
+#define V_MIN _mm512_min_ps
+#define V_MAX _mm512_max_ps
+#define V_ABS(a) A5_ANDF((a), _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff)))
+#define V_COPYSIGN(m, s) \
+    A5_ORF((m), A5_ANDF((s), _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN))))
+#define V_LT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ)
+#define V_GT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ)
+#define V_EQ(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_EQ_OQ)
+#define V_ISNAN(a) _mm512_cmp_ps_mask((a), (a), _CMP_UNORD_Q)
+#define V_SEL(m, a, b) _mm512_mask_blend_ps((m), (b), (a))
+#define V_CVT_I _mm512_cvtps_epi32
+#define V_I2F _mm512_cvtepi32_ps
+#define V_ISET1 _mm512_set1_epi32
+#define V_IADD _mm512_add_epi32
+#define V_ISUB _mm512_sub_epi32
+#define V_IAND _mm512_and_si512
+#define V_IOR _mm512_or_si512
+#define V_ISLL _mm512_slli_epi32
+#define V_ISRL _mm512_srli_epi32
+#define V_ISRA _mm512_srai_epi32
+#define V_F2BITS _mm512_castps_si512
+#define V_BITS2F _mm512_castsi512_ps
+
+#include "simd/kern_body.h"
+
+#ifndef A5_MR
+#define A5_MR 12
+#endif
+#define A5_NR 32
+
+static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp,
+                            float *c, size_t ldc, float alpha, float beta)
+{
+    __m512 acc[A5_MR][2];
+#pragma GCC unroll 16
+    for (int i = 0; i < A5_MR; i++)
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (size_t p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+#pragma GCC unroll 16
+        for (int i = 0; i < A5_MR; i++) {
+            __m512 a = _mm512_set1_ps(ap[i]);
+            acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
+        }
+        ap += A5_MR;
+        bp += A5_NR;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < A5_MR; i++) {
+        float *cr = c + (size_t)i * ldc;
+        if (beta == 0.0f) {
+            _mm512_storeu_ps(cr, _mm512_mul_ps(va, acc[i][0]));
+            _mm512_storeu_ps(cr + 16, _mm512_mul_ps(va, acc[i][1]));
+        } else {
+            _mm512_storeu_ps(cr, _mm512_fmadd_ps(va, acc[i][0],
+                                                 _mm512_mul_ps(vb, _mm512_loadu_ps(cr))));
+            _mm512_storeu_ps(cr + 16, _mm512_fmadd_ps(va, acc[i][1],
+                                                      _mm512_mul_ps(vb, _mm512_loadu_ps(cr + 16))));
+        }
+    }
+}
+
+void nnl_kern_fill_avx512(nnl_kernels *k)
+{
+    fill_body_avx512(k);
+    k->gemm_ukr = gemm_ukr_avx512;
+    k->gemm_mr = A5_MR;
+    k->gemm_nr = A5_NR;
+    k->gemm_mc = A5_MR * 16;
+    k->gemm_kc = 256;
+    k->gemm_nc = 2048;
+}
+#else
+void nnl_kern_fill_avx512(nnl_kernels *k) { (void)k; }
+#endif

@@ -1,0 +1,104 @@
+/* SSE2 kernels: kern_body.h over 4-float registers and a 4x8 GEMM
+ * micro-kernel (no FMA at this level: multiply then add). Compiled with
+ * -msse2 alone (see simd.cmake). */
+#include "simd/kernels.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __m128 s2_sel(__m128 m, __m128 a, __m128 b)
+{
+    return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
+}
+
+#define VF __m128
+#define VI __m128i
+#define VM __m128
+#define VLEN 4
+#define KSUF sse2
+#define V_LOAD(p) _mm_loadu_ps(p)
+#define V_STORE(p, v) _mm_storeu_ps((p), (v))
+#define V_SET1(x) _mm_set1_ps(x)
+#define V_ADD _mm_add_ps
+#define V_SUB _mm_sub_ps
+#define V_MUL _mm_mul_ps
+#define V_DIV _mm_div_ps
+#define V_FMA(a, b, c) _mm_add_ps(_mm_mul_ps((a), (b)), (c))
+#define V_SQRT _mm_sqrt_ps
+#define V_MIN _mm_min_ps
+#define V_MAX _mm_max_ps
+#define V_ABS(a) _mm_and_ps((a), _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff)))
+#define V_COPYSIGN(m, s) \
+    _mm_or_ps((m), _mm_and_ps((s), _mm_castsi128_ps(_mm_set1_epi32(INT32_MIN))))
+#define V_LT _mm_cmplt_ps
+#define V_GT _mm_cmpgt_ps
+#define V_EQ _mm_cmpeq_ps
+#define V_ISNAN(a) _mm_cmpunord_ps((a), (a))
+#define V_SEL s2_sel
+#define V_CVT_I _mm_cvtps_epi32
+#define V_I2F _mm_cvtepi32_ps
+#define V_ISET1 _mm_set1_epi32
+#define V_IADD _mm_add_epi32
+#define V_ISUB _mm_sub_epi32
+#define V_IAND _mm_and_si128
+#define V_IOR _mm_or_si128
+#define V_ISLL _mm_slli_epi32
+#define V_ISRL _mm_srli_epi32
+#define V_ISRA _mm_srai_epi32
+#define V_F2BITS _mm_castps_si128
+#define V_BITS2F _mm_castsi128_ps
+
+#include "simd/kern_body.h"
+
+#define S2_MR 4
+#define S2_NR 8
+
+static void gemm_ukr_sse2_4x8(size_t kc, const float *ap, const float *bp,
+                              float *c, size_t ldc, float alpha, float beta)
+{
+    __m128 c00 = _mm_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+    __m128 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    for (size_t p = 0; p < kc; p++) {
+        __m128 b0 = _mm_load_ps(bp), b1 = _mm_load_ps(bp + 4);
+        __m128 a;
+        a = _mm_set1_ps(ap[0]);
+        c00 = _mm_add_ps(c00, _mm_mul_ps(a, b0));
+        c01 = _mm_add_ps(c01, _mm_mul_ps(a, b1));
+        a = _mm_set1_ps(ap[1]);
+        c10 = _mm_add_ps(c10, _mm_mul_ps(a, b0));
+        c11 = _mm_add_ps(c11, _mm_mul_ps(a, b1));
+        a = _mm_set1_ps(ap[2]);
+        c20 = _mm_add_ps(c20, _mm_mul_ps(a, b0));
+        c21 = _mm_add_ps(c21, _mm_mul_ps(a, b1));
+        a = _mm_set1_ps(ap[3]);
+        c30 = _mm_add_ps(c30, _mm_mul_ps(a, b0));
+        c31 = _mm_add_ps(c31, _mm_mul_ps(a, b1));
+        ap += S2_MR;
+        bp += S2_NR;
+    }
+    __m128 acc[S2_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+    __m128 va = _mm_set1_ps(alpha), vb = _mm_set1_ps(beta);
+    for (int i = 0; i < S2_MR; i++) {
+        float *cr = c + (size_t)i * ldc;
+        for (int h = 0; h < 2; h++) {
+            __m128 r = _mm_mul_ps(va, acc[i][h]);
+            if (beta != 0.0f)
+                r = _mm_add_ps(r, _mm_mul_ps(vb, _mm_loadu_ps(cr + 4 * h)));
+            _mm_storeu_ps(cr + 4 * h, r);
+        }
+    }
+}
+
+void nnl_kern_fill_sse2(nnl_kernels *k)
+{
+    fill_body_sse2(k);
+    k->gemm_ukr = gemm_ukr_sse2_4x8;
+    k->gemm_mr = S2_MR;
+    k->gemm_nr = S2_NR;
+    k->gemm_mc = 128;
+    k->gemm_kc = 256;
+    k->gemm_nc = 1024;
+}
+#else
+void nnl_kern_fill_sse2(nnl_kernels *k) { (void)k; }
+#endif

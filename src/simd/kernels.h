@@ -1,0 +1,147 @@
+/* The kernel table of the math core: one struct of function pointers per
+ * instruction set, filled with the scalar reference kernels first and then
+ * overridden by each SIMD level (dispatch.c). Callers use the active table:
+ *
+ *     const nnl_kernels *k = nnl_kernels_active();
+ *     k->act_fwd(NNL_ACT_RELU, 0.0f, n, x, y);
+ *
+ * All kernels are float32, take element counts as size_t, accept any
+ * alignment, and allow n == 0. Unless a kernel says otherwise its output
+ * may alias its inputs exactly (y == x) but must not partly overlap them.
+ * Results of a SIMD level match the scalar reference within the tolerances
+ * in docs/simd.md (NaN and Inf follow the reference exactly); add, sub,
+ * mul, div, scale, axpy, bias, max, argmax, col_sum and the optimizer steps
+ * are bitwise equal to it. */
+#ifndef NNL_KERNELS_H
+#define NNL_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "simd/dispatch.h"
+
+/* Activations of API.md. `param` is the slope of leaky_relu (Keras 3
+ * default 0.2) and alpha of elu (default 1.0); the others ignore it. */
+typedef enum nnl_act {
+    NNL_ACT_LINEAR = 0,
+    NNL_ACT_RELU,
+    NNL_ACT_LEAKY_RELU,
+    NNL_ACT_ELU,
+    NNL_ACT_SELU,
+    NNL_ACT_GELU,          /* exact form, x * Phi(x), via erf */
+    NNL_ACT_SIGMOID,
+    NNL_ACT_HARD_SIGMOID,  /* Keras 3: clip(x / 6 + 0.5, 0, 1) */
+    NNL_ACT_TANH,
+    NNL_ACT_SOFTMAX,       /* row-wise: only through the *_rows kernels */
+    NNL_ACT_SOFTPLUS,
+    NNL_ACT_SOFTSIGN,
+    NNL_ACT_SWISH,         /* alias silu: x * sigmoid(x) */
+    NNL_ACT_COUNT
+} nnl_act;
+
+/* Name <-> enum ("silu" is accepted for swish). Unknown name: -1. */
+int nnl_act_from_name(const char *name);
+const char *nnl_act_name(nnl_act act);
+
+/* Adam/AdamW step constants: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+ * (computed by the caller, Keras style) and decay = lr * weight_decay
+ * (0 for Adam). */
+typedef struct nnl_adam_params {
+    float lr_t, beta1, beta2, epsilon, decay;
+} nnl_adam_params;
+
+/* The GEMM micro-kernel: C[0..mr)[0..nr) = alpha * Ap * Bp + beta * C,
+ * where Ap is kc columns of mr packed floats and Bp kc rows of nr packed
+ * floats (both 64-byte aligned). beta == 0 does not read C. */
+typedef void (*nnl_gemm_ukr_fn)(size_t kc, const float *ap, const float *bp,
+                                float *c, size_t ldc, float alpha, float beta);
+
+typedef struct nnl_kernels {
+    nnl_isa isa;
+
+    /* GEMM: micro-kernel shape and cache blocking (multiples of mr/nr). */
+    nnl_gemm_ukr_fn gemm_ukr;
+    int gemm_mr, gemm_nr;
+    int gemm_mc, gemm_kc, gemm_nc;
+
+    /* y = a op b element-wise. */
+    void (*add)(size_t n, const float *a, const float *b, float *y);
+    void (*sub)(size_t n, const float *a, const float *b, float *y);
+    void (*mul)(size_t n, const float *a, const float *b, float *y);
+    void (*div)(size_t n, const float *a, const float *b, float *y);
+    void (*scale)(size_t n, float s, const float *x, float *y);   /* y = s*x */
+    void (*add_scalar)(size_t n, float s, const float *x, float *y); /* y = x+s */
+    void (*axpy)(size_t n, float a, const float *x, float *y);    /* y += a*x */
+    /* y[r][c] += bias[c] for rows x cols, row stride ldy. */
+    void (*bias_rows)(size_t rows, size_t cols, const float *bias, float *y, size_t ldy);
+
+    /* Vector math, y = f(x); maximum errors in docs/simd.md. */
+    void (*exp)(size_t n, const float *x, float *y);
+    void (*log)(size_t n, const float *x, float *y);
+    void (*tanh)(size_t n, const float *x, float *y);
+    void (*erf)(size_t n, const float *x, float *y);
+
+    /* y = act(x) (not softmax: use softmax_rows). */
+    void (*act_fwd)(nnl_act act, float param, size_t n, const float *x, float *y);
+    /* dx = dy * act'(x), given x and y = act(x) (not softmax). dx may
+     * alias dy. */
+    void (*act_bwd)(nnl_act act, float param, size_t n, const float *x,
+                    const float *y, const float *dy, float *dx);
+
+    /* Row-wise on a rows x cols matrix with row strides. Stable softmax
+     * (max subtracted); y may alias x when the strides are equal. */
+    void (*softmax_rows)(size_t rows, size_t cols, const float *x, size_t ldx,
+                         float *y, size_t ldy);
+    /* dx = y * (dy - sum(dy * y)) per row (contiguous rows of cols). */
+    void (*softmax_bwd_rows)(size_t rows, size_t cols, const float *y,
+                             const float *dy, float *dx);
+    /* out[r] = log(sum(exp(x[r][:]))) computed stably; -inf for cols == 0. */
+    void (*logsumexp_rows)(size_t rows, size_t cols, const float *x, size_t ldx,
+                           float *out);
+
+    /* Reductions. sum/dot: SIMD order, so only close to the reference.
+     * max of n == 0 is -inf; NaN elements are skipped by max and argmax.
+     * argmax: first index of the largest non-NaN value, 0 when none. */
+    float (*sum)(size_t n, const float *x);
+    float (*dot)(size_t n, const float *a, const float *b);
+    float (*max)(size_t n, const float *x);
+    size_t (*argmax)(size_t n, const float *x);
+    void (*row_sum)(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+    void (*row_max)(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+    void (*row_argmax)(size_t rows, size_t cols, const float *x, size_t ldx, size_t *out);
+    /* out[c] = sum over rows of x[r][c], added in row order (bitwise equal
+     * across levels); out is overwritten. */
+    void (*col_sum)(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+
+    /* Optimizer steps over n parameters w with gradients g (Keras rules):
+     * sgd:      w -= lr * g
+     * momentum: v = mu * v - lr * g; w += v, or with nesterov
+     *           w += mu * v - lr * g (v already updated)
+     * adam:     m += (g - m) * (1 - b1); v += (g*g - v) * (1 - b2);
+     *           w -= decay * w (AdamW); w -= lr_t * m / (sqrt(v) + eps)
+     * rmsprop:  v = rho * v + (1 - rho) * g*g; w -= lr * g / (sqrt(v) + eps)
+     * adagrad:  acc += g*g; w -= lr * g / (sqrt(acc) + eps) */
+    void (*opt_sgd)(size_t n, float *w, const float *g, float lr);
+    void (*opt_momentum)(size_t n, float *w, const float *g, float *v,
+                         float lr, float mu, int nesterov);
+    void (*opt_adam)(size_t n, float *w, const float *g, float *m, float *v,
+                     const nnl_adam_params *p);
+    void (*opt_rmsprop)(size_t n, float *w, const float *g, float *v,
+                        float lr, float rho, float eps);
+    void (*opt_adagrad)(size_t n, float *w, const float *g, float *acc,
+                        float lr, float eps);
+} nnl_kernels;
+
+/* The table of the active level (nnl_dispatch_init runs on first use; if
+ * $NNLUA_ISA is invalid the best level is used here and the error is
+ * reported by an explicit nnl_dispatch_init). Never NULL. */
+const nnl_kernels *nnl_kernels_active(void);
+/* The table of a given level, or NULL when this CPU lacks it (tests). */
+const nnl_kernels *nnl_kernels_for(nnl_isa isa);
+
+/* Per-level fillers, called by dispatch.c in order scalar, sse2, avx2,
+ * avx512 on a table already filled by the level below. */
+void nnl_kern_fill_scalar(nnl_kernels *k);
+void nnl_kern_fill_sse2(nnl_kernels *k);
+void nnl_kern_fill_avx2(nnl_kernels *k);
+void nnl_kern_fill_avx512(nnl_kernels *k);
+
+#endif

@@ -1,0 +1,282 @@
+/* GEMM against a double-precision naive reference: every instruction-set
+ * level this CPU has, all four transpose combinations, empty, unit, odd and
+ * prime sizes, sizes crossing the cache blocks, alpha/beta cases (beta = 0
+ * must not read C), leading dimensions larger than the rows, the fused
+ * epilogue, identical bits with 1 and 2 threads, and argument errors. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/alloc.h"
+#include "core/threads.h"
+#include "simd/dispatch.h"
+#include "simd/gemm.h"
+#include "simd/kernels.h"
+
+static uint32_t lcg = 12345u;
+static float frand(void)
+{
+    lcg = lcg * 1664525u + 1013904223u;
+    return (float)((lcg >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+typedef struct gcase {
+    size_t m, n, k;
+    float alpha, beta;
+    size_t pad; /* extra columns in every leading dimension */
+} gcase;
+
+/* Runs one product at the active level and checks it against the double
+ * reference; returns the C it computed (caller frees). */
+static float *run_case(nnl_trans ta, nnl_trans tb, gcase g, const nnl_gemm_epilogue *ep)
+{
+    size_t arows = ta ? g.k : g.m, acols = ta ? g.m : g.k;
+    size_t brows = tb ? g.n : g.k, bcols = tb ? g.k : g.n;
+    size_t lda = acols + g.pad, ldb = bcols + g.pad, ldc = g.n + g.pad;
+    float *a = malloc((arows * lda + 1) * sizeof(float));
+    float *b = malloc((brows * ldb + 1) * sizeof(float));
+    float *c = malloc((g.m * ldc + 1) * sizeof(float));
+    float *c0 = malloc((g.m * ldc + 1) * sizeof(float));
+    float *bias = malloc((g.n + 1) * sizeof(float));
+    assert_non_null(a), assert_non_null(b), assert_non_null(c), assert_non_null(c0);
+    assert_non_null(bias);
+    for (size_t i = 0; i < arows * lda; i++)
+        a[i] = frand();
+    for (size_t i = 0; i < brows * ldb; i++)
+        b[i] = frand();
+    for (size_t i = 0; i < g.n; i++)
+        bias[i] = frand();
+    for (size_t i = 0; i < g.m * ldc; i++)
+        c0[i] = g.beta == 0.0f ? NAN : frand(); /* beta = 0 must not read C */
+    memcpy(c, c0, g.m * ldc * sizeof(float));
+    nnl_gemm_epilogue e;
+    if (ep) {
+        e = *ep;
+        e.bias = ep->bias ? bias : NULL;
+    }
+    nnl_error err;
+    assert_int_equal(nnl_gemm_ex(ta, tb, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c,
+                                 ldc, ep ? &e : NULL, &err),
+                     NNL_OK);
+    for (size_t i = 0; i < g.m; i++) {
+        for (size_t j = 0; j < g.n; j++) {
+            double s = 0.0, abss = 0.0;
+            for (size_t p = 0; p < g.k; p++) {
+                double av = ta ? a[p * lda + i] : a[i * lda + p];
+                double bv = tb ? b[j * ldb + p] : b[p * ldb + j];
+                s += av * bv;
+                abss += fabs(av * bv);
+            }
+            double ref = g.alpha * s;
+            double mag = fabs(g.alpha) * abss;
+            if (g.beta != 0.0f) {
+                ref += g.beta * (double)c0[i * ldc + j];
+                mag += fabs(g.beta * (double)c0[i * ldc + j]);
+            }
+            if (ep && ep->bias) {
+                ref += bias[j];
+                mag += fabs(bias[j]);
+            }
+            if (ep && ep->act == NNL_ACT_RELU)
+                ref = ref > 0 ? ref : 0;
+            double got = c[i * ldc + j];
+            double tol = 4e-7 * (double)(g.k + 4) * mag + 1e-30;
+            if (!(fabs(got - ref) <= tol))
+                fail_msg("%s ta=%d tb=%d m=%zu n=%zu k=%zu alpha=%g beta=%g pad=%zu: "
+                         "C[%zu][%zu] = %.9g, want %.9g (tol %.3g)",
+                         nnl_isa_name(nnl_isa_active()), ta, tb, g.m, g.n, g.k,
+                         (double)g.alpha, (double)g.beta, g.pad, i, j, got, ref, tol);
+        }
+        /* the padding columns of C are never written */
+        for (size_t j = g.n; j < ldc; j++)
+            assert_memory_equal(&c[i * ldc + j], &c0[i * ldc + j], sizeof(float));
+    }
+    free(a), free(b), free(c0), free(bias);
+    return c;
+}
+
+static const gcase cases[] = {
+    {0, 0, 0, 1, 0, 0},      {1, 1, 1, 1, 0, 0},      {0, 5, 3, 1, 0, 0},
+    {5, 0, 3, 1, 1, 0},      {3, 5, 0, 1, 0, 0},      {3, 5, 0, 2, 0.5f, 1},
+    {1, 7, 13, 1, 0, 0},     {13, 1, 7, 1, 1, 2},     {7, 13, 1, -1, 0, 0},
+    {2, 3, 5, 1, 0, 0},      {17, 31, 29, 0.5f, 0, 3}, {37, 41, 43, 1, 1, 0},
+    {64, 64, 64, 1, 0, 0},   {97, 101, 103, -1.5f, 0.25f, 1},
+    {31, 33, 257, 1, 0, 5},  {130, 67, 300, 1, 1, 0},  {211, 47, 19, 2, 0, 0},
+    {5, 2100, 9, 1, 0.5f, 0}, {29, 30, 31, 0, 2, 1},   {29, 30, 31, 0, 0, 0},
+    {12, 32, 8, 1, 0, 0},    {6, 16, 600, 1, 1, 1},
+};
+
+static void all_cases_at(nnl_isa isa)
+{
+    nnl_error err;
+    assert_int_equal(nnl_dispatch_set(isa, &err), NNL_OK);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        for (int t = 0; t < 4; t++)
+            free(run_case((nnl_trans)(t >> 1), (nnl_trans)(t & 1), cases[ci], NULL));
+}
+
+static void test_gemm_matches_reference_scalar(void **state)
+{
+    (void)state;
+    all_cases_at(NNL_ISA_SCALAR);
+}
+
+static void test_gemm_matches_reference_sse2(void **state)
+{
+    (void)state;
+    if (!nnl_kernels_for(NNL_ISA_SSE2))
+        skip();
+    all_cases_at(NNL_ISA_SSE2);
+}
+
+static void test_gemm_matches_reference_avx2(void **state)
+{
+    (void)state;
+    if (!nnl_kernels_for(NNL_ISA_AVX2))
+        skip();
+    all_cases_at(NNL_ISA_AVX2);
+}
+
+static void test_gemm_matches_reference_avx512(void **state)
+{
+    (void)state;
+    if (!nnl_kernels_for(NNL_ISA_AVX512))
+        skip();
+    all_cases_at(NNL_ISA_AVX512);
+}
+
+/* Same inputs, 1 and 2 threads: identical bits at every level. */
+static void test_gemm_bits_do_not_depend_on_threads(void **state)
+{
+    (void)state;
+    nnl_error err;
+    const gcase big[] = {{97, 101, 103, 1, 0.5f, 1}, {300, 40, 270, 1, 0, 0},
+                         {40, 300, 270, -1, 1, 0}, {263, 259, 300, 1, 0, 0}};
+    for (int isa = 0; isa <= NNL_ISA_AVX512; isa++) {
+        if (!nnl_kernels_for((nnl_isa)isa))
+            continue;
+        assert_int_equal(nnl_dispatch_set((nnl_isa)isa, &err), NNL_OK);
+        for (size_t ci = 0; ci < sizeof big / sizeof big[0]; ci++) {
+            for (int t = 0; t < 4; t++) {
+                nnl_trans ta = (nnl_trans)(t >> 1), tb = (nnl_trans)(t & 1);
+                uint32_t seed = lcg;
+                assert_int_equal(nnl_threads_set(1, &err), NNL_OK);
+                float *c1 = run_case(ta, tb, big[ci], NULL);
+                lcg = seed;
+                assert_int_equal(nnl_threads_set(2, &err), NNL_OK);
+                float *c2 = run_case(ta, tb, big[ci], NULL);
+                lcg = seed;
+                assert_int_equal(nnl_threads_set(3, &err), NNL_OK);
+                float *c3 = run_case(ta, tb, big[ci], NULL);
+                size_t bytes = big[ci].m * (big[ci].n + big[ci].pad) * sizeof(float);
+                assert_memory_equal(c1, c2, bytes);
+                assert_memory_equal(c1, c3, bytes);
+                free(c1), free(c2), free(c3);
+            }
+        }
+    }
+    assert_int_equal(nnl_threads_set(2, &err), NNL_OK);
+}
+
+/* Bias + relu fused into the product equals the product then the ops. */
+static void test_gemm_epilogue_bias_relu(void **state)
+{
+    (void)state;
+    nnl_error err;
+    nnl_gemm_epilogue ep = {.bias = (const float *)1, .act = NNL_ACT_RELU};
+    const gcase cs[] = {{128, 10, 128, 1, 0, 0}, {33, 70, 300, 1, 0.5f, 2}, {1, 1, 1, 1, 0, 0},
+                        {5, 7, 0, 1, 0, 0}};
+    for (int isa = 0; isa <= NNL_ISA_AVX512; isa++) {
+        if (!nnl_kernels_for((nnl_isa)isa))
+            continue;
+        assert_int_equal(nnl_dispatch_set((nnl_isa)isa, &err), NNL_OK);
+        for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++)
+            for (int t = 0; t < 4; t++)
+                free(run_case((nnl_trans)(t >> 1), (nnl_trans)(t & 1), cs[ci], &ep));
+    }
+}
+
+/* Softmax epilogue: every row sums to 1 and follows the order of logits. */
+static void test_gemm_epilogue_softmax_rows(void **state)
+{
+    (void)state;
+    float a[6 * 4], b[4 * 5], c[6 * 5], plain[6 * 5];
+    for (int i = 0; i < 24; i++)
+        a[i] = frand();
+    for (int i = 0; i < 20; i++)
+        b[i] = frand();
+    nnl_error err;
+    nnl_gemm_epilogue ep = {.act = NNL_ACT_SOFTMAX};
+    assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, 6, 5, 4, 1, a, 4, b, 5, 0, plain, 5, &err),
+                     NNL_OK);
+    assert_int_equal(nnl_gemm_ex(NNL_NOTRANS, NNL_NOTRANS, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5, &ep,
+                                 &err),
+                     NNL_OK);
+    for (int i = 0; i < 6; i++) {
+        double s = 0, z = 0;
+        for (int j = 0; j < 5; j++)
+            z += exp((double)plain[i * 5 + j]);
+        for (int j = 0; j < 5; j++) {
+            s += c[i * 5 + j];
+            assert_true(fabs(c[i * 5 + j] - exp((double)plain[i * 5 + j]) / z) < 1e-6);
+        }
+        assert_true(fabs(s - 1.0) < 1e-5);
+    }
+}
+
+static void test_gemm_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    float a[16] = {0}, b[16] = {0}, c[16] = {0};
+    nnl_error err;
+    assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, 2, 2, 3, 1, a, 2, b, 2, 0, c, 2, &err),
+                     NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "lda"));
+    assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_TRANS, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2, &err),
+                     NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "ldb"));
+    assert_int_equal(nnl_gemm(NNL_TRANS, NNL_NOTRANS, 2, 4, 3, 1, a, 2, b, 4, 0, c, 3, &err),
+                     NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "ldc"));
+    nnl_gemm_epilogue ep = {.act = NNL_ACT_COUNT};
+    assert_int_equal(nnl_gemm_ex(NNL_NOTRANS, NNL_NOTRANS, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2, &ep,
+                                 &err),
+                     NNL_ERR_ARG);
+}
+
+/* A failing allocator gives NNL_ERR_NOMEM and leaves nothing allocated. */
+static void test_gemm_reports_out_of_memory(void **state)
+{
+    (void)state;
+    float a[64] = {0}, b[64] = {0}, c[64];
+    nnl_error err;
+    long live = nnl_alloc_live();
+    nnl_alloc_fail_after(0);
+    nnl_status st = nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, 8, 8, 8, 1, a, 8, b, 8, 0, c, 8, &err);
+    nnl_alloc_fail_reset();
+    assert_int_equal(st, NNL_ERR_NOMEM);
+    assert_non_null(strstr(err.msg, "gemm"));
+    assert_int_equal(nnl_alloc_live(), live);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemm_matches_reference_scalar),
+        cmocka_unit_test(test_gemm_matches_reference_sse2),
+        cmocka_unit_test(test_gemm_matches_reference_avx2),
+        cmocka_unit_test(test_gemm_matches_reference_avx512),
+        cmocka_unit_test(test_gemm_bits_do_not_depend_on_threads),
+        cmocka_unit_test(test_gemm_epilogue_bias_relu),
+        cmocka_unit_test(test_gemm_epilogue_softmax_rows),
+        cmocka_unit_test(test_gemm_rejects_bad_arguments),
+        cmocka_unit_test(test_gemm_reports_out_of_memory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
