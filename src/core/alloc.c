@@ -1,9 +1,17 @@
 /* Aligned allocation with a failure hook: see alloc.h. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "core/alloc.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Buffers this large are 2 MB aligned and marked for transparent huge
+ * pages: on virtual machines a 4 KB page fault can cost ~10 us, which made
+ * first-touching a 190 MB tensor (Fashion-MNIST) slower than inflating it. */
+#define NNL_HUGE_MIN ((size_t)4 << 20)
+#define NNL_HUGE_ALIGN ((size_t)2 << 20)
 
 static atomic_long fail_countdown = -1;
 static atomic_long live = 0;
@@ -33,7 +41,17 @@ void *nnl_malloc(size_t size)
     size_t rounded = (size + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
     if (rounded == 0)
         rounded = NNL_ALIGN;
-    void *p = aligned_alloc(NNL_ALIGN, rounded);
+    void *p;
+    if (rounded >= NNL_HUGE_MIN) {
+        rounded = (rounded + NNL_HUGE_ALIGN - 1) / NNL_HUGE_ALIGN * NNL_HUGE_ALIGN;
+        p = aligned_alloc(NNL_HUGE_ALIGN, rounded);
+#ifdef MADV_HUGEPAGE
+        if (p)
+            madvise(p, rounded, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+    } else {
+        p = aligned_alloc(NNL_ALIGN, rounded);
+    }
     if (p)
         atomic_fetch_add(&live, 1);
     return p;
