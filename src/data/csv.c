@@ -149,7 +149,7 @@ static nnl_status read_cell(scanner *sc, size_t col, cell *c, int *row_end,
                                 sc->source, start_line);
             sc->scratch[n++] = ch;
         }
-        c->s = sc->scratch;
+        c->s = n ? sc->scratch : ""; /* scratch is NULL before the first use */
         c->n = n;
         return finish_cell(sc, col, row_end, err);
     }

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Builds the libFuzzer targets for the CSV parser and the IDX reader with
+# clang (-fsanitize=fuzzer,address,undefined) into $OUT (default
+# build-fuzz/), then, when given a number of seconds, runs one of them:
+#   tests/fuzz/build.sh                 # build both
+#   tests/fuzz/build.sh csv 600         # build, run fuzz_csv for 10 minutes
+# Corpora live in tests/fuzz/corpus_csv and corpus_idx; new inputs found
+# while fuzzing go to $OUT/corpus_* so the repository copy stays small.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${OUT:-$ROOT/build-fuzz}
+CC=${CC:-clang}
+mkdir -p "$OUT"
+CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$ROOT/src"
+# The data code needs only the core (tensors, allocation, status).
+CORE="$ROOT/src/core/alloc.c $ROOT/src/core/status.c ${TENSOR_SRC:-$ROOT/src/core/tensor.c}"
+DATA="$ROOT/src/data/csv.c $ROOT/src/data/numparse.c $ROOT/src/data/labelmap.c $ROOT/src/data/readfile.c $ROOT/src/data/idx.c"
+for t in csv idx; do
+    $CC $CFLAGS "$ROOT/tests/fuzz/fuzz_$t.c" $DATA $CORE -lz -lm -o "$OUT/fuzz_$t"
+done
+if [ $# -ge 2 ]; then
+    t=$1; secs=$2
+    mkdir -p "$OUT/corpus_$t"
+    "$OUT/fuzz_$t" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=1024 \
+        -print_final_stats=1 "$OUT/corpus_$t" "$ROOT/tests/fuzz/corpus_$t"
+fi
