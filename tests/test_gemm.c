@@ -109,7 +109,8 @@ static const gcase cases[] = {
     {64, 64, 64, 1, 0, 0},   {97, 101, 103, -1.5f, 0.25f, 1},
     {31, 33, 257, 1, 0, 5},  {130, 67, 300, 1, 1, 0},  {211, 47, 19, 2, 0, 0},
     {5, 2100, 9, 1, 0.5f, 0}, {29, 30, 31, 0, 2, 1},   {29, 30, 31, 0, 0, 0},
-    {12, 32, 8, 1, 0, 0},    {6, 16, 600, 1, 1, 1},
+    {12, 32, 8, 1, 0, 0},    {6, 16, 600, 1, 1, 1},    {128, 10, 128, 1, 0, 0},
+    {300, 3, 40, 0.5f, 1, 2}, {2, 77, 5, 1, 0.5f, 0},
 };
 
 static void all_cases_at(nnl_isa isa)
@@ -254,11 +255,15 @@ static void test_gemm_rejects_bad_arguments(void **state)
 static void test_gemm_reports_out_of_memory(void **state)
 {
     (void)state;
-    float a[64] = {0}, b[64] = {0}, c[64];
+    enum { N = 256 }; /* large enough not to pack on the stack */
+    float *a = calloc(N * N, sizeof(float)), *b = calloc(N * N, sizeof(float));
+    float *c = calloc(N * N, sizeof(float));
+    assert_non_null(a), assert_non_null(b), assert_non_null(c);
     nnl_error err;
     long live = nnl_alloc_live();
     nnl_alloc_fail_after(0);
-    nnl_status st = nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, 8, 8, 8, 1, a, 8, b, 8, 0, c, 8, &err);
+    nnl_status st = nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, N, N, N, 1, a, N, b, N, 0, c, N, &err);
+    free(a), free(b), free(c);
     nnl_alloc_fail_reset();
     assert_int_equal(st, NNL_ERR_NOMEM);
     assert_non_null(strstr(err.msg, "gemm"));

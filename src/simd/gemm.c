@@ -26,6 +26,12 @@
 #define GEMM_PARALLEL_MIN ((size_t)1 << 18)
 /* Largest MR * NR of any micro-kernel (edge tile buffer). */
 #define GEMM_TILE_MAX (16 * 32)
+/* Packing buffers up to this many floats live on the caller's stack. */
+#define GEMM_STACK_FLOATS 8192
+/* Tasks with at most this many rows of C read a row-major B in place. */
+#ifndef GEMM_DIRECT_B_ROWS
+#define GEMM_DIRECT_B_ROWS 48
+#endif
 
 typedef struct gemm_job {
     const nnl_kernels *k;
@@ -36,6 +42,7 @@ typedef struct gemm_job {
     size_t lda, ldb, ldc;
     float *c;
     const nnl_gemm_epilogue *ep;
+    int trans_c;          /* computing C^T = op(B)^T op(A)^T: see pick_layout */
     int split_m;          /* split C by rows (else by columns) */
     int ntasks;
     size_t tiles;         /* micro-tiles along the split dimension */
@@ -77,11 +84,14 @@ static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t 
 
 /* Packs rows [p0, p0+kc) x cols [j0, j0+nlen) of op(B) into NR-column
  * panels: panel r holds kc rows of NR floats. */
-static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nlen, float *dst)
+static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nlen,
+                   int partial_only, float *dst)
 {
     const size_t NR = (size_t)g->k->gemm_nr, ldb = g->ldb;
     for (size_t jr = 0; jr < nlen; jr += NR, dst += NR * kc) {
         size_t nr = min_sz(NR, nlen - jr);
+        if (partial_only && nr == NR)
+            continue;
         if (g->tb == NNL_NOTRANS) {
             for (size_t p = 0; p < kc; p++) {
                 const float *src = g->b + (p0 + p) * ldb + j0 + jr;
@@ -108,6 +118,12 @@ static void epilogue_block(const gemm_job *g, size_t i0, size_t mlen, size_t j0,
 {
     const nnl_gemm_epilogue *ep = g->ep;
     int act = ep->act;
+    if (g->trans_c) { /* block of C^T: rows of the stored C are its columns */
+        size_t t = i0;
+        i0 = j0, j0 = t;
+        t = mlen;
+        mlen = nlen, nlen = t;
+    }
     for (size_t i = i0; i < i0 + mlen; i++) {
         float *row = g->c + i * g->ldc + j0;
         if (ep->bias)
@@ -124,31 +140,50 @@ static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_
     const nnl_kernels *k = g->k;
     const size_t MR = (size_t)k->gemm_mr, NR = (size_t)k->gemm_nr;
     float tile[GEMM_TILE_MAX] __attribute__((aligned(64)));
+    /* Few rows reuse each B panel only a few times: then packing B costs
+     * as much as the product, and a row-major B is read in place (full
+     * panels; a partial last panel is still packed to pad it). */
+    int direct_b = g->tb == NNL_NOTRANS && m1 - m0 <= GEMM_DIRECT_B_ROWS;
     for (size_t jc = n0; jc < n1; jc += g->nc) {
         size_t nc = min_sz(g->nc, n1 - jc);
         for (size_t pc = 0; pc < g->kk; pc += g->kc) {
             size_t kc = min_sz(g->kc, g->kk - pc);
             float beta = pc == 0 ? g->beta : 1.0f;
             int last = pc + kc >= g->kk;
-            pack_b(g, pc, kc, jc, nc, bpack);
+            pack_b(g, pc, kc, jc, nc, direct_b, bpack);
             for (size_t ic = m0; ic < m1; ic += g->mc) {
                 size_t mc = min_sz(g->mc, m1 - ic);
                 pack_a(g, ic, mc, pc, kc, apack);
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     size_t nr = min_sz(NR, nc - jr);
                     const float *bp = bpack + jr * kc;
+                    size_t ldbp = NR;
+                    if (direct_b && nr == NR)
+                        bp = g->b + pc * g->ldb + jc + jr, ldbp = g->ldb;
                     for (size_t ir = 0; ir < mc; ir += MR) {
                         size_t mr = min_sz(MR, mc - ir);
                         const float *ap = apack + ir * kc;
                         float *cp = g->c + (ic + ir) * g->ldc + jc + jr;
+                        if (g->trans_c) {
+                            cp = g->c + (jc + jr) * g->ldc + ic + ir;
+                            if (beta != 0.0f)
+                                for (size_t i = 0; i < mr; i++)
+                                    for (size_t j = 0; j < nr; j++)
+                                        tile[i * NR + j] = cp[j * g->ldc + i];
+                            k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
+                            for (size_t i = 0; i < mr; i++)
+                                for (size_t j = 0; j < nr; j++)
+                                    cp[j * g->ldc + i] = tile[i * NR + j];
+                            continue;
+                        }
                         if (mr == MR && nr == NR) {
-                            k->gemm_ukr(kc, ap, bp, cp, g->ldc, g->alpha, beta);
+                            k->gemm_ukr(kc, ap, bp, ldbp, cp, g->ldc, g->alpha, beta);
                             continue;
                         }
                         if (beta != 0.0f)
                             for (size_t i = 0; i < mr; i++)
                                 memcpy(tile + i * NR, cp + i * g->ldc, nr * sizeof(float));
-                        k->gemm_ukr(kc, ap, bp, tile, NR, g->alpha, beta);
+                        k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
                         for (size_t i = 0; i < mr; i++)
                             memcpy(cp + i * g->ldc, tile + i * NR, nr * sizeof(float));
                     }
@@ -172,6 +207,31 @@ static void gemm_task(void *ctx, int t)
         gemm_block(g, lo, min_sz(hi, g->m), 0, g->n, apack, bpack);
     else
         gemm_block(g, 0, g->m, lo, min_sz(hi, g->n), apack, bpack);
+}
+
+/* Fraction of micro-kernel lanes doing useful work for m x n. */
+static double tile_use(size_t m, size_t n, size_t MR, size_t NR)
+{
+    return (double)m / (double)round_up(m, MR) * (double)n / (double)round_up(n, NR);
+}
+
+/* A narrow C (say 128 x 10 against 32-wide micro-tiles) wastes most of the
+ * micro-kernel; computing C^T = op(B)^T op(A)^T puts the long side along
+ * NR. Decided by shape alone, so it never depends on the thread count. */
+static void pick_layout(gemm_job *g)
+{
+    size_t MR = (size_t)g->k->gemm_mr, NR = (size_t)g->k->gemm_nr;
+    if (tile_use(g->n, g->m, MR, NR) <= 1.25 * tile_use(g->m, g->n, MR, NR))
+        return;
+    g->trans_c = 1;
+    nnl_trans ta = g->ta;
+    const float *a = g->a;
+    size_t lda = g->lda, m = g->m;
+    g->ta = g->tb == NNL_NOTRANS ? NNL_TRANS : NNL_NOTRANS;
+    g->a = g->b, g->lda = g->ldb;
+    g->tb = ta == NNL_NOTRANS ? NNL_TRANS : NNL_NOTRANS;
+    g->b = a, g->ldb = lda;
+    g->m = g->n, g->n = m;
 }
 
 static nnl_status check_ld(const char *what, size_t ld, size_t cols, nnl_error *err)
@@ -220,6 +280,8 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         if (ep)
             epilogue_block(&g, 0, m, 0, n);
     } else {
+        pick_layout(&g);
+        m = g.m, n = g.n;
         g.split_m = m >= n;
         g.tiles = g.split_m ? (m + MR - 1) / MR : (n + NR - 1) / NR;
         size_t nt = (size_t)nnl_threads_get();
@@ -231,16 +293,20 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
         g.a_size = round_up(g.mc * g.kc, 16);
         g.per_task = g.a_size + round_up(g.kc * g.nc, 16);
-        g.work = nnl_malloc((size_t)g.ntasks * g.per_task * sizeof(float));
+        /* Small products pack into the stack: no allocation per call. */
+        float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
+        size_t need = (size_t)g.ntasks * g.per_task;
+        g.work = need <= GEMM_STACK_FLOATS ? stackbuf : nnl_malloc(need * sizeof(float));
         if (!g.work)
             return nnl_fail(err, NNL_ERR_NOMEM,
                             "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
                             (size_t)g.ntasks * g.per_task * sizeof(float), m, n, k);
         nnl_parallel_for(g.ntasks, gemm_task, &g);
-        nnl_free(g.work);
+        if (g.work != stackbuf)
+            nnl_free(g.work);
     }
     if (ep && ep->act == NNL_ACT_SOFTMAX)
-        g.k->softmax_rows(m, n, c, ldc, c, ldc);
+        g.k->softmax_rows(g.trans_c ? n : m, g.trans_c ? m : n, c, ldc, c, ldc);
     return NNL_OK;
 }
 

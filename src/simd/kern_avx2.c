@@ -48,7 +48,7 @@
 #define A2_MR 6
 #define A2_NR 16
 
-static void gemm_ukr_avx2_6x16(size_t kc, const float *ap, const float *bp,
+static void gemm_ukr_avx2_6x16(size_t kc, const float *ap, const float *bp, size_t ldb,
                                float *c, size_t ldc, float alpha, float beta)
 {
     __m256 acc[A2_MR][2];
@@ -56,7 +56,7 @@ static void gemm_ukr_avx2_6x16(size_t kc, const float *ap, const float *bp,
     for (int i = 0; i < A2_MR; i++)
         acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (size_t p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+        __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
 #pragma GCC unroll 6
         for (int i = 0; i < A2_MR; i++) {
             __m256 a = _mm256_broadcast_ss(ap + i);
@@ -64,7 +64,7 @@ static void gemm_ukr_avx2_6x16(size_t kc, const float *ap, const float *bp,
             acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);
         }
         ap += A2_MR;
-        bp += A2_NR;
+        bp += ldb;
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 6

@@ -56,7 +56,7 @@
 #endif
 #define A5_NR 32
 
-static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp,
+static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp, size_t ldb,
                             float *c, size_t ldc, float alpha, float beta)
 {
     __m512 acc[A5_MR][2];
@@ -64,7 +64,7 @@ static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp,
     for (int i = 0; i < A5_MR; i++)
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (size_t p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 16
         for (int i = 0; i < A5_MR; i++) {
             __m512 a = _mm512_set1_ps(ap[i]);
@@ -72,7 +72,7 @@ static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp,
             acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
         }
         ap += A5_MR;
-        bp += A5_NR;
+        bp += ldb;
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 16

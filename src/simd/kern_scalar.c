@@ -72,7 +72,7 @@ static inline int32_t sc_cvt_i(float x)
 #define SC_NR 4
 
 /* GEMM micro-kernel, 4x4 accumulators in plain C. */
-static void gemm_ukr_scalar_4x4(size_t kc, const float *ap, const float *bp,
+static void gemm_ukr_scalar_4x4(size_t kc, const float *ap, const float *bp, size_t ldb,
                                 float *c, size_t ldc, float alpha, float beta)
 {
     float acc[SC_MR][SC_NR] = {{0}};
@@ -81,7 +81,7 @@ static void gemm_ukr_scalar_4x4(size_t kc, const float *ap, const float *bp,
             for (int j = 0; j < SC_NR; j++)
                 acc[i][j] += ap[i] * bp[j];
         ap += SC_MR;
-        bp += SC_NR;
+        bp += ldb;
     }
     for (int i = 0; i < SC_MR; i++)
         for (int j = 0; j < SC_NR; j++) {

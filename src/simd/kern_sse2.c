@@ -53,13 +53,13 @@ static inline __m128 s2_sel(__m128 m, __m128 a, __m128 b)
 #define S2_MR 4
 #define S2_NR 8
 
-static void gemm_ukr_sse2_4x8(size_t kc, const float *ap, const float *bp,
+static void gemm_ukr_sse2_4x8(size_t kc, const float *ap, const float *bp, size_t ldb,
                               float *c, size_t ldc, float alpha, float beta)
 {
     __m128 c00 = _mm_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
     __m128 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     for (size_t p = 0; p < kc; p++) {
-        __m128 b0 = _mm_load_ps(bp), b1 = _mm_load_ps(bp + 4);
+        __m128 b0 = _mm_loadu_ps(bp), b1 = _mm_loadu_ps(bp + 4);
         __m128 a;
         a = _mm_set1_ps(ap[0]);
         c00 = _mm_add_ps(c00, _mm_mul_ps(a, b0));
@@ -74,7 +74,7 @@ static void gemm_ukr_sse2_4x8(size_t kc, const float *ap, const float *bp,
         c30 = _mm_add_ps(c30, _mm_mul_ps(a, b0));
         c31 = _mm_add_ps(c31, _mm_mul_ps(a, b1));
         ap += S2_MR;
-        bp += S2_NR;
+        bp += ldb;
     }
     __m128 acc[S2_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
     __m128 va = _mm_set1_ps(alpha), vb = _mm_set1_ps(beta);

@@ -49,9 +49,10 @@ typedef struct nnl_adam_params {
 } nnl_adam_params;
 
 /* The GEMM micro-kernel: C[0..mr)[0..nr) = alpha * Ap * Bp + beta * C,
- * where Ap is kc columns of mr packed floats and Bp kc rows of nr packed
- * floats (both 64-byte aligned). beta == 0 does not read C. */
-typedef void (*nnl_gemm_ukr_fn)(size_t kc, const float *ap, const float *bp,
+ * where Ap is kc columns of mr packed floats (64-byte aligned) and Bp kc
+ * rows of nr floats, row p at bp + p * ldb (ldb = nr when packed; B itself
+ * when it is already row-major, any alignment). beta == 0 does not read C. */
+typedef void (*nnl_gemm_ukr_fn)(size_t kc, const float *ap, const float *bp, size_t ldb,
                                 float *c, size_t ldc, float alpha, float beta);
 
 typedef struct nnl_kernels {

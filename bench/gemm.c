@@ -1,0 +1,303 @@
+/* bench/gemm: GFLOP/s of nnl_gemm for square sizes and the MLP shapes of a
+ * 784-256-128-10 network at batch 128 (forward and both backward
+ * products), per instruction set and thread count, as the median of
+ * several timed repetitions. When built with OpenBLAS the same matrices go
+ * through cblas_sgemm in the same process and the ratio ours/OpenBLAS is
+ * printed.
+ *
+ * OpenBLAS picks its kernels from $OPENBLAS_CORETYPE when the library
+ * loads, before main. This program therefore re-executes itself with the
+ * variable removed (its own CPU detection) unless --openblas-core NAME is
+ * given, which re-executes with OPENBLAS_CORETYPE=NAME instead (Haswell:
+ * the AVX2 peer for --isa avx2).
+ *
+ *   gemm [--isa avx512,avx2,sse2,scalar] [--threads 1,2] [--reps N]
+ *        [--max N] [--square] [--mlp] [--openblas-core NAME|--no-openblas] */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/threads.h"
+#include "simd/dispatch.h"
+#include "simd/gemm.h"
+#include "simd/kernels.h"
+
+#ifdef NNL_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+typedef struct shape {
+    const char *name;
+    nnl_trans ta, tb;
+    size_t m, n, k;
+} shape;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct operands {
+    const shape *s;
+    float *a, *b, *c;
+    size_t lda, ldb, ldc;
+} operands;
+
+static int run_ours(const operands *o)
+{
+    nnl_error err;
+    const shape *s = o->s;
+    if (nnl_gemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, o->a, o->lda, o->b, o->ldb, 0.0f, o->c,
+                 o->ldc, &err) != NNL_OK) {
+        fprintf(stderr, "gemm: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+#ifdef NNL_HAVE_OPENBLAS
+static int run_openblas(const operands *o)
+{
+    const shape *s = o->s;
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
+                (int)s->m, (int)s->n, (int)s->k, 1.0f, o->a, (int)o->lda, o->b, (int)o->ldb, 0.0f,
+                o->c, (int)o->ldc);
+    return 0;
+}
+#endif
+
+/* Median GFLOP/s over reps batches; each batch repeats the call enough
+ * times to last about 20 ms. Returns < 0 on error. */
+static double measure(int (*fn)(const operands *), const operands *o, int reps)
+{
+    const shape *s = o->s;
+    double flops = 2.0 * (double)s->m * (double)s->n * (double)s->k;
+    if (fn(o) < 0) /* warm-up: page in buffers, start threads */
+        return -1;
+    double t0 = now();
+    if (fn(o) < 0)
+        return -1;
+    double one = now() - t0;
+    long inner = one > 0.02 ? 1 : (long)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
+    double rate[64];
+    if (reps > 64)
+        reps = 64;
+    for (int r = 0; r < reps; r++) {
+        t0 = now();
+        for (long i = 0; i < inner; i++)
+            if (fn(o) < 0)
+                return -1;
+        double dt = (now() - t0) / (double)inner;
+        rate[r] = flops / dt * 1e-9;
+    }
+    qsort(rate, (size_t)reps, sizeof rate[0], cmp_double);
+    return rate[reps / 2];
+}
+
+static int parse_list(const char *arg, int *out, int max, int (*conv)(const char *))
+{
+    int n = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", arg);
+    for (char *tok = strtok(buf, ","); tok && n < max; tok = strtok(NULL, ",")) {
+        int v = conv(tok);
+        if (v < 0)
+            return -1;
+        out[n++] = v;
+    }
+    return n;
+}
+
+static int conv_isa(const char *s)
+{
+    nnl_isa isa;
+    nnl_error err;
+    if (nnl_isa_parse(s, &isa, &err) != NNL_OK) {
+        fprintf(stderr, "gemm: %s\n", err.msg);
+        return -1;
+    }
+    return (int)isa;
+}
+
+static int conv_int(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (*end || v < 1 || v > NNL_THREADS_MAX) ? -1 : (int)v;
+}
+
+int main(int argc, char **argv)
+{
+    int isas[4], nisa = 0, threads[8] = {1, 2}, nthr = 2, reps = 5, use_blas = 1;
+    int want_square = 0, want_mlp = 0;
+    size_t maxn = 2048;
+    const char *core = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--isa") && v) {
+            nisa = parse_list(v, isas, 4, conv_isa), i++;
+            if (nisa < 0)
+                return 2;
+        } else if (!strcmp(a, "--threads") && v) {
+            nthr = parse_list(v, threads, 8, conv_int), i++;
+            if (nthr <= 0) {
+                fprintf(stderr, "gemm: bad --threads list '%s'\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--reps") && v) {
+            reps = conv_int(v), i++;
+        } else if (!strcmp(a, "--max") && v) {
+            maxn = (size_t)strtoul(v, NULL, 10), i++;
+        } else if (!strcmp(a, "--openblas-core") && v) {
+            core = v, i++;
+        } else if (!strcmp(a, "--no-openblas")) {
+            use_blas = 0;
+        } else if (!strcmp(a, "--square")) {
+            want_square = 1;
+        } else if (!strcmp(a, "--mlp")) {
+            want_mlp = 1;
+        } else {
+            fprintf(stderr, "usage: %s [--isa LIST] [--threads LIST] [--reps N] [--max N] "
+                            "[--square] [--mlp] [--openblas-core NAME|--no-openblas]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (reps < 1)
+        reps = 5;
+    if (!want_square && !want_mlp)
+        want_square = want_mlp = 1;
+
+#ifdef NNL_HAVE_OPENBLAS
+    /* OpenBLAS read OPENBLAS_CORETYPE when it loaded: re-execute once with
+     * the environment we want for the peer. */
+    const char *cur = getenv("OPENBLAS_CORETYPE");
+    int want_env = core != NULL;
+    if (use_blas && !getenv("NNL_BENCH_REEXEC") &&
+        (want_env ? (!cur || strcmp(cur, core)) : cur != NULL)) {
+        if (want_env)
+            setenv("OPENBLAS_CORETYPE", core, 1);
+        else
+            unsetenv("OPENBLAS_CORETYPE");
+        setenv("NNL_BENCH_REEXEC", "1", 1);
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "gemm: cannot re-execute (%s); OpenBLAS keeps OPENBLAS_CORETYPE=%s\n",
+                strerror(errno), cur ? cur : "(unset)");
+    }
+#else
+    (void)core;
+    use_blas = 0;
+#endif
+
+    nnl_error err;
+    if (nnl_dispatch_init(&err) != NNL_OK) {
+        fprintf(stderr, "gemm: %s\n", err.msg);
+        return 2;
+    }
+    if (nisa == 0) {
+        for (int l = (int)nnl_isa_best(); l >= (int)NNL_ISA_AVX2 && nisa < 4; l--)
+            isas[nisa++] = l;
+        if (nisa == 0)
+            isas[nisa++] = (int)nnl_isa_best();
+    }
+
+    shape shapes[32];
+    int nshape = 0;
+    static char names[32][32];
+    if (want_square)
+        for (size_t n = 64; n <= maxn && n <= 4096; n *= 2) {
+            snprintf(names[nshape], sizeof names[0], "square %zu", n);
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, n, n, n};
+            nshape++;
+        }
+    if (want_mlp) {
+        static const size_t layers[3][2] = {{784, 256}, {256, 128}, {128, 10}};
+        const size_t batch = 128;
+        for (int l = 0; l < 3; l++) {
+            size_t in = layers[l][0], out = layers[l][1];
+            snprintf(names[nshape], sizeof names[0], "%zux%zu fwd XW", in, out);
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, batch, out, in};
+            nshape++;
+            snprintf(names[nshape], sizeof names[0], "%zux%zu dX=dY W^T", in, out);
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_TRANS, batch, in, out};
+            nshape++;
+            snprintf(names[nshape], sizeof names[0], "%zux%zu dW=X^T dY", in, out);
+            shapes[nshape] = (shape){names[nshape], NNL_TRANS, NNL_NOTRANS, in, out, batch};
+            nshape++;
+        }
+    }
+
+    printf("nnlua bench/gemm: median of %d reps (each >= 20 ms), GFLOP/s = 2mnk/t\n", reps);
+    printf("CPU best level: %s\n", nnl_isa_name(nnl_isa_best()));
+#ifdef NNL_HAVE_OPENBLAS
+    if (use_blas) {
+        const char *ct = getenv("OPENBLAS_CORETYPE");
+        printf("OpenBLAS core: %s (OPENBLAS_CORETYPE %s%s)\n", openblas_get_corename(),
+               ct ? "=" : "unset", ct ? ct : "");
+    }
+#endif
+    printf("%-7s %-3s %-20s %5s %5s %5s %9s %9s %7s\n", "isa", "thr", "shape", "m", "n", "k",
+           "ours", "openblas", "ratio");
+
+    for (int ii = 0; ii < nisa; ii++) {
+        if (nnl_dispatch_set((nnl_isa)isas[ii], &err) != NNL_OK) {
+            fprintf(stderr, "gemm: %s\n", err.msg);
+            return 2;
+        }
+        for (int ti = 0; ti < nthr; ti++) {
+            nnl_threads_set(threads[ti], &err);
+#ifdef NNL_HAVE_OPENBLAS
+            if (use_blas)
+                openblas_set_num_threads(threads[ti]);
+#endif
+            for (int si = 0; si < nshape; si++) {
+                const shape *s = &shapes[si];
+                if (isas[ii] <= NNL_ISA_SSE2 && s->m * s->n * s->k > (size_t)512 * 512 * 512)
+                    continue; /* slow levels: small sizes only */
+                operands o = {.s = s};
+                size_t arows = s->ta ? s->k : s->m, acols = s->ta ? s->m : s->k;
+                size_t brows = s->tb ? s->n : s->k, bcols = s->tb ? s->k : s->n;
+                o.lda = acols, o.ldb = bcols, o.ldc = s->n;
+                o.a = nnl_malloc(arows * acols * sizeof(float));
+                o.b = nnl_malloc(brows * bcols * sizeof(float));
+                o.c = nnl_malloc(s->m * s->n * sizeof(float));
+                if (!o.a || !o.b || !o.c) {
+                    fprintf(stderr, "gemm: out of memory for %s\n", s->name);
+                    return 1;
+                }
+                for (size_t i = 0; i < arows * acols; i++)
+                    o.a[i] = (float)((i * 7) % 13) * 0.1f - 0.6f;
+                for (size_t i = 0; i < brows * bcols; i++)
+                    o.b[i] = (float)((i * 5) % 11) * 0.1f - 0.5f;
+                double ours = measure(run_ours, &o, reps);
+                double peer = 0;
+#ifdef NNL_HAVE_OPENBLAS
+                if (use_blas)
+                    peer = measure(run_openblas, &o, reps);
+#endif
+                if (ours < 0)
+                    return 1;
+                printf("%-7s %-3d %-20s %5zu %5zu %5zu %9.1f", nnl_isa_name((nnl_isa)isas[ii]),
+                       threads[ti], s->name, s->m, s->n, s->k, ours);
+                if (peer > 0)
+                    printf(" %9.1f %7.2f\n", peer, ours / peer);
+                else
+                    printf(" %9s %7s\n", "-", "-");
+                fflush(stdout);
+                nnl_free(o.a), nnl_free(o.b), nnl_free(o.c);
+            }
+        }
+    }
+    return 0;
+}
