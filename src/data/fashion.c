@@ -77,7 +77,9 @@ nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_
         else
             return nnl_fail(err, NNL_ERR_IO,
                             "fashion_mnist: the four Fashion-MNIST IDX files "
-                            "(train-images-idx3-ubyte.gz, ...) are not all in '%s'", dir);
+                            "(train-images-idx3-ubyte.gz, ...) are not all in '%s'; "
+                            "`apt-get install dataset-fashion-mnist` installs them in "
+                            NNL_FASHION_SYSTEM_DIR, dir);
     } else {
         if (env && *env && has_all(env))
             found = env;
