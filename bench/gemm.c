@@ -78,32 +78,54 @@ static int run_openblas(const operands *o)
 }
 #endif
 
-/* Median GFLOP/s over reps batches; each batch repeats the call enough
- * times to last about 20 ms. Returns < 0 on error. */
-static double measure(int (*fn)(const operands *), const operands *o, int reps)
+/* Times fn in batches that last about 20 ms; returns GFLOP/s of one
+ * batch, or < 0 on error. */
+static double batch_rate(int (*fn)(const operands *), const operands *o, long inner)
 {
     const shape *s = o->s;
-    double flops = 2.0 * (double)s->m * (double)s->n * (double)s->k;
+    double t0 = now();
+    for (long i = 0; i < inner; i++)
+        if (fn(o) < 0)
+            return -1;
+    double dt = (now() - t0) / (double)inner;
+    return 2.0 * (double)s->m * (double)s->n * (double)s->k / dt * 1e-9;
+}
+
+static long calibrate(int (*fn)(const operands *), const operands *o)
+{
     if (fn(o) < 0) /* warm-up: page in buffers, start threads */
         return -1;
     double t0 = now();
     if (fn(o) < 0)
         return -1;
     double one = now() - t0;
-    long inner = one > 0.02 ? 1 : (long)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
-    double rate[64];
+    return one > 0.02 ? 1 : (long)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
+}
+
+/* Median GFLOP/s of ours and of the peer (when given) over reps batches,
+ * alternating ours and the peer so that both see the same background load
+ * on a shared machine; *ratio is the median of the per-pair ratios.
+ * Returns < 0 on error. */
+static int measure(int (*fn)(const operands *), int (*peer)(const operands *),
+                   const operands *o, int reps, double *ours, double *theirs, double *ratio)
+{
+    double r1[64], r2[64], q[64];
     if (reps > 64)
         reps = 64;
+    long in1 = calibrate(fn, o), in2 = peer ? calibrate(peer, o) : 0;
+    if (in1 < 0 || in2 < 0)
+        return -1;
     for (int r = 0; r < reps; r++) {
-        t0 = now();
-        for (long i = 0; i < inner; i++)
-            if (fn(o) < 0)
-                return -1;
-        double dt = (now() - t0) / (double)inner;
-        rate[r] = flops / dt * 1e-9;
+        if ((r1[r] = batch_rate(fn, o, in1)) < 0)
+            return -1;
+        r2[r] = peer ? batch_rate(peer, o, in2) : 0;
+        q[r] = peer ? r1[r] / r2[r] : 0;
     }
-    qsort(rate, (size_t)reps, sizeof rate[0], cmp_double);
-    return rate[reps / 2];
+    qsort(r1, (size_t)reps, sizeof r1[0], cmp_double);
+    qsort(r2, (size_t)reps, sizeof r2[0], cmp_double);
+    qsort(q, (size_t)reps, sizeof q[0], cmp_double);
+    *ours = r1[reps / 2], *theirs = r2[reps / 2], *ratio = q[reps / 2];
+    return 0;
 }
 
 static int parse_list(const char *arg, int *out, int max, int (*conv)(const char *))
@@ -140,7 +162,7 @@ static int conv_int(const char *s)
 
 int main(int argc, char **argv)
 {
-    int isas[4], nisa = 0, threads[8] = {1, 2}, nthr = 2, reps = 5, use_blas = 1;
+    int isas[4], nisa = 0, threads[8] = {1, 2}, nthr = 2, reps = 9, use_blas = 1;
     int want_square = 0, want_mlp = 0;
     size_t maxn = 2048;
     const char *core = NULL;
@@ -175,7 +197,7 @@ int main(int argc, char **argv)
         }
     }
     if (reps < 1)
-        reps = 5;
+        reps = 9;
     if (!want_square && !want_mlp)
         want_square = want_mlp = 1;
 
@@ -238,13 +260,14 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("nnlua bench/gemm: median of %d reps (each >= 20 ms), GFLOP/s = 2mnk/t\n", reps);
+    printf("nnlua bench/gemm: medians of %d batches (each >= 20 ms), GFLOP/s = 2mnk/t;\n"
+           "ratio = median of ours/OpenBLAS over alternating batch pairs\n", reps);
     printf("CPU best level: %s\n", nnl_isa_name(nnl_isa_best()));
 #ifdef NNL_HAVE_OPENBLAS
     if (use_blas) {
         const char *ct = getenv("OPENBLAS_CORETYPE");
-        printf("OpenBLAS core: %s (OPENBLAS_CORETYPE %s%s)\n", openblas_get_corename(),
-               ct ? "=" : "unset", ct ? ct : "");
+        printf("OpenBLAS core: %s (OPENBLAS_CORETYPE%s%s)\n", openblas_get_corename(),
+               ct ? "=" : " unset", ct ? ct : "");
     }
 #endif
     printf("%-7s %-3s %-20s %5s %5s %5s %9s %9s %7s\n", "isa", "thr", "shape", "m", "n", "k",
@@ -280,18 +303,18 @@ int main(int argc, char **argv)
                     o.a[i] = (float)((i * 7) % 13) * 0.1f - 0.6f;
                 for (size_t i = 0; i < brows * bcols; i++)
                     o.b[i] = (float)((i * 5) % 11) * 0.1f - 0.5f;
-                double ours = measure(run_ours, &o, reps);
-                double peer = 0;
+                double ours, peer, ratio;
+                int (*peer_fn)(const operands *) = NULL;
 #ifdef NNL_HAVE_OPENBLAS
                 if (use_blas)
-                    peer = measure(run_openblas, &o, reps);
+                    peer_fn = run_openblas;
 #endif
-                if (ours < 0)
+                if (measure(run_ours, peer_fn, &o, reps, &ours, &peer, &ratio) < 0)
                     return 1;
                 printf("%-7s %-3d %-20s %5zu %5zu %5zu %9.1f", nnl_isa_name((nnl_isa)isas[ii]),
                        threads[ti], s->name, s->m, s->n, s->k, ours);
-                if (peer > 0)
-                    printf(" %9.1f %7.2f\n", peer, ours / peer);
+                if (peer_fn)
+                    printf(" %9.1f %7.2f\n", peer, ratio);
                 else
                     printf(" %9s %7s\n", "-", "-");
                 fflush(stdout);

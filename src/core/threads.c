@@ -19,20 +19,24 @@
 
 static atomic_int nthreads; /* 0 until first read */
 
-/* The pool. Everything below is protected by pool_mu except the atomics. */
+/* The pool. Job fields are written under pool_mu before the generation is
+ * bumped, and read under pool_mu by a worker that saw the new generation.
+ * Tasks are claimed from job_claim = (generation << 32) | next index, so a
+ * worker that wakes late can never claim a task of a later job: the caller
+ * waits for its tasks to be done, never for helpers to wake up. */
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER; /* new job */
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER; /* job ended */
 /* Serialises jobs from different user threads (trylock: busy -> inline). */
 static pthread_mutex_t job_mu = PTHREAD_MUTEX_INITIALIZER;
 static int nworkers;                 /* workers started so far */
-static unsigned long generation;     /* bumped per job */
+static atomic_ulong generation;      /* bumped per job (written under pool_mu) */
 static int job_helpers;              /* workers allowed on this job */
-static int job_active;               /* workers still inside this job */
 static nnl_task_fn job_fn;
 static void *job_ctx;
 static int job_ntasks;
-static atomic_int job_next;          /* next task index to claim */
+static atomic_ullong job_claim;      /* generation << 32 | next task index */
+static atomic_int job_done;          /* tasks finished in this job */
 static _Thread_local int in_task;    /* nested calls run inline */
 
 static int default_threads(void)
@@ -71,39 +75,65 @@ nnl_status nnl_threads_set(int n, nnl_error *err)
     return NNL_OK;
 }
 
-/* Claims and runs tasks of the current job until none are left. */
-static void run_tasks(nnl_task_fn fn, void *ctx, int ntasks)
+/* Claims and runs tasks of job `gen` until none are left (or a later job
+ * has replaced it). The thread finishing the last task wakes the caller. */
+static void run_tasks(unsigned long gen, nnl_task_fn fn, void *ctx, int ntasks)
 {
+    const unsigned long long tag = (unsigned long long)(gen & 0xffffffffu) << 32;
     in_task = 1;
     for (;;) {
-        int t = atomic_fetch_add(&job_next, 1);
-        if (t >= ntasks)
+        unsigned long long v = atomic_load(&job_claim);
+        if ((v & ~0xffffffffull) != tag || (int)(v & 0xffffffffu) >= ntasks)
             break;
-        fn(ctx, t);
+        if (!atomic_compare_exchange_weak(&job_claim, &v, v + 1))
+            continue;
+        fn(ctx, (int)(v & 0xffffffffu));
+        if (atomic_fetch_add(&job_done, 1) + 1 == ntasks) {
+            pthread_mutex_lock(&pool_mu);
+            pthread_cond_signal(&pool_done);
+            pthread_mutex_unlock(&pool_mu);
+        }
     }
     in_task = 0;
 }
+
+/* How long a thread polls before sleeping on a condition variable: a
+ * sleep and wake-up costs tens of microseconds, as much as a small GEMM,
+ * and training calls the pool back to back. */
+#define SPIN_ROUNDS 20000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Polls until `cond` holds or the spin budget is spent. */
+#define SPIN_UNTIL(cond)                                       \
+    do {                                                       \
+        for (int spin_ = 0; spin_ < SPIN_ROUNDS && !(cond); spin_++) \
+            cpu_relax();                                       \
+    } while (0)
 
 static void *worker_main(void *arg)
 {
     int id = (int)(size_t)arg; /* 1..nworkers; helpers with id <= job_helpers join */
     unsigned long seen = 0;
-    pthread_mutex_lock(&pool_mu);
     for (;;) {
-        while (generation == seen || id > job_helpers) {
-            if (generation != seen)
-                seen = generation; /* a job not meant for this worker */
+        SPIN_UNTIL(atomic_load(&generation) != seen);
+        pthread_mutex_lock(&pool_mu);
+        while (atomic_load(&generation) == seen || id > job_helpers) {
+            if (atomic_load(&generation) != seen)
+                seen = atomic_load(&generation); /* a job not meant for this worker */
             pthread_cond_wait(&pool_wake, &pool_mu);
         }
-        seen = generation;
+        seen = atomic_load(&generation);
         nnl_task_fn fn = job_fn;
         void *ctx = job_ctx;
         int ntasks = job_ntasks;
         pthread_mutex_unlock(&pool_mu);
-        run_tasks(fn, ctx, ntasks);
-        pthread_mutex_lock(&pool_mu);
-        if (--job_active == 0)
-            pthread_cond_signal(&pool_done);
+        run_tasks(seen, fn, ctx, ntasks);
     }
     return NULL;
 }
@@ -141,21 +171,23 @@ void nnl_parallel_for(int ntasks, nnl_task_fn fn, void *ctx)
     }
     pthread_mutex_lock(&pool_mu);
     helpers = grow_pool(helpers) < helpers ? nworkers : helpers;
+    unsigned long gen = atomic_load(&generation) + 1;
     job_fn = fn;
     job_ctx = ctx;
     job_ntasks = ntasks;
-    atomic_store(&job_next, 0);
     job_helpers = helpers;
-    job_active = helpers;
-    generation++;
+    atomic_store(&job_done, 0);
+    atomic_store(&job_claim, (unsigned long long)(gen & 0xffffffffu) << 32);
+    atomic_store(&generation, gen);
     if (helpers > 0)
         pthread_cond_broadcast(&pool_wake);
     pthread_mutex_unlock(&pool_mu);
 
-    run_tasks(fn, ctx, ntasks);
+    run_tasks(gen, fn, ctx, ntasks);
 
+    SPIN_UNTIL(atomic_load(&job_done) == ntasks);
     pthread_mutex_lock(&pool_mu);
-    while (job_active > 0)
+    while (atomic_load(&job_done) < ntasks)
         pthread_cond_wait(&pool_done, &pool_mu);
     job_helpers = 0;
     pthread_mutex_unlock(&pool_mu);

@@ -17,13 +17,16 @@
 #include "simd/gemm.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "simd/kernels.h"
 
 /* Below this many multiply-adds one thread is faster than waking others. */
-#define GEMM_PARALLEL_MIN ((size_t)1 << 18)
+#define GEMM_PARALLEL_MIN ((size_t)1 << 21)
 /* Largest MR * NR of any micro-kernel (edge tile buffer). */
 #define GEMM_TILE_MAX (16 * 32)
 /* Packing buffers up to this many floats live on the caller's stack. */
@@ -43,6 +46,7 @@ typedef struct gemm_job {
     float *c;
     const nnl_gemm_epilogue *ep;
     int trans_c;          /* computing C^T = op(B)^T op(A)^T: see pick_layout */
+    int direct_b;         /* B read in place, see gemm_block */
     int split_m;          /* split C by rows (else by columns) */
     int ntasks;
     size_t tiles;         /* micro-tiles along the split dimension */
@@ -54,6 +58,38 @@ typedef struct gemm_job {
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
+/* dst[c * dstride + r] = src[r * ld + c] for r < rows, c < cols: the
+ * gather of both transposing packs, in 4x4 blocks with SSE (part of every
+ * x86-64, so no flags needed) and a scalar remainder. */
+static void transpose_into(const float *src, size_t ld, size_t rows, size_t cols, float *dst,
+                           size_t dstride)
+{
+    size_t r = 0;
+#if defined(__SSE2__)
+    for (; r + 4 <= rows; r += 4) {
+        const float *s0 = src + r * ld, *s1 = s0 + ld, *s2 = s1 + ld, *s3 = s2 + ld;
+        size_t c = 0;
+        for (; c + 4 <= cols; c += 4) {
+            __m128 v0 = _mm_loadu_ps(s0 + c), v1 = _mm_loadu_ps(s1 + c);
+            __m128 v2 = _mm_loadu_ps(s2 + c), v3 = _mm_loadu_ps(s3 + c);
+            _MM_TRANSPOSE4_PS(v0, v1, v2, v3);
+            float *d = dst + c * dstride + r;
+            _mm_storeu_ps(d, v0);
+            _mm_storeu_ps(d + dstride, v1);
+            _mm_storeu_ps(d + 2 * dstride, v2);
+            _mm_storeu_ps(d + 3 * dstride, v3);
+        }
+        for (; c < cols; c++) {
+            float *d = dst + c * dstride + r;
+            d[0] = s0[c], d[1] = s1[c], d[2] = s2[c], d[3] = s3[c];
+        }
+    }
+#endif
+    for (; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            dst[c * dstride + r] = src[r * ld + c];
+}
+
 /* Packs rows [i0, i0+mlen) x cols [p0, p0+kc) of op(A) into MR-row panels:
  * panel r holds kc groups of MR floats (column p of rows r*MR..). */
 static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t kc, float *dst)
@@ -62,11 +98,7 @@ static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t 
     for (size_t ir = 0; ir < mlen; ir += MR, dst += MR * kc) {
         size_t mr = min_sz(MR, mlen - ir);
         if (g->ta == NNL_NOTRANS) {
-            for (size_t i = 0; i < mr; i++) {
-                const float *src = g->a + (i0 + ir + i) * lda + p0;
-                for (size_t p = 0; p < kc; p++)
-                    dst[p * MR + i] = src[p];
-            }
+            transpose_into(g->a + (i0 + ir) * lda + p0, lda, mr, kc, dst, MR);
             for (size_t i = mr; i < MR; i++)
                 for (size_t p = 0; p < kc; p++)
                     dst[p * MR + i] = 0.0f;
@@ -90,8 +122,10 @@ static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nl
     const size_t NR = (size_t)g->k->gemm_nr, ldb = g->ldb;
     for (size_t jr = 0; jr < nlen; jr += NR, dst += NR * kc) {
         size_t nr = min_sz(NR, nlen - jr);
-        if (partial_only && nr == NR)
+        if (partial_only && nr == NR) {
+            dst -= NR * kc; /* only the partial panel is stored, at the start */
             continue;
+        }
         if (g->tb == NNL_NOTRANS) {
             for (size_t p = 0; p < kc; p++) {
                 const float *src = g->b + (p0 + p) * ldb + j0 + jr;
@@ -101,11 +135,7 @@ static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nl
                     d[j] = 0.0f;
             }
         } else {
-            for (size_t j = 0; j < nr; j++) {
-                const float *src = g->b + (j0 + jr + j) * ldb + p0;
-                for (size_t p = 0; p < kc; p++)
-                    dst[p * NR + j] = src[p];
-            }
+            transpose_into(g->b + (j0 + jr) * ldb + p0, ldb, nr, kc, dst, NR);
             for (size_t j = nr; j < NR; j++)
                 for (size_t p = 0; p < kc; p++)
                     dst[p * NR + j] = 0.0f;
@@ -143,7 +173,7 @@ static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_
     /* Few rows reuse each B panel only a few times: then packing B costs
      * as much as the product, and a row-major B is read in place (full
      * panels; a partial last panel is still packed to pad it). */
-    int direct_b = g->tb == NNL_NOTRANS && m1 - m0 <= GEMM_DIRECT_B_ROWS;
+    int direct_b = g->direct_b;
     for (size_t jc = n0; jc < n1; jc += g->nc) {
         size_t nc = min_sz(g->nc, n1 - jc);
         for (size_t pc = 0; pc < g->kk; pc += g->kc) {
@@ -156,7 +186,7 @@ static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_
                 pack_a(g, ic, mc, pc, kc, apack);
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     size_t nr = min_sz(NR, nc - jr);
-                    const float *bp = bpack + jr * kc;
+                    const float *bp = bpack + (direct_b ? 0 : jr * kc);
                     size_t ldbp = NR;
                     if (direct_b && nr == NR)
                         bp = g->b + pc * g->ldb + jc + jr, ldbp = g->ldb;
@@ -291,8 +321,10 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.kc = min_sz((size_t)g.k->gemm_kc, k);
         g.mc = min_sz((size_t)g.k->gemm_mc, round_up(m, MR));
         g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
+        size_t rows_per_task = (g.split_m ? (g.tiles + (size_t)g.ntasks - 1) / (size_t)g.ntasks * MR : m);
+        g.direct_b = g.tb == NNL_NOTRANS && rows_per_task <= GEMM_DIRECT_B_ROWS;
         g.a_size = round_up(g.mc * g.kc, 16);
-        g.per_task = g.a_size + round_up(g.kc * g.nc, 16);
+        g.per_task = g.a_size + round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
         /* Small products pack into the stack: no allocation per call. */
         float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
         size_t need = (size_t)g.ntasks * g.per_task;
