@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "peak.h"
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "simd/dispatch.h"
@@ -263,6 +264,15 @@ int main(int argc, char **argv)
     printf("nnlua bench/gemm: medians of %d batches (each >= 20 ms), GFLOP/s = 2mnk/t;\n"
            "ratio = median of ours/OpenBLAS over alternating batch pairs\n", reps);
     printf("CPU best level: %s\n", nnl_isa_name(nnl_isa_best()));
+    double peak[NNL_ISA_AVX512 + 1] = {0};
+    if (nnl_isa_best() >= NNL_ISA_AVX2)
+        peak[NNL_ISA_AVX2] = nnl_bench_peak_avx2((float)argc);
+    if (nnl_isa_best() >= NNL_ISA_AVX512)
+        peak[NNL_ISA_AVX512] = nnl_bench_peak_avx512((float)argc);
+    for (int l = NNL_ISA_AVX2; l <= NNL_ISA_AVX512; l++)
+        if (peak[l] > 0)
+            printf("peak fp32 of one core at %s (24 register FMA chains): %.1f GFLOP/s\n",
+                   nnl_isa_name((nnl_isa)l), peak[l]);
 #ifdef NNL_HAVE_OPENBLAS
     if (use_blas) {
         const char *ct = getenv("OPENBLAS_CORETYPE");
@@ -270,8 +280,8 @@ int main(int argc, char **argv)
                ct ? "=" : " unset", ct ? ct : "");
     }
 #endif
-    printf("%-7s %-3s %-20s %5s %5s %5s %9s %9s %7s\n", "isa", "thr", "shape", "m", "n", "k",
-           "ours", "openblas", "ratio");
+    printf("%-7s %-3s %-20s %5s %5s %5s %9s %9s %7s %6s\n", "isa", "thr", "shape", "m", "n", "k",
+           "ours", "openblas", "ratio", "%peak");
 
     for (int ii = 0; ii < nisa; ii++) {
         if (nnl_dispatch_set((nnl_isa)isas[ii], &err) != NNL_OK) {
@@ -314,9 +324,14 @@ int main(int argc, char **argv)
                 printf("%-7s %-3d %-20s %5zu %5zu %5zu %9.1f", nnl_isa_name((nnl_isa)isas[ii]),
                        threads[ti], s->name, s->m, s->n, s->k, ours);
                 if (peer_fn)
-                    printf(" %9.1f %7.2f\n", peer, ratio);
+                    printf(" %9.1f %7.2f", peer, ratio);
                 else
-                    printf(" %9s %7s\n", "-", "-");
+                    printf(" %9s %7s", "-", "-");
+                double pk = peak[isas[ii]] * threads[ti];
+                if (pk > 0)
+                    printf(" %5.0f%%\n", 100.0 * ours / pk);
+                else
+                    printf(" %6s\n", "-");
                 fflush(stdout);
                 nnl_free(o.a), nnl_free(o.b), nnl_free(o.c);
             }

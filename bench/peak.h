@@ -1,0 +1,9 @@
+/* Peak fp32 FMA throughput of one core, measured with 24 independent
+ * register-only FMA chains (what a perfect GEMM kernel could reach). Each
+ * function is in its own file with its own -m flags; call it only when the
+ * CPU has that level. Returns GFLOP/s. */
+#ifndef NNL_BENCH_PEAK_H
+#define NNL_BENCH_PEAK_H
+double nnl_bench_peak_avx512(float seed);
+double nnl_bench_peak_avx2(float seed);
+#endif
