@@ -260,6 +260,7 @@ static void test_gemm_reports_out_of_memory(void **state)
     float *c = calloc(N * N, sizeof(float));
     assert_non_null(a), assert_non_null(b), assert_non_null(c);
     nnl_error err;
+    nnl_gemm_release_workspace();
     long live = nnl_alloc_live();
     nnl_alloc_fail_after(0);
     nnl_status st = nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, N, N, N, 1, a, N, b, N, 0, c, N, &err);
@@ -268,6 +269,21 @@ static void test_gemm_reports_out_of_memory(void **state)
     assert_int_equal(st, NNL_ERR_NOMEM);
     assert_non_null(strstr(err.msg, "gemm"));
     assert_int_equal(nnl_alloc_live(), live);
+    /* the workspace is kept between calls and released on request */
+    a = calloc(N * N, sizeof(float)), b = calloc(N * N, sizeof(float));
+    c = calloc(N * N, sizeof(float));
+    assert_non_null(a), assert_non_null(b), assert_non_null(c);
+    a[0] = b[0] = 2.0f;
+    assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, N, N, N, 1, a, N, b, N, 0, c, N, &err),
+                     NNL_OK);
+    assert_int_equal(nnl_alloc_live(), live + 1);
+    assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, N, N, N, 1, a, N, b, N, 0, c, N, &err),
+                     NNL_OK);
+    assert_int_equal(nnl_alloc_live(), live + 1);
+    assert_true(c[0] == 4.0f && c[1] == 0.0f);
+    nnl_gemm_release_workspace();
+    assert_int_equal(nnl_alloc_live(), live);
+    free(a), free(b), free(c);
 }
 
 int main(void)

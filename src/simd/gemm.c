@@ -16,6 +16,7 @@
  * bits do not depend on the thread count. */
 #include "simd/gemm.h"
 
+#include <pthread.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <xmmintrin.h>
@@ -54,6 +55,24 @@ typedef struct gemm_job {
     float *work;          /* owned by nnl_gemm_ex; ntasks * per_task floats */
     size_t per_task, a_size;
 } gemm_job;
+
+/* The packing workspace kept between calls: on virtual machines a fresh
+ * page costs ~10 us to fault in, which for a 512^3 product was more than
+ * the product itself. Grows to the largest need (up to
+ * GEMM_CACHE_MAX_FLOATS); owned here, freed by nnl_gemm_release_workspace. */
+#define GEMM_CACHE_MAX_FLOATS ((size_t)64 << 20)
+static pthread_mutex_t ws_mu = PTHREAD_MUTEX_INITIALIZER;
+static float *ws_buf;
+static size_t ws_cap; /* floats */
+
+void nnl_gemm_release_workspace(void)
+{
+    pthread_mutex_lock(&ws_mu);
+    nnl_free(ws_buf);
+    ws_buf = NULL;
+    ws_cap = 0;
+    pthread_mutex_unlock(&ws_mu);
+}
 
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
@@ -325,16 +344,33 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.direct_b = g.tb == NNL_NOTRANS && rows_per_task <= GEMM_DIRECT_B_ROWS;
         g.a_size = round_up(g.mc * g.kc, 16);
         g.per_task = g.a_size + round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
-        /* Small products pack into the stack: no allocation per call. */
+        /* Small products pack into the stack; larger ones into the cached
+         * workspace, or a buffer of their own when another thread holds it. */
         float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
         size_t need = (size_t)g.ntasks * g.per_task;
-        g.work = need <= GEMM_STACK_FLOATS ? stackbuf : nnl_malloc(need * sizeof(float));
+        int cached = 0;
+        if (need <= GEMM_STACK_FLOATS)
+            g.work = stackbuf;
+        else if (need <= GEMM_CACHE_MAX_FLOATS && pthread_mutex_trylock(&ws_mu) == 0) {
+            cached = 1;
+            if (ws_cap < need) {
+                nnl_free(ws_buf);
+                ws_buf = nnl_malloc(need * sizeof(float));
+                ws_cap = ws_buf ? need : 0;
+            }
+            g.work = ws_buf;
+            if (!g.work)
+                pthread_mutex_unlock(&ws_mu);
+        } else
+            g.work = nnl_malloc(need * sizeof(float));
         if (!g.work)
             return nnl_fail(err, NNL_ERR_NOMEM,
                             "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
                             (size_t)g.ntasks * g.per_task * sizeof(float), m, n, k);
         nnl_parallel_for(g.ntasks, gemm_task, &g);
-        if (g.work != stackbuf)
+        if (cached)
+            pthread_mutex_unlock(&ws_mu);
+        else if (g.work != stackbuf)
             nnl_free(g.work);
     }
     if (ep && ep->act == NNL_ACT_SOFTMAX)

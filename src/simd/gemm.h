@@ -40,4 +40,11 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                        float beta, float *c, size_t ldc,
                        const nnl_gemm_epilogue *ep, nnl_error *err);
 
+/* GEMM keeps its packing workspace (one buffer from nnl_malloc, the size
+ * of the largest product so far, at most 256 MB) between calls, because
+ * faulting in fresh pages costs more than a medium product. It counts in
+ * nnl_alloc_live() until this frees it (safe at any time; the next call
+ * allocates again). Call it before checking for leaks. */
+void nnl_gemm_release_workspace(void);
+
 #endif
