@@ -17,11 +17,19 @@
 
 #define CSVBOX_MT "nn.data.csvresult"
 
-/* Raises err with the Lua function's name in front. */
+/* Raises err with the Lua function's name in front. The C library starts
+ * its messages with its own short name ("csv: ..."); when that matches
+ * the end of fn ("nn.data.csv") it is replaced rather than repeated. */
 static int raise_in(lua_State *L, const char *fn, const nnl_error *err)
 {
+    const char *dot = strrchr(fn, '.');
+    const char *shortname = dot ? dot + 1 : fn;
+    size_t n = strlen(shortname);
+    const char *msg = err->msg;
+    if (strncmp(msg, shortname, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
     nnl_error e;
-    nnl_fail(&e, err->code, "%s: %s", fn, err->msg); /* cut to NNL_ERROR_MAX */
+    nnl_fail(&e, err->code, "%s: %s", fn, msg); /* cut to NNL_ERROR_MAX */
     return nnl_lua_raise(L, &e);
 }
 
