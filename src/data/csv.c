@@ -438,6 +438,32 @@ static nnl_status name_columns(const char *src, const strvec *first, int hdr,
     return NNL_OK;
 }
 
+/* The common case, without copying or rescanning: an unquoted number
+ * straight after p, then padding, then a separator or the line end.
+ * Returns 1 and consumes the cell when that is what is there; returns 0
+ * with p unchanged otherwise (read_cell then handles the cell). */
+static int fast_number(scanner *sc, float *out, int *row_end)
+{
+    const char *stop;
+    if (sc->blanks || !nnl_parse_float_prefix(sc->p, sc->end, out, &stop))
+        return 0;
+    if (stop == sc->p)
+        return 0;
+    const char *q = stop;
+    while (q < sc->end && is_pad(sc, *q))
+        q++;
+    if (q == sc->end || *q == '\n') {
+        *row_end = 1;
+    } else if (*q == sc->sep) {
+        *row_end = 0;
+        q++;
+    } else {
+        return 0;
+    }
+    sc->p = q;
+    return 1;
+}
+
 /* The data pass. Returns NNL_OK with *restart set when a label is not a
  * number and labels were being read as numbers. */
 static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labels,
@@ -457,6 +483,15 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
         int row_end = 0;
         unsigned long row_line = sc->line;
         do {
+            if (j < ncols && (long)j != lab && fast_number(sc, xr, &row_end)) {
+                xr++;
+                j++;
+                continue;
+            }
+            if ((long)j == lab && !string_labels && fast_number(sc, &y[row], &row_end)) {
+                j++;
+                continue;
+            }
             unsigned long line = sc->line;
             cell c;
             nnl_status st = read_cell(sc, j + 1, &c, &row_end, err);

@@ -30,9 +30,9 @@ static int parse_slow(const char *s, size_t n, float *out)
     return 1;
 }
 
-int nnl_parse_float(const char *s, size_t n, float *out)
+int nnl_parse_float_prefix(const char *s, const char *end, float *out, const char **stop)
 {
-    const char *p = s, *end = s + n;
+    const char *p = s;
     int neg = 0;
     if (p < end && (*p == '-' || *p == '+')) {
         neg = (*p == '-');
@@ -46,7 +46,7 @@ int nnl_parse_float(const char *s, size_t n, float *out)
         unsigned d = (unsigned)(*p - '0');
         if (m != 0 || d != 0) {
             if (sig >= 19)
-                return parse_slow(s, n, out);
+                return 0;
             m = m * 10 + d;
             sig++;
         }
@@ -59,7 +59,7 @@ int nnl_parse_float(const char *s, size_t n, float *out)
             unsigned d = (unsigned)(*p - '0');
             if (m != 0 || d != 0) {
                 if (sig >= 19)
-                    return parse_slow(s, n, out);
+                    return 0;
                 m = m * 10 + d;
                 sig++;
             }
@@ -69,7 +69,7 @@ int nnl_parse_float(const char *s, size_t n, float *out)
         }
     }
     if (!any)
-        return parse_slow(s, n, out); /* nan, inf, or not a number */
+        return 0; /* nan, inf, or not a number */
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         int eneg = 0;
@@ -78,7 +78,7 @@ int nnl_parse_float(const char *s, size_t n, float *out)
             p++;
         }
         if (p == end || (unsigned)(*p - '0') >= 10)
-            return 0;
+            return 0; /* "1e" is no number; the caller decides */
         long e = 0;
         while (p < end && (unsigned)(*p - '0') < 10) {
             if (e < 100000) /* saturate: anything this large is inf or 0 */
@@ -87,14 +87,17 @@ int nnl_parse_float(const char *s, size_t n, float *out)
         }
         exp10 += eneg ? -e : e;
     }
-    if (p != end)
-        return parse_slow(s, n, out); /* e.g. hex floats; else rejected */
+    /* Hex floats ("0x1p3") and "1.5f"-like text must not be read as "0"
+     * or "1.5" followed by junk: let the caller's slow path decide. */
+    if (p < end && (*p == 'x' || *p == 'X' || *p == 'p' || *p == 'P'))
+        return 0;
+    *stop = p;
     if (m == 0) {
         *out = neg ? -0.0f : 0.0f;
         return 1;
     }
     if (m > ((uint64_t)1 << 53) || exp10 < -22 || exp10 > 22)
-        return parse_slow(s, n, out);
+        return 0;
     /* m and 10^|e| are exact doubles, so d is the correctly rounded double
      * of the true value. Rounding d to float is then correct unless d sits
      * exactly halfway between two floats (the low 29 bits of its mantissa
@@ -104,8 +107,16 @@ int nnl_parse_float(const char *s, size_t n, float *out)
     uint64_t bits;
     memcpy(&bits, &d, sizeof bits);
     if ((bits & 0x1FFFFFFFu) == 0x10000000u)
-        return parse_slow(s, n, out);
+        return 0;
     float f = (float)d;
     *out = neg ? -f : f;
     return 1;
+}
+
+int nnl_parse_float(const char *s, size_t n, float *out)
+{
+    const char *stop;
+    if (nnl_parse_float_prefix(s, s + n, out, &stop) && stop == s + n)
+        return 1;
+    return parse_slow(s, n, out);
 }

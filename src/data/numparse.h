@@ -21,4 +21,13 @@
  * +-inf or 0 as strtof does. */
 int nnl_parse_float(const char *s, size_t n, float *out);
 
+/* The fast path alone, for callers that find the end of a cell as they
+ * go: reads a decimal number at s (not past end) and, when it is one the
+ * fast path converts exactly, stores it, sets *stop after its last
+ * character and returns 1. Returns 0 for anything else (no number, nan,
+ * inf, hex, 20+ significant digits, large exponents, float ties); the
+ * caller then finds the cell's end and uses nnl_parse_float. */
+int nnl_parse_float_prefix(const char *s, const char *end, float *out,
+                           const char **stop);
+
 #endif
