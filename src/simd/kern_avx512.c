@@ -55,6 +55,16 @@
 #define A5_MR 12
 #endif
 #define A5_NR 32
+/* Cache blocking (floats): A block MC x KC in L2, B panel KC x NR in L1. */
+#ifndef A5_MC
+#define A5_MC (A5_MR * 16)
+#endif
+#ifndef A5_KC
+#define A5_KC 256
+#endif
+#ifndef A5_NC
+#define A5_NC 2048
+#endif
 
 static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp, size_t ldb,
                             float *c, size_t ldc, float alpha, float beta)
@@ -96,9 +106,9 @@ void nnl_kern_fill_avx512(nnl_kernels *k)
     k->gemm_ukr = gemm_ukr_avx512;
     k->gemm_mr = A5_MR;
     k->gemm_nr = A5_NR;
-    k->gemm_mc = A5_MR * 16;
-    k->gemm_kc = 256;
-    k->gemm_nc = 2048;
+    k->gemm_mc = A5_MC;
+    k->gemm_kc = A5_KC;
+    k->gemm_nc = A5_NC;
 }
 #else
 void nnl_kern_fill_avx512(nnl_kernels *k) { (void)k; }
