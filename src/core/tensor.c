@@ -1,0 +1,651 @@
+/* Tensors: storage, views, shapes and the element-wise, reduction and
+ * product operations behind nn.Tensor. See tensor.h for the contract.
+ * Element-wise loops go through the active SIMD kernel table (the add, sub,
+ * mul, div and scale kernels are bitwise equal to the scalar reference), so
+ * results do not depend on the instruction set. */
+#include "core/tensor.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/rng.h"
+#include "simd/gemm.h"
+#include "simd/kernels.h"
+
+char *nnl_shape_str_raw(int ndim, const size_t *shape, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    used += (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%zu", i ? "x" : "", shape[i]);
+    if (used < size)
+        snprintf(buf + used, size - used, "]");
+    return buf;
+}
+
+char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t size)
+{
+    return nnl_shape_str_raw(t->ndim, t->shape, buf, size);
+}
+
+/* Product of the dims, or 0 with *overflow set when it does not fit. */
+static size_t shape_numel(int ndim, const size_t *shape, int *overflow)
+{
+    size_t n = 1;
+    *overflow = 0;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] != 0 && n > SIZE_MAX / shape[i])
+            *overflow = 1;
+        n *= shape[i];
+    }
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] == 0)
+            *overflow = 0; /* an empty tensor is fine whatever the others */
+    return *overflow ? 0 : n;
+}
+
+/* A header with no storage; its fields but storage/data filled. */
+static nnl_tensor *header_new(int ndim, const size_t *shape, size_t numel, nnl_error *err)
+{
+    nnl_tensor *t = nnl_malloc(sizeof *t);
+    if (!t) {
+        nnl_fail(err, NNL_ERR_NOMEM, "tensor: out of memory");
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++)
+        t->shape[i] = shape[i];
+    t->numel = numel;
+    return t;
+}
+
+nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err)
+{
+    char sb[96];
+    if (ndim < 1 || ndim > NNL_MAX_DIMS) {
+        nnl_fail(err, NNL_ERR_ARG, "tensor: %d dimensions (must be 1 to %d)", ndim, NNL_MAX_DIMS);
+        return NULL;
+    }
+    int overflow;
+    size_t numel = shape_numel(ndim, shape, &overflow);
+    if (overflow || numel > NNL_ALLOC_MAX / sizeof(float)) {
+        nnl_fail(err, NNL_ERR_ARG, "tensor: shape %s is too large",
+                 nnl_shape_str_raw(ndim, shape, sb, sizeof sb));
+        return NULL;
+    }
+    nnl_tensor *t = header_new(ndim, shape, numel, err);
+    if (!t)
+        return NULL;
+    nnl_storage *s = nnl_malloc(sizeof *s);
+    float *data = s ? nnl_calloc(numel, sizeof(float)) : NULL;
+    if (!data) {
+        nnl_free(s);
+        nnl_free(t);
+        nnl_fail(err, NNL_ERR_NOMEM, "tensor: out of memory for shape %s",
+                 nnl_shape_str_raw(ndim, shape, sb, sizeof sb));
+        return NULL;
+    }
+    s->data = data;
+    s->size = numel;
+    s->refcount = 1;
+    t->storage = s;
+    t->data = data;
+    return t;
+}
+
+nnl_tensor *nnl_tensor_new1(size_t d0, nnl_error *err)
+{
+    return nnl_tensor_new(1, &d0, err);
+}
+
+nnl_tensor *nnl_tensor_new2(size_t d0, size_t d1, nnl_error *err)
+{
+    size_t s[2] = {d0, d1};
+    return nnl_tensor_new(2, s, err);
+}
+
+nnl_tensor *nnl_tensor_new_like(const nnl_tensor *t, nnl_error *err)
+{
+    return nnl_tensor_new(t->ndim, t->shape, err);
+}
+
+nnl_tensor *nnl_tensor_clone(const nnl_tensor *t, nnl_error *err)
+{
+    nnl_tensor *c = nnl_tensor_new_like(t, err);
+    if (c && t->numel)
+        memcpy(c->data, t->data, t->numel * sizeof(float));
+    return c;
+}
+
+void nnl_tensor_free(nnl_tensor *t)
+{
+    if (!t)
+        return;
+    nnl_storage *s = t->storage;
+    if (s && --s->refcount == 0) {
+        nnl_free(s->data);
+        nnl_free(s);
+    }
+    nnl_free(t);
+}
+
+/* A view header over t's storage at data offset `offset`. */
+static nnl_tensor *view_new(const nnl_tensor *t, size_t offset, int ndim,
+                            const size_t *shape, nnl_error *err)
+{
+    int overflow;
+    size_t numel = shape_numel(ndim, shape, &overflow);
+    nnl_tensor *v = header_new(ndim, shape, numel, err);
+    if (!v)
+        return NULL;
+    v->storage = t->storage;
+    v->storage->refcount++;
+    v->data = t->data + offset;
+    return v;
+}
+
+/* Number of floats in one index step along dimension 0. */
+static size_t row_size(const nnl_tensor *t)
+{
+    size_t r = 1;
+    for (int i = 1; i < t->ndim; i++)
+        r *= t->shape[i];
+    return r;
+}
+
+nnl_tensor *nnl_tensor_select(const nnl_tensor *t, size_t i, nnl_error *err)
+{
+    char sb[96];
+    if (t->ndim < 2) {
+        nnl_fail(err, NNL_ERR_ARG, "select: a 1-D tensor has no rows to view");
+        return NULL;
+    }
+    if (i >= t->shape[0]) {
+        nnl_fail(err, NNL_ERR_RANGE, "select: row %zu out of range for shape %s",
+                 i + 1, nnl_shape_str(t, sb, sizeof sb));
+        return NULL;
+    }
+    return view_new(t, i * row_size(t), t->ndim - 1, t->shape + 1, err);
+}
+
+nnl_tensor *nnl_tensor_rows(const nnl_tensor *t, size_t first, size_t count, nnl_error *err)
+{
+    char sb[96];
+    if (first > t->shape[0] || count > t->shape[0] - first) {
+        nnl_fail(err, NNL_ERR_RANGE, "rows: rows %zu..%zu out of range for shape %s",
+                 first + 1, first + count, nnl_shape_str(t, sb, sizeof sb));
+        return NULL;
+    }
+    size_t shape[NNL_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    shape[0] = count;
+    return view_new(t, first * row_size(t), t->ndim, shape, err);
+}
+
+nnl_tensor *nnl_tensor_reshape(const nnl_tensor *t, int ndim, const long *shape, nnl_error *err)
+{
+    char sb[96];
+    if (ndim < 1 || ndim > NNL_MAX_DIMS) {
+        nnl_fail(err, NNL_ERR_ARG, "reshape: %d dimensions (must be 1 to %d)", ndim, NNL_MAX_DIMS);
+        return NULL;
+    }
+    size_t out[NNL_MAX_DIMS];
+    int infer = -1;
+    size_t known = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] == -1) {
+            if (infer >= 0) {
+                nnl_fail(err, NNL_ERR_ARG, "reshape: only one dimension may be -1");
+                return NULL;
+            }
+            infer = i;
+            out[i] = 1;
+            continue;
+        }
+        if (shape[i] < 0) {
+            nnl_fail(err, NNL_ERR_ARG, "reshape: negative dimension %ld", shape[i]);
+            return NULL;
+        }
+        out[i] = (size_t)shape[i];
+        if (out[i] != 0 && known > SIZE_MAX / out[i]) {
+            nnl_fail(err, NNL_ERR_ARG, "reshape: shape is too large");
+            return NULL;
+        }
+        known *= out[i];
+    }
+    if (infer >= 0) {
+        if (known == 0 || t->numel % known != 0) {
+            nnl_fail(err, NNL_ERR_SHAPE, "reshape: cannot infer -1 for %zu elements of shape %s",
+                     t->numel, nnl_shape_str(t, sb, sizeof sb));
+            return NULL;
+        }
+        out[infer] = t->numel / known;
+        known = t->numel;
+    }
+    if (known != t->numel) {
+        char nb[96];
+        nnl_fail(err, NNL_ERR_SHAPE, "reshape: cannot view shape %s (%zu elements) as %s",
+                 nnl_shape_str(t, sb, sizeof sb), t->numel,
+                 nnl_shape_str_raw(ndim, out, nb, sizeof nb));
+        return NULL;
+    }
+    return view_new(t, 0, ndim, out, err);
+}
+
+nnl_status nnl_tensor_offset(const nnl_tensor *t, const size_t *idx, size_t *offset, nnl_error *err)
+{
+    size_t off = 0;
+    for (int i = 0; i < t->ndim; i++) {
+        if (idx[i] >= t->shape[i])
+            return nnl_fail(err, NNL_ERR_RANGE,
+                            "index %zu out of range for dimension %d of size %zu",
+                            idx[i] + 1, i + 1, t->shape[i]);
+        off = off * t->shape[i] + idx[i];
+    }
+    *offset = off;
+    return NNL_OK;
+}
+
+void nnl_tensor_fill(nnl_tensor *t, float v)
+{
+    for (size_t i = 0; i < t->numel; i++)
+        t->data[i] = v;
+}
+
+nnl_status nnl_tensor_copy(nnl_tensor *dst, const nnl_tensor *src, nnl_error *err)
+{
+    char a[96], b[96];
+    if (dst->numel != src->numel)
+        return nnl_fail(err, NNL_ERR_SHAPE, "copy: %s into %s: element counts differ",
+                        nnl_shape_str(src, a, sizeof a), nnl_shape_str(dst, b, sizeof b));
+    if (src->numel)
+        memmove(dst->data, src->data, src->numel * sizeof(float));
+    return NNL_OK;
+}
+
+const char *nnl_binop_name(nnl_binop op)
+{
+    switch (op) {
+    case NNL_ADD: return "add";
+    case NNL_SUB: return "sub";
+    case NNL_MUL: return "mul";
+    case NNL_DIV: return "div";
+    }
+    return "?";
+}
+
+typedef void (*vec_binop_fn)(size_t n, const float *a, const float *b, float *y);
+
+static vec_binop_fn binop_kernel(nnl_binop op)
+{
+    const nnl_kernels *k = nnl_kernels_active();
+    switch (op) {
+    case NNL_ADD: return k->add;
+    case NNL_SUB: return k->sub;
+    case NNL_MUL: return k->mul;
+    case NNL_DIV: return k->div;
+    }
+    return k->add;
+}
+
+/* Length of t as a row vector (1-D, or 1 x n), or 0 when it is not one. */
+static size_t row_vector_len(const nnl_tensor *t)
+{
+    if (t->ndim == 1)
+        return t->shape[0];
+    if (t->ndim == 2 && t->shape[0] == 1)
+        return t->shape[1];
+    return 0;
+}
+
+static int same_shape(const nnl_tensor *a, const nnl_tensor *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return 0;
+    return 1;
+}
+
+/* Whether v (a row vector) broadcasts over the rows of m. */
+static int broadcasts_over(const nnl_tensor *v, const nnl_tensor *m)
+{
+    size_t len = row_vector_len(v);
+    return m->ndim >= 2 && len > 0 && len == m->shape[m->ndim - 1];
+}
+
+nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a, const nnl_tensor *b, nnl_error *err)
+{
+    vec_binop_fn f = binop_kernel(op);
+    if (same_shape(a, b)) {
+        nnl_tensor *y = nnl_tensor_new_like(a, err);
+        if (y && a->numel)
+            f(a->numel, a->data, b->data, y->data);
+        return y;
+    }
+    if (broadcasts_over(b, a) || broadcasts_over(a, b)) {
+        int vec_right = broadcasts_over(b, a);
+        const nnl_tensor *m = vec_right ? a : b;
+        const nnl_tensor *v = vec_right ? b : a;
+        nnl_tensor *y = nnl_tensor_new_like(m, err);
+        if (!y)
+            return NULL;
+        size_t cols = m->shape[m->ndim - 1];
+        size_t rows = cols ? m->numel / cols : 0;
+        for (size_t r = 0; r < rows; r++) {
+            const float *mr = m->data + r * cols;
+            float *yr = y->data + r * cols;
+            if (vec_right)
+                f(cols, mr, v->data, yr);
+            else
+                f(cols, v->data, mr, yr);
+        }
+        return y;
+    }
+    char sa[96], sb[96];
+    nnl_fail(err, NNL_ERR_SHAPE, "%s: shapes %s and %s do not broadcast", nnl_binop_name(op),
+             nnl_shape_str(a, sa, sizeof sa), nnl_shape_str(b, sb, sizeof sb));
+    return NULL;
+}
+
+nnl_tensor *nnl_tensor_binop_scalar(nnl_binop op, const nnl_tensor *t, float s, int scalar_left,
+                                    nnl_error *err)
+{
+    nnl_tensor *y = nnl_tensor_new_like(t, err);
+    if (!y || t->numel == 0)
+        return y;
+    const nnl_kernels *k = nnl_kernels_active();
+    size_t n = t->numel;
+    const float *x = t->data;
+    float *o = y->data;
+    switch (op) {
+    case NNL_ADD:
+        k->add_scalar(n, s, x, o);
+        break;
+    case NNL_SUB:
+        if (scalar_left) { /* s - x = -x + s */
+            k->scale(n, -1.0f, x, o);
+            k->add_scalar(n, s, o, o);
+        } else {
+            k->add_scalar(n, -s, x, o);
+        }
+        break;
+    case NNL_MUL:
+        k->scale(n, s, x, o);
+        break;
+    case NNL_DIV:
+        /* Divide rather than multiply by 1/s so results match a / b. */
+        for (size_t i = 0; i < n; i++)
+            o[i] = scalar_left ? s / x[i] : x[i] / s;
+        break;
+    }
+    return y;
+}
+
+nnl_tensor *nnl_tensor_neg(const nnl_tensor *t, nnl_error *err)
+{
+    nnl_tensor *y = nnl_tensor_new_like(t, err);
+    if (y)
+        for (size_t i = 0; i < t->numel; i++)
+            y->data[i] = -t->data[i];
+    return y;
+}
+
+nnl_tensor *nnl_tensor_matmul(const nnl_tensor *a, const nnl_tensor *b, nnl_error *err)
+{
+    char sa[96], sb[96];
+    if (a->ndim > 2 || b->ndim > 2) {
+        nnl_fail(err, NNL_ERR_SHAPE, "matmul: needs 1-D or 2-D tensors, got %s and %s",
+                 nnl_shape_str(a, sa, sizeof sa), nnl_shape_str(b, sb, sizeof sb));
+        return NULL;
+    }
+    size_t m = a->ndim == 2 ? a->shape[0] : 1;
+    size_t k = a->ndim == 2 ? a->shape[1] : a->shape[0];
+    size_t kb = b->shape[0];
+    size_t n = b->ndim == 2 ? b->shape[1] : 1;
+    if (k != kb) {
+        nnl_fail(err, NNL_ERR_SHAPE, "matmul: shapes %s and %s do not match (%zu != %zu)",
+                 nnl_shape_str(a, sa, sizeof sa), nnl_shape_str(b, sb, sizeof sb), k, kb);
+        return NULL;
+    }
+    nnl_tensor *c;
+    if (a->ndim == 1 && b->ndim == 1)
+        c = nnl_tensor_new1(1, err);
+    else if (a->ndim == 1)
+        c = nnl_tensor_new1(n, err);
+    else if (b->ndim == 1)
+        c = nnl_tensor_new1(m, err);
+    else
+        c = nnl_tensor_new2(m, n, err);
+    if (!c)
+        return NULL;
+    if (m && n && nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, m, n, k, 1.0f, a->data, k ? k : 1, b->data,
+                           n, 0.0f, c->data, n, err) != NNL_OK) {
+        nnl_tensor_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+double nnl_tensor_sum_all(const nnl_tensor *t)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < t->numel; i++)
+        s += t->data[i];
+    return s;
+}
+
+static nnl_status need_elements(const nnl_tensor *t, const char *fn, nnl_error *err)
+{
+    if (t->numel == 0)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: tensor is empty", fn);
+    return NNL_OK;
+}
+
+/* Index of the extreme of n values at stride `stride`: largest when
+ * want_max, else smallest. NaN wins (as numpy: NaN propagates), first one. */
+static size_t extreme_index(const float *x, size_t n, size_t stride, int want_max)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i * stride];
+        if (isnan(v))
+            return i;
+        float b = x[best * stride];
+        if (want_max ? v > b : v < b)
+            best = i;
+    }
+    return best;
+}
+
+nnl_status nnl_tensor_max_all(const nnl_tensor *t, float *out, nnl_error *err)
+{
+    nnl_status st = need_elements(t, "max", err);
+    if (st == NNL_OK)
+        *out = t->data[extreme_index(t->data, t->numel, 1, 1)];
+    return st;
+}
+
+nnl_status nnl_tensor_min_all(const nnl_tensor *t, float *out, nnl_error *err)
+{
+    nnl_status st = need_elements(t, "min", err);
+    if (st == NNL_OK)
+        *out = t->data[extreme_index(t->data, t->numel, 1, 0)];
+    return st;
+}
+
+nnl_status nnl_tensor_argmax_all(const nnl_tensor *t, size_t *out, nnl_error *err)
+{
+    nnl_status st = need_elements(t, "argmax", err);
+    if (st == NNL_OK)
+        *out = extreme_index(t->data, t->numel, 1, 1);
+    return st;
+}
+
+static const char *reduce_name(nnl_reduce op)
+{
+    switch (op) {
+    case NNL_SUM: return "sum";
+    case NNL_MEAN: return "mean";
+    case NNL_MAX: return "max";
+    case NNL_MIN: return "min";
+    case NNL_ARGMAX: return "argmax";
+    }
+    return "?";
+}
+
+nnl_tensor *nnl_tensor_reduce(nnl_reduce op, const nnl_tensor *t, int dim, nnl_error *err)
+{
+    char sb[96];
+    const char *name = reduce_name(op);
+    if (dim < 0 || dim >= t->ndim) {
+        nnl_fail(err, NNL_ERR_RANGE, "%s: dimension %d out of range for shape %s", name, dim + 1,
+                 nnl_shape_str(t, sb, sizeof sb));
+        return NULL;
+    }
+    size_t len = t->shape[dim];
+    if (len == 0 && op != NNL_SUM && op != NNL_MEAN) {
+        nnl_fail(err, NNL_ERR_ARG, "%s: dimension %d of shape %s is empty", name, dim + 1,
+                 nnl_shape_str(t, sb, sizeof sb));
+        return NULL;
+    }
+    /* View t as outer x len x inner. */
+    size_t outer = 1, inner = 1;
+    for (int i = 0; i < dim; i++)
+        outer *= t->shape[i];
+    for (int i = dim + 1; i < t->ndim; i++)
+        inner *= t->shape[i];
+    size_t shape[NNL_MAX_DIMS];
+    int nd = 0;
+    for (int i = 0; i < t->ndim; i++)
+        if (i != dim)
+            shape[nd++] = t->shape[i];
+    if (nd == 0)
+        shape[nd++] = 1;
+    nnl_tensor *y = nnl_tensor_new(nd, shape, err);
+    if (!y)
+        return NULL;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t i = 0; i < inner; i++) {
+            const float *x = t->data + o * len * inner + i;
+            float *out = &y->data[o * inner + i];
+            if (op == NNL_SUM || op == NNL_MEAN) {
+                double s = 0.0;
+                for (size_t j = 0; j < len; j++)
+                    s += x[j * inner];
+                *out = (float)(op == NNL_MEAN ? (len ? s / (double)len : NAN) : s);
+            } else {
+                size_t j = extreme_index(x, len, inner, op != NNL_MIN);
+                *out = op == NNL_ARGMAX ? (float)j : x[j * inner];
+            }
+        }
+    }
+    return y;
+}
+
+nnl_tensor *nnl_tensor_cat(const nnl_tensor *const *ts, size_t n, int dim, nnl_error *err)
+{
+    char sa[96], sb[96];
+    if (n == 0) {
+        nnl_fail(err, NNL_ERR_ARG, "cat: no tensors to concatenate");
+        return NULL;
+    }
+    const nnl_tensor *first = ts[0];
+    if (dim < 0 || dim >= first->ndim) {
+        nnl_fail(err, NNL_ERR_RANGE, "cat: dimension %d out of range for shape %s", dim + 1,
+                 nnl_shape_str(first, sa, sizeof sa));
+        return NULL;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const nnl_tensor *t = ts[i];
+        int ok = t->ndim == first->ndim;
+        for (int d = 0; ok && d < t->ndim; d++)
+            if (d != dim && t->shape[d] != first->shape[d])
+                ok = 0;
+        if (!ok) {
+            nnl_fail(err, NNL_ERR_SHAPE,
+                     "cat: tensor %zu has shape %s, which does not match %s along dimension %d",
+                     i + 1, nnl_shape_str(t, sa, sizeof sa), nnl_shape_str(first, sb, sizeof sb),
+                     dim + 1);
+            return NULL;
+        }
+        total += t->shape[dim];
+    }
+    size_t shape[NNL_MAX_DIMS];
+    memcpy(shape, first->shape, sizeof shape);
+    shape[dim] = total;
+    nnl_tensor *y = nnl_tensor_new(first->ndim, shape, err);
+    if (!y)
+        return NULL;
+    size_t outer = 1, inner = 1;
+    for (int d = 0; d < dim; d++)
+        outer *= first->shape[d];
+    for (int d = dim + 1; d < first->ndim; d++)
+        inner *= first->shape[d];
+    float *out = y->data;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t i = 0; i < n; i++) {
+            size_t chunk = ts[i]->shape[dim] * inner;
+            if (chunk)
+                memcpy(out, ts[i]->data + o * chunk, chunk * sizeof(float));
+            out += chunk;
+        }
+    }
+    return y;
+}
+
+void nnl_tensor_rand(nnl_tensor *t)
+{
+    nnl_rng *r = nnl_rng_global();
+    for (size_t i = 0; i < t->numel; i++)
+        t->data[i] = nnl_rng_uniform(r);
+}
+
+void nnl_tensor_randn(nnl_tensor *t)
+{
+    nnl_rng *r = nnl_rng_global();
+    for (size_t i = 0; i < t->numel; i++)
+        t->data[i] = nnl_rng_normal(r);
+}
+
+nnl_tensor *nnl_tensor_arange(size_t n, nnl_error *err)
+{
+    nnl_tensor *t = nnl_tensor_new1(n, err);
+    if (t)
+        for (size_t i = 0; i < n; i++)
+            t->data[i] = (float)i;
+    return t;
+}
+
+nnl_tensor *nnl_tensor_linspace(double a, double b, size_t n, nnl_error *err)
+{
+    if (n == 0) {
+        nnl_fail(err, NNL_ERR_ARG, "linspace: needs at least 1 point");
+        return NULL;
+    }
+    nnl_tensor *t = nnl_tensor_new1(n, err);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        t->data[i] = (float)(n == 1 ? a : a + (b - a) * (double)i / (double)(n - 1));
+    if (n > 1)
+        t->data[n - 1] = (float)b; /* exact endpoint, as numpy */
+    return t;
+}
+
+nnl_tensor *nnl_tensor_eye(size_t n, nnl_error *err)
+{
+    nnl_tensor *t = nnl_tensor_new2(n, n, err);
+    if (t)
+        for (size_t i = 0; i < n; i++)
+            t->data[i * n + i] = 1.0f;
+    return t;
+}
