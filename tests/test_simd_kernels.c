@@ -284,6 +284,25 @@ static void chk_opt(const nnl_kernels *ref, const nnl_kernels *k, size_t n)
     }
 }
 
+/* transpose: n x (n % 13 + 1) blocks with padded strides, exact copy. */
+static void chk_transpose(const nnl_kernels *ref, const nnl_kernels *k, size_t n)
+{
+    size_t rows = n % 71, cols = (n * 7) % 37 + (n > 70 ? 40 : 0);
+    size_t ld = cols + 3, dstride = rows + 5;
+    if (rows * ld > NMAX || cols * dstride > NMAX)
+        rows = 20;
+    fill(B.x, rows * ld, -9, 9, 1);
+    fill(B.r1, cols * dstride, 0, 1, 0);
+    memcpy(B.r2, B.r1, cols * dstride * sizeof(float));
+    ref->transpose(B.x, ld, rows, cols, B.r1, dstride);
+    k->transpose(B.x, ld, rows, cols, B.r2, dstride);
+    expect_close(B.r1, B.r2, cols * dstride, 0, 0);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            assert_memory_equal(&B.r2[c * dstride + r], &B.x[r * ld + c], sizeof(float));
+}
+
+static void test_transpose_exact(void **s) { (void)s; for_levels("transpose", chk_transpose); }
 static void test_binary_ops_bitwise(void **s) { (void)s; for_levels("add/sub/mul/div", chk_binary); }
 static void test_scale_axpy_bitwise(void **s) { (void)s; for_levels("scale/add_scalar/axpy", chk_scale_axpy); }
 static void test_bias_and_col_sum_bitwise(void **s) { (void)s; for_levels("bias_rows/col_sum", chk_bias_colsum); }
@@ -322,6 +341,7 @@ static void test_optimizer_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transpose_exact),
         cmocka_unit_test(test_binary_ops_bitwise),
         cmocka_unit_test(test_scale_axpy_bitwise),
         cmocka_unit_test(test_bias_and_col_sum_bitwise),

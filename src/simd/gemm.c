@@ -18,9 +18,6 @@
 
 #include <pthread.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <xmmintrin.h>
-#endif
 
 #include "core/alloc.h"
 #include "core/threads.h"
@@ -77,38 +74,6 @@ void nnl_gemm_release_workspace(void)
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
-/* dst[c * dstride + r] = src[r * ld + c] for r < rows, c < cols: the
- * gather of both transposing packs, in 4x4 blocks with SSE (part of every
- * x86-64, so no flags needed) and a scalar remainder. */
-static void transpose_into(const float *src, size_t ld, size_t rows, size_t cols, float *dst,
-                           size_t dstride)
-{
-    size_t r = 0;
-#if defined(__SSE2__)
-    for (; r + 4 <= rows; r += 4) {
-        const float *s0 = src + r * ld, *s1 = s0 + ld, *s2 = s1 + ld, *s3 = s2 + ld;
-        size_t c = 0;
-        for (; c + 4 <= cols; c += 4) {
-            __m128 v0 = _mm_loadu_ps(s0 + c), v1 = _mm_loadu_ps(s1 + c);
-            __m128 v2 = _mm_loadu_ps(s2 + c), v3 = _mm_loadu_ps(s3 + c);
-            _MM_TRANSPOSE4_PS(v0, v1, v2, v3);
-            float *d = dst + c * dstride + r;
-            _mm_storeu_ps(d, v0);
-            _mm_storeu_ps(d + dstride, v1);
-            _mm_storeu_ps(d + 2 * dstride, v2);
-            _mm_storeu_ps(d + 3 * dstride, v3);
-        }
-        for (; c < cols; c++) {
-            float *d = dst + c * dstride + r;
-            d[0] = s0[c], d[1] = s1[c], d[2] = s2[c], d[3] = s3[c];
-        }
-    }
-#endif
-    for (; r < rows; r++)
-        for (size_t c = 0; c < cols; c++)
-            dst[c * dstride + r] = src[r * ld + c];
-}
-
 /* Packs rows [i0, i0+mlen) x cols [p0, p0+kc) of op(A) into MR-row panels:
  * panel r holds kc groups of MR floats (column p of rows r*MR..). */
 static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t kc, float *dst)
@@ -117,7 +82,7 @@ static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t 
     for (size_t ir = 0; ir < mlen; ir += MR, dst += MR * kc) {
         size_t mr = min_sz(MR, mlen - ir);
         if (g->ta == NNL_NOTRANS) {
-            transpose_into(g->a + (i0 + ir) * lda + p0, lda, mr, kc, dst, MR);
+            g->k->transpose(g->a + (i0 + ir) * lda + p0, lda, mr, kc, dst, MR);
             for (size_t i = mr; i < MR; i++)
                 for (size_t p = 0; p < kc; p++)
                     dst[p * MR + i] = 0.0f;
@@ -154,7 +119,7 @@ static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nl
                     d[j] = 0.0f;
             }
         } else {
-            transpose_into(g->b + (j0 + jr) * ldb + p0, ldb, nr, kc, dst, NR);
+            g->k->transpose(g->b + (j0 + jr) * ldb + p0, ldb, nr, kc, dst, NR);
             for (size_t j = nr; j < NR; j++)
                 for (size_t p = 0; p < kc; p++)
                     dst[p * NR + j] = 0.0f;
@@ -216,13 +181,9 @@ static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_
                         if (g->trans_c) {
                             cp = g->c + (jc + jr) * g->ldc + ic + ir;
                             if (beta != 0.0f)
-                                for (size_t i = 0; i < mr; i++)
-                                    for (size_t j = 0; j < nr; j++)
-                                        tile[i * NR + j] = cp[j * g->ldc + i];
+                                k->transpose(cp, g->ldc, nr, mr, tile, NR);
                             k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
-                            for (size_t i = 0; i < mr; i++)
-                                for (size_t j = 0; j < nr; j++)
-                                    cp[j * g->ldc + i] = tile[i * NR + j];
+                            k->transpose(tile, NR, mr, nr, cp, g->ldc);
                             continue;
                         }
                         if (mr == MR && nr == NR) {

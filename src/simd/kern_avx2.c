@@ -82,9 +82,53 @@ static void gemm_ukr_avx2_6x16(size_t kc, const float *ap, const float *bp, size
     }
 }
 
+/* 8x8 blocks through registers (unpack, shuffle, lane permute), then
+ * 4-row strips and scalar edges. */
+static void transpose_avx2(const float *src, size_t ld, size_t rows, size_t cols, float *dst,
+                           size_t dstride)
+{
+    size_t r = 0;
+    for (; r + 8 <= rows; r += 8) {
+        const float *s = src + r * ld;
+        size_t c = 0;
+        for (; c + 8 <= cols; c += 8) {
+            __m256 r0 = _mm256_loadu_ps(s + c), r1 = _mm256_loadu_ps(s + ld + c);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * ld + c), r3 = _mm256_loadu_ps(s + 3 * ld + c);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * ld + c), r5 = _mm256_loadu_ps(s + 5 * ld + c);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * ld + c), r7 = _mm256_loadu_ps(s + 7 * ld + c);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+            float *d = dst + c * dstride + r;
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + dstride, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * dstride, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * dstride, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * dstride, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * dstride, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * dstride, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * dstride, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+        for (; c < cols; c++) {
+            float *d = dst + c * dstride + r;
+            for (int i = 0; i < 8; i++)
+                d[i] = s[(size_t)i * ld + c];
+        }
+    }
+    for (; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            dst[c * dstride + r] = src[r * ld + c];
+}
+
 void nnl_kern_fill_avx2(nnl_kernels *k)
 {
     fill_body_avx2(k);
+    k->transpose = transpose_avx2;
     k->gemm_ukr = gemm_ukr_avx2_6x16;
     k->gemm_mr = A2_MR;
     k->gemm_nr = A2_NR;

@@ -90,9 +90,18 @@ static void gemm_ukr_scalar_4x4(size_t kc, const float *ap, const float *bp, siz
         }
 }
 
+static void transpose_scalar(const float *src, size_t ld, size_t rows, size_t cols, float *dst,
+                             size_t dstride)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            dst[c * dstride + r] = src[r * ld + c];
+}
+
 void nnl_kern_fill_scalar(nnl_kernels *k)
 {
     fill_body_scalar(k);
+    k->transpose = transpose_scalar;
     k->gemm_ukr = gemm_ukr_scalar_4x4;
     k->gemm_mr = SC_MR;
     k->gemm_nr = SC_NR;

@@ -89,9 +89,38 @@ static void gemm_ukr_sse2_4x8(size_t kc, const float *ap, const float *bp, size_
     }
 }
 
+/* 4x4 blocks through registers, scalar edges. */
+static void transpose_sse2(const float *src, size_t ld, size_t rows, size_t cols, float *dst,
+                           size_t dstride)
+{
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const float *s0 = src + r * ld, *s1 = s0 + ld, *s2 = s1 + ld, *s3 = s2 + ld;
+        size_t c = 0;
+        for (; c + 4 <= cols; c += 4) {
+            __m128 v0 = _mm_loadu_ps(s0 + c), v1 = _mm_loadu_ps(s1 + c);
+            __m128 v2 = _mm_loadu_ps(s2 + c), v3 = _mm_loadu_ps(s3 + c);
+            _MM_TRANSPOSE4_PS(v0, v1, v2, v3);
+            float *d = dst + c * dstride + r;
+            _mm_storeu_ps(d, v0);
+            _mm_storeu_ps(d + dstride, v1);
+            _mm_storeu_ps(d + 2 * dstride, v2);
+            _mm_storeu_ps(d + 3 * dstride, v3);
+        }
+        for (; c < cols; c++) {
+            float *d = dst + c * dstride + r;
+            d[0] = s0[c], d[1] = s1[c], d[2] = s2[c], d[3] = s3[c];
+        }
+    }
+    for (; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            dst[c * dstride + r] = src[r * ld + c];
+}
+
 void nnl_kern_fill_sse2(nnl_kernels *k)
 {
     fill_body_sse2(k);
+    k->transpose = transpose_sse2;
     k->gemm_ukr = gemm_ukr_sse2_4x8;
     k->gemm_mr = S2_MR;
     k->gemm_nr = S2_NR;

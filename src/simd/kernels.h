@@ -63,6 +63,11 @@ typedef struct nnl_kernels {
     int gemm_mr, gemm_nr;
     int gemm_mc, gemm_kc, gemm_nc;
 
+    /* dst[c * dstride + r] = src[r * ld + c] for r < rows, c < cols (GEMM
+     * packing, transposed stores; the regions must not overlap). */
+    void (*transpose)(const float *src, size_t ld, size_t rows, size_t cols,
+                      float *dst, size_t dstride);
+
     /* y = a op b element-wise. */
     void (*add)(size_t n, const float *a, const float *b, float *y);
     void (*sub)(size_t n, const float *a, const float *b, float *y);
