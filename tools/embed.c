@@ -1,4 +1,4 @@
-/* Build-time tool: turns lua/*.lua into a C file of byte arrays so that
+/* Build-time tool: turns the lua/ sources into a C file of byte arrays so that
  * nnlua is one file that runs from anywhere. Usage: nnl_embed out.c a.lua...
  * The generated table is sorted by file name; src/bind/lnn.c runs the
  * chunks in that order. */

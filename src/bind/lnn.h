@@ -45,5 +45,6 @@ nnl_tensor *nnl_lua_totensor(lua_State *L, int idx);
  * top of the stack. Called by luaopen_nn in this order. */
 void nnl_open_tensor(lua_State *L);   /* lnn_tensor.c */
 void nnl_open_runtime(lua_State *L);  /* lnn.c: seed, threads, cpu, version */
+void nnl_open_data(lua_State *L);     /* lnn_data.c: nn.data */
 
 #endif

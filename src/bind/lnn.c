@@ -1,0 +1,159 @@
+/* luaopen_nn: builds the nn table from the binding parts, adds the runtime
+ * functions (seed, threads, cpu, version) and runs the Lua sources under
+ * lua/ that were compiled into the binary. Also the shared helpers of
+ * lnn.h: raising C errors and boxing tensors in userdata. */
+#include <string.h>
+
+#include "bind/lnn.h"
+#include "bind/lnn_sources.h"
+#include "core/rng.h"
+#include "core/threads.h"
+#include "simd/dispatch.h"
+
+int nnl_lua_raise(lua_State *L, const nnl_error *err)
+{
+    lua_pushstring(L, err && err->msg[0] ? err->msg : nnl_status_name(err ? err->code : NNL_OK));
+    return lua_error(L);
+}
+
+/* __gc and __close of nn.Tensor: release the tensor once. */
+static int tensor_release(lua_State *L)
+{
+    nnl_ltensor *h = luaL_checkudata(L, 1, NNL_TENSOR_MT);
+    nnl_tensor_free(h->t);
+    h->t = NULL;
+    return 0;
+}
+
+nnl_ltensor *nnl_lua_newtensor(lua_State *L)
+{
+    nnl_ltensor *h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->t = NULL;
+    luaL_setmetatable(L, NNL_TENSOR_MT);
+    return h;
+}
+
+void nnl_lua_pushtensor(lua_State *L, nnl_tensor *t, const nnl_error *err)
+{
+    if (!t)
+        nnl_lua_raise(L, err);
+    /* Callers that can should use nnl_lua_newtensor before making t: if
+     * Lua cannot allocate the handle here, t leaks with the memory error. */
+    nnl_ltensor *h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->t = t;
+    luaL_setmetatable(L, NNL_TENSOR_MT);
+}
+
+nnl_tensor *nnl_lua_totensor(lua_State *L, int idx)
+{
+    nnl_ltensor *h = luaL_testudata(L, idx, NNL_TENSOR_MT);
+    return h ? h->t : NULL;
+}
+
+nnl_tensor *nnl_lua_checktensor(lua_State *L, int idx)
+{
+    nnl_ltensor *h = luaL_checkudata(L, idx, NNL_TENSOR_MT);
+    if (!h->t)
+        luaL_argerror(L, idx, "tensor is closed");
+    return h->t;
+}
+
+/* Creates the nn.Tensor metatable with the release metamethods; the rest
+ * is filled by nnl_open_tensor. Leaves nothing on the stack. */
+static void create_tensor_meta(lua_State *L)
+{
+    luaL_newmetatable(L, NNL_TENSOR_MT);
+    lua_pushcfunction(L, tensor_release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, tensor_release);
+    lua_setfield(L, -2, "__close");
+    lua_pop(L, 1);
+}
+
+/* nn.seed(n): reseeds the global generator. */
+static int l_seed(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    nnl_rng_global_seed((uint64_t)n);
+    return 0;
+}
+
+/* nn.threads([n]) -> number of threads in use (after setting it). */
+static int l_threads(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        lua_Integer n = luaL_checkinteger(L, 1);
+        nnl_error err;
+        if (n < 1 || n > NNL_THREADS_MAX)
+            return luaL_error(L, "nn.threads: count must be 1..%d, got %d", NNL_THREADS_MAX,
+                              (int)(n < -1000000 ? -1000000 : n > 1000000 ? 1000000 : n));
+        if (nnl_threads_set((int)n, &err) != NNL_OK)
+            return nnl_lua_raise(L, &err);
+    }
+    lua_pushinteger(L, nnl_threads_get());
+    return 1;
+}
+
+/* nn.cpu() -> {isa=, best=, threads=, isas={...}} */
+static int l_cpu(lua_State *L)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, nnl_isa_name(nnl_isa_active()));
+    lua_setfield(L, -2, "isa");
+    lua_pushstring(L, nnl_isa_name(nnl_isa_best()));
+    lua_setfield(L, -2, "best");
+    lua_pushinteger(L, nnl_threads_get());
+    lua_setfield(L, -2, "threads");
+    lua_createtable(L, 4, 0);
+    for (int i = 0; i <= (int)nnl_isa_best(); i++) {
+        lua_pushstring(L, nnl_isa_name((nnl_isa)i));
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "supported");
+    return 1;
+}
+
+static const luaL_Reg runtime_funcs[] = {
+    {"seed", l_seed},
+    {"threads", l_threads},
+    {"cpu", l_cpu},
+    {NULL, NULL},
+};
+
+void nnl_open_runtime(lua_State *L)
+{
+    luaL_setfuncs(L, runtime_funcs, 0);
+    lua_pushstring(L, NNL_VERSION);
+    lua_setfield(L, -2, "version");
+}
+
+/* Runs the embedded lua/ chunks in name order, each called with nn. */
+static void run_lua_sources(lua_State *L, int nn)
+{
+    for (const nnl_lua_source *s = nnl_lua_sources; s->name; s++) {
+        char chunkname[128];
+        snprintf(chunkname, sizeof chunkname, "=nn/%s.lua", s->name);
+        if (luaL_loadbufferx(L, s->code, s->len, chunkname, "t") != LUA_OK)
+            lua_error(L);
+        lua_pushvalue(L, nn);
+        lua_call(L, 1, 0);
+    }
+}
+
+int luaopen_nn(lua_State *L)
+{
+    nnl_error err;
+    if (nnl_dispatch_init(&err) != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    create_tensor_meta(L);
+    lua_newtable(L);
+    int nn = lua_gettop(L);
+    nnl_open_runtime(L);
+    nnl_open_tensor(L);
+    nnl_open_data(L);
+    run_lua_sources(L, nn);
+    /* API.md: everything lives in the global nn, which require also returns. */
+    lua_pushvalue(L, nn);
+    lua_setglobal(L, "nn");
+    return 1;
+}

@@ -1,0 +1,706 @@
+/* nn.Tensor: the Lua face of src/core/tensor.c. Constructors (nn.tensor,
+ * nn.zeros, ...), methods, indexing, arithmetic metamethods and reductions.
+ * Printing lives in lnn_tensor_print.c.
+ *
+ * Every tensor made here goes into a handle created first
+ * (nnl_lua_newtensor), so a Lua error at any point leaks nothing. Indices
+ * are 1-based in Lua and 0-based in C; the conversion happens here. */
+#include <math.h>
+#include <string.h>
+
+#include "bind/lnn.h"
+#include "bind/lnn_tensor.h"
+
+/* Fills h with a new tensor, or raises err. */
+static void fill_or_raise(lua_State *L, nnl_ltensor *h, nnl_tensor *t, const nnl_error *err)
+{
+    if (!t)
+        nnl_lua_raise(L, err);
+    h->t = t;
+}
+
+/* Reads a size at stack index idx for function fn as dimension `which`. */
+static size_t check_dim(lua_State *L, int idx, const char *fn, int which)
+{
+    int isint;
+    lua_Integer v = lua_tointegerx(L, idx, &isint);
+    if (!isint || v < 0)
+        luaL_error(L, "%s: dimension %d must be a non-negative integer, got %s", fn, which,
+                   luaL_tolstring(L, idx, NULL));
+    return (size_t)v;
+}
+
+int nnl_lua_shape_args(lua_State *L, int first, const char *fn, size_t *shape)
+{
+    int top = lua_gettop(L);
+    int n = 0;
+    if (lua_istable(L, first)) {
+        n = (int)luaL_len(L, first);
+        if (n < 1 || n > NNL_MAX_DIMS)
+            luaL_error(L, "%s: a shape needs 1 to %d dimensions, got %d", fn, NNL_MAX_DIMS, n);
+        for (int i = 0; i < n; i++) {
+            lua_geti(L, first, i + 1);
+            shape[i] = check_dim(L, -1, fn, i + 1);
+            lua_pop(L, 1);
+        }
+        return n;
+    }
+    n = top - first + 1;
+    if (n < 1 || n > NNL_MAX_DIMS)
+        luaL_error(L, "%s: needs 1 to %d dimensions, got %d", fn, NNL_MAX_DIMS, n < 0 ? 0 : n);
+    for (int i = 0; i < n; i++)
+        shape[i] = check_dim(L, first + i, fn, i + 1);
+    return n;
+}
+
+/* Makes a tensor of the shape given by arguments from `first` on. */
+static nnl_ltensor *new_from_args(lua_State *L, int first, const char *fn, int *nargs_used)
+{
+    size_t shape[NNL_MAX_DIMS];
+    int nd = nnl_lua_shape_args(L, first, fn, shape);
+    if (nargs_used)
+        *nargs_used = nd;
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    nnl_tensor *t = nnl_tensor_new(nd, shape, &err);
+    if (!t) {
+        nnl_error e;
+        nnl_fail(&e, err.code, "%s: %s", fn, err.msg);
+        nnl_lua_raise(L, &e);
+    }
+    h->t = t;
+    return h;
+}
+
+static int l_zeros(lua_State *L)
+{
+    new_from_args(L, 1, "nn.zeros", NULL);
+    return 1;
+}
+
+static int l_ones(lua_State *L)
+{
+    nnl_ltensor *h = new_from_args(L, 1, "nn.ones", NULL);
+    nnl_tensor_fill(h->t, 1.0f);
+    return 1;
+}
+
+/* nn.full({shape}, v) */
+static int l_full(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    float v = (float)luaL_checknumber(L, 2);
+    lua_settop(L, 1);
+    nnl_ltensor *h = new_from_args(L, 1, "nn.full", NULL);
+    nnl_tensor_fill(h->t, v);
+    return 1;
+}
+
+static int l_rand(lua_State *L)
+{
+    nnl_ltensor *h = new_from_args(L, 1, "nn.rand", NULL);
+    nnl_tensor_rand(h->t);
+    return 1;
+}
+
+static int l_randn(lua_State *L)
+{
+    nnl_ltensor *h = new_from_args(L, 1, "nn.randn", NULL);
+    nnl_tensor_randn(h->t);
+    return 1;
+}
+
+static int l_arange(lua_State *L)
+{
+    size_t n = check_dim(L, 1, "nn.arange", 1);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_arange(n, &err), &err);
+    return 1;
+}
+
+static int l_linspace(lua_State *L)
+{
+    double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
+    size_t n = check_dim(L, 3, "nn.linspace", 1);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_linspace(a, b, n, &err), &err);
+    return 1;
+}
+
+static int l_eye(lua_State *L)
+{
+    size_t n = check_dim(L, 1, "nn.eye", 1);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_eye(n, &err), &err);
+    return 1;
+}
+
+/* ---- nn.tensor ---- */
+
+/* Finds the shape of a nested table by following first elements. */
+static int nested_shape(lua_State *L, int idx, size_t *shape)
+{
+    int nd = 0;
+    lua_pushvalue(L, idx);
+    while (lua_istable(L, -1)) {
+        if (nd == NNL_MAX_DIMS)
+            luaL_error(L, "nn.tensor: nested deeper than %d levels", NNL_MAX_DIMS);
+        shape[nd++] = (size_t)luaL_len(L, -1);
+        if (shape[nd - 1] == 0)
+            break;
+        lua_geti(L, -1, 1);
+        lua_remove(L, -2);
+    }
+    lua_pop(L, 1);
+    return nd;
+}
+
+/* Writes "[i][j]" of the current position for messages. */
+static void where(char *buf, size_t size, const size_t *pos, int depth)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < depth && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "[%zu]", pos[i] + 1);
+}
+
+/* Copies the nested table at the top of the stack (level `depth`) into
+ * out, checking every length and entry. */
+static void fill_nested(lua_State *L, int depth, int nd, const size_t *shape, size_t *pos,
+                        float **out)
+{
+    char w[64];
+    if (!lua_istable(L, -1)) {
+        where(w, sizeof w, pos, depth);
+        luaL_error(L, "nn.tensor: expected a table at %s, got %s", w, luaL_typename(L, -1));
+    }
+    size_t len = (size_t)luaL_len(L, -1);
+    if (len != shape[depth]) {
+        where(w, sizeof w, pos, depth);
+        luaL_error(L, "nn.tensor: ragged nested table: %s has %I elements, expected %I",
+                   depth ? w : "the outer table", (lua_Integer)len, (lua_Integer)shape[depth]);
+    }
+    for (size_t i = 0; i < len; i++) {
+        pos[depth] = i;
+        lua_geti(L, -1, (lua_Integer)i + 1);
+        if (depth + 1 < nd) {
+            fill_nested(L, depth + 1, nd, shape, pos, out);
+        } else {
+            int isnum;
+            lua_Number v = lua_tonumberx(L, -1, &isnum);
+            if (!isnum || lua_type(L, -1) != LUA_TNUMBER) {
+                where(w, sizeof w, pos, depth + 1);
+                luaL_error(L, "nn.tensor: expected a number at %s, got %s", w,
+                           luaL_typename(L, -1));
+            }
+            *(*out)++ = (float)v;
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static int l_tensor(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    nnl_error err;
+    if (!lua_isnoneornil(L, 2)) {
+        /* nn.tensor(flat, shape) */
+        size_t shape[NNL_MAX_DIMS];
+        luaL_checktype(L, 2, LUA_TTABLE);
+        int nd = nnl_lua_shape_args(L, 2, "nn.tensor", shape);
+        lua_Integer len = luaL_len(L, 1);
+        nnl_ltensor *h = nnl_lua_newtensor(L);
+        nnl_tensor *t = nnl_tensor_new(nd, shape, &err);
+        if (!t)
+            return luaL_error(L, "nn.tensor: %s", err.msg);
+        h->t = t;
+        if ((size_t)len != t->numel) {
+            char sb[96];
+            return luaL_error(L, "nn.tensor: %I values do not fill shape %s (%I elements)",
+                              len, nnl_shape_str(t, sb, sizeof sb), (lua_Integer)t->numel);
+        }
+        for (size_t i = 0; i < t->numel; i++) {
+            lua_geti(L, 1, (lua_Integer)i + 1);
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                return luaL_error(L, "nn.tensor: expected a number at [%I], got %s",
+                                  (lua_Integer)i + 1,
+                                  luaL_typename(L, -1));
+            t->data[i] = (float)lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        return 1;
+    }
+    size_t shape[NNL_MAX_DIMS];
+    int nd = nested_shape(L, 1, shape);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_tensor *t = nnl_tensor_new(nd, shape, &err);
+    if (!t)
+        return luaL_error(L, "nn.tensor: %s", err.msg);
+    h->t = t;
+    size_t pos[NNL_MAX_DIMS] = {0};
+    float *out = t->data;
+    lua_pushvalue(L, 1);
+    fill_nested(L, 0, nd, shape, pos, &out);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* ---- element access ---- */
+
+/* Reads a 1-based index argument for dimension dim of t; raises when it
+ * is not an integer or out of range. Returns it 0-based. */
+static size_t check_index(lua_State *L, int idx, const nnl_tensor *t, int dim, const char *fn)
+{
+    int isint;
+    lua_Integer i = lua_tointegerx(L, idx, &isint);
+    if (!isint)
+        luaL_error(L, "%s: index for dimension %d must be an integer, got %s", fn, dim + 1,
+                   luaL_tolstring(L, idx, NULL));
+    if (i < 1 || (lua_Unsigned)i > t->shape[dim])
+        luaL_error(L, "%s: index %I out of range for dimension %d of size %I", fn, i, dim + 1,
+                   (lua_Integer)t->shape[dim]);
+    return (size_t)(i - 1);
+}
+
+/* Flat offset from ndim index arguments starting at `first`. */
+static size_t check_indices(lua_State *L, int first, int given, const nnl_tensor *t,
+                            const char *fn)
+{
+    char sb[96];
+    if (given != t->ndim)
+        luaL_error(L, "%s: %d indices given for a tensor of shape %s (needs %d)", fn, given,
+                   nnl_shape_str(t, sb, sizeof sb), t->ndim);
+    size_t off = 0;
+    for (int d = 0; d < t->ndim; d++)
+        off = off * t->shape[d] + check_index(L, first + d, t, d, fn);
+    return off;
+}
+
+static int m_get(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    size_t off = check_indices(L, 2, lua_gettop(L) - 1, t, "get");
+    lua_pushnumber(L, t->data[off]);
+    return 1;
+}
+
+static int m_set(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    int top = lua_gettop(L);
+    if (top < 3)
+        return luaL_error(L, "set: needs indices and a value");
+    float v = (float)luaL_checknumber(L, top);
+    size_t off = check_indices(L, 2, top - 2, t, "set");
+    t->data[off] = v;
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* t[i]: a number for 1-D, a view of row i otherwise; t.method. */
+static int mt_index(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        size_t i = check_index(L, 2, t, 0, "index");
+        if (t->ndim == 1) {
+            lua_pushnumber(L, t->data[i]);
+            return 1;
+        }
+        nnl_ltensor *h = nnl_lua_newtensor(L);
+        nnl_error err;
+        fill_or_raise(L, h, nnl_tensor_select(t, i, &err), &err);
+        return 1;
+    }
+    /* Methods live in the upvalue table. */
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* t[i] = v: sets an element of a 1-D tensor, or fills row i with a number
+ * or copies a tensor of the row's shape into it. */
+static int mt_newindex(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    if (lua_type(L, 2) != LUA_TNUMBER)
+        return luaL_error(L, "tensor: cannot set field '%s' (only integer indices)",
+                          luaL_tolstring(L, 2, NULL));
+    size_t i = check_index(L, 2, t, 0, "index");
+    size_t row = t->numel / (t->shape[0] ? t->shape[0] : 1);
+    float *dst = t->data + i * row;
+    if (lua_type(L, 3) == LUA_TNUMBER) {
+        float v = (float)lua_tonumber(L, 3);
+        for (size_t k = 0; k < row; k++)
+            dst[k] = v;
+        return 0;
+    }
+    nnl_tensor *src = nnl_lua_totensor(L, 3);
+    if (!src)
+        return luaL_error(L, "tensor: assigned value must be a number or nn.Tensor, got %s",
+                          luaL_typename(L, 3));
+    if (src->numel != row) {
+        char sb[96];
+        return luaL_error(L, "tensor: cannot assign shape %s to a row of %I elements",
+                          nnl_shape_str(src, sb, sizeof sb), (lua_Integer)row);
+    }
+    memmove(dst, src->data, row * sizeof(float));
+    return 0;
+}
+
+static int mt_len(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    lua_pushinteger(L, (lua_Integer)t->shape[0]);
+    return 1;
+}
+
+static int m_shape(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    luaL_checkstack(L, t->ndim, NULL);
+    for (int i = 0; i < t->ndim; i++)
+        lua_pushinteger(L, (lua_Integer)t->shape[i]);
+    return t->ndim;
+}
+
+static int m_dim(lua_State *L)
+{
+    lua_pushinteger(L, nnl_lua_checktensor(L, 1)->ndim);
+    return 1;
+}
+
+static int m_numel(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)nnl_lua_checktensor(L, 1)->numel);
+    return 1;
+}
+
+/* t:rows(a [, b]): view of rows a..b (b defaults to a). */
+static int m_rows(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    lua_Integer a = luaL_checkinteger(L, 2);
+    lua_Integer b = luaL_optinteger(L, 3, a);
+    if (a < 1 || b < a - 1 || (lua_Unsigned)b > t->shape[0]) {
+        char sb[96];
+        return luaL_error(L, "rows: rows %I..%I out of range for shape %s", a, b,
+                          nnl_shape_str(t, sb, sizeof sb));
+    }
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_rows(t, (size_t)(a - 1), (size_t)(b - a + 1), &err), &err);
+    return 1;
+}
+
+static int m_clone(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_clone(t, &err), &err);
+    return 1;
+}
+
+/* t:reshape(d1, ...) or t:reshape({d1, ...}); one entry may be -1. */
+static int m_reshape(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    long shape[NNL_MAX_DIMS];
+    int nd;
+    int tab = lua_istable(L, 2);
+    nd = tab ? (int)luaL_len(L, 2) : lua_gettop(L) - 1;
+    if (nd < 1 || nd > NNL_MAX_DIMS)
+        return luaL_error(L, "reshape: needs 1 to %d dimensions, got %d", NNL_MAX_DIMS, nd);
+    for (int i = 0; i < nd; i++) {
+        if (tab)
+            lua_geti(L, 2, i + 1);
+        else
+            lua_pushvalue(L, i + 2);
+        int isint;
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        if (!isint || v < -1 || v > (lua_Integer)1 << 40)
+            return luaL_error(L, "reshape: dimension %d must be a non-negative integer or -1", i + 1);
+        shape[i] = (long)v;
+        lua_pop(L, 1);
+    }
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_reshape(t, nd, shape, &err), &err);
+    return 1;
+}
+
+/* Pushes the nested table of dims d.. of data. */
+static void push_nested(lua_State *L, const nnl_tensor *t, int d, const float *data)
+{
+    size_t stride = 1;
+    for (int i = d + 1; i < t->ndim; i++)
+        stride *= t->shape[i];
+    luaL_checkstack(L, 3, NULL);
+    lua_createtable(L, t->shape[d] < 1u << 26 ? (int)t->shape[d] : 0, 0);
+    for (size_t i = 0; i < t->shape[d]; i++) {
+        if (d + 1 == t->ndim)
+            lua_pushnumber(L, data[i]);
+        else
+            push_nested(L, t, d + 1, data + i * stride);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+static int m_totable(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    push_nested(L, t, 0, t->data);
+    return 1;
+}
+
+/* ---- arithmetic ---- */
+
+static int arith(lua_State *L, nnl_binop op)
+{
+    nnl_tensor *a = nnl_lua_totensor(L, 1), *b = nnl_lua_totensor(L, 2);
+    nnl_error err;
+    nnl_tensor *y;
+    if (a && b) {
+        nnl_ltensor *h = nnl_lua_newtensor(L);
+        y = nnl_tensor_binop(op, a, b, &err);
+        fill_or_raise(L, h, y, &err);
+        return 1;
+    }
+    int tpos = a ? 1 : 2, spos = a ? 2 : 1;
+    nnl_tensor *t = a ? a : b;
+    if (!t)
+        return luaL_error(L, "%s: nn.Tensor expected", nnl_binop_name(op));
+    if (lua_type(L, spos) != LUA_TNUMBER)
+        return luaL_error(L, "%s: cannot combine nn.Tensor with %s", nnl_binop_name(op),
+                          luaL_typename(L, spos));
+    (void)tpos;
+    float s = (float)lua_tonumber(L, spos);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    y = nnl_tensor_binop_scalar(op, t, s, spos == 1, &err);
+    fill_or_raise(L, h, y, &err);
+    return 1;
+}
+
+static int mt_add(lua_State *L) { return arith(L, NNL_ADD); }
+static int mt_sub(lua_State *L) { return arith(L, NNL_SUB); }
+static int mt_mul(lua_State *L) { return arith(L, NNL_MUL); }
+static int mt_div(lua_State *L) { return arith(L, NNL_DIV); }
+
+static int mt_unm(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_neg(t, &err), &err);
+    return 1;
+}
+
+static int l_matmul(lua_State *L)
+{
+    nnl_tensor *a = nnl_lua_checktensor(L, 1), *b = nnl_lua_checktensor(L, 2);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_matmul(a, b, &err), &err);
+    return 1;
+}
+
+/* ---- reductions ---- */
+
+/* Reads the optional 1-based dim argument; returns 0-based or -1. */
+static int opt_dim(lua_State *L, const nnl_tensor *t, const char *fn)
+{
+    if (lua_isnoneornil(L, 2))
+        return -1;
+    int isint;
+    lua_Integer d = lua_tointegerx(L, 2, &isint);
+    if (!isint || d < 1 || d > t->ndim) {
+        char sb[96];
+        luaL_error(L, "%s: dimension %s out of range for shape %s", fn,
+                   luaL_tolstring(L, 2, NULL), nnl_shape_str(t, sb, sizeof sb));
+    }
+    return (int)d - 1;
+}
+
+static int reduce(lua_State *L, nnl_reduce op, const char *fn)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    int dim = opt_dim(L, t, fn);
+    nnl_error err;
+    if (dim >= 0) {
+        nnl_ltensor *h = nnl_lua_newtensor(L);
+        fill_or_raise(L, h, nnl_tensor_reduce(op, t, dim, &err), &err);
+        if (op == NNL_ARGMAX)
+            for (size_t i = 0; i < h->t->numel; i++)
+                h->t->data[i] += 1.0f; /* 1-based like everything in Lua */
+        return 1;
+    }
+    float v;
+    size_t i;
+    switch (op) {
+    case NNL_SUM:
+        lua_pushnumber(L, nnl_tensor_sum_all(t));
+        return 1;
+    case NNL_MEAN:
+        lua_pushnumber(L, t->numel ? nnl_tensor_sum_all(t) / (double)t->numel : NAN);
+        return 1;
+    case NNL_MAX:
+        if (nnl_tensor_max_all(t, &v, &err) != NNL_OK)
+            return nnl_lua_raise(L, &err);
+        lua_pushnumber(L, v);
+        return 1;
+    case NNL_MIN:
+        if (nnl_tensor_min_all(t, &v, &err) != NNL_OK)
+            return nnl_lua_raise(L, &err);
+        lua_pushnumber(L, v);
+        return 1;
+    case NNL_ARGMAX:
+        if (nnl_tensor_argmax_all(t, &i, &err) != NNL_OK)
+            return nnl_lua_raise(L, &err);
+        lua_pushinteger(L, (lua_Integer)i + 1);
+        return 1;
+    }
+    return 0;
+}
+
+static int m_sum(lua_State *L) { return reduce(L, NNL_SUM, "sum"); }
+static int m_mean(lua_State *L) { return reduce(L, NNL_MEAN, "mean"); }
+static int m_max(lua_State *L) { return reduce(L, NNL_MAX, "max"); }
+static int m_min(lua_State *L) { return reduce(L, NNL_MIN, "min"); }
+static int m_argmax(lua_State *L) { return reduce(L, NNL_ARGMAX, "argmax"); }
+
+/* ---- map / apply ---- */
+
+/* Calls f on every element of src, writing results to dst. */
+static void map_into(lua_State *L, const char *fn, const nnl_tensor *src, float *dst)
+{
+    for (size_t i = 0; i < src->numel; i++) {
+        lua_pushvalue(L, 2);
+        lua_pushnumber(L, src->data[i]);
+        lua_call(L, 1, 1);
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            luaL_error(L, "%s: function returned %s for element %I (a number is needed)", fn,
+                       luaL_typename(L, -1), (lua_Integer)i + 1);
+        dst[i] = (float)lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+}
+
+static int m_map(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_new_like(t, &err), &err);
+    map_into(L, "map", t, h->t->data);
+    return 1;
+}
+
+static int m_apply(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    map_into(L, "apply", t, t->data);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* nn.cat({a, b, ...} [, dim]) */
+static int l_cat(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    lua_Integer dim = luaL_optinteger(L, 2, 1);
+    if (n < 1)
+        return luaL_error(L, "nn.cat: needs at least one tensor");
+    if (n > 1 << 20)
+        return luaL_error(L, "nn.cat: too many tensors (%I)", n);
+    const nnl_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_geti(L, 1, i + 1);
+        ts[i] = nnl_lua_totensor(L, -1);
+        if (!ts[i])
+            return luaL_error(L, "nn.cat: element %I is %s, not an nn.Tensor", i + 1,
+                              luaL_typename(L, -1));
+        lua_pop(L, 1); /* still referenced by the argument table */
+    }
+    if (dim < 1 || dim > ts[0]->ndim) {
+        char sb[96];
+        return luaL_error(L, "nn.cat: dimension %I out of range for shape %s", dim,
+                          nnl_shape_str(ts[0], sb, sizeof sb));
+    }
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    fill_or_raise(L, h, nnl_tensor_cat(ts, (size_t)n, (int)dim - 1, &err), &err);
+    return 1;
+}
+
+static const luaL_Reg module_funcs[] = {
+    {"tensor", l_tensor},
+    {"zeros", l_zeros},
+    {"ones", l_ones},
+    {"full", l_full},
+    {"rand", l_rand},
+    {"randn", l_randn},
+    {"arange", l_arange},
+    {"linspace", l_linspace},
+    {"eye", l_eye},
+    {"matmul", l_matmul},
+    {"cat", l_cat},
+    {NULL, NULL},
+};
+
+static const luaL_Reg methods[] = {
+    {"shape", m_shape},
+    {"dim", m_dim},
+    {"numel", m_numel},
+    {"get", m_get},
+    {"set", m_set},
+    {"rows", m_rows},
+    {"clone", m_clone},
+    {"reshape", m_reshape},
+    {"totable", m_totable},
+    {"matmul", l_matmul},
+    {"sum", m_sum},
+    {"mean", m_mean},
+    {"max", m_max},
+    {"min", m_min},
+    {"argmax", m_argmax},
+    {"map", m_map},
+    {"apply", m_apply},
+    {NULL, NULL},
+};
+
+static const luaL_Reg metamethods[] = {
+    {"__newindex", mt_newindex},
+    {"__len", mt_len},
+    {"__add", mt_add},
+    {"__sub", mt_sub},
+    {"__mul", mt_mul},
+    {"__div", mt_div},
+    {"__unm", mt_unm},
+    {"__tostring", nnl_tensor_tostring},
+    {NULL, NULL},
+};
+
+void nnl_open_tensor(lua_State *L)
+{
+    luaL_setfuncs(L, module_funcs, 0);
+    luaL_getmetatable(L, NNL_TENSOR_MT);
+    luaL_setfuncs(L, metamethods, 0);
+    /* Methods: a table that __index consults, also exposed as
+     * nn.Tensor so scripts can add their own. */
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -4, "Tensor");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "methods"); /* for REPL completion */
+    lua_pushcclosure(L, mt_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
