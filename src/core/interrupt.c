@@ -1,0 +1,10 @@
+/* The Ctrl-C flag: see interrupt.h. */
+#include "core/interrupt.h"
+
+#include <signal.h>
+
+static volatile sig_atomic_t requested;
+
+void nnl_interrupt_request(void) { requested = 1; }
+int nnl_interrupt_requested(void) { return requested != 0; }
+void nnl_interrupt_clear(void) { requested = 0; }
