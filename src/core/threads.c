@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static atomic_int nthreads; /* 0 until first read */
@@ -97,10 +98,12 @@ static void run_tasks(unsigned long gen, nnl_task_fn fn, void *ctx, int ntasks)
     in_task = 0;
 }
 
-/* How long a thread polls before sleeping on a condition variable: a
- * sleep and wake-up costs tens of microseconds, as much as a small GEMM,
- * and training calls the pool back to back. */
-#define SPIN_ROUNDS 20000
+/* How long a thread polls before sleeping on a condition variable. On a
+ * virtual machine a sleep and wake-up can cost milliseconds, and a helper
+ * that keeps falling asleep between the back-to-back jobs of a GEMM would
+ * leave all the work to the caller (tasks are claimed dynamically), so the
+ * window is longer than one typical job. */
+#define SPIN_NS 5000000L
 
 static inline void cpu_relax(void)
 {
@@ -109,11 +112,27 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Polls until `cond` holds or the spin budget is spent. */
-#define SPIN_UNTIL(cond)                                       \
-    do {                                                       \
-        for (int spin_ = 0; spin_ < SPIN_ROUNDS && !(cond); spin_++) \
-            cpu_relax();                                       \
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Polls until `cond` holds or SPIN_NS have passed. */
+#define SPIN_UNTIL(cond)                                                   \
+    do {                                                                   \
+        long long until_ = 0;                                              \
+        for (unsigned spin_ = 0; !(cond); spin_++) {                       \
+            cpu_relax();                                                   \
+            if ((spin_ & 255) == 0) {                                      \
+                long long t_ = now_ns();                                   \
+                if (until_ == 0)                                           \
+                    until_ = t_ + SPIN_NS;                                 \
+                else if (t_ > until_)                                      \
+                    break;                                                 \
+            }                                                              \
+        }                                                                  \
     } while (0)
 
 static void *worker_main(void *arg)

@@ -45,6 +45,9 @@ typedef struct gemm_job {
     const nnl_gemm_epilogue *ep;
     int trans_c;          /* computing C^T = op(B)^T op(A)^T: see pick_layout */
     int direct_b;         /* B read in place, see gemm_block */
+    int shared;           /* shared-B mode, see shared_pack_task */
+    float *shared_b;      /* in work, after the per-task A buffers */
+    size_t cur_jc, cur_nc, cur_pc, cur_kc; /* current B block (shared mode) */
     int split_m;          /* split C by rows (else by columns) */
     int ntasks;
     size_t tiles;         /* micro-tiles along the split dimension */
@@ -147,62 +150,78 @@ static void epilogue_block(const gemm_job *g, size_t i0, size_t mlen, size_t j0,
     }
 }
 
-/* The blocked product for C rows [m0, m1) x cols [n0, n1). */
-static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t n1,
-                       float *apack, float *bpack)
+/* The ic/jr/ir loops over C rows [m0, m1) for one packed (or in-place) B
+ * block: columns [jc, jc+nc), k range [pc, pc+kc). */
+static void compute_block(const gemm_job *g, size_t m0, size_t m1, size_t jc, size_t nc,
+                          size_t pc, size_t kc, float *apack, const float *bpack)
 {
     const nnl_kernels *k = g->k;
     const size_t MR = (size_t)k->gemm_mr, NR = (size_t)k->gemm_nr;
     float tile[GEMM_TILE_MAX] __attribute__((aligned(64)));
-    /* Few rows reuse each B panel only a few times: then packing B costs
-     * as much as the product, and a row-major B is read in place (full
-     * panels; a partial last panel is still packed to pad it). */
-    int direct_b = g->direct_b;
+    float beta = pc == 0 ? g->beta : 1.0f;
+    int last = pc + kc >= g->kk;
+    for (size_t ic = m0; ic < m1; ic += g->mc) {
+        size_t mc = min_sz(g->mc, m1 - ic);
+        pack_a(g, ic, mc, pc, kc, apack);
+        for (size_t jr = 0; jr < nc; jr += NR) {
+            size_t nr = min_sz(NR, nc - jr);
+            const float *bp = bpack + (g->direct_b ? 0 : jr * kc);
+            size_t ldbp = NR;
+            if (g->direct_b && nr == NR)
+                bp = g->b + pc * g->ldb + jc + jr, ldbp = g->ldb;
+            for (size_t ir = 0; ir < mc; ir += MR) {
+                size_t mr = min_sz(MR, mc - ir);
+                const float *ap = apack + ir * kc;
+                float *cp = g->c + (ic + ir) * g->ldc + jc + jr;
+                if (g->trans_c) {
+                    cp = g->c + (jc + jr) * g->ldc + ic + ir;
+                    if (beta != 0.0f)
+                        k->transpose(cp, g->ldc, nr, mr, tile, NR);
+                    k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
+                    k->transpose(tile, NR, mr, nr, cp, g->ldc);
+                    continue;
+                }
+                if (mr == MR && nr == NR) {
+                    k->gemm_ukr(kc, ap, bp, ldbp, cp, g->ldc, g->alpha, beta);
+                    continue;
+                }
+                if (beta != 0.0f)
+                    for (size_t i = 0; i < mr; i++)
+                        memcpy(tile + i * NR, cp + i * g->ldc, nr * sizeof(float));
+                k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
+                for (size_t i = 0; i < mr; i++)
+                    memcpy(cp + i * g->ldc, tile + i * NR, nr * sizeof(float));
+            }
+        }
+        if (last && g->ep)
+            epilogue_block(g, ic, mc, jc, nc);
+    }
+}
+
+/* The whole blocked product for C rows [m0, m1) x cols [n0, n1), packing
+ * B itself. Few rows reuse each B panel only a few times: then packing B
+ * costs as much as the product, and a row-major B is read in place
+ * (direct_b; a partial last panel is still packed to pad it). */
+static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_t n1,
+                       float *apack, float *bpack)
+{
     for (size_t jc = n0; jc < n1; jc += g->nc) {
         size_t nc = min_sz(g->nc, n1 - jc);
         for (size_t pc = 0; pc < g->kk; pc += g->kc) {
             size_t kc = min_sz(g->kc, g->kk - pc);
-            float beta = pc == 0 ? g->beta : 1.0f;
-            int last = pc + kc >= g->kk;
-            pack_b(g, pc, kc, jc, nc, direct_b, bpack);
-            for (size_t ic = m0; ic < m1; ic += g->mc) {
-                size_t mc = min_sz(g->mc, m1 - ic);
-                pack_a(g, ic, mc, pc, kc, apack);
-                for (size_t jr = 0; jr < nc; jr += NR) {
-                    size_t nr = min_sz(NR, nc - jr);
-                    const float *bp = bpack + (direct_b ? 0 : jr * kc);
-                    size_t ldbp = NR;
-                    if (direct_b && nr == NR)
-                        bp = g->b + pc * g->ldb + jc + jr, ldbp = g->ldb;
-                    for (size_t ir = 0; ir < mc; ir += MR) {
-                        size_t mr = min_sz(MR, mc - ir);
-                        const float *ap = apack + ir * kc;
-                        float *cp = g->c + (ic + ir) * g->ldc + jc + jr;
-                        if (g->trans_c) {
-                            cp = g->c + (jc + jr) * g->ldc + ic + ir;
-                            if (beta != 0.0f)
-                                k->transpose(cp, g->ldc, nr, mr, tile, NR);
-                            k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
-                            k->transpose(tile, NR, mr, nr, cp, g->ldc);
-                            continue;
-                        }
-                        if (mr == MR && nr == NR) {
-                            k->gemm_ukr(kc, ap, bp, ldbp, cp, g->ldc, g->alpha, beta);
-                            continue;
-                        }
-                        if (beta != 0.0f)
-                            for (size_t i = 0; i < mr; i++)
-                                memcpy(tile + i * NR, cp + i * g->ldc, nr * sizeof(float));
-                        k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
-                        for (size_t i = 0; i < mr; i++)
-                            memcpy(cp + i * g->ldc, tile + i * NR, nr * sizeof(float));
-                    }
-                }
-                if (last && g->ep)
-                    epilogue_block(g, ic, mc, jc, nc);
-            }
+            pack_b(g, pc, kc, jc, nc, g->direct_b, bpack);
+            compute_block(g, m0, m1, jc, nc, pc, kc, apack, bpack);
         }
     }
+}
+
+/* Task t's share [lo, hi) of the split dimension (MR/NR boundaries). */
+static void task_range(const gemm_job *g, int t, size_t *lo, size_t *hi)
+{
+    size_t unit = (size_t)(g->split_m ? g->k->gemm_mr : g->k->gemm_nr);
+    size_t end = g->split_m ? g->m : g->n;
+    *lo = min_sz(g->tiles * (size_t)t / (size_t)g->ntasks * unit, end);
+    *hi = min_sz(g->tiles * (size_t)(t + 1) / (size_t)g->ntasks * unit, end);
 }
 
 static void gemm_task(void *ctx, int t)
@@ -210,13 +229,36 @@ static void gemm_task(void *ctx, int t)
     const gemm_job *g = ctx;
     float *apack = g->work + (size_t)t * g->per_task;
     float *bpack = apack + g->a_size;
-    size_t unit = (size_t)(g->split_m ? g->k->gemm_mr : g->k->gemm_nr);
-    size_t lo = g->tiles * (size_t)t / (size_t)g->ntasks * unit;
-    size_t hi = g->tiles * (size_t)(t + 1) / (size_t)g->ntasks * unit;
+    size_t lo, hi;
+    task_range(g, t, &lo, &hi);
     if (g->split_m)
-        gemm_block(g, lo, min_sz(hi, g->m), 0, g->n, apack, bpack);
+        gemm_block(g, lo, hi, 0, g->n, apack, bpack);
     else
-        gemm_block(g, 0, g->m, lo, min_sz(hi, g->n), apack, bpack);
+        gemm_block(g, 0, g->m, lo, hi, apack, bpack);
+}
+
+/* Shared-B mode (rows split over tasks, B packed): all tasks first pack
+ * their share of the current B block's panels into one buffer, then each
+ * computes its rows against it, so B is packed once rather than once per
+ * thread. Two pool jobs per B block; same arithmetic as gemm_block. */
+static void shared_pack_task(void *ctx, int t)
+{
+    const gemm_job *g = ctx;
+    size_t NR = (size_t)g->k->gemm_nr, panels = (g->cur_nc + NR - 1) / NR;
+    size_t p0 = panels * (size_t)t / (size_t)g->ntasks;
+    size_t p1 = panels * (size_t)(t + 1) / (size_t)g->ntasks;
+    if (p1 > p0)
+        pack_b(g, g->cur_pc, g->cur_kc, g->cur_jc + p0 * NR,
+               min_sz(p1 * NR, g->cur_nc) - p0 * NR, 0, g->shared_b + p0 * NR * g->cur_kc);
+}
+
+static void shared_compute_task(void *ctx, int t)
+{
+    const gemm_job *g = ctx;
+    size_t lo, hi;
+    task_range(g, t, &lo, &hi);
+    compute_block(g, lo, hi, g->cur_jc, g->cur_nc, g->cur_pc, g->cur_kc,
+                  g->work + (size_t)t * g->per_task, g->shared_b);
 }
 
 /* Fraction of micro-kernel lanes doing useful work for m x n. */
@@ -303,12 +345,14 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
         size_t rows_per_task = (g.split_m ? (g.tiles + (size_t)g.ntasks - 1) / (size_t)g.ntasks * MR : m);
         g.direct_b = g.tb == NNL_NOTRANS && rows_per_task <= GEMM_DIRECT_B_ROWS;
+        g.shared = g.split_m && g.ntasks > 1 && !g.direct_b;
         g.a_size = round_up(g.mc * g.kc, 16);
-        g.per_task = g.a_size + round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
+        size_t b_size = round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
+        g.per_task = g.a_size + (g.shared ? 0 : b_size);
         /* Small products pack into the stack; larger ones into the cached
          * workspace, or a buffer of their own when another thread holds it. */
         float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
-        size_t need = (size_t)g.ntasks * g.per_task;
+        size_t need = (size_t)g.ntasks * g.per_task + (g.shared ? b_size : 0);
         int cached = 0;
         if (need <= GEMM_STACK_FLOATS)
             g.work = stackbuf;
@@ -328,7 +372,19 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
             return nnl_fail(err, NNL_ERR_NOMEM,
                             "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
                             (size_t)g.ntasks * g.per_task * sizeof(float), m, n, k);
-        nnl_parallel_for(g.ntasks, gemm_task, &g);
+        if (g.shared) {
+            g.shared_b = g.work + (size_t)g.ntasks * g.per_task;
+            for (g.cur_jc = 0; g.cur_jc < n; g.cur_jc += g.nc) {
+                g.cur_nc = min_sz(g.nc, n - g.cur_jc);
+                for (g.cur_pc = 0; g.cur_pc < k; g.cur_pc += g.kc) {
+                    g.cur_kc = min_sz(g.kc, k - g.cur_pc);
+                    nnl_parallel_for(g.ntasks, shared_pack_task, &g);
+                    nnl_parallel_for(g.ntasks, shared_compute_task, &g);
+                }
+            }
+        } else {
+            nnl_parallel_for(g.ntasks, gemm_task, &g);
+        }
         if (cached)
             pthread_mutex_unlock(&ws_mu);
         else if (g.work != stackbuf)
