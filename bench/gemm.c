@@ -283,6 +283,7 @@ int main(int argc, char **argv)
     printf("%-7s %-3s %-20s %5s %5s %5s %9s %9s %7s %6s\n", "isa", "thr", "shape", "m", "n", "k",
            "ours", "openblas", "ratio", "%peak");
 
+    static double result[4][8][32]; /* ours, by isa index, thread index, shape */
     for (int ii = 0; ii < nisa; ii++) {
         if (nnl_dispatch_set((nnl_isa)isas[ii], &err) != NNL_OK) {
             fprintf(stderr, "gemm: %s\n", err.msg);
@@ -321,6 +322,7 @@ int main(int argc, char **argv)
 #endif
                 if (measure(run_ours, peer_fn, &o, reps, &ours, &peer, &ratio) < 0)
                     return 1;
+                result[ii][ti][si] = ours;
                 printf("%-7s %-3d %-20s %5zu %5zu %5zu %9.1f", nnl_isa_name((nnl_isa)isas[ii]),
                        threads[ti], s->name, s->m, s->n, s->k, ours);
                 if (peer_fn)
@@ -336,6 +338,24 @@ int main(int argc, char **argv)
                 nnl_free(o.a), nnl_free(o.b), nnl_free(o.c);
             }
         }
+    }
+    /* Thread scaling of our GEMM: medians at T threads over 1 thread. */
+    int one = -1;
+    for (int ti = 0; ti < nthr; ti++)
+        if (threads[ti] == 1)
+            one = ti;
+    if (one >= 0 && nthr > 1) {
+        printf("\nscaling (ours, T threads / 1 thread):\n");
+        for (int ii = 0; ii < nisa; ii++)
+            for (int ti = 0; ti < nthr; ti++) {
+                if (ti == one)
+                    continue;
+                for (int si = 0; si < nshape; si++)
+                    if (result[ii][one][si] > 0 && result[ii][ti][si] > 0)
+                        printf("%-7s %d/1 %-20s %5.2fx\n", nnl_isa_name((nnl_isa)isas[ii]),
+                               threads[ti], shapes[si].name,
+                               result[ii][ti][si] / result[ii][one][si]);
+            }
     }
     return 0;
 }
