@@ -1,0 +1,181 @@
+/* Tests of the nnlua REPL (src/cli/repl.c) through a pseudo-terminal, as a
+ * person uses it: expression values, =expr, multi-line chunks, errors that
+ * keep the session, tensors printed, tab completion, Ctrl-C during a
+ * statement and at the prompt, history kept in $HOME/.nnlua_history, and
+ * Ctrl-D ending the session. */
+#include "proc.h" /* first: it sets feature macros */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+static char home[] = "/tmp/nnl_repl_XXXXXX";
+static char home_env[64];
+static pty_proc p;
+
+#define T 20.0 /* seconds: generous for sanitizer builds on a busy machine */
+
+static void start(void)
+{
+    char *argv[] = {NULL, NULL};
+    char *env[] = {home_env, "TERM=dumb", NULL};
+    assert_int_equal(pty_start(&p, argv, env), 0);
+    assert_true(pty_expect(&p, "> ", T));
+}
+
+static void finish(void)
+{
+    pty_send(&p, "\x04"); /* Ctrl-D */
+    assert_int_equal(pty_wait(&p, T), 0);
+}
+
+static void test_expression_values_are_printed(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "1+1\r");
+    assert_true(pty_expect(&p, "\r\n2\r\n", T));
+    pty_send(&p, "=2*3\r");
+    assert_true(pty_expect(&p, "\r\n6\r\n", T));
+    pty_send(&p, "'a', 'b'\r");
+    assert_true(pty_expect(&p, "a\tb", T));
+    finish();
+}
+
+static void test_multiline_chunk_continues(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "for i = 1, 3 do\r");
+    assert_true(pty_expect(&p, ">> ", T));
+    pty_send(&p, "io.write(i * 11, ' ')\r");
+    assert_true(pty_expect(&p, ">> ", T));
+    pty_send(&p, "end\r");
+    assert_true(pty_expect(&p, "11 22 33", T));
+    finish();
+}
+
+static void test_error_keeps_session(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "error('oops')\r");
+    assert_true(pty_expect(&p, "nnlua: stdin:1: oops", T));
+    assert_true(pty_expect(&p, "stack traceback", T));
+    pty_send(&p, "x = 40\r");
+    pty_send(&p, "x + 2\r");
+    assert_true(pty_expect(&p, "42", T));
+    finish();
+}
+
+static void test_tensor_is_printed(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "nn.tensor{{1, 2}, {3, 4}}\r");
+    assert_true(pty_expect(&p, "tensor([[1, 2],", T));
+    assert_true(pty_expect(&p, "[3, 4]])", T));
+    pty_send(&p, "nn.zeros(100, 20)\r");
+    assert_true(pty_expect(&p, "...", T));
+    assert_true(pty_expect(&p, "shape=[100x20])", T));
+    finish();
+}
+
+static void test_tab_completes_fields_and_methods(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "nn.ze\t(2)\r");
+    assert_true(pty_expect(&p, "tensor([0, 0])", T));
+    pty_send(&p, "t = nn.ones(3)\r");
+    pty_send(&p, "t:nu\t()\r");
+    assert_true(pty_expect(&p, "\r\n3\r\n", T));
+    pty_send(&p, "string.upp\t('ok')\r");
+    assert_true(pty_expect(&p, "OK", T));
+    finish();
+}
+
+static void test_ctrl_c_interrupts_statement(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "while true do end\r");
+    usleep(300000);
+    pty_send(&p, "\x03");
+    assert_true(pty_expect(&p, "interrupted!", T));
+    pty_send(&p, "print('still' .. ' here')\r");
+    assert_true(pty_expect(&p, "still here", T));
+    finish();
+}
+
+static void test_ctrl_c_at_prompt_abandons_line(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "print('never')");
+    usleep(200000);
+    pty_send(&p, "\x03");
+    assert_true(pty_expect(&p, "^C", T));
+    pty_send(&p, "print('after')\r");
+    assert_true(pty_expect(&p, "after", T));
+    p.buf[p.len] = '\0';
+    assert_null(strstr(p.buf, "\r\nnever"));
+    finish();
+}
+
+static void test_history_is_kept(void **state)
+{
+    (void)state;
+    start();
+    pty_send(&p, "hist_marker = 7\r");
+    assert_true(pty_expect(&p, "> ", T));
+    finish();
+    char path[128];
+    snprintf(path, sizeof path, "%s/.nnlua_history", home);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[4096] = {0};
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "hist_marker = 7"));
+    /* A new session sees it: Up arrow (ESC [ A) recalls it. */
+    start();
+    pty_send(&p, "\x1b[A\r");
+    pty_send(&p, "hist_marker * 6\r");
+    assert_true(pty_expect(&p, "42", T));
+    finish();
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(home))
+        return -1;
+    snprintf(home_env, sizeof home_env, "HOME=%s", home);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expression_values_are_printed),
+        cmocka_unit_test(test_multiline_chunk_continues),
+        cmocka_unit_test(test_error_keeps_session),
+        cmocka_unit_test(test_tensor_is_printed),
+        cmocka_unit_test(test_tab_completes_fields_and_methods),
+        cmocka_unit_test(test_ctrl_c_interrupts_statement),
+        cmocka_unit_test(test_ctrl_c_at_prompt_abandons_line),
+        cmocka_unit_test(test_history_is_kept),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
