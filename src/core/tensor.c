@@ -6,6 +6,7 @@
 #include "core/tensor.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,8 +76,14 @@ nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err)
     int overflow;
     size_t numel = shape_numel(ndim, shape, &overflow);
     if (overflow || numel > NNL_ALLOC_MAX / sizeof(float)) {
-        nnl_fail(err, NNL_ERR_ARG, "tensor: shape %s is too large",
-                 nnl_shape_str_raw(ndim, shape, sb, sizeof sb));
+        /* Refused before asking the allocator: the size came from a script
+         * or a file, and an overflowed product would allocate too little. */
+        size_t used = 0;
+        sb[0] = '\0';
+        for (int i = 0; i < ndim && used < sizeof sb; i++)
+            used += (size_t)snprintf(sb + used, sizeof sb - used, "%s%zu", i ? " x " : "", shape[i]);
+        nnl_fail(err, NNL_ERR_ARG, "tensor: size %s is too large (limit %zu bytes)", sb,
+                 (size_t)NNL_ALLOC_MAX);
         return NULL;
     }
     nnl_tensor *t = header_new(ndim, shape, numel, err);
@@ -294,14 +301,16 @@ static vec_binop_fn binop_kernel(nnl_binop op)
     return k->add;
 }
 
-/* Length of t as a row vector (1-D, or 1 x n), or 0 when it is not one. */
-static size_t row_vector_len(const nnl_tensor *t)
+/* Whether t is a row vector (1-D, or 1 x n); its length goes to *len. */
+static int row_vector_len(const nnl_tensor *t, size_t *len)
 {
     if (t->ndim == 1)
-        return t->shape[0];
-    if (t->ndim == 2 && t->shape[0] == 1)
-        return t->shape[1];
-    return 0;
+        *len = t->shape[0];
+    else if (t->ndim == 2 && t->shape[0] == 1)
+        *len = t->shape[1];
+    else
+        return 0;
+    return 1;
 }
 
 static int same_shape(const nnl_tensor *a, const nnl_tensor *b)
@@ -317,8 +326,8 @@ static int same_shape(const nnl_tensor *a, const nnl_tensor *b)
 /* Whether v (a row vector) broadcasts over the rows of m. */
 static int broadcasts_over(const nnl_tensor *v, const nnl_tensor *m)
 {
-    size_t len = row_vector_len(v);
-    return m->ndim >= 2 && len > 0 && len == m->shape[m->ndim - 1];
+    size_t len;
+    return m->ndim >= 2 && row_vector_len(v, &len) && len == m->shape[m->ndim - 1];
 }
 
 nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a, const nnl_tensor *b, nnl_error *err)
@@ -574,6 +583,11 @@ nnl_tensor *nnl_tensor_cat(const nnl_tensor *const *ts, size_t n, int dim, nnl_e
             nnl_fail(err, NNL_ERR_SHAPE,
                      "cat: tensor %zu has shape %s, which does not match %s along dimension %d",
                      i + 1, nnl_shape_str(t, sa, sizeof sa), nnl_shape_str(first, sb, sizeof sb),
+                     dim + 1);
+            return NULL;
+        }
+        if (t->shape[dim] > SIZE_MAX - total) {
+            nnl_fail(err, NNL_ERR_ARG, "cat: combined size along dimension %d is too large",
                      dim + 1);
             return NULL;
         }

@@ -99,7 +99,8 @@ nnl_tensor *nnl_tensor_matmul(const nnl_tensor *a, const nnl_tensor *b,
 
 /* Reductions over all elements. Sum and mean accumulate in double.
  * max/min/argmax of an empty tensor are NNL_ERR_ARG. argmax gives the flat
- * 0-based index of the first maximum; NaN compares as the maximum. */
+ * 0-based index of the first maximum; NaN compares as the maximum (the
+ * first NaN wins), and max/min of values containing NaN are NaN. */
 double nnl_tensor_sum_all(const nnl_tensor *t);
 nnl_status nnl_tensor_max_all(const nnl_tensor *t, float *out, nnl_error *err);
 nnl_status nnl_tensor_min_all(const nnl_tensor *t, float *out, nnl_error *err);
