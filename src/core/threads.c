@@ -13,6 +13,7 @@
 #include "core/threads.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -119,13 +120,17 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Polls until `cond` holds or SPIN_NS have passed. */
+/* Polls until `cond` holds or SPIN_NS have passed. Every 256 rounds it
+ * also yields: when another process holds the other core, the helper and
+ * the caller share one, and a poller that never yields would halve the
+ * caller's speed. */
 #define SPIN_UNTIL(cond)                                                   \
     do {                                                                   \
         long long until_ = 0;                                              \
         for (unsigned spin_ = 0; !(cond); spin_++) {                       \
             cpu_relax();                                                   \
             if ((spin_ & 255) == 0) {                                      \
+                sched_yield();                                             \
                 long long t_ = now_ns();                                   \
                 if (until_ == 0)                                           \
                     until_ = t_ + SPIN_NS;                                 \

@@ -11,9 +11,10 @@
  * a small buffer with the same arithmetic as full ones.
  *
  * Threads: C is split into one rectangle per task along m or n, on MR/NR
- * boundaries; each task packs its own panels. Every C element is computed
- * by exactly one task with the same KC blocking and micro-kernel, so the
- * bits do not depend on the thread count. */
+ * boundaries; split by columns each task packs its own panels, split by
+ * rows the tasks share each packed B block (shared_pack_task). Every C
+ * element is computed by exactly one task with the same KC blocking and
+ * micro-kernel, so the bits do not depend on the thread count. */
 #include "simd/gemm.h"
 
 #include <pthread.h>

@@ -614,8 +614,8 @@ static void KN(opt_adam)(size_t n, float *w, const float *g, float *m, float *v,
     }
 }
 
-/* rho_or_one: rho for RMSprop (v = rho v + (1 - rho) g^2), negative for
- * Adagrad (v += g^2). */
+/* One RMSprop/Adagrad step: rho >= 0 gives RMSprop's running average
+ * v = rho v + (1 - rho) g^2, rho < 0 Adagrad's sum v += g^2. */
 KINLINE void KN(rms_blk)(float *w, const float *g, float *v, VF lr, float rho, VF eps)
 {
     VF gv = V_LOAD(g), vv = V_LOAD(v), wv = V_LOAD(w);
