@@ -12,7 +12,10 @@
 
 int nnl_lua_raise(lua_State *L, const nnl_error *err)
 {
+    /* Like luaL_error: the position of the calling Lua code first. */
+    luaL_where(L, 1);
     lua_pushstring(L, err && err->msg[0] ? err->msg : nnl_status_name(err ? err->code : NNL_OK));
+    lua_concat(L, 2);
     return lua_error(L);
 }
 

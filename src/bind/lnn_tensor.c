@@ -6,6 +6,7 @@
  * (nnl_lua_newtensor), so a Lua error at any point leaks nothing. Indices
  * are 1-based in Lua and 0-based in C; the conversion happens here. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bind/lnn.h"
@@ -19,15 +20,25 @@ static void fill_or_raise(lua_State *L, nnl_ltensor *h, nnl_tensor *t, const nnl
     h->t = t;
 }
 
-/* Reads a size at stack index idx for function fn as dimension `which`. */
-static size_t check_dim(lua_State *L, int idx, const char *fn, int which)
+/* Reads a size at stack index idx for function fn; `what` names it in
+ * the message ("dimension 2", "count"). Sizes too large to allocate are
+ * refused later by nnl_tensor_new with the whole shape in the message. */
+static size_t check_size(lua_State *L, int idx, const char *fn, const char *what)
 {
     int isint;
     lua_Integer v = lua_tointegerx(L, idx, &isint);
     if (!isint || v < 0)
-        luaL_error(L, "%s: dimension %d must be a non-negative integer, got %s", fn, which,
+        luaL_error(L, "%s: %s must be a non-negative integer, got %s", fn, what,
                    luaL_tolstring(L, idx, NULL));
     return (size_t)v;
+}
+
+/* check_size for dimension `which` (1-based) of a shape. */
+static size_t check_dim(lua_State *L, int idx, const char *fn, int which)
+{
+    char what[32];
+    snprintf(what, sizeof what, "dimension %d", which);
+    return check_size(L, idx, fn, what);
 }
 
 int nnl_lua_shape_args(lua_State *L, int first, const char *fn, size_t *shape)
@@ -112,7 +123,7 @@ static int l_randn(lua_State *L)
 
 static int l_arange(lua_State *L)
 {
-    size_t n = check_dim(L, 1, "nn.arange", 1);
+    size_t n = check_size(L, 1, "nn.arange", "count");
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
     fill_or_raise(L, h, nnl_tensor_arange(n, &err), &err);
@@ -122,7 +133,7 @@ static int l_arange(lua_State *L)
 static int l_linspace(lua_State *L)
 {
     double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
-    size_t n = check_dim(L, 3, "nn.linspace", 1);
+    size_t n = check_size(L, 3, "nn.linspace", "count");
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
     fill_or_raise(L, h, nnl_tensor_linspace(a, b, n, &err), &err);
@@ -131,7 +142,7 @@ static int l_linspace(lua_State *L)
 
 static int l_eye(lua_State *L)
 {
-    size_t n = check_dim(L, 1, "nn.eye", 1);
+    size_t n = check_size(L, 1, "nn.eye", "size");
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
     fill_or_raise(L, h, nnl_tensor_eye(n, &err), &err);
@@ -158,11 +169,16 @@ static int nested_shape(lua_State *L, int idx, size_t *shape)
     return nd;
 }
 
-/* Writes "[i][j]" of the current position for messages. */
+/* Writes the 1-based position pos[0..depth-1] for messages: "2" for a
+ * row, "[2][3]" deeper down. */
 static void where(char *buf, size_t size, const size_t *pos, int depth)
 {
     size_t used = 0;
     buf[0] = '\0';
+    if (depth == 1) {
+        snprintf(buf, size, "%zu", pos[0] + 1);
+        return;
+    }
     for (int i = 0; i < depth && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, "[%zu]", pos[i] + 1);
 }
@@ -175,13 +191,14 @@ static void fill_nested(lua_State *L, int depth, int nd, const size_t *shape, si
     char w[64];
     if (!lua_istable(L, -1)) {
         where(w, sizeof w, pos, depth);
-        luaL_error(L, "nn.tensor: expected a table at %s, got %s", w, luaL_typename(L, -1));
+        luaL_error(L, "nn.tensor: ragged nested table: row %s is a %s, expected a table", w,
+                   luaL_typename(L, -1));
     }
     size_t len = (size_t)luaL_len(L, -1);
     if (len != shape[depth]) {
         where(w, sizeof w, pos, depth);
-        luaL_error(L, "nn.tensor: ragged nested table: %s has %I elements, expected %I",
-                   depth ? w : "the outer table", (lua_Integer)len, (lua_Integer)shape[depth]);
+        luaL_error(L, "nn.tensor: ragged nested table: row %s has %I elements, expected %I", w,
+                   (lua_Integer)len, (lua_Integer)shape[depth]);
     }
     for (size_t i = 0; i < len; i++) {
         pos[depth] = i;
@@ -193,7 +210,7 @@ static void fill_nested(lua_State *L, int depth, int nd, const size_t *shape, si
             lua_Number v = lua_tonumberx(L, -1, &isnum);
             if (!isnum || lua_type(L, -1) != LUA_TNUMBER) {
                 where(w, sizeof w, pos, depth + 1);
-                luaL_error(L, "nn.tensor: expected a number at %s, got %s", w,
+                luaL_error(L, "nn.tensor: expected a number at [%s], got %s", w,
                            luaL_typename(L, -1));
             }
             *(*out)++ = (float)v;
@@ -574,13 +591,17 @@ static int m_argmax(lua_State *L) { return reduce(L, NNL_ARGMAX, "argmax"); }
 
 /* ---- map / apply ---- */
 
-/* Calls f on every element of src, writing results to dst. */
+/* Calls f (at stack index 2) on every element of src (the tensor at stack
+ * index 1), writing results to dst. f may close the tensor it is mapping
+ * over; that is checked after every call, before memory is touched. */
 static void map_into(lua_State *L, const char *fn, const nnl_tensor *src, float *dst)
 {
     for (size_t i = 0; i < src->numel; i++) {
         lua_pushvalue(L, 2);
         lua_pushnumber(L, src->data[i]);
         lua_call(L, 1, 1);
+        if (nnl_lua_totensor(L, 1) != src)
+            luaL_error(L, "%s: the tensor was closed by the function", fn);
         if (lua_type(L, -1) != LUA_TNUMBER)
             luaL_error(L, "%s: function returned %s for element %I (a number is needed)", fn,
                        luaL_typename(L, -1), (lua_Integer)i + 1);
@@ -619,14 +640,24 @@ static int l_cat(lua_State *L)
         return luaL_error(L, "nn.cat: needs at least one tensor");
     if (n > 1 << 20)
         return luaL_error(L, "nn.cat: too many tensors (%I)", n);
-    const nnl_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
+    /* The elements are first copied into an anchor table (reading the
+     * list may run metamethods, which could return unanchored tensors or
+     * close earlier ones); the C pointers are taken afterwards, when no
+     * more Lua code runs before the concatenation. */
+    lua_createtable(L, (int)n, 0);
+    int anchor = lua_gettop(L);
     for (lua_Integer i = 0; i < n; i++) {
         lua_geti(L, 1, i + 1);
+        lua_rawseti(L, anchor, i + 1);
+    }
+    const nnl_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_rawgeti(L, anchor, i + 1);
         ts[i] = nnl_lua_totensor(L, -1);
         if (!ts[i])
-            return luaL_error(L, "nn.cat: element %I is %s, not an nn.Tensor", i + 1,
+            return luaL_error(L, "nn.cat: element %I is %s, not an open nn.Tensor", i + 1,
                               luaL_typename(L, -1));
-        lua_pop(L, 1); /* still referenced by the argument table */
+        lua_pop(L, 1);
     }
     if (dim < 1 || dim > ts[0]->ndim) {
         char sb[96];

@@ -15,7 +15,7 @@
 #include "bind/lnn.h"
 #include "bind/lnn_tensor.h"
 
-#define SUMMARY_THRESHOLD 1000
+#define SUMMARY_THRESHOLD 100
 #define EDGE_ITEMS 3
 #define PREFIX "tensor("
 

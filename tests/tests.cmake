@@ -1,0 +1,16 @@
+# Extra tests of the Lua bindings (included at the end of tests/CMakeLists.txt).
+# nn.so loaded by the stock lua5.4 interpreter: `require "nn"` must work
+# without nnlua, from the module's own directory via LUA_CPATH.
+find_program(NNL_LUA54 NAMES lua5.4 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT NNL_LUA54)
+  find_program(NNL_LUA54 NAMES lua5.4)
+endif()
+if(NNL_LUA54)
+  add_test(NAME module_require_nn
+           COMMAND ${NNL_LUA54} ${CMAKE_CURRENT_SOURCE_DIR}/module/require_nn.lua)
+  set_tests_properties(module_require_nn PROPERTIES
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/module
+    ENVIRONMENT "LUA_CPATH=$<TARGET_FILE_DIR:nnmodule>/?.so;LUA_PATH=${CMAKE_CURRENT_SOURCE_DIR}/lua/?.lua")
+else()
+  message(STATUS "lua5.4 not found: the nn.so module test is skipped")
+endif()
