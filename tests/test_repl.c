@@ -21,11 +21,21 @@ static void start(void)
     char *argv[] = {NULL, NULL};
     char *env[] = {home_env, "TERM=dumb", NULL};
     assert_int_equal(pty_start(&p, argv, env), 0);
+}
+
+/* Types a line at the prompt: like a person, waits until the previous
+ * output and the next prompt are on screen first (typing ahead into a
+ * terminal that is not in readline's raw mode would be echoed, and lost on
+ * Ctrl-C, by the line discipline). */
+static void type(const char *line)
+{
     assert_true(pty_expect(&p, "> ", T));
+    pty_send(&p, line);
 }
 
 static void finish(void)
 {
+    assert_true(pty_expect(&p, "> ", T));
     pty_send(&p, "\x04"); /* Ctrl-D */
     assert_int_equal(pty_wait(&p, T), 0);
 }
@@ -34,11 +44,11 @@ static void test_expression_values_are_printed(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "1+1\r");
+    type("1+1\r");
     assert_true(pty_expect(&p, "\r\n2\r\n", T));
-    pty_send(&p, "=2*3\r");
+    type("=2*3\r");
     assert_true(pty_expect(&p, "\r\n6\r\n", T));
-    pty_send(&p, "'a', 'b'\r");
+    type("'a', 'b'\r");
     assert_true(pty_expect(&p, "a\tb", T));
     finish();
 }
@@ -47,7 +57,7 @@ static void test_multiline_chunk_continues(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "for i = 1, 3 do\r");
+    type("for i = 1, 3 do\r");
     assert_true(pty_expect(&p, ">> ", T));
     pty_send(&p, "io.write(i * 11, ' ')\r");
     assert_true(pty_expect(&p, ">> ", T));
@@ -60,11 +70,11 @@ static void test_error_keeps_session(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "error('oops')\r");
+    type("error('oops')\r");
     assert_true(pty_expect(&p, "nnlua: stdin:1: oops", T));
     assert_true(pty_expect(&p, "stack traceback", T));
-    pty_send(&p, "x = 40\r");
-    pty_send(&p, "x + 2\r");
+    type("x = 40\r");
+    type("x + 2\r");
     assert_true(pty_expect(&p, "42", T));
     finish();
 }
@@ -73,10 +83,10 @@ static void test_tensor_is_printed(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "nn.tensor{{1, 2}, {3, 4}}\r");
+    type("nn.tensor{{1, 2}, {3, 4}}\r");
     assert_true(pty_expect(&p, "tensor([[1, 2],", T));
     assert_true(pty_expect(&p, "[3, 4]])", T));
-    pty_send(&p, "nn.zeros(100, 20)\r");
+    type("nn.zeros(100, 20)\r");
     assert_true(pty_expect(&p, "...", T));
     assert_true(pty_expect(&p, "shape=[100x20])", T));
     finish();
@@ -86,12 +96,12 @@ static void test_tab_completes_fields_and_methods(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "nn.ze\t(2)\r");
+    type("nn.ze\t(2)\r");
     assert_true(pty_expect(&p, "tensor([0, 0])", T));
-    pty_send(&p, "t = nn.ones(3)\r");
-    pty_send(&p, "t:nu\t()\r");
+    type("t = nn.ones(3)\r");
+    type("t:nu\t()\r");
     assert_true(pty_expect(&p, "\r\n3\r\n", T));
-    pty_send(&p, "string.upp\t('ok')\r");
+    type("string.upp\t('ok')\r");
     assert_true(pty_expect(&p, "OK", T));
     finish();
 }
@@ -100,11 +110,11 @@ static void test_ctrl_c_interrupts_statement(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "while true do end\r");
+    type("while true do end\r");
     usleep(300000);
     pty_send(&p, "\x03");
     assert_true(pty_expect(&p, "interrupted!", T));
-    pty_send(&p, "print('still' .. ' here')\r");
+    type("print('still' .. ' here')\r");
     assert_true(pty_expect(&p, "still here", T));
     finish();
 }
@@ -113,11 +123,11 @@ static void test_ctrl_c_at_prompt_abandons_line(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "print('never')");
+    type("print('never')");
     usleep(200000);
     pty_send(&p, "\x03");
     assert_true(pty_expect(&p, "^C", T));
-    pty_send(&p, "print('after')\r");
+    type("print('after')\r");
     assert_true(pty_expect(&p, "after", T));
     p.buf[p.len] = '\0';
     assert_null(strstr(p.buf, "\r\nnever"));
@@ -128,8 +138,7 @@ static void test_history_is_kept(void **state)
 {
     (void)state;
     start();
-    pty_send(&p, "hist_marker = 7\r");
-    assert_true(pty_expect(&p, "> ", T));
+    type("hist_marker = 7\r");
     finish();
     char path[128];
     snprintf(path, sizeof path, "%s/.nnlua_history", home);
@@ -142,8 +151,8 @@ static void test_history_is_kept(void **state)
     assert_non_null(strstr(text, "hist_marker = 7"));
     /* A new session sees it: Up arrow (ESC [ A) recalls it. */
     start();
-    pty_send(&p, "\x1b[A\r");
-    pty_send(&p, "hist_marker * 6\r");
+    type("\x1b[A\r");
+    type("hist_marker * 6\r");
     assert_true(pty_expect(&p, "42", T));
     finish();
 }
