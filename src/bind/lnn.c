@@ -19,8 +19,7 @@ int nnl_lua_raise(lua_State *L, const nnl_error *err)
     return lua_error(L);
 }
 
-/* __gc and __close of nn.Tensor: release the tensor once. */
-static int tensor_release(lua_State *L)
+int nnl_lua_tensor_close(lua_State *L)
 {
     nnl_ltensor *h = luaL_checkudata(L, 1, NNL_TENSOR_MT);
     nnl_tensor_free(h->t);
@@ -66,9 +65,9 @@ nnl_tensor *nnl_lua_checktensor(lua_State *L, int idx)
 static void create_tensor_meta(lua_State *L)
 {
     luaL_newmetatable(L, NNL_TENSOR_MT);
-    lua_pushcfunction(L, tensor_release);
+    lua_pushcfunction(L, nnl_lua_tensor_close);
     lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, tensor_release);
+    lua_pushcfunction(L, nnl_lua_tensor_close);
     lua_setfield(L, -2, "__close");
     lua_pop(L, 1);
 }

@@ -38,6 +38,9 @@ void nnl_lua_pushtensor(lua_State *L, nnl_tensor *t, const nnl_error *err);
 /* The tensor at idx, or a Lua argument error ("nn.Tensor expected, got
  * table"); also an error for a closed tensor. */
 nnl_tensor *nnl_lua_checktensor(lua_State *L, int idx);
+/* t:close(), __gc and __close of nn.Tensor: releases the tensor once
+ * (later calls do nothing); the handle then reports "tensor is closed". */
+int nnl_lua_tensor_close(lua_State *L);
 /* The tensor at idx or NULL when idx is not an open nn.Tensor. */
 nnl_tensor *nnl_lua_totensor(lua_State *L, int idx);
 

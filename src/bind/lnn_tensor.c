@@ -320,8 +320,10 @@ static int m_set(lua_State *L)
 /* t[i]: a number for 1-D, a view of row i otherwise; t.method. */
 static int mt_index(lua_State *L)
 {
-    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    luaL_checkudata(L, 1, NNL_TENSOR_MT);
     if (lua_type(L, 2) == LUA_TNUMBER) {
+        /* Elements need an open tensor; methods (even close) do not. */
+        nnl_tensor *t = nnl_lua_checktensor(L, 1);
         size_t i = check_index(L, 2, t, 0, "index");
         if (t->ndim == 1) {
             lua_pushnumber(L, t->data[i]);
@@ -478,7 +480,10 @@ static int m_totable(lua_State *L)
 
 static int arith(lua_State *L, nnl_binop op)
 {
-    nnl_tensor *a = nnl_lua_totensor(L, 1), *b = nnl_lua_totensor(L, 2);
+    /* A metamethod runs when either operand is an nn.Tensor; a closed one
+     * is an error, not a "number expected". */
+    nnl_tensor *a = luaL_testudata(L, 1, NNL_TENSOR_MT) ? nnl_lua_checktensor(L, 1) : NULL;
+    nnl_tensor *b = luaL_testudata(L, 2, NNL_TENSOR_MT) ? nnl_lua_checktensor(L, 2) : NULL;
     nnl_error err;
     nnl_tensor *y;
     if (a && b) {
@@ -703,6 +708,7 @@ static const luaL_Reg methods[] = {
     {"argmax", m_argmax},
     {"map", m_map},
     {"apply", m_apply},
+    {"close", nnl_lua_tensor_close},
     {NULL, NULL},
 };
 

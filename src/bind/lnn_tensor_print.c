@@ -114,8 +114,10 @@ static void print_dim(printer *p, int d, size_t off)
                 if (d + 1 == t->ndim) {
                     luaL_addstring(b, ", ...");
                 } else {
+                    /* as between blocks: one blank line per extra dim */
                     luaL_addchar(b, ',');
-                    luaL_addchar(b, '\n');
+                    for (int k = d + 1; k < t->ndim; k++)
+                        luaL_addchar(b, '\n');
                     add_spaces(b, strlen(PREFIX) + (size_t)d + 1);
                     luaL_addstring(b, "...");
                 }
