@@ -833,6 +833,79 @@ static void test_rand_seeds_and_statistics(void **state)
     nnl_tensor_free(b);
 }
 
+
+/* The reference meaning of nnl_tensor_reduce for one output element: the
+ * len values at x[0], x[stride], ...: sums in double, the first extreme
+ * wins, the first NaN wins. */
+static float reduce_ref(nnl_reduce op, const float *x, size_t len, size_t stride)
+{
+    if (op == NNL_SUM || op == NNL_MEAN) {
+        double s = 0;
+        for (size_t j = 0; j < len; j++)
+            s += x[j * stride];
+        return (float)(op == NNL_SUM ? s : s / (double)len);
+    }
+    size_t best = 0;
+    for (size_t j = 0; j < len; j++) {
+        float v = x[j * stride], b = x[best * stride];
+        if (isnan(b))
+            break;
+        if (isnan(v) || (op == NNL_MIN ? v < b : v > b))
+            best = j;
+    }
+    return op == NNL_ARGMAX ? (float)best : x[best * stride];
+}
+
+/* Every op along every dimension of shapes whose reduced blocks are wider
+ * than one column block, with ties (values from a small set) and NaNs. */
+static void test_reduce_matches_reference(void **state)
+{
+    (void)state;
+    size_t shapes[5][3] = {{3, 300, 2}, {5, 600, 1}, {600, 5, 1}, {2, 3, 0}, {1, 1, 1}};
+    int ndims[5] = {3, 2, 2, 3, 3};
+    nnl_rng_global_seed(11);
+    for (int c = 0; c < 5; c++) {
+        nnl_tensor *t = nnl_tensor_new(ndims[c], shapes[c], NULL);
+        assert_non_null(t);
+        nnl_tensor_rand(t);
+        for (size_t i = 0; i < t->numel; i++) {
+            t->data[i] = floorf(t->data[i] * 8.0f) - 4.0f; /* many ties */
+            if (i % 97 == 13)
+                t->data[i] = NAN;
+        }
+        for (int dim = 0; dim < t->ndim; dim++) {
+            size_t outer = 1, inner = 1, len = t->shape[dim];
+            for (int i = 0; i < dim; i++)
+                outer *= t->shape[i];
+            for (int i = dim + 1; i < t->ndim; i++)
+                inner *= t->shape[i];
+            for (int op = NNL_SUM; op <= NNL_ARGMAX; op++) {
+                nnl_error err;
+                nnl_tensor *y = nnl_tensor_reduce((nnl_reduce)op, t, dim, &err);
+                if (len == 0 && op != NNL_SUM && op != NNL_MEAN) {
+                    assert_null(y); /* no extreme of nothing */
+                    assert_int_equal(err.code, NNL_ERR_ARG);
+                    continue;
+                }
+                assert_non_null(y);
+                assert_int_equal(y->numel, outer * inner);
+                for (size_t o = 0; o < outer; o++)
+                    for (size_t i = 0; i < inner; i++) {
+                        float want = reduce_ref((nnl_reduce)op, t->data + o * len * inner + i,
+                                                len, inner);
+                        float got = y->data[o * inner + i];
+                        if (isnan(want))
+                            assert_true(isnan(got));
+                        else
+                            assert_true(got == want);
+                    }
+                nnl_tensor_free(y);
+            }
+        }
+        nnl_tensor_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +939,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cat_more, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ranges_more, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rand_seeds_and_statistics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reduce_matches_reference, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * product operations behind nn.Tensor. See tensor.h for the contract.
  * Element-wise loops go through the active SIMD kernel table (the add, sub,
  * mul, div and scale kernels are bitwise equal to the scalar reference), so
- * results do not depend on the instruction set. */
+ * results do not depend on the instruction set. Reductions are plain C
+ * here because their contract (sums in double, NaN wins) differs from the
+ * float, NaN-skipping reduction kernels. */
 #include "core/tensor.h"
 
 #include <math.h>
@@ -66,7 +68,9 @@ static nnl_tensor *header_new(int ndim, const size_t *shape, size_t numel, nnl_e
     return t;
 }
 
-nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err)
+/* nnl_tensor_new, leaving the data uninitialised when !zero: for results
+ * that are written in full, so a large result is not swept twice. */
+static nnl_tensor *tensor_alloc(int ndim, const size_t *shape, int zero, nnl_error *err)
 {
     char sb[96];
     if (ndim < 1 || ndim > NNL_MAX_DIMS) {
@@ -90,7 +94,7 @@ nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err)
     if (!t)
         return NULL;
     nnl_storage *s = nnl_malloc(sizeof *s);
-    float *data = s ? nnl_calloc(numel, sizeof(float)) : NULL;
+    float *data = s ? nnl_malloc(numel * sizeof(float)) : NULL;
     if (!data) {
         nnl_free(s);
         nnl_free(t);
@@ -98,12 +102,25 @@ nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err)
                  nnl_shape_str_raw(ndim, shape, sb, sizeof sb));
         return NULL;
     }
+    if (zero && numel)
+        memset(data, 0, numel * sizeof(float));
     s->data = data;
     s->size = numel;
     s->refcount = 1;
     t->storage = s;
     t->data = data;
     return t;
+}
+
+nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err)
+{
+    return tensor_alloc(ndim, shape, 1, err);
+}
+
+/* An uninitialised tensor of t's shape. */
+static nnl_tensor *alloc_like(const nnl_tensor *t, nnl_error *err)
+{
+    return tensor_alloc(t->ndim, t->shape, 0, err);
 }
 
 nnl_tensor *nnl_tensor_new1(size_t d0, nnl_error *err)
@@ -124,7 +141,7 @@ nnl_tensor *nnl_tensor_new_like(const nnl_tensor *t, nnl_error *err)
 
 nnl_tensor *nnl_tensor_clone(const nnl_tensor *t, nnl_error *err)
 {
-    nnl_tensor *c = nnl_tensor_new_like(t, err);
+    nnl_tensor *c = alloc_like(t, err);
     if (c && t->numel)
         memcpy(c->data, t->data, t->numel * sizeof(float));
     return c;
@@ -334,7 +351,7 @@ nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a, const nnl_tensor
 {
     vec_binop_fn f = binop_kernel(op);
     if (same_shape(a, b)) {
-        nnl_tensor *y = nnl_tensor_new_like(a, err);
+        nnl_tensor *y = alloc_like(a, err);
         if (y && a->numel)
             f(a->numel, a->data, b->data, y->data);
         return y;
@@ -343,7 +360,7 @@ nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a, const nnl_tensor
         int vec_right = broadcasts_over(b, a);
         const nnl_tensor *m = vec_right ? a : b;
         const nnl_tensor *v = vec_right ? b : a;
-        nnl_tensor *y = nnl_tensor_new_like(m, err);
+        nnl_tensor *y = alloc_like(m, err);
         if (!y)
             return NULL;
         size_t cols = m->shape[m->ndim - 1];
@@ -367,7 +384,7 @@ nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a, const nnl_tensor
 nnl_tensor *nnl_tensor_binop_scalar(nnl_binop op, const nnl_tensor *t, float s, int scalar_left,
                                     nnl_error *err)
 {
-    nnl_tensor *y = nnl_tensor_new_like(t, err);
+    nnl_tensor *y = alloc_like(t, err);
     if (!y || t->numel == 0)
         return y;
     const nnl_kernels *k = nnl_kernels_active();
@@ -400,7 +417,7 @@ nnl_tensor *nnl_tensor_binop_scalar(nnl_binop op, const nnl_tensor *t, float s, 
 
 nnl_tensor *nnl_tensor_neg(const nnl_tensor *t, nnl_error *err)
 {
-    nnl_tensor *y = nnl_tensor_new_like(t, err);
+    nnl_tensor *y = alloc_like(t, err);
     if (y)
         for (size_t i = 0; i < t->numel; i++)
             y->data[i] = -t->data[i];
@@ -424,31 +441,46 @@ nnl_tensor *nnl_tensor_matmul(const nnl_tensor *a, const nnl_tensor *b, nnl_erro
                  nnl_shape_str(a, sa, sizeof sa), nnl_shape_str(b, sb, sizeof sb), k, kb);
         return NULL;
     }
-    nnl_tensor *c;
-    if (a->ndim == 1 && b->ndim == 1)
-        c = nnl_tensor_new1(1, err);
-    else if (a->ndim == 1)
-        c = nnl_tensor_new1(n, err);
-    else if (b->ndim == 1)
-        c = nnl_tensor_new1(m, err);
-    else
-        c = nnl_tensor_new2(m, n, err);
+    /* 1-D operands give a 1-D result; GEMM with beta = 0 writes all of C,
+     * so it need not be zeroed first unless the product is empty (k = 0). */
+    size_t shape[2] = {m, n};
+    int nd = 2;
+    if (a->ndim == 1 || b->ndim == 1) {
+        nd = 1;
+        shape[0] = a->ndim == 1 ? n : m; /* both 1-D: m = n = 1 */
+    }
+    nnl_tensor *c = tensor_alloc(nd, shape, k == 0, err);
     if (!c)
         return NULL;
-    if (m && n && nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, m, n, k, 1.0f, a->data, k ? k : 1, b->data,
-                           n, 0.0f, c->data, n, err) != NNL_OK) {
+    if (m && n && k && nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, m, n, k, 1.0f, a->data, k, b->data,
+                                n, 0.0f, c->data, n, err) != NNL_OK) {
         nnl_tensor_free(c);
         return NULL;
     }
     return c;
 }
 
+/* Sum of n contiguous floats in double. Four partial sums in a fixed
+ * order: the same result on every machine, and not bound by the latency of
+ * one chain of additions. */
+static double sum_contig(const float *x, size_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i];
+        s1 += x[i + 1];
+        s2 += x[i + 2];
+        s3 += x[i + 3];
+    }
+    for (; i < n; i++) /* leftovers */
+        s0 += x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
 double nnl_tensor_sum_all(const nnl_tensor *t)
 {
-    double s = 0.0;
-    for (size_t i = 0; i < t->numel; i++)
-        s += t->data[i];
-    return s;
+    return sum_contig(t->data, t->numel);
 }
 
 static nnl_status need_elements(const nnl_tensor *t, const char *fn, nnl_error *err)
@@ -458,18 +490,31 @@ static nnl_status need_elements(const nnl_tensor *t, const char *fn, nnl_error *
     return NNL_OK;
 }
 
-/* Index of the extreme of n values at stride `stride`: largest when
- * want_max, else smallest. NaN wins (as numpy: NaN propagates), first one. */
-static size_t extreme_index(const float *x, size_t n, size_t stride, int want_max)
+/* Index of the extreme of n >= 1 contiguous values: the first largest when
+ * want_max, else the first smallest. The first NaN wins (NaN propagates,
+ * as in numpy). */
+static size_t extreme_index(const float *x, size_t n, int want_max)
 {
     size_t best = 0;
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i * stride];
-        if (isnan(v))
-            return i;
-        float b = x[best * stride];
-        if (want_max ? v > b : v < b)
-            best = i;
+    float b = x[0];
+    if (isnan(b))
+        return 0;
+    if (want_max) {
+        for (size_t i = 1; i < n; i++) {
+            float v = x[i];
+            if (v > b)
+                b = x[best = i];
+            else if (isnan(v))
+                return i;
+        }
+    } else {
+        for (size_t i = 1; i < n; i++) {
+            float v = x[i];
+            if (v < b)
+                b = x[best = i];
+            else if (isnan(v))
+                return i;
+        }
     }
     return best;
 }
@@ -478,7 +523,7 @@ nnl_status nnl_tensor_max_all(const nnl_tensor *t, float *out, nnl_error *err)
 {
     nnl_status st = need_elements(t, "max", err);
     if (st == NNL_OK)
-        *out = t->data[extreme_index(t->data, t->numel, 1, 1)];
+        *out = t->data[extreme_index(t->data, t->numel, 1)];
     return st;
 }
 
@@ -486,7 +531,7 @@ nnl_status nnl_tensor_min_all(const nnl_tensor *t, float *out, nnl_error *err)
 {
     nnl_status st = need_elements(t, "min", err);
     if (st == NNL_OK)
-        *out = t->data[extreme_index(t->data, t->numel, 1, 0)];
+        *out = t->data[extreme_index(t->data, t->numel, 0)];
     return st;
 }
 
@@ -494,7 +539,7 @@ nnl_status nnl_tensor_argmax_all(const nnl_tensor *t, size_t *out, nnl_error *er
 {
     nnl_status st = need_elements(t, "argmax", err);
     if (st == NNL_OK)
-        *out = extreme_index(t->data, t->numel, 1, 1);
+        *out = extreme_index(t->data, t->numel, 1);
     return st;
 }
 
@@ -508,6 +553,57 @@ static const char *reduce_name(nnl_reduce op)
     case NNL_ARGMAX: return "argmax";
     }
     return "?";
+}
+
+/* Columns reduced together in reduce_columns: the partial results live on
+ * the stack (no allocation to fail) and each row of the block is read as
+ * one contiguous run. */
+#define NNL_REDUCE_BLOCK 256
+
+/* Reduces len rows of `inner` floats (row j at x + j * inner) to inner
+ * values in out, walking the rows in order so memory is read sequentially
+ * (a column at a time would stride through the whole block per output).
+ * Same results as the contiguous path: sums in double, first extreme wins,
+ * first NaN wins. */
+static void reduce_columns(nnl_reduce op, const float *x, size_t len, size_t inner, float *out)
+{
+    double acc[NNL_REDUCE_BLOCK];
+    float best[NNL_REDUCE_BLOCK];
+    size_t idx[NNL_REDUCE_BLOCK];
+    for (size_t c0 = 0; c0 < inner; c0 += NNL_REDUCE_BLOCK) {
+        size_t w = inner - c0 < NNL_REDUCE_BLOCK ? inner - c0 : NNL_REDUCE_BLOCK;
+        const float *xc = x + c0;
+        if (op == NNL_SUM || op == NNL_MEAN) {
+            for (size_t i = 0; i < w; i++)
+                acc[i] = 0.0;
+            for (size_t j = 0; j < len; j++)
+                for (size_t i = 0; i < w; i++)
+                    acc[i] += xc[j * inner + i];
+            for (size_t i = 0; i < w; i++)
+                out[c0 + i] = (float)(op == NNL_SUM ? acc[i]
+                                      : len ? acc[i] / (double)len : NAN);
+            continue;
+        }
+        int want_max = op != NNL_MIN;
+        for (size_t i = 0; i < w; i++) {
+            best[i] = xc[i];
+            idx[i] = 0;
+        }
+        for (size_t j = 1; j < len; j++) {
+            const float *row = xc + j * inner;
+            for (size_t i = 0; i < w; i++) {
+                float v = row[i], b = best[i];
+                if (isnan(b))
+                    continue; /* an earlier NaN already won */
+                if (isnan(v) || (want_max ? v > b : v < b)) {
+                    best[i] = v;
+                    idx[i] = j;
+                }
+            }
+        }
+        for (size_t i = 0; i < w; i++)
+            out[c0 + i] = op == NNL_ARGMAX ? (float)idx[i] : best[i];
+    }
 }
 
 nnl_tensor *nnl_tensor_reduce(nnl_reduce op, const nnl_tensor *t, int dim, nnl_error *err)
@@ -538,22 +634,20 @@ nnl_tensor *nnl_tensor_reduce(nnl_reduce op, const nnl_tensor *t, int dim, nnl_e
             shape[nd++] = t->shape[i];
     if (nd == 0)
         shape[nd++] = 1;
-    nnl_tensor *y = nnl_tensor_new(nd, shape, err);
+    nnl_tensor *y = tensor_alloc(nd, shape, 0, err);
     if (!y)
         return NULL;
     for (size_t o = 0; o < outer; o++) {
-        for (size_t i = 0; i < inner; i++) {
-            const float *x = t->data + o * len * inner + i;
-            float *out = &y->data[o * inner + i];
-            if (op == NNL_SUM || op == NNL_MEAN) {
-                double s = 0.0;
-                for (size_t j = 0; j < len; j++)
-                    s += x[j * inner];
-                *out = (float)(op == NNL_MEAN ? (len ? s / (double)len : NAN) : s);
-            } else {
-                size_t j = extreme_index(x, len, inner, op != NNL_MIN);
-                *out = op == NNL_ARGMAX ? (float)j : x[j * inner];
-            }
+        const float *x = t->data + o * len * inner;
+        float *out = y->data + o * inner;
+        if (inner != 1) { /* inner == 0: nothing to write */
+            reduce_columns(op, x, len, inner, out);
+        } else if (op == NNL_SUM || op == NNL_MEAN) {
+            double s = sum_contig(x, len);
+            *out = (float)(op == NNL_SUM ? s : len ? s / (double)len : NAN);
+        } else {
+            size_t j = extreme_index(x, len, op != NNL_MIN);
+            *out = op == NNL_ARGMAX ? (float)j : x[j];
         }
     }
     return y;
@@ -596,7 +690,7 @@ nnl_tensor *nnl_tensor_cat(const nnl_tensor *const *ts, size_t n, int dim, nnl_e
     size_t shape[NNL_MAX_DIMS];
     memcpy(shape, first->shape, sizeof shape);
     shape[dim] = total;
-    nnl_tensor *y = nnl_tensor_new(first->ndim, shape, err);
+    nnl_tensor *y = tensor_alloc(first->ndim, shape, 0, err);
     if (!y)
         return NULL;
     size_t outer = 1, inner = 1;
@@ -632,7 +726,7 @@ void nnl_tensor_randn(nnl_tensor *t)
 
 nnl_tensor *nnl_tensor_arange(size_t n, nnl_error *err)
 {
-    nnl_tensor *t = nnl_tensor_new1(n, err);
+    nnl_tensor *t = tensor_alloc(1, &n, 0, err);
     if (t)
         for (size_t i = 0; i < n; i++)
             t->data[i] = (float)i;
@@ -645,7 +739,7 @@ nnl_tensor *nnl_tensor_linspace(double a, double b, size_t n, nnl_error *err)
         nnl_fail(err, NNL_ERR_ARG, "linspace: needs at least 1 point");
         return NULL;
     }
-    nnl_tensor *t = nnl_tensor_new1(n, err);
+    nnl_tensor *t = tensor_alloc(1, &n, 0, err);
     if (!t)
         return NULL;
     for (size_t i = 0; i < n; i++)
