@@ -1,0 +1,313 @@
+/* The training loop: see fit.h. */
+#include "model/fit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "core/alloc.h"
+#include "core/interrupt.h"
+#include "core/rng.h"
+
+void nnl_fit_opts_default(nnl_fit_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->epochs = 1;
+    o->batch_size = 32;
+    o->shuffle = 1;
+}
+
+void nnl_history_init(nnl_history *h)
+{
+    memset(h, 0, sizeof *h);
+}
+
+void nnl_history_free(nnl_history *h)
+{
+    nnl_free(h->values);
+    nnl_free(h->epochs);
+    h->values = NULL;
+    h->epochs = NULL;
+    h->nepochs = h->cap = 0;
+}
+
+int nnl_history_key(const nnl_history *h, const char *key)
+{
+    for (size_t i = 0; i < h->nkeys; i++)
+        if (strcmp(h->keys[i], key) == 0)
+            return (int)i;
+    return -1;
+}
+
+static nnl_status history_add(nnl_history *h, size_t epoch, const nnl_logs *logs,
+                              nnl_error *err)
+{
+    if (h->nepochs == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 16;
+        double *v = nnl_malloc(cap * h->nkeys * sizeof *v + sizeof *v);
+        size_t *e = nnl_malloc(cap * sizeof *e);
+        if (!v || !e) {
+            nnl_free(v);
+            nnl_free(e);
+            return nnl_fail(err, NNL_ERR_NOMEM, "fit: out of memory for the history");
+        }
+        if (h->nepochs) {
+            memcpy(v, h->values, h->nepochs * h->nkeys * sizeof *v);
+            memcpy(e, h->epochs, h->nepochs * sizeof *e);
+        }
+        nnl_free(h->values);
+        nnl_free(h->epochs);
+        h->values = v;
+        h->epochs = e;
+        h->cap = cap;
+    }
+    for (size_t k = 0; k < h->nkeys && k < logs->n; k++)
+        h->values[h->nepochs * h->nkeys + k] = logs->values[k];
+    h->epochs[h->nepochs++] = epoch;
+    return NNL_OK;
+}
+
+/* Copies the rows idx[first..first+b) of x and y into the model's batch
+ * buffers. */
+static void gather(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                   size_t ycols, const size_t *idx, size_t first, size_t b)
+{
+    size_t xs = nnl_shape_numel(&m->in_shape);
+    for (size_t i = 0; i < b; i++) {
+        size_t r = idx[first + i];
+        memcpy(m->acts[0] + i * xs, x->data + r * xs, xs * sizeof(float));
+        memcpy(m->ybuf + i * ycols, y->data + r * ycols, ycols * sizeof(float));
+    }
+}
+
+static void fill_logs(nnl_model *m, nnl_logs *logs, const nnl_history *h,
+                      size_t base, double loss)
+{
+    logs->values[base] = loss;
+    for (size_t i = 0; i < m->nmetrics; i++)
+        logs->values[base + 1 + i] = nnl_metric_value(&m->metrics[i]);
+    (void)h;
+}
+
+/* Validation loss and metrics over rows [first, first+n) of vx, vy, in
+ * inference mode; the metrics are reset first. */
+static nnl_status validate(nnl_model *m, const nnl_tensor *vx, const nnl_tensor *vy,
+                           size_t first, size_t n, size_t ycols, size_t bs,
+                           double *loss, nnl_error *err)
+{
+    size_t xs = nnl_shape_numel(&m->in_shape);
+    double total = 0.0;
+    for (size_t i = 0; i < m->nmetrics; i++)
+        nnl_metric_reset(&m->metrics[i]);
+    for (size_t s = 0; s < n; s += bs) {
+        size_t b = n - s < bs ? n - s : bs;
+        double l;
+        memcpy(m->acts[0], vx->data + (first + s) * xs, b * xs * sizeof(float));
+        memcpy(m->ybuf, vy->data + (first + s) * ycols, b * ycols * sizeof(float));
+        nnl_status st = nnl_model_eval_step(m, b, ycols, &l, err);
+        if (st != NNL_OK)
+            return st;
+        total += l * (double)b;
+    }
+    *loss = total / (double)n + nnl_model_reg_loss(m);
+    return NNL_OK;
+}
+
+/* Runs a callback; maps its result to continue (0), stop (1) or an error
+ * status (negative: err filled). */
+#define RUN_CB(call)                                                   \
+    do {                                                               \
+        nnl_cb_result r_ = (call);                                     \
+        if (r_ == NNL_CB_ERROR) {                                      \
+            st = err && err->code != NNL_OK ? err->code : NNL_ERR_ARG; \
+            goto done;                                                 \
+        }                                                              \
+        if (r_ == NNL_CB_STOP)                                         \
+            stop = 1;                                                  \
+    } while (0)
+
+nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                         const nnl_fit_opts *o, const nnl_fit_callbacks *cb,
+                         nnl_history *h, nnl_error *err)
+{
+    static const nnl_fit_callbacks none = {0};
+    nnl_fit_opts def;
+    if (!o) {
+        nnl_fit_opts_default(&def);
+        o = &def;
+    }
+    if (!cb)
+        cb = &none;
+    nnl_history_init(h);
+    if (!m->compiled)
+        return nnl_fail(err, NNL_ERR_ARG, "fit: compile the model first "
+                        "(model:compile{loss = ..., optimizer = ...})");
+    if (o->batch_size == 0)
+        return nnl_fail(err, NNL_ERR_ARG, "fit: batch_size must be >= 1");
+    if (!(o->validation_split >= 0.0 && o->validation_split < 1.0))
+        return nnl_fail(err, NNL_ERR_ARG, "fit: validation_split must be in [0, 1), "
+                        "got %g", o->validation_split);
+    if (o->val_x && o->validation_split > 0.0)
+        return nnl_fail(err, NNL_ERR_ARG, "fit: give validation_split or "
+                        "validation_data, not both");
+    if (x->shape[0] == 0)
+        return nnl_fail(err, NNL_ERR_SHAPE, "fit: x has no samples");
+    size_t ycols, vycols = 0;
+    nnl_status st = nnl_model_check_x(m, x, "fit", err);
+    if (st != NNL_OK || (st = nnl_model_check_y(m, x, y, "fit", &ycols, err)) != NNL_OK)
+        return st;
+    if (o->val_x) {
+        if (!o->val_y)
+            return nnl_fail(err, NNL_ERR_ARG, "fit: validation_data needs {x, y}");
+        if ((st = nnl_model_check_x(m, o->val_x, "fit: validation_data", err)) != NNL_OK ||
+            (st = nnl_model_check_y(m, o->val_x, o->val_y, "fit: validation_data",
+                                    &vycols, err)) != NNL_OK)
+            return st;
+    }
+    size_t n = x->shape[0], ntrain = n, nval = 0, vfirst = 0;
+    const nnl_tensor *vx = o->val_x, *vy = o->val_y;
+    if (o->validation_split > 0.0) {
+        /* Keras: split_at = floor(n * (1 - split)); the tail validates. */
+        ntrain = (size_t)floor((double)n * (1.0 - o->validation_split));
+        nval = n - ntrain;
+        vfirst = ntrain;
+        vx = x;
+        vy = y;
+        vycols = ycols;
+        if (ntrain == 0 || nval == 0)
+            return nnl_fail(err, NNL_ERR_ARG, "fit: validation_split %g of %zu samples "
+                            "leaves %zu for training and %zu for validation",
+                            o->validation_split, n, ntrain, nval);
+    } else if (vx) {
+        nval = vx->shape[0];
+    }
+    size_t bs = o->batch_size < ntrain ? o->batch_size : ntrain;
+    size_t vbs = nval && o->batch_size < nval ? o->batch_size : (nval ? nval : 1);
+    size_t cap = bs > vbs ? bs : vbs;
+    if ((st = nnl_model_reserve(m, cap, ycols > vycols ? ycols : vycols, err)) != NNL_OK)
+        return st;
+
+    /* Optimizer state for every trainable array, in layer order. */
+    size_t nslots = 0, sizes_n = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        for (int p = 0; p < m->layers[i]->nparams; p++)
+            nslots += m->layers[i]->params[p].trainable;
+    size_t *sizes = nnl_malloc((nslots ? nslots : 1) * sizeof *sizes);
+    size_t *idx = nnl_malloc(ntrain * sizeof *idx);
+    if (!sizes || !idx) {
+        nnl_free(sizes);
+        nnl_free(idx);
+        return nnl_fail(err, NNL_ERR_NOMEM, "fit: out of memory");
+    }
+    for (size_t i = 0; i < m->nlayers; i++)
+        for (int p = 0; p < m->layers[i]->nparams; p++)
+            if (m->layers[i]->params[p].trainable)
+                sizes[sizes_n++] = m->layers[i]->params[p].n;
+    st = nnl_optim_prepare(m->opt, nslots, sizes, err);
+    nnl_free(sizes);
+    if (st != NNL_OK) {
+        nnl_free(idx);
+        return st;
+    }
+
+    /* History keys: loss, metrics, then val_ of each. */
+    nnl_logs logs;
+    const nnl_shape *os = nnl_model_out_shape(m);
+    snprintf(h->keys[h->nkeys++], sizeof h->keys[0], "loss");
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        nnl_metric_resolve(&m->metrics[i], m->loss, os->d[os->ndim - 1]);
+        snprintf(h->keys[h->nkeys++], sizeof h->keys[0], "%s", m->metrics[i].name);
+    }
+    size_t ntrain_keys = h->nkeys;
+    if (nval)
+        for (size_t i = 0; i < ntrain_keys; i++)
+            snprintf(h->keys[h->nkeys++], sizeof h->keys[0], "val_%s", h->keys[i]);
+    logs.n = h->nkeys;
+    for (size_t i = 0; i < h->nkeys; i++) {
+        logs.names[i] = h->keys[i];
+        logs.values[i] = 0.0;
+    }
+
+    nnl_rng rng;
+    {
+        nnl_rng *g = nnl_rng_global();
+        uint64_t seed = ((uint64_t)nnl_rng_u32(g) << 32) | nnl_rng_u32(g);
+        nnl_rng_seed(&rng, seed);
+    }
+    for (size_t i = 0; i < ntrain; i++)
+        idx[i] = i;
+
+    nnl_fit_info info = {o->epochs, o->initial_epoch, bs, (ntrain + bs - 1) / bs,
+                         ntrain, nval};
+    int stop = 0;
+    m->stop_training = 0;
+    nnl_interrupt_clear();
+    if (cb->train_begin)
+        RUN_CB(cb->train_begin(cb->ud, &info, err));
+
+    for (size_t epoch = o->initial_epoch + 1; epoch <= o->epochs && !stop; epoch++) {
+        if (cb->epoch_begin)
+            RUN_CB(cb->epoch_begin(cb->ud, epoch, err));
+        if (stop)
+            break;
+        if (o->shuffle)
+            for (size_t i = ntrain; i > 1; i--) {
+                size_t j = nnl_rng_below(&rng, (uint32_t)i);
+                size_t t = idx[i - 1];
+                idx[i - 1] = idx[j];
+                idx[j] = t;
+            }
+        for (size_t i = 0; i < m->nmetrics; i++)
+            nnl_metric_reset(&m->metrics[i]);
+        double total = 0.0;
+        size_t seen = 0, batch = 0;
+        for (size_t first = 0; first < ntrain; first += bs, batch++) {
+            size_t b = ntrain - first < bs ? ntrain - first : bs;
+            if (cb->batch_begin)
+                RUN_CB(cb->batch_begin(cb->ud, epoch, batch + 1, err));
+            gather(m, x, y, ycols, idx, first, b);
+            double l;
+            if ((st = nnl_model_train_step(m, b, ycols, &l, err)) != NNL_OK)
+                goto done;
+            total += l * (double)b;
+            seen += b;
+            fill_logs(m, &logs, h, 0, total / (double)seen);
+            if (cb->batch_end)
+                RUN_CB(cb->batch_end(cb->ud, epoch, batch + 1, &logs, err));
+            if (m->stop_training)
+                stop = 1;
+            if (nnl_interrupt_requested()) {
+                h->interrupted = 1;
+                stop = 1;
+            }
+            if (stop)
+                break;
+        }
+        if (h->interrupted || seen < ntrain)
+            break; /* a partial epoch is not recorded */
+        if (nval) {
+            double vl;
+            if ((st = validate(m, vx, vy, vfirst, nval, vycols, vbs, &vl, err)) != NNL_OK)
+                goto done;
+            fill_logs(m, &logs, h, ntrain_keys, vl);
+        }
+        if ((st = history_add(h, epoch, &logs, err)) != NNL_OK)
+            goto done;
+        if (cb->epoch_end)
+            RUN_CB(cb->epoch_end(cb->ud, epoch, &logs, err));
+        if (m->stop_training)
+            stop = 1;
+        if (nnl_interrupt_requested()) {
+            h->interrupted = 1;
+            stop = 1;
+        }
+    }
+    if (cb->train_end)
+        RUN_CB(cb->train_end(cb->ud, &logs, err));
+done:
+    if (stop && !h->interrupted)
+        h->stopped = 1;
+    if (h->interrupted)
+        nnl_interrupt_clear();
+    nnl_free(idx);
+    return st;
+}

@@ -1,0 +1,174 @@
+/* The layer interface: the parts shared by every kind (allocation, names,
+ * shapes, building with checks, parameter counts). See layer.h. */
+#include "model/layer.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "core/alloc.h"
+
+size_t nnl_shape_numel(const nnl_shape *s)
+{
+    size_t n = 1;
+    for (int i = 0; i < s->ndim; i++)
+        n *= s->d[i];
+    return n;
+}
+
+char *nnl_shape_keras(const nnl_shape *s, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "(None");
+    for (int i = 0; i < s->ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, ", %zu", s->d[i]);
+    if (used < size)
+        snprintf(buf + used, size - used, ")");
+    return buf;
+}
+
+static int shape_equal(const nnl_shape *a, const nnl_shape *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->d[i] != b->d[i])
+            return 0;
+    return 1;
+}
+
+nnl_layer *nnl_layer_alloc(const nnl_layer_ops *ops, size_t state_size, nnl_error *err)
+{
+    nnl_layer *l = nnl_calloc(1, sizeof *l);
+    if (!l) {
+        nnl_fail(err, NNL_ERR_NOMEM, "nn.%s: out of memory", ops->type);
+        return NULL;
+    }
+    l->ops = ops;
+    snprintf(l->name, sizeof l->name, "%s", ops->type);
+    if (state_size) {
+        l->state = nnl_calloc(1, state_size);
+        if (!l->state) {
+            nnl_free(l);
+            nnl_fail(err, NNL_ERR_NOMEM, "nn.%s: out of memory", ops->type);
+            return NULL;
+        }
+    }
+    return l;
+}
+
+nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shape,
+                           int trainable, nnl_error *err)
+{
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->shape = *shape;
+    p->n = nnl_shape_numel(shape);
+    p->trainable = trainable;
+    p->w = nnl_calloc(p->n ? p->n : 1, sizeof(float));
+    p->g = trainable ? nnl_calloc(p->n ? p->n : 1, sizeof(float)) : NULL;
+    if (!p->w || (trainable && !p->g)) {
+        nnl_free(p->w);
+        nnl_free(p->g);
+        p->w = p->g = NULL;
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for %zu weights",
+                        name, p->n);
+    }
+    return NNL_OK;
+}
+
+void nnl_layer_free(nnl_layer *l)
+{
+    if (!l)
+        return;
+    if (l->ops->destroy)
+        l->ops->destroy(l);
+    for (int i = 0; i < l->nparams; i++) {
+        nnl_free(l->params[i].w);
+        nnl_free(l->params[i].g);
+    }
+    nnl_free(l->state);
+    nnl_free(l);
+}
+
+void nnl_layer_set_name(nnl_layer *l, const char *name)
+{
+    snprintf(l->name, sizeof l->name, "%s", name);
+}
+
+nnl_status nnl_layer_set_input_shape(nnl_layer *l, const nnl_shape *s, nnl_error *err)
+{
+    if (s->ndim < 1 || s->ndim > NNL_MAX_DIMS - 1)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: input shape must have 1 to %d "
+                        "dimensions, got %d", l->name, NNL_MAX_DIMS - 1, s->ndim);
+    for (int i = 0; i < s->ndim; i++)
+        if (s->d[i] == 0)
+            return nnl_fail(err, NNL_ERR_ARG, "%s: input shape has a zero "
+                            "dimension", l->name);
+    l->in_shape = *s;
+    l->has_input_shape = 1;
+    return NNL_OK;
+}
+
+nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
+                           nnl_error *err)
+{
+    char a[64], b[64];
+    if (l->built) {
+        if (shape_equal(&l->in_shape, in))
+            return NNL_OK;
+        return nnl_fail(err, NNL_ERR_SHAPE, "%s: built for input %s, got %s",
+                        l->name, nnl_shape_keras(&l->in_shape, a, sizeof a),
+                        nnl_shape_keras(in, b, sizeof b));
+    }
+    if (l->has_input_shape && !shape_equal(&l->in_shape, in))
+        return nnl_fail(err, NNL_ERR_SHAPE, "%s: declared input shape %s but "
+                        "receives %s", l->name,
+                        nnl_shape_keras(&l->in_shape, a, sizeof a),
+                        nnl_shape_keras(in, b, sizeof b));
+    l->in_shape = *in;
+    nnl_status st = l->ops->build(l, rng, err);
+    if (st != NNL_OK)
+        return st;
+    l->built = 1;
+    return NNL_OK;
+}
+
+nnl_status nnl_layer_reserve(nnl_layer *l, size_t batch, nnl_error *err)
+{
+    if (batch <= l->reserved)
+        return NNL_OK;
+    if (l->ops->reserve) {
+        nnl_status st = l->ops->reserve(l, batch, err);
+        if (st != NNL_OK)
+            return st;
+    }
+    l->reserved = batch;
+    return NNL_OK;
+}
+
+nnl_status nnl_layer_forward(nnl_layer *l, size_t batch, const float *x, float *y,
+                             int train, nnl_error *err)
+{
+    if (!l->built)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: forward before build", l->name);
+    if (batch > l->reserved) {
+        nnl_status st = nnl_layer_reserve(l, batch, err);
+        if (st != NNL_OK)
+            return st;
+    }
+    return l->ops->forward(l, batch, x, y, train, err);
+}
+
+nnl_status nnl_layer_backward(nnl_layer *l, size_t batch, const float *x,
+                              const float *y, float *dy, float *dx, nnl_error *err)
+{
+    if (!l->built || batch > l->reserved)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: backward without a forward", l->name);
+    return l->ops->backward(l, batch, x, y, dy, dx, err);
+}
+
+size_t nnl_layer_count_params(const nnl_layer *l, int trainable_only)
+{
+    size_t n = 0;
+    for (int i = 0; i < l->nparams; i++)
+        if (!trainable_only || l->params[i].trainable)
+            n += l->params[i].n;
+    return n;
+}

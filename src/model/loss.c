@@ -1,0 +1,180 @@
+/* Losses: see loss.h. Plain C loops in double where it matters (the sum);
+ * losses are a small part of a step next to the GEMMs. */
+#include "model/loss.h"
+
+#include <math.h>
+#include <string.h>
+#include "simd/kernels.h"
+
+#define CLIP_EPS 1e-7
+
+static const char *const loss_names[NNL_LOSS_COUNT] = {
+    "mse", "mae", "huber", "binary_crossentropy", "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+};
+
+int nnl_loss_from_name(const char *name)
+{
+    for (int i = 0; i < NNL_LOSS_COUNT; i++)
+        if (strcmp(name, loss_names[i]) == 0)
+            return i;
+    if (strcmp(name, "mean_squared_error") == 0)
+        return NNL_LOSS_MSE;
+    if (strcmp(name, "mean_absolute_error") == 0)
+        return NNL_LOSS_MAE;
+    return -1;
+}
+
+const char *nnl_loss_name(int loss)
+{
+    return loss >= 0 && loss < NNL_LOSS_COUNT ? loss_names[loss] : "?";
+}
+
+const char *nnl_loss_names(void)
+{
+    return "mse, mae, huber, binary_crossentropy, categorical_crossentropy, "
+           "sparse_categorical_crossentropy";
+}
+
+int nnl_loss_fused_act(int loss)
+{
+    if (loss == NNL_LOSS_BCE)
+        return NNL_ACT_SIGMOID;
+    if (loss == NNL_LOSS_CCE || loss == NNL_LOSS_SCCE)
+        return NNL_ACT_SOFTMAX;
+    return -1;
+}
+
+static double clip(double p)
+{
+    return p < CLIP_EPS ? CLIP_EPS : (p > 1.0 - CLIP_EPS ? 1.0 - CLIP_EPS : p);
+}
+
+/* Element-wise losses (mean over the last dimension, then over rows). */
+static void elementwise(int loss, size_t n, double scale, const float *p,
+                        const float *z, const float *t, float *g, double *sum)
+{
+    double acc = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = (double)p[i] - t[i], d = 0.0;
+        switch (loss) {
+        case NNL_LOSS_MSE:
+            acc += e * e;
+            d = 2.0 * e;
+            break;
+        case NNL_LOSS_MAE:
+            acc += fabs(e);
+            d = e > 0 ? 1.0 : (e < 0 ? -1.0 : 0.0);
+            break;
+        case NNL_LOSS_HUBER:
+            if (fabs(e) <= 1.0) {
+                acc += 0.5 * e * e;
+                d = e;
+            } else {
+                acc += fabs(e) - 0.5;
+                d = e > 0 ? 1.0 : -1.0;
+            }
+            break;
+        default: /* binary cross-entropy */
+            if (z) {
+                double zi = z[i];
+                acc += (zi > 0 ? zi : 0.0) - zi * t[i] + log1p(exp(-fabs(zi)));
+                d = (double)p[i] - t[i];
+            } else {
+                double pc = clip(p[i]);
+                acc -= t[i] * log(pc) + (1.0 - t[i]) * log(1.0 - pc);
+                d = (pc == p[i]) ? -(t[i] / pc) + (1.0 - t[i]) / (1.0 - pc) : 0.0;
+            }
+            break;
+        }
+        if (g)
+            g[i] = (float)(d * scale);
+    }
+    *sum = acc;
+}
+
+/* Stable log(sum(exp(z))) of one row, in double. */
+static double row_lse(size_t cols, const float *z)
+{
+    double m = -INFINITY, s = 0.0;
+    for (size_t j = 0; j < cols; j++)
+        if (z[j] > m)
+            m = z[j];
+    for (size_t j = 0; j < cols; j++)
+        s += exp((double)z[j] - m);
+    return m + log(s);
+}
+
+nnl_status nnl_loss_eval(int loss, size_t rows, size_t cols, const float *pred,
+                         const float *logits, const float *target, float *grad,
+                         double *out, nnl_error *err)
+{
+    *out = 0.0;
+    if (rows == 0 || cols == 0)
+        return NNL_OK;
+    if (loss < 0 || loss >= NNL_LOSS_COUNT)
+        return nnl_fail(err, NNL_ERR_ARG, "loss: unknown loss %d", loss);
+    double inv_rows = 1.0 / (double)rows;
+    if (loss <= NNL_LOSS_BCE) {
+        double sum;
+        elementwise(loss, rows * cols, inv_rows / (double)cols, pred, logits,
+                    target, grad, &sum);
+        *out = sum * inv_rows / (double)cols;
+        return NNL_OK;
+    }
+    double acc = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *p = pred + r * cols;
+        const float *z = logits ? logits + r * cols : NULL;
+        float *g = grad ? grad + r * cols : NULL;
+        if (loss == NNL_LOSS_SCCE) {
+            float lab = target[r];
+            if (!(lab >= 1.0f && lab <= (float)cols) || lab != floorf(lab))
+                return nnl_fail(err, NNL_ERR_RANGE, "sparse_categorical_crossentropy: "
+                                "label %g in row %zu is not a class index 1..%zu "
+                                "(labels are 1-based)", (double)lab, r + 1, cols);
+            size_t k = (size_t)lab - 1;
+            if (z) {
+                acc += row_lse(cols, z) - z[k];
+                if (g)
+                    for (size_t j = 0; j < cols; j++)
+                        g[j] = (float)(((double)p[j] - (j == k)) * inv_rows);
+            } else {
+                double s = 0.0;
+                for (size_t j = 0; j < cols; j++)
+                    s += p[j];
+                double pk = clip(p[k] / s);
+                acc -= log(pk);
+                if (g) {
+                    /* d/dp_j of -log(p_k / s) = 1/s - [j == k] / p_k */
+                    for (size_t j = 0; j < cols; j++)
+                        g[j] = (float)((1.0 / s - (j == k ? 1.0 / fmax(p[k], CLIP_EPS) : 0.0)) * inv_rows);
+                }
+            }
+        } else {
+            const float *t = target + r * cols;
+            double tsum = 0.0;
+            for (size_t j = 0; j < cols; j++)
+                tsum += t[j];
+            if (z) {
+                double lse = row_lse(cols, z);
+                for (size_t j = 0; j < cols; j++)
+                    acc += t[j] * (lse - z[j]);
+                if (g)
+                    for (size_t j = 0; j < cols; j++)
+                        g[j] = (float)(((double)p[j] * tsum - t[j]) * inv_rows);
+            } else {
+                double s = 0.0;
+                for (size_t j = 0; j < cols; j++)
+                    s += p[j];
+                for (size_t j = 0; j < cols; j++)
+                    acc -= t[j] * log(clip(p[j] / s));
+                if (g)
+                    for (size_t j = 0; j < cols; j++)
+                        g[j] = (float)((tsum / s - t[j] / fmax(p[j], CLIP_EPS)) * inv_rows);
+            }
+        }
+    }
+    *out = acc * inv_rows;
+    return NNL_OK;
+}

@@ -1,0 +1,46 @@
+/* Losses, averaged as Keras does: each sample's loss is the mean over the
+ * last dimension (mse, mae, huber, binary cross-entropy) or the sum over
+ * classes (categorical cross-entropies), and the batch loss is the mean
+ * over samples (and over any leading dimensions).
+ *
+ * Predictions are rows x cols. Targets are rows x cols, except for
+ * sparse_categorical_crossentropy where they are one class index per row,
+ * 1-based (1..cols), stored as floats.
+ *
+ * Fused forms: when `logits` is given (the pre-activation of a final
+ * sigmoid for binary cross-entropy, of a final softmax for the categorical
+ * ones), the loss is computed from the logits in its stable form and the
+ * gradient is with respect to the logits (pred - target, scaled). Without
+ * logits, probabilities are clipped to [1e-7, 1 - 1e-7] as Keras does. */
+#ifndef NNL_LOSS_H
+#define NNL_LOSS_H
+#include <stddef.h>
+#include "core/status.h"
+
+typedef enum nnl_loss {
+    NNL_LOSS_MSE = 0,
+    NNL_LOSS_MAE,
+    NNL_LOSS_HUBER,                 /* delta 1.0 */
+    NNL_LOSS_BCE,                   /* binary_crossentropy */
+    NNL_LOSS_CCE,                   /* categorical_crossentropy */
+    NNL_LOSS_SCCE,                  /* sparse_categorical_crossentropy */
+    NNL_LOSS_COUNT
+} nnl_loss;
+
+/* Name -> enum (also accepts Keras's long names "mean_squared_error",
+ * "mean_absolute_error"); -1 when unknown. */
+int nnl_loss_from_name(const char *name);
+const char *nnl_loss_name(int loss);
+const char *nnl_loss_names(void);
+/* Which final activation fuses with this loss (an nnl_act), or -1. */
+int nnl_loss_fused_act(int loss);
+
+/* Mean loss over rows into *loss (accumulated in double). When grad is not
+ * NULL it receives dL/dpred (or dL/dlogits when logits is given), rows x
+ * cols, for the mean loss. Labels out of 1..cols for the sparse loss are
+ * NNL_ERR_RANGE naming the row and value. */
+nnl_status nnl_loss_eval(int loss, size_t rows, size_t cols, const float *pred,
+                         const float *logits, const float *target, float *grad,
+                         double *out, nnl_error *err);
+
+#endif

@@ -1,0 +1,480 @@
+/* Sequential models: layers, building, compiling, buffers, one training
+ * step, prediction and evaluation. The epoch loop is in fit.c. */
+#include "model/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "core/alloc.h"
+#include "core/rng.h"
+#include "model/loss.h"
+#include "simd/kernels.h"
+
+nnl_model *nnl_model_new(nnl_error *err)
+{
+    nnl_model *m = nnl_calloc(1, sizeof *m);
+    if (!m)
+        nnl_fail(err, NNL_ERR_NOMEM, "nn.Sequential: out of memory");
+    return m;
+}
+
+static void free_buffers(nnl_model *m)
+{
+    if (m->acts)
+        for (size_t i = 0; i <= m->nlayers; i++)
+            nnl_free(m->acts[i]);
+    if (m->grads)
+        for (size_t i = 0; i <= m->nlayers; i++)
+            nnl_free(m->grads[i]);
+    nnl_free(m->acts);
+    nnl_free(m->grads);
+    nnl_free(m->ybuf);
+    m->acts = m->grads = NULL;
+    m->ybuf = NULL;
+    m->batch_cap = 0;
+    m->ybuf_cap = 0;
+}
+
+void nnl_model_free(nnl_model *m)
+{
+    if (!m)
+        return;
+    free_buffers(m);
+    for (size_t i = 0; i < m->nlayers; i++)
+        nnl_layer_free(m->layers[i]);
+    nnl_free(m->layers);
+    nnl_optim_free(m->opt);
+    nnl_free(m);
+}
+
+const nnl_shape *nnl_model_out_shape(const nnl_model *m)
+{
+    return m->nlayers ? &m->layers[m->nlayers - 1]->out_shape : &m->in_shape;
+}
+
+nnl_status nnl_model_add(nnl_model *m, nnl_layer *l, nnl_error *err)
+{
+    if (m->nlayers == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 8;
+        nnl_layer **ls = nnl_malloc(cap * sizeof *ls);
+        if (!ls)
+            return nnl_fail(err, NNL_ERR_NOMEM, "add: out of memory");
+        if (m->nlayers)
+            memcpy(ls, m->layers, m->nlayers * sizeof *ls);
+        nnl_free(m->layers);
+        m->layers = ls;
+        m->cap = cap;
+    }
+    if (m->built) {
+        nnl_status st = nnl_layer_build(l, nnl_model_out_shape(m), nnl_rng_global(), err);
+        if (st != NNL_OK)
+            return st;
+    } else if (m->nlayers > 0 && l->has_input_shape) {
+        return nnl_fail(err, NNL_ERR_ARG, "add: %s declares an input shape but "
+                        "only the first layer may", l->name);
+    }
+    /* The buffers are per layer: drop them, reserve sizes them again. */
+    free_buffers(m);
+    if (m->nlayers)
+        m->layers[m->nlayers - 1]->act_fused = 0;
+    m->layers[m->nlayers++] = l;
+    m->compiled = 0;
+    if (!m->built && m->nlayers == 1 && l->has_input_shape)
+        return nnl_model_build(m, &l->in_shape, err);
+    return NNL_OK;
+}
+
+nnl_status nnl_model_build(nnl_model *m, const nnl_shape *in, nnl_error *err)
+{
+    if (m->nlayers == 0)
+        return nnl_fail(err, NNL_ERR_ARG, "model has no layers: add some with model:add");
+    const nnl_shape *cur = in;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_status st = nnl_layer_build(m->layers[i], cur, nnl_rng_global(), err);
+        if (st != NNL_OK)
+            return st;
+        cur = &m->layers[i]->out_shape;
+    }
+    m->in_shape = *in;
+    m->built = 1;
+    return NNL_OK;
+}
+
+/* Marks the last layer's activation as fused with the loss when they form
+ * a stable pair (sigmoid + binary, softmax + categorical cross-entropy). */
+static void set_fused(nnl_model *m)
+{
+    nnl_layer *last = m->layers[m->nlayers - 1];
+    int kind = last->ops->kind;
+    m->fused = (kind == NNL_LAYER_DENSE || kind == NNL_LAYER_ACTIVATION) &&
+               last->act == nnl_loss_fused_act(m->loss);
+    last->act_fused = m->fused;
+}
+
+nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
+                             size_t nmetrics, const nnl_optim_config *opt,
+                             nnl_error *err)
+{
+    if (m->nlayers == 0)
+        return nnl_fail(err, NNL_ERR_ARG, "compile: the model has no layers");
+    if (loss < 0 || loss >= NNL_LOSS_COUNT)
+        return nnl_fail(err, NNL_ERR_ARG, "compile: unknown loss (valid: %s)",
+                        nnl_loss_names());
+    if (nmetrics > NNL_MODEL_MAX_METRICS)
+        return nnl_fail(err, NNL_ERR_ARG, "compile: at most %d metrics, got %zu",
+                        NNL_MODEL_MAX_METRICS, nmetrics);
+    nnl_metric ms[NNL_MODEL_MAX_METRICS];
+    for (size_t i = 0; i < nmetrics; i++) {
+        nnl_status st = nnl_metric_init(&ms[i], metrics[i], err);
+        if (st != NNL_OK)
+            return st;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ms[j].name, ms[i].name) == 0)
+                return nnl_fail(err, NNL_ERR_ARG, "compile: metric '%s' listed twice",
+                                ms[i].name);
+    }
+    nnl_optim *o = nnl_optim_new(opt, err);
+    if (!o)
+        return err ? err->code : NNL_ERR_ARG;
+    nnl_optim_free(m->opt);
+    m->opt = o;
+    m->loss = loss;
+    memcpy(m->metrics, ms, nmetrics * sizeof ms[0]);
+    m->nmetrics = nmetrics;
+    m->compiled = 1;
+    set_fused(m);
+    return NNL_OK;
+}
+
+nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error *err)
+{
+    if (!m->built)
+        return nnl_fail(err, NNL_ERR_ARG, "model is not built");
+    if (batch == 0)
+        batch = 1;
+    if (batch > m->batch_cap || !m->acts) {
+        free_buffers(m);
+        m->acts = nnl_calloc(m->nlayers + 1, sizeof *m->acts);
+        m->grads = nnl_calloc(m->nlayers + 1, sizeof *m->grads);
+        if (!m->acts || !m->grads)
+            goto nomem;
+        for (size_t i = 0; i <= m->nlayers; i++) {
+            const nnl_shape *s = i == 0 ? &m->in_shape : &m->layers[i - 1]->out_shape;
+            size_t n = batch * nnl_shape_numel(s);
+            m->acts[i] = nnl_malloc(n * sizeof(float));
+            if (!m->acts[i])
+                goto nomem;
+            if (i > 0 && !(m->grads[i] = nnl_malloc(n * sizeof(float))))
+                goto nomem;
+        }
+        for (size_t i = 0; i < m->nlayers; i++) {
+            nnl_status st = nnl_layer_reserve(m->layers[i], batch, err);
+            if (st != NNL_OK) {
+                free_buffers(m);
+                return st;
+            }
+        }
+        m->batch_cap = batch;
+    }
+    if (batch * ycols > m->ybuf_cap) {
+        float *y = nnl_malloc(batch * ycols * sizeof *y);
+        if (!y)
+            goto nomem;
+        nnl_free(m->ybuf);
+        m->ybuf = y;
+        m->ybuf_cap = batch * ycols;
+    }
+    return NNL_OK;
+nomem:
+    free_buffers(m);
+    return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the buffers of a batch "
+                    "of %zu", batch);
+}
+
+nnl_status nnl_model_check_x(nnl_model *m, const nnl_tensor *x, const char *who,
+                             nnl_error *err)
+{
+    char a[64], b[64];
+    if (m->nlayers == 0)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: the model has no layers", who);
+    nnl_shape s = {0, {0}};
+    if (x->ndim == 1) {
+        s.ndim = 1;
+        s.d[0] = 1;
+    } else {
+        s.ndim = x->ndim - 1;
+        for (int i = 1; i < x->ndim; i++)
+            s.d[i - 1] = x->shape[i];
+    }
+    if (!m->built) {
+        nnl_error e2;
+        if (nnl_model_build(m, &s, &e2) != NNL_OK)
+            return nnl_fail(err, e2.code, "%s: x of shape %s: %s", who,
+                            nnl_shape_str(x, a, sizeof a), e2.msg);
+        return NNL_OK;
+    }
+    int same = s.ndim == m->in_shape.ndim;
+    for (int i = 0; same && i < s.ndim; i++)
+        same = s.d[i] == m->in_shape.d[i];
+    if (!same)
+        return nnl_fail(err, NNL_ERR_SHAPE, "%s: x has shape %s but the model "
+                        "expects input %s (first layer %s)", who,
+                        nnl_shape_str(x, a, sizeof a),
+                        nnl_shape_keras(&m->in_shape, b, sizeof b), m->layers[0]->name);
+    return NNL_OK;
+}
+
+nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
+                             const nnl_tensor *y, const char *who, size_t *ycols,
+                             nnl_error *err)
+{
+    char a[64], b[64];
+    size_t n = x->shape[0];
+    if (y->shape[0] != n)
+        return nnl_fail(err, NNL_ERR_SHAPE, "%s: x has %zu samples but y has %zu "
+                        "(x %s, y %s)", who, n, y->shape[0],
+                        nnl_shape_str(x, a, sizeof a), nnl_shape_str(y, b, sizeof b));
+    const nnl_shape *os = nnl_model_out_shape(m);
+    const nnl_layer *last = m->layers[m->nlayers - 1];
+    size_t out = nnl_shape_numel(os), cols = os->d[os->ndim - 1];
+    size_t per = n ? y->numel / n : (y->ndim == 1 ? 1 : y->numel);
+    if (n == 0)
+        per = 1;
+    for (int i = 1; n == 0 && i < y->ndim; i++)
+        per *= y->shape[i];
+    *ycols = per;
+    if (m->loss == NNL_LOSS_SCCE) {
+        size_t rows = out / cols;
+        if (per != rows)
+            return nnl_fail(err, NNL_ERR_SHAPE, "%s: sparse_categorical_crossentropy "
+                            "takes one class index per sample, but y has shape %s "
+                            "(for one-hot targets use categorical_crossentropy)",
+                            who, nnl_shape_str(y, a, sizeof a));
+        for (size_t i = 0; i < y->numel; i++) {
+            float v = y->data[i];
+            if (!(v >= 1.0f && v <= (float)cols) || v != floorf(v))
+                return nnl_fail(err, NNL_ERR_RANGE, "%s: y[%zu] = %g is not a class "
+                                "index 1..%zu (labels are 1-based; the output layer "
+                                "%s has %zu units)", who, i + 1, (double)v, cols,
+                                last->name, cols);
+        }
+        return NNL_OK;
+    }
+    if (per != out) {
+        if (m->loss == NNL_LOSS_CCE && per * cols == out)
+            return nnl_fail(err, NNL_ERR_SHAPE, "%s: categorical_crossentropy needs "
+                            "one-hot targets of %zu columns, y has shape %s (use "
+                            "sparse_categorical_crossentropy for class indices, or "
+                            "nn.data.one_hot(y, %zu))", who, cols,
+                            nnl_shape_str(y, a, sizeof a), cols);
+        return nnl_fail(err, NNL_ERR_SHAPE, "%s: y has shape %s but the model "
+                        "outputs %s per sample (last layer %s)", who,
+                        nnl_shape_str(y, a, sizeof a), nnl_shape_keras(os, b, sizeof b),
+                        last->name);
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err)
+{
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_status st = nnl_layer_forward(m->layers[i], n, m->acts[i], m->acts[i + 1],
+                                          train, err);
+        if (st != NNL_OK)
+            return st;
+    }
+    return NNL_OK;
+}
+
+double nnl_model_reg_loss(const nnl_model *m)
+{
+    double pen = 0.0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const nnl_layer *l = m->layers[i];
+        if (l->l1 == 0.0f && l->l2 == 0.0f)
+            continue;
+        for (int p = 0; p < l->nparams; p++) {
+            const nnl_param *pr = &l->params[p];
+            if (!pr->regularized)
+                continue;
+            double s1 = 0.0, s2 = 0.0;
+            for (size_t j = 0; j < pr->n; j++) {
+                s1 += fabs(pr->w[j]);
+                s2 += (double)pr->w[j] * pr->w[j];
+            }
+            pen += l->l1 * s1 + l->l2 * s2;
+        }
+    }
+    return pen;
+}
+
+/* Loss of the batch in acts[nlayers] against ybuf; gradient into
+ * grads[nlayers] when want_grad. */
+static nnl_status batch_loss(nnl_model *m, size_t n, int want_grad, double *loss,
+                             nnl_error *err)
+{
+    const nnl_shape *os = nnl_model_out_shape(m);
+    size_t cols = os->d[os->ndim - 1], rows = n * nnl_shape_numel(os) / cols;
+    const float *logits = NULL;
+    if (m->fused)
+        logits = nnl_layer_preact(m->layers[m->nlayers - 1], m->acts[m->nlayers - 1]);
+    return nnl_loss_eval(m->loss, rows, cols, m->acts[m->nlayers], logits, m->ybuf,
+                         want_grad ? m->grads[m->nlayers] : NULL, loss, err);
+}
+
+static void update_metrics(nnl_model *m, size_t n, size_t ycols)
+{
+    const nnl_shape *os = nnl_model_out_shape(m);
+    size_t cols = os->d[os->ndim - 1], rows = n * nnl_shape_numel(os) / cols;
+    size_t tcols = ycols * n / (rows ? rows : 1);
+    for (size_t i = 0; i < m->nmetrics; i++)
+        nnl_metric_update(&m->metrics[i], rows, cols, m->acts[m->nlayers], m->ybuf, tcols);
+}
+
+nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double *loss,
+                                   nnl_error *err)
+{
+    nnl_status st = nnl_model_forward(m, n, 1, err);
+    if (st != NNL_OK)
+        return st;
+    if ((st = batch_loss(m, n, 1, loss, err)) != NNL_OK)
+        return st;
+    update_metrics(m, n, ycols);
+    for (size_t i = m->nlayers; i-- > 0;) {
+        st = nnl_layer_backward(m->layers[i], n, m->acts[i], m->acts[i + 1],
+                                m->grads[i + 1], i ? m->grads[i] : NULL, err);
+        if (st != NNL_OK)
+            return st;
+    }
+    *loss += nnl_model_reg_loss(m);
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_layer *l = m->layers[i];
+        if (l->l1 == 0.0f && l->l2 == 0.0f)
+            continue;
+        for (int p = 0; p < l->nparams; p++) {
+            nnl_param *pr = &l->params[p];
+            if (!pr->trainable || !pr->regularized)
+                continue;
+            for (size_t j = 0; j < pr->n; j++) {
+                float w = pr->w[j];
+                pr->g[j] += l->l1 * (float)((w > 0) - (w < 0)) + 2.0f * l->l2 * w;
+            }
+        }
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *loss,
+                                nnl_error *err)
+{
+    nnl_status st = nnl_model_compute_grads(m, n, ycols, loss, err);
+    if (st != NNL_OK)
+        return st;
+    nnl_optim_begin_step(m->opt);
+    size_t slot = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_layer *l = m->layers[i];
+        for (int p = 0; p < l->nparams; p++) {
+            nnl_param *pr = &l->params[p];
+            if (pr->trainable)
+                nnl_optim_update(m->opt, slot++, pr->w, pr->g, pr->n);
+        }
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *loss,
+                               nnl_error *err)
+{
+    nnl_status st = nnl_model_forward(m, n, 0, err);
+    if (st != NNL_OK)
+        return st;
+    if ((st = batch_loss(m, n, 0, loss, err)) != NNL_OK)
+        return st;
+    update_metrics(m, n, ycols);
+    return NNL_OK;
+}
+
+nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_size,
+                              nnl_error *err)
+{
+    if (nnl_model_check_x(m, x, "predict", err) != NNL_OK)
+        return NULL;
+    size_t n = x->shape[0];
+    if (batch_size == 0)
+        batch_size = 32;
+    if (batch_size > n)
+        batch_size = n ? n : 1;
+    if (nnl_model_reserve(m, batch_size, 0, err) != NNL_OK)
+        return NULL;
+    const nnl_shape *os = nnl_model_out_shape(m);
+    size_t shape[NNL_MAX_DIMS] = {n};
+    for (int i = 0; i < os->ndim; i++)
+        shape[i + 1] = os->d[i];
+    nnl_tensor *out = nnl_tensor_new(os->ndim + 1, shape, err);
+    if (!out)
+        return NULL;
+    size_t xs = nnl_shape_numel(&m->in_shape), ys = nnl_shape_numel(os);
+    for (size_t first = 0; first < n; first += batch_size) {
+        size_t b = n - first < batch_size ? n - first : batch_size;
+        memcpy(m->acts[0], x->data + first * xs, b * xs * sizeof(float));
+        if (nnl_model_forward(m, b, 0, err) != NNL_OK) {
+            nnl_tensor_free(out);
+            return NULL;
+        }
+        memcpy(out->data + first * ys, m->acts[m->nlayers], b * ys * sizeof(float));
+    }
+    return out;
+}
+
+nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                              size_t batch_size, nnl_logs *logs, nnl_error *err)
+{
+    size_t ycols;
+    if (!m->compiled)
+        return nnl_fail(err, NNL_ERR_ARG, "evaluate: compile the model first "
+                        "(model:compile{loss = ..., optimizer = ...})");
+    nnl_status st = nnl_model_check_x(m, x, "evaluate", err);
+    if (st != NNL_OK || (st = nnl_model_check_y(m, x, y, "evaluate", &ycols, err)) != NNL_OK)
+        return st;
+    size_t n = x->shape[0];
+    if (batch_size == 0)
+        batch_size = 32;
+    if (batch_size > n)
+        batch_size = n ? n : 1;
+    if ((st = nnl_model_reserve(m, batch_size, ycols, err)) != NNL_OK)
+        return st;
+    const nnl_shape *os = nnl_model_out_shape(m);
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        nnl_metric_resolve(&m->metrics[i], m->loss, os->d[os->ndim - 1]);
+        nnl_metric_reset(&m->metrics[i]);
+    }
+    size_t xs = nnl_shape_numel(&m->in_shape);
+    double total = 0.0;
+    for (size_t first = 0; first < n; first += batch_size) {
+        size_t b = n - first < batch_size ? n - first : batch_size;
+        double l;
+        memcpy(m->acts[0], x->data + first * xs, b * xs * sizeof(float));
+        memcpy(m->ybuf, y->data + first * ycols, b * ycols * sizeof(float));
+        if ((st = nnl_model_eval_step(m, b, ycols, &l, err)) != NNL_OK)
+            return st;
+        total += l * (double)b;
+    }
+    logs->n = 0;
+    logs->names[logs->n] = "loss";
+    logs->values[logs->n++] = (n ? total / (double)n : 0.0) + nnl_model_reg_loss(m);
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        logs->names[logs->n] = m->metrics[i].name;
+        logs->values[logs->n++] = nnl_metric_value(&m->metrics[i]);
+    }
+    return NNL_OK;
+}
+
+size_t nnl_model_count_params(const nnl_model *m, int trainable_only)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (m->layers[i]->built)
+            n += nnl_layer_count_params(m->layers[i], trainable_only);
+    return n;
+}

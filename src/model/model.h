@@ -1,0 +1,124 @@
+/* Sequential models: a stack of layers, compiled with a loss, metrics and
+ * an optimizer, trained by fit.c.
+ *
+ * A model owns its layers (after nnl_model_add), its optimizer, and its
+ * activation and gradient buffers. The buffers are sized once for the
+ * largest batch (nnl_model_reserve) so that no allocation happens inside a
+ * training step; smaller batches reuse them.
+ *
+ * Shapes: the model's input is a tensor N x (per-sample shape); the input
+ * shape comes from the first layer's input_dim/input_shape, or else from
+ * the first data the model sees (nnl_model_build). */
+#ifndef NNL_MODEL_H
+#define NNL_MODEL_H
+#include <stddef.h>
+#include "core/status.h"
+#include "core/tensor.h"
+#include "model/layer.h"
+#include "model/metrics.h"
+#include "model/optim.h"
+
+#define NNL_MODEL_MAX_METRICS 8
+#define NNL_LOGS_MAX (2 * (NNL_MODEL_MAX_METRICS + 1))
+
+typedef struct nnl_model {
+    nnl_layer **layers;           /* owned, with the array */
+    size_t nlayers, cap;
+    nnl_shape in_shape;
+    int built;
+    /* compile settings */
+    int compiled;
+    int loss;                     /* nnl_loss */
+    nnl_metric metrics[NNL_MODEL_MAX_METRICS];
+    size_t nmetrics;
+    nnl_optim *opt;               /* owned */
+    int fused;                    /* last activation fused with the loss */
+    /* buffers, owned: acts[i] is the input of layer i (acts[0] the batch
+     * of x), acts[nlayers] the output; grads[i] = dL/dacts[i] (i >= 1) */
+    size_t batch_cap;
+    float **acts, **grads;
+    float *ybuf;                  /* batch targets */
+    size_t ybuf_cap;              /* floats */
+    int stop_training;            /* set by callbacks; read after each batch */
+} nnl_model;
+
+/* Keys and values of one set of logs (loss, metrics, val_*). The names
+ * point into the model or the history and live as long as they do. */
+typedef struct nnl_logs {
+    size_t n;
+    const char *names[NNL_LOGS_MAX];
+    double values[NNL_LOGS_MAX];
+} nnl_logs;
+
+nnl_model *nnl_model_new(nnl_error *err);
+/* Frees the model, its layers, optimizer and buffers. NULL does nothing. */
+void nnl_model_free(nnl_model *m);
+
+/* Appends a layer; the model takes ownership only on success. When the
+ * model is built the layer is built at once for the previous output shape
+ * (a shape error names both layers). Adding clears the compile state: the
+ * model must be compiled again. */
+nnl_status nnl_model_add(nnl_model *m, nnl_layer *l, nnl_error *err);
+/* Builds every layer for the per-sample input shape in (parameters from
+ * the global generator). Building again with the same shape does nothing. */
+nnl_status nnl_model_build(nnl_model *m, const nnl_shape *in, nnl_error *err);
+/* The output shape per sample (model built). */
+const nnl_shape *nnl_model_out_shape(const nnl_model *m);
+
+/* Compiles: loss (nnl_loss), metric names, optimizer settings. Builds the
+ * model first when its input shape is known. Errors name the bad value and
+ * list the valid ones. */
+nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
+                             size_t nmetrics, const nnl_optim_config *opt,
+                             nnl_error *err);
+
+/* Buffers for batches of up to batch samples with ycols target floats per
+ * sample (grows only). */
+nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error *err);
+
+/* Checks that x (N x input shape) fits the model, building it from x's
+ * shape when it is not built. `who` names the calling function. */
+nnl_status nnl_model_check_x(nnl_model *m, const nnl_tensor *x, const char *who,
+                             nnl_error *err);
+/* Checks that y fits the model output and loss for x's N samples; for the
+ * sparse loss also that every label is a class index 1..k. Sets *ycols to
+ * the floats per sample of y. */
+nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
+                             const nnl_tensor *y, const char *who, size_t *ycols,
+                             nnl_error *err);
+
+/* Forward of the n samples in acts[0]; output in acts[nlayers]. */
+nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err);
+/* Forward (training mode), loss plus regularization into *loss, metric
+ * update, backward: every trainable parameter's gradient (with the
+ * regularization term) is left in its g. No allocation. */
+nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double *loss,
+                                   nnl_error *err);
+/* One training step on the n samples in acts[0] with targets in ybuf:
+ * forward, loss (+ regularization) into *loss, backward, optimizer update,
+ * metric update. No allocation. */
+nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *loss,
+                                nnl_error *err);
+/* Loss and metric totals of n samples in acts[0]/ybuf without training
+ * (metrics are updated, not reset). */
+nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *loss,
+                               nnl_error *err);
+/* The regularization penalty of the current weights. */
+double nnl_model_reg_loss(const nnl_model *m);
+
+/* Predictions for every row of x, in batches; a new tensor N x output
+ * shape. */
+nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_size,
+                              nnl_error *err);
+/* Loss and metrics over x, y (in batches, inference mode) into logs
+ * (loss first, then metrics by name). */
+nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                              size_t batch_size, nnl_logs *logs, nnl_error *err);
+
+/* Parameter counts (all or trainable only); 0 for an unbuilt model. */
+size_t nnl_model_count_params(const nnl_model *m, int trainable_only);
+/* The Keras-style summary table into buf (always terminated); returns the
+ * length it needed (as snprintf). */
+size_t nnl_model_summary(const nnl_model *m, const char *title, char *buf, size_t size);
+
+#endif
