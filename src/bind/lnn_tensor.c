@@ -20,6 +20,25 @@ static void fill_or_raise(lua_State *L, nnl_ltensor *h, nnl_tensor *t, const nnl
     h->t = t;
 }
 
+/* As fill_or_raise for the module function fn ("nn.eye"): the message
+ * names fn, whether the core said "eye: ..." or something else. */
+static void fill_or_raise_in(lua_State *L, nnl_ltensor *h, nnl_tensor *t,
+                             const nnl_error *err, const char *fn)
+{
+    if (t) {
+        h->t = t;
+        return;
+    }
+    const char *base = strncmp(fn, "nn.", 3) == 0 ? fn + 3 : fn;
+    size_t n = strlen(base);
+    nnl_error e;
+    if (strncmp(err->msg, base, n) == 0 && err->msg[n] == ':')
+        nnl_fail(&e, err->code, "%s%s", fn, err->msg + n);
+    else
+        nnl_fail(&e, err->code, "%s: %s", fn, err->msg);
+    nnl_lua_raise(L, &e);
+}
+
 /* Reads a size at stack index idx for function fn; `what` names it in
  * the message ("dimension 2", "count"). Sizes too large to allocate are
  * refused later by nnl_tensor_new with the whole shape in the message. */
@@ -73,13 +92,7 @@ static nnl_ltensor *new_from_args(lua_State *L, int first, const char *fn, int *
         *nargs_used = nd;
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    nnl_tensor *t = nnl_tensor_new(nd, shape, &err);
-    if (!t) {
-        nnl_error e;
-        nnl_fail(&e, err.code, "%s: %s", fn, err.msg);
-        nnl_lua_raise(L, &e);
-    }
-    h->t = t;
+    fill_or_raise_in(L, h, nnl_tensor_new(nd, shape, &err), &err, fn);
     return h;
 }
 
@@ -126,7 +139,7 @@ static int l_arange(lua_State *L)
     size_t n = check_size(L, 1, "nn.arange", "count");
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_arange(n, &err), &err);
+    fill_or_raise_in(L, h, nnl_tensor_arange(n, &err), &err, "nn.arange");
     return 1;
 }
 
@@ -136,7 +149,7 @@ static int l_linspace(lua_State *L)
     size_t n = check_size(L, 3, "nn.linspace", "count");
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_linspace(a, b, n, &err), &err);
+    fill_or_raise_in(L, h, nnl_tensor_linspace(a, b, n, &err), &err, "nn.linspace");
     return 1;
 }
 
@@ -145,7 +158,7 @@ static int l_eye(lua_State *L)
     size_t n = check_size(L, 1, "nn.eye", "size");
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_eye(n, &err), &err);
+    fill_or_raise_in(L, h, nnl_tensor_eye(n, &err), &err, "nn.eye");
     return 1;
 }
 
@@ -169,13 +182,13 @@ static int nested_shape(lua_State *L, int idx, size_t *shape)
     return nd;
 }
 
-/* Writes the 1-based position pos[0..depth-1] for messages: "2" for a
- * row, "[2][3]" deeper down. */
-static void where(char *buf, size_t size, const size_t *pos, int depth)
+/* Writes the 1-based position pos[0..depth-1] for messages: "[2][3]", or
+ * just "2" for a row (row != 0) of the outer table. */
+static void where(char *buf, size_t size, const size_t *pos, int depth, int row)
 {
     size_t used = 0;
     buf[0] = '\0';
-    if (depth == 1) {
+    if (row && depth == 1) {
         snprintf(buf, size, "%zu", pos[0] + 1);
         return;
     }
@@ -190,13 +203,13 @@ static void fill_nested(lua_State *L, int depth, int nd, const size_t *shape, si
 {
     char w[64];
     if (!lua_istable(L, -1)) {
-        where(w, sizeof w, pos, depth);
+        where(w, sizeof w, pos, depth, 1);
         luaL_error(L, "nn.tensor: ragged nested table: row %s is a %s, expected a table", w,
                    luaL_typename(L, -1));
     }
     size_t len = (size_t)luaL_len(L, -1);
     if (len != shape[depth]) {
-        where(w, sizeof w, pos, depth);
+        where(w, sizeof w, pos, depth, 1);
         luaL_error(L, "nn.tensor: ragged nested table: row %s has %I elements, expected %I", w,
                    (lua_Integer)len, (lua_Integer)shape[depth]);
     }
@@ -209,8 +222,8 @@ static void fill_nested(lua_State *L, int depth, int nd, const size_t *shape, si
             int isnum;
             lua_Number v = lua_tonumberx(L, -1, &isnum);
             if (!isnum || lua_type(L, -1) != LUA_TNUMBER) {
-                where(w, sizeof w, pos, depth + 1);
-                luaL_error(L, "nn.tensor: expected a number at [%s], got %s", w,
+                where(w, sizeof w, pos, depth + 1, 0);
+                luaL_error(L, "nn.tensor: expected a number at %s, got %s", w,
                            luaL_typename(L, -1));
             }
             *(*out)++ = (float)v;
@@ -324,7 +337,7 @@ static int mt_index(lua_State *L)
     if (lua_type(L, 2) == LUA_TNUMBER) {
         /* Elements need an open tensor; methods (even close) do not. */
         nnl_tensor *t = nnl_lua_checktensor(L, 1);
-        size_t i = check_index(L, 2, t, 0, "index");
+        size_t i = check_index(L, 2, t, 0, "t[i]");
         if (t->ndim == 1) {
             lua_pushnumber(L, t->data[i]);
             return 1;
@@ -346,9 +359,9 @@ static int mt_newindex(lua_State *L)
 {
     nnl_tensor *t = nnl_lua_checktensor(L, 1);
     if (lua_type(L, 2) != LUA_TNUMBER)
-        return luaL_error(L, "tensor: cannot set field '%s' (only integer indices)",
+        return luaL_error(L, "t[k] = v: cannot set field '%s' (only integer indices)",
                           luaL_tolstring(L, 2, NULL));
-    size_t i = check_index(L, 2, t, 0, "index");
+    size_t i = check_index(L, 2, t, 0, "t[i]");
     size_t row = t->numel / (t->shape[0] ? t->shape[0] : 1);
     float *dst = t->data + i * row;
     if (lua_type(L, 3) == LUA_TNUMBER) {
@@ -359,11 +372,11 @@ static int mt_newindex(lua_State *L)
     }
     nnl_tensor *src = nnl_lua_totensor(L, 3);
     if (!src)
-        return luaL_error(L, "tensor: assigned value must be a number or nn.Tensor, got %s",
+        return luaL_error(L, "t[i] = v: the value must be a number or nn.Tensor, got %s",
                           luaL_typename(L, 3));
     if (src->numel != row) {
         char sb[96];
-        return luaL_error(L, "tensor: cannot assign shape %s to a row of %I elements",
+        return luaL_error(L, "t[i] = v: cannot assign shape %s to a row of %I elements",
                           nnl_shape_str(src, sb, sizeof sb), (lua_Integer)row);
     }
     memmove(dst, src->data, row * sizeof(float));
@@ -659,8 +672,10 @@ static int l_cat(lua_State *L)
     for (lua_Integer i = 0; i < n; i++) {
         lua_rawgeti(L, anchor, i + 1);
         ts[i] = nnl_lua_totensor(L, -1);
+        if (!ts[i] && luaL_testudata(L, -1, NNL_TENSOR_MT))
+            return luaL_error(L, "nn.cat: element %I is a closed nn.Tensor", i + 1);
         if (!ts[i])
-            return luaL_error(L, "nn.cat: element %I is %s, not an open nn.Tensor", i + 1,
+            return luaL_error(L, "nn.cat: element %I is %s, not an nn.Tensor", i + 1,
                               luaL_typename(L, -1));
         lua_pop(L, 1);
     }
@@ -671,7 +686,7 @@ static int l_cat(lua_State *L)
     }
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_cat(ts, (size_t)n, (int)dim - 1, &err), &err);
+    fill_or_raise_in(L, h, nnl_tensor_cat(ts, (size_t)n, (int)dim - 1, &err), &err, "nn.cat");
     return 1;
 }
 

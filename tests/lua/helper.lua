@@ -21,6 +21,19 @@ function H.checkerr(msg, f, ...)
   return err
 end
 
+-- checkerr for luaL_argerror messages: "bad argument #n to 'f' (tail)",
+-- where Lua names f as it was reached ('sum', 'nn.Tensor.sum', ...).
+function H.checkargerr(n, tail, f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then error("expected an argument error, got success", 2) end
+  err = tostring(err)
+  if not (err:find("bad argument #" .. n .. " to '", 1, true) and
+          err:find("' (" .. tail .. ")", 1, true)) then
+    error("error '" .. err .. "' is not argument #" .. n .. " with (" .. tail .. ")", 2)
+  end
+  return err
+end
+
 -- The float32 value nearest to x (what a tensor stores for x).
 function H.f32(x)
   return (string.unpack("f", string.pack("f", x)))

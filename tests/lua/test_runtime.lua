@@ -1,0 +1,91 @@
+-- The runtime part of nn: the global and require, nn.version, nn.seed,
+-- nn.threads (results independent of the count), nn.cpu, and the
+-- NNLUA_ISA / NNLUA_THREADS variables seen by a fresh nnlua.
+local H = require "helper"
+local check, checkerr, checkargerr, same = H.check, H.checkerr, H.checkargerr, H.same
+
+-- One table: the global and what require returns.
+check(type(nn) == "table")
+check(rawequal(require "nn", nn))
+check(type(nn.version) == "string" and nn.version:match("^%d+%.%d+%.%d+$"), nn.version)
+
+-- seed: any integer; the same seed gives the same stream.
+do
+  for _, s in ipairs{0, 1, -1, math.maxinteger, math.mininteger, 123456789} do
+    nn.seed(s)
+    local a = nn.rand(8):totable()
+    nn.seed(s)
+    same(nn.rand(8), a)
+  end
+  nn.seed(1)
+  local one = nn.rand(4):totable()
+  nn.seed(2)
+  check(not H.eq(nn.rand(4):totable(), one))
+  checkargerr(1, "number expected, got string", nn.seed, "x")
+  checkargerr(1, "number has no integer representation", nn.seed, 1.5)
+  checkargerr(1, "number expected, got no value", nn.seed)
+end
+
+-- threads: get, set, and results that do not depend on the count.
+do
+  local n0 = nn.threads()
+  check(math.type(n0) == "integer" and n0 >= 1)
+  check(nn.cpu().threads == n0)
+  nn.seed(11)
+  local a, b = nn.randn(150, 70), nn.randn(70, 90)
+  local big = nn.matmul(a, b):totable()
+  check(nn.threads(1) == 1 and nn.threads() == 1)
+  check(nn.cpu().threads == 1)
+  same(nn.matmul(a, b), big)
+  check(nn.threads(3) == 3)
+  same(nn.matmul(a, b), big)
+  check(nn.threads(n0) == n0)
+  checkerr("nn.threads: count must be 1..256, got 0", nn.threads, 0)
+  checkerr("nn.threads: count must be 1..256, got 100000", nn.threads, 100000)
+  checkerr("nn.threads: count must be 1..256, got -5", nn.threads, -5)
+  checkargerr(1, "number has no integer representation", nn.threads, 1.5)
+  checkargerr(1, "number expected, got string", nn.threads, "x")
+  check(nn.threads() == n0, "a refused count changes nothing")
+end
+
+-- cpu: the active and best levels and the supported list.
+local order = {scalar = 1, sse2 = 2, avx2 = 3, avx512 = 4}
+do
+  local c = nn.cpu()
+  check(order[c.isa] and order[c.best], "unknown level")
+  check(order[c.isa] <= order[c.best])
+  check(type(c.supported) == "table" and c.supported[1] == "scalar")
+  check(#c.supported == order[c.best] and c.supported[#c.supported] == c.best)
+  check(nn.cpu() ~= c, "a fresh table each call")
+end
+
+-- A fresh program under NNLUA_ISA / NNLUA_THREADS.
+local bin = os.getenv("NNLUA_BIN")
+if bin then
+  local function run(env, code)
+    local p = io.popen(env .. " '" .. bin .. "' -e '" .. code .. "' 2>&1")
+    local out = p:read("a")
+    local ok = p:close()
+    return ok, out
+  end
+  local ok, out = run("NNLUA_ISA=scalar", "io.write(nn.cpu().isa)")
+  check(ok and out == "scalar", out)
+  local best = nn.cpu().best
+  ok, out = run("NNLUA_ISA=" .. best, "io.write(nn.cpu().isa)")
+  check(ok and out == best, out)
+  ok, out = run("NNLUA_ISA=bogus", "print(1)")
+  check(not ok and out:find("bogus", 1, true) and not out:find("^1"), out)
+  ok, out = run("NNLUA_THREADS=1", "io.write(nn.threads())")
+  check(ok and out == "1", out)
+  -- the same product under the scalar kernels, within rounding
+  ok, out = run("NNLUA_ISA=scalar",
+    "nn.seed(4); local a = nn.randn(9, 13); io.write(string.format(\"%.5f\", nn.matmul(a, a:reshape(13, 9)):sum()))")
+  check(ok, out)
+  nn.seed(4)
+  local a = nn.randn(9, 13)
+  H.near(tonumber(out), nn.matmul(a, a:reshape(13, 9)):sum(), 1e-3, "scalar vs active ISA")
+else
+  print("test_runtime: NNLUA_BIN not set, environment checks skipped")
+end
+
+print("test_runtime: ok")
