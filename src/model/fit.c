@@ -219,8 +219,15 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
     }
     size_t ntrain_keys = h->nkeys;
     if (nval)
-        for (size_t i = 0; i < ntrain_keys; i++)
-            snprintf(h->keys[h->nkeys++], sizeof h->keys[0], "val_%s", h->keys[i]);
+        for (size_t i = 0; i < ntrain_keys; i++) {
+            /* keys are sized for "val_" + a metric name; copy by hand so
+             * the compiler sees no overlap or truncation */
+            char *dst = h->keys[h->nkeys++];
+            memcpy(dst, "val_", 4);
+            size_t len = strnlen(h->keys[i], sizeof h->keys[0] - 5);
+            memcpy(dst + 4, h->keys[i], len);
+            dst[4 + len] = '\0';
+        }
     logs.n = h->nkeys;
     for (size_t i = 0; i < h->nkeys; i++) {
         logs.names[i] = h->keys[i];
