@@ -153,6 +153,7 @@ int luaopen_nn(lua_State *L)
     nnl_open_runtime(L);
     nnl_open_tensor(L);
     nnl_open_data(L);
+    nnl_open_model(L);
     run_lua_sources(L, nn);
     /* API.md: everything lives in the global nn, which require also returns. */
     lua_pushvalue(L, nn);

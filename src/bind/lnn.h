@@ -49,5 +49,6 @@ nnl_tensor *nnl_lua_totensor(lua_State *L, int idx);
 void nnl_open_tensor(lua_State *L);   /* lnn_tensor.c */
 void nnl_open_runtime(lua_State *L);  /* lnn.c: seed, threads, cpu, version */
 void nnl_open_data(lua_State *L);     /* lnn_data.c: nn.data */
+void nnl_open_model(lua_State *L);    /* lnn_model.c: layers, nn.Sequential */
 
 #endif

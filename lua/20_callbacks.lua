@@ -1,0 +1,194 @@
+-- nn.callbacks: the built-in callbacks (EarlyStopping, LearningRateScheduler,
+-- CSVLogger, TerminateOnNaN). A callback is any table with some of the hooks
+-- on_train_begin(logs), on_epoch_begin(epoch, logs), on_epoch_end(epoch, logs),
+-- on_batch_begin(batch, logs), on_batch_end(batch, logs), on_train_end(logs);
+-- they are called as plain functions (no self). fit sets cb.model to the
+-- model being trained before the first hook. Epochs are 1-based.
+local nn = ...
+
+local callbacks = {}
+nn.callbacks = callbacks
+
+local function check_opts(fn, opts, valid)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(string.format("%s: options must be a table, got %s", fn, type(opts)), 3)
+  end
+  local names = {}
+  for k in pairs(valid) do names[#names + 1] = k end
+  table.sort(names)
+  for k, v in pairs(opts) do
+    local want = valid[k]
+    if not want then
+      error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
+                          table.concat(names, ", ")), 3)
+    end
+    if want ~= "any" and type(v) ~= want then
+      error(string.format("%s: option '%s' must be a %s, got %s", fn, k, want, type(v)), 3)
+    end
+  end
+  return opts
+end
+
+local Callback = {__name = "nn.Callback"}
+Callback.__index = Callback
+function Callback.__tostring(cb) return "nn.callbacks." .. cb.class end
+
+local function new(class)
+  return setmetatable({class = class}, Callback)
+end
+
+-- EarlyStopping{monitor = "val_loss", patience = 0, min_delta = 0,
+-- restore_best_weights = false, mode = "auto", baseline = nil, verbose = 0}
+function callbacks.EarlyStopping(opts)
+  local fn = "nn.callbacks.EarlyStopping"
+  opts = check_opts(fn, opts, {monitor = "string", patience = "number",
+                               min_delta = "number", restore_best_weights = "boolean",
+                               mode = "string", baseline = "number", verbose = "number"})
+  local self = new("EarlyStopping")
+  self.monitor = opts.monitor or "val_loss"
+  self.patience = opts.patience or 0
+  self.min_delta = math.abs(opts.min_delta or 0)
+  self.restore_best_weights = opts.restore_best_weights or false
+  local mode = opts.mode or "auto"
+  if mode ~= "auto" and mode ~= "min" and mode ~= "max" then
+    error(fn .. ": mode must be 'auto', 'min' or 'max', got '" .. mode .. "'", 2)
+  end
+  if mode == "auto" then
+    local m = self.monitor
+    mode = (m:find("acc") or m:find("precision") or m:find("recall")) and "max" or "min"
+  end
+  self.mode = mode
+  local function better(a, b)
+    if mode == "min" then return a < b - self.min_delta end
+    return a > b + self.min_delta
+  end
+  function self.on_train_begin()
+    self.wait = 0
+    self.stopped_epoch = nil
+    self.best = opts.baseline or (mode == "min" and math.huge or -math.huge)
+    self.best_weights = nil
+    self.best_epoch = nil
+  end
+  function self.on_epoch_end(epoch, logs)
+    local current = logs[self.monitor]
+    if current == nil then
+      local keys = {}
+      for k in pairs(logs) do keys[#keys + 1] = k end
+      table.sort(keys)
+      error(string.format("%s: monitor '%s' is not in the logs (available: %s)", fn,
+                          self.monitor, table.concat(keys, ", ")), 0)
+    end
+    if self.restore_best_weights and self.best_weights == nil then
+      self.best_weights = self.model:get_weights()
+      self.best_epoch = epoch
+    end
+    self.wait = self.wait + 1
+    if better(current, self.best) then
+      self.best = current
+      self.best_epoch = epoch
+      self.wait = 0
+      if self.restore_best_weights then self.best_weights = self.model:get_weights() end
+      return
+    end
+    if self.wait >= self.patience and epoch > 1 then
+      self.stopped_epoch = epoch
+      self.model.stop_training = true
+      if self.restore_best_weights and self.best_weights then
+        self.model:set_weights(self.best_weights)
+        if (opts.verbose or 0) > 0 then
+          print(string.format("Restoring model weights from the end of the best epoch: %d.",
+                              self.best_epoch))
+        end
+      end
+    end
+  end
+  function self.on_train_end()
+    if self.stopped_epoch and (opts.verbose or 0) > 0 then
+      print(string.format("Epoch %d: early stopping", self.stopped_epoch))
+    end
+  end
+  return self
+end
+
+-- LearningRateScheduler(function(epoch, lr) return new_lr end [, verbose])
+function callbacks.LearningRateScheduler(schedule, verbose)
+  local fn = "nn.callbacks.LearningRateScheduler"
+  if type(schedule) ~= "function" then
+    error(fn .. ": expected a function(epoch, lr), got " .. type(schedule), 2)
+  end
+  local self = new("LearningRateScheduler")
+  function self.on_epoch_begin(epoch)
+    local lr = self.model:get_learning_rate()
+    local new_lr = schedule(epoch, lr)
+    if type(new_lr) ~= "number" or not (new_lr > 0) or new_lr ~= new_lr then
+      error(string.format("%s: the schedule must return a number > 0, got %s", fn,
+                          tostring(new_lr)), 0)
+    end
+    self.model:set_learning_rate(new_lr)
+    if verbose and verbose > 0 then
+      print(string.format("Epoch %d: LearningRateScheduler setting learning rate to %g.",
+                          epoch, new_lr))
+    end
+  end
+  return self
+end
+
+-- CSVLogger(path [, {separator = ",", append = false}]): one row per epoch.
+function callbacks.CSVLogger(path, opts)
+  local fn = "nn.callbacks.CSVLogger"
+  if type(path) ~= "string" then
+    error(fn .. ": expected a file path, got " .. type(path), 2)
+  end
+  opts = check_opts(fn, opts, {separator = "string", append = "boolean"})
+  local sep = opts.separator or ","
+  local self = new("CSVLogger")
+  self.path = path
+  local file, keys, skip_header
+  function self.on_train_begin()
+    skip_header = false
+    if opts.append then
+      local r = io.open(path, "r")
+      skip_header = r ~= nil and r:read("l") ~= nil
+      if r then r:close() end
+    end
+    local f, err = io.open(path, opts.append and "a" or "w")
+    if not f then error(fn .. ": cannot open " .. tostring(err), 0) end
+    file, keys = f, nil
+  end
+  function self.on_epoch_end(epoch, logs)
+    if not keys then
+      keys = {}
+      for k in pairs(logs) do keys[#keys + 1] = k end
+      table.sort(keys)
+      if not skip_header then
+        file:write("epoch", sep, table.concat(keys, sep), "\n")
+      end
+    end
+    local row = {tostring(epoch)}
+    for _, k in ipairs(keys) do
+      local v = logs[k]
+      row[#row + 1] = v and string.format("%.17g", v) or ""
+    end
+    file:write(table.concat(row, sep), "\n")
+    file:flush()
+  end
+  function self.on_train_end()
+    if file then file:close() end
+    file = nil
+  end
+  return self
+end
+
+-- TerminateOnNaN(): stops when the loss becomes NaN or infinite.
+function callbacks.TerminateOnNaN()
+  local self = new("TerminateOnNaN")
+  function self.on_batch_end(batch, logs)
+    local loss = logs.loss
+    if loss and (loss ~= loss or loss == math.huge or loss == -math.huge) then
+      print(string.format("Batch %d: Invalid loss, terminating training", batch))
+      self.model.stop_training = true
+    end
+  end
+  return self
+end
