@@ -6,6 +6,7 @@
  * (nnl_lua_newtensor), so a Lua error at any point leaks nothing. Indices
  * are 1-based in Lua and 0-based in C; the conversion happens here. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -242,16 +243,25 @@ static int l_tensor(lua_State *L)
         luaL_checktype(L, 2, LUA_TTABLE);
         int nd = nnl_lua_shape_args(L, 2, "nn.tensor", shape);
         lua_Integer len = luaL_len(L, 1);
+        /* Count before allocating: a short table with a huge shape is a
+         * mismatch, not an attempt at a huge allocation. */
+        size_t numel = 1;
+        int fits = 1;
+        for (int i = 0; i < nd; i++) {
+            if (shape[i] && numel > SIZE_MAX / shape[i])
+                fits = 0;
+            numel *= shape[i];
+        }
+        if (!fits || len < 0 || (size_t)len != numel) {
+            char sb[96];
+            return luaL_error(L, "nn.tensor: %I values do not fill shape %s", len,
+                              nnl_shape_str_raw(nd, shape, sb, sizeof sb));
+        }
         nnl_ltensor *h = nnl_lua_newtensor(L);
         nnl_tensor *t = nnl_tensor_new(nd, shape, &err);
         if (!t)
             return luaL_error(L, "nn.tensor: %s", err.msg);
         h->t = t;
-        if ((size_t)len != t->numel) {
-            char sb[96];
-            return luaL_error(L, "nn.tensor: %I values do not fill shape %s (%I elements)",
-                              len, nnl_shape_str(t, sb, sizeof sb), (lua_Integer)t->numel);
-        }
         for (size_t i = 0; i < t->numel; i++) {
             lua_geti(L, 1, (lua_Integer)i + 1);
             if (lua_type(L, -1) != LUA_TNUMBER)

@@ -30,7 +30,11 @@ do
 end
 checkargerr(1, "table expected, got number", nn.tensor, 5)
 checkargerr(1, "table expected, got no value", nn.tensor)
-checkerr("nn.tensor: 3 values do not fill shape [2x2] (4 elements)", nn.tensor, {1, 2, 3}, {2, 2})
+checkerr("nn.tensor: 3 values do not fill shape [2x2]", nn.tensor, {1, 2, 3}, {2, 2})
+checkerr("nn.tensor: 2 values do not fill shape [100000x100000x100000]",
+         nn.tensor, {1, 2}, {100000, 100000, 100000})
+checkerr("nn.tensor: 0 values do not fill shape [100000000000x100000000000]",
+         nn.tensor, {}, {1e11, 1e11})
 checkerr("nn.tensor: expected a number at [3], got string", nn.tensor, {1, 2, "x", 4}, {2, 2})
 checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 0", nn.tensor, {1, 2}, {})
 checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 5", nn.tensor, {1, 2}, {1, 1, 1, 1, 2})
