@@ -1,6 +1,7 @@
 /* Tests of the nnlua program's command line (src/cli/main.c): scripts and
- * their arguments, -e, -l, -v, -h, -, --, stdin, shebang scripts, and
- * errors (message, traceback, exit status). Runs the built binary. */
+ * their arguments, -e, -l, -v, -h, -i, -E, -W, -, --, LUA_INIT, stdin,
+ * shebang scripts, and errors (message, traceback, exit status). Runs the
+ * built binary. Also the Ctrl-C flag of core/interrupt.h. */
 #include "proc.h" /* first: it sets feature macros */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +11,7 @@
 
 #include <sys/stat.h>
 
-
+#include "core/interrupt.h"
 
 static char dir[] = "/tmp/nnl_cli_XXXXXX";
 static proc_result r;
@@ -187,6 +188,103 @@ static void test_require_nn_returns_global(void **state)
     assert_string_equal(r.out, "function\n");
 }
 
+static void test_lua_init_runs_unless_dash_E(void **state)
+{
+    (void)state;
+    char *env[] = {"LUA_INIT=init_value = 3", NULL};
+    char *argv[] = {NULL, "-e", "print(init_value)", NULL};
+    proc_run(argv, NULL, env, &r, 30);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "3\n");
+    char *argv_e[] = {NULL, "-E", "-e", "print(init_value)", NULL};
+    proc_run(argv_e, NULL, env, &r, 30);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "nil\n");
+    char *bad[] = {"LUA_INIT=error('from init')", NULL};
+    proc_run(argv, NULL, bad, &r, 30);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "from init"));
+    assert_string_equal(r.out, "");
+}
+
+static void test_dash_W_turns_warnings_on(void **state)
+{
+    (void)state;
+    char *argv[] = {NULL, "-e", "warn('careful')", NULL};
+    proc_run(argv, NULL, NULL, &r, 30);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.err, "careful"));
+    char *argv_w[] = {NULL, "-W", "-e", "warn('careful')", NULL};
+    proc_run(argv_w, NULL, NULL, &r, 30);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "Lua warning: careful"));
+}
+
+static void test_dash_i_reads_statements_after_options(void **state)
+{
+    (void)state;
+    char home_env[600];
+    snprintf(home_env, sizeof home_env, "HOME=%s", dir);
+    char *env[] = {home_env, NULL};
+    char *argv[] = {NULL, "-e", "x = 20", "-i", NULL};
+    proc_run(argv, "=x * 2\nerror('kept going')\nprint('end', x)\n", env, &r, 30);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "nnlua " NNL_VERSION)); /* -i shows the banner */
+    assert_non_null(strstr(r.out, "40\n"));
+    assert_non_null(strstr(r.out, "end\t20\n"));
+    assert_non_null(strstr(r.err, "kept going"));
+}
+
+static void test_error_objects_that_are_not_strings(void **state)
+{
+    (void)state;
+    char *argv[] = {NULL, "-e", "error({})", NULL};
+    proc_run(argv, NULL, NULL, &r, 30);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "nnlua: (error object is a table value)"));
+    char *argv_ts[] = {
+        NULL, "-e", "error(setmetatable({}, {__tostring = function() return 'custom' end}))",
+        NULL};
+    proc_run(argv_ts, NULL, NULL, &r, 30);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "nnlua: custom"));
+}
+
+static void test_os_exit_status_is_kept(void **state)
+{
+    (void)state;
+    char *argv[] = {NULL, "-e", "io.write('bye') os.exit(3)", NULL};
+    proc_run(argv, NULL, NULL, &r, 30);
+    assert_int_equal(r.status, 3);
+    assert_string_equal(r.out, "bye");
+}
+
+/* The flag and polling regions that C loops (fit) use; the program's
+ * SIGINT handler reads them. */
+static void test_interrupt_flag_and_polling_regions(void **state)
+{
+    (void)state;
+    nnl_interrupt_clear();
+    assert_false(nnl_interrupt_requested());
+    nnl_interrupt_request();
+    assert_true(nnl_interrupt_requested());
+    nnl_interrupt_clear();
+    assert_false(nnl_interrupt_requested());
+    assert_false(nnl_interrupt_polling());
+    nnl_interrupt_polling_begin();
+    nnl_interrupt_polling_begin();
+    assert_true(nnl_interrupt_polling());
+    nnl_interrupt_polling_end();
+    assert_true(nnl_interrupt_polling()); /* regions nest */
+    nnl_interrupt_polling_end();
+    assert_false(nnl_interrupt_polling());
+    nnl_interrupt_polling_end(); /* an extra end does not go negative */
+    nnl_interrupt_polling_begin();
+    assert_true(nnl_interrupt_polling());
+    nnl_interrupt_polling_end();
+    assert_false(nnl_interrupt_polling());
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -217,6 +315,12 @@ int main(void)
         cmocka_unit_test(test_nn_error_is_lua_error_not_crash),
         cmocka_unit_test(test_syntax_error_and_missing_file),
         cmocka_unit_test(test_require_nn_returns_global),
+        cmocka_unit_test(test_lua_init_runs_unless_dash_E),
+        cmocka_unit_test(test_dash_W_turns_warnings_on),
+        cmocka_unit_test(test_dash_i_reads_statements_after_options),
+        cmocka_unit_test(test_error_objects_that_are_not_strings),
+        cmocka_unit_test(test_os_exit_status_is_kept),
+        cmocka_unit_test(test_interrupt_flag_and_polling_regions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

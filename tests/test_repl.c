@@ -1,8 +1,8 @@
 /* Tests of the nnlua REPL (src/cli/repl.c) through a pseudo-terminal, as a
  * person uses it: expression values, =expr, multi-line chunks, errors that
  * keep the session, tensors printed, tab completion, Ctrl-C during a
- * statement and at the prompt, history kept in $HOME/.nnlua_history, and
- * Ctrl-D ending the session. */
+ * statement, at the prompt and in a script, history kept (and appended
+ * to) in $HOME/.nnlua_history, and Ctrl-D ending the session. */
 #include "proc.h" /* first: it sets feature macros */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,27 +134,76 @@ static void test_ctrl_c_at_prompt_abandons_line(void **state)
     finish();
 }
 
-static void test_history_is_kept(void **state)
+static void read_history_file(char *text, size_t size)
 {
-    (void)state;
-    start();
-    type("hist_marker = 7\r");
-    finish();
     char path[128];
     snprintf(path, sizeof path, "%s/.nnlua_history", home);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
-    char text[4096] = {0};
-    size_t n = fread(text, 1, sizeof text - 1, f);
+    size_t n = fread(text, 1, size - 1, f);
     fclose(f);
     text[n] = '\0';
+}
+
+static void test_history_is_kept(void **state)
+{
+    (void)state;
+    char text[16384];
+    start();
+    type("hist_marker = 7\r");
+    finish();
+    read_history_file(text, sizeof text);
     assert_non_null(strstr(text, "hist_marker = 7"));
     /* A new session sees it: Up arrow (ESC [ A) recalls it. */
     start();
     type("\x1b[A\r");
     type("hist_marker * 6\r");
     assert_true(pty_expect(&p, "42", T));
+    /* Leaving with os.exit also saves, and appends to what was there. */
+    type("os.exit(0)\r");
+    assert_int_equal(pty_wait(&p, T), 0);
+    read_history_file(text, sizeof text);
+    char *first = strstr(text, "hist_marker = 7");
+    assert_non_null(first);
+    char *second = strstr(first, "hist_marker * 6");
+    assert_non_null(second);
+    assert_non_null(strstr(second, "os.exit(0)"));
+}
+
+static void test_tab_completes_keywords_and_metatable_fields(void **state)
+{
+    (void)state;
+    start();
+    type("obj = setmetatable({}, {__index = {hello_world = 41}})\r");
+    type("obj.hello_w\t + 1\r");
+    assert_true(pty_expect(&p, "\r\n42\r\n", T));
+    type("ret\t 'kw'\r");
+    assert_true(pty_expect(&p, "\r\nkw\r\n", T));
+    /* A word that names no object completes to nothing and harms nothing. */
+    type("x = {}\r");
+    type("x[1].ab\t\x15print('alive')\r");
+    assert_true(pty_expect(&p, "\r\nalive\r\n", T));
     finish();
+}
+
+static void test_ctrl_c_stops_a_script(void **state)
+{
+    (void)state;
+    char script[128];
+    snprintf(script, sizeof script, "%s/loop.lua", home);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fputs("io.write('ready\\n') io.flush()\nwhile true do end\n", f);
+    fclose(f);
+    char *argv[] = {NULL, script, NULL};
+    char *env[] = {home_env, "TERM=dumb", NULL};
+    assert_int_equal(pty_start(&p, argv, env), 0);
+    assert_true(pty_expect(&p, "ready", T));
+    usleep(100000);
+    pty_send(&p, "\x03");
+    assert_true(pty_expect(&p, "nnlua: interrupted!", T));
+    assert_true(pty_expect(&p, "stack traceback", T));
+    assert_int_equal(pty_wait(&p, T), 1);
 }
 
 static int setup(void **state)
@@ -185,6 +234,8 @@ int main(void)
         cmocka_unit_test(test_ctrl_c_interrupts_statement),
         cmocka_unit_test(test_ctrl_c_at_prompt_abandons_line),
         cmocka_unit_test(test_history_is_kept),
+        cmocka_unit_test(test_tab_completes_keywords_and_metatable_fields),
+        cmocka_unit_test(test_ctrl_c_stops_a_script),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

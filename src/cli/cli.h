@@ -29,7 +29,8 @@ void nnl_cli_set_sigint(int on);
 void nnl_repl_run(lua_State *L);
 
 /* Called from the SIGINT handler: when the REPL is waiting for a line, it
- * abandons the line and returns 1; otherwise returns 0. */
+ * marks the line to be abandoned and returns 1; otherwise returns 0.
+ * Async-signal-safe. */
 int nnl_repl_on_sigint(void);
 
 #endif

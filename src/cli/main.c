@@ -7,7 +7,7 @@
  * print as "nnlua: message" with a traceback and exit with status 1;
  * Ctrl-C never touches the state from the signal handler but sets a hook
  * that raises "interrupted!" at the next Lua instruction (and the flag that
- * C loops such as fit poll). */
+ * C loops such as fit poll; see core/interrupt.h for how the two meet). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,22 +81,31 @@ static int msghandler(lua_State *L)
     return 1;
 }
 
-/* Hook set by the SIGINT handler: raises the interrupt at a safe point. */
+/* Hook set by the SIGINT handler: raises the interrupt at a safe point,
+ * unless C code that polls the flag has already handled it (cleared it). */
 static void lstop(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
+    if (!nnl_interrupt_requested())
+        return;
+    nnl_interrupt_clear();
     luaL_error(L, "interrupted!");
 }
 
 static void set_sigint(void (*handler)(int));
 
+/* Only async-signal-safe work here: flags and lua_sethook (which Lua
+ * documents as safe to call from a signal handler). */
 static void on_sigint(int sig)
 {
     (void)sig;
     if (nnl_repl_on_sigint())
         return;
+    int again = nnl_interrupt_requested();
     nnl_interrupt_request();
+    if (nnl_interrupt_polling() && !again)
+        return; /* the C loop (fit) stops by itself: see core/interrupt.h */
     if (globalL)
         lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -109,7 +118,7 @@ void nnl_cli_set_sigint(int on)
 static void set_sigint(void (*handler)(int))
 {
     struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
+    memset(&sa, 0, sizeof sa); /* no SA_RESTART: Ctrl-C ends a waiting read */
     sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -126,6 +135,8 @@ int nnl_cli_docall(lua_State *L, int narg, int nres)
     int status = lua_pcall(L, narg, nres, base);
     set_sigint(SIG_DFL);
     lua_sethook(L, NULL, 0, 0); /* a late Ctrl-C must not fire later */
+    while (nnl_interrupt_polling()) /* regions left by a Lua error (longjmp) */
+        nnl_interrupt_polling_end();
     lua_remove(L, base);
     return status;
 }

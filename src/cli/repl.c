@@ -7,12 +7,14 @@
  * tab completion of globals and fields come from GNU readline when the
  * build has it (NNL_HAVE_READLINE), with a plain fgets fallback. Ctrl-C at
  * the prompt abandons the line; during a statement it raises "interrupted!"
- * (main.c) and the session goes on. */
-#include <setjmp.h>
+ * (main.c) and the session goes on. The readline state is kept in statics
+ * because readline's callbacks take no user pointer. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -31,53 +33,90 @@
 #define HISTORY_MAX 1000
 #define LINE_MAX_FALLBACK 4096
 
-static sigjmp_buf prompt_jump;
-static volatile sig_atomic_t at_prompt;
+/* Ctrl-C while waiting for a line: the handler only sets sigint_at_prompt;
+ * the input loop sees it (its wait is interrupted by the signal) and
+ * abandons the line. Nothing is unwound from inside the handler. */
+static volatile sig_atomic_t waiting_for_line;
+static volatile sig_atomic_t sigint_at_prompt;
 
 int nnl_repl_on_sigint(void)
 {
-    if (!at_prompt)
+    if (!waiting_for_line)
         return 0;
-    at_prompt = 0;
-    siglongjmp(prompt_jump, 1);
+    sigint_at_prompt = 1;
+    return 1;
 }
 
-/* ---- line input ---- */
+/* ---- completion: words from the live Lua state ---- */
 
 #ifdef NNL_HAVE_READLINE
 static lua_State *completion_L;
-static char history_path[4096];
 
-/* Adds to the list (a Lua table at index list) every string key of the
- * table at index t that starts with prefix; with only_funcs, functions
- * only. Follows __index tables of metatables up to a few levels. */
-static void collect_keys(lua_State *L, int t, const char *prefix, size_t plen, int only_funcs,
+static const char *const keywords[] = {
+    "and",   "break", "do",     "else", "elseif", "end",   "false", "for",
+    "function", "goto", "if",  "in",    "local",  "nil",  "not",   "or",
+    "repeat", "return", "then", "true", "until",  "while", NULL};
+
+/* Pushes obj[key] for the object at index obj without running any code:
+ * raw fields of a table, then the __index table and the `methods` table
+ * (nn.Tensor's __index is a function; its methods are kept there) of its
+ * metatable. Pushes nil when not found. */
+static void peek_field(lua_State *L, int obj, const char *key, size_t klen, int depth)
+{
+    obj = lua_absindex(L, obj);
+    if (lua_type(L, obj) == LUA_TTABLE) {
+        lua_pushlstring(L, key, klen);
+        if (lua_rawget(L, obj) != LUA_TNIL)
+            return;
+        lua_pop(L, 1);
+    }
+    if (depth < 4 && lua_getmetatable(L, obj)) {
+        int mt = lua_gettop(L);
+        static const char *const via[] = {"__index", "methods"};
+        for (int i = 0; i < 2; i++) {
+            if (lua_getfield(L, mt, via[i]) == LUA_TTABLE) {
+                peek_field(L, -1, key, klen, depth + 1);
+                if (!lua_isnil(L, -1)) {
+                    lua_replace(L, mt); /* the value, in place of the metatable */
+                    lua_settop(L, mt);
+                    return;
+                }
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+}
+
+/* Adds to the set at index list every string key of the object at index
+ * obj that starts with prefix, following metatables as peek_field does;
+ * with only_funcs (after ':') functions only. */
+static void collect_keys(lua_State *L, int obj, const char *prefix, size_t plen, int only_funcs,
                          int list, int depth)
 {
-    if (depth > 4)
-        return;
-    t = lua_absindex(L, t);
-    if (lua_type(L, t) == LUA_TTABLE) {
+    obj = lua_absindex(L, obj);
+    if (lua_type(L, obj) == LUA_TTABLE) {
         lua_pushnil(L);
-        while (lua_next(L, t)) {
-            if (lua_type(L, -2) == LUA_TSTRING) {
+        while (lua_next(L, obj)) {
+            if (lua_type(L, -2) == LUA_TSTRING &&
+                (!only_funcs || lua_type(L, -1) == LUA_TFUNCTION)) {
                 const char *k = lua_tostring(L, -2);
-                if (strncmp(k, prefix, plen) == 0 &&
-                    (!only_funcs || lua_type(L, -1) == LUA_TFUNCTION)) {
+                if (strncmp(k, prefix, plen) == 0) {
                     lua_pushvalue(L, -2);
-                    lua_pushboolean(L, lua_type(L, -2) == LUA_TFUNCTION);
+                    lua_pushboolean(L, 1);
                     lua_rawset(L, list);
                 }
             }
             lua_pop(L, 1);
         }
     }
-    if (lua_getmetatable(L, t)) {
+    if (depth < 4 && lua_getmetatable(L, obj)) {
         int mt = lua_gettop(L);
         if (lua_getfield(L, mt, "__index") == LUA_TTABLE)
             collect_keys(L, -1, prefix, plen, only_funcs, list, depth + 1);
         lua_pop(L, 1);
-        /* nn.Tensor's __index is a function; its methods are here. */
         if (lua_getfield(L, mt, "methods") == LUA_TTABLE)
             collect_keys(L, -1, prefix, plen, only_funcs, list, depth + 1);
         lua_pop(L, 2);
@@ -101,51 +140,46 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Fills `matches` with the completions of word ("nn.ze", "t:sh", "pri"). */
+/* Fills `matches` with the completions of word ("nn.ze", "t:sh", "pri"):
+ * the object named by the path before the last '.' or ':' is looked up
+ * from the globals, and its keys starting with the rest are offered. */
 static void compute_matches(const char *word)
 {
     lua_State *L = completion_L;
     free_matches();
-    if (!L)
+    if (!L || !lua_checkstack(L, 16))
         return;
     int top = lua_gettop(L);
-    const char *sep = strpbrk(word, ".:");
     const char *last = NULL;
     for (const char *p = word; *p; p++)
         if (*p == '.' || *p == ':')
             last = p;
     lua_pushglobaltable(L);
-    /* Walk the path before the last separator. */
-    if (last) {
-        const char *start = word;
-        while (start < last) {
-            const char *end = start;
-            while (end < last && *end != '.' && *end != ':')
-                end++;
-            if (end == start || !(lua_istable(L, -1) || lua_isuserdata(L, -1)))
-                goto done;
-            lua_pushlstring(L, start, (size_t)(end - start));
-            /* A raw lookup through __index tables; never call functions. */
-            if (lua_istable(L, -2))
-                lua_rawget(L, -2);
-            else {
-                lua_pop(L, 1);
-                lua_pushnil(L);
-            }
-            lua_remove(L, -2);
-            if (lua_isnil(L, -1))
-                goto done;
-            start = end + 1;
-        }
+    for (const char *start = word; last && start <= last;) {
+        const char *end = start;
+        while (*end != '.' && *end != ':')
+            end++;
+        /* "a..b", "a:b.c" and a leading '.' name nothing. */
+        if (end == start || (*end == ':' && end != last))
+            goto done;
+        peek_field(L, -1, start, (size_t)(end - start), 0);
+        lua_remove(L, -2);
+        if (!lua_istable(L, -1) && !lua_isuserdata(L, -1))
+            goto done;
+        start = end + 1;
     }
-    (void)sep;
     {
         const char *prefix = last ? last + 1 : word;
         size_t plen = strlen(prefix);
-        int only_funcs = last && *last == ':';
         lua_newtable(L);
         int list = lua_gettop(L);
-        collect_keys(L, -2, prefix, plen, only_funcs, list, 0);
+        collect_keys(L, -2, prefix, plen, last && *last == ':', list, 0);
+        if (!last)
+            for (int i = 0; keywords[i]; i++)
+                if (strncmp(keywords[i], prefix, plen) == 0) {
+                    lua_pushboolean(L, 1);
+                    lua_setfield(L, list, keywords[i]);
+                }
         size_t n = 0;
         lua_pushnil(L);
         while (lua_next(L, list)) {
@@ -192,8 +226,34 @@ static char **complete(const char *text, int start, int end)
     return rl_completion_matches(text, match_generator);
 }
 
+/* ---- line input: readline ---- */
+
+static char history_path[4096];
+static int history_loaded; /* the file existed: append to it at the end */
+static int history_added;  /* entries added in this session */
+static int history_pending; /* the history still has to be saved */
+
+static void input_done(void)
+{
+    if (history_pending && history_path[0]) {
+        int n = history_added < history_length ? history_added : history_length;
+        if (history_loaded) {
+            /* Append, so that sessions running side by side keep all
+             * their lines, then keep the file to HISTORY_MAX lines. */
+            if (n > 0 && append_history(n, history_path) == 0)
+                history_truncate_file(history_path, HISTORY_MAX);
+        } else if (n > 0) {
+            write_history(history_path);
+        }
+    }
+    history_pending = 0;
+    free_matches();
+    completion_L = NULL;
+}
+
 static void input_init(lua_State *L)
 {
+    static int registered;
     completion_L = L;
     rl_readline_name = "nnlua";
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
@@ -202,46 +262,80 @@ static void input_init(lua_State *L)
     const char *home = getenv("HOME");
     if (home && *home) {
         snprintf(history_path, sizeof history_path, "%s/%s", home, HISTORY_FILE);
-        read_history(history_path);
+        history_loaded = read_history(history_path) == 0;
     }
     stifle_history(HISTORY_MAX);
-}
-
-static void input_done(void)
-{
-    if (history_path[0])
-        write_history(history_path);
-    free_matches();
-    completion_L = NULL;
-}
-
-/* Reads a line without its newline; NULL at end of input. Free with free. */
-static char *input_read(const char *prompt)
-{
-    return readline(prompt);
+    history_added = 0;
+    history_pending = 1;
+    if (!registered && atexit(input_done) == 0) /* os.exit() from the REPL */
+        registered = 1;
 }
 
 static void input_add_history(const char *chunk)
 {
-    if (*chunk)
+    if (*chunk) {
         add_history(chunk);
+        history_added++;
+    }
 }
 
-static void input_abandon(void)
+static char *rl_result;
+static int rl_got_line;
+
+static void on_line(char *line)
 {
-    rl_free_line_state();
-    rl_cleanup_after_signal();
-    RL_UNSETSTATE(RL_STATE_ISEARCH | RL_STATE_NSEARCH | RL_STATE_VIMOTION | RL_STATE_NUMERICARG |
-                  RL_STATE_MULTIKEY);
-    rl_done = 1;
+    rl_result = line;
+    rl_got_line = 1;
+    rl_callback_handler_remove();
+}
+
+/* Reads a line without its newline through readline's callback interface,
+ * waiting in pselect with SIGINT unblocked only there, so a Ctrl-C either
+ * arrives before the wait (and is seen by the check) or ends the wait.
+ * Returns the line (free with free), or NULL at end of input or when
+ * Ctrl-C abandoned it (*cancelled). */
+static char *input_read(const char *prompt, int *cancelled)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    rl_result = NULL;
+    rl_got_line = 0;
+    rl_callback_handler_install(prompt, on_line);
+    while (!rl_got_line) {
+        if (sigint_at_prompt) {
+            rl_free_line_state();
+            rl_callback_sigcleanup();
+            rl_callback_handler_remove();
+            *cancelled = 1;
+            break;
+        }
+        int fd = fileno(rl_instream ? rl_instream : stdin);
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(fd, &fds);
+        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &old);
+        if (r > 0)
+            rl_callback_read_char();
+        else if (r < 0 && errno != EINTR) {
+            rl_callback_handler_remove();
+            break; /* the terminal is gone: end of input */
+        }
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rl_result;
 }
 #else
+/* ---- line input: plain stdio ---- */
+
 static void input_init(lua_State *L) { (void)L; }
 static void input_done(void) {}
 static void input_add_history(const char *chunk) { (void)chunk; }
-static void input_abandon(void) {}
 
-static char *input_read(const char *prompt)
+/* Reads a line without its newline; the SIGINT handler is installed
+ * without SA_RESTART, so Ctrl-C ends the read with EINTR. */
+static char *input_read(const char *prompt, int *cancelled)
 {
     fputs(prompt, stdout);
     fflush(stdout);
@@ -250,6 +344,10 @@ static char *input_read(const char *prompt)
         return NULL;
     if (!fgets(buf, LINE_MAX_FALLBACK, stdin)) {
         free(buf);
+        if (sigint_at_prompt) {
+            clearerr(stdin);
+            *cancelled = 1;
+        }
         return NULL;
     }
     size_t n = strlen(buf);
@@ -264,20 +362,19 @@ static char *input_read(const char *prompt)
 static char *read_line(const char *prompt, int *cancelled)
 {
     *cancelled = 0;
-    if (sigsetjmp(prompt_jump, 1)) {
-        at_prompt = 0;
-        input_abandon();
-        nnl_cli_set_sigint(0);
+    sigint_at_prompt = 0;
+    waiting_for_line = 1;
+    nnl_cli_set_sigint(1);
+    char *line = input_read(prompt, cancelled);
+    nnl_cli_set_sigint(0);
+    waiting_for_line = 0;
+    sigint_at_prompt = 0;
+    if (*cancelled) {
+        free(line);
         fputs("^C\n", stdout);
         fflush(stdout);
-        *cancelled = 1;
         return NULL;
     }
-    nnl_cli_set_sigint(1);
-    at_prompt = 1;
-    char *line = input_read(prompt);
-    at_prompt = 0;
-    nnl_cli_set_sigint(0);
     return line;
 }
 
@@ -382,6 +479,8 @@ void nnl_repl_run(lua_State *L)
         lua_settop(L, 0);
     }
     input_done();
-    fputs("\n", stdout);
+#ifndef NNL_HAVE_READLINE
+    fputs("\n", stdout); /* readline ends the line at end of input itself */
+#endif
     fflush(stdout);
 }
