@@ -88,4 +88,50 @@ else
   print("test_runtime: NNLUA_BIN not set, environment checks skipped")
 end
 
+-- nn.help prints an entry found by value or by name, a topic, or the list
+-- of topics; it returns nothing.
+do
+  local out
+  local function help(...)
+    local saved = print
+    local lines = {}
+    print = function(...) lines[#lines + 1] = table.concat({...}, "\t") end
+    local ok, n = pcall(function(...) return select("#", nn.help(...)) end, ...)
+    print = saved
+    check(ok, n)
+    check(n == 0, "nn.help returns nothing")
+    out = table.concat(lines, "\n")
+    return out
+  end
+  local topics = help()
+  for _, t in ipairs{"tensors", "runtime", "data", "models", "layers", "training", "plots"} do
+    check(topics:find("\n  " .. t .. " ", 1, true), "topic " .. t .. " missing:\n" .. topics)
+  end
+  check(help(nn) == topics)
+  local z = help(nn.zeros)
+  check(z:find("^nn%.zeros%(d1, %.%.%.%)") and z:find("zeros of the given shape", 1, true), z)
+  check(help("zeros") == z and help("nn.zeros") == z)
+  local t = nn.ones(2)
+  local s = help(t.sum)
+  check(s:find("^t:sum%(%[dim%]%)"), s)
+  check(help("t:sum") == s and help("Tensor.sum") == s and help("sum") == s)
+  check(help(t.argmax):find("1-based", 1, true))
+  check(help(nn.matmul):find("m x k", 1, true))
+  local tensors = help("tensors")
+  check(tensors:find("^tensors: ") and tensors:find("\n  t:reshape(d1, ...)", 1, true), tensors)
+  check(help(t) == tensors, "a tensor value gives the tensors topic")
+  -- every nn.Tensor method and tensor constructor has an entry
+  for name in pairs(nn.Tensor) do
+    check(not help(name):find("^no help"), "no help for t:" .. name)
+  end
+  for _, name in ipairs{"tensor", "zeros", "ones", "full", "rand", "randn", "arange", "linspace",
+                        "eye", "matmul", "cat", "seed", "threads", "cpu", "version", "help"} do
+    check(help("nn." .. name):find("^nn%." .. name), "no help for nn." .. name)
+  end
+  if nn.data then check(help(nn.data.csv):find("^nn%.data%.csv%("), out) end
+  check(help("nosuch") == "no help for 'nosuch'; nn.help() lists the topics", out)
+  check(help(print):find("^no help for this function"), out)
+  check(help(42):find("^no help for number values"), out)
+end
+
 print("test_runtime: ok")

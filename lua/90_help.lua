@@ -1,0 +1,255 @@
+-- nn.help: the reference entries of nn, printed on request.
+--   nn.help()            lists the topics and their entries
+--   nn.help("tensors")   one line per entry of a topic
+--   nn.help(nn.zeros), nn.help("zeros"), nn.help("t:sum"), nn.help(t.sum)
+--                        the entry of a function (found by value or name)
+--   nn.help(t)           the topic of a value (a tensor, a model, ...)
+-- Entries live here, in one table, so that the text is written once; other
+-- parts of nn find theirs by name. Runs last (90_) so that nn.data, nn.plot
+-- and the rest exist when functions are looked up by value.
+local nn = ...
+
+local topics = {
+  {"tensors", "nn.Tensor: float32 arrays of 1 to 4 dimensions"},
+  {"runtime", "seed, threads, CPU, version"},
+  {"data", "nn.data: loading and making data sets"},
+  {"models", "nn.Sequential and its methods"},
+  {"layers", "Dense, Activation, Dropout, BatchNormalization, Flatten"},
+  {"training", "optimizers and callbacks"},
+  {"plots", "nn.plot: gnuplot drawings"},
+}
+
+-- {topic, name, usage, text}; name is what help is asked for, usage the
+-- call as written in scripts.
+local entries = {
+  -- tensors
+  {"tensors", "nn.tensor", "nn.tensor(nested) / nn.tensor(flat, {d1, d2, ...})",
+   "A tensor from a nested table of numbers ({{1, 2}, {3, 4}} is 2 x 2), or from\n" ..
+   "a flat table and a shape. Rows must all have the same length; at most 4 levels."},
+  {"tensors", "nn.zeros", "nn.zeros(d1, ...) / nn.zeros({d1, ...})",
+   "A tensor of zeros of the given shape (1 to 4 dimensions)."},
+  {"tensors", "nn.ones", "nn.ones(d1, ...) / nn.ones({d1, ...})", "A tensor of ones."},
+  {"tensors", "nn.full", "nn.full({d1, ...}, v)", "A tensor filled with the number v."},
+  {"tensors", "nn.rand", "nn.rand(d1, ...)",
+   "Uniform random numbers in [0, 1); the same after the same nn.seed(n)."},
+  {"tensors", "nn.randn", "nn.randn(d1, ...)",
+   "Standard normal random numbers; the same after the same nn.seed(n)."},
+  {"tensors", "nn.arange", "nn.arange(n)", "The 1-D tensor 0, 1, ..., n-1."},
+  {"tensors", "nn.linspace", "nn.linspace(a, b, n)", "n evenly spaced numbers from a to b inclusive."},
+  {"tensors", "nn.eye", "nn.eye(n)", "The n x n identity matrix."},
+  {"tensors", "nn.matmul", "nn.matmul(a, b) / a:matmul(b)",
+   "Matrix product of a (m x k) and b (k x n). A 1-D b is a column (the result\n" ..
+   "is 1-D); a 1-D a is a row."},
+  {"tensors", "nn.cat", "nn.cat({a, b, ...} [, dim])",
+   "Concatenates tensors along dimension dim (default 1); the other dimensions\nmust agree."},
+  {"tensors", "Tensor:shape", "t:shape() -> d1, d2, ...", "The sizes of the dimensions, as several values."},
+  {"tensors", "Tensor:size", "t:size() -> {d1, d2, ...}", "The shape as a table."},
+  {"tensors", "Tensor:dim", "t:dim()", "The number of dimensions (1 to 4)."},
+  {"tensors", "Tensor:numel", "t:numel()", "The number of elements."},
+  {"tensors", "Tensor:len", "#t", "The size of the first dimension."},
+  {"tensors", "Tensor:index", "t[i] / t[i] = v",
+   "For 1-D, element i. For more dimensions, a view of row i: it shares storage,\n" ..
+   "so writing to it changes t. t[i] = v sets an element, or fills row i with a\n" ..
+   "number or copies a tensor of the row's shape into it."},
+  {"tensors", "Tensor:get", "t:get(i, j, ...)", "One element; one 1-based index per dimension."},
+  {"tensors", "Tensor:set", "t:set(i, j, ..., v) -> t", "Sets one element; returns t."},
+  {"tensors", "Tensor:rows", "t:rows(a [, b])", "A view of rows a..b (default b = a), sharing storage."},
+  {"tensors", "Tensor:clone", "t:clone()", "A deep copy."},
+  {"tensors", "Tensor:reshape", "t:reshape(d1, ...)",
+   "A view with a new shape of the same number of elements; one size may be -1\n" ..
+   "and is inferred."},
+  {"tensors", "Tensor:totable", "t:totable()", "The values as nested Lua tables."},
+  {"tensors", "Tensor:arith", "a + b, a - b, a * b, a / b, -a",
+   "Element-wise, with a number (either side), a tensor of the same shape, or a\n" ..
+   "row vector (1-D of the last size, or 1 x n) broadcast over the rows."},
+  {"tensors", "Tensor:sum", "t:sum([dim])",
+   "The sum of all elements (a number), or along dimension dim (a tensor)."},
+  {"tensors", "Tensor:mean", "t:mean([dim])", "The mean, of all elements or along dim."},
+  {"tensors", "Tensor:max", "t:max([dim])", "The largest element, of all or along dim."},
+  {"tensors", "Tensor:min", "t:min([dim])", "The smallest element, of all or along dim."},
+  {"tensors", "Tensor:argmax", "t:argmax([dim])",
+   "The 1-based position of the first largest element: a flat index without dim,\n" ..
+   "else a tensor of indices along dim."},
+  {"tensors", "Tensor:map", "t:map(f)", "A new tensor of f(x) for every element x; f must return a number."},
+  {"tensors", "Tensor:apply", "t:apply(f) -> t", "Replaces every element x by f(x), in place."},
+  {"tensors", "Tensor:close", "t:close() / local t <close> = ...",
+   "Frees the tensor's memory now instead of at collection; views stay valid."},
+  {"tensors", "Tensor:tostring", "tostring(t) / print(t)",
+   "numpy-style text; tensors of more than 100 elements show their edges and shape."},
+  -- runtime
+  {"runtime", "nn.seed", "nn.seed(n)", "Seeds the random numbers of nn.rand, nn.randn and initializers."},
+  {"runtime", "nn.threads", "nn.threads([n]) -> n",
+   "Sets (1..256) and returns the number of threads of the math core. Results do\n" ..
+   "not depend on it. $NNLUA_THREADS sets it at start."},
+  {"runtime", "nn.cpu", "nn.cpu() -> {isa=, best=, threads=, supported=}",
+   "The instruction set in use, the best this CPU has, the thread count and the\n" ..
+   "levels this CPU supports. $NNLUA_ISA (scalar, sse2, avx2, avx512) forces a\nlower one."},
+  {"runtime", "nn.version", "nn.version", "The version string."},
+  {"runtime", "nn.help", "nn.help([x])",
+   "Prints the entry of x (a function, a name, a value), or lists the topics."},
+  -- data
+  {"data", "nn.data.csv", "nn.data.csv(path, opts) -> x, y, info",
+   "A numeric CSV. opts.header, opts.label (name, index or false), opts.sep,\n" ..
+   "opts.classes. String labels become class indices 1..k (info.classes)."},
+  {"data", "nn.data.idx", "nn.data.idx(path)", "An IDX file, plain or .gz, as a tensor."},
+  {"data", "nn.data.fashion_mnist", "nn.data.fashion_mnist(opts)",
+   "{x_train, y_train, x_test, y_test, classes}; pixels in 0..1."},
+  {"data", "nn.data.iris", "nn.data.iris() -> x, y", "The iris data set (shipped)."},
+  {"data", "nn.data.digits", "nn.data.digits() -> x, y", "The 8x8 digits data set (shipped)."},
+  {"data", "nn.data.xor", "nn.data.xor()", "The XOR truth table."},
+  {"data", "nn.data.spiral", "nn.data.spiral(n, classes)", "Interleaved spirals."},
+  {"data", "nn.data.moons", "nn.data.moons(n, noise)", "Two half moons."},
+  {"data", "nn.data.sine", "nn.data.sine(n)", "Points of a sine wave."},
+  {"data", "nn.data.one_hot", "nn.data.one_hot(y, k)", "Class indices 1..k as one-hot rows."},
+  {"data", "nn.data.split", "nn.data.split(x, y, frac) -> x_train, y_train, x_test, y_test",
+   "A seeded shuffle, then the first frac for training."},
+  {"data", "nn.data.standardize", "nn.data.standardize(x [, mean, std]) -> x, mean, std",
+   "Zero mean and unit variance per column."},
+  {"data", "nn.data.shuffle", "nn.data.shuffle(x, y)", "Shuffles rows of x and y together."},
+  -- models
+  {"models", "nn.Sequential", "nn.Sequential([{layer, ...}])", "A stack of layers; model:add(layer) appends."},
+  {"models", "model:add", "model:add(layer)", "Appends a layer."},
+  {"models", "model:compile", "model:compile{loss=, optimizer=, metrics={...}}",
+   "Chooses the loss, optimizer (name or nn.optimizers object) and metrics."},
+  {"models", "model:fit", "model:fit(x, y, opts) -> history",
+   "Trains. opts: epochs, batch_size, shuffle, validation_split, validation_data,\n" ..
+   "verbose, callbacks, initial_epoch. Ctrl-C stops cleanly."},
+  {"models", "model:evaluate", "model:evaluate(x, y, opts) -> loss, metrics", "Loss and metrics on data."},
+  {"models", "model:predict", "model:predict(x, opts) -> tensor", "Batched inference."},
+  {"models", "model:summary", "model:summary()", "Prints (and returns) the layer table."},
+  {"models", "model:save", "model:save(path) / nn.load(path)", "A safetensors model file."},
+  {"models", "model:get_weights", "model:get_weights() / model:set_weights(list)", "The weights as tensors."},
+  -- layers
+  {"layers", "nn.Dense", "nn.Dense(units, opts)",
+   "A fully connected layer. opts: input_dim or input_shape, activation, use_bias,\n" ..
+   "kernel_initializer, bias_initializer, kernel_regularizer, name."},
+  {"layers", "nn.Activation", "nn.Activation(name)", "An activation as a layer."},
+  {"layers", "nn.Dropout", "nn.Dropout(rate)", "Drops a fraction of inputs in training."},
+  {"layers", "nn.BatchNormalization", "nn.BatchNormalization(opts)", "Normalizes over the batch."},
+  {"layers", "nn.Flatten", "nn.Flatten()", "Flattens each sample to one row."},
+  -- training
+  {"training", "nn.optimizers", "nn.optimizers.SGD{} / Adam{} / AdamW{} / RMSprop{} / Adagrad{}",
+   "Optimizers with Keras options (lr, momentum, beta1, beta2, epsilon, ...)."},
+  {"training", "nn.callbacks", "nn.callbacks.EarlyStopping{} / ModelCheckpoint{} / ...",
+   "Callbacks for fit; any table with on_epoch_end(epoch, logs) etc. is one."},
+  -- plots
+  {"plots", "nn.plot.history", "nn.plot.history(h, opts)", "Loss and metrics per epoch."},
+  {"plots", "nn.plot.model", "nn.plot.model(model, opts)", "The network's layout."},
+  {"plots", "nn.plot.decision_boundary", "nn.plot.decision_boundary(model, x, y, opts)",
+   "Class regions of a model with 2 inputs."},
+  {"plots", "nn.plot.weights", "nn.plot.weights(layer_or_tensor, opts)", "A heat map."},
+  {"plots", "nn.plot.confusion", "nn.plot.confusion(model, x, y, opts)", "A confusion matrix."},
+  {"plots", "nn.plot.lines", "nn.plot.lines(xs, ys, opts) / scatter / hist", "General plots."},
+}
+
+-- The short name of an entry: what follows the last '.' or ':'.
+local function short(name)
+  return name:match("[.:]([%w_]+)$") or name
+end
+
+local function format_entry(e)
+  return e[3] .. "\n  " .. e[4]:gsub("\n", "\n  ")
+end
+
+local function format_topic(topic)
+  local lines = {}
+  for _, t in ipairs(topics) do
+    if t[1] == topic then lines[1] = topic .. ": " .. t[2] end
+  end
+  for _, e in ipairs(entries) do
+    if e[1] == topic then
+      lines[#lines + 1] = "  " .. e[3]
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+local function format_topics()
+  local lines = {"nn " .. tostring(nn.version) .. ": nn.help(x) for any function, name or value.",
+                 "Topics (nn.help(\"topic\")):"}
+  for _, t in ipairs(topics) do
+    lines[#lines + 1] = string.format("  %-10s %s", t[1], t[2])
+  end
+  return table.concat(lines, "\n")
+end
+
+-- The full name ("nn.zeros", "Tensor:sum", "nn.data.csv", "model:fit") of
+-- function f, by searching where nn keeps its functions.
+local function name_of(f)
+  local places = {{nn, "nn."}, {nn.Tensor, "Tensor:"}, {nn.data, "nn.data."},
+                  {nn.plot, "nn.plot."}, {nn.optimizers, "nn.optimizers."},
+                  {nn.callbacks, "nn.callbacks."}}
+  for _, p in ipairs(places) do
+    if type(p[1]) == "table" then
+      for k, v in pairs(p[1]) do
+        if rawequal(v, f) and type(k) == "string" then
+          -- nn.fit is model:fit (every model method is also nn.f)
+          if p[2] == "nn." then
+            for _, e in ipairs(entries) do
+              if e[2] == "model:" .. k then return e[2] end
+            end
+          end
+          return p[2] .. k
+        end
+      end
+    end
+  end
+end
+
+-- The entries matching a name given by the user: exact, or by short name
+-- ("zeros", "t:sum", "Tensor.sum", "fit").
+local function find(name)
+  for _, e in ipairs(entries) do
+    if e[2] == name then return {e} end
+  end
+  local s = short(name)
+  local found = {}
+  for _, e in ipairs(entries) do
+    if short(e[2]) == s then found[#found + 1] = e end
+  end
+  return found
+end
+
+-- The help text for x, or nil and a reason.
+local function help_text(x)
+  if x == nil then return format_topics() end
+  if type(x) == "string" then
+    for _, t in ipairs(topics) do
+      if t[1] == x then return format_topic(x) end
+    end
+  elseif type(x) == "function" then
+    local n = name_of(x)
+    if not n then return nil, "no help for this function (not part of nn)" end
+    x = n
+  elseif getmetatable(x) and getmetatable(x).__name == "nn.Tensor" then
+    return format_topic("tensors")
+  elseif rawequal(x, nn) then
+    return format_topics()
+  elseif rawequal(x, nn.data) then
+    return format_topic("data")
+  elseif rawequal(x, nn.plot) then
+    return format_topic("plots")
+  elseif rawequal(x, nn.optimizers) or rawequal(x, nn.callbacks) then
+    return format_topic("training")
+  elseif type(x) == "table" or type(x) == "userdata" then
+    local s = tostring(x)
+    if s:find("Sequential") or s:find("Model") then return format_topic("models") end
+    return nil, "no help for " .. type(x) .. " values; nn.help() lists the topics"
+  else
+    return nil, "no help for " .. type(x) .. " values; nn.help() lists the topics"
+  end
+  local found = find(x)
+  if #found == 0 then
+    return nil, "no help for '" .. x .. "'; nn.help() lists the topics"
+  end
+  local parts = {}
+  for i, e in ipairs(found) do parts[i] = format_entry(e) end
+  return table.concat(parts, "\n\n")
+end
+
+-- nn.help([x]): prints the entry, topic or topic list; returns nothing so
+-- that the REPL does not print it twice.
+function nn.help(x)
+  local text, why = help_text(x)
+  print(text or why)
+end
