@@ -275,7 +275,7 @@ static int l_dense(lua_State *L)
     const char *fn = "nn.Dense";
     int isint;
     lua_Integer units = lua_tointegerx(L, 1, &isint);
-    if (!isint || units < 1)
+    if (lua_type(L, 1) != LUA_TNUMBER || !isint || units < 1)
         return luaL_error(L, "%s: units must be a positive integer, got %s", fn,
                           luaL_tolstring(L, 1, NULL));
     if (lua_type(L, 2) == LUA_TSTRING) { /* nn.Dense(8, "relu") */
@@ -351,7 +351,7 @@ static int l_dropout(lua_State *L)
                           luaL_typename(L, 1));
     double rate = lua_tonumber(L, 1);
     if (!(rate >= 0.0 && rate < 1.0))
-        return luaL_error(L, "%s: rate must be in [0, 1), got %g", fn, rate);
+        return luaL_error(L, "%s: rate must be in [0, 1), got %s", fn, luaL_tolstring(L, 1, NULL));
     lua_settop(L, 2);
     nnl_lua_check_options(L, 2, fn, valid);
     nnl_llayer *h = new_layer_handle(L);
@@ -934,7 +934,7 @@ static int model_set_lr(lua_State *L)
     if (!m->opt)
         return luaL_error(L, "set_learning_rate: compile the model first");
     if (!(lr > 0.0) || !isfinite(lr))
-        return luaL_error(L, "set_learning_rate: the rate must be > 0, got %g", lr);
+        return luaL_error(L, "set_learning_rate: the rate must be > 0, got %s", luaL_tolstring(L, 2, NULL));
     m->opt->cfg.lr = lr;
     return 0;
 }

@@ -146,8 +146,8 @@ static void draw_bar(fit_ctx *c, size_t batch, const nnl_logs *logs, size_t nlog
         format_time(t, sizeof t, el);
         char per[32];
         format_time(per, sizeof per, el / (double)(total ? total : 1));
-        printf("%s%*zu/%zu [%s] - %s %s/step%s\n", c->tty ? "\r" : "", w, batch, total,
-               bar, t, per, stats);
+        printf("%s%*zu/%zu [%s] - %s %s/step%s%s\n", c->tty ? "\r" : "", w, batch, total,
+               bar, t, per, stats, c->tty ? "\033[K" : "");
     } else {
         format_time(t, sizeof t, batch ? el / (double)batch * (double)(total - batch) : 0);
         printf("\r%*zu/%zu [%s] - ETA: %s%s\033[K", w, batch, total, bar, t, stats);
@@ -331,9 +331,11 @@ int nnl_lua_model_fit(lua_State *L)
     o.initial_epoch = (size_t)nnl_lua_opt_int(L, 4, "initial_epoch", fn, 0, 0);
     o.shuffle = nnl_lua_opt_bool(L, 4, "shuffle", fn, 1);
     o.validation_split = nnl_lua_opt_num(L, 4, "validation_split", fn, 0.0);
-    if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
-        return luaL_error(L, "fit: option 'validation_split' must be in [0, 1), got %g",
-                          o.validation_split);
+    if (!(o.validation_split >= 0.0 && o.validation_split < 1.0)) {
+        lua_getfield(L, 4, "validation_split");
+        return luaL_error(L, "fit: option 'validation_split' must be in [0, 1), got %s",
+                          luaL_tolstring(L, -1, NULL));
+    }
     int tty = isatty(fileno(stdout));
     lua_Integer verbose = nnl_lua_opt_int(L, 4, "verbose", fn, tty ? 1 : 2, 0);
     if (verbose > 2)

@@ -29,7 +29,7 @@ static void put(out_buf *o, const char *fmt, ...)
 
 static void line(out_buf *o, char c)
 {
-    for (int i = 0; i < 65; i++)
+    for (int i = 0; i < 76; i++)
         put(o, "%c", c);
     put(o, "\n");
 }
@@ -41,7 +41,7 @@ size_t nnl_model_summary(const nnl_model *m, const char *title, char *buf, size_
         buf[0] = '\0';
     put(&o, "Model: \"%s\"\n", title ? title : "sequential");
     line(&o, '_');
-    put(&o, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #");
+    put(&o, " %-42s%-22s%s\n", "Layer (type)", "Output Shape", "Param #");
     line(&o, '=');
     for (size_t i = 0; i < m->nlayers; i++) {
         const nnl_layer *l = m->layers[i];
@@ -54,7 +54,7 @@ size_t nnl_model_summary(const nnl_model *m, const char *title, char *buf, size_
             snprintf(shape, sizeof shape, "?");
             snprintf(params, sizeof params, "0 (unbuilt)");
         }
-        put(&o, " %-28s%-26s%-10s\n", name, shape, params);
+        put(&o, " %-41s %-21s %s\n", name, shape, params);
         if (i + 1 < m->nlayers)
             put(&o, "\n");
     }

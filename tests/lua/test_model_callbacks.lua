@@ -1,0 +1,190 @@
+-- Callbacks: hook order and arguments, model.stop_training, EarlyStopping
+-- (with restore_best_weights), LearningRateScheduler, CSVLogger,
+-- TerminateOnNaN, an error in a callback, and Ctrl-C during fit.
+local H = require "helper"
+local check, checkerr = H.check, H.checkerr
+
+local function data(n)
+  nn.seed(1)
+  local x = nn.rand(n, 2)
+  local y = nn.zeros(n, 1)
+  for i = 1, n do y:set(i, 1, x:get(i, 1) > x:get(i, 2) and 1 or 0) end
+  return x, y
+end
+
+local function model(lr)
+  local m = nn.Sequential({nn.Dense(4, {input_dim = 2, activation = "tanh"}),
+                           nn.Dense(1, {activation = "sigmoid"})})
+  m:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = lr or 0.01},
+            metrics = {"accuracy"}}
+  return m
+end
+
+-- Hook order and arguments.
+do
+  local x, y = data(20)
+  local m = model()
+  local events = {}
+  local cb = {
+    on_train_begin = function(logs) events[#events + 1] = "train_begin" end,
+    on_epoch_begin = function(e) events[#events + 1] = "epoch_begin " .. e end,
+    on_batch_end = function(b, logs)
+      check(type(logs.loss) == "number" and logs.val_loss == nil, "batch logs")
+      events[#events + 1] = "batch_end " .. b
+    end,
+    on_epoch_end = function(e, logs)
+      check(logs.val_loss and logs.accuracy and logs.val_accuracy, "epoch logs")
+      events[#events + 1] = "epoch_end " .. e
+    end,
+    on_train_end = function(logs) events[#events + 1] = "train_end" end,
+  }
+  m:fit(x, y, {epochs = 2, batch_size = 8, validation_split = 0.2, callbacks = {cb},
+               verbose = 0})
+  local want = {"train_begin", "epoch_begin 1", "batch_end 1", "batch_end 2", "epoch_end 1",
+                "epoch_begin 2", "batch_end 1", "batch_end 2", "epoch_end 2", "train_end"}
+  check(#events == #want, "event count " .. #events)
+  for i = 1, #want do check(events[i] == want[i], events[i] .. " ~= " .. want[i]) end
+  check(cb.model == m, "fit sets callback.model")
+end
+
+-- model.stop_training from a callback stops after the current batch.
+do
+  local x, y = data(40)
+  local m = model()
+  local batches = 0
+  local h = m:fit(x, y, {epochs = 5, batch_size = 10, verbose = 0, callbacks = {{
+    on_batch_end = function(b) batches = batches + 1; if b == 2 then m.stop_training = true end end,
+  }}})
+  check(batches == 2, "stopped after batch 2")
+  check(#h.history.loss == 0 and h.stopped, "a partial epoch is not recorded")
+  local h2 = m:fit(x, y, {epochs = 5, batch_size = 10, verbose = 0, callbacks = {{
+    on_epoch_end = function(e) if e == 3 then m.stop_training = true end end,
+  }}})
+  check(#h2.history.loss == 3, "stop at the end of epoch 3")
+  check(m.stop_training == true, "stop_training readable")
+  local h3 = m:fit(x, y, {epochs = 2, verbose = 0})
+  check(#h3.history.loss == 2, "fit resets stop_training")
+end
+
+-- EarlyStopping: a monitor that never improves stops after patience epochs
+-- and restore_best_weights puts back the weights of the best epoch.
+do
+  local x, y = data(40)
+  local m = model(0.05)
+  local snapshots = {}
+  local es = nn.callbacks.EarlyStopping{monitor = "fake", patience = 2,
+                                        restore_best_weights = true}
+  local fake = {0.5, 0.4, 0.45, 0.6, 0.7, 0.8, 0.9}  -- best at epoch 2
+  local feeder = {
+    on_epoch_end = function(e, logs) snapshots[e] = m:get_weights()[1]:clone() end,
+  }
+  -- inject the fake metric before EarlyStopping sees the logs
+  local wrap = {on_epoch_end = function(e, logs) logs.fake = fake[e]; es.on_epoch_end(e, logs) end,
+                on_train_begin = function(l) es.model = m; es.on_train_begin(l) end}
+  local h = m:fit(x, y, {epochs = 7, batch_size = 10, verbose = 0, callbacks = {feeder, wrap}})
+  check(#h.history.loss == 4, "stopped at epoch 4 (2 epochs without improvement), got " ..
+        #h.history.loss)
+  check(es.stopped_epoch == 4 and es.best_epoch == 2, "best epoch 2")
+  local w = m:get_weights()[1]
+  check(H.f32(w:get(1, 1)) == H.f32(snapshots[2]:get(1, 1)) and
+        (w - snapshots[2]):sum() == 0, "weights restored from epoch 2")
+  check((w - snapshots[4]):sum() ~= 0, "not the last epoch's weights")
+  -- on a real monitor
+  local m2 = model()
+  local h2 = m2:fit(x, y, {epochs = 50, batch_size = 10, validation_split = 0.25, verbose = 0,
+    callbacks = {nn.callbacks.EarlyStopping{monitor = "val_loss", patience = 1,
+                                            min_delta = 10}}})
+  check(#h2.history.loss == 2, "min_delta 10: no improvement counts")
+  checkerr("monitor 'val_los' is not in the logs (available: accuracy, loss",
+           m2.fit, m2, x, y, {epochs = 2, verbose = 0,
+           callbacks = {nn.callbacks.EarlyStopping{monitor = "val_los"}}})
+  checkerr("EarlyStopping: unknown option 'patient'", nn.callbacks.EarlyStopping,
+           {patient = 3})
+end
+
+-- LearningRateScheduler: sets the rate before each epoch; 1-based epochs.
+do
+  local x, y = data(20)
+  local m = model()
+  local seen = {}
+  local sched = nn.callbacks.LearningRateScheduler(function(epoch, lr)
+    seen[#seen + 1] = {epoch, lr}
+    return 0.1 / epoch
+  end)
+  m:fit(x, y, {epochs = 3, verbose = 0, callbacks = {sched}})
+  check(seen[1][1] == 1 and math.abs(seen[1][2] - 0.01) < 1e-12, "first call: epoch 1, lr 0.01")
+  check(math.abs(seen[3][2] - 0.05) < 1e-12, "lr of epoch 2 seen at epoch 3")
+  check(math.abs(m:get_learning_rate() - 0.1 / 3) < 1e-12, "rate set")
+  checkerr("the schedule must return a number > 0", m.fit, m, x, y, {verbose = 0,
+    callbacks = {nn.callbacks.LearningRateScheduler(function() return "fast" end)}})
+end
+
+-- CSVLogger writes a header and one row per epoch.
+do
+  local x, y = data(20)
+  local m = model()
+  local path = os.tmpname()
+  m:fit(x, y, {epochs = 3, validation_split = 0.2, verbose = 0,
+               callbacks = {nn.callbacks.CSVLogger(path)}})
+  local lines = {}
+  for l in io.lines(path) do lines[#lines + 1] = l end
+  check(#lines == 4, "header + 3 rows")
+  check(lines[1] == "epoch,accuracy,loss,val_accuracy,val_loss", lines[1])
+  check(lines[4]:match("^3,"), "epoch number first")
+  m:fit(x, y, {epochs = 1, verbose = 0,
+               callbacks = {nn.callbacks.CSVLogger(path, {append = true})}})
+  local n = 0
+  for _ in io.lines(path) do n = n + 1 end
+  check(n == 5, "append adds rows without a new header")
+  os.remove(path)
+end
+
+-- TerminateOnNaN: a diverging model stops.
+do
+  nn.seed(3)
+  local x = nn.rand(32, 2) * 1e18
+  local y = nn.rand(32, 1)
+  local m = nn.Sequential({nn.Dense(1, {input_dim = 2})})
+  m:compile{loss = "mse", optimizer = nn.optimizers.SGD{lr = 1e10}}
+  local h = m:fit(x, y, {epochs = 20, batch_size = 4, verbose = 0,
+                         callbacks = {nn.callbacks.TerminateOnNaN()}})
+  check(h.stopped and #h.history.loss < 20, "terminated on a non-finite loss")
+end
+
+-- An error in a callback stops fit with that error and a traceback; the
+-- model stays usable.
+do
+  local x, y = data(20)
+  local m = model()
+  local ok, err = pcall(m.fit, m, x, y, {epochs = 3, verbose = 0, callbacks = {{
+    on_epoch_end = function(e) if e == 2 then error("boom at epoch " .. e) end end,
+  }}})
+  check(not ok and tostring(err):find("boom at epoch 2", 1, true), tostring(err))
+  check(tostring(err):find("stack traceback", 1, true), "with a traceback")
+  checkerr("not allowed while fit is running", m.fit, m, x, y, {verbose = 0, callbacks = {{
+    on_epoch_end = function() m:compile{loss = "mse"} end}}})
+  local h = m:fit(x, y, {epochs = 1, verbose = 0})
+  check(#h.history.loss == 1, "usable after a callback error")
+end
+
+-- Ctrl-C (SIGINT, sent by a child shell: io.popen, as system() ignores
+-- SIGINT in the caller) during fit stops after the current batch and returns the
+-- history so far; the model keeps its weights and stays usable.
+do
+  local x, y = data(64)
+  local m = model()
+  local batches = 0
+  local h = m:fit(x, y, {epochs = 10, batch_size = 8, verbose = 0, callbacks = {{
+    on_batch_end = function(b)
+      batches = batches + 1
+      if batches == 12 then io.popen("kill -INT $PPID"):close() end
+    end,
+  }}})
+  check(h.interrupted, "interrupted")
+  check(#h.history.loss == 1, "one complete epoch before Ctrl-C")
+  check(batches == 12, "stopped right after the batch, got " .. batches)
+  local h2 = m:fit(x, y, {epochs = 1, verbose = 0})
+  check(#h2.history.loss == 1 and not h2.interrupted, "usable after Ctrl-C")
+end
+
+print("test_model_callbacks: ok")

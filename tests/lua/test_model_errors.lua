@@ -1,0 +1,133 @@
+-- Every wrong use of the model API is a Lua error naming the function,
+-- option or layer and the shapes; none crashes, and the model stays usable.
+local H = require "helper"
+local check, checkerr = H.check, H.checkerr
+
+nn.seed(1)
+local function small()
+  local m = nn.Sequential()
+  m:add(nn.Dense(4, {input_dim = 3, activation = "relu"}))
+  m:add(nn.Dense(2, {activation = "softmax"}))
+  return m
+end
+local x, y2 = nn.rand(10, 3), nn.rand(10, 2)
+
+-- Layers: bad arguments and unknown names list the valid ones.
+checkerr("nn.Dense: units must be a positive integer", nn.Dense, 0)
+checkerr("nn.Dense: units must be a positive integer", nn.Dense, "8")
+checkerr("unknown activation 'rleu' (valid: linear, relu", nn.Dense, 8, {activation = "rleu"})
+checkerr("nn.Dense: unknown option 'activaton' (valid:", nn.Dense, 8, {activaton = "relu"})
+checkerr("unknown kernel_initializer 'xavier' (valid: glorot_uniform",
+         nn.Dense, 8, {kernel_initializer = "xavier"})
+checkerr("option 'use_bias' must be true or false", nn.Dense, 8, {use_bias = 1})
+checkerr("option 'input_dim' must be an integer >= 1", nn.Dense, 8, {input_dim = 0})
+checkerr("kernel_regularizer: unknown option 'l3'", nn.Dense, 8, {kernel_regularizer = {l3 = 1}})
+checkerr("nn.Activation: unknown activation 'foo'", nn.Activation, "foo")
+checkerr("nn.Dropout: rate must be in [0, 1), got 1", nn.Dropout, 1)
+checkerr("nn.Dropout: rate must be a number", nn.Dropout, "half")
+checkerr("nn.BatchNormalization: momentum must be in [0, 1]", nn.BatchNormalization,
+         {momentum = 2})
+checkerr("nn.BatchNormalization: unknown option 'eps'", nn.BatchNormalization, {eps = 1})
+checkerr("nn.Sequential: expected a list of layers", nn.Sequential, 5)
+
+-- add
+do
+  local m = small()
+  checkerr("add: expected a layer", m.add, m, {})
+  checkerr("already belongs to a model", m.add, m, m.layers[1])
+  local other = nn.Sequential()
+  checkerr("already belongs to a model", other.add, other, m.layers[2])
+  -- a declared input size that does not match the previous layer
+  checkerr("declared input shape (None, 5) but receives (None, 2)", m.add, m,
+           nn.Dense(1, {input_dim = 5}))
+  check(#m.layers == 2, "failed add leaves the model as it was")
+end
+
+-- compile
+do
+  local m = small()
+  checkerr("fit: compile the model first", m.fit, m, x, y2)
+  checkerr("evaluate: compile the model first", m.evaluate, m, x, y2)
+  checkerr("compile: option 'loss' is required", m.compile, m, {optimizer = "adam"})
+  checkerr("compile: unknown loss 'cross_entropy' (valid: mse, mae, huber",
+           m.compile, m, {loss = "cross_entropy"})
+  checkerr("compile: unknown optimizer 'adamax' (valid: sgd, adam, adamw, rmsprop, adagrad)",
+           m.compile, m, {loss = "mse", optimizer = "adamax"})
+  checkerr("unknown metric 'f1' (valid: accuracy", m.compile, m,
+           {loss = "mse", metrics = {"f1"}})
+  checkerr("compile: unknown option 'metric'", m.compile, m, {loss = "mse", metric = {}})
+  checkerr("compile: expected an options table", m.compile, m, "mse")
+  checkerr("sgd: lr must be > 0, got -1", m.compile, m,
+           {loss = "mse", optimizer = nn.optimizers.SGD{lr = -1}})
+  checkerr("nn.optimizers.Adam: unknown option 'beta_3'", nn.optimizers.Adam, {beta_3 = 1})
+  checkerr("nn.optimizers.SGD: option 'nesterov' must be a boolean", nn.optimizers.SGD,
+           {nesterov = 1})
+  checkerr("sgd: momentum must be in [0, 1), got 1.5", m.compile, m,
+           {loss = "mse", optimizer = nn.optimizers.SGD{momentum = 1.5}})
+end
+
+-- fit / evaluate / predict: shapes and options
+do
+  local m = small()
+  m:compile{loss = "categorical_crossentropy", optimizer = "adam", metrics = {"accuracy"}}
+  checkerr("fit: x has shape [10x4] but the model expects input (None, 3)",
+           m.fit, m, nn.rand(10, 4), y2, {verbose = 0})
+  checkerr("fit: x has 10 samples but y has 9", m.fit, m, x, nn.rand(9, 2), {verbose = 0})
+  checkerr("categorical_crossentropy needs one-hot targets of 2 columns, y has shape [10]",
+           m.fit, m, x, nn.ones(10), {verbose = 0})
+  checkerr("fit: y has shape [10x3] but the model outputs (None, 2)",
+           m.fit, m, x, nn.rand(10, 3), {verbose = 0})
+  checkerr("fit: unknown option 'epoch' (valid: epochs, batch_size", m.fit, m, x, y2,
+           {epoch = 3})
+  checkerr("fit: option 'epochs' must be an integer >= 0, got 1.5", m.fit, m, x, y2,
+           {epochs = 1.5})
+  checkerr("fit: option 'batch_size' must be an integer >= 1", m.fit, m, x, y2,
+           {batch_size = 0})
+  checkerr("fit: option 'validation_split' must be in [0, 1), got 1", m.fit, m, x, y2,
+           {validation_split = 1})
+  checkerr("fit: option 'verbose' must be 0, 1 or 2", m.fit, m, x, y2, {verbose = 3})
+  checkerr("fit: option 'validation_data' must be {x, y}", m.fit, m, x, y2,
+           {validation_data = 5, verbose = 0})
+  checkerr("fit: option 'callbacks' must be a list", m.fit, m, x, y2,
+           {callbacks = 5, verbose = 0})
+  checkerr("fit: callbacks[1] must be a table", m.fit, m, x, y2,
+           {callbacks = {print}, verbose = 0})
+  checkerr("fit: x must be an nn.Tensor, got string", m.fit, m, "x", y2, {verbose = 0})
+  checkerr("fit: y is required", m.fit, m, x)
+  checkerr("fit: validation_split 0.95 of 10 samples leaves 0 for training and 10",
+           m.fit, m, x, y2, {validation_split = 0.95, verbose = 0})
+  checkerr("predict: x has shape [2x2]", m.predict, m, nn.rand(2, 2))
+  checkerr("predict: unknown option 'batch'", m.predict, m, x, {batch = 2})
+  checkerr("evaluate: x has shape [10x7]", m.evaluate, m, nn.rand(10, 7), y2)
+  -- sparse labels are 1-based class indices
+  m:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam"}
+  local y = nn.ones(10)
+  y:set(4, 0)
+  checkerr("fit: y[4] = 0 is not a class index 1..2 (labels are 1-based", m.fit, m, x, y,
+           {verbose = 0})
+  y:set(4, 3)
+  checkerr("y[4] = 3 is not a class index 1..2", m.evaluate, m, x, y)
+  y:set(4, 2)
+  -- the model is still usable after all these errors
+  local h = m:fit(x, y, {epochs = 2, verbose = 0})
+  check(#h.history.loss == 2, "usable after errors")
+  -- tables of numbers are accepted and converted
+  local h2 = m:fit({{1, 2, 3}, {4, 5, 6}}, {1, 2}, {verbose = 0})
+  check(#h2.history.loss == 1, "Lua tables as data")
+  -- set_weights/get_weights checks
+  checkerr("set_weights: the model has 4 weight arrays, got 0", m.set_weights, m, {})
+  local unbuilt = nn.Sequential({nn.Dense(2)})
+  checkerr("set_weights: the model is not built yet", unbuilt.set_weights, unbuilt, {})
+  checkerr("model has no layers", nn.Sequential().predict, nn.Sequential(), x)
+  checkerr("model.layers is read-only", function() m.layers = {} end)
+end
+
+-- Wrong self types are argument errors, not crashes.
+do
+  local m = small()
+  check(not pcall(m.fit, {}, x, y2), "fit on a table")
+  check(not pcall(nn.Dense(2).get_weights, m), "layer method on a model")
+  check(not pcall(m.summary, 5), "summary on a number")
+end
+
+print("test_model_errors: ok")
