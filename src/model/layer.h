@@ -153,6 +153,12 @@ float nnl_act_default_param(int act);
 /* Units of a Dense layer, rate of a Dropout (for summaries/bindings). */
 size_t nnl_dense_units(const nnl_layer *l);
 float nnl_dropout_rate(const nnl_layer *l);
+/* The options a Dense or BatchNormalization layer was made with, and a
+ * Dropout layer's mask generator; NULL for other kinds (model files save
+ * and restore them). */
+const nnl_dense_opts *nnl_dense_options(const nnl_layer *l);
+const nnl_bn_opts *nnl_bn_options(const nnl_layer *l);
+nnl_rng *nnl_dropout_rng(nnl_layer *l);
 
 /* Internal helpers shared by the layer files. */
 nnl_layer *nnl_layer_alloc(const nnl_layer_ops *ops, size_t state_size, nnl_error *err);

@@ -188,3 +188,8 @@ nnl_layer *nnl_batchnorm_new(const nnl_bn_opts *o, nnl_error *err)
     ((bn_state *)l->state)->opts = *o;
     return l;
 }
+
+const nnl_bn_opts *nnl_bn_options(const nnl_layer *l)
+{
+    return l->ops->kind == NNL_LAYER_BATCHNORM ? &((const bn_state *)l->state)->opts : NULL;
+}

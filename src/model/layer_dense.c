@@ -185,3 +185,8 @@ const float *nnl_layer_preact(const nnl_layer *l, const float *x)
     const dense_state *s = l->state;
     return l->act == NNL_ACT_LINEAR ? NULL : s->z;
 }
+
+const nnl_dense_opts *nnl_dense_options(const nnl_layer *l)
+{
+    return l->ops->kind == NNL_LAYER_DENSE ? &((const dense_state *)l->state)->opts : NULL;
+}

@@ -107,3 +107,8 @@ float nnl_dropout_rate(const nnl_layer *l)
 {
     return l->ops->kind == NNL_LAYER_DROPOUT ? ((const dropout_state *)l->state)->rate : 0.0f;
 }
+
+nnl_rng *nnl_dropout_rng(nnl_layer *l)
+{
+    return l->ops->kind == NNL_LAYER_DROPOUT ? &((dropout_state *)l->state)->rng : NULL;
+}
