@@ -177,6 +177,9 @@ static void test_tab_completes_keywords_and_metatable_fields(void **state)
     type("obj = setmetatable({}, {__index = {hello_world = 41}})\r");
     type("obj.hello_w\t + 1\r");
     assert_true(pty_expect(&p, "\r\n42\r\n", T));
+    type("m = nn.Sequential()\r"); /* userdata whose __index is a function */
+    type("m:count_p\t()\r");
+    assert_true(pty_expect(&p, "\r\n0\r\n", T));
     type("ret\t 'kw'\r");
     assert_true(pty_expect(&p, "\r\nkw\r\n", T));
     /* A word that names no object completes to nothing and harms nothing. */

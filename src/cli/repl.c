@@ -57,10 +57,23 @@ static const char *const keywords[] = {
     "function", "goto", "if",  "in",    "local",  "nil",  "not",   "or",
     "repeat", "return", "then", "true", "until",  "while", NULL};
 
+/* Metatable fields that hold an object's methods as a table: __index when
+ * it is a table; `methods` and `__methods` where __index is a function
+ * (nn.Tensor, nn.Model, nn.Layer keep their methods there for this). */
+static const char *const method_tables[] = {"__index", "methods", "__methods", NULL};
+
+/* Pushes t[name] for the table at index t, raw (no metamethods); returns
+ * its type. */
+static int raw_field(lua_State *L, int t, const char *name)
+{
+    t = lua_absindex(L, t);
+    lua_pushstring(L, name);
+    return lua_rawget(L, t);
+}
+
 /* Pushes obj[key] for the object at index obj without running any code:
- * raw fields of a table, then the __index table and the `methods` table
- * (nn.Tensor's __index is a function; its methods are kept there) of its
- * metatable. Pushes nil when not found. */
+ * raw fields of a table, then the method tables of its metatable. Pushes
+ * nil when not found. */
 static void peek_field(lua_State *L, int obj, const char *key, size_t klen, int depth)
 {
     obj = lua_absindex(L, obj);
@@ -72,9 +85,8 @@ static void peek_field(lua_State *L, int obj, const char *key, size_t klen, int 
     }
     if (depth < 4 && lua_getmetatable(L, obj)) {
         int mt = lua_gettop(L);
-        static const char *const via[] = {"__index", "methods"};
-        for (int i = 0; i < 2; i++) {
-            if (lua_getfield(L, mt, via[i]) == LUA_TTABLE) {
+        for (int i = 0; method_tables[i]; i++) {
+            if (raw_field(L, mt, method_tables[i]) == LUA_TTABLE) {
                 peek_field(L, -1, key, klen, depth + 1);
                 if (!lua_isnil(L, -1)) {
                     lua_replace(L, mt); /* the value, in place of the metatable */
@@ -91,7 +103,7 @@ static void peek_field(lua_State *L, int obj, const char *key, size_t klen, int 
 }
 
 /* Adds to the set at index list every string key of the object at index
- * obj that starts with prefix, following metatables as peek_field does;
+ * obj that starts with prefix, following method tables as peek_field does;
  * with only_funcs (after ':') functions only. */
 static void collect_keys(lua_State *L, int obj, const char *prefix, size_t plen, int only_funcs,
                          int list, int depth)
@@ -114,12 +126,12 @@ static void collect_keys(lua_State *L, int obj, const char *prefix, size_t plen,
     }
     if (depth < 4 && lua_getmetatable(L, obj)) {
         int mt = lua_gettop(L);
-        if (lua_getfield(L, mt, "__index") == LUA_TTABLE)
-            collect_keys(L, -1, prefix, plen, only_funcs, list, depth + 1);
+        for (int i = 0; method_tables[i]; i++) {
+            if (raw_field(L, mt, method_tables[i]) == LUA_TTABLE)
+                collect_keys(L, -1, prefix, plen, only_funcs, list, depth + 1);
+            lua_pop(L, 1);
+        }
         lua_pop(L, 1);
-        if (lua_getfield(L, mt, "methods") == LUA_TTABLE)
-            collect_keys(L, -1, prefix, plen, only_funcs, list, depth + 1);
-        lua_pop(L, 2);
     }
 }
 
