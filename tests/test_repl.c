@@ -116,6 +116,14 @@ static void test_ctrl_c_interrupts_statement(void **state)
     assert_true(pty_expect(&p, "interrupted!", T));
     type("print('still' .. ' here')\r");
     assert_true(pty_expect(&p, "still here", T));
+    /* Printing a value runs its __tostring: that can be stopped too. */
+    type("slow = setmetatable({}, {__tostring = function() while true do end end})\r");
+    type("slow\r");
+    usleep(300000);
+    pty_send(&p, "\x03");
+    assert_true(pty_expect(&p, "interrupted!", T));
+    type("print('and' .. ' here')\r");
+    assert_true(pty_expect(&p, "and here", T));
     finish();
 }
 

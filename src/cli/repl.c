@@ -468,8 +468,11 @@ static void print_results(lua_State *L)
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
     lua_getglobal(L, "print");
     lua_insert(L, 1);
-    if (lua_pcall(L, n, 0, 0) != LUA_OK)
-        nnl_cli_message(lua_pushfstring(L, "error calling 'print' (%s)", lua_tostring(L, -1)));
+    /* Under docall: a slow __tostring can be stopped with Ctrl-C too. */
+    if (nnl_cli_docall(L, n, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        nnl_cli_message(lua_pushfstring(L, "error calling 'print' (%s)", msg ? msg : "?"));
+    }
 }
 
 void nnl_repl_run(lua_State *L)
