@@ -1,0 +1,441 @@
+/* Model files, the writing half: collects the model's tensors and settings
+ * into a safetensors header and writes the file through a temporary name
+ * (see modelfile.h). Loading is in modelfile_load.c. */
+#include "model/modelfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "core/alloc.h"
+#include "model/init.h"
+#include "model/loss.h"
+#include "simd/kernels.h"
+
+#define NAME_MAX_LEN 128
+
+const char *nnl_modelfile_kind_key(int kind)
+{
+    switch (kind) {
+    case NNL_LAYER_DENSE: return "dense";
+    case NNL_LAYER_ACTIVATION: return "activation";
+    case NNL_LAYER_DROPOUT: return "dropout";
+    case NNL_LAYER_BATCHNORM: return "batch_normalization";
+    case NNL_LAYER_FLATTEN: return "flatten";
+    default: return "unknown";
+    }
+}
+
+char *nnl_modelfile_weight_name(char *buf, size_t size, size_t layer, int kind,
+                                const char *weight)
+{
+    snprintf(buf, size, "layers.%zu.%s.%s", layer, nnl_modelfile_kind_key(kind), weight);
+    return buf;
+}
+
+/* One tensor to write. The data belong to the model. */
+typedef struct out_tensor {
+    char name[NAME_MAX_LEN];
+    const float *data;
+    const nnl_shape *shape;
+    size_t n;
+} out_tensor;
+
+/* The optimizer's slots line up with the trainable weights (in layer
+ * order) once fit has prepared them; otherwise there is no state to keep. */
+static int slots_match(const nnl_model *m)
+{
+    if (!m->compiled || !m->opt || m->opt->nslots == 0)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        for (int p = 0; p < m->layers[i]->nparams; p++) {
+            const nnl_param *pr = &m->layers[i]->params[p];
+            if (!pr->trainable)
+                continue;
+            if (k >= m->opt->nslots || m->opt->slots[k].n != pr->n)
+                return 0;
+            k++;
+        }
+    return k == m->opt->nslots;
+}
+
+/* Lists every weight and optimizer slot; *out is nnl_malloc'd. */
+static nnl_status collect(const nnl_model *m, int with_slots, out_tensor **out,
+                          size_t *count, nnl_error *err)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (m->layers[i]->built)
+            cap += 3 * (size_t)m->layers[i]->nparams; /* weight, m, v */
+    out_tensor *t = nnl_calloc(cap ? cap : 1, sizeof *t);
+    if (!t)
+        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const nnl_layer *l = m->layers[i];
+        for (int p = 0; l->built && p < l->nparams; p++) {
+            const nnl_param *pr = &l->params[p];
+            nnl_modelfile_weight_name(t[n].name, sizeof t[n].name, i, l->ops->kind,
+                                      pr->name);
+            t[n].data = pr->w;
+            t[n].shape = &pr->shape;
+            t[n].n = pr->n;
+            n++;
+        }
+    }
+    if (with_slots) {
+        /* j walks the weights in the order listed above; k the slots */
+        size_t j = 0, k = 0;
+        for (size_t i = 0; i < m->nlayers; i++)
+            for (int p = 0; m->layers[i]->built && p < m->layers[i]->nparams; p++, j++) {
+                if (!m->layers[i]->params[p].trainable)
+                    continue;
+                const nnl_optim_slot *s = &m->opt->slots[k++];
+                const float *arr[2] = {s->m, s->v};
+                const char *suf[2] = {"m", "v"};
+                for (int a = 0; a < 2; a++) {
+                    if (!arr[a])
+                        continue;
+                    snprintf(t[n].name, sizeof t[n].name, "optimizer.%.100s.%s",
+                             t[j].name, suf[a]);
+                    t[n].data = arr[a];
+                    t[n].shape = t[j].shape;
+                    t[n].n = t[j].n;
+                    n++;
+                }
+            }
+    }
+    *out = t;
+    *count = n;
+    return NNL_OK;
+}
+
+/* Adds a JSON array of the shape's sizes. */
+static cJSON *shape_json(const nnl_shape *s)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < s->ndim; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)s->d[i]));
+    return a;
+}
+
+static cJSON *layer_json(nnl_layer *l)
+{
+    cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
+    if (!o || !c) {
+        cJSON_Delete(o);
+        cJSON_Delete(c);
+        return NULL;
+    }
+    cJSON_AddStringToObject(o, "class", l->ops->type);
+    cJSON_AddItemToObject(o, "config", c);
+    cJSON_AddStringToObject(c, "name", l->name);
+    switch (l->ops->kind) {
+    case NNL_LAYER_DENSE: {
+        const nnl_dense_opts *d = nnl_dense_options(l);
+        cJSON_AddNumberToObject(c, "units", (double)nnl_dense_units(l));
+        cJSON_AddStringToObject(c, "activation", nnl_act_name((nnl_act)l->act));
+        cJSON_AddNumberToObject(c, "activation_param", (double)l->act_param);
+        cJSON_AddBoolToObject(c, "use_bias", d->use_bias);
+        cJSON_AddStringToObject(c, "kernel_initializer", nnl_init_name(d->kernel_init));
+        cJSON_AddStringToObject(c, "bias_initializer", nnl_init_name(d->bias_init));
+        cJSON_AddNumberToObject(c, "l1", (double)l->l1);
+        cJSON_AddNumberToObject(c, "l2", (double)l->l2);
+        break;
+    }
+    case NNL_LAYER_ACTIVATION:
+        cJSON_AddStringToObject(c, "activation", nnl_act_name((nnl_act)l->act));
+        cJSON_AddNumberToObject(c, "activation_param", (double)l->act_param);
+        break;
+    case NNL_LAYER_DROPOUT:
+        cJSON_AddNumberToObject(c, "rate", (double)nnl_dropout_rate(l));
+        break;
+    case NNL_LAYER_BATCHNORM: {
+        const nnl_bn_opts *b = nnl_bn_options(l);
+        cJSON_AddNumberToObject(c, "momentum", (double)b->momentum);
+        cJSON_AddNumberToObject(c, "epsilon", (double)b->epsilon);
+        cJSON_AddBoolToObject(c, "center", b->center);
+        cJSON_AddBoolToObject(c, "scale", b->scale);
+        break;
+    }
+    default:
+        break;
+    }
+    return o;
+}
+
+static cJSON *architecture_json(nnl_model *m, const char *name)
+{
+    cJSON *a = cJSON_CreateObject(), *layers = cJSON_CreateArray();
+    if (!a || !layers) {
+        cJSON_Delete(a);
+        cJSON_Delete(layers);
+        return NULL;
+    }
+    cJSON_AddStringToObject(a, "class", "Sequential");
+    cJSON_AddStringToObject(a, "name", name);
+    if (m->built)
+        cJSON_AddItemToObject(a, "input_shape", shape_json(&m->in_shape));
+    else
+        cJSON_AddNullToObject(a, "input_shape");
+    cJSON_AddItemToObject(a, "layers", layers);
+    for (size_t i = 0; i < m->nlayers; i++) {
+        cJSON *l = layer_json(m->layers[i]);
+        if (!l)
+            return cJSON_Delete(a), NULL;
+        cJSON_AddItemToArray(layers, l);
+    }
+    return a;
+}
+
+static cJSON *compile_json(const nnl_model *m)
+{
+    cJSON *c = cJSON_CreateObject(), *ms = cJSON_CreateArray(), *o = cJSON_CreateObject();
+    if (!c || !ms || !o) {
+        cJSON_Delete(c);
+        cJSON_Delete(ms);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    const nnl_optim_config *oc = &m->opt->cfg;
+    cJSON_AddStringToObject(c, "loss", nnl_loss_name(m->loss));
+    for (size_t i = 0; i < m->nmetrics; i++)
+        cJSON_AddItemToArray(ms, cJSON_CreateString(m->metrics[i].name));
+    cJSON_AddItemToObject(c, "metrics", ms);
+    cJSON_AddStringToObject(o, "name", nnl_optim_name(oc->kind));
+    cJSON_AddNumberToObject(o, "learning_rate", oc->lr);
+    cJSON_AddNumberToObject(o, "momentum", oc->momentum);
+    cJSON_AddBoolToObject(o, "nesterov", oc->nesterov);
+    cJSON_AddNumberToObject(o, "beta_1", oc->beta1);
+    cJSON_AddNumberToObject(o, "beta_2", oc->beta2);
+    cJSON_AddNumberToObject(o, "epsilon", oc->epsilon);
+    cJSON_AddNumberToObject(o, "weight_decay", oc->weight_decay);
+    cJSON_AddNumberToObject(o, "rho", oc->rho);
+    cJSON_AddNumberToObject(o, "initial_accumulator_value", oc->initial_accumulator);
+    cJSON_AddItemToObject(c, "optimizer", o);
+    return c;
+}
+
+static cJSON *training_json(nnl_model *m, long epochs, size_t nslots)
+{
+    cJSON *t = cJSON_CreateObject(), *rngs = cJSON_CreateArray();
+    if (!t || !rngs) {
+        cJSON_Delete(t);
+        cJSON_Delete(rngs);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(t, "epochs", (double)epochs);
+    cJSON_AddNumberToObject(t, "optimizer_iterations",
+                            m->compiled && m->opt ? (double)m->opt->iterations : 0.0);
+    cJSON_AddNumberToObject(t, "optimizer_slots", (double)nslots);
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_rng *r = nnl_dropout_rng(m->layers[i]);
+        if (!r || !m->layers[i]->built)
+            continue;
+        cJSON *e = cJSON_CreateObject(), *s = cJSON_CreateArray();
+        if (!e || !s) {
+            cJSON_Delete(e);
+            cJSON_Delete(s);
+            return cJSON_Delete(t), cJSON_Delete(rngs), NULL;
+        }
+        cJSON_AddNumberToObject(e, "layer", (double)i);
+        for (int k = 0; k < 4; k++)
+            cJSON_AddItemToArray(s, cJSON_CreateNumber((double)r->s[k]));
+        cJSON_AddItemToObject(e, "state", s);
+        cJSON_AddItemToArray(rngs, e);
+    }
+    cJSON_AddItemToObject(t, "dropout_rng", rngs);
+    return t;
+}
+
+/* Adds key = the JSON text of j (consumed) to the metadata object. */
+static int add_json_string(cJSON *meta, const char *key, cJSON *j)
+{
+    if (!j)
+        return 0;
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (!s)
+        return 0;
+    cJSON *v = cJSON_AddStringToObject(meta, key, s);
+    cJSON_free(s);
+    return v != NULL;
+}
+
+/* The header JSON text (padded to a multiple of 8 with spaces) into *out
+ * (malloc'd by cJSON's allocator: free with cJSON_free). */
+static nnl_status make_header(nnl_model *m, const nnl_modelfile_info *info,
+                              const out_tensor *t, size_t n, size_t nslots,
+                              char **out, size_t *len, nnl_error *err)
+{
+    cJSON *root = cJSON_CreateObject(), *meta = cJSON_CreateObject();
+    int ok = root && meta;
+    if (ok) {
+        cJSON_AddItemToObject(root, "__metadata__", meta);
+        meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+        char ver[16];
+        snprintf(ver, sizeof ver, "%d", NNL_MODELFILE_VERSION);
+        ok = cJSON_AddStringToObject(meta, "format", "nnlua") &&
+             cJSON_AddStringToObject(meta, "format_version", ver) &&
+             cJSON_AddStringToObject(meta, "nnlua_version", NNL_VERSION) &&
+             add_json_string(meta, "architecture",
+                             architecture_json(m, info ? info->name : "")) &&
+             (!m->compiled || add_json_string(meta, "compile", compile_json(m))) &&
+             add_json_string(meta, "training",
+                             training_json(m, info ? info->epochs : 0, nslots));
+    } else {
+        cJSON_Delete(meta);
+    }
+    size_t off = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        cJSON *e = cJSON_CreateObject(), *offs = cJSON_CreateArray();
+        if (!e || !offs) {
+            cJSON_Delete(e);
+            cJSON_Delete(offs);
+            ok = 0;
+            break;
+        }
+        cJSON_AddStringToObject(e, "dtype", "F32");
+        cJSON_AddItemToObject(e, "shape", shape_json(t[i].shape));
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        off += t[i].n * sizeof(float);
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToObject(e, "data_offsets", offs);
+        cJSON_AddItemToObject(root, t[i].name, e);
+    }
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text)
+        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory for the header");
+    size_t l = strlen(text), padded = (l + 7) / 8 * 8;
+    char *p = cJSON_malloc(padded + 1);
+    if (!p) {
+        cJSON_free(text);
+        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory for the header");
+    }
+    memcpy(p, text, l);
+    memset(p + l, ' ', padded - l);
+    p[padded] = '\0';
+    cJSON_free(text);
+    *out = p;
+    *len = padded;
+    return NNL_OK;
+}
+
+static int host_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+/* Writes n floats little-endian; 0 on a write error. */
+static int write_floats(FILE *f, const float *x, size_t n)
+{
+    if (host_little_endian())
+        return fwrite(x, sizeof(float), n, f) == n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        unsigned char b[4];
+        memcpy(&u, &x[i], 4);
+        for (int k = 0; k < 4; k++)
+            b[k] = (unsigned char)(u >> (8 * k));
+        if (fwrite(b, 1, 4, f) != 4)
+            return 0;
+    }
+    return 1;
+}
+
+/* Syncs the folder holding path so the rename itself is on disk
+ * (best effort: some file systems refuse to sync a folder). */
+static void sync_folder(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
+                              const nnl_modelfile_info *info, nnl_error *err)
+{
+    if (!path || !*path)
+        return nnl_fail(err, NNL_ERR_ARG, "save: the path is empty");
+    if (m->nlayers == 0)
+        return nnl_fail(err, NNL_ERR_ARG, "save: the model has no layers");
+    size_t plen = strlen(path);
+    if (plen > 4000)
+        return nnl_fail(err, NNL_ERR_ARG, "save: the path is too long (%zu bytes)", plen);
+    int with_slots = slots_match(m);
+    out_tensor *t = NULL;
+    size_t n = 0, nslots = with_slots ? m->opt->nslots : 0;
+    nnl_status st = collect(m, with_slots, &t, &n, err);
+    if (st != NNL_OK)
+        return st;
+    char *header = NULL;
+    size_t hlen = 0;
+    if ((st = make_header(m, info, t, n, nslots, &header, &hlen, err)) != NNL_OK) {
+        nnl_free(t);
+        return st;
+    }
+
+    char tmp[4096 + 16];
+    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        cJSON_free(header);
+        nnl_free(t);
+        return nnl_fail(err, NNL_ERR_IO, "save: cannot create a file next to '%s': %s",
+                        path, strerror(e));
+    }
+    /* mkstemp makes the file private; give it the usual mode. */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "wb");
+    int ok = f != NULL, e = errno;
+    if (ok) {
+        unsigned char len8[8];
+        for (int k = 0; k < 8; k++)
+            len8[k] = (unsigned char)((uint64_t)hlen >> (8 * k));
+        ok = fwrite(len8, 1, 8, f) == 8 && fwrite(header, 1, hlen, f) == hlen;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = write_floats(f, t[i].data, t[i].n);
+        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+        e = errno;
+        if (fclose(f) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+    } else {
+        close(fd);
+    }
+    cJSON_free(header);
+    nnl_free(t);
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return nnl_fail(err, NNL_ERR_IO, "save: cannot write '%s': %s", path,
+                        strerror(e ? e : EIO));
+    }
+    sync_folder(path);
+    return NNL_OK;
+}

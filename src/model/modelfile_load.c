@@ -1,0 +1,979 @@
+/* Model files, the reading half: checks a safetensors file completely
+ * (header length, JSON, every tensor entry, coverage of the data, the
+ * architecture against the tensors) before it reads a single weight, then
+ * builds the model through the same constructors as the Lua API, so the
+ * same value checks apply. See modelfile.h for the layout. */
+#include "model/modelfile.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cjson/cJSON.h>
+#include "core/alloc.h"
+#include "model/init.h"
+#include "model/loss.h"
+#include "simd/kernels.h"
+
+#define MAX_TENSOR_DIMS 8
+#define MAX_LAYERS 100000
+#define MAX_INT_JSON 9007199254740992.0 /* 2^53: larger JSON numbers are inexact */
+#define MAX_SAMPLE_NUMEL ((uint64_t)1 << 40)
+
+/* Where the bytes come from: memory (the fuzzer, tests) or a file. */
+typedef struct source {
+    const unsigned char *mem;
+    FILE *f;
+    uint64_t size;
+    const char *what;             /* the path, for messages */
+} source;
+
+/* One tensor entry of the header. */
+typedef struct entry {
+    const char *name;             /* points into the parsed header */
+    int ndim;
+    uint64_t shape[MAX_TENSOR_DIMS];
+    uint64_t numel, begin, end;
+    int used;
+} entry;
+
+typedef struct loader {
+    source src;
+    nnl_error *err;
+    uint64_t hlen, data_start, data_size;
+    cJSON *root;                  /* owned: the header */
+    const cJSON *meta;            /* __metadata__ in root, or NULL */
+    entry *ents;                  /* owned, sorted by name */
+    size_t nents;
+    cJSON *arch, *compile, *training; /* owned: the metadata JSON texts parsed */
+} loader;
+
+/* Fills the error as NNL_ERR_FORMAT "nn.load: 'what': <message>". */
+static nnl_status bad(loader *ld, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static nnl_status bad(loader *ld, const char *fmt, ...)
+{
+    char msg[NNL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nnl_fail(ld->err, NNL_ERR_FORMAT, "nn.load: '%.200s': %s", ld->src.what, msg);
+}
+
+static nnl_status read_at(loader *ld, uint64_t off, void *buf, size_t n)
+{
+    if (off > ld->src.size || n > ld->src.size - off)
+        return bad(ld, "read of %zu bytes at %llu is past the end of the file", n,
+                   (unsigned long long)off);
+    if (ld->src.mem) {
+        memcpy(buf, ld->src.mem + off, n);
+        return NNL_OK;
+    }
+    if (fseeko(ld->src.f, (off_t)off, SEEK_SET) != 0 || fread(buf, 1, n, ld->src.f) != n)
+        return nnl_fail(ld->err, NNL_ERR_IO, "nn.load: '%.200s': read error at byte %llu "
+                        "(was the file changed while loading?)", ld->src.what,
+                        (unsigned long long)off);
+    return NNL_OK;
+}
+
+/* A JSON number that is an integer in [0, max]. */
+static int json_uint(const cJSON *j, double max, uint64_t *out)
+{
+    if (!cJSON_IsNumber(j))
+        return 0;
+    double d = j->valuedouble;
+    if (!(d >= 0.0 && d <= max) || d != floor(d))
+        return 0;
+    *out = (uint64_t)d;
+    return 1;
+}
+
+static char *shape_text(const uint64_t *d, int ndim, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%llu", i ? ", " : "",
+                                 (unsigned long long)d[i]);
+    if (used < size)
+        snprintf(buf + used, size - used, "]");
+    return buf;
+}
+
+static nnl_status parse_entry(loader *ld, const cJSON *j, entry *e)
+{
+    const char *n = e->name;
+    if (!cJSON_IsObject(j))
+        return bad(ld, "tensor '%.100s': expected an object with dtype, shape and "
+                   "data_offsets", n);
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shape");
+    const cJSON *of = cJSON_GetObjectItemCaseSensitive(j, "data_offsets");
+    if (!cJSON_IsString(dt))
+        return bad(ld, "tensor '%.100s': dtype is missing or not a string", n);
+    if (strcmp(dt->valuestring, "F32") != 0)
+        return bad(ld, "tensor '%.100s' has dtype %.20s; nnlua reads only F32", n,
+                   dt->valuestring);
+    if (!cJSON_IsArray(sh))
+        return bad(ld, "tensor '%.100s': shape is missing or not a list", n);
+    int nd = cJSON_GetArraySize(sh);
+    if (nd > MAX_TENSOR_DIMS)
+        return bad(ld, "tensor '%.100s': shape has %d dimensions (at most %d)", n, nd,
+                   MAX_TENSOR_DIMS);
+    e->ndim = nd;
+    int zero = 0;
+    for (int i = 0; i < nd; i++) {
+        if (!json_uint(cJSON_GetArrayItem(sh, i), MAX_INT_JSON, &e->shape[i]))
+            return bad(ld, "tensor '%.100s': shape[%d] is not a size (a whole number "
+                       ">= 0)", n, i);
+        zero |= e->shape[i] == 0;
+    }
+    /* The product must fit the data (4 bytes an element): checked as it
+     * grows, so it cannot overflow. */
+    uint64_t limit = ld->data_size / 4;
+    e->numel = zero ? 0 : 1;
+    for (int i = 0; !zero && i < nd; i++) {
+        if (e->numel > limit / e->shape[i])
+            return bad(ld, "tensor '%.100s': its shape needs more bytes than the data "
+                       "has (%llu)", n, (unsigned long long)ld->data_size);
+        e->numel *= e->shape[i];
+    }
+    if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 ||
+        !json_uint(cJSON_GetArrayItem(of, 0), MAX_INT_JSON, &e->begin) ||
+        !json_uint(cJSON_GetArrayItem(of, 1), MAX_INT_JSON, &e->end))
+        return bad(ld, "tensor '%.100s': data_offsets must be [begin, end], two whole "
+                   "numbers", n);
+    if (e->begin > e->end || e->end > ld->data_size)
+        return bad(ld, "tensor '%.100s': data_offsets [%llu, %llu] are outside the data "
+                   "(%llu bytes)", n, (unsigned long long)e->begin,
+                   (unsigned long long)e->end, (unsigned long long)ld->data_size);
+    if (e->end - e->begin != e->numel * 4) {
+        char s[160];
+        return bad(ld, "tensor '%.100s': shape %s needs %llu bytes but data_offsets "
+                   "[%llu, %llu] hold %llu", n, shape_text(e->shape, e->ndim, s, sizeof s),
+                   (unsigned long long)(e->numel * 4), (unsigned long long)e->begin,
+                   (unsigned long long)e->end, (unsigned long long)(e->end - e->begin));
+    }
+    return NNL_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    const entry *x = *(const entry *const *)a, *y = *(const entry *const *)b;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The data region must be covered exactly: no overlaps, no holes (as the
+ * safetensors format requires). */
+static nnl_status check_coverage(loader *ld)
+{
+    if (ld->nents == 0) {
+        if (ld->data_size)
+            return bad(ld, "the data has %llu bytes but the header lists no tensors",
+                       (unsigned long long)ld->data_size);
+        return NNL_OK;
+    }
+    const entry **order = nnl_malloc(ld->nents * sizeof *order);
+    if (!order)
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory");
+    for (size_t i = 0; i < ld->nents; i++)
+        order[i] = &ld->ents[i];
+    qsort(order, ld->nents, sizeof *order, by_offset);
+    uint64_t at = 0;
+    nnl_status st = NNL_OK;
+    for (size_t i = 0; i < ld->nents && st == NNL_OK; i++) {
+        const entry *e = order[i];
+        if (e->begin < at)
+            st = bad(ld, "tensors '%.100s' and '%.100s' overlap (data_offsets [%llu, "
+                     "%llu] and [%llu, %llu])", order[i - 1]->name, e->name,
+                     (unsigned long long)order[i - 1]->begin,
+                     (unsigned long long)order[i - 1]->end,
+                     (unsigned long long)e->begin, (unsigned long long)e->end);
+        else if (e->begin > at)
+            st = bad(ld, "bytes %llu to %llu of the data belong to no tensor",
+                     (unsigned long long)at, (unsigned long long)e->begin);
+        else
+            at = e->end;
+    }
+    if (st == NNL_OK && at != ld->data_size)
+        st = bad(ld, "the data has %llu bytes after the last tensor",
+                 (unsigned long long)(ld->data_size - at));
+    nnl_free(order);
+    return st;
+}
+
+static nnl_status parse_header(loader *ld)
+{
+    unsigned char b8[8];
+    uint64_t size = ld->src.size;
+    if (size < 8)
+        return bad(ld, "the file has %llu bytes, too few for a safetensors header "
+                   "(an 8-byte length, then JSON)", (unsigned long long)size);
+    nnl_status st = read_at(ld, 0, b8, 8);
+    if (st != NNL_OK)
+        return st;
+    uint64_t hlen = 0;
+    for (int k = 7; k >= 0; k--)
+        hlen = (hlen << 8) | b8[k];
+    if (hlen > NNL_MODELFILE_MAX_HEADER)
+        return bad(ld, "header length %llu is above the limit of %zu bytes (not a "
+                   "model file?)", (unsigned long long)hlen, NNL_MODELFILE_MAX_HEADER);
+    if (hlen > size - 8)
+        return bad(ld, "header length %llu is beyond the end of the file (%llu bytes "
+                   "follow the length)", (unsigned long long)hlen,
+                   (unsigned long long)(size - 8));
+    if (hlen < 2)
+        return bad(ld, "header length %llu is too small for a JSON object",
+                   (unsigned long long)hlen);
+    ld->hlen = hlen;
+    ld->data_start = 8 + hlen;
+    ld->data_size = size - 8 - hlen;
+    char *h = nnl_malloc((size_t)hlen + 1);
+    if (!h)
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory for a header "
+                        "of %llu bytes", (unsigned long long)hlen);
+    if ((st = read_at(ld, 8, h, (size_t)hlen)) != NNL_OK) {
+        nnl_free(h);
+        return st;
+    }
+    h[hlen] = '\0';
+    const char *end = NULL;
+    ld->root = cJSON_ParseWithLengthOpts(h, (size_t)hlen, &end, 0);
+    if (!ld->root) {
+        size_t at = end && end >= h && end <= h + hlen ? (size_t)(end - h) : 0;
+        nnl_free(h);
+        return bad(ld, "the header is not valid JSON (error near byte %zu of %llu)", at,
+                   (unsigned long long)hlen);
+    }
+    for (const char *p = end ? end : h + hlen; p < h + hlen; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            size_t at = (size_t)(p - h);
+            nnl_free(h);
+            return bad(ld, "the header has text after its JSON object (at byte %zu)", at);
+        }
+    nnl_free(h);
+    if (!cJSON_IsObject(ld->root))
+        return bad(ld, "the header is not a JSON object");
+
+    size_t n = 0;
+    for (const cJSON *c = ld->root->child; c; c = c->next)
+        n++;
+    ld->ents = nnl_calloc(n ? n : 1, sizeof *ld->ents);
+    if (!ld->ents)
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory");
+    for (const cJSON *c = ld->root->child; c; c = c->next) {
+        const char *name = c->string ? c->string : "";
+        if (strcmp(name, "__metadata__") == 0) {
+            if (ld->meta)
+                return bad(ld, "__metadata__ appears twice");
+            if (!cJSON_IsObject(c))
+                return bad(ld, "__metadata__ is not an object");
+            for (const cJSON *m = c->child; m; m = m->next)
+                if (!cJSON_IsString(m))
+                    return bad(ld, "__metadata__ value '%.100s' is not a string "
+                               "(the format allows only strings)",
+                               m->string ? m->string : "");
+            ld->meta = c;
+            continue;
+        }
+        entry *e = &ld->ents[ld->nents++];
+        e->name = name;
+        if ((st = parse_entry(ld, c, e)) != NNL_OK)
+            return st;
+    }
+    qsort(ld->ents, ld->nents, sizeof *ld->ents, by_name);
+    for (size_t i = 1; i < ld->nents; i++)
+        if (strcmp(ld->ents[i - 1].name, ld->ents[i].name) == 0)
+            return bad(ld, "tensor '%.100s' appears twice", ld->ents[i].name);
+    return check_coverage(ld);
+}
+
+static entry *find(loader *ld, const char *name)
+{
+    entry key;
+    memset(&key, 0, sizeof key);
+    key.name = name;
+    return ld->nents ? bsearch(&key, ld->ents, ld->nents, sizeof *ld->ents, by_name) : NULL;
+}
+
+/* The metadata string `key` parsed as JSON into *out (NULL when absent). */
+static nnl_status meta_json(loader *ld, const char *key, cJSON **out)
+{
+    *out = NULL;
+    const cJSON *s = ld->meta ? cJSON_GetObjectItemCaseSensitive(ld->meta, key) : NULL;
+    if (!s)
+        return NNL_OK;
+    cJSON *j = cJSON_Parse(s->valuestring);
+    if (!j)
+        return bad(ld, "__metadata__ %s is not valid JSON", key);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return bad(ld, "__metadata__ %s is not a JSON object", key);
+    }
+    *out = j;
+    return NNL_OK;
+}
+
+/* ---- reading settings with messages that name the field ----------------- */
+
+/* Reads an optional number (def when absent). */
+static nnl_status get_num(loader *ld, const cJSON *o, const char *key, const char *ctx,
+                          double def, double *out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j) {
+        *out = def;
+        return NNL_OK;
+    }
+    if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble))
+        return bad(ld, "%s: '%s' must be a finite number", ctx, key);
+    *out = j->valuedouble;
+    return NNL_OK;
+}
+
+static nnl_status get_uint(loader *ld, const cJSON *o, const char *key, const char *ctx,
+                           uint64_t def, double max, uint64_t *out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j) {
+        *out = def;
+        return NNL_OK;
+    }
+    if (!json_uint(j, max, out))
+        return bad(ld, "%s: '%s' must be a whole number in 0..%.0f", ctx, key, max);
+    return NNL_OK;
+}
+
+static nnl_status get_bool(loader *ld, const cJSON *o, const char *key, const char *ctx,
+                           int def, int *out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j) {
+        *out = def;
+        return NNL_OK;
+    }
+    if (!cJSON_IsBool(j))
+        return bad(ld, "%s: '%s' must be true or false", ctx, key);
+    *out = cJSON_IsTrue(j);
+    return NNL_OK;
+}
+
+/* An optional string (def when absent; def NULL means required). */
+static nnl_status get_str(loader *ld, const cJSON *o, const char *key, const char *ctx,
+                          const char *def, const char **out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!j && def) {
+        *out = def;
+        return NNL_OK;
+    }
+    if (!cJSON_IsString(j))
+        return bad(ld, "%s: '%s' %s", ctx, key, j ? "must be a string" : "is missing");
+    *out = j->valuestring;
+    return NNL_OK;
+}
+
+/* ---- layers --------------------------------------------------------------- */
+
+/* The weights a layer will have (names and shapes), from its kind, config
+ * and input shape, so the file's tensors can be checked before the layer
+ * allocates anything. */
+typedef struct expect {
+    int n;
+    const char *names[NNL_LAYER_MAX_PARAMS];
+    nnl_shape shapes[NNL_LAYER_MAX_PARAMS];
+} expect;
+
+static void expect_add(expect *x, const char *name, size_t d0, size_t d1, int ndim)
+{
+    x->names[x->n] = name;
+    memset(&x->shapes[x->n], 0, sizeof x->shapes[x->n]);
+    x->shapes[x->n].ndim = ndim;
+    x->shapes[x->n].d[0] = d0;
+    x->shapes[x->n].d[1] = d1;
+    x->n++;
+}
+
+/* Makes layer i from its JSON; *out owned by the caller. */
+static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **out,
+                             expect *x, const nnl_shape *in)
+{
+    char ctx[64];
+    snprintf(ctx, sizeof ctx, "architecture: layer %zu", i + 1);
+    if (!cJSON_IsObject(lj))
+        return bad(ld, "%s is not an object", ctx);
+    const char *cls = "", *name = "";
+    nnl_status st = get_str(ld, lj, "class", ctx, NULL, &cls);
+    if (st != NNL_OK)
+        return st;
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(lj, "config");
+    if (cfg && !cJSON_IsObject(cfg))
+        return bad(ld, "%s (%.40s): config is not an object", ctx, cls);
+    static const cJSON empty = {0};
+    if (!cfg)
+        cfg = &empty;
+    snprintf(ctx, sizeof ctx, "architecture: layer %zu (%.30s)", i + 1, cls);
+    if ((st = get_str(ld, cfg, "name", ctx, "", &name)) != NNL_OK)
+        return st;
+    nnl_layer *l = NULL;
+    nnl_error e;
+    x->n = 0;
+    size_t last = in ? in->d[in->ndim - 1] : 0;
+    if (strcmp(cls, "Dense") == 0) {
+        nnl_dense_opts o;
+        nnl_dense_opts_default(&o);
+        uint64_t units = 0;
+        const char *act = "", *ki = "", *bi = "";
+        double ap = 0.0, l1 = 0.0, l2 = 0.0;
+        if ((st = get_uint(ld, cfg, "units", ctx, 0, MAX_INT_JSON, &units)) != NNL_OK ||
+            (st = get_str(ld, cfg, "activation", ctx, "linear", &act)) != NNL_OK ||
+            (st = get_bool(ld, cfg, "use_bias", ctx, 1, &o.use_bias)) != NNL_OK ||
+            (st = get_str(ld, cfg, "kernel_initializer", ctx, "glorot_uniform", &ki)) != NNL_OK ||
+            (st = get_str(ld, cfg, "bias_initializer", ctx, "zeros", &bi)) != NNL_OK ||
+            (st = get_num(ld, cfg, "l1", ctx, 0.0, &l1)) != NNL_OK ||
+            (st = get_num(ld, cfg, "l2", ctx, 0.0, &l2)) != NNL_OK)
+            return st;
+        if ((o.act = nnl_act_from_name(act)) < 0)
+            return bad(ld, "%s: unknown activation '%.40s'", ctx, act);
+        if ((st = get_num(ld, cfg, "activation_param", ctx,
+                          nnl_act_default_param(o.act), &ap)) != NNL_OK)
+            return st;
+        if ((o.kernel_init = nnl_init_from_name(ki)) < 0 ||
+            (o.bias_init = nnl_init_from_name(bi)) < 0)
+            return bad(ld, "%s: unknown initializer '%.40s'",
+                       ctx, o.kernel_init < 0 ? ki : bi);
+        o.act_param = (float)ap;
+        o.l1 = (float)l1;
+        o.l2 = (float)l2;
+        l = nnl_dense_new((size_t)units, &o, &e);
+        if (in && l) {
+            expect_add(x, "kernel", last, (size_t)units, 2);
+            if (o.use_bias)
+                expect_add(x, "bias", (size_t)units, 0, 1);
+        }
+    } else if (strcmp(cls, "Activation") == 0) {
+        const char *act = "";
+        double ap = 0.0;
+        if ((st = get_str(ld, cfg, "activation", ctx, NULL, &act)) != NNL_OK)
+            return st;
+        int a = nnl_act_from_name(act);
+        if (a < 0)
+            return bad(ld, "%s: unknown activation '%.40s'", ctx, act);
+        if ((st = get_num(ld, cfg, "activation_param", ctx, nnl_act_default_param(a),
+                          &ap)) != NNL_OK)
+            return st;
+        l = nnl_activation_new(a, (float)ap, &e);
+    } else if (strcmp(cls, "Dropout") == 0) {
+        double rate = 0.0;
+        if (!cJSON_GetObjectItemCaseSensitive(cfg, "rate"))
+            return bad(ld, "%s: 'rate' is missing", ctx);
+        if ((st = get_num(ld, cfg, "rate", ctx, 0.0, &rate)) != NNL_OK)
+            return st;
+        l = nnl_dropout_new((float)rate, &e);
+    } else if (strcmp(cls, "BatchNormalization") == 0) {
+        nnl_bn_opts o;
+        nnl_bn_opts_default(&o);
+        double mom = 0.0, eps = 0.0;
+        if ((st = get_num(ld, cfg, "momentum", ctx, o.momentum, &mom)) != NNL_OK ||
+            (st = get_num(ld, cfg, "epsilon", ctx, o.epsilon, &eps)) != NNL_OK ||
+            (st = get_bool(ld, cfg, "center", ctx, 1, &o.center)) != NNL_OK ||
+            (st = get_bool(ld, cfg, "scale", ctx, 1, &o.scale)) != NNL_OK)
+            return st;
+        o.momentum = (float)mom;
+        o.epsilon = (float)eps;
+        l = nnl_batchnorm_new(&o, &e);
+        if (in && l) {
+            if (o.scale)
+                expect_add(x, "gamma", last, 0, 1);
+            if (o.center)
+                expect_add(x, "beta", last, 0, 1);
+            expect_add(x, "moving_mean", last, 0, 1);
+            expect_add(x, "moving_variance", last, 0, 1);
+        }
+    } else if (strcmp(cls, "Flatten") == 0) {
+        l = nnl_flatten_new(&e);
+    } else {
+        return bad(ld, "%s: unknown layer kind '%.40s' (nnlua builds Dense, Activation, "
+                   "Dropout, BatchNormalization, Flatten)", ctx, cls);
+    }
+    if (!l) {
+        if (e.code == NNL_ERR_NOMEM)
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+        return bad(ld, "%s: %s", ctx, e.msg);
+    }
+    if (*name)
+        nnl_layer_set_name(l, name);
+    *out = l;
+    return NNL_OK;
+}
+
+static int shape_equal(const entry *e, const nnl_shape *s)
+{
+    if (e->ndim != s->ndim)
+        return 0;
+    for (int i = 0; i < s->ndim; i++)
+        if (e->shape[i] != s->d[i])
+            return 0;
+    return 1;
+}
+
+/* Checks that tensor `name` exists with shape s and marks it used. */
+static nnl_status want_tensor(loader *ld, const char *name, const nnl_shape *s,
+                              const char *who, entry **out)
+{
+    entry *e = find(ld, name);
+    if (!e)
+        return bad(ld, "tensor '%s' is missing (%s)", name, who);
+    if (!shape_equal(e, s)) {
+        char a[160], b[160];
+        uint64_t d[NNL_MAX_DIMS];
+        for (int i = 0; i < s->ndim; i++)
+            d[i] = s->d[i];
+        return bad(ld, "tensor '%s' has shape %s but %s needs %s", name,
+                   shape_text(e->shape, e->ndim, a, sizeof a), who,
+                   shape_text(d, s->ndim, b, sizeof b));
+    }
+    e->used = 1;
+    if (out)
+        *out = e;
+    return NNL_OK;
+}
+
+static nnl_status read_input_shape(loader *ld, const cJSON *arch, nnl_shape *s, int *has)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(arch, "input_shape");
+    *has = 0;
+    if (!j || cJSON_IsNull(j))
+        return NNL_OK;
+    int n = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : -1;
+    if (n < 1 || n > NNL_MAX_DIMS - 1)
+        return bad(ld, "architecture: input_shape must list 1 to %d sizes",
+                   NNL_MAX_DIMS - 1);
+    memset(s, 0, sizeof *s);
+    s->ndim = n;
+    uint64_t total = 1;
+    for (int i = 0; i < n; i++) {
+        uint64_t d;
+        if (!json_uint(cJSON_GetArrayItem(j, i), (double)MAX_SAMPLE_NUMEL, &d) || d == 0)
+            return bad(ld, "architecture: input_shape[%d] must be a whole number >= 1",
+                       i + 1);
+        if (total > MAX_SAMPLE_NUMEL / d)
+            return bad(ld, "architecture: input_shape is too large");
+        total *= d;
+        s->d[i] = (size_t)d;
+    }
+    *has = 1;
+    return NNL_OK;
+}
+
+/* Builds the layers of the architecture into m, checking each layer's
+ * tensors before it allocates its weights. */
+static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *info)
+{
+    const cJSON *arch = ld->arch;
+    const char *cls = "", *name = "";
+    nnl_status st = get_str(ld, arch, "class", "architecture", "Sequential", &cls);
+    if (st != NNL_OK)
+        return st;
+    if (strcmp(cls, "Sequential") != 0)
+        return bad(ld, "architecture: class '%.40s' is not one nnlua builds "
+                   "(Sequential)", cls);
+    if ((st = get_str(ld, arch, "name", "architecture", "", &name)) != NNL_OK)
+        return st;
+    if (info)
+        snprintf(info->name, sizeof info->name, "%s", name);
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(arch, "layers");
+    if (!cJSON_IsArray(layers))
+        return bad(ld, "architecture: 'layers' is missing or not a list");
+    int nl = cJSON_GetArraySize(layers);
+    if (nl < 1 || nl > MAX_LAYERS)
+        return bad(ld, "architecture: %d layers (expected 1 to %d)", nl, MAX_LAYERS);
+    nnl_shape in, cur;
+    int built;
+    if ((st = read_input_shape(ld, arch, &in, &built)) != NNL_OK)
+        return st;
+    cur = in;
+    /* Weights come from the file: the initializers draw from a local
+     * generator so loading leaves nn.seed's stream alone. */
+    nnl_rng rng;
+    nnl_rng_seed(&rng, 0x6d6f64656c66696cULL);
+    size_t i = 0;
+    for (const cJSON *lj = layers->child; lj; lj = lj->next, i++) {
+        nnl_layer *l = NULL;
+        expect x;
+        if ((st = make_layer(ld, i, lj, &l, &x, built ? &cur : NULL)) != NNL_OK)
+            return st;
+        char who[128];
+        snprintf(who, sizeof who, "layer %zu (%s '%.40s')", i + 1, l->ops->type, l->name);
+        nnl_error e;
+        for (int p = 0; built && p < x.n; p++) {
+            char tn[128];
+            nnl_modelfile_weight_name(tn, sizeof tn, i, l->ops->kind, x.names[p]);
+            if ((st = want_tensor(ld, tn, &x.shapes[p], who, NULL)) != NNL_OK) {
+                nnl_layer_free(l);
+                return st;
+            }
+        }
+        if (built) {
+            if ((i == 0 && nnl_layer_set_input_shape(l, &in, &e) != NNL_OK) ||
+                nnl_layer_build(l, &cur, &rng, &e) != NNL_OK) {
+                nnl_layer_free(l);
+                if (e.code == NNL_ERR_NOMEM)
+                    return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+                return bad(ld, "architecture: %s: %s", who, e.msg);
+            }
+            int same = l->nparams == x.n;
+            for (int p = 0; same && p < x.n; p++)
+                same = strcmp(l->params[p].name, x.names[p]) == 0 &&
+                       l->params[p].n == nnl_shape_numel(&x.shapes[p]);
+            if (!same) {
+                nnl_layer_free(l);
+                return bad(ld, "architecture: %s built other weights than expected", who);
+            }
+            uint64_t total = 1;
+            for (int d = 0; d < l->out_shape.ndim; d++) {
+                uint64_t v = l->out_shape.d[d];
+                total = v && total > MAX_SAMPLE_NUMEL / v ? MAX_SAMPLE_NUMEL + 1 : total * v;
+            }
+            if (total > MAX_SAMPLE_NUMEL) {
+                nnl_layer_free(l);
+                return bad(ld, "architecture: %s: output per sample is too large", who);
+            }
+            cur = l->out_shape;
+        }
+        if (nnl_model_add(m, l, &e) != NNL_OK) {
+            nnl_layer_free(l);
+            if (e.code == NNL_ERR_NOMEM)
+                return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+            return bad(ld, "architecture: %s: %s", who, e.msg);
+        }
+    }
+    return NNL_OK;
+}
+
+/* ---- compile settings and optimizer state -------------------------------- */
+
+static nnl_status compile_model(loader *ld, nnl_model *m)
+{
+    const cJSON *c = ld->compile;
+    const char *ctx = "compile", *lname = "", *oname = "";
+    nnl_status st = get_str(ld, c, "loss", ctx, NULL, &lname);
+    if (st != NNL_OK)
+        return st;
+    int loss = nnl_loss_from_name(lname);
+    if (loss < 0)
+        return bad(ld, "compile: unknown loss '%.40s'", lname);
+    const char *metrics[NNL_MODEL_MAX_METRICS];
+    size_t nm = 0;
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(c, "metrics");
+    if (ms) {
+        if (!cJSON_IsArray(ms) || cJSON_GetArraySize(ms) > NNL_MODEL_MAX_METRICS)
+            return bad(ld, "compile: 'metrics' must be a list of at most %d names",
+                       NNL_MODEL_MAX_METRICS);
+        for (const cJSON *j = ms->child; j; j = j->next) {
+            if (!cJSON_IsString(j))
+                return bad(ld, "compile: metrics[%zu] is not a name", nm + 1);
+            metrics[nm++] = j->valuestring;
+        }
+    }
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(c, "optimizer");
+    if (!cJSON_IsObject(o))
+        return bad(ld, "compile: 'optimizer' is missing or not an object");
+    ctx = "compile: optimizer";
+    if ((st = get_str(ld, o, "name", ctx, NULL, &oname)) != NNL_OK)
+        return st;
+    int kind = nnl_optim_from_name(oname);
+    if (kind < 0)
+        return bad(ld, "compile: unknown optimizer '%.40s'", oname);
+    nnl_optim_config oc;
+    nnl_optim_defaults(&oc, kind);
+    if ((st = get_num(ld, o, "learning_rate", ctx, oc.lr, &oc.lr)) != NNL_OK ||
+        (st = get_num(ld, o, "momentum", ctx, oc.momentum, &oc.momentum)) != NNL_OK ||
+        (st = get_bool(ld, o, "nesterov", ctx, oc.nesterov, &oc.nesterov)) != NNL_OK ||
+        (st = get_num(ld, o, "beta_1", ctx, oc.beta1, &oc.beta1)) != NNL_OK ||
+        (st = get_num(ld, o, "beta_2", ctx, oc.beta2, &oc.beta2)) != NNL_OK ||
+        (st = get_num(ld, o, "epsilon", ctx, oc.epsilon, &oc.epsilon)) != NNL_OK ||
+        (st = get_num(ld, o, "weight_decay", ctx, oc.weight_decay, &oc.weight_decay)) != NNL_OK ||
+        (st = get_num(ld, o, "rho", ctx, oc.rho, &oc.rho)) != NNL_OK ||
+        (st = get_num(ld, o, "initial_accumulator_value", ctx, oc.initial_accumulator,
+                      &oc.initial_accumulator)) != NNL_OK)
+        return st;
+    nnl_error e;
+    if (nnl_model_compile(m, loss, metrics, nm, &oc, &e) != NNL_OK) {
+        if (e.code == NNL_ERR_NOMEM)
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+        return bad(ld, "compile: %s", e.msg);
+    }
+    return NNL_OK;
+}
+
+/* Prepares the optimizer's slots and checks their tensors; the data are
+ * read later with the weights. */
+static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
+                              uint64_t iterations)
+{
+    size_t ntrain = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        for (int p = 0; p < m->layers[i]->nparams; p++)
+            ntrain += m->layers[i]->params[p].trainable;
+    if (nslots == 0) {
+        if (m->opt)
+            m->opt->iterations = (long)iterations;
+        return NNL_OK;
+    }
+    if (!m->compiled)
+        return bad(ld, "training: optimizer_slots is %llu but the file has no compile "
+                   "settings", (unsigned long long)nslots);
+    if (nslots != ntrain)
+        return bad(ld, "training: optimizer_slots is %llu but the model has %zu "
+                   "trainable weight arrays", (unsigned long long)nslots, ntrain);
+    size_t *sizes = nnl_malloc(ntrain * sizeof *sizes);
+    if (!sizes)
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        for (int p = 0; p < m->layers[i]->nparams; p++)
+            if (m->layers[i]->params[p].trainable)
+                sizes[k++] = m->layers[i]->params[p].n;
+    nnl_error e;
+    nnl_status st = nnl_optim_prepare(m->opt, ntrain, sizes, &e);
+    nnl_free(sizes);
+    if (st != NNL_OK)
+        return nnl_fail(ld->err, st, "nn.load: %s", e.msg);
+    m->opt->iterations = (long)iterations;
+    k = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_layer *l = m->layers[i];
+        for (int p = 0; p < l->nparams; p++) {
+            if (!l->params[p].trainable)
+                continue;
+            const nnl_optim_slot *s = &m->opt->slots[k++];
+            char wn[128], tn[160];
+            nnl_modelfile_weight_name(wn, sizeof wn, i, l->ops->kind, l->params[p].name);
+            if (s->m) {
+                snprintf(tn, sizeof tn, "optimizer.%s.m", wn);
+                if ((st = want_tensor(ld, tn, &l->params[p].shape, "the optimizer",
+                                      NULL)) != NNL_OK)
+                    return st;
+            }
+            if (s->v) {
+                snprintf(tn, sizeof tn, "optimizer.%s.v", wn);
+                if ((st = want_tensor(ld, tn, &l->params[p].shape, "the optimizer",
+                                      NULL)) != NNL_OK)
+                    return st;
+            }
+        }
+    }
+    return NNL_OK;
+}
+
+/* Epochs, optimizer step count and slots, Dropout generators. */
+static nnl_status apply_training(loader *ld, nnl_model *m, nnl_modelfile_info *info)
+{
+    const cJSON *t = ld->training;
+    static const cJSON empty = {0};
+    if (!t)
+        t = &empty;
+    const char *ctx = "training";
+    uint64_t epochs = 0, iters = 0, nslots = 0;
+    nnl_status st;
+    if ((st = get_uint(ld, t, "epochs", ctx, 0, MAX_INT_JSON, &epochs)) != NNL_OK ||
+        (st = get_uint(ld, t, "optimizer_iterations", ctx, 0, MAX_INT_JSON, &iters)) != NNL_OK ||
+        (st = get_uint(ld, t, "optimizer_slots", ctx, 0, MAX_INT_JSON, &nslots)) != NNL_OK)
+        return st;
+    if (info)
+        info->epochs = (long)epochs;
+    if ((st = check_slots(ld, m, nslots, iters)) != NNL_OK)
+        return st;
+    const cJSON *rngs = cJSON_GetObjectItemCaseSensitive(t, "dropout_rng");
+    if (!rngs)
+        return NNL_OK;
+    if (!cJSON_IsArray(rngs))
+        return bad(ld, "training: 'dropout_rng' is not a list");
+    for (const cJSON *r = rngs->child; r; r = r->next) {
+        uint64_t li, v[4];
+        const cJSON *s = cJSON_IsObject(r) ? cJSON_GetObjectItemCaseSensitive(r, "state")
+                                           : NULL;
+        if (!s || !json_uint(cJSON_GetObjectItemCaseSensitive(r, "layer"),
+                             (double)(m->nlayers - 1), &li) ||
+            !cJSON_IsArray(s) || cJSON_GetArraySize(s) != 4)
+            return bad(ld, "training: a dropout_rng entry is not {layer = index of a "
+                       "layer, state = four whole numbers}");
+        for (int k = 0; k < 4; k++)
+            if (!json_uint(cJSON_GetArrayItem(s, k), 4294967295.0, &v[k]))
+                return bad(ld, "training: dropout_rng state[%d] is not a 32-bit "
+                           "whole number", k + 1);
+        nnl_rng *g = nnl_dropout_rng(m->layers[li]);
+        if (!g)
+            return bad(ld, "training: dropout_rng names layer %llu, which is not "
+                       "a Dropout", (unsigned long long)li + 1);
+        if (!m->layers[li]->built)
+            continue; /* seeded again when it is built */
+        for (int k = 0; k < 4; k++)
+            g->s[k] = (uint32_t)v[k];
+    }
+    return NNL_OK;
+}
+
+/* ---- data ------------------------------------------------------------------ */
+
+static nnl_status read_floats(loader *ld, const char *name, float *dst, size_t n)
+{
+    entry *e = find(ld, name);
+    if (!e)
+        return bad(ld, "tensor '%s' is missing", name); /* checked before; defensive */
+    nnl_status st = read_at(ld, ld->data_start + e->begin, dst, n * sizeof(float));
+    if (st != NNL_OK)
+        return st;
+    const uint16_t one = 1;
+    if (*(const unsigned char *)&one != 1)
+        for (size_t i = 0; i < n; i++) {
+            const unsigned char *b = (const unsigned char *)&dst[i];
+            uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                         (uint32_t)b[3] << 24;
+            memcpy(&dst[i], &u, 4);
+        }
+    return NNL_OK;
+}
+
+static nnl_status read_data(loader *ld, nnl_model *m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_layer *l = m->layers[i];
+        for (int p = 0; l->built && p < l->nparams; p++) {
+            nnl_param *pr = &l->params[p];
+            char wn[128], tn[160];
+            nnl_modelfile_weight_name(wn, sizeof wn, i, l->ops->kind, pr->name);
+            nnl_status st = read_floats(ld, wn, pr->w, pr->n);
+            if (st != NNL_OK)
+                return st;
+            if (!pr->trainable || !m->opt || m->opt->nslots == 0)
+                continue;
+            const nnl_optim_slot *s = &m->opt->slots[k++];
+            if (s->m) {
+                snprintf(tn, sizeof tn, "optimizer.%s.m", wn);
+                if ((st = read_floats(ld, tn, s->m, s->n)) != NNL_OK)
+                    return st;
+            }
+            if (s->v) {
+                snprintf(tn, sizeof tn, "optimizer.%s.v", wn);
+                if ((st = read_floats(ld, tn, s->v, s->n)) != NNL_OK)
+                    return st;
+            }
+        }
+    }
+    return NNL_OK;
+}
+
+/* ---- the whole load --------------------------------------------------------- */
+
+static nnl_model *load(loader *ld, nnl_modelfile_info *info)
+{
+    nnl_model *m = NULL;
+    nnl_status st = parse_header(ld);
+    if (st == NNL_OK) {
+        const cJSON *v = ld->meta ? cJSON_GetObjectItemCaseSensitive(ld->meta,
+                                                                     "format_version")
+                                  : NULL;
+        uint64_t ver = 0;
+        if (v) {
+            char *end;
+            errno = 0;
+            unsigned long long u = strtoull(v->valuestring, &end, 10);
+            if (!*v->valuestring || *end || errno)
+                st = bad(ld, "__metadata__ format_version '%.20s' is not a number",
+                         v->valuestring);
+            ver = u;
+        }
+        if (st == NNL_OK && ver > NNL_MODELFILE_VERSION)
+            st = bad(ld, "format_version %llu is newer than this nnlua reads (%d)",
+                     (unsigned long long)ver, NNL_MODELFILE_VERSION);
+    }
+    if (st == NNL_OK && (st = meta_json(ld, "architecture", &ld->arch)) == NNL_OK &&
+        !ld->arch)
+        st = bad(ld, "no architecture in __metadata__: nn.load reads files written by "
+                 "model:save (other safetensors files hold only tensors)");
+    if (st == NNL_OK)
+        st = meta_json(ld, "compile", &ld->compile);
+    if (st == NNL_OK)
+        st = meta_json(ld, "training", &ld->training);
+    if (st == NNL_OK && !(m = nnl_model_new(ld->err)))
+        st = NNL_ERR_NOMEM;
+    if (info) {
+        info->name[0] = '\0';
+        info->epochs = 0;
+    }
+    if (st == NNL_OK)
+        st = build_layers(ld, m, info);
+    if (st == NNL_OK && ld->compile)
+        st = compile_model(ld, m);
+    if (st == NNL_OK)
+        st = apply_training(ld, m, info);
+    for (size_t i = 0; st == NNL_OK && i < ld->nents; i++)
+        if (!ld->ents[i].used)
+            st = bad(ld, "tensor '%.100s' is not part of the model (the architecture "
+                     "has no such weight)", ld->ents[i].name);
+    if (st == NNL_OK)
+        st = read_data(ld, m);
+    cJSON_Delete(ld->root);
+    cJSON_Delete(ld->arch);
+    cJSON_Delete(ld->compile);
+    cJSON_Delete(ld->training);
+    nnl_free(ld->ents);
+    if (st != NNL_OK) {
+        nnl_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *what,
+                                  nnl_modelfile_info *info, nnl_error *err)
+{
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.src.mem = data ? data : (const unsigned char *)"";
+    ld.src.size = data ? size : 0;
+    ld.src.what = what ? what : "(memory)";
+    ld.err = err;
+    return load(&ld, info);
+}
+
+nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        nnl_fail(err, NNL_ERR_IO, "nn.load: cannot open '%.200s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        nnl_fail(err, NNL_ERR_IO, "nn.load: '%.200s' is not a regular file", path);
+        return NULL;
+    }
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.src.f = f;
+    ld.src.size = (uint64_t)sb.st_size;
+    ld.src.what = path;
+    ld.err = err;
+    nnl_model *m = load(&ld, info);
+    fclose(f);
+    return m;
+}
