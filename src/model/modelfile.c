@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,12 +117,48 @@ static nnl_status collect(const nnl_model *m, int with_slots, out_tensor **out,
     return NNL_OK;
 }
 
+/* Numbers are written as raw JSON text: whole numbers in full, doubles and
+ * floats in the fewest digits that read back to the same value (cJSON's
+ * own printing may drop the last bit, and resuming must be exact). */
+static cJSON *uint_json(uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    return cJSON_CreateRaw(b);
+}
+
+static cJSON *double_json(double v)
+{
+    char b[40];
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    for (int p = 15; p <= 17; p++) {
+        snprintf(b, sizeof b, "%.*g", p, v);
+        if (strtod(b, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(b);
+}
+
+static cJSON *float_json(float v)
+{
+    char b[40];
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    for (int p = 6; p <= 9; p++) {
+        snprintf(b, sizeof b, "%.*g", p, (double)v);
+        if ((float)strtod(b, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(b);
+}
+
 /* Adds a JSON array of the shape's sizes. */
 static cJSON *shape_json(const nnl_shape *s)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < s->ndim; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)s->d[i]));
+        cJSON_AddItemToArray(a, uint_json(s->d[i]));
     return a;
 }
 
@@ -139,27 +176,27 @@ static cJSON *layer_json(nnl_layer *l)
     switch (l->ops->kind) {
     case NNL_LAYER_DENSE: {
         const nnl_dense_opts *d = nnl_dense_options(l);
-        cJSON_AddNumberToObject(c, "units", (double)nnl_dense_units(l));
+        cJSON_AddItemToObject(c, "units", uint_json(nnl_dense_units(l)));
         cJSON_AddStringToObject(c, "activation", nnl_act_name((nnl_act)l->act));
-        cJSON_AddNumberToObject(c, "activation_param", (double)l->act_param);
+        cJSON_AddItemToObject(c, "activation_param", float_json(l->act_param));
         cJSON_AddBoolToObject(c, "use_bias", d->use_bias);
         cJSON_AddStringToObject(c, "kernel_initializer", nnl_init_name(d->kernel_init));
         cJSON_AddStringToObject(c, "bias_initializer", nnl_init_name(d->bias_init));
-        cJSON_AddNumberToObject(c, "l1", (double)l->l1);
-        cJSON_AddNumberToObject(c, "l2", (double)l->l2);
+        cJSON_AddItemToObject(c, "l1", float_json(l->l1));
+        cJSON_AddItemToObject(c, "l2", float_json(l->l2));
         break;
     }
     case NNL_LAYER_ACTIVATION:
         cJSON_AddStringToObject(c, "activation", nnl_act_name((nnl_act)l->act));
-        cJSON_AddNumberToObject(c, "activation_param", (double)l->act_param);
+        cJSON_AddItemToObject(c, "activation_param", float_json(l->act_param));
         break;
     case NNL_LAYER_DROPOUT:
-        cJSON_AddNumberToObject(c, "rate", (double)nnl_dropout_rate(l));
+        cJSON_AddItemToObject(c, "rate", float_json(nnl_dropout_rate(l)));
         break;
     case NNL_LAYER_BATCHNORM: {
         const nnl_bn_opts *b = nnl_bn_options(l);
-        cJSON_AddNumberToObject(c, "momentum", (double)b->momentum);
-        cJSON_AddNumberToObject(c, "epsilon", (double)b->epsilon);
+        cJSON_AddItemToObject(c, "momentum", float_json(b->momentum));
+        cJSON_AddItemToObject(c, "epsilon", float_json(b->epsilon));
         cJSON_AddBoolToObject(c, "center", b->center);
         cJSON_AddBoolToObject(c, "scale", b->scale);
         break;
@@ -209,15 +246,15 @@ static cJSON *compile_json(const nnl_model *m)
         cJSON_AddItemToArray(ms, cJSON_CreateString(m->metrics[i].name));
     cJSON_AddItemToObject(c, "metrics", ms);
     cJSON_AddStringToObject(o, "name", nnl_optim_name(oc->kind));
-    cJSON_AddNumberToObject(o, "learning_rate", oc->lr);
-    cJSON_AddNumberToObject(o, "momentum", oc->momentum);
+    cJSON_AddItemToObject(o, "learning_rate", double_json(oc->lr));
+    cJSON_AddItemToObject(o, "momentum", double_json(oc->momentum));
     cJSON_AddBoolToObject(o, "nesterov", oc->nesterov);
-    cJSON_AddNumberToObject(o, "beta_1", oc->beta1);
-    cJSON_AddNumberToObject(o, "beta_2", oc->beta2);
-    cJSON_AddNumberToObject(o, "epsilon", oc->epsilon);
-    cJSON_AddNumberToObject(o, "weight_decay", oc->weight_decay);
-    cJSON_AddNumberToObject(o, "rho", oc->rho);
-    cJSON_AddNumberToObject(o, "initial_accumulator_value", oc->initial_accumulator);
+    cJSON_AddItemToObject(o, "beta_1", double_json(oc->beta1));
+    cJSON_AddItemToObject(o, "beta_2", double_json(oc->beta2));
+    cJSON_AddItemToObject(o, "epsilon", double_json(oc->epsilon));
+    cJSON_AddItemToObject(o, "weight_decay", double_json(oc->weight_decay));
+    cJSON_AddItemToObject(o, "rho", double_json(oc->rho));
+    cJSON_AddItemToObject(o, "initial_accumulator_value", double_json(oc->initial_accumulator));
     cJSON_AddItemToObject(c, "optimizer", o);
     return c;
 }
@@ -230,10 +267,10 @@ static cJSON *training_json(nnl_model *m, long epochs, size_t nslots)
         cJSON_Delete(rngs);
         return NULL;
     }
-    cJSON_AddNumberToObject(t, "epochs", (double)epochs);
-    cJSON_AddNumberToObject(t, "optimizer_iterations",
-                            m->compiled && m->opt ? (double)m->opt->iterations : 0.0);
-    cJSON_AddNumberToObject(t, "optimizer_slots", (double)nslots);
+    cJSON_AddItemToObject(t, "epochs", uint_json(epochs > 0 ? (uint64_t)epochs : 0));
+    long it = m->compiled && m->opt ? m->opt->iterations : 0;
+    cJSON_AddItemToObject(t, "optimizer_iterations", uint_json(it > 0 ? (uint64_t)it : 0));
+    cJSON_AddItemToObject(t, "optimizer_slots", uint_json(nslots));
     for (size_t i = 0; i < m->nlayers; i++) {
         nnl_rng *r = nnl_dropout_rng(m->layers[i]);
         if (!r || !m->layers[i]->built)
@@ -244,9 +281,9 @@ static cJSON *training_json(nnl_model *m, long epochs, size_t nslots)
             cJSON_Delete(s);
             return cJSON_Delete(t), cJSON_Delete(rngs), NULL;
         }
-        cJSON_AddNumberToObject(e, "layer", (double)i);
+        cJSON_AddItemToObject(e, "layer", uint_json(i));
         for (int k = 0; k < 4; k++)
-            cJSON_AddItemToArray(s, cJSON_CreateNumber((double)r->s[k]));
+            cJSON_AddItemToArray(s, uint_json(r->s[k]));
         cJSON_AddItemToObject(e, "state", s);
         cJSON_AddItemToArray(rngs, e);
     }
@@ -303,9 +340,9 @@ static nnl_status make_header(nnl_model *m, const nnl_modelfile_info *info,
         }
         cJSON_AddStringToObject(e, "dtype", "F32");
         cJSON_AddItemToObject(e, "shape", shape_json(t[i].shape));
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(offs, uint_json(off));
         off += t[i].n * sizeof(float);
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(offs, uint_json(off));
         cJSON_AddItemToObject(e, "data_offsets", offs);
         cJSON_AddItemToObject(root, t[i].name, e);
     }

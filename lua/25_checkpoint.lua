@@ -1,0 +1,134 @@
+-- nn.callbacks.ModelCheckpoint: saves the model (model:save, a safetensors
+-- file with the optimizer state) at the end of epochs during fit, as Keras
+-- does:
+--   ModelCheckpoint{path, monitor = "val_loss", save_best_only = false,
+--                   mode = "auto", verbose = 0}
+-- path may hold "{epoch}" or any log key, with an optional format:
+-- "ckpt-{epoch:03d}-{val_loss:.4f}.safetensors". With save_best_only, the
+-- file is written only when the monitored value improves (mode "min" or
+-- "max"; "auto" picks "max" for accuracy-like names, as Keras does).
+-- Before saving it sets model.epochs_done to the epoch, so a file loaded
+-- later can continue with fit{initial_epoch = model.epochs_done}.
+local nn = ...
+local callbacks = nn.callbacks
+
+-- The same look as the other built-in callbacks (their metatable).
+local Callback = getmetatable(callbacks.TerminateOnNaN())
+
+local valid = {path = "string", filepath = "string", monitor = "string",
+               save_best_only = "boolean", mode = "string", verbose = "number"}
+
+local function check_opts(fn, opts)
+  if type(opts) == "string" then opts = {opts} end
+  if type(opts) ~= "table" then
+    error(string.format("%s: expected {path, monitor = ..., save_best_only = ...}, got %s",
+                        fn, type(opts)), 3)
+  end
+  local names = {}
+  for k in pairs(valid) do names[#names + 1] = k end
+  table.sort(names)
+  for k, v in pairs(opts) do
+    if k ~= 1 then
+      local want = valid[k]
+      if not want then
+        error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
+                            table.concat(names, ", ")), 3)
+      end
+      if type(v) ~= want then
+        error(string.format("%s: option '%s' must be a %s, got %s", fn, k, want, type(v)), 3)
+      end
+    end
+  end
+  local path = opts[1] or opts.path or opts.filepath
+  if type(path) ~= "string" or path == "" then
+    error(fn .. ": the first entry must be the file path (a non-empty string)", 3)
+  end
+  return opts, path
+end
+
+-- Fills "{key}" / "{key:spec}" in path from the epoch and the logs.
+local function format_path(fn, path, epoch, logs)
+  return (path:gsub("{([%w_]+):?([^}]*)}", function(key, spec)
+    local v
+    if key == "epoch" then v = epoch else v = logs[key] end
+    if v == nil then
+      local keys = {"epoch"}
+      for k in pairs(logs) do keys[#keys + 1] = k end
+      table.sort(keys)
+      error(string.format("%s: the path refers to {%s}, which is not in the logs "
+                          .. "(available: %s)", fn, key, table.concat(keys, ", ")), 0)
+    end
+    if spec == "" then
+      return math.type(v) == "float" and string.format("%g", v) or tostring(v)
+    end
+    if not spec:match("^[-+ #0]*%d*%.?%d*[dfeEgG]$") then
+      error(string.format("%s: bad format '%s' for {%s} (use e.g. 03d or .4f)", fn,
+                          spec, key), 0)
+    end
+    if spec:sub(-1) == "d" then v = math.floor(v) end
+    return string.format("%" .. spec, v)
+  end))
+end
+
+function callbacks.ModelCheckpoint(opts)
+  local fn = "nn.callbacks.ModelCheckpoint"
+  local path
+  opts, path = check_opts(fn, opts)
+  local self = setmetatable({class = "ModelCheckpoint"}, Callback)
+  self.path = path
+  self.monitor = opts.monitor or "val_loss"
+  self.save_best_only = opts.save_best_only or false
+  self.verbose = opts.verbose or 0
+  local mode = opts.mode or "auto"
+  if mode ~= "auto" and mode ~= "min" and mode ~= "max" then
+    error(fn .. ": mode must be 'auto', 'min' or 'max', got '" .. mode .. "'", 2)
+  end
+  if mode == "auto" then
+    local m = self.monitor
+    mode = (m:find("acc") or m:find("precision") or m:find("recall")) and "max" or "min"
+  end
+  self.mode = mode
+  -- As Keras: the best value is kept across fit calls with the same callback.
+  self.best = mode == "min" and math.huge or -math.huge
+
+  function self.on_epoch_end(epoch, logs)
+    local model = self.model
+    if not model then
+      error(fn .. ": no model (fit sets callback.model)", 0)
+    end
+    local current = logs[self.monitor]
+    if self.save_best_only then
+      if current == nil then
+        local keys = {}
+        for k in pairs(logs) do keys[#keys + 1] = k end
+        table.sort(keys)
+        error(string.format("%s: monitor '%s' is not in the logs (available: %s)", fn,
+                            self.monitor, table.concat(keys, ", ")), 0)
+      end
+      local improved = current == current and
+        ((mode == "min" and current < self.best) or (mode == "max" and current > self.best))
+      if not improved then
+        if self.verbose > 0 then
+          print(string.format("Epoch %d: %s did not improve from %.5f", epoch,
+                              self.monitor, self.best))
+        end
+        return
+      end
+      if self.verbose > 0 then
+        print(string.format("Epoch %d: %s improved from %.5f to %.5f, saving model to %s",
+                            epoch, self.monitor, self.best, current,
+                            format_path(fn, self.path, epoch, logs)))
+      end
+      self.best = current
+    elseif self.verbose > 0 then
+      print(string.format("Epoch %d: saving model to %s", epoch,
+                          format_path(fn, self.path, epoch, logs)))
+    end
+    local file = format_path(fn, self.path, epoch, logs)
+    model.epochs_done = epoch
+    model:save(file)
+    self.last_saved = file
+    self.best_epoch = self.save_best_only and epoch or self.best_epoch
+  end
+  return self
+end
