@@ -396,9 +396,7 @@ static const luaL_Reg data_funcs[] = {
     {"standardize", l_standardize},
     {NULL, NULL}};
 
-/* Declared in lnn.h once luaopen_nn calls it; repeated here so this file
- * compiles on its own. Adds nn.data to the table at the top of the stack. */
-void nnl_open_data(lua_State *L);
+/* Adds nn.data to the nn table at the top of the stack (see lnn.h). */
 void nnl_open_data(lua_State *L)
 {
     luaL_newlib(L, data_funcs);
