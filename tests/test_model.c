@@ -300,6 +300,7 @@ static void test_dropout_and_batchnorm_modes(void **state)
 typedef struct cb_state {
     size_t stop_after_epoch, error_at_batch, interrupt_at_batch;
     size_t batches, epochs_seen, began, ended;
+    double last_batch_loss;       /* logs of the last batch_end */
 } cb_state;
 
 static nnl_cb_result cb_train_begin(void *ud, const nnl_fit_info *info, nnl_error *err)
@@ -316,6 +317,7 @@ static nnl_cb_result cb_batch_end(void *ud, size_t epoch, size_t batch,
     cb_state *s = ud;
     s->batches++;
     assert_string_equal(logs->names[0], "loss");
+    s->last_batch_loss = logs->values[0];
     if (s->error_at_batch && s->batches == s->error_at_batch) {
         nnl_fail(err, NNL_ERR_ARG, "callback failed at batch %zu", batch);
         return NNL_CB_ERROR;
@@ -381,7 +383,14 @@ static void test_callbacks_stop_error_interrupt(void **state)
     cb.ud = &s3;
     assert_int_equal(nnl_model_fit(m, x, y, &o, &cb, &h, &err), NNL_OK);
     assert_true(h.interrupted);
-    assert_int_equal(h.nepochs, 1);   /* the partial epoch is not recorded */
+    /* The partial epoch 2 (one batch) is recorded, as Keras does, with the
+     * running loss of its batches; epoch_end and train_end still run. */
+    assert_int_equal(h.nepochs, 2);
+    assert_int_equal(h.epochs[1], 2);
+    assert_int_equal(s3.batches, 4);
+    assert_int_equal(s3.epochs_seen, 2);
+    assert_int_equal(s3.ended, 1);
+    assert_true(h.values[1 * h.nkeys] == s3.last_batch_loss);
     assert_false(nnl_interrupt_requested());
     /* initial_epoch: epochs 9 and 10 only. */
     o.initial_epoch = 8;

@@ -28,6 +28,7 @@ typedef struct fit_ctx {
     nnl_fit_info info;
     double t_epoch, t_last_draw;
     size_t epoch;
+    size_t batch;                 /* batches run in the current epoch */
 } fit_ctx;
 
 static double now(void)
@@ -145,7 +146,7 @@ static void draw_bar(fit_ctx *c, size_t batch, const nnl_logs *logs, size_t nlog
     if (final) {
         format_time(t, sizeof t, el);
         char per[32];
-        format_time(per, sizeof per, el / (double)(total ? total : 1));
+        format_time(per, sizeof per, el / (double)(batch ? batch : 1));
         printf("%s%*zu/%zu [%s] - %s %s/step%s%s\n", c->tty ? "\r" : "", w, batch, total,
                bar, t, per, stats, c->tty ? "\033[K" : "");
     } else {
@@ -167,6 +168,7 @@ static nnl_cb_result cb_epoch_begin(void *ud, size_t epoch, nnl_error *err)
 {
     fit_ctx *c = ud;
     c->epoch = epoch;
+    c->batch = 0;
     c->t_epoch = now();
     c->t_last_draw = 0;
     if (c->verbose == 1) {
@@ -192,6 +194,7 @@ static nnl_cb_result cb_batch_end(void *ud, size_t epoch, size_t batch,
                                   const nnl_logs *logs, nnl_error *err)
 {
     fit_ctx *c = ud;
+    c->batch = batch;
     size_t ntrain = logs->n;
     for (size_t i = 0; i < logs->n; i++)
         if (strncmp(logs->names[i], "val_", 4) == 0) {
@@ -219,7 +222,7 @@ static nnl_cb_result cb_epoch_end(void *ud, size_t epoch, const nnl_logs *logs,
 {
     fit_ctx *c = ud;
     if (c->verbose == 1) {
-        draw_bar(c, c->info.batches, logs, logs->n, 1);
+        draw_bar(c, c->batch, logs, logs->n, 1); /* fewer batches when stopped */
     } else if (c->verbose == 2) {
         char stats[512], t[32];
         format_logs(stats, sizeof stats, logs, logs->n);
@@ -417,8 +420,7 @@ int nnl_lua_model_fit(lua_State *L)
         return nnl_lua_raise(L, &e);
     }
     if (hist.interrupted && verbose > 0) {
-        printf("%sInterrupted: fit stopped after %zu complete epoch%s\n",
-               c.tty ? "\n" : "", hist.nepochs, hist.nepochs == 1 ? "" : "s");
+        printf("Interrupted: fit stopped after batch %zu of epoch %zu\n", c.batch, c.epoch);
         fflush(stdout);
     }
     push_history(L, &hist, &o, 1);

@@ -289,8 +289,9 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
             if (stop)
                 break;
         }
-        if (h->interrupted || seen < ntrain)
-            break; /* a partial epoch is not recorded */
+        /* An epoch cut short (stop_training, a callback's stop, Ctrl-C) is
+         * still validated and recorded with the logs of the batches it ran,
+         * as Keras does; the loop ends after it. */
         if (nval) {
             double vl;
             if ((st = validate(m, vx, vy, vfirst, nval, vycols, vbs, &vl, err)) != NNL_OK)

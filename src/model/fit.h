@@ -13,7 +13,10 @@
  *
  * Stopping: after each batch the loop checks model->stop_training, a
  * callback's NNL_CB_STOP and the Ctrl-C flag (core/interrupt.h); it then
- * finishes cleanly and the history holds the completed epochs. */
+ * finishes the epoch cleanly as Keras does: the partial epoch is validated,
+ * recorded in the history with the means over the batches it ran, and
+ * epoch_end and train_end are called. A stop in epoch_begin ends fit
+ * before the epoch trains, and that epoch is not recorded. */
 #ifndef NNL_FIT_H
 #define NNL_FIT_H
 #include <stddef.h>

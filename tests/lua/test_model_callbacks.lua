@@ -51,12 +51,24 @@ end
 do
   local x, y = data(40)
   local m = model()
-  local batches = 0
-  local h = m:fit(x, y, {epochs = 5, batch_size = 10, verbose = 0, callbacks = {{
-    on_batch_end = function(b) batches = batches + 1; if b == 2 then m.stop_training = true end end,
+  local batches, last_logs, epoch_logs = 0, nil, nil
+  local h = m:fit(x, y, {epochs = 5, batch_size = 10, verbose = 0, validation_split = 0.25,
+    callbacks = {{
+      on_batch_end = function(b, logs)
+        batches = batches + 1
+        last_logs = logs
+        if b == 2 then m.stop_training = true end
+      end,
+      on_epoch_end = function(e, logs) epoch_logs = logs end,
   }}})
   check(batches == 2, "stopped after batch 2")
-  check(#h.history.loss == 0 and h.stopped, "a partial epoch is not recorded")
+  -- Keras: the partial epoch is validated and recorded with the logs so far.
+  check(#h.history.loss == 1 and h.stopped, "the partial epoch is recorded")
+  check(h.epoch[1] == 1, "as epoch 1")
+  check(h.history.loss[1] == last_logs.loss, "with the running loss of its batches")
+  check(#h.history.val_loss == 1 and h.history.val_loss[1] == h.history.val_loss[1],
+        "and validated")
+  check(epoch_logs and epoch_logs.val_loss == h.history.val_loss[1], "on_epoch_end saw it")
   local h2 = m:fit(x, y, {epochs = 5, batch_size = 10, verbose = 0, callbacks = {{
     on_epoch_end = function(e) if e == 3 then m.stop_training = true end end,
   }}})
@@ -181,7 +193,8 @@ do
     end,
   }}})
   check(h.interrupted, "interrupted")
-  check(#h.history.loss == 1, "one complete epoch before Ctrl-C")
+  check(#h.history.loss == 2, "one complete epoch and the partial one before Ctrl-C")
+  check(h.epoch[2] == 2, "the partial epoch is epoch 2")
   check(batches == 12, "stopped right after the batch, got " .. batches)
   local h2 = m:fit(x, y, {epochs = 1, verbose = 0})
   check(#h2.history.loss == 1 and not h2.interrupted, "usable after Ctrl-C")
