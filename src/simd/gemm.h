@@ -3,7 +3,8 @@
  * op(A) is m x k, op(B) is k x n, C is m x n. lda/ldb/ldc are row strides
  * in floats of the matrices as stored (A stored m x k when not transposed,
  * k x m when transposed). beta == 0 means C is not read (NaN in C does not
- * propagate), as in BLAS. */
+ * propagate), as in BLAS; alpha == 0 or k == 0 scales C without reading A
+ * or B. C must not overlap A or B. */
 #ifndef NNL_GEMM_H
 #define NNL_GEMM_H
 #include <stddef.h>
