@@ -56,7 +56,8 @@ nn.optimizers = {
   Adam = define("Adam", "adam", {lr = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7}),
   AdamW = define("AdamW", "adamw", {lr = 1e-3, beta1 = 0.9, beta2 = 0.999,
                                     epsilon = 1e-7, weight_decay = 0.004}),
-  RMSprop = define("RMSprop", "rmsprop", {lr = 1e-3, rho = 0.9, epsilon = 1e-7}),
+  RMSprop = define("RMSprop", "rmsprop", {lr = 1e-3, rho = 0.9, momentum = 0.0,
+                                          epsilon = 1e-7, centered = false}),
   Adagrad = define("Adagrad", "adagrad", {lr = 1e-3, epsilon = 1e-7,
                                           initial_accumulator_value = 0.1}),
 }

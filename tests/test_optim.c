@@ -81,8 +81,22 @@ static void test_rmsprop(void **state)
     nnl_optim_config c;
     nnl_optim_defaults(&c, NNL_OPT_RMSPROP);
     assert_true(c.rho == 0.9 && c.lr == 1e-3);
+    assert_true(c.momentum == 0.0 && !c.centered);
     const double e[3] = {0.996837729, 0.998066317, 0.997431956};
     run_steps(&c, e);
+    /* Keras 3: inc = lr g / sqrt(v + eps); momentum m = 0.9 m + inc, w -= m */
+    c.lr = 0.01;
+    c.momentum = 0.9;
+    const double mom[3] = {0.968377287, 0.952202724, 0.931302015};
+    run_steps(&c, mom);
+    /* centered: a = rho a + (1-rho) g; inc = lr g / sqrt(v - a^2 + eps) */
+    c.momentum = 0.0;
+    c.centered = 1;
+    const double cen[3] = {0.966666741, 0.979100114, 0.972617239};
+    run_steps(&c, cen);
+    c.momentum = 0.5;
+    const double both[3] = {0.966666741, 0.962433485, 0.953833982};
+    run_steps(&c, both);
 }
 
 static void test_adagrad(void **state)

@@ -689,6 +689,7 @@ static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
     c->epsilon = nnl_lua_opt_num(L, idx, "epsilon", fn, c->epsilon);
     c->weight_decay = nnl_lua_opt_num(L, idx, "weight_decay", fn, c->weight_decay);
     c->rho = nnl_lua_opt_num(L, idx, "rho", fn, c->rho);
+    c->centered = nnl_lua_opt_bool(L, idx, "centered", fn, c->centered);
     c->initial_accumulator = nnl_lua_opt_num(L, idx, "initial_accumulator_value", fn,
                                              c->initial_accumulator);
 }
@@ -976,6 +977,10 @@ static int model_index(lua_State *L)
         lua_pushboolean(L, h->m->compiled);
         return 1;
     }
+    if (k && strcmp(k, "optimizer") == 0 && h->m->compiled && h->m->opt) {
+        nnl_lua_push_optimizer_view(L, 1);
+        return 1;
+    }
     if (k && strcmp(k, "input_shape") == 0 && h->m->built) {
         push_shape(L, &h->m->in_shape);
         return 1;
@@ -1003,6 +1008,9 @@ static int model_newindex(lua_State *L)
         h->m->stop_training = lua_toboolean(L, 3);
         return 0;
     }
+    if (k && strcmp(k, "optimizer") == 0 && h->m->compiled)
+        return luaL_error(L, "model.optimizer is read-only: compile again to change "
+                          "the optimizer, or set model.optimizer.learning_rate");
     if (k && (strcmp(k, "layers") == 0 || strcmp(k, "built") == 0 ||
               strcmp(k, "compiled") == 0))
         return luaL_error(L, "model.%s is read-only", k);

@@ -37,6 +37,10 @@ lua_Integer nnl_lua_opt_int(lua_State *L, int idx, const char *key, const char *
 double nnl_lua_opt_num(lua_State *L, int idx, const char *key, const char *fn, double def);
 int nnl_lua_opt_bool(lua_State *L, int idx, const char *key, const char *fn, int def);
 
+/* Pushes model.optimizer, a live view of the compiled model's optimizer
+ * (lnn_model_optim.c); the model (compiled) is at index model. */
+void nnl_lua_push_optimizer_view(lua_State *L, int model);
+
 /* model:fit (lnn_model_fit.c). */
 int nnl_lua_model_fit(lua_State *L);
 

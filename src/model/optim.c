@@ -95,6 +95,7 @@ static void free_slots(nnl_optim *o)
     for (size_t i = 0; i < o->nslots; i++) {
         nnl_free(o->slots[i].m);
         nnl_free(o->slots[i].v);
+        nnl_free(o->slots[i].a);
     }
     nnl_free(o->slots);
     o->slots = NULL;
@@ -126,8 +127,10 @@ nnl_status nnl_optim_prepare(nnl_optim *o, size_t nparams, const size_t *n,
         return nnl_fail(err, NNL_ERR_NOMEM, "optimizer: out of memory");
     o->nslots = nparams;
     int kind = o->cfg.kind;
-    int need_m = (kind == NNL_OPT_SGD && o->cfg.momentum > 0.0) ||
+    int need_m = ((kind == NNL_OPT_SGD || kind == NNL_OPT_RMSPROP) &&
+                  o->cfg.momentum > 0.0) ||
                  kind == NNL_OPT_ADAM || kind == NNL_OPT_ADAMW;
+    int need_a = kind == NNL_OPT_RMSPROP && o->cfg.centered;
     int need_v = kind == NNL_OPT_ADAM || kind == NNL_OPT_ADAMW ||
                  kind == NNL_OPT_RMSPROP || kind == NNL_OPT_ADAGRAD;
     for (size_t i = 0; i < nparams; i++) {
@@ -136,6 +139,8 @@ nnl_status nnl_optim_prepare(nnl_optim *o, size_t nparams, const size_t *n,
         if (need_m && !(s->m = nnl_calloc(n[i] ? n[i] : 1, sizeof(float))))
             goto nomem;
         if (need_v && !(s->v = nnl_calloc(n[i] ? n[i] : 1, sizeof(float))))
+            goto nomem;
+        if (need_a && !(s->a = nnl_calloc(n[i] ? n[i] : 1, sizeof(float))))
             goto nomem;
         if (kind == NNL_OPT_ADAGRAD)
             for (size_t j = 0; j < n[i]; j++)
@@ -178,10 +183,21 @@ void nnl_optim_update(nnl_optim *o, size_t i, float *w, const float *g, size_t n
         break;
     }
     case NNL_OPT_RMSPROP: {
-        float rho = (float)c->rho;
+        float rho = (float)c->rho, mom = (float)c->momentum;
         for (size_t j = 0; j < n; j++) {
             s->v[j] = rho * s->v[j] + (1.0f - rho) * g[j] * g[j];
-            w[j] -= lr * g[j] / sqrtf(s->v[j] + eps);
+            float d = s->v[j] + eps;
+            if (s->a) {
+                s->a[j] = rho * s->a[j] + (1.0f - rho) * g[j];
+                d -= s->a[j] * s->a[j];
+            }
+            float inc = lr * g[j] / sqrtf(d);
+            if (s->m) {
+                s->m[j] = mom * s->m[j] + inc;
+                w[j] -= s->m[j];
+            } else {
+                w[j] -= inc;
+            }
         }
         break;
     }

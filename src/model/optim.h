@@ -2,8 +2,11 @@
  *   SGD      lr 0.01, momentum 0, nesterov false
  *   Adam     lr 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7
  *   AdamW    as Adam, weight_decay 0.004 (decoupled: w -= lr * wd * w)
- *   RMSprop  lr 1e-3, rho 0.9, epsilon 1e-7: v = rho v + (1-rho) g^2;
- *            w -= lr g / sqrt(v + epsilon)
+ *   RMSprop  lr 1e-3, rho 0.9, momentum 0, epsilon 1e-7, centered false:
+ *            v = rho v + (1-rho) g^2; d = v + epsilon, or when centered
+ *            a = rho a + (1-rho) g and d = v - a^2 + epsilon;
+ *            inc = lr g / sqrt(d); with momentum: m = momentum m + inc,
+ *            w -= m; else w -= inc
  *   Adagrad  lr 1e-3, initial_accumulator_value 0.1, epsilon 1e-7:
  *            a += g^2; w -= lr g / sqrt(a + epsilon)
  * An optimizer keeps one state slot set per parameter array it updates
@@ -28,12 +31,13 @@ typedef enum nnl_optim_kind {
 typedef struct nnl_optim_config {
     int kind;
     double lr;
-    double momentum;              /* SGD */
+    double momentum;              /* SGD, RMSprop */
     int nesterov;                 /* SGD */
     double beta1, beta2;          /* Adam, AdamW */
     double epsilon;               /* Adam, AdamW, RMSprop, Adagrad */
     double weight_decay;          /* AdamW */
     double rho;                   /* RMSprop */
+    int centered;                 /* RMSprop */
     double initial_accumulator;   /* Adagrad */
 } nnl_optim_config;
 
@@ -48,6 +52,7 @@ void nnl_optim_defaults(nnl_optim_config *c, int kind);
 typedef struct nnl_optim_slot {
     size_t n;
     float *m, *v;                 /* owned; NULL when the rule needs none */
+    float *a;                     /* owned: centered RMSprop's mean gradient, or NULL */
 } nnl_optim_slot;
 
 typedef struct nnl_optim {

@@ -175,4 +175,60 @@ do
   check(m.layers[2]:count_params() == 14, "Dense(2) on 6 inputs")
 end
 
+-- model.optimizer: a live view of the compiled optimizer (as Keras's
+-- model.optimizer); only the learning rate can be set, and it is the rate
+-- the next steps use (the same one LearningRateScheduler changes).
+do
+  nn.seed(2)
+  local x, y = nn.rand(16, 2), nn.rand(16, 1)
+  local m = nn.Sequential({nn.Dense(1, {input_dim = 2})})
+  check(m.optimizer == nil, "no optimizer before compile")
+  m:compile{loss = "mse", optimizer = nn.optimizers.RMSprop{learning_rate = 0.01,
+                                                            momentum = 0.9, centered = true}}
+  local o = m.optimizer
+  check(o.name == "rmsprop" and o.class == "RMSprop", "name and class")
+  check(o.lr == 0.01 and o.learning_rate == 0.01, "lr and learning_rate")
+  check(o.momentum == 0.9 and o.centered == true and o.rho == 0.9, "RMSprop settings")
+  check(o.beta1 == nil and o.nesterov == nil, "no settings of other rules")
+  check(o.iterations == 0, "no steps yet")
+  check(tostring(o):find("nn.optimizers.RMSprop{learning_rate=0.01", 1, true), tostring(o))
+  m:fit(x, y, {epochs = 2, batch_size = 8, verbose = 0})
+  check(o.iterations == 4, "4 steps, got " .. tostring(o.iterations))
+  o.learning_rate = 0.05
+  check(m:get_learning_rate() == 0.05 and m.optimizer.lr == 0.05, "set through the view")
+  m.optimizer.lr = 0.02
+  check(o.learning_rate == 0.02, "the view is live")
+  -- A step with lr 0 would not move: the set rate is the one used.
+  local w0 = m:get_weights()[1]:clone()
+  m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0})
+  local d = m:get_weights()[1] - w0
+  check((d * d):sum() > 0, "trains with the new rate")
+  checkerr("cannot be set", function() o.momentum = 0.5 end)
+  checkerr("must be a number > 0", function() o.lr = 0 end)
+  checkerr("must be a number > 0", function() o.learning_rate = "x" end)
+  checkerr("read-only", function() m.optimizer = "sgd" end)
+  m:compile{loss = "mse", optimizer = "sgd"}
+  check(o.name == "sgd" and o.lr == 0.01 and o.momentum == 0 and o.nesterov == false,
+        "a view follows a new compile")
+  -- RMSprop with momentum and centered trains, and differs from plain RMSprop
+  local function run(opt)
+    nn.seed(3)
+    local mm = nn.Sequential({nn.Dense(4, {input_dim = 2, activation = "tanh"}), nn.Dense(1)})
+    mm:compile{loss = "mse", optimizer = opt}
+    return mm:fit(x, y, {epochs = 20, batch_size = 4, verbose = 0, shuffle = false})
+  end
+  local plain = run(nn.optimizers.RMSprop{lr = 0.01})
+  local mom = run(nn.optimizers.RMSprop{lr = 0.01, momentum = 0.5})
+  local cen = run(nn.optimizers.RMSprop{lr = 0.01, centered = true})
+  check(mom.history.loss[20] < mom.history.loss[1], "momentum RMSprop learns")
+  check(cen.history.loss[20] < cen.history.loss[1], "centered RMSprop learns")
+  check(mom.history.loss[20] ~= plain.history.loss[20] and
+        cen.history.loss[20] ~= plain.history.loss[20], "the options change the steps")
+  checkerr("centered", nn.optimizers.RMSprop, {centered = 1})
+  checkerr("momentum must be in", function()
+    local mm = nn.Sequential({nn.Dense(1, {input_dim = 2})})
+    mm:compile{loss = "mse", optimizer = nn.optimizers.RMSprop{momentum = 1.5}}
+  end)
+end
+
 print("test_model: ok")
