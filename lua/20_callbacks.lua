@@ -39,17 +39,29 @@ local function new(class)
 end
 
 -- EarlyStopping{monitor = "val_loss", patience = 0, min_delta = 0,
--- restore_best_weights = false, mode = "auto", baseline = nil, verbose = 0}
+-- restore_best_weights = false, mode = "auto", baseline = nil,
+-- start_from_epoch = 0, verbose = 0}, with Keras 3's semantics: training
+-- stops once `patience` epochs in a row have not improved the monitored
+-- value by more than min_delta (never at the first epoch); with a baseline
+-- the wait only restarts on epochs that also beat the baseline; the first
+-- start_from_epoch epochs are not watched. With restore_best_weights the
+-- weights of the best epoch are put back when training ends, whether it
+-- stopped early or ran all its epochs (Keras 3; Keras 2 restored only on
+-- an early stop).
 function callbacks.EarlyStopping(opts)
   local fn = "nn.callbacks.EarlyStopping"
   opts = check_opts(fn, opts, {monitor = "string", patience = "number",
                                min_delta = "number", restore_best_weights = "boolean",
-                               mode = "string", baseline = "number", verbose = "number"})
+                               mode = "string", baseline = "number", verbose = "number",
+                               start_from_epoch = "number"})
   local self = new("EarlyStopping")
   self.monitor = opts.monitor or "val_loss"
   self.patience = opts.patience or 0
   self.min_delta = math.abs(opts.min_delta or 0)
   self.restore_best_weights = opts.restore_best_weights or false
+  self.baseline = opts.baseline
+  self.start_from_epoch = opts.start_from_epoch or 0
+  local verbose = (opts.verbose or 0) > 0
   local mode = opts.mode or "auto"
   if mode ~= "auto" and mode ~= "min" and mode ~= "max" then
     error(fn .. ": mode must be 'auto', 'min' or 'max', got '" .. mode .. "'", 2)
@@ -66,7 +78,7 @@ function callbacks.EarlyStopping(opts)
   function self.on_train_begin()
     self.wait = 0
     self.stopped_epoch = nil
-    self.best = opts.baseline or (mode == "min" and math.huge or -math.huge)
+    self.best = mode == "min" and math.huge or -math.huge
     self.best_weights = nil
     self.best_epoch = nil
   end
@@ -79,7 +91,9 @@ function callbacks.EarlyStopping(opts)
       error(string.format("%s: monitor '%s' is not in the logs (available: %s)", fn,
                           self.monitor, table.concat(keys, ", ")), 0)
     end
+    if epoch <= self.start_from_epoch then return end
     if self.restore_best_weights and self.best_weights == nil then
+      -- until an epoch improves, the first watched one counts as the best
       self.best_weights = self.model:get_weights()
       self.best_epoch = epoch
     end
@@ -87,25 +101,25 @@ function callbacks.EarlyStopping(opts)
     if better(current, self.best) then
       self.best = current
       self.best_epoch = epoch
-      self.wait = 0
       if self.restore_best_weights then self.best_weights = self.model:get_weights() end
+      if self.baseline == nil or better(current, self.baseline) then self.wait = 0 end
       return
     end
     if self.wait >= self.patience and epoch > 1 then
       self.stopped_epoch = epoch
       self.model.stop_training = true
-      if self.restore_best_weights and self.best_weights then
-        self.model:set_weights(self.best_weights)
-        if (opts.verbose or 0) > 0 then
-          print(string.format("Restoring model weights from the end of the best epoch: %d.",
-                              self.best_epoch))
-        end
-      end
     end
   end
   function self.on_train_end()
-    if self.stopped_epoch and (opts.verbose or 0) > 0 then
+    if self.stopped_epoch and verbose then
       print(string.format("Epoch %d: early stopping", self.stopped_epoch))
+    end
+    if self.restore_best_weights and self.best_weights then
+      if verbose then
+        print(string.format("Restoring model weights from the end of the best epoch: %d.",
+                            self.best_epoch))
+      end
+      self.model:set_weights(self.best_weights)
     end
   end
   return self

@@ -92,7 +92,8 @@ do
   }
   -- inject the fake metric before EarlyStopping sees the logs
   local wrap = {on_epoch_end = function(e, logs) logs.fake = fake[e]; es.on_epoch_end(e, logs) end,
-                on_train_begin = function(l) es.model = m; es.on_train_begin(l) end}
+                on_train_begin = function(l) es.model = m; es.on_train_begin(l) end,
+                on_train_end = function(l) es.on_train_end(l) end}
   local h = m:fit(x, y, {epochs = 7, batch_size = 10, verbose = 0, callbacks = {feeder, wrap}})
   check(#h.history.loss == 4, "stopped at epoch 4 (2 epochs without improvement), got " ..
         #h.history.loss)
@@ -101,6 +102,46 @@ do
   check(H.f32(w:get(1, 1)) == H.f32(snapshots[2]:get(1, 1)) and
         (w - snapshots[2]):sum() == 0, "weights restored from epoch 2")
   check((w - snapshots[4]):sum() ~= 0, "not the last epoch's weights")
+  -- Keras 3: the best weights are restored at the end also when training
+  -- ran all its epochs (best at epoch 3 of 5, patience not reached)...
+  local function run(values, esopts, epochs)
+    local mm = model(0.05)
+    local snaps = {}
+    local e = nn.callbacks.EarlyStopping(esopts)
+    local hh = mm:fit(x, y, {epochs = epochs or #values, batch_size = 10, verbose = 0,
+      callbacks = {{on_train_begin = function(l) e.model = mm; e.on_train_begin(l) end,
+                    on_epoch_end = function(ep, logs)
+                      snaps[ep] = mm:get_weights()[1]:clone()
+                      logs.fake = values[ep]
+                      e.on_epoch_end(ep, logs)
+                    end,
+                    on_train_end = function(l) e.on_train_end(l) end}}})
+    return e, hh, mm:get_weights()[1], snaps
+  end
+  local e5, h5, w5, s5 = run({0.5, 0.4, 0.3, 0.35, 0.36},
+                             {monitor = "fake", patience = 10, restore_best_weights = true})
+  check(#h5.history.loss == 5 and not e5.stopped_epoch, "ran all 5 epochs")
+  check(e5.best_epoch == 3 and (w5 - s5[3]):sum() == 0 and (w5 - s5[5]):sum() ~= 0,
+        "weights of epoch 3 restored at the end")
+  -- ... a best last epoch keeps its weights, and without the option nothing changes
+  local _, _, w6, s6 = run({0.5, 0.4, 0.3}, {monitor = "fake", restore_best_weights = true,
+                                             patience = 5})
+  check((w6 - s6[3]):sum() == 0, "best last epoch: its weights")
+  local _, _, w7, s7 = run({0.5, 0.4, 0.3, 0.35, 0.36}, {monitor = "fake", patience = 10})
+  check((w7 - s7[5]):sum() == 0, "no restore without restore_best_weights")
+  -- baseline: the wait only restarts on epochs that also beat the baseline
+  local e8, h8 = run({0.5, 0.4, 0.45, 0.42, 0.41}, {monitor = "fake", patience = 3,
+                                                    baseline = 0.1})
+  check(#h8.history.loss == 3 and e8.stopped_epoch == 3, "baseline: stop at 3, got " ..
+        #h8.history.loss)
+  local _, h9 = run({0.5, 0.4, 0.45, 0.42, 0.41}, {monitor = "fake", patience = 3})
+  check(#h9.history.loss == 5, "no baseline: runs on")
+  -- start_from_epoch: the first epochs are not watched
+  local e10, h10 = run({0.5, 0.9, 0.9, 0.9, 0.9}, {monitor = "fake", patience = 1,
+                                                   start_from_epoch = 2})
+  check(e10.stopped_epoch == 4 and #h10.history.loss == 4, "start_from_epoch 2: stop at 4")
+  local e11 = run({0.5, 0.9, 0.9, 0.9, 0.9}, {monitor = "fake", patience = 1})
+  check(e11.stopped_epoch == 2, "from the start: stop at 2")
   -- on a real monitor
   local m2 = model()
   local h2 = m2:fit(x, y, {epochs = 50, batch_size = 10, validation_split = 0.25, verbose = 0,
