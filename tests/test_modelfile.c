@@ -99,9 +99,10 @@ static nnl_model *every_kind_model(uint64_t seed, int opt, int momentum)
         nnl_optim_config c;
         nnl_optim_defaults(&c, opt);
         c.lr = 0.01;
-        if (momentum) {
+        if (momentum) { /* 1 momentum, 2 Nesterov, 3 centered RMSprop with momentum */
             c.momentum = 0.9;
-            c.nesterov = momentum > 1;
+            c.nesterov = momentum == 2;
+            c.centered = momentum == 3;
         }
         const char *ms[2] = {"accuracy", "mse"};
         assert_int_equal(nnl_model_compile(m, NNL_LOSS_BCE, ms, 2, &c, &err), NNL_OK);
@@ -155,6 +156,7 @@ static void assert_same_model(const nnl_model *a, const nnl_model *b)
         const nnl_optim_config *ca = &a->opt->cfg, *cb = &b->opt->cfg;
         assert_int_equal(ca->kind, cb->kind);
         assert_int_equal(ca->nesterov, cb->nesterov);
+        assert_int_equal(ca->centered, cb->centered);
         double fa[8] = {ca->lr, ca->momentum, ca->beta1, ca->beta2, ca->epsilon,
                         ca->weight_decay, ca->rho, ca->initial_accumulator};
         double fb[8] = {cb->lr, cb->momentum, cb->beta1, cb->beta2, cb->epsilon,
@@ -171,6 +173,9 @@ static void assert_same_model(const nnl_model *a, const nnl_model *b)
                 assert_same_floats(sa->m, sb->m, sa->n);
             if (sa->v)
                 assert_same_floats(sa->v, sb->v, sa->n);
+            assert_int_equal(sa->a != NULL, sb->a != NULL);
+            if (sa->a)
+                assert_same_floats(sa->a, sb->a, sa->n);
         }
     }
 }
@@ -209,15 +214,16 @@ static void save_ok(nnl_model *m, const char *path, long epochs)
 }
 
 /* Every optimizer (SGD plain, with momentum, with Nesterov; Adam, AdamW,
- * RMSprop, Adagrad): fit 2 epochs, save, load: the same model and
- * predictions; then 2 more epochs on the loaded model give exactly the
+ * RMSprop plain, with momentum, centered; Adagrad): fit 2 epochs, save,
+ * load: the same model and predictions; then 2 more epochs on the loaded model give exactly the
  * weights of 4 epochs in one go. */
 static void test_round_trip_every_optimizer(void **state)
 {
     (void)state;
     struct { int opt, momentum; } cases[] = {
         {NNL_OPT_SGD, 0}, {NNL_OPT_SGD, 1}, {NNL_OPT_SGD, 2}, {NNL_OPT_ADAM, 0},
-        {NNL_OPT_ADAMW, 0}, {NNL_OPT_RMSPROP, 0}, {NNL_OPT_ADAGRAD, 0},
+        {NNL_OPT_ADAMW, 0}, {NNL_OPT_RMSPROP, 0}, {NNL_OPT_RMSPROP, 1},
+        {NNL_OPT_RMSPROP, 3}, {NNL_OPT_ADAGRAD, 0},
     };
     char path[512];
     path_in_tmp(path, sizeof path, "rt.safetensors");

@@ -73,7 +73,7 @@ static nnl_status collect(const nnl_model *m, int with_slots, out_tensor **out,
     size_t cap = 0;
     for (size_t i = 0; i < m->nlayers; i++)
         if (m->layers[i]->built)
-            cap += 3 * (size_t)m->layers[i]->nparams; /* weight, m, v */
+            cap += 4 * (size_t)m->layers[i]->nparams; /* weight, m, v, a */
     out_tensor *t = nnl_calloc(cap ? cap : 1, sizeof *t);
     if (!t)
         return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory");
@@ -98,9 +98,9 @@ static nnl_status collect(const nnl_model *m, int with_slots, out_tensor **out,
                 if (!m->layers[i]->params[p].trainable)
                     continue;
                 const nnl_optim_slot *s = &m->opt->slots[k++];
-                const float *arr[2] = {s->m, s->v};
-                const char *suf[2] = {"m", "v"};
-                for (int a = 0; a < 2; a++) {
+                const float *arr[3] = {s->m, s->v, s->a};
+                const char *suf[3] = {"m", "v", "a"};
+                for (int a = 0; a < 3; a++) {
                     if (!arr[a])
                         continue;
                     snprintf(t[n].name, sizeof t[n].name, "optimizer.%.100s.%s",
@@ -254,6 +254,7 @@ static cJSON *compile_json(const nnl_model *m)
     cJSON_AddItemToObject(o, "epsilon", double_json(oc->epsilon));
     cJSON_AddItemToObject(o, "weight_decay", double_json(oc->weight_decay));
     cJSON_AddItemToObject(o, "rho", double_json(oc->rho));
+    cJSON_AddBoolToObject(o, "centered", oc->centered);
     cJSON_AddItemToObject(o, "initial_accumulator_value", double_json(oc->initial_accumulator));
     cJSON_AddItemToObject(c, "optimizer", o);
     return c;

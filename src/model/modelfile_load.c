@@ -709,6 +709,7 @@ static nnl_status compile_model(loader *ld, nnl_model *m)
         (st = get_num(ld, o, "epsilon", ctx, oc.epsilon, &oc.epsilon)) != NNL_OK ||
         (st = get_num(ld, o, "weight_decay", ctx, oc.weight_decay, &oc.weight_decay)) != NNL_OK ||
         (st = get_num(ld, o, "rho", ctx, oc.rho, &oc.rho)) != NNL_OK ||
+        (st = get_bool(ld, o, "centered", ctx, oc.centered, &oc.centered)) != NNL_OK ||
         (st = get_num(ld, o, "initial_accumulator_value", ctx, oc.initial_accumulator,
                       &oc.initial_accumulator)) != NNL_OK)
         return st;
@@ -772,6 +773,12 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
             }
             if (s->v) {
                 snprintf(tn, sizeof tn, "optimizer.%s.v", wn);
+                if ((st = want_tensor(ld, tn, &l->params[p].shape, "the optimizer",
+                                      NULL)) != NNL_OK)
+                    return st;
+            }
+            if (s->a) {
+                snprintf(tn, sizeof tn, "optimizer.%s.a", wn);
                 if ((st = want_tensor(ld, tn, &l->params[p].shape, "the optimizer",
                                       NULL)) != NNL_OK)
                     return st;
@@ -873,6 +880,11 @@ static nnl_status read_data(loader *ld, nnl_model *m)
             if (s->v) {
                 snprintf(tn, sizeof tn, "optimizer.%s.v", wn);
                 if ((st = read_floats(ld, tn, s->v, s->n)) != NNL_OK)
+                    return st;
+            }
+            if (s->a) {
+                snprintf(tn, sizeof tn, "optimizer.%s.a", wn);
+                if ((st = read_floats(ld, tn, s->a, s->n)) != NNL_OK)
                     return st;
             }
         }

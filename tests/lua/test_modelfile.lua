@@ -78,7 +78,8 @@ end
 -- Resume: fit k, save, load, fit m == fit k+m (shuffle off), for every
 -- optimizer.
 for _, opt in ipairs({"sgd", "adam", "adamw", "rmsprop", "adagrad",
-                      nn.optimizers.SGD{lr = 0.05, momentum = 0.9, nesterov = true}}) do
+                      nn.optimizers.SGD{lr = 0.05, momentum = 0.9, nesterov = true},
+                      nn.optimizers.RMSprop{momentum = 0.5, centered = true}}) do
   nn.seed(9)
   local x, y = data(40)
   nn.seed(10)
