@@ -25,7 +25,7 @@ if ok then
   x, y, source = d.x_train, d.y_train, "fashion"
 else
   x = nn.rand(60000, 784)
-  y = nn.floor(nn.rand(60000) * 10) + 1
+  y = nn.rand(60000):map(function(v) return math.floor(v * 10) + 1 end)
   source = "random"
 end
 

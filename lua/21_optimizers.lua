@@ -18,11 +18,20 @@ function Optimizer.__tostring(o)
   return string.format("nn.optimizers.%s{%s}", o.class, table.concat(parts, ", "))
 end
 
+-- Keras's spellings of some options, taken as ours.
+local aliases = {learning_rate = "lr", beta_1 = "beta1", beta_2 = "beta2"}
+
 local function define(class, name, defaults)
-  local valid, names = {learning_rate = true}, {"learning_rate"}
+  local valid, names = {}, {}
   for k in pairs(defaults) do
     valid[k] = true
     names[#names + 1] = k
+  end
+  for a, k in pairs(aliases) do
+    if defaults[k] ~= nil then
+      valid[a] = true
+      names[#names + 1] = a
+    end
   end
   table.sort(names)
   return function(opts)
@@ -38,7 +47,7 @@ local function define(class, name, defaults)
         error(string.format("nn.optimizers.%s: unknown option '%s' (valid: %s)",
                             class, tostring(k), table.concat(names, ", ")), 2)
       end
-      if k == "learning_rate" then k = "lr" end
+      k = aliases[k] or k
       if type(v) ~= type(defaults[k]) then
         error(string.format("nn.optimizers.%s: option '%s' must be a %s, got %s",
                             class, k, type(defaults[k]), type(v)), 2)

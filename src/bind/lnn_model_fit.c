@@ -125,8 +125,10 @@ static void format_time(char *buf, size_t size, double s)
         snprintf(buf, size, "%d:%02d", (int)(s / 60), (int)fmod(s, 60));
     else if (s >= 1)
         snprintf(buf, size, "%ds", (int)s);
-    else
+    else if (s >= 1e-3)
         snprintf(buf, size, "%dms", (int)(s * 1000));
+    else
+        snprintf(buf, size, "%dus", (int)(s * 1e6)); /* Keras: per-step times */
 }
 
 static void draw_bar(fit_ctx *c, size_t batch, const nnl_logs *logs, size_t nlogs,
