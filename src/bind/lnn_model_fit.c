@@ -4,7 +4,8 @@
  * callbacks' hooks. A Lua error in a hook is caught (with its traceback),
  * stops fit cleanly, and is raised again once fit has returned, so the
  * model stays consistent. Ctrl-C during fit (a SIGINT handler installed
- * for its duration) stops after the current batch. */
+ * for its duration) stops after the current batch; a second Ctrl-C before
+ * that goes to the program's usual action. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -244,9 +245,20 @@ static nnl_cb_result cb_train_end(void *ud, const nnl_logs *logs, nnl_error *err
     return call_hooks(c, "on_train_end", 1, err);
 }
 
+/* The SIGINT action fit replaced, put back by a second Ctrl-C. */
+static struct sigaction fit_old_sigint;
+
+/* The first Ctrl-C only sets the flag: fit stops after the current batch.
+ * A second one before fit has seen the first (a stuck Lua callback) goes
+ * to the program's own action (the REPL's or lua.c's "interrupted!", or
+ * the default), so it is never lost. Async-signal-safe calls only. */
 static void on_sigint(int sig)
 {
-    (void)sig;
+    if (nnl_interrupt_requested()) {
+        sigaction(SIGINT, &fit_old_sigint, NULL);
+        raise(sig); /* delivered to that action when this handler returns */
+        return;
+    }
     nnl_interrupt_request();
 }
 
@@ -401,7 +413,9 @@ int nnl_lua_model_fit(lua_State *L)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
+    sigaction(SIGINT, NULL, &old);
+    fit_old_sigint = old;
+    sigaction(SIGINT, &sa, NULL);
     nnl_history hist;
     nnl_error err;
     h->in_fit = 1;

@@ -241,4 +241,23 @@ do
   check(#h2.history.loss == 1 and not h2.interrupted, "usable after Ctrl-C")
 end
 
+-- A second Ctrl-C while a Lua callback is stuck (so fit cannot reach the
+-- end of its batch) is not swallowed: it raises "interrupted!" in the
+-- callback, which stops fit with that error; the model stays usable.
+do
+  local x, y = data(64)
+  local m = model()
+  local ok, err = pcall(m.fit, m, x, y, {epochs = 2, batch_size = 8, verbose = 0,
+    callbacks = {{on_batch_end = function(b)
+      if b == 2 then
+        io.popen("(sleep 0.2; kill -INT $PPID; sleep 0.2; kill -INT $PPID) &"):close()
+        local t = os.time() + 20
+        while os.time() < t do end  -- stuck until the second Ctrl-C
+      end
+    end}}})
+  check(not ok and tostring(err):find("interrupted!", 1, true), tostring(err))
+  local h = m:fit(x, y, {epochs = 1, verbose = 0})
+  check(#h.history.loss == 1 and not h.interrupted, "usable after a double Ctrl-C")
+end
+
 print("test_model_callbacks: ok")
