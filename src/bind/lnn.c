@@ -155,6 +155,7 @@ int luaopen_nn(lua_State *L)
     nnl_open_data(L);
     nnl_open_model(L);
     nnl_open_modelfile(L);
+    nnl_open_plot(L);
     run_lua_sources(L, nn);
     /* API.md: everything lives in the global nn, which require also returns. */
     lua_pushvalue(L, nn);

@@ -51,5 +51,6 @@ void nnl_open_runtime(lua_State *L);  /* lnn.c: seed, threads, cpu, version */
 void nnl_open_data(lua_State *L);     /* lnn_data.c: nn.data */
 void nnl_open_model(lua_State *L);    /* lnn_model.c: layers, nn.Sequential */
 void nnl_open_modelfile(lua_State *L); /* lnn_modelfile.c: save, nn.load */
+void nnl_open_plot(lua_State *L);     /* lnn_plot.c: nn.plot primitives */
 
 #endif

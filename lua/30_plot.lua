@@ -1,0 +1,527 @@
+-- nn.plot: the public plotting functions, drawn by gnuplot through the C
+-- primitives of src/bind/lnn_plot.c (nn.plot._history, ...; taken here and
+-- removed from nn.plot). This file checks options, turns histories,
+-- models and data into plain numbers, and adds nn.callbacks.LivePlot.
+-- The plot kinds that need a model (confusion, decision_boundary, model)
+-- only use model:predict, model.layers, layer.type/.units/.activation and
+-- layer:get_weights(), as API.md describes them.
+local nn = ...
+
+local plot = nn.plot
+local C = {}
+for k, v in pairs(plot) do
+  if type(k) == "string" and k:sub(1, 1) == "_" then C[k:sub(2)] = v end
+end
+for k in pairs(C) do plot["_" .. k] = nil end
+
+-- Options every plot takes, with their types.
+local common = {file = "string", script = "string", title = "string", xlabel = "string",
+                ylabel = "string", width = "number", height = "number", render = "boolean"}
+
+-- Checks opts against common plus extra; returns opts (or {}).
+local function check_opts(fn, opts, extra)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(string.format("%s: options must be a table, got %s", fn, type(opts)), 3)
+  end
+  local valid = {}
+  for k, v in pairs(common) do valid[k] = v end
+  for k, v in pairs(extra or {}) do valid[k] = v end
+  for k, v in pairs(opts) do
+    local want = valid[k]
+    if not want then
+      local names = {}
+      for n in pairs(valid) do names[#names + 1] = n end
+      table.sort(names)
+      error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
+                          table.concat(names, ", ")), 3)
+    end
+    if want ~= "any" and type(v) ~= want then
+      error(string.format("%s: option '%s' must be a %s, got %s", fn, k, want, type(v)), 3)
+    end
+  end
+  return opts
+end
+
+local function is_tensor(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__name == "nn.Tensor"
+end
+
+-- The names of a history table in drawing order: loss, then the other
+-- quantities alphabetically, each followed by its val_ series.
+local function history_names(fn, hist)
+  local base, seen = {}, {}
+  for k, v in pairs(hist) do
+    if type(k) ~= "string" then
+      error(string.format("%s: history keys must be names, got %s", fn, type(k)), 3)
+    end
+    if type(v) ~= "table" and not is_tensor(v) then
+      error(string.format("%s: history '%s' must be a list of numbers, got %s", fn, k,
+                          type(v)), 3)
+    end
+    local b = k:match("^val_(.+)$") or k
+    if not seen[b] then seen[b] = true; base[#base + 1] = b end
+  end
+  table.sort(base, function(a, b)
+    if a == "loss" or b == "loss" then return a == "loss" and b ~= "loss" end
+    return a < b
+  end)
+  local names, lists = {}, {}
+  for _, b in ipairs(base) do
+    for _, k in ipairs({b, "val_" .. b}) do
+      local v = hist[k]
+      if v ~= nil and (is_tensor(v) and v:numel() > 0 or not is_tensor(v) and #v > 0) then
+        names[#names + 1] = k
+        lists[#lists + 1] = v
+      end
+    end
+  end
+  if #names == 0 then
+    error(fn .. ": the history has no epochs to plot", 3)
+  end
+  return names, lists
+end
+
+-- The table {name = {values}} of h: a History, or {history = {...}}.
+local function history_table(fn, h)
+  if type(h) ~= "table" or type(h.history) ~= "table" then
+    error(fn .. ": expected a history from fit or a table {history = {name = {values}}}, got "
+          .. (type(h) == "table" and "a table without 'history'" or type(h)), 3)
+  end
+  return h.history
+end
+
+-- nn.plot.history(h, opts): loss and metrics per epoch.
+function plot.history(h, opts)
+  local fn = "nn.plot.history"
+  opts = check_opts(fn, opts, {logy = "boolean"})
+  local names, lists = history_names(fn, history_table(fn, h))
+  C.history(fn, opts, names, lists)
+end
+
+-- Columns of a 2-D tensor as lists (for lines).
+local function columns(t)
+  local rows = t:totable()
+  local n, m = t:shape()
+  local cols = {}
+  for j = 1, m do
+    local c = {}
+    for i = 1, n do c[i] = rows[i][j] end
+    cols[j] = c
+  end
+  return cols
+end
+
+local function is_numbers(v)
+  return is_tensor(v) or (type(v) == "table" and (#v == 0 or type(v[1]) == "number"))
+end
+
+-- nn.plot.lines(xs, ys_or_list, opts): xs may be nil (1..n); ys a list of
+-- numbers or a tensor (a 2-D tensor draws each column), or a list of
+-- those; opts.names labels the lines.
+function plot.lines(xs, ys, opts)
+  local fn = "nn.plot.lines"
+  opts = check_opts(fn, opts, {names = "table", logy = "boolean"})
+  if ys == nil and xs ~= nil then xs, ys = nil, xs end
+  if xs ~= nil and not is_numbers(xs) then
+    error(fn .. ": xs must be a list of numbers, an nn.Tensor or nil, got " .. type(xs), 2)
+  end
+  local list
+  if is_tensor(ys) and ys:dim() == 2 then
+    list = columns(ys)
+  elseif is_numbers(ys) then
+    list = {ys}
+  elseif type(ys) == "table" then
+    list = ys
+  else
+    error(fn .. ": ys must be numbers, an nn.Tensor or a list of them, got " .. type(ys), 2)
+  end
+  local series = {}
+  for i, y in ipairs(list) do
+    if not is_numbers(y) then
+      error(string.format("%s: line %d must be a list of numbers or an nn.Tensor, got %s",
+                          fn, i, type(y)), 2)
+    end
+    local name = opts.names and opts.names[i]
+    if name ~= nil and type(name) ~= "string" then
+      error(string.format("%s: names[%d] must be a string", fn, i), 2)
+    end
+    series[i] = {x = xs, y = y, name = name}
+  end
+  if #series == 0 then error(fn .. ": nothing to plot", 2) end
+  C.lines(fn, opts, series)
+end
+
+-- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a
+-- column, or one-hot rows. binary: labels are 0/1 (shifted to 1/2).
+-- Returns the list and k.
+local function label_classes(fn, y, n, what)
+  local t = y
+  if not is_tensor(t) then
+    if type(t) ~= "table" then
+      error(string.format("%s: %s must be class labels (a list or an nn.Tensor), got %s",
+                          fn, what, type(y)), 4)
+    end
+    t = nn.tensor(t)
+  end
+  if t:dim() == 2 and select(2, t:shape()) > 1 then
+    local idx = t:argmax(2):totable()
+    local out = {}
+    for i = 1, #idx do out[i] = type(idx[i]) == "table" and idx[i][1] or idx[i] end
+    if #out ~= n then
+      error(string.format("%s: %s has %d rows, expected %d", fn, what, #out, n), 4)
+    end
+    return out, select(2, t:shape())
+  end
+  local flat = t:reshape(t:numel()):totable()
+  if #flat ~= n then
+    error(string.format("%s: %s has %d labels, expected %d", fn, what, #flat, n), 4)
+  end
+  local lo, hi = math.huge, -math.huge
+  for i = 1, #flat do
+    local v = flat[i]
+    if v ~= math.floor(v) then
+      error(string.format("%s: %s[%d] is %g, not a class number", fn, what, i, v), 4)
+    end
+    lo, hi = math.min(lo, v), math.max(hi, v)
+  end
+  local shift = lo == 0 and 1 or 0 -- 0-based (binary 0/1) labels
+  if lo < 0 then
+    error(string.format("%s: %s holds %g, class numbers start at 1 (or 0 for binary)",
+                        fn, what, lo), 4)
+  end
+  for i = 1, #flat do flat[i] = flat[i] + shift end
+  return flat, math.max(1, math.floor(hi + shift)), shift
+end
+
+-- The two coordinate lists of an n x 2 tensor (or table of pairs).
+local function two_columns(fn, x)
+  if not is_tensor(x) then x = nn.tensor(x) end
+  local n, m = x:shape()
+  if x:dim() ~= 2 or m ~= 2 then
+    error(string.format("%s: expected points as an n x 2 tensor (2 features), got %s",
+                        fn, table.concat({x:shape()}, "x")), 3)
+  end
+  local c = columns(x)
+  return c[1], c[2], n
+end
+
+-- nn.plot.scatter(x, y, opts): x and y coordinates; or an n x 2 tensor of
+-- points and (optionally) their class labels. opts.classes (labels) colours
+-- the points by class, opts.class_names names the classes.
+function plot.scatter(x, y, opts)
+  local fn = "nn.plot.scatter"
+  opts = check_opts(fn, opts, {classes = "any", class_names = "table"})
+  local px, py, labels
+  if is_tensor(x) and x:dim() == 2 and select(2, x:shape()) == 2 then
+    px, py = two_columns(fn, x)
+    labels = y
+  else
+    px, py = x, y
+    labels = opts.classes
+  end
+  if not is_numbers(px) or not is_numbers(py) then
+    error(fn .. ": expected x and y as lists of numbers or tensors", 2)
+  end
+  local cls, k
+  if labels ~= nil then
+    local n = is_tensor(px) and px:numel() or #px
+    cls, k = label_classes(fn, labels, n, "classes")
+    if opts.class_names then k = math.max(k, #opts.class_names) end
+  end
+  C.scatter(fn, opts, px, py, cls, k, opts.class_names)
+end
+
+-- nn.plot.hist(t, opts): histogram; opts.bins.
+function plot.hist(t, opts)
+  local fn = "nn.plot.hist"
+  opts = check_opts(fn, opts, {bins = "number"})
+  if not is_numbers(t) then
+    error(fn .. ": expected a list of numbers or an nn.Tensor, got " .. type(t), 2)
+  end
+  if opts.bins and (opts.bins < 1 or opts.bins ~= math.floor(opts.bins)) then
+    error(fn .. ": bins must be a whole number >= 1", 2)
+  end
+  C.hist(fn, opts, t, opts.bins)
+end
+
+local function is_model(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__name == "nn.Model"
+end
+
+local function is_layer(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__name == "nn.Layer"
+end
+
+-- nn.plot.weights(layer_or_tensor, opts): heat map of a Dense layer's
+-- kernel (or a tensor, or a model's opts.layer-th Dense layer, default the
+-- first); opts.image = {h, w} draws each unit's incoming weights as an
+-- h x w image; opts.max_tiles (default 100).
+function plot.weights(obj, opts)
+  local fn = "nn.plot.weights"
+  opts = check_opts(fn, opts, {image = "table", max_tiles = "number", layer = "number"})
+  local w = obj
+  if is_model(obj) then
+    local want, seen = opts.layer or 1, 0
+    w = nil
+    for _, l in ipairs(obj.layers) do
+      if l.type == "Dense" then
+        seen = seen + 1
+        if seen == want then w = l; break end
+      end
+    end
+    if not w then
+      error(string.format("%s: the model has %d Dense layers, asked for number %d", fn, seen,
+                          want), 2)
+    end
+  end
+  if is_layer(w) then
+    if w.type ~= "Dense" then
+      error(fn .. ": a " .. w.type .. " layer has no weight matrix (use a Dense layer)", 2)
+    end
+    local ws = w:get_weights()
+    if not ws[1] then
+      error(fn .. ": the layer is not built yet (give input_dim, or fit/predict first)", 2)
+    end
+    w = ws[1]
+  end
+  if not is_tensor(w) then
+    error(fn .. ": expected a Dense layer, a model or an nn.Tensor, got " .. type(obj), 2)
+  end
+  local th, tw
+  if opts.image then
+    th, tw = opts.image[1], opts.image[2]
+    if math.type(th) ~= "integer" or math.type(tw) ~= "integer" or th < 1 or tw < 1 then
+      error(fn .. ": image must be {height, width} in whole numbers", 2)
+    end
+  end
+  C.weights(fn, opts, w, th, tw, opts.max_tiles and math.floor(opts.max_tiles))
+end
+
+-- Predicted and true classes of a model on x, y; k, and the label shift
+-- (1 when labels are 0-based, e.g. binary 0/1).
+local function predicted_classes(fn, model, x, y)
+  if not is_model(model) then
+    error(fn .. ": expected a model, got " .. type(model), 3)
+  end
+  if not is_tensor(x) then x = nn.tensor(x) end
+  local p = model:predict(x, {verbose = 0})
+  local n, m = p:shape()
+  if p:dim() == 1 then m = 1 end
+  local pred = {}
+  if m == 1 then
+    local v = p:reshape(n):totable()
+    for i = 1, n do pred[i] = v[i] > 0.5 and 2 or 1 end
+    m = 2
+  else
+    local idx = p:argmax(2):reshape(n):totable()
+    for i = 1, n do pred[i] = idx[i] end
+  end
+  local truth, k, shift
+  if y ~= nil then truth, k, shift = label_classes(fn, y, n, "y") end
+  if shift == nil then shift = (m == 2 and p:dim() == 1 or select(2, p:shape()) == 1) and 1 or 0 end
+  return pred, truth, math.max(m, k or 0), shift
+end
+
+-- nn.plot.confusion(model, x, y, opts): the confusion matrix on (x, y);
+-- opts.classes names the classes.
+function plot.confusion(model, x, y, opts)
+  local fn = "nn.plot.confusion"
+  opts = check_opts(fn, opts, {classes = "table"})
+  if y == nil then error(fn .. ": expected model, x, y", 2) end
+  local pred, truth, k, shift = predicted_classes(fn, model, x, y)
+  local counts = {}
+  for i = 1, k * k do counts[i] = 0 end
+  for i = 1, #pred do
+    local t, p = truth[i], pred[i]
+    if t > k then
+      error(string.format("%s: y[%d] is class %d but the model has %d outputs", fn, i,
+                          t - shift, k), 2)
+    end
+    counts[(t - 1) * k + p] = counts[(t - 1) * k + p] + 1
+  end
+  local names = opts.classes
+  if not names and shift == 1 then
+    names = {}
+    for i = 1, k do names[i] = tostring(i - 1) end
+  end
+  C.confusion(fn, opts, counts, k, names)
+end
+
+-- nn.plot.decision_boundary(model, x, y, opts): class regions of a model
+-- with 2 inputs over the data's range (opts.resolution points each way,
+-- default 150; opts.padding, default 0.1 of the range), and the points.
+function plot.decision_boundary(model, x, y, opts)
+  local fn = "nn.plot.decision_boundary"
+  opts = check_opts(fn, opts, {resolution = "number", padding = "number", classes = "table"})
+  if not is_model(model) then error(fn .. ": expected a model, got " .. type(model), 2) end
+  local px, py, n = two_columns(fn, x)
+  local res = math.floor(opts.resolution or 150)
+  if res < 2 or res > 1000 then error(fn .. ": resolution must be 2..1000", 2) end
+  local pad = opts.padding or 0.1
+  local x0, x1, y0, y1 = math.huge, -math.huge, math.huge, -math.huge
+  for i = 1, n do
+    x0, x1 = math.min(x0, px[i]), math.max(x1, px[i])
+    y0, y1 = math.min(y0, py[i]), math.max(y1, py[i])
+  end
+  if not (x1 >= x0 and y1 >= y0) then error(fn .. ": no finite points", 2) end
+  local dx, dy = (x1 - x0) * pad, (y1 - y0) * pad
+  if dx == 0 then dx = 1 end
+  if dy == 0 then dy = 1 end
+  x0, x1, y0, y1 = x0 - dx, x1 + dx, y0 - dy, y1 + dy
+  local flat = {}
+  for j = 0, res - 1 do
+    local gy = y0 + (y1 - y0) * j / (res - 1)
+    for i = 0, res - 1 do
+      flat[#flat + 1] = x0 + (x1 - x0) * i / (res - 1)
+      flat[#flat + 1] = gy
+    end
+  end
+  local grid, _, k, shift = predicted_classes(fn, model, nn.tensor(flat, {res * res, 2}))
+  local labels, lk, lshift
+  if y ~= nil then
+    labels, lk, lshift = label_classes(fn, y, n, "y")
+    k = math.max(k, lk)
+    shift = lshift or shift
+  end
+  local names = opts.classes
+  if not names and shift == 1 then
+    names = {}
+    for i = 1, k do names[i] = "class " .. tostring(i - 1) end
+  end
+  C.regions(fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k, names)
+end
+
+-- nn.plot.model(model, opts): the network's layout; opts.max_neurons per
+-- column (default 10), opts.weights = false draws the structure only.
+function plot.model(model, opts)
+  local fn = "nn.plot.model"
+  opts = check_opts(fn, opts, {max_neurons = "number", weights = "boolean"})
+  if not is_model(model) then error(fn .. ": expected a model, got " .. type(model), 2) end
+  local layers = model.layers
+  local inputs
+  local ishape = model.input_shape or (layers[1] and layers[1].input_shape)
+  if ishape then
+    inputs = 1
+    for _, d in ipairs(ishape) do inputs = inputs * d end
+  end
+  if not inputs then
+    error(fn .. ": the model's input size is unknown (give input_dim to the first layer, " ..
+          "or fit/predict first)", 2)
+  end
+  local cols = {{units = inputs, name = "input", label = inputs .. (inputs == 1 and " input" or " inputs")}}
+  local function note(text)
+    local c = cols[#cols]
+    c.label = c.label .. "\n" .. text
+  end
+  for _, l in ipairs(layers) do
+    local t = l.type
+    if t == "Dense" then
+      local u = l.units
+      local c = {units = u, name = l.name,
+                 label = u .. (u == 1 and " unit" or " units") .. "\n" .. (l.activation or "linear")}
+      if opts.weights ~= false then
+        local ws = l:get_weights()
+        c.kernel, c.bias = ws[1], ws[2]
+        if c.bias then c.label = c.label .. " + bias" end
+      end
+      cols[#cols + 1] = c
+    elseif t == "Activation" then
+      local c = cols[#cols]
+      if #cols > 1 then
+        c.label = c.label:gsub("\n[^\n]*$", "\n" .. l.activation, 1)
+        if c.bias then c.label = c.label .. " + bias" end
+      else
+        note(l.activation)
+      end
+    elseif t == "Dropout" then
+      note(string.format("dropout %g", l.rate))
+    elseif t == "BatchNormalization" then
+      note("batch norm")
+    elseif t == "Flatten" then
+      if #cols == 1 then cols[1].label = cols[1].label .. " (flattened)" end
+    else
+      note(tostring(t))
+    end
+  end
+  C.network(fn, opts, cols, opts.max_neurons and math.floor(opts.max_neurons))
+end
+
+-- nn.callbacks.LivePlot(opts): redraws loss and metrics after each epoch
+-- (every opts.every epochs) in one gnuplot process kept for the whole of
+-- fit, in a window, in opts.file, or as text; closed at the end of fit.
+-- If gnuplot is missing or fails, LivePlot says so once on stderr and
+-- training goes on.
+local callbacks = nn.callbacks
+if callbacks then
+  function callbacks.LivePlot(opts)
+    local fn = "nn.callbacks.LivePlot"
+    opts = check_opts(fn, opts, {every = "number", logy = "boolean"})
+    for _, k in ipairs({"script", "render"}) do
+      if opts[k] ~= nil then
+        error(string.format("%s: option '%s' is not for live plots", fn, k), 2)
+      end
+    end
+    local every = math.floor(opts.every or 1)
+    if every < 1 then error(fn .. ": every must be >= 1", 2) end
+    local popts = {}
+    for k, v in pairs(opts) do
+      if common[k] or k == "logy" then popts[k] = v end
+    end
+    local self = setmetatable({class = "LivePlot"}, {
+      __name = "nn.Callback",
+      __tostring = function() return "nn.callbacks.LivePlot" end})
+    local session, hist, drawn, failed, last_epoch
+    local function warn(msg)
+      if not failed then
+        io.stderr:write("LivePlot: ", tostring(msg), " (training goes on without it)\n")
+      end
+      failed = true
+    end
+    local function close()
+      local s = session
+      session = nil
+      if s then
+        local ok, err = pcall(s.close, s)
+        if not ok then warn(err) end
+      end
+    end
+    local function draw()
+      if failed then return end
+      local names, lists = {}, {}
+      local ok, err = pcall(function()
+        names, lists = history_names(fn, hist)
+        if not session then session = C.session(fn, popts.file ~= nil) end
+        session:history(fn, popts, names, lists)
+      end)
+      if not ok then
+        warn(err)
+        close()
+      end
+      drawn = last_epoch
+    end
+    self.session = function() return session end -- for tests
+    function self.on_train_begin()
+      hist, drawn, failed, last_epoch = {}, nil, false, nil
+      self.history = hist
+    end
+    function self.on_epoch_end(epoch, logs)
+      for k, v in pairs(logs) do
+        if type(k) == "string" and type(v) == "number" then
+          hist[k] = hist[k] or {}
+          table.insert(hist[k], v)
+        end
+      end
+      last_epoch = epoch
+      if epoch % every == 0 then draw() end
+    end
+    function self.on_train_end()
+      if last_epoch and drawn ~= last_epoch then draw() end
+      close()
+    end
+    return self
+  end
+end

@@ -1,0 +1,566 @@
+/* The Lua face of src/plot: the primitives behind nn.plot. Each takes the
+ * public function's name (for messages), the checked options table and
+ * plain data (tables of numbers or tensors), converts them to C arrays and
+ * calls a builder, then renders. lua/30_plot.lua defines the public
+ * functions on top of these (option checks, models, LivePlot) and removes
+ * them from nn.plot.
+ *
+ * Temporary arrays live in userdata on the Lua stack, so a conversion
+ * error frees them with the rest; the script buffer is only held between
+ * conversions and rendering, where nothing raises, and is freed before a
+ * C error is raised. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bind/lnn.h"
+#include "plot/gnuplot.h"
+#include "plot/plot.h"
+
+#define SESSION_MT "nn.plot.Session"
+
+/* Session handle: NULL after close. quiet: gnuplot's stdout discarded. */
+typedef struct lsession {
+    nnl_gnuplot_session *s;
+} lsession;
+
+/* A temporary array of n elements of the given size, owned by the Lua
+ * stack (a userdata pushed there). */
+static void *temp(lua_State *L, size_t n, size_t size)
+{
+    return lua_newuserdatauv(L, (n ? n : 1) * size, 0);
+}
+
+/* The numbers of the table or tensor at idx as doubles (pushes the array
+ * as a userdata). what names the argument in errors. */
+static double *check_numbers(lua_State *L, int idx, size_t *n, const char *fn,
+                             const char *what)
+{
+    idx = lua_absindex(L, idx);
+    nnl_tensor *t = nnl_lua_totensor(L, idx);
+    if (t) {
+        double *v = temp(L, (size_t)t->numel, sizeof *v);
+        for (size_t i = 0; i < (size_t)t->numel; i++)
+            v[i] = t->data[i];
+        *n = (size_t)t->numel;
+        return v;
+    }
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: %s must be a table of numbers or an nn.Tensor, got %s", fn, what,
+                   luaL_typename(L, idx));
+    lua_Integer len = luaL_len(L, idx);
+    if (len < 0 || len > 100000000)
+        luaL_error(L, "%s: %s has a bad length", fn, what);
+    double *v = temp(L, (size_t)len, sizeof *v);
+    for (lua_Integer i = 1; i <= len; i++) {
+        int isnum;
+        lua_geti(L, idx, i);
+        lua_Number x = lua_tonumberx(L, -1, &isnum);
+        if (!isnum)
+            luaL_error(L, "%s: %s[%d] is %s, expected a number", fn, what, (int)i,
+                       luaL_typename(L, -1));
+        v[i - 1] = x;
+        lua_pop(L, 1);
+    }
+    *n = (size_t)len;
+    return v;
+}
+
+/* Class numbers 1..k from a table or tensor (non-integers are errors). */
+static int *check_classes(lua_State *L, int idx, size_t n_expect, const char *fn,
+                          const char *what)
+{
+    size_t n;
+    double *v = check_numbers(L, idx, &n, fn, what);
+    if (n != n_expect)
+        luaL_error(L, "%s: %s has %d entries, expected %d", fn, what, (int)n, (int)n_expect);
+    int *c = temp(L, n, sizeof *c);
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] >= -1e9 && v[i] <= 1e9) || v[i] != (double)(int)v[i])
+            luaL_error(L, "%s: %s[%d] is %g, expected a class number", fn, what, (int)i + 1, v[i]);
+        c[i] = (int)v[i];
+    }
+    return c;
+}
+
+/* A list of strings (or nil) at idx, k entries; pushes the array. */
+static const char **check_names(lua_State *L, int idx, int k, const char *fn, const char *what)
+{
+    if (lua_isnoneornil(L, idx))
+        return NULL;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    idx = lua_absindex(L, idx);
+    const char **names = temp(L, (size_t)k, sizeof *names);
+    for (int i = 0; i < k; i++) {
+        lua_geti(L, idx, i + 1);
+        names[i] = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
+        if (!lua_isnil(L, -1) && !names[i])
+            luaL_error(L, "%s: %s[%d] must be a string, got %s", fn, what, i + 1,
+                       luaL_typename(L, -1));
+        lua_pop(L, 1); /* the table keeps the string alive */
+    }
+    return names;
+}
+
+/* Reads the common options (already checked for unknown keys by Lua). */
+static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
+{
+    nnl_plot_opts_init(o);
+    if (lua_isnoneornil(L, idx))
+        return;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    struct {
+        const char *key;
+        const char **dst;
+    } strs[] = {{"file", &o->file},     {"script", &o->script}, {"title", &o->title},
+                {"xlabel", &o->xlabel}, {"ylabel", &o->ylabel}};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        int t = lua_getfield(L, idx, strs[i].key);
+        if (t != LUA_TNIL) {
+            if (t != LUA_TSTRING && t != LUA_TNUMBER)
+                luaL_error(L, "%s: option '%s' must be a string, got %s", fn, strs[i].key,
+                           luaL_typename(L, -1));
+            *strs[i].dst = lua_tostring(L, -1);
+        }
+        lua_pop(L, 1); /* opts keeps the string alive */
+    }
+    static const char *const ints[] = {"width", "height"};
+    for (int i = 0; i < 2; i++) {
+        int t = lua_getfield(L, idx, ints[i]);
+        if (t != LUA_TNIL) {
+            int isint;
+            lua_Integer v = lua_tointegerx(L, -1, &isint);
+            if (!isint || v < 100 || v > 20000)
+                luaL_error(L, "%s: option '%s' must be a whole number of pixels (100..20000)",
+                           fn, ints[i]);
+            *(i == 0 ? &o->width : &o->height) = (int)v;
+        }
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, idx, "logy");
+    o->logy = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "render") != LUA_TNIL)
+        o->render = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+}
+
+/* Renders b (if st is OK), frees it, raises on error. */
+static int finish(lua_State *L, nnl_pbuf *b, nnl_status st, const nnl_plot_opts *o,
+                  const char *fn, nnl_error *err)
+{
+    if (st == NNL_OK) {
+        if (!o->file && o->render)
+            fflush(stdout); /* our text first, then gnuplot's picture */
+        st = nnl_plot_render(b, o, fn, err);
+    }
+    nnl_pbuf_free(b);
+    if (st != NNL_OK)
+        return nnl_lua_raise(L, err);
+    return 0;
+}
+
+/* Series from names (arg n) and lists (arg n+1) for history and session. */
+static nnl_plot_series *check_named_lists(lua_State *L, int names, int lists, int *ns,
+                                          const char *fn)
+{
+    luaL_checktype(L, names, LUA_TTABLE);
+    luaL_checktype(L, lists, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, names);
+    if (n < 0 || n > 1000)
+        luaL_error(L, "%s: %d series", fn, (int)n);
+    nnl_plot_series *s = temp(L, (size_t)n, sizeof *s);
+    int keep = lua_gettop(L); /* the arrays are pushed after this */
+    (void)keep;
+    for (int i = 0; i < (int)n; i++) {
+        lua_geti(L, names, i + 1);
+        s[i].name = lua_tostring(L, -1);
+        if (!s[i].name)
+            luaL_error(L, "%s: series names must be strings", fn);
+        lua_pop(L, 1);
+        lua_geti(L, lists, i + 1);
+        char what[96];
+        snprintf(what, sizeof what, "history '%.60s'", s[i].name);
+        s[i].x = NULL;
+        s[i].y = check_numbers(L, -1, &s[i].n, fn, what);
+        lua_replace(L, -2); /* keep the array (on the stack), drop the list */
+    }
+    *ns = (int)n;
+    return s;
+}
+
+/* _history(fn, opts, names, lists) */
+static int l_history(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    int ns;
+    nnl_plot_series *s = check_named_lists(L, 3, 4, &ns, fn);
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_history(&b, &o, s, ns, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _lines(fn, opts, series) with series = {{x = , y = , name = }, ...} */
+static int l_lines(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 3);
+    if (n < 1 || n > 1000)
+        return luaL_error(L, "%s: %d lines (expected 1..1000)", fn, (int)n);
+    nnl_plot_series *s = temp(L, (size_t)n, sizeof *s);
+    for (int i = 0; i < (int)n; i++) {
+        lua_geti(L, 3, i + 1);
+        int item = lua_gettop(L);
+        char what[64];
+        snprintf(what, sizeof what, "line %d's y", i + 1);
+        lua_getfield(L, item, "y");
+        s[i].y = check_numbers(L, -1, &s[i].n, fn, what);
+        s[i].x = NULL;
+        if (lua_getfield(L, item, "x") != LUA_TNIL) {
+            size_t nx;
+            snprintf(what, sizeof what, "line %d's x", i + 1);
+            s[i].x = check_numbers(L, -1, &nx, fn, what);
+            if (nx != s[i].n)
+                return luaL_error(L, "%s: line %d has %d x values and %d y values", fn, i + 1,
+                                  (int)nx, (int)s[i].n);
+        }
+        lua_getfield(L, item, "name");
+        s[i].name = lua_tostring(L, -1);
+        /* Leave the arrays on the stack; drop nothing else that matters. */
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_lines(&b, &o, s, (int)n, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _scatter(fn, opts, x, y, classes|nil, k, names|nil) */
+static int l_scatter(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    size_t n, ny;
+    double *x = check_numbers(L, 3, &n, fn, "x");
+    double *y = check_numbers(L, 4, &ny, fn, "y");
+    if (n != ny)
+        return luaL_error(L, "%s: x has %d values and y has %d", fn, (int)n, (int)ny);
+    int *cls = NULL, k = 0;
+    const char **names = NULL;
+    if (!lua_isnoneornil(L, 5)) {
+        cls = check_classes(L, 5, n, fn, "classes");
+        k = (int)luaL_checkinteger(L, 6);
+        if (k < 1 || k > 1000)
+            return luaL_error(L, "%s: %d classes", fn, k);
+        names = check_names(L, 7, k, fn, "class names");
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_scatter(&b, &o, x, y, n, cls, k, names, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _hist(fn, opts, values, bins) */
+static int l_hist(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    size_t n;
+    double *v = check_numbers(L, 3, &n, fn, "values");
+    lua_Integer bins = luaL_optinteger(L, 4, 0);
+    if (bins < 0 || bins > 100000)
+        return luaL_error(L, "%s: bins must be 1..100000, got %d", fn,
+                          (int)(bins < -1000000 ? -1000000 : bins > 1000000 ? 1000000 : bins));
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_hist(&b, &o, v, n, (int)bins, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _weights(fn, opts, tensor, tile_h, tile_w, max_tiles) */
+static int l_weights(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_tensor *t = nnl_lua_totensor(L, 3);
+    if (!t)
+        return luaL_error(L, "%s: expected a Dense layer or an nn.Tensor of weights, got %s",
+                          fn, luaL_typename(L, 3));
+    if (t->ndim > 2)
+        return luaL_error(L, "%s: expected a 1-D or 2-D tensor of weights, got %d dimensions",
+                          fn, t->ndim);
+    size_t rows = t->ndim == 2 ? t->shape[0] : 1, cols = t->ndim == 2 ? t->shape[1] : t->shape[0];
+    int th = (int)luaL_optinteger(L, 4, 0), tw = (int)luaL_optinteger(L, 5, 0);
+    int maxt = (int)luaL_optinteger(L, 6, 0);
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_heatmap(&b, &o, t->data, rows, cols, th, tw, maxt, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _confusion(fn, opts, counts (k*k, row-major), k, names|nil) */
+static int l_confusion(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    size_t n;
+    double *c = check_numbers(L, 3, &n, fn, "counts");
+    int k = (int)luaL_checkinteger(L, 4);
+    if (k < 1 || k > 1000 || n != (size_t)k * (size_t)k)
+        return luaL_error(L, "%s: %d counts for %d classes", fn, (int)n, k);
+    const char **names = check_names(L, 5, k, fn, "class names");
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_confusion(&b, &o, c, k, names, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _regions(fn, opts, grid, gx, gy, x0, x1, y0, y1, px, py, pc|nil, k, names|nil) */
+static int l_regions(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_plot_regions r;
+    memset(&r, 0, sizeof r);
+    r.gx = (int)luaL_checkinteger(L, 4);
+    r.gy = (int)luaL_checkinteger(L, 5);
+    if (r.gx < 2 || r.gy < 2 || r.gx > 2000 || r.gy > 2000)
+        return luaL_error(L, "%s: a %dx%d grid (expected 2..2000 each way)", fn, r.gx, r.gy);
+    r.grid = check_classes(L, 3, (size_t)r.gx * (size_t)r.gy, fn, "grid");
+    r.x0 = luaL_checknumber(L, 6);
+    r.x1 = luaL_checknumber(L, 7);
+    r.y0 = luaL_checknumber(L, 8);
+    r.y1 = luaL_checknumber(L, 9);
+    size_t ny;
+    r.px = check_numbers(L, 10, &r.np, fn, "x");
+    r.py = check_numbers(L, 11, &ny, fn, "y");
+    if (ny != r.np)
+        return luaL_error(L, "%s: %d x values and %d y values", fn, (int)r.np, (int)ny);
+    r.pc = lua_isnoneornil(L, 12) ? NULL : check_classes(L, 12, r.np, fn, "labels");
+    r.k = (int)luaL_checkinteger(L, 13);
+    if (r.k < 1 || r.k > 64)
+        return luaL_error(L, "%s: %d classes (expected 1..64)", fn, r.k);
+    r.names = check_names(L, 14, r.k, fn, "class names");
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_boundary(&b, &o, &r, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* The weights of tensor field `key` of the table at idx: NULL when absent;
+ * an error when its size is not n. Pushes nothing (the table keeps it). */
+static const float *opt_weights(lua_State *L, int idx, const char *key, size_t n,
+                                const char *fn, int layer)
+{
+    lua_getfield(L, idx, key);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    nnl_tensor *t = nnl_lua_totensor(L, -1);
+    if (!t)
+        luaL_error(L, "%s: layer %d's %s must be an nn.Tensor, got %s", fn, layer, key,
+                   luaL_typename(L, -1));
+    if ((size_t)t->numel != n)
+        luaL_error(L, "%s: layer %d's %s has %d values, expected %d", fn, layer, key,
+                   (int)t->numel, (int)n);
+    lua_pop(L, 1);
+    return t->data;
+}
+
+/* _network(fn, opts, layers, max_shown) with layers = {{units =, name =,
+ * label =, kernel = tensor|nil, bias = tensor|nil}, ...} */
+static int l_network(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 3);
+    if (n < 1 || n > 200)
+        return luaL_error(L, "%s: %d layers to draw (expected 1..200)", fn, (int)n);
+    int max_shown = (int)luaL_optinteger(L, 4, 0);
+    nnl_plot_layer *ly = temp(L, (size_t)n, sizeof *ly);
+    for (int i = 0; i < (int)n; i++) {
+        lua_geti(L, 3, i + 1);
+        int item = lua_gettop(L);
+        luaL_checktype(L, item, LUA_TTABLE);
+        lua_getfield(L, item, "units");
+        int isint;
+        lua_Integer u = lua_tointegerx(L, -1, &isint);
+        if (!isint || u < 1 || u > 100000000)
+            return luaL_error(L, "%s: layer %d has no valid unit count", fn, i + 1);
+        lua_pop(L, 1);
+        ly[i].units = (int)u;
+        lua_getfield(L, item, "name");
+        ly[i].name = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        lua_getfield(L, item, "label");
+        ly[i].label = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        size_t prev = i > 0 ? (size_t)ly[i - 1].units : 0;
+        ly[i].kernel = i > 0 ? opt_weights(L, item, "kernel", prev * (size_t)u, fn, i + 1) : NULL;
+        ly[i].bias = i > 0 ? opt_weights(L, item, "bias", (size_t)u, fn, i + 1) : NULL;
+        /* item stays on the stack: it keeps the strings and tensors alive. */
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_network(&b, &o, ly, (int)n, max_shown, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* ---- the persistent session (LivePlot) --------------------------------- */
+
+static lsession *check_session(lua_State *L)
+{
+    lsession *h = luaL_checkudata(L, 1, SESSION_MT);
+    if (!h->s)
+        luaL_error(L, "nn.plot session is closed");
+    return h;
+}
+
+/* _session(fn, quiet) -> session: starts gnuplot. */
+static int l_session(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    int quiet = lua_toboolean(L, 2);
+    lsession *h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->s = NULL;
+    luaL_setmetatable(L, SESSION_MT);
+    nnl_error err;
+    if (!quiet)
+        fflush(stdout);
+    h->s = nnl_gnuplot_open(quiet, &err);
+    if (!h->s)
+        return luaL_error(L, "%s: %s", fn, err.msg);
+    return 1;
+}
+
+/* session:history(fn, opts, names, lists): redraws in the same process. */
+static int session_history(lua_State *L)
+{
+    lsession *h = check_session(L);
+    const char *fn = luaL_checkstring(L, 2);
+    nnl_plot_opts o;
+    check_opts(L, 3, &o, fn);
+    o.persist = 0; /* the session keeps its window while it lives */
+    int ns;
+    nnl_plot_series *s = check_named_lists(L, 4, 5, &ns, fn);
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_history(&b, &o, s, ns, &err);
+    if (st == NNL_OK) {
+        if (!o.file)
+            fflush(stdout);
+        nnl_error gerr;
+        st = nnl_gnuplot_send(h->s, b.s, b.len, &gerr);
+        if (st != NNL_OK)
+            nnl_fail(&err, st, "%s: %s", fn, gerr.msg);
+    }
+    nnl_pbuf_free(&b);
+    if (st != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    return 0;
+}
+
+/* session:pid() -> the gnuplot process id (tests) */
+static int session_pid(lua_State *L)
+{
+    lsession *h = check_session(L);
+    lua_pushinteger(L, nnl_gnuplot_pid(h->s));
+    return 1;
+}
+
+/* session:close(), __gc, __close: ends gnuplot once; later calls do
+ * nothing. close() raises gnuplot's last error; __gc never raises. */
+static int session_close(lua_State *L)
+{
+    lsession *h = luaL_checkudata(L, 1, SESSION_MT);
+    nnl_gnuplot_session *s = h->s;
+    h->s = NULL;
+    nnl_error err;
+    if (nnl_gnuplot_close(s, &err) != NNL_OK)
+        return luaL_error(L, "nn.plot session: %s", err.msg);
+    return 0;
+}
+
+static int session_gc(lua_State *L)
+{
+    lsession *h = luaL_checkudata(L, 1, SESSION_MT);
+    nnl_gnuplot_session *s = h->s;
+    h->s = NULL;
+    nnl_gnuplot_close(s, NULL);
+    return 0;
+}
+
+static int session_tostring(lua_State *L)
+{
+    lsession *h = luaL_checkudata(L, 1, SESSION_MT);
+    if (h->s)
+        lua_pushfstring(L, "nn.plot session (gnuplot pid %d)", (int)nnl_gnuplot_pid(h->s));
+    else
+        lua_pushliteral(L, "nn.plot session (closed)");
+    return 1;
+}
+
+/* _gnuplot() -> path or nil, message */
+static int l_gnuplot(lua_State *L)
+{
+    char path[4096];
+    nnl_error err;
+    if (nnl_gnuplot_find(path, sizeof path, &err) != NNL_OK) {
+        lua_pushnil(L);
+        lua_pushstring(L, err.msg);
+        return 2;
+    }
+    lua_pushstring(L, path);
+    return 1;
+}
+
+static const luaL_Reg session_methods[] = {
+    {"history", session_history},
+    {"pid", session_pid},
+    {"close", session_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg plot_funcs[] = {
+    {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
+    {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
+    {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
+    {"_gnuplot", l_gnuplot},     {NULL, NULL},
+};
+
+void nnl_open_plot(lua_State *L)
+{
+    luaL_newmetatable(L, SESSION_MT);
+    lua_pushcfunction(L, session_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, session_gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, session_tostring);
+    lua_setfield(L, -2, "__tostring");
+    luaL_newlib(L, session_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    luaL_newlib(L, plot_funcs);
+    lua_setfield(L, -2, "plot");
+}

@@ -1,0 +1,60 @@
+/* Running gnuplot: finding the program, one-shot runs of a script, and a
+ * persistent session that redraws in one process (LivePlot).
+ *
+ * gnuplot is started with posix_spawn (never a shell) and fed through a
+ * socket on its standard input; its standard error is read back at the
+ * same time (no deadlock when it complains a lot), so its own error
+ * messages become our error messages. Every child is waited for and every
+ * descriptor closed, also on failure: no zombies, no leaked descriptors.
+ * All descriptors are close-on-exec so a child never inherits another's. */
+#ifndef NNL_PLOT_GNUPLOT_H
+#define NNL_PLOT_GNUPLOT_H
+
+#include <stddef.h>
+#include "core/status.h"
+
+/* How to get gnuplot, ending every "not found" message. */
+#define NNL_GNUPLOT_HINT \
+    "install it (Debian/Ubuntu: apt-get install gnuplot-nox, or gnuplot-qt for windows) " \
+    "or set NNLUA_GNUPLOT to the gnuplot program"
+
+/* Finds the program: $NNLUA_GNUPLOT when set and not empty (a path, or a
+ * name looked up in PATH), else "gnuplot" in PATH. Fills path (size bytes).
+ * NNL_ERR_UNSUPPORTED with NNL_GNUPLOT_HINT when there is none. */
+nnl_status nnl_gnuplot_find(char *path, size_t size, nnl_error *err);
+
+/* Runs script (len bytes) in a new gnuplot and waits for it to exit.
+ * quiet_stdout: gnuplot's standard output goes to /dev/null (the plot goes
+ * to a file); otherwise it is ours (text plots, windows). An error written
+ * by gnuplot or a failed exit is NNL_ERR_IO with gnuplot's message. */
+nnl_status nnl_gnuplot_run(const char *script, size_t len, int quiet_stdout, nnl_error *err);
+
+/* The interactive window terminal to use when a plot has no file: "qt",
+ * "wxt" or "x11" when a display exists ($DISPLAY or $WAYLAND_DISPLAY) and
+ * gnuplot has that terminal (asked once per process), else NULL: text in
+ * the terminal. $NNLUA_PLOT_TERM = "dumb" forces text. */
+const char *nnl_gnuplot_window_terminal(void);
+
+/* A gnuplot process kept open for repeated drawing. Owned by the caller:
+ * close with nnl_gnuplot_close. */
+typedef struct nnl_gnuplot_session nnl_gnuplot_session;
+
+/* Starts a session (quiet_stdout as for nnl_gnuplot_run). NULL on error. */
+nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err);
+/* Sends script and waits until gnuplot has executed it; gnuplot's error
+ * messages from it are returned as NNL_ERR_IO. After an error the session
+ * stays usable while the process lives. */
+nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t len,
+                            nnl_error *err);
+/* Ends the process (EOF on its input, then waits for it), frees s. NULL
+ * does nothing. Returns an error if gnuplot reported one at exit. */
+nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err);
+/* The process id of the session's gnuplot (for tests). */
+long nnl_gnuplot_pid(const nnl_gnuplot_session *s);
+
+/* Turns gnuplot's standard error text into a one-line message: the first
+ * error ("line N: ...") with the command it came from, or the text itself.
+ * Fills out (size bytes). Exposed for tests. */
+void nnl_gnuplot_message(const char *text, char *out, size_t size);
+
+#endif

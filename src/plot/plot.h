@@ -1,0 +1,146 @@
+/* nnlua's plots: options, the house style, and one builder per plot kind.
+ *
+ * A builder writes a complete gnuplot script (terminal, house style, inline
+ * data blocks, plot commands) into an nnl_pbuf from plain C arrays; it
+ * knows nothing of Lua or models. nnl_plot_render then keeps the script
+ * (opts.script) and runs it through gnuplot. Tests read the script text.
+ *
+ * House style: the Okabe-Ito palette (safe for colour-blind readers) in a
+ * fixed order, a light grid behind the data, axes on two sides, ticks
+ * outside, a sans font sized for slides, text taken literally (no
+ * "enhanced" markup, so val_loss is not a subscript). */
+#ifndef NNL_PLOT_H
+#define NNL_PLOT_H
+
+#include <stddef.h>
+#include "core/status.h"
+#include "plot/script.h"
+
+/* Okabe-Ito colours in the order series use them. */
+#define NNL_PLOT_NCOLORS 8
+extern const char *const nnl_plot_colors[NNL_PLOT_NCOLORS];
+/* Sign colours of weights (heat maps, the model diagram). */
+#define NNL_PLOT_POS "#0072B2" /* blue: positive */
+#define NNL_PLOT_NEG "#E69F00" /* orange: negative */
+
+/* Where a plot goes, from the file name's extension. */
+typedef enum nnl_plot_term {
+    NNL_TERM_PNG,    /* .png: pngcairo */
+    NNL_TERM_SVG,    /* .svg */
+    NNL_TERM_PDF,    /* .pdf: pdfcairo */
+    NNL_TERM_TXT,    /* .txt: dumb, into the file */
+    NNL_TERM_WINDOW, /* no file, a display and a window terminal */
+    NNL_TERM_TTY     /* no file otherwise: dumb, to standard output */
+} nnl_plot_term;
+
+/* Options common to every plot. Strings are borrowed; NULL means the
+ * plot kind's default. */
+typedef struct nnl_plot_opts {
+    const char *file;   /* .png .svg .pdf .txt; NULL: window or text */
+    const char *script; /* also save the script (with its data) here */
+    const char *title, *xlabel, *ylabel;
+    int width, height;  /* pixels; 0: the kind's default */
+    int logy;           /* logarithmic y axis (lines, history) */
+    int render;         /* 0: build (and save) the script only */
+    int persist;        /* window terminal option: keep the window */
+} nnl_plot_opts;
+
+/* Defaults: everything NULL/0, render = 1, persist = 1. */
+void nnl_plot_opts_init(nnl_plot_opts *o);
+
+/* The terminal for o (file extension, case-insensitive); an unknown
+ * extension is NNL_ERR_ARG naming it and the accepted ones. */
+nnl_status nnl_plot_term_of(const nnl_plot_opts *o, nnl_plot_term *term, const char *fn,
+                            nnl_error *err);
+
+/* Starts a script: reset, terminal (size w x h pixels unless o overrides,
+ * scaled to characters for text), output, house style. */
+nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, const char *fn,
+                          nnl_error *err);
+/* Title and axis labels: o's when given, else the defaults (NULL: none). */
+void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
+                     const char *xlabel, const char *ylabel);
+/* Ends a script: closes the output so the file is complete. */
+void nnl_plot_end(nnl_pbuf *b);
+/* Writes a data block "$name << EOD" with n rows of ncol values taken
+ * from cols[c][r] (a NULL column gives r+1: 1-based row numbers). */
+void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
+                        const double *const *cols);
+
+/* Saves the script to o->script when set, then (if o->render) runs it
+ * through gnuplot; a file plot must exist afterwards. Errors name fn. */
+nnl_status nnl_plot_render(const nnl_pbuf *b, const nnl_plot_opts *o, const char *fn,
+                           nnl_error *err);
+
+/* One named sequence of points; x NULL means 1, 2, ..., n. */
+typedef struct nnl_plot_series {
+    const char *name;
+    const double *x, *y;
+    size_t n;
+} nnl_plot_series;
+
+/* Training history: one panel per quantity (loss, each metric), with the
+ * training series solid and "val_<name>" dashed in the same panel; x is
+ * the epoch. Series are drawn in the given order. */
+nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
+                            int ns, nnl_error *err);
+
+/* Lines: each series a line (points too when short); names in the key. */
+nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
+                          int ns, nnl_error *err);
+
+/* Scatter of (x[i], y[i]); cls (NULL: one colour) gives each point's class
+ * 1..k, coloured and named in the key by names (NULL: "class i"). */
+nnl_status nnl_plot_scatter(nnl_pbuf *b, const nnl_plot_opts *o, const double *x,
+                            const double *y, size_t n, const int *cls, int k,
+                            const char *const *names, nnl_error *err);
+
+/* Histogram of v with `bins` equal bins (0: chosen from n); NaN skipped. */
+nnl_status nnl_plot_hist(nnl_pbuf *b, const nnl_plot_opts *o, const double *v, size_t n,
+                         int bins, nnl_error *err);
+
+/* Heat map of a weight matrix w[rows x cols] (row-major: inputs x units),
+ * blue positive, orange negative, symmetric colour range. With tile_h and
+ * tile_w > 0 (tile_h * tile_w == rows), each unit's incoming weights are
+ * drawn as a tile_h x tile_w image, tiles in a grid, at most max_tiles
+ * (0: 100) of them. */
+nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w, size_t rows,
+                            size_t cols, int tile_h, int tile_w, int max_tiles,
+                            nnl_error *err);
+
+/* Confusion matrix counts[k x k] (row: true class, column: predicted),
+ * every cell annotated; names NULL gives 1..k. */
+nnl_status nnl_plot_confusion(nnl_pbuf *b, const nnl_plot_opts *o, const double *counts,
+                              int k, const char *const *names, nnl_error *err);
+
+/* Decision regions: grid[gy x gx] of classes 1..k over [x0,x1]x[y0,y1]
+ * (row 0 at y0), as light colours; then the points (px, py) coloured by
+ * pc (1..k; NULL: black). names as for scatter. */
+typedef struct nnl_plot_regions {
+    const int *grid;
+    int gx, gy;
+    double x0, x1, y0, y1;
+    const double *px, *py;
+    const int *pc;
+    size_t np;
+    int k;
+    const char *const *names;
+} nnl_plot_regions;
+nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
+                             nnl_error *err);
+
+/* One column of the model diagram. The first is the input (no kernel). */
+typedef struct nnl_plot_layer {
+    int units;
+    const char *name;   /* shown above the column */
+    const char *label;  /* shown below: activation, notes ("\n" allowed) */
+    const float *kernel; /* [previous units x units] or NULL (structure only) */
+    const float *bias;   /* [units] or NULL */
+} nnl_plot_layer;
+/* The network: layers as columns of neurons (at most max_shown per column,
+ * 0: 10; the rest elided as "... N more"), edges shaded by weight sign
+ * (blue +, orange -) and magnitude, neurons filled by bias. */
+nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
+                            int n, int max_shown, nnl_error *err);
+
+#endif

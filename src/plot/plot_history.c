@@ -1,0 +1,113 @@
+/* nn.plot.history: loss and each metric per epoch, one panel per quantity,
+ * training solid and validation dashed in the same panel. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "plot/plot.h"
+
+/* The quantity a series belongs to: "val_acc" -> "acc". */
+static const char *base_name(const char *name)
+{
+    return strncmp(name, "val_", 4) == 0 && name[4] ? name + 4 : name;
+}
+
+/* 1 when the first series of panel q ends higher than it starts. */
+static int rising(const nnl_plot_series *s, int ns, const int *panel, int q)
+{
+    for (int i = 0; i < ns; i++)
+        if (panel[i] == q && s[i].n >= 2)
+            return s[i].y[s[i].n - 1] > s[i].y[0];
+    return 0;
+}
+
+nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
+                            int ns, nnl_error *err)
+{
+    const char *fn = "nn.plot.history";
+    if (ns <= 0)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: the history has no series to plot", fn);
+    for (int i = 0; i < ns; i++)
+        if (!s[i].name || !s[i].name[0])
+            return nnl_fail(err, NNL_ERR_ARG, "%s: series %d has no name", fn, i + 1);
+    /* Quantities in order of first appearance. */
+    int *panel = nnl_calloc((size_t)ns, sizeof *panel);
+    const char **qname = nnl_calloc((size_t)ns, sizeof *qname);
+    if (!panel || !qname) {
+        nnl_free(panel);
+        nnl_free(qname);
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", fn);
+    }
+    int nq = 0;
+    size_t maxn = 0;
+    for (int i = 0; i < ns; i++) {
+        const char *q = base_name(s[i].name);
+        int k = 0;
+        while (k < nq && strcmp(qname[k], q) != 0)
+            k++;
+        if (k == nq)
+            qname[nq++] = q;
+        panel[i] = k;
+        if (s[i].n > maxn)
+            maxn = s[i].n;
+    }
+    int cols = nq <= 3 ? nq : 2;
+    int rows = (nq + cols - 1) / cols;
+    nnl_status st = nnl_plot_begin(b, o, cols == 1 ? 800 : 560 * cols,
+                                   rows == 1 ? 480 : 400 * rows, fn, err);
+    if (st != NNL_OK)
+        goto done;
+    for (int i = 0; i < ns; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "s%d", i + 1);
+        const double *cols2[2] = {s[i].x, s[i].y};
+        nnl_plot_datablock(b, name, s[i].n, 2, cols2);
+    }
+    /* Integer epochs on the x axis while there are few. */
+    if (maxn <= 12)
+        nnl_pbuf_add(b, "set xtics 1\n");
+    const char *title = o->title;
+    if (nq > 1) {
+        nnl_pbuf_addf(b, "set multiplot layout %d,%d", rows, cols);
+        if (title && *title) {
+            nnl_pbuf_add(b, " title ");
+            nnl_pbuf_quote(b, title);
+            nnl_pbuf_add(b, " font ',14'");
+        }
+        nnl_pbuf_add(b, "\n");
+    }
+    int marks = maxn <= 30; /* points on the lines while epochs are few */
+    for (int q = 0; q < nq; q++) {
+        nnl_plot_opts po = *o;
+        po.title = nq > 1 ? NULL : o->title;
+        nnl_plot_labels(b, &po, qname[q], "epoch", NULL);
+        if (o->logy)
+            nnl_pbuf_add(b, "set logscale y\n");
+        /* The key where the curves are not: rising curves (accuracy)
+         * leave the bottom right free, falling ones (loss) the top. */
+        nnl_pbuf_addf(b, "set key %s right\n", rising(s, ns, panel, q) ? "bottom" : "top");
+        nnl_pbuf_add(b, "plot ");
+        int first = 1;
+        for (int i = 0; i < ns; i++) {
+            if (panel[i] != q)
+                continue;
+            int val = strncmp(s[i].name, "val_", 4) == 0 && s[i].name[4];
+            nnl_pbuf_addf(b, "%s$s%d using 1:2 with %s lt %d%s title ", first ? "" : ", \\\n     ",
+                          i + 1, marks ? "linespoints" : "lines", val ? 2 : 1,
+                          val ? " dt (8,4) pt 5" : " pt 7");
+            nnl_pbuf_quote(b, val ? "validation" : "training");
+            first = 0;
+        }
+        nnl_pbuf_add(b, "\n");
+        if (o->logy)
+            nnl_pbuf_add(b, "unset logscale y\n");
+    }
+    if (nq > 1)
+        nnl_pbuf_add(b, "unset multiplot\n");
+    nnl_plot_end(b);
+    st = nnl_pbuf_check(b, fn, err);
+done:
+    nnl_free(panel);
+    nnl_free(qname);
+    return st;
+}

@@ -1,0 +1,45 @@
+/* nn.plot.lines: one or more named lines over shared or separate x. */
+#include <stdio.h>
+
+#include "plot/plot.h"
+
+nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
+                          int ns, nnl_error *err)
+{
+    const char *fn = "nn.plot.lines";
+    if (ns <= 0)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: nothing to plot", fn);
+    size_t maxn = 0;
+    for (int i = 0; i < ns; i++) {
+        if (s[i].n == 0)
+            return nnl_fail(err, NNL_ERR_ARG, "%s: line %d has no points", fn, i + 1);
+        if (s[i].n > maxn)
+            maxn = s[i].n;
+    }
+    nnl_status st = nnl_plot_begin(b, o, 800, 480, fn, err);
+    if (st != NNL_OK)
+        return st;
+    for (int i = 0; i < ns; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "line%d", i + 1);
+        const double *cols[2] = {s[i].x, s[i].y};
+        nnl_plot_datablock(b, name, s[i].n, 2, cols);
+    }
+    nnl_plot_labels(b, o, NULL, "x", "y");
+    if (o->logy)
+        nnl_pbuf_add(b, "set logscale y\n");
+    nnl_pbuf_add(b, "plot ");
+    for (int i = 0; i < ns; i++) {
+        nnl_pbuf_addf(b, "%s$line%d using 1:2 with %s lt %d ", i ? ", \\\n     " : "", i + 1,
+                      maxn <= 25 ? "linespoints" : "lines", i % NNL_PLOT_NCOLORS + 1);
+        if (s[i].name) {
+            nnl_pbuf_add(b, "title ");
+            nnl_pbuf_quote(b, s[i].name);
+        } else {
+            nnl_pbuf_add(b, "notitle");
+        }
+    }
+    nnl_pbuf_add(b, "\n");
+    nnl_plot_end(b);
+    return nnl_pbuf_check(b, fn, err);
+}

@@ -1,0 +1,258 @@
+/* nn.plot.model: the network drawn as columns of neurons joined by edges.
+ * Edge colour is the weight's sign (blue +, orange -), its opacity and
+ * width its magnitude relative to the layer's largest; a neuron's fill is
+ * its bias the same way. Columns with more than max_shown neurons show the
+ * first and last few around a "... N more" mark. Without weights (an
+ * untrained or unbuilt model) the structure is drawn in grey. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/alloc.h"
+#include "plot/plot.h"
+
+/* Which units of a column are drawn: slots 0..top-1 are units 0..top-1,
+ * slot top is the ellipsis when ell, the last bot slots the last units. */
+typedef struct column {
+    int units, top, bot, ell, slots;
+} column;
+
+static column layout(int units, int max_shown)
+{
+    column c = {units, units, 0, 0, units};
+    if (units > max_shown) {
+        int visible = max_shown - 1;
+        c.top = (visible + 1) / 2;
+        c.bot = visible / 2;
+        c.ell = 1;
+        c.slots = c.top + 1 + c.bot;
+    }
+    return c;
+}
+
+/* The unit drawn in slot s, or -1 for the ellipsis. */
+static int slot_unit(const column *c, int s)
+{
+    if (s < c->top)
+        return s;
+    if (c->ell && s == c->top)
+        return -1;
+    return c->units - (c->slots - s);
+}
+
+static double slot_y(const column *c, int s)
+{
+    return (c->slots - 1) / 2.0 - s;
+}
+
+/* rgb mixed with white: keep = 1 is the colour, 0 white. */
+static unsigned mix_white(const char *hex, double keep)
+{
+    unsigned v = (unsigned)strtoul(hex + 1, NULL, 16), out = 0;
+    for (int sh = 16; sh >= 0; sh -= 8) {
+        unsigned ch = (v >> sh) & 255u;
+        unsigned m = (unsigned)(255.0 - (255.0 - ch) * keep + 0.5);
+        out |= (m & 255u) << sh;
+    }
+    return out;
+}
+
+typedef struct edge {
+    double x0, y0, x1, y1, t; /* t: |w| / max |w| of the layer */
+    unsigned argb;
+} edge;
+
+static int by_strength(const void *a, const void *b)
+{
+    double ta = ((const edge *)a)->t, tb = ((const edge *)b)->t;
+    return (ta > tb) - (ta < tb);
+}
+
+static double max_abs(const float *w, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; w && i < n; i++) {
+        double a = fabs((double)w[i]);
+        if (isfinite(a) && a > m)
+            m = a;
+    }
+    return m;
+}
+
+nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
+                            int n, int max_shown, nnl_error *err)
+{
+    const char *fn = "nn.plot.model";
+    if (n < 1 || n > 200)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: %d layers to draw (expected 1..200)", fn, n);
+    if (max_shown <= 0)
+        max_shown = 10;
+    if (max_shown < 3)
+        max_shown = 3;
+    column *col = nnl_calloc((size_t)n, sizeof *col);
+    if (!col)
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", fn);
+    int smax = 1, weighted = 0;
+    size_t nedges = 0;
+    for (int i = 0; i < n; i++) {
+        if (layers[i].units < 1) {
+            nnl_free(col);
+            return nnl_fail(err, NNL_ERR_ARG, "%s: layer %d has %d units", fn, i + 1,
+                            layers[i].units);
+        }
+        if (i == 0 && layers[i].kernel) {
+            nnl_free(col);
+            return nnl_fail(err, NNL_ERR_ARG, "%s: the input column cannot have weights", fn);
+        }
+        col[i] = layout(layers[i].units, max_shown);
+        if (col[i].slots > smax)
+            smax = col[i].slots;
+        if (layers[i].kernel)
+            weighted = 1;
+        if (i > 0)
+            nedges += (size_t)(col[i - 1].top + col[i - 1].bot) * (size_t)(col[i].top + col[i].bot);
+    }
+    edge *e = nnl_calloc(nedges ? nedges : 1, sizeof *e);
+    if (!e) {
+        nnl_free(col);
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for %zu edges", fn, nedges);
+    }
+    /* Edges, weakest first so the strong ones are drawn on top. */
+    size_t ne = 0;
+    for (int i = 1; i < n; i++) {
+        const float *k = layers[i].kernel;
+        double m = max_abs(k, (size_t)layers[i - 1].units * (size_t)layers[i].units);
+        int dense = (col[i - 1].top + col[i - 1].bot) * (col[i].top + col[i].bot) > 60;
+        for (int s = 0; s < col[i - 1].slots; s++) {
+            int a = slot_unit(&col[i - 1], s);
+            if (a < 0)
+                continue;
+            for (int d = 0; d < col[i].slots; d++) {
+                int c = slot_unit(&col[i], d);
+                if (c < 0)
+                    continue;
+                edge *ed = &e[ne++];
+                ed->x0 = i - 1;
+                ed->y0 = slot_y(&col[i - 1], s);
+                ed->x1 = i;
+                ed->y1 = slot_y(&col[i], d);
+                double opacity;
+                unsigned rgb;
+                if (k) {
+                    double w = k[(size_t)a * (size_t)layers[i].units + (size_t)c];
+                    ed->t = m > 0 && isfinite(w) ? fabs(w) / m : 0;
+                    rgb = (unsigned)strtoul((w >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG) + 1, NULL, 16);
+                    opacity = 0.18 + 0.82 * ed->t; /* weak edges stay visible */
+                } else {
+                    ed->t = 0.3;
+                    rgb = 0x808080u;
+                    opacity = dense ? 0.25 : 0.5;
+                }
+                unsigned transp = (unsigned)((1.0 - opacity) * 255.0 + 0.5);
+                ed->argb = (transp << 24) | rgb;
+            }
+        }
+    }
+    qsort(e, ne, sizeof *e, by_strength);
+    int w = 230 * n + 160;
+    w = w < 640 ? 640 : w > 2400 ? 2400 : w;
+    int h = 46 * smax + 220;
+    h = h < 420 ? 420 : h > 1000 ? 1000 : h;
+    nnl_status st = nnl_plot_begin(b, o, w, h, fn, err);
+    if (st != NNL_OK)
+        goto done;
+    /* Edges in four width classes (gnuplot has no per-vector width). */
+    static const double widths[4] = {0.5, 1.0, 1.6, 2.4};
+    for (int cls = 0; cls < 4; cls++) {
+        nnl_pbuf_addf(b, "$edges%d << EOD\n", cls + 1);
+        for (size_t i = 0; i < ne; i++) {
+            int ec = e[i].t < 0.25 ? 0 : e[i].t < 0.5 ? 1 : e[i].t < 0.75 ? 2 : 3;
+            if (ec != cls)
+                continue;
+            nnl_pbuf_num(b, e[i].x0);
+            nnl_pbuf_add(b, " ");
+            nnl_pbuf_num(b, e[i].y0);
+            nnl_pbuf_add(b, " ");
+            nnl_pbuf_num(b, e[i].x1 - e[i].x0);
+            nnl_pbuf_add(b, " ");
+            nnl_pbuf_num(b, e[i].y1 - e[i].y0);
+            nnl_pbuf_addf(b, " %u\n", e[i].argb);
+        }
+        nnl_pbuf_add(b, "EOD\n");
+    }
+    /* Neurons: position and fill. */
+    nnl_pbuf_add(b, "$neurons << EOD\n");
+    for (int i = 0; i < n; i++) {
+        double bm = max_abs(layers[i].bias, (size_t)layers[i].units);
+        for (int s = 0; s < col[i].slots; s++) {
+            int u = slot_unit(&col[i], s);
+            if (u < 0)
+                continue;
+            unsigned fill;
+            if (i == 0)
+                fill = 0xE8E8E8u;
+            else if (layers[i].bias && bm > 0 && isfinite(layers[i].bias[u])) {
+                double bv = layers[i].bias[u];
+                fill = mix_white(bv >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG, 0.1 + 0.8 * fabs(bv) / bm);
+            } else
+                fill = 0xFFFFFFu;
+            nnl_pbuf_addf(b, "%d ", i);
+            nnl_pbuf_num(b, slot_y(&col[i], s));
+            nnl_pbuf_addf(b, " %u\n", fill);
+        }
+    }
+    nnl_pbuf_add(b, "EOD\n");
+    /* Default title: the sizes, e.g. "network 784-256-128-10". */
+    char title[256];
+    size_t tl = (size_t)snprintf(title, sizeof title, "network ");
+    for (int i = 0; i < n && tl + 16 < sizeof title; i++)
+        tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%d", i ? "-" : "", layers[i].units);
+    nnl_plot_labels(b, o, title, NULL, NULL);
+    double top = (smax - 1) / 2.0;
+    nnl_pbuf_addf(b, "unset border\nunset xtics\nunset ytics\nunset grid\nunset colorbox\n"
+                     "set xrange [-0.6:%.6g]\nset yrange [%.6g:%.6g]\n", n - 1 + 0.6,
+                  -top - 2.4, top + 1.3);
+    nnl_pbuf_add(b, "set style textbox opaque noborder margins 1,1\n");
+    for (int i = 0; i < n; i++) {
+        if (layers[i].name) {
+            nnl_pbuf_add(b, "set label ");
+            nnl_pbuf_quote(b, layers[i].name);
+            nnl_pbuf_addf(b, " at %d,%.6g center font ',11' front\n", i, top + 0.85);
+        }
+        if (layers[i].label) {
+            nnl_pbuf_add(b, "set label ");
+            nnl_pbuf_quote(b, layers[i].label);
+            nnl_pbuf_addf(b, " at %d,%.6g center font ',10' tc rgb '#303030' front\n", i,
+                          -top - 1.0);
+        }
+        if (col[i].ell) {
+            char more[48];
+            snprintf(more, sizeof more, "... %d more", col[i].units - col[i].top - col[i].bot);
+            nnl_pbuf_add(b, "set label ");
+            nnl_pbuf_quote(b, more);
+            nnl_pbuf_addf(b, " at %d,%.6g center font ',9' tc rgb '#303030' boxed front\n", i,
+                          slot_y(&col[i], col[i].top));
+        }
+    }
+    double ps = 26.0 / smax;
+    ps = ps < 0.9 ? 0.9 : ps > 4.0 ? 4.0 : ps;
+    nnl_pbuf_add(b, "set key at screen 0.5, screen 0.035 center bottom horizontal nobox\n");
+    nnl_pbuf_add(b, "plot ");
+    for (int cls = 0; cls < 4; cls++)
+        nnl_pbuf_addf(b, "$edges%d using 1:2:3:4:5 with vectors nohead lw %.2g lc rgb variable "
+                      "notitle, \\\n     ", cls + 1, weighted ? widths[cls] : 1.0);
+    nnl_pbuf_addf(b, "$neurons using 1:2:3 with points pt 7 ps %.3g lc rgb variable notitle, "
+                     "\\\n     $neurons using 1:2 with points pt 6 ps %.3g lw 1.2 "
+                     "lc rgb '#404040' notitle", ps, ps);
+    if (weighted)
+        nnl_pbuf_addf(b, ", \\\n     NaN with lines lw 3 lc rgb '%s' title 'weight or bias > 0', "
+                         "\\\n     NaN with lines lw 3 lc rgb '%s' title 'weight or bias < 0'",
+                      NNL_PLOT_POS, NNL_PLOT_NEG);
+    nnl_pbuf_add(b, "\n");
+    nnl_plot_end(b);
+    st = nnl_pbuf_check(b, fn, err);
+done:
+    nnl_free(e);
+    nnl_free(col);
+    return st;
+}

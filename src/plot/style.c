@@ -1,0 +1,248 @@
+/* The house style and the parts every plot script shares: terminal chosen
+ * from the file name, output, colours, grid, fonts; saving the script and
+ * rendering it through gnuplot. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plot/gnuplot.h"
+#include "plot/plot.h"
+
+const char *const nnl_plot_colors[NNL_PLOT_NCOLORS] = {
+    "#0072B2", /* blue */
+    "#E69F00", /* orange */
+    "#009E73", /* bluish green */
+    "#D55E00", /* vermillion */
+    "#CC79A7", /* reddish purple */
+    "#56B4E9", /* sky blue */
+    "#F0E442", /* yellow */
+    "#000000", /* black */
+};
+
+void nnl_plot_opts_init(nnl_plot_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->render = 1;
+    o->persist = 1;
+}
+
+/* 1 when name ends with ext, ignoring case. */
+static int ends_with(const char *name, const char *ext)
+{
+    size_t n = strlen(name), e = strlen(ext);
+    if (n < e)
+        return 0;
+    for (size_t i = 0; i < e; i++)
+        if (tolower((unsigned char)name[n - e + i]) != ext[i])
+            return 0;
+    return 1;
+}
+
+nnl_status nnl_plot_term_of(const nnl_plot_opts *o, nnl_plot_term *term, const char *fn,
+                            nnl_error *err)
+{
+    if (!o->file) {
+        *term = nnl_gnuplot_window_terminal() ? NNL_TERM_WINDOW : NNL_TERM_TTY;
+        return NNL_OK;
+    }
+    if (ends_with(o->file, ".png"))
+        *term = NNL_TERM_PNG;
+    else if (ends_with(o->file, ".svg"))
+        *term = NNL_TERM_SVG;
+    else if (ends_with(o->file, ".pdf"))
+        *term = NNL_TERM_PDF;
+    else if (ends_with(o->file, ".txt"))
+        *term = NNL_TERM_TXT;
+    else {
+        const char *dot = strrchr(o->file, '.');
+        const char *slash = strrchr(o->file, '/');
+        return nnl_fail(err, NNL_ERR_ARG, "%s: cannot tell the file type of '%.200s'%s%.20s%s "
+                        "(use .png, .svg, .pdf or .txt)", fn, o->file,
+                        dot && (!slash || dot > slash) ? " from '" : "",
+                        dot && (!slash || dot > slash) ? dot : "",
+                        dot && (!slash || dot > slash) ? "'" : "");
+    }
+    return NNL_OK;
+}
+
+/* A positive integer from the environment, or def. */
+static int env_int(const char *name, int def)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (*end == '\0' && v > 0 && v < 10000) ? (int)v : def;
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The house style: Okabe-Ito line types, grid, border, ticks, key. */
+static void house_style(nnl_pbuf *b, nnl_plot_term term)
+{
+    static const int points[NNL_PLOT_NCOLORS] = {7, 5, 9, 11, 13, 7, 5, 9};
+    for (int i = 0; i < NNL_PLOT_NCOLORS; i++)
+        nnl_pbuf_addf(b, "set linetype %d lc rgb '%s' lw 2 pt %d ps 0.9 dt solid\n", i + 1,
+                      nnl_plot_colors[i], points[i]);
+    nnl_pbuf_add(b, "set linetype cycle 8\n"
+                    "set border 3 lc rgb '#505050' lw 1\n"
+                    "set tics nomirror out scale 0.6 textcolor rgb '#303030'\n"
+                    "set grid back lt 1 lc rgb '#e3e3e3' lw 1\n"
+                    "set key top right noopaque nobox samplen 2.5 spacing 1.1\n"
+                    "set style fill solid 0.85 border lc rgb '#ffffff'\n");
+    if (term == NNL_TERM_TXT || term == NNL_TERM_TTY)
+        nnl_pbuf_add(b, "set tics scale 0.5\n");
+    else
+        nnl_pbuf_add(b, "set title font ',13'\n");
+}
+
+nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, const char *fn,
+                          nnl_error *err)
+{
+    nnl_plot_term term;
+    nnl_status st = nnl_plot_term_of(o, &term, fn, err);
+    if (st != NNL_OK)
+        return st;
+    if (o->width > 0)
+        w = o->width;
+    if (o->height > 0)
+        h = o->height;
+    w = clampi(w, 100, 20000);
+    h = clampi(h, 80, 20000);
+    nnl_pbuf_add(b, "# Made by nnlua. Run `gnuplot <this file>` to draw it again.\n"
+                    "reset session\n");
+    const char *font = "'DejaVu Sans,11'";
+    switch (term) {
+    case NNL_TERM_PNG:
+        nnl_pbuf_addf(b, "set terminal pngcairo size %d,%d font %s noenhanced "
+                      "background rgb 'white' linewidth 1.2\n", w, h, font);
+        break;
+    case NNL_TERM_SVG:
+        nnl_pbuf_addf(b, "set terminal svg size %d,%d dynamic font %s noenhanced "
+                      "background rgb 'white' linewidth 1.2\n", w, h, font);
+        break;
+    case NNL_TERM_PDF:
+        nnl_pbuf_addf(b, "set terminal pdfcairo size %.2fin,%.2fin font %s noenhanced "
+                      "linewidth 1.2\n", w / 100.0, h / 100.0, font);
+        break;
+    case NNL_TERM_TXT:
+        nnl_pbuf_addf(b, "set terminal dumb size %d,%d noenhanced\n", clampi(w / 9, 40, 400),
+                      clampi(h / 18, 15, 200));
+        break;
+    case NNL_TERM_TTY: {
+        int cols = clampi(env_int("COLUMNS", 80), 40, 300);
+        int rows = clampi(env_int("LINES", 25) - 1, 15, 100);
+        /* Keep about the picture's proportions (a character is ~2:1). */
+        int want = clampi((int)((double)cols * h / w / 2.0 + 0.5), 12, rows);
+        nnl_pbuf_addf(b, "set terminal dumb size %d,%d noenhanced\n", cols, want);
+        break;
+    }
+    case NNL_TERM_WINDOW:
+        nnl_pbuf_addf(b, "set terminal %s size %d,%d font %s noenhanced%s\n",
+                      nnl_gnuplot_window_terminal(), w, h, font, o->persist ? " persist" : "");
+        break;
+    }
+    if (o->file) {
+        nnl_pbuf_add(b, "set output ");
+        nnl_pbuf_quote_path(b, o->file);
+        nnl_pbuf_add(b, "\n");
+    }
+    house_style(b, term);
+    return NNL_OK;
+}
+
+void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
+                     const char *xlabel, const char *ylabel)
+{
+    const char *t = o->title ? o->title : title;
+    const char *x = o->xlabel ? o->xlabel : xlabel;
+    const char *y = o->ylabel ? o->ylabel : ylabel;
+    if (t && *t) {
+        nnl_pbuf_add(b, "set title ");
+        nnl_pbuf_quote(b, t);
+        nnl_pbuf_add(b, "\n");
+    }
+    if (x && *x) {
+        nnl_pbuf_add(b, "set xlabel ");
+        nnl_pbuf_quote(b, x);
+        nnl_pbuf_add(b, "\n");
+    }
+    if (y && *y) {
+        nnl_pbuf_add(b, "set ylabel ");
+        nnl_pbuf_quote(b, y);
+        nnl_pbuf_add(b, "\n");
+    }
+}
+
+void nnl_plot_end(nnl_pbuf *b)
+{
+    nnl_pbuf_add(b, "unset output\n");
+}
+
+void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
+                        const double *const *cols)
+{
+    nnl_pbuf_addf(b, "$%s << EOD\n", name);
+    for (size_t r = 0; r < n; r++) {
+        for (int c = 0; c < ncol; c++) {
+            if (c)
+                nnl_pbuf_add(b, " ");
+            if (cols[c])
+                nnl_pbuf_num(b, cols[c][r]);
+            else
+                nnl_pbuf_addf(b, "%zu", r + 1);
+        }
+        nnl_pbuf_add(b, "\n");
+    }
+    nnl_pbuf_add(b, "EOD\n");
+}
+
+/* Writes the script text to path. */
+static nnl_status save_script(const nnl_pbuf *b, const char *path, const char *fn,
+                              nnl_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return nnl_fail(err, NNL_ERR_IO, "%s: cannot write the script '%.200s': %s", fn, path,
+                        strerror(errno));
+    size_t n = b->len ? fwrite(b->s, 1, b->len, f) : 0;
+    int bad = n != b->len;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad)
+        return nnl_fail(err, NNL_ERR_IO, "%s: cannot write the script '%.200s'", fn, path);
+    return NNL_OK;
+}
+
+nnl_status nnl_plot_render(const nnl_pbuf *b, const nnl_plot_opts *o, const char *fn,
+                           nnl_error *err)
+{
+    nnl_status st = nnl_pbuf_check(b, fn, err);
+    if (st != NNL_OK)
+        return st;
+    if (o->script) {
+        st = save_script(b, o->script, fn, err);
+        if (st != NNL_OK)
+            return st;
+    }
+    if (!o->render)
+        return NNL_OK;
+    nnl_error gerr;
+    st = nnl_gnuplot_run(b->s, b->len, o->file != NULL, &gerr);
+    if (st != NNL_OK)
+        return nnl_fail(err, st, "%s: %s", fn, gerr.msg);
+    if (o->file) {
+        struct stat sb;
+        if (stat(o->file, &sb) != 0)
+            return nnl_fail(err, NNL_ERR_IO, "%s: gnuplot did not create '%.200s'", fn,
+                            o->file);
+    }
+    return NNL_OK;
+}

@@ -1,0 +1,500 @@
+/* The gnuplot scripts nnlua writes (src/plot), without running gnuplot:
+ * quoting of strings and file names, the terminal chosen from the file
+ * name, and the script text of every plot kind (data blocks, styles,
+ * labels), refusals of bad input, and out-of-memory at every allocation. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/alloc.h"
+#include "plot/plot.h"
+#include "plot/script.h"
+
+static nnl_pbuf b;
+static nnl_error err;
+
+static int setup(void **state)
+{
+    (void)state;
+    nnl_pbuf_init(&b);
+    nnl_error_clear(&err);
+    unsetenv("DISPLAY");
+    unsetenv("WAYLAND_DISPLAY");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nnl_pbuf_free(&b);
+    return 0;
+}
+
+/* Requires the script to contain s. */
+#define HAS(text) assert_non_null_msg(strstr(b.s, text), text)
+#define HASNT(text) assert_null(strstr(b.s, text))
+static void assert_non_null_msg(const char *p, const char *what)
+{
+    if (!p)
+        fail_msg("script lacks \"%s\":\n%s", what, b.s);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The quoted form of s as a string. */
+static const char *quoted(const char *s)
+{
+    nnl_pbuf_clear(&b);
+    nnl_pbuf_quote(&b, s);
+    return b.s;
+}
+
+static void quote_plain_and_quotes(void **state)
+{
+    (void)state;
+    assert_string_equal(quoted("loss"), "'loss'");
+    assert_string_equal(quoted("it's"), "'it''s'");
+    assert_string_equal(quoted(""), "''");
+    assert_string_equal(quoted(NULL), "''");
+    /* Backslashes, $, backticks and @ are literal inside single quotes. */
+    assert_string_equal(quoted("a\\b $(touch x) `id` @m"), "'a\\b $(touch x) `id` @m'");
+}
+
+static void quote_control_characters(void **state)
+{
+    (void)state;
+    assert_string_equal(quoted("a\nb"), "'a'.\"\\012\".'b'");
+    assert_string_equal(quoted("\n"), "\"\\012\"");
+    assert_string_equal(quoted("x\t\r"), "'x'.\"\\011\".\"\\015\"");
+    assert_string_equal(quoted("\x1b[31m"), "\"\\033\".'[31m'");
+    /* Bytes above 127 (UTF-8) pass through. */
+    assert_string_equal(quoted("\xc3\xa9t\xc3\xa9"), "'\xc3\xa9t\xc3\xa9'");
+}
+
+static void quote_paths_gnuplot_would_reinterpret(void **state)
+{
+    (void)state;
+    nnl_pbuf_quote_path(&b, "|touch pwned");
+    assert_string_equal(b.s, "'./'.'|touch pwned'");
+    nnl_pbuf_clear(&b);
+    nnl_pbuf_quote_path(&b, "~/x.png");
+    assert_string_equal(b.s, "'./'.'~/x.png'");
+    nnl_pbuf_clear(&b);
+    nnl_pbuf_quote_path(&b, "plots/a b.png");
+    assert_string_equal(b.s, "'plots/a b.png'");
+}
+
+static void numbers_and_nan(void **state)
+{
+    (void)state;
+    nnl_pbuf_num(&b, 0.1);
+    nnl_pbuf_add(&b, " ");
+    nnl_pbuf_num(&b, NAN);
+    nnl_pbuf_add(&b, " ");
+    nnl_pbuf_num(&b, INFINITY);
+    nnl_pbuf_add(&b, " ");
+    nnl_pbuf_num(&b, -3);
+    assert_string_equal(b.s, "0.1 NaN NaN -3");
+}
+
+static void buffer_grows_past_first_block(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5000; i++)
+        nnl_pbuf_addf(&b, "%04d\n", i);
+    assert_int_equal(b.len, 25000);
+    assert_memory_equal(b.s + 5 * 4999, "4999\n", 5);
+    char big[1000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    nnl_pbuf_addf(&b, "<%s>", big); /* longer than addf's stack buffer */
+    assert_int_equal(b.len, 25000 + 1001);
+    assert_int_equal(b.s[b.len - 1], '>');
+}
+
+/* The terminal line for a file name. */
+static const char *term_for(const char *file)
+{
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = file;
+    nnl_pbuf_clear(&b);
+    if (nnl_plot_begin(&b, &o, 800, 500, "test", &err) != NNL_OK)
+        return NULL;
+    return strstr(b.s, "set terminal");
+}
+
+static void terminal_from_extension(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(term_for("a.png"), "set terminal pngcairo size 800,500"));
+    assert_non_null(strstr(term_for("A.PNG"), "pngcairo"));
+    assert_non_null(strstr(term_for("a.svg"), "set terminal svg size 800,500"));
+    assert_non_null(strstr(term_for("a.pdf"), "set terminal pdfcairo size 8.00in,5.00in"));
+    assert_non_null(strstr(term_for("a.txt"), "set terminal dumb"));
+    HAS("set output 'a.txt'");
+    HAS("noenhanced");
+    /* No file and no display: text in the terminal, no set output. */
+    assert_non_null(strstr(term_for(NULL), "set terminal dumb"));
+    HASNT("set output");
+    assert_null(term_for("a.jpg"));
+    assert_int_equal(err.code, NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "'.jpg'"));
+    assert_non_null(strstr(err.msg, ".png, .svg, .pdf or .txt"));
+    assert_null(term_for("noext"));
+    assert_null(term_for("dir.png/file"));
+}
+
+static void house_style_is_okabe_ito(void **state)
+{
+    (void)state;
+    term_for("x.png");
+    HAS("set linetype 1 lc rgb '#0072B2'");
+    HAS("set linetype 2 lc rgb '#E69F00'");
+    HAS("set linetype 3 lc rgb '#009E73'");
+    HAS("set grid back");
+    HAS("set border 3");
+}
+
+static void history_panels_and_data(void **state)
+{
+    (void)state;
+    double loss[3] = {0.9, 0.5, 0.25}, vloss[3] = {1.0, 0.6, 0.4};
+    double acc[3] = {0.5, 0.7, 0.8};
+    nnl_plot_series s[3] = {{"loss", NULL, loss, 3}, {"val_loss", NULL, vloss, 3},
+                            {"accuracy", NULL, acc, 3}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "h.png";
+    o.title = "my run";
+    assert_int_equal(nnl_plot_history(&b, &o, s, 3, &err), NNL_OK);
+    HAS("$s1 << EOD\n1 0.9\n2 0.5\n3 0.25\nEOD\n");
+    HAS("$s2 << EOD\n1 1\n2 0.6\n3 0.4\nEOD\n");
+    HAS("set multiplot layout 1,2 title 'my run'");
+    HAS("set title 'loss'");
+    HAS("set title 'accuracy'");
+    HAS("set xlabel 'epoch'");
+    /* Loss and val_loss share a panel; validation is dashed. */
+    HAS("$s1 using 1:2 with linespoints lt 1 pt 7 title 'training', \\\n"
+        "     $s2 using 1:2 with linespoints lt 2 dt (8,4) pt 5 title 'validation'");
+    HAS("$s3 using 1:2 with linespoints lt 1 pt 7 title 'training'\n");
+    /* Accuracy rises: its key goes bottom right; loss falls: top. */
+    HAS("set key top right\nplot $s1");
+    HAS("set key bottom right\nplot $s3");
+    HAS("unset multiplot\nunset output\n");
+    assert_int_equal(count(b.s, "\nplot "), 2);
+}
+
+static void history_single_panel_and_errors(void **state)
+{
+    (void)state;
+    double loss[40];
+    for (int i = 0; i < 40; i++)
+        loss[i] = 1.0 / (i + 1);
+    nnl_plot_series s[1] = {{"loss", NULL, loss, 40}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "h.txt";
+    o.logy = 1;
+    assert_int_equal(nnl_plot_history(&b, &o, s, 1, &err), NNL_OK);
+    HASNT("multiplot");
+    HAS("set logscale y");
+    HAS("with lines lt 1"); /* many epochs: no point marks */
+    HASNT("set xtics 1");
+    assert_int_equal(nnl_plot_history(&b, &o, s, 0, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "nn.plot.history"));
+}
+
+static void lines_and_names(void **state)
+{
+    (void)state;
+    double x[3] = {0, 1, 2}, y1[3] = {0, 1, 4}, y2[3] = {3, 2, 1};
+    nnl_plot_series s[2] = {{"squares", x, y1, 3}, {NULL, NULL, y2, 3}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "l.svg";
+    o.xlabel = "n";
+    assert_int_equal(nnl_plot_lines(&b, &o, s, 2, &err), NNL_OK);
+    HAS("$line1 << EOD\n0 0\n1 1\n2 4\nEOD");
+    HAS("$line2 << EOD\n1 3\n2 2\n3 1\nEOD");
+    HAS("title 'squares'");
+    HAS("$line2 using 1:2 with linespoints lt 2 notitle");
+    HAS("set xlabel 'n'");
+    HAS("set ylabel 'y'");
+}
+
+static void scatter_by_class(void **state)
+{
+    (void)state;
+    double x[4] = {0, 1, 2, 3}, y[4] = {5, 6, 7, 8};
+    int cls[4] = {2, 1, 2, 1};
+    const char *names[2] = {"cat", NULL};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "s.png";
+    assert_int_equal(nnl_plot_scatter(&b, &o, x, y, 4, cls, 2, names, &err), NNL_OK);
+    HAS("$class1 << EOD\n1 6\n3 8\nEOD");
+    HAS("$class2 << EOD\n0 5\n2 7\nEOD");
+    HAS("title 'cat'");
+    HAS("title 'class 2'");
+    cls[3] = 3;
+    assert_int_equal(nnl_plot_scatter(&b, &o, x, y, 4, cls, 2, names, &err), NNL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "point 4 has class 3"));
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_scatter(&b, &o, x, y, 4, NULL, 0, NULL, &err), NNL_OK);
+    HAS("$points << EOD\n0 5\n");
+}
+
+static void hist_counts(void **state)
+{
+    (void)state;
+    double v[7] = {0, 0.5, 1, 1.5, 2, 2, NAN};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "h.pdf";
+    assert_int_equal(nnl_plot_hist(&b, &o, v, 7, 2, &err), NNL_OK);
+    /* Bins [0,1) and [1,2]: the maximum falls in the last bin. */
+    HAS("$bins << EOD\n0.5 2\n1.5 4\nEOD");
+    HAS("set boxwidth 1 absolute");
+    HAS("with boxes");
+    double nan1[1] = {NAN};
+    assert_int_equal(nnl_plot_hist(&b, &o, nan1, 1, 0, &err), NNL_ERR_ARG);
+    /* All equal: one unit-wide range around the value. */
+    double same[3] = {4, 4, 4};
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_hist(&b, &o, same, 3, 1, &err), NNL_OK);
+    HAS("$bins << EOD\n4 3\nEOD");
+}
+
+static void heatmap_matrix(void **state)
+{
+    (void)state;
+    float w[6] = {1, -2, 0.5f, 0, 3, -1}; /* 2 inputs x 3 units */
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "w.png";
+    assert_int_equal(nnl_plot_heatmap(&b, &o, w, 2, 3, 0, 0, 0, &err), NNL_OK);
+    HAS("$w << EOD\n1 -2 0.5\n0 3 -1\nEOD");
+    HAS("set cbrange [-3:3]");
+    HAS("set palette defined (-1 '#E69F00', 0 '#ffffff', 1 '#0072B2')");
+    HAS("weights (2 inputs x 3 units)");
+    HAS("with image");
+}
+
+static void heatmap_tiles(void **state)
+{
+    (void)state;
+    /* 4 inputs (2x2 images) x 3 units: unit j's weights are column j. */
+    float w[12] = {1, 10, 100, 2, 20, 200, 3, 30, 300, 4, 40, 400};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "t.png";
+    assert_int_equal(nnl_plot_heatmap(&b, &o, w, 4, 3, 2, 2, 0, &err), NNL_OK);
+    /* A 2x2 grid of 2x2 tiles with one blank (NaN) pixel between. */
+    HAS("$tiles << EOD\n"
+        "1 2 NaN 10 20\n"
+        "3 4 NaN 30 40\n"
+        "NaN NaN NaN NaN NaN\n"
+        "100 200 NaN NaN NaN\n"
+        "300 400 NaN NaN NaN\nEOD");
+    HAS("set cbrange [-400:400]");
+    HAS("incoming weights of 3 units (2x2 each)");
+    /* Fewer tiles than units. */
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_heatmap(&b, &o, w, 4, 3, 2, 2, 2, &err), NNL_OK);
+    HAS("units 1-2 of 3");
+    HAS("set cbrange [-40:40]");
+    assert_int_equal(nnl_plot_heatmap(&b, &o, w, 4, 3, 3, 2, 0, &err), NNL_ERR_SHAPE);
+    assert_non_null(strstr(err.msg, "image {3, 2} holds 6 weights but each unit has 4 inputs"));
+}
+
+static void confusion_cells(void **state)
+{
+    (void)state;
+    double c[4] = {3, 1, 0, 4};
+    const char *names[2] = {"no", "yes"};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "c.png";
+    assert_int_equal(nnl_plot_confusion(&b, &o, c, 2, names, &err), NNL_OK);
+    /* x predicted, y true, count, share of the row, label colour. */
+    HAS("$cells << EOD\n1 1 3 0.750000 16777215\n2 1 1 0.250000 2105376\n"
+        "1 2 0 0.000000 2105376\n2 2 4 1.000000 16777215\nEOD");
+    HAS("accuracy 87.5% of 8");
+    HAS("set xtics ('no' 1, 'yes' 2)");
+    HAS("with labels");
+    double bad[4] = {1, -1, 0, 0};
+    assert_int_equal(nnl_plot_confusion(&b, &o, bad, 2, NULL, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "cell 1,2"));
+}
+
+static void boundary_regions(void **state)
+{
+    (void)state;
+    int grid[6] = {1, 1, 2, 1, 2, 2}; /* 3 x 2 */
+    double px[2] = {0, 1}, py[2] = {0, 1};
+    int pc[2] = {1, 2};
+    nnl_plot_regions r = {grid, 3, 2, 0, 2, 0, 1, px, py, pc, 2, 2, NULL};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "b.png";
+    assert_int_equal(nnl_plot_boundary(&b, &o, &r, &err), NNL_OK);
+    HAS("$regions << EOD\n0 0 1\n1 0 1\n2 0 2\n\n0 1 1\n1 1 2\n2 1 2\n\nEOD");
+    HAS("$class1 << EOD\n0 0\nEOD");
+    HAS("$class2 << EOD\n1 1\nEOD");
+    HAS("set cbrange [0.5:2.5]");
+    HAS("title 'class 2'");
+    grid[4] = 3;
+    assert_int_equal(nnl_plot_boundary(&b, &o, &r, &err), NNL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "grid cell 5 has class 3"));
+}
+
+static void network_small_shows_everything(void **state)
+{
+    (void)state;
+    float k1[6] = {1, -1, 0.5f, -0.25f, 0, 2}; /* 2 x 3 */
+    float b1[3] = {0.1f, -0.2f, 0};
+    float k2[3] = {1, 1, -1};
+    nnl_plot_layer l[3] = {{2, "input", "2 inputs", NULL, NULL},
+                           {3, "dense", "3 units\ntanh", k1, b1},
+                           {1, "dense_1", "1 unit\nsigmoid", k2, NULL}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "n.png";
+    assert_int_equal(nnl_plot_network(&b, &o, l, 3, 0, &err), NNL_OK);
+    HAS("set title 'network 2-3-1'");
+    HAS("set label '3 units'.\"\\012\".'tanh'");
+    HASNT("more");
+    /* Every edge: 2*3 + 3*1 = 9 lines in the edge blocks. */
+    int edges = 0;
+    for (int c = 1; c <= 4; c++) {
+        char name[16];
+        snprintf(name, sizeof name, "$edges%d << EOD\n", c);
+        const char *p = strstr(b.s, name);
+        assert_non_null(p);
+        p += strlen(name);
+        const char *end = strstr(p, "EOD\n");
+        for (; p < end; p++)
+            edges += *p == '\n';
+    }
+    assert_int_equal(edges, 9);
+    /* The strongest weight (2, input 2 -> unit 3) is opaque blue, in the
+     * widest class; 0 (input 2 -> unit 2) nearly transparent orange-free. */
+    HAS("$edges4 << EOD\n0 -0.5 1 -0.5 29362\n"); /* 0x0072B2, alpha byte 0 */
+    HAS("weight or bias > 0");
+    /* Structure only: grey, no sign legend. */
+    l[1].kernel = l[2].kernel = NULL;
+    l[1].bias = NULL;
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_network(&b, &o, l, 3, 0, &err), NNL_OK);
+    HASNT("weight or bias");
+    HAS(" 2155905152\n"); /* grey 0x808080 at half opacity (alpha byte 0x80) */
+}
+
+static void network_large_elides(void **state)
+{
+    (void)state;
+    nnl_plot_layer l[4] = {{784, "input", NULL, NULL, NULL},
+                           {256, "dense", NULL, NULL, NULL},
+                           {128, "dense_1", NULL, NULL, NULL},
+                           {10, "dense_2", NULL, NULL, NULL}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "n.png";
+    assert_int_equal(nnl_plot_network(&b, &o, l, 4, 10, &err), NNL_OK);
+    /* 10 slots: 5 first, the mark, 4 last. */
+    HAS("'... 775 more'");
+    HAS("'... 247 more'");
+    HAS("'... 119 more'");
+    HASNT("'... 1 more'");
+    assert_int_equal(count(b.s, " more'"), 3);
+    assert_int_equal(count(b.s, "\n3 "), 10); /* 10 output neurons at x = 3 */
+    l[2].units = 0;
+    assert_int_equal(nnl_plot_network(&b, &o, l, 4, 10, &err), NNL_ERR_ARG);
+}
+
+static void nasty_title_is_quoted(void **state)
+{
+    (void)state;
+    double y[2] = {1, 2};
+    nnl_plot_series s[1] = {{"it's `id` $(x)\n", NULL, y, 2}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "a'b.png";
+    o.title = "t'\\";
+    assert_int_equal(nnl_plot_lines(&b, &o, s, 1, &err), NNL_OK);
+    HAS("set output 'a''b.png'\n");
+    HAS("set title 't''\\'\n");
+    HAS("title 'it''s `id` $(x)'.\"\\012\"\n");
+}
+
+/* Every builder fails cleanly (NOMEM, nothing leaked) at each allocation. */
+static void out_of_memory_everywhere(void **state)
+{
+    (void)state;
+    double y[3] = {1, 2, 3};
+    nnl_plot_series s[2] = {{"loss", NULL, y, 3}, {"val_loss", NULL, y, 3}};
+    float w[4] = {1, 2, 3, 4};
+    nnl_plot_layer l[2] = {{2, "in", NULL, NULL, NULL}, {2, "d", "x", w, NULL}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "m.png";
+    for (int kind = 0; kind < 4; kind++) {
+        int succeeded = 0;
+        for (long n = 0; n < 50 && !succeeded; n++) {
+            nnl_pbuf_free(&b);
+            long live = nnl_alloc_live();
+            nnl_alloc_fail_after(n);
+            nnl_status st = kind == 0   ? nnl_plot_history(&b, &o, s, 2, &err)
+                            : kind == 1 ? nnl_plot_hist(&b, &o, y, 3, 0, &err)
+                            : kind == 2 ? nnl_plot_network(&b, &o, l, 2, 0, &err)
+                                        : nnl_plot_heatmap(&b, &o, w, 2, 2, 1, 2, 0, &err);
+            nnl_alloc_fail_reset();
+            if (st == NNL_OK)
+                succeeded = 1;
+            else
+                assert_int_equal(st, NNL_ERR_NOMEM);
+            nnl_pbuf_free(&b);
+            assert_int_equal(nnl_alloc_live(), live);
+        }
+        assert_true(succeeded);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(quote_plain_and_quotes, setup, teardown),
+        cmocka_unit_test_setup_teardown(quote_control_characters, setup, teardown),
+        cmocka_unit_test_setup_teardown(quote_paths_gnuplot_would_reinterpret, setup, teardown),
+        cmocka_unit_test_setup_teardown(numbers_and_nan, setup, teardown),
+        cmocka_unit_test_setup_teardown(buffer_grows_past_first_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(terminal_from_extension, setup, teardown),
+        cmocka_unit_test_setup_teardown(house_style_is_okabe_ito, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_panels_and_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_single_panel_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(lines_and_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(scatter_by_class, setup, teardown),
+        cmocka_unit_test_setup_teardown(hist_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(heatmap_matrix, setup, teardown),
+        cmocka_unit_test_setup_teardown(heatmap_tiles, setup, teardown),
+        cmocka_unit_test_setup_teardown(confusion_cells, setup, teardown),
+        cmocka_unit_test_setup_teardown(boundary_regions, setup, teardown),
+        cmocka_unit_test_setup_teardown(network_small_shows_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(network_large_elides, setup, teardown),
+        cmocka_unit_test_setup_teardown(nasty_title_is_quoted, setup, teardown),
+        cmocka_unit_test_setup_teardown(out_of_memory_everywhere, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
