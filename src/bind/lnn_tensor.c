@@ -380,14 +380,29 @@ static int mt_newindex(lua_State *L)
             dst[k] = v;
         return 0;
     }
-    nnl_tensor *src = nnl_lua_totensor(L, 3);
+    /* A closed tensor is reported as closed, not as a wrong type. */
+    nnl_tensor *src = luaL_testudata(L, 3, NNL_TENSOR_MT) ? nnl_lua_checktensor(L, 3) : NULL;
     if (!src)
         return luaL_error(L, "t[i] = v: the value must be a number or nn.Tensor, got %s",
                           luaL_typename(L, 3));
-    if (src->numel != row) {
-        char sb[96];
-        return luaL_error(L, "t[i] = v: cannot assign shape %s to a row of %I elements",
-                          nnl_shape_str(src, sb, sizeof sb), (lua_Integer)row);
+    /* The shapes must agree once leading 1s are dropped (a 1 x n tensor
+     * fills a row of n); equal counts alone would let [4] fill a 2 x 2 row. */
+    int sd = 0, rd = 1;
+    while (sd < src->ndim && src->shape[sd] == 1)
+        sd++;
+    while (rd < t->ndim && t->shape[rd] == 1)
+        rd++;
+    int same = src->ndim - sd == t->ndim - rd;
+    for (int k = 0; same && sd + k < src->ndim; k++)
+        same = src->shape[sd + k] == t->shape[rd + k];
+    if (!same) {
+        char sb[96], rb[96];
+        if (t->ndim == 1)
+            return luaL_error(L, "t[i] = v: cannot assign shape %s to one element",
+                              nnl_shape_str(src, sb, sizeof sb));
+        return luaL_error(L, "t[i] = v: cannot assign shape %s to a row of shape %s",
+                          nnl_shape_str(src, sb, sizeof sb),
+                          nnl_shape_str_raw(t->ndim - 1, t->shape + 1, rb, sizeof rb));
     }
     memmove(dst, src->data, row * sizeof(float));
     return 0;

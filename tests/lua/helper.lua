@@ -1,9 +1,14 @@
 -- Shared helpers of the Lua tests (not a test itself): assertions that say
--- what differed, and checkerr as in Lua's own testes.
+-- what differed, checkerr as in Lua's own testes, and a reporter that runs
+-- named cases, keeps going after a failure and ends with "N passed, M failed".
 local H = {}
+
+-- Assertions made so far (every helper below that checks counts one).
+local checks = 0
 
 -- Raises msg (at the caller's level) unless cond holds.
 function H.check(cond, msg)
+  checks = checks + 1
   if not cond then error(msg or "check failed", 2) end
   return cond
 end
@@ -12,6 +17,7 @@ end
 -- msg (plain text, not a pattern: messages hold shapes like "[2x3]").
 -- Returns the message.
 function H.checkerr(msg, f, ...)
+  checks = checks + 1
   local ok, err = pcall(f, ...)
   if ok then error("expected an error containing '" .. msg .. "', got success", 2) end
   err = tostring(err)
@@ -24,6 +30,7 @@ end
 -- checkerr for luaL_argerror messages: "bad argument #n to 'f' (tail)",
 -- where Lua names f as it was reached ('sum', 'nn.Tensor.sum', ...).
 function H.checkargerr(n, tail, f, ...)
+  checks = checks + 1
   local ok, err = pcall(f, ...)
   if ok then error("expected an argument error, got success", 2) end
   err = tostring(err)
@@ -61,9 +68,26 @@ local function eq(a, b, tol)
 end
 H.eq = eq
 
+-- Deep comparison, exact: eq_table(a, b) is true when nested tables of
+-- numbers (or tensors, compared by their totable) hold the same values.
+local function plain(v)
+  if type(v) == "userdata" and v.totable then return v:totable() end
+  return v
+end
+function H.eq_table(a, b)
+  return eq(plain(a), plain(b))
+end
+
+-- True when numbers, nested tables or tensors a and b agree within tol
+-- (absolute, default 1e-6) element by element, with the same structure.
+function H.close(a, b, tol)
+  return eq(plain(a), plain(b), tol or 1e-6)
+end
+
 -- Requires tensor t to hold exactly (or within tol) the nested table expect
 -- and to have its shape.
 function H.same(t, expect, tol)
+  checks = checks + 1
   local got = t:totable()
   if not eq(got, expect, tol) then
     error("tensor " .. show(got) .. " differs from expected " .. show(expect), 2)
@@ -72,6 +96,7 @@ end
 
 -- Requires t:shape() to be the given dimensions.
 function H.shape(t, ...)
+  checks = checks + 1
   local got, want = {t:shape()}, {...}
   if not eq(got, want) then
     error("shape " .. show(got) .. " differs from expected " .. show(want), 2)
@@ -80,10 +105,37 @@ end
 
 -- Requires |a - b| <= tol.
 function H.near(a, b, tol, what)
+  checks = checks + 1
   if not (math.abs(a - b) <= tol) then
     error(string.format("%s: %.9g and %.9g differ by more than %g", what or "near",
                         a, b, tol), 2)
   end
+end
+
+-- The reporter. H.test(name, f) runs one case: an error in it is printed
+-- with its traceback and counted, and the next case still runs.
+-- H.done() prints "<script>: N passed, M failed (K checks)" and raises an
+-- error when anything failed, so nnlua exits with status 1.
+local passed, failed, failures = 0, 0, {}
+
+function H.test(name, f)
+  local ok, err = xpcall(f, debug.traceback)
+  if ok then
+    passed = passed + 1
+  else
+    failed = failed + 1
+    failures[#failures + 1] = name
+    io.stderr:write("FAIL ", name, ": ", tostring(err), "\n")
+  end
+end
+
+function H.done()
+  local script = (arg and arg[0] or "?"):match("([^/]+)%.lua$") or "?"
+  print(string.format("%s: %d passed, %d failed (%d checks)", script, passed, failed, checks))
+  if failed > 0 then
+    error(failed .. " failed: " .. table.concat(failures, ", "), 0)
+  end
+  if passed == 0 then error("no test case ran", 0) end
 end
 
 return H

@@ -2,15 +2,18 @@
 -- nn.threads (results independent of the count), nn.cpu, and the
 -- NNLUA_ISA / NNLUA_THREADS variables seen by a fresh nnlua.
 local H = require "helper"
+local T = H.test
 local check, checkerr, checkargerr, same = H.check, H.checkerr, H.checkargerr, H.same
 
 -- One table: the global and what require returns.
-check(type(nn) == "table")
-check(rawequal(require "nn", nn))
-check(type(nn.version) == "string" and nn.version:match("^%d+%.%d+%.%d+$"), nn.version)
+T("one table: the global nn, require 'nn', nn.version", function()
+  check(type(nn) == "table")
+  check(rawequal(require "nn", nn))
+  check(type(nn.version) == "string" and nn.version:match("^%d+%.%d+%.%d+$"), nn.version)
+end)
 
 -- seed: any integer; the same seed gives the same stream.
-do
+T("seed: any integer; the same seed gives the same stream", function()
   for _, s in ipairs{0, 1, -1, math.maxinteger, math.mininteger, 123456789} do
     nn.seed(s)
     local a = nn.rand(8):totable()
@@ -24,10 +27,10 @@ do
   checkargerr(1, "number expected, got string", nn.seed, "x")
   checkargerr(1, "number has no integer representation", nn.seed, 1.5)
   checkargerr(1, "number expected, got no value", nn.seed)
-end
+end)
 
 -- threads: get, set, and results that do not depend on the count.
-do
+T("threads: get, set, and results that do not depend on the count", function()
   local n0 = nn.threads()
   check(math.type(n0) == "integer" and n0 >= 1)
   check(nn.cpu().threads == n0)
@@ -46,51 +49,53 @@ do
   checkargerr(1, "number has no integer representation", nn.threads, 1.5)
   checkargerr(1, "number expected, got string", nn.threads, "x")
   check(nn.threads() == n0, "a refused count changes nothing")
-end
+end)
 
 -- cpu: the active and best levels and the supported list.
 local order = {scalar = 1, sse2 = 2, avx2 = 3, avx512 = 4}
-do
+T("cpu: the active and best levels and the supported list", function()
   local c = nn.cpu()
   check(order[c.isa] and order[c.best], "unknown level")
   check(order[c.isa] <= order[c.best])
   check(type(c.supported) == "table" and c.supported[1] == "scalar")
   check(#c.supported == order[c.best] and c.supported[#c.supported] == c.best)
   check(nn.cpu() ~= c, "a fresh table each call")
-end
+end)
 
 -- A fresh program under NNLUA_ISA / NNLUA_THREADS.
-local bin = os.getenv("NNLUA_BIN")
-if bin then
-  local function run(env, code)
-    local p = io.popen(env .. " '" .. bin .. "' -e '" .. code .. "' 2>&1")
-    local out = p:read("a")
-    local ok = p:close()
-    return ok, out
+T("NNLUA_ISA / NNLUA_THREADS in a fresh nnlua", function()
+  local bin = os.getenv("NNLUA_BIN")
+  if bin then
+    local function run(env, code)
+      local p = io.popen(env .. " '" .. bin .. "' -e '" .. code .. "' 2>&1")
+      local out = p:read("a")
+      local ok = p:close()
+      return ok, out
+    end
+    local ok, out = run("NNLUA_ISA=scalar", "io.write(nn.cpu().isa)")
+    check(ok and out == "scalar", out)
+    local best = nn.cpu().best
+    ok, out = run("NNLUA_ISA=" .. best, "io.write(nn.cpu().isa)")
+    check(ok and out == best, out)
+    ok, out = run("NNLUA_ISA=bogus", "print(1)")
+    check(not ok and out:find("bogus", 1, true) and not out:find("^1"), out)
+    ok, out = run("NNLUA_THREADS=1", "io.write(nn.threads())")
+    check(ok and out == "1", out)
+    -- the same product under the scalar kernels, within rounding
+    ok, out = run("NNLUA_ISA=scalar",
+      "nn.seed(4); local a = nn.randn(9, 13); io.write(string.format(\"%.5f\", nn.matmul(a, a:reshape(13, 9)):sum()))")
+    check(ok, out)
+    nn.seed(4)
+    local a = nn.randn(9, 13)
+    H.near(tonumber(out), nn.matmul(a, a:reshape(13, 9)):sum(), 1e-3, "scalar vs active ISA")
+  else
+    print("test_runtime: NNLUA_BIN not set, environment checks skipped")
   end
-  local ok, out = run("NNLUA_ISA=scalar", "io.write(nn.cpu().isa)")
-  check(ok and out == "scalar", out)
-  local best = nn.cpu().best
-  ok, out = run("NNLUA_ISA=" .. best, "io.write(nn.cpu().isa)")
-  check(ok and out == best, out)
-  ok, out = run("NNLUA_ISA=bogus", "print(1)")
-  check(not ok and out:find("bogus", 1, true) and not out:find("^1"), out)
-  ok, out = run("NNLUA_THREADS=1", "io.write(nn.threads())")
-  check(ok and out == "1", out)
-  -- the same product under the scalar kernels, within rounding
-  ok, out = run("NNLUA_ISA=scalar",
-    "nn.seed(4); local a = nn.randn(9, 13); io.write(string.format(\"%.5f\", nn.matmul(a, a:reshape(13, 9)):sum()))")
-  check(ok, out)
-  nn.seed(4)
-  local a = nn.randn(9, 13)
-  H.near(tonumber(out), nn.matmul(a, a:reshape(13, 9)):sum(), 1e-3, "scalar vs active ISA")
-else
-  print("test_runtime: NNLUA_BIN not set, environment checks skipped")
-end
+end)
 
 -- nn.help prints an entry found by value or by name, a topic, or the list
 -- of topics; it returns nothing.
-do
+T("nn.help by value, by name, topics", function()
   local out
   local function help(...)
     local saved = print
@@ -132,6 +137,6 @@ do
   check(help("nosuch") == "no help for 'nosuch'; nn.help() lists the topics", out)
   check(help(print):find("^no help for this function"), out)
   check(help(42):find("^no help for number values"), out)
-end
+end)
 
-print("test_runtime: ok")
+H.done()

@@ -2,6 +2,7 @@
 -- tensors, row vectors broadcast over rows (either side), unary minus, and
 -- matmul against a plain Lua triple loop.
 local H = require "helper"
+local T = H.test
 local check, same, shape, f32 = H.check, H.same, H.shape, H.f32
 
 -- Element-wise expectation computed in Lua, rounded as float32 is.
@@ -25,34 +26,43 @@ local sub = function(x, y) return x - y end
 local mul = function(x, y) return x * y end
 local div = function(x, y) return x / y end
 
--- Same shape.
-same(a + b, expect(A, B, add))
-same(a - b, expect(A, B, sub))
-same(a * b, expect(A, B, mul))
-same(a / b, expect(A, B, div))
+T("same shape", function()
+  same(a + b, expect(A, B, add))
+  same(a - b, expect(A, B, sub))
+  same(a * b, expect(A, B, mul))
+  same(a / b, expect(A, B, div))
+  shape(a + b, 2, 3)
+end)
 
--- With a number, on either side.
-same(a + 2, expect(A, 2, add))
-same(2 + a, expect(A, 2, add))
-same(a - 2, expect(A, 2, sub))
-same(10 - a, expect(A, 10, function(x, y) return y - x end))
-same(a * 3, expect(A, 3, mul))
-same(3 * a, expect(A, 3, mul))
-same(a / 4, expect(A, 4, div))
-same(1 / b, expect(B, 1, function(x, y) return y / x end))
-same(a + 0.1, expect(A, 0.1, add))
+T("with a number, on either side", function()
+  same(a + 2, expect(A, 2, add))
+  same(2 + a, expect(A, 2, add))
+  same(a - 2, expect(A, 2, sub))
+  same(10 - a, expect(A, 10, function(x, y) return y - x end))
+  same(a * 3, expect(A, 3, mul))
+  same(3 * a, expect(A, 3, mul))
+  same(a / 4, expect(A, 4, div))
+  same(1 / b, expect(B, 1, function(x, y) return y / x end))
+  same(a + 0.1, expect(A, 0.1, add))
+end)
 
--- Unary minus; the operands are not changed.
-same(-a, expect(A, -1, mul))
-same(a, A)
-same(b, B)
+T("unary minus; the operands are not changed", function()
+  same(-a, expect(A, -1, mul))
+  same(-(-a), A)
+  shape(-nn.zeros(2, 0), 2, 0)
+  same(a, A)
+  same(b, B)
+end)
 
--- Division by zero follows IEEE rules.
-local z = nn.tensor{1, -1, 0} / 0
-check(z[1] == math.huge and z[2] == -math.huge and z[3] ~= z[3])
+T("division by zero follows IEEE rules", function()
+  local z = nn.tensor{1, -1, 0} / 0
+  check(z[1] == math.huge and z[2] == -math.huge and z[3] ~= z[3])
+  local w = nn.tensor{1, 0} / nn.tensor{0, 0}
+  check(w[1] == math.huge and w[2] ~= w[2])
+end)
 
 -- Row vector broadcast over rows: 1-D of the last dimension, or 1 x n.
-do
+T("Row vector broadcast over rows: 1-D of the last dimension, or 1 x n", function()
   local row = nn.tensor{10, 20, 30}
   local R = {{10, 20, 30}, {10, 20, 30}}
   same(a + row, expect(A, R, add))
@@ -69,15 +79,15 @@ do
   -- 3-D tensors broadcast a row over every row of every block
   local c = nn.arange(12):reshape(2, 2, 3)
   same(c + row, {{{10, 21, 32}, {13, 24, 35}}, {{16, 27, 38}, {19, 30, 41}}})
-end
+end)
 
 -- Views and expressions combine.
-do
+T("Views and expressions combine", function()
   local t = nn.arange(6):reshape(2, 3)
   same(t[1] + t[2], {3, 5, 7})
   same((t + 1) * 2 - t / 2, {{2, 3.5, 5}, {6.5, 8, 9.5}})
   same(t:rows(2) * t:rows(1), {{0, 4, 10}})
-end
+end)
 
 -- matmul against a naive Lua product.
 local function naive(x, y)
@@ -95,7 +105,7 @@ local function naive(x, y)
   return out
 end
 
-do
+T("matmul against a naive Lua product", function()
   same(nn.matmul(nn.tensor{{1, 2}, {3, 4}}, nn.tensor{{5, 6}, {7, 8}}), {{19, 22}, {43, 50}})
   local i3 = nn.eye(3)
   same(nn.matmul(i3, i3 * 2), {{2, 0, 0}, {0, 2, 0}, {0, 0, 2}})
@@ -115,6 +125,6 @@ do
   same(m:matmul(v), {-2, -2})
   shape(nn.tensor{1, 1}:matmul(m), 3)
   same(nn.tensor{1, 1}:matmul(m), {5, 7, 9})
-end
+end)
 
-print("test_tensor_arith: ok")
+H.done()

@@ -1,10 +1,11 @@
 -- nn.Tensor construction: nested and flat tables, filled tensors, random
 -- tensors (reproducible under nn.seed), ranges, and the size queries.
 local H = require "helper"
+local T = H.test
 local check, same, shape, f32, near = H.check, H.same, H.shape, H.f32, H.near
 
 -- Nested tables, 1 to 4 dimensions.
-do
+T("Nested tables, 1 to 4 dimensions", function()
   local t = nn.tensor{{1, 2, 3}, {4, 5, 6}}
   check(t:dim() == 2 and t:numel() == 6 and #t == 2)
   shape(t, 2, 3)
@@ -31,10 +32,10 @@ do
   shape(e, 0)
   check(e:numel() == 0 and #e == 0)
   shape(nn.tensor{{}, {}}, 2, 0)
-end
+end)
 
 -- A flat table and a shape.
-do
+T("A flat table and a shape", function()
   local t = nn.tensor({1, 2, 3, 4, 5, 6}, {3, 2})
   same(t, {{1, 2}, {3, 4}, {5, 6}})
   local u = nn.tensor({1, 2, 3, 4, 5, 6}, {6})
@@ -43,10 +44,10 @@ do
   shape(w, 2, 1, 2, 2)
   check(w:get(2, 1, 1, 2) == 6)
   shape(nn.tensor({}, {0, 3}), 0, 3)
-end
+end)
 
 -- Filled tensors: sizes as arguments or as one table.
-do
+T("Filled tensors: sizes as arguments or as one table", function()
   same(nn.zeros(2, 3), {{0, 0, 0}, {0, 0, 0}})
   same(nn.zeros({2, 3}), {{0, 0, 0}, {0, 0, 0}})
   same(nn.ones(3), {1, 1, 1})
@@ -58,10 +59,10 @@ do
   shape(nn.zeros(0, 3), 0, 3)
   -- Integral floats are accepted as sizes.
   shape(nn.zeros(2.0, 3.0), 2, 3)
-end
+end)
 
 -- Random tensors: range, rough distribution, reproducibility.
-do
+T("Random tensors: range, rough distribution, reproducibility", function()
   nn.seed(42)
   local r = nn.rand(100, 100)
   shape(r, 100, 100)
@@ -85,10 +86,10 @@ do
   near(var, 1, 0.03, "randn variance")
   nn.seed(1)
   check(H.eq(n:totable(), nn.randn(200, 100):totable()), "nn.seed does not reproduce nn.randn")
-end
+end)
 
 -- Ranges.
-do
+T("Ranges", function()
   same(nn.arange(5), {0, 1, 2, 3, 4})
   shape(nn.arange(0), 0)
   same(nn.linspace(0, 1, 5), {0, 0.25, 0.5, 0.75, 1})
@@ -97,10 +98,10 @@ do
   same(nn.linspace(-1, 1, 3), {-1, 0, 1})
   same(nn.eye(3), {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}})
   same(nn.eye(1), {{1}})
-end
+end)
 
 -- Each constructor makes a new storage.
-do
+T("Each constructor makes a new storage", function()
   local a, b = nn.zeros(2), nn.zeros(2)
   a:set(1, 5)
   same(b, {0, 0})
@@ -108,8 +109,10 @@ do
   local t = nn.tensor(src)
   src[1] = 9
   same(t, {1, 2})
-end
+end)
 
 -- Lua-side helper from lua/00_tensor.lua.
-check(H.eq(nn.zeros(2, 3, 4):size(), {2, 3, 4}))
-print("test_tensor_construct: ok")
+T("t:size() from lua/00_tensor.lua", function()
+  check(H.eq(nn.zeros(2, 3, 4):size(), {2, 3, 4}))
+end)
+H.done()

@@ -2,24 +2,27 @@
 -- shapes or values involved; none crashes. Ends with a sweep calling every
 -- tensor function with assorted wrong arguments.
 local H = require "helper"
+local T = H.test
 local check, checkerr, checkargerr = H.check, H.checkerr, H.checkargerr
 
--- nn.tensor: ragged, non-numeric, too deep, cyclic, wrong types.
-checkerr("nn.tensor: ragged nested table: row 2 has 3 elements, expected 2",
-         nn.tensor, {{1, 2}, {3, 4, 5}})
-checkerr("nn.tensor: ragged nested table: row 2 has 1 elements, expected 2",
-         nn.tensor, {{1, 2}, {3}})
-checkerr("nn.tensor: ragged nested table: row [1][2] has 1 elements, expected 2",
-         nn.tensor, {{{1, 2}, {3}}})
-checkerr("nn.tensor: ragged nested table: row 2 is a number, expected a table",
-         nn.tensor, {{1, 2}, 3})
-checkerr("nn.tensor: expected a number at [2], got string", nn.tensor, {1, "2"})
-checkerr("nn.tensor: expected a number at [2], got table", nn.tensor, {1, {2}})
-checkerr("nn.tensor: expected a number at [1][2], got boolean", nn.tensor, {{1, true}})
-checkerr("nn.tensor: expected a number at [2][1][1], got string",
-         nn.tensor, {{{1}}, {{"x"}}})
-checkerr("nn.tensor: nested deeper than 4 levels", nn.tensor, {{{{{1}}}}})
-do
+-- nn.tensor: ragged, non-numeric, too deep, cyclic, wrong types, shapes.
+T("nn.tensor: ragged tables and non-numeric entries", function()
+  checkerr("nn.tensor: ragged nested table: row 2 has 3 elements, expected 2",
+           nn.tensor, {{1, 2}, {3, 4, 5}})
+  checkerr("nn.tensor: ragged nested table: row 2 has 1 elements, expected 2",
+           nn.tensor, {{1, 2}, {3}})
+  checkerr("nn.tensor: ragged nested table: row [1][2] has 1 elements, expected 2",
+           nn.tensor, {{{1, 2}, {3}}})
+  checkerr("nn.tensor: ragged nested table: row 2 is a number, expected a table",
+           nn.tensor, {{1, 2}, 3})
+  checkerr("nn.tensor: expected a number at [2], got string", nn.tensor, {1, "2"})
+  checkerr("nn.tensor: expected a number at [2], got table", nn.tensor, {1, {2}})
+  checkerr("nn.tensor: expected a number at [1][2], got boolean", nn.tensor, {{1, true}})
+  checkerr("nn.tensor: expected a number at [2][1][1], got string",
+           nn.tensor, {{{1}}, {{"x"}}})
+  checkerr("nn.tensor: nested deeper than 4 levels", nn.tensor, {{{{{1}}}}})
+end)
+T("nn.tensor: nesting too deep, cyclic tables", function()
   local cyc = {}
   cyc[1] = cyc
   checkerr("nn.tensor: nested deeper than 4 levels", nn.tensor, cyc)
@@ -27,47 +30,60 @@ do
   local deep = {1}
   for _ = 1, 100000 do deep = {deep} end
   checkerr("nested deeper than 4 levels", nn.tensor, deep)
-end
-checkargerr(1, "table expected, got number", nn.tensor, 5)
-checkargerr(1, "table expected, got no value", nn.tensor)
-checkerr("nn.tensor: 3 values do not fill shape [2x2]", nn.tensor, {1, 2, 3}, {2, 2})
-checkerr("nn.tensor: 2 values do not fill shape [100000x100000x100000]",
-         nn.tensor, {1, 2}, {100000, 100000, 100000})
-checkerr("nn.tensor: 0 values do not fill shape [100000000000x100000000000]",
-         nn.tensor, {}, {1e11, 1e11})
-checkerr("nn.tensor: expected a number at [3], got string", nn.tensor, {1, 2, "x", 4}, {2, 2})
-checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 0", nn.tensor, {1, 2}, {})
-checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 5", nn.tensor, {1, 2}, {1, 1, 1, 1, 2})
-checkerr("nn.tensor: dimension 2 must be a non-negative integer, got -2", nn.tensor, {1, 2}, {1, -2})
-checkargerr(2, "table expected, got number", nn.tensor, {1, 2}, 2)
+end)
+T("nn.tensor: argument types, flat table and shape mismatches", function()
+  checkargerr(1, "table expected, got number", nn.tensor, 5)
+  checkargerr(1, "table expected, got no value", nn.tensor)
+  checkerr("nn.tensor: 3 values do not fill shape [2x2]", nn.tensor, {1, 2, 3}, {2, 2})
+  checkerr("nn.tensor: 2 values do not fill shape [100000x100000x100000]",
+           nn.tensor, {1, 2}, {100000, 100000, 100000})
+  checkerr("nn.tensor: 0 values do not fill shape [100000000000x100000000000]",
+           nn.tensor, {}, {1e11, 1e11})
+  checkerr("nn.tensor: expected a number at [3], got string", nn.tensor, {1, 2, "x", 4}, {2, 2})
+  checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 0", nn.tensor, {1, 2}, {})
+  checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 5", nn.tensor, {1, 2}, {1, 1, 1, 1, 2})
+  checkerr("nn.tensor: dimension 2 must be a non-negative integer, got -2", nn.tensor, {1, 2}, {1, -2})
+  checkargerr(2, "table expected, got number", nn.tensor, {1, 2}, 2)
+end)
 
--- Sizes: count, sign, fraction, enormous, type.
-checkerr("nn.zeros: needs 1 to 4 dimensions, got 0", nn.zeros)
-checkerr("nn.zeros: needs 1 to 4 dimensions, got 5", nn.zeros, 1, 2, 3, 4, 5)
-checkerr("nn.zeros: dimension 1 must be a non-negative integer, got -1", nn.zeros, -1)
-checkerr("nn.zeros: dimension 2 must be a non-negative integer, got 1.5", nn.zeros, 2, 1.5)
-checkerr("nn.zeros: dimension 2 must be a non-negative integer, got -3", nn.zeros, {2, -3})
-checkerr("nn.zeros: tensor: size 1000000000000000 x 1000000000000000 is too large",
-         nn.zeros, 1e15, 1e15)
-checkerr("nn.ones: tensor: size 1099511627776 is too large", nn.ones, 1 << 40)
-checkerr("nn.zeros: dimension 1 must be a non-negative integer, got 9.2233720368548e+18",
-         nn.zeros, 2^63)
-checkerr("nn.ones: dimension 1 must be a non-negative integer, got a", nn.ones, "a")
-checkerr("nn.rand: dimension 1 must be a non-negative integer, got -2", nn.rand, -2)
-checkerr("nn.randn: dimension 1 must be a non-negative integer, got 0.5", nn.randn, 0.5)
-checkargerr(1, "table expected, got number", nn.full, 2, 3)
-checkargerr(2, "number expected, got string", nn.full, {2}, "x")
-checkerr("nn.full: dimension 1 must be a non-negative integer, got -1", nn.full, {-1}, 0)
-checkerr("nn.arange: count must be a non-negative integer, got -1", nn.arange, -1)
-checkerr("nn.arange: count must be a non-negative integer, got 1e+300", nn.arange, 1e300)
-checkerr("nn.linspace: count must be a non-negative integer, got -1", nn.linspace, 0, 1, -1)
-checkerr("nn.linspace: needs at least 1 point", nn.linspace, 0, 1, 0)
-checkargerr(1, "number expected, got string", nn.linspace, "a", 1, 2)
-checkerr("nn.eye: size must be a non-negative integer, got -3", nn.eye, -3)
-checkerr("nn.eye: tensor: size 10000000000 x 10000000000 is too large", nn.eye, 1e10)
+T("sizes: count, sign, fraction, enormous, type", function()
+  -- Sizes: count, sign, fraction, enormous, type.
+  checkerr("nn.zeros: needs 1 to 4 dimensions, got 0", nn.zeros)
+  checkerr("nn.zeros: needs 1 to 4 dimensions, got 5", nn.zeros, 1, 2, 3, 4, 5)
+  checkerr("nn.zeros: dimension 1 must be a non-negative integer, got -1", nn.zeros, -1)
+  checkerr("nn.zeros: dimension 2 must be a non-negative integer, got 1.5", nn.zeros, 2, 1.5)
+  checkerr("nn.zeros: dimension 2 must be a non-negative integer, got -3", nn.zeros, {2, -3})
+  checkerr("nn.zeros: tensor: size 1000000 x 1000000 x 1000000 is too large",
+           nn.zeros, 1e6, 1e6, 1e6)
+  checkerr("nn.rand: tensor: size 1000000 x 1000000 x 1000000 is too large",
+           nn.rand, 1e6, 1e6, 1e6)
+  checkerr("nn.randn: tensor: size 1000000 x 1000000 x 1000000 is too large",
+           nn.randn, {1e6, 1e6, 1e6})
+  checkerr("nn.full: tensor: size 1000000 x 1000000 x 1000000 is too large",
+           nn.full, {1e6, 1e6, 1e6}, 1)
+  checkerr("nn.zeros: tensor: size 4294967296 x 4294967296 is too large", nn.zeros, 2^32, 2^32)
+  checkerr("nn.zeros: tensor: size 1000000000000000 x 1000000000000000 is too large",
+           nn.zeros, 1e15, 1e15)
+  checkerr("nn.ones: tensor: size 1099511627776 is too large", nn.ones, 1 << 40)
+  checkerr("nn.zeros: dimension 1 must be a non-negative integer, got 9.2233720368548e+18",
+           nn.zeros, 2^63)
+  checkerr("nn.ones: dimension 1 must be a non-negative integer, got a", nn.ones, "a")
+  checkerr("nn.rand: dimension 1 must be a non-negative integer, got -2", nn.rand, -2)
+  checkerr("nn.randn: dimension 1 must be a non-negative integer, got 0.5", nn.randn, 0.5)
+  checkargerr(1, "table expected, got number", nn.full, 2, 3)
+  checkargerr(2, "number expected, got string", nn.full, {2}, "x")
+  checkerr("nn.full: dimension 1 must be a non-negative integer, got -1", nn.full, {-1}, 0)
+  checkerr("nn.arange: count must be a non-negative integer, got -1", nn.arange, -1)
+  checkerr("nn.arange: count must be a non-negative integer, got 1e+300", nn.arange, 1e300)
+  checkerr("nn.linspace: count must be a non-negative integer, got -1", nn.linspace, 0, 1, -1)
+  checkerr("nn.linspace: needs at least 1 point", nn.linspace, 0, 1, 0)
+  checkargerr(1, "number expected, got string", nn.linspace, "a", 1, 2)
+  checkerr("nn.eye: size must be a non-negative integer, got -3", nn.eye, -3)
+  checkerr("nn.eye: tensor: size 10000000000 x 10000000000 is too large", nn.eye, 1e10)
+end)
 
 -- Indices: range, count, type, on get, set, t[i] and t[i] = v.
-do
+T("Indices: range, count, type, on get, set, t[i] and t[i] = v", function()
   local v, m = nn.ones(3), nn.ones(2, 3)
   checkerr("get: index 5 out of range for dimension 1 of size 3", v.get, v, 5)
   checkerr("get: index 0 out of range for dimension 1 of size 3", v.get, v, 0)
@@ -88,16 +104,29 @@ do
            function() return v[1.5] end)
   checkerr("t[i]: index 4 out of range for dimension 1 of size 3", function() v[4] = 1 end)
   checkerr("t[k] = v: cannot set field 'x' (only integer indices)", function() v.x = 1 end)
-  checkerr("t[i] = v: cannot assign shape [2] to a row of 3 elements",
+  checkerr("t[i] = v: cannot assign shape [2] to a row of shape [3]",
            function() m[1] = nn.ones(2) end)
+  checkerr("t[i] = v: cannot assign shape [3x1] to a row of shape [3]",
+           function() m[1] = nn.ones(3, 1) end)
+  checkerr("t[i] = v: cannot assign shape [2] to one element", function() v[1] = nn.ones(2) end)
+  -- the same number of elements in another shape is refused too
+  local c = nn.zeros(2, 2, 2)
+  checkerr("t[i] = v: cannot assign shape [4] to a row of shape [2x2]",
+           function() c[1] = nn.ones(4) end)
+  checkerr("t[i] = v: cannot assign shape [1x4] to a row of shape [2x2]",
+           function() c[2] = nn.ones(1, 4) end)
+  check(c:sum() == 0)
+  local closed = nn.ones(3)
+  closed:close()
+  checkerr("tensor is closed", function() m[1] = closed end)
   checkerr("t[i] = v: the value must be a number or nn.Tensor, got string",
            function() m[1] = "x" end)
   -- a failed write changed nothing
   check(v:sum() == 3 and m:sum() == 6)
-end
+end)
 
 -- Views.
-do
+T("Views", function()
   local m = nn.ones(3, 2)
   checkerr("rows: rows 2..4 out of range for shape [3x2]", m.rows, m, 2, 4)
   checkerr("rows: rows 0..0 out of range for shape [3x2]", m.rows, m, 0)
@@ -111,10 +140,10 @@ do
   checkerr("reshape: dimension 1 must be a non-negative integer or -1", t.reshape, t, 0.5, 12)
   checkerr("reshape: needs 1 to 4 dimensions, got 0", t.reshape, t)
   checkerr("reshape: needs 1 to 4 dimensions, got 5", t.reshape, t, 1, 1, 1, 2, 3)
-end
+end)
 
 -- Arithmetic: shapes that do not broadcast, values that are not numbers.
-do
+T("Arithmetic: shapes that do not broadcast, values that are not numbers", function()
   local a = nn.ones(2, 3)
   checkerr("add: shapes [2x3] and [3x2] do not broadcast", function() return a + nn.ones(3, 2) end)
   checkerr("mul: shapes [2x3] and [2] do not broadcast", function() return a * nn.ones(2) end)
@@ -125,21 +154,25 @@ do
   checkerr("div: cannot combine nn.Tensor with table", function() return {} / a end)
   checkerr("add: cannot combine nn.Tensor with boolean", function() return true + a end)
   checkerr("attempt to compare", function() return a < a end)
-end
+end)
 
 -- matmul.
-do
+T("matmul", function()
   local a = nn.ones(2, 3)
   checkerr("matmul: shapes [2x3] and [2x3] do not match (3 != 2)", nn.matmul, a, a)
   checkerr("matmul: shapes [2x3] and [4] do not match", a.matmul, a, nn.ones(4))
   checkargerr(2, "nn.Tensor expected, got table", nn.matmul, a, {})
+  checkargerr(1, "nn.Tensor expected, got table", nn.matmul, {}, a)
+  checkerr("nn.Tensor expected", nn.matmul, {}, a)
+  checkerr("nn.Tensor expected", nn.matmul, a)
+  checkerr("nn.Tensor expected", nn.matmul, a, "x")
   checkargerr(1, "nn.Tensor expected, got number", nn.matmul, 1, a)
   checkerr("matmul: needs 1-D or 2-D tensors, got [2x2x2] and [2x2]",
            nn.matmul, nn.ones(2, 2, 2), nn.ones(2, 2))
-end
+end)
 
 -- Reductions.
-do
+T("Reductions", function()
   local t = nn.ones(2, 3)
   checkerr("sum: dimension 3 out of range for shape [2x3]", t.sum, t, 3)
   checkerr("sum: dimension 0 out of range for shape [2x3]", t.sum, t, 0)
@@ -149,11 +182,11 @@ do
   checkerr("min: tensor is empty", nn.zeros(3, 0).min, nn.zeros(3, 0))
   checkerr("argmax: tensor is empty", nn.zeros(0).argmax, nn.zeros(0))
   checkerr("min: dimension 2 of shape [2x0] is empty", nn.zeros(2, 0).min, nn.zeros(2, 0), 2)
-end
+end)
 
 -- map / apply: a non-number result, a non-function, errors inside f, f
 -- closing the tensor under it.
-do
+T("map/apply: non-number results, non-functions, errors in f, f closing the tensor", function()
   local t = nn.tensor{1, 2, 3}
   checkerr("map: function returned string for element 1 (a number is needed)",
            t.map, t, function() return "x" end)
@@ -170,10 +203,10 @@ do
   local w = nn.ones(3)
   checkerr("map: the tensor was closed by the function",
            w.map, w, function() w:close(); return 1 end)
-end
+end)
 
 -- cat.
-do
+T("cat", function()
   checkerr("nn.cat: tensor 2 has shape [2x2], which does not match [2x3] along dimension 1",
            nn.cat, {nn.ones(2, 3), nn.ones(2, 2)}, 1)
   checkerr("nn.cat: tensor 2 has shape [3]", nn.cat, {nn.ones(2, 3), nn.ones(3)}, 1)
@@ -189,15 +222,17 @@ do
     __len = function() return 3 end,
     __index = function(_, i) collectgarbage(); return nn.full({2}, i) end})
   H.same(nn.cat(lazy), {1, 1, 2, 2, 3, 3})
-end
+end)
 
 -- Wrong self: methods check their first argument like luaL_checkudata.
-checkargerr(1, "nn.Tensor expected, got table", nn.Tensor.shape, {})
-checkargerr(1, "nn.Tensor expected, got string", nn.Tensor.sum, "x")
-checkargerr(1, "nn.Tensor expected, got no value", nn.Tensor.get)
+T("wrong self: methods check their first argument", function()
+  checkargerr(1, "nn.Tensor expected, got table", nn.Tensor.shape, {})
+  checkargerr(1, "nn.Tensor expected, got string", nn.Tensor.sum, "x")
+  checkargerr(1, "nn.Tensor expected, got no value", nn.Tensor.get)
+end)
 
 -- Sweep: every tensor function with odd arguments fails cleanly or works.
-do
+T("Sweep: every tensor function with odd arguments fails cleanly or works", function()
   local odd = table.pack(nil, false, true, 0, -1, 1.5, 1e300, -1e300, 0/0, math.huge,
                          math.mininteger, math.maxinteger, "", "1", {}, {1}, {{}}, {-1},
                          math.abs, tostring, nn.ones(2), nn.zeros(0), nn.ones(2, 2),
@@ -225,6 +260,6 @@ do
   end
   check(calls > 1000)
   collectgarbage()
-end
+end)
 
-print("test_tensor_errors: ok")
+H.done()

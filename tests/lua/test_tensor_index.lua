@@ -2,10 +2,11 @@
 -- with the tensor they come from and outlive it; clone does not; totable;
 -- closing and collecting.
 local H = require "helper"
+local T = H.test
 local check, checkerr, same, shape = H.check, H.checkerr, H.same, H.shape
 
 -- t[i]: a number for 1-D, a row view for more dimensions.
-do
+T("t[i]: a number for 1-D, a row view for more dimensions", function()
   local v = nn.tensor{10, 20, 30}
   check(v[1] == 10 and v[3] == 30 and math.type(v[2]) == "float")
   local t = nn.tensor{{1, 2, 3}, {4, 5, 6}}
@@ -25,10 +26,10 @@ do
   check(c[2][2][1] == 7)
   c[1][2]:set(2, -4)
   check(c:get(1, 2, 2) == -4)
-end
+end)
 
 -- Views stay valid after the parent is closed or collected.
-do
+T("Views stay valid after the parent is closed or collected", function()
   local t = nn.tensor{{1, 2}, {3, 4}}
   local row = t[2]
   local r = t:rows(1, 1)
@@ -42,10 +43,10 @@ do
   -- and still share storage with each other
   row:set(1, 30)
   check(flat[3] == 30)
-end
+end)
 
 -- t[i] = v: an element of 1-D, a row filled by a number or copied from a tensor.
-do
+T("t[i] = v: an element of 1-D, a row filled by a number or copied from a", function()
   local v = nn.zeros(3)
   v[2] = 5
   same(v, {0, 5, 0})
@@ -56,10 +57,27 @@ do
   same(t, {{7, 7, 7}, {1, 2, 3}})
   t[1] = t[2]  -- overlapping storage is fine
   same(t, {{1, 2, 3}, {1, 2, 3}})
-end
+  -- a 1 x n tensor fills a row of n; a 1-element tensor one element
+  t[2] = nn.tensor{{4, 5, 6}}
+  same(t, {{1, 2, 3}, {4, 5, 6}})
+  v[3] = nn.tensor{9}
+  same(v, {0, 5, 9})
+  -- 3-D: a row is a 2-D block
+  local c = nn.zeros(2, 2, 2)
+  c[2] = nn.tensor{{1, 2}, {3, 4}}
+  c[1] = -1
+  same(c, {{{-1, -1}, {-1, -1}}, {{1, 2}, {3, 4}}})
+  c[1] = c[2]:reshape(1, 2, 2)
+  same(c[1], {{1, 2}, {3, 4}})
+  -- t[i] = v reads back through t[i] and get
+  local m = nn.zeros(3, 2)
+  for i = 1, 3 do m[i] = nn.tensor{i, -i} end
+  same(m, {{1, -1}, {2, -2}, {3, -3}})
+  check(m[3][2] == -3 and m:get(2, 1) == 2)
+end)
 
 -- get/set: one element, all dimensions given; set returns the tensor.
-do
+T("get/set: one element, all dimensions given; set returns the tensor", function()
   local t = nn.zeros(2, 3, 4)
   check(t:set(2, 3, 4, 9) == t)
   check(t:get(2, 3, 4) == 9)
@@ -71,10 +89,10 @@ do
   local v = nn.zeros(4)
   v:set(4, 1.5):set(1, -1)
   same(v, {-1, 0, 0, 1.5})
-end
+end)
 
 -- rows(a, b): a view of rows a..b; rows(a) is one row, still 2-D.
-do
+T("rows(a, b): a view of rows a..b; rows(a) is one row, still 2-D", function()
   local t = nn.arange(12):reshape(4, 3)
   local r = t:rows(2, 3)
   shape(r, 2, 3)
@@ -85,10 +103,10 @@ do
   same(t:rows(4), {{9, 10, 11}})
   shape(t:rows(3, 2), 0, 3)       -- an empty range
   same(nn.arange(5):rows(2, 4), {1, 2, 3})
-end
+end)
 
 -- clone is a deep copy.
-do
+T("clone is a deep copy", function()
   local t = nn.tensor{{1, 2}, {3, 4}}
   local c = t:clone()
   c:set(1, 1, 10)
@@ -97,10 +115,10 @@ do
   local rc = t[2]:clone()
   rc:set(1, 0)
   check(t:get(2, 1) == 3)
-end
+end)
 
 -- reshape: a view with a new shape; one dimension may be -1.
-do
+T("reshape: a view with a new shape; one dimension may be -1", function()
   local t = nn.arange(6)
   local m = t:reshape(2, 3)
   same(m, {{0, 1, 2}, {3, 4, 5}})
@@ -111,10 +129,10 @@ do
   check(t[6] == 50)
   same(m:reshape(-1), {0, 1, 2, 3, 4, 50})
   shape(nn.zeros(0, 4):reshape(-1, 2), 0, 2)
-end
+end)
 
 -- totable gives fresh nested tables; nn.tensor(t:totable()) round-trips.
-do
+T("totable gives fresh nested tables; nn.tensor(t:totable()) round-trips", function()
   local t = nn.tensor{{1.5, 2}, {3, -4}}
   local tt = t:totable()
   check(H.eq(tt, {{1.5, 2}, {3, -4}}))
@@ -123,21 +141,21 @@ do
   local q = nn.arange(24):reshape(2, 3, 2, 2)
   same(nn.tensor(q:totable()), q:totable())
   check(#nn.zeros(0):totable() == 0)
-end
+end)
 
 -- Methods are looked up in nn.Tensor, which scripts may extend; other
 -- fields are nil.
-do
+T("methods are looked up in nn.Tensor, other fields are nil", function()
   function nn.Tensor.twice(t) return t * 2 end
   same(nn.tensor{1, 2}:twice(), {2, 4})
   nn.Tensor.twice = nil
   local t = nn.ones(2)
   check(t.nosuch == nil and t.twice == nil)
   check(t.sum == nn.Tensor.sum)
-end
+end)
 
 -- close: explicit, by <close>, twice, and __gc run by hand twice.
-do
+T("close: explicit, by <close>, twice, and __gc run by hand twice", function()
   local t = nn.ones(3)
   t:close()
   t:close()
@@ -163,6 +181,6 @@ do
   -- many short-lived tensors and views are collected without trouble
   for i = 1, 2000 do local x = nn.rand(4, 4); local _ = x[2] + x:rows(1, 1) end
   collectgarbage(); collectgarbage()
-end
+end)
 
-print("test_tensor_index: ok")
+H.done()

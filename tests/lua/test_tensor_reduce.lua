@@ -1,10 +1,11 @@
 -- nn.Tensor reductions (sum, mean, max, min, argmax; all elements or along
 -- a 1-based dimension), map/apply with Lua functions, and nn.cat.
 local H = require "helper"
+local T = H.test
 local check, same, shape, near, f32 = H.check, H.same, H.shape, H.near, H.f32
 
 -- Whole-tensor reductions give numbers; argmax a 1-based flat index.
-do
+T("Whole-tensor reductions give numbers; argmax a 1-based flat index", function()
   local t = nn.tensor{{1, 5, 3}, {4, 2, 6}}
   check(t:sum() == 21 and t:mean() == 3.5)
   check(t:max() == 6 and t:min() == 1)
@@ -14,10 +15,10 @@ do
   check(nn.tensor{-3, -1, -2}:max() == -1 and nn.tensor{-3, -1, -2}:argmax() == 2)
   -- empty: sum is 0
   check(nn.zeros(0):sum() == 0)
-end
+end)
 
 -- Along a dimension: a tensor with that dimension removed.
-do
+T("Along a dimension: a tensor with that dimension removed", function()
   local t = nn.tensor{{1, 5, 3}, {4, 2, 6}}
   same(t:sum(1), {5, 7, 9})
   same(t:sum(2), {9, 12})
@@ -42,10 +43,10 @@ do
   same(c:argmax(1), {{2, 2, 2, 2}, {2, 2, 2, 2}, {2, 2, 2, 2}})
   -- nil dim is the same as none
   check(c:sum(nil) == 276)
-end
+end)
 
 -- Sums accumulate accurately against a Lua sum of the same float32 values.
-do
+T("Sums accumulate accurately against a Lua sum of the same float32 value", function()
   nn.seed(3)
   local r = nn.rand(1000, 7)
   local s = 0
@@ -56,10 +57,10 @@ do
   local total = 0
   for j = 1, 7 do total = total + cols[j] end
   near(total, s, 1e-3, "column sums")
-end
+end)
 
 -- map makes a new tensor; apply works in place and returns the tensor.
-do
+T("map makes a new tensor; apply works in place and returns the tensor", function()
   local t = nn.tensor{{1, 2}, {3, 4}}
   local sq = t:map(function(x) return x * x end)
   same(sq, {{1, 4}, {9, 16}})
@@ -77,10 +78,10 @@ do
   same(p, {{0, 0}, {7, 7}})
   -- empty tensors never call f
   shape(nn.zeros(0):map(function() error("called") end), 0)
-end
+end)
 
 -- nn.cat along dimension 1 (default) and 2.
-do
+T("nn.cat along dimension 1 (default) and 2", function()
   local a = nn.tensor{{1, 2}, {3, 4}}
   local b = nn.tensor{{5, 6}}
   shape(nn.cat({a, b}), 3, 2)
@@ -95,6 +96,6 @@ do
   -- 3-D along the last dimension
   local x = nn.arange(4):reshape(1, 2, 2)
   same(nn.cat({x, x + 10}, 3), {{{0, 1, 10, 11}, {2, 3, 12, 13}}})
-end
+end)
 
-print("test_tensor_reduce: ok")
+H.done()
