@@ -22,6 +22,6 @@ clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer $SAN -I"$ROOT/
 if [ $# -ge 1 ]; then
     mkdir -p "$OUT/corpus_modelfile"
     "$OUT/fuzz_modelfile" -max_total_time="$1" -max_len=8192 -rss_limit_mb=2048 \
-        -malloc_limit_mb=1024 -print_final_stats=1 \
+        -malloc_limit_mb=1024 -print_final_stats=1 -dict="$ROOT/tests/fuzz/modelfile.dict" \
         "$OUT/corpus_modelfile" "$ROOT/tests/fuzz/corpus_modelfile"
 fi
