@@ -125,6 +125,17 @@ T("matmul against a naive Lua product", function()
   same(m:matmul(v), {-2, -2})
   shape(nn.tensor{1, 1}:matmul(m), 3)
   same(nn.tensor{1, 1}:matmul(m), {5, 7, 9})
+  -- 1-D by 1-D: the dot product, as a tensor of one element
+  local d = nn.matmul(nn.tensor{1, 2, 3}, nn.tensor{4, 5, 6})
+  shape(d, 1)
+  check(d[1] == 32)
+  -- the operands are unchanged, and matmul of views works
+  same(m, {{1, 2, 3}, {4, 5, 6}})
+  same(nn.matmul(m:rows(2), nn.eye(3)), {{4, 5, 6}})
+  same(nn.matmul(m[1]:reshape(3, 1), m[2]:reshape(1, 3)), {{4, 5, 6}, {8, 10, 12}, {12, 15, 18}})
+  -- an empty inner dimension gives zeros
+  same(nn.matmul(nn.zeros(2, 0), nn.zeros(0, 3)), {{0, 0, 0}, {0, 0, 0}})
+  shape(nn.matmul(nn.zeros(0, 3), nn.ones(3, 2)), 0, 2)
 end)
 
 H.done()

@@ -89,6 +89,32 @@ T("Random tensors: range, rough distribution, reproducibility", function()
 end)
 
 -- Ranges.
+T("seeded streams: rand and randn interleaved replay exactly", function()
+  local function draw()
+    local a = nn.rand(3):totable()
+    local b = nn.randn(2, 2):totable()
+    local c = nn.rand({1, 5}):totable()
+    return {a, b, c}
+  end
+  nn.seed(2024)
+  local first = draw()
+  nn.seed(2024)
+  check(H.eq_table(draw(), first), "interleaved draws differ after the same seed")
+  -- the stream moves on without a new seed
+  check(not H.eq_table(draw(), first))
+  -- randn has both signs and is not bounded to [0, 1)
+  nn.seed(8)
+  local n = nn.randn(1000)
+  check(n:min() < -1 and n:max() > 1)
+end)
+
+T("values are rounded to float32 once", function()
+  check(nn.tensor{123456789}[1] == 123456792)
+  check(nn.full({1}, 0.1)[1] == f32(0.1))
+  check(nn.tensor({1 / 3}, {1})[1] == f32(1 / 3))
+  check(nn.tensor{1e39}[1] == math.huge and nn.tensor{-1e39}[1] == -math.huge)
+end)
+
 T("Ranges", function()
   same(nn.arange(5), {0, 1, 2, 3, 4})
   shape(nn.arange(0), 0)
@@ -98,6 +124,13 @@ T("Ranges", function()
   same(nn.linspace(-1, 1, 3), {-1, 0, 1})
   same(nn.eye(3), {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}})
   same(nn.eye(1), {{1}})
+  shape(nn.eye(0), 0, 0)
+  check(nn.eye(50):sum() == 50 and nn.eye(50):get(50, 50) == 1 and nn.eye(50):get(1, 50) == 0)
+  check(H.close(nn.linspace(0, 1, 11), {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}, 1e-7))
+  local l = nn.linspace(-3, 7, 101)
+  check(l[1] == -3 and l[101] == 7 and l[51] == 2, "linspace hits its ends exactly")
+  local ar = nn.arange(1000)
+  check(ar[1] == 0 and ar[1000] == 999 and ar:sum() == 499500)
 end)
 
 -- Each constructor makes a new storage.

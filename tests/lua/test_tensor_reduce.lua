@@ -46,6 +46,57 @@ T("Along a dimension: a tensor with that dimension removed", function()
 end)
 
 -- Sums accumulate accurately against a Lua sum of the same float32 values.
+T("3-D and 4-D along every dimension, against sums computed in Lua", function()
+  local c = nn.arange(24):reshape(2, 3, 4)
+  same(c:mean(3), {{1.5, 5.5, 9.5}, {13.5, 17.5, 21.5}})
+  same(c:min(2), {{0, 1, 2, 3}, {12, 13, 14, 15}})
+  same(c:argmax(3), {{4, 4, 4}, {4, 4, 4}})
+  same(c:argmax(2), {{3, 3, 3, 3}, {3, 3, 3, 3}})
+  same((-c):argmax(2), {{1, 1, 1, 1}, {1, 1, 1, 1}})
+  local q = nn.arange(16):reshape(2, 2, 2, 2)
+  same(q:sum(4), {{{1, 5}, {9, 13}}, {{17, 21}, {25, 29}}})
+  same(q:max(1), {{{8, 9}, {10, 11}}, {{12, 13}, {14, 15}}})
+  shape(q:mean(2), 2, 2, 2)
+  -- a random 3-D tensor: each reduction against a Lua loop over totable
+  nn.seed(21)
+  local r = nn.randn(3, 4, 5)
+  local v = r:totable()
+  local dims = {3, 4, 5}
+  for d = 1, 3 do
+    local s, mx, mn, am = r:sum(d):totable(), r:max(d):totable(), r:min(d):totable(),
+                          r:argmax(d):totable()
+    for i = 1, 3 do for j = 1, 4 do for k = 1, 5 do
+      local idx = {i, j, k}
+      if idx[d] == 1 then
+        local acc, best, low, arg = 0, -math.huge, math.huge, 0
+        for p = 1, dims[d] do
+          idx[d] = p
+          local x = v[idx[1]][idx[2]][idx[3]]
+          acc = acc + x
+          if x > best then best, arg = x, p end
+          if x < low then low = x end
+        end
+        local o = {i, j, k}
+        table.remove(o, d)
+        near(s[o[1]][o[2]], acc, 1e-5, "sum dim " .. d)
+        check(mx[o[1]][o[2]] == best and mn[o[1]][o[2]] == low, "max/min dim " .. d)
+        check(am[o[1]][o[2]] == arg, "argmax dim " .. d)
+      end
+    end end end
+  end
+end)
+
+T("ties, views and results that are new tensors", function()
+  same(nn.tensor{{1, 1}, {2, 2}}:argmax(2), {1, 1})
+  same(nn.tensor{{5, 5}, {5, 5}}:argmax(1), {1, 1})
+  local t = nn.arange(12):reshape(4, 3)
+  same(t:rows(2, 3):sum(1), {9, 11, 13})
+  check(t[4]:sum() == 30 and t[4]:argmax() == 3)
+  local s = t:sum(2)
+  s[1] = 100
+  check(t:get(1, 1) == 0, "a reduction does not share storage")
+end)
+
 T("Sums accumulate accurately against a Lua sum of the same float32 value", function()
   nn.seed(3)
   local r = nn.rand(1000, 7)
