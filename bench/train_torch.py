@@ -14,6 +14,10 @@ threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 torch.set_num_threads(threads)
 torch.manual_seed(1)
+# BENCH_FLUSH_DENORMAL=1: denormals flushed to zero (Adam's second moments
+# reach denormal values, which make its divisions slow on x86).
+if os.environ.get("BENCH_FLUSH_DENORMAL") == "1":
+    torch.set_flush_denormal(True)
 
 def idx(path):
     op = gzip.open if path.endswith(".gz") else open
