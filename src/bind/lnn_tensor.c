@@ -66,9 +66,11 @@ int nnl_lua_shape_args(lua_State *L, int first, const char *fn, size_t *shape)
     int top = lua_gettop(L);
     int n = 0;
     if (lua_istable(L, first)) {
-        n = (int)luaL_len(L, first);
-        if (n < 1 || n > NNL_MAX_DIMS)
-            luaL_error(L, "%s: a shape needs 1 to %d dimensions, got %d", fn, NNL_MAX_DIMS, n);
+        /* Compared as lua_Integer: a __len of 2^32 + 2 must not pass as 2. */
+        lua_Integer len = luaL_len(L, first);
+        if (len < 1 || len > NNL_MAX_DIMS)
+            luaL_error(L, "%s: a shape needs 1 to %d dimensions, got %I", fn, NNL_MAX_DIMS, len);
+        n = (int)len;
         for (int i = 0; i < n; i++) {
             lua_geti(L, first, i + 1);
             shape[i] = check_dim(L, -1, fn, i + 1);
@@ -173,7 +175,10 @@ static int nested_shape(lua_State *L, int idx, size_t *shape)
     while (lua_istable(L, -1)) {
         if (nd == NNL_MAX_DIMS)
             luaL_error(L, "nn.tensor: nested deeper than %d levels", NNL_MAX_DIMS);
-        shape[nd++] = (size_t)luaL_len(L, -1);
+        lua_Integer len = luaL_len(L, -1);
+        if (len < 0) /* only a __len metamethod can say so */
+            luaL_error(L, "nn.tensor: a table has length %I", len);
+        shape[nd++] = (size_t)len;
         if (shape[nd - 1] == 0)
             break;
         lua_geti(L, -1, 1);
@@ -469,9 +474,10 @@ static int m_reshape(lua_State *L)
     long shape[NNL_MAX_DIMS];
     int nd;
     int tab = lua_istable(L, 2);
-    nd = tab ? (int)luaL_len(L, 2) : lua_gettop(L) - 1;
-    if (nd < 1 || nd > NNL_MAX_DIMS)
-        return luaL_error(L, "reshape: needs 1 to %d dimensions, got %d", NNL_MAX_DIMS, nd);
+    lua_Integer count = tab ? luaL_len(L, 2) : lua_gettop(L) - 1;
+    if (count < 1 || count > NNL_MAX_DIMS)
+        return luaL_error(L, "reshape: needs 1 to %d dimensions, got %I", NNL_MAX_DIMS, count);
+    nd = (int)count;
     for (int i = 0; i < nd; i++) {
         if (tab)
             lua_geti(L, 2, i + 1);

@@ -225,6 +225,27 @@ T("cat", function()
 end)
 
 -- Wrong self: methods check their first argument like luaL_checkudata.
+T("tables with __len and __index metamethods are read through them, checked", function()
+  local function proxy(n, get) return setmetatable({}, {__len = function() return n end,
+                                                      __index = function(_, i) return get(i) end}) end
+  H.same(nn.tensor(proxy(3, function(i) return i * 2 end)), {2, 4, 6})
+  checkerr("nn.tensor: a table has length -5", nn.tensor, proxy(-5, tostring))
+  checkerr("is too large", nn.tensor, proxy(1 << 62, tostring))
+  checkerr("boom", nn.tensor, proxy(3, function(i) if i == 2 then error("boom") end return i end))
+  -- a length beyond int range is not truncated into a small count
+  local two = setmetatable({3, 4}, {__len = function() return (1 << 32) + 2 end})
+  checkerr("nn.zeros: a shape needs 1 to 4 dimensions, got 4294967298", nn.zeros, two)
+  checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 4294967298", nn.tensor, {1}, two)
+  checkerr("reshape: needs 1 to 4 dimensions, got 4294967298", nn.ones(12).reshape, nn.ones(12), two)
+  checkerr("reshape: needs 1 to 4 dimensions, got -1", nn.ones(12).reshape, nn.ones(12),
+           setmetatable({}, {__len = function() return -1 end}))
+  -- a row whose length changes between reads is ragged, not an overrun
+  local n = 0
+  local row = setmetatable({}, {__len = function() n = n + 1; return n end,
+                                __index = function() return 1 end})
+  checkerr("nn.tensor: ragged nested table: row 1 has 2 elements, expected 1", nn.tensor, {row, row})
+end)
+
 T("wrong self: methods check their first argument", function()
   checkargerr(1, "nn.Tensor expected, got table", nn.Tensor.shape, {})
   checkargerr(1, "nn.Tensor expected, got string", nn.Tensor.sum, "x")
