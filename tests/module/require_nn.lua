@@ -17,6 +17,18 @@ assert((a + 1):sum() == 14)
 assert(a:argmax() == 4)
 assert(select("#", a:shape()) == 2 and #a == 2)
 
+-- Views share storage; map calls back into this interpreter; reductions
+-- along a dimension; printing of a large tensor is elided.
+local row = a[2]
+row[1] = 30
+assert(a:get(2, 1) == 30)
+assert((a:map(function(x) return x * 10 end)):sum() == 370)
+local cols = a:sum(1)
+assert(cols[1] == 31 and cols[2] == 6)
+assert(tostring(nn.arange(2000):reshape(100, 20)):find("shape=[100x20])", 1, true))
+local okm, errm = pcall(nn.matmul, nn.ones(2, 3), nn.ones(2, 3))
+assert(not okm and errm:find("matmul: shapes [2x3] and [2x3] do not match", 1, true), errm)
+
 -- Lua-side helpers from lua/ were run with nn.
 local size = a:size()
 assert(size[1] == 2 and size[2] == 2)
