@@ -1046,6 +1046,16 @@ static const luaL_Reg nn_funcs[] = {
     {NULL, NULL},
 };
 
+/* nn.get_weights and the like: the layer method for a layer, else the
+ * model method (upvalues 1 and 2: C functions without upvalues, called
+ * directly so that their errors name nn.get_weights). */
+static int model_or_layer(lua_State *L)
+{
+    int up = luaL_testudata(L, 1, NNL_LAYER_MT) ? 2 : 1;
+    lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(up));
+    return f(L);
+}
+
 void nnl_open_model(lua_State *L)
 {
     luaL_newmetatable(L, NNL_LAYER_MT);
@@ -1079,9 +1089,20 @@ void nnl_open_model(lua_State *L)
     lua_getfield(L, -1, "__methods");
     lua_setfield(L, -3, "Model");
     lua_pop(L, 1);
-    /* The functional forms: nn.compile(model, ...) is model:compile(...). */
+    /* The functional forms: nn.compile(model, ...) is model:compile(...);
+     * the ones layers also have take a layer too (nn.get_weights(layer)). */
     for (const luaL_Reg *r = model_methods; r->name; r++) {
-        lua_pushcfunction(L, r->func);
+        lua_CFunction lf = NULL;
+        for (const luaL_Reg *q = layer_methods; q->name; q++)
+            if (strcmp(q->name, r->name) == 0)
+                lf = q->func;
+        if (lf) {
+            lua_pushcfunction(L, r->func);
+            lua_pushcfunction(L, lf);
+            lua_pushcclosure(L, model_or_layer, 2);
+        } else {
+            lua_pushcfunction(L, r->func);
+        }
         lua_setfield(L, -2, r->name);
     }
 }

@@ -175,6 +175,20 @@ do
   check(m.layers[2]:count_params() == 14, "Dense(2) on 6 inputs")
 end
 
+-- The functional forms of methods that layers share take layers too.
+do
+  local m = nn.Sequential({nn.Dense(3, {input_dim = 4}), nn.Dense(2)})
+  local l = m.layers[2]
+  check(nn.count_params(l) == 8 and nn.count_params(m) == 23, "nn.count_params")
+  local w = nn.get_weights(l)
+  check(#w == 2 and #nn.get_weights(m) == 4, "nn.get_weights of a layer and a model")
+  w[1] = w[1] * 0 + 1
+  nn.set_weights(l, w)
+  check(m:get_weights()[3]:sum() == 6, "nn.set_weights of a layer")
+  checkerr("bad argument #1 to 'nn.get_weights' (nn.Model expected, got number)",
+           nn.get_weights, 3)
+end
+
 -- model.optimizer: a live view of the compiled optimizer (as Keras's
 -- model.optimizer); only the learning rate can be set, and it is the rate
 -- the next steps use (the same one LearningRateScheduler changes).
