@@ -14,6 +14,20 @@ for k, v in pairs(plot) do
 end
 for k in pairs(C) do plot["_" .. k] = nil end
 
+-- Errors of the C primitives carry this file's position; the user wants
+-- theirs. Drops "nn/30_plot.lua:N: " from a message.
+local function strip(msg)
+  return (tostring(msg):gsub("^nn/30_plot%.lua:%d+: ", ""))
+end
+
+-- Calls C primitive f; its errors are raised at the caller of the public
+-- function (level 3: call -> nn.plot.x -> user code).
+local function call(f, ...)
+  local ok, err = pcall(f, ...)
+  if not ok then error(strip(err), 3) end
+  return err
+end
+
 -- Options every plot takes, with their types.
 local common = {file = "string", script = "string", title = "string", xlabel = "string",
                 ylabel = "string", width = "number", height = "number", render = "boolean"}
@@ -97,7 +111,7 @@ function plot.history(h, opts)
   local fn = "nn.plot.history"
   opts = check_opts(fn, opts, {logy = "boolean"})
   local names, lists = history_names(fn, history_table(fn, h))
-  C.history(fn, opts, names, lists)
+  call(C.history, fn, opts, names, lists)
 end
 
 -- Columns of a 2-D tensor as lists (for lines).
@@ -150,7 +164,7 @@ function plot.lines(xs, ys, opts)
     series[i] = {x = xs, y = y, name = name}
   end
   if #series == 0 then error(fn .. ": nothing to plot", 2) end
-  C.lines(fn, opts, series)
+  call(C.lines, fn, opts, series)
 end
 
 -- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a
@@ -230,7 +244,7 @@ function plot.scatter(x, y, opts)
     cls, k = label_classes(fn, labels, n, "classes")
     if opts.class_names then k = math.max(k, #opts.class_names) end
   end
-  C.scatter(fn, opts, px, py, cls, k, opts.class_names)
+  call(C.scatter, fn, opts, px, py, cls, k, opts.class_names)
 end
 
 -- nn.plot.hist(t, opts): histogram; opts.bins.
@@ -243,7 +257,7 @@ function plot.hist(t, opts)
   if opts.bins and (opts.bins < 1 or opts.bins ~= math.floor(opts.bins)) then
     error(fn .. ": bins must be a whole number >= 1", 2)
   end
-  C.hist(fn, opts, t, opts.bins)
+  call(C.hist, fn, opts, t, opts.bins)
 end
 
 local function is_model(v)
@@ -298,7 +312,7 @@ function plot.weights(obj, opts)
       error(fn .. ": image must be {height, width} in whole numbers", 2)
     end
   end
-  C.weights(fn, opts, w, th, tw, opts.max_tiles and math.floor(opts.max_tiles))
+  call(C.weights, fn, opts, w, th, tw, opts.max_tiles and math.floor(opts.max_tiles))
 end
 
 -- Predicted and true classes of a model on x, y; k, and the label shift
@@ -348,7 +362,7 @@ function plot.confusion(model, x, y, opts)
     names = {}
     for i = 1, k do names[i] = tostring(i - 1) end
   end
-  C.confusion(fn, opts, counts, k, names)
+  call(C.confusion, fn, opts, counts, k, names)
 end
 
 -- nn.plot.decision_boundary(model, x, y, opts): class regions of a model
@@ -368,9 +382,10 @@ function plot.decision_boundary(model, x, y, opts)
     y0, y1 = math.min(y0, py[i]), math.max(y1, py[i])
   end
   if not (x1 >= x0 and y1 >= y0) then error(fn .. ": no finite points", 2) end
-  local dx, dy = (x1 - x0) * pad, (y1 - y0) * pad
-  if dx == 0 then dx = 1 end
-  if dy == 0 then dy = 1 end
+  if pad < 0 or pad > 10 then error(fn .. ": padding must be 0..10", 2) end
+  -- A range of zero width (all points on a line) still gets an area.
+  local dx = x1 > x0 and (x1 - x0) * pad or 1
+  local dy = y1 > y0 and (y1 - y0) * pad or 1
   x0, x1, y0, y1 = x0 - dx, x1 + dx, y0 - dy, y1 + dy
   local flat = {}
   for j = 0, res - 1 do
@@ -392,7 +407,7 @@ function plot.decision_boundary(model, x, y, opts)
     names = {}
     for i = 1, k do names[i] = "class " .. tostring(i - 1) end
   end
-  C.regions(fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k, names)
+  call(C.regions, fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k, names)
 end
 
 -- nn.plot.model(model, opts): the network's layout; opts.max_neurons per
@@ -447,7 +462,7 @@ function plot.model(model, opts)
       note(tostring(t))
     end
   end
-  C.network(fn, opts, cols, opts.max_neurons and math.floor(opts.max_neurons))
+  call(C.network, fn, opts, cols, opts.max_neurons and math.floor(opts.max_neurons))
 end
 
 -- nn.callbacks.LivePlot(opts): redraws loss and metrics after each epoch
@@ -477,7 +492,7 @@ if callbacks then
     local session, hist, drawn, failed, last_epoch
     local function warn(msg)
       if not failed then
-        io.stderr:write("LivePlot: ", tostring(msg), " (training goes on without it)\n")
+        io.stderr:write("LivePlot: ", strip(msg), " (training goes on without it)\n")
       end
       failed = true
     end
@@ -489,19 +504,19 @@ if callbacks then
         if not ok then warn(err) end
       end
     end
-    local function draw()
+    -- Draws the history so far; wait: until gnuplot has drawn it (the last
+    -- frame), else a frame is skipped while gnuplot is still busy.
+    local function draw(wait)
       if failed then return end
-      local names, lists = {}, {}
       local ok, err = pcall(function()
-        names, lists = history_names(fn, hist)
+        local names, lists = history_names(fn, hist)
         if not session then session = C.session(fn, popts.file ~= nil) end
-        session:history(fn, popts, names, lists)
+        if session:history(fn, popts, names, lists, wait) then drawn = last_epoch end
       end)
       if not ok then
         warn(err)
         close()
       end
-      drawn = last_epoch
     end
     self.session = function() return session end -- for tests
     function self.on_train_begin()
@@ -516,10 +531,10 @@ if callbacks then
         end
       end
       last_epoch = epoch
-      if epoch % every == 0 then draw() end
+      if epoch % every == 0 then draw(false) end
     end
     function self.on_train_end()
-      if last_epoch and drawn ~= last_epoch then draw() end
+      if last_epoch and drawn ~= last_epoch then draw(true) end
       close()
     end
     return self

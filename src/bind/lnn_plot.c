@@ -453,16 +453,18 @@ static int l_session(lua_State *L)
     return 1;
 }
 
-/* session:history(fn, opts, names, lists): redraws in the same process. */
+/* session:history(fn, opts, names, lists [, wait]) -> drawn: redraws in
+ * the same process. Without wait it does not wait for gnuplot, and skips
+ * the frame (returns false) while gnuplot is still drawing the last. */
 static int session_history(lua_State *L)
 {
     lsession *h = check_session(L);
     const char *fn = luaL_checkstring(L, 2);
     nnl_plot_opts o;
     check_opts(L, 3, &o, fn);
-    o.persist = 0; /* the session keeps its window while it lives */
     int ns;
     nnl_plot_series *s = check_named_lists(L, 4, 5, &ns, fn);
+    int wait = lua_toboolean(L, 6), posted = 1;
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
@@ -471,14 +473,18 @@ static int session_history(lua_State *L)
         if (!o.file)
             fflush(stdout);
         nnl_error gerr;
-        st = nnl_gnuplot_send(h->s, b.s, b.len, &gerr);
+        if (wait)
+            st = nnl_gnuplot_send(h->s, b.s, b.len, &gerr);
+        else
+            st = nnl_gnuplot_post(h->s, b.s, b.len, &posted, &gerr);
         if (st != NNL_OK)
             nnl_fail(&err, st, "%s: %s", fn, gerr.msg);
     }
     nnl_pbuf_free(&b);
     if (st != NNL_OK)
         return nnl_lua_raise(L, &err);
-    return 0;
+    lua_pushboolean(L, posted);
+    return 1;
 }
 
 /* session:pid() -> the gnuplot process id (tests) */

@@ -34,8 +34,9 @@ typedef struct child {
 
 struct nnl_gnuplot_session {
     child c;
-    unsigned long serial; /* numbers the sync markers */
-    nnl_pbuf cap;         /* stderr of the current send; owned */
+    unsigned long serial;  /* numbers the sync markers */
+    unsigned long pending; /* marker of a posted script not yet seen, or 0 */
+    nnl_pbuf cap;          /* stderr since the last completed script; owned */
 };
 
 static int is_program(const char *p)
@@ -199,8 +200,9 @@ static int reap(child *c)
 }
 
 /* Writes len bytes of data to the child's stdin while collecting its
- * stderr into cap. Then, with marker, reads until cap holds the marker;
- * without, closes stdin and reads stderr to its end. Returns NNL_OK, or
+ * stderr into cap. Then, with marker, reads until cap holds the marker
+ * (an empty marker: returns once everything is written); without, closes
+ * stdin and reads stderr to its end. Returns NNL_OK, or
  * NNL_ERR_IO when gnuplot went away early or stalled (*gone set when its
  * stderr reached its end). */
 static nnl_status pump(child *c, const char *data, size_t len, const char *marker,
@@ -208,12 +210,15 @@ static nnl_status pump(child *c, const char *data, size_t len, const char *marke
 {
     size_t off = 0;
     int broken = 0; /* gnuplot stopped reading */
+    int write_only = marker && !*marker;
     *gone = 0;
     for (;;) {
         if ((off == len || broken) && !marker)
             close_fd(&c->in);
+        if (off == len && write_only)
+            return NNL_OK;
         if (off == len || broken) {
-            if (marker && cap->s && strstr(cap->s, marker))
+            if (marker && *marker && cap->s && strstr(cap->s, marker))
                 return NNL_OK;
             if (c->errfd < 0) {
                 *gone = 1;
@@ -456,6 +461,7 @@ nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
         return NULL;
     }
     s->serial = 0;
+    s->pending = 0;
     nnl_pbuf_init(&s->cap);
     if (spawn_gnuplot(quiet_stdout, &s->c, err) != NNL_OK) {
         nnl_free(s);
@@ -469,13 +475,27 @@ long nnl_gnuplot_pid(const nnl_gnuplot_session *s)
     return s ? (long)s->c.pid : -1;
 }
 
-nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t len,
-                            nnl_error *err)
+/* Ends a session's process after a failure (so close has nothing left)
+ * and turns what it said into err. */
+static nnl_status session_fail(nnl_gnuplot_session *s, int gone, nnl_status st,
+                               const nnl_error *perr, nnl_error *err)
 {
-    if (!s || s->c.pid <= 0 || s->c.in < 0)
-        return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
-    /* The script, then a marker gnuplot prints (to stderr) once it has
-     * executed everything before it. */
+    close_fd(&s->c.in);
+    if (!gone && s->c.pid > 0)
+        kill(s->c.pid, SIGTERM);
+    close_fd(&s->c.errfd);
+    reap(&s->c);
+    s->pending = 0;
+    if (s->cap.s && s->cap.s[0])
+        return fail_with(err, "", s->cap.s);
+    return nnl_fail(err, st, "%s", perr->msg);
+}
+
+/* Writes script plus a marker line that gnuplot prints once it has run
+ * everything before it; wait: also reads until that marker. */
+static nnl_status session_write(nnl_gnuplot_session *s, const char *script, size_t len,
+                                int wait, nnl_error *err)
+{
     char marker[64], tail[96];
     s->serial++;
     snprintf(marker, sizeof marker, "nnlua-sync-%lu\n", s->serial);
@@ -489,25 +509,71 @@ nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t l
         nnl_pbuf_free(&msg);
         return st;
     }
-    nnl_pbuf_clear(&s->cap);
     int gone;
     nnl_error perr;
-    st = pump(&s->c, msg.s, msg.len, marker, &s->cap, &gone, &perr);
+    st = pump(&s->c, msg.s, msg.len, wait ? marker : "", &s->cap, &gone, &perr);
     nnl_pbuf_free(&msg);
-    if (st != NNL_OK) {
-        /* The process is gone or stuck: end it so close has nothing left. */
-        close_fd(&s->c.in);
-        if (!gone && s->c.pid > 0)
-            kill(s->c.pid, SIGTERM);
-        close_fd(&s->c.errfd);
-        reap(&s->c);
-        if (s->cap.s && s->cap.s[0])
-            return fail_with(err, "", s->cap.s);
-        return nnl_fail(err, st, "%s", perr.msg);
+    if (st != NNL_OK)
+        return session_fail(s, gone, st, &perr, err);
+    s->pending = wait ? 0 : s->serial;
+    if (wait) {
+        int bad = has_error(s->cap.s);
+        if (bad)
+            st = fail_with(err, "", s->cap.s);
+        nnl_pbuf_clear(&s->cap);
     }
-    if (has_error(s->cap.s))
-        return fail_with(err, "", s->cap.s);
-    return NNL_OK;
+    return st;
+}
+
+nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t len,
+                            nnl_error *err)
+{
+    if (!s || s->c.pid <= 0 || s->c.in < 0)
+        return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
+    return session_write(s, script, len, 1, err);
+}
+
+nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
+                            int *posted, nnl_error *err)
+{
+    *posted = 0;
+    if (!s || s->c.pid <= 0 || s->c.in < 0)
+        return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
+    /* Collect what gnuplot said so far, without waiting. */
+    while (s->c.errfd >= 0) {
+        char tmp[4096];
+        ssize_t n = read(s->c.errfd, tmp, sizeof tmp);
+        if (n > 0) {
+            if (s->cap.len + (size_t)n <= CAPTURE_MAX)
+                nnl_pbuf_addn(&s->cap, tmp, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            close_fd(&s->c.errfd);
+        break;
+    }
+    if (s->c.errfd < 0) {
+        nnl_error perr;
+        nnl_fail(&perr, NNL_ERR_IO, "gnuplot exited unexpectedly");
+        return session_fail(s, 1, NNL_ERR_IO, &perr, err);
+    }
+    if (s->pending) {
+        char marker[64];
+        snprintf(marker, sizeof marker, "nnlua-sync-%lu\n", s->pending);
+        if (!s->cap.s || !strstr(s->cap.s, marker))
+            return NNL_OK; /* still drawing the last one: skip this one */
+        s->pending = 0;
+        int bad = has_error(s->cap.s);
+        nnl_status st = bad ? fail_with(err, "", s->cap.s) : NNL_OK;
+        nnl_pbuf_clear(&s->cap);
+        if (bad)
+            return st;
+    }
+    nnl_status st = session_write(s, script, len, 0, err);
+    *posted = st == NNL_OK;
+    return st;
 }
 
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)

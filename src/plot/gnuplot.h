@@ -46,6 +46,12 @@ nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err);
  * stays usable while the process lives. */
 nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t len,
                             nnl_error *err);
+/* Sends script without waiting for gnuplot to draw it, unless gnuplot is
+ * still busy with the previously posted one: then nothing is sent and
+ * *posted is 0 (a live plot skips frames instead of slowing training).
+ * Errors of an earlier posted script are returned here. */
+nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
+                            int *posted, nnl_error *err);
 /* Ends the process (EOF on its input, then waits for it), frees s. NULL
  * does nothing. Returns an error if gnuplot reported one at exit. */
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err);
