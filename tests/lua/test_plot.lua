@@ -64,7 +64,7 @@ do
   e = checkerr("history 'loss'[2] is string", function()
     nn.plot.history({history = {loss = {1, "x"}}}, {render = false})
   end)
-  check(e:find("^test_plot%.lua:%d+: nn%.plot%.history"), e)
+  check(e:find("test_plot%.lua:%d+: nn%.plot%.history"), e)
   checkerr("unknown option 'colour'", nn.plot.history, {history = {loss = {1}}}, {colour = 1})
   checkerr("option 'file' must be a string", nn.plot.history, {history = {loss = {1}}},
            {file = 3})
