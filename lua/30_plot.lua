@@ -410,8 +410,9 @@ function plot.decision_boundary(model, x, y, opts)
   call(C.regions, fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k, names)
 end
 
--- nn.plot.model(model, opts): the network's layout; opts.max_neurons per
--- column (default 10), opts.weights = false draws the structure only.
+-- nn.plot.model(model, opts): the network's layout; columns of at most
+-- opts.max_neurons units (default 32) show every unit, larger ones a few
+-- and "... N more"; opts.weights = false draws the structure only.
 function plot.model(model, opts)
   local fn = "nn.plot.model"
   opts = check_opts(fn, opts, {max_neurons = "number", weights = "boolean"})

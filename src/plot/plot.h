@@ -137,9 +137,10 @@ typedef struct nnl_plot_layer {
     const float *kernel; /* [previous units x units] or NULL (structure only) */
     const float *bias;   /* [units] or NULL */
 } nnl_plot_layer;
-/* The network: layers as columns of neurons (at most max_shown per column,
- * 0: 10; the rest elided as "... N more"), edges shaded by weight sign
- * (blue +, orange -) and magnitude, neurons filled by bias. */
+/* The network: layers as columns of neurons, edges shaded by weight sign
+ * (blue +, orange -) and magnitude, neurons filled by bias. A column of at
+ * most max_shown units (0: 32) shows them all; a larger one shows its
+ * first and last few (10 slots at most) around "... N more". */
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err);
 

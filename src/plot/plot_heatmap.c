@@ -128,6 +128,9 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
     nnl_plot_labels(b, o, title, NULL, NULL);
     diverging(b, tm, "weight");
     nnl_pbuf_addf(b, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", W - 1, H - 1);
+    /* Grey shows between the tiles (their gaps are NaN, not drawn). */
+    nnl_pbuf_add(b, "set object 1 rectangle from graph 0,0 to graph 1,1 behind "
+                    "fillcolor rgb '#8c8c8c' fillstyle solid 1.0 noborder\n");
     nnl_pbuf_add(b, "set size ratio -1\nunset xtics\nunset ytics\nunset border\nunset grid\n"
                     "unset key\nplot $tiles matrix using 1:2:3 with image notitle\n");
     nnl_plot_end(b);

@@ -21,7 +21,8 @@ static column layout(int units, int max_shown)
 {
     column c = {units, units, 0, 0, units};
     if (units > max_shown) {
-        int visible = max_shown - 1;
+        /* Ten slots at most for an elided column, however many fit. */
+        int visible = (max_shown < 10 ? max_shown : 10) - 1;
         c.top = (visible + 1) / 2;
         c.bot = visible / 2;
         c.ell = 1;
@@ -86,7 +87,7 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     if (n < 1 || n > 200)
         return nnl_fail(err, NNL_ERR_ARG, "%s: %d layers to draw (expected 1..200)", fn, n);
     if (max_shown <= 0)
-        max_shown = 10;
+        max_shown = 32;
     if (max_shown < 3)
         max_shown = 3;
     column *col = nnl_calloc((size_t)n, sizeof *col);
@@ -123,6 +124,7 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         const float *k = layers[i].kernel;
         double m = max_abs(k, (size_t)layers[i - 1].units * (size_t)layers[i].units);
         int dense = (col[i - 1].top + col[i - 1].bot) * (col[i].top + col[i].bot) > 60;
+        int crowded = (col[i - 1].top + col[i - 1].bot) * (col[i].top + col[i].bot) > 150;
         for (int s = 0; s < col[i - 1].slots; s++) {
             int a = slot_unit(&col[i - 1], s);
             if (a < 0)
@@ -142,7 +144,9 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                     double w = k[(size_t)a * (size_t)layers[i].units + (size_t)c];
                     ed->t = m > 0 && isfinite(w) ? fabs(w) / m : 0;
                     rgb = (unsigned)strtoul((w >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG) + 1, NULL, 16);
-                    opacity = 0.18 + 0.82 * ed->t; /* weak edges stay visible */
+                    /* Weak edges stay visible; crowded layers are fainter so
+                     * the strong edges stand out. */
+                    opacity = crowded ? 0.06 + 0.64 * ed->t * ed->t : 0.18 + 0.82 * ed->t;
                 } else {
                     ed->t = 0.3;
                     rgb = 0x808080u;
@@ -163,6 +167,7 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         goto done;
     /* Edges in four width classes (gnuplot has no per-vector width). */
     static const double widths[4] = {0.5, 1.0, 1.6, 2.4};
+    double wscale = nedges > 400 ? 0.6 : 1.0;
     for (int cls = 0; cls < 4; cls++) {
         nnl_pbuf_addf(b, "$edges%d << EOD\n", cls + 1);
         for (size_t i = 0; i < ne; i++) {
@@ -209,21 +214,25 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%d", i ? "-" : "", layers[i].units);
     nnl_plot_labels(b, o, title, NULL, NULL);
     double top = (smax - 1) / 2.0;
+    /* Names above and labels below the columns sit at fixed distances in
+     * characters (offsets), in margins of fixed size, whatever the number
+     * of neurons. */
     nnl_pbuf_addf(b, "unset border\nunset xtics\nunset ytics\nunset grid\nunset colorbox\n"
-                     "set xrange [-0.6:%.6g]\nset yrange [%.6g:%.6g]\n", n - 1 + 0.6,
-                  -top - 2.4, top + 1.3);
+                     "set xrange [-0.6:%.6g]\nset yrange [%.6g:%.6g]\n"
+                     "set tmargin 6\nset bmargin 7\nset lmargin 2\nset rmargin 2\nset title offset 0,1.8\n",
+                  n - 1 + 0.6, -top - 0.6, top + 0.6);
     nnl_pbuf_add(b, "set style textbox opaque noborder margins 1,1\n");
     for (int i = 0; i < n; i++) {
         if (layers[i].name) {
             nnl_pbuf_add(b, "set label ");
             nnl_pbuf_quote(b, layers[i].name);
-            nnl_pbuf_addf(b, " at %d,%.6g center font ',11' front\n", i, top + 0.85);
+            nnl_pbuf_addf(b, " at %d,%.6g center offset 0,1.6 font ',11' front\n", i, top);
         }
         if (layers[i].label) {
             nnl_pbuf_add(b, "set label ");
             nnl_pbuf_quote(b, layers[i].label);
-            nnl_pbuf_addf(b, " at %d,%.6g center font ',10' tc rgb '#303030' front\n", i,
-                          -top - 1.0);
+            nnl_pbuf_addf(b, " at %d,%.6g center offset 0,-2 font ',10' tc rgb '#303030' "
+                          "front\n", i, -top);
         }
         if (col[i].ell) {
             char more[48];
@@ -234,13 +243,15 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                           slot_y(&col[i], col[i].top));
         }
     }
-    double ps = 26.0 / smax;
-    ps = ps < 0.9 ? 0.9 : ps > 4.0 ? 4.0 : ps;
-    nnl_pbuf_add(b, "set key at screen 0.5, screen 0.035 center bottom horizontal nobox\n");
+    /* Neuron size from the room per slot: about half the spacing. */
+    double slot_px = ((o->height > 0 ? o->height : h) - 170.0) / (smax + 0.5);
+    double ps = slot_px * 0.5 / 7.0;
+    ps = ps < 0.5 ? 0.5 : ps > 4.0 ? 4.0 : ps;
+    nnl_pbuf_add(b, "set key at screen 0.5, screen 0.02 center bottom horizontal nobox\n");
     nnl_pbuf_add(b, "plot ");
     for (int cls = 0; cls < 4; cls++)
         nnl_pbuf_addf(b, "$edges%d using 1:2:3:4:5 with vectors nohead lw %.2g lc rgb variable "
-                      "notitle, \\\n     ", cls + 1, weighted ? widths[cls] : 1.0);
+                      "notitle, \\\n     ", cls + 1, weighted ? widths[cls] * wscale : 1.0);
     nnl_pbuf_addf(b, "$neurons using 1:2:3 with points pt 7 ps %.3g lc rgb variable notitle, "
                      "\\\n     $neurons using 1:2 with points pt 6 ps %.3g lw 1.2 "
                      "lc rgb '#404040' notitle", ps, ps);

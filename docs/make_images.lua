@@ -1,0 +1,74 @@
+-- Regenerates the pictures in docs/images/ (run by scripts/docs-images.sh,
+-- or `nnlua docs/make_images.lua` from the project folder). Every model is
+-- seeded, so the pictures only change when the code does.
+local out = (... or "docs/images") .. "/"
+
+-- 1. The seed example of API.md: 20-32-1, the loss curves and the network.
+nn.seed(1)
+local x_train, y_train = nn.rand(100, 20), nn.rand(100, 1)
+local seed = nn.Sequential()
+seed:add(nn.Dense(32, {input_dim = 20, activation = "relu"}))
+seed:add(nn.Dense(1, {activation = "sigmoid"}))
+seed:compile{loss = "binary_crossentropy", optimizer = "adam", metrics = {"accuracy"}}
+nn.plot.model(seed, {file = out .. "seed_model_untrained.png", weights = false,
+                     title = "the seed example's network, untrained (structure only)"})
+seed:fit(x_train, y_train, {epochs = 10, batch_size = 32, verbose = 0})
+nn.plot.model(seed, {file = out .. "seed_model.png", title = "the seed example's network after training"})
+
+-- 2. Two moons: a small network's decision regions, loss curves, diagram.
+nn.seed(3)
+local x, y = nn.data.moons(400, 0.15)
+local moons = nn.Sequential({
+  nn.Dense(8, {input_dim = 2, activation = "tanh"}),
+  nn.Dense(8, {activation = "tanh"}),
+  nn.Dense(1, {activation = "sigmoid"}),
+})
+moons:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.02},
+              metrics = {"accuracy"}}
+local h = moons:fit(x, y - 1, {epochs = 80, batch_size = 32, validation_split = 0.25, verbose = 0})
+nn.plot.history(h, {file = out .. "moons_loss.png", title = "two moons: 2-8-8-1, Adam"})
+nn.plot.decision_boundary(moons, x, y, {file = out .. "moons_boundary.png",
+                                        title = "two moons: decision regions of 2-8-8-1",
+                                        classes = {"moon 1", "moon 2"}})
+nn.plot.model(moons, {file = out .. "moons_model.png", title = "two moons: 2-8-8-1 after training"})
+
+-- 3. XOR with the smallest network that learns it: 2-3-1.
+nn.seed(5)
+local xx, xy = nn.data.xor()
+local xor = nn.Sequential({nn.Dense(3, {input_dim = 2, activation = "tanh"}),
+                           nn.Dense(1, {activation = "sigmoid"})})
+xor:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.05}}
+xor:fit(xx, xy, {epochs = 300, batch_size = 4, verbose = 0})
+nn.plot.model(xor, {file = out .. "xor_model.png", title = "XOR: 2-3-1 after training"})
+
+-- 4. Handwritten digits (8x8): loss curves, first-layer weights as images,
+-- confusion matrix on held-out digits.
+nn.seed(1)
+local dx, dy = nn.data.digits()
+dx = dx / 16
+local xtr, ytr, xte, yte = nn.data.split(dx, dy, 0.8)
+local digits = nn.Sequential({
+  nn.Dense(64, {input_dim = 64, activation = "relu"}),
+  nn.Dropout(0.2),
+  nn.Dense(10, {activation = "softmax"}),
+})
+digits:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam",
+               metrics = {"accuracy"}}
+local dh = digits:fit(xtr, ytr, {epochs = 30, batch_size = 32, validation_split = 0.1, verbose = 0})
+nn.plot.history(dh, {file = out .. "digits_loss.png", title = "digits: 64-64-10 with dropout"})
+nn.plot.weights(digits.layers[1], {file = out .. "digits_weights.png", image = {8, 8},
+                                   max_tiles = 36,
+                                   title = "digits: incoming weights of the first 36 hidden units"})
+local names = {}
+for i = 0, 9 do names[#names + 1] = tostring(i) end
+nn.plot.confusion(digits, xte, yte, {file = out .. "digits_confusion.png", classes = names})
+
+-- 5. A large network is elided: 784-256-128-10 (structure and random
+-- initial weights).
+nn.seed(1)
+local big = nn.Sequential({nn.Dense(256, {input_dim = 784, activation = "relu"}),
+                           nn.Dense(128, {activation = "relu"}),
+                           nn.Dense(10, {activation = "softmax"})})
+nn.plot.model(big, {file = out .. "mnist_model.png",
+                    title = "784-256-128-10 (initial weights): a readable subset"})
+print("docs/images: done")
