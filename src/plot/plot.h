@@ -16,6 +16,10 @@
 #include "core/status.h"
 #include "plot/script.h"
 
+/* Most points one plot writes into its script (lines, scatter, decision
+ * regions): more would make a script of gigabytes; sample the data. */
+#define NNL_PLOT_MAX_POINTS ((size_t)2000000)
+
 /* Okabe-Ito colours in the order series use them. */
 #define NNL_PLOT_NCOLORS 8
 extern const char *const nnl_plot_colors[NNL_PLOT_NCOLORS];

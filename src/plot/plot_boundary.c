@@ -27,6 +27,9 @@ nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot
     if (!(r->x1 > r->x0) || !(r->y1 > r->y0))
         return nnl_fail(err, NNL_ERR_ARG, "%s: an empty area [%g,%g]x[%g,%g]", fn, r->x0,
                         r->x1, r->y0, r->y1);
+    if (r->np > NNL_PLOT_MAX_POINTS)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: %zu points are too many to draw (at most %zu); "
+                        "plot a sample", fn, r->np, NNL_PLOT_MAX_POINTS);
     for (size_t i = 0; i < (size_t)r->gx * (size_t)r->gy; i++)
         if (r->grid[i] < 1 || r->grid[i] > r->k)
             return nnl_fail(err, NNL_ERR_RANGE, "%s: grid cell %zu has class %d, expected "

@@ -9,13 +9,17 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
     const char *fn = "nn.plot.lines";
     if (ns <= 0)
         return nnl_fail(err, NNL_ERR_ARG, "%s: nothing to plot", fn);
-    size_t maxn = 0;
+    size_t maxn = 0, total = 0;
     for (int i = 0; i < ns; i++) {
         if (s[i].n == 0)
             return nnl_fail(err, NNL_ERR_ARG, "%s: line %d has no points", fn, i + 1);
         if (s[i].n > maxn)
             maxn = s[i].n;
+        total += s[i].n;
     }
+    if (total > NNL_PLOT_MAX_POINTS)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: %zu points are too many to draw (at most %zu); "
+                        "plot a sample", fn, total, NNL_PLOT_MAX_POINTS);
     nnl_status st = nnl_plot_begin(b, o, 800, 480, fn, err);
     if (st != NNL_OK)
         return st;

@@ -11,6 +11,9 @@ nnl_status nnl_plot_scatter(nnl_pbuf *b, const nnl_plot_opts *o, const double *x
     const char *fn = "nn.plot.scatter";
     if (n == 0)
         return nnl_fail(err, NNL_ERR_ARG, "%s: no points to plot", fn);
+    if (n > NNL_PLOT_MAX_POINTS)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: %zu points are too many to draw (at most %zu); "
+                        "plot a sample", fn, n, NNL_PLOT_MAX_POINTS);
     if (cls) {
         if (k < 1)
             return nnl_fail(err, NNL_ERR_ARG, "%s: %d classes", fn, k);
