@@ -4,10 +4,12 @@
 # runs bench/train.lua and bench/train_torch.py 5 times each with 1 and 2
 # threads and prints the median samples/s of each and the ratio
 # nnlua/PyTorch (above 1: nnlua is faster). PyTorch runs with
-# OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set to the same thread count
-# (Debian's torch calls OpenBLAS, whose own threads torch.set_num_threads
-# does not limit). BENCH_FLUSH_DENORMAL=1 in the environment makes PyTorch
-# flush denormals (see train_torch.py).
+# OMP_NUM_THREADS set to the thread count and OPENBLAS_NUM_THREADS=1:
+# Debian's torch calls OpenBLAS (pthreads build), whose own threads
+# torch.set_num_threads does not limit; with 2 OpenMP threads each
+# starting 2 OpenBLAS threads on 2 cores, torch ran 20x slower than this
+# way. BENCH_FLUSH_DENORMAL=1 in the environment makes PyTorch flush
+# denormals (see train_torch.py).
 # Usage: bench/train.sh [build-dir] [runs]   (build-dir holds nnlua; default build)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +25,7 @@ for t in 1 2; do
   a=() b=()
   for ((i = 0; i < runs; i++)); do
     la=$("$nnlua" "$here/train.lua" "$t")
-    lb=$(OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t $py "$here/train_torch.py" "$t")
+    lb=$(OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=1 $py "$here/train_torch.py" "$t")
     echo "  $la" >&2
     echo "  $lb" >&2
     a+=("$(echo "$la" | rate)")
