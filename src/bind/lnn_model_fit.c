@@ -268,9 +268,10 @@ static const char *const fit_opts[] = {
 };
 
 /* Builds the History table from h: {history = {key = {...}}, epoch = {...},
- * params = {...}} with the History metatable from lua/ (nn.History). */
+ * params = {epochs, batch_size, steps, verbose}} with the History
+ * metatable from lua/ (nn.History). */
 static void push_history(lua_State *L, const nnl_history *h, const nnl_fit_opts *o,
-                         int model)
+                         const fit_ctx *c, int model)
 {
     lua_createtable(L, 0, 4);
     lua_createtable(L, 0, (int)h->nkeys);
@@ -294,6 +295,10 @@ static void push_history(lua_State *L, const nnl_history *h, const nnl_fit_opts 
     lua_setfield(L, -2, "epochs");
     lua_pushinteger(L, (lua_Integer)o->batch_size);
     lua_setfield(L, -2, "batch_size");
+    lua_pushinteger(L, (lua_Integer)c->info.batches); /* Keras: steps per epoch */
+    lua_setfield(L, -2, "steps");
+    lua_pushinteger(L, c->verbose);
+    lua_setfield(L, -2, "verbose");
     lua_setfield(L, -2, "params");
     lua_pushboolean(L, h->interrupted);
     lua_setfield(L, -2, "interrupted");
@@ -439,7 +444,7 @@ int nnl_lua_model_fit(lua_State *L)
         printf("Interrupted: fit stopped after batch %zu of epoch %zu\n", c.batch, c.epoch);
         fflush(stdout);
     }
-    push_history(L, &hist, &o, 1);
+    push_history(L, &hist, &o, &c, 1);
     nnl_history_free(&hist);
     return 1;
 }

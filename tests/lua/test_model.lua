@@ -21,6 +21,9 @@ do
   check(history.history.val_loss == nil, "no validation without split")
   check(tostring(history):find("10 epochs", 1, true), "History tostring")
   check(history:last("loss") == history.history.loss[10], "history:last")
+  local p = history.params
+  check(p.epochs == 10 and p.batch_size == 32 and p.steps == 4 and p.verbose == 0,
+        "history.params as Keras (4 steps of 32 for 100 samples)")
 end
 
 -- summary: Keras's table and parameter counts; returned as a string.
