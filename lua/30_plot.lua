@@ -467,15 +467,18 @@ function plot.model(model, opts)
 end
 
 -- nn.callbacks.LivePlot(opts): redraws loss and metrics after each epoch
--- (every opts.every epochs) in one gnuplot process kept for the whole of
--- fit, in a window, in opts.file, or as text; closed at the end of fit.
--- If gnuplot is missing or fails, LivePlot says so once on stderr and
--- training goes on.
+-- (every opts.every epochs, and at most once per opts.interval seconds,
+-- default 1) in one gnuplot process kept for the whole of fit: in a
+-- window, in opts.file, or as text; the last epoch is always drawn, and
+-- the process closed at the end of fit. Frames are handed to gnuplot
+-- without waiting; while it is still drawing one, the next is skipped, so
+-- training does not wait for the plot. If gnuplot is missing or fails,
+-- LivePlot says so once on stderr and training goes on.
 local callbacks = nn.callbacks
 if callbacks then
   function callbacks.LivePlot(opts)
     local fn = "nn.callbacks.LivePlot"
-    opts = check_opts(fn, opts, {every = "number", logy = "boolean"})
+    opts = check_opts(fn, opts, {every = "number", logy = "boolean", interval = "number"})
     for _, k in ipairs({"script", "render"}) do
       if opts[k] ~= nil then
         error(string.format("%s: option '%s' is not for live plots", fn, k), 2)
@@ -483,6 +486,8 @@ if callbacks then
     end
     local every = math.floor(opts.every or 1)
     if every < 1 then error(fn .. ": every must be >= 1", 2) end
+    local interval = opts.interval or 1
+    if not (interval >= 0) then error(fn .. ": interval must be >= 0 seconds", 2) end
     local popts = {}
     for k, v in pairs(opts) do
       if common[k] or k == "logy" then popts[k] = v end
@@ -490,7 +495,7 @@ if callbacks then
     local self = setmetatable({class = "LivePlot"}, {
       __name = "nn.Callback",
       __tostring = function() return "nn.callbacks.LivePlot" end})
-    local session, hist, drawn, failed, last_epoch
+    local session, hist, drawn, failed, last_epoch, last_time
     local function warn(msg)
       if not failed then
         io.stderr:write("LivePlot: ", strip(msg), " (training goes on without it)\n")
@@ -505,14 +510,21 @@ if callbacks then
         if not ok then warn(err) end
       end
     end
+    local function start()
+      if failed or session then return end
+      local ok, err = pcall(function() session = C.session(fn, popts.file ~= nil) end)
+      if not ok then warn(err) end
+    end
     -- Draws the history so far; wait: until gnuplot has drawn it (the last
     -- frame), else a frame is skipped while gnuplot is still busy.
-    local function draw(wait)
+    local function draw(wait, force)
+      start()
       if failed then return end
       local ok, err = pcall(function()
         local names, lists = history_names(fn, hist)
-        if not session then session = C.session(fn, popts.file ~= nil) end
-        if session:history(fn, popts, names, lists, wait) then drawn = last_epoch end
+        if session:history(fn, popts, names, lists, wait, force) then
+          drawn, last_time = last_epoch, C.clock()
+        end
       end)
       if not ok then
         warn(err)
@@ -521,8 +533,9 @@ if callbacks then
     end
     self.session = function() return session end -- for tests
     function self.on_train_begin()
-      hist, drawn, failed, last_epoch = {}, nil, false, nil
+      hist, drawn, failed, last_epoch, last_time = {}, nil, false, nil, nil
       self.history = hist
+      start() -- gnuplot starts while the first epoch trains
     end
     function self.on_epoch_end(epoch, logs)
       for k, v in pairs(logs) do
@@ -532,10 +545,21 @@ if callbacks then
         end
       end
       last_epoch = epoch
-      if epoch % every == 0 then draw(false) end
+      if epoch % every == 0 and (not last_time or C.clock() - last_time >= interval) then
+        draw(false)
+      end
     end
     function self.on_train_end()
-      if last_epoch and drawn ~= last_epoch then draw(true) end
+      -- A window outlives gnuplot: hand over the last frame and let a
+      -- background thread wait for gnuplot, so fit returns at once. A file
+      -- or text must be complete when fit returns: wait for it.
+      local window = popts.file == nil and C.window() ~= nil
+      if last_epoch and drawn ~= last_epoch then draw(not window, window) end
+      if window and session and not failed then
+        local s = session
+        session = nil
+        s:detach()
+      end
       close()
     end
     return self

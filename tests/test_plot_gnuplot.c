@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <zlib.h>
@@ -498,6 +499,78 @@ static void session_survives_gnuplot_dying(void **state)
     assert_no_children();
 }
 
+/* Sleeps ms milliseconds (usleep is not POSIX 2008). */
+static void nap(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void session_posts_without_waiting_and_detaches(void **state)
+{
+    (void)state;
+    NEED_GNUPLOT();
+    int fds = count_fds();
+    nnl_gnuplot_session *s = nnl_gnuplot_open(1, &err);
+    assert_non_null(s);
+    long pid = nnl_gnuplot_pid(s);
+    double y[30];
+    for (int i = 0; i < 30; i++)
+        y[i] = 1.0 / (i + 1);
+    nnl_plot_series ser[1] = {{"loss", NULL, y, 1}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "frames.txt";
+    int posted_total = 0;
+    for (int epoch = 1; epoch <= 30; epoch++) {
+        ser[0].n = (size_t)epoch;
+        char title[32];
+        snprintf(title, sizeof title, "frame %d", epoch);
+        o.title = title;
+        nnl_pbuf b;
+        nnl_pbuf_init(&b);
+        assert_int_equal(nnl_plot_history(&b, &o, ser, 1, &err), NNL_OK);
+        int posted;
+        assert_int_equal(nnl_gnuplot_post(s, b.s, b.len, epoch == 30, &posted, &err), NNL_OK);
+        nnl_pbuf_free(&b);
+        posted_total += posted;
+        if (epoch == 30)
+            assert_true(posted); /* forced: always sent */
+    }
+    /* Frames were skipped while gnuplot was busy, but not all. */
+    assert_true(posted_total >= 2);
+    assert_true(posted_total <= 30);
+    nnl_gnuplot_detach(s); /* returns at once; a thread reaps gnuplot */
+    for (int i = 0; i < 1000 && kill((pid_t)pid, 0) == 0; i++)
+        nap(10);
+    for (int i = 0; i < 100 && count_fds() != fds; i++)
+        nap(10);
+    assert_int_equal(kill((pid_t)pid, 0), -1);
+    assert_int_equal(count_fds(), fds);
+    assert_no_children();
+    /* The forced last frame was drawn. */
+    char *text = read_all("frames.txt", NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "frame 30"));
+    free(text);
+    /* A posted script's error comes back at the next post. */
+    s = nnl_gnuplot_open(1, &err);
+    assert_non_null(s);
+    static const char bad[] = "plot foo(x)\n", ok[] = "print 1\n";
+    int posted;
+    assert_int_equal(nnl_gnuplot_post(s, bad, sizeof bad - 1, 0, &posted, &err), NNL_OK);
+    assert_true(posted);
+    nnl_status st = NNL_OK;
+    for (int i = 0; i < 500 && st == NNL_OK; i++) {
+        nap(10);
+        st = nnl_gnuplot_post(s, ok, sizeof ok - 1, 0, &posted, &err);
+    }
+    assert_int_equal(st, NNL_ERR_IO);
+    assert_non_null(strstr(err.msg, "undefined function: foo"));
+    assert_int_equal(nnl_gnuplot_close(s, &err), NNL_OK);
+    assert_no_children();
+}
+
 int main(void)
 {
     char path[4096];
@@ -514,6 +587,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(script_is_kept_and_render_can_be_off, setup, teardown),
         cmocka_unit_test_setup_teardown(session_redraws_in_one_process, setup, teardown),
         cmocka_unit_test_setup_teardown(session_survives_gnuplot_dying, setup, teardown),
+        cmocka_unit_test_setup_teardown(session_posts_without_waiting_and_detaches, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
  * C error is raised. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bind/lnn.h"
 #include "plot/gnuplot.h"
@@ -453,9 +454,10 @@ static int l_session(lua_State *L)
     return 1;
 }
 
-/* session:history(fn, opts, names, lists [, wait]) -> drawn: redraws in
- * the same process. Without wait it does not wait for gnuplot, and skips
- * the frame (returns false) while gnuplot is still drawing the last. */
+/* session:history(fn, opts, names, lists [, wait [, force]]) -> drawn:
+ * redraws in the same process. Without wait it does not wait for gnuplot,
+ * and skips the frame (returns false) while gnuplot is still drawing the
+ * last, unless force. */
 static int session_history(lua_State *L)
 {
     lsession *h = check_session(L);
@@ -464,7 +466,7 @@ static int session_history(lua_State *L)
     check_opts(L, 3, &o, fn);
     int ns;
     nnl_plot_series *s = check_named_lists(L, 4, 5, &ns, fn);
-    int wait = lua_toboolean(L, 6), posted = 1;
+    int wait = lua_toboolean(L, 6), force = lua_toboolean(L, 7), posted = 1;
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
@@ -476,7 +478,7 @@ static int session_history(lua_State *L)
         if (wait)
             st = nnl_gnuplot_send(h->s, b.s, b.len, &gerr);
         else
-            st = nnl_gnuplot_post(h->s, b.s, b.len, &posted, &gerr);
+            st = nnl_gnuplot_post(h->s, b.s, b.len, force, &posted, &gerr);
         if (st != NNL_OK)
             nnl_fail(&err, st, "%s: %s", fn, gerr.msg);
     }
@@ -485,6 +487,16 @@ static int session_history(lua_State *L)
         return nnl_lua_raise(L, &err);
     lua_pushboolean(L, posted);
     return 1;
+}
+
+/* session:detach(): closes without waiting (see nnl_gnuplot_detach). */
+static int session_detach(lua_State *L)
+{
+    lsession *h = luaL_checkudata(L, 1, SESSION_MT);
+    nnl_gnuplot_session *s = h->s;
+    h->s = NULL;
+    nnl_gnuplot_detach(s);
+    return 0;
 }
 
 /* session:pid() -> the gnuplot process id (tests) */
@@ -527,6 +539,26 @@ static int session_tostring(lua_State *L)
     return 1;
 }
 
+/* _clock() -> seconds on a monotonic clock (LivePlot's frame pacing) */
+static int l_clock(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+/* _window() -> the window terminal plots without a file use, or nil */
+static int l_window(lua_State *L)
+{
+    const char *t = nnl_gnuplot_window_terminal();
+    if (t)
+        lua_pushstring(L, t);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 /* _gnuplot() -> path or nil, message */
 static int l_gnuplot(lua_State *L)
 {
@@ -545,6 +577,7 @@ static const luaL_Reg session_methods[] = {
     {"history", session_history},
     {"pid", session_pid},
     {"close", session_close},
+    {"detach", session_detach},
     {NULL, NULL},
 };
 
@@ -552,7 +585,8 @@ static const luaL_Reg plot_funcs[] = {
     {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
     {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
-    {"_gnuplot", l_gnuplot},     {NULL, NULL},
+    {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
+    {"_window", l_window},       {NULL, NULL},
 };
 
 void nnl_open_plot(lua_State *L)

@@ -1,7 +1,9 @@
 /* Running gnuplot as a child process (see gnuplot.h for the contract). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -431,6 +433,28 @@ const char *nnl_gnuplot_window_terminal(void)
     if (probed)
         return term;
     probed = 1;
+    /* Debian's builds say it in their name (gnuplot -> gnuplot-nox, -qt,
+     * -x11 through alternatives): no need to start gnuplot to ask. */
+    char path[4096];
+    if (nnl_gnuplot_find(path, sizeof path, NULL) != NNL_OK)
+        return NULL;
+    char *real = realpath(path, NULL);
+    if (real) {
+        const char *base = strrchr(real, '/');
+        base = base ? base + 1 : real;
+        int known = 1;
+        if (strcmp(base, "gnuplot-nox") == 0)
+            term = NULL;
+        else if (strcmp(base, "gnuplot-qt") == 0)
+            term = "qt";
+        else if (strcmp(base, "gnuplot-x11") == 0)
+            term = "x11";
+        else
+            known = 0;
+        free(real);
+        if (known)
+            return term;
+    }
     child c;
     if (spawn_gnuplot(1, &c, NULL) != NNL_OK)
         return NULL;
@@ -534,7 +558,7 @@ nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t l
 }
 
 nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
-                            int *posted, nnl_error *err)
+                            int force, int *posted, nnl_error *err)
 {
     *posted = 0;
     if (!s || s->c.pid <= 0 || s->c.in < 0)
@@ -562,7 +586,7 @@ nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t l
     if (s->pending) {
         char marker[64];
         snprintf(marker, sizeof marker, "nnlua-sync-%lu\n", s->pending);
-        if (!s->cap.s || !strstr(s->cap.s, marker))
+        if (!force && (!s->cap.s || !strstr(s->cap.s, marker)))
             return NNL_OK; /* still drawing the last one: skip this one */
         s->pending = 0;
         int bad = has_error(s->cap.s);
@@ -576,6 +600,32 @@ nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t l
     return st;
 }
 
+/* The detached closer: waits for gnuplot to finish and exit, then frees
+ * the session. */
+static void *close_in_background(void *arg)
+{
+    nnl_gnuplot_close(arg, NULL);
+    return NULL;
+}
+
+void nnl_gnuplot_detach(nnl_gnuplot_session *s)
+{
+    if (!s)
+        return;
+    /* EOF now: gnuplot draws what it has, then exits. */
+    close_fd(&s->c.in);
+    pthread_attr_t attr;
+    pthread_t t;
+    int ok = pthread_attr_init(&attr) == 0;
+    if (ok) {
+        ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+             pthread_create(&t, &attr, close_in_background, s) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (!ok)
+        nnl_gnuplot_close(s, NULL); /* no thread: wait here instead */
+}
+
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)
 {
     if (!s)
@@ -585,8 +635,12 @@ nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)
         nnl_pbuf_clear(&s->cap);
         int gone;
         nnl_error perr;
+        /* "exit" (or just EOF when input is already closed), then read
+         * its stderr to the end so it never blocks writing there. */
         if (s->c.in >= 0)
             st = pump(&s->c, "exit\n", 5, NULL, &s->cap, &gone, &perr);
+        else if (s->c.errfd >= 0)
+            st = pump(&s->c, "", 0, NULL, &s->cap, &gone, &perr);
         close_fd(&s->c.in);
         close_fd(&s->c.errfd);
         reap(&s->c);

@@ -48,10 +48,15 @@ nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t l
                             nnl_error *err);
 /* Sends script without waiting for gnuplot to draw it, unless gnuplot is
  * still busy with the previously posted one: then nothing is sent and
- * *posted is 0 (a live plot skips frames instead of slowing training).
- * Errors of an earlier posted script are returned here. */
+ * *posted is 0 (a live plot skips frames instead of slowing training);
+ * force sends it anyway (queued after the busy one). Errors of an earlier
+ * posted script are returned here. */
 nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
-                            int *posted, nnl_error *err);
+                            int force, int *posted, nnl_error *err);
+/* Like close, without waiting: gnuplot gets EOF and a detached thread
+ * waits for it to finish drawing and exit (no zombie), then frees s. For
+ * windows, which outlive the process; a file is only complete later. */
+void nnl_gnuplot_detach(nnl_gnuplot_session *s);
 /* Ends the process (EOF on its input, then waits for it), frees s. NULL
  * does nothing. Returns an error if gnuplot reported one at exit. */
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err);
