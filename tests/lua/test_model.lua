@@ -178,6 +178,24 @@ do
   check(m.layers[2]:count_params() == 14, "Dense(2) on 6 inputs")
 end
 
+-- predict and evaluate run in batches: the batch size changes nothing
+-- (inference mode: BatchNormalization's moving statistics, no Dropout).
+do
+  nn.seed(4)
+  local m = nn.Sequential({nn.Dense(8, {input_dim = 3, activation = "relu"}),
+                           nn.BatchNormalization(), nn.Dropout(0.5),
+                           nn.Dense(2, {activation = "softmax"})})
+  m:compile{loss = "categorical_crossentropy", metrics = {"accuracy"}}
+  local x, y = nn.rand(50, 3), nn.rand(50, 2)
+  m:fit(x, y, {epochs = 2, verbose = 0})
+  local a, b = m:predict(x, {batch_size = 7}), m:predict(x, {batch_size = 64})
+  local d = a - b
+  check((d * d):sum() == 0 and #a == 50, "predict: same rows whatever the batch size")
+  local l1, m1 = m:evaluate(x, y, {batch_size = 7})
+  local l2, m2 = m:evaluate(x, y, {batch_size = 50})
+  check(math.abs(l1 - l2) < 1e-6 and m1.accuracy == m2.accuracy, "evaluate too")
+end
+
 -- The functional forms of methods that layers share take layers too.
 do
   local m = nn.Sequential({nn.Dense(3, {input_dim = 4}), nn.Dense(2)})
