@@ -145,6 +145,11 @@ function callbacks.LearningRateScheduler(schedule, verbose)
                           epoch, new_lr))
     end
   end
+  -- Keras 3: the rate goes into the epoch logs, so the history (and a
+  -- CSVLogger listed after this callback) records it.
+  function self.on_epoch_end(_, logs)
+    logs.learning_rate = self.model:get_learning_rate()
+  end
   return self
 end
 

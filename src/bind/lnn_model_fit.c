@@ -23,6 +23,9 @@ typedef struct fit_ctx {
     int model;                    /* stack index of the model */
     int cbs;                      /* stack index of the callbacks list */
     int err_slot;                 /* stack index that receives a Lua error */
+    int extra;                    /* stack index of {key = {[record] = value}}:
+                                     numbers callbacks added to epoch logs */
+    size_t nrec;                  /* epochs recorded so far */
     int verbose;
     int tty;
     int want_batch;               /* some callback has batch hooks */
@@ -220,6 +223,14 @@ static nnl_cb_result cb_batch_end(void *ud, size_t epoch, size_t batch,
     return call_hooks(c, "on_batch_end", 2, err);
 }
 
+static int has_key(const nnl_logs *logs, const char *k)
+{
+    for (size_t i = 0; i < logs->n; i++)
+        if (strcmp(logs->names[i], k) == 0)
+            return 1;
+    return 0;
+}
+
 static nnl_cb_result cb_epoch_end(void *ud, size_t epoch, const nnl_logs *logs,
                                   nnl_error *err)
 {
@@ -233,9 +244,38 @@ static nnl_cb_result cb_epoch_end(void *ud, size_t epoch, const nnl_logs *logs,
         printf("Epoch %zu/%zu - %s%s\n", epoch, c->info.epochs, t, stats);
         fflush(stdout);
     }
-    lua_pushinteger(c->L, (lua_Integer)epoch);
-    push_logs(c->L, logs);
-    return call_hooks(c, "on_epoch_end", 2, err);
+    /* As in Keras, the hooks share one logs table, and numbers they add to
+     * it (LearningRateScheduler's learning_rate, a custom metric) are
+     * recorded in the history too. */
+    lua_State *L = c->L;
+    push_logs(L, logs);
+    int keep = lua_gettop(L);
+    lua_pushinteger(L, (lua_Integer)epoch);
+    lua_pushvalue(L, keep);
+    nnl_cb_result r = call_hooks(c, "on_epoch_end", 2, err);
+    size_t rec = ++c->nrec;
+    if (r != NNL_CB_ERROR) {
+        lua_pushnil(L);
+        while (lua_next(L, keep)) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER &&
+                !has_key(logs, lua_tostring(L, -2))) {
+                lua_pushvalue(L, -2);
+                if (lua_rawget(L, c->extra) != LUA_TTABLE) {
+                    lua_pop(L, 1);
+                    lua_newtable(L);
+                    lua_pushvalue(L, -3);
+                    lua_pushvalue(L, -2);
+                    lua_rawset(L, c->extra);
+                }
+                lua_pushvalue(L, -2);
+                lua_rawseti(L, -2, (lua_Integer)rec);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, keep - 1);
+    return r;
 }
 
 static nnl_cb_result cb_train_end(void *ud, const nnl_logs *logs, nnl_error *err)
@@ -267,7 +307,8 @@ static const char *const fit_opts[] = {
     "callbacks", "initial_epoch", NULL,
 };
 
-/* Builds the History table from h: {history = {key = {...}}, epoch = {...},
+/* Builds the History table from h (and the keys callbacks added to the
+ * epoch logs): {history = {key = {...}}, epoch = {...},
  * params = {epochs, batch_size, steps, verbose}} with the History
  * metatable from lua/ (nn.History). */
 static void push_history(lua_State *L, const nnl_history *h, const nnl_fit_opts *o,
@@ -282,6 +323,12 @@ static void push_history(lua_State *L, const nnl_history *h, const nnl_fit_opts 
             lua_rawseti(L, -2, (lua_Integer)e + 1);
         }
         lua_setfield(L, -2, h->keys[k]);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, c->extra)) { /* keys callbacks added to the logs */
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
     }
     lua_setfield(L, -2, "history");
     lua_createtable(L, (int)h->nepochs, 0);
@@ -378,7 +425,7 @@ int nnl_lua_model_fit(lua_State *L)
         lua_pop(L, 2);
     }
     lua_settop(L, 4);
-    /* Stack: 5 callbacks list, 6 error slot. */
+    /* Stack: 5 callbacks list, 6 error slot, 7 keys callbacks add to epoch logs. */
     if (lua_istable(L, 4))
         lua_getfield(L, 4, "callbacks");
     else
@@ -402,12 +449,14 @@ int nnl_lua_model_fit(lua_State *L)
         lua_newtable(L);
     }
     lua_pushnil(L);
+    lua_newtable(L);
     fit_ctx c;
     memset(&c, 0, sizeof c);
     c.L = L;
     c.model = 1;
     c.cbs = 5;
     c.err_slot = 6;
+    c.extra = 7;
     c.verbose = (int)verbose;
     c.tty = tty;
     c.want_batch = has_hook(L, 5, "on_batch_end") || has_hook(L, 5, "on_batch_begin");

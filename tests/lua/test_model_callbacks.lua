@@ -168,6 +168,24 @@ do
   check(seen[1][1] == 1 and math.abs(seen[1][2] - 0.01) < 1e-12, "first call: epoch 1, lr 0.01")
   check(math.abs(seen[3][2] - 0.05) < 1e-12, "lr of epoch 2 seen at epoch 3")
   check(math.abs(m:get_learning_rate() - 0.1 / 3) < 1e-12, "rate set")
+  -- Keras 3: the rate of each epoch is in its logs and so in the history
+  local h = m:fit(x, y, {epochs = 3, verbose = 0, callbacks = {sched}})
+  check(#h.history.learning_rate == 3 and h.history.learning_rate[2] == 0.05,
+        "history.learning_rate")
+  -- any number a callback adds to the epoch logs is recorded; later
+  -- callbacks see it; other values and the built-in keys are left alone
+  local seen_by_next
+  local h2 = m:fit(x, y, {epochs = 3, verbose = 0, callbacks = {
+    {on_epoch_end = function(e, logs)
+      if e ~= 2 then logs.custom = e * 10 end
+      logs.note = "text"
+      logs.loss = -1
+    end},
+    {on_epoch_end = function(e, logs) seen_by_next = logs.custom end}}})
+  check(h2.history.custom[1] == 10 and h2.history.custom[2] == nil and
+        h2.history.custom[3] == 30, "custom key by epoch")
+  check(seen_by_next == 30, "the next callback sees it")
+  check(h2.history.note == nil and h2.history.loss[1] >= 0, "non-numbers and built-ins kept")
   checkerr("the schedule must return a number > 0", m.fit, m, x, y, {verbose = 0,
     callbacks = {nn.callbacks.LearningRateScheduler(function() return "fast" end)}})
 end
