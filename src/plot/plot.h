@@ -61,6 +61,8 @@ nnl_status nnl_plot_term_of(const nnl_plot_opts *o, nnl_plot_term *term, const c
  * scaled to characters for text), output, house style. */
 nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, const char *fn,
                           nnl_error *err);
+/* 1 when o's output is text (.txt, or the terminal without a window). */
+int nnl_plot_is_text(const nnl_plot_opts *o);
 /* Title and axis labels: o's when given, else the defaults (NULL: none). */
 void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
                      const char *xlabel, const char *ylabel);

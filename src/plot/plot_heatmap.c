@@ -74,7 +74,7 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         nnl_plot_labels(b, o, title, "unit", "input");
         diverging(b, m, "weight");
         nnl_pbuf_addf(b, "set xrange [0.5:%zu.5]\nset yrange [%zu.5:0.5]\n", cols, rows);
-        nnl_pbuf_add(b, "set grid noxtics noytics\nset tics out\nunset key\n"
+        nnl_pbuf_add(b, "unset grid\nset tics out\nunset key\n"
                         "set border 15 lc rgb '#505050'\n"
                         "plot $w matrix using ($1+1):($2+1):3 with image notitle\n");
         nnl_plot_end(b);

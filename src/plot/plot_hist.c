@@ -53,7 +53,9 @@ nnl_status nnl_plot_hist(nnl_pbuf *b, const nnl_plot_opts *o, const double *v, s
         nnl_plot_datablock(b, "bins", (size_t)bins, 2, cols);
         nnl_plot_labels(b, o, NULL, "value", "count");
         nnl_pbuf_addf(b, "set boxwidth %.9g absolute\n", width);
-        nnl_pbuf_add(b, "set yrange [0:*]\nset grid noxtics\nunset key\n"
+        if (!nnl_plot_is_text(o))
+            nnl_pbuf_add(b, "set grid noxtics\n");
+        nnl_pbuf_add(b, "set yrange [0:*]\nunset key\n"
                         "plot $bins using 1:2 with boxes lt 1 fill solid 0.85 "
                         "border lc rgb '#ffffff' notitle\n");
         nnl_plot_end(b);

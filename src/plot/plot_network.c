@@ -252,9 +252,12 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     for (int cls = 0; cls < 4; cls++)
         nnl_pbuf_addf(b, "$edges%d using 1:2:3:4:5 with vectors nohead lw %.2g lc rgb variable "
                       "notitle, \\\n     ", cls + 1, weighted ? widths[cls] * wscale : 1.0);
-    nnl_pbuf_addf(b, "$neurons using 1:2:3 with points pt 7 ps %.3g lc rgb variable notitle, "
-                     "\\\n     $neurons using 1:2 with points pt 6 ps %.3g lw 1.2 "
-                     "lc rgb '#404040' notitle", ps, ps);
+    if (nnl_plot_is_text(o)) /* a letter for a neuron; fills mean nothing in text */
+        nnl_pbuf_add(b, "$neurons using 1:2 with points pt 'O' notitle");
+    else
+        nnl_pbuf_addf(b, "$neurons using 1:2:3 with points pt 7 ps %.3g lc rgb variable "
+                      "notitle, \\\n     $neurons using 1:2 with points pt 6 ps %.3g lw 1.2 "
+                      "lc rgb '#404040' notitle", ps, ps);
     if (weighted)
         nnl_pbuf_addf(b, ", \\\n     NaN with lines lw 3 lc rgb '%s' title 'weight or bias > 0', "
                          "\\\n     NaN with lines lw 3 lc rgb '%s' title 'weight or bias < 0'",

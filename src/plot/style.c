@@ -93,8 +93,11 @@ static void house_style(nnl_pbuf *b, nnl_plot_term term)
                       nnl_plot_colors[i], points[i]);
     nnl_pbuf_add(b, "set linetype cycle 8\n"
                     "set border 3 lc rgb '#505050' lw 1\n"
-                    "set tics nomirror out scale 0.6 textcolor rgb '#303030'\n"
-                    "set grid back lt 1 lc rgb '#e3e3e3' lw 1\n"
+                    "set tics nomirror out scale 0.6 textcolor rgb '#303030'\n");
+    /* A grid in text would be drawn in characters over the curves. */
+    if (term != NNL_TERM_TXT && term != NNL_TERM_TTY)
+        nnl_pbuf_add(b, "set grid back lt 1 lc rgb '#e3e3e3' lw 1\n");
+    nnl_pbuf_add(b, 
                     "set key top right noopaque nobox samplen 2.5 spacing 1.1\n"
                     "set style fill solid 0.85 border lc rgb '#ffffff'\n");
     if (term == NNL_TERM_TXT || term == NNL_TERM_TTY)
@@ -156,6 +159,14 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
     }
     house_style(b, term);
     return NNL_OK;
+}
+
+int nnl_plot_is_text(const nnl_plot_opts *o)
+{
+    nnl_plot_term term;
+    if (nnl_plot_term_of(o, &term, "", NULL) != NNL_OK)
+        return 0;
+    return term == NNL_TERM_TXT || term == NNL_TERM_TTY;
 }
 
 void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
