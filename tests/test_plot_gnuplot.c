@@ -541,9 +541,9 @@ static void session_posts_without_waiting_and_detaches(void **state)
     assert_true(posted_total >= 2);
     assert_true(posted_total <= 30);
     nnl_gnuplot_detach(s); /* returns at once; a thread reaps gnuplot */
-    for (int i = 0; i < 1000 && kill((pid_t)pid, 0) == 0; i++)
+    for (int i = 0; i < 3000 && kill((pid_t)pid, 0) == 0; i++)
         nap(10);
-    for (int i = 0; i < 100 && count_fds() != fds; i++)
+    for (int i = 0; i < 1000 && count_fds() != fds; i++)
         nap(10);
     assert_int_equal(kill((pid_t)pid, 0), -1);
     assert_int_equal(count_fds(), fds);
@@ -561,7 +561,7 @@ static void session_posts_without_waiting_and_detaches(void **state)
     assert_int_equal(nnl_gnuplot_post(s, bad, sizeof bad - 1, 0, &posted, &err), NNL_OK);
     assert_true(posted);
     nnl_status st = NNL_OK;
-    for (int i = 0; i < 500 && st == NNL_OK; i++) {
+    for (int i = 0; i < 3000 && st == NNL_OK; i++) {
         nap(10);
         st = nnl_gnuplot_post(s, ok, sizeof ok - 1, 0, &posted, &err);
     }
