@@ -170,9 +170,9 @@ static nnl_plot_series *check_named_lists(lua_State *L, int names, int lists, in
     if (n < 0 || n > 1000)
         luaL_error(L, "%s: %d series", fn, (int)n);
     nnl_plot_series *s = temp(L, (size_t)n, sizeof *s);
-    int keep = lua_gettop(L); /* the arrays are pushed after this */
-    (void)keep;
     for (int i = 0; i < (int)n; i++) {
+        /* Each series leaves its array on the stack: make room. */
+        luaL_checkstack(L, 4, "too many series");
         lua_geti(L, names, i + 1);
         s[i].name = lua_tostring(L, -1);
         if (!s[i].name)
@@ -216,6 +216,8 @@ static int l_lines(lua_State *L)
         return luaL_error(L, "%s: %d lines (expected 1..1000)", fn, (int)n);
     nnl_plot_series *s = temp(L, (size_t)n, sizeof *s);
     for (int i = 0; i < (int)n; i++) {
+        /* Each line leaves its table, arrays and name on the stack. */
+        luaL_checkstack(L, 8, "too many lines");
         lua_geti(L, 3, i + 1);
         int item = lua_gettop(L);
         char what[64];
@@ -399,6 +401,7 @@ static int l_network(lua_State *L)
     int max_shown = (int)luaL_optinteger(L, 4, 0);
     nnl_plot_layer *ly = temp(L, (size_t)n, sizeof *ly);
     for (int i = 0; i < (int)n; i++) {
+        luaL_checkstack(L, 6, "too many layers"); /* each leaves its table */
         lua_geti(L, 3, i + 1);
         int item = lua_gettop(L);
         luaL_checktype(L, item, LUA_TTABLE);

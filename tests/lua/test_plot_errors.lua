@@ -63,6 +63,23 @@ for _, name in ipairs(names) do
         name .. ": " .. tostring(err))
 end
 
+-- Many series at once (each keeps arrays on the Lua stack in C).
+do
+  local list, hist = {}, {history = {}}
+  for i = 1, 1000 do
+    list[i] = {i, i + 1}
+    hist.history["m" .. i] = {1, 2}
+  end
+  nn.plot.lines(nil, list, {render = false, script = gp, file = png})
+  nn.plot.history(hist, {render = false, script = gp, file = png})
+  list[1001] = {1}
+  H.checkerr("1001 lines (expected 1..1000)", nn.plot.lines, nil, list,
+             {render = false, file = png})
+  local layers = {nn.Dense(2, {input_dim = 2})}
+  for i = 2, 150 do layers[i] = nn.Dense(2) end
+  nn.plot.model(nn.Sequential(layers), {render = false, script = gp, file = png})
+end
+
 -- Pixel sizes are checked.
 H.checkerr("option 'width' must be a whole number of pixels", nn.plot.hist, {1, 2},
            {width = 5, render = false, file = png})
