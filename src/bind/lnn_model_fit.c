@@ -468,7 +468,8 @@ int nnl_lua_model_fit(lua_State *L)
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, NULL, &old);
-    fit_old_sigint = old;
+    if (old.sa_handler != on_sigint) /* not a fit inside another's callback */
+        fit_old_sigint = old;
     sigaction(SIGINT, &sa, NULL);
     nnl_history hist;
     nnl_error err;
