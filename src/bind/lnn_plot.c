@@ -83,21 +83,30 @@ static int *check_classes(lua_State *L, int idx, size_t n_expect, const char *fn
     return c;
 }
 
-/* A list of strings (or nil) at idx, k entries; pushes the array. */
+/* A list of names (or nil) at idx, k entries; numbers become strings.
+ * Pushes a table that keeps the strings alive, then the array. */
 static const char **check_names(lua_State *L, int idx, int k, const char *fn, const char *what)
 {
     if (lua_isnoneornil(L, idx))
         return NULL;
     luaL_checktype(L, idx, LUA_TTABLE);
     idx = lua_absindex(L, idx);
+    lua_createtable(L, k, 0);
+    int keep = lua_gettop(L);
     const char **names = temp(L, (size_t)k, sizeof *names);
     for (int i = 0; i < k; i++) {
-        lua_geti(L, idx, i + 1);
-        names[i] = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
-        if (!lua_isnil(L, -1) && !names[i])
+        int t = lua_geti(L, idx, i + 1);
+        if (t == LUA_TNIL) {
+            names[i] = NULL;
+        } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+            lua_pushvalue(L, -1);
+            names[i] = lua_tostring(L, -1); /* a number becomes a new string... */
+            lua_rawseti(L, keep, i + 1);    /* ...kept alive here */
+        } else {
             luaL_error(L, "%s: %s[%d] must be a string, got %s", fn, what, i + 1,
                        luaL_typename(L, -1));
-        lua_pop(L, 1); /* the table keeps the string alive */
+        }
+        lua_pop(L, 1);
     }
     return names;
 }
@@ -117,7 +126,7 @@ static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         int t = lua_getfield(L, idx, strs[i].key);
         if (t != LUA_TNIL) {
-            if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            if (t != LUA_TSTRING)
                 luaL_error(L, "%s: option '%s' must be a string, got %s", fn, strs[i].key,
                            luaL_typename(L, -1));
             *strs[i].dst = lua_tostring(L, -1);
@@ -173,11 +182,10 @@ static nnl_plot_series *check_named_lists(lua_State *L, int names, int lists, in
     for (int i = 0; i < (int)n; i++) {
         /* Each series leaves its array on the stack: make room. */
         luaL_checkstack(L, 4, "too many series");
-        lua_geti(L, names, i + 1);
-        s[i].name = lua_tostring(L, -1);
-        if (!s[i].name)
+        if (lua_geti(L, names, i + 1) != LUA_TSTRING)
             luaL_error(L, "%s: series names must be strings", fn);
-        lua_pop(L, 1);
+        s[i].name = lua_tostring(L, -1);
+        lua_pop(L, 1); /* the names table keeps it alive */
         lua_geti(L, lists, i + 1);
         char what[96];
         snprintf(what, sizeof what, "history '%.60s'", s[i].name);
@@ -412,12 +420,12 @@ static int l_network(lua_State *L)
             return luaL_error(L, "%s: layer %d has no valid unit count", fn, i + 1);
         lua_pop(L, 1);
         ly[i].units = (int)u;
+        /* name and label stay on the stack (a number converted to a
+         * string lives only there). */
         lua_getfield(L, item, "name");
         ly[i].name = lua_tostring(L, -1);
-        lua_pop(L, 1);
         lua_getfield(L, item, "label");
         ly[i].label = lua_tostring(L, -1);
-        lua_pop(L, 1);
         size_t prev = i > 0 ? (size_t)ly[i - 1].units : 0;
         ly[i].kernel = i > 0 ? opt_weights(L, item, "kernel", prev * (size_t)u, fn, i + 1) : NULL;
         ly[i].bias = i > 0 ? opt_weights(L, item, "bias", (size_t)u, fn, i + 1) : NULL;

@@ -94,6 +94,12 @@ do
   has(s, "$class1 << EOD\n0 0\n2 0\nEOD")
   has(s, "$class2 << EOD\n1 1\nEOD")
   has(s, "title 'a'")
+  -- numbers as class names are fine (converted, kept alive)
+  collectgarbage()
+  s = script_of(nn.plot.scatter, x, {1, 2, 1}, {class_names = {10, 20}})
+  collectgarbage()
+  has(s, "title '10'")
+  has(s, "title '20'")
   s = script_of(nn.plot.scatter, {1, 2}, {3, 4}, {})
   has(s, "$points << EOD\n1 3\n2 4\nEOD")
   -- one-hot labels give classes too
