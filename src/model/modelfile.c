@@ -103,8 +103,12 @@ static nnl_status collect(const nnl_model *m, int with_slots, out_tensor **out,
                 for (int a = 0; a < 3; a++) {
                     if (!arr[a])
                         continue;
-                    snprintf(t[n].name, sizeof t[n].name, "optimizer.%.100s.%s",
-                             t[j].name, suf[a]);
+                    /* t[n] and t[j] are distinct (slots follow the
+                     * weights), but the compiler cannot tell: copy first */
+                    char wname[sizeof t[0].name];
+                    memcpy(wname, t[j].name, sizeof wname);
+                    snprintf(t[n].name, sizeof t[n].name, "optimizer.%.100s.%s", wname,
+                             suf[a]);
                     t[n].data = arr[a];
                     t[n].shape = t[j].shape;
                     t[n].n = t[j].n;
