@@ -14,7 +14,8 @@ build=${1:-$here/build}
 shift || true
 
 packages=(build-essential cmake pkg-config liblua5.4-dev lua5.4
-          libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev gnuplot-nox)
+          libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev gnuplot-nox
+          python3-numpy)  # numpy: the test that reads a model file from Python
 
 missing=()
 if [ "${NNLUA_SKIP_APT:-0}" != 1 ]; then
