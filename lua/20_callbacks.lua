@@ -34,6 +34,22 @@ local Callback = {__name = "nn.Callback"}
 Callback.__index = Callback
 function Callback.__tostring(cb) return "nn.callbacks." .. cb.class end
 
+-- "min" or "max" for the monitored log name; "auto" picks "max" for
+-- accuracy-like names, as Keras does. Raises at the constructor's caller.
+-- Shared with ModelCheckpoint (lua/25_checkpoint.lua) through Callback.
+local function resolve_mode(fn, mode, monitor)
+  mode = mode or "auto"
+  if mode ~= "auto" and mode ~= "min" and mode ~= "max" then
+    error(fn .. ": mode must be 'auto', 'min' or 'max', got '" .. mode .. "'", 3)
+  end
+  if mode == "auto" then
+    mode = (monitor:find("acc") or monitor:find("precision") or monitor:find("recall"))
+           and "max" or "min"
+  end
+  return mode
+end
+Callback.__resolve_mode = resolve_mode
+
 local function new(class)
   return setmetatable({class = class}, Callback)
 end
@@ -62,14 +78,7 @@ function callbacks.EarlyStopping(opts)
   self.baseline = opts.baseline
   self.start_from_epoch = opts.start_from_epoch or 0
   local verbose = (opts.verbose or 0) > 0
-  local mode = opts.mode or "auto"
-  if mode ~= "auto" and mode ~= "min" and mode ~= "max" then
-    error(fn .. ": mode must be 'auto', 'min' or 'max', got '" .. mode .. "'", 2)
-  end
-  if mode == "auto" then
-    local m = self.monitor
-    mode = (m:find("acc") or m:find("precision") or m:find("recall")) and "max" or "min"
-  end
+  local mode = resolve_mode(fn, opts.mode, self.monitor)
   self.mode = mode
   local function better(a, b)
     if mode == "min" then return a < b - self.min_delta end

@@ -79,14 +79,7 @@ function callbacks.ModelCheckpoint(opts)
   self.monitor = opts.monitor or "val_loss"
   self.save_best_only = opts.save_best_only or false
   self.verbose = opts.verbose or 0
-  local mode = opts.mode or "auto"
-  if mode ~= "auto" and mode ~= "min" and mode ~= "max" then
-    error(fn .. ": mode must be 'auto', 'min' or 'max', got '" .. mode .. "'", 2)
-  end
-  if mode == "auto" then
-    local m = self.monitor
-    mode = (m:find("acc") or m:find("precision") or m:find("recall")) and "max" or "min"
-  end
+  local mode = Callback.__resolve_mode(fn, opts.mode, self.monitor)
   self.mode = mode
   -- As Keras: the best value is kept across fit calls with the same callback.
   self.best = mode == "min" and math.huge or -math.huge
