@@ -469,12 +469,21 @@ end
 -- nn.callbacks.LivePlot(opts): redraws loss and metrics after each epoch
 -- (every opts.every epochs, and at most once per opts.interval seconds,
 -- default 1) in one gnuplot process kept for the whole of fit: in a
--- window, in opts.file, or as text; the last epoch is always drawn, and
--- the process closed at the end of fit. Frames are handed to gnuplot
--- without waiting; while it is still drawing one, the next is skipped, so
--- training does not wait for the plot. If gnuplot is missing or fails,
--- LivePlot says so once on stderr and training goes on.
+-- window, in opts.file, or as text. Training never waits for gnuplot:
+-- * gnuplot starts with the first frame, which is due `interval` seconds
+--   into training (a short fit draws only its last frame, after it, in a
+--   gnuplot started on a thread);
+-- * frames are handed over without waiting; while gnuplot is still
+--   drawing one, the next is skipped;
+-- * the last frame is always drawn: at the end of fit it is handed over
+--   and a background thread waits for gnuplot to draw it and exit. The
+--   next fit, live:wait(), the REPL's next prompt or the end of the
+--   program waits for it, so nothing is lost.
+-- If gnuplot is missing or fails, LivePlot says so once on stderr and
+-- training goes on.
 local callbacks = nn.callbacks
+local live_plots = setmetatable({}, {__mode = "k"}) -- for nn.plot._settle
+
 if callbacks then
   function callbacks.LivePlot(opts)
     local fn = "nn.callbacks.LivePlot"
@@ -495,7 +504,9 @@ if callbacks then
     local self = setmetatable({class = "LivePlot"}, {
       __name = "nn.Callback",
       __tostring = function() return "nn.callbacks.LivePlot" end})
-    local session, hist, drawn, failed, last_epoch, last_time
+    -- session: gnuplot of the running fit; ending: of the last fit, still
+    -- drawing its last frame in the background.
+    local session, ending, hist, drawn, failed, last_epoch, last_time
     local function warn(msg)
       if not failed then
         io.stderr:write("LivePlot: ", strip(msg), " (training goes on without it)\n")
@@ -510,19 +521,16 @@ if callbacks then
         if not ok then warn(err) end
       end
     end
-    local function start()
-      if failed or session then return end
-      local ok, err = pcall(function() session = C.session(fn, popts.file ~= nil) end)
-      if not ok then warn(err) end
-    end
-    -- Draws the history so far; wait: until gnuplot has drawn it (the last
-    -- frame), else a frame is skipped while gnuplot is still busy.
-    local function draw(wait, force)
-      start()
+    -- Draws the history so far without waiting for gnuplot (starting it
+    -- first if need be); force: even while gnuplot is busy (the last frame).
+    local function draw(force)
       if failed then return end
       local ok, err = pcall(function()
+        session = session or C.session(fn, popts.file ~= nil)
+        -- gnuplot still drawing: skip the frame before building it
+        if not force and session:busy() then return end
         local names, lists = history_names(fn, hist)
-        if session:history(fn, popts, names, lists, wait, force) then
+        if session:history(fn, popts, names, lists, false, force) then
           drawn, last_time = last_epoch, C.clock()
         end
       end)
@@ -532,10 +540,26 @@ if callbacks then
       end
     end
     self.session = function() return session end -- for tests
+    -- Waits until the last frame of the last fit is drawn (a file is
+    -- complete, text printed); true, or false and gnuplot's error.
+    function self.wait()
+      local e = ending
+      ending = nil
+      if not e then return true end
+      local ok, err = pcall(e.close, e)
+      if ok then return true end
+      err = strip(err):gsub("^nn.plot session: ", "")
+      return false, err
+    end
+    -- true while the last fit's last frame is still being drawn
+    function self.busy() return ending ~= nil and not ending:finished() end
     function self.on_train_begin()
-      hist, drawn, failed, last_epoch, last_time = {}, nil, false, nil, nil
+      local ok, err = self.wait()
+      failed = false
+      if not ok then warn(err) end
+      hist, drawn, failed, last_epoch = {}, nil, false, nil
+      last_time = C.clock() -- the first frame is due `interval` from now
       self.history = hist
-      start() -- gnuplot starts while the first epoch trains
     end
     function self.on_epoch_end(epoch, logs)
       for k, v in pairs(logs) do
@@ -545,23 +569,44 @@ if callbacks then
         end
       end
       last_epoch = epoch
-      if epoch % every == 0 and (not last_time or C.clock() - last_time >= interval) then
+      if epoch % every == 0 and C.clock() - last_time >= interval then
         draw(false)
       end
     end
     function self.on_train_end()
-      -- A window outlives gnuplot: hand over the last frame and let a
-      -- background thread wait for gnuplot, so fit returns at once. A file
-      -- or text must be complete when fit returns: wait for it.
-      local window = popts.file == nil and C.window() ~= nil
-      if last_epoch and drawn ~= last_epoch then draw(not window, window) end
-      if window and session and not failed then
-        local s = session
-        session = nil
-        s:detach()
+      if not session and last_epoch and not failed then
+        -- No frame during fit: the last one is drawn by a new gnuplot
+        -- started on a thread, so not even its start is waited for.
+        local ok, err = pcall(function()
+          local names, lists = history_names(fn, hist)
+          ending = C.history_last(fn, popts, names, lists)
+        end)
+        if ok then live_plots[self] = true else warn(err) end
+        return
+      end
+      if last_epoch and drawn ~= last_epoch then draw(true) end
+      if session and not failed then
+        ending, session = session, nil
+        local ok, err = pcall(ending.finish, ending)
+        if not ok then
+          ending = nil
+          warn(err)
+        end
+        live_plots[self] = true
       end
       close()
     end
     return self
+  end
+end
+
+-- nn.plot._settle(): waits for every LivePlot still drawing its last frame
+-- (the REPL calls it before its next prompt, so a frame never lands after
+-- the prompt). Errors are said on stderr, as LivePlot does.
+function plot._settle()
+  for lp in pairs(live_plots) do
+    live_plots[lp] = nil
+    local ok, err = lp.wait()
+    if not ok then io.stderr:write("LivePlot: ", err, "\n") end
   end
 end

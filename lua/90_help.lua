@@ -84,6 +84,9 @@ local entries = {
   {"runtime", "nn.cpu", "nn.cpu() -> {isa=, best=, threads=, supported=}",
    "The instruction set in use, the best this CPU has, the thread count and the\n" ..
    "levels this CPU supports. $NNLUA_ISA (scalar, sse2, avx2, avx512) forces a\nlower one."},
+  {"runtime", "nn.clock", "nn.clock() -> seconds",
+   "Wall-clock seconds from a fixed start (monotonic): nn.clock() - t0 times code.\n" ..
+   "os.clock() counts the CPU time of every thread instead."},
   {"runtime", "nn.version", "nn.version", "The version string."},
   {"runtime", "nn.help", "nn.help([x])",
    "Prints the entry of x (a function, a name, a value), or lists the topics."},
@@ -132,6 +135,18 @@ local entries = {
    "Optimizers with Keras options (lr, momentum, beta1, beta2, epsilon, ...)."},
   {"training", "nn.callbacks", "nn.callbacks.EarlyStopping{} / ModelCheckpoint{} / ...",
    "Callbacks for fit; any table with on_epoch_end(epoch, logs) etc. is one."},
+  {"training", "nn.callbacks.EarlyStopping",
+   "nn.callbacks.EarlyStopping{monitor=\"val_loss\", patience=0, min_delta=0, restore_best_weights=false}",
+   "Stops fit when the monitored value has not improved for patience epochs."},
+  {"training", "nn.callbacks.ModelCheckpoint", "nn.callbacks.ModelCheckpoint{path, monitor=, save_best_only=}",
+   "Saves the model (model:save) after each epoch, or only when the monitored\n" ..
+   "value improved; path may hold {epoch}."},
+  {"training", "nn.callbacks.LivePlot", "nn.callbacks.LivePlot{title=, file=, every=, interval=1, logy=}",
+   "Redraws loss and metrics during fit in one gnuplot (window, file or text);\n" ..
+   "training never waits for it. live:wait() waits for the last frame."},
+  {"models", "nn.load", "nn.load(path) -> model",
+   "Reads a model file written by model:save (weights, layers, compile settings,\n" ..
+   "optimizer state); runs no code from the file."},
   -- plots
   {"plots", "nn.plot.history", "nn.plot.history(h, opts)", "Loss and metrics per epoch."},
   {"plots", "nn.plot.model", "nn.plot.model(model, opts)", "The network's layout."},

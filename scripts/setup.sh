@@ -6,7 +6,8 @@
 #   scripts/setup.sh [build-dir] [extra cmake args...]
 #
 # Environment: NNLUA_SKIP_APT=1 skips the package step (for machines where
-# the packages are known to be installed).
+# the packages are known to be installed); NNLUA_EXTRA_PACKAGES names more
+# Debian packages to install (scripts/test.sh: those of the window test).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +17,8 @@ shift || true
 packages=(build-essential cmake pkg-config liblua5.4-dev lua5.4
           libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev gnuplot-nox
           python3-numpy)  # numpy: the test that reads a model file from Python
+read -r -a extra <<<"${NNLUA_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 
 missing=()
 if [ "${NNLUA_SKIP_APT:-0}" != 1 ]; then

@@ -8,7 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 
-"$here/scripts/setup.sh" "$here/build" -DNNL_WERROR=ON
+# Also what the test of plots in a real X window needs (tests/test_plot_x11.sh).
+NNLUA_EXTRA_PACKAGES="xvfb x11-apps x11-utils gnuplot-x11 ${NNLUA_EXTRA_PACKAGES:-}" \
+  "$here/scripts/setup.sh" "$here/build" -DNNL_WERROR=ON
 (cd "$here/build" && ctest --output-on-failure -j"$jobs")
 
 if [ "${NNLUA_TEST_SANITIZE:-1}" = 1 ]; then

@@ -506,7 +506,7 @@ static void nap(long ms)
     nanosleep(&ts, NULL);
 }
 
-static void session_posts_without_waiting_and_detaches(void **state)
+static void session_posts_without_waiting_and_finishes_in_background(void **state)
 {
     (void)state;
     NEED_GNUPLOT();
@@ -540,12 +540,16 @@ static void session_posts_without_waiting_and_detaches(void **state)
     /* Frames were skipped while gnuplot was busy, but not all. */
     assert_true(posted_total >= 2);
     assert_true(posted_total <= 30);
-    nnl_gnuplot_detach(s); /* returns at once; a thread reaps gnuplot */
-    for (int i = 0; i < 3000 && kill((pid_t)pid, 0) == 0; i++)
+    nnl_gnuplot_finish(s); /* returns at once; a thread reads gnuplot to its end */
+    nnl_gnuplot_finish(s); /* twice: nothing more */
+    for (int i = 0; i < 3000 && !nnl_gnuplot_finished(s); i++)
         nap(10);
-    for (int i = 0; i < 1000 && count_fds() != fds; i++)
-        nap(10);
+    assert_true(nnl_gnuplot_finished(s));
+    /* The thread has reaped gnuplot before saying it finished. */
     assert_int_equal(kill((pid_t)pid, 0), -1);
+    int posted;
+    assert_int_equal(nnl_gnuplot_post(s, "print 1\n", 8, 1, &posted, &err), NNL_ERR_IO);
+    assert_int_equal(nnl_gnuplot_close(s, &err), NNL_OK);
     assert_int_equal(count_fds(), fds);
     assert_no_children();
     /* The forced last frame was drawn. */
@@ -557,7 +561,6 @@ static void session_posts_without_waiting_and_detaches(void **state)
     s = nnl_gnuplot_open(1, &err);
     assert_non_null(s);
     static const char bad[] = "plot foo(x)\n", ok[] = "print 1\n";
-    int posted;
     assert_int_equal(nnl_gnuplot_post(s, bad, sizeof bad - 1, 0, &posted, &err), NNL_OK);
     assert_true(posted);
     nnl_status st = NNL_OK;
@@ -567,6 +570,43 @@ static void session_posts_without_waiting_and_detaches(void **state)
     }
     assert_int_equal(st, NNL_ERR_IO);
     assert_non_null(strstr(err.msg, "undefined function: foo"));
+    assert_int_equal(nnl_gnuplot_close(s, &err), NNL_OK);
+    assert_no_children();
+    /* The error of a frame still being drawn when the session finishes in
+     * the background comes back from close, which waits for it. */
+    s = nnl_gnuplot_open(1, &err);
+    assert_non_null(s);
+    assert_int_equal(nnl_gnuplot_post(s, bad, sizeof bad - 1, 1, &posted, &err), NNL_OK);
+    nnl_gnuplot_finish(s);
+    assert_int_equal(nnl_gnuplot_close(s, &err), NNL_ERR_IO);
+    assert_non_null(strstr(err.msg, "undefined function: foo"));
+    assert_int_equal(count_fds(), fds);
+    assert_no_children();
+}
+
+/* busy says whether a post would be skipped, without waiting: true while
+ * gnuplot runs a slow script, false once it is done. */
+static void session_busy_tracks_the_posted_frame(void **state)
+{
+    (void)state;
+    NEED_GNUPLOT();
+    nnl_gnuplot_session *s = nnl_gnuplot_open(1, &err);
+    assert_non_null(s);
+    assert_false(nnl_gnuplot_busy(s)); /* nothing posted yet */
+    static const char slow[] = "pause 0.4\n", quick[] = "print 1\n";
+    int posted;
+    assert_int_equal(nnl_gnuplot_post(s, slow, sizeof slow - 1, 0, &posted, &err), NNL_OK);
+    assert_true(posted);
+    assert_true(nnl_gnuplot_busy(s));
+    assert_int_equal(nnl_gnuplot_post(s, quick, sizeof quick - 1, 0, &posted, &err), NNL_OK);
+    assert_false(posted); /* skipped, as busy said */
+    for (int i = 0; i < 3000 && nnl_gnuplot_busy(s); i++)
+        nap(10);
+    assert_false(nnl_gnuplot_busy(s));
+    assert_int_equal(nnl_gnuplot_post(s, quick, sizeof quick - 1, 0, &posted, &err), NNL_OK);
+    assert_true(posted);
+    nnl_gnuplot_finish(s);
+    assert_false(nnl_gnuplot_busy(s)); /* finishing: nothing more to post */
     assert_int_equal(nnl_gnuplot_close(s, &err), NNL_OK);
     assert_no_children();
 }
@@ -587,7 +627,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(script_is_kept_and_render_can_be_off, setup, teardown),
         cmocka_unit_test_setup_teardown(session_redraws_in_one_process, setup, teardown),
         cmocka_unit_test_setup_teardown(session_survives_gnuplot_dying, setup, teardown),
-        cmocka_unit_test_setup_teardown(session_posts_without_waiting_and_detaches, setup,
+        cmocka_unit_test_setup_teardown(session_busy_tracks_the_posted_frame, setup, teardown),
+        cmocka_unit_test_setup_teardown(session_posts_without_waiting_and_finishes_in_background, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

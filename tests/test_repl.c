@@ -92,6 +92,27 @@ static void test_tensor_is_printed(void **state)
     finish();
 }
 
+/* A LivePlot drawing text hands its last frame to gnuplot as fit ends;
+ * the REPL waits for it, so the chart comes before the next prompt, not
+ * over it. */
+static void test_live_plot_frame_comes_before_prompt(void **state)
+{
+    (void)state;
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0)
+        skip();
+    start();
+    type("m = nn.Sequential({nn.Dense(1, {input_dim = 1})}); "
+         "m:compile{loss = 'mse', optimizer = 'sgd'}\r");
+    type("m:fit(nn.tensor({{1}, {2}}), nn.tensor({{1}, {2}}), {epochs = 3, verbose = 0, "
+         "callbacks = {nn.callbacks.LivePlot{title = 'in the ' .. 'repl'}}}); "
+         "print('fit ' .. 'returned')\r");
+    assert_true(pty_expect(&p, "fit returned", T));
+    assert_true(pty_expect(&p, "in the repl", T));
+    assert_true(pty_expect(&p, "> ", T));
+    pty_send(&p, "\x04");
+    assert_int_equal(pty_wait(&p, T), 0);
+}
+
 static void test_tab_completes_fields_and_methods(void **state)
 {
     (void)state;
@@ -241,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_multiline_chunk_continues),
         cmocka_unit_test(test_error_keeps_session),
         cmocka_unit_test(test_tensor_is_printed),
+        cmocka_unit_test(test_live_plot_frame_comes_before_prompt),
         cmocka_unit_test(test_tab_completes_fields_and_methods),
         cmocka_unit_test(test_ctrl_c_interrupts_statement),
         cmocka_unit_test(test_ctrl_c_at_prompt_abandons_line),

@@ -23,3 +23,9 @@ if(NNL_LUA54)
 else()
   message(STATUS "lua5.4 not found: the nn.so module test is skipped")
 endif()
+
+# Plots in a real X window (Xvfb + gnuplot-x11); skips when those are not
+# installed (see the script's header).
+add_test(NAME plot_x11
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_plot_x11.sh $<TARGET_FILE:nnlua>)
+set_tests_properties(plot_x11 PROPERTIES SKIP_RETURN_CODE 77)

@@ -1,8 +1,9 @@
 /* luaopen_nn: builds the nn table from the binding parts, adds the runtime
- * functions (seed, threads, cpu, version) and runs the Lua sources under
+ * functions (seed, clock, threads, cpu, version) and runs the Lua sources under
  * lua/ that were compiled into the binary. Also the shared helpers of
  * lnn.h: raising C errors and boxing tensors in userdata. */
 #include <string.h>
+#include <time.h>
 
 #include "bind/lnn.h"
 #include "bind/lnn_sources.h"
@@ -115,8 +116,19 @@ static int l_cpu(lua_State *L)
     return 1;
 }
 
+/* nn.clock() -> seconds on a monotonic wall clock, for timing code at the
+ * REPL (os.clock counts CPU time of all threads, not elapsed time). */
+static int l_clock(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + 1e-9 * (lua_Number)ts.tv_nsec);
+    return 1;
+}
+
 static const luaL_Reg runtime_funcs[] = {
     {"seed", l_seed},
+    {"clock", l_clock},
     {"threads", l_threads},
     {"cpu", l_cpu},
     {NULL, NULL},

@@ -22,6 +22,7 @@
 /* Session handle: NULL after close. quiet: gnuplot's stdout discarded. */
 typedef struct lsession {
     nnl_gnuplot_session *s;
+    char who[40]; /* names the owner in the message of an error found at collection */
 } lsession;
 
 /* A temporary array of n elements of the given size, owned by the Lua
@@ -455,6 +456,7 @@ static int l_session(lua_State *L)
     int quiet = lua_toboolean(L, 2);
     lsession *h = lua_newuserdatauv(L, sizeof *h, 0);
     h->s = NULL;
+    snprintf(h->who, sizeof h->who, "%s", fn);
     luaL_setmetatable(L, SESSION_MT);
     nnl_error err;
     if (!quiet)
@@ -500,14 +502,62 @@ static int session_history(lua_State *L)
     return 1;
 }
 
-/* session:detach(): closes without waiting (see nnl_gnuplot_detach). */
-static int session_detach(lua_State *L)
+/* _history_last(fn, opts, names, lists) -> session: draws the history
+ * once in a new gnuplot on a thread (LivePlot's last frame when no
+ * gnuplot was started during fit) and returns at once a finishing session
+ * to wait for with close. */
+static int l_history_last(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    int ns;
+    nnl_plot_series *s = check_named_lists(L, 3, 4, &ns, fn);
+    lsession *h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->s = NULL;
+    snprintf(h->who, sizeof h->who, "%s", fn);
+    luaL_setmetatable(L, SESSION_MT);
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_history(&b, &o, s, ns, &err);
+    if (st == NNL_OK) {
+        if (!o.file)
+            fflush(stdout);
+        nnl_error gerr;
+        h->s = nnl_gnuplot_run_background(b.s, b.len, o.file != NULL, &gerr);
+        if (!h->s)
+            st = nnl_fail(&err, gerr.code, "%s: %s", fn, gerr.msg);
+    }
+    nnl_pbuf_free(&b);
+    if (st != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    return 1;
+}
+
+/* session:finish(): ends the session without waiting (see
+ * nnl_gnuplot_finish); close (or collection) later waits for gnuplot. */
+static int session_finish(lua_State *L)
+{
+    lsession *h = check_session(L);
+    nnl_gnuplot_finish(h->s);
+    return 0;
+}
+
+/* session:busy() -> true while gnuplot still draws the last posted frame */
+static int session_busy(lua_State *L)
+{
+    lsession *h = check_session(L);
+    lua_pushboolean(L, nnl_gnuplot_busy(h->s));
+    return 1;
+}
+
+/* session:finished() -> true when close would not wait for gnuplot. */
+static int session_finished(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
-    nnl_gnuplot_session *s = h->s;
-    h->s = NULL;
-    nnl_gnuplot_detach(s);
-    return 0;
+    lua_pushboolean(L, nnl_gnuplot_finished(h->s));
+    return 1;
 }
 
 /* session:pid() -> the gnuplot process id (tests) */
@@ -531,12 +581,18 @@ static int session_close(lua_State *L)
     return 0;
 }
 
+/* Collection waits for a finishing gnuplot (so a file is complete and a
+ * text frame printed before the program ends) and, since nobody is left
+ * to raise it to, says on stderr what gnuplot reported, as LivePlot's
+ * other warnings do. */
 static int session_gc(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
     nnl_gnuplot_session *s = h->s;
     h->s = NULL;
-    nnl_gnuplot_close(s, NULL);
+    nnl_error err;
+    if (nnl_gnuplot_close(s, &err) != NNL_OK)
+        fprintf(stderr, "%s: %s\n", h->who, err.msg);
     return 0;
 }
 
@@ -588,7 +644,9 @@ static const luaL_Reg session_methods[] = {
     {"history", session_history},
     {"pid", session_pid},
     {"close", session_close},
-    {"detach", session_detach},
+    {"finish", session_finish},
+    {"busy", session_busy},
+    {"finished", session_finished},
     {NULL, NULL},
 };
 
@@ -596,6 +654,7 @@ static const luaL_Reg plot_funcs[] = {
     {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
     {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
+    {"_history_last", l_history_last},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
     {"_window", l_window},       {NULL, NULL},
 };

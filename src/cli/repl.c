@@ -475,6 +475,20 @@ static void print_results(lua_State *L)
     }
 }
 
+/* Waits for LivePlots still drawing their last frame in the background
+ * (nn.plot._settle), so that frame is printed before the next prompt and
+ * not after it. */
+static void settle_plots(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "nn") == LUA_TTABLE && lua_getfield(L, -1, "plot") == LUA_TTABLE &&
+        lua_getfield(L, -1, "_settle") == LUA_TFUNCTION) {
+        if (nnl_cli_docall(L, 0, 0) != LUA_OK)
+            nnl_cli_report(L, LUA_ERRRUN);
+    }
+    lua_settop(L, 0);
+}
+
 void nnl_repl_run(lua_State *L)
 {
     input_init(L);
@@ -492,6 +506,7 @@ void nnl_repl_run(lua_State *L)
         else
             nnl_cli_report(L, status);
         lua_settop(L, 0);
+        settle_plots(L);
     }
     input_done();
 #ifndef NNL_HAVE_READLINE

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,14 @@ struct nnl_gnuplot_session {
     unsigned long serial;  /* numbers the sync markers */
     unsigned long pending; /* marker of a posted script not yet seen, or 0 */
     nnl_pbuf cap;          /* stderr since the last completed script; owned */
+    /* After nnl_gnuplot_finish: the thread reading gnuplot to its end
+     * (joined by close), or done at once when no thread could start. */
+    int finishing, threaded;
+    int quiet;             /* for nnl_gnuplot_run_background */
+    pthread_t thread;
+    atomic_int finished;   /* set by the thread as its last step */
+    nnl_status fin_st;     /* what finishing found: gnuplot's error */
+    nnl_error fin_err;
 };
 
 static int is_program(const char *p)
@@ -486,6 +495,10 @@ nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
     }
     s->serial = 0;
     s->pending = 0;
+    s->finishing = s->threaded = 0;
+    s->quiet = quiet_stdout;
+    atomic_init(&s->finished, 0);
+    s->fin_st = NNL_OK;
     nnl_pbuf_init(&s->cap);
     if (spawn_gnuplot(quiet_stdout, &s->c, err) != NNL_OK) {
         nnl_free(s);
@@ -496,7 +509,8 @@ nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
 
 long nnl_gnuplot_pid(const nnl_gnuplot_session *s)
 {
-    return s ? (long)s->c.pid : -1;
+    /* Once finishing, the thread owns c: do not read it. */
+    return s && !s->finishing ? (long)s->c.pid : -1;
 }
 
 /* Ends a session's process after a failure (so close has nothing left)
@@ -552,18 +566,14 @@ static nnl_status session_write(nnl_gnuplot_session *s, const char *script, size
 nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t len,
                             nnl_error *err)
 {
-    if (!s || s->c.pid <= 0 || s->c.in < 0)
+    if (!s || s->finishing || s->c.pid <= 0 || s->c.in < 0)
         return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
     return session_write(s, script, len, 1, err);
 }
 
-nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
-                            int force, int *posted, nnl_error *err)
+/* Reads what gnuplot said so far into the capture, without waiting. */
+static void collect(nnl_gnuplot_session *s)
 {
-    *posted = 0;
-    if (!s || s->c.pid <= 0 || s->c.in < 0)
-        return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
-    /* Collect what gnuplot said so far, without waiting. */
     while (s->c.errfd >= 0) {
         char tmp[4096];
         ssize_t n = read(s->c.errfd, tmp, sizeof tmp);
@@ -578,6 +588,27 @@ nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t l
             close_fd(&s->c.errfd);
         break;
     }
+}
+
+int nnl_gnuplot_busy(nnl_gnuplot_session *s)
+{
+    if (!s || s->finishing || s->c.pid <= 0 || s->c.in < 0 || !s->pending)
+        return 0;
+    collect(s);
+    if (s->c.errfd < 0)
+        return 0; /* gone: the next post says so */
+    char marker[64];
+    snprintf(marker, sizeof marker, "nnlua-sync-%lu\n", s->pending);
+    return !s->cap.s || !strstr(s->cap.s, marker);
+}
+
+nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
+                            int force, int *posted, nnl_error *err)
+{
+    *posted = 0;
+    if (!s || s->finishing || s->c.pid <= 0 || s->c.in < 0)
+        return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
+    collect(s);
     if (s->c.errfd < 0) {
         nnl_error perr;
         nnl_fail(&perr, NNL_ERR_IO, "gnuplot exited unexpectedly");
@@ -600,30 +631,93 @@ nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t l
     return st;
 }
 
-/* The detached closer: waits for gnuplot to finish and exit, then frees
- * the session. */
-static void *close_in_background(void *arg)
+/* Reads gnuplot's output until it exits (its input is already at EOF)
+ * and reaps it; records gnuplot's error messages of the frames still
+ * pending. The session's captured text since the last completed frame is
+ * kept: errors of a posted frame are in it. */
+static void finish_now(nnl_gnuplot_session *s)
 {
-    nnl_gnuplot_close(arg, NULL);
+    s->fin_st = NNL_OK;
+    if (s->c.pid > 0) {
+        int gone;
+        nnl_error perr;
+        close_fd(&s->c.in);
+        if (s->c.errfd >= 0)
+            pump(&s->c, "", 0, NULL, &s->cap, &gone, &perr);
+        close_fd(&s->c.errfd);
+        int code = reap(&s->c);
+        if (s->cap.s && has_error(s->cap.s))
+            s->fin_st = fail_with(&s->fin_err, "", s->cap.s);
+        else if (code != 0)
+            s->fin_st = nnl_fail(&s->fin_err, NNL_ERR_IO, "gnuplot failed (exit status %d)",
+                                 code);
+    }
+    atomic_store(&s->finished, 1);
+}
+
+static void *finish_thread(void *arg)
+{
+    finish_now(arg);
     return NULL;
 }
 
-void nnl_gnuplot_detach(nnl_gnuplot_session *s)
+/* The thread of nnl_gnuplot_run_background: nnl_gnuplot_run of the
+ * session's script, its result kept for close. */
+static void *run_thread(void *arg)
 {
-    if (!s)
-        return;
-    /* EOF now: gnuplot draws what it has, then exits. */
-    close_fd(&s->c.in);
-    pthread_attr_t attr;
-    pthread_t t;
-    int ok = pthread_attr_init(&attr) == 0;
-    if (ok) {
-        ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-             pthread_create(&t, &attr, close_in_background, s) == 0;
-        pthread_attr_destroy(&attr);
+    nnl_gnuplot_session *s = arg;
+    s->fin_st = nnl_gnuplot_run(s->cap.s, s->cap.len, s->quiet, &s->fin_err);
+    atomic_store(&s->finished, 1);
+    return NULL;
+}
+
+nnl_gnuplot_session *nnl_gnuplot_run_background(const char *script, size_t len,
+                                                int quiet_stdout, nnl_error *err)
+{
+    char path[4096];
+    if (nnl_gnuplot_find(path, sizeof path, err) != NNL_OK)
+        return NULL;
+    nnl_gnuplot_session *s = nnl_malloc(sizeof *s);
+    if (!s) {
+        nnl_fail(err, NNL_ERR_NOMEM, "gnuplot: out of memory for a session");
+        return NULL;
     }
-    if (!ok)
-        nnl_gnuplot_close(s, NULL); /* no thread: wait here instead */
+    s->serial = s->pending = 0;
+    s->c.pid = -1;
+    s->c.in = s->c.errfd = -1;
+    s->quiet = quiet_stdout;
+    s->finishing = 1;
+    atomic_init(&s->finished, 0);
+    s->fin_st = NNL_OK;
+    /* The capture buffer holds the script until the thread has run it. */
+    nnl_pbuf_init(&s->cap);
+    nnl_pbuf_addn(&s->cap, script, len);
+    if (nnl_pbuf_check(&s->cap, "gnuplot", err) != NNL_OK) {
+        nnl_pbuf_free(&s->cap);
+        nnl_free(s);
+        return NULL;
+    }
+    s->threaded = pthread_create(&s->thread, NULL, run_thread, s) == 0;
+    if (!s->threaded)
+        run_thread(s); /* no thread: run it here instead */
+    return s;
+}
+
+void nnl_gnuplot_finish(nnl_gnuplot_session *s)
+{
+    if (!s || s->finishing)
+        return;
+    s->finishing = 1;
+    /* EOF now: gnuplot draws what it was sent, then exits. */
+    close_fd(&s->c.in);
+    s->threaded = pthread_create(&s->thread, NULL, finish_thread, s) == 0;
+    if (!s->threaded)
+        finish_now(s); /* no thread: wait here instead */
+}
+
+int nnl_gnuplot_finished(nnl_gnuplot_session *s)
+{
+    return !s || !s->finishing || atomic_load(&s->finished);
 }
 
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)
@@ -631,7 +725,13 @@ nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)
     if (!s)
         return NNL_OK;
     nnl_status st = NNL_OK;
-    if (s->c.pid > 0) {
+    if (s->finishing) {
+        if (s->threaded)
+            pthread_join(s->thread, NULL);
+        st = s->fin_st;
+        if (st != NNL_OK && err)
+            *err = s->fin_err;
+    } else if (s->c.pid > 0) {
         nnl_pbuf_clear(&s->cap);
         int gone;
         nnl_error perr;

@@ -53,10 +53,27 @@ nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t l
  * posted script are returned here. */
 nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
                             int force, int *posted, nnl_error *err);
-/* Like close, without waiting: gnuplot gets EOF and a detached thread
- * waits for it to finish drawing and exit (no zombie), then frees s. For
- * windows, which outlive the process; a file is only complete later. */
-void nnl_gnuplot_detach(nnl_gnuplot_session *s);
+/* 1 while gnuplot is still drawing the last posted script (a post without
+ * force would skip its frame): lets a caller skip building the frame at
+ * all. Never blocks. */
+int nnl_gnuplot_busy(nnl_gnuplot_session *s);
+/* Starts ending the session without waiting: gnuplot gets EOF and a
+ * thread reads it until it has drawn what it was sent and exited. Returns
+ * at once, so training never waits for the last frame. After it only
+ * nnl_gnuplot_finished and nnl_gnuplot_close may be called: close joins
+ * the thread and returns the errors gnuplot reported for the frames it
+ * was still drawing (a file is complete, a text frame printed, once close
+ * returns). Calling it twice does nothing. */
+void nnl_gnuplot_finish(nnl_gnuplot_session *s);
+/* Runs script in a new gnuplot, as nnl_gnuplot_run does, on a thread:
+ * returns at once a session already finishing, which close waits for
+ * (returning gnuplot's errors). Only finding gnuplot happens here, so a
+ * missing gnuplot is still an error at once. NULL on error. */
+nnl_gnuplot_session *nnl_gnuplot_run_background(const char *script, size_t len,
+                                                int quiet_stdout, nnl_error *err);
+/* 1 when a finishing session's gnuplot has exited (close will not wait),
+ * or the session is not finishing. Never blocks. */
+int nnl_gnuplot_finished(nnl_gnuplot_session *s);
 /* Ends the process (EOF on its input, then waits for it), frees s. NULL
  * does nothing. Returns an error if gnuplot reported one at exit. */
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err);

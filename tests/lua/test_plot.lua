@@ -225,7 +225,8 @@ end
 -- LivePlot: one gnuplot process for the whole fit, closed at the end.
 if gnuplot then
   local file = tmp(".txt")
-  local live = nn.callbacks.LivePlot{file = file, title = "live"}
+  -- interval 0: a frame is due after every epoch
+  local live = nn.callbacks.LivePlot{file = file, title = "live", interval = 0}
   local pids = {}
   local probe = {on_epoch_end = function()
     local s = live.session()
@@ -237,9 +238,34 @@ if gnuplot then
   m:fit(x, y, {epochs = 6, verbose = 0, validation_split = 0.25, callbacks = {live, probe}})
   check(#pids == 6 and pids[1], "a session during fit")
   for i = 2, #pids do check(pids[i] == pids[1], "the same gnuplot process every epoch") end
-  check(live.session() == nil, "closed at the end of fit")
+  check(live.session() == nil, "handed over at the end of fit")
+  check(live:wait() == true, "the last frame drawn without error")
+  check(not live:busy(), "nothing left to wait for")
   local text = slurp(file)
   check(text:find("live", 1, true) and text:find("mae", 1, true), "final frame drawn")
+  check(text:find("6", 1, true), "up to the last epoch")
+  check(live:wait() == true, "waiting again returns at once")
+
+  -- The default interval (1 s): a short fit starts no gnuplot while it
+  -- trains and draws its last frame after; the next fit waits for it.
+  local lazy = nn.callbacks.LivePlot{file = file, title = "lazy"}
+  local during = {}
+  local probe2 = {on_epoch_end = function() during[#during + 1] = lazy.session() or false end}
+  m:fit(x, y, {epochs = 3, verbose = 0, callbacks = {lazy, probe2}})
+  check(#during == 3 and not during[1] and not during[3], "no gnuplot while a short fit trains")
+  m:fit(x, y, {epochs = 2, verbose = 0, callbacks = {lazy}})
+  check(lazy:wait() == true, "second fit's frame drawn")
+  text = slurp(file)
+  check(text:find("lazy", 1, true), "the lazy frame: " .. text)
+
+  -- An error in the last frame (its file cannot be made) comes back from
+  -- wait, with gnuplot's message; training was not affected.
+  local bad = nn.callbacks.LivePlot{file = base .. "/no/such/dir/x.txt"}
+  local h = m:fit(x, y, {epochs = 2, verbose = 0, callbacks = {bad}})
+  check(#h.history.loss == 2, "training went on")
+  local ok, err = bad:wait()
+  check(ok == false and err:find("cannot open", 1, true), tostring(err))
+  check(not err:find("30_plot", 1, true), "no internal positions: " .. err)
   -- the history the plot shows is the fit's
   check(#live.history.loss == 6 and #live.history.val_mae == 6, "LivePlot kept the logs")
   checkerr("unknown option 'bogus'", nn.callbacks.LivePlot, {bogus = 1})
@@ -263,7 +289,7 @@ if gnuplot and os.getenv("NNLUA_BIN") then
     "{epochs = 5, verbose = 0, callbacks = {nn.callbacks.LivePlot{title = 'in a window'}}}); " ..
     "print('fit done')\" 2>&1"
   local p = io.popen(cmd)
-  local out = p:read("a") -- until gnuplot, detached, has exited too
+  local out = p:read("a") -- until gnuplot, finishing in the background, has exited too
   p:close()
   check(out:find("fit done", 1, true), out)
   check(out:find("in a window", 1, true), "the last frame was drawn: " .. out)

@@ -94,22 +94,35 @@ do
   p:close()
 end
 if bin and has_gnuplot then
-  local cmd = "unset DISPLAY WAYLAND_DISPLAY; COLUMNS=90 '" .. bin .. "' -e \"" ..
-    "nn.seed(1); local m = nn.Sequential({nn.Dense(1, {input_dim = 1})}); " ..
-    "m:compile{loss = 'mse', optimizer = 'sgd'}; " ..
-    "m:fit(nn.tensor({{1}, {2}}), nn.tensor({{1}, {2}}), " ..
-    "{epochs = 4, verbose = 0, callbacks = {nn.callbacks.LivePlot{title = 'live text'}}}); " ..
-    "print('fit done')\" 2>&1"
-  local p = io.popen(cmd)
-  local out = p:read("a")
-  p:close()
+  -- wait: the program waits for the last frame, so it comes before what
+  -- it prints next; without: fit returns first, and the end of the
+  -- program waits for the frame, so it is not lost.
+  local function run(wait)
+    local cmd = "unset DISPLAY WAYLAND_DISPLAY; COLUMNS=90 '" .. bin .. "' -e \"" ..
+      "nn.seed(1); local m = nn.Sequential({nn.Dense(1, {input_dim = 1})}); " ..
+      "m:compile{loss = 'mse', optimizer = 'sgd'}; " ..
+      "local lp = nn.callbacks.LivePlot{title = 'live text'}; " ..
+      "m:fit(nn.tensor({{1}, {2}}), nn.tensor({{1}, {2}}), " ..
+      "{epochs = 4, verbose = 0, callbacks = {lp}}); " ..
+      (wait and "assert(lp:wait()); " or "") ..
+      "print('fit done')\" 2>&1"
+    local p = io.popen(cmd)
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+  local out = run(true)
   check(out:find("live text", 1, true), "a text chart: " .. out)
   check(out:find("epoch", 1, true), "with its axis label: " .. out)
-  -- the chart comes before fit returns (the last frame waits for gnuplot)
   local last_chart = 0
   for pos in out:gmatch("()live text") do last_chart = pos end
-  check(last_chart < out:find("fit done", 1, true), "last frame before fit returned")
+  check(last_chart < out:find("fit done", 1, true), "last frame before what follows wait")
   check(not out:find("LivePlot:", 1, true), "no warning: " .. out)
+  out = run(false)
+  check(out:find("fit done", 1, true), out)
+  check(out:find("live text", 1, true), "the last frame is drawn before the program ends: " .. out)
+  local _, charts = out:gsub("live text", "")
+  check(charts == 1, "a 4-epoch fit draws one frame: " .. out)
 end
 
 os.remove(gp)
