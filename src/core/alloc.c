@@ -10,7 +10,9 @@
 /* Buffers this large are 2 MB aligned and marked for transparent huge
  * pages: on virtual machines a 4 KB page fault can cost ~10 us, which made
  * first-touching a 190 MB tensor (Fashion-MNIST) slower than inflating it. */
+#ifndef NNL_HUGE_MIN
 #define NNL_HUGE_MIN ((size_t)4 << 20)
+#endif
 #define NNL_HUGE_ALIGN ((size_t)2 << 20)
 
 static atomic_long fail_countdown = -1;

@@ -30,6 +30,11 @@
 #define GEMM_TILE_MAX (16 * 32)
 /* Packing buffers up to this many floats live on the caller's stack. */
 #define GEMM_STACK_FLOATS 8192
+/* Split C by columns when there are at least this many NR-wide panels per
+ * thread (see nnl_gemm_ex). */
+#ifndef GEMM_SPLIT_N_PANELS
+#define GEMM_SPLIT_N_PANELS 4
+#endif
 /* Tasks with at most this many rows of C read a row-major B in place. */
 #ifndef GEMM_DIRECT_B_ROWS
 #define GEMM_DIRECT_B_ROWS 48
@@ -335,11 +340,15 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
     } else {
         pick_layout(&g);
         m = g.m, n = g.n;
-        g.split_m = m >= n;
-        g.tiles = g.split_m ? (m + MR - 1) / MR : (n + NR - 1) / NR;
         size_t nt = (size_t)nnl_threads_get();
         if (m * n * k < GEMM_PARALLEL_MIN)
             nt = 1;
+        /* Split by columns when each task gets a few B panels: each packs
+         * its own B and no job boundaries are needed (the shared-B row
+         * split costs two pool jobs per B block: 1024^3 on 2 threads ran
+         * 1.6-1.7x one thread that way, 1.8-1.9x split by columns). */
+        g.split_m = m >= n && (n + NR - 1) / NR < GEMM_SPLIT_N_PANELS * nt;
+        g.tiles = g.split_m ? (m + MR - 1) / MR : (n + NR - 1) / NR;
         g.ntasks = (int)min_sz(nt, g.tiles);
         g.kc = min_sz((size_t)g.k->gemm_kc, k);
         g.mc = min_sz((size_t)g.k->gemm_mc, round_up(m, MR));

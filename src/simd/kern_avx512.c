@@ -73,6 +73,17 @@ static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp, size_t 
 #pragma GCC unroll 16
     for (int i = 0; i < A5_MR; i++)
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    /* Fetch the C tile to be updated while the loop runs: with a
+     * power-of-two ldc its rows share a few cache sets and were evicted
+     * (n = 2048: 0.90x -> 0.96x OpenBLAS). Not for beta = 0, where C is
+     * only written: that measured slower. */
+    if (beta != 0.0f) {
+#pragma GCC unroll 16
+        for (int i = 0; i < A5_MR; i++) {
+            _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + (size_t)i * ldc + 16), _MM_HINT_T0);
+        }
+    }
     for (size_t p = 0; p < kc; p++) {
         __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 16
