@@ -11,10 +11,12 @@
  * a small buffer with the same arithmetic as full ones.
  *
  * Threads: C is split into one rectangle per task along m or n, on MR/NR
- * boundaries; split by columns each task packs its own panels, split by
- * rows the tasks share each packed B block (shared_pack_task). Every C
- * element is computed by exactly one task with the same KC blocking and
- * micro-kernel, so the bits do not depend on the thread count. */
+ * boundaries, and each task packs the panels it needs: one pool job per
+ * product. (Tasks sharing one packed B block cost two jobs per block and
+ * measured slower at every size: 128^3 on 2 threads 0.9x one thread,
+ * 1.5x with private panels.) Every C element is computed by exactly one
+ * task with the same KC blocking and micro-kernel, so the bits do not
+ * depend on the thread count. */
 #include "simd/gemm.h"
 
 #include <pthread.h>
@@ -51,9 +53,6 @@ typedef struct gemm_job {
     const nnl_gemm_epilogue *ep;
     int trans_c;          /* computing C^T = op(B)^T op(A)^T: see pick_layout */
     int direct_b;         /* B read in place, see gemm_block */
-    int shared;           /* shared-B mode, see shared_pack_task */
-    float *shared_b;      /* in work, after the per-task A buffers */
-    size_t cur_jc, cur_nc, cur_pc, cur_kc; /* current B block (shared mode) */
     int split_m;          /* split C by rows (else by columns) */
     int ntasks;
     size_t tiles;         /* micro-tiles along the split dimension */
@@ -243,30 +242,6 @@ static void gemm_task(void *ctx, int t)
         gemm_block(g, 0, g->m, lo, hi, apack, bpack);
 }
 
-/* Shared-B mode (rows split over tasks, B packed): all tasks first pack
- * their share of the current B block's panels into one buffer, then each
- * computes its rows against it, so B is packed once rather than once per
- * thread. Two pool jobs per B block; same arithmetic as gemm_block. */
-static void shared_pack_task(void *ctx, int t)
-{
-    const gemm_job *g = ctx;
-    size_t NR = (size_t)g->k->gemm_nr, panels = (g->cur_nc + NR - 1) / NR;
-    size_t p0 = panels * (size_t)t / (size_t)g->ntasks;
-    size_t p1 = panels * (size_t)(t + 1) / (size_t)g->ntasks;
-    if (p1 > p0)
-        pack_b(g, g->cur_pc, g->cur_kc, g->cur_jc + p0 * NR,
-               min_sz(p1 * NR, g->cur_nc) - p0 * NR, 0, g->shared_b + p0 * NR * g->cur_kc);
-}
-
-static void shared_compute_task(void *ctx, int t)
-{
-    const gemm_job *g = ctx;
-    size_t lo, hi;
-    task_range(g, t, &lo, &hi);
-    compute_block(g, lo, hi, g->cur_jc, g->cur_nc, g->cur_pc, g->cur_kc,
-                  g->work + (size_t)t * g->per_task, g->shared_b);
-}
-
 /* Fraction of micro-kernel lanes doing useful work for m x n. */
 static double tile_use(size_t m, size_t n, size_t MR, size_t NR)
 {
@@ -343,10 +318,11 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         size_t nt = (size_t)nnl_threads_get();
         if (m * n * k < GEMM_PARALLEL_MIN)
             nt = 1;
-        /* Split by columns when each task gets a few B panels: each packs
-         * its own B and no job boundaries are needed (the shared-B row
-         * split costs two pool jobs per B block: 1024^3 on 2 threads ran
-         * 1.6-1.7x one thread that way, 1.8-1.9x split by columns). */
+        /* Split by columns when each task gets a few B panels, else by
+         * rows: split by rows, every task packs all of B and, for a
+         * row-major A, transposes only its own rows; split by columns,
+         * every task transposes all of A but copies only its B panels.
+         * 1024^3 on 2 threads: 1.65x one thread by rows, 1.94x by columns. */
         g.split_m = m >= n && (n + NR - 1) / NR < GEMM_SPLIT_N_PANELS * nt;
         g.tiles = g.split_m ? (m + MR - 1) / MR : (n + NR - 1) / NR;
         g.ntasks = (int)min_sz(nt, g.tiles);
@@ -355,14 +331,13 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
         size_t rows_per_task = (g.split_m ? (g.tiles + (size_t)g.ntasks - 1) / (size_t)g.ntasks * MR : m);
         g.direct_b = g.tb == NNL_NOTRANS && rows_per_task <= GEMM_DIRECT_B_ROWS;
-        g.shared = g.split_m && g.ntasks > 1 && !g.direct_b;
         g.a_size = round_up(g.mc * g.kc, 16);
         size_t b_size = round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
-        g.per_task = g.a_size + (g.shared ? 0 : b_size);
+        g.per_task = g.a_size + b_size;
         /* Small products pack into the stack; larger ones into the cached
          * workspace, or a buffer of their own when another thread holds it. */
         float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
-        size_t need = (size_t)g.ntasks * g.per_task + (g.shared ? b_size : 0);
+        size_t need = (size_t)g.ntasks * g.per_task;
         int cached = 0;
         if (need <= GEMM_STACK_FLOATS)
             g.work = stackbuf;
@@ -382,19 +357,7 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
             return nnl_fail(err, NNL_ERR_NOMEM,
                             "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
                             (size_t)g.ntasks * g.per_task * sizeof(float), m, n, k);
-        if (g.shared) {
-            g.shared_b = g.work + (size_t)g.ntasks * g.per_task;
-            for (g.cur_jc = 0; g.cur_jc < n; g.cur_jc += g.nc) {
-                g.cur_nc = min_sz(g.nc, n - g.cur_jc);
-                for (g.cur_pc = 0; g.cur_pc < k; g.cur_pc += g.kc) {
-                    g.cur_kc = min_sz(g.kc, k - g.cur_pc);
-                    nnl_parallel_for(g.ntasks, shared_pack_task, &g);
-                    nnl_parallel_for(g.ntasks, shared_compute_task, &g);
-                }
-            }
-        } else {
-            nnl_parallel_for(g.ntasks, gemm_task, &g);
-        }
+        nnl_parallel_for(g.ntasks, gemm_task, &g);
         if (cached)
             pthread_mutex_unlock(&ws_mu);
         else if (g.work != stackbuf)
