@@ -2,12 +2,15 @@
 -- examples/digits.lua (64-64-10 with dropout, Adam, batch 32, 30 epochs,
 -- 10% validation), timed with and without a LivePlot, alternating, in this
 -- one process. Prints the median fit time of each and the overhead in
--- percent of the fit without a plot. Kinds: text (to stdout, or to
--- /dev/null when stdout is redirected), txt (a file), png (a file);
+-- percent of the fit without a plot. Kinds: screen (no file: a window when
+-- $DISPLAY is set and gnuplot has a window terminal, else text on stdout),
+-- txt (a file), png (a file);
 -- opts.interval 1 (the default) and 0 (a frame after every epoch, the
 -- worst case), and the same for a 10x longer fit (300 epochs).
 --
 --   nnlua bench/liveplot.lua [runs=15] > /dev/null
+--   DISPLAY=:99 nnlua bench/liveplot.lua   (windows, e.g. under Xvfb :99
+--                                           with Debian's gnuplot-x11)
 --
 -- The table goes to stderr so that text frames can go to /dev/null. A
 -- fit ends when fit returns; the last frame is drawn after, in the
@@ -44,7 +47,7 @@ local made = {}
 local function live(kind, interval)
   if kind == "none" then return nil end
   local opts = {title = "digits", interval = interval}
-  if kind ~= "text" then
+  if kind ~= "screen" then
     opts.file = dir .. "." .. kind
     made[opts.file] = true
   end
@@ -66,10 +69,13 @@ end
 
 out:write(string.format("LivePlot overhead on the digits fit (%s, %d threads), median of %d\n",
                         nn.cpu().isa, nn.cpu().threads, runs))
-out:write(string.format("%-8s %-6s %8s %12s %12s %10s\n", "epochs", "kind", "interval",
+out:write(string.format("screen: %s\n", os.getenv("DISPLAY") and
+  ("DISPLAY=" .. os.getenv("DISPLAY") .. ": a window if gnuplot has a window terminal")
+  or "no DISPLAY: text on stdout"))
+out:write(string.format("%-8s %-7s %8s %12s %12s %10s\n", "epochs", "kind", "interval",
                         "fit ms", "with ms", "overhead"))
 for _, epochs in ipairs({30, 300}) do
-  for _, case in ipairs({{"text", 1}, {"text", 0}, {"txt", 1}, {"txt", 0},
+  for _, case in ipairs({{"screen", 1}, {"screen", 0}, {"txt", 1}, {"txt", 0},
                          {"png", 1}, {"png", 0}}) do
     local kind, interval = case[1], case[2]
     local plain, with = {}, {}
@@ -79,7 +85,7 @@ for _, epochs in ipairs({30, 300}) do
       with[#with + 1] = time_fit(epochs, live(kind, interval))
     end
     local a, b = median(plain), median(with)
-    out:write(string.format("%-8d %-6s %8g %12.2f %12.2f %9.1f%%\n", epochs, kind, interval,
+    out:write(string.format("%-8d %-7s %8g %12.2f %12.2f %9.1f%%\n", epochs, kind, interval,
                             a * 1e3, b * 1e3, 100 * (b - a) / a))
   end
 end
