@@ -7,7 +7,8 @@
 #
 # Environment: NNLUA_SKIP_APT=1 skips the package step (for machines where
 # the packages are known to be installed); NNLUA_EXTRA_PACKAGES names more
-# Debian packages to install (scripts/test.sh: those of the window test).
+# Debian packages to install and NNLUA_GNUPLOT_PACKAGE the gnuplot build
+# (scripts/test.sh: those of the test in a real window).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,17 +16,30 @@ build=${1:-$here/build}
 shift || true
 
 packages=(build-essential cmake pkg-config liblua5.4-dev lua5.4
-          libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev gnuplot-nox
+          libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev
           python3-numpy)  # numpy: the test that reads a model file from Python
 read -r -a extra <<<"${NNLUA_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
 missing=()
 if [ "${NNLUA_SKIP_APT:-0}" != 1 ]; then
   for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
-      || missing+=("$p")
+    installed "$p" || missing+=("$p")
   done
+  # gnuplot: Debian builds it three ways that replace one another. Any of
+  # them will do (gnuplot-nox unless one is there), unless
+  # NNLUA_GNUPLOT_PACKAGE asks for one (scripts/test.sh: gnuplot-x11, for
+  # the test in a real window).
+  want=${NNLUA_GNUPLOT_PACKAGE:-}
+  if [ -n "$want" ]; then
+    installed "$want" || missing+=("$want")
+  elif ! installed gnuplot-nox && ! installed gnuplot-x11 && ! installed gnuplot-qt; then
+    missing+=(gnuplot-nox)
+  fi
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"

@@ -9,7 +9,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 
 # Also what the test of plots in a real X window needs (tests/test_plot_x11.sh).
-NNLUA_EXTRA_PACKAGES="xvfb x11-apps x11-utils gnuplot-x11 ${NNLUA_EXTRA_PACKAGES:-}" \
+NNLUA_EXTRA_PACKAGES="xvfb x11-apps x11-utils ${NNLUA_EXTRA_PACKAGES:-}" \
+NNLUA_GNUPLOT_PACKAGE=gnuplot-x11 \
   "$here/scripts/setup.sh" "$here/build" -DNNL_WERROR=ON
 (cd "$here/build" && ctest --output-on-failure -j"$jobs")
 

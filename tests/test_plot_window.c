@@ -65,7 +65,7 @@ static void window_when_display_and_terminal_exist(void **state)
     nnl_error err;
     assert_int_equal(nnl_plot_lines(&b, &o, s, 1, &err), NNL_OK);
     assert_non_null(strstr(b.s, "set terminal qt size 800,480 font 'DejaVu Sans,11' "
-                                "noenhanced persist\n"));
+                                "noenhanced persist title 'nnlua'\n"));
     assert_null(strstr(b.s, "set output '"));
     assert_int_equal(nnl_plot_render(&b, &o, "test", &err), NNL_OK);
     /* The stand-in got exactly the script. */
@@ -74,6 +74,14 @@ static void window_when_display_and_terminal_exist(void **state)
     assert_string_equal(text, b.s);
     assert_int_equal(count_lines(runs), 2);
     nnl_pbuf_free(&b);
+    /* The plot's title names the window: one literal, quotes doubled,
+     * control characters as blanks. */
+    o.title = "it's $(id)\n`x`";
+    nnl_pbuf_init(&b);
+    assert_int_equal(nnl_plot_lines(&b, &o, s, 1, &err), NNL_OK);
+    assert_non_null(strstr(b.s, "noenhanced persist title 'nnlua: it''s $(id) `x`'\n"));
+    nnl_pbuf_free(&b);
+    o.title = NULL;
     /* With a file, the display does not matter. */
     o.file = "x.png";
     nnl_pbuf_init(&b);

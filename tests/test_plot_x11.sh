@@ -42,7 +42,8 @@ for n in 91 92 93 94 95 96 97 98; do
 done
 [ -n "$xpid" ] || { echo "skip: Xvfb did not start"; exit 77; }
 
-windows() { xwininfo -root -tree | grep -c '"Gnuplot' ; }
+# Windows are named after the plot: "nnlua: <title>".
+windows() { xwininfo -root -tree | grep -c '"nnlua' ; }
 [ "$(windows)" = 0 ] || fail "windows before any plot"
 
 cat >"$work/live.lua" <<'EOF'
@@ -66,6 +67,7 @@ grep -q "^frames	2[0-9]" "$work/live.out" || fail "a session for most epochs: $(
 # gnuplot has exited; its window stays (gnuplot_x11 outlives it).
 for _ in $(seq 50); do [ "$(windows)" -ge 1 ] && break; sleep 0.1; done
 [ "$(windows)" = 1 ] || fail "one window for the whole fit, found $(windows)"
+xwininfo -root -tree | grep -q '"nnlua: x11 live"' || fail "the window is named after the plot"
 
 xwd -root -silent >"$work/shot.xwd" || fail "xwd"
 # The last 3 MB of the dump are pixels (1280x800, 4 bytes each).
@@ -73,8 +75,9 @@ colours=$(tail -c 3000000 "$work/shot.xwd" | od -An -v -tx4 | tr -s ' ' '\n' | s
 [ "$colours" -ge 4 ] || fail "the window is blank ($colours colours)"
 
 # A one-shot plot without a file opens a second window.
-NNLUA_GNUPLOT=$gp "$nnlua" -e "nn.plot.lines({1, 2, 3}, {1, 4, 9}, {title = 'x11 lines'})" \
+NNLUA_GNUPLOT=$gp "$nnlua" -e "nn.plot.lines({1, 2, 3}, {1, 4, 9}, {title = \"it's\\nlines\"})" \
   >"$work/lines.out" 2>&1 || fail "lines: $(cat "$work/lines.out")"
 for _ in $(seq 50); do [ "$(windows)" -ge 2 ] && break; sleep 0.1; done
 [ "$(windows)" = 2 ] || fail "a window per one-shot plot, found $(windows)"
+xwininfo -root -tree | grep -q "\"nnlua: it's lines\"" || fail "a title with a quote and a newline names the window"
 echo "ok: live plot in one window, one-shot plot in another, $colours colours on screen"

@@ -148,8 +148,29 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
         break;
     }
     case NNL_TERM_WINDOW:
-        nnl_pbuf_addf(b, "set terminal %s size %d,%d font %s noenhanced%s\n",
+        /* The window's title bar says whose window it is and what it
+         * shows, so several of them can be told apart. */
+        nnl_pbuf_addf(b, "set terminal %s size %d,%d font %s noenhanced%s title 'nnlua",
                       nnl_gnuplot_window_terminal(), w, h, font, o->persist ? " persist" : "");
+        /* Terminal options take one literal, not a string expression:
+         * quotes doubled, control characters (a newline would end the
+         * command) as blanks, about 200 bytes (not cutting a UTF-8
+         * character). */
+        if (o->title && *o->title) {
+            nnl_pbuf_add(b, ": ");
+            size_t n = 0;
+            for (const char *t = o->title;
+                 *t && (n < 200 || ((unsigned char)*t & 0xc0) == 0x80); t++, n++) {
+                unsigned char ch = (unsigned char)*t;
+                if (ch == '\'')
+                    nnl_pbuf_add(b, "''");
+                else if (ch < 0x20 || ch == 0x7f)
+                    nnl_pbuf_add(b, " ");
+                else
+                    nnl_pbuf_addn(b, t, 1);
+            }
+        }
+        nnl_pbuf_add(b, "'\n");
         break;
     }
     if (o->file) {
