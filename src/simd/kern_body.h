@@ -324,22 +324,23 @@ KINLINE void KN(act_loop)(nnl_act act, VF vp, size_t n, const float *x, float *y
         KN(store_part)(y + i, KN(v_act)(act, KN(load_part)(x + i, n - i, 0.0f), vp), n - i);
 }
 
+/* The activations computed element by element (v_act, v_act_bwd): one
+ * list for the forward and backward switches. Each case is a constant
+ * act, so the loop is specialised per activation. Not here: linear
+ * (a copy) and softmax (row-wise, softmax_rows). */
+#ifndef KN_ELEMENTWISE_ACTS
+#define KN_ELEMENTWISE_ACTS(X)                                             \
+    X(NNL_ACT_RELU) X(NNL_ACT_LEAKY_RELU) X(NNL_ACT_ELU) X(NNL_ACT_SELU)   \
+    X(NNL_ACT_GELU) X(NNL_ACT_SIGMOID) X(NNL_ACT_HARD_SIGMOID)             \
+    X(NNL_ACT_TANH) X(NNL_ACT_SOFTPLUS) X(NNL_ACT_SOFTSIGN) X(NNL_ACT_SWISH)
+#endif
+
 static void KN(act_fwd)(nnl_act act, float param, size_t n, const float *x, float *y)
 {
     VF vp = V_SET1(param);
     switch (act) {
 #define KN_ACT_CASE(A) case A: KN(act_loop)(A, vp, n, x, y); break;
-    KN_ACT_CASE(NNL_ACT_RELU)
-    KN_ACT_CASE(NNL_ACT_LEAKY_RELU)
-    KN_ACT_CASE(NNL_ACT_ELU)
-    KN_ACT_CASE(NNL_ACT_SELU)
-    KN_ACT_CASE(NNL_ACT_GELU)
-    KN_ACT_CASE(NNL_ACT_SIGMOID)
-    KN_ACT_CASE(NNL_ACT_HARD_SIGMOID)
-    KN_ACT_CASE(NNL_ACT_TANH)
-    KN_ACT_CASE(NNL_ACT_SOFTPLUS)
-    KN_ACT_CASE(NNL_ACT_SOFTSIGN)
-    KN_ACT_CASE(NNL_ACT_SWISH)
+    KN_ELEMENTWISE_ACTS(KN_ACT_CASE)
 #undef KN_ACT_CASE
     default:
         if (y != x)
@@ -368,17 +369,7 @@ static void KN(act_bwd)(nnl_act act, float param, size_t n, const float *x,
     VF vp = V_SET1(param);
     switch (act) {
 #define KN_ACT_CASE(A) case A: KN(act_bwd_loop)(A, vp, n, x, y, dy, dx); break;
-    KN_ACT_CASE(NNL_ACT_RELU)
-    KN_ACT_CASE(NNL_ACT_LEAKY_RELU)
-    KN_ACT_CASE(NNL_ACT_ELU)
-    KN_ACT_CASE(NNL_ACT_SELU)
-    KN_ACT_CASE(NNL_ACT_GELU)
-    KN_ACT_CASE(NNL_ACT_SIGMOID)
-    KN_ACT_CASE(NNL_ACT_HARD_SIGMOID)
-    KN_ACT_CASE(NNL_ACT_TANH)
-    KN_ACT_CASE(NNL_ACT_SOFTPLUS)
-    KN_ACT_CASE(NNL_ACT_SOFTSIGN)
-    KN_ACT_CASE(NNL_ACT_SWISH)
+    KN_ELEMENTWISE_ACTS(KN_ACT_CASE)
 #undef KN_ACT_CASE
     default:
         if (dx != dy)
