@@ -9,22 +9,30 @@ local nn = ...
 local callbacks = {}
 nn.callbacks = callbacks
 
-local function check_opts(fn, opts, valid)
+-- Checks opts against valid ({name = "type" or "any"}); nil gives {}.
+-- positional: entry 1 is allowed too (checked by the caller). Raises at
+-- the caller of the constructor: `level` levels above this function's
+-- caller (default 1: the constructor calls check_opts directly).
+local function check_opts(fn, opts, valid, positional, level)
+  level = 2 + (level or 1)
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(string.format("%s: options must be a table, got %s", fn, type(opts)), 3)
+    error(string.format("%s: options must be a table, got %s", fn, type(opts)), level)
   end
   local names = {}
   for k in pairs(valid) do names[#names + 1] = k end
   table.sort(names)
   for k, v in pairs(opts) do
-    local want = valid[k]
-    if not want then
-      error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
-                          table.concat(names, ", ")), 3)
-    end
-    if want ~= "any" and type(v) ~= want then
-      error(string.format("%s: option '%s' must be a %s, got %s", fn, k, want, type(v)), 3)
+    if not (positional and k == 1) then
+      local want = valid[k]
+      if not want then
+        error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
+                            table.concat(names, ", ")), level)
+      end
+      if want ~= "any" and type(v) ~= want then
+        error(string.format("%s: option '%s' must be a %s, got %s", fn, k, want, type(v)),
+              level)
+      end
     end
   end
   return opts
@@ -49,6 +57,7 @@ local function resolve_mode(fn, mode, monitor)
   return mode
 end
 Callback.__resolve_mode = resolve_mode
+Callback.__check_opts = check_opts
 
 local function new(class)
   return setmetatable({class = class}, Callback)

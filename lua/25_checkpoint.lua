@@ -18,27 +18,14 @@ local Callback = getmetatable(callbacks.TerminateOnNaN())
 local valid = {path = "string", filepath = "string", monitor = "string",
                save_best_only = "boolean", mode = "string", verbose = "number"}
 
+-- opts: a path, or a table with the path first and options after.
 local function check_opts(fn, opts)
   if type(opts) == "string" then opts = {opts} end
   if type(opts) ~= "table" then
     error(string.format("%s: expected {path, monitor = ..., save_best_only = ...}, got %s",
                         fn, type(opts)), 3)
   end
-  local names = {}
-  for k in pairs(valid) do names[#names + 1] = k end
-  table.sort(names)
-  for k, v in pairs(opts) do
-    if k ~= 1 then
-      local want = valid[k]
-      if not want then
-        error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
-                            table.concat(names, ", ")), 3)
-      end
-      if type(v) ~= want then
-        error(string.format("%s: option '%s' must be a %s, got %s", fn, k, want, type(v)), 3)
-      end
-    end
-  end
+  Callback.__check_opts(fn, opts, valid, true, 2)
   local path = opts[1] or opts.path or opts.filepath
   if type(path) ~= "string" or path == "" then
     error(fn .. ": the first entry must be the file path (a non-empty string)", 3)
