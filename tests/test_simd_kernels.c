@@ -1,4 +1,4 @@
-/* Every element-wise, row and optimizer kernel at every SIMD level this CPU
+/* Every element-wise, row, optimizer and dropout kernel at every SIMD level this CPU
  * has, against the scalar reference table: lengths 0..70 and two large
  * ones, inputs starting one float past an aligned address, NaN and Inf
  * mixed in. Kernels documented as bitwise equal must be; the others must
@@ -302,6 +302,24 @@ static void chk_transpose(const nnl_kernels *ref, const nnl_kernels *k, size_t n
             assert_memory_equal(&B.r2[c * dstride + r], &B.x[r * ld + c], sizeof(float));
 }
 
+/* Dropout: the same mask and output bits at every level, also for an
+ * index offset that is not a multiple of the vector width (y written
+ * only over n). */
+static void chk_dropout(const nnl_kernels *ref, const nnl_kernels *k, size_t n)
+{
+    fill(B.x, n, -10, 10, 1);
+    static const float rates[] = {0.0f, 0.2f, 0.5f, 0.9f};
+    for (int r = 0; r < 4; r++) {
+        uint64_t seed = 0x123456789abcdefull * (uint64_t)(r + 1);
+        ref->dropout(n, seed, rates[r], B.x, B.r1, B.s1);
+        B.r2[n] = B.s2[n] = 42.0f;
+        k->dropout(n, seed, rates[r], B.x, B.r2, B.s2);
+        expect_close(B.s1, B.s2, n, 0, 0);
+        expect_close(B.r1, B.r2, n, 0, 0);
+        assert_true(B.r2[n] == 42.0f && B.s2[n] == 42.0f);
+    }
+}
+
 static void test_transpose_exact(void **s) { (void)s; for_levels("transpose", chk_transpose); }
 static void test_binary_ops_bitwise(void **s) { (void)s; for_levels("add/sub/mul/div", chk_binary); }
 static void test_scale_axpy_bitwise(void **s) { (void)s; for_levels("scale/add_scalar/axpy", chk_scale_axpy); }
@@ -311,6 +329,45 @@ static void test_activations_and_derivatives_close(void **s) { (void)s; for_leve
 static void test_row_kernels_close(void **s) { (void)s; for_levels("rows", chk_rows); }
 static void test_reductions(void **s) { (void)s; for_levels("reductions", chk_reduce); }
 static void test_optimizer_steps_bitwise(void **s) { (void)s; for_levels("optimizers", chk_opt); }
+static void test_dropout_bitwise(void **s) { (void)s; for_levels("dropout", chk_dropout); }
+
+/* The reference mask itself: values 0 or 1/(1-rate), y = x * mask, the
+ * dropped fraction near rate, neighbours independent, seeds independent. */
+static void test_dropout_statistics(void **state)
+{
+    (void)state;
+    const nnl_kernels *k = nnl_kernels_for(NNL_ISA_SCALAR);
+    enum { N = 16384 };
+    static float x[N], y[N], m[N], m2[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = (float)i * 0.01f - 50.0f;
+    static const float rates[] = {0.1f, 0.25f, 0.5f, 0.8f};
+    for (int r = 0; r < 4; r++) {
+        float rate = rates[r], keep = 1.0f / (1.0f - rate);
+        k->dropout(N, 1000u + (uint64_t)r, rate, x, y, m);
+        size_t dropped = 0, both = 0, same = 0;
+        for (size_t i = 0; i < N; i++) {
+            assert_true(m[i] == 0.0f || m[i] == keep);
+            assert_true(y[i] == x[i] * m[i]);
+            dropped += m[i] == 0.0f;
+            if (i > 0)
+                both += m[i] == 0.0f && m[i - 1] == 0.0f;
+        }
+        /* Binomial: sd = sqrt(N p (1-p)) <= 64; allow 5 sd. */
+        double p = (double)dropped / N;
+        assert_true(fabs(p - rate) < 5.0 * sqrt(rate * (1 - rate) / N));
+        /* Pairs of neighbours both dropped: about rate^2. */
+        double q = (double)both / (N - 1), q0 = (double)rate * rate;
+        assert_true(fabs(q - q0) < 5.0 * sqrt(q0 * (1 - q0) / (N - 1)));
+        /* Another seed: an unrelated mask (agreement about
+         * rate^2 + (1-rate)^2, not 1). */
+        k->dropout(N, 1000u + (uint64_t)r + ((uint64_t)1 << 32), rate, x, y, m2);
+        for (size_t i = 0; i < N; i++)
+            same += m[i] == m2[i];
+        double a = (double)same / N, a0 = q0 + (1.0 - rate) * (1.0 - rate);
+        assert_true(fabs(a - a0) < 5.0 * sqrt(a0 * (1 - a0) / N));
+    }
+}
 
 /* The reference's update rules themselves, against a direct evaluation. */
 static void test_optimizer_rules(void **state)
@@ -351,6 +408,8 @@ int main(void)
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_optimizer_steps_bitwise),
         cmocka_unit_test(test_optimizer_rules),
+        cmocka_unit_test(test_dropout_bitwise),
+        cmocka_unit_test(test_dropout_statistics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,18 @@
 /* Dropout: while training, zeroes each input with probability `rate` and
  * scales the kept ones by 1 / (1 - rate) (inverted dropout, so inference
- * is the identity). The mask comes from the layer's own generator, seeded
- * when the layer is built, so a seeded run is reproducible. */
+ * is the identity). Each forward pass draws a 64-bit seed from the layer's
+ * own generator (seeded when the layer is built, saved in model files)
+ * and the dropout kernel hashes (element, seed) into the mask: vectorised,
+ * where drawing the generator per element took a third of the digits
+ * example's training time. A seeded run is reproducible. */
 #include "model/layer.h"
 
 #include <string.h>
 #include "core/alloc.h"
+#include "simd/kernels.h"
+
+/* Elements per kernel call: the kernel indexes with 32 bits. */
+#define DROPOUT_CHUNK ((size_t)1 << 30)
 
 typedef struct dropout_state {
     float rate;
@@ -44,10 +51,11 @@ static nnl_status dropout_forward(nnl_layer *l, size_t batch, const float *x, fl
             memcpy(y, x, n * sizeof *y);
         return NNL_OK;
     }
-    float keep = 1.0f / (1.0f - s->rate);
-    for (size_t i = 0; i < n; i++) {
-        s->mask[i] = nnl_rng_uniform(&s->rng) < s->rate ? 0.0f : keep;
-        y[i] = x[i] * s->mask[i];
+    const nnl_kernels *k = nnl_kernels_active();
+    for (size_t i = 0; i < n; i += DROPOUT_CHUNK) {
+        uint64_t seed = ((uint64_t)nnl_rng_u32(&s->rng) << 32) | nnl_rng_u32(&s->rng);
+        size_t len = n - i < DROPOUT_CHUNK ? n - i : DROPOUT_CHUNK;
+        k->dropout(len, seed, s->rate, x + i, y + i, s->mask + i);
     }
     return NNL_OK;
 }
@@ -64,8 +72,7 @@ static nnl_status dropout_backward(nnl_layer *l, size_t batch, const float *x,
             memcpy(dx, dy, n * sizeof *dx);
         return NNL_OK;
     }
-    for (size_t i = 0; i < n; i++)
-        dx[i] = dy[i] * s->mask[i];
+    nnl_kernels_active()->mul(n, dy, s->mask, dx);
     return NNL_OK;
 }
 

@@ -43,6 +43,10 @@
 #define V_F2BITS _mm256_castps_si256
 #define V_BITS2F _mm256_castsi256_ps
 
+#define V_IXOR _mm256_xor_si256
+#define V_IMUL _mm256_mullo_epi32
+#define V_IOTA _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+
 #include "simd/kern_body.h"
 
 #define A2_MR 6

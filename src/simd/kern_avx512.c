@@ -49,6 +49,10 @@
 #define V_F2BITS _mm512_castps_si512
 #define V_BITS2F _mm512_castsi512_ps
 
+#define V_IXOR _mm512_xor_si512
+#define V_IMUL _mm512_mullo_epi32
+#define V_IOTA _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
 #include "simd/kern_body.h"
 
 #ifndef A5_MR

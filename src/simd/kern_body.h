@@ -646,6 +646,50 @@ static void KN(opt_adagrad)(size_t n, float *w, const float *g, float *acc,
     KN(rms_loop)(n, w, g, acc, lr, -1.0f, eps);
 }
 
+/* ---- dropout ------------------------------------------------------------ */
+
+/* lowbias32 (Wellons' integer hash search): a full-avalanche 32-bit mix in
+ * two multiplies. */
+KINLINE VI KN(mix32)(VI x)
+{
+    x = V_IXOR(x, V_ISRL(x, 16));
+    x = V_IMUL(x, V_ISET1(0x7feb352d));
+    x = V_IXOR(x, V_ISRL(x, 15));
+    x = V_IMUL(x, V_ISET1((int32_t)0x846ca68bu));
+    return V_IXOR(x, V_ISRL(x, 16));
+}
+
+/* The mask of lanes i, i+1, ...: 0 where u < rate, else keep, with u the
+ * top 24 bits of hash(i, seed) over 2^24 (as nnl_rng_uniform). Integer
+ * arithmetic and an exact compare: the same bits at every level. */
+KINLINE VF KN(drop_mask)(uint32_t i, VI k0, VI k1, VF thr, VF keep)
+{
+    VI h = V_IADD(V_ISET1((int32_t)i), V_IOTA);
+    h = KN(mix32)(V_IXOR(h, k0));
+    h = KN(mix32)(V_IXOR(h, k1));
+    VF u = V_I2F(V_ISRL(h, 8));
+    return V_SEL(V_LT(u, thr), V_SET1(0.0f), keep);
+}
+
+static void KN(dropout)(size_t n, uint64_t seed, float rate, const float *x, float *y,
+                        float *mask)
+{
+    const VI k0 = V_ISET1((int32_t)(uint32_t)seed);
+    const VI k1 = V_ISET1((int32_t)(uint32_t)(seed >> 32));
+    const VF thr = V_SET1(rate * 16777216.0f), keep = V_SET1(1.0f / (1.0f - rate));
+    size_t i = 0;
+    for (; i + VLEN <= n; i += VLEN) {
+        VF m = KN(drop_mask)((uint32_t)i, k0, k1, thr, keep);
+        V_STORE(mask + i, m);
+        V_STORE(y + i, V_MUL(V_LOAD(x + i), m));
+    }
+    if (i < n) {
+        VF m = KN(drop_mask)((uint32_t)i, k0, k1, thr, keep);
+        KN(store_part)(mask + i, m, n - i);
+        KN(store_part)(y + i, V_MUL(KN(load_part)(x + i, n - i, 0.0f), m), n - i);
+    }
+}
+
 /* Installs the kernels above into a table. */
 static void KN(fill_body)(nnl_kernels *k)
 {
@@ -679,4 +723,5 @@ static void KN(fill_body)(nnl_kernels *k)
     k->opt_adam = KN(opt_adam);
     k->opt_rmsprop = KN(opt_rmsprop);
     k->opt_adagrad = KN(opt_adagrad);
+    k->dropout = KN(dropout);
 }

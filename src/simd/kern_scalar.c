@@ -66,6 +66,10 @@ static inline int32_t sc_cvt_i(float x)
 #define V_F2BITS(a) sc_f2bits(a)
 #define V_BITS2F(i) sc_bits2f(i)
 
+#define V_IXOR(a, b) ((a) ^ (b))
+#define V_IMUL(a, b) ((int32_t)((uint32_t)(a) * (uint32_t)(b)))
+#define V_IOTA 0
+
 #include "simd/kern_body.h"
 
 #define SC_MR 4

@@ -48,6 +48,20 @@ static inline __m128 s2_sel(__m128 m, __m128 a, __m128 b)
 #define V_F2BITS _mm_castps_si128
 #define V_BITS2F _mm_castsi128_ps
 
+/* SSE2 has no 32-bit multiply-low (pmulld is SSE4.1): two 32x32->64
+ * products of the even and odd lanes, their low halves put back in order. */
+static inline __m128i s2_mullo(__m128i a, __m128i b)
+{
+    __m128i even = _mm_mul_epu32(a, b);
+    __m128i odd = _mm_mul_epu32(_mm_srli_epi64(a, 32), _mm_srli_epi64(b, 32));
+    return _mm_unpacklo_epi32(_mm_shuffle_epi32(even, _MM_SHUFFLE(0, 0, 2, 0)),
+                              _mm_shuffle_epi32(odd, _MM_SHUFFLE(0, 0, 2, 0)));
+}
+
+#define V_IXOR _mm_xor_si128
+#define V_IMUL s2_mullo
+#define V_IOTA _mm_setr_epi32(0, 1, 2, 3)
+
 #include "simd/kern_body.h"
 
 #define S2_MR 4

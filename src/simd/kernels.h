@@ -134,6 +134,13 @@ typedef struct nnl_kernels {
                         float lr, float rho, float eps);
     void (*opt_adagrad)(size_t n, float *w, const float *g, float *acc,
                         float lr, float eps);
+
+    /* Inverted dropout over n < 2^32 elements: mask[i] = 0 with
+     * probability rate, else 1 / (1 - rate); y = x * mask. Element i's
+     * draw is a hash of (i, seed), so the mask is the same at every level
+     * and any thread split; a new seed per call gives a new mask. */
+    void (*dropout)(size_t n, uint64_t seed, float rate, const float *x, float *y,
+                    float *mask);
 } nnl_kernels;
 
 /* The table of the active level (nnl_dispatch_init runs on first use; if
