@@ -43,6 +43,16 @@
 #define V_F2BITS _mm256_castps_si256
 #define V_BITS2F _mm256_castsi256_ps
 
+/* Masked tails: lanes at and past rem are neither read nor written
+ * (vmaskmovps); a lane's mask is its sign bit. */
+static inline __m256i a2_tail(size_t rem)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define V_LOAD_PART(p, rem, pad)                                                  \
+    _mm256_blendv_ps(_mm256_set1_ps(pad), _mm256_maskload_ps((p), a2_tail(rem)), \
+                     _mm256_castsi256_ps(a2_tail(rem)))
+#define V_STORE_PART(p, v, rem) _mm256_maskstore_ps((p), a2_tail(rem), (v))
 #define V_IXOR _mm256_xor_si256
 #define V_IMUL _mm256_mullo_epi32
 #define V_IOTA _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)

@@ -49,6 +49,10 @@
 #define V_F2BITS _mm512_castps_si512
 #define V_BITS2F _mm512_castsi512_ps
 
+/* Masked tails: lanes at and past rem are neither read nor written. */
+#define A5_TAIL(rem) ((__mmask16)((1u << (rem)) - 1u))
+#define V_LOAD_PART(p, rem, pad) _mm512_mask_loadu_ps(_mm512_set1_ps(pad), A5_TAIL(rem), (p))
+#define V_STORE_PART(p, v, rem) _mm512_mask_storeu_ps((p), A5_TAIL(rem), (v))
 #define V_IXOR _mm512_xor_si512
 #define V_IMUL _mm512_mullo_epi32
 #define V_IOTA _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)

@@ -27,21 +27,32 @@
 
 /* ---- tails ------------------------------------------------------------ */
 
-/* Loads rem (< VLEN) floats from p, the other lanes set to pad. */
+/* Loads rem (< VLEN) floats from p, the other lanes set to pad. A level
+ * with masked loads and stores defines V_LOAD_PART / V_STORE_PART (the
+ * same values, without the copy through the stack: rows of 10 softmax
+ * outputs spent more time there than in the arithmetic). */
 KINLINE VF KN(load_part)(const float *p, size_t rem, float pad)
 {
+#ifdef V_LOAD_PART
+    return V_LOAD_PART(p, rem, pad);
+#else
     float t[VLEN];
     for (int i = 0; i < VLEN; i++)
         t[i] = pad;
     memcpy(t, p, rem * sizeof(float));
     return V_LOAD(t);
+#endif
 }
 
 KINLINE void KN(store_part)(float *p, VF v, size_t rem)
 {
+#ifdef V_STORE_PART
+    V_STORE_PART(p, v, rem);
+#else
     float t[VLEN];
     V_STORE(t, v);
     memcpy(p, t, rem * sizeof(float));
+#endif
 }
 
 /* ---- vector math ------------------------------------------------------ */
@@ -576,15 +587,19 @@ static void KN(opt_momentum)(size_t n, float *w, const float *g, float *v,
     }
 }
 
-KINLINE void KN(adam_blk)(float *w, const float *g, float *m, float *v,
-                          const nnl_adam_params *p)
+/* The step's constants, broadcast once per call (read through p inside
+ * the loop they were reloaded after every store: p might alias w, m, v). */
+typedef struct KN(adam_c) {
+    VF b1, b2, decay, lr, eps;
+} KN(adam_c);
+
+KINLINE void KN(adam_blk)(float *w, const float *g, float *m, float *v, const KN(adam_c) *c)
 {
     VF gv = V_LOAD(g), mv = V_LOAD(m), vv = V_LOAD(v), wv = V_LOAD(w);
-    mv = V_ADD(mv, V_MUL(V_SUB(gv, mv), V_SET1(1.0f - p->beta1)));
-    vv = V_ADD(vv, V_MUL(V_SUB(V_MUL(gv, gv), vv), V_SET1(1.0f - p->beta2)));
-    wv = V_SUB(wv, V_MUL(V_SET1(p->decay), wv));
-    wv = V_SUB(wv, V_DIV(V_MUL(V_SET1(p->lr_t), mv),
-                         V_ADD(V_SQRT(vv), V_SET1(p->epsilon))));
+    mv = V_ADD(mv, V_MUL(V_SUB(gv, mv), c->b1));
+    vv = V_ADD(vv, V_MUL(V_SUB(V_MUL(gv, gv), vv), c->b2));
+    wv = V_SUB(wv, V_MUL(c->decay, wv));
+    wv = V_SUB(wv, V_DIV(V_MUL(c->lr, mv), V_ADD(V_SQRT(vv), c->eps)));
     V_STORE(m, mv);
     V_STORE(v, vv);
     V_STORE(w, wv);
@@ -593,14 +608,16 @@ KINLINE void KN(adam_blk)(float *w, const float *g, float *m, float *v,
 static void KN(opt_adam)(size_t n, float *w, const float *g, float *m, float *v,
                          const nnl_adam_params *p)
 {
+    const KN(adam_c) c = {V_SET1(1.0f - p->beta1), V_SET1(1.0f - p->beta2), V_SET1(p->decay),
+                          V_SET1(p->lr_t), V_SET1(p->epsilon)};
     size_t i = 0;
     for (; i + VLEN <= n; i += VLEN)
-        KN(adam_blk)(w + i, g + i, m + i, v + i, p);
+        KN(adam_blk)(w + i, g + i, m + i, v + i, &c);
     if (i < n) {
         float tw[VLEN] = {0}, tg[VLEN] = {0}, tm[VLEN] = {0}, tv[VLEN] = {0};
         size_t r = (n - i) * sizeof(float);
         memcpy(tw, w + i, r), memcpy(tg, g + i, r), memcpy(tm, m + i, r), memcpy(tv, v + i, r);
-        KN(adam_blk)(tw, tg, tm, tv, p);
+        KN(adam_blk)(tw, tg, tm, tv, &c);
         memcpy(w + i, tw, r), memcpy(m + i, tm, r), memcpy(v + i, tv, r);
     }
 }
