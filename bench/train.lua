@@ -3,21 +3,15 @@
 -- Fashion-MNIST's 60,000 training images (random data of the same shape
 -- when the dataset is not installed). Prints one line:
 --   nnlua threads=<n> data=<fashion|random> samples=<N> seconds=<s> samples_per_s=<r> loss=<l>
--- The time is wall time of model:fit only (data loading excluded), read
--- from /proc/uptime (10 ms resolution; an epoch takes seconds).
+-- The time is wall time of model:fit only (data loading excluded), from
+-- nn.clock().
 -- Usage: nnlua bench/train.lua [threads] [epochs]
 local threads = tonumber(arg and arg[1]) or 1
 local epochs = tonumber(arg and arg[2]) or 1
 nn.threads(threads)
 nn.seed(1)
 
-local function wall()
-  local f = io.open("/proc/uptime")
-  if not f then return os.time() end
-  local s = f:read("n")
-  f:close()
-  return s
-end
+local wall = nn.clock
 
 local x, y, source
 local ok, d = pcall(nn.data.fashion_mnist)

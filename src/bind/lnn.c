@@ -2,6 +2,7 @@
  * functions (seed, clock, threads, cpu, version) and runs the Lua sources under
  * lua/ that were compiled into the binary. Also the shared helpers of
  * lnn.h: raising C errors and boxing tensors in userdata. */
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,11 +29,29 @@ int nnl_lua_tensor_close(lua_State *L)
     return 0;
 }
 
+/* Makes the collector do the work it would for the tensor data allocated
+ * since the last call, as if Lua had allocated it: dead tensors are then
+ * freed at the pace new ones are made (2000 products of 128x784 by
+ * 784x256 at the REPL: 184 MB of garbage and 71 GFLOP/s before, 5 MB and
+ * 175 GFLOP/s after). Called when a handle is made, with it anchored.
+ * Needs the incremental collector: the generational one's minor
+ * collections did not finalize the dead handles, and its major ones wait
+ * for Lua's own memory to double, so luaopen_nn selects incremental. */
+static void pace_collector(lua_State *L)
+{
+    size_t bytes = nnl_tensor_take_new_bytes();
+    if (bytes >= ((size_t)64 << 10)) {
+        size_t kb = bytes >> 10;
+        lua_gc(L, LUA_GCSTEP, kb > (size_t)INT_MAX ? INT_MAX : (int)kb);
+    }
+}
+
 nnl_ltensor *nnl_lua_newtensor(lua_State *L)
 {
     nnl_ltensor *h = lua_newuserdatauv(L, sizeof *h, 0);
     h->t = NULL;
     luaL_setmetatable(L, NNL_TENSOR_MT);
+    pace_collector(L);
     return h;
 }
 
@@ -45,6 +64,7 @@ void nnl_lua_pushtensor(lua_State *L, nnl_tensor *t, const nnl_error *err)
     nnl_ltensor *h = lua_newuserdatauv(L, sizeof *h, 0);
     h->t = t;
     luaL_setmetatable(L, NNL_TENSOR_MT);
+    pace_collector(L);
 }
 
 nnl_tensor *nnl_lua_totensor(lua_State *L, int idx)
@@ -159,6 +179,9 @@ int luaopen_nn(lua_State *L)
     nnl_error err;
     if (nnl_dispatch_init(&err) != NNL_OK)
         return nnl_lua_raise(L, &err);
+    /* The collector mode in which tensor memory paces collection (see
+     * pace_collector); lua5.4's own interpreter starts generational. */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
     create_tensor_meta(L);
     lua_newtable(L);
     int nn = lua_gettop(L);

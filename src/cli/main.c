@@ -363,7 +363,9 @@ static int pmain(lua_State *L)
         return 0;
     create_arg_table(L, argv, argc, script);
     lua_gc(L, LUA_GCRESTART);
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    /* Incremental, not lua.c's generational: see pace_collector in
+     * src/bind/lnn.c. */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
     if (args & has_v)
         nnl_cli_print_version();
     if (!(args & has_E) && handle_luainit(L) != LUA_OK)

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -50,6 +51,15 @@ static size_t shape_numel(int ndim, const size_t *shape, int *overflow)
         if (shape[i] == 0)
             *overflow = 0; /* an empty tensor is fine whatever the others */
     return *overflow ? 0 : n;
+}
+
+/* Bytes of tensor data allocated since nnl_tensor_take_new_bytes last
+ * asked (the Lua binding paces its garbage collector with it). */
+static atomic_size_t new_bytes;
+
+size_t nnl_tensor_take_new_bytes(void)
+{
+    return atomic_exchange(&new_bytes, 0);
 }
 
 /* A header with no storage; its fields but storage/data filled. */
@@ -104,6 +114,7 @@ static nnl_tensor *tensor_alloc(int ndim, const size_t *shape, int zero, nnl_err
     }
     if (zero && numel)
         memset(data, 0, numel * sizeof(float));
+    atomic_fetch_add(&new_bytes, numel * sizeof(float));
     s->data = data;
     s->size = numel;
     s->refcount = 1;
