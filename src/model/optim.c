@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "core/alloc.h"
+#include "core/threads.h"
 #include "simd/kernels.h"
 
 static const char *const optim_names[NNL_OPT_COUNT] = {
@@ -157,44 +158,47 @@ void nnl_optim_begin_step(nnl_optim *o)
     o->iterations++;
 }
 
-void nnl_optim_update(nnl_optim *o, size_t i, float *w, const float *g, size_t n)
+/* One step of parameter slot i over elements [j0, j1). */
+static void update_range(const nnl_optim *o, size_t i, float *w, const float *g, size_t j0,
+                         size_t j1, const nnl_adam_params *ap)
 {
     const nnl_kernels *k = nnl_kernels_active();
     const nnl_optim_config *c = &o->cfg;
-    nnl_optim_slot *s = &o->slots[i];
+    const nnl_optim_slot *s = &o->slots[i];
     float lr = (float)c->lr, eps = (float)c->epsilon;
+    size_t n = j1 - j0;
+    w += j0, g += j0;
+    float *m = s->m ? s->m + j0 : NULL, *v = s->v ? s->v + j0 : NULL;
+    float *a = s->a ? s->a + j0 : NULL;
     switch (c->kind) {
     case NNL_OPT_SGD:
         if (c->momentum > 0.0)
-            k->opt_momentum(n, w, g, s->m, lr, (float)c->momentum, c->nesterov);
+            k->opt_momentum(n, w, g, m, lr, (float)c->momentum, c->nesterov);
         else
             k->opt_sgd(n, w, g, lr);
         break;
     case NNL_OPT_ADAM:
-    case NNL_OPT_ADAMW: {
-        double t = (double)o->iterations;
-        nnl_adam_params p;
-        p.lr_t = (float)(c->lr * sqrt(1.0 - pow(c->beta2, t)) / (1.0 - pow(c->beta1, t)));
-        p.beta1 = (float)c->beta1;
-        p.beta2 = (float)c->beta2;
-        p.epsilon = eps;
-        p.decay = c->kind == NNL_OPT_ADAMW ? (float)(c->lr * c->weight_decay) : 0.0f;
-        k->opt_adam(n, w, g, s->m, s->v, &p);
+    case NNL_OPT_ADAMW:
+        k->opt_adam(n, w, g, m, v, ap);
         break;
-    }
     case NNL_OPT_RMSPROP: {
         float rho = (float)c->rho, mom = (float)c->momentum;
+        if (!a && !m) {
+            k->opt_rmsprop(n, w, g, v, lr, rho, eps);
+            break;
+        }
+        /* Centered or with momentum: Keras's extra state, in plain C. */
         for (size_t j = 0; j < n; j++) {
-            s->v[j] = rho * s->v[j] + (1.0f - rho) * g[j] * g[j];
-            float d = s->v[j] + eps;
-            if (s->a) {
-                s->a[j] = rho * s->a[j] + (1.0f - rho) * g[j];
-                d -= s->a[j] * s->a[j];
+            v[j] = rho * v[j] + (1.0f - rho) * g[j] * g[j];
+            float d = v[j] + eps;
+            if (a) {
+                a[j] = rho * a[j] + (1.0f - rho) * g[j];
+                d -= a[j] * a[j];
             }
             float inc = lr * g[j] / sqrtf(d);
-            if (s->m) {
-                s->m[j] = mom * s->m[j] + inc;
-                w[j] -= s->m[j];
+            if (m) {
+                m[j] = mom * m[j] + inc;
+                w[j] -= m[j];
             } else {
                 w[j] -= inc;
             }
@@ -202,12 +206,56 @@ void nnl_optim_update(nnl_optim *o, size_t i, float *w, const float *g, size_t n
         break;
     }
     case NNL_OPT_ADAGRAD:
-        for (size_t j = 0; j < n; j++) {
-            s->v[j] += g[j] * g[j];
-            w[j] -= lr * g[j] / sqrtf(s->v[j] + eps);
-        }
+        k->opt_adagrad(n, w, g, v, lr, eps);
         break;
     default:
         break;
     }
+}
+
+/* Slots at least this large are updated by the thread pool, in chunks of
+ * whole cache lines: the gradient of a large layer was computed by all
+ * threads, and one thread updating it read the others' caches (Adam on
+ * 784x256 took 2.7x longer with 2 threads than with 1). Element-wise, so
+ * the bits do not depend on the split. */
+#define OPTIM_PARALLEL_MIN ((size_t)1 << 15)
+#define OPTIM_CHUNK_ALIGN 16
+
+typedef struct update_job {
+    const nnl_optim *o;
+    size_t slot, n, chunk;
+    float *w;
+    const float *g;
+    const nnl_adam_params *ap;
+} update_job;
+
+static void update_task(void *ctx, int t)
+{
+    const update_job *u = ctx;
+    size_t j0 = (size_t)t * u->chunk, j1 = j0 + u->chunk < u->n ? j0 + u->chunk : u->n;
+    if (j0 < j1)
+        update_range(u->o, u->slot, u->w, u->g, j0, j1, u->ap);
+}
+
+void nnl_optim_update(nnl_optim *o, size_t i, float *w, const float *g, size_t n)
+{
+    const nnl_optim_config *c = &o->cfg;
+    nnl_adam_params p = {0};
+    if (c->kind == NNL_OPT_ADAM || c->kind == NNL_OPT_ADAMW) {
+        double t = (double)o->iterations;
+        p.lr_t = (float)(c->lr * sqrt(1.0 - pow(c->beta2, t)) / (1.0 - pow(c->beta1, t)));
+        p.beta1 = (float)c->beta1;
+        p.beta2 = (float)c->beta2;
+        p.epsilon = (float)c->epsilon;
+        p.decay = c->kind == NNL_OPT_ADAMW ? (float)(c->lr * c->weight_decay) : 0.0f;
+    }
+    int nt = nnl_threads_get();
+    if (n < OPTIM_PARALLEL_MIN || nt < 2) {
+        update_range(o, i, w, g, 0, n, &p);
+        return;
+    }
+    size_t chunk = (n + (size_t)nt - 1) / (size_t)nt;
+    chunk = (chunk + OPTIM_CHUNK_ALIGN - 1) / OPTIM_CHUNK_ALIGN * OPTIM_CHUNK_ALIGN;
+    update_job u = {o, i, n, chunk, w, g, &p};
+    nnl_parallel_for((int)((n + chunk - 1) / chunk), update_task, &u);
 }

@@ -630,7 +630,7 @@ KINLINE void KN(rms_blk)(float *w, const float *g, float *v, VF lr, float rho, V
     VF g2 = V_MUL(gv, gv);
     vv = rho < 0.0f ? V_ADD(vv, g2)
                     : V_ADD(V_MUL(V_SET1(rho), vv), V_MUL(V_SET1(1.0f - rho), g2));
-    wv = V_SUB(wv, V_DIV(V_MUL(lr, gv), V_ADD(V_SQRT(vv), eps)));
+    wv = V_SUB(wv, V_DIV(V_MUL(lr, gv), V_SQRT(V_ADD(vv, eps))));
     V_STORE(v, vv);
     V_STORE(w, wv);
 }

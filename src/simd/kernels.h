@@ -123,8 +123,9 @@ typedef struct nnl_kernels {
      *           w += mu * v - lr * g (v already updated)
      * adam:     m += (g - m) * (1 - b1); v += (g*g - v) * (1 - b2);
      *           w -= decay * w (AdamW); w -= lr_t * m / (sqrt(v) + eps)
-     * rmsprop:  v = rho * v + (1 - rho) * g*g; w -= lr * g / (sqrt(v) + eps)
-     * adagrad:  acc += g*g; w -= lr * g / (sqrt(acc) + eps) */
+     * rmsprop:  v = rho * v + (1 - rho) * g*g; w -= lr * g / sqrt(v + eps)
+     * adagrad:  acc += g*g; w -= lr * g / sqrt(acc + eps)
+     * (Keras puts epsilon inside the root for these two, outside for Adam.) */
     void (*opt_sgd)(size_t n, float *w, const float *g, float lr);
     void (*opt_momentum)(size_t n, float *w, const float *g, float *v,
                          float lr, float mu, int nesterov);
