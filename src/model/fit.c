@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/alloc.h"
+#include "core/threads.h"
 #include "core/interrupt.h"
 #include "core/rng.h"
 
@@ -67,16 +68,48 @@ static nnl_status history_add(nnl_history *h, size_t epoch, const nnl_logs *logs
 }
 
 /* Copies the rows idx[first..first+b) of x and y into the model's batch
- * buffers. */
+ * buffers. The rows are scattered over a large tensor (a shuffle), so the
+ * copy waits on memory: large batches are split over the thread pool,
+ * whose threads otherwise idle between products (a Fashion-MNIST batch of
+ * 128 rows is 400 KB from 128 places). */
+#define GATHER_PARALLEL_MIN ((size_t)1 << 16) /* floats per batch */
+
+typedef struct gather_job {
+    nnl_model *m;
+    const nnl_tensor *x, *y;
+    const size_t *idx;
+    size_t xs, ycols, first, b, chunk;
+} gather_job;
+
+static void gather_rows(const gather_job *g, size_t i0, size_t i1)
+{
+    for (size_t i = i0; i < i1; i++) {
+        size_t r = g->idx[g->first + i];
+        memcpy(g->m->acts[0] + i * g->xs, g->x->data + r * g->xs, g->xs * sizeof(float));
+        memcpy(g->m->ybuf + i * g->ycols, g->y->data + r * g->ycols,
+               g->ycols * sizeof(float));
+    }
+}
+
+static void gather_task(void *ctx, int t)
+{
+    const gather_job *g = ctx;
+    size_t i0 = (size_t)t * g->chunk, i1 = i0 + g->chunk < g->b ? i0 + g->chunk : g->b;
+    if (i0 < i1)
+        gather_rows(g, i0, i1);
+}
+
 static void gather(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                    size_t ycols, const size_t *idx, size_t first, size_t b)
 {
-    size_t xs = nnl_shape_numel(&m->in_shape);
-    for (size_t i = 0; i < b; i++) {
-        size_t r = idx[first + i];
-        memcpy(m->acts[0] + i * xs, x->data + r * xs, xs * sizeof(float));
-        memcpy(m->ybuf + i * ycols, y->data + r * ycols, ycols * sizeof(float));
+    gather_job g = {m, x, y, idx, nnl_shape_numel(&m->in_shape), ycols, first, b, b};
+    int nt = nnl_threads_get();
+    if (nt < 2 || b < 2 || b * g.xs < GATHER_PARALLEL_MIN) {
+        gather_rows(&g, 0, b);
+        return;
     }
+    g.chunk = (b + (size_t)nt - 1) / (size_t)nt;
+    nnl_parallel_for((int)((b + g.chunk - 1) / g.chunk), gather_task, &g);
 }
 
 static void fill_logs(nnl_model *m, nnl_logs *logs, const nnl_history *h,
