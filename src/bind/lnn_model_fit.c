@@ -410,6 +410,7 @@ int nnl_lua_model_fit(lua_State *L)
     if (verbose > 2)
         return luaL_error(L, "fit: option 'verbose' must be 0, 1 or 2, got %d", (int)verbose);
     /* validation_data = {x, y} */
+    lua_settop(L, 4);
     if (lua_istable(L, 4) && lua_getfield(L, 4, "validation_data") != LUA_TNIL) {
         if (!lua_istable(L, -1))
             return luaL_error(L, "fit: option 'validation_data' must be {x, y}, got %s",
@@ -421,11 +422,20 @@ int nnl_lua_model_fit(lua_State *L)
         if (!o.val_x || !o.val_y)
             return luaL_error(L, "fit: option 'validation_data' must be {x, y} of "
                               "nn.Tensor");
-        /* The tensors stay referenced by the options table. */
-        lua_pop(L, 2);
+        lua_remove(L, -3); /* the {x, y} table; x and y stay */
     }
-    lua_settop(L, 4);
-    /* Stack: 5 callbacks list, 6 error slot, 7 keys callbacks add to epoch logs. */
+    /* Slots 5, 6 for now: the validation tensors (or nils), kept on the
+     * stack for the whole of fit (moved to 8, 9 below): a callback could
+     * empty the options table, and a collection would then free tensors
+     * fit still reads. */
+    if (!o.val_x) {
+        lua_settop(L, 4);
+        lua_pushnil(L);
+        lua_pushnil(L);
+    }
+    lua_settop(L, 6);
+    /* Stack: 5 callbacks list, 6 error slot, 7 keys callbacks add to epoch
+     * logs (after the rotation below; pushed at 7, 8, 9 first). */
     if (lua_istable(L, 4))
         lua_getfield(L, 4, "callbacks");
     else
@@ -450,6 +460,7 @@ int nnl_lua_model_fit(lua_State *L)
     }
     lua_pushnil(L);
     lua_newtable(L);
+    lua_rotate(L, 5, -2); /* the validation tensors to 8, 9 */
     fit_ctx c;
     memset(&c, 0, sizeof c);
     c.L = L;
