@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +92,26 @@ static int run_openblas(const operands *o)
                 (int)s->m, (int)s->n, (int)s->k, 1.0f, o->a, (int)o->lda, o->b, (int)o->ldb, 0.0f,
                 o->c, (int)o->ldc);
     return 0;
+}
+
+/* OpenBLAS's generic cores (no AVX kernels) for which a better one exists
+ * on this CPU: the best level's core name in *core. */
+static int fallback_core(const char *name, const char **core)
+{
+    static const char *const generic[] = {"prescott", "core2", "penryn", "dunnington",
+                                          "nehalem", "atom", "katmai", "coppermine",
+                                          "northwood", "banias", "barcelona"};
+    int is_generic = 0;
+    for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+        if (!strcasecmp(name, generic[i]))
+            is_generic = 1;
+    nnl_isa best = nnl_isa_best();
+    if (!is_generic || best < NNL_ISA_AVX2)
+        return 0;
+    /* SkylakeX: the AVX-512F sgemm kernels (Cooperlake and later add only
+     * bf16 routines); Haswell: AVX2 + FMA. */
+    *core = best >= NNL_ISA_AVX512 ? "SkylakeX" : "Haswell";
+    return 1;
 }
 #endif
 
@@ -233,6 +254,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "gemm: cannot re-execute (%s); OpenBLAS keeps OPENBLAS_CORETYPE=%s\n",
                 strerror(errno), cur ? cur : "(unset)");
     }
+    /* OpenBLAS 0.3.21 knows CPUs by family and model: a newer one (or a VM
+     * that hides the model, as on the Sapphire Rapids machines here) gets
+     * its generic Prescott kernels, 6x slower than its AVX-512 ones. A peer
+     * that slow proves nothing, so use its best kernels for the features
+     * this CPU has, and say so. */
+    const char *fallback = NULL;
+    if (use_blas && !want_env && !getenv("NNL_BENCH_FALLBACK") &&
+        fallback_core(openblas_get_corename(), &fallback)) {
+        setenv("OPENBLAS_CORETYPE", fallback, 1);
+        setenv("NNL_BENCH_FALLBACK", openblas_get_corename(), 1);
+        setenv("NNL_BENCH_REEXEC", "1", 1);
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "gemm: cannot re-execute (%s); OpenBLAS keeps its %s kernels\n",
+                strerror(errno), openblas_get_corename());
+    }
 #else
     (void)core;
     (void)use_blas; /* no peer in this build: --no-openblas changes nothing */
@@ -286,13 +322,18 @@ int main(int argc, char **argv)
         peak[NNL_ISA_AVX512] = nnl_bench_peak_avx512((float)argc);
     for (int l = NNL_ISA_AVX2; l <= NNL_ISA_AVX512; l++)
         if (peak[l] > 0)
-            printf("peak fp32 of one core at %s (24 register FMA chains): %.1f GFLOP/s\n",
-                   nnl_isa_name((nnl_isa)l), peak[l]);
+            printf("peak fp32 of one core at %s (%d register FMA chains): %.1f GFLOP/s\n",
+                   nnl_isa_name((nnl_isa)l), l == NNL_ISA_AVX512 ? 24 : 12, peak[l]);
 #ifdef NNL_HAVE_OPENBLAS
     if (use_blas) {
         const char *ct = getenv("OPENBLAS_CORETYPE");
-        printf("OpenBLAS core: %s (OPENBLAS_CORETYPE%s%s)\n", openblas_get_corename(),
+        const char *fb = getenv("NNL_BENCH_FALLBACK");
+        printf("OpenBLAS core: %s (OPENBLAS_CORETYPE%s%s", openblas_get_corename(),
                ct ? "=" : " unset", ct ? ct : "");
+        if (fb)
+            printf("; its own detection chose %s, which has no kernels for this CPU's best "
+                   "level", fb);
+        printf(")\n");
     }
 #endif
     printf("%-7s %-3s %-20s %5s %5s %5s %9s %9s %7s %6s\n", "isa", "thr", "shape", "m", "n", "k",
