@@ -367,13 +367,13 @@ end
 
 -- nn.plot.decision_boundary(model, x, y, opts): class regions of a model
 -- with 2 inputs over the data's range (opts.resolution points each way,
--- default 150; opts.padding, default 0.1 of the range), and the points.
+-- default 300; opts.padding, default 0.1 of the range), and the points.
 function plot.decision_boundary(model, x, y, opts)
   local fn = "nn.plot.decision_boundary"
   opts = check_opts(fn, opts, {resolution = "number", padding = "number", classes = "table"})
   if not is_model(model) then error(fn .. ": expected a model, got " .. type(model), 2) end
   local px, py, n = two_columns(fn, x)
-  local res = math.floor(opts.resolution or 150)
+  local res = math.floor(opts.resolution or 300)
   if res < 2 or res > 1000 then error(fn .. ": resolution must be 2..1000", 2) end
   local pad = opts.padding or 0.1
   local x0, x1, y0, y1 = math.huge, -math.huge, math.huge, -math.huge

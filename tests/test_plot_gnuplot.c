@@ -402,6 +402,95 @@ static void thousand_runs_leak_nothing(void **state)
     assert_no_children();
 }
 
+/* Number of entries in a folder other than . and .. */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* A script of n bytes or more: a data block, a plot into out, and gnuplot
+ * writing to where.txt the file it was loaded from (ARG0: empty when it
+ * reads its standard input). tail is appended last. */
+static char *big_script(size_t n, const char *out, const char *tail, size_t *len)
+{
+    nnl_pbuf b;
+    nnl_pbuf_init(&b);
+    nnl_pbuf_add(&b, "set print 'where.txt'\nprint ARG0\nunset print\n"
+                     "set terminal dumb size 60,15\nset output ");
+    nnl_pbuf_quote(&b, out);
+    nnl_pbuf_add(&b, "\n$d << EOD\n");
+    for (int i = 0; b.len < n; i++)
+        nnl_pbuf_addf(&b, "%d %d\n", i, i % 97);
+    nnl_pbuf_add(&b, "EOD\nplot $d with lines\nunset output\n");
+    nnl_pbuf_add(&b, tail);
+    assert_false(b.failed);
+    *len = b.len;
+    return b.s;
+}
+
+static void large_scripts_go_through_a_temporary_file(void **state)
+{
+    (void)state;
+    NEED_GNUPLOT();
+    char priv[300], where[400];
+    snprintf(priv, sizeof priv, "%s/tmp", tmpdir);
+    assert_int_equal(mkdir(priv, 0700), 0);
+    setenv("TMPDIR", priv, 1);
+    int fds = count_fds();
+    size_t len;
+    /* Large: loaded from a file in $TMPDIR, which is gone afterwards. */
+    char *s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big.txt", "", &len);
+    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
+    free(s);
+    assert_true(file_size("big.txt") > 500);
+    char *w = read_all("where.txt", NULL);
+    assert_non_null(w);
+    snprintf(where, sizeof where, "%s/nnlua-plot-", priv);
+    assert_non_null(strstr(w, where));
+    free(w);
+    assert_int_equal(entries(priv), 0);
+    /* gnuplot's errors come back the same way, and the file still goes. */
+    s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big2.txt", "plot foo(x)\n", &len);
+    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_ERR_IO);
+    assert_non_null(strstr(err.msg, "undefined function: foo"));
+    assert_int_equal(entries(priv), 0);
+    /* Small: through standard input, no file at all. */
+    s = big_script(1000, "small.txt", "", &len);
+    assert_true(len < NNL_GNUPLOT_FILE_MIN);
+    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
+    w = read_all("where.txt", NULL);
+    assert_non_null(w);
+    assert_null(strstr(w, "nnlua-plot-"));
+    free(w);
+    /* A folder that cannot be written: standard input after all. */
+    setenv("TMPDIR", "/nonexistent/nnlua", 1);
+    s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big3.txt", "", &len);
+    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
+    assert_true(file_size("big3.txt") > 500);
+    /* A relative $TMPDIR (a name starting with '<' would be a command to
+     * gnuplot's load) is not used: /tmp is. */
+    setenv("TMPDIR", "<rel", 1);
+    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
+    w = read_all("where.txt", NULL);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "/tmp/nnlua-plot-"));
+    free(w);
+    free(s);
+    assert_int_equal(access("<rel", F_OK), -1);
+    unsetenv("TMPDIR");
+    assert_int_equal(count_fds(), fds);
+    assert_no_children();
+    rmdir(priv);
+}
+
 static void script_is_kept_and_render_can_be_off(void **state)
 {
     (void)state;
@@ -624,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(gnuplot_errors_are_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(message_parsing, setup, teardown),
         cmocka_unit_test_setup_teardown(thousand_runs_leak_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(large_scripts_go_through_a_temporary_file, setup, teardown),
         cmocka_unit_test_setup_teardown(script_is_kept_and_render_can_be_off, setup, teardown),
         cmocka_unit_test_setup_teardown(session_redraws_in_one_process, setup, teardown),
         cmocka_unit_test_setup_teardown(session_survives_gnuplot_dying, setup, teardown),

@@ -403,20 +403,70 @@ static nnl_status fail_with(nnl_error *err, const char *what, const char *text)
                     msg[0] ? msg : "(no message)");
 }
 
+/* gnuplot reads its standard input one byte per read(2) (2.35 million
+ * system calls for a 2.3 MB decision-boundary script: 0.66 s, against
+ * 0.16 s for the same script loaded from a file, which stdio reads in
+ * blocks). So a large script goes into a private temporary file, and
+ * gnuplot's standard input gets only `load '<file>'`. Fills path (the
+ * file, for the caller to unlink) and cmd; returns 0 when no file could
+ * be written (the script then goes through standard input as it is). */
+static int script_to_file(const char *script, size_t len, char *path, size_t psize,
+                          nnl_pbuf *cmd)
+{
+    const char *dir = getenv("TMPDIR");
+    /* Only an absolute directory: the path must not start with '<' or
+     * '|' (gnuplot's load would run it as a command). */
+    if (!dir || dir[0] != '/' || strlen(dir) > 3000)
+        dir = "/tmp";
+    if (snprintf(path, psize, "%s/nnlua-plot-XXXXXX", dir) >= (int)psize)
+        return 0;
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return 0;
+    int ok = fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t w = write(fd, script + off, len - off);
+        if (w > 0)
+            off += (size_t)w;
+        else if (w < 0 && errno == EINTR)
+            continue;
+        else
+            ok = 0;
+    }
+    if (close(fd) != 0)
+        ok = 0;
+    if (ok) {
+        nnl_pbuf_add(cmd, "load ");
+        nnl_pbuf_quote(cmd, path);
+        nnl_pbuf_add(cmd, "\n");
+        ok = !cmd->failed;
+    }
+    if (!ok)
+        unlink(path);
+    return ok;
+}
+
 nnl_status nnl_gnuplot_run(const char *script, size_t len, int quiet_stdout, nnl_error *err)
 {
     child c;
     nnl_status st = spawn_gnuplot(quiet_stdout, &c, err);
     if (st != NNL_OK)
         return st;
-    nnl_pbuf cap;
+    nnl_pbuf cap, cmd;
     nnl_pbuf_init(&cap);
+    nnl_pbuf_init(&cmd);
+    char tmp[3100];
+    int in_file = len >= NNL_GNUPLOT_FILE_MIN && script_to_file(script, len, tmp, sizeof tmp, &cmd);
     int gone;
     nnl_error perr;
-    st = pump(&c, script, len, NULL, &cap, &gone, &perr);
+    st = in_file ? pump(&c, cmd.s, cmd.len, NULL, &cap, &gone, &perr)
+                 : pump(&c, script, len, NULL, &cap, &gone, &perr);
     close_fd(&c.in);
     close_fd(&c.errfd);
     int code = reap(&c);
+    if (in_file)
+        unlink(tmp);
+    nnl_pbuf_free(&cmd);
     if (cap.s && has_error(cap.s))
         st = fail_with(err, "", cap.s);
     else if (st != NNL_OK)

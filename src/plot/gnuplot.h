@@ -23,6 +23,11 @@
  * NNL_ERR_UNSUPPORTED with NNL_GNUPLOT_HINT when there is none. */
 nnl_status nnl_gnuplot_find(char *path, size_t size, nnl_error *err);
 
+/* Scripts of at least this many bytes reach gnuplot through a temporary
+ * file (in $TMPDIR when it is absolute, else /tmp; removed when gnuplot
+ * exits) instead of its standard input, which it reads a byte at a time. */
+#define NNL_GNUPLOT_FILE_MIN ((size_t)64 << 10)
+
 /* Runs script (len bytes) in a new gnuplot and waits for it to exit.
  * quiet_stdout: gnuplot's standard output goes to /dev/null (the plot goes
  * to a file); otherwise it is ours (text plots, windows). An error written
