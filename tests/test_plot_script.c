@@ -394,6 +394,13 @@ static void network_small_shows_everything(void **state)
      * widest class; 0 (input 2 -> unit 2) nearly transparent orange-free. */
     HAS("$edges4 << EOD\n0 -0.5 1 -0.5 29362\n"); /* 0x0072B2, alpha byte 0 */
     HAS("weight or bias > 0");
+    /* Text shows no colours, so no key of signs either. */
+    o.file = "n.txt";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_network(&b, &o, l, 3, 0, &err), NNL_OK);
+    HAS("pt 'O'");
+    HASNT("weight or bias");
+    o.file = "n.png";
     /* Structure only: grey, no sign legend. */
     l[1].kernel = l[2].kernel = NULL;
     l[1].bias = NULL;

@@ -258,7 +258,9 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         nnl_pbuf_addf(b, "$neurons using 1:2:3 with points pt 7 ps %.3g lc rgb variable "
                       "notitle, \\\n     $neurons using 1:2 with points pt 6 ps %.3g lw 1.2 "
                       "lc rgb '#404040' notitle", ps, ps);
-    if (weighted)
+    /* In text, every edge is drawn with the same characters (by slope, not
+     * by colour): a key of signs would say what the picture does not. */
+    if (weighted && !nnl_plot_is_text(o))
         nnl_pbuf_addf(b, ", \\\n     NaN with lines lw 3 lc rgb '%s' title 'weight or bias > 0', "
                          "\\\n     NaN with lines lw 3 lc rgb '%s' title 'weight or bias < 0'",
                       NNL_PLOT_POS, NNL_PLOT_NEG);
