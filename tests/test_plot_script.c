@@ -195,6 +195,16 @@ static void history_panels_and_data(void **state)
     HAS("set key bottom right\nplot $s3");
     HAS("unset multiplot\nunset output\n");
     assert_int_equal(count(b.s, "\nplot "), 2);
+    /* logy: the loss panel only; accuracy lies in [0, 1] and stays linear. */
+    o.logy = 1;
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_history(&b, &o, s, 3, &err), NNL_OK);
+    assert_int_equal(count(b.s, "\nset logscale y\n"), 1);
+    HAS("set logscale y\nset key top right\nplot $s1");
+    HAS("set key bottom right\nplot $s3");
+    const char *acc_panel = strstr(b.s, "set title 'accuracy'");
+    assert_non_null(acc_panel);
+    assert_null(strstr(acc_panel, "set logscale"));
 }
 
 static void history_single_panel_and_errors(void **state)

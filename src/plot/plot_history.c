@@ -12,6 +12,16 @@ static const char *base_name(const char *name)
     return strncmp(name, "val_", 4) == 0 && name[4] ? name + 4 : name;
 }
 
+/* 1 for a metric that lies in [0, 1] and climbs to 1 (accuracy,
+ * precision, recall): a logarithmic axis would squash the part that
+ * matters near 1 and stretch the first epochs, so opts.logy leaves it
+ * linear. */
+static int is_share(const char *q)
+{
+    return strstr(q, "accuracy") || strstr(q, "precision") || strstr(q, "recall") ||
+           strcmp(q, "acc") == 0 || strcmp(q, "auc") == 0;
+}
+
 /* 1 when the first series of panel q ends higher than it starts. */
 static int rising(const nnl_plot_series *s, int ns, const int *panel, int q)
 {
@@ -81,7 +91,8 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         nnl_plot_opts po = *o;
         po.title = nq > 1 ? NULL : o->title;
         nnl_plot_labels(b, &po, qname[q], "epoch", NULL);
-        if (o->logy)
+        int logy = o->logy && !is_share(qname[q]);
+        if (logy)
             nnl_pbuf_add(b, "set logscale y\n");
         /* The key where the curves are not: rising curves (accuracy)
          * leave the bottom right free, falling ones (loss) the top. */
@@ -99,7 +110,7 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
             first = 0;
         }
         nnl_pbuf_add(b, "\n");
-        if (o->logy)
+        if (logy)
             nnl_pbuf_add(b, "unset logscale y\n");
     }
     if (nq > 1)
