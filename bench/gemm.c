@@ -115,6 +115,35 @@ static int fallback_core(const char *name, const char **core)
 }
 #endif
 
+/* The peak loop of level isa on each of t threads at once (the pool's
+ * tasks): their summed GFLOP/s. Against one core's peak this is what the
+ * machine itself gives a perfectly parallel loop at the moment: on a
+ * shared VM the second vCPU is often partly someone else's, and then no
+ * GEMM can scale by 2. */
+typedef struct peak_job {
+    nnl_isa isa;
+    float seed;
+    double gflops[NNL_THREADS_MAX];
+} peak_job;
+
+static void peak_task(void *ctx, int task)
+{
+    peak_job *j = ctx;
+    j->gflops[task] = j->isa >= NNL_ISA_AVX512 ? nnl_bench_peak_avx512(j->seed)
+                                               : nnl_bench_peak_avx2(j->seed);
+}
+
+static double peak_together(nnl_isa isa, int t, float seed)
+{
+    peak_job j = {isa, seed, {0}};
+    nnl_threads_set(t, NULL);
+    nnl_parallel_for(t, peak_task, &j);
+    double sum = 0;
+    for (int i = 0; i < t; i++)
+        sum += j.gflops[i];
+    return sum;
+}
+
 /* Times fn in batches that last about 20 ms; returns GFLOP/s of one
  * batch, or < 0 on error. */
 static double batch_rate(int (*fn)(const operands *), const operands *o, long inner)
@@ -324,6 +353,15 @@ int main(int argc, char **argv)
         if (peak[l] > 0)
             printf("peak fp32 of one core at %s (%d register FMA chains): %.1f GFLOP/s\n",
                    nnl_isa_name((nnl_isa)l), l == NNL_ISA_AVX512 ? 24 : 12, peak[l]);
+    /* What the machine gives T threads right now: the ceiling for the
+     * scaling lines at the end (measured again there). */
+    nnl_isa top = nnl_isa_best() >= NNL_ISA_AVX512 ? NNL_ISA_AVX512 : NNL_ISA_AVX2;
+    int maxthr = 1;
+    for (int ti = 0; ti < nthr; ti++)
+        maxthr = threads[ti] > maxthr ? threads[ti] : maxthr;
+    if (peak[top] > 0 && maxthr > 1)
+        printf("peak loop on %d threads at once: %.2fx one core\n", maxthr,
+               peak_together(top, maxthr, (float)argc) / peak[top]);
 #ifdef NNL_HAVE_OPENBLAS
     if (use_blas) {
         const char *ct = getenv("OPENBLAS_CORETYPE");
@@ -425,6 +463,9 @@ int main(int argc, char **argv)
                         printf("%-7s %d/1 %-20s %5.2fx\n", nnl_isa_name((nnl_isa)isas[ii]),
                                threads[ti], shapes[si].name, result[ii][ti][si]);
             }
+        if (peak[top] > 0 && maxthr > 1)
+            printf("peak loop on %d threads at once, again: %.2fx one core\n", maxthr,
+                   peak_together(top, maxthr, (float)argc) / peak[top]);
     }
     return 0;
 }
