@@ -418,8 +418,9 @@ static int entries(const char *dir)
 
 /* A script of n bytes or more: a data block, a plot into out, and gnuplot
  * writing to where.txt the file it was loaded from (ARG0: empty when it
- * reads its standard input). tail is appended last. */
-static char *big_script(size_t n, const char *out, const char *tail, size_t *len)
+ * reads its standard input). tail is appended last. Free with
+ * nnl_pbuf_free. */
+static nnl_pbuf big_script(size_t n, const char *out, const char *tail)
 {
     nnl_pbuf b;
     nnl_pbuf_init(&b);
@@ -432,8 +433,7 @@ static char *big_script(size_t n, const char *out, const char *tail, size_t *len
     nnl_pbuf_add(&b, "EOD\nplot $d with lines\nunset output\n");
     nnl_pbuf_add(&b, tail);
     assert_false(b.failed);
-    *len = b.len;
-    return b.s;
+    return b;
 }
 
 static void large_scripts_go_through_a_temporary_file(void **state)
@@ -445,11 +445,10 @@ static void large_scripts_go_through_a_temporary_file(void **state)
     assert_int_equal(mkdir(priv, 0700), 0);
     setenv("TMPDIR", priv, 1);
     int fds = count_fds();
-    size_t len;
     /* Large: loaded from a file in $TMPDIR, which is gone afterwards. */
-    char *s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big.txt", "", &len);
-    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
-    free(s);
+    nnl_pbuf s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big.txt", "");
+    assert_int_equal(nnl_gnuplot_run(s.s, s.len, 1, &err), NNL_OK);
+    nnl_pbuf_free(&s);
     assert_true(file_size("big.txt") > 500);
     char *w = read_all("where.txt", NULL);
     assert_non_null(w);
@@ -458,32 +457,34 @@ static void large_scripts_go_through_a_temporary_file(void **state)
     free(w);
     assert_int_equal(entries(priv), 0);
     /* gnuplot's errors come back the same way, and the file still goes. */
-    s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big2.txt", "plot foo(x)\n", &len);
-    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_ERR_IO);
+    s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big2.txt", "plot foo(x)\n");
+    assert_int_equal(nnl_gnuplot_run(s.s, s.len, 1, &err), NNL_ERR_IO);
+    nnl_pbuf_free(&s);
     assert_non_null(strstr(err.msg, "undefined function: foo"));
     assert_int_equal(entries(priv), 0);
     /* Small: through standard input, no file at all. */
-    s = big_script(1000, "small.txt", "", &len);
-    assert_true(len < NNL_GNUPLOT_FILE_MIN);
-    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
+    s = big_script(1000, "small.txt", "");
+    assert_true(s.len < NNL_GNUPLOT_FILE_MIN);
+    assert_int_equal(nnl_gnuplot_run(s.s, s.len, 1, &err), NNL_OK);
+    nnl_pbuf_free(&s);
     w = read_all("where.txt", NULL);
     assert_non_null(w);
     assert_null(strstr(w, "nnlua-plot-"));
     free(w);
     /* A folder that cannot be written: standard input after all. */
     setenv("TMPDIR", "/nonexistent/nnlua", 1);
-    s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big3.txt", "", &len);
-    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
+    s = big_script(NNL_GNUPLOT_FILE_MIN + 1000, "big3.txt", "");
+    assert_int_equal(nnl_gnuplot_run(s.s, s.len, 1, &err), NNL_OK);
     assert_true(file_size("big3.txt") > 500);
     /* A relative $TMPDIR (a name starting with '<' would be a command to
      * gnuplot's load) is not used: /tmp is. */
     setenv("TMPDIR", "<rel", 1);
-    assert_int_equal(nnl_gnuplot_run(s, len, 1, &err), NNL_OK);
+    assert_int_equal(nnl_gnuplot_run(s.s, s.len, 1, &err), NNL_OK);
+    nnl_pbuf_free(&s);
     w = read_all("where.txt", NULL);
     assert_non_null(w);
     assert_non_null(strstr(w, "/tmp/nnlua-plot-"));
     free(w);
-    free(s);
     assert_int_equal(access("<rel", F_OK), -1);
     unsetenv("TMPDIR");
     assert_int_equal(count_fds(), fds);
