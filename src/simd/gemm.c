@@ -41,6 +41,11 @@
 #ifndef GEMM_DIRECT_B_ROWS
 #define GEMM_DIRECT_B_ROWS 48
 #endif
+/* So do products whose whole B block (kc x nc) has at most this many
+ * floats: it stays in L1/L2 as it is, and packing it would only copy. */
+#ifndef GEMM_DIRECT_B_FLOATS
+#define GEMM_DIRECT_B_FLOATS 16384
+#endif
 
 typedef struct gemm_job {
     const nnl_kernels *k;
@@ -106,6 +111,20 @@ static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t 
     }
 }
 
+/* Copies one row of n floats: a fixed-size memcpy for the widths of the
+ * micro-kernels, which the compiler turns into a few vector moves (a libc
+ * call per 128-byte row was a quarter of a 64^3 product). */
+static inline void copy_row(float *d, const float *s, size_t n)
+{
+    switch (n) {
+    case 32: memcpy(d, s, 32 * sizeof(float)); break;
+    case 16: memcpy(d, s, 16 * sizeof(float)); break;
+    case 8: memcpy(d, s, 8 * sizeof(float)); break;
+    case 4: memcpy(d, s, 4 * sizeof(float)); break;
+    default: memcpy(d, s, n * sizeof(float)); break;
+    }
+}
+
 /* Packs rows [p0, p0+kc) x cols [j0, j0+nlen) of op(B) into NR-column
  * panels: panel r holds kc rows of NR floats. */
 static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nlen,
@@ -122,7 +141,7 @@ static void pack_b(const gemm_job *g, size_t p0, size_t kc, size_t j0, size_t nl
             for (size_t p = 0; p < kc; p++) {
                 const float *src = g->b + (p0 + p) * ldb + j0 + jr;
                 float *d = dst + p * NR;
-                memcpy(d, src, nr * sizeof(float));
+                copy_row(d, src, nr);
                 for (size_t j = nr; j < NR; j++)
                     d[j] = 0.0f;
             }
@@ -330,7 +349,8 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.mc = min_sz((size_t)g.k->gemm_mc, round_up(m, MR));
         g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
         size_t rows_per_task = (g.split_m ? (g.tiles + (size_t)g.ntasks - 1) / (size_t)g.ntasks * MR : m);
-        g.direct_b = g.tb == NNL_NOTRANS && rows_per_task <= GEMM_DIRECT_B_ROWS;
+        g.direct_b = g.tb == NNL_NOTRANS && (rows_per_task <= GEMM_DIRECT_B_ROWS ||
+                                             g.kc * g.nc <= GEMM_DIRECT_B_FLOATS);
         g.a_size = round_up(g.mc * g.kc, 16);
         size_t b_size = round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
         g.per_task = g.a_size + b_size;
