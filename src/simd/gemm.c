@@ -100,7 +100,15 @@ static inline void copy_row(float *d, const float *s, size_t n)
     case 8: memcpy(d, s, 8 * sizeof(float)); break;
     case 6: memcpy(d, s, 6 * sizeof(float)); break;
     case 4: memcpy(d, s, 4 * sizeof(float)); break;
-    default: memcpy(d, s, n * sizeof(float)); break;
+    default:
+        /* Other short rows (the 10 rows of a transposed 128 x 10 product):
+         * a loop, still cheaper than a call. */
+        if (n <= 32)
+            for (size_t i = 0; i < n; i++)
+                d[i] = s[i];
+        else
+            memcpy(d, s, n * sizeof(float));
+        break;
     }
 }
 
