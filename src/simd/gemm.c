@@ -185,6 +185,42 @@ static void epilogue_block(const gemm_job *g, size_t i0, size_t mlen, size_t j0,
     }
 }
 
+/* One MR x NR tile of C (rows ic+ir.., columns jc+jr..) for k range
+ * [pc, pc+kc): the micro-kernel on the packed A panel and the packed (or
+ * in-place) B panel; partial and transposed tiles go through tile. */
+static inline void one_tile(const gemm_job *g, size_t ic, size_t ir, size_t mc, size_t jc,
+                            size_t jr, size_t nc, size_t pc, size_t kc, float beta,
+                            const float *apack, const float *bpack, float *tile)
+{
+    const nnl_kernels *k = g->k;
+    const size_t MR = (size_t)k->gemm_mr, NR = (size_t)k->gemm_nr;
+    size_t nr = min_sz(NR, nc - jr), mr = min_sz(MR, mc - ir);
+    const float *bp = bpack + (g->direct_b ? 0 : jr * kc);
+    size_t ldbp = NR;
+    if (g->direct_b && nr == NR)
+        bp = g->b + pc * g->ldb + jc + jr, ldbp = g->ldb;
+    const float *ap = apack + ir * kc;
+    float *cp = g->c + (ic + ir) * g->ldc + jc + jr;
+    if (g->trans_c) {
+        cp = g->c + (jc + jr) * g->ldc + ic + ir;
+        if (beta != 0.0f)
+            k->transpose(cp, g->ldc, nr, mr, tile, NR);
+        k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
+        k->transpose(tile, NR, mr, nr, cp, g->ldc);
+        return;
+    }
+    if (mr == MR && nr == NR) {
+        k->gemm_ukr(kc, ap, bp, ldbp, cp, g->ldc, g->alpha, beta);
+        return;
+    }
+    if (beta != 0.0f)
+        for (size_t i = 0; i < mr; i++)
+            memcpy(tile + i * NR, cp + i * g->ldc, nr * sizeof(float));
+    k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
+    for (size_t i = 0; i < mr; i++)
+        memcpy(cp + i * g->ldc, tile + i * NR, nr * sizeof(float));
+}
+
 /* The ic/jr/ir loops over C rows [m0, m1) for one packed (or in-place) B
  * block: columns [jc, jc+nc), k range [pc, pc+kc). */
 static void compute_block(const gemm_job *g, size_t m0, size_t m1, size_t jc, size_t nc,
@@ -198,36 +234,13 @@ static void compute_block(const gemm_job *g, size_t m0, size_t m1, size_t jc, si
     for (size_t ic = m0; ic < m1; ic += g->mc) {
         size_t mc = min_sz(g->mc, m1 - ic);
         pack_a(g, ic, mc, pc, kc, apack);
-        for (size_t jr = 0; jr < nc; jr += NR) {
-            size_t nr = min_sz(NR, nc - jr);
-            const float *bp = bpack + (g->direct_b ? 0 : jr * kc);
-            size_t ldbp = NR;
-            if (g->direct_b && nr == NR)
-                bp = g->b + pc * g->ldb + jc + jr, ldbp = g->ldb;
-            for (size_t ir = 0; ir < mc; ir += MR) {
-                size_t mr = min_sz(MR, mc - ir);
-                const float *ap = apack + ir * kc;
-                float *cp = g->c + (ic + ir) * g->ldc + jc + jr;
-                if (g->trans_c) {
-                    cp = g->c + (jc + jr) * g->ldc + ic + ir;
-                    if (beta != 0.0f)
-                        k->transpose(cp, g->ldc, nr, mr, tile, NR);
-                    k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
-                    k->transpose(tile, NR, mr, nr, cp, g->ldc);
-                    continue;
-                }
-                if (mr == MR && nr == NR) {
-                    k->gemm_ukr(kc, ap, bp, ldbp, cp, g->ldc, g->alpha, beta);
-                    continue;
-                }
-                if (beta != 0.0f)
-                    for (size_t i = 0; i < mr; i++)
-                        memcpy(tile + i * NR, cp + i * g->ldc, nr * sizeof(float));
-                k->gemm_ukr(kc, ap, bp, ldbp, tile, NR, g->alpha, beta);
-                for (size_t i = 0; i < mr; i++)
-                    memcpy(cp + i * g->ldc, tile + i * NR, nr * sizeof(float));
-            }
-        }
+        /* jr outside ir: one B micro-panel stays in L1 while the A panels
+         * stream from L2. (The other order, with the A panel in L1 and a
+         * larger KC so that C is swept fewer times, measured slower:
+         * 2048^3 at avx512 0.75-0.86x OpenBLAS against 0.87-0.93x.) */
+        for (size_t jr = 0; jr < nc; jr += NR)
+            for (size_t ir = 0; ir < mc; ir += MR)
+                one_tile(g, ic, ir, mc, jc, jr, nc, pc, kc, beta, apack, bpack, tile);
         if (last && g->ep)
             epilogue_block(g, ic, mc, jc, nc);
     }
