@@ -93,6 +93,10 @@ static void elementwise(int loss, size_t n, double scale, const float *p,
     *sum = acc;
 }
 
+/* Below this a softmax output has lost digits to float (or underflowed):
+ * the loss term then comes from the logits instead. */
+#define P_FROM_LOGITS 1e-30
+
 /* Stable log(sum(exp(z))) of one row, in double. */
 static double row_lse(size_t cols, const float *z)
 {
@@ -135,7 +139,10 @@ nnl_status nnl_loss_eval(int loss, size_t rows, size_t cols, const float *pred,
                                 "(labels are 1-based)", (double)lab, r + 1, cols);
             size_t k = (size_t)lab - 1;
             if (z) {
-                acc += row_lse(cols, z) - z[k];
+                /* -log p_k = lse(z) - z_k: from p_k (one log) while it is a
+                 * normal float, else from the logits (an exp per class;
+                 * they were a sixth of the digits example's training). */
+                acc += p[k] > P_FROM_LOGITS ? -log((double)p[k]) : row_lse(cols, z) - z[k];
                 if (g)
                     for (size_t j = 0; j < cols; j++)
                         g[j] = (float)(((double)p[j] - (j == k)) * inv_rows);
@@ -157,9 +164,18 @@ nnl_status nnl_loss_eval(int loss, size_t rows, size_t cols, const float *pred,
             for (size_t j = 0; j < cols; j++)
                 tsum += t[j];
             if (z) {
-                double lse = row_lse(cols, z);
-                for (size_t j = 0; j < cols; j++)
-                    acc += t[j] * (lse - z[j]);
+                double lse = NAN; /* computed only if some p_j is tiny */
+                for (size_t j = 0; j < cols; j++) {
+                    if (t[j] == 0.0f)
+                        continue;
+                    if (p[j] > P_FROM_LOGITS) {
+                        acc -= t[j] * log((double)p[j]);
+                    } else {
+                        if (isnan(lse))
+                            lse = row_lse(cols, z);
+                        acc += t[j] * (lse - z[j]);
+                    }
+                }
                 if (g)
                     for (size_t j = 0; j < cols; j++)
                         g[j] = (float)(((double)p[j] * tsum - t[j]) * inv_rows);
