@@ -122,6 +122,13 @@ local entries = {
   {"models", "model:summary", "model:summary()", "Prints (and returns) the layer table."},
   {"models", "model:save", "model:save(path) / nn.load(path)", "A safetensors model file."},
   {"models", "model:get_weights", "model:get_weights() / model:set_weights(list)", "The weights as tensors."},
+  {"models", "model:set_weights", "model:set_weights(list)",
+   "Sets the weights from a list like get_weights gives (same shapes)."},
+  {"models", "model:count_params", "model:count_params()", "The number of weights."},
+  {"models", "model:get_learning_rate", "model:get_learning_rate() / model:set_learning_rate(lr)",
+   "The compiled optimizer's learning rate."},
+  {"models", "model:set_learning_rate", "model:set_learning_rate(lr)",
+   "Changes the compiled optimizer's learning rate."},
   -- layers
   {"layers", "nn.Dense", "nn.Dense(units, opts)",
    "A fully connected layer. opts: input_dim or input_shape, activation, use_bias,\n" ..
@@ -133,6 +140,23 @@ local entries = {
   -- training
   {"training", "nn.optimizers", "nn.optimizers.SGD{} / Adam{} / AdamW{} / RMSprop{} / Adagrad{}",
    "Optimizers with Keras options (lr, momentum, beta1, beta2, epsilon, ...)."},
+  {"training", "nn.optimizers.SGD", "nn.optimizers.SGD{lr=0.01, momentum=0, nesterov=false}",
+   "Stochastic gradient descent, with (Nesterov) momentum."},
+  {"training", "nn.optimizers.Adam", "nn.optimizers.Adam{lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-7}",
+   "Adam."},
+  {"training", "nn.optimizers.AdamW", "nn.optimizers.AdamW{lr=1e-3, weight_decay=0.004, beta1=, beta2=, epsilon=}",
+   "Adam with decoupled weight decay."},
+  {"training", "nn.optimizers.RMSprop", "nn.optimizers.RMSprop{lr=1e-3, rho=0.9, momentum=0, epsilon=1e-7, centered=false}",
+   "RMSprop."},
+  {"training", "nn.optimizers.Adagrad",
+   "nn.optimizers.Adagrad{lr=1e-3, initial_accumulator_value=0.1, epsilon=1e-7}", "Adagrad."},
+  {"training", "nn.callbacks.LearningRateScheduler",
+   "nn.callbacks.LearningRateScheduler(function(epoch, lr) return lr end)",
+   "Sets the learning rate before each epoch; logs learning_rate."},
+  {"training", "nn.callbacks.CSVLogger", "nn.callbacks.CSVLogger(path, {separator=\",\", append=false})",
+   "Writes the epoch logs to a CSV file, a row per epoch."},
+  {"training", "nn.callbacks.TerminateOnNaN", "nn.callbacks.TerminateOnNaN()",
+   "Stops fit when the loss becomes NaN or infinite."},
   {"training", "nn.callbacks", "nn.callbacks.EarlyStopping{} / ModelCheckpoint{} / ...",
    "Callbacks for fit; any table with on_epoch_end(epoch, logs) etc. is one."},
   {"training", "nn.callbacks.EarlyStopping",
@@ -148,13 +172,32 @@ local entries = {
    "Reads a model file written by model:save (weights, layers, compile settings,\n" ..
    "optimizer state); runs no code from the file."},
   -- plots
-  {"plots", "nn.plot.history", "nn.plot.history(h, opts)", "Loss and metrics per epoch."},
-  {"plots", "nn.plot.model", "nn.plot.model(model, opts)", "The network's layout."},
+  {"plots", "nn.plot.history", "nn.plot.history(h, opts) / history:plot(opts)",
+   "Loss and every metric per epoch, a panel each; training solid, validation\n" ..
+   "dashed. opts.logy: log y axis (not for accuracy, precision, recall).\n" ..
+   "Every plot takes opts.file (.png .svg .pdf .txt; none: a window or text),\n" ..
+   "script (keep the gnuplot script), title, xlabel, ylabel, width, height."},
+  {"plots", "nn.plot.model", "nn.plot.model(model, opts)",
+   "The network as columns of neurons; edges by weight sign (blue +, orange -)\n" ..
+   "and size. opts.max_neurons (32): larger layers are elided; opts.weights\n" ..
+   "= false draws the structure only."},
   {"plots", "nn.plot.decision_boundary", "nn.plot.decision_boundary(model, x, y, opts)",
-   "Class regions of a model with 2 inputs."},
-  {"plots", "nn.plot.weights", "nn.plot.weights(layer_or_tensor, opts)", "A heat map."},
-  {"plots", "nn.plot.confusion", "nn.plot.confusion(model, x, y, opts)", "A confusion matrix."},
-  {"plots", "nn.plot.lines", "nn.plot.lines(xs, ys, opts) / scatter / hist", "General plots."},
+   "Class regions of a model with 2 inputs and the points of x (n x 2) by y.\n" ..
+   "opts.resolution (300 per side), opts.padding (0.1), opts.classes (names)."},
+  {"plots", "nn.plot.weights", "nn.plot.weights(layer_or_tensor, opts)",
+   "A heat map of a Dense kernel (or of a model's opts.layer-th Dense layer).\n" ..
+   "opts.image = {h, w}: each unit's weights as an h x w picture, at most\n" ..
+   "opts.max_tiles (100)."},
+  {"plots", "nn.plot.confusion", "nn.plot.confusion(model, x, y, opts)",
+   "The confusion matrix of the model on x against labels y; opts.classes names."},
+  {"plots", "nn.plot.lines", "nn.plot.lines(xs, ys, opts)",
+   "Lines: ys a list or tensor, a list of them, or a 2-D tensor (a line per\n" ..
+   "column); xs may be nil. opts.names, opts.logy."},
+  {"plots", "nn.plot.scatter", "nn.plot.scatter(x, y, opts)",
+   "Points: x and y coordinates, or an n x 2 tensor and class labels that\n" ..
+   "colour them (opts.class_names)."},
+  {"plots", "nn.plot.hist", "nn.plot.hist(t, opts)",
+   "A histogram of a list or tensor; opts.bins (default by Sturges' rule)."},
 }
 
 -- The short name of an entry: what follows the last '.' or ':'.

@@ -160,6 +160,21 @@ T("nn.help by value, by name, topics", function()
     check(help("nn." .. name):find("^nn%." .. name), "no help for nn." .. name)
   end
   if nn.data then check(help(nn.data.csv):find("^nn%.data%.csv%("), out) end
+  -- every public function of nn and its tables has an entry, found by value
+  -- too (nn.set_weights is model:set_weights; names starting with _ are
+  -- internal)
+  for _, place in ipairs{{nn, "nn."}, {nn.plot, "nn.plot."}, {nn.data, "nn.data."},
+                         {nn.callbacks, "nn.callbacks."}, {nn.optimizers, "nn.optimizers."}} do
+    for name, v in pairs(place[1]) do
+      if type(v) == "function" and not name:find("^_") then
+        local text = help(v)
+        check(not text:find("^no help"), "no help for " .. place[2] .. name .. ": " .. text)
+      end
+    end
+  end
+  check(help(nn.plot.scatter):find("^nn%.plot%.scatter%(x, y, opts%)"), out)
+  check(help(nn.plot.decision_boundary):find("resolution (300", 1, true), out)
+  check(help(nn.set_weights):find("^model:set_weights"), out)
   check(help("nosuch") == "no help for 'nosuch'; nn.help() lists the topics", out)
   check(help(print):find("^no help for this function"), out)
   check(help(42):find("^no help for number values"), out)
