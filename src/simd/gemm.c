@@ -119,19 +119,16 @@ static void pack_a(const gemm_job *g, size_t i0, size_t mlen, size_t p0, size_t 
     const size_t MR = (size_t)g->k->gemm_mr, lda = g->lda;
     for (size_t ir = 0; ir < mlen; ir += MR, dst += MR * kc) {
         size_t mr = min_sz(MR, mlen - ir);
+        /* A partial panel is zeroed whole first (one memset), then its rows
+         * are written: cheaper than zeroing its padding rows one float of
+         * each k at a time. */
+        if (mr < MR)
+            memset(dst, 0, MR * kc * sizeof(float));
         if (g->ta == NNL_NOTRANS) {
             g->k->transpose(g->a + (i0 + ir) * lda + p0, lda, mr, kc, dst, MR);
-            for (size_t i = mr; i < MR; i++)
-                for (size_t p = 0; p < kc; p++)
-                    dst[p * MR + i] = 0.0f;
         } else {
-            for (size_t p = 0; p < kc; p++) {
-                const float *src = g->a + (p0 + p) * lda + i0 + ir;
-                float *d = dst + p * MR;
-                copy_row(d, src, mr);
-                for (size_t i = mr; i < MR; i++)
-                    d[i] = 0.0f;
-            }
+            for (size_t p = 0; p < kc; p++)
+                copy_row(dst + p * MR, g->a + (p0 + p) * lda + i0 + ir, mr);
         }
     }
 }
