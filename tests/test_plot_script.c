@@ -371,6 +371,86 @@ static void boundary_regions(void **state)
     assert_non_null(strstr(err.msg, "grid cell 5 has class 3"));
 }
 
+/* The points of data block $name: how many, and whether each lies in a
+ * grid cell of class c (nearest cell of a gx x gy grid over [0,2]x[0,1]). */
+static int block_points_in_class(const char *script, const char *name, const int *grid, int gx,
+                                 int gy, int c, int *count)
+{
+    char head[32];
+    snprintf(head, sizeof head, "%s << EOD\n", name);
+    const char *p = strstr(script, head);
+    *count = 0;
+    if (!p)
+        return 0;
+    p += strlen(head);
+    int ok = 1;
+    while (strncmp(p, "EOD\n", 4) != 0) {
+        char *end;
+        double x = strtod(p, &end), y = strtod(end, &end);
+        int gi = (int)(x / (2.0 / (gx - 1)) + 0.5), gj = (int)(y / (1.0 / (gy - 1)) + 0.5);
+        gi = gi < 0 ? 0 : gi >= gx ? gx - 1 : gi;
+        gj = gj < 0 ? 0 : gj >= gy ? gy - 1 : gj;
+        ok &= grid[gj * gx + gi] == c;
+        (*count)++;
+        p = strchr(end, '\n') + 1;
+    }
+    return ok;
+}
+
+/* Text has no colours: series get marks (o x + ...), decision regions
+ * characters in every cell (gnuplot's dumb terminal draws no images). */
+static void text_plots_use_marks_and_region_characters(void **state)
+{
+    (void)state;
+    int grid[6] = {1, 1, 2, 1, 2, 2}; /* 3 x 2 over [0,2] x [0,1] */
+    double px[2] = {0, 1}, py[2] = {0, 1};
+    int pc[2] = {1, 2};
+    nnl_plot_regions r = {grid, 3, 2, 0, 2, 0, 1, px, py, pc, 2, 2, NULL};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "b.txt";
+    assert_int_equal(nnl_plot_boundary(&b, &o, &r, &err), NNL_OK);
+    HASNT("with image");
+    HAS("$text1 using 1:2 with points pt '.'");
+    HAS("$text2 using 1:2 with points pt '-'");
+    HAS("$class1 using 1:2 with points lt 1 pt 'o' title 'class 1'");
+    HAS("$class2 using 1:2 with points lt 2 pt 'x' title 'class 2'");
+    /* Every sample is in a cell of its class; together they cover two
+     * samples per character each way (760 x 600 pixels: 84 x 33). */
+    int n1, n2;
+    assert_true(block_points_in_class(b.s, "$text1", grid, 3, 2, 1, &n1));
+    assert_true(block_points_in_class(b.s, "$text2", grid, 3, 2, 2, &n2));
+    int cols, rows;
+    nnl_plot_text_size(&o, 760, 600, &cols, &rows);
+    assert_int_equal(cols, 84);
+    assert_int_equal(rows, 33);
+    assert_int_equal(n1 + n2, 2 * cols * 2 * rows);
+    assert_true(n1 > 0 && n2 > 0);
+    /* A PNG keeps the image and round marks. */
+    o.file = "b.png";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_boundary(&b, &o, &r, &err), NNL_OK);
+    HAS("with image");
+    HASNT("$text1");
+    HASNT("pt 'o'");
+    /* History in text: training o, validation x; the line types too. */
+    double loss[3] = {0.9, 0.5, 0.25}, vloss[3] = {1.0, 0.6, 0.4};
+    nnl_plot_series hs[2] = {{"loss", NULL, loss, 3}, {"val_loss", NULL, vloss, 3}};
+    o.file = "h.txt";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_history(&b, &o, hs, 2, &err), NNL_OK);
+    HAS("lt 1 pt 'o' title 'training'");
+    HAS("lt 2 dt (8,4) pt 'x' title 'validation'");
+    HAS("set linetype 3 lc rgb '#009E73' lw 2 pt '+' ps 0.9");
+    o.file = "h.png";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_history(&b, &o, hs, 2, &err), NNL_OK);
+    HAS("lt 1 pt 7 title 'training'");
+    HAS("set linetype 3 lc rgb '#009E73' lw 2 pt 9 ps 0.9");
+    assert_int_equal(nnl_plot_text_mark(1), 'o');
+    assert_int_equal(nnl_plot_text_mark(9), 'o'); /* cycles like the colours */
+}
+
 static void network_small_shows_everything(void **state)
 {
     (void)state;
@@ -509,6 +589,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(heatmap_tiles, setup, teardown),
         cmocka_unit_test_setup_teardown(confusion_cells, setup, teardown),
         cmocka_unit_test_setup_teardown(boundary_regions, setup, teardown),
+        cmocka_unit_test_setup_teardown(text_plots_use_marks_and_region_characters, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(network_small_shows_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(network_large_elides, setup, teardown),
         cmocka_unit_test_setup_teardown(nasty_title_is_quoted, setup, teardown),

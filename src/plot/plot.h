@@ -63,6 +63,15 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
                           nnl_error *err);
 /* 1 when o's output is text (.txt, or the terminal without a window). */
 int nnl_plot_is_text(const nnl_plot_opts *o);
+/* The size in characters of a text plot started with w x h pixels (o's
+ * width/height override them), as nnl_plot_begin sets it. */
+void nnl_plot_text_size(const nnl_plot_opts *o, int w, int h, int *cols, int *rows);
+/* Appends " pt N" (graphics) or, in text, the point character of line
+ * type lt (1-based), so that series differ in text too, where colours do
+ * not show: o x + ^ v < > ~ in the order of the colours. */
+void nnl_plot_pt(nnl_pbuf *b, const nnl_plot_opts *o, int lt, int pt);
+/* The mark character of line type lt in text. */
+char nnl_plot_text_mark(int lt);
 /* Title and axis labels: o's when given, else the defaults (NULL: none). */
 void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
                      const char *xlabel, const char *ylabel);

@@ -15,6 +15,49 @@ static void light(const char *hex, double keep, char out[8])
     snprintf(out, 8, "#%02X%02X%02X", rgb[0] & 255, rgb[1] & 255, rgb[2] & 255);
 }
 
+/* Region characters in text, by class: light ones, so that the points'
+ * marks (o x + ...) stand out on them. */
+static const char region_chars[] = ".-:=~'`,";
+
+/* In text gnuplot cannot draw an image: the regions become a character
+ * in every character cell of the plot area (the class of the grid cell
+ * nearest to each sample), a data block and a plot item per class; the
+ * points follow. Starts the plot command. */
+static void text_regions(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r)
+{
+    int cols, rows;
+    nnl_plot_text_size(o, 760, 600, &cols, &rows);
+    /* Two samples per character each way of the whole picture (the plot
+     * area is smaller), so that every cell of the area gets one: where
+     * gnuplot puts the area's edges is not known here. */
+    int tx = 2 * cols, ty = 2 * rows;
+    double dx = (r->x1 - r->x0) / (r->gx - 1), dy = (r->y1 - r->y0) / (r->gy - 1);
+    double xl = r->x0 - dx / 2, xw = r->x1 - r->x0 + dx, yl = r->y0 - dy / 2,
+           yw = r->y1 - r->y0 + dy;
+    int nk = r->k < (int)(sizeof region_chars - 1) ? r->k : (int)(sizeof region_chars - 1);
+    for (int c = 1; c <= nk; c++) {
+        nnl_pbuf_addf(b, "$text%d << EOD\n", c);
+        for (int j = 0; j < ty; j++)
+            for (int i = 0; i < tx; i++) {
+                double x = xl + (i + 0.5) * xw / tx, y = yl + (j + 0.5) * yw / ty;
+                int gi = (int)((x - r->x0) / dx + 0.5), gj = (int)((y - r->y0) / dy + 0.5);
+                gi = gi < 0 ? 0 : gi >= r->gx ? r->gx - 1 : gi;
+                gj = gj < 0 ? 0 : gj >= r->gy ? r->gy - 1 : gj;
+                if (r->grid[(size_t)gj * r->gx + gi] != c)
+                    continue;
+                nnl_pbuf_num(b, x);
+                nnl_pbuf_add(b, " ");
+                nnl_pbuf_num(b, y);
+                nnl_pbuf_add(b, "\n");
+            }
+        nnl_pbuf_add(b, "EOD\n");
+    }
+    nnl_pbuf_add(b, "plot ");
+    for (int c = 1; c <= nk; c++)
+        nnl_pbuf_addf(b, "%s$text%d using 1:2 with points pt '%c' lc rgb '#a0a0a0' notitle",
+                      c > 1 ? ", \\\n     " : "", c, region_chars[c - 1]);
+}
+
 nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
                              nnl_error *err)
 {
@@ -87,14 +130,25 @@ nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot
     nnl_pbuf_add(b, "]\nunset grid\nset border 15 lc rgb '#505050'\n"
                     "set key outside right top\n");
     double ps = r->np > 2000 ? 0.5 : r->np > 400 ? 0.8 : 1.1;
-    nnl_pbuf_add(b, "plot $regions using 1:2:3 with image notitle");
+    int text = nnl_plot_is_text(o);
+    if (text)
+        text_regions(b, o, r);
+    else
+        nnl_pbuf_add(b, "plot $regions using 1:2:3 with image notitle");
     for (int c = 1; c <= r->k; c++) {
         if (!r->pc && c > 1)
             break;
-        nnl_pbuf_addf(b, ", \\\n     $class%d using 1:2 with points pt 7 ps %.2g lc rgb "
-                      "'#303030' notitle", c, ps + 0.35);
-        nnl_pbuf_addf(b, ", \\\n     $class%d using 1:2 with points pt 7 ps %.2g lt %d title ",
-                      c, ps, r->pc ? (c - 1) % NNL_PLOT_NCOLORS + 1 : 8);
+        int lt = r->pc ? (c - 1) % NNL_PLOT_NCOLORS + 1 : 8;
+        if (text) { /* a mark per class; no outline */
+            nnl_pbuf_addf(b, ", \\\n     $class%d using 1:2 with points lt %d", c, lt);
+            nnl_plot_pt(b, o, lt, 7);
+            nnl_pbuf_add(b, " title ");
+        } else {
+            nnl_pbuf_addf(b, ", \\\n     $class%d using 1:2 with points pt 7 ps %.2g lc rgb "
+                          "'#303030' notitle", c, ps + 0.35);
+            nnl_pbuf_addf(b, ", \\\n     $class%d using 1:2 with points pt 7 ps %.2g lt %d "
+                          "title ", c, ps, lt);
+        }
         char t[32] = "points";
         if (r->pc)
             snprintf(t, sizeof t, "class %d", c);

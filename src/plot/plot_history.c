@@ -103,9 +103,11 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
             if (panel[i] != q)
                 continue;
             int val = strncmp(s[i].name, "val_", 4) == 0 && s[i].name[4];
-            nnl_pbuf_addf(b, "%s$s%d using 1:2 with %s lt %d%s title ", first ? "" : ", \\\n     ",
+            nnl_pbuf_addf(b, "%s$s%d using 1:2 with %s lt %d%s", first ? "" : ", \\\n     ",
                           i + 1, marks ? "linespoints" : "lines", val ? 2 : 1,
-                          val ? " dt (8,4) pt 5" : " pt 7");
+                          val ? " dt (8,4)" : "");
+            nnl_plot_pt(b, o, val ? 2 : 1, val ? 5 : 7);
+            nnl_pbuf_add(b, " title ");
             nnl_pbuf_quote(b, val ? "validation" : "training");
             first = 0;
         }

@@ -46,7 +46,9 @@ nnl_status nnl_plot_scatter(nnl_pbuf *b, const nnl_plot_opts *o, const double *x
     nnl_pbuf_add(b, "set key outside right top\n");
     double ps = n > 2000 ? 0.4 : n > 300 ? 0.7 : 1.0;
     if (!cls) {
-        nnl_pbuf_addf(b, "plot $points using 1:2 with points lt 1 pt 7 ps %.2g notitle\n", ps);
+        nnl_pbuf_add(b, "plot $points using 1:2 with points lt 1");
+        nnl_plot_pt(b, o, 1, 7);
+        nnl_pbuf_addf(b, " ps %.2g notitle\n", ps);
     } else {
         nnl_pbuf_add(b, "plot ");
         for (int c = 1; c <= k; c++) {

@@ -84,13 +84,38 @@ static int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Point marks in text, one per line type: symbols that the dumb terminal
+ * does not use for lines (it draws those with * # $ % @ & = and, by
+ * slope, . - |). Its own marks for point types 7, 5, 9 are the letters
+ * G, E, I. */
+static const char text_marks[NNL_PLOT_NCOLORS + 1] = "ox+^v<>~";
+
+char nnl_plot_text_mark(int lt)
+{
+    return text_marks[((lt - 1) % NNL_PLOT_NCOLORS + NNL_PLOT_NCOLORS) % NNL_PLOT_NCOLORS];
+}
+
+void nnl_plot_pt(nnl_pbuf *b, const nnl_plot_opts *o, int lt, int pt)
+{
+    if (nnl_plot_is_text(o))
+        nnl_pbuf_addf(b, " pt '%c'", nnl_plot_text_mark(lt));
+    else
+        nnl_pbuf_addf(b, " pt %d", pt);
+}
+
 /* The house style: Okabe-Ito line types, grid, border, ticks, key. */
 static void house_style(nnl_pbuf *b, nnl_plot_term term)
 {
     static const int points[NNL_PLOT_NCOLORS] = {7, 5, 9, 11, 13, 7, 5, 9};
-    for (int i = 0; i < NNL_PLOT_NCOLORS; i++)
-        nnl_pbuf_addf(b, "set linetype %d lc rgb '%s' lw 2 pt %d ps 0.9 dt solid\n", i + 1,
-                      nnl_plot_colors[i], points[i]);
+    int text = term == NNL_TERM_TXT || term == NNL_TERM_TTY;
+    for (int i = 0; i < NNL_PLOT_NCOLORS; i++) {
+        nnl_pbuf_addf(b, "set linetype %d lc rgb '%s' lw 2", i + 1, nnl_plot_colors[i]);
+        if (text)
+            nnl_pbuf_addf(b, " pt '%c'", text_marks[i]);
+        else
+            nnl_pbuf_addf(b, " pt %d", points[i]);
+        nnl_pbuf_add(b, " ps 0.9 dt solid\n");
+    }
     nnl_pbuf_add(b, "set linetype cycle 8\n"
                     "set border 3 lc rgb '#505050' lw 1\n"
                     "set tics nomirror out scale 0.6 textcolor rgb '#303030'\n");
@@ -104,6 +129,33 @@ static void house_style(nnl_pbuf *b, nnl_plot_term term)
         nnl_pbuf_add(b, "set tics scale 0.5\n");
     else
         nnl_pbuf_add(b, "set title font ',13'\n");
+}
+
+/* Characters of a text plot of w x h pixels: a .txt file at 9 x 18
+ * pixels a character; the terminal as wide as $COLUMNS, as high as the
+ * picture's proportions give (a character is about 2:1), at most $LINES. */
+static void text_size(nnl_plot_term term, int w, int h, int *cols, int *rows)
+{
+    if (term == NNL_TERM_TXT) {
+        *cols = clampi(w / 9, 40, 400);
+        *rows = clampi(h / 18, 15, 200);
+        return;
+    }
+    *cols = clampi(env_int("COLUMNS", 80), 40, 300);
+    int most = clampi(env_int("LINES", 25) - 1, 15, 100);
+    *rows = clampi((int)((double)*cols * h / w / 2.0 + 0.5), 12, most);
+}
+
+void nnl_plot_text_size(const nnl_plot_opts *o, int w, int h, int *cols, int *rows)
+{
+    nnl_plot_term term;
+    if (nnl_plot_term_of(o, &term, "", NULL) != NNL_OK || term != NNL_TERM_TXT)
+        term = NNL_TERM_TTY;
+    if (o->width > 0)
+        w = o->width;
+    if (o->height > 0)
+        h = o->height;
+    text_size(term, clampi(w, 100, 20000), clampi(h, 80, 20000), cols, rows);
 }
 
 nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, const char *fn,
@@ -136,15 +188,10 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
                       "linewidth 1.2\n", w / 100.0, h / 100.0, font);
         break;
     case NNL_TERM_TXT:
-        nnl_pbuf_addf(b, "set terminal dumb size %d,%d noenhanced\n", clampi(w / 9, 40, 400),
-                      clampi(h / 18, 15, 200));
-        break;
     case NNL_TERM_TTY: {
-        int cols = clampi(env_int("COLUMNS", 80), 40, 300);
-        int rows = clampi(env_int("LINES", 25) - 1, 15, 100);
-        /* Keep about the picture's proportions (a character is ~2:1). */
-        int want = clampi((int)((double)cols * h / w / 2.0 + 0.5), 12, rows);
-        nnl_pbuf_addf(b, "set terminal dumb size %d,%d noenhanced\n", cols, want);
+        int cols, rows;
+        text_size(term, w, h, &cols, &rows);
+        nnl_pbuf_addf(b, "set terminal dumb size %d,%d noenhanced\n", cols, rows);
         break;
     }
     case NNL_TERM_WINDOW:
