@@ -451,6 +451,82 @@ static void text_plots_use_marks_and_region_characters(void **state)
     assert_int_equal(nnl_plot_text_mark(9), 'o'); /* cycles like the colours */
 }
 
+/* The points of data block $name as (x, y) pairs into xs/ys (at most n);
+ * returns how many. */
+static int block_points(const char *script, const char *name, double *xs, double *ys, int n)
+{
+    char head[32];
+    snprintf(head, sizeof head, "%s << EOD\n", name);
+    const char *p = strstr(script, head);
+    if (!p)
+        return -1;
+    p += strlen(head);
+    int k = 0;
+    while (strncmp(p, "EOD\n", 4) != 0) {
+        char *end;
+        double x = strtod(p, &end), y = strtod(end, &end);
+        if (k < n)
+            xs[k] = x, ys[k] = y;
+        k++;
+        p = strchr(end, '\n') + 1;
+    }
+    return k;
+}
+
+/* Heat maps and the confusion matrix in text: characters by value
+ * (= - + #, blank near zero), the counts alone; no images, no colour box. */
+static void text_heatmap_and_confusion(void **state)
+{
+    (void)state;
+    /* 2 inputs x 2 units: 1 -> '#', -1 -> '=', 0 -> blank, 0.3 -> '+'. */
+    float w[4] = {1.0f, -1.0f, 0.0f, 0.3f};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "w.txt";
+    assert_int_equal(nnl_plot_heatmap(&b, &o, w, 2, 2, 0, 0, 0, &err), NNL_OK);
+    HASNT("with image");
+    HASNT("$w << EOD");
+    HAS("unset colorbox");
+    HAS("$text1 using 1:2 with points pt '='");
+    HAS("$text4 using 1:2 with points pt '#'");
+    HAS("# + positive, - = negative");
+    static double xs[100000], ys[100000];
+    /* Each level's samples lie in the cell of that value: x = unit, y =
+     * input (1-based cell centres, cells 1 wide). */
+    const struct { const char *block; double unit, input; } want[3] = {
+        {"$text4", 1, 1}, {"$text1", 2, 1}, {"$text3", 2, 2}};
+    int total = 0;
+    for (int i = 0; i < 3; i++) {
+        int n = block_points(b.s, want[i].block, xs, ys, 100000);
+        assert_true(n > 0);
+        for (int k = 0; k < n; k++) {
+            assert_true(fabs(xs[k] - want[i].unit) <= 0.5);
+            assert_true(fabs(ys[k] - want[i].input) <= 0.5);
+        }
+        total += n;
+    }
+    assert_int_equal(block_points(b.s, "$text2", xs, ys, 100000), 0); /* no weak negatives */
+    int cols, rows;
+    nnl_plot_text_size(&o, 700, 700, &cols, &rows);
+    assert_int_equal(total, 3 * (2 * cols * 2 * rows) / 4); /* 3 of the 4 cells */
+    /* Tiles too. */
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_heatmap(&b, &o, w, 2, 2, 1, 2, 0, &err), NNL_OK);
+    HASNT("with image");
+    HAS("$text4 using 1:2 with points pt '#'");
+    HAS("(1x2 each): # + positive, - = negative");
+    /* The confusion matrix: counts only, rows named in the title. */
+    double c[4] = {5, 1, 0, 4};
+    const char *names[2] = {"cat", "dog"};
+    o.file = "c.txt";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_confusion(&b, &o, c, 2, names, &err), NNL_OK);
+    HASNT("with image");
+    HASNT("set ylabel");
+    HAS("rows: true class");
+    HAS("unset colorbox\nplot $cells using 1:2:(sprintf('%d', int($3))) with labels notitle\n");
+}
+
 static void network_small_shows_everything(void **state)
 {
     (void)state;
@@ -591,6 +667,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(boundary_regions, setup, teardown),
         cmocka_unit_test_setup_teardown(text_plots_use_marks_and_region_characters, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(text_heatmap_and_confusion, setup, teardown),
         cmocka_unit_test_setup_teardown(network_small_shows_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(network_large_elides, setup, teardown),
         cmocka_unit_test_setup_teardown(nasty_title_is_quoted, setup, teardown),

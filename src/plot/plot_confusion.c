@@ -40,10 +40,13 @@ nnl_status nnl_plot_confusion(nnl_pbuf *b, const nnl_plot_opts *o, const double 
         }
     }
     nnl_pbuf_add(b, "EOD\n");
-    char title[128];
-    snprintf(title, sizeof title, "confusion matrix (accuracy %.1f%% of %.0f)",
-             total > 0 ? 100.0 * correct / total : 0.0, total);
-    nnl_plot_labels(b, o, title, "predicted class", "true class");
+    char title[160];
+    /* In text the y label would be written over the class names (the dumb
+     * terminal does not rotate it), so the title says what rows are. */
+    int text = nnl_plot_is_text(o);
+    snprintf(title, sizeof title, "confusion matrix (accuracy %.1f%% of %.0f)%s",
+             total > 0 ? 100.0 * correct / total : 0.0, total, text ? "; rows: true class" : "");
+    nnl_plot_labels(b, o, title, "predicted class", text ? NULL : "true class");
     nnl_pbuf_add(b, "set palette defined (0 '#ffffff', 1 '#0072B2')\n"
                     "set cbrange [0:1]\nset cblabel 'share of the true class'\n"
                     "set cbtics 0.25 out nomirror\n");
@@ -68,9 +71,13 @@ nnl_status nnl_plot_confusion(nnl_pbuf *b, const nnl_plot_opts *o, const double 
     if (longest > 3 && k * longest > 40)
         nnl_pbuf_add(b, "set xtics rotate by 45 right\n");
     int font = k <= 6 ? 14 : k <= 12 ? 11 : 8;
-    nnl_pbuf_addf(b, "plot $cells using 1:2:4 with image notitle, \\\n"
-                     "     $cells using 1:2:(sprintf('%%d', int($3))):5 with labels "
-                     "tc rgb variable font ',%d' notitle\n", font);
+    if (text) /* no shading (no images, no colours): the counts alone */
+        nnl_pbuf_add(b, "unset colorbox\n"
+                        "plot $cells using 1:2:(sprintf('%d', int($3))) with labels notitle\n");
+    else
+        nnl_pbuf_addf(b, "plot $cells using 1:2:4 with image notitle, \\\n"
+                         "     $cells using 1:2:(sprintf('%%d', int($3))):5 with labels "
+                         "tc rgb variable font ',%d' notitle\n", font);
     nnl_plot_end(b);
     return nnl_pbuf_check(b, fn, err);
 }

@@ -55,11 +55,31 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
                         (long long)tile_h * tile_w, rows);
     double m = max_abs(w, rows * cols);
     nnl_status st;
-    char title[160];
+    char title[200];
+    int text = nnl_plot_is_text(o);
     if (!tiles) {
-        st = nnl_plot_begin(b, o, cols > rows ? 900 : 700, cols > rows ? 560 : 700, fn, err);
+        int pw = cols > rows ? 900 : 700, ph = cols > rows ? 560 : 700;
+        st = nnl_plot_begin(b, o, pw, ph, fn, err);
         if (st != NNL_OK)
             return st;
+        snprintf(title, sizeof title, "weights (%zu inputs x %zu units)%s%s", rows, cols,
+                 text ? ": " : "", text ? nnl_plot_text_image_key() : "");
+        if (text) {
+            double *img = nnl_malloc(rows * cols * sizeof *img);
+            if (!img)
+                return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for a %zux%zu image", fn,
+                                rows, cols);
+            for (size_t i = 0; i < rows * cols; i++)
+                img[i] = w[i];
+            nnl_plot_labels(b, o, title, "unit", "input");
+            nnl_pbuf_addf(b, "set xrange [0.5:%zu.5]\nset yrange [%zu.5:0.5]\n", cols, rows);
+            nnl_pbuf_add(b, "unset grid\nunset key\nset border 15\n");
+            nnl_plot_text_image(b, o, pw, ph, img, cols, rows, 0.5, cols + 0.5, 0.5, rows + 0.5,
+                                m);
+            nnl_free(img);
+            nnl_plot_end(b);
+            return nnl_pbuf_check(b, fn, err);
+        }
         nnl_pbuf_add(b, "$w << EOD\n");
         for (size_t r = 0; r < rows; r++) {
             for (size_t c = 0; c < cols; c++) {
@@ -70,7 +90,6 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
             nnl_pbuf_add(b, "\n");
         }
         nnl_pbuf_add(b, "EOD\n");
-        snprintf(title, sizeof title, "weights (%zu inputs x %zu units)", rows, cols);
         nnl_plot_labels(b, o, title, "unit", "input");
         diverging(b, m, "weight");
         nnl_pbuf_addf(b, "set xrange [0.5:%zu.5]\nset yrange [%zu.5:0.5]\n", cols, rows);
@@ -88,7 +107,8 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
     size_t W = gc * (size_t)(tile_w + 1) - 1, H = gr * (size_t)(tile_h + 1) - 1;
     /* Square-ish pictures: about 600 pixels on the long side of the grid. */
     double scale = 620.0 / (double)(W > H ? W : H);
-    st = nnl_plot_begin(b, o, (int)(W * scale) + 220, (int)(H * scale) + 110, fn, err);
+    int pw = (int)(W * scale) + 220, ph = (int)(H * scale) + 110;
+    st = nnl_plot_begin(b, o, pw, ph, fn, err);
     if (st != NNL_OK)
         return st;
     double *img = nnl_malloc(W * H * sizeof *img);
@@ -108,6 +128,21 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         for (size_t r = 0; r < rows; r++)
             img[(oy + r / (size_t)tile_w) * W + ox + r % (size_t)tile_w] = w[r * cols + t];
     }
+    if (nt < cols)
+        snprintf(title, sizeof title, "incoming weights of units 1-%zu of %zu (%dx%d each)%s%s",
+                 nt, cols, tile_h, tile_w, text ? ": " : "", text ? nnl_plot_text_image_key() : "");
+    else
+        snprintf(title, sizeof title, "incoming weights of %zu units (%dx%d each)%s%s", cols,
+                 tile_h, tile_w, text ? ": " : "", text ? nnl_plot_text_image_key() : "");
+    if (text) {
+        nnl_plot_labels(b, o, title, NULL, NULL);
+        nnl_pbuf_addf(b, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", W - 1, H - 1);
+        nnl_pbuf_add(b, "unset xtics\nunset ytics\nunset grid\nunset key\nset border 15\n");
+        nnl_plot_text_image(b, o, pw, ph, img, W, H, -0.5, W - 0.5, -0.5, H - 0.5, tm);
+        nnl_free(img);
+        nnl_plot_end(b);
+        return nnl_pbuf_check(b, fn, err);
+    }
     nnl_pbuf_add(b, "$tiles << EOD\n");
     for (size_t y = 0; y < H; y++) {
         for (size_t x = 0; x < W; x++) {
@@ -119,12 +154,6 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
     }
     nnl_pbuf_add(b, "EOD\n");
     nnl_free(img);
-    if (nt < cols)
-        snprintf(title, sizeof title, "incoming weights of units 1-%zu of %zu (%dx%d each)", nt,
-                 cols, tile_h, tile_w);
-    else
-        snprintf(title, sizeof title, "incoming weights of %zu units (%dx%d each)", cols, tile_h,
-                 tile_w);
     nnl_plot_labels(b, o, title, NULL, NULL);
     diverging(b, tm, "weight");
     nnl_pbuf_addf(b, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", W - 1, H - 1);
