@@ -117,14 +117,8 @@ static void gemm_ukr_avx2_6x16(size_t kc, const float *ap, const float *bp, size
     }
 }
 
-/* 8x8 blocks through registers (unpack, shuffle, lane permute). A block
- * at the bottom or right edge (fewer than 8 rows or columns) goes through
- * the same registers: missing rows are zero, missing columns are not
- * loaded (masked), and only the present rows and columns are stored
- * (masked). The GEMM packs A in strips of MR = 6 (avx2) or 12 (avx512)
- * rows, so before this every avx2 strip and a third of every avx512 one
- * was copied element by element: a 64x64 product spent 21 % of its
- * instructions there. */
+/* Strips of fewer rows than this are copied element by element by
+ * transpose_avx2 (see there). */
 #ifndef A2_T_MIN_ROWS
 #define A2_T_MIN_ROWS 4
 #endif
