@@ -426,6 +426,16 @@ static void text_plots_use_marks_and_region_characters(void **state)
     assert_int_equal(rows, 33);
     assert_int_equal(n1 + n2, 2 * cols * 2 * rows);
     assert_true(n1 > 0 && n2 > 0);
+    HASNT("$text3"); /* a block per class, not per character */
+    /* Eight classes: eight region characters, none a quote (it would end
+     * the gnuplot string it stands in). */
+    int grid8[8] = {1, 2, 3, 4, 5, 6, 7, 8}; /* 4 x 2 */
+    nnl_plot_regions r8 = {grid8, 4, 2, 0, 2, 0, 1, px, py, pc, 2, 8, NULL};
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_boundary(&b, &o, &r8, &err), NNL_OK);
+    HAS("$text8 using 1:2 with points pt ','");
+    HASNT("pt '''");
+    HASNT("$text9");
     /* A PNG keeps the image and round marks. */
     o.file = "b.png";
     nnl_pbuf_clear(&b);

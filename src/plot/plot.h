@@ -72,15 +72,25 @@ void nnl_plot_text_size(const nnl_plot_opts *o, int w, int h, int *cols, int *ro
 void nnl_plot_pt(nnl_pbuf *b, const nnl_plot_opts *o, int lt, int pt);
 /* The mark character of line type lt in text. */
 char nnl_plot_text_mark(int lt);
-/* A heat map in text (gnuplot's dumb terminal draws no images): the W x H
- * image img (row-major, NaN: nothing), covering data coordinates [x0, x1]
- * x [y0, y1] with row 0 at y0, sampled twice per character cell each way
- * of a w_px x h_px picture, as the characters = - (negative) + #
- * (positive) by value against m (|v| < 0.15 m: blank). Writes the data
- * blocks and the whole plot command. */
+/* An image in text (gnuplot's dumb terminal draws no images): a W x H
+ * grid of cells covering data coordinates [x0, x1] x [y0, y1] (row 0 at
+ * y0), sampled twice per character each way of a w_px x h_px picture;
+ * every sample gets the character chars[level(ctx, row, col)] (a level
+ * outside 0..nl-1: nothing; the characters must not be quotes). Writes a
+ * data block per level and starts
+ * the plot command with an item each (style, e.g. a colour, appended to
+ * each; may be NULL); the caller adds items or ends the line. */
+void nnl_plot_text_cells(nnl_pbuf *b, const nnl_plot_opts *o, int w_px, int h_px, size_t W,
+                         size_t H, double x0, double x1, double y0, double y1,
+                         int (*level)(const void *ctx, size_t r, size_t c), const void *ctx,
+                         const char *chars, int nl, const char *style);
+/* A heat map in text: the W x H values (row-major floats f, or doubles d
+ * when f is NULL; NaN: nothing) as = - (negative) + # (positive) by value
+ * against m (|v| < 0.15 m: blank), with nnl_plot_text_cells. Writes the
+ * whole plot command. */
 void nnl_plot_text_image(nnl_pbuf *b, const nnl_plot_opts *o, int w_px, int h_px,
-                         const double *img, size_t W, size_t H, double x0, double x1,
-                         double y0, double y1, double m);
+                         const float *f, const double *d, size_t W, size_t H, double x0,
+                         double x1, double y0, double y1, double m);
 /* What the characters of nnl_plot_text_image mean, for a title. */
 const char *nnl_plot_text_image_key(void);
 /* Title and axis labels: o's when given, else the defaults (NULL: none). */

@@ -16,47 +16,21 @@ static void light(const char *hex, double keep, char out[8])
 }
 
 /* Region characters in text, by class: light ones, so that the points'
- * marks (o x + ...) stand out on them. */
-static const char region_chars[] = ".-:=~'`,";
+ * marks (o x + ...) stand out on them; no quotes (they would end the
+ * gnuplot string they are written in). Classes beyond these stay blank. */
+static const char region_chars[] = ".-:=~;_,";
+#define NREGION_CHARS ((int)sizeof region_chars - 1)
 
-/* In text gnuplot cannot draw an image: the regions become a character
- * in every character cell of the plot area (the class of the grid cell
- * nearest to each sample), a data block and a plot item per class; the
- * points follow. Starts the plot command. */
-static void text_regions(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r)
+/* The level of a grid cell in text: its class, 0-based. */
+static int region_level(const void *ctx, size_t r, size_t c)
 {
-    int cols, rows;
-    nnl_plot_text_size(o, 760, 600, &cols, &rows);
-    /* Two samples per character each way of the whole picture (the plot
-     * area is smaller), so that every cell of the area gets one: where
-     * gnuplot puts the area's edges is not known here. */
-    int tx = 2 * cols, ty = 2 * rows;
-    double dx = (r->x1 - r->x0) / (r->gx - 1), dy = (r->y1 - r->y0) / (r->gy - 1);
-    double xl = r->x0 - dx / 2, xw = r->x1 - r->x0 + dx, yl = r->y0 - dy / 2,
-           yw = r->y1 - r->y0 + dy;
-    int nk = r->k < (int)(sizeof region_chars - 1) ? r->k : (int)(sizeof region_chars - 1);
-    for (int c = 1; c <= nk; c++) {
-        nnl_pbuf_addf(b, "$text%d << EOD\n", c);
-        for (int j = 0; j < ty; j++)
-            for (int i = 0; i < tx; i++) {
-                double x = xl + (i + 0.5) * xw / tx, y = yl + (j + 0.5) * yw / ty;
-                int gi = (int)((x - r->x0) / dx + 0.5), gj = (int)((y - r->y0) / dy + 0.5);
-                gi = gi < 0 ? 0 : gi >= r->gx ? r->gx - 1 : gi;
-                gj = gj < 0 ? 0 : gj >= r->gy ? r->gy - 1 : gj;
-                if (r->grid[(size_t)gj * r->gx + gi] != c)
-                    continue;
-                nnl_pbuf_num(b, x);
-                nnl_pbuf_add(b, " ");
-                nnl_pbuf_num(b, y);
-                nnl_pbuf_add(b, "\n");
-            }
-        nnl_pbuf_add(b, "EOD\n");
-    }
-    nnl_pbuf_add(b, "plot ");
-    for (int c = 1; c <= nk; c++)
-        nnl_pbuf_addf(b, "%s$text%d using 1:2 with points pt '%c' lc rgb '#a0a0a0' notitle",
-                      c > 1 ? ", \\\n     " : "", c, region_chars[c - 1]);
+    const nnl_plot_regions *g = ctx;
+    return g->grid[r * (size_t)g->gx + c] - 1;
 }
+
+/* Default picture size (pixels); text is sized from it too. */
+#define BOUNDARY_W 760
+#define BOUNDARY_H 600
 
 nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
                              nnl_error *err)
@@ -81,7 +55,7 @@ nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot
         if (r->pc[i] < 1 || r->pc[i] > r->k)
             return nnl_fail(err, NNL_ERR_RANGE, "%s: point %zu has class %d, expected 1..%d",
                             fn, i + 1, r->pc[i], r->k);
-    nnl_status st = nnl_plot_begin(b, o, 760, 600, fn, err);
+    nnl_status st = nnl_plot_begin(b, o, BOUNDARY_W, BOUNDARY_H, fn, err);
     if (st != NNL_OK)
         return st;
     double dx = (r->x1 - r->x0) / (r->gx - 1), dy = (r->y1 - r->y0) / (r->gy - 1);
@@ -131,9 +105,13 @@ nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot
                     "set key outside right top\n");
     double ps = r->np > 2000 ? 0.5 : r->np > 400 ? 0.8 : 1.1;
     int text = nnl_plot_is_text(o);
-    if (text)
-        text_regions(b, o, r);
-    else
+    if (text) {
+        /* The grid's points are the centres of its cells. */
+        nnl_plot_text_cells(b, o, BOUNDARY_W, BOUNDARY_H, (size_t)r->gx, (size_t)r->gy,
+                            r->x0 - dx / 2, r->x1 + dx / 2, r->y0 - dy / 2, r->y1 + dy / 2,
+                            region_level, r, region_chars,
+                            r->k < NREGION_CHARS ? r->k : NREGION_CHARS, " lc rgb '#a0a0a0'");
+    } else
         nnl_pbuf_add(b, "plot $regions using 1:2:3 with image notitle");
     for (int c = 1; c <= r->k; c++) {
         if (!r->pc && c > 1)

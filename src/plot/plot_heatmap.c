@@ -65,18 +65,11 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         snprintf(title, sizeof title, "weights (%zu inputs x %zu units)%s%s", rows, cols,
                  text ? ": " : "", text ? nnl_plot_text_image_key() : "");
         if (text) {
-            double *img = nnl_malloc(rows * cols * sizeof *img);
-            if (!img)
-                return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for a %zux%zu image", fn,
-                                rows, cols);
-            for (size_t i = 0; i < rows * cols; i++)
-                img[i] = w[i];
             nnl_plot_labels(b, o, title, "unit", "input");
             nnl_pbuf_addf(b, "set xrange [0.5:%zu.5]\nset yrange [%zu.5:0.5]\n", cols, rows);
             nnl_pbuf_add(b, "unset grid\nunset key\nset border 15\n");
-            nnl_plot_text_image(b, o, pw, ph, img, cols, rows, 0.5, cols + 0.5, 0.5, rows + 0.5,
-                                m);
-            nnl_free(img);
+            nnl_plot_text_image(b, o, pw, ph, w, NULL, cols, rows, 0.5, cols + 0.5, 0.5,
+                                rows + 0.5, m);
             nnl_plot_end(b);
             return nnl_pbuf_check(b, fn, err);
         }
@@ -138,7 +131,7 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         nnl_plot_labels(b, o, title, NULL, NULL);
         nnl_pbuf_addf(b, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", W - 1, H - 1);
         nnl_pbuf_add(b, "unset xtics\nunset ytics\nunset grid\nunset key\nset border 15\n");
-        nnl_plot_text_image(b, o, pw, ph, img, W, H, -0.5, W - 0.5, -0.5, H - 0.5, tm);
+        nnl_plot_text_image(b, o, pw, ph, NULL, img, W, H, -0.5, W - 0.5, -0.5, H - 0.5, tm);
         nnl_free(img);
         nnl_plot_end(b);
         return nnl_pbuf_check(b, fn, err);
