@@ -371,28 +371,45 @@ static void boundary_regions(void **state)
     assert_non_null(strstr(err.msg, "grid cell 5 has class 3"));
 }
 
+/* The points of data block $name as (x, y) pairs into xs/ys (at most n);
+ * returns how many. */
+static int block_points(const char *script, const char *name, double *xs, double *ys, int n)
+{
+    char head[32];
+    snprintf(head, sizeof head, "%s << EOD\n", name);
+    const char *p = strstr(script, head);
+    if (!p)
+        return -1;
+    p += strlen(head);
+    int k = 0;
+    while (strncmp(p, "EOD\n", 4) != 0) {
+        char *end;
+        double x = strtod(p, &end), y = strtod(end, &end);
+        if (k < n)
+            xs[k] = x, ys[k] = y;
+        k++;
+        p = strchr(end, '\n') + 1;
+    }
+    return k;
+}
+
 /* The points of data block $name: how many, and whether each lies in a
  * grid cell of class c (nearest cell of a gx x gy grid over [0,2]x[0,1]). */
 static int block_points_in_class(const char *script, const char *name, const int *grid, int gx,
                                  int gy, int c, int *count)
 {
-    char head[32];
-    snprintf(head, sizeof head, "%s << EOD\n", name);
-    const char *p = strstr(script, head);
-    *count = 0;
-    if (!p)
+    static double xs[100000], ys[100000];
+    *count = block_points(script, name, xs, ys, 100000);
+    if (*count < 0 || *count > 100000) {
+        *count = 0;
         return 0;
-    p += strlen(head);
+    }
     int ok = 1;
-    while (strncmp(p, "EOD\n", 4) != 0) {
-        char *end;
-        double x = strtod(p, &end), y = strtod(end, &end);
-        int gi = (int)(x / (2.0 / (gx - 1)) + 0.5), gj = (int)(y / (1.0 / (gy - 1)) + 0.5);
+    for (int k = 0; k < *count; k++) {
+        int gi = (int)(xs[k] / (2.0 / (gx - 1)) + 0.5), gj = (int)(ys[k] / (1.0 / (gy - 1)) + 0.5);
         gi = gi < 0 ? 0 : gi >= gx ? gx - 1 : gi;
         gj = gj < 0 ? 0 : gj >= gy ? gy - 1 : gj;
         ok &= grid[gj * gx + gi] == c;
-        (*count)++;
-        p = strchr(end, '\n') + 1;
     }
     return ok;
 }
@@ -461,27 +478,6 @@ static void text_plots_use_marks_and_region_characters(void **state)
     assert_int_equal(nnl_plot_text_mark(9), 'o'); /* cycles like the colours */
 }
 
-/* The points of data block $name as (x, y) pairs into xs/ys (at most n);
- * returns how many. */
-static int block_points(const char *script, const char *name, double *xs, double *ys, int n)
-{
-    char head[32];
-    snprintf(head, sizeof head, "%s << EOD\n", name);
-    const char *p = strstr(script, head);
-    if (!p)
-        return -1;
-    p += strlen(head);
-    int k = 0;
-    while (strncmp(p, "EOD\n", 4) != 0) {
-        char *end;
-        double x = strtod(p, &end), y = strtod(end, &end);
-        if (k < n)
-            xs[k] = x, ys[k] = y;
-        k++;
-        p = strchr(end, '\n') + 1;
-    }
-    return k;
-}
 
 /* Heat maps and the confusion matrix in text: characters by value
  * (= - + #, blank near zero), the counts alone; no images, no colour box. */
