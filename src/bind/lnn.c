@@ -81,6 +81,40 @@ nnl_tensor *nnl_lua_checktensor(lua_State *L, int idx)
     return h->t;
 }
 
+const char *nnl_lua_checkpath(lua_State *L, int idx, const char *fn, const char *what)
+{
+    size_t len;
+    if (lua_type(L, idx) != LUA_TSTRING) {
+        luaL_error(L, "%s: %s must be a string, got %s", fn, what, luaL_typename(L, idx));
+        return NULL;
+    }
+    const char *s = lua_tolstring(L, idx, &len);
+    if (len == 0)
+        luaL_error(L, "%s: %s is empty", fn, what);
+    if (strlen(s) != len)
+        luaL_error(L, "%s: %s contains a NUL byte (\\0) at byte %d", fn, what,
+                   (int)strlen(s) + 1);
+    return s;
+}
+
+lua_Integer nnl_lua_checkint(lua_State *L, int idx, const char *fn, const char *what,
+                             lua_Integer min, lua_Integer max)
+{
+    int isint = 0;
+    lua_Integer v = lua_type(L, idx) == LUA_TNUMBER ? lua_tointegerx(L, idx, &isint) : 0;
+    if (!isint || v < min || v > max) {
+        const char *given = lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TSTRING
+                                ? luaL_tolstring(L, idx, NULL)
+                                : luaL_typename(L, idx);
+        if (max == LUA_MAXINTEGER)
+            luaL_error(L, "%s: %s must be an integer >= %I, got %s", fn, what, min, given);
+        else
+            luaL_error(L, "%s: %s must be an integer in %I..%I, got %s", fn, what, min, max,
+                       given);
+    }
+    return v;
+}
+
 /* Creates the nn.Tensor metatable with the release metamethods; the rest
  * is filled by nnl_open_tensor. Leaves nothing on the stack. */
 static void create_tensor_meta(lua_State *L)

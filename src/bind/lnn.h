@@ -44,6 +44,19 @@ int nnl_lua_tensor_close(lua_State *L);
 /* The tensor at idx or NULL when idx is not an open nn.Tensor. */
 nnl_tensor *nnl_lua_totensor(lua_State *L, int idx);
 
+/* The string at idx as a file path for fn: a Lua error ("fn: path must be
+ * a string, got nil" / "fn: path contains a NUL byte") unless it is a
+ * non-empty string without an embedded NUL (C would silently cut it
+ * there and write somewhere else). `what` names the argument ("path"). */
+const char *nnl_lua_checkpath(lua_State *L, int idx, const char *fn, const char *what);
+
+/* The integer at idx for fn, in min..max: a Lua error naming `what` and
+ * reporting the value as it was given ("fn: units must be an integer in
+ * 1..2147483647, got 4294967296" / "got 2.5" / "got nil"); never a value
+ * cut to int. */
+lua_Integer nnl_lua_checkint(lua_State *L, int idx, const char *fn, const char *what,
+                             lua_Integer min, lua_Integer max);
+
 /* Openers of the parts of nn, each adding its fields to the table at the
  * top of the stack. Called by luaopen_nn in this order. */
 void nnl_open_tensor(lua_State *L);   /* lnn_tensor.c */
