@@ -122,12 +122,29 @@ nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
                         "receives %s", l->name,
                         nnl_shape_keras(&l->in_shape, a, sizeof a),
                         nnl_shape_keras(in, b, sizeof b));
+    nnl_shape old_in = l->in_shape;
     l->in_shape = *in;
     nnl_status st = l->ops->build(l, rng, err);
-    if (st != NNL_OK)
+    if (st != NNL_OK) {
+        /* A failed build leaves the layer as it was: unbuilt, no weights. */
+        nnl_layer_unbuild(l);
+        l->in_shape = old_in;
         return st;
+    }
     l->built = 1;
     return NNL_OK;
+}
+
+void nnl_layer_unbuild(nnl_layer *l)
+{
+    for (int i = 0; i < l->nparams; i++) {
+        nnl_free(l->params[i].w);
+        nnl_free(l->params[i].g);
+        l->params[i].w = l->params[i].g = NULL;
+    }
+    l->nparams = 0;
+    l->built = 0;
+    memset(&l->out_shape, 0, sizeof l->out_shape);
 }
 
 nnl_status nnl_layer_reserve(nnl_layer *l, size_t batch, nnl_error *err)
