@@ -97,10 +97,21 @@ nnl_status nnl_layer_set_input_shape(nnl_layer *l, const nnl_shape *s, nnl_error
     if (s->ndim < 1 || s->ndim > NNL_MAX_DIMS - 1)
         return nnl_fail(err, NNL_ERR_ARG, "%s: input shape must have 1 to %d "
                         "dimensions, got %d", l->name, NNL_MAX_DIMS - 1, s->ndim);
-    for (int i = 0; i < s->ndim; i++)
+    size_t n = 1;
+    for (int i = 0; i < s->ndim; i++) {
         if (s->d[i] == 0)
             return nnl_fail(err, NNL_ERR_ARG, "%s: input shape has a zero "
                             "dimension", l->name);
+        /* A sample must fit in memory; later sizes (a Flatten's output, a
+         * batch of samples) are products of these and must not overflow. */
+        if (s->d[i] > NNL_ALLOC_MAX / sizeof(float) / n) {
+            char b[96];
+            return nnl_fail(err, NNL_ERR_ARG, "%s: input shape %s is too large (one "
+                            "sample over %zu bytes)", l->name,
+                            nnl_shape_keras(s, b, sizeof b), (size_t)NNL_ALLOC_MAX);
+        }
+        n *= s->d[i];
+    }
     l->in_shape = *s;
     l->has_input_shape = 1;
     return NNL_OK;

@@ -108,6 +108,10 @@ T("a first layer whose build fails is freed once; the model stays empty", functi
   collectgarbage(); collectgarbage()
   m:add(nn.Dense(2, {input_dim = 3}))
   check(#m.layers == 1 and m.built and m:count_params() == 8)
+  -- a declared sample that could never be allocated, whose size would
+  -- overflow in a Flatten's output
+  checkerr("is too large", function()
+    return nn.Flatten{input_shape = {2^31 - 1, 2^31 - 1, 2^31 - 1}} end)
 end)
 
 T("fit on data it refuses does not build the model for that data", function()
