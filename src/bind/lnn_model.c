@@ -114,9 +114,13 @@ int nnl_lua_opt_bool(lua_State *L, int idx, const char *key, const char *fn, int
     return v;
 }
 
-/* A string option, or def. */
+/* A string option, or def. The value is copied into buf (size bytes,
+ * longer values cut): the string may have come from an __index of the
+ * options table and nothing else anchors it, so its pointer could be freed
+ * by the next allocation's collector step. */
+#define NNL_OPT_STR_MAX 128
 static const char *opt_str(lua_State *L, int idx, const char *key, const char *fn,
-                           const char *def)
+                           const char *def, char *buf, size_t size)
 {
     idx = lua_absindex(L, idx);
     if (get_opt(L, idx, key) == LUA_TNIL) {
@@ -126,9 +130,9 @@ static const char *opt_str(lua_State *L, int idx, const char *key, const char *f
     if (lua_type(L, -1) != LUA_TSTRING)
         luaL_error(L, "%s: option '%s' must be a string, got %s", fn, key,
                    luaL_typename(L, -1));
-    const char *s = lua_tostring(L, -1);
-    lua_pop(L, 1); /* still referenced by the options table */
-    return s;
+    snprintf(buf, size, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return buf;
 }
 
 static const char *act_names_list =
@@ -279,7 +283,8 @@ static int finish_layer(lua_State *L, nnl_llayer *h, nnl_layer *l, const nnl_err
         return nnl_lua_raise(L, &e);
     }
     h->l = l;
-    const char *name = opt_str(L, opts, "name", fn, NULL);
+    char nbuf[NNL_LAYER_NAME_MAX];
+    const char *name = opt_str(L, opts, "name", fn, NULL, nbuf, sizeof nbuf);
     char buf[NNL_LAYER_NAME_MAX];
     if (name)
         snprintf(buf, sizeof buf, "%s", name);
@@ -316,13 +321,16 @@ static int l_dense(lua_State *L)
     nnl_lua_check_options(L, 2, fn, dense_opts);
     nnl_dense_opts o;
     nnl_dense_opts_default(&o);
-    o.act = check_act(L, fn, opt_str(L, 2, "activation", fn, "linear"));
+    char sb[NNL_OPT_STR_MAX];
+    o.act = check_act(L, fn, opt_str(L, 2, "activation", fn, "linear", sb, sizeof sb));
     o.act_param = nnl_act_default_param(o.act);
     o.use_bias = nnl_lua_opt_bool(L, 2, "use_bias", fn, 1);
     o.kernel_init = check_init(L, fn, "kernel_initializer",
-                               opt_str(L, 2, "kernel_initializer", fn, "glorot_uniform"));
+                               opt_str(L, 2, "kernel_initializer", fn, "glorot_uniform",
+                                       sb, sizeof sb));
     o.bias_init = check_init(L, fn, "bias_initializer",
-                             opt_str(L, 2, "bias_initializer", fn, "zeros"));
+                             opt_str(L, 2, "bias_initializer", fn, "zeros", sb,
+                                     sizeof sb));
     if (get_opt(L, 2, "kernel_regularizer") != LUA_TNIL) {
         static const char *const reg_opts[] = {"l1", "l2", NULL};
         if (lua_type(L, -1) == LUA_TSTRING) { /* "l1" / "l2": Keras's 0.01 */
@@ -661,7 +669,8 @@ static int l_sequential(lua_State *L)
     lua_setiuservalue(L, mi, 1);
     lua_newtable(L);
     char name[64];
-    const char *given = opt_str(L, 2, "name", "nn.Sequential", NULL);
+    char gbuf[64];
+    const char *given = opt_str(L, 2, "name", "nn.Sequential", NULL, gbuf, sizeof gbuf);
     if (given)
         snprintf(name, sizeof name, "%s", given);
     else
@@ -741,7 +750,8 @@ static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
     if (!lua_istable(L, idx))
         luaL_error(L, "compile: optimizer must be a name or an nn.optimizers object, "
                    "got %s", luaL_typename(L, idx));
-    const char *name = opt_str(L, idx, "name", fn, NULL);
+    char nbuf[NNL_OPT_STR_MAX];
+    const char *name = opt_str(L, idx, "name", fn, NULL, nbuf, sizeof nbuf);
     int k = name ? nnl_optim_from_name(name) : -1;
     if (k < 0)
         luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)", name ? name : "?",
@@ -774,7 +784,8 @@ static int model_compile(lua_State *L)
                           "optimizer = ..., metrics = {...}}, got %s", luaL_typename(L, 2));
     lua_settop(L, 2);
     nnl_lua_check_options(L, 2, "compile", valid);
-    const char *lname = opt_str(L, 2, "loss", "compile", NULL);
+    char lbuf[NNL_OPT_STR_MAX];
+    const char *lname = opt_str(L, 2, "loss", "compile", NULL, lbuf, sizeof lbuf);
     if (!lname)
         return luaL_error(L, "compile: option 'loss' is required (valid: %s)",
                           nnl_loss_names());
@@ -788,11 +799,16 @@ static int model_compile(lua_State *L)
     else
         read_optimizer(L, -1, &oc);
     lua_pop(L, 1);
+    /* Copied, as opt_str does: a metrics table with __index may give
+     * strings nothing anchors. */
+    char mbuf[NNL_MODEL_MAX_METRICS][NNL_OPT_STR_MAX];
     const char *metrics[NNL_MODEL_MAX_METRICS];
     size_t nm = 0;
     if (get_opt(L, 2, "metrics") != LUA_TNIL) {
         if (lua_type(L, -1) == LUA_TSTRING) {
-            metrics[nm++] = lua_tostring(L, -1);
+            snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
+            metrics[nm] = mbuf[nm];
+            nm++;
         } else if (lua_istable(L, -1)) {
             lua_Integer n = luaL_len(L, -1);
             if (n > NNL_MODEL_MAX_METRICS)
@@ -801,8 +817,10 @@ static int model_compile(lua_State *L)
                 if (lua_geti(L, -1, i) != LUA_TSTRING)
                     return luaL_error(L, "compile: metrics[%d] must be a metric name "
                                       "(valid: %s)", (int)i, nnl_metric_names()); /* i <= 8 */
-                metrics[nm++] = lua_tostring(L, -1);
-                lua_pop(L, 1); /* kept alive by the metrics table */
+                snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
+                metrics[nm] = mbuf[nm];
+                nm++;
+                lua_pop(L, 1);
             }
         } else {
             return luaL_error(L, "compile: metrics must be a list of names, got %s",

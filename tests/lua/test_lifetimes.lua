@@ -91,6 +91,17 @@ T("an options metamethod that closes the data of the call", function()
   check(not m:fit(nn.rand(10, 3), nn.rand(10, 1), {verbose = 0}).interrupted)
 end)
 
+T("option strings that only an __index gives are copied before Lua runs again", function()
+  local m = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+  local opts = setmetatable({}, {__index = function(_, k)
+    if k == "loss" then return "mean_absolute" .. "_error" end -- anchored by nothing
+    if k == "metrics" then collectgarbage(); collectgarbage(); return {"m" .. "ae"} end
+  end})
+  m:compile(opts)
+  check(m.loss == "mean_absolute_error", tostring(m.loss))
+  check(m.compiled)
+end)
+
 T("a first layer whose build fails is freed once; the model stays empty", function()
   checkerr("input_shape' must be an integer in 1..2147483647, got -1", function()
     return nn.Sequential{nn.Dense(3, {input_shape = -1})} end)
