@@ -620,6 +620,7 @@ static void check_not_fitting(lua_State *L, nnl_lmodel *h, const char *fn)
 static int model_add(lua_State *L)
 {
     nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = h->m; /* stays valid: a close by hand now holds it */
     check_not_fitting(L, h, "add");
     nnl_llayer *lh = luaL_testudata(L, 2, NNL_LAYER_MT);
     if (!lh || !layer_live(L, 2, lh))
@@ -635,7 +636,7 @@ static int model_add(lua_State *L)
     lua_pushboolean(L, 0);
     lua_rawseti(L, 3, n + 1);
     nnl_error err;
-    if (nnl_model_add(h->m, lh->l, &err) != NNL_OK) {
+    if (nnl_model_add(m, lh->l, &err) != NNL_OK) {
         lua_pushnil(L);
         lua_rawseti(L, 3, n + 1);
         nnl_error e;
@@ -777,6 +778,7 @@ static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
 static int model_compile(lua_State *L)
 {
     nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = h->m; /* stays valid: a close by hand now holds it */
     check_not_fitting(L, h, "compile");
     static const char *const valid[] = {"loss", "optimizer", "metrics", NULL};
     if (!lua_istable(L, 2))
@@ -828,7 +830,7 @@ static int model_compile(lua_State *L)
         }
     }
     nnl_error err;
-    if (nnl_model_compile(h->m, loss, metrics, nm, &oc, &err) != NNL_OK) {
+    if (nnl_model_compile(m, loss, metrics, nm, &oc, &err) != NNL_OK) {
         nnl_error e;
         if (strncmp(err.msg, "compile:", 8) == 0)
             e = err;
@@ -884,7 +886,7 @@ static int raise_prefixed(lua_State *L, const nnl_error *err, const char *fn)
 /* model:predict(x [, {batch_size=}]) -> tensor */
 static int model_predict(lua_State *L)
 {
-    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
     lua_settop(L, 3);
     nnl_tensor *x = arg_tensor(L, 2, "predict", "x");
     static const char *const valid[] = {"batch_size", "verbose", NULL};
@@ -892,7 +894,8 @@ static int model_predict(lua_State *L)
     lua_Integer bs = nnl_lua_opt_int(L, 3, "batch_size", "predict", 32, 1);
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
-    nnl_tensor *p = nnl_model_predict(h->m, x, (size_t)bs, &err);
+    x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
+    nnl_tensor *p = nnl_model_predict(m, x, (size_t)bs, &err);
     if (!p)
         return raise_prefixed(L, &err, "predict");
     out->t = p;
@@ -912,7 +915,7 @@ static void push_logs(lua_State *L, const nnl_logs *logs, size_t first)
 /* model:evaluate(x, y [, {batch_size=}]) -> loss, {metric = value} */
 static int model_evaluate(lua_State *L)
 {
-    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
     lua_settop(L, 4);
     nnl_tensor *x = arg_tensor(L, 2, "evaluate", "x");
     nnl_tensor *y = arg_tensor(L, 3, "evaluate", "y");
@@ -921,7 +924,9 @@ static int model_evaluate(lua_State *L)
     lua_Integer bs = nnl_lua_opt_int(L, 4, "batch_size", "evaluate", 32, 1);
     nnl_logs logs;
     nnl_error err;
-    if (nnl_model_evaluate(h->m, x, y, (size_t)bs, &logs, &err) != NNL_OK)
+    x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
+    y = nnl_lua_checktensor(L, 3);
+    if (nnl_model_evaluate(m, x, y, (size_t)bs, &logs, &err) != NNL_OK)
         return raise_prefixed(L, &err, "evaluate");
     lua_pushnumber(L, logs.values[0]);
     push_logs(L, &logs, 1);
@@ -931,14 +936,16 @@ static int model_evaluate(lua_State *L)
 /* model:summary() prints the table and returns it as a string. */
 static int model_summary(lua_State *L)
 {
-    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
     lua_getiuservalue(L, 1, 2);
     lua_getfield(L, -1, "name");
-    const char *name = lua_tostring(L, -1);
-    size_t need = nnl_model_summary(h->m, name, NULL, 0);
+    const char *name = lua_tostring(L, -1); /* a script may set name to anything */
+    if (!name)
+        name = "sequential";
+    size_t need = nnl_model_summary(m, name, NULL, 0);
     luaL_Buffer b;
     char *buf = luaL_buffinitsize(L, &b, need + 1);
-    nnl_model_summary(h->m, name, buf, need + 1);
+    nnl_model_summary(m, name, buf, need + 1);
     luaL_pushresultsize(&b, need);
     fwrite(lua_tostring(L, -1), 1, need, stdout);
     fflush(stdout);
@@ -1036,7 +1043,8 @@ static int model_tostring(lua_State *L)
     }
     lua_getiuservalue(L, 1, 2);
     lua_getfield(L, -1, "name");
-    lua_pushfstring(L, "nn.Sequential '%s' (%I layers, %I params%s)", lua_tostring(L, -1),
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    lua_pushfstring(L, "nn.Sequential '%s' (%I layers, %I params%s)", name,
                     (lua_Integer)h->m->nlayers, (lua_Integer)nnl_model_count_params(h->m, 0),
                     h->m->compiled ? ", compiled" : "");
     return 1;
