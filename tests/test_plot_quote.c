@@ -301,6 +301,72 @@ static void every_plot_kind_shows_the_string(void **state)
     assert_true(files > 40);
 }
 
+/* A window's title bar: one single-quoted literal in `set terminal x11
+ * ... title '...'` (terminal options take no expression). gnuplot-x11
+ * without a display still reads the options and says them back in `show
+ * terminal`. Skipped unless gnuplot has the x11 terminal. */
+static void window_title_is_one_literal(void **state)
+{
+    (void)state;
+    setenv("DISPLAY", ":0", 1); /* only to choose the window terminal */
+    const char *term = nnl_gnuplot_window_terminal();
+    unsetenv("DISPLAY");
+    if (!term || strcmp(term, "x11") != 0) {
+        print_message("no x11 terminal: skipped\n");
+        skip();
+    }
+    double y[3] = {1, 2, 3};
+    nnl_plot_series ser[1] = {{"a", NULL, y, 3}};
+    int exact = 0;
+    for (int i = 0; i < nhostile; i++) {
+        const char *s = hostile[i];
+        nnl_plot_opts o;
+        nnl_plot_opts_init(&o);
+        o.title = s;
+        nnl_pbuf b;
+        nnl_pbuf_init(&b);
+        setenv("DISPLAY", ":0", 1);
+        assert_int_equal(nnl_plot_lines(&b, &o, ser, 1, &err), NNL_OK);
+        unsetenv("DISPLAY");
+        const char *line = strstr(b.s, "set terminal x11 ");
+        assert_non_null(line);
+        const char *eol = strchr(line, '\n');
+        FILE *f = fopen("w.gp", "w");
+        assert_non_null(f);
+        fprintf(f, "%.*s\nshow terminal\n", (int)(eol - line), line);
+        fclose(f);
+        nnl_pbuf_free(&b);
+        assert_int_not_equal(system("gnuplot w.gp > w.txt 2>&1"), -1);
+        char *out = read_all("w.txt", NULL);
+        assert_non_null(out);
+        if (strstr(out, "line 0:") || !strstr(out, "title \"nnlua"))
+            print_message("window title of string %d (%s): %s\n", i, label(i), out);
+        assert_null(strstr(out, "line 0:"));
+        assert_non_null(strstr(out, "title \"nnlua: "));
+        if (strlen(s) < 190) {
+            /* What the title bar shows: control characters as blanks, an
+             * apostrophe right after another as U+2019. */
+            nnl_pbuf want;
+            nnl_pbuf_init(&want);
+            nnl_pbuf_add(&want, "title \"nnlua: ");
+            for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                nnl_pbuf_add(&want, *p < 0x20 || *p == 0x7f ? " "
+                                    : *p == '\'' && p > (const unsigned char *)s && p[-1] == '\''
+                                        ? "\xe2\x80\x99"
+                                        : (char[2]){(char)*p, 0});
+            nnl_pbuf_add(&want, "\" size");
+            if (!strstr(out, want.s))
+                print_message("window title of string %d (%s): %s\n", i, label(i), out);
+            assert_non_null(strstr(out, want.s));
+            nnl_pbuf_free(&want);
+            exact++;
+        }
+        free(out);
+        assert_nothing_ran();
+    }
+    print_message("%d window titles checked exactly\n", exact);
+}
+
 int main(void)
 {
     char path[4096];
@@ -324,6 +390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(gnuplot_reads_back_exactly_the_string, setup, teardown),
         cmocka_unit_test_setup_teardown(every_plot_kind_shows_the_string, setup, teardown),
+        cmocka_unit_test_setup_teardown(window_title_is_one_literal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -199,22 +199,26 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
          * shows, so several of them can be told apart. */
         nnl_pbuf_addf(b, "set terminal %s size %d,%d font %s noenhanced%s title 'nnlua",
                       nnl_gnuplot_window_terminal(), w, h, font, o->persist ? " persist" : "");
-        /* Terminal options take one literal, not a string expression:
-         * quotes doubled, control characters (a newline would end the
-         * command) as blanks, about 200 bytes (not cutting a UTF-8
-         * character). */
+        /* Terminal options take one literal, not a string expression (a
+         * single-quoted one: nothing is substituted there): an apostrophe
+         * doubled, but one right after another as U+2019 (gnuplot reads
+         * four apostrophes in a row as one and a stray token), control
+         * characters (a newline would end the command) as blanks, about
+         * 200 bytes (not cutting a UTF-8 character). */
         if (o->title && *o->title) {
             nnl_pbuf_add(b, ": ");
             size_t n = 0;
+            int after_quote = 0;
             for (const char *t = o->title;
                  *t && (n < 200 || ((unsigned char)*t & 0xc0) == 0x80); t++, n++) {
                 unsigned char ch = (unsigned char)*t;
                 if (ch == '\'')
-                    nnl_pbuf_add(b, "''");
+                    nnl_pbuf_add(b, after_quote ? "\xe2\x80\x99" : "''");
                 else if (ch < 0x20 || ch == 0x7f)
                     nnl_pbuf_add(b, " ");
                 else
                     nnl_pbuf_addn(b, t, 1);
+                after_quote = ch == '\'';
             }
         }
         nnl_pbuf_add(b, "'\n");
