@@ -1,4 +1,5 @@
-/* Whole-file access for the data loaders: see readfile.h. */
+/* Whole-file access for the data loaders, and the non-blocking open of
+ * every reader of a user's path: see readfile.h. */
 #define _DEFAULT_SOURCE /* MAP_POPULATE on Linux */
 #include "data/readfile.h"
 
@@ -6,10 +7,74 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 0
+#endif
+
+const char *nnl_file_kind(mode_t m)
+{
+    if (S_ISREG(m))
+        return "a regular file";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISLNK(m))
+        return "a symbolic link";
+    return "not a regular file";
+}
+
+int nnl_open_regular(const char *who, const char *path, struct stat *st, nnl_error *err)
+{
+    /* O_NONBLOCK: open() of a FIFO without a writer, or of some devices,
+     * would wait for ever; O_NOCTTY: a terminal never becomes ours. */
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        int e = errno;
+        struct stat s;
+        /* a socket cannot be opened at all (ENXIO): say what it is */
+        if (e == ENXIO && stat(path, &s) == 0 && !S_ISREG(s.st_mode)) {
+            nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': it is %s, not a regular "
+                     "file", who, path, nnl_file_kind(s.st_mode));
+            return -1;
+        }
+        nnl_fail(err, NNL_ERR_IO, "%s: cannot open '%s': %s", who, path, strerror(e));
+        return -1;
+    }
+    if (fstat(fd, st) != 0) {
+        int e = errno;
+        close(fd);
+        nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': %s", who, path, strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': it is %s, not a regular file",
+                 who, path, nnl_file_kind(st->st_mode));
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': %s", who, path, strerror(e));
+        return -1;
+    }
+    return fd;
+}
 
 /* Reads size bytes from fd into a new nnl_malloc'd buffer (the fallback
  * when mapping is refused). */
@@ -43,20 +108,14 @@ nnl_status nnl_file_open(const char *who, const char *path, nnl_file *f,
                          nnl_error *err)
 {
     memset(f, 0, sizeof *f);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return nnl_fail(err, NNL_ERR_IO, "%s: cannot open '%s': %s", who, path,
-                        strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
+    int fd = nnl_open_regular(who, path, &st, err);
+    if (fd < 0)
+        return NNL_ERR_IO;
+    if ((unsigned long long)st.st_size > (unsigned long long)NNL_ALLOC_MAX) {
         close(fd);
-        return nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': %s", who, path,
-                        strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return nnl_fail(err, NNL_ERR_IO, "%s: '%s' is not a regular file", who, path);
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s: '%s' is too large (%lld bytes)", who,
+                        path, (long long)st.st_size);
     }
     size_t size = (size_t)st.st_size;
     nnl_status status = NNL_OK;

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/alloc.h"
+#include "data/readfile.h"
 #include "model/init.h"
 #include "model/loss.h"
 #include "simd/kernels.h"
@@ -968,15 +970,15 @@ nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *wha
 
 nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nnl_fail(err, NNL_ERR_IO, "nn.load: cannot open '%.200s': %s", path, strerror(errno));
-        return NULL;
-    }
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        nnl_fail(err, NNL_ERR_IO, "nn.load: '%.200s' is not a regular file", path);
+    int fd = nnl_open_regular("nn.load", path, &sb, err); /* never blocks on a FIFO */
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        nnl_fail(err, NNL_ERR_IO, "nn.load: cannot read '%.200s': %s", path, strerror(e));
         return NULL;
     }
     loader ld;
@@ -986,6 +988,6 @@ nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_er
     ld.src.what = path;
     ld.err = err;
     nnl_model *m = load(&ld, info);
-    fclose(f);
+    fclose(f); /* read-only: nothing to lose on close */
     return m;
 }
