@@ -93,7 +93,8 @@ static void remove_tree(const char *path)
     rmdir(path);
 }
 
-/* Prints the end of the child's stderr (where a sanitizer report is). */
+/* Prints the child's stderr from the first sanitizer report (the stacks,
+ * without the shadow byte map), or else its end. */
 static void print_stderr_tail(void)
 {
     char path[300];
@@ -101,15 +102,35 @@ static void print_stderr_tail(void)
     FILE *f = fopen(path, "r");
     if (!f)
         return;
+    static char buf[1 << 20];
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
-    long from = size > 12000 ? size - 12000 : 0;
+    long from = size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0;
     fseek(f, from, SEEK_SET);
-    char buf[12001];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
     fclose(f);
-    fprintf(stderr, "---- end of nnlua's stderr (%s) ----\n%s\n----\n", path, buf);
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = '?';
+    buf[n] = '\0';
+    const char *marks[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                           "AddressSanitizer:DEADLYSIGNAL"};
+    char *start = NULL;
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        char *p = strstr(buf, marks[i]);
+        if (p && (!start || p < start))
+            start = p;
+    }
+    if (start) {
+        char *shadow = strstr(start, "Shadow bytes around");
+        if (shadow)
+            *shadow = '\0';
+        if (strlen(start) > 16000)
+            start[16000] = '\0';
+    } else {
+        start = n > 6000 ? buf + n - 6000 : buf;
+    }
+    fprintf(stderr, "---- nnlua's stderr (%s) ----\n%s\n----\n", path, start);
 }
 
 static pid_t start_child(int progress_fd, long seed, long calls, long round)

@@ -81,6 +81,9 @@ local entries, seen_fn = {}, {}
 local kind_of_table = {} -- metatables and method tables -> kind of object
 local function add_entry(name, fn, kind)
   if deny[name] then return end
+  if known.gc_by_hand and (kind == "model" or kind == "layer") and name:match("__gc$") then
+    return
+  end
   -- One entry per function and kind (nn.Tensor.get is nn.Tensor.methods.get).
   seen_fn[fn] = seen_fn[fn] or {}
   if seen_fn[fn][tostring(kind)] then return end
