@@ -566,7 +566,8 @@ if callbacks then
     local session, ending, hist, drawn, failed, last_epoch, last_time
     local function warn(msg)
       if not failed then
-        io.stderr:write("LivePlot: ", strip(msg), " (training goes on without it)\n")
+        msg = strip(msg):gsub("^nn%.callbacks%.LivePlot: ", "")
+        io.stderr:write("LivePlot: ", msg, " (training goes on without it)\n")
       end
       failed = true
     end
@@ -583,7 +584,7 @@ if callbacks then
     local function draw(force)
       if failed then return end
       local ok, err = pcall(function()
-        session = session or C.session(fn, popts.file ~= nil)
+        session = session or C.session(fn, popts.file)
         -- gnuplot still drawing: skip the frame before building it
         if not force and session:busy() then return end
         local names, lists = history_names(fn, hist)

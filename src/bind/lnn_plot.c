@@ -20,11 +20,43 @@
 
 #define SESSION_MT "nn.plot.Session"
 
-/* Session handle: NULL after close. quiet: gnuplot's stdout discarded. */
+/* Session handle: NULL after close. */
 typedef struct lsession {
     nnl_gnuplot_session *s;
     char who[40]; /* names the owner in the message of an error found at collection */
+    nnl_plot_filestamp before; /* the plot's file when the session started */
+    int has_file;
+    char file[]; /* the plot's file (checked when gnuplot has ended), if has_file */
 } lsession;
+
+/* Pushes a new, empty session handle for fn drawing into file (NULL: no
+ * file). */
+static lsession *new_session(lua_State *L, const char *fn, const char *file)
+{
+    size_t n = file ? strlen(file) : 0;
+    lsession *h = lua_newuserdatauv(L, sizeof *h + n + 1, 0);
+    h->s = NULL;
+    snprintf(h->who, sizeof h->who, "%s", fn);
+    h->has_file = file != NULL;
+    memcpy(h->file, file ? file : "", n + 1);
+    nnl_plot_stamp(file, &h->before);
+    luaL_setmetatable(L, SESSION_MT);
+    return h;
+}
+
+/* Ends h's gnuplot (waiting for it, bounded), then checks the plot's file:
+ * a gnuplot that exits 0 without writing it is no success. */
+static nnl_status end_session(lsession *h, nnl_error *err)
+{
+    nnl_gnuplot_session *s = h->s;
+    h->s = NULL;
+    if (!s)
+        return NNL_OK;
+    nnl_status st = nnl_gnuplot_close(s, err);
+    if (st == NNL_OK && h->has_file)
+        st = nnl_plot_check_file(h->file, &h->before, NULL, err);
+    return st;
+}
 
 /* A temporary array of n elements of the given size, owned by the Lua
  * stack (a userdata pushed there). */
@@ -513,15 +545,14 @@ static lsession *check_session(lua_State *L)
     return h;
 }
 
-/* _session(fn, quiet) -> session: starts gnuplot. */
+/* _session(fn, file|nil) -> session: starts gnuplot (its stdout
+ * discarded when it draws into a file). */
 static int l_session(lua_State *L)
 {
     const char *fn = luaL_checkstring(L, 1);
-    int quiet = lua_toboolean(L, 2);
-    lsession *h = lua_newuserdatauv(L, sizeof *h, 0);
-    h->s = NULL;
-    snprintf(h->who, sizeof h->who, "%s", fn);
-    luaL_setmetatable(L, SESSION_MT);
+    const char *file = lua_isnoneornil(L, 2) ? NULL : nnl_lua_checkpath(L, 2, fn, "file");
+    int quiet = file != NULL;
+    lsession *h = new_session(L, fn, file);
     nnl_error err;
     if (!quiet)
         fflush(stdout);
@@ -577,10 +608,7 @@ static int l_history_last(lua_State *L)
     check_opts(L, 2, &o, fn);
     int ns;
     nnl_plot_series *s = check_named_lists(L, 3, 4, &ns, fn);
-    lsession *h = lua_newuserdatauv(L, sizeof *h, 0);
-    h->s = NULL;
-    snprintf(h->who, sizeof h->who, "%s", fn);
-    luaL_setmetatable(L, SESSION_MT);
+    lsession *h = new_session(L, fn, o.file);
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
@@ -637,10 +665,8 @@ static int session_pid(lua_State *L)
 static int session_close(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
-    nnl_gnuplot_session *s = h->s;
-    h->s = NULL;
     nnl_error err;
-    if (nnl_gnuplot_close(s, &err) != NNL_OK)
+    if (end_session(h, &err) != NNL_OK)
         return luaL_error(L, "nn.plot session: %s", err.msg);
     return 0;
 }
@@ -652,10 +678,8 @@ static int session_close(lua_State *L)
 static int session_gc(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
-    nnl_gnuplot_session *s = h->s;
-    h->s = NULL;
     nnl_error err;
-    if (nnl_gnuplot_close(s, &err) != NNL_OK)
+    if (end_session(h, &err) != NNL_OK)
         fprintf(stderr, "%s: %s\n", h->who, err.msg);
     return 0;
 }
