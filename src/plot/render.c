@@ -55,50 +55,70 @@ static int ends_with_marker(const char *path, const char *end, size_t endlen, lo
     return 0;
 }
 
-/* Checks the plot's file after gnuplot exited: it exists, was written by
- * this run (not a file from before), is not empty, and ends as its format
- * does. before: its stat before the run, or NULL when there was none. */
-static nnl_status check_output(const nnl_plot_opts *o, const struct stat *before,
+void nnl_plot_stamp(const char *file, nnl_plot_filestamp *st)
+{
+    struct stat sb;
+    memset(st, 0, sizeof *st);
+    if (!file || stat(file, &sb) != 0)
+        return;
+    st->exists = 1;
+    st->dev = (unsigned long long)sb.st_dev;
+    st->ino = (unsigned long long)sb.st_ino;
+    st->size = (long long)sb.st_size;
+    st->mtime[0] = (long long)sb.st_mtim.tv_sec;
+    st->mtime[1] = sb.st_mtim.tv_nsec;
+    st->ctime[0] = (long long)sb.st_ctim.tv_sec;
+    st->ctime[1] = sb.st_ctim.tv_nsec;
+}
+
+/* "fn: " before a message, or nothing when fn is NULL. */
+#define PREFIX(fn) (fn) ? (fn) : "", (fn) ? ": " : ""
+
+nnl_status nnl_plot_check_file(const char *file, const nnl_plot_filestamp *before,
                                const char *fn, nnl_error *err)
 {
     struct stat sb;
-    if (stat(o->file, &sb) != 0)
-        return nnl_fail(err, NNL_ERR_IO, "%s: gnuplot did not create '%.200s'", fn, o->file);
+    if (stat(file, &sb) != 0)
+        return nnl_fail(err, NNL_ERR_IO, "%s%sgnuplot did not create '%.200s'", PREFIX(fn), file);
     if (!S_ISREG(sb.st_mode))
         return NNL_OK; /* a device or a pipe: nothing to look at */
-    if (before && before->st_dev == sb.st_dev && before->st_ino == sb.st_ino &&
-        before->st_size == sb.st_size && before->st_mtim.tv_sec == sb.st_mtim.tv_sec &&
-        before->st_mtim.tv_nsec == sb.st_mtim.tv_nsec &&
-        before->st_ctim.tv_sec == sb.st_ctim.tv_sec &&
-        before->st_ctim.tv_nsec == sb.st_ctim.tv_nsec)
+    nnl_plot_filestamp now;
+    nnl_plot_stamp(file, &now);
+    if (before && before->exists && before->dev == now.dev && before->ino == now.ino &&
+        before->size == now.size && before->mtime[0] == now.mtime[0] &&
+        before->mtime[1] == now.mtime[1] && before->ctime[0] == now.ctime[0] &&
+        before->ctime[1] == now.ctime[1])
         return nnl_fail(err, NNL_ERR_IO,
-                        "%s: gnuplot did not write '%.200s' (the file there is from before)",
-                        fn, o->file);
+                        "%s%sgnuplot did not write '%.200s' (the file there is from before)",
+                        PREFIX(fn), file);
     if (sb.st_size == 0)
         return nnl_fail(err, NNL_ERR_IO,
-                        "%s: '%.200s' is empty: gnuplot could not write it (is the disk full?)",
-                        fn, o->file);
+                        "%s%s'%.200s' is empty: gnuplot could not write it (is the disk full?)",
+                        PREFIX(fn), file);
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = file;
     nnl_plot_term term;
-    if (nnl_plot_term_of(o, &term, fn, NULL) != NNL_OK)
+    if (nnl_plot_term_of(&o, &term, "", NULL) != NNL_OK)
         return NNL_OK;
     static const char png_end[] = "IEND\xae\x42\x60\x82";
     const char *kind = NULL;
     int ok = 1;
     if (term == NNL_TERM_PNG) {
         kind = "PNG";
-        ok = ends_with_marker(o->file, png_end, sizeof png_end - 1, 8);
+        ok = ends_with_marker(file, png_end, sizeof png_end - 1, 8);
     } else if (term == NNL_TERM_SVG) {
         kind = "SVG";
-        ok = ends_with_marker(o->file, "</svg>", 6, 64);
+        ok = ends_with_marker(file, "</svg>", 6, 64);
     } else if (term == NNL_TERM_PDF) {
         kind = "PDF";
-        ok = ends_with_marker(o->file, "%%EOF", 5, 64);
+        ok = ends_with_marker(file, "%%EOF", 5, 64);
     }
     if (!ok)
         return nnl_fail(err, NNL_ERR_IO,
-                        "%s: '%.200s' is incomplete (%lld bytes, without the end of a %s "
+                        "%s%s'%.200s' is incomplete (%lld bytes, without the end of a %s "
                         "file): gnuplot could not write all of it (is the disk full?)",
-                        fn, o->file, (long long)sb.st_size, kind);
+                        PREFIX(fn), file, (long long)sb.st_size, kind);
     return NNL_OK;
 }
 
@@ -115,8 +135,8 @@ nnl_status nnl_plot_render(const nnl_pbuf *b, const nnl_plot_opts *o, const char
     }
     if (!o->render)
         return NNL_OK;
-    struct stat before;
-    int had = o->file && stat(o->file, &before) == 0;
+    nnl_plot_filestamp before;
+    nnl_plot_stamp(o->file, &before);
     nnl_error gerr;
     st = nnl_gnuplot_run(b->s, b->len, o->file != NULL, &gerr);
     if (st != NNL_OK) {
@@ -124,5 +144,5 @@ nnl_status nnl_plot_render(const nnl_pbuf *b, const nnl_plot_opts *o, const char
             return nnl_fail(err, st, "%s: %.300s (drawing '%.150s')", fn, gerr.msg, o->file);
         return nnl_fail(err, st, "%s: %s", fn, gerr.msg);
     }
-    return o->file ? check_output(o, had ? &before : NULL, fn, err) : NNL_OK;
+    return o->file ? nnl_plot_check_file(o->file, &before, fn, err) : NNL_OK;
 }
