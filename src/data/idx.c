@@ -78,7 +78,8 @@ static nnl_status parse_dims(const char *src, const unsigned char *d, idx_header
     for (int i = 0; i < h->ndim; i++) {
         uint32_t v = be32(d + 4 * i);
         if (v == 0)
-            return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: dimension %d is 0", src, i + 1);
+            return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data: dimension %d is 0, so "
+                            "the file holds no %s", src, i + 1, i == 0 ? "items" : "values");
         h->shape[i] = v;
         if (count > SIZE_MAX / v)
             overflow = 1;
@@ -145,6 +146,8 @@ static nnl_status parse_plain(const unsigned char *buf, size_t len, const char *
 {
     idx_header h;
     nnl_status st;
+    if (len == 0)
+        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data (the file is empty)", src);
     if (len < 4)
         return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: truncated header (%zu bytes)",
                         src, len);
@@ -220,6 +223,10 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
     long got = inflate_some(&zs, head, 4, &ended, &zmsg);
     if (got < 0)
         goto zfail;
+    if (got == 0 && ended) {
+        st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data (the gzip stream is empty)", src);
+        goto done;
+    }
     if (got < 4) {
         st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: truncated header (%ld bytes)", src, got);
         goto done;
