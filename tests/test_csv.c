@@ -426,6 +426,8 @@ static void test_out_of_memory_everywhere(void **state)
             break;
         }
         assert_int_equal(st, NNL_ERR_NOMEM);
+        if (!strstr(err.msg, "t.csv")) /* every message says which file */
+            fail_msg("allocation %ld: '%s' does not name the file", n, err.msg);
         assert_int_equal(nnl_alloc_live(), 0);
         failures++;
     }

@@ -330,6 +330,8 @@ static void test_out_of_memory(void **state)
         if (st == NNL_OK)
             break;
         assert_int_equal(st, NNL_ERR_NOMEM);
+        if (!strstr(err.msg, "f.idx")) /* every message says which file */
+            fail_msg("allocation %ld: '%s' does not name the file", n, err.msg);
         assert_null(t);
         assert_int_equal(nnl_alloc_live(), 0);
     }

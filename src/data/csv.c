@@ -411,6 +411,19 @@ void nnl_csv_result_free(nnl_csv_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Puts where in front of a message from another module (the label map,
+ * tensor allocation): "src: ..." or "src:line: ...". Returns the code. */
+static nnl_status locate(nnl_error *err, const char *src, unsigned long line)
+{
+    if (!err)
+        return NNL_ERR_NOMEM;
+    char why[NNL_ERROR_MAX];
+    snprintf(why, sizeof why, "%s", err->msg);
+    if (line)
+        return nnl_fail(err, err->code, "%s:%lu: %s", src, line, why);
+    return nnl_fail(err, err->code, "%s: %s", src, why);
+}
+
 /* Message for a cell that is not a number. */
 static nnl_status bad_cell(const scanner *sc, unsigned long line, size_t col,
                            const nnl_csv_result *out, long lab, const cell *c,
@@ -538,7 +551,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
                     size_t cls;
                     st = nnl_labelmap_get(map, c.s, c.n, &cls, err);
                     if (st)
-                        return st;
+                        return locate(err, sc->source, line);
                     y[row] = (float)(cls + 1);
                 } else if (!nnl_parse_float(c.s, c.n, &y[row])) {
                     *restart = 1;
@@ -691,11 +704,11 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
     }
     xt = nnl_tensor_new2(rows_ub, out->nfeatures, err);
     if (!xt) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
     if (lab >= 0 && !(yt = nnl_tensor_new1(rows_ub, err))) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
 
@@ -723,11 +736,11 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
 
     out->x = nnl_tensor_rows(xt, 0, nrows, err);
     if (!out->x) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
     if (yt && !(out->y = nnl_tensor_rows(yt, 0, nrows, err))) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
     nnl_tensor_free(xt);
