@@ -1,7 +1,8 @@
 /* Files that are not what a loader or a save expects: every reader of a
  * user's path (CSV, IDX, Fashion-MNIST, model files) refuses a FIFO, a
  * directory, a device or a socket without blocking (each load runs in a
- * child with a deadline, so a regression fails instead of hanging); saves
+ * child with a deadline, so a regression fails instead of hanging), and
+ * survives the file being truncated under it (no SIGBUS); saves
  * write through symbolic links, keep the old file's mode, give a new file
  * 0666 & ~umask, refuse to replace a device, a FIFO, a folder or a
  * read-only file, remove stale temporaries of dead writers but never those
@@ -33,6 +34,7 @@
 #include "data/csv.h"
 #include "data/datasets.h"
 #include "data/idx.h"
+#include "data/readfile.h"
 #include "data/writefile.h"
 #include "model/model.h"
 #include "model/modelfile.h"
@@ -147,6 +149,43 @@ static void test_readers_refuse_non_regular_files(void **state)
     unlink(sock);
     unlink(fifo);
     rmdir(sub);
+}
+
+/* A file truncated by another process after it was opened: the loader's
+ * bytes stay readable (a mapping of the file would raise SIGBUS). */
+static void test_file_truncated_while_loaded(void **state)
+{
+    (void)state;
+    char path[512];
+    in_dir(path, sizeof path, "shrinks.csv");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 100000; i++)
+        fprintf(f, "%d,%d,%d\n", i, i + 1, i % 3);
+    fclose(f);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(10);
+        nnl_file file;
+        nnl_error err;
+        if (nnl_file_open("csv", path, &file, &err) != NNL_OK)
+            _exit(2);
+        if (truncate(path, 10) != 0)
+            _exit(3);
+        unsigned long sum = 0;
+        for (size_t i = 0; i < file.len; i++)
+            sum += (unsigned char)file.data[i];
+        nnl_file_close(&file);
+        _exit(sum > 0 ? 0 : 4);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("reading a loaded file after a truncation: %s %d",
+                 WIFSIGNALED(status) ? "killed by signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    unlink(path);
 }
 
 /* ---- saves ---------------------------------------------------------------- */
@@ -558,6 +597,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_readers_refuse_non_regular_files),
+        cmocka_unit_test(test_file_truncated_while_loaded),
         cmocka_unit_test(test_save_through_symlink_keeps_link_and_mode),
         cmocka_unit_test(test_new_file_mode_follows_umask),
         cmocka_unit_test(test_save_refuses_non_regular_and_read_only),

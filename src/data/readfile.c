@@ -76,29 +76,40 @@ int nnl_open_regular(const char *who, const char *path, struct stat *st, nnl_err
     return fd;
 }
 
-/* Reads size bytes from fd into a new nnl_malloc'd buffer (the fallback
- * when mapping is refused). */
+/* Reads size bytes from fd into fresh memory. The memory is an anonymous
+ * mapping made present in one pass (MAP_POPULATE): faulting it in page by
+ * page, or as transparent huge pages, costs more than the copy. Not a
+ * mapping of the file itself: if another process truncated the file
+ * while it was parsed, touching a mapped page past the new end would kill
+ * nnlua with SIGBUS; a copy cannot change under the parser. */
 static nnl_status read_all(const char *who, const char *path, int fd, size_t size,
                            nnl_file *f, nnl_error *err)
 {
-    char *data = nnl_malloc(size ? size : 1);
-    if (!data)
+#ifdef MAP_POPULATE
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+#else
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#endif
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (m == MAP_FAILED)
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory reading '%s' (%zu bytes)",
                         who, path, size);
+    char *data = m;
     size_t got = 0;
     while (got < size) {
-        ssize_t r = read(fd, data + got, size - got);
+        ssize_t r = read(fd, data + got, size - got > ((size_t)1 << 30) ? (size_t)1 << 30
+                                                                         : size - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
             int e = r < 0 ? errno : 0;
-            nnl_free(data);
+            munmap(m, size);
             return nnl_fail(err, NNL_ERR_IO, "%s: error reading '%s': %s", who, path,
-                            e ? strerror(e) : "file shrank while reading");
+                            e ? strerror(e) : "the file shrank while it was read");
         }
         got += (size_t)r;
     }
-    f->copy = data;
+    f->map = m;
     f->data = data;
     f->len = size;
     return NNL_OK;
@@ -119,23 +130,10 @@ nnl_status nnl_file_open(const char *who, const char *path, nnl_file *f,
     }
     size_t size = (size_t)st.st_size;
     nnl_status status = NNL_OK;
-    if (size > 0) {
-#ifdef MAP_POPULATE
-        const int flags = MAP_PRIVATE | MAP_POPULATE; /* one fault pass, not 4K each */
-#else
-        const int flags = MAP_PRIVATE;
-#endif
-        void *m = mmap(NULL, size, PROT_READ, flags, fd, 0);
-        if (m != MAP_FAILED) {
-            f->map = m;
-            f->data = m;
-            f->len = size;
-        } else {
-            status = read_all(who, path, fd, size, f, err);
-        }
-    } else {
+    if (size > 0)
+        status = read_all(who, path, fd, size, f, err);
+    else
         f->data = "";
-    }
     close(fd);
     return status;
 }
@@ -144,6 +142,5 @@ void nnl_file_close(nnl_file *f)
 {
     if (f->map)
         munmap(f->map, f->len);
-    nnl_free(f->copy);
     memset(f, 0, sizeof *f);
 }

@@ -1,22 +1,23 @@
 /* Reading a whole file into memory, for the loaders in src/data, and the
  * one way every reader of a user's path opens it (nnl_open_regular).
  *
- * Regular files are mapped read-only rather than read: on this kind of
- * machine faulting in fresh anonymous pages for a copy costs more than
- * parsing the text, so a 100 MB CSV loads several times faster mapped. */
+ * Files are read into memory, never used as a mapping of the file: a file
+ * truncated by another process while a mapping of it is parsed kills the
+ * reader with SIGBUS. The copy goes to an anonymous mapping populated in
+ * one pass; the copy costs about 0.08 s of system time per 100 MB on the
+ * development machine, next to about 0.3 s to parse a CSV of that size. */
 #ifndef NNL_READFILE_H
 #define NNL_READFILE_H
 #include <stddef.h>
 #include <sys/stat.h>
 #include "core/status.h"
 
-/* A file's bytes. Owns either a mapping or a nnl_malloc'd copy; release
- * with nnl_file_close. data is NOT terminated. */
+/* A file's bytes. Owns the mapping holding them; release with
+ * nnl_file_close. data is NOT terminated. */
 typedef struct nnl_file {
     const char *data;
     size_t len;
-    void *map;       /* mmap'd region (len bytes) or NULL */
-    char *copy;      /* nnl_malloc'd copy or NULL */
+    void *map;       /* anonymous mmap'd copy (len bytes) or NULL */
 } nnl_file;
 
 /* Opens path for reading without ever blocking in open(): a FIFO, a
