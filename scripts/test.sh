@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite: a warnings-as-errors
-# build, then the same tests under AddressSanitizer + UBSan.
+# build, then the same tests under AddressSanitizer + UBSan, then the fuzz
+# targets for a bounded time each (tests/fuzz/run.sh).
 #
-#   scripts/test.sh            both builds
+#   scripts/test.sh            both builds and the fuzzers
 #   NNLUA_TEST_SANITIZE=0 scripts/test.sh   the normal build only
+#   NNLUA_FUZZ_SECONDS=60 scripts/test.sh   each fuzz target 60 s (default
+#                                           20; 0 skips them)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -21,4 +24,12 @@ if [ "${NNLUA_TEST_SANITIZE:-1}" = 1 ]; then
    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs")
+fi
+
+# The fuzz targets (CSV, IDX, model files) on their corpora, each for a
+# bounded time; a crash fails the run and its input is saved in the corpus.
+fuzz_secs=${NNLUA_FUZZ_SECONDS:-20}
+if [ "$fuzz_secs" != 0 ]; then
+  OUT="$here/build-fuzz" BUILD="$here/build" NNLUA_FUZZ_SECONDS="$fuzz_secs" \
+    sh "$here/tests/fuzz/run.sh"
 fi

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the libFuzzer targets for the CSV parser and the IDX reader with
 # clang (-fsanitize=fuzzer,address,undefined) into $OUT (default
-# build-fuzz/), then, when given a number of seconds, runs one of them:
+# build-fuzz/), then, when given a number of seconds, runs one of them
+# (with tests/fuzz/run.sh, which CI uses to run every target):
 #   tests/fuzz/build.sh                 # build both
 #   tests/fuzz/build.sh csv 600         # build, run fuzz_csv for 10 minutes
 # Corpora live in tests/fuzz/corpus_csv and corpus_idx; new inputs found
@@ -24,8 +25,5 @@ for t in csv idx; do
     $CC $CFLAGS "$ROOT/tests/fuzz/fuzz_$t.c" $DATA $CORE -lz -lm -lpthread -o "$OUT/fuzz_$t"
 done
 if [ $# -ge 2 ]; then
-    t=$1; secs=$2
-    mkdir -p "$OUT/corpus_$t"
-    "$OUT/fuzz_$t" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=1024 \
-        -print_final_stats=1 "$OUT/corpus_$t" "$ROOT/tests/fuzz/corpus_$t"
+    OUT=$OUT exec sh "$ROOT/tests/fuzz/run.sh" --no-build "$2" "$1"
 fi

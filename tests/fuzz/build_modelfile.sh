@@ -3,7 +3,8 @@
 # library (nnlcore, with its per-file SIMD flags) is configured by CMake with
 # coverage instrumentation (-fsanitize=fuzzer-no-link) and ASan+UBSan, then
 # tests/fuzz/fuzz_modelfile.c is linked against it. Given a number of
-# seconds, it then runs the fuzzer on one core:
+# seconds, it then runs the fuzzer on one core (with tests/fuzz/run.sh,
+# which CI uses to run every target):
 #   tests/fuzz/build_modelfile.sh          # build only
 #   tests/fuzz/build_modelfile.sh 600      # build, fuzz for 10 minutes
 # New inputs go to $OUT/corpus_modelfile; the seeds in
@@ -15,13 +16,10 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 mkdir -p "$OUT"
 CC=clang cmake -S "$ROOT" -B "$OUT/lib" -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=OFF \
     -DCMAKE_C_FLAGS="-g -O1 -fsanitize=fuzzer-no-link $SAN" >/dev/null
-cmake --build "$OUT/lib" --target nnlcore -j1 >/dev/null
+cmake --build "$OUT/lib" --target nnlcore -j"$(nproc)" >/dev/null
 clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer $SAN -I"$ROOT/src" \
     "$ROOT/tests/fuzz/fuzz_modelfile.c" "$OUT/lib/libnnlcore.a" \
     $(pkg-config --libs libcjson zlib) -lpthread -lm -o "$OUT/fuzz_modelfile"
 if [ $# -ge 1 ]; then
-    mkdir -p "$OUT/corpus_modelfile"
-    "$OUT/fuzz_modelfile" -max_total_time="$1" -max_len=8192 -rss_limit_mb=2048 \
-        -malloc_limit_mb=1024 -print_final_stats=1 -dict="$ROOT/tests/fuzz/modelfile.dict" \
-        "$OUT/corpus_modelfile" "$ROOT/tests/fuzz/corpus_modelfile"
+    OUT_MODELFILE=$OUT exec sh "$ROOT/tests/fuzz/run.sh" --no-build "$1" modelfile
 fi
