@@ -396,8 +396,9 @@ static int pmain(lua_State *L)
 static void settle_plots(lua_State *L)
 {
     lua_settop(L, 0);
-    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, "nn") == LUA_TTABLE && lua_getfield(L, -1, "plot") == LUA_TTABLE &&
+    /* No libraries (nnlua -h, an early error): nothing to wait for. */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) == LUA_TTABLE &&
+        lua_getfield(L, -1, "nn") == LUA_TTABLE && lua_getfield(L, -1, "plot") == LUA_TTABLE &&
         lua_getfield(L, -1, "_settle") == LUA_TFUNCTION) {
         if (nnl_cli_docall(L, 0, 0) != LUA_OK)
             nnl_cli_report(L, LUA_ERRRUN);
