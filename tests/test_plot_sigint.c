@@ -3,8 +3,9 @@
  * runs; nnlua must return to Lua with an "interrupted" error within a
  * second or two, kill gnuplot's whole process group, and leave no child
  * (the script itself counts its children from /proc). Also: without
- * pcall the program ends with the error; a LivePlot's wait() and the wait
- * at the end of the program are interrupted the same way. Runs the built
+ * pcall the program ends with the error; a LivePlot's wait(), the wait at
+ * the end of the program and a plot drawn by a callback during fit are
+ * interrupted the same way. Runs the built
  * nnlua ($NNLUA_BIN). */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
@@ -274,6 +275,34 @@ static void ctrl_c_while_the_program_ends(void **state)
     assert_fake_gone();
 }
 
+static void ctrl_c_during_fit_stops_a_callbacks_plot(void **state)
+{
+    (void)state;
+    /* Inside fit the first Ctrl-C only asks fit to stop after the batch;
+     * a plot drawn by a callback must not hold it up until the deadline. */
+    run_result r;
+    run_interrupted("nn.seed(1)\n"
+                    "local m = nn.Sequential({nn.Dense(1, {input_dim = 1})})\n"
+                    "m:compile{loss = 'mse', optimizer = 'sgd'}\n"
+                    "local cb = {on_epoch_end = function()\n"
+                    "  local ok, err = pcall(nn.plot.lines, nil, {1, 2}, {file = dir .. '/c.png'})\n"
+                    "  print('plot ' .. tostring(err))\n"
+                    "end}\n"
+                    "local h = m:fit(nn.tensor({{1}, {2}}), nn.tensor({{1}, {2}}),\n"
+                    "                {epochs = 1000, verbose = 0, callbacks = {cb}})\n"
+                    "print('fit interrupted ' .. tostring(h.interrupted) .. ' after ' ..\n"
+                    "      #h.history.loss .. ' epochs')\n"
+                    "print('children ' .. children())\n",
+                    200, "60", &r);
+    print_message("exit %d, %.2f s later\n%.400s", r.status, r.after, r.out);
+    assert_int_equal(r.status, 0);
+    assert_true(r.after < 3);
+    assert_non_null(strstr(r.out, "plot nn.plot.lines: interrupted: gnuplot was stopped"));
+    assert_non_null(strstr(r.out, "fit interrupted true after 1 epochs"));
+    assert_non_null(strstr(r.out, "children 0"));
+    assert_fake_gone();
+}
+
 int main(void)
 {
     if (!getenv("NNLUA_BIN") || access("/bin/sh", X_OK) != 0) {
@@ -289,10 +318,11 @@ int main(void)
         cmocka_unit_test(ctrl_c_during_an_unprotected_plot_ends_the_program),
         cmocka_unit_test(ctrl_c_during_liveplot_wait),
         cmocka_unit_test(ctrl_c_while_the_program_ends),
+        cmocka_unit_test(ctrl_c_during_fit_stops_a_callbacks_plot),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     static const char *const files[] = {"gnuplot", "case.lua", "out.txt", "gnuplot.pid",
-                                        "grandchild.pid", "x.png", "h.svg", "live.png"};
+                                        "grandchild.pid", "x.png", "h.svg", "live.png", "c.png"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);

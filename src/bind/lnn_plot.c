@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bind/lnn.h"
+#include "core/interrupt.h"
 #include "plot/gnuplot.h"
 #include "plot/plot.h"
 
@@ -245,6 +246,17 @@ static int opt_int(lua_State *L, int idx, const char *fn, const char *what, int 
     return (int)nnl_lua_checkint(L, idx, fn, what, min, max);
 }
 
+/* After a wait on gnuplot stopped by Ctrl-C: nnlua's handler also set a
+ * hook that raises "interrupted!" at the next Lua step; the plot's own
+ * error already says it, so the request is handled (cleared). Inside fit
+ * no hook is set (fit's handler only sets the flag): the flag stays for
+ * fit, which stops after the batch. */
+static void interrupt_handled(lua_State *L, nnl_status st)
+{
+    if (st == NNL_ERR_INTERRUPTED && lua_gethook(L) != NULL)
+        nnl_interrupt_clear();
+}
+
 /* Renders b (if st is OK), frees it, raises on error. */
 static int finish(lua_State *L, nnl_pbuf *b, nnl_status st, const nnl_plot_opts *o,
                   const char *fn, nnl_error *err)
@@ -255,6 +267,7 @@ static int finish(lua_State *L, nnl_pbuf *b, nnl_status st, const nnl_plot_opts 
         st = nnl_plot_render(b, o, fn, err);
     }
     nnl_pbuf_free(b);
+    interrupt_handled(L, st);
     if (st != NNL_OK)
         return nnl_lua_raise(L, err);
     return 0;
@@ -591,6 +604,7 @@ static int session_history(lua_State *L)
             nnl_fail(&err, st, "%s: %s", fn, gerr.msg);
     }
     nnl_pbuf_free(&b);
+    interrupt_handled(L, st);
     if (st != NNL_OK)
         return nnl_lua_raise(L, &err);
     lua_pushboolean(L, posted);
@@ -666,7 +680,9 @@ static int session_close(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
     nnl_error err;
-    if (end_session(h, &err) != NNL_OK)
+    nnl_status st = end_session(h, &err);
+    interrupt_handled(L, st);
+    if (st != NNL_OK)
         return luaL_error(L, "nn.plot session: %s", err.msg);
     return 0;
 }
@@ -679,7 +695,9 @@ static int session_gc(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
     nnl_error err;
-    if (end_session(h, &err) != NNL_OK)
+    nnl_status st = end_session(h, &err);
+    interrupt_handled(L, st);
+    if (st != NNL_OK)
         fprintf(stderr, "%s: %s\n", h->who, err.msg);
     return 0;
 }

@@ -252,8 +252,7 @@ static int script_to_file(const char *script, size_t len, char *path, size_t psi
 
 /* Turns how a wait on gnuplot ended into a status: gnuplot's own error
  * messages first, then the deadline, Ctrl-C, a signal or an exit status
- * (with what gnuplot said, when it said something). A handled Ctrl-C is
- * cleared, so Lua does not raise "interrupted!" a second time. */
+ * (with what gnuplot said, when it said something). */
 static nnl_status outcome(nnl_gp_result r, int status, const nnl_pbuf *cap,
                           const nnl_gp_wait *w, const nnl_error *perr, nnl_error *err)
 {
@@ -267,8 +266,9 @@ static nnl_status outcome(nnl_gp_result r, int status, const nnl_pbuf *cap,
                         "NNLUA_GNUPLOT_TIMEOUT to wait longer)%s%s",
                         w->limit, said[0] ? "; it said: " : "", said);
     case NNL_GP_STOPPED:
-        if (w->interruptible && !nnl_interrupt_polling())
-            nnl_interrupt_clear();
+        /* The Ctrl-C flag stays set: fit, if a callback drew this plot,
+         * must see it too; the binding clears it where Lua would raise
+         * it a second time. */
         return nnl_fail(err, NNL_ERR_INTERRUPTED, "interrupted: gnuplot was stopped");
     case NNL_GP_FAILED:
         return nnl_fail(err, NNL_ERR_IO, "%s", perr->msg);
@@ -375,9 +375,14 @@ const char *nnl_gnuplot_window_terminal(void)
     nnl_gp_wait wt;
     nnl_gp_wait_init(&wt, timeout < 10 ? timeout : 10, 1, NULL);
     nnl_gp_result r = nnl_gp_pump(&c, ask, sizeof ask - 1, NULL, &cap, &wt, NULL);
+    /* Interrupted: no window, and the flag stays for the plot's own wait
+     * (or Lua) to handle. */
     nnl_gp_end(&c, r != NNL_GP_DONE && r != NNL_GP_GONE);
-    if (r == NNL_GP_STOPPED)
-        nnl_interrupt_clear(); /* the probe was interrupted: no window, no error */
+    if (r == NNL_GP_STOPPED || r == NNL_GP_TIMEOUT) {
+        probed = 0; /* no answer: ask again next time */
+        nnl_pbuf_free(&cap);
+        return NULL;
+    }
     static const char *const prefer[] = {" qt ", " wxt ", " x11 "};
     static const char *const names[] = {"qt", "wxt", "x11"};
     for (int i = 0; i < 3 && cap.s; i++)
@@ -656,8 +661,7 @@ int nnl_gnuplot_finished(nnl_gnuplot_session *s)
     return !s || !s->finishing || atomic_load(&s->finished);
 }
 
-/* Waits for the finishing thread; Ctrl-C (outside polling regions) asks
- * it to stop gnuplot at once. The thread's own waits are bounded, so this
+/* Waits for the finishing thread; Ctrl-C asks it to stop gnuplot at once. The thread's own waits are bounded, so this
  * is too. Returns 1 when interrupted. */
 static int join_finishing(nnl_gnuplot_session *s)
 {
@@ -665,7 +669,7 @@ static int join_finishing(nnl_gnuplot_session *s)
     if (!s->threaded)
         return 0;
     while (!atomic_load(&s->finished)) {
-        if (!interrupted && nnl_interrupt_requested() && !nnl_interrupt_polling()) {
+        if (!interrupted && nnl_interrupt_requested()) {
             interrupted = 1;
             atomic_store(&s->stop, 1);
         }
@@ -673,9 +677,7 @@ static int join_finishing(nnl_gnuplot_session *s)
         nanosleep(&ts, NULL);
     }
     pthread_join(s->thread, NULL);
-    if (interrupted)
-        nnl_interrupt_clear();
-    return interrupted;
+    return interrupted; /* the flag stays set, as in outcome */
 }
 
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)

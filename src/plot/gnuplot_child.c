@@ -268,13 +268,15 @@ void nnl_gp_collect(nnl_gp_child *c, nnl_pbuf *cap)
         on_exit_drain(c, cap);
 }
 
-/* 1 when the wait must stop now: Ctrl-C (outside polling regions, where
- * the flag belongs to the loop that polls it) or the stop flag. */
+/* 1 when the wait must stop now: Ctrl-C or the stop flag. Inside a
+ * polling region (fit) too: the user asked to stop, and a plot drawn by a
+ * callback must not hold fit up until the deadline; the flag is left set
+ * there for fit to see (see outcome in gnuplot.c). */
 static int stop_requested(const nnl_gp_wait *w)
 {
     if (w->stop && atomic_load(w->stop))
         return 1;
-    return w->interruptible && nnl_interrupt_requested() && !nnl_interrupt_polling();
+    return w->interruptible && nnl_interrupt_requested();
 }
 
 nnl_gp_result nnl_gp_pump(nnl_gp_child *c, const char *data, size_t len, const char *marker,
