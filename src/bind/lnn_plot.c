@@ -712,6 +712,21 @@ static int session_tostring(lua_State *L)
     return 1;
 }
 
+/* _check_opts(fn, opts): checks the common options as a plot would (paths
+ * and texts without NUL bytes, sizes in range, a known file type), for
+ * LivePlot to refuse them when it is made rather than at its first frame. */
+static int l_check_opts(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_plot_term term;
+    nnl_error err;
+    if (o.file && nnl_plot_term_of(&o, &term, fn, &err) != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    return 0;
+}
+
 /* _clock() -> seconds on a monotonic clock (LivePlot's frame pacing) */
 static int l_clock(lua_State *L)
 {
@@ -762,6 +777,7 @@ static const luaL_Reg plot_funcs[] = {
     {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
     {"_history_last", l_history_last},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
+    {"_check_opts", l_check_opts},
     {"_window", l_window},       {NULL, NULL},
 };
 
