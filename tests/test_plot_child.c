@@ -2,7 +2,8 @@
  * gnuplot programs (shell scripts named by $NNLUA_GNUPLOT) that hang,
  * ignore SIGTERM, write to stderr without end, die by a signal, exit
  * without writing their file or write an empty, stale or cut one, or leave
- * a grandchild holding stderr; a full disk (RLIMIT_FSIZE in a child). Every wait is bounded by
+ * a grandchild holding stderr; a full disk (RLIMIT_FSIZE in a child); a
+ * large script's temporary file, gone even when we are killed. Every wait is bounded by
  * $NNLUA_GNUPLOT_TIMEOUT (the whole process group is killed), Ctrl-C
  * (the interrupt flag) stops a wait at once, errors say what happened,
  * and no child is left behind (waitpid(-1) finds none).
@@ -58,13 +59,21 @@ static int teardown(void **state)
     alarm(0);
     unsetenv("NNLUA_GNUPLOT");
     unsetenv("NNLUA_GNUPLOT_TIMEOUT");
-    DIR *d = opendir(".");
-    if (d) {
+    /* Files, and the files of the one folder a test makes (tmp). */
+    for (int pass = 0; pass < 2; pass++) {
+        DIR *d = opendir(pass ? "." : "tmp");
+        if (!d)
+            continue;
         struct dirent *e;
+        char path[600];
         while ((e = readdir(d)) != NULL)
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                unlink(e->d_name);
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                snprintf(path, sizeof path, "%s/%s", pass ? "." : "tmp", e->d_name);
+                unlink(path);
+            }
         closedir(d);
+        if (!pass)
+            rmdir("tmp");
     }
     if (chdir(olddir) != 0)
         return -1;
@@ -362,6 +371,66 @@ static void full_disk_is_an_error(void **state)
     assert_no_children();
 }
 
+/* Number of entries in folder dir other than . and .. */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+static void large_script_leaves_no_file_even_when_killed(void **state)
+{
+    (void)state;
+    if (access("/proc/self/fd", F_OK) != 0)
+        skip(); /* without /proc the file has a name until gnuplot exits */
+    char priv[300];
+    snprintf(priv, sizeof priv, "%s/tmp", tmpdir);
+    assert_int_equal(mkdir(priv, 0700), 0);
+    setenv("TMPDIR", priv, 1);
+    nnl_pbuf b;
+    nnl_pbuf_init(&b);
+    while (b.len < NNL_GNUPLOT_FILE_MIN + 100)
+        nnl_pbuf_add(&b, "# a large script\n");
+    /* While gnuplot runs, its script is already gone from $TMPDIR, and
+     * gnuplot reads it whole from its descriptor 3. */
+    fake("ls -A \"$TMPDIR\" > listing.txt\ncat /dev/fd/3 > got.gp\ncat >/dev/null");
+    assert_int_equal(nnl_gnuplot_run(b.s, b.len, 1, &err), NNL_OK);
+    struct stat st;
+    assert_int_equal(stat("listing.txt", &st), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(stat("got.gp", &st), 0);
+    assert_int_equal((size_t)st.st_size, b.len);
+    /* A process killed (SIGKILL) while gnuplot runs leaves nothing. */
+    fake("echo $$ > gnuplot.pid\nexec sleep 1000");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        nnl_error e;
+        nnl_gnuplot_run(b.s, b.len, 1, &e);
+        _exit(0);
+    }
+    long gp = -1;
+    for (int i = 0; i < 500 && (gp = read_pid("gnuplot.pid")) < 0; i++)
+        nap(10);
+    assert_true(gp > 1);
+    kill(pid, SIGKILL);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    kill((pid_t)gp, SIGKILL);
+    assert_int_equal(entries(priv), 0);
+    nnl_pbuf_free(&b);
+    unsetenv("TMPDIR");
+    rmdir(priv);
+    assert_no_children();
+}
+
 /* Ctrl-C as nnlua's handler sees it: the flag of core/interrupt.h. */
 static void on_sigint(int sig)
 {
@@ -580,6 +649,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(death_by_signal_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(a_file_plot_checks_its_file, setup, teardown),
         cmocka_unit_test_setup_teardown(full_disk_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(large_script_leaves_no_file_even_when_killed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(ctrl_c_stops_a_plot, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_timeout_value_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(session_with_a_hung_gnuplot_is_bounded, setup, teardown),

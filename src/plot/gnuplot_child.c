@@ -137,7 +137,8 @@ static int spawn_attrs(posix_spawnattr_t *a)
     return rc;
 }
 
-nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, nnl_gp_child *c, nnl_error *err)
+nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, int fd3, nnl_gp_child *c,
+                        nnl_error *err)
 {
     c->pid = -1;
     c->in = c->errfd = -1;
@@ -179,6 +180,8 @@ nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, nnl_gp_child *c, nnl
             if (devnull >= 0)
                 posix_spawn_file_actions_adddup2(&fa, devnull, 1);
             posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+            if (fd3 >= 0) /* last: the ones above may have been 3 */
+                posix_spawn_file_actions_adddup2(&fa, fd3, 3);
             char *argv[] = {(char *)path, NULL};
             pid_t pid;
             rc = posix_spawn(&pid, path, &fa, &attr, argv, environ);

@@ -67,8 +67,9 @@ void nnl_gp_wait_init(nnl_gp_wait *w, double seconds, int interruptible, atomic_
 
 /* Starts program path with stdin from a socket and stderr to a pipe (our
  * ends non-blocking, close-on-exec); stdout to /dev/null when quiet, else
- * ours. Fills c. */
-nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, nnl_gp_child *c, nnl_error *err);
+ * ours; fd3 (unless -1; not 3 itself) as its descriptor 3. Fills c. */
+nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, int fd3, nnl_gp_child *c,
+                        nnl_error *err);
 
 /* Writes len bytes of data to the child's stdin while collecting its
  * stderr into cap (at most NNL_GP_CAPTURE_MAX bytes). Then:
