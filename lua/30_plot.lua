@@ -114,6 +114,16 @@ function plot.history(h, opts)
   call(C.history, fn, opts, names, lists)
 end
 
+-- Most points a plot draws (NNL_PLOT_MAX_POINTS): a tensor is refused
+-- before it is turned into Lua tables (several times its size).
+local MAX_POINTS = 2000000
+local function too_many(fn, n, level)
+  if n > MAX_POINTS then
+    error(string.format("%s: %d points are too many to draw (at most %d); sample the data",
+                        fn, n, MAX_POINTS), level + 1)
+  end
+end
+
 -- Columns of a 2-D tensor as lists (for lines).
 local function columns(t)
   local rows = t:totable()
@@ -143,6 +153,7 @@ function plot.lines(xs, ys, opts)
   end
   local list
   if is_tensor(ys) and ys:dim() == 2 then
+    too_many(fn, ys:numel(), 2)
     list = columns(ys)
   elseif is_numbers(ys) then
     list = {ys}
@@ -234,6 +245,7 @@ end
 -- The two coordinate lists of an n x 2 tensor (or table of pairs).
 local function two_columns(fn, x)
   if not is_tensor(x) then x = nn.tensor(x) end
+  too_many(fn, x:numel() // 2, 3)
   local n, m = x:shape()
   if x:dim() ~= 2 or m ~= 2 then
     error(string.format("%s: expected points as an n x 2 tensor (2 features), got %s",
@@ -558,6 +570,10 @@ if callbacks then
     for k, v in pairs(opts) do
       if common[k] or k == "logy" then popts[k] = v end
     end
+    -- A bad file name or a text C would cut is an error now, not a
+    -- warning at the first frame.
+    local ok, err = pcall(C.check_opts, fn, popts)
+    if not ok then error(strip(err), 2) end
     local self = setmetatable({class = "LivePlot"}, {
       __name = "nn.Callback",
       __tostring = function() return "nn.callbacks.LivePlot" end})

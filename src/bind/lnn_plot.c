@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bind/lnn.h"
+#include "core/interrupt.h"
 #include "plot/gnuplot.h"
 #include "plot/plot.h"
 
@@ -245,6 +246,17 @@ static int opt_int(lua_State *L, int idx, const char *fn, const char *what, int 
     return (int)nnl_lua_checkint(L, idx, fn, what, min, max);
 }
 
+/* After a wait on gnuplot stopped by Ctrl-C: nnlua's handler also set a
+ * hook that raises "interrupted!" at the next Lua step; the plot's own
+ * error already says it, so the request is handled (cleared). Inside fit
+ * no hook is set (fit's handler only sets the flag): the flag stays for
+ * fit, which stops after the batch. */
+static void interrupt_handled(lua_State *L, nnl_status st)
+{
+    if (st == NNL_ERR_INTERRUPTED && lua_gethook(L) != NULL)
+        nnl_interrupt_clear();
+}
+
 /* Renders b (if st is OK), frees it, raises on error. */
 static int finish(lua_State *L, nnl_pbuf *b, nnl_status st, const nnl_plot_opts *o,
                   const char *fn, nnl_error *err)
@@ -255,6 +267,7 @@ static int finish(lua_State *L, nnl_pbuf *b, nnl_status st, const nnl_plot_opts 
         st = nnl_plot_render(b, o, fn, err);
     }
     nnl_pbuf_free(b);
+    interrupt_handled(L, st);
     if (st != NNL_OK)
         return nnl_lua_raise(L, err);
     return 0;
@@ -591,6 +604,7 @@ static int session_history(lua_State *L)
             nnl_fail(&err, st, "%s: %s", fn, gerr.msg);
     }
     nnl_pbuf_free(&b);
+    interrupt_handled(L, st);
     if (st != NNL_OK)
         return nnl_lua_raise(L, &err);
     lua_pushboolean(L, posted);
@@ -666,7 +680,9 @@ static int session_close(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
     nnl_error err;
-    if (end_session(h, &err) != NNL_OK)
+    nnl_status st = end_session(h, &err);
+    interrupt_handled(L, st);
+    if (st != NNL_OK)
         return luaL_error(L, "nn.plot session: %s", err.msg);
     return 0;
 }
@@ -679,7 +695,9 @@ static int session_gc(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
     nnl_error err;
-    if (end_session(h, &err) != NNL_OK)
+    nnl_status st = end_session(h, &err);
+    interrupt_handled(L, st);
+    if (st != NNL_OK)
         fprintf(stderr, "%s: %s\n", h->who, err.msg);
     return 0;
 }
@@ -692,6 +710,21 @@ static int session_tostring(lua_State *L)
     else
         lua_pushliteral(L, "nn.plot session (closed)");
     return 1;
+}
+
+/* _check_opts(fn, opts): checks the common options as a plot would (paths
+ * and texts without NUL bytes, sizes in range, a known file type), for
+ * LivePlot to refuse them when it is made rather than at its first frame. */
+static int l_check_opts(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_plot_term term;
+    nnl_error err;
+    if (o.file && nnl_plot_term_of(&o, &term, fn, &err) != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    return 0;
 }
 
 /* _clock() -> seconds on a monotonic clock (LivePlot's frame pacing) */
@@ -744,6 +777,7 @@ static const luaL_Reg plot_funcs[] = {
     {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
     {"_history_last", l_history_last},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
+    {"_check_opts", l_check_opts},
     {"_window", l_window},       {NULL, NULL},
 };
 

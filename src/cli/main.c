@@ -388,6 +388,24 @@ static int pmain(lua_State *L)
     return 1;
 }
 
+/* Before the state closes: waits for LivePlots still drawing their last
+ * frame (nn.plot._settle) as a protected call with the Ctrl-C handler
+ * installed, so a Ctrl-C there stops the wait and kills gnuplot instead of
+ * killing us and leaving gnuplot behind. Every such wait has a deadline
+ * anyway (NNLUA_GNUPLOT_TIMEOUT). */
+static void settle_plots(lua_State *L)
+{
+    lua_settop(L, 0);
+    /* No libraries (nnlua -h, an early error): nothing to wait for. */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) == LUA_TTABLE &&
+        lua_getfield(L, -1, "nn") == LUA_TTABLE && lua_getfield(L, -1, "plot") == LUA_TTABLE &&
+        lua_getfield(L, -1, "_settle") == LUA_TFUNCTION) {
+        if (nnl_cli_docall(L, 0, 0) != LUA_OK)
+            nnl_cli_report(L, LUA_ERRRUN);
+    }
+    lua_settop(L, 0);
+}
+
 int main(int argc, char **argv)
 {
     lua_State *L = luaL_newstate();
@@ -402,6 +420,7 @@ int main(int argc, char **argv)
     int status = lua_pcall(L, 2, 1, 0);
     int result = lua_toboolean(L, -1);
     nnl_cli_report(L, status);
+    settle_plots(L);
     lua_close(L);
     return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

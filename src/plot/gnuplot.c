@@ -211,12 +211,17 @@ static nnl_status fail_with(nnl_error *err, const char *what, const char *text)
  * system calls for a 2.3 MB decision-boundary script: 0.66 s, against
  * 0.16 s for the same script loaded from a file, which stdio reads in
  * blocks). So a large script goes into a private temporary file, and
- * gnuplot's standard input gets only `load '<file>'`. Fills path (the
- * file, for the caller to unlink) and cmd; returns 0 when no file could
- * be written (the script then goes through standard input as it is). */
-static int script_to_file(const char *script, size_t len, char *path, size_t psize,
+ * gnuplot's standard input gets only a `load` of it. Where /proc is
+ * mounted the file is unlinked at once and handed to gnuplot as its
+ * descriptor 3 (`load '/dev/fd/3'`): nothing is left on disk even when
+ * nnlua is killed. Otherwise it keeps its name (path, for the caller to
+ * unlink). Fills *fd (the open file, or -1), path ("" when unlinked) and
+ * cmd; returns 0 when no file could be written (the script then goes
+ * through standard input as it is). */
+static int script_to_file(const char *script, size_t len, char *path, size_t psize, int *fd,
                           nnl_pbuf *cmd)
 {
+    *fd = -1;
     const char *dir = getenv("TMPDIR");
     /* Only an absolute directory: the path must not start with '<' or
      * '|' (gnuplot's load would run it as a command). */
@@ -224,12 +229,18 @@ static int script_to_file(const char *script, size_t len, char *path, size_t psi
         dir = "/tmp";
     if (snprintf(path, psize, "%s/nnlua-plot-XXXXXX", dir) >= (int)psize)
         return 0;
-    int fd = mkstemp(path);
-    if (fd < 0)
+    int f = mkstemp(path);
+    if (f < 0)
         return 0;
-    int ok = fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+    int ok = fcntl(f, F_SETFD, FD_CLOEXEC) == 0;
+    if (ok && f == 3) { /* it becomes gnuplot's 3: keep our copy apart */
+        int hi = fcntl(f, F_DUPFD_CLOEXEC, 4);
+        close(f);
+        f = hi;
+        ok = f >= 0;
+    }
     for (size_t off = 0; ok && off < len;) {
-        ssize_t w = write(fd, script + off, len - off);
+        ssize_t w = write(f, script + off, len - off);
         if (w > 0)
             off += (size_t)w;
         else if (w < 0 && errno == EINTR)
@@ -237,23 +248,35 @@ static int script_to_file(const char *script, size_t len, char *path, size_t psi
         else
             ok = 0;
     }
-    if (close(fd) != 0)
-        ok = 0;
-    if (ok) {
-        nnl_pbuf_add(cmd, "load ");
-        nnl_pbuf_quote(cmd, path);
-        nnl_pbuf_add(cmd, "\n");
-        ok = !cmd->failed;
-    }
-    if (!ok)
+    int by_fd = ok && access("/proc/self/fd", F_OK) == 0 && lseek(f, 0, SEEK_SET) == 0;
+    if (by_fd) {
         unlink(path);
+        path[0] = '\0';
+        *fd = f;
+        nnl_pbuf_add(cmd, "load '/dev/fd/3'\n");
+    } else {
+        if (f >= 0 && close(f) != 0)
+            ok = 0;
+        if (ok) {
+            nnl_pbuf_add(cmd, "load ");
+            nnl_pbuf_quote(cmd, path);
+            nnl_pbuf_add(cmd, "\n");
+        }
+    }
+    ok = ok && !cmd->failed;
+    if (!ok) {
+        if (path[0])
+            unlink(path);
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+    }
     return ok;
 }
 
 /* Turns how a wait on gnuplot ended into a status: gnuplot's own error
  * messages first, then the deadline, Ctrl-C, a signal or an exit status
- * (with what gnuplot said, when it said something). A handled Ctrl-C is
- * cleared, so Lua does not raise "interrupted!" a second time. */
+ * (with what gnuplot said, when it said something). */
 static nnl_status outcome(nnl_gp_result r, int status, const nnl_pbuf *cap,
                           const nnl_gp_wait *w, const nnl_error *perr, nnl_error *err)
 {
@@ -267,8 +290,9 @@ static nnl_status outcome(nnl_gp_result r, int status, const nnl_pbuf *cap,
                         "NNLUA_GNUPLOT_TIMEOUT to wait longer)%s%s",
                         w->limit, said[0] ? "; it said: " : "", said);
     case NNL_GP_STOPPED:
-        if (w->interruptible && !nnl_interrupt_polling())
-            nnl_interrupt_clear();
+        /* The Ctrl-C flag stays set: fit, if a callback drew this plot,
+         * must see it too; the binding clears it where Lua would raise
+         * it a second time. */
         return nnl_fail(err, NNL_ERR_INTERRUPTED, "interrupted: gnuplot was stopped");
     case NNL_GP_FAILED:
         return nnl_fail(err, NNL_ERR_IO, "%s", perr->msg);
@@ -298,17 +322,26 @@ static nnl_status run_script(const char *script, size_t len, int quiet_stdout,
         st = nnl_gnuplot_find(path, sizeof path, err);
     if (st != NNL_OK)
         return st;
-    nnl_gp_child c;
-    st = nnl_gp_spawn(path, quiet_stdout, &c, err);
-    if (st != NNL_OK)
-        return st;
-    if (pid)
-        atomic_store(pid, (long)c.pid);
     nnl_pbuf cap, cmd;
     nnl_pbuf_init(&cap);
     nnl_pbuf_init(&cmd);
     char tmp[3100];
-    int in_file = len >= NNL_GNUPLOT_FILE_MIN && script_to_file(script, len, tmp, sizeof tmp, &cmd);
+    int sfd = -1; /* the script's (unlinked) file, gnuplot's descriptor 3 */
+    tmp[0] = '\0';
+    int in_file = len >= NNL_GNUPLOT_FILE_MIN &&
+                  script_to_file(script, len, tmp, sizeof tmp, &sfd, &cmd);
+    nnl_gp_child c;
+    st = nnl_gp_spawn(path, quiet_stdout, sfd, &c, err);
+    if (sfd >= 0)
+        close(sfd);
+    if (st != NNL_OK) {
+        if (tmp[0])
+            unlink(tmp);
+        nnl_pbuf_free(&cmd);
+        return st;
+    }
+    if (pid)
+        atomic_store(pid, (long)c.pid);
     nnl_gp_wait w;
     nnl_gp_wait_init(&w, timeout, interruptible, stop);
     nnl_error perr;
@@ -317,7 +350,7 @@ static nnl_status run_script(const char *script, size_t len, int quiet_stdout,
     int status = nnl_gp_end(&c, r != NNL_GP_DONE && r != NNL_GP_GONE);
     if (pid)
         atomic_store(pid, -1L);
-    if (in_file)
+    if (in_file && tmp[0])
         unlink(tmp);
     nnl_pbuf_free(&cmd);
     st = outcome(r, status, &cap, &w, &perr, err);
@@ -367,7 +400,7 @@ const char *nnl_gnuplot_window_terminal(void)
     }
     double timeout;
     nnl_gp_child c;
-    if (nnl_gp_timeout(&timeout, NULL) != NNL_OK || nnl_gp_spawn(path, 1, &c, NULL) != NNL_OK)
+    if (nnl_gp_timeout(&timeout, NULL) != NNL_OK || nnl_gp_spawn(path, 1, -1, &c, NULL) != NNL_OK)
         return NULL;
     static const char ask[] = "print 'terminals: '.GPVAL_TERMINALS.' '\n";
     nnl_pbuf cap;
@@ -375,9 +408,14 @@ const char *nnl_gnuplot_window_terminal(void)
     nnl_gp_wait wt;
     nnl_gp_wait_init(&wt, timeout < 10 ? timeout : 10, 1, NULL);
     nnl_gp_result r = nnl_gp_pump(&c, ask, sizeof ask - 1, NULL, &cap, &wt, NULL);
+    /* Interrupted: no window, and the flag stays for the plot's own wait
+     * (or Lua) to handle. */
     nnl_gp_end(&c, r != NNL_GP_DONE && r != NNL_GP_GONE);
-    if (r == NNL_GP_STOPPED)
-        nnl_interrupt_clear(); /* the probe was interrupted: no window, no error */
+    if (r == NNL_GP_STOPPED || r == NNL_GP_TIMEOUT) {
+        probed = 0; /* no answer: ask again next time */
+        nnl_pbuf_free(&cap);
+        return NULL;
+    }
     static const char *const prefer[] = {" qt ", " wxt ", " x11 "};
     static const char *const names[] = {"qt", "wxt", "x11"};
     for (int i = 0; i < 3 && cap.s; i++)
@@ -424,7 +462,7 @@ nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
         return NULL;
     char path[4096];
     if (nnl_gnuplot_find(path, sizeof path, err) != NNL_OK ||
-        nnl_gp_spawn(path, quiet_stdout, &s->c, err) != NNL_OK) {
+        nnl_gp_spawn(path, quiet_stdout, -1, &s->c, err) != NNL_OK) {
         nnl_free(s);
         return NULL;
     }
@@ -656,8 +694,7 @@ int nnl_gnuplot_finished(nnl_gnuplot_session *s)
     return !s || !s->finishing || atomic_load(&s->finished);
 }
 
-/* Waits for the finishing thread; Ctrl-C (outside polling regions) asks
- * it to stop gnuplot at once. The thread's own waits are bounded, so this
+/* Waits for the finishing thread; Ctrl-C asks it to stop gnuplot at once. The thread's own waits are bounded, so this
  * is too. Returns 1 when interrupted. */
 static int join_finishing(nnl_gnuplot_session *s)
 {
@@ -665,7 +702,7 @@ static int join_finishing(nnl_gnuplot_session *s)
     if (!s->threaded)
         return 0;
     while (!atomic_load(&s->finished)) {
-        if (!interrupted && nnl_interrupt_requested() && !nnl_interrupt_polling()) {
+        if (!interrupted && nnl_interrupt_requested()) {
             interrupted = 1;
             atomic_store(&s->stop, 1);
         }
@@ -673,9 +710,7 @@ static int join_finishing(nnl_gnuplot_session *s)
         nanosleep(&ts, NULL);
     }
     pthread_join(s->thread, NULL);
-    if (interrupted)
-        nnl_interrupt_clear();
-    return interrupted;
+    return interrupted; /* the flag stays set, as in outcome */
 }
 
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)

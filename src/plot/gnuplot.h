@@ -6,7 +6,16 @@
  * same time (no deadlock when it complains a lot), so its own error
  * messages become our error messages. Every child is waited for and every
  * descriptor closed, also on failure: no zombies, no leaked descriptors.
- * All descriptors are close-on-exec so a child never inherits another's. */
+ * All descriptors are close-on-exec so a child never inherits another's.
+ *
+ * Every wait is bounded (gnuplot_child.h): $NNLUA_GNUPLOT_TIMEOUT seconds
+ * (default 120), then gnuplot's process group is killed and the call
+ * fails with "gnuplot did not finish within N s ...". Ctrl-C (the flag of
+ * core/interrupt.h, set by nnlua's SIGINT handlers) stops a wait at once
+ * the same way: NNL_ERR_INTERRUPTED, "interrupted: gnuplot was stopped",
+ * with the flag left set for the caller (fit must still see it; the Lua
+ * binding clears it when Lua would otherwise raise it again). Deaths by a
+ * signal are named ("gnuplot was killed by signal 9 (SIGKILL)"). */
 #ifndef NNL_PLOT_GNUPLOT_H
 #define NNL_PLOT_GNUPLOT_H
 

@@ -137,7 +137,8 @@ static int spawn_attrs(posix_spawnattr_t *a)
     return rc;
 }
 
-nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, nnl_gp_child *c, nnl_error *err)
+nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, int fd3, nnl_gp_child *c,
+                        nnl_error *err)
 {
     c->pid = -1;
     c->in = c->errfd = -1;
@@ -179,6 +180,8 @@ nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, nnl_gp_child *c, nnl
             if (devnull >= 0)
                 posix_spawn_file_actions_adddup2(&fa, devnull, 1);
             posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+            if (fd3 >= 0) /* last: the ones above may have been 3 */
+                posix_spawn_file_actions_adddup2(&fa, fd3, 3);
             char *argv[] = {(char *)path, NULL};
             pid_t pid;
             rc = posix_spawn(&pid, path, &fa, &attr, argv, environ);
@@ -268,13 +271,15 @@ void nnl_gp_collect(nnl_gp_child *c, nnl_pbuf *cap)
         on_exit_drain(c, cap);
 }
 
-/* 1 when the wait must stop now: Ctrl-C (outside polling regions, where
- * the flag belongs to the loop that polls it) or the stop flag. */
+/* 1 when the wait must stop now: Ctrl-C or the stop flag. Inside a
+ * polling region (fit) too: the user asked to stop, and a plot drawn by a
+ * callback must not hold fit up until the deadline; the flag is left set
+ * there for fit to see (see outcome in gnuplot.c). */
 static int stop_requested(const nnl_gp_wait *w)
 {
     if (w->stop && atomic_load(w->stop))
         return 1;
-    return w->interruptible && nnl_interrupt_requested() && !nnl_interrupt_polling();
+    return w->interruptible && nnl_interrupt_requested();
 }
 
 nnl_gp_result nnl_gp_pump(nnl_gp_child *c, const char *data, size_t len, const char *marker,

@@ -8,8 +8,9 @@
  * - Every wait has a deadline ($NNLUA_GNUPLOT_TIMEOUT seconds, default
  *   120); when it passes, the group gets SIGTERM, then SIGKILL after a
  *   grace second, and the child is reaped (no zombie).
- * - A wait can be cut short by Ctrl-C (core/interrupt.h's flag, outside
- *   polling regions such as fit) or by another thread's stop flag.
+ * - A wait can be cut short by Ctrl-C (core/interrupt.h's flag; inside a
+ *   polling region such as fit too, leaving the flag for fit) or by
+ *   another thread's stop flag.
  * - The end of gnuplot is seen by its exit, not by the end of its
  *   standard error: a grandchild that keeps stderr open (a persistent
  *   window, say) delays nothing and is left alone. */
@@ -43,7 +44,7 @@ typedef struct nnl_gp_child {
 typedef struct nnl_gp_wait {
     double deadline;     /* monotonic seconds */
     double limit;        /* the timeout it came from, for messages */
-    int interruptible;   /* Ctrl-C stops it (not inside a polling region) */
+    int interruptible;   /* Ctrl-C stops it */
     atomic_int *stop;    /* set by another thread to stop it; may be NULL */
 } nnl_gp_wait;
 
@@ -66,8 +67,9 @@ void nnl_gp_wait_init(nnl_gp_wait *w, double seconds, int interruptible, atomic_
 
 /* Starts program path with stdin from a socket and stderr to a pipe (our
  * ends non-blocking, close-on-exec); stdout to /dev/null when quiet, else
- * ours. Fills c. */
-nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, nnl_gp_child *c, nnl_error *err);
+ * ours; fd3 (unless -1; not 3 itself) as its descriptor 3. Fills c. */
+nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, int fd3, nnl_gp_child *c,
+                        nnl_error *err);
 
 /* Writes len bytes of data to the child's stdin while collecting its
  * stderr into cap (at most NNL_GP_CAPTURE_MAX bytes). Then:

@@ -136,6 +136,11 @@ H.test("lists are counted before they are converted", function()
         nn.zeros(2000001), R)
   quick("x has 2000001 values, more than a plot takes (2000000)", nn.plot.scatter,
         nn.zeros(2000001), nn.zeros(2000001), R)
+  -- A 2-D tensor is refused before it becomes Lua tables.
+  quick("2000002 points are too many to draw (at most 2000000)", nn.plot.lines, nil,
+        nn.zeros(1000001, 2), R)
+  quick("2000001 points are too many to draw (at most 2000000)", nn.plot.scatter,
+        nn.zeros(2000001, 2), nil, R)
   -- A length from __len is not believed: the raw length counts.
   local liar = setmetatable({1, 2, 3}, {__len = function() return 1e15 end})
   nn.plot.lines(nil, liar, R)
@@ -161,6 +166,16 @@ H.test("strings with NUL bytes are refused, paths and texts", function()
         opts{classes = {"a", "b\0", "c"}})
   quick("a history name contains a NUL byte", nn.plot.history,
         {history = {["lo\0ss"] = {1, 2}}}, R)
+  -- LivePlot refuses them when it is made (not with a warning at its
+  -- first frame), as it does an unknown file type.
+  quick("nn.callbacks.LivePlot: option 'file' contains a NUL byte", nn.callbacks.LivePlot,
+        {file = "a\0b.png"})
+  quick("nn.callbacks.LivePlot: option 'title' contains a NUL byte", nn.callbacks.LivePlot,
+        {title = "t\0"})
+  quick("nn.callbacks.LivePlot: cannot tell the file type of 'x.jpg'", nn.callbacks.LivePlot,
+        {file = "x.jpg"})
+  quick("nn.callbacks.LivePlot: option 'width' (pixels) must be an integer in 100..20000",
+        nn.callbacks.LivePlot, {width = 1e9})
   -- Nothing was written to a cut path.
   check(io.open("t", "r") == nil, "no file 't' from 't\\0.gp'")
   os.remove(gp)
