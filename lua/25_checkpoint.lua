@@ -56,7 +56,13 @@ local function format_path(fn, path, epoch, logs)
       error(string.format("%s: bad format '%s' for {%s} (use e.g. 03d or .4f)", fn,
                           spec, key), 0)
     end
-    if spec:sub(-1) == "d" then v = math.floor(v) end
+    if spec:sub(-1) == "d" then
+      v = math.type(v) == "integer" and v or math.tointeger(math.floor(v))
+      if not v then -- NaN, inf, or beyond 2^63: string.format would fail obscurely
+        error(string.format("%s: {%s:%s}: %s is not a whole number", fn, key, spec,
+                            tostring(key == "epoch" and epoch or logs[key])), 0)
+      end
+    end
     return string.format("%" .. spec, v)
   end))
 end

@@ -269,6 +269,15 @@ static void test_save_through_symlink_keeps_link_and_mode(void **state)
         assert_int_equal(units_in(real), 7);
         assert_int_equal(stat(real, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0640);
+        /* the owner is kept where that is allowed (as root) */
+        if (geteuid() == 0) {
+            assert_int_equal(chown(real, 65534, 65534), 0);
+            save_ok(b, link);
+            assert_int_equal(stat(real, &st), 0);
+            assert_int_equal(st.st_uid, 65534);
+            assert_int_equal(st.st_gid, 65534);
+            assert_int_equal(st.st_mode & 07777, 0640);
+        }
         /* a link to nothing yet creates what it names */
         save_ok(a, dangling);
         assert_int_equal(lstat(dangling, &st), 0);
@@ -578,6 +587,75 @@ static void test_full_disk_keeps_old_file(void **state)
     nnl_model_free(m);
 }
 
+/* Open descriptors of this process. */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Failing loads and saves of every kind leave no descriptor open. */
+static void test_no_descriptor_leaks_on_errors(void **state)
+{
+    (void)state;
+    char bad[512], fifo[512], nowhere[512], ok[512];
+    in_dir(bad, sizeof bad, "bad.safetensors");
+    in_dir(fifo, sizeof fifo, "leak.fifo");
+    in_dir(nowhere, sizeof nowhere, "no/such/m.safetensors");
+    in_dir(ok, sizeof ok, "ok.safetensors");
+    FILE *f = fopen(bad, "wb");
+    assert_non_null(f);
+    fwrite("\x10\0\0\0\0\0\0\0{\"a\": 1}", 1, 18, f);
+    fclose(f);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    nnl_model *m = small_model(3), *big = big_model();
+    save_ok(m, ok);
+    int before = count_fds();
+    for (int round = 0; round < 3; round++) {
+        nnl_error err;
+        nnl_csv_result r;
+        nnl_tensor *t = NULL;
+        assert_int_not_equal(nnl_csv_load(dir, NULL, &r, &err), NNL_OK);
+        assert_int_not_equal(nnl_csv_load(fifo, NULL, &r, &err), NNL_OK);
+        assert_int_not_equal(nnl_csv_load(bad, NULL, &r, &err), NNL_OK);
+        assert_int_not_equal(nnl_idx_load("/dev/zero", 1, 0, &t, &err), NNL_OK);
+        assert_int_not_equal(nnl_idx_load(bad, 1, 0, &t, &err), NNL_OK);
+        assert_null(nnl_modelfile_load(bad, NULL, &err));
+        assert_null(nnl_modelfile_load(fifo, NULL, &err));
+        assert_null(nnl_modelfile_load(nowhere, NULL, &err));
+        assert_int_not_equal(nnl_modelfile_save(m, fifo, NULL, &err), NNL_OK);
+        assert_int_not_equal(nnl_modelfile_save(m, nowhere, NULL, &err), NNL_OK);
+        assert_int_not_equal(nnl_modelfile_save(m, dir, NULL, &err), NNL_OK);
+        nnl_wfile_force_named = round == 1;
+        struct rlimit old, lim;
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        lim = old;
+        lim.rlim_cur = 64 * 1024;
+        void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        nnl_status st = nnl_modelfile_save(big, ok, NULL, &err);
+        setrlimit(RLIMIT_FSIZE, &old);
+        signal(SIGXFSZ, prev);
+        nnl_wfile_force_named = 0;
+        assert_int_equal(st, NNL_ERR_IO);
+        nnl_model *back = nnl_modelfile_load(ok, NULL, &err);
+        assert_non_null(back);
+        nnl_model_free(back);
+    }
+    assert_int_equal(count_fds(), before);
+    assert_int_equal(count_tmp(dir), 0);
+    unlink(bad);
+    unlink(fifo);
+    unlink(ok);
+    nnl_model_free(m);
+    nnl_model_free(big);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -603,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_save_refuses_non_regular_and_read_only),
         cmocka_unit_test(test_stale_temporaries_removed_live_kept),
         cmocka_unit_test(test_full_disk_keeps_old_file),
+        cmocka_unit_test(test_no_descriptor_leaks_on_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -274,6 +274,21 @@ static void test_sizes_larger_than_file_refused_before_allocating(void **state)
     nnl_alloc_fail_reset();
     assert_int_equal(st, NNL_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "gzip file records"));
+    /* gzip: 65535 x 42009217 x 6700417 = 2^64 - 1 values, and a trailer
+     * recording 15 bytes (what header + data wrap around to): refused by
+     * the size check, before any allocation */
+    uint32_t wrap[3] = {65535u, 42009217u, 6700417u};
+    h = header(0x08, 3, wrap);
+    memset(buf + h, 1, 100); /* so that zlib is not at the trailer yet */
+    g = gzip(h + 100);
+    gzbuf[g - 4] = 15;
+    gzbuf[g - 3] = gzbuf[g - 2] = gzbuf[g - 1] = 0;
+    nnl_alloc_fail_after(0);
+    st = parse(gzbuf, g);
+    nnl_alloc_fail_reset();
+    assert_int_equal(st, NNL_ERR_FORMAT);
+    if (!strstr(err.msg, "gzip file records 15 bytes"))
+        fail_msg("%s", err.msg);
 }
 
 static void test_gzip_longer_than_header(void **state)

@@ -7,6 +7,7 @@
  * error never leaks a tensor. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -133,10 +134,10 @@ static int l_csv(lua_State *L)
                                   "a column number or false");
             o.label_col = 0;
         } else if (t == LUA_TNUMBER) {
-            lua_Integer k;
-            if (!lua_isinteger(L, -1) || (k = lua_tointeger(L, -1)) < 1)
-                return luaL_error(L, "nn.data.csv: opts.label must be a column number >= 1");
-            o.label_col = (long)k;
+            o.label_col = (long)nnl_lua_checkint(L, -1, "nn.data.csv",
+                                                 "opts.label (a column number)", 1,
+                                                 LONG_MAX < LUA_MAXINTEGER ? LONG_MAX
+                                                                           : LUA_MAXINTEGER);
         } else if (t == LUA_TSTRING) {
             o.label_name = lua_tostring(L, -1); /* stays on the stack below */
         } else if (t != LUA_TNIL) {
@@ -229,13 +230,14 @@ static int l_fashion(lua_State *L)
     return 1;
 }
 
-/* Checks an optional positive count argument. */
-static size_t opt_count(lua_State *L, int arg, lua_Integer def, const char *what)
+/* An optional count argument of fn in 1..NNL_GEN_MAX (def when nil),
+ * reported as given when it is not one ("got 2.5", "got 1e+10"). */
+static size_t opt_count(lua_State *L, int arg, lua_Integer def, const char *fn,
+                        const char *what)
 {
-    lua_Integer n = luaL_optinteger(L, arg, def);
-    luaL_argcheck(L, n >= 1 && (lua_Unsigned)n <= NNL_GEN_MAX, arg,
-                  lua_pushfstring(L, "%s must be 1..%d", what, (int)NNL_GEN_MAX));
-    return (size_t)n;
+    if (lua_isnoneornil(L, arg))
+        return (size_t)def;
+    return (size_t)nnl_lua_checkint(L, arg, fn, what, 1, (lua_Integer)NNL_GEN_MAX);
 }
 
 /* Makes the two result handles, runs a generator, returns x, y. */
@@ -284,15 +286,15 @@ static int l_xor(lua_State *L) { return run_gen(L, "nn.data.xor", gen_xor, 4, 0,
 /* nn.data.spiral([n=300 [, classes=3]]) -> x (n x 2), y (n, 1..classes) */
 static int l_spiral(lua_State *L)
 {
-    size_t n = opt_count(L, 1, 300, "n");
-    size_t k = opt_count(L, 2, 3, "classes");
+    size_t n = opt_count(L, 1, 300, "nn.data.spiral", "n");
+    size_t k = opt_count(L, 2, 3, "nn.data.spiral", "classes");
     return run_gen(L, "nn.data.spiral", gen_spiral, n, k, 0);
 }
 
 /* nn.data.moons([n=200 [, noise=0.1]]) -> x (n x 2), y (n, 1..2) */
 static int l_moons(lua_State *L)
 {
-    size_t n = opt_count(L, 1, 200, "n");
+    size_t n = opt_count(L, 1, 200, "nn.data.moons", "n");
     float noise = (float)luaL_optnumber(L, 2, 0.1);
     return run_gen(L, "nn.data.moons", gen_moons, n, 0, noise);
 }
@@ -300,7 +302,7 @@ static int l_moons(lua_State *L)
 /* nn.data.sine([n=200 [, noise=0]]) -> x (n x 1), y (n x 1) */
 static int l_sine(lua_State *L)
 {
-    size_t n = opt_count(L, 1, 200, "n");
+    size_t n = opt_count(L, 1, 200, "nn.data.sine", "n");
     float noise = (float)luaL_optnumber(L, 2, 0.0);
     return run_gen(L, "nn.data.sine", gen_sine, n, 0, noise);
 }
@@ -317,8 +319,7 @@ static int l_one_hot(lua_State *L)
                 mx = y->data[i];
         k = mx >= 1 && mx <= (float)(1 << 24) ? (lua_Integer)mx : 1;
     } else {
-        k = luaL_checkinteger(L, 2);
-        luaL_argcheck(L, k >= 1 && k <= (1 << 24), 2, "number of classes must be >= 1");
+        k = nnl_lua_checkint(L, 2, "nn.data.one_hot", "the number of classes", 1, 1 << 24);
     }
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;

@@ -252,9 +252,13 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
     }
     if ((st = parse_dims(src, head + 4, &h, err)))
         goto done;
-    size_t data_bytes = h.count * h.esize;
-    uint64_t total = (uint64_t)h.hdr_len + data_bytes;
-    if ((uint32_t)total != isize || total / DEFLATE_MAX_RATIO > len) {
+    size_t data_bytes = h.count * h.esize; /* parse_dims: no overflow */
+    /* The ratio first: it bounds data_bytes, so the sum cannot wrap (a
+     * header of 2^64 - 1 bytes plus 16 would look like 15). */
+    uint64_t total = data_bytes / DEFLATE_MAX_RATIO > len
+                         ? UINT64_MAX
+                         : (uint64_t)h.hdr_len + data_bytes;
+    if (total == UINT64_MAX || (uint32_t)total != isize) {
         char shape[64];
         nnl_shape_str_raw(h.ndim, h.shape, shape, sizeof shape);
         st = nnl_fail(err, NNL_ERR_FORMAT,

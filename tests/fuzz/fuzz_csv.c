@@ -1,7 +1,8 @@
 /* libFuzzer target for the CSV parser (tests/fuzz/build.sh builds it).
  * The first byte picks the options (separator, header mode, label column,
  * class mapping); the rest is the text. Beyond "no crash, no leak, no
- * undefined behaviour" it checks the result's invariants. */
+ * undefined behaviour" it checks the result's invariants (at least one
+ * row and one feature column: no data is an error). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (nnl_csv_parse_buffer((const char *)data + 1, size - 1, &o, &r, &err) == NNL_OK) {
         if (r.x->ndim != 2 || r.x->shape[1] != r.nfeatures)
             abort();
+        if (r.x->shape[0] == 0 || r.nfeatures == 0)
+            abort(); /* a file that yields no data is an error */
         if (r.y && r.y->shape[0] != r.x->shape[0])
             abort();
         for (size_t i = 0; r.nclasses && i < r.y->numel; i++)

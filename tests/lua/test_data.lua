@@ -57,6 +57,16 @@ do
   local x, y = nn.data.xor()
   check(#x == 4 and y:sum() == 2, "xor truth table")
   checkerr("classes must be", nn.data.spiral, 10, 0)
+  -- counts are range-checked and reported as given, never cut
+  checkerr("nn.data.spiral: n must be an integer in 1..67108864, got 2.5", nn.data.spiral, 2.5)
+  checkerr("nn.data.moons: n must be an integer in 1..67108864, got 4294967297",
+           nn.data.moons, 2^32 + 1 | 0)
+  checkerr("nn.data.sine: n must be an integer in 1..67108864, got 0", nn.data.sine, 0)
+  checkerr("nn.data.one_hot: the number of classes must be an integer in 1..16777216, got 0",
+           nn.data.one_hot, nn.tensor({1}), 0)
+  checkerr("nn.data.csv: opts.label (a column number) must be an integer >= 1, got 1.5",
+           nn.data.csv, "x.csv", {label = 1.5})
+  check(#nn.data.spiral(6.0) == 6, "a whole float is a count")
 end
 
 -- one_hot, split, shuffle, standardize.

@@ -36,7 +36,7 @@ end
 
 -- Runs Lua code in a child nnlua (with `shell` before it, e.g. a ulimit),
 -- bounded by 20 s. Returns the exit status and everything it printed.
-local bin = os.getenv("NNLUA_BIN") or "nnlua"
+local bin = os.getenv("NNLUA_BIN") or (arg and arg[-1]) or "nnlua"
 local function run_child(code, shell)
   local script = tmp("child" .. #created .. ".lua")
   write(script, code)

@@ -198,6 +198,11 @@ do
   checkerr("file path", nn.callbacks.ModelCheckpoint, {monitor = "loss"})
   local cb2 = nn.callbacks.ModelCheckpoint{base .. "_{nope}.safetensors"}
   checkerr("{nope}", m.fit, m, x, y, {epochs = 1, verbose = 0, callbacks = {cb2}})
+  -- a value with no whole-number form for a d format: a clear error
+  local cb4 = nn.callbacks.ModelCheckpoint{base .. "_{loss:03d}.safetensors"}
+  local nan_cb = {on_epoch_end = function(_, logs) logs.loss = 0 / 0 end}
+  checkerr("nan is not a whole number", m.fit, m, x, y,
+           {epochs = 1, verbose = 0, callbacks = {nan_cb, cb4}})
   -- a log value in the name
   local cb3 = nn.callbacks.ModelCheckpoint{base .. "_l{loss:.3f}.safetensors"}
   local h3 = m:fit(x, y, {epochs = 1, verbose = 0, callbacks = {cb3}})
