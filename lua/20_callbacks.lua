@@ -172,34 +172,52 @@ function callbacks.LearningRateScheduler(schedule, verbose)
 end
 
 -- CSVLogger(path [, {separator = ",", append = false}]): one row per epoch.
+-- Every write, flush and close is checked: a failed one (a full disk)
+-- stops fit with an error naming the file, rather than leaving a short log.
+-- The file is opened by C (nn.data.__open_log, taken out of nn.data here):
+-- io.open would block for ever on a FIFO.
+local open_log = nn.data.__open_log
+nn.data.__open_log = nil
 function callbacks.CSVLogger(path, opts)
   local fn = "nn.callbacks.CSVLogger"
-  if type(path) ~= "string" then
-    error(fn .. ": expected a file path, got " .. type(path), 2)
+  if type(path) ~= "string" or path == "" then
+    error(fn .. ": expected a file path, got " .. (path == "" and "an empty string"
+          or type(path)), 2)
+  end
+  if path:find("\0", 1, true) then
+    -- C would cut the name there and write another file
+    error(fn .. ": the path contains a NUL byte (\\0)", 2)
   end
   opts = check_opts(fn, opts, {separator = "string", append = "boolean"})
   local sep = opts.separator or ","
   local self = new("CSVLogger")
   self.path = path
   local file, keys, skip_header
+  -- Raises (stopping fit) unless ok; the file is closed first.
+  local function check(ok, err, what)
+    if ok then return end
+    if file then file:close() end
+    file = nil
+    error(string.format("%s: cannot %s '%s': %s", fn, what, path, tostring(err)), 0)
+  end
+  local function write(...)
+    local ok, err = file:write(...)
+    check(ok, err, "write")
+  end
   function self.on_train_begin()
-    skip_header = false
-    if opts.append then
-      local r = io.open(path, "r")
-      skip_header = r ~= nil and r:read("l") ~= nil
-      if r then r:close() end
-    end
-    local f, err = io.open(path, opts.append and "a" or "w")
-    if not f then error(fn .. ": cannot open " .. tostring(err), 0) end
-    file, keys = f, nil
+    if file then file:close() end -- a fit that ended by an error left it open
+    local f, had = open_log(path, opts.append)
+    if not f then error(fn .. ": " .. tostring(had), 0) end
+    file, keys, skip_header = f, nil, opts.append and had
   end
   function self.on_epoch_end(epoch, logs)
+    if not file then error(fn .. ": the log is not open (on_train_begin not run)", 0) end
     if not keys then
       keys = {}
       for k in pairs(logs) do keys[#keys + 1] = k end
       table.sort(keys)
       if not skip_header then
-        file:write("epoch", sep, table.concat(keys, sep), "\n")
+        write("epoch", sep, table.concat(keys, sep), "\n")
       end
     end
     local row = {tostring(epoch)}
@@ -207,12 +225,20 @@ function callbacks.CSVLogger(path, opts)
       local v = logs[k]
       row[#row + 1] = v and string.format("%.17g", v) or ""
     end
-    file:write(table.concat(row, sep), "\n")
-    file:flush()
+    write(table.concat(row, sep), "\n")
+    -- flushed per row: a full disk shows at this epoch, not at the end
+    local ok, err = file:flush()
+    check(ok, err, "write")
   end
   function self.on_train_end()
-    if file then file:close() end
+    local f = file
     file = nil
+    if f then
+      local ok, err = f:close()
+      if not ok then
+        error(string.format("%s: cannot write '%s': %s", fn, path, tostring(err)), 0)
+      end
+    end
   end
   return self
 end

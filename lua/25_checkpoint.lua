@@ -30,6 +30,10 @@ local function check_opts(fn, opts)
   if type(path) ~= "string" or path == "" then
     error(fn .. ": the first entry must be the file path (a non-empty string)", 3)
   end
+  if path:find("\0", 1, true) then
+    -- C would cut the name there and write another file
+    error(fn .. ": the path contains a NUL byte (\\0)", 3)
+  end
   return opts, path
 end
 

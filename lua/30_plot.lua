@@ -168,45 +168,67 @@ function plot.lines(xs, ys, opts)
 end
 
 -- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a
--- column, or one-hot rows. binary: labels are 0/1 (shifted to 1/2).
--- Returns the list and k.
-local function label_classes(fn, y, n, what)
+-- column, or one-hot rows. 0-based labels (binary 0/1, or 0..k-1) are
+-- shifted to 1-based. Every label is checked (a finite whole number >= 0,
+-- at most kmax classes: the model's outputs, or 1000) before anything
+-- sized by them is made. Returns the list, k and the shift.
+local function label_classes(fn, y, n, what, kmax, model_k)
+  -- errors at the user's call: label_classes <- [predicted_classes <-] nn.plot.x
+  local lvl = model_k and 4 or 3
   local t = y
   if not is_tensor(t) then
     if type(t) ~= "table" then
       error(string.format("%s: %s must be class labels (a list or an nn.Tensor), got %s",
-                          fn, what, type(y)), 4)
+                          fn, what, type(y)), lvl)
     end
     t = nn.tensor(t)
   end
+  local limit = model_k and string.format("the model has %d outputs", kmax)
+                or string.format("at most %d classes are drawn", kmax)
   if t:dim() == 2 and select(2, t:shape()) > 1 then
+    local cols = select(2, t:shape())
+    if cols > kmax then
+      error(string.format("%s: %s has %d columns (one-hot classes) but %s", fn, what, cols,
+                          limit), lvl)
+    end
     local idx = t:argmax(2):totable()
     local out = {}
     for i = 1, #idx do out[i] = type(idx[i]) == "table" and idx[i][1] or idx[i] end
     if #out ~= n then
-      error(string.format("%s: %s has %d rows, expected %d", fn, what, #out, n), 4)
+      error(string.format("%s: %s has %d rows, expected %d", fn, what, #out, n), lvl)
     end
-    return out, select(2, t:shape())
+    return out, cols, 0
   end
   local flat = t:reshape(t:numel()):totable()
   if #flat ~= n then
-    error(string.format("%s: %s has %d labels, expected %d", fn, what, #flat, n), 4)
+    error(string.format("%s: %s has %d labels, expected %d", fn, what, #flat, n), lvl)
   end
   local lo, hi = math.huge, -math.huge
   for i = 1, #flat do
     local v = flat[i]
-    if v ~= math.floor(v) then
-      error(string.format("%s: %s[%d] is %g, not a class number", fn, what, i, v), 4)
+    if v ~= v or v == math.huge or v == -math.huge or v ~= math.floor(v) then
+      error(string.format("%s: %s[%d] is %s, not a class number", fn, what, i,
+                          tostring(v)), lvl)
     end
-    lo, hi = math.min(lo, v), math.max(hi, v)
+    if v < lo then lo = v end
+    if v > hi then hi = v end
+  end
+  if lo < 0 then
+    error(string.format("%s: %s holds %.17g, class numbers start at 1 (or 0 for binary)",
+                        fn, what, lo), lvl)
   end
   local shift = lo == 0 and 1 or 0 -- 0-based (binary 0/1) labels
-  if lo < 0 then
-    error(string.format("%s: %s holds %g, class numbers start at 1 (or 0 for binary)",
-                        fn, what, lo), 4)
+  if hi + shift > kmax then
+    for i = 1, #flat do
+      if flat[i] + shift > kmax then
+        error(string.format("%s: %s[%d] is class %.17g but %s (classes %s)", fn, what, i,
+                            flat[i], limit,
+                            shift == 1 and ("0.." .. (kmax - 1)) or ("1.." .. kmax)), lvl)
+      end
+    end
   end
-  for i = 1, #flat do flat[i] = flat[i] + shift end
-  return flat, math.max(1, math.floor(hi + shift)), shift
+  for i = 1, #flat do flat[i] = math.tointeger(flat[i] + shift) end
+  return flat, math.max(1, math.tointeger(hi + shift) or 1), shift
 end
 
 -- The two coordinate lists of an n x 2 tensor (or table of pairs).
@@ -219,6 +241,22 @@ local function two_columns(fn, x)
   end
   local c = columns(x)
   return c[1], c[2], n
+end
+
+-- The finite range [lo, hi] of list v (n values); an error naming the
+-- first value that is NaN or infinite.
+local function finite_range(fn, v, n, what)
+  local lo, hi = math.huge, -math.huge
+  for i = 1, n do
+    local a = v[i]
+    if a ~= a or a == math.huge or a == -math.huge then
+      error(string.format("%s: point %d has %s = %s: every point needs finite coordinates",
+                          fn, i, what, tostring(a)), 3)
+    end
+    if a < lo then lo = a end
+    if a > hi then hi = a end
+  end
+  return lo, hi
 end
 
 -- nn.plot.scatter(x, y, opts): x and y coordinates; or an n x 2 tensor of
@@ -241,7 +279,7 @@ function plot.scatter(x, y, opts)
   local cls, k
   if labels ~= nil then
     local n = is_tensor(px) and px:numel() or #px
-    cls, k = label_classes(fn, labels, n, "classes")
+    cls, k = label_classes(fn, labels, n, "classes", 1000)
     if opts.class_names then k = math.max(k, #opts.class_names) end
   end
   call(C.scatter, fn, opts, px, py, cls, k, opts.class_names)
@@ -253,9 +291,6 @@ function plot.hist(t, opts)
   opts = check_opts(fn, opts, {bins = "number"})
   if not is_numbers(t) then
     error(fn .. ": expected a list of numbers or an nn.Tensor, got " .. type(t), 2)
-  end
-  if opts.bins and (opts.bins < 1 or opts.bins ~= math.floor(opts.bins)) then
-    error(fn .. ": bins must be a whole number >= 1", 2)
   end
   call(C.hist, fn, opts, t, opts.bins)
 end
@@ -308,36 +343,53 @@ function plot.weights(obj, opts)
   local th, tw
   if opts.image then
     th, tw = opts.image[1], opts.image[2]
-    if math.type(th) ~= "integer" or math.type(tw) ~= "integer" or th < 1 or tw < 1 then
+    if math.type(th) ~= "integer" or math.type(tw) ~= "integer" or th < 1 or tw < 1 or
+       #opts.image ~= 2 then
       error(fn .. ": image must be {height, width} in whole numbers", 2)
     end
   end
-  call(C.weights, fn, opts, w, th, tw, opts.max_tiles and math.floor(opts.max_tiles))
+  call(C.weights, fn, opts, w, th, tw, opts.max_tiles)
 end
 
--- Predicted and true classes of a model on x, y; k, and the label shift
--- (1 when labels are 0-based, e.g. binary 0/1).
-local function predicted_classes(fn, model, x, y)
+-- The classes a model tells apart: its outputs (1 output: 2 classes).
+-- limit: the most the plot draws.
+local function model_classes(fn, p, limit)
+  local m = p:dim() == 1 and 1 or select(2, p:shape())
+  if m == 1 then m = 2 end
+  if m > limit then
+    error(string.format("%s: the model has %d outputs; this plot draws at most %d classes",
+                        fn, m, limit), 4)
+  end
+  return m
+end
+
+-- Predicted and true classes of a model on x, y (labels checked against
+-- the model's classes); k, and the label shift (1 when labels are
+-- 0-based, e.g. binary 0/1).
+local function predicted_classes(fn, model, x, y, limit)
   if not is_model(model) then
     error(fn .. ": expected a model, got " .. type(model), 3)
   end
   if not is_tensor(x) then x = nn.tensor(x) end
   local p = model:predict(x, {verbose = 0})
-  local n, m = p:shape()
-  if p:dim() == 1 then m = 1 end
+  local n = p:shape()
+  local m = model_classes(fn, p, limit)
+  local truth, shift
+  if y ~= nil then
+    local _
+    truth, _, shift = label_classes(fn, y, n, "y", m, true)
+  end
   local pred = {}
-  if m == 1 then
+  if p:dim() == 1 or select(2, p:shape()) == 1 then
     local v = p:reshape(n):totable()
     for i = 1, n do pred[i] = v[i] > 0.5 and 2 or 1 end
-    m = 2
+    shift = shift or 1
   else
     local idx = p:argmax(2):reshape(n):totable()
     for i = 1, n do pred[i] = idx[i] end
+    shift = shift or 0
   end
-  local truth, k, shift
-  if y ~= nil then truth, k, shift = label_classes(fn, y, n, "y") end
-  if shift == nil then shift = (m == 2 and p:dim() == 1 or select(2, p:shape()) == 1) and 1 or 0 end
-  return pred, truth, math.max(m, k or 0), shift
+  return pred, truth, m, shift
 end
 
 -- nn.plot.confusion(model, x, y, opts): the confusion matrix on (x, y);
@@ -346,16 +398,12 @@ function plot.confusion(model, x, y, opts)
   local fn = "nn.plot.confusion"
   opts = check_opts(fn, opts, {classes = "table"})
   if y == nil then error(fn .. ": expected model, x, y", 2) end
-  local pred, truth, k, shift = predicted_classes(fn, model, x, y)
+  local pred, truth, k, shift = predicted_classes(fn, model, x, y, 1000)
   local counts = {}
   for i = 1, k * k do counts[i] = 0 end
   for i = 1, #pred do
-    local t, p = truth[i], pred[i]
-    if t > k then
-      error(string.format("%s: y[%d] is class %d but the model has %d outputs", fn, i,
-                          t - shift, k), 2)
-    end
-    counts[(t - 1) * k + p] = counts[(t - 1) * k + p] + 1
+    local c = (truth[i] - 1) * k + pred[i]
+    counts[c] = counts[c] + 1
   end
   local names = opts.classes
   if not names and shift == 1 then
@@ -373,20 +421,32 @@ function plot.decision_boundary(model, x, y, opts)
   opts = check_opts(fn, opts, {resolution = "number", padding = "number", classes = "table"})
   if not is_model(model) then error(fn .. ": expected a model, got " .. type(model), 2) end
   local px, py, n = two_columns(fn, x)
-  local res = math.floor(opts.resolution or 300)
-  if res < 2 or res > 1000 then error(fn .. ": resolution must be 2..1000", 2) end
-  local pad = opts.padding or 0.1
-  local x0, x1, y0, y1 = math.huge, -math.huge, math.huge, -math.huge
-  for i = 1, n do
-    x0, x1 = math.min(x0, px[i]), math.max(x1, px[i])
-    y0, y1 = math.min(y0, py[i]), math.max(y1, py[i])
+  local res = opts.resolution or 300
+  if not (res >= 2 and res <= 1000) or res ~= math.floor(res) then
+    error(fn .. ": resolution must be a whole number in 2..1000, got " .. tostring(res), 2)
   end
+  res = math.tointeger(res)
+  local pad = opts.padding or 0.1
+  if not (pad >= 0 and pad <= 10) then
+    error(fn .. ": padding must be 0..10, got " .. tostring(pad), 2)
+  end
+  local x0, x1 = finite_range(fn, px, n, "x")
+  local y0, y1 = finite_range(fn, py, n, "y")
   if not (x1 >= x0 and y1 >= y0) then error(fn .. ": no finite points", 2) end
-  if pad < 0 or pad > 10 then error(fn .. ": padding must be 0..10", 2) end
   -- A range of zero width (all points on a line) still gets an area.
   local dx = x1 > x0 and (x1 - x0) * pad or 1
   local dy = y1 > y0 and (y1 - y0) * pad or 1
   x0, x1, y0, y1 = x0 - dx, x1 + dx, y0 - dy, y1 + dy
+  -- The grid goes to the model as float32: it must stay within its range.
+  for _, v in ipairs({x0, x1, y0, y1, x1 - x0, y1 - y0}) do
+    if not (math.abs(v) <= 3e38) then
+      error(fn .. ": the points span too wide a range to draw (beyond the float32 range of " ..
+            "the model's inputs)", 2)
+    end
+  end
+  -- The labels first (checked against the model's classes, from a
+  -- prediction of the points), then the grid.
+  local _, labels, k, shift = predicted_classes(fn, model, x, y, 64)
   local flat = {}
   for j = 0, res - 1 do
     local gy = y0 + (y1 - y0) * j / (res - 1)
@@ -395,13 +455,7 @@ function plot.decision_boundary(model, x, y, opts)
       flat[#flat + 1] = gy
     end
   end
-  local grid, _, k, shift = predicted_classes(fn, model, nn.tensor(flat, {res * res, 2}))
-  local labels, lk, lshift
-  if y ~= nil then
-    labels, lk, lshift = label_classes(fn, y, n, "y")
-    k = math.max(k, lk)
-    shift = lshift or shift
-  end
+  local grid = predicted_classes(fn, model, nn.tensor(flat, {res * res, 2}), nil, 64)
   local names = opts.classes
   if not names and shift == 1 then
     names = {}
@@ -463,7 +517,7 @@ function plot.model(model, opts)
       note(tostring(t))
     end
   end
-  call(C.network, fn, opts, cols, opts.max_neurons and math.floor(opts.max_neurons))
+  call(C.network, fn, opts, cols, opts.max_neurons)
 end
 
 -- nn.callbacks.LivePlot(opts): redraws loss and metrics after each epoch
@@ -493,8 +547,11 @@ if callbacks then
         error(string.format("%s: option '%s' is not for live plots", fn, k), 2)
       end
     end
-    local every = math.floor(opts.every or 1)
-    if every < 1 then error(fn .. ": every must be >= 1", 2) end
+    local every = opts.every or 1
+    if not (every >= 1 and every <= 1e9) or every ~= math.floor(every) then
+      error(fn .. ": every must be a whole number of epochs >= 1, got " .. tostring(every), 2)
+    end
+    every = math.tointeger(every)
     local interval = opts.interval or 1
     if not (interval >= 0) then error(fn .. ": interval must be >= 0 seconds", 2) end
     local popts = {}
@@ -509,7 +566,8 @@ if callbacks then
     local session, ending, hist, drawn, failed, last_epoch, last_time
     local function warn(msg)
       if not failed then
-        io.stderr:write("LivePlot: ", strip(msg), " (training goes on without it)\n")
+        msg = strip(msg):gsub("^nn%.callbacks%.LivePlot: ", "")
+        io.stderr:write("LivePlot: ", msg, " (training goes on without it)\n")
       end
       failed = true
     end
@@ -526,7 +584,7 @@ if callbacks then
     local function draw(force)
       if failed then return end
       local ok, err = pcall(function()
-        session = session or C.session(fn, popts.file ~= nil)
+        session = session or C.session(fn, popts.file)
         -- gnuplot still drawing: skip the frame before building it
         if not force and session:busy() then return end
         local names, lists = history_names(fn, hist)

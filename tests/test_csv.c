@@ -298,29 +298,93 @@ static void test_wrong_row_length(void **state)
     assert_non_null(strstr(err.msg, "t.csv:3: row has 5 columns, expected 3"));
 }
 
+/* A file that yields no data is an error saying why, never 0 rows. */
 static void test_empty_and_header_only(void **state)
 {
     (void)state;
     assert_int_equal(parse("", NULL), NNL_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, "no data"));
-    assert_int_equal(parse("\n \r\n", NULL), NNL_ERR_FORMAT);
-    assert_int_equal(parse("a,b\n", NULL), NNL_OK);
-    assert_int_equal(res.x->shape[0], 0);
-    assert_int_equal(res.x->shape[1], 1);
-    assert_int_equal(res.y->shape[0], 0);
+    assert_non_null(strstr(err.msg, "t.csv: no data (the file is empty)"));
+    assert_int_equal(parse("\n \r\n\r", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv: no data (only blank lines)"));
+    assert_int_equal(parse("a,b\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv: no data: only a header (line 1), no rows"));
+    assert_int_equal(parse("\n\na,b\r\n\r\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "only a header (line 3)"));
+    nnl_csv_opts o;
+    nnl_csv_opts_init(&o);
+    o.header = 1;
+    assert_int_equal(parse("1,2\n", &o), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "only a header"));
 }
 
+/* One column that is the label leaves no features: an error that names
+ * the separator and, when the line holds another one, says to use it. */
 static void test_single_label_column(void **state)
 {
     (void)state;
-    assert_int_equal(parse("y\n1\n2\n", NULL), NNL_OK); /* header: next is a number */
-    assert_true(res.has_header);
-    assert_int_equal(res.nfeatures, 0);
-    assert_int_equal(res.y->shape[0], 2);
+    assert_int_equal(parse("y\n1\n2\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv:1: no feature columns: only 1 column found with "
+                           "sep ','"));
+    assert_non_null(strstr(err.msg, "label = false"));
+    assert_int_equal(parse("cat\ndog\n", NULL), NNL_ERR_FORMAT);
+    /* a TSV read with the default separator */
+    assert_int_equal(parse("a\tb\tc\n1\t2\t3\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "only 1 column found with sep ','; the lines contain "
+                           "tabs: use sep = '\\t'"));
+    assert_int_equal(parse("\n1;2;3\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv:2:"));
+    assert_non_null(strstr(err.msg, "semicolons: use sep = ';'"));
+    assert_int_equal(parse(" 1 2 3\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "spaces: use sep = ' '"));
+    nnl_csv_opts o;
+    nnl_csv_opts_init(&o);
+    o.sep = '\t';
+    assert_int_equal(parse("a,b\n1,2\n", &o), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "with sep '\\t'; the lines contain commas: use sep = ','"));
+    /* as features the one column is fine */
+    o.sep = ',';
+    o.label_col = 0;
+    assert_int_equal(parse("y\n1\n2\n", &o), NNL_OK);
+    assert_int_equal(res.nfeatures, 1);
+    assert_int_equal(res.x->shape[0], 2);
+}
+
+/* LF, CRLF and lone CR (old Mac) line ends, mixed too, with the same rows
+ * and line numbers in messages. */
+static void test_cr_only_line_ends(void **state)
+{
+    (void)state;
+    const char *texts[3] = {"a,b,c\n1,2,3\n\n4,5,6\n7,8,9",
+                            "a,b,c\r\n1,2,3\r\n\r\n4,5,6\r\n7,8,9\r\n",
+                            "a,b,c\r1,2,3\r\r4,5,6\r7,8,9\r"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(parse(texts[i], NULL), NNL_OK);
+        assert_true(res.has_header);
+        assert_int_equal(res.x->shape[0], 3);
+        assert_int_equal(res.nfeatures, 2);
+        assert_true(X(0, 0) == 1 && X(1, 1) == 5 && X(2, 1) == 8 && Y(2) == 9);
+        nnl_csv_result_free(&res);
+    }
+    assert_int_equal(parse("a,b\r1,2\n3,4\r\n5,6\r", NULL), NNL_OK); /* mixed */
+    assert_int_equal(res.x->shape[0], 3);
+    assert_true(Y(2) == 6);
     nnl_csv_result_free(&res);
-    assert_int_equal(parse("cat\ndog\n", NULL), NNL_OK); /* all strings: data */
-    assert_false(res.has_header);
+    /* line numbers count CR lines, quoted CRs, and CRLF once */
+    assert_int_equal(parse("a,b,c\r1,2,x\r3,4,\"p\rq\"\roops,5,y\r", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv:5: column 1 (a): 'oops'"));
+    assert_int_equal(parse("a,b,c\r\n1,2,3\r\n3,oops,4\r\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv:3: column 2"));
+    /* blanks as separator, and a quoted cell, end at a CR too */
+    nnl_csv_opts o;
+    nnl_csv_opts_init(&o);
+    o.sep = ' ';
+    assert_int_equal(parse("1 2 3\r4 5 6\r", &o), NNL_OK);
+    assert_int_equal(res.x->shape[0], 2);
+    assert_true(X(1, 0) == 4 && Y(1) == 6);
+    nnl_csv_result_free(&res);
+    assert_int_equal(parse("x,c\r1,\"a\"\r2,\"b\"\r", NULL), NNL_OK);
     assert_int_equal(res.nclasses, 2);
+    assert_int_equal(res.x->shape[0], 2);
 }
 
 static void test_load_file_and_missing_file(void **state)
@@ -362,6 +426,8 @@ static void test_out_of_memory_everywhere(void **state)
             break;
         }
         assert_int_equal(st, NNL_ERR_NOMEM);
+        if (!strstr(err.msg, "t.csv")) /* every message says which file */
+            fail_msg("allocation %ld: '%s' does not name the file", n, err.msg);
         assert_int_equal(nnl_alloc_live(), 0);
         failures++;
     }
@@ -386,6 +452,7 @@ int main(void)
         cmocka_unit_test_teardown(test_wrong_row_length, teardown),
         cmocka_unit_test_teardown(test_empty_and_header_only, teardown),
         cmocka_unit_test_teardown(test_single_label_column, teardown),
+        cmocka_unit_test_teardown(test_cr_only_line_ends, teardown),
         cmocka_unit_test_teardown(test_load_file_and_missing_file, teardown),
         cmocka_unit_test_teardown(test_out_of_memory_everywhere, teardown),
     };

@@ -235,6 +235,18 @@ static void test_zero_dimensions(void **state)
     h = header(0x08, 2, dims);
     assert_int_equal(parse(buf, h), NNL_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "dimension 2 is 0"));
+    /* No items, an empty file, an empty gzip stream: "no data", saying why */
+    uint32_t none[3] = {0, 28, 28};
+    h = header(0x08, 3, none);
+    assert_int_equal(parse(buf, h), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "f.idx: no data: dimension 1 is 0, so the file holds "
+                           "no items"));
+    assert_int_equal(parse(buf, 0), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "f.idx: no data (the file is empty)"));
+    size_t g = gzip(0);
+    assert_int_equal(parse(gzbuf, g), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "f.idx: no data (the gzip stream is empty)"));
+    assert_null(t);
 }
 
 static void test_sizes_larger_than_file_refused_before_allocating(void **state)
@@ -318,6 +330,8 @@ static void test_out_of_memory(void **state)
         if (st == NNL_OK)
             break;
         assert_int_equal(st, NNL_ERR_NOMEM);
+        if (!strstr(err.msg, "f.idx")) /* every message says which file */
+            fail_msg("allocation %ld: '%s' does not name the file", n, err.msg);
         assert_null(t);
         assert_int_equal(nnl_alloc_live(), 0);
     }

@@ -869,6 +869,77 @@ static void test_failed_save_keeps_old_file(void **state)
     nnl_model_free(big);
 }
 
+/* Every allocation of a save and of a load fails in turn: each failure is
+ * NNL_ERR_NOMEM naming the file, frees everything it took, leaves the old
+ * file as it was and no temporary behind; then the call succeeds. */
+static void test_out_of_memory_in_save_and_load(void **state)
+{
+    (void)state;
+    char dir[512], path[600];
+    path_in_tmp(dir, sizeof dir, "oom");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    nnl_model *m = every_kind_model(3, NNL_OPT_ADAM, 0);
+    nnl_tensor *x = rand_tensor(16, 6), *y = rand_tensor(16, 1);
+    x->ndim = 3; /* 16 x 2 x 3 */
+    x->shape[1] = 2;
+    x->shape[2] = 3;
+    for (size_t i = 0; i < 16; i++)
+        y->data[i] = y->data[i] > 0.5f;
+    fit(m, x, y, 1); /* optimizer slots exist: they are saved too */
+    nnl_model *old = every_kind_model(4, -1, 0);
+    save_ok(old, path, 0);
+    blob before = read_all(path);
+    size_t live = nnl_alloc_live();
+    nnl_error err;
+    int failures = 0;
+    for (long n = 0; n < 1000; n++) {
+        nnl_alloc_fail_after(n);
+        nnl_status st = nnl_modelfile_save(m, path, NULL, &err);
+        nnl_alloc_fail_reset();
+        if (st == NNL_OK)
+            break;
+        failures++;
+        assert_int_equal(st, NNL_ERR_NOMEM);
+        assert_int_equal(nnl_alloc_live(), live);
+        blob after = read_all(path);
+        assert_int_equal(before.n, after.n);
+        assert_memory_equal(before.b, after.b, before.n);
+        free(after.b);
+        assert_int_equal(count_tmp_files(dir), 0);
+    }
+    assert_true(failures > 0);
+    blob saved = read_all(path);
+    int load_failures = 0;
+    for (int from_file = 0; from_file < 2; from_file++)
+        for (long n = 0; n < 10000; n++) {
+            nnl_alloc_fail_after(n);
+            nnl_model *back = from_file ? nnl_modelfile_load(path, NULL, &err)
+                                        : nnl_modelfile_load_mem(saved.b, saved.n, "mem.st",
+                                                                 NULL, &err);
+            nnl_alloc_fail_reset();
+            if (back) {
+                assert_same_model(m, back);
+                nnl_model_free(back);
+                break;
+            }
+            load_failures++;
+            assert_int_equal(err.code, NNL_ERR_NOMEM);
+            if (!strstr(err.msg, from_file ? path : "mem.st"))
+                fail_msg("allocation %ld: '%s' does not name the file", n, err.msg);
+            assert_int_equal(nnl_alloc_live(), live);
+        }
+    assert_true(load_failures > 10);
+    free(saved.b);
+    free(before.b);
+    unlink(path);
+    rmdir(dir);
+    nnl_model_free(m);
+    nnl_model_free(old);
+    nnl_tensor_free(x);
+    nnl_tensor_free(y);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -903,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_bad_metadata),
         cmocka_unit_test(test_weights_only_file),
         cmocka_unit_test(test_failed_save_keeps_old_file),
+        cmocka_unit_test(test_out_of_memory_in_save_and_load),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

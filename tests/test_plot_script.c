@@ -64,7 +64,11 @@ static void quote_plain_and_quotes(void **state)
 {
     (void)state;
     assert_string_equal(quoted("loss"), "'loss'");
-    assert_string_equal(quoted("it's"), "'it''s'");
+    /* Apostrophes go in double quotes (gnuplot reads a single-quoted
+     * piece that starts with two apostrophes as '' and then junk). */
+    assert_string_equal(quoted("it's"), "'it'.\"'\".'s'");
+    assert_string_equal(quoted("'90s"), "\"'\".'90s'");
+    assert_string_equal(quoted("''"), "\"''\"");
     assert_string_equal(quoted(""), "''");
     assert_string_equal(quoted(NULL), "''");
     /* Backslashes, $, backticks and @ are literal inside single quotes. */
@@ -76,7 +80,8 @@ static void quote_control_characters(void **state)
     (void)state;
     assert_string_equal(quoted("a\nb"), "'a'.\"\\012\".'b'");
     assert_string_equal(quoted("\n"), "\"\\012\"");
-    assert_string_equal(quoted("x\t\r"), "'x'.\"\\011\".\"\\015\"");
+    assert_string_equal(quoted("x\t\r"), "'x'.\"\\011\\015\"");
+    assert_string_equal(quoted("\n'"), "\"\\012'\"");
     assert_string_equal(quoted("\x1b[31m"), "\"\\033\".'[31m'");
     /* Bytes above 127 (UTF-8) pass through. */
     assert_string_equal(quoted("\xc3\xa9t\xc3\xa9"), "'\xc3\xa9t\xc3\xa9'");
@@ -614,9 +619,9 @@ static void nasty_title_is_quoted(void **state)
     o.file = "a'b.png";
     o.title = "t'\\";
     assert_int_equal(nnl_plot_lines(&b, &o, s, 1, &err), NNL_OK);
-    HAS("set output 'a''b.png'\n");
-    HAS("set title 't''\\'\n");
-    HAS("title 'it''s `id` $(x)'.\"\\012\"\n");
+    HAS("set output 'a'.\"'\".'b.png'\n");
+    HAS("set title 't'.\"'\".'\\'\n");
+    HAS("title 'it'.\"'\".'s `id` $(x)'.\"\\012\"\n");
 }
 
 /* Every builder fails cleanly (NOMEM, nothing leaked) at each allocation. */

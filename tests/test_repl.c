@@ -5,6 +5,8 @@
  * to) in $HOME/.nnlua_history, and Ctrl-D ending the session. */
 #include "proc.h" /* first: it sets feature macros */
 #include <setjmp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -238,6 +240,29 @@ static void test_ctrl_c_stops_a_script(void **state)
     assert_int_equal(pty_wait(&p, T), 1);
 }
 
+/* A FIFO where the history file goes blocked the REPL's start in open();
+ * now it is left alone (not read, not replaced). */
+static void test_history_fifo_does_not_block(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/nnl_repl_fifo_XXXXXX", env[96], path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/.nnlua_history", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(env, sizeof env, "HOME=%s", dir);
+    char *argv[] = {NULL, NULL};
+    char *envp[] = {env, "TERM=dumb", NULL};
+    assert_int_equal(pty_start(&p, argv, envp), 0);
+    type("1+1\r");
+    assert_true(pty_expect(&p, "\r\n2\r\n", T));
+    finish();
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    unlink(path);
+    rmdir(dir);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -267,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_ctrl_c_interrupts_statement),
         cmocka_unit_test(test_ctrl_c_at_prompt_abandons_line),
         cmocka_unit_test(test_history_is_kept),
+        cmocka_unit_test(test_history_fifo_does_not_block),
         cmocka_unit_test(test_tab_completes_keywords_and_metatable_fields),
         cmocka_unit_test(test_ctrl_c_stops_a_script),
     };

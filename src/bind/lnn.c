@@ -8,6 +8,7 @@
 
 #include "bind/lnn.h"
 #include "bind/lnn_sources.h"
+#include "core/alloc.h"
 #include "core/rng.h"
 #include "core/threads.h"
 #include "simd/dispatch.h"
@@ -21,11 +22,97 @@ int nnl_lua_raise(lua_State *L, const nnl_error *err)
     return lua_error(L);
 }
 
+int nnl_lua_collecting(lua_State *L)
+{
+    /* While Lua runs a finalizer (or closes the state) its collector is
+     * stopped from inside (GCSTPGC): from 5.4.4 every lua_gc then returns
+     * -1, before that LUA_GCISRUNNING gave 0. A script that stopped the
+     * collector itself and calls __gc by hand (with the debug library)
+     * also reads 0 before 5.4.4. */
+    return lua_gc(L, LUA_GCISRUNNING, 0) != 1;
+}
+
+/* Whether the table at idx holds an object at address p as a value (raw
+ * reads only: no metamethod runs here). C functions keep lists of tensors
+ * they read in tables of their frame (nn.cat's anchor, set_weights' list);
+ * a table too large to look through counts as holding it. */
+static int table_holds(lua_State *L, int idx, const void *p)
+{
+    idx = lua_absindex(L, idx);
+    int seen = 0, hit = 0;
+    lua_pushnil(L);
+    while (!hit && lua_next(L, idx)) {
+        hit = lua_topointer(L, -1) == p || ++seen > (1 << 16);
+        lua_pop(L, 1);
+    }
+    if (hit)
+        lua_pop(L, 1); /* the key lua_next left */
+    return hit;
+}
+
+int nnl_lua_in_use(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_pushthread(L)) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    lua_pop(L, 1);
+    const void *p = lua_topointer(L, idx);
+    lua_Debug ar;
+    /* Level 0 is the closing function itself; Lua frames hold no C
+     * pointers (and a to-be-closed variable is in its own frame). */
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "S", &ar) || ar.what[0] != 'C')
+            continue;
+        for (int n = 1;; n++) {
+            if (!lua_checkstack(L, 4))
+                return 1; /* cannot look: assume the worst */
+            if (!lua_getlocal(L, &ar, n))
+                break;
+            int hit = lua_topointer(L, -1) == p ||
+                      (lua_type(L, -1) == LUA_TTABLE && table_holds(L, -1, p));
+            lua_pop(L, 1);
+            if (hit)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Frees what the handle holds, or moves it to held when C code may still
+ * use it. */
+static void tensor_release(lua_State *L, nnl_ltensor *h, int in_use)
+{
+    if (in_use) {
+        if (h->t) {
+            if (h->held) /* one held at a time: a handle is closed once per fill */
+                nnl_tensor_free(h->held);
+            h->held = h->t;
+            h->t = NULL;
+        }
+        return;
+    }
+    nnl_tensor_free(h->t);
+    nnl_tensor_free(h->held);
+    h->t = h->held = NULL;
+    (void)L;
+}
+
 int nnl_lua_tensor_close(lua_State *L)
 {
     nnl_ltensor *h = luaL_checkudata(L, 1, NNL_TENSOR_MT);
-    nnl_tensor_free(h->t);
-    h->t = NULL;
+    if (h->t || h->held)
+        tensor_release(L, h, nnl_lua_in_use(L, 1));
+    return 0;
+}
+
+/* __gc of nn.Tensor: by the collector, frees everything; by hand, a close. */
+static int tensor_gc(lua_State *L)
+{
+    nnl_ltensor *h = luaL_checkudata(L, 1, NNL_TENSOR_MT);
+    if (h->t || h->held)
+        tensor_release(L, h, !nnl_lua_collecting(L) && nnl_lua_in_use(L, 1));
     return 0;
 }
 
@@ -37,10 +124,10 @@ int nnl_lua_tensor_close(lua_State *L)
  * Needs the incremental collector: the generational one's minor
  * collections did not finalize the dead handles, and its major ones wait
  * for Lua's own memory to double, so luaopen_nn selects incremental. */
-static void pace_collector(lua_State *L)
+void nnl_lua_pace_collector(lua_State *L)
 {
-    size_t bytes = nnl_tensor_take_new_bytes();
-    if (bytes >= ((size_t)64 << 10)) {
+    size_t bytes = nnl_alloc_take_new_bytes((size_t)64 << 10);
+    if (bytes) {
         size_t kb = bytes >> 10;
         lua_gc(L, LUA_GCSTEP, kb > (size_t)INT_MAX ? INT_MAX : (int)kb);
     }
@@ -49,9 +136,9 @@ static void pace_collector(lua_State *L)
 nnl_ltensor *nnl_lua_newtensor(lua_State *L)
 {
     nnl_ltensor *h = lua_newuserdatauv(L, sizeof *h, 0);
-    h->t = NULL;
+    h->t = h->held = NULL;
     luaL_setmetatable(L, NNL_TENSOR_MT);
-    pace_collector(L);
+    nnl_lua_pace_collector(L);
     return h;
 }
 
@@ -63,8 +150,9 @@ void nnl_lua_pushtensor(lua_State *L, nnl_tensor *t, const nnl_error *err)
      * Lua cannot allocate the handle here, t leaks with the memory error. */
     nnl_ltensor *h = lua_newuserdatauv(L, sizeof *h, 0);
     h->t = t;
+    h->held = NULL;
     luaL_setmetatable(L, NNL_TENSOR_MT);
-    pace_collector(L);
+    nnl_lua_pace_collector(L);
 }
 
 nnl_tensor *nnl_lua_totensor(lua_State *L, int idx)
@@ -103,9 +191,13 @@ lua_Integer nnl_lua_checkint(lua_State *L, int idx, const char *fn, const char *
     int isint = 0;
     lua_Integer v = lua_type(L, idx) == LUA_TNUMBER ? lua_tointegerx(L, idx, &isint) : 0;
     if (!isint || v < min || v > max) {
-        const char *given = lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TSTRING
-                                ? luaL_tolstring(L, idx, NULL)
-                                : luaL_typename(L, idx);
+        const char *given;
+        if (lua_type(L, idx) == LUA_TNUMBER)
+            given = luaL_tolstring(L, idx, NULL);
+        else if (lua_type(L, idx) == LUA_TSTRING)
+            given = lua_pushfstring(L, "the string \"%s\"", lua_tostring(L, idx));
+        else
+            given = luaL_typename(L, idx);
         if (max == LUA_MAXINTEGER)
             luaL_error(L, "%s: %s must be an integer >= %I, got %s", fn, what, min, given);
         else
@@ -115,12 +207,21 @@ lua_Integer nnl_lua_checkint(lua_State *L, int idx, const char *fn, const char *
     return v;
 }
 
+void nnl_lua_protect_metatable(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_createtable(L, 0, 1);
+    lua_getfield(L, idx, "__name");
+    lua_setfield(L, -2, "__name");
+    lua_setfield(L, idx, "__metatable");
+}
+
 /* Creates the nn.Tensor metatable with the release metamethods; the rest
  * is filled by nnl_open_tensor. Leaves nothing on the stack. */
 static void create_tensor_meta(lua_State *L)
 {
     luaL_newmetatable(L, NNL_TENSOR_MT);
-    lua_pushcfunction(L, nnl_lua_tensor_close);
+    lua_pushcfunction(L, tensor_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, nnl_lua_tensor_close);
     lua_setfield(L, -2, "__close");
@@ -139,11 +240,8 @@ static int l_seed(lua_State *L)
 static int l_threads(lua_State *L)
 {
     if (!lua_isnoneornil(L, 1)) {
-        lua_Integer n = luaL_checkinteger(L, 1);
+        lua_Integer n = nnl_lua_checkint(L, 1, "nn.threads", "count", 1, NNL_THREADS_MAX);
         nnl_error err;
-        if (n < 1 || n > NNL_THREADS_MAX)
-            return luaL_error(L, "nn.threads: count must be 1..%d, got %d", NNL_THREADS_MAX,
-                              (int)(n < -1000000 ? -1000000 : n > 1000000 ? 1000000 : n));
         if (nnl_threads_set((int)n, &err) != NNL_OK)
             return nnl_lua_raise(L, &err);
     }

@@ -15,10 +15,13 @@
 
 #define NNL_TENSOR_MT "nn.Tensor"
 
-/* The userdata payload of an nn.Tensor: NULL until filled, NULL after
- * __gc/__close. */
+/* The userdata payload of an nn.Tensor. t: NULL until filled and after
+ * close. held: a tensor closed while C code may still be using it (see
+ * nnl_lua_in_use); the handle reports "tensor is closed", and the memory
+ * goes when the handle is collected. */
 typedef struct nnl_ltensor {
     nnl_tensor *t;
+    nnl_tensor *held;
 } nnl_ltensor;
 
 /* luaopen_nn: builds the nn table (and runs the embedded lua/ chunks);
@@ -38,9 +41,34 @@ void nnl_lua_pushtensor(lua_State *L, nnl_tensor *t, const nnl_error *err);
 /* The tensor at idx, or a Lua argument error ("nn.Tensor expected, got
  * table"); also an error for a closed tensor. */
 nnl_tensor *nnl_lua_checktensor(lua_State *L, int idx);
-/* t:close(), __gc and __close of nn.Tensor: releases the tensor once
- * (later calls do nothing); the handle then reports "tensor is closed". */
+/* t:close() and __close of nn.Tensor: closes the handle once (later calls
+ * do nothing); it then reports "tensor is closed". The memory is released
+ * at once unless nnl_lua_in_use says C code may still read it; then when
+ * the handle is collected. */
 int nnl_lua_tensor_close(lua_State *L);
+
+/* Whether C code that is running may hold a pointer into the object at
+ * idx, so that closing it must wait for the collector: C code holds
+ * pointers across calls into Lua (a fit callback, a map function, a
+ * metamethod of an options table, a finalizer run by an allocation), and
+ * the object is then an argument or a temporary of that C function's
+ * frame, or a value of a table there. True when a C function on the
+ * running thread's call stack (below the caller) has the object in its
+ * frame or in a table of its frame, and always in a coroutine (a
+ * coroutine may have been resumed from such a function on another
+ * thread, whose stack cannot be seen). */
+int nnl_lua_in_use(lua_State *L, int idx);
+
+/* Whether a __gc metamethod at hand is run by the collector: the object
+ * is then unreachable and no C function can hold it. False for a call by
+ * hand (debug.getmetatable(x).__gc(x)), which must be treated as a
+ * close. */
+int nnl_lua_collecting(lua_State *L);
+/* Makes the collector do the work it would if Lua had allocated what the
+ * C library allocated since the last call (core/alloc.h). Called when a
+ * handle is made, with the handle anchored. */
+void nnl_lua_pace_collector(lua_State *L);
+
 /* The tensor at idx or NULL when idx is not an open nn.Tensor. */
 nnl_tensor *nnl_lua_totensor(lua_State *L, int idx);
 
@@ -56,6 +84,12 @@ const char *nnl_lua_checkpath(lua_State *L, int idx, const char *fn, const char 
  * cut to int. */
 lua_Integer nnl_lua_checkint(lua_State *L, int idx, const char *fn, const char *what,
                              lua_Integer min, lua_Integer max);
+
+/* Sets __metatable of the metatable at idx to a table holding only its
+ * __name, so getmetatable(x) shows the type (getmetatable(x).__name ==
+ * "nn.Tensor") but not the metamethods: a script cannot call __gc by
+ * hand. Call last, after every field is set. */
+void nnl_lua_protect_metatable(lua_State *L, int idx);
 
 /* Openers of the parts of nn, each adding its fields to the table at the
  * top of the stack. Called by luaopen_nn in this order. */

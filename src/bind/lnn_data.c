@@ -5,7 +5,12 @@
  * parked in a Lua-owned place (an empty nn.Tensor made beforehand, or a
  * boxed nnl_csv_result with __gc) before anything that can raise, so a Lua
  * error never leaks a tensor. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bind/lnn.h"
 #include "core/rng.h"
@@ -14,6 +19,7 @@
 #include "data/generators.h"
 #include "data/idx.h"
 #include "data/prep.h"
+#include "data/readfile.h"
 
 #define CSVBOX_MT "nn.data.csvresult"
 
@@ -107,7 +113,7 @@ static int push_csv_result(lua_State *L, int box)
 /* nn.data.csv(path [, opts]) -> x, y, info */
 static int l_csv(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = nnl_lua_checkpath(L, 1, "nn.data.csv", "path");
     nnl_csv_opts o;
     nnl_csv_opts_init(&o);
     if (!lua_isnoneornil(L, 2)) {
@@ -175,7 +181,7 @@ static int l_digits(lua_State *L) { return shipped(L, "digits", "nn.data.digits"
 /* nn.data.idx(path) -> tensor (values as stored: uint8 gives 0..255) */
 static int l_idx(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = nnl_lua_checkpath(L, 1, "nn.data.idx", "path");
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
     if (nnl_idx_load(path, 1.0f, 0.0f, &h->t, &err) != NNL_OK)
@@ -194,11 +200,8 @@ static int l_fashion(lua_State *L)
         if (lua_getfield(L, 1, "flatten") != LUA_TNIL)
             flatten = lua_toboolean(L, -1);
         lua_pop(L, 1);
-        if (lua_getfield(L, 1, "path") != LUA_TNIL) {
-            if (!lua_isstring(L, -1))
-                return luaL_error(L, "nn.data.fashion_mnist: opts.path must be a folder name");
-            dir = lua_tostring(L, -1); /* kept on the stack */
-        }
+        if (lua_getfield(L, 1, "path") != LUA_TNIL) /* kept on the stack */
+            dir = nnl_lua_checkpath(L, -1, "nn.data.fashion_mnist", "opts.path");
     }
     lua_createtable(L, 0, 5);
     int tab = lua_gettop(L);
@@ -396,9 +399,74 @@ static const luaL_Reg data_funcs[] = {
     {"standardize", l_standardize},
     {NULL, NULL}};
 
+/* __close of a log file: as liolib's, fclose's result as io results. */
+static int log_fclose(lua_State *L)
+{
+    luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    errno = 0;
+    int ok = fclose(p->f) == 0;
+    return luaL_fileresult(L, ok, NULL);
+}
+
+/* open_log(path, append) -> file, had_data | nil, message: the file of
+ * nn.callbacks.CSVLogger (lua/20_callbacks.lua takes it out of nn.data and
+ * removes the field), an io library file. io.open would block for ever in
+ * open() on a FIFO with no reader, and reading the old log to decide on
+ * the header would block on one with no writer; this opens without
+ * blocking, refuses what cannot hold a log (a FIFO nobody reads, a
+ * folder), and says whether a regular file already has rows (append: no
+ * second header). */
+static int l_open_log(lua_State *L)
+{
+    const char *fn = "nn.callbacks.CSVLogger";
+    const char *path = nnl_lua_checkpath(L, 1, fn, "path");
+    int append = lua_toboolean(L, 2);
+    if (luaL_getmetatable(L, LUA_FILEHANDLE) == LUA_TNIL)
+        return luaL_error(L, "%s: needs the io library", fn);
+    lua_pop(L, 1);
+    /* the handle first, closed (closef NULL), so an error leaks nothing */
+    luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
+    p->f = NULL;
+    p->closef = NULL;
+    luaL_setmetatable(L, LUA_FILEHANDLE);
+    int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+                            (append ? O_APPEND : O_TRUNC), 0666);
+    if (fd < 0) {
+        int e = errno;
+        struct stat st;
+        lua_pushnil(L);
+        if (e == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+            lua_pushfstring(L, "cannot open '%s': it is a FIFO (named pipe) that nobody "
+                            "reads", path);
+        else if (e == ENXIO && stat(path, &st) == 0)
+            lua_pushfstring(L, "cannot open '%s': it is %s", path, nnl_file_kind(st.st_mode));
+        else
+            lua_pushfstring(L, "cannot open '%s': %s", path, strerror(e));
+        return 2;
+    }
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = NULL;
+    if (fstat(fd, &st) == 0 && fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+        f = fdopen(fd, append ? "a" : "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot open '%s': %s", path, strerror(e));
+        return 2;
+    }
+    p->f = f;
+    p->closef = log_fclose;
+    lua_pushboolean(L, S_ISREG(st.st_mode) && st.st_size > 0);
+    return 2;
+}
+
 /* Adds nn.data to the nn table at the top of the stack (see lnn.h). */
 void nnl_open_data(lua_State *L)
 {
     luaL_newlib(L, data_funcs);
+    lua_pushcfunction(L, l_open_log);
+    lua_setfield(L, -2, "__open_log"); /* taken away by lua/20_callbacks.lua */
     lua_setfield(L, -2, "data");
 }

@@ -78,8 +78,8 @@ lua_Integer nnl_lua_opt_int(lua_State *L, int idx, const char *key, const char *
     int isint;
     lua_Integer v = lua_tointegerx(L, -1, &isint);
     if (!isint || v < min)
-        luaL_error(L, "%s: option '%s' must be an integer >= %d, got %s", fn, key,
-                   (int)min, luaL_tolstring(L, -1, NULL));
+        luaL_error(L, "%s: option '%s' must be an integer >= %I, got %s", fn, key,
+                   min, luaL_tolstring(L, -1, NULL));
     lua_pop(L, 1);
     return v;
 }
@@ -114,9 +114,13 @@ int nnl_lua_opt_bool(lua_State *L, int idx, const char *key, const char *fn, int
     return v;
 }
 
-/* A string option, or def. */
+/* A string option, or def. The value is copied into buf (size bytes,
+ * longer values cut): the string may have come from an __index of the
+ * options table and nothing else anchors it, so its pointer could be freed
+ * by the next allocation's collector step. */
+#define NNL_OPT_STR_MAX 128
 static const char *opt_str(lua_State *L, int idx, const char *key, const char *fn,
-                           const char *def)
+                           const char *def, char *buf, size_t size)
 {
     idx = lua_absindex(L, idx);
     if (get_opt(L, idx, key) == LUA_TNIL) {
@@ -126,9 +130,9 @@ static const char *opt_str(lua_State *L, int idx, const char *key, const char *f
     if (lua_type(L, -1) != LUA_TSTRING)
         luaL_error(L, "%s: option '%s' must be a string, got %s", fn, key,
                    luaL_typename(L, -1));
-    const char *s = lua_tostring(L, -1);
-    lua_pop(L, 1); /* still referenced by the options table */
-    return s;
+    snprintf(buf, size, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return buf;
 }
 
 static const char *act_names_list =
@@ -153,13 +157,43 @@ static int check_init(lua_State *L, const char *fn, const char *opt, const char 
 
 /* ---- layers ------------------------------------------------------------- */
 
-static nnl_llayer *check_layer(lua_State *L, int idx)
+/* Whether the layer handle h at idx can be used: it holds a layer and, when
+ * a model owns that layer, the model was not freed (a layer handle keeps its
+ * model alive, but a script with the debug library can call __gc by hand). */
+static int layer_live(lua_State *L, int idx, nnl_llayer *h)
+{
+    if (!h->l)
+        return 0;
+    if (!h->owned)
+        return 1;
+    lua_getiuservalue(L, idx, 1);
+    nnl_lmodel *mh = luaL_testudata(L, -1, NNL_MODEL_MT);
+    int live = mh && mh->m;
+    lua_pop(L, 1);
+    return live;
+}
+
+nnl_llayer *nnl_lua_tolayer(lua_State *L, int idx)
+{
+    nnl_llayer *h = luaL_testudata(L, idx, NNL_LAYER_MT);
+    return h && layer_live(L, idx, h) ? h : NULL;
+}
+
+nnl_llayer *nnl_lua_checklayer(lua_State *L, int idx)
 {
     nnl_llayer *h = luaL_checkudata(L, idx, NNL_LAYER_MT);
-    if (!h->l)
-        luaL_argerror(L, idx, "layer is closed");
+    if (!layer_live(L, idx, h))
+        luaL_argerror(L, idx, h->l ? "layer is closed: its model was freed"
+                                   : "layer is closed");
     return h;
 }
+
+#define check_layer nnl_lua_checklayer
+
+/* A count or size argument of a layer (units, input_dim, a dimension of
+ * input_shape): an integer 1..2^31-1, as Keras keeps them in int32. Larger
+ * ones could not be allocated, and products of them must not overflow. */
+#define NNL_LAYER_SIZE_MAX ((lua_Integer)0x7fffffff)
 
 /* Keras's default names: dense, dense_1, dense_2, ... per kind, counted in
  * a registry table of this Lua state. */
@@ -195,7 +229,10 @@ static nnl_llayer *new_layer_handle(lua_State *L)
 /* Reads a per-sample shape from input_dim or input_shape of opts at idx. */
 static int read_input_shape(lua_State *L, int idx, const char *fn, nnl_shape *s)
 {
-    lua_Integer dim = nnl_lua_opt_int(L, idx, "input_dim", fn, 0, 1);
+    lua_Integer dim = 0;
+    if (get_opt(L, idx, "input_dim") != LUA_TNIL)
+        dim = nnl_lua_checkint(L, -1, fn, "option 'input_dim'", 1, NNL_LAYER_SIZE_MAX);
+    lua_pop(L, 1);
     int has_shape = get_opt(L, idx, "input_shape") != LUA_TNIL;
     if (has_shape && dim)
         luaL_error(L, "%s: give input_dim or input_shape, not both", fn);
@@ -209,22 +246,21 @@ static int read_input_shape(lua_State *L, int idx, const char *fn, nnl_shape *s)
         lua_pop(L, 1);
         return 0;
     }
-    if (lua_isinteger(L, -1)) {
+    if (lua_type(L, -1) == LUA_TNUMBER) {
         s->ndim = 1;
-        s->d[0] = (size_t)lua_tointeger(L, -1);
+        s->d[0] = (size_t)nnl_lua_checkint(L, -1, fn, "option 'input_shape'", 1,
+                                           NNL_LAYER_SIZE_MAX);
     } else if (lua_istable(L, -1)) {
         lua_Integer n = luaL_len(L, -1);
         if (n < 1 || n > NNL_MAX_DIMS - 1)
-            luaL_error(L, "%s: input_shape must list 1 to %d sizes, got %d", fn,
-                       NNL_MAX_DIMS - 1, (int)n);
+            luaL_error(L, "%s: input_shape must list 1 to %d sizes, got %I", fn,
+                       NNL_MAX_DIMS - 1, n);
         s->ndim = (int)n;
         for (int i = 1; i <= n; i++) {
+            char what[48];
+            snprintf(what, sizeof what, "input_shape[%d]", i);
             lua_geti(L, -1, i);
-            int isint;
-            lua_Integer v = lua_tointegerx(L, -1, &isint);
-            if (!isint || v < 1)
-                luaL_error(L, "%s: input_shape[%d] must be a positive integer", fn, i);
-            s->d[i - 1] = (size_t)v;
+            s->d[i - 1] = (size_t)nnl_lua_checkint(L, -1, fn, what, 1, NNL_LAYER_SIZE_MAX);
             lua_pop(L, 1);
         }
     } else {
@@ -247,7 +283,8 @@ static int finish_layer(lua_State *L, nnl_llayer *h, nnl_layer *l, const nnl_err
         return nnl_lua_raise(L, &e);
     }
     h->l = l;
-    const char *name = opt_str(L, opts, "name", fn, NULL);
+    char nbuf[NNL_LAYER_NAME_MAX];
+    const char *name = opt_str(L, opts, "name", fn, NULL, nbuf, sizeof nbuf);
     char buf[NNL_LAYER_NAME_MAX];
     if (name)
         snprintf(buf, sizeof buf, "%s", name);
@@ -273,11 +310,7 @@ static const char *const dense_opts[] = {
 static int l_dense(lua_State *L)
 {
     const char *fn = "nn.Dense";
-    int isint;
-    lua_Integer units = lua_tointegerx(L, 1, &isint);
-    if (lua_type(L, 1) != LUA_TNUMBER || !isint || units < 1)
-        return luaL_error(L, "%s: units must be a positive integer, got %s", fn,
-                          luaL_tolstring(L, 1, NULL));
+    lua_Integer units = nnl_lua_checkint(L, 1, fn, "units", 1, NNL_LAYER_SIZE_MAX);
     if (lua_type(L, 2) == LUA_TSTRING) { /* nn.Dense(8, "relu") */
         lua_createtable(L, 0, 1);
         lua_pushvalue(L, 2);
@@ -288,13 +321,16 @@ static int l_dense(lua_State *L)
     nnl_lua_check_options(L, 2, fn, dense_opts);
     nnl_dense_opts o;
     nnl_dense_opts_default(&o);
-    o.act = check_act(L, fn, opt_str(L, 2, "activation", fn, "linear"));
+    char sb[NNL_OPT_STR_MAX];
+    o.act = check_act(L, fn, opt_str(L, 2, "activation", fn, "linear", sb, sizeof sb));
     o.act_param = nnl_act_default_param(o.act);
     o.use_bias = nnl_lua_opt_bool(L, 2, "use_bias", fn, 1);
     o.kernel_init = check_init(L, fn, "kernel_initializer",
-                               opt_str(L, 2, "kernel_initializer", fn, "glorot_uniform"));
+                               opt_str(L, 2, "kernel_initializer", fn, "glorot_uniform",
+                                       sb, sizeof sb));
     o.bias_init = check_init(L, fn, "bias_initializer",
-                             opt_str(L, 2, "bias_initializer", fn, "zeros"));
+                             opt_str(L, 2, "bias_initializer", fn, "zeros", sb,
+                                     sizeof sb));
     if (get_opt(L, 2, "kernel_regularizer") != LUA_TNIL) {
         static const char *const reg_opts[] = {"l1", "l2", NULL};
         if (lua_type(L, -1) == LUA_TSTRING) { /* "l1" / "l2": Keras's 0.01 */
@@ -393,9 +429,13 @@ static int l_flatten(lua_State *L)
     return finish_layer(L, h, l, &err, 1, fn, "flatten");
 }
 
+/* __gc: frees a layer that no model took. By hand (the debug library)
+ * the layer stays while C code may still use it. */
 static int layer_gc(lua_State *L)
 {
     nnl_llayer *h = luaL_checkudata(L, 1, NNL_LAYER_MT);
+    if (!h->owned && !nnl_lua_collecting(L) && nnl_lua_in_use(L, 1))
+        return 0;
     if (!h->owned)
         nnl_layer_free(h->l);
     h->l = NULL;
@@ -463,8 +503,8 @@ static int layer_set_weights(lua_State *L)
                           "known)", fn, l->name);
     lua_Integer n = luaL_len(L, 2);
     if (n != l->nparams)
-        return luaL_error(L, "%s: layer %s has %d weight arrays, got %d", fn, l->name,
-                          l->nparams, (int)n);
+        return luaL_error(L, "%s: layer %s has %d weight arrays, got %I", fn, l->name,
+                          l->nparams, n);
     for (int i = 0; i < l->nparams; i++) {
         lua_geti(L, 2, i + 1);
         set_param(L, -1, l, &l->params[i], fn);
@@ -537,7 +577,7 @@ static int layer_tostring(lua_State *L)
         nnl_shape_keras(&l->out_shape, shape, sizeof shape);
     switch (l->ops->kind) {
     case NNL_LAYER_DENSE:
-        lua_pushfstring(L, "nn.Dense(%d, %s) '%s' -> %s", (int)nnl_dense_units(l),
+        lua_pushfstring(L, "nn.Dense(%I, %s) '%s' -> %s", (lua_Integer)nnl_dense_units(l),
                         act_display(l), l->name, shape);
         break;
     case NNL_LAYER_ACTIVATION:
@@ -580,25 +620,32 @@ static void check_not_fitting(lua_State *L, nnl_lmodel *h, const char *fn)
 static int model_add(lua_State *L)
 {
     nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = h->m; /* stays valid: a close by hand now holds it */
     check_not_fitting(L, h, "add");
     nnl_llayer *lh = luaL_testudata(L, 2, NNL_LAYER_MT);
-    if (!lh || !lh->l)
+    if (!lh || !layer_live(L, 2, lh))
         return luaL_error(L, "add: expected a layer (nn.Dense, nn.Activation, ...), got %s",
                           lh ? "a closed layer" : luaL_typename(L, 2));
     if (lh->owned)
         return luaL_error(L, "add: layer '%s' already belongs to a model", lh->l->name);
-    /* Make room in the layer list first, so nothing fails after the C add. */
+    /* Make room in the layer list first (a placeholder), so that nothing
+     * can fail after the C add has taken the layer. */
+    lua_settop(L, 2);
     lua_getiuservalue(L, 1, 1);
-    lua_Integer n = luaL_len(L, -1);
+    lua_Integer n = luaL_len(L, 3);
+    lua_pushboolean(L, 0);
+    lua_rawseti(L, 3, n + 1);
     nnl_error err;
-    if (nnl_model_add(h->m, lh->l, &err) != NNL_OK) {
+    if (nnl_model_add(m, lh->l, &err) != NNL_OK) {
+        lua_pushnil(L);
+        lua_rawseti(L, 3, n + 1);
         nnl_error e;
         nnl_fail(&e, err.code, "add: %s", err.msg);
         return nnl_lua_raise(L, &e);
     }
     lh->owned = 1;
     lua_pushvalue(L, 2);
-    lua_rawseti(L, -2, n + 1);
+    lua_rawseti(L, 3, n + 1);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, 2, 1);
     lua_settop(L, 1);
@@ -615,7 +662,7 @@ static int l_sequential(lua_State *L)
     static const char *const valid[] = {"name", NULL};
     nnl_lua_check_options(L, 2, "nn.Sequential", valid);
     nnl_lmodel *h = lua_newuserdatauv(L, sizeof *h, 2);
-    h->m = NULL;
+    h->m = h->held = NULL;
     h->in_fit = 0;
     luaL_setmetatable(L, NNL_MODEL_MT);
     int mi = lua_gettop(L);
@@ -623,7 +670,8 @@ static int l_sequential(lua_State *L)
     lua_setiuservalue(L, mi, 1);
     lua_newtable(L);
     char name[64];
-    const char *given = opt_str(L, 2, "name", "nn.Sequential", NULL);
+    char gbuf[64];
+    const char *given = opt_str(L, 2, "name", "nn.Sequential", NULL, gbuf, sizeof gbuf);
     if (given)
         snprintf(name, sizeof name, "%s", given);
     else
@@ -648,11 +696,42 @@ static int l_sequential(lua_State *L)
     return 1;
 }
 
+/* Whether running C code may still use the model at idx: through the
+ * model handle or one of its layers' (nnl_lua_in_use). */
+static int model_in_use(lua_State *L, int idx)
+{
+    if (nnl_lua_in_use(L, idx))
+        return 1;
+    int used = 0;
+    lua_getiuservalue(L, idx, 1);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; i <= n && !used; i++) {
+        lua_rawgeti(L, -1, i);
+        used = nnl_lua_in_use(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return used;
+}
+
+/* __gc: by the collector, frees the model (its layer handles, which keep
+ * it alive, are unreachable too). By hand (the debug library), closes the
+ * handle; the memory waits for the collector when C code may still use it
+ * (a fit whose callback did this). */
 static int model_gc(lua_State *L)
 {
     nnl_lmodel *h = luaL_checkudata(L, 1, NNL_MODEL_MT);
+    if (!nnl_lua_collecting(L) && (h->in_fit || model_in_use(L, 1))) {
+        if (h->m) {
+            nnl_model_free(h->held); /* a handle holds at most one */
+            h->held = h->m;
+            h->m = NULL;
+        }
+        return 0;
+    }
     nnl_model_free(h->m);
-    h->m = NULL;
+    nnl_model_free(h->held);
+    h->m = h->held = NULL;
     return 0;
 }
 
@@ -672,7 +751,8 @@ static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
     if (!lua_istable(L, idx))
         luaL_error(L, "compile: optimizer must be a name or an nn.optimizers object, "
                    "got %s", luaL_typename(L, idx));
-    const char *name = opt_str(L, idx, "name", fn, NULL);
+    char nbuf[NNL_OPT_STR_MAX];
+    const char *name = opt_str(L, idx, "name", fn, NULL, nbuf, sizeof nbuf);
     int k = name ? nnl_optim_from_name(name) : -1;
     if (k < 0)
         luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)", name ? name : "?",
@@ -698,6 +778,7 @@ static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
 static int model_compile(lua_State *L)
 {
     nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = h->m; /* stays valid: a close by hand now holds it */
     check_not_fitting(L, h, "compile");
     static const char *const valid[] = {"loss", "optimizer", "metrics", NULL};
     if (!lua_istable(L, 2))
@@ -705,7 +786,8 @@ static int model_compile(lua_State *L)
                           "optimizer = ..., metrics = {...}}, got %s", luaL_typename(L, 2));
     lua_settop(L, 2);
     nnl_lua_check_options(L, 2, "compile", valid);
-    const char *lname = opt_str(L, 2, "loss", "compile", NULL);
+    char lbuf[NNL_OPT_STR_MAX];
+    const char *lname = opt_str(L, 2, "loss", "compile", NULL, lbuf, sizeof lbuf);
     if (!lname)
         return luaL_error(L, "compile: option 'loss' is required (valid: %s)",
                           nnl_loss_names());
@@ -719,11 +801,16 @@ static int model_compile(lua_State *L)
     else
         read_optimizer(L, -1, &oc);
     lua_pop(L, 1);
+    /* Copied, as opt_str does: a metrics table with __index may give
+     * strings nothing anchors. */
+    char mbuf[NNL_MODEL_MAX_METRICS][NNL_OPT_STR_MAX];
     const char *metrics[NNL_MODEL_MAX_METRICS];
     size_t nm = 0;
     if (get_opt(L, 2, "metrics") != LUA_TNIL) {
         if (lua_type(L, -1) == LUA_TSTRING) {
-            metrics[nm++] = lua_tostring(L, -1);
+            snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
+            metrics[nm] = mbuf[nm];
+            nm++;
         } else if (lua_istable(L, -1)) {
             lua_Integer n = luaL_len(L, -1);
             if (n > NNL_MODEL_MAX_METRICS)
@@ -731,9 +818,11 @@ static int model_compile(lua_State *L)
             for (lua_Integer i = 1; i <= n; i++) {
                 if (lua_geti(L, -1, i) != LUA_TSTRING)
                     return luaL_error(L, "compile: metrics[%d] must be a metric name "
-                                      "(valid: %s)", (int)i, nnl_metric_names());
-                metrics[nm++] = lua_tostring(L, -1);
-                lua_pop(L, 1); /* kept alive by the metrics table */
+                                      "(valid: %s)", (int)i, nnl_metric_names()); /* i <= 8 */
+                snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
+                metrics[nm] = mbuf[nm];
+                nm++;
+                lua_pop(L, 1);
             }
         } else {
             return luaL_error(L, "compile: metrics must be a list of names, got %s",
@@ -741,7 +830,7 @@ static int model_compile(lua_State *L)
         }
     }
     nnl_error err;
-    if (nnl_model_compile(h->m, loss, metrics, nm, &oc, &err) != NNL_OK) {
+    if (nnl_model_compile(m, loss, metrics, nm, &oc, &err) != NNL_OK) {
         nnl_error e;
         if (strncmp(err.msg, "compile:", 8) == 0)
             e = err;
@@ -797,7 +886,7 @@ static int raise_prefixed(lua_State *L, const nnl_error *err, const char *fn)
 /* model:predict(x [, {batch_size=}]) -> tensor */
 static int model_predict(lua_State *L)
 {
-    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
     lua_settop(L, 3);
     nnl_tensor *x = arg_tensor(L, 2, "predict", "x");
     static const char *const valid[] = {"batch_size", "verbose", NULL};
@@ -805,7 +894,8 @@ static int model_predict(lua_State *L)
     lua_Integer bs = nnl_lua_opt_int(L, 3, "batch_size", "predict", 32, 1);
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
-    nnl_tensor *p = nnl_model_predict(h->m, x, (size_t)bs, &err);
+    x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
+    nnl_tensor *p = nnl_model_predict(m, x, (size_t)bs, &err);
     if (!p)
         return raise_prefixed(L, &err, "predict");
     out->t = p;
@@ -825,7 +915,7 @@ static void push_logs(lua_State *L, const nnl_logs *logs, size_t first)
 /* model:evaluate(x, y [, {batch_size=}]) -> loss, {metric = value} */
 static int model_evaluate(lua_State *L)
 {
-    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
     lua_settop(L, 4);
     nnl_tensor *x = arg_tensor(L, 2, "evaluate", "x");
     nnl_tensor *y = arg_tensor(L, 3, "evaluate", "y");
@@ -834,7 +924,9 @@ static int model_evaluate(lua_State *L)
     lua_Integer bs = nnl_lua_opt_int(L, 4, "batch_size", "evaluate", 32, 1);
     nnl_logs logs;
     nnl_error err;
-    if (nnl_model_evaluate(h->m, x, y, (size_t)bs, &logs, &err) != NNL_OK)
+    x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
+    y = nnl_lua_checktensor(L, 3);
+    if (nnl_model_evaluate(m, x, y, (size_t)bs, &logs, &err) != NNL_OK)
         return raise_prefixed(L, &err, "evaluate");
     lua_pushnumber(L, logs.values[0]);
     push_logs(L, &logs, 1);
@@ -844,14 +936,16 @@ static int model_evaluate(lua_State *L)
 /* model:summary() prints the table and returns it as a string. */
 static int model_summary(lua_State *L)
 {
-    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
     lua_getiuservalue(L, 1, 2);
     lua_getfield(L, -1, "name");
-    const char *name = lua_tostring(L, -1);
-    size_t need = nnl_model_summary(h->m, name, NULL, 0);
+    const char *name = lua_tostring(L, -1); /* a script may set name to anything */
+    if (!name)
+        name = "sequential";
+    size_t need = nnl_model_summary(m, name, NULL, 0);
     luaL_Buffer b;
     char *buf = luaL_buffinitsize(L, &b, need + 1);
-    nnl_model_summary(h->m, name, buf, need + 1);
+    nnl_model_summary(m, name, buf, need + 1);
     luaL_pushresultsize(&b, need);
     fwrite(lua_tostring(L, -1), 1, need, stdout);
     fflush(stdout);
@@ -885,8 +979,8 @@ static int model_set_weights(lua_State *L)
     for (size_t i = 0; i < m->nlayers; i++)
         total += m->layers[i]->nparams;
     if (n != total)
-        return luaL_error(L, "set_weights: the model has %d weight arrays, got %d",
-                          total, (int)n);
+        return luaL_error(L, "set_weights: the model has %d weight arrays, got %I",
+                          total, n);
     /* Check every shape before changing anything. */
     for (int pass = 0; pass < 2; pass++) {
         int k = 0;
@@ -949,8 +1043,9 @@ static int model_tostring(lua_State *L)
     }
     lua_getiuservalue(L, 1, 2);
     lua_getfield(L, -1, "name");
-    lua_pushfstring(L, "nn.Sequential '%s' (%d layers, %d params%s)", lua_tostring(L, -1),
-                    (int)h->m->nlayers, (int)nnl_model_count_params(h->m, 0),
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    lua_pushfstring(L, "nn.Sequential '%s' (%I layers, %I params%s)", name,
+                    (lua_Integer)h->m->nlayers, (lua_Integer)nnl_model_count_params(h->m, 0),
                     h->m->compiled ? ", compiled" : "");
     return 1;
 }
@@ -1067,6 +1162,7 @@ void nnl_open_model(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     luaL_newlib(L, layer_methods);
     lua_setfield(L, -2, "__methods");
+    nnl_lua_protect_metatable(L, -1);
     lua_pop(L, 1);
 
     luaL_newmetatable(L, NNL_MODEL_MT);
@@ -1080,6 +1176,7 @@ void nnl_open_model(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     luaL_newlib(L, model_methods);
     lua_setfield(L, -2, "__methods");
+    nnl_lua_protect_metatable(L, -1);
     lua_pop(L, 1);
 
     luaL_setfuncs(L, nn_funcs, 0);

@@ -16,6 +16,9 @@
  * settings as given, fields set by scripts). */
 typedef struct nnl_lmodel {
     nnl_model *m;                 /* owned; NULL after __gc */
+    nnl_model *held;              /* owned: freed by __gc by hand while C
+                                     code may still use it (nnl_lua_in_use);
+                                     released when the handle is collected */
     int in_fit;                   /* fit is running: no add/compile/fit */
 } nnl_lmodel;
 
@@ -25,7 +28,13 @@ typedef struct nnl_llayer {
     int owned;
 } nnl_llayer;
 
+/* The open model at idx, or a Lua argument error ("model is closed"). */
 nnl_lmodel *nnl_lua_checkmodel(lua_State *L, int idx);
+/* The open layer at idx, or an argument error: also when the model that
+ * owns it was freed ("layer 'dense' is closed: its model was freed"). */
+nnl_llayer *nnl_lua_checklayer(lua_State *L, int idx);
+/* As nnl_lua_checklayer, NULL instead of an error. */
+nnl_llayer *nnl_lua_tolayer(lua_State *L, int idx);
 /* Raises "fn: unknown option 'k' (valid: ...)" for a key of the table at
  * idx that is not in valid (NULL-terminated); non-string keys too. */
 void nnl_lua_check_options(lua_State *L, int idx, const char *fn,

@@ -1,9 +1,15 @@
 /* model:fit(x, y, opts) -> History: runs nnl_model_fit (whole epochs in C)
  * with C callbacks that draw the progress (verbose 1: a Keras-style bar
  * redrawn in place on a terminal; 2: one line per epoch) and call the Lua
- * callbacks' hooks. A Lua error in a hook is caught (with its traceback),
- * stops fit cleanly, and is raised again once fit has returned, so the
- * model stays consistent. Ctrl-C during fit (a SIGINT handler installed
+ * callbacks' hooks. Every call into Lua during training is protected: a
+ * Lua error in a hook, in a metamethod of a callback table or from Lua
+ * running out of memory is caught (with its traceback), stops fit cleanly,
+ * and is raised again once fit has returned, so the model stays
+ * consistent. A guard on the stack (a to-be-closed value) undoes what fit
+ * set up (the "fit is running" mark, the SIGINT handler, the history) on
+ * every way out, errors included. The tensors fit reads stay valid if a
+ * callback closes them: their handles are in fit's frame, so close leaves
+ * the memory to the collector (nnl_lua_in_use). Ctrl-C during fit (a SIGINT handler installed
  * for its duration) stops after the current batch; a second Ctrl-C before
  * that goes to the program's usual action. */
 #include <math.h>
@@ -20,6 +26,9 @@
 
 typedef struct fit_ctx {
     lua_State *L;
+    nnl_model *m;                 /* the model being trained: its handle is
+                                     at stack index 1 and keeps the model
+                                     while in_fit, so m stays valid */
     int model;                    /* stack index of the model */
     int cbs;                      /* stack index of the callbacks list */
     int err_slot;                 /* stack index that receives a Lua error */
@@ -42,15 +51,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void push_logs(lua_State *L, const nnl_logs *logs)
-{
-    lua_createtable(L, 0, (int)logs->n);
-    for (size_t i = 0; i < logs->n; i++) {
-        lua_pushnumber(L, logs->values[i]);
-        lua_setfield(L, -2, logs->names[i]);
-    }
-}
-
 static int traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
@@ -63,40 +63,109 @@ static int traceback(lua_State *L)
     return 1;
 }
 
-/* Calls hook `name` of every callback with nargs arguments taken from the
- * top of the stack (which are popped). Returns NNL_CB_ERROR with the error
- * object stored in err_slot, NNL_CB_STOP when model.stop_training was set,
- * else NNL_CB_CONTINUE. */
-static nnl_cb_result call_hooks(fit_ctx *c, const char *name, int nargs, nnl_error *err)
+/* One call of a hook on every callback, as run_hooks makes it. */
+typedef struct hook_job {
+    const char *name;             /* "on_epoch_end", ... */
+    lua_Integer num;              /* the epoch or batch number; < 0: none */
+    const nnl_logs *logs;         /* entries [0, nlogs) as the logs table;
+                                     NULL: an empty table */
+    size_t nlogs;
+    size_t record;                /* > 0: record numbers the hooks added to
+                                     the logs as epoch `record` of extra */
+} hook_job;
+
+/* run_hooks(job, callbacks, extra): builds the arguments of job's hook
+ * (the number, the logs table) and calls that hook of every callback; then
+ * records the numbers hooks added to the logs. Run under lua_pcall by
+ * call_hooks, so that nothing here (a hook's error, a metamethod of a
+ * callback table, a memory error) can jump over fit's C frames. */
+static int run_hooks(lua_State *L)
 {
-    lua_State *L = c->L;
-    int base = lua_gettop(L) - nargs;
-    lua_Integer n = luaL_len(L, c->cbs);
+    const hook_job *j = lua_touserdata(L, 1);
+    const int cbs = 2, extra = 3;
+    lua_settop(L, 3);
+    int nargs = 0;
+    if (j->num >= 0) {
+        lua_pushinteger(L, j->num);
+        nargs++;
+    }
+    lua_createtable(L, 0, j->logs ? (int)j->nlogs : 0);
+    int logs = lua_gettop(L);
+    for (size_t i = 0; j->logs && i < j->nlogs; i++) {
+        lua_pushnumber(L, j->logs->values[i]);
+        lua_setfield(L, logs, j->logs->names[i]);
+    }
+    nargs++;
+    lua_Integer n = luaL_len(L, cbs);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, c->cbs, i);
-        if (lua_getfield(L, -1, name) == LUA_TNIL) {
+        lua_geti(L, cbs, i);
+        if (lua_getfield(L, -1, j->name) == LUA_TNIL) {
             lua_pop(L, 2);
             continue;
         }
         lua_remove(L, -2);
-        lua_pushcfunction(L, traceback);
-        lua_insert(L, -2);
-        int h = lua_gettop(L) - 1;
-        for (int a = 1; a <= nargs; a++)
-            lua_pushvalue(L, base + a);
-        if (lua_pcall(L, nargs, 0, h) != LUA_OK) {
-            lua_replace(L, c->err_slot);
-            lua_settop(L, base);
-            nnl_fail(err, NNL_ERR_ARG, "callback %s failed", name);
-            return NNL_CB_ERROR;
+        for (int a = 0; a < nargs; a++)
+            lua_pushvalue(L, 4 + a);
+        lua_call(L, nargs, 0);
+    }
+    if (!j->record)
+        return 0;
+    /* As in Keras, the hooks share one logs table, and numbers they add to
+     * it (LearningRateScheduler's learning_rate, a custom metric) are
+     * recorded in the history too. */
+    lua_pushnil(L);
+    while (lua_next(L, logs)) {
+        int known = 0;
+        if (lua_type(L, -2) == LUA_TSTRING)
+            for (size_t i = 0; i < j->nlogs && !known; i++)
+                known = strcmp(j->logs->names[i], lua_tostring(L, -2)) == 0;
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER && !known) {
+            lua_pushvalue(L, -2);
+            if (lua_rawget(L, extra) != LUA_TTABLE) {
+                lua_pop(L, 1);
+                lua_newtable(L);
+                lua_pushvalue(L, -3);
+                lua_pushvalue(L, -2);
+                lua_rawset(L, extra);
+            }
+            lua_pushvalue(L, -2);
+            lua_rawseti(L, -2, (lua_Integer)j->record);
+            lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
-    lua_settop(L, base);
-    nnl_lmodel *h = lua_touserdata(L, c->model);
-    return h->m->stop_training ? NNL_CB_STOP : NNL_CB_CONTINUE;
+    return 0;
 }
 
+/* Runs job under lua_pcall. Returns NNL_CB_ERROR with the error object in
+ * err_slot, NNL_CB_STOP when model.stop_training was set, else
+ * NNL_CB_CONTINUE. Never raises: nothing here allocates outside the
+ * protected call. */
+static nnl_cb_result call_hooks(fit_ctx *c, const hook_job *job, nnl_error *err)
+{
+    lua_State *L = c->L;
+    int base = lua_gettop(L);
+    if (!lua_checkstack(L, 8)) {
+        nnl_fail(err, NNL_ERR_NOMEM, "callback %s: out of Lua stack", job->name);
+        return NNL_CB_ERROR;
+    }
+    lua_pushcfunction(L, traceback);
+    lua_pushcfunction(L, run_hooks);
+    lua_pushlightuserdata(L, (void *)job);
+    lua_pushvalue(L, c->cbs);
+    lua_pushvalue(L, c->extra);
+    if (lua_pcall(L, 3, 0, base + 1) != LUA_OK) {
+        lua_replace(L, c->err_slot);
+        lua_settop(L, base);
+        nnl_fail(err, NNL_ERR_ARG, "callback %s failed", job->name);
+        return NNL_CB_ERROR;
+    }
+    lua_settop(L, base);
+    return c->m->stop_training ? NNL_CB_STOP : NNL_CB_CONTINUE;
+}
+
+/* Whether some callback has hook `name`. The lookups may run metamethods;
+ * called before training starts, where an error simply ends fit. */
 static int has_hook(lua_State *L, int cbs, const char *name)
 {
     lua_Integer n = luaL_len(L, cbs);
@@ -166,8 +235,8 @@ static nnl_cb_result cb_train_begin(void *ud, const nnl_fit_info *info, nnl_erro
 {
     fit_ctx *c = ud;
     c->info = *info;
-    lua_newtable(c->L);
-    return call_hooks(c, "on_train_begin", 1, err);
+    hook_job j = {"on_train_begin", -1, NULL, 0, 0};
+    return call_hooks(c, &j, err);
 }
 
 static nnl_cb_result cb_epoch_begin(void *ud, size_t epoch, nnl_error *err)
@@ -181,9 +250,8 @@ static nnl_cb_result cb_epoch_begin(void *ud, size_t epoch, nnl_error *err)
         printf("Epoch %zu/%zu\n", epoch, c->info.epochs);
         fflush(stdout);
     }
-    lua_pushinteger(c->L, (lua_Integer)epoch);
-    lua_newtable(c->L);
-    return call_hooks(c, "on_epoch_begin", 2, err);
+    hook_job j = {"on_epoch_begin", (lua_Integer)epoch, NULL, 0, 0};
+    return call_hooks(c, &j, err);
 }
 
 static nnl_cb_result cb_batch_begin(void *ud, size_t epoch, size_t batch, nnl_error *err)
@@ -191,9 +259,8 @@ static nnl_cb_result cb_batch_begin(void *ud, size_t epoch, size_t batch, nnl_er
     fit_ctx *c = ud;
     if (!c->want_batch)
         return NNL_CB_CONTINUE;
-    lua_pushinteger(c->L, (lua_Integer)batch);
-    lua_newtable(c->L);
-    return call_hooks(c, "on_batch_begin", 2, err);
+    hook_job j = {"on_batch_begin", (lua_Integer)batch, NULL, 0, 0};
+    return call_hooks(c, &j, err);
 }
 
 static nnl_cb_result cb_batch_end(void *ud, size_t epoch, size_t batch,
@@ -216,19 +283,8 @@ static nnl_cb_result cb_batch_end(void *ud, size_t epoch, size_t batch,
     }
     if (!c->want_batch)
         return NNL_CB_CONTINUE;
-    lua_pushinteger(c->L, (lua_Integer)batch);
-    nnl_logs l = *logs;
-    l.n = ntrain;
-    push_logs(c->L, &l);
-    return call_hooks(c, "on_batch_end", 2, err);
-}
-
-static int has_key(const nnl_logs *logs, const char *k)
-{
-    for (size_t i = 0; i < logs->n; i++)
-        if (strcmp(logs->names[i], k) == 0)
-            return 1;
-    return 0;
+    hook_job j = {"on_batch_end", (lua_Integer)batch, logs, ntrain, 0};
+    return call_hooks(c, &j, err);
 }
 
 static nnl_cb_result cb_epoch_end(void *ud, size_t epoch, const nnl_logs *logs,
@@ -244,45 +300,15 @@ static nnl_cb_result cb_epoch_end(void *ud, size_t epoch, const nnl_logs *logs,
         printf("Epoch %zu/%zu - %s%s\n", epoch, c->info.epochs, t, stats);
         fflush(stdout);
     }
-    /* As in Keras, the hooks share one logs table, and numbers they add to
-     * it (LearningRateScheduler's learning_rate, a custom metric) are
-     * recorded in the history too. */
-    lua_State *L = c->L;
-    push_logs(L, logs);
-    int keep = lua_gettop(L);
-    lua_pushinteger(L, (lua_Integer)epoch);
-    lua_pushvalue(L, keep);
-    nnl_cb_result r = call_hooks(c, "on_epoch_end", 2, err);
-    size_t rec = ++c->nrec;
-    if (r != NNL_CB_ERROR) {
-        lua_pushnil(L);
-        while (lua_next(L, keep)) {
-            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER &&
-                !has_key(logs, lua_tostring(L, -2))) {
-                lua_pushvalue(L, -2);
-                if (lua_rawget(L, c->extra) != LUA_TTABLE) {
-                    lua_pop(L, 1);
-                    lua_newtable(L);
-                    lua_pushvalue(L, -3);
-                    lua_pushvalue(L, -2);
-                    lua_rawset(L, c->extra);
-                }
-                lua_pushvalue(L, -2);
-                lua_rawseti(L, -2, (lua_Integer)rec);
-                lua_pop(L, 1);
-            }
-            lua_pop(L, 1);
-        }
-    }
-    lua_settop(L, keep - 1);
-    return r;
+    hook_job j = {"on_epoch_end", (lua_Integer)epoch, logs, logs->n, ++c->nrec};
+    return call_hooks(c, &j, err);
 }
 
 static nnl_cb_result cb_train_end(void *ud, const nnl_logs *logs, nnl_error *err)
 {
     fit_ctx *c = ud;
-    push_logs(c->L, logs);
-    return call_hooks(c, "on_train_end", 1, err);
+    hook_job j = {"on_train_end", -1, logs, logs->n, 0};
+    return call_hooks(c, &j, err);
 }
 
 /* The SIGINT action fit replaced, put back by a second Ctrl-C. */
@@ -362,6 +388,65 @@ static void push_history(lua_State *L, const nnl_history *h, const nnl_fit_opts 
     }
 }
 
+/* What fit sets up and must undo on every way out: a userdata on fit's
+ * stack marked to be closed (lua_toclose), so Lua runs its __close when fit
+ * returns or raises. */
+#define FIT_GUARD_MT "nn.FitGuard"
+
+typedef struct fit_guard {
+    nnl_lmodel *model;            /* in_fit is set on it; NULL once undone */
+    int sigint;                   /* the SIGINT handler is installed */
+    struct sigaction old_sigint;  /* the action to put back */
+    nnl_history hist;             /* owned; nnl_history_free is idempotent */
+} fit_guard;
+
+/* Clears the model's in_fit and puts the SIGINT action back (once). */
+static void guard_finish(fit_guard *g)
+{
+    if (g->model)
+        g->model->in_fit = 0;
+    g->model = NULL;
+    if (g->sigint)
+        sigaction(SIGINT, &g->old_sigint, NULL);
+    g->sigint = 0;
+}
+
+/* __close: everything. The model handle is still on fit's stack then. */
+static int guard_close(lua_State *L)
+{
+    fit_guard *g = luaL_checkudata(L, 1, FIT_GUARD_MT);
+    guard_finish(g);
+    nnl_history_free(&g->hist);
+    return 0;
+}
+
+/* __gc: only what it owns (the model may be gone by now); __close has
+ * always run before. */
+static int guard_gc(lua_State *L)
+{
+    fit_guard *g = luaL_checkudata(L, 1, FIT_GUARD_MT);
+    nnl_history_free(&g->hist);
+    return 0;
+}
+
+/* Pushes a new guard, marked to be closed. */
+static fit_guard *push_guard(lua_State *L)
+{
+    fit_guard *g = lua_newuserdatauv(L, sizeof *g, 0);
+    memset(g, 0, sizeof *g);
+    nnl_history_init(&g->hist);
+    if (luaL_newmetatable(L, FIT_GUARD_MT)) {
+        lua_pushcfunction(L, guard_close);
+        lua_setfield(L, -2, "__close");
+        lua_pushcfunction(L, guard_gc);
+        lua_setfield(L, -2, "__gc");
+        nnl_lua_protect_metatable(L, -1);
+    }
+    lua_setmetatable(L, -2);
+    lua_toclose(L, -1);
+    return g;
+}
+
 int nnl_lua_model_fit(lua_State *L)
 {
     const char *fn = "fit";
@@ -373,8 +458,7 @@ int nnl_lua_model_fit(lua_State *L)
         return luaL_error(L, "fit: x is required: model:fit(x, y, {epochs = ...})");
     if (lua_isnoneornil(L, 3))
         return luaL_error(L, "fit: y is required: model:fit(x, y, {epochs = ...})");
-    nnl_tensor *x = nnl_lua_totensor(L, 2), *y = nnl_lua_totensor(L, 3);
-    if (!x || !y) {
+    if (!nnl_lua_totensor(L, 2) || !nnl_lua_totensor(L, 3)) {
         /* Lua tables of numbers become tensors through nn.tensor. */
         lua_getglobal(L, "nn");
         for (int i = 2; i <= 3; i++) {
@@ -383,15 +467,17 @@ int nnl_lua_model_fit(lua_State *L)
             if (!lua_istable(L, i))
                 return luaL_error(L, "fit: %s must be an nn.Tensor, got %s",
                                   i == 2 ? "x" : "y", luaL_typename(L, i));
-            lua_getfield(L, -1, "tensor");
+            if (!lua_istable(L, -1) || lua_getfield(L, -1, "tensor") != LUA_TFUNCTION)
+                return luaL_error(L, "fit: %s must be an nn.Tensor (nn.tensor is "
+                                  "missing to convert a table)", i == 2 ? "x" : "y");
             lua_pushvalue(L, i);
             lua_call(L, 1, 1);
             lua_replace(L, i);
         }
         lua_pop(L, 1);
-        x = nnl_lua_checktensor(L, 2);
-        y = nnl_lua_checktensor(L, 3);
     }
+    nnl_lua_checktensor(L, 2);
+    nnl_lua_checktensor(L, 3);
     nnl_lua_check_options(L, 4, fn, fit_opts);
     nnl_fit_opts o;
     nnl_fit_opts_default(&o);
@@ -408,48 +494,27 @@ int nnl_lua_model_fit(lua_State *L)
     int tty = isatty(fileno(stdout));
     lua_Integer verbose = nnl_lua_opt_int(L, 4, "verbose", fn, tty ? 1 : 2, 0);
     if (verbose > 2)
-        return luaL_error(L, "fit: option 'verbose' must be 0, 1 or 2, got %d", (int)verbose);
-    /* validation_data = {x, y} */
+        return luaL_error(L, "fit: option 'verbose' must be 0, 1 or 2, got %I", verbose);
+
+    /* The stack from here: 5 callbacks list, 6 error slot, 7 keys callbacks
+     * add to epoch logs, 8 and 9 the validation tensors (or nils), 10 the
+     * guard. Everything fit reads stays in this frame for the whole call:
+     * a callback could empty the options table, and the collector would
+     * then free tensors fit still reads. */
     lua_settop(L, 4);
-    if (lua_istable(L, 4) && lua_getfield(L, 4, "validation_data") != LUA_TNIL) {
-        if (!lua_istable(L, -1))
-            return luaL_error(L, "fit: option 'validation_data' must be {x, y}, got %s",
-                              luaL_typename(L, -1));
-        lua_geti(L, -1, 1);
-        lua_geti(L, -2, 2);
-        o.val_x = nnl_lua_totensor(L, -2);
-        o.val_y = nnl_lua_totensor(L, -1);
-        if (!o.val_x || !o.val_y)
-            return luaL_error(L, "fit: option 'validation_data' must be {x, y} of "
-                              "nn.Tensor");
-        lua_remove(L, -3); /* the {x, y} table; x and y stay */
-    }
-    /* Slots 5, 6 for now: the validation tensors (or nils), kept on the
-     * stack for the whole of fit (moved to 8, 9 below): a callback could
-     * empty the options table, and a collection would then free tensors
-     * fit still reads. */
-    if (!o.val_x) {
-        lua_settop(L, 4);
-        lua_pushnil(L);
-        lua_pushnil(L);
-    }
-    lua_settop(L, 6);
-    /* Stack: 5 callbacks list, 6 error slot, 7 keys callbacks add to epoch
-     * logs (after the rotation below; pushed at 7, 8, 9 first). */
     if (lua_istable(L, 4))
         lua_getfield(L, 4, "callbacks");
     else
         lua_pushnil(L);
-    if (!lua_isnil(L, -1)) {
-        if (!lua_istable(L, -1))
+    if (!lua_isnil(L, 5)) {
+        if (!lua_istable(L, 5))
             return luaL_error(L, "fit: option 'callbacks' must be a list of callback "
-                              "tables, got %s", luaL_typename(L, -1));
-        lua_Integer n = luaL_len(L, -1);
+                              "tables, got %s", luaL_typename(L, 5));
+        lua_Integer n = luaL_len(L, 5);
         for (lua_Integer i = 1; i <= n; i++) {
-            if (lua_geti(L, -1, i) != LUA_TTABLE)
-                return luaL_error(L, "fit: callbacks[%d] must be a table with hooks "
-                                  "(on_epoch_end, ...), got %s", (int)i,
-                                  luaL_typename(L, -1));
+            if (lua_geti(L, 5, i) != LUA_TTABLE)
+                return luaL_error(L, "fit: callbacks[%I] must be a table with hooks "
+                                  "(on_epoch_end, ...), got %s", i, luaL_typename(L, -1));
             lua_pushvalue(L, 1);
             lua_setfield(L, -2, "model"); /* Keras: callback.model */
             lua_pop(L, 1);
@@ -460,10 +525,25 @@ int nnl_lua_model_fit(lua_State *L)
     }
     lua_pushnil(L);
     lua_newtable(L);
-    lua_rotate(L, 5, -2); /* the validation tensors to 8, 9 */
+    if (lua_istable(L, 4) && lua_getfield(L, 4, "validation_data") != LUA_TNIL) {
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "fit: option 'validation_data' must be {x, y}, got %s",
+                              luaL_typename(L, -1));
+        lua_geti(L, 8, 1);
+        lua_geti(L, 8, 2);
+        lua_remove(L, 8); /* the {x, y} table; x and y stay at 8, 9 */
+        if (!nnl_lua_totensor(L, 8) || !nnl_lua_totensor(L, 9))
+            return luaL_error(L, "fit: option 'validation_data' must be {x, y} of "
+                              "nn.Tensor");
+    } else {
+        lua_settop(L, 7);
+        lua_pushnil(L);
+        lua_pushnil(L);
+    }
     fit_ctx c;
     memset(&c, 0, sizeof c);
     c.L = L;
+    c.m = h->m;
     c.model = 1;
     c.cbs = 5;
     c.err_slot = 6;
@@ -471,8 +551,19 @@ int nnl_lua_model_fit(lua_State *L)
     c.verbose = (int)verbose;
     c.tty = tty;
     c.want_batch = has_hook(L, 5, "on_batch_end") || has_hook(L, 5, "on_batch_begin");
+    fit_guard *g = push_guard(L);
     nnl_fit_callbacks cb = {&c, cb_train_begin, cb_epoch_begin, cb_batch_begin,
                             cb_batch_end, cb_epoch_end, cb_train_end};
+
+    /* Taken after the last Lua code of the setup (metamethods of the
+     * options and callbacks may have run), so they are what is open now. */
+    nnl_tensor *x = nnl_lua_checktensor(L, 2), *y = nnl_lua_checktensor(L, 3);
+    if (!lua_isnil(L, 8)) {
+        o.val_x = nnl_lua_totensor(L, 8);
+        o.val_y = nnl_lua_totensor(L, 9);
+        if (!o.val_x || !o.val_y)
+            return luaL_error(L, "fit: a tensor of validation_data is closed");
+    }
 
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -481,15 +572,15 @@ int nnl_lua_model_fit(lua_State *L)
     sigaction(SIGINT, NULL, &old);
     if (old.sa_handler != on_sigint) /* not a fit inside another's callback */
         fit_old_sigint = old;
+    g->old_sigint = old;
+    g->sigint = 1;
     sigaction(SIGINT, &sa, NULL);
-    nnl_history hist;
-    nnl_error err;
+    g->model = h;
     h->in_fit = 1;
-    nnl_status st = nnl_model_fit(h->m, x, y, &o, &cb, &hist, &err);
-    h->in_fit = 0;
-    sigaction(SIGINT, &old, NULL);
+    nnl_error err;
+    nnl_status st = nnl_model_fit(c.m, x, y, &o, &cb, &g->hist, &err);
+    guard_finish(g);
     if (st != NNL_OK) {
-        nnl_history_free(&hist);
         if (!lua_isnil(L, 6)) {
             lua_pushvalue(L, 6);
             return lua_error(L);
@@ -501,11 +592,10 @@ int nnl_lua_model_fit(lua_State *L)
             nnl_fail(&e, err.code, "fit: %s", err.msg);
         return nnl_lua_raise(L, &e);
     }
-    if (hist.interrupted && verbose > 0) {
+    if (g->hist.interrupted && verbose > 0) {
         printf("Interrupted: fit stopped after batch %zu of epoch %zu\n", c.batch, c.epoch);
         fflush(stdout);
     }
-    push_history(L, &hist, &o, &c, 1);
-    nnl_history_free(&hist);
+    push_history(L, &g->hist, &o, &c, 1);
     return 1;
 }

@@ -18,7 +18,7 @@
 static int model_save(lua_State *L)
 {
     nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
-    const char *path = luaL_checkstring(L, 2);
+    const char *path = nnl_lua_checkpath(L, 2, "save", "path");
     nnl_modelfile_info info;
     memset(&info, 0, sizeof info);
     lua_getiuservalue(L, 1, 2);
@@ -47,7 +47,7 @@ static int model_save(lua_State *L)
 /* nn.load(path) -> model. Upvalue 1: nn.Sequential. */
 static int l_load(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = nnl_lua_checkpath(L, 1, "nn.load", "path");
     lua_settop(L, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushnil(L);

@@ -9,6 +9,7 @@
  * error frees them with the rest; the script buffer is only held between
  * conversions and rendering, where nothing raises, and is freed before a
  * C error is raised. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,11 +20,43 @@
 
 #define SESSION_MT "nn.plot.Session"
 
-/* Session handle: NULL after close. quiet: gnuplot's stdout discarded. */
+/* Session handle: NULL after close. */
 typedef struct lsession {
     nnl_gnuplot_session *s;
     char who[40]; /* names the owner in the message of an error found at collection */
+    nnl_plot_filestamp before; /* the plot's file when the session started */
+    int has_file;
+    char file[]; /* the plot's file (checked when gnuplot has ended), if has_file */
 } lsession;
+
+/* Pushes a new, empty session handle for fn drawing into file (NULL: no
+ * file). */
+static lsession *new_session(lua_State *L, const char *fn, const char *file)
+{
+    size_t n = file ? strlen(file) : 0;
+    lsession *h = lua_newuserdatauv(L, sizeof *h + n + 1, 0);
+    h->s = NULL;
+    snprintf(h->who, sizeof h->who, "%s", fn);
+    h->has_file = file != NULL;
+    memcpy(h->file, file ? file : "", n + 1);
+    nnl_plot_stamp(file, &h->before);
+    luaL_setmetatable(L, SESSION_MT);
+    return h;
+}
+
+/* Ends h's gnuplot (waiting for it, bounded), then checks the plot's file:
+ * a gnuplot that exits 0 without writing it is no success. */
+static nnl_status end_session(lsession *h, nnl_error *err)
+{
+    nnl_gnuplot_session *s = h->s;
+    h->s = NULL;
+    if (!s)
+        return NNL_OK;
+    nnl_status st = nnl_gnuplot_close(s, err);
+    if (st == NNL_OK && h->has_file)
+        st = nnl_plot_check_file(h->file, &h->before, NULL, err);
+    return st;
+}
 
 /* A temporary array of n elements of the given size, owned by the Lua
  * stack (a userdata pushed there). */
@@ -32,33 +65,45 @@ static void *temp(lua_State *L, size_t n, size_t size)
     return lua_newuserdatauv(L, (n ? n : 1) * size, 0);
 }
 
+/* How many numbers the table or tensor at idx holds (its raw length: no
+ * __len, so a count is never taken from a metamethod), or -1 when it is
+ * neither. */
+static lua_Integer count_numbers(lua_State *L, int idx)
+{
+    nnl_tensor *t = nnl_lua_totensor(L, idx);
+    if (t)
+        return (lua_Integer)t->numel;
+    return lua_istable(L, idx) ? (lua_Integer)lua_rawlen(L, idx) : -1;
+}
+
 /* The numbers of the table or tensor at idx as doubles (pushes the array
- * as a userdata). what names the argument in errors. */
-static double *check_numbers(lua_State *L, int idx, size_t *n, const char *fn,
+ * as a userdata). At most max of them: the count is checked before
+ * anything is allocated. what names the argument in errors. */
+static double *check_numbers(lua_State *L, int idx, size_t *n, size_t max, const char *fn,
                              const char *what)
 {
     idx = lua_absindex(L, idx);
-    nnl_tensor *t = nnl_lua_totensor(L, idx);
-    if (t) {
-        double *v = temp(L, (size_t)t->numel, sizeof *v);
-        for (size_t i = 0; i < (size_t)t->numel; i++)
-            v[i] = t->data[i];
-        *n = (size_t)t->numel;
-        return v;
-    }
-    if (!lua_istable(L, idx))
+    lua_Integer len = count_numbers(L, idx);
+    if (len < 0)
         luaL_error(L, "%s: %s must be a table of numbers or an nn.Tensor, got %s", fn, what,
                    luaL_typename(L, idx));
-    lua_Integer len = luaL_len(L, idx);
-    if (len < 0 || len > 100000000)
-        luaL_error(L, "%s: %s has a bad length", fn, what);
+    if ((lua_Unsigned)len > max)
+        luaL_error(L, "%s: %s has %I values, more than a plot takes (%I); sample the data",
+                   fn, what, len, (lua_Integer)max);
     double *v = temp(L, (size_t)len, sizeof *v);
+    nnl_tensor *t = nnl_lua_totensor(L, idx);
+    if (t) {
+        for (size_t i = 0; i < (size_t)len; i++)
+            v[i] = t->data[i];
+        *n = (size_t)len;
+        return v;
+    }
     for (lua_Integer i = 1; i <= len; i++) {
         int isnum;
-        lua_geti(L, idx, i);
+        lua_rawgeti(L, idx, i);
         lua_Number x = lua_tonumberx(L, -1, &isnum);
         if (!isnum)
-            luaL_error(L, "%s: %s[%d] is %s, expected a number", fn, what, (int)i,
+            luaL_error(L, "%s: %s[%I] is %s, expected a number", fn, what, i,
                        luaL_typename(L, -1));
         v[i - 1] = x;
         lua_pop(L, 1);
@@ -67,18 +112,46 @@ static double *check_numbers(lua_State *L, int idx, size_t *n, const char *fn,
     return v;
 }
 
+/* Most numbers one argument may hold: the points of a plot, or values
+ * that are only counted (histograms, histories). */
+#define MAX_POINTS NNL_PLOT_MAX_POINTS
+#define MAX_VALUES ((size_t)100000000)
+
+/* The string at idx (a string or a number) for fn, or a Lua error when it
+ * holds a NUL byte: C would cut it there and gnuplot show something else.
+ * what names it ("option 'title'"). NULL for nil. */
+static const char *check_text(lua_State *L, int idx, const char *fn, const char *what)
+{
+    if (lua_isnil(L, idx))
+        return NULL;
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    if (!s)
+        luaL_error(L, "%s: %s must be a string, got %s", fn, what, luaL_typename(L, idx));
+    if (strlen(s) != len)
+        luaL_error(L, "%s: %s contains a NUL byte (\\0) at byte %d", fn, what,
+                   (int)strlen(s) + 1);
+    return s;
+}
+
 /* Class numbers 1..k from a table or tensor (non-integers are errors). */
 static int *check_classes(lua_State *L, int idx, size_t n_expect, const char *fn,
                           const char *what)
 {
     size_t n;
-    double *v = check_numbers(L, idx, &n, fn, what);
-    if (n != n_expect)
-        luaL_error(L, "%s: %s has %d entries, expected %d", fn, what, (int)n, (int)n_expect);
+    lua_Integer have = count_numbers(L, idx);
+    if (have >= 0 && (size_t)have != n_expect)
+        luaL_error(L, "%s: %s has %I entries, expected %I", fn, what, have,
+                   (lua_Integer)n_expect);
+    double *v = check_numbers(L, idx, &n, n_expect, fn, what);
     int *c = temp(L, n, sizeof *c);
     for (size_t i = 0; i < n; i++) {
-        if (!(v[i] >= -1e9 && v[i] <= 1e9) || v[i] != (double)(int)v[i])
-            luaL_error(L, "%s: %s[%d] is %g, expected a class number", fn, what, (int)i + 1, v[i]);
+        if (!(v[i] >= -1e9 && v[i] <= 1e9) || v[i] != (double)(int)v[i]) {
+            char num[48];
+            snprintf(num, sizeof num, "%.17g", v[i]); /* lua_pushfstring has no %g */
+            luaL_error(L, "%s: %s[%d] is %s, expected a class number", fn, what, (int)i + 1,
+                       num);
+        }
         c[i] = (int)v[i];
     }
     return c;
@@ -100,9 +173,11 @@ static const char **check_names(lua_State *L, int idx, int k, const char *fn, co
         if (t == LUA_TNIL) {
             names[i] = NULL;
         } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+            char item[64];
+            snprintf(item, sizeof item, "%s[%d]", what, i + 1);
             lua_pushvalue(L, -1);
-            names[i] = lua_tostring(L, -1); /* a number becomes a new string... */
-            lua_rawseti(L, keep, i + 1);    /* ...kept alive here */
+            names[i] = check_text(L, -1, fn, item); /* a number becomes a new string... */
+            lua_rawseti(L, keep, i + 1);            /* ...kept alive here */
         } else {
             luaL_error(L, "%s: %s[%d] must be a string, got %s", fn, what, i + 1,
                        luaL_typename(L, -1));
@@ -112,7 +187,9 @@ static const char **check_names(lua_State *L, int idx, int k, const char *fn, co
     return names;
 }
 
-/* Reads the common options (already checked for unknown keys by Lua). */
+/* Reads the common options (already checked for unknown keys by Lua):
+ * paths without NUL bytes, texts without NUL bytes, sizes as integers in
+ * range (reported as given). */
 static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
 {
     nnl_plot_opts_init(o);
@@ -120,17 +197,22 @@ static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
     struct {
-        const char *key;
+        const char *key, *what;
         const char **dst;
-    } strs[] = {{"file", &o->file},     {"script", &o->script}, {"title", &o->title},
-                {"xlabel", &o->xlabel}, {"ylabel", &o->ylabel}};
+        int path;
+    } strs[] = {{"file", "option 'file'", &o->file, 1},
+                {"script", "option 'script'", &o->script, 1},
+                {"title", "option 'title'", &o->title, 0},
+                {"xlabel", "option 'xlabel'", &o->xlabel, 0},
+                {"ylabel", "option 'ylabel'", &o->ylabel, 0}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         int t = lua_getfield(L, idx, strs[i].key);
         if (t != LUA_TNIL) {
             if (t != LUA_TSTRING)
                 luaL_error(L, "%s: option '%s' must be a string, got %s", fn, strs[i].key,
                            luaL_typename(L, -1));
-            *strs[i].dst = lua_tostring(L, -1);
+            *strs[i].dst = strs[i].path ? nnl_lua_checkpath(L, -1, fn, strs[i].what)
+                                        : check_text(L, -1, fn, strs[i].what);
         }
         lua_pop(L, 1); /* opts keeps the string alive */
     }
@@ -138,12 +220,10 @@ static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
     for (int i = 0; i < 2; i++) {
         int t = lua_getfield(L, idx, ints[i]);
         if (t != LUA_TNIL) {
-            int isint;
-            lua_Integer v = lua_tointegerx(L, -1, &isint);
-            if (!isint || v < 100 || v > 20000)
-                luaL_error(L, "%s: option '%s' must be a whole number of pixels (100..20000)",
-                           fn, ints[i]);
-            *(i == 0 ? &o->width : &o->height) = (int)v;
+            char what[40];
+            snprintf(what, sizeof what, "option '%s' (pixels)", ints[i]);
+            *(i == 0 ? &o->width : &o->height) =
+                (int)nnl_lua_checkint(L, lua_gettop(L), fn, what, 100, 20000);
         }
         lua_pop(L, 1);
     }
@@ -153,6 +233,16 @@ static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
     if (lua_getfield(L, idx, "render") != LUA_TNIL)
         o->render = lua_toboolean(L, -1);
     lua_pop(L, 1);
+}
+
+/* The optional integer argument idx in min..max (reported as given when
+ * not), or def when it is nil. */
+static int opt_int(lua_State *L, int idx, const char *fn, const char *what, int min, int max,
+                   int def)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    return (int)nnl_lua_checkint(L, idx, fn, what, min, max);
 }
 
 /* Renders b (if st is OK), frees it, raises on error. */
@@ -185,13 +275,13 @@ static nnl_plot_series *check_named_lists(lua_State *L, int names, int lists, in
         luaL_checkstack(L, 4, "too many series");
         if (lua_geti(L, names, i + 1) != LUA_TSTRING)
             luaL_error(L, "%s: series names must be strings", fn);
-        s[i].name = lua_tostring(L, -1);
+        s[i].name = check_text(L, -1, fn, "a history name");
         lua_pop(L, 1); /* the names table keeps it alive */
         lua_geti(L, lists, i + 1);
         char what[96];
         snprintf(what, sizeof what, "history '%.60s'", s[i].name);
         s[i].x = NULL;
-        s[i].y = check_numbers(L, -1, &s[i].n, fn, what);
+        s[i].y = check_numbers(L, -1, &s[i].n, MAX_VALUES, fn, what);
         lua_replace(L, -2); /* keep the array (on the stack), drop the list */
     }
     *ns = (int)n;
@@ -224,26 +314,36 @@ static int l_lines(lua_State *L)
     if (n < 1 || n > 1000)
         return luaL_error(L, "%s: %d lines (expected 1..1000)", fn, (int)n);
     nnl_plot_series *s = temp(L, (size_t)n, sizeof *s);
+    size_t total = 0; /* points so far, checked before each conversion */
     for (int i = 0; i < (int)n; i++) {
         /* Each line leaves its table, arrays and name on the stack. */
         luaL_checkstack(L, 8, "too many lines");
         lua_geti(L, 3, i + 1);
         int item = lua_gettop(L);
         char what[64];
-        snprintf(what, sizeof what, "line %d's y", i + 1);
         lua_getfield(L, item, "y");
-        s[i].y = check_numbers(L, -1, &s[i].n, fn, what);
+        lua_getfield(L, item, "x");
+        /* Counts first: lists that do not match (or are too many to
+         * draw) are refused before anything is converted. */
+        lua_Integer ny = count_numbers(L, -2), nx = count_numbers(L, -1);
+        if (ny >= 0 && !lua_isnil(L, -1) && nx >= 0 && nx != ny)
+            return luaL_error(L, "%s: line %d has %I x values and %I y values", fn, i + 1, nx,
+                              ny);
+        if (ny > 0 && (size_t)ny > MAX_POINTS - total)
+            return luaL_error(L, "%s: %I points are too many to draw (at most %I); sample "
+                              "the data", fn, (lua_Integer)total + ny, (lua_Integer)MAX_POINTS);
+        snprintf(what, sizeof what, "line %d's y", i + 1);
+        s[i].y = check_numbers(L, -2, &s[i].n, MAX_POINTS - total, fn, what);
+        total += s[i].n;
         s[i].x = NULL;
-        if (lua_getfield(L, item, "x") != LUA_TNIL) {
-            size_t nx;
+        if (!lua_isnil(L, -2)) { /* x (below the y array just pushed) */
+            size_t nx2;
             snprintf(what, sizeof what, "line %d's x", i + 1);
-            s[i].x = check_numbers(L, -1, &nx, fn, what);
-            if (nx != s[i].n)
-                return luaL_error(L, "%s: line %d has %d x values and %d y values", fn, i + 1,
-                                  (int)nx, (int)s[i].n);
+            s[i].x = check_numbers(L, -2, &nx2, s[i].n, fn, what);
         }
         lua_getfield(L, item, "name");
-        s[i].name = lua_tostring(L, -1);
+        snprintf(what, sizeof what, "line %d's name", i + 1);
+        s[i].name = check_text(L, -1, fn, what);
         /* Leave the arrays on the stack; drop nothing else that matters. */
     }
     nnl_pbuf b;
@@ -260,17 +360,16 @@ static int l_scatter(lua_State *L)
     nnl_plot_opts o;
     check_opts(L, 2, &o, fn);
     size_t n, ny;
-    double *x = check_numbers(L, 3, &n, fn, "x");
-    double *y = check_numbers(L, 4, &ny, fn, "y");
-    if (n != ny)
-        return luaL_error(L, "%s: x has %d values and y has %d", fn, (int)n, (int)ny);
+    lua_Integer cx = count_numbers(L, 3), cy = count_numbers(L, 4);
+    if (cx >= 0 && cy >= 0 && cx != cy)
+        return luaL_error(L, "%s: x has %I values and y has %I", fn, cx, cy);
+    double *x = check_numbers(L, 3, &n, MAX_POINTS, fn, "x");
+    double *y = check_numbers(L, 4, &ny, MAX_POINTS, fn, "y");
     int *cls = NULL, k = 0;
     const char **names = NULL;
     if (!lua_isnoneornil(L, 5)) {
+        k = (int)nnl_lua_checkint(L, 6, fn, "the number of classes", 1, 1000);
         cls = check_classes(L, 5, n, fn, "classes");
-        k = (int)luaL_checkinteger(L, 6);
-        if (k < 1 || k > 1000)
-            return luaL_error(L, "%s: %d classes", fn, k);
         names = check_names(L, 7, k, fn, "class names");
     }
     nnl_pbuf b;
@@ -287,15 +386,12 @@ static int l_hist(lua_State *L)
     nnl_plot_opts o;
     check_opts(L, 2, &o, fn);
     size_t n;
-    double *v = check_numbers(L, 3, &n, fn, "values");
-    lua_Integer bins = luaL_optinteger(L, 4, 0);
-    if (bins < 0 || bins > 100000)
-        return luaL_error(L, "%s: bins must be 1..100000, got %d", fn,
-                          (int)(bins < -1000000 ? -1000000 : bins > 1000000 ? 1000000 : bins));
+    int bins = opt_int(L, 4, fn, "bins", 1, 100000, 0);
+    double *v = check_numbers(L, 3, &n, MAX_VALUES, fn, "values");
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
-    nnl_status st = nnl_plot_hist(&b, &o, v, n, (int)bins, &err);
+    nnl_status st = nnl_plot_hist(&b, &o, v, n, bins, &err);
     return finish(L, &b, st, &o, fn, &err);
 }
 
@@ -313,8 +409,9 @@ static int l_weights(lua_State *L)
         return luaL_error(L, "%s: expected a 1-D or 2-D tensor of weights, got %d dimensions",
                           fn, t->ndim);
     size_t rows = t->ndim == 2 ? t->shape[0] : 1, cols = t->ndim == 2 ? t->shape[1] : t->shape[0];
-    int th = (int)luaL_optinteger(L, 4, 0), tw = (int)luaL_optinteger(L, 5, 0);
-    int maxt = (int)luaL_optinteger(L, 6, 0);
+    int th = opt_int(L, 4, fn, "image height", 1, 1 << 20, 0);
+    int tw = opt_int(L, 5, fn, "image width", 1, 1 << 20, 0);
+    int maxt = opt_int(L, 6, fn, "max_tiles", 1, 100000, 0);
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
@@ -329,9 +426,9 @@ static int l_confusion(lua_State *L)
     nnl_plot_opts o;
     check_opts(L, 2, &o, fn);
     size_t n;
-    double *c = check_numbers(L, 3, &n, fn, "counts");
-    int k = (int)luaL_checkinteger(L, 4);
-    if (k < 1 || k > 1000 || n != (size_t)k * (size_t)k)
+    int k = (int)nnl_lua_checkint(L, 4, fn, "the number of classes", 1, 1000);
+    double *c = check_numbers(L, 3, &n, (size_t)k * (size_t)k, fn, "counts");
+    if (n != (size_t)k * (size_t)k)
         return luaL_error(L, "%s: %d counts for %d classes", fn, (int)n, k);
     const char **names = check_names(L, 5, k, fn, "class names");
     nnl_pbuf b;
@@ -349,24 +446,23 @@ static int l_regions(lua_State *L)
     check_opts(L, 2, &o, fn);
     nnl_plot_regions r;
     memset(&r, 0, sizeof r);
-    r.gx = (int)luaL_checkinteger(L, 4);
-    r.gy = (int)luaL_checkinteger(L, 5);
-    if (r.gx < 2 || r.gy < 2 || r.gx > 2000 || r.gy > 2000)
-        return luaL_error(L, "%s: a %dx%d grid (expected 2..2000 each way)", fn, r.gx, r.gy);
+    r.gx = (int)nnl_lua_checkint(L, 4, fn, "the grid width", 2, 2000);
+    r.gy = (int)nnl_lua_checkint(L, 5, fn, "the grid height", 2, 2000);
+    r.k = (int)nnl_lua_checkint(L, 13, fn, "the number of classes", 1, 64);
     r.grid = check_classes(L, 3, (size_t)r.gx * (size_t)r.gy, fn, "grid");
-    r.x0 = luaL_checknumber(L, 6);
-    r.x1 = luaL_checknumber(L, 7);
-    r.y0 = luaL_checknumber(L, 8);
-    r.y1 = luaL_checknumber(L, 9);
+    double *area[4] = {&r.x0, &r.x1, &r.y0, &r.y1};
+    for (int i = 0; i < 4; i++) {
+        *area[i] = luaL_checknumber(L, 6 + i);
+        if (!isfinite(*area[i]))
+            return luaL_error(L, "%s: the area's bounds must be finite numbers", fn);
+    }
     size_t ny;
-    r.px = check_numbers(L, 10, &r.np, fn, "x");
-    r.py = check_numbers(L, 11, &ny, fn, "y");
-    if (ny != r.np)
-        return luaL_error(L, "%s: %d x values and %d y values", fn, (int)r.np, (int)ny);
+    lua_Integer cx = count_numbers(L, 10), cy = count_numbers(L, 11);
+    if (cx >= 0 && cy >= 0 && cx != cy)
+        return luaL_error(L, "%s: %I x values and %I y values", fn, cx, cy);
+    r.px = check_numbers(L, 10, &r.np, MAX_POINTS, fn, "x");
+    r.py = check_numbers(L, 11, &ny, MAX_POINTS, fn, "y");
     r.pc = lua_isnoneornil(L, 12) ? NULL : check_classes(L, 12, r.np, fn, "labels");
-    r.k = (int)luaL_checkinteger(L, 13);
-    if (r.k < 1 || r.k > 64)
-        return luaL_error(L, "%s: %d classes (expected 1..64)", fn, r.k);
     r.names = check_names(L, 14, r.k, fn, "class names");
     nnl_pbuf b;
     nnl_error err;
@@ -407,7 +503,7 @@ static int l_network(lua_State *L)
     lua_Integer n = luaL_len(L, 3);
     if (n < 1 || n > 200)
         return luaL_error(L, "%s: %d layers to draw (expected 1..200)", fn, (int)n);
-    int max_shown = (int)luaL_optinteger(L, 4, 0);
+    int max_shown = opt_int(L, 4, fn, "max_neurons", 1, 100000, 0);
     nnl_plot_layer *ly = temp(L, (size_t)n, sizeof *ly);
     for (int i = 0; i < (int)n; i++) {
         luaL_checkstack(L, 6, "too many layers"); /* each leaves its table */
@@ -424,9 +520,9 @@ static int l_network(lua_State *L)
         /* name and label stay on the stack (a number converted to a
          * string lives only there). */
         lua_getfield(L, item, "name");
-        ly[i].name = lua_tostring(L, -1);
+        ly[i].name = check_text(L, -1, fn, "a layer's name");
         lua_getfield(L, item, "label");
-        ly[i].label = lua_tostring(L, -1);
+        ly[i].label = check_text(L, -1, fn, "a layer's label");
         size_t prev = i > 0 ? (size_t)ly[i - 1].units : 0;
         ly[i].kernel = i > 0 ? opt_weights(L, item, "kernel", prev * (size_t)u, fn, i + 1) : NULL;
         ly[i].bias = i > 0 ? opt_weights(L, item, "bias", (size_t)u, fn, i + 1) : NULL;
@@ -449,15 +545,14 @@ static lsession *check_session(lua_State *L)
     return h;
 }
 
-/* _session(fn, quiet) -> session: starts gnuplot. */
+/* _session(fn, file|nil) -> session: starts gnuplot (its stdout
+ * discarded when it draws into a file). */
 static int l_session(lua_State *L)
 {
     const char *fn = luaL_checkstring(L, 1);
-    int quiet = lua_toboolean(L, 2);
-    lsession *h = lua_newuserdatauv(L, sizeof *h, 0);
-    h->s = NULL;
-    snprintf(h->who, sizeof h->who, "%s", fn);
-    luaL_setmetatable(L, SESSION_MT);
+    const char *file = lua_isnoneornil(L, 2) ? NULL : nnl_lua_checkpath(L, 2, fn, "file");
+    int quiet = file != NULL;
+    lsession *h = new_session(L, fn, file);
     nnl_error err;
     if (!quiet)
         fflush(stdout);
@@ -513,10 +608,7 @@ static int l_history_last(lua_State *L)
     check_opts(L, 2, &o, fn);
     int ns;
     nnl_plot_series *s = check_named_lists(L, 3, 4, &ns, fn);
-    lsession *h = lua_newuserdatauv(L, sizeof *h, 0);
-    h->s = NULL;
-    snprintf(h->who, sizeof h->who, "%s", fn);
-    luaL_setmetatable(L, SESSION_MT);
+    lsession *h = new_session(L, fn, o.file);
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
@@ -573,10 +665,8 @@ static int session_pid(lua_State *L)
 static int session_close(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
-    nnl_gnuplot_session *s = h->s;
-    h->s = NULL;
     nnl_error err;
-    if (nnl_gnuplot_close(s, &err) != NNL_OK)
+    if (end_session(h, &err) != NNL_OK)
         return luaL_error(L, "nn.plot session: %s", err.msg);
     return 0;
 }
@@ -588,10 +678,8 @@ static int session_close(lua_State *L)
 static int session_gc(lua_State *L)
 {
     lsession *h = luaL_checkudata(L, 1, SESSION_MT);
-    nnl_gnuplot_session *s = h->s;
-    h->s = NULL;
     nnl_error err;
-    if (nnl_gnuplot_close(s, &err) != NNL_OK)
+    if (end_session(h, &err) != NNL_OK)
         fprintf(stderr, "%s: %s\n", h->who, err.msg);
     return 0;
 }

@@ -785,5 +785,6 @@ void nnl_open_tensor(lua_State *L)
     lua_setfield(L, -3, "methods"); /* for REPL completion */
     lua_pushcclosure(L, mt_index, 1);
     lua_setfield(L, -2, "__index");
+    nnl_lua_protect_metatable(L, -1);
     lua_pop(L, 1);
 }

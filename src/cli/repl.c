@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/select.h>
 #include <unistd.h>
 
@@ -245,18 +246,30 @@ static int history_loaded; /* the file existed: append to it at the end */
 static int history_added;  /* entries added in this session */
 static int history_pending; /* the history still has to be saved */
 
+/* Whether path is a regular file or absent: a FIFO or a device there
+ * would block the REPL's start (read) or end (write). */
+static int history_usable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
+
 static void input_done(void)
 {
     if (history_pending && history_path[0]) {
         int n = history_added < history_length ? history_added : history_length;
+        int e = 0;
         if (history_loaded) {
             /* Append, so that sessions running side by side keep all
              * their lines, then keep the file to HISTORY_MAX lines. */
-            if (n > 0 && append_history(n, history_path) == 0)
-                history_truncate_file(history_path, HISTORY_MAX);
-        } else if (n > 0) {
-            write_history(history_path);
+            if (n > 0 && (e = append_history(n, history_path)) == 0)
+                e = history_truncate_file(history_path, HISTORY_MAX);
+        } else if (n > 0 && history_usable(history_path)) {
+            e = write_history(history_path);
         }
+        if (e)
+            fprintf(stderr, "nnlua: could not save the history to %s: %s\n", history_path,
+                    strerror(e));
     }
     history_pending = 0;
     free_matches();
@@ -274,7 +287,10 @@ static void input_init(lua_State *L)
     const char *home = getenv("HOME");
     if (home && *home) {
         snprintf(history_path, sizeof history_path, "%s/%s", home, HISTORY_FILE);
-        history_loaded = read_history(history_path) == 0;
+        if (history_usable(history_path))
+            history_loaded = read_history(history_path) == 0;
+        else
+            history_path[0] = '\0'; /* not ours to read or write */
     }
     stifle_history(HISTORY_MAX);
     history_added = 0;

@@ -53,15 +53,6 @@ static size_t shape_numel(int ndim, const size_t *shape, int *overflow)
     return *overflow ? 0 : n;
 }
 
-/* Bytes of tensor data allocated since nnl_tensor_take_new_bytes last
- * asked (the Lua binding paces its garbage collector with it). */
-static atomic_size_t new_bytes;
-
-size_t nnl_tensor_take_new_bytes(void)
-{
-    return atomic_exchange(&new_bytes, 0);
-}
-
 /* A header with no storage; its fields but storage/data filled. */
 static nnl_tensor *header_new(int ndim, const size_t *shape, size_t numel, nnl_error *err)
 {
@@ -114,7 +105,6 @@ static nnl_tensor *tensor_alloc(int ndim, const size_t *shape, int zero, nnl_err
     }
     if (zero && numel)
         memset(data, 0, numel * sizeof(float));
-    atomic_fetch_add(&new_bytes, numel * sizeof(float));
     s->data = data;
     s->size = numel;
     s->refcount = 1;

@@ -34,11 +34,6 @@ typedef struct nnl_tensor {
     size_t numel;         /* product of shape */
 } nnl_tensor;
 
-/* Bytes of tensor data allocated since the last call (all threads). The
- * Lua binding turns them into garbage-collector work: Lua sees only the
- * small handle of a tensor, and without this let hundreds of megabytes of
- * dead tensors pile up, each new one in fresh, slow-to-fault pages. */
-size_t nnl_tensor_take_new_bytes(void);
 
 /* Writes "[2x3]"-style text of t's shape into buf (always terminated);
  * returns buf. For error messages. */

@@ -48,7 +48,24 @@ static void scan_free(scanner *sc)
 /* Padding around a cell: blanks that are not the separator. */
 static int is_pad(const scanner *sc, char c)
 {
-    return c == ' ' || c == '\r' || (c == '\t' && sc->sep != '\t');
+    return c == ' ' || (c == '\t' && sc->sep != '\t');
+}
+
+/* A line ends at LF, CRLF or a lone CR (old Mac files). */
+static int is_eol(char c)
+{
+    return c == '\n' || c == '\r';
+}
+
+/* Steps over the line end at p (p < end, is_eol(*p); CRLF counts as one)
+ * and counts the line. */
+static void skip_eol(scanner *sc)
+{
+    if (*sc->p == '\r' && sc->p + 1 < sc->end && sc->p[1] == '\n')
+        sc->p += 2;
+    else
+        sc->p++;
+    sc->line++;
 }
 
 /* Skips lines holding only padding. Returns 0 at the end of the text. */
@@ -62,10 +79,10 @@ static int skip_blank_lines(scanner *sc)
             sc->p = q;
             return 0;
         }
-        if (*q != '\n')
+        if (!is_eol(*q))
             return 1;
-        sc->p = q + 1;
-        sc->line++;
+        sc->p = q;
+        skip_eol(sc);
     }
 }
 
@@ -98,14 +115,14 @@ static nnl_status finish_cell(scanner *sc, size_t col, int *row_end,
                               nnl_error *err)
 {
     if (sc->blanks) {
-        while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\r'))
+        while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t'))
             sc->p++;
-        *row_end = (sc->p == sc->end || *sc->p == '\n');
+        *row_end = (sc->p == sc->end || is_eol(*sc->p));
         return NNL_OK;
     }
     while (sc->p < sc->end && is_pad(sc, *sc->p))
         sc->p++;
-    if (sc->p == sc->end || *sc->p == '\n') {
+    if (sc->p == sc->end || is_eol(*sc->p)) {
         *row_end = 1;
         return NNL_OK;
     }
@@ -140,8 +157,8 @@ static nnl_status read_cell(scanner *sc, size_t col, cell *c, int *row_end,
                     sc->p++;
                 else
                     break;
-            } else if (ch == '\n') {
-                sc->line++;
+            } else if (ch == '\n' || (ch == '\r' && (sc->p == sc->end || *sc->p != '\n'))) {
+                sc->line++; /* LF, or a CR that is not the start of a CRLF */
             }
             if (n + 1 > sc->scap && !scratch_reserve(sc, n + 1))
                 return nnl_fail(err, NNL_ERR_NOMEM,
@@ -155,11 +172,11 @@ static nnl_status read_cell(scanner *sc, size_t col, cell *c, int *row_end,
     }
     const char *start = sc->p;
     if (sc->blanks) {
-        while (sc->p < sc->end && *sc->p != ' ' && *sc->p != '\t' && *sc->p != '\n')
+        while (sc->p < sc->end && *sc->p != ' ' && *sc->p != '\t' && !is_eol(*sc->p))
             sc->p++;
     } else {
         const char sep = sc->sep;
-        while (sc->p < sc->end && *sc->p != sep && *sc->p != '\n')
+        while (sc->p < sc->end && *sc->p != sep && !is_eol(*sc->p))
             sc->p++;
     }
     const char *stop = sc->p;
@@ -170,13 +187,11 @@ static nnl_status read_cell(scanner *sc, size_t col, cell *c, int *row_end,
     return finish_cell(sc, col, row_end, err);
 }
 
-/* Consumes the newline that ends a row, if any. */
+/* Consumes the line end that ends a row, if any. */
 static void end_row(scanner *sc)
 {
-    if (sc->p < sc->end && *sc->p == '\n') {
-        sc->p++;
-        sc->line++;
-    }
+    if (sc->p < sc->end && is_eol(*sc->p))
+        skip_eol(sc);
 }
 
 /* An owned list of strings (the first row's cells). */
@@ -282,24 +297,30 @@ static nnl_status detect_header(const scanner *sc, const strvec *first, long lab
     return NNL_OK;
 }
 
-/* Upper bound on the rows left: one per newline, plus a last line.
- * Eight bytes at a time (memchr per line costs a call per row). */
+/* The high bit set in exactly the zero bytes of x (no false hits). */
+static uint64_t zero_bytes(uint64_t x)
+{
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    return ~(((x & low7) + low7) | x | low7);
+}
+
+/* Upper bound on the rows left: one per line end (LF, or a CR not
+ * followed by LF), plus a last line. Eight bytes at a time (memchr per
+ * line costs a call per row). */
 static size_t count_rows(const char *p, const char *end)
 {
-    const uint64_t ones = 0x0101010101010101ull, nl = ones * '\n';
-    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    const uint64_t ones = 0x0101010101010101ull, nl = ones * '\n', cr = ones * '\r';
     size_t n = 1;
-    while (end - p >= 8) {
-        uint64_t w;
+    while (end - p >= 9) {
+        uint64_t w, next; /* next: the same bytes shifted by one */
         memcpy(&w, p, 8);
-        uint64_t x = w ^ nl; /* zero bytes where w has '\n' */
-        /* High bit set exactly in the zero bytes of x (no false hits). */
-        uint64_t z = ~(((x & low7) + low7) | x | low7);
+        memcpy(&next, p + 1, 8);
+        uint64_t z = zero_bytes(w ^ nl) | (zero_bytes(w ^ cr) & ~zero_bytes(next ^ nl));
         n += (size_t)(((z >> 7) * ones) >> 56); /* sum of the 0/1 bytes */
         p += 8;
     }
     for (; p < end; p++)
-        n += (*p == '\n');
+        n += *p == '\n' || (*p == '\r' && (p + 1 == end || p[1] != '\n'));
     return n;
 }
 
@@ -390,6 +411,19 @@ void nnl_csv_result_free(nnl_csv_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Puts where in front of a message from another module (the label map,
+ * tensor allocation): "src: ..." or "src:line: ...". Returns the code. */
+static nnl_status locate(nnl_error *err, const char *src, unsigned long line)
+{
+    if (!err)
+        return NNL_ERR_NOMEM;
+    char why[NNL_ERROR_MAX];
+    snprintf(why, sizeof why, "%s", err->msg);
+    if (line)
+        return nnl_fail(err, err->code, "%s:%lu: %s", src, line, why);
+    return nnl_fail(err, err->code, "%s: %s", src, why);
+}
+
 /* Message for a cell that is not a number. */
 static nnl_status bad_cell(const scanner *sc, unsigned long line, size_t col,
                            const nnl_csv_result *out, long lab, const cell *c,
@@ -452,7 +486,7 @@ static int fast_number(scanner *sc, float *out, int *row_end)
     const char *q = stop;
     while (q < sc->end && is_pad(sc, *q))
         q++;
-    if (q == sc->end || *q == '\n') {
+    if (q == sc->end || is_eol(*q)) {
         *row_end = 1;
     } else if (*q == sc->sep) {
         *row_end = 0;
@@ -517,7 +551,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
                     size_t cls;
                     st = nnl_labelmap_get(map, c.s, c.n, &cls, err);
                     if (st)
-                        return st;
+                        return locate(err, sc->source, line);
                     y[row] = (float)(cls + 1);
                 } else if (!nnl_parse_float(c.s, c.n, &y[row])) {
                     *restart = 1;
@@ -538,6 +572,45 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
     }
     *nrows = row;
     return NNL_OK;
+}
+
+/* The error for a first row of one cell that is the label: no features.
+ * Names the separator and, when the line holds another likely one, says
+ * to use it (a TSV read as CSV is the usual cause). */
+static nnl_status no_features(const scanner *sc, const char *row0, unsigned long line,
+                              nnl_error *err)
+{
+    static const char cand[] = {'\t', ';', ',', '|', ' '};
+    static const char *const shown[] = {"'\\t'", "';'", "','", "'|'", "' '"};
+    static const char *const what[] = {"tabs", "semicolons", "commas", "bars", "spaces"};
+    const char *eol = row0;
+    while (eol < sc->end && !is_eol(*eol))
+        eol++;
+    int found = -1;
+    for (int k = 0; k < 5 && found < 0; k++) {
+        if (cand[k] == sc->sep || (cand[k] == ' ' && sc->blanks))
+            continue;
+        for (const char *q = row0; q < eol; q++)
+            /* a blank between cells, not one around the text */
+            if (*q == cand[k] && (cand[k] != ' ' || (q > row0 && q[-1] != ' ' && q + 1 < eol &&
+                                                     q[1] != ' '))) {
+                found = k;
+                break;
+            }
+    }
+    char sep[8];
+    if (sc->sep == '\t')
+        snprintf(sep, sizeof sep, "'\\t'");
+    else
+        snprintf(sep, sizeof sep, "'%c'", sc->sep);
+    if (found >= 0)
+        return nnl_fail(err, NNL_ERR_FORMAT,
+                        "%s:%lu: no feature columns: only 1 column found with sep %s; the "
+                        "lines contain %s: use sep = %s", sc->source, line, sep, what[found],
+                        shown[found]);
+    return nnl_fail(err, NNL_ERR_FORMAT,
+                    "%s:%lu: no feature columns: only 1 column found with sep %s, and it is "
+                    "the label (label = false reads it as a feature)", sc->source, line, sep);
 }
 
 nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts *o,
@@ -571,7 +644,8 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
     nnl_status st;
 
     if (!skip_blank_lines(&sc)) {
-        st = nnl_fail(err, NNL_ERR_FORMAT, "%s: no data (the file is empty)", src);
+        st = nnl_fail(err, NNL_ERR_FORMAT, "%s: no data (%s)", src,
+                      len == 0 ? "the file is empty" : "only blank lines");
         goto fail;
     }
     const char *row0 = sc.p;
@@ -606,6 +680,10 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
     } else {
         lab = o->label_col - 1;
     }
+    if (ncols == 1 && lab == 0) {
+        st = no_features(&sc, row0, row0_line, err);
+        goto fail;
+    }
     if (hdr == NNL_CSV_DETECT && (st = detect_header(&sc, &first, lab, &hdr, err)))
         goto fail;
     out->has_header = hdr;
@@ -626,11 +704,11 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
     }
     xt = nnl_tensor_new2(rows_ub, out->nfeatures, err);
     if (!xt) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
     if (lab >= 0 && !(yt = nnl_tensor_new1(rows_ub, err))) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
 
@@ -650,14 +728,19 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
     }
     if (st)
         goto fail;
+    if (nrows == 0) { /* only possible after a header */
+        st = nnl_fail(err, NNL_ERR_FORMAT, "%s: no data: only a header (line %lu), no rows "
+                      "after it", src, row0_line);
+        goto fail;
+    }
 
     out->x = nnl_tensor_rows(xt, 0, nrows, err);
     if (!out->x) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
     if (yt && !(out->y = nnl_tensor_rows(yt, 0, nrows, err))) {
-        st = err ? err->code : NNL_ERR_NOMEM;
+        st = locate(err, src, 0);
         goto fail;
     }
     nnl_tensor_free(xt);

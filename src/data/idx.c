@@ -6,6 +6,7 @@
 #include "data/idx.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -78,7 +79,8 @@ static nnl_status parse_dims(const char *src, const unsigned char *d, idx_header
     for (int i = 0; i < h->ndim; i++) {
         uint32_t v = be32(d + 4 * i);
         if (v == 0)
-            return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: dimension %d is 0", src, i + 1);
+            return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data: dimension %d is 0, so "
+                            "the file holds no %s", src, i + 1, i == 0 ? "items" : "values");
         h->shape[i] = v;
         if (count > SIZE_MAX / v)
             overflow = 1;
@@ -131,12 +133,19 @@ static void convert(const idx_header *h, const unsigned char *p, size_t n, float
     }
 }
 
-static nnl_status new_tensor(const idx_header *h, nnl_tensor **out, nnl_error *err)
+/* The result tensor; an error names the file (the tensor's own message
+ * does not). */
+static nnl_status new_tensor(const char *src, const idx_header *h, nnl_tensor **out,
+                             nnl_error *err)
 {
     *out = nnl_tensor_new(h->ndim, h->shape, err);
-    if (!*out)
-        return err ? err->code : NNL_ERR_NOMEM;
-    return NNL_OK;
+    if (*out)
+        return NNL_OK;
+    if (!err)
+        return NNL_ERR_NOMEM;
+    char why[NNL_ERROR_MAX];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return nnl_fail(err, err->code, "idx: %s: %s", src, why);
 }
 
 static nnl_status parse_plain(const unsigned char *buf, size_t len, const char *src,
@@ -145,6 +154,8 @@ static nnl_status parse_plain(const unsigned char *buf, size_t len, const char *
 {
     idx_header h;
     nnl_status st;
+    if (len == 0)
+        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data (the file is empty)", src);
     if (len < 4)
         return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: truncated header (%zu bytes)",
                         src, len);
@@ -164,7 +175,7 @@ static nnl_status parse_plain(const unsigned char *buf, size_t len, const char *
                         "idx: %s: header says %s values of %zu bytes but the file "
                         "holds %zu data bytes", src, shape, h.esize, have);
     }
-    if ((st = new_tensor(&h, out, err)))
+    if ((st = new_tensor(src, &h, out, err)))
         return st;
     convert(&h, buf + h.hdr_len, h.count, (*out)->data, scale, offset);
     return NNL_OK;
@@ -220,6 +231,10 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
     long got = inflate_some(&zs, head, 4, &ended, &zmsg);
     if (got < 0)
         goto zfail;
+    if (got == 0 && ended) {
+        st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data (the gzip stream is empty)", src);
+        goto done;
+    }
     if (got < 4) {
         st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: truncated header (%ld bytes)", src, got);
         goto done;
@@ -253,7 +268,7 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
         st = nnl_fail(err, NNL_ERR_NOMEM, "idx: %s: out of memory", src);
         goto done;
     }
-    if ((st = new_tensor(&h, out, err)))
+    if ((st = new_tensor(src, &h, out, err)))
         goto done;
     float *dst = (*out)->data;
     size_t done_vals = 0, carry = 0;

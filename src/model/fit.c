@@ -184,17 +184,23 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                         "validation_data, not both");
     if (x->shape[0] == 0)
         return nnl_fail(err, NNL_ERR_SHAPE, "fit: x has no samples");
+    if (o->val_x && !o->val_y)
+        return nnl_fail(err, NNL_ERR_ARG, "fit: validation_data needs {x, y}");
+    if (o->val_x && o->val_x->shape[0] == 0)
+        return nnl_fail(err, NNL_ERR_SHAPE, "fit: validation_data has no samples "
+                        "(give at least one, or leave validation_data out)");
     size_t ycols, vycols = 0;
+    int was_built = m->built;
     nnl_status st = nnl_model_check_x(m, x, "fit", err);
-    if (st != NNL_OK || (st = nnl_model_check_y(m, x, y, "fit", &ycols, err)) != NNL_OK)
+    if (st == NNL_OK)
+        st = nnl_model_check_y(m, x, y, "fit", &ycols, err);
+    if (st == NNL_OK && o->val_x &&
+        (st = nnl_model_check_x(m, o->val_x, "fit: validation_data", err)) == NNL_OK)
+        st = nnl_model_check_y(m, o->val_x, o->val_y, "fit: validation_data", &vycols, err);
+    if (st != NNL_OK) {
+        if (!was_built && m->built) /* built from data it then refused: undo */
+            nnl_model_unbuild(m);
         return st;
-    if (o->val_x) {
-        if (!o->val_y)
-            return nnl_fail(err, NNL_ERR_ARG, "fit: validation_data needs {x, y}");
-        if ((st = nnl_model_check_x(m, o->val_x, "fit: validation_data", err)) != NNL_OK ||
-            (st = nnl_model_check_y(m, o->val_x, o->val_y, "fit: validation_data",
-                                    &vycols, err)) != NNL_OK)
-            return st;
     }
     size_t n = x->shape[0], ntrain = n, nval = 0, vfirst = 0;
     const nnl_tensor *vx = o->val_x, *vy = o->val_y;

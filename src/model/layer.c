@@ -97,10 +97,21 @@ nnl_status nnl_layer_set_input_shape(nnl_layer *l, const nnl_shape *s, nnl_error
     if (s->ndim < 1 || s->ndim > NNL_MAX_DIMS - 1)
         return nnl_fail(err, NNL_ERR_ARG, "%s: input shape must have 1 to %d "
                         "dimensions, got %d", l->name, NNL_MAX_DIMS - 1, s->ndim);
-    for (int i = 0; i < s->ndim; i++)
+    size_t n = 1;
+    for (int i = 0; i < s->ndim; i++) {
         if (s->d[i] == 0)
             return nnl_fail(err, NNL_ERR_ARG, "%s: input shape has a zero "
                             "dimension", l->name);
+        /* A sample must fit in memory; later sizes (a Flatten's output, a
+         * batch of samples) are products of these and must not overflow. */
+        if (s->d[i] > NNL_ALLOC_MAX / sizeof(float) / n) {
+            char b[96];
+            return nnl_fail(err, NNL_ERR_ARG, "%s: input shape %s is too large (one "
+                            "sample over %zu bytes)", l->name,
+                            nnl_shape_keras(s, b, sizeof b), (size_t)NNL_ALLOC_MAX);
+        }
+        n *= s->d[i];
+    }
     l->in_shape = *s;
     l->has_input_shape = 1;
     return NNL_OK;
@@ -122,12 +133,29 @@ nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
                         "receives %s", l->name,
                         nnl_shape_keras(&l->in_shape, a, sizeof a),
                         nnl_shape_keras(in, b, sizeof b));
+    nnl_shape old_in = l->in_shape;
     l->in_shape = *in;
     nnl_status st = l->ops->build(l, rng, err);
-    if (st != NNL_OK)
+    if (st != NNL_OK) {
+        /* A failed build leaves the layer as it was: unbuilt, no weights. */
+        nnl_layer_unbuild(l);
+        l->in_shape = old_in;
         return st;
+    }
     l->built = 1;
     return NNL_OK;
+}
+
+void nnl_layer_unbuild(nnl_layer *l)
+{
+    for (int i = 0; i < l->nparams; i++) {
+        nnl_free(l->params[i].w);
+        nnl_free(l->params[i].g);
+        l->params[i].w = l->params[i].g = NULL;
+    }
+    l->nparams = 0;
+    l->built = 0;
+    memset(&l->out_shape, 0, sizeof l->out_shape);
 }
 
 nnl_status nnl_layer_reserve(nnl_layer *l, size_t batch, nnl_error *err)

@@ -133,6 +133,10 @@ nnl_status nnl_layer_set_input_shape(nnl_layer *l, const nnl_shape *s, nnl_error
  * is an error naming the layer and both shapes. */
 nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
                            nnl_error *err);
+/* Frees the weights of a built layer and marks it unbuilt (its declared
+ * input shape and options stay). nnl_layer_build uses it to undo a failed
+ * build, and a model to undo a build that failed at a later layer. */
+void nnl_layer_unbuild(nnl_layer *l);
 /* Makes the scratch large enough for batch samples (grows only). */
 nnl_status nnl_layer_reserve(nnl_layer *l, size_t batch, nnl_error *err);
 nnl_status nnl_layer_forward(nnl_layer *l, size_t batch, const float *x, float *y,

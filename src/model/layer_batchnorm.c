@@ -51,6 +51,8 @@ static nnl_status bn_build(nnl_layer *l, nnl_rng *rng, nnl_error *err)
         for (size_t j = 0; j < f; j++)
             l->params[*idx[i]].w[j] = v;
     }
+    nnl_free(s->invstd); /* left by a build that failed before */
+    nnl_free(s->acc);
     s->invstd = nnl_malloc(f * sizeof *s->invstd);
     s->acc = nnl_malloc(2 * f * sizeof *s->acc);
     if (!s->invstd || !s->acc)

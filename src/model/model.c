@@ -54,24 +54,28 @@ const nnl_shape *nnl_model_out_shape(const nnl_model *m)
 
 nnl_status nnl_model_add(nnl_model *m, nnl_layer *l, nnl_error *err)
 {
+    /* Every check and build comes before the layer is stored, so a failed
+     * add leaves the model as it was and the layer with its caller. */
+    if (!m->built && m->nlayers > 0 && l->has_input_shape)
+        return nnl_fail(err, NNL_ERR_ARG, "%s declares an input shape but only the "
+                        "first layer may", l->name);
     if (m->nlayers == m->cap) {
         size_t cap = m->cap ? 2 * m->cap : 8;
         nnl_layer **ls = nnl_malloc(cap * sizeof *ls);
         if (!ls)
-            return nnl_fail(err, NNL_ERR_NOMEM, "add: out of memory");
+            return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the layer list");
         if (m->nlayers)
             memcpy(ls, m->layers, m->nlayers * sizeof *ls);
         nnl_free(m->layers);
         m->layers = ls;
         m->cap = cap;
     }
-    if (m->built) {
-        nnl_status st = nnl_layer_build(l, nnl_model_out_shape(m), nnl_rng_global(), err);
+    int first_built = !m->built && m->nlayers == 0 && l->has_input_shape;
+    if (m->built || first_built) {
+        const nnl_shape *in = m->built ? nnl_model_out_shape(m) : &l->in_shape;
+        nnl_status st = nnl_layer_build(l, in, nnl_rng_global(), err);
         if (st != NNL_OK)
             return st;
-    } else if (m->nlayers > 0 && l->has_input_shape) {
-        return nnl_fail(err, NNL_ERR_ARG, "add: %s declares an input shape but "
-                        "only the first layer may", l->name);
     }
     /* The buffers are per layer: drop them, reserve sizes them again. */
     free_buffers(m);
@@ -79,8 +83,10 @@ nnl_status nnl_model_add(nnl_model *m, nnl_layer *l, nnl_error *err)
         m->layers[m->nlayers - 1]->act_fused = 0;
     m->layers[m->nlayers++] = l;
     m->compiled = 0;
-    if (!m->built && m->nlayers == 1 && l->has_input_shape)
-        return nnl_model_build(m, &l->in_shape, err);
+    if (first_built) {
+        m->in_shape = l->in_shape;
+        m->built = 1;
+    }
     return NNL_OK;
 }
 
@@ -91,13 +97,28 @@ nnl_status nnl_model_build(nnl_model *m, const nnl_shape *in, nnl_error *err)
     const nnl_shape *cur = in;
     for (size_t i = 0; i < m->nlayers; i++) {
         nnl_status st = nnl_layer_build(m->layers[i], cur, nnl_rng_global(), err);
-        if (st != NNL_OK)
+        if (st != NNL_OK) {
+            /* Undo the layers built here: the model stays unbuilt, ready
+             * for another input shape. An unbuilt model has no built
+             * layers (add builds only into a built model). */
+            for (size_t j = 0; j < i && !m->built; j++)
+                nnl_layer_unbuild(m->layers[j]);
             return st;
+        }
         cur = &m->layers[i]->out_shape;
     }
     m->in_shape = *in;
     m->built = 1;
     return NNL_OK;
+}
+
+void nnl_model_unbuild(nnl_model *m)
+{
+    free_buffers(m);
+    for (size_t i = 0; i < m->nlayers; i++)
+        nnl_layer_unbuild(m->layers[i]); /* a declared input shape stays */
+    m->built = 0;
+    memset(&m->in_shape, 0, sizeof m->in_shape);
 }
 
 /* Marks the last layer's activation as fused with the loss when they form
@@ -434,9 +455,18 @@ nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tenso
     if (!m->compiled)
         return nnl_fail(err, NNL_ERR_ARG, "evaluate: compile the model first "
                         "(model:compile{loss = ..., optimizer = ...})");
+    if (x->shape[0] == 0)
+        return nnl_fail(err, NNL_ERR_SHAPE, "evaluate: x has no samples (a loss over "
+                        "0 samples is not a number)");
+    int was_built = m->built;
     nnl_status st = nnl_model_check_x(m, x, "evaluate", err);
-    if (st != NNL_OK || (st = nnl_model_check_y(m, x, y, "evaluate", &ycols, err)) != NNL_OK)
+    if (st == NNL_OK)
+        st = nnl_model_check_y(m, x, y, "evaluate", &ycols, err);
+    if (st != NNL_OK) {
+        if (!was_built && m->built) /* built from a bad pair: undo */
+            nnl_model_unbuild(m);
         return st;
+    }
     size_t n = x->shape[0];
     if (batch_size == 0)
         batch_size = 32;

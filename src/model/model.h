@@ -62,6 +62,11 @@ nnl_status nnl_model_add(nnl_model *m, nnl_layer *l, nnl_error *err);
 /* Builds every layer for the per-sample input shape in (parameters from
  * the global generator). Building again with the same shape does nothing. */
 nnl_status nnl_model_build(nnl_model *m, const nnl_shape *in, nnl_error *err);
+/* Undoes a build: every layer loses its weights, the model its buffers
+ * and input shape. For an operation that built the model from data it then
+ * refused (fit or evaluate with a y that does not fit), so that the model
+ * is as it was and can be built for the right shape. */
+void nnl_model_unbuild(nnl_model *m);
 /* The output shape per sample (model built). */
 const nnl_shape *nnl_model_out_shape(const nnl_model *m);
 

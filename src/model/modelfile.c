@@ -3,17 +3,14 @@
  * (see modelfile.h). Loading is in modelfile_load.c. */
 #include "model/modelfile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/alloc.h"
+#include "data/writefile.h"
 #include "model/init.h"
 #include "model/loss.h"
 #include "simd/kernels.h"
@@ -376,40 +373,26 @@ static int host_little_endian(void)
     return *(const unsigned char *)&one == 1;
 }
 
-/* Writes n floats little-endian; 0 on a write error. */
-static int write_floats(FILE *f, const float *x, size_t n)
+/* Writes n floats little-endian; 0 on a write error (kept in w). */
+static int write_floats(nnl_wfile *w, const float *x, size_t n)
 {
     if (host_little_endian())
-        return fwrite(x, sizeof(float), n, f) == n;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        unsigned char b[4];
-        memcpy(&u, &x[i], 4);
-        for (int k = 0; k < 4; k++)
-            b[k] = (unsigned char)(u >> (8 * k));
-        if (fwrite(b, 1, 4, f) != 4)
+        return nnl_wfile_write(w, x, n * sizeof(float));
+    unsigned char b[4096];
+    while (n > 0) {
+        size_t k = n < sizeof b / 4 ? n : sizeof b / 4;
+        for (size_t i = 0; i < k; i++) {
+            uint32_t u;
+            memcpy(&u, &x[i], 4);
+            for (int j = 0; j < 4; j++)
+                b[4 * i + (size_t)j] = (unsigned char)(u >> (8 * j));
+        }
+        if (!nnl_wfile_write(w, b, 4 * k))
             return 0;
+        x += k;
+        n -= k;
     }
     return 1;
-}
-
-/* Syncs the folder holding path so the rename itself is on disk
- * (best effort: some file systems refuse to sync a folder). */
-static void sync_folder(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
 }
 
 nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
@@ -419,9 +402,6 @@ nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
         return nnl_fail(err, NNL_ERR_ARG, "save: the path is empty");
     if (m->nlayers == 0)
         return nnl_fail(err, NNL_ERR_ARG, "save: the model has no layers");
-    size_t plen = strlen(path);
-    if (plen > 4000)
-        return nnl_fail(err, NNL_ERR_ARG, "save: the path is too long (%zu bytes)", plen);
     int with_slots = slots_match(m);
     out_tensor *t = NULL;
     size_t n = 0, nslots = with_slots ? m->opt->nslots : 0;
@@ -434,50 +414,20 @@ nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
         nnl_free(t);
         return st;
     }
-
-    char tmp[4096 + 16];
-    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
+    nnl_wfile w;
+    if ((st = nnl_wfile_open("save", path, &w, err)) != NNL_OK) {
         cJSON_free(header);
         nnl_free(t);
-        return nnl_fail(err, NNL_ERR_IO, "save: cannot create a file next to '%s': %s",
-                        path, strerror(e));
+        return st;
     }
-    /* mkstemp makes the file private; give it the usual mode. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "wb");
-    int ok = f != NULL, e = errno;
-    if (ok) {
-        unsigned char len8[8];
-        for (int k = 0; k < 8; k++)
-            len8[k] = (unsigned char)((uint64_t)hlen >> (8 * k));
-        ok = fwrite(len8, 1, 8, f) == 8 && fwrite(header, 1, hlen, f) == hlen;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = write_floats(f, t[i].data, t[i].n);
-        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        e = errno;
-        if (fclose(f) != 0 && ok) {
-            ok = 0;
-            e = errno;
-        }
-    } else {
-        close(fd);
-    }
+    unsigned char len8[8];
+    for (int k = 0; k < 8; k++)
+        len8[k] = (unsigned char)((uint64_t)hlen >> (8 * k));
+    int ok = nnl_wfile_write(&w, len8, 8) && nnl_wfile_write(&w, header, hlen);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = write_floats(&w, t[i].data, t[i].n);
     cJSON_free(header);
     nnl_free(t);
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return nnl_fail(err, NNL_ERR_IO, "save: cannot write '%s': %s", path,
-                        strerror(e ? e : EIO));
-    }
-    sync_folder(path);
-    return NNL_OK;
+    /* commit reports a failed write too, and removes the temporary */
+    return nnl_wfile_commit(&w, err);
 }

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/alloc.h"
+#include "data/readfile.h"
 #include "model/init.h"
 #include "model/loss.h"
 #include "simd/kernels.h"
@@ -189,7 +191,7 @@ static nnl_status check_coverage(loader *ld)
     }
     const entry **order = nnl_malloc(ld->nents * sizeof *order);
     if (!order)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory");
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory", ld->src.what);
     for (size_t i = 0; i < ld->nents; i++)
         order[i] = &ld->ents[i];
     qsort(order, ld->nents, sizeof *order, by_offset);
@@ -244,8 +246,8 @@ static nnl_status parse_header(loader *ld)
     ld->data_size = size - 8 - hlen;
     char *h = nnl_malloc((size_t)hlen + 1);
     if (!h)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory for a header "
-                        "of %llu bytes", (unsigned long long)hlen);
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory for a "
+                        "header of %llu bytes", ld->src.what, (unsigned long long)hlen);
     if ((st = read_at(ld, 8, h, (size_t)hlen)) != NNL_OK) {
         nnl_free(h);
         return st;
@@ -274,7 +276,7 @@ static nnl_status parse_header(loader *ld)
         n++;
     ld->ents = nnl_calloc(n ? n : 1, sizeof *ld->ents);
     if (!ld->ents)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory");
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory", ld->src.what);
     for (const cJSON *c = ld->root->child; c; c = c->next) {
         const char *name = c->string ? c->string : "";
         if (strcmp(name, "__metadata__") == 0) {
@@ -512,7 +514,7 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
     }
     if (!l) {
         if (e.code == NNL_ERR_NOMEM)
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
         return bad(ld, "%s: %s", ctx, e.msg);
     }
     if (*name)
@@ -633,7 +635,7 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
                 nnl_layer_build(l, &cur, &rng, &e) != NNL_OK) {
                 nnl_layer_free(l);
                 if (e.code == NNL_ERR_NOMEM)
-                    return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+                    return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
                 return bad(ld, "architecture: %s: %s", who, e.msg);
             }
             int same = l->nparams == x.n;
@@ -658,7 +660,7 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
         if (nnl_model_add(m, l, &e) != NNL_OK) {
             nnl_layer_free(l);
             if (e.code == NNL_ERR_NOMEM)
-                return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+                return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
             return bad(ld, "architecture: %s: %s", who, e.msg);
         }
     }
@@ -716,7 +718,7 @@ static nnl_status compile_model(loader *ld, nnl_model *m)
     nnl_error e;
     if (nnl_model_compile(m, loss, metrics, nm, &oc, &e) != NNL_OK) {
         if (e.code == NNL_ERR_NOMEM)
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: %s", e.msg);
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
         return bad(ld, "compile: %s", e.msg);
     }
     return NNL_OK;
@@ -744,7 +746,7 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
                    "trainable weight arrays", (unsigned long long)nslots, ntrain);
     size_t *sizes = nnl_malloc(ntrain * sizeof *sizes);
     if (!sizes)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: out of memory");
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory", ld->src.what);
     size_t k = 0;
     for (size_t i = 0; i < m->nlayers; i++)
         for (int p = 0; p < m->layers[i]->nparams; p++)
@@ -754,7 +756,7 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
     nnl_status st = nnl_optim_prepare(m->opt, ntrain, sizes, &e);
     nnl_free(sizes);
     if (st != NNL_OK)
-        return nnl_fail(ld->err, st, "nn.load: %s", e.msg);
+        return nnl_fail(ld->err, st, "nn.load: '%.200s': %s", ld->src.what, e.msg);
     m->opt->iterations = (long)iterations;
     k = 0;
     for (size_t i = 0; i < m->nlayers; i++) {
@@ -924,8 +926,9 @@ static nnl_model *load(loader *ld, nnl_modelfile_info *info)
         st = meta_json(ld, "compile", &ld->compile);
     if (st == NNL_OK)
         st = meta_json(ld, "training", &ld->training);
-    if (st == NNL_OK && !(m = nnl_model_new(ld->err)))
-        st = NNL_ERR_NOMEM;
+    nnl_error e;
+    if (st == NNL_OK && !(m = nnl_model_new(&e)))
+        st = nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
     if (info) {
         info->name[0] = '\0';
         info->epochs = 0;
@@ -968,15 +971,15 @@ nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *wha
 
 nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nnl_fail(err, NNL_ERR_IO, "nn.load: cannot open '%.200s': %s", path, strerror(errno));
-        return NULL;
-    }
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        nnl_fail(err, NNL_ERR_IO, "nn.load: '%.200s' is not a regular file", path);
+    int fd = nnl_open_regular("nn.load", path, &sb, err); /* never blocks on a FIFO */
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        nnl_fail(err, NNL_ERR_IO, "nn.load: cannot read '%.200s': %s", path, strerror(e));
         return NULL;
     }
     loader ld;
@@ -986,6 +989,6 @@ nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_er
     ld.src.what = path;
     ld.err = err;
     nnl_model *m = load(&ld, info);
-    fclose(f);
+    fclose(f); /* read-only: nothing to lose on close */
     return m;
 }

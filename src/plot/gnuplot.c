@@ -1,42 +1,29 @@
-/* Running gnuplot as a child process (see gnuplot.h for the contract). */
+/* Running gnuplot (see gnuplot.h for the contract; the child process
+ * itself, with its bounded waits, is gnuplot_child.c). */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/interrupt.h"
 #include "plot/gnuplot.h"
+#include "plot/gnuplot_child.h"
 #include "plot/script.h"
 
-extern char **environ;
-
-/* Longest stderr text we keep from one run: more is dropped (a runaway
- * gnuplot must not eat our memory); the first error is at the start. */
-#define CAPTURE_MAX ((size_t)1 << 20)
-/* How long we wait for gnuplot to make progress before giving up. */
-#define IDLE_TIMEOUT_MS 120000
-
-/* A running gnuplot: our ends of its stdin and stderr (-1 once closed). */
-typedef struct child {
-    pid_t pid;
-    int in;
-    int errfd;
-} child;
-
 struct nnl_gnuplot_session {
-    child c;
+    nnl_gp_child c;
+    double timeout;        /* seconds each wait may last */
     unsigned long serial;  /* numbers the sync markers */
     unsigned long pending; /* marker of a posted script not yet seen, or 0 */
     nnl_pbuf cap;          /* stderr since the last completed script; owned */
@@ -44,8 +31,11 @@ struct nnl_gnuplot_session {
      * (joined by close), or done at once when no thread could start. */
     int finishing, threaded;
     int quiet;             /* for nnl_gnuplot_run_background */
+    int erred;             /* a gnuplot error was returned: its exit status 1 says no more */
     pthread_t thread;
     atomic_int finished;   /* set by the thread as its last step */
+    atomic_int stop;       /* set by close (Ctrl-C): the thread stops gnuplot */
+    atomic_long pid;       /* the thread's gnuplot, for nnl_gnuplot_pid; -1: none */
     nnl_status fin_st;     /* what finishing found: gnuplot's error */
     nnl_error fin_err;
 };
@@ -93,192 +83,6 @@ nnl_status nnl_gnuplot_find(char *path, size_t size, nnl_error *err)
     return nnl_fail(err, NNL_ERR_UNSUPPORTED, "gnuplot not found%s%.200s%s in PATH; "
                     NNL_GNUPLOT_HINT, from_env ? " (NNLUA_GNUPLOT=" : "",
                     from_env ? name : "", from_env ? ")" : "");
-}
-
-/* Makes fd close-on-exec and at least 3 (so the child's dup2 onto 0..2
- * never overwrites another of its sources). Returns the fd or -1. */
-static int safe_fd(int fd)
-{
-    if (fd < 0)
-        return -1;
-    if (fd <= 2) {
-        int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        close(fd);
-        return hi;
-    }
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-static void set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-/* Starts gnuplot with stdin from a socket and stderr to a pipe. */
-static nnl_status spawn_gnuplot(int quiet_stdout, child *c, nnl_error *err)
-{
-    char path[4096];
-    c->pid = -1;
-    c->in = c->errfd = -1;
-    nnl_status st = nnl_gnuplot_find(path, sizeof path, err);
-    if (st != NNL_OK)
-        return st;
-    int sv[2], ep[2], devnull = -1;
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        return nnl_fail(err, NNL_ERR_IO, "gnuplot: cannot create a socket: %s",
-                        strerror(errno));
-    sv[0] = safe_fd(sv[0]);
-    sv[1] = safe_fd(sv[1]);
-    if (pipe(ep) < 0) {
-        int e = errno;
-        close_fd(&sv[0]);
-        close_fd(&sv[1]);
-        return nnl_fail(err, NNL_ERR_IO, "gnuplot: cannot create a pipe: %s", strerror(e));
-    }
-    ep[0] = safe_fd(ep[0]);
-    ep[1] = safe_fd(ep[1]);
-    if (quiet_stdout)
-        devnull = safe_fd(open("/dev/null", O_WRONLY | O_CLOEXEC));
-    if (sv[0] < 0 || sv[1] < 0 || ep[0] < 0 || ep[1] < 0 || (quiet_stdout && devnull < 0)) {
-        int e = errno;
-        close_fd(&sv[0]);
-        close_fd(&sv[1]);
-        close_fd(&ep[0]);
-        close_fd(&ep[1]);
-        close_fd(&devnull);
-        return nnl_fail(err, NNL_ERR_IO, "gnuplot: cannot set up its descriptors: %s",
-                        strerror(e));
-    }
-    posix_spawn_file_actions_t fa;
-    int rc = posix_spawn_file_actions_init(&fa);
-    if (rc == 0) {
-        posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
-        if (devnull >= 0)
-            posix_spawn_file_actions_adddup2(&fa, devnull, 1);
-        posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-        char *argv[] = {path, NULL};
-        pid_t pid;
-        rc = posix_spawn(&pid, path, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc == 0)
-            c->pid = pid;
-    }
-    close_fd(&sv[1]);
-    close_fd(&ep[1]);
-    close_fd(&devnull);
-    if (rc != 0) {
-        close_fd(&sv[0]);
-        close_fd(&ep[0]);
-        return nnl_fail(err, rc == ENOENT ? NNL_ERR_UNSUPPORTED : NNL_ERR_IO,
-                        "gnuplot: cannot start %.300s: %s%s", path, strerror(rc),
-                        rc == ENOENT ? "; " NNL_GNUPLOT_HINT : "");
-    }
-    c->in = sv[0];
-    c->errfd = ep[0];
-    set_nonblock(c->in);
-    set_nonblock(c->errfd);
-    return NNL_OK;
-}
-
-/* Waits for the child to exit (retrying on signals); its exit status,
- * or -1 when it was killed by a signal or could not be waited for. */
-static int reap(child *c)
-{
-    if (c->pid <= 0)
-        return -1;
-    int status;
-    pid_t r;
-    do
-        r = waitpid(c->pid, &status, 0);
-    while (r < 0 && errno == EINTR);
-    c->pid = -1;
-    if (r < 0 || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
-/* Writes len bytes of data to the child's stdin while collecting its
- * stderr into cap. Then, with marker, reads until cap holds the marker
- * (an empty marker: returns once everything is written); without, closes
- * stdin and reads stderr to its end. Returns NNL_OK, or
- * NNL_ERR_IO when gnuplot went away early or stalled (*gone set when its
- * stderr reached its end). */
-static nnl_status pump(child *c, const char *data, size_t len, const char *marker,
-                       nnl_pbuf *cap, int *gone, nnl_error *err)
-{
-    size_t off = 0;
-    int broken = 0; /* gnuplot stopped reading */
-    int write_only = marker && !*marker;
-    *gone = 0;
-    for (;;) {
-        if ((off == len || broken) && !marker)
-            close_fd(&c->in);
-        if (off == len && write_only)
-            return NNL_OK;
-        if (off == len || broken) {
-            if (marker && *marker && cap->s && strstr(cap->s, marker))
-                return NNL_OK;
-            if (c->errfd < 0) {
-                *gone = 1;
-                if (marker || broken)
-                    return nnl_fail(err, NNL_ERR_IO, "gnuplot exited unexpectedly");
-                return NNL_OK;
-            }
-        }
-        struct pollfd p[2];
-        int np = 0, iin = -1, ierr = -1;
-        if (off < len && !broken && c->in >= 0) {
-            p[np].fd = c->in;
-            p[np].events = POLLOUT;
-            iin = np++;
-        }
-        if (c->errfd >= 0) {
-            p[np].fd = c->errfd;
-            p[np].events = POLLIN;
-            ierr = np++;
-        }
-        if (np == 0)
-            return nnl_fail(err, NNL_ERR_IO, "gnuplot: lost its pipes");
-        int r = poll(p, (nfds_t)np, IDLE_TIMEOUT_MS);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return nnl_fail(err, NNL_ERR_IO, "gnuplot: poll failed: %s", strerror(errno));
-        }
-        if (r == 0)
-            return nnl_fail(err, NNL_ERR_IO, "gnuplot did not answer for %d s",
-                            IDLE_TIMEOUT_MS / 1000);
-        if (iin >= 0 && (p[iin].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t w = send(c->in, data + off, len - off, MSG_NOSIGNAL);
-            if (w > 0)
-                off += (size_t)w;
-            else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                broken = 1;
-        }
-        if (ierr >= 0 && (p[ierr].revents & (POLLIN | POLLERR | POLLHUP))) {
-            char tmp[4096];
-            ssize_t n = read(c->errfd, tmp, sizeof tmp);
-            if (n > 0) {
-                if (cap->len + (size_t)n <= CAPTURE_MAX)
-                    nnl_pbuf_addn(cap, tmp, (size_t)n);
-            } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                close_fd(&c->errfd);
-            }
-        }
-    }
 }
 
 /* Appends to out (size bytes, holding *n) the text [s, e) with runs of
@@ -446,37 +250,84 @@ static int script_to_file(const char *script, size_t len, char *path, size_t psi
     return ok;
 }
 
-nnl_status nnl_gnuplot_run(const char *script, size_t len, int quiet_stdout, nnl_error *err)
+/* Turns how a wait on gnuplot ended into a status: gnuplot's own error
+ * messages first, then the deadline, Ctrl-C, a signal or an exit status
+ * (with what gnuplot said, when it said something). A handled Ctrl-C is
+ * cleared, so Lua does not raise "interrupted!" a second time. */
+static nnl_status outcome(nnl_gp_result r, int status, const nnl_pbuf *cap,
+                          const nnl_gp_wait *w, const nnl_error *perr, nnl_error *err)
 {
-    child c;
-    nnl_status st = spawn_gnuplot(quiet_stdout, &c, err);
+    const char *text = cap->s ? cap->s : "";
+    char said[400];
+    nnl_gnuplot_message(text, said, sizeof said);
+    switch (r) {
+    case NNL_GP_TIMEOUT:
+        return nnl_fail(err, NNL_ERR_IO,
+                        "gnuplot did not finish within %g s and was stopped (set "
+                        "NNLUA_GNUPLOT_TIMEOUT to wait longer)%s%s",
+                        w->limit, said[0] ? "; it said: " : "", said);
+    case NNL_GP_STOPPED:
+        if (w->interruptible && !nnl_interrupt_polling())
+            nnl_interrupt_clear();
+        return nnl_fail(err, NNL_ERR_INTERRUPTED, "interrupted: gnuplot was stopped");
+    case NNL_GP_FAILED:
+        return nnl_fail(err, NNL_ERR_IO, "%s", perr->msg);
+    default:
+        break;
+    }
+    if (has_error(text))
+        return fail_with(err, "", text);
+    char how[120];
+    nnl_gp_describe(status, how, sizeof how);
+    if (!how[0] && r == NNL_GP_GONE)
+        snprintf(how, sizeof how, "gnuplot exited unexpectedly");
+    if (how[0])
+        return nnl_fail(err, NNL_ERR_IO, "%s%s%s", how, said[0] ? "; it said: " : "", said);
+    return NNL_OK;
+}
+
+/* Runs script in a new gnuplot and waits for it to exit (bounded). */
+static nnl_status run_script(const char *script, size_t len, int quiet_stdout,
+                             int interruptible, atomic_int *stop, atomic_long *pid,
+                             nnl_error *err)
+{
+    double timeout;
+    char path[4096];
+    nnl_status st = nnl_gp_timeout(&timeout, err);
+    if (st == NNL_OK)
+        st = nnl_gnuplot_find(path, sizeof path, err);
     if (st != NNL_OK)
         return st;
+    nnl_gp_child c;
+    st = nnl_gp_spawn(path, quiet_stdout, &c, err);
+    if (st != NNL_OK)
+        return st;
+    if (pid)
+        atomic_store(pid, (long)c.pid);
     nnl_pbuf cap, cmd;
     nnl_pbuf_init(&cap);
     nnl_pbuf_init(&cmd);
     char tmp[3100];
     int in_file = len >= NNL_GNUPLOT_FILE_MIN && script_to_file(script, len, tmp, sizeof tmp, &cmd);
-    int gone;
+    nnl_gp_wait w;
+    nnl_gp_wait_init(&w, timeout, interruptible, stop);
     nnl_error perr;
-    st = in_file ? pump(&c, cmd.s, cmd.len, NULL, &cap, &gone, &perr)
-                 : pump(&c, script, len, NULL, &cap, &gone, &perr);
-    close_fd(&c.in);
-    close_fd(&c.errfd);
-    int code = reap(&c);
+    nnl_gp_result r = in_file ? nnl_gp_pump(&c, cmd.s, cmd.len, NULL, &cap, &w, &perr)
+                              : nnl_gp_pump(&c, script, len, NULL, &cap, &w, &perr);
+    int status = nnl_gp_end(&c, r != NNL_GP_DONE && r != NNL_GP_GONE);
+    if (pid)
+        atomic_store(pid, -1L);
     if (in_file)
         unlink(tmp);
     nnl_pbuf_free(&cmd);
-    if (cap.s && has_error(cap.s))
-        st = fail_with(err, "", cap.s);
-    else if (st != NNL_OK)
-        nnl_fail(err, st, "%s", perr.msg);
-    else if (code != 0)
-        st = cap.s && cap.s[0] ? fail_with(err, "", cap.s)
-                               : nnl_fail(err, NNL_ERR_IO, "gnuplot failed (exit status %d)",
-                                          code);
+    st = outcome(r, status, &cap, &w, &perr, err);
     nnl_pbuf_free(&cap);
     return st;
+}
+
+nnl_status nnl_gnuplot_run(const char *script, size_t len, int quiet_stdout, nnl_error *err)
+{
+    return run_script(script, len, quiet_stdout, 1, NULL, NULL, err);
 }
 
 const char *nnl_gnuplot_window_terminal(void)
@@ -514,17 +365,19 @@ const char *nnl_gnuplot_window_terminal(void)
         if (known)
             return term;
     }
-    child c;
-    if (spawn_gnuplot(1, &c, NULL) != NNL_OK)
+    double timeout;
+    nnl_gp_child c;
+    if (nnl_gp_timeout(&timeout, NULL) != NNL_OK || nnl_gp_spawn(path, 1, &c, NULL) != NNL_OK)
         return NULL;
     static const char ask[] = "print 'terminals: '.GPVAL_TERMINALS.' '\n";
     nnl_pbuf cap;
     nnl_pbuf_init(&cap);
-    int gone;
-    pump(&c, ask, sizeof ask - 1, NULL, &cap, &gone, NULL);
-    close_fd(&c.in);
-    close_fd(&c.errfd);
-    reap(&c);
+    nnl_gp_wait wt;
+    nnl_gp_wait_init(&wt, timeout < 10 ? timeout : 10, 1, NULL);
+    nnl_gp_result r = nnl_gp_pump(&c, ask, sizeof ask - 1, NULL, &cap, &wt, NULL);
+    nnl_gp_end(&c, r != NNL_GP_DONE && r != NNL_GP_GONE);
+    if (r == NNL_GP_STOPPED)
+        nnl_interrupt_clear(); /* the probe was interrupted: no window, no error */
     static const char *const prefer[] = {" qt ", " wxt ", " x11 "};
     static const char *const names[] = {"qt", "wxt", "x11"};
     for (int i = 0; i < 3 && cap.s; i++)
@@ -536,21 +389,42 @@ const char *nnl_gnuplot_window_terminal(void)
     return term;
 }
 
-nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
+/* A new session struct (no process yet). NULL when out of memory. */
+static nnl_gnuplot_session *session_new(int quiet_stdout, nnl_error *err)
 {
+    double timeout;
+    if (nnl_gp_timeout(&timeout, err) != NNL_OK)
+        return NULL;
     nnl_gnuplot_session *s = nnl_malloc(sizeof *s);
     if (!s) {
         nnl_fail(err, NNL_ERR_NOMEM, "gnuplot: out of memory for a session");
         return NULL;
     }
-    s->serial = 0;
-    s->pending = 0;
+    s->c.pid = -1;
+    s->c.in = s->c.errfd = -1;
+    s->c.exited = 0;
+    s->c.status = -1;
+    s->timeout = timeout;
+    s->serial = s->pending = 0;
     s->finishing = s->threaded = 0;
     s->quiet = quiet_stdout;
+    s->erred = 0;
     atomic_init(&s->finished, 0);
+    atomic_init(&s->stop, 0);
+    atomic_init(&s->pid, -1L);
     s->fin_st = NNL_OK;
     nnl_pbuf_init(&s->cap);
-    if (spawn_gnuplot(quiet_stdout, &s->c, err) != NNL_OK) {
+    return s;
+}
+
+nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
+{
+    nnl_gnuplot_session *s = session_new(quiet_stdout, err);
+    if (!s)
+        return NULL;
+    char path[4096];
+    if (nnl_gnuplot_find(path, sizeof path, err) != NNL_OK ||
+        nnl_gp_spawn(path, quiet_stdout, &s->c, err) != NNL_OK) {
         nnl_free(s);
         return NULL;
     }
@@ -559,24 +433,34 @@ nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
 
 long nnl_gnuplot_pid(const nnl_gnuplot_session *s)
 {
-    /* Once finishing, the thread owns c: do not read it. */
-    return s && !s->finishing ? (long)s->c.pid : -1;
+    if (!s)
+        return -1;
+    /* Once finishing, the thread owns c: it publishes its pid. */
+    return s->finishing ? atomic_load(&s->pid) : (long)s->c.pid;
 }
 
-/* Ends a session's process after a failure (so close has nothing left)
- * and turns what it said into err. */
-static nnl_status session_fail(nnl_gnuplot_session *s, int gone, nnl_status st,
+/* Ends the session's gnuplot (see nnl_gp_end); its wait status, with an
+ * exit status dropped when gnuplot's errors were already returned (it
+ * exits with 1 after any error). */
+static int session_end(nnl_gnuplot_session *s, int stop)
+{
+    int status = nnl_gp_end(&s->c, stop);
+    if (s->erred && status != -1 && WIFEXITED(status))
+        status = 0;
+    return status;
+}
+
+/* Ends a session's process after a failed wait (so close has nothing
+ * left: stopped at once unless it already went) and turns r into err. */
+static nnl_status session_fail(nnl_gnuplot_session *s, nnl_gp_result r, const nnl_gp_wait *w,
                                const nnl_error *perr, nnl_error *err)
 {
-    close_fd(&s->c.in);
-    if (!gone && s->c.pid > 0)
-        kill(s->c.pid, SIGTERM);
-    close_fd(&s->c.errfd);
-    reap(&s->c);
+    int status = session_end(s, r != NNL_GP_GONE);
     s->pending = 0;
-    if (s->cap.s && s->cap.s[0])
-        return fail_with(err, "", s->cap.s);
-    return nnl_fail(err, st, "%s", perr->msg);
+    nnl_status st = outcome(r, status, &s->cap, w, perr, err);
+    if (st == NNL_OK) /* gone without a word or a bad status */
+        st = nnl_fail(err, NNL_ERR_IO, "gnuplot exited unexpectedly");
+    return st;
 }
 
 /* Writes script plus a marker line that gnuplot prints once it has run
@@ -597,54 +481,44 @@ static nnl_status session_write(nnl_gnuplot_session *s, const char *script, size
         nnl_pbuf_free(&msg);
         return st;
     }
-    int gone;
+    nnl_gp_wait w;
+    nnl_gp_wait_init(&w, s->timeout, 1, NULL);
     nnl_error perr;
-    st = pump(&s->c, msg.s, msg.len, wait ? marker : "", &s->cap, &gone, &perr);
+    nnl_gp_result r = nnl_gp_pump(&s->c, msg.s, msg.len, wait ? marker : "", &s->cap, &w, &perr);
     nnl_pbuf_free(&msg);
-    if (st != NNL_OK)
-        return session_fail(s, gone, st, &perr, err);
+    if (r != NNL_GP_DONE)
+        return session_fail(s, r, &w, &perr, err);
     s->pending = wait ? 0 : s->serial;
     if (wait) {
         int bad = has_error(s->cap.s);
-        if (bad)
+        if (bad) {
             st = fail_with(err, "", s->cap.s);
+            s->erred = 1;
+        }
         nnl_pbuf_clear(&s->cap);
     }
     return st;
 }
 
+/* 1 when the session can take scripts. */
+static int session_open(const nnl_gnuplot_session *s)
+{
+    return s && !s->finishing && s->c.pid > 0 && s->c.in >= 0;
+}
+
 nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t len,
                             nnl_error *err)
 {
-    if (!s || s->finishing || s->c.pid <= 0 || s->c.in < 0)
+    if (!session_open(s))
         return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
     return session_write(s, script, len, 1, err);
 }
 
-/* Reads what gnuplot said so far into the capture, without waiting. */
-static void collect(nnl_gnuplot_session *s)
-{
-    while (s->c.errfd >= 0) {
-        char tmp[4096];
-        ssize_t n = read(s->c.errfd, tmp, sizeof tmp);
-        if (n > 0) {
-            if (s->cap.len + (size_t)n <= CAPTURE_MAX)
-                nnl_pbuf_addn(&s->cap, tmp, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-            close_fd(&s->c.errfd);
-        break;
-    }
-}
-
 int nnl_gnuplot_busy(nnl_gnuplot_session *s)
 {
-    if (!s || s->finishing || s->c.pid <= 0 || s->c.in < 0 || !s->pending)
+    if (!session_open(s) || !s->pending)
         return 0;
-    collect(s);
+    nnl_gp_collect(&s->c, &s->cap);
     if (s->c.errfd < 0)
         return 0; /* gone: the next post says so */
     char marker[64];
@@ -656,13 +530,13 @@ nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t l
                             int force, int *posted, nnl_error *err)
 {
     *posted = 0;
-    if (!s || s->finishing || s->c.pid <= 0 || s->c.in < 0)
+    if (!session_open(s))
         return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
-    collect(s);
+    nnl_gp_collect(&s->c, &s->cap);
     if (s->c.errfd < 0) {
-        nnl_error perr;
-        nnl_fail(&perr, NNL_ERR_IO, "gnuplot exited unexpectedly");
-        return session_fail(s, 1, NNL_ERR_IO, &perr, err);
+        nnl_gp_wait w;
+        nnl_gp_wait_init(&w, s->timeout, 1, NULL);
+        return session_fail(s, NNL_GP_GONE, &w, NULL, err);
     }
     if (s->pending) {
         char marker[64];
@@ -673,35 +547,33 @@ nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t l
         int bad = has_error(s->cap.s);
         nnl_status st = bad ? fail_with(err, "", s->cap.s) : NNL_OK;
         nnl_pbuf_clear(&s->cap);
-        if (bad)
+        if (bad) {
+            s->erred = 1;
             return st;
+        }
     }
     nnl_status st = session_write(s, script, len, 0, err);
     *posted = st == NNL_OK;
     return st;
 }
 
-/* Reads gnuplot's output until it exits (its input is already at EOF)
- * and reaps it; records gnuplot's error messages of the frames still
- * pending. The session's captured text since the last completed frame is
- * kept: errors of a posted frame are in it. */
+/* Reads gnuplot's output until it exits (its input is at EOF; bounded by
+ * the deadline and the stop flag) and reaps it; records gnuplot's error
+ * messages of the frames still pending. The session's captured text
+ * since the last completed frame is kept: errors of a posted frame are in
+ * it. Runs on the finishing thread. */
 static void finish_now(nnl_gnuplot_session *s)
 {
     s->fin_st = NNL_OK;
     if (s->c.pid > 0) {
-        int gone;
+        nnl_gp_wait w;
+        nnl_gp_wait_init(&w, s->timeout, 0, &s->stop);
         nnl_error perr;
-        close_fd(&s->c.in);
-        if (s->c.errfd >= 0)
-            pump(&s->c, "", 0, NULL, &s->cap, &gone, &perr);
-        close_fd(&s->c.errfd);
-        int code = reap(&s->c);
-        if (s->cap.s && has_error(s->cap.s))
-            s->fin_st = fail_with(&s->fin_err, "", s->cap.s);
-        else if (code != 0)
-            s->fin_st = nnl_fail(&s->fin_err, NNL_ERR_IO, "gnuplot failed (exit status %d)",
-                                 code);
+        nnl_gp_result r = nnl_gp_pump(&s->c, "", 0, NULL, &s->cap, &w, &perr);
+        int status = session_end(s, r != NNL_GP_DONE && r != NNL_GP_GONE);
+        s->fin_st = outcome(r, status, &s->cap, &w, &perr, &s->fin_err);
     }
+    atomic_store(&s->pid, -1L);
     atomic_store(&s->finished, 1);
 }
 
@@ -711,43 +583,53 @@ static void *finish_thread(void *arg)
     return NULL;
 }
 
-/* The thread of nnl_gnuplot_run_background: nnl_gnuplot_run of the
- * session's script, its result kept for close. */
+/* The thread of nnl_gnuplot_run_background: the session's script run as
+ * nnl_gnuplot_run does, its result kept for close. */
 static void *run_thread(void *arg)
 {
     nnl_gnuplot_session *s = arg;
-    s->fin_st = nnl_gnuplot_run(s->cap.s, s->cap.len, s->quiet, &s->fin_err);
+    s->fin_st = run_script(s->cap.s, s->cap.len, s->quiet, 0, &s->stop, &s->pid, &s->fin_err);
     atomic_store(&s->finished, 1);
     return NULL;
+}
+
+/* Starts fn(s) on a thread that takes no asynchronous signals (a Ctrl-C
+ * must reach the main thread, whose waits it interrupts; gnuplot gets a
+ * clean mask of its own at spawn). 1 on success. */
+static int start_thread(nnl_gnuplot_session *s, void *(*fn)(void *))
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    /* Signals the thread itself could cause stay deliverable. */
+    static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+    for (size_t i = 0; i < sizeof sync_sigs / sizeof sync_sigs[0]; i++)
+        sigdelset(&all, sync_sigs[i]);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int ok = pthread_create(&s->thread, NULL, fn, s) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ok;
 }
 
 nnl_gnuplot_session *nnl_gnuplot_run_background(const char *script, size_t len,
                                                 int quiet_stdout, nnl_error *err)
 {
     char path[4096];
-    if (nnl_gnuplot_find(path, sizeof path, err) != NNL_OK)
+    double timeout;
+    if (nnl_gp_timeout(&timeout, err) != NNL_OK ||
+        nnl_gnuplot_find(path, sizeof path, err) != NNL_OK)
         return NULL;
-    nnl_gnuplot_session *s = nnl_malloc(sizeof *s);
-    if (!s) {
-        nnl_fail(err, NNL_ERR_NOMEM, "gnuplot: out of memory for a session");
+    nnl_gnuplot_session *s = session_new(quiet_stdout, err);
+    if (!s)
         return NULL;
-    }
-    s->serial = s->pending = 0;
-    s->c.pid = -1;
-    s->c.in = s->c.errfd = -1;
-    s->quiet = quiet_stdout;
     s->finishing = 1;
-    atomic_init(&s->finished, 0);
-    s->fin_st = NNL_OK;
     /* The capture buffer holds the script until the thread has run it. */
-    nnl_pbuf_init(&s->cap);
     nnl_pbuf_addn(&s->cap, script, len);
     if (nnl_pbuf_check(&s->cap, "gnuplot", err) != NNL_OK) {
         nnl_pbuf_free(&s->cap);
         nnl_free(s);
         return NULL;
     }
-    s->threaded = pthread_create(&s->thread, NULL, run_thread, s) == 0;
+    s->threaded = start_thread(s, run_thread);
     if (!s->threaded)
         run_thread(s); /* no thread: run it here instead */
     return s;
@@ -757,10 +639,14 @@ void nnl_gnuplot_finish(nnl_gnuplot_session *s)
 {
     if (!s || s->finishing)
         return;
-    s->finishing = 1;
     /* EOF now: gnuplot draws what it was sent, then exits. */
-    close_fd(&s->c.in);
-    s->threaded = pthread_create(&s->thread, NULL, finish_thread, s) == 0;
+    nnl_gp_collect(&s->c, &s->cap);
+    if (s->c.in >= 0)
+        close(s->c.in);
+    s->c.in = -1;
+    atomic_store(&s->pid, (long)s->c.pid);
+    s->finishing = 1;
+    s->threaded = start_thread(s, finish_thread);
     if (!s->threaded)
         finish_now(s); /* no thread: wait here instead */
 }
@@ -770,37 +656,55 @@ int nnl_gnuplot_finished(nnl_gnuplot_session *s)
     return !s || !s->finishing || atomic_load(&s->finished);
 }
 
+/* Waits for the finishing thread; Ctrl-C (outside polling regions) asks
+ * it to stop gnuplot at once. The thread's own waits are bounded, so this
+ * is too. Returns 1 when interrupted. */
+static int join_finishing(nnl_gnuplot_session *s)
+{
+    int interrupted = 0;
+    if (!s->threaded)
+        return 0;
+    while (!atomic_load(&s->finished)) {
+        if (!interrupted && nnl_interrupt_requested() && !nnl_interrupt_polling()) {
+            interrupted = 1;
+            atomic_store(&s->stop, 1);
+        }
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(s->thread, NULL);
+    if (interrupted)
+        nnl_interrupt_clear();
+    return interrupted;
+}
+
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)
 {
     if (!s)
         return NNL_OK;
     nnl_status st = NNL_OK;
     if (s->finishing) {
-        if (s->threaded)
-            pthread_join(s->thread, NULL);
+        int interrupted = join_finishing(s);
         st = s->fin_st;
-        if (st != NNL_OK && err)
+        if (interrupted && st != NNL_OK)
+            st = nnl_fail(err, NNL_ERR_INTERRUPTED, "interrupted: gnuplot was stopped");
+        else if (st != NNL_OK && err)
             *err = s->fin_err;
     } else if (s->c.pid > 0) {
-        nnl_pbuf_clear(&s->cap);
-        int gone;
+        /* cap keeps what gnuplot said about a posted frame not yet
+         * checked: its error is reported here. */
+        nnl_gp_wait w;
+        nnl_gp_wait_init(&w, s->timeout, 1, NULL);
         nnl_error perr;
         /* "exit" (or just EOF when input is already closed), then read
-         * its stderr to the end so it never blocks writing there. */
-        if (s->c.in >= 0)
-            st = pump(&s->c, "exit\n", 5, NULL, &s->cap, &gone, &perr);
-        else if (s->c.errfd >= 0)
-            st = pump(&s->c, "", 0, NULL, &s->cap, &gone, &perr);
-        close_fd(&s->c.in);
-        close_fd(&s->c.errfd);
-        reap(&s->c);
-        if (s->cap.s && has_error(s->cap.s))
-            st = fail_with(err, "", s->cap.s);
-        else
-            st = NNL_OK;
+         * its stderr until it exits so it never blocks writing there. */
+        nnl_gp_result r = s->c.in >= 0
+                              ? nnl_gp_pump(&s->c, "exit\n", 5, NULL, &s->cap, &w, &perr)
+                              : nnl_gp_pump(&s->c, "", 0, NULL, &s->cap, &w, &perr);
+        int status = session_end(s, r != NNL_GP_DONE && r != NNL_GP_GONE);
+        st = outcome(r, status, &s->cap, &w, &perr, err);
     }
-    close_fd(&s->c.in);
-    close_fd(&s->c.errfd);
+    nnl_gp_end(&s->c, 1); /* nothing left to end unless a wait failed */
     nnl_pbuf_free(&s->cap);
     nnl_free(s);
     return st;

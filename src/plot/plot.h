@@ -108,6 +108,21 @@ void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
 nnl_status nnl_plot_render(const nnl_pbuf *b, const nnl_plot_opts *o, const char *fn,
                            nnl_error *err);
 
+/* What a file looked like (to tell whether gnuplot wrote it). */
+typedef struct nnl_plot_filestamp {
+    int exists;
+    unsigned long long dev, ino;
+    long long size, mtime[2], ctime[2];
+} nnl_plot_filestamp;
+/* Takes file's stamp (exists = 0 when there is none; file may be NULL). */
+void nnl_plot_stamp(const char *file, nnl_plot_filestamp *st);
+/* Checks a plot's file after gnuplot exited: it exists, was written since
+ * before (its stamp then; NULL: no check), is not empty, and ends as its
+ * format (from the extension) does: PNG, SVG, PDF. A device or pipe is
+ * not looked at. Errors name the file, after "fn: " (fn may be NULL). */
+nnl_status nnl_plot_check_file(const char *file, const nnl_plot_filestamp *before,
+                               const char *fn, nnl_error *err);
+
 /* One named sequence of points; x NULL means 1, 2, ..., n. */
 typedef struct nnl_plot_series {
     const char *name;

@@ -59,7 +59,7 @@ nnl_status nnl_plot_confusion(nnl_pbuf *b, const nnl_plot_opts *o, const double 
             char num[32];
             snprintf(num, sizeof num, "%d", i + 1);
             nnl_pbuf_add(b, i ? ", " : "");
-            nnl_pbuf_quote(b, names && names[i] ? names[i] : num);
+            nnl_pbuf_quote_tic(b, names && names[i] ? names[i] : num);
             nnl_pbuf_addf(b, " %d", i + 1);
         }
         nnl_pbuf_add(b, ")\n");

@@ -102,35 +102,50 @@ void nnl_pbuf_num(nnl_pbuf *b, double v)
         nnl_pbuf_addf(b, "%.9g", v);
 }
 
-void nnl_pbuf_quote(nnl_pbuf *b, const char *s)
+/* nnl_pbuf_quote, with each % doubled when pct (see nnl_pbuf_quote_tic). */
+static void quote(nnl_pbuf *b, const char *s, int pct)
 {
     if (!s || !*s) {
         nnl_pbuf_add(b, "''");
         return;
     }
-    int open = 0;  /* inside a single-quoted piece */
-    int first = 1; /* nothing emitted yet (no "." needed) */
+    /* Pieces joined by ".": single-quoted runs of ordinary bytes, and
+     * double-quoted runs of apostrophes and control characters. gnuplot
+     * reads a piece that starts with two apostrophes as the empty string
+     * followed by junk (the title '90s quoted as '''90s' fails), so
+     * apostrophes never go in single quotes. A double-quoted piece holds
+     * only apostrophes and octal escapes: no backtick (command
+     * substitution happens inside double quotes) and no other backslash. */
+    int open = 0; /* the quote of the open piece, or 0 */
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            if (open) {
-                nnl_pbuf_add(b, "'");
-                open = 0;
-            }
-            nnl_pbuf_addf(b, "%s\"\\%03o\"", first ? "" : ".", (unsigned)*p);
-        } else {
-            if (!open) {
-                nnl_pbuf_add(b, first ? "'" : ".'");
-                open = 1;
-            }
-            if (*p == '\'')
-                nnl_pbuf_add(b, "''");
-            else
-                nnl_pbuf_addn(b, (const char *)p, 1);
+        int dq = *p < 0x20 || *p == 0x7f || *p == '\'';
+        int want = dq ? '"' : '\'';
+        if (open != want) {
+            if (open)
+                nnl_pbuf_addf(b, "%c.", open);
+            nnl_pbuf_addf(b, "%c", want);
+            open = want;
         }
-        first = 0;
+        if (*p == '\'')
+            nnl_pbuf_add(b, "'");
+        else if (dq)
+            nnl_pbuf_addf(b, "\\%03o", (unsigned)*p);
+        else if (*p == '%' && pct)
+            nnl_pbuf_add(b, "%%");
+        else
+            nnl_pbuf_addn(b, (const char *)p, 1);
     }
-    if (open)
-        nnl_pbuf_add(b, "'");
+    nnl_pbuf_addf(b, "%c", open);
+}
+
+void nnl_pbuf_quote(nnl_pbuf *b, const char *s)
+{
+    quote(b, s, 0);
+}
+
+void nnl_pbuf_quote_tic(nnl_pbuf *b, const char *s)
+{
+    quote(b, s, 1);
 }
 
 void nnl_pbuf_quote_path(nnl_pbuf *b, const char *path)

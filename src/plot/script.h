@@ -33,11 +33,16 @@ void nnl_pbuf_addf(nnl_pbuf *b, const char *fmt, ...)
  * infinities become NaN, which gnuplot skips as a missing point. */
 void nnl_pbuf_num(nnl_pbuf *b, double v);
 /* s as a gnuplot string expression that evaluates to exactly s: single-
- * quoted pieces ('' for a quote; backslashes, $, backticks and @ are
- * literal there, so nothing is substituted or executed), joined with "."
- * to double-quoted octal escapes for control characters such as newlines,
- * which a single-quoted string cannot hold. NULL is the empty string. */
+ * quoted pieces (backslashes, $, backticks and @ are literal there, so
+ * nothing is substituted or executed) joined with "." to double-quoted
+ * pieces of apostrophes and octal escapes for control characters such as
+ * newlines, which a single-quoted string cannot hold. NULL is the empty
+ * string. */
 void nnl_pbuf_quote(nnl_pbuf *b, const char *s);
+/* A tick label for `set xtics ("label" pos, ...)`: gnuplot reads it as a
+ * format (a % starts a number's conversion, "%s" fails), so each % is
+ * doubled; otherwise as nnl_pbuf_quote. */
+void nnl_pbuf_quote_tic(nnl_pbuf *b, const char *s);
 /* A file name for `set output`: quoted as above, and prefixed with "./"
  * when gnuplot would otherwise read it as a pipe ('|cmd') or expand a
  * leading '~', so the file gets exactly the requested name. */

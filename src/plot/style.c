@@ -1,6 +1,6 @@
 /* The house style and the parts every plot script shares: terminal chosen
- * from the file name, output, colours, grid, fonts; saving the script and
- * rendering it through gnuplot. */
+ * from the file name, output, colours, grid, fonts (saving and rendering a
+ * script: render.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -199,22 +199,26 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
          * shows, so several of them can be told apart. */
         nnl_pbuf_addf(b, "set terminal %s size %d,%d font %s noenhanced%s title 'nnlua",
                       nnl_gnuplot_window_terminal(), w, h, font, o->persist ? " persist" : "");
-        /* Terminal options take one literal, not a string expression:
-         * quotes doubled, control characters (a newline would end the
-         * command) as blanks, about 200 bytes (not cutting a UTF-8
-         * character). */
+        /* Terminal options take one literal, not a string expression (a
+         * single-quoted one: nothing is substituted there): an apostrophe
+         * doubled, but one right after another as U+2019 (gnuplot reads
+         * four apostrophes in a row as one and a stray token), control
+         * characters (a newline would end the command) as blanks, about
+         * 200 bytes (not cutting a UTF-8 character). */
         if (o->title && *o->title) {
             nnl_pbuf_add(b, ": ");
             size_t n = 0;
+            int after_quote = 0;
             for (const char *t = o->title;
                  *t && (n < 200 || ((unsigned char)*t & 0xc0) == 0x80); t++, n++) {
                 unsigned char ch = (unsigned char)*t;
                 if (ch == '\'')
-                    nnl_pbuf_add(b, "''");
+                    nnl_pbuf_add(b, after_quote ? "\xe2\x80\x99" : "''");
                 else if (ch < 0x20 || ch == 0x7f)
                     nnl_pbuf_add(b, " ");
                 else
                     nnl_pbuf_addn(b, t, 1);
+                after_quote = ch == '\'';
             }
         }
         nnl_pbuf_add(b, "'\n");
@@ -281,47 +285,4 @@ void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
         nnl_pbuf_add(b, "\n");
     }
     nnl_pbuf_add(b, "EOD\n");
-}
-
-/* Writes the script text to path. */
-static nnl_status save_script(const nnl_pbuf *b, const char *path, const char *fn,
-                              nnl_error *err)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return nnl_fail(err, NNL_ERR_IO, "%s: cannot write the script '%.200s': %s", fn, path,
-                        strerror(errno));
-    size_t n = b->len ? fwrite(b->s, 1, b->len, f) : 0;
-    int bad = n != b->len;
-    if (fclose(f) != 0)
-        bad = 1;
-    if (bad)
-        return nnl_fail(err, NNL_ERR_IO, "%s: cannot write the script '%.200s'", fn, path);
-    return NNL_OK;
-}
-
-nnl_status nnl_plot_render(const nnl_pbuf *b, const nnl_plot_opts *o, const char *fn,
-                           nnl_error *err)
-{
-    nnl_status st = nnl_pbuf_check(b, fn, err);
-    if (st != NNL_OK)
-        return st;
-    if (o->script) {
-        st = save_script(b, o->script, fn, err);
-        if (st != NNL_OK)
-            return st;
-    }
-    if (!o->render)
-        return NNL_OK;
-    nnl_error gerr;
-    st = nnl_gnuplot_run(b->s, b->len, o->file != NULL, &gerr);
-    if (st != NNL_OK)
-        return nnl_fail(err, st, "%s: %s", fn, gerr.msg);
-    if (o->file) {
-        struct stat sb;
-        if (stat(o->file, &sb) != 0)
-            return nnl_fail(err, NNL_ERR_IO, "%s: gnuplot did not create '%.200s'", fn,
-                            o->file);
-    }
-    return NNL_OK;
 }

@@ -13,14 +13,25 @@ end
 local x, y2 = nn.rand(10, 3), nn.rand(10, 2)
 
 -- Layers: bad arguments and unknown names list the valid ones.
-checkerr("nn.Dense: units must be a positive integer", nn.Dense, 0)
-checkerr("nn.Dense: units must be a positive integer", nn.Dense, "8")
+checkerr("nn.Dense: units must be an integer in 1..2147483647, got 0", nn.Dense, 0)
+checkerr("nn.Dense: units must be an integer in 1..2147483647, got the string \"8\"",
+         nn.Dense, "8")
+-- Numbers that do not fit are reported as given, never cut to an int.
+checkerr("nn.Dense: units must be an integer in 1..2147483647, got 4294967296",
+         nn.Dense, 2^32)
+checkerr("got 2.5", nn.Dense, 2.5)
+checkerr("nan", nn.Dense, 0/0)
 checkerr("unknown activation 'rleu' (valid: linear, relu", nn.Dense, 8, {activation = "rleu"})
 checkerr("nn.Dense: unknown option 'activaton' (valid:", nn.Dense, 8, {activaton = "relu"})
 checkerr("unknown kernel_initializer 'xavier' (valid: glorot_uniform",
          nn.Dense, 8, {kernel_initializer = "xavier"})
 checkerr("option 'use_bias' must be true or false", nn.Dense, 8, {use_bias = 1})
-checkerr("option 'input_dim' must be an integer >= 1", nn.Dense, 8, {input_dim = 0})
+checkerr("option 'input_dim' must be an integer in 1..2147483647, got 0", nn.Dense, 8,
+         {input_dim = 0})
+checkerr("option 'input_shape' must be an integer in 1..2147483647, got -1", nn.Dense, 3,
+         {input_shape = -1})
+checkerr("input_shape[2] must be an integer in 1..2147483647, got -1", nn.Dense, 3,
+         {input_shape = {2, -1}})
 checkerr("kernel_regularizer: unknown option 'l3'", nn.Dense, 8, {kernel_regularizer = {l3 = 1}})
 checkerr("nn.Activation: unknown activation 'foo'", nn.Activation, "foo")
 checkerr("nn.Dropout: rate must be in [0, 1), got 1", nn.Dropout, 1)

@@ -150,7 +150,7 @@ do
   local m = nn.Sequential({nn.Dense(1, {input_dim = 1})})
   checkerr("save: cannot create", m.save, m, base .. "_no_such_dir/x/m.safetensors")
   checkerr("no layers", nn.Sequential().save, nn.Sequential(), tmp("empty.safetensors"))
-  checkerr("bad argument #1", nn.load)
+  checkerr("nn.load: path must be a string, got no value", nn.load)
   m.epochs_done = -1
   checkerr("epochs_done", m.save, m, tmp("e.safetensors"))
 end

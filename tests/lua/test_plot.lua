@@ -109,7 +109,7 @@ do
 
   s = script_of(nn.plot.hist, {1, 1, 2, 3}, {bins = 2})
   has(s, "$bins << EOD\n1.5 2\n2.5 2\nEOD")
-  checkerr("bins must be a whole number", nn.plot.hist, {1}, {bins = 0.5})
+  checkerr("bins must be an integer in 1..100000", nn.plot.hist, {1}, {bins = 0.5})
 end
 
 -- models: weights, confusion, decision regions, the diagram
@@ -157,7 +157,7 @@ do
   has(s, "$class1 << EOD\n0 0\n3 -1\n0.5 0.2")
   checkerr("expected points as an n x 2 tensor", nn.plot.decision_boundary, model,
            nn.tensor({1, 2, 3}), nil)
-  checkerr("resolution must be 2..1000", nn.plot.decision_boundary, model, x, y,
+  checkerr("resolution must be a whole number in 2..1000, got 1", nn.plot.decision_boundary, model, x, y,
            {resolution = 1})
 
   -- The diagram: columns from layers, activation labels, weights or not.

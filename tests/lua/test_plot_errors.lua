@@ -80,9 +80,11 @@ do
   nn.plot.model(nn.Sequential(layers), {render = false, script = gp, file = png})
 end
 
--- Pixel sizes are checked.
-H.checkerr("option 'width' must be a whole number of pixels", nn.plot.hist, {1, 2},
-           {width = 5, render = false, file = png})
+-- Pixel sizes are checked, and reported as given.
+H.checkerr("option 'width' (pixels) must be an integer in 100..20000, got 5", nn.plot.hist,
+           {1, 2}, {width = 5, render = false, file = png})
+H.checkerr("option 'height' (pixels) must be an integer in 100..20000, got 4294967396",
+           nn.plot.hist, {1, 2}, {height = 2^32 + 100, render = false, file = png})
 
 -- LivePlot without a file draws text to standard output, in one gnuplot
 -- process, when gnuplot is installed (a child nnlua, output captured).

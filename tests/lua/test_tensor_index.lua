@@ -173,8 +173,9 @@ T("close: explicit, by <close>, twice, and __gc run by hand twice", function()
   check(tostring(kept) == "tensor(closed)")
 
   local g = nn.ones(2)
-  local mt = getmetatable(g)
-  check(mt.__name == "nn.Tensor")
+  check(getmetatable(g).__name == "nn.Tensor")
+  check(getmetatable(g).__gc == nil) -- protected: only the name shows
+  local mt = debug.getmetatable(g)
   mt.__gc(g)
   mt.__gc(g)
   checkerr("tensor is closed", g.numel, g)
