@@ -59,10 +59,6 @@ local gc_of = {} -- function -> true for __gc/__close metamethods (called rarely
 -- made while they are listed here, so the test can look for new bugs.
 -- Remove an entry when its bug is fixed. The END line lists them.
 local known = {
-  gc_by_hand = "H1: a model's __gc called by hand frees its layers under their handles",
-  fifo = "H2: nn.load, nn.data.csv and nn.data.idx block in open() on a FIFO",
-  huge_label = "H3: nn.plot.confusion with a label of 1e5 builds a 1e5 x 1e5 table first",
-  close_in_call = "H8: a callback closing fit's x or y: heap-use-after-free in gather_rows",
 }
 
 ------------------------------------------------------------------------
