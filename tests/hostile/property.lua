@@ -268,6 +268,32 @@ local function hostile_functions()
         if type(t) == "userdata" then pcall(t.close, t) end
         return 1
       end, "fn closes a tensor"),
+    -- With the debug library a callback reaches what the C functions
+    -- below it hold on their stacks ("(C temporary)" locals): tensors being
+    -- written, models being trained. Close or finalize them.
+    V(function()
+        for level = 2, 6 do
+          for i = 1, 12 do
+            local ok, name, v = pcall(debug.getlocal, level, i)
+            if not ok or not name then break end
+            local mt = type(v) == "userdata" and debug.getmetatable(v)
+            if mt and rawget(mt, "__name") == "nn.Tensor" then pcall(v.close, v) end
+          end
+        end
+        return 1
+      end, "fn closes the tensors on the stack"),
+    V(function()
+        for level = 2, 6 do
+          for i = 1, 12 do
+            local ok, name, v = pcall(debug.getlocal, level, i)
+            if not ok or not name then break end
+            local mt = type(v) == "userdata" and debug.getmetatable(v)
+            local gc = mt and rawget(mt, "__gc")
+            if gc and random(2) == 1 then pcall(gc, v) end
+          end
+        end
+        return 1
+      end, "fn finalizes the objects on the stack"),
     V(function()
         local m = pick(P.model).v
         pcall(function() m.stop_training = true end)
@@ -463,6 +489,8 @@ local function build_pool()
   P.fns_danger = {}
   for _, f in ipairs(P.fns) do
     if f.d == "fn closes a tensor" or f.d == "fn collects garbage" or
+       f.d == "fn closes the tensors on the stack" or
+       f.d == "fn finalizes the objects on the stack" or
        f.d == "fn sets stop_training" or f.d == "fn calls the API" or f.d == "fn yields" then
       P.fns_danger[#P.fns_danger + 1] = f
     end
