@@ -89,9 +89,14 @@ void nnl_metric_update(nnl_metric *m, size_t rows, size_t cols, const float *pre
         m->den += (double)(rows * cols);
         break;
     case NNL_METRIC_CATEGORICAL_ACCURACY:
+        /* A target column is a class index only for the sparse loss (whose
+         * labels the model checked); otherwise argmax, as Keras: with one
+         * column both argmaxes are 0, and converting an arbitrary float
+         * (NaN, negative, huge) to an index would be undefined. */
         for (size_t r = 0; r < rows; r++) {
-            size_t t = (tcols == 1) ? (size_t)target[r] - 1
-                                    : row_argmax(tcols, target + r * tcols);
+            size_t t = (m->sparse_targets && tcols == 1)
+                           ? (size_t)target[r] - 1
+                           : row_argmax(tcols, target + r * tcols);
             m->num += row_argmax(cols, pred + r * cols) == t;
         }
         m->den += (double)rows;
