@@ -610,7 +610,8 @@ static void test_no_descriptor_leaks_on_errors(void **state)
     in_dir(ok, sizeof ok, "ok.safetensors");
     FILE *f = fopen(bad, "wb");
     assert_non_null(f);
-    fwrite("\x10\0\0\0\0\0\0\0{\"a\": 1}", 1, 18, f);
+    static const char junk[] = "\x08\0\0\0\0\0\0\0{\"a\": 1}"; /* not a model */
+    fwrite(junk, 1, sizeof junk - 1, f);
     fclose(f);
     assert_int_equal(mkfifo(fifo, 0644), 0);
     nnl_model *m = small_model(3), *big = big_model();
