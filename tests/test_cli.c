@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/interrupt.h"
@@ -151,6 +152,41 @@ static void test_runtime_error_prints_message_traceback_exit_1(void **state)
     assert_non_null(strstr(r.err, "stack traceback:"));
     assert_non_null(strstr(r.err, "in local 'f'"));
     assert_string_equal(r.out, "");
+}
+
+/* Past the file size limit a save is an error that says so; the default
+ * action of SIGXFSZ killed nnlua (status 153) without a word. */
+static void test_file_size_limit_is_a_save_error(void **state)
+{
+    (void)state;
+    char code[512];
+    snprintf(code, sizeof code,
+             "nn.Sequential({nn.Dense(512, {input_dim = 512})}):save('%s/big.st')", dir);
+    char *argv[] = {NULL, "-e", code, NULL};
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 64 << 10;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    proc_run(argv, NULL, NULL, &r, 30);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "File too large"));
+}
+
+/* A write to a pipe whose reader is gone fails with "Broken pipe"; the
+ * default action of SIGPIPE killed nnlua (status 141) without a word. */
+static void test_broken_pipe_is_a_write_error(void **state)
+{
+    (void)state;
+    char *argv[] = {NULL, "-e",
+                    "local f = io.popen('true', 'w'); os.execute('sleep 0.3'); "
+                    "local ok, e = f:write(string.rep('x', 1 << 20)); "
+                    "if ok then ok, e = f:flush() end; print('write:', ok, e)",
+                    NULL};
+    proc_run(argv, NULL, NULL, &r, 30);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "Broken pipe"));
 }
 
 static void test_nn_error_is_lua_error_not_crash(void **state)
@@ -313,6 +349,8 @@ int main(void)
         cmocka_unit_test(test_shebang_script_runs),
         cmocka_unit_test(test_runtime_error_prints_message_traceback_exit_1),
         cmocka_unit_test(test_nn_error_is_lua_error_not_crash),
+        cmocka_unit_test(test_file_size_limit_is_a_save_error),
+        cmocka_unit_test(test_broken_pipe_is_a_write_error),
         cmocka_unit_test(test_syntax_error_and_missing_file),
         cmocka_unit_test(test_require_nn_returns_global),
         cmocka_unit_test(test_lua_init_runs_unless_dash_E),

@@ -408,6 +408,13 @@ static void settle_plots(lua_State *L)
 
 int main(int argc, char **argv)
 {
+    /* A write to a pipe whose reader has gone, or past the file size limit
+     * (ulimit -f), fails with EPIPE / EFBIG, which every nn write checks
+     * and reports ("cannot write 'x': File too large"); the default actions
+     * killed nnlua without a word and lost the save's error. Children
+     * (gnuplot) get the default actions back (plot/gnuplot_child.c). */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         nnl_cli_message("cannot create state: not enough memory");
