@@ -154,86 +154,108 @@ static cJSON *float_json(float v)
     return cJSON_CreateRaw(b);
 }
 
-/* Adds a JSON array of the shape's sizes. */
+/* Attaches item to obj under key (to an array when key is NULL). Any
+ * failure (item NULL: cJSON was out of memory making it; the attach failed)
+ * clears *ok, and an item that could not be attached is deleted, so a
+ * header is either whole or refused, and nothing leaks. */
+static void put(int *ok, cJSON *obj, const char *key, cJSON *item)
+{
+    if (!item) {
+        *ok = 0;
+        return;
+    }
+    if (!obj || !(key ? cJSON_AddItemToObject(obj, key, item) : cJSON_AddItemToArray(obj, item))) {
+        cJSON_Delete(item);
+        *ok = 0;
+    }
+}
+
+/* Returns j when *ok, else deletes it and returns NULL. */
+static cJSON *whole(int ok, cJSON *j)
+{
+    if (ok)
+        return j;
+    cJSON_Delete(j);
+    return NULL;
+}
+
+/* A JSON array of the shape's sizes, or NULL (out of memory). */
 static cJSON *shape_json(const nnl_shape *s)
 {
+    int ok = 1;
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < s->ndim; i++)
-        cJSON_AddItemToArray(a, uint_json(s->d[i]));
-    return a;
+        put(&ok, a, NULL, uint_json(s->d[i]));
+    return whole(ok, a);
 }
 
 static cJSON *layer_json(nnl_layer *l)
 {
+    int ok = 1;
     cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
     if (!o || !c) {
         cJSON_Delete(o);
         cJSON_Delete(c);
         return NULL;
     }
-    cJSON_AddStringToObject(o, "class", l->ops->type);
-    cJSON_AddItemToObject(o, "config", c);
-    cJSON_AddStringToObject(c, "name", l->name);
+    put(&ok, o, "class", cJSON_CreateString(l->ops->type));
+    put(&ok, c, "name", cJSON_CreateString(l->name));
     switch (l->ops->kind) {
     case NNL_LAYER_DENSE: {
         const nnl_dense_opts *d = nnl_dense_options(l);
-        cJSON_AddItemToObject(c, "units", uint_json(nnl_dense_units(l)));
-        cJSON_AddStringToObject(c, "activation", nnl_act_name((nnl_act)l->act));
-        cJSON_AddItemToObject(c, "activation_param", float_json(l->act_param));
-        cJSON_AddBoolToObject(c, "use_bias", d->use_bias);
-        cJSON_AddStringToObject(c, "kernel_initializer", nnl_init_name(d->kernel_init));
-        cJSON_AddStringToObject(c, "bias_initializer", nnl_init_name(d->bias_init));
-        cJSON_AddItemToObject(c, "l1", float_json(l->l1));
-        cJSON_AddItemToObject(c, "l2", float_json(l->l2));
+        put(&ok, c, "units", uint_json(nnl_dense_units(l)));
+        put(&ok, c, "activation", cJSON_CreateString(nnl_act_name((nnl_act)l->act)));
+        put(&ok, c, "activation_param", float_json(l->act_param));
+        put(&ok, c, "use_bias", cJSON_CreateBool(d->use_bias));
+        put(&ok, c, "kernel_initializer", cJSON_CreateString(nnl_init_name(d->kernel_init)));
+        put(&ok, c, "bias_initializer", cJSON_CreateString(nnl_init_name(d->bias_init)));
+        put(&ok, c, "l1", float_json(l->l1));
+        put(&ok, c, "l2", float_json(l->l2));
         break;
     }
     case NNL_LAYER_ACTIVATION:
-        cJSON_AddStringToObject(c, "activation", nnl_act_name((nnl_act)l->act));
-        cJSON_AddItemToObject(c, "activation_param", float_json(l->act_param));
+        put(&ok, c, "activation", cJSON_CreateString(nnl_act_name((nnl_act)l->act)));
+        put(&ok, c, "activation_param", float_json(l->act_param));
         break;
     case NNL_LAYER_DROPOUT:
-        cJSON_AddItemToObject(c, "rate", float_json(nnl_dropout_rate(l)));
+        put(&ok, c, "rate", float_json(nnl_dropout_rate(l)));
         break;
     case NNL_LAYER_BATCHNORM: {
         const nnl_bn_opts *b = nnl_bn_options(l);
-        cJSON_AddItemToObject(c, "momentum", float_json(b->momentum));
-        cJSON_AddItemToObject(c, "epsilon", float_json(b->epsilon));
-        cJSON_AddBoolToObject(c, "center", b->center);
-        cJSON_AddBoolToObject(c, "scale", b->scale);
+        put(&ok, c, "momentum", float_json(b->momentum));
+        put(&ok, c, "epsilon", float_json(b->epsilon));
+        put(&ok, c, "center", cJSON_CreateBool(b->center));
+        put(&ok, c, "scale", cJSON_CreateBool(b->scale));
         break;
     }
     default:
         break;
     }
-    return o;
+    put(&ok, o, "config", c); /* last: a failed attach deletes c */
+    return whole(ok, o);
 }
 
 static cJSON *architecture_json(nnl_model *m, const char *name)
 {
+    int ok = 1;
     cJSON *a = cJSON_CreateObject(), *layers = cJSON_CreateArray();
     if (!a || !layers) {
         cJSON_Delete(a);
         cJSON_Delete(layers);
         return NULL;
     }
-    cJSON_AddStringToObject(a, "class", "Sequential");
-    cJSON_AddStringToObject(a, "name", name);
-    if (m->built)
-        cJSON_AddItemToObject(a, "input_shape", shape_json(&m->in_shape));
-    else
-        cJSON_AddNullToObject(a, "input_shape");
-    cJSON_AddItemToObject(a, "layers", layers);
-    for (size_t i = 0; i < m->nlayers; i++) {
-        cJSON *l = layer_json(m->layers[i]);
-        if (!l)
-            return cJSON_Delete(a), NULL;
-        cJSON_AddItemToArray(layers, l);
-    }
-    return a;
+    put(&ok, a, "class", cJSON_CreateString("Sequential"));
+    put(&ok, a, "name", cJSON_CreateString(name));
+    put(&ok, a, "input_shape", m->built ? shape_json(&m->in_shape) : cJSON_CreateNull());
+    for (size_t i = 0; ok && i < m->nlayers; i++)
+        put(&ok, layers, NULL, layer_json(m->layers[i]));
+    put(&ok, a, "layers", layers);
+    return whole(ok, a);
 }
 
 static cJSON *compile_json(const nnl_model *m)
 {
+    int ok = 1;
     cJSON *c = cJSON_CreateObject(), *ms = cJSON_CreateArray(), *o = cJSON_CreateObject();
     if (!c || !ms || !o) {
         cJSON_Delete(c);
@@ -242,38 +264,39 @@ static cJSON *compile_json(const nnl_model *m)
         return NULL;
     }
     const nnl_optim_config *oc = &m->opt->cfg;
-    cJSON_AddStringToObject(c, "loss", nnl_loss_name(m->loss));
+    put(&ok, c, "loss", cJSON_CreateString(nnl_loss_name(m->loss)));
     for (size_t i = 0; i < m->nmetrics; i++)
-        cJSON_AddItemToArray(ms, cJSON_CreateString(m->metrics[i].name));
-    cJSON_AddItemToObject(c, "metrics", ms);
-    cJSON_AddStringToObject(o, "name", nnl_optim_name(oc->kind));
-    cJSON_AddItemToObject(o, "learning_rate", double_json(oc->lr));
-    cJSON_AddItemToObject(o, "momentum", double_json(oc->momentum));
-    cJSON_AddBoolToObject(o, "nesterov", oc->nesterov);
-    cJSON_AddItemToObject(o, "beta_1", double_json(oc->beta1));
-    cJSON_AddItemToObject(o, "beta_2", double_json(oc->beta2));
-    cJSON_AddItemToObject(o, "epsilon", double_json(oc->epsilon));
-    cJSON_AddItemToObject(o, "weight_decay", double_json(oc->weight_decay));
-    cJSON_AddItemToObject(o, "rho", double_json(oc->rho));
-    cJSON_AddBoolToObject(o, "centered", oc->centered);
-    cJSON_AddItemToObject(o, "initial_accumulator_value", double_json(oc->initial_accumulator));
-    cJSON_AddItemToObject(c, "optimizer", o);
-    return c;
+        put(&ok, ms, NULL, cJSON_CreateString(m->metrics[i].name));
+    put(&ok, c, "metrics", ms);
+    put(&ok, o, "name", cJSON_CreateString(nnl_optim_name(oc->kind)));
+    put(&ok, o, "learning_rate", double_json(oc->lr));
+    put(&ok, o, "momentum", double_json(oc->momentum));
+    put(&ok, o, "nesterov", cJSON_CreateBool(oc->nesterov));
+    put(&ok, o, "beta_1", double_json(oc->beta1));
+    put(&ok, o, "beta_2", double_json(oc->beta2));
+    put(&ok, o, "epsilon", double_json(oc->epsilon));
+    put(&ok, o, "weight_decay", double_json(oc->weight_decay));
+    put(&ok, o, "rho", double_json(oc->rho));
+    put(&ok, o, "centered", cJSON_CreateBool(oc->centered));
+    put(&ok, o, "initial_accumulator_value", double_json(oc->initial_accumulator));
+    put(&ok, c, "optimizer", o);
+    return whole(ok, c);
 }
 
 static cJSON *training_json(nnl_model *m, long epochs, size_t nslots)
 {
+    int ok = 1;
     cJSON *t = cJSON_CreateObject(), *rngs = cJSON_CreateArray();
     if (!t || !rngs) {
         cJSON_Delete(t);
         cJSON_Delete(rngs);
         return NULL;
     }
-    cJSON_AddItemToObject(t, "epochs", uint_json(epochs > 0 ? (uint64_t)epochs : 0));
+    put(&ok, t, "epochs", uint_json(epochs > 0 ? (uint64_t)epochs : 0));
     long it = m->compiled && m->opt ? m->opt->iterations : 0;
-    cJSON_AddItemToObject(t, "optimizer_iterations", uint_json(it > 0 ? (uint64_t)it : 0));
-    cJSON_AddItemToObject(t, "optimizer_slots", uint_json(nslots));
-    for (size_t i = 0; i < m->nlayers; i++) {
+    put(&ok, t, "optimizer_iterations", uint_json(it > 0 ? (uint64_t)it : 0));
+    put(&ok, t, "optimizer_slots", uint_json(nslots));
+    for (size_t i = 0; ok && i < m->nlayers; i++) {
         nnl_rng *r = nnl_dropout_rng(m->layers[i]);
         if (!r || !m->layers[i]->built)
             continue;
@@ -281,19 +304,21 @@ static cJSON *training_json(nnl_model *m, long epochs, size_t nslots)
         if (!e || !s) {
             cJSON_Delete(e);
             cJSON_Delete(s);
-            return cJSON_Delete(t), cJSON_Delete(rngs), NULL;
+            ok = 0;
+            break;
         }
-        cJSON_AddItemToObject(e, "layer", uint_json(i));
+        put(&ok, e, "layer", uint_json(i));
         for (int k = 0; k < 4; k++)
-            cJSON_AddItemToArray(s, uint_json(r->s[k]));
-        cJSON_AddItemToObject(e, "state", s);
-        cJSON_AddItemToArray(rngs, e);
+            put(&ok, s, NULL, uint_json(r->s[k]));
+        put(&ok, e, "state", s);
+        put(&ok, rngs, NULL, e);
     }
-    cJSON_AddItemToObject(t, "dropout_rng", rngs);
-    return t;
+    put(&ok, t, "dropout_rng", rngs);
+    return whole(ok, t);
 }
 
-/* Adds key = the JSON text of j (consumed) to the metadata object. */
+/* Adds key = the JSON text of j (consumed) to the metadata object; 0 when
+ * out of memory. */
 static int add_json_string(cJSON *meta, const char *key, cJSON *j)
 {
     if (!j)
@@ -302,35 +327,37 @@ static int add_json_string(cJSON *meta, const char *key, cJSON *j)
     cJSON_Delete(j);
     if (!s)
         return 0;
-    cJSON *v = cJSON_AddStringToObject(meta, key, s);
+    int ok = 1;
+    put(&ok, meta, key, cJSON_CreateString(s));
     cJSON_free(s);
-    return v != NULL;
+    return ok;
 }
 
 /* The header JSON text (padded to a multiple of 8 with spaces) into *out
- * (malloc'd by cJSON's allocator: free with cJSON_free). */
+ * (malloc'd by cJSON's allocator: free with cJSON_free). Out of memory at
+ * any point is an error: a header missing a part is never written. */
 static nnl_status make_header(nnl_model *m, const nnl_modelfile_info *info,
                               const out_tensor *t, size_t n, size_t nslots,
                               char **out, size_t *len, nnl_error *err)
 {
+    int ok = 1;
     cJSON *root = cJSON_CreateObject(), *meta = cJSON_CreateObject();
-    int ok = root && meta;
-    if (ok) {
-        cJSON_AddItemToObject(root, "__metadata__", meta);
-        meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
-        char ver[16];
-        snprintf(ver, sizeof ver, "%d", NNL_MODELFILE_VERSION);
-        ok = cJSON_AddStringToObject(meta, "format", "nnlua") &&
-             cJSON_AddStringToObject(meta, "format_version", ver) &&
-             cJSON_AddStringToObject(meta, "nnlua_version", NNL_VERSION) &&
-             add_json_string(meta, "architecture",
-                             architecture_json(m, info ? info->name : "")) &&
-             (!m->compiled || add_json_string(meta, "compile", compile_json(m))) &&
-             add_json_string(meta, "training",
-                             training_json(m, info ? info->epochs : 0, nslots));
-    } else {
+    if (!root || !meta) {
+        cJSON_Delete(root);
         cJSON_Delete(meta);
+        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory for the header");
     }
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", NNL_MODELFILE_VERSION);
+    put(&ok, meta, "format", cJSON_CreateString("nnlua"));
+    put(&ok, meta, "format_version", cJSON_CreateString(ver));
+    put(&ok, meta, "nnlua_version", cJSON_CreateString(NNL_VERSION));
+    ok = ok && add_json_string(meta, "architecture",
+                               architecture_json(m, info ? info->name : ""));
+    ok = ok && (!m->compiled || add_json_string(meta, "compile", compile_json(m)));
+    ok = ok && add_json_string(meta, "training",
+                               training_json(m, info ? info->epochs : 0, nslots));
+    put(&ok, root, "__metadata__", meta);
     size_t off = 0;
     for (size_t i = 0; ok && i < n; i++) {
         cJSON *e = cJSON_CreateObject(), *offs = cJSON_CreateArray();
@@ -340,13 +367,13 @@ static nnl_status make_header(nnl_model *m, const nnl_modelfile_info *info,
             ok = 0;
             break;
         }
-        cJSON_AddStringToObject(e, "dtype", "F32");
-        cJSON_AddItemToObject(e, "shape", shape_json(t[i].shape));
-        cJSON_AddItemToArray(offs, uint_json(off));
+        put(&ok, e, "dtype", cJSON_CreateString("F32"));
+        put(&ok, e, "shape", shape_json(t[i].shape));
+        put(&ok, offs, NULL, uint_json(off));
         off += t[i].n * sizeof(float);
-        cJSON_AddItemToArray(offs, uint_json(off));
-        cJSON_AddItemToObject(e, "data_offsets", offs);
-        cJSON_AddItemToObject(root, t[i].name, e);
+        put(&ok, offs, NULL, uint_json(off));
+        put(&ok, e, "data_offsets", offs);
+        put(&ok, root, t[i].name, e);
     }
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
