@@ -4,6 +4,7 @@
  * builds the model through the same constructors as the Lua API, so the
  * same value checks apply. See modelfile.h for the layout. */
 #include "model/modelfile.h"
+#include "model/json_check.h"
 
 #include <errno.h>
 #include <math.h>
@@ -257,7 +258,12 @@ static nnl_status parse_header(loader *ld)
     ld->root = cJSON_ParseWithLengthOpts(h, (size_t)hlen, &end, 0);
     if (!ld->root) {
         size_t at = end && end >= h && end <= h + hlen ? (size_t)(end - h) : 0;
+        int syntax_ok = nnl_json_syntax_ok(h, (size_t)hlen);
         nnl_free(h);
+        if (syntax_ok) /* good text: the parser ran out of memory */
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory for "
+                            "the header of %llu bytes", ld->src.what,
+                            (unsigned long long)hlen);
         return bad(ld, "the header is not valid JSON (error near byte %zu of %llu)", at,
                    (unsigned long long)hlen);
     }
@@ -320,6 +326,9 @@ static nnl_status meta_json(loader *ld, const char *key, cJSON **out)
     if (!s)
         return NNL_OK;
     cJSON *j = cJSON_Parse(s->valuestring);
+    if (!j && nnl_json_syntax_ok(s->valuestring, strlen(s->valuestring)))
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory for "
+                        "__metadata__ %s", ld->src.what, key);
     if (!j)
         return bad(ld, "__metadata__ %s is not valid JSON", key);
     if (!cJSON_IsObject(j)) {
