@@ -598,6 +598,68 @@ static void session_gnuplot_dying_midway(void **state)
         kill((pid_t)gc, SIGKILL);
 }
 
+static void session_post_never_waits_for_gnuplot_to_read(void **state)
+{
+    (void)state;
+    /* A frame larger than the socket's buffer, to a gnuplot that does
+     * not read for a while: the post returns at once (training goes on),
+     * the session is busy until gnuplot has taken it, and the frame
+     * arrives whole. */
+    fake("sleep 0.5\ncat > got.gp");
+    setenv("NNLUA_GNUPLOT_TIMEOUT", "5", 1);
+    size_t big = 3 << 20;
+    char *frame = malloc(big);
+    assert_non_null(frame);
+    memset(frame, '#', big); /* a comment line of 3 MB */
+    frame[big - 1] = '\n';
+    nnl_gnuplot_session *s = nnl_gnuplot_open(1, &err);
+    assert_non_null(s);
+    int posted = 0;
+    double t0 = now_s();
+    assert_int_equal(nnl_gnuplot_post(s, frame, big, 0, &posted, &err), NNL_OK);
+    assert_true(posted);
+    double dt = now_s() - t0;
+    print_message("post of 3 MB: %.3f s\n", dt);
+    assert_true(dt < 0.3);
+    assert_true(nnl_gnuplot_busy(s));
+    /* The next frame is skipped, not queued behind it. */
+    assert_int_equal(nnl_gnuplot_post(s, "print 2\n", 8, 0, &posted, &err), NNL_OK);
+    assert_false(posted);
+    /* The last one is forced: queued after it. */
+    assert_int_equal(nnl_gnuplot_post(s, "print 3\n", 8, 1, &posted, &err), NNL_OK);
+    assert_true(posted);
+    assert_true(now_s() - t0 < 0.3);
+    nnl_gnuplot_finish(s);
+    assert_true(now_s() - t0 < 0.3);
+    assert_int_equal(nnl_gnuplot_close(s, &err), NNL_OK);
+    struct stat st;
+    assert_int_equal(stat("got.gp", &st), 0);
+    /* Both frames and their markers, nothing lost. */
+    assert_true((size_t)st.st_size > big + 8);
+    free(frame);
+
+    /* A gnuplot that never reads: posts still return at once, and the
+     * end is bounded by the deadline. */
+    fake("trap '' TERM\nexec sleep 1000");
+    setenv("NNLUA_GNUPLOT_TIMEOUT", "0.5", 1);
+    frame = malloc(big);
+    assert_non_null(frame);
+    memset(frame, '#', big);
+    frame[big - 1] = '\n';
+    s = nnl_gnuplot_open(1, &err);
+    assert_non_null(s);
+    t0 = now_s();
+    assert_int_equal(nnl_gnuplot_post(s, frame, big, 0, &posted, &err), NNL_OK);
+    assert_int_equal(nnl_gnuplot_post(s, frame, big, 1, &posted, &err), NNL_OK);
+    assert_true(now_s() - t0 < 0.3);
+    nnl_gnuplot_finish(s);
+    assert_int_equal(nnl_gnuplot_close(s, &err), NNL_ERR_IO);
+    assert_non_null(strstr(err.msg, "did not finish within 0.5 s"));
+    assert_true(now_s() - t0 < 3);
+    free(frame);
+    assert_no_children();
+}
+
 static nnl_gnuplot_session *closing;
 static nnl_status close_closing(void)
 {
@@ -655,6 +717,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_timeout_value_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(session_with_a_hung_gnuplot_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(session_gnuplot_dying_midway, setup, teardown),
+        cmocka_unit_test_setup_teardown(session_post_never_waits_for_gnuplot_to_read, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(ctrl_c_stops_waiting_for_a_finishing_session, setup,
                                         teardown),
     };

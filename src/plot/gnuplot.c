@@ -27,6 +27,11 @@ struct nnl_gnuplot_session {
     unsigned long serial;  /* numbers the sync markers */
     unsigned long pending; /* marker of a posted script not yet seen, or 0 */
     nnl_pbuf cap;          /* stderr since the last completed script; owned */
+    /* Input handed over but not yet taken by gnuplot (a posted frame
+     * larger than the socket's buffer): out[out_off, out.len). Written as
+     * gnuplot reads, so a post never waits. Owned. */
+    nnl_pbuf out;
+    size_t out_off;
     /* After nnl_gnuplot_finish: the thread reading gnuplot to its end
      * (joined by close), or done at once when no thread could start. */
     int finishing, threaded;
@@ -452,7 +457,48 @@ static nnl_gnuplot_session *session_new(int quiet_stdout, nnl_error *err)
     atomic_init(&s->pid, -1L);
     s->fin_st = NNL_OK;
     nnl_pbuf_init(&s->cap);
+    nnl_pbuf_init(&s->out);
+    s->out_off = 0;
     return s;
+}
+
+/* 1 while posted input waits for gnuplot to take it. */
+static int queued(const nnl_gnuplot_session *s)
+{
+    return s->out_off < s->out.len;
+}
+
+/* Hands gnuplot what it takes now of the queued input. -1 when it reads
+ * no more. */
+static int flush_queue(nnl_gnuplot_session *s)
+{
+    int r = queued(s) ? nnl_gp_write_some(&s->c, s->out.s, s->out.len, &s->out_off) : 0;
+    if (!queued(s)) {
+        nnl_pbuf_clear(&s->out);
+        s->out_off = 0;
+    }
+    return r;
+}
+
+/* Appends text to the queue. */
+static nnl_status enqueue(nnl_gnuplot_session *s, const char *text, size_t len,
+                          nnl_error *err)
+{
+    nnl_pbuf_addn(&s->out, text, len);
+    return nnl_pbuf_check(&s->out, "gnuplot", err);
+}
+
+/* Writes the whole queue (and then, with marker NULL, ends gnuplot's
+ * input and waits for its exit; a marker: until gnuplot printed it),
+ * within w. The queue is empty afterwards. */
+static nnl_gp_result pump_queue(nnl_gnuplot_session *s, const char *marker,
+                                const nnl_gp_wait *w, nnl_error *perr)
+{
+    nnl_gp_result r = nnl_gp_pump(&s->c, s->out.s ? s->out.s + s->out_off : "",
+                                  s->out.len - s->out_off, marker, &s->cap, w, perr);
+    nnl_pbuf_clear(&s->out);
+    s->out_off = 0;
+    return r;
 }
 
 nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err)
@@ -495,14 +541,17 @@ static nnl_status session_fail(nnl_gnuplot_session *s, nnl_gp_result r, const nn
 {
     int status = session_end(s, r != NNL_GP_GONE);
     s->pending = 0;
+    nnl_pbuf_clear(&s->out);
+    s->out_off = 0;
     nnl_status st = outcome(r, status, &s->cap, w, perr, err);
     if (st == NNL_OK) /* gone without a word or a bad status */
         st = nnl_fail(err, NNL_ERR_IO, "gnuplot exited unexpectedly");
     return st;
 }
 
-/* Writes script plus a marker line that gnuplot prints once it has run
- * everything before it; wait: also reads until that marker. */
+/* Queues script plus a marker line that gnuplot prints once it has run
+ * everything before it, and hands over what gnuplot takes now; wait:
+ * writes it all and reads until that marker (bounded). */
 static nnl_status session_write(nnl_gnuplot_session *s, const char *script, size_t len,
                                 int wait, nnl_error *err)
 {
@@ -510,31 +559,32 @@ static nnl_status session_write(nnl_gnuplot_session *s, const char *script, size
     s->serial++;
     snprintf(marker, sizeof marker, "nnlua-sync-%lu\n", s->serial);
     snprintf(tail, sizeof tail, "\nprint 'nnlua-sync-%lu'\n", s->serial);
-    nnl_pbuf msg;
-    nnl_pbuf_init(&msg);
-    nnl_pbuf_addn(&msg, script, len);
-    nnl_pbuf_add(&msg, tail);
-    nnl_status st = nnl_pbuf_check(&msg, "gnuplot", err);
+    nnl_status st = enqueue(s, script, len, err);
+    if (st == NNL_OK)
+        st = enqueue(s, tail, strlen(tail), err);
     if (st != NNL_OK) {
-        nnl_pbuf_free(&msg);
+        nnl_pbuf_free(&s->out);
+        s->out_off = 0;
         return st;
     }
     nnl_gp_wait w;
     nnl_gp_wait_init(&w, s->timeout, 1, NULL);
     nnl_error perr;
-    nnl_gp_result r = nnl_gp_pump(&s->c, msg.s, msg.len, wait ? marker : "", &s->cap, &w, &perr);
-    nnl_pbuf_free(&msg);
+    if (!wait) {
+        if (flush_queue(s) < 0) /* it reads no more: what did it say? */
+            return session_fail(s, NNL_GP_GONE, &w, NULL, err);
+        s->pending = s->serial;
+        return NNL_OK;
+    }
+    nnl_gp_result r = pump_queue(s, marker, &w, &perr);
     if (r != NNL_GP_DONE)
         return session_fail(s, r, &w, &perr, err);
-    s->pending = wait ? 0 : s->serial;
-    if (wait) {
-        int bad = has_error(s->cap.s);
-        if (bad) {
-            st = fail_with(err, "", s->cap.s);
-            s->erred = 1;
-        }
-        nnl_pbuf_clear(&s->cap);
+    s->pending = 0;
+    if (has_error(s->cap.s)) {
+        st = fail_with(err, "", s->cap.s);
+        s->erred = 1;
     }
+    nnl_pbuf_clear(&s->cap);
     return st;
 }
 
@@ -557,8 +607,10 @@ int nnl_gnuplot_busy(nnl_gnuplot_session *s)
     if (!session_open(s) || !s->pending)
         return 0;
     nnl_gp_collect(&s->c, &s->cap);
-    if (s->c.errfd < 0)
+    if (s->c.errfd < 0 || flush_queue(s) < 0)
         return 0; /* gone: the next post says so */
+    if (queued(s))
+        return 1; /* it has not even read the last frame yet */
     char marker[64];
     snprintf(marker, sizeof marker, "nnlua-sync-%lu\n", s->pending);
     return !s->cap.s || !strstr(s->cap.s, marker);
@@ -571,11 +623,13 @@ nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t l
     if (!session_open(s))
         return nnl_fail(err, NNL_ERR_IO, "gnuplot: the session is closed");
     nnl_gp_collect(&s->c, &s->cap);
-    if (s->c.errfd < 0) {
+    if (s->c.errfd < 0 || flush_queue(s) < 0) {
         nnl_gp_wait w;
         nnl_gp_wait_init(&w, s->timeout, 1, NULL);
         return session_fail(s, NNL_GP_GONE, &w, NULL, err);
     }
+    if (queued(s) && !force)
+        return NNL_OK; /* the last frame is not even read yet: skip this one */
     if (s->pending) {
         char marker[64];
         snprintf(marker, sizeof marker, "nnlua-sync-%lu\n", s->pending);
@@ -607,7 +661,8 @@ static void finish_now(nnl_gnuplot_session *s)
         nnl_gp_wait w;
         nnl_gp_wait_init(&w, s->timeout, 0, &s->stop);
         nnl_error perr;
-        nnl_gp_result r = nnl_gp_pump(&s->c, "", 0, NULL, &s->cap, &w, &perr);
+        /* What gnuplot has not read yet, then EOF. */
+        nnl_gp_result r = pump_queue(s, NULL, &w, &perr);
         int status = session_end(s, r != NNL_GP_DONE && r != NNL_GP_GONE);
         s->fin_st = outcome(r, status, &s->cap, &w, &perr, &s->fin_err);
     }
@@ -677,11 +732,8 @@ void nnl_gnuplot_finish(nnl_gnuplot_session *s)
 {
     if (!s || s->finishing)
         return;
-    /* EOF now: gnuplot draws what it was sent, then exits. */
-    nnl_gp_collect(&s->c, &s->cap);
-    if (s->c.in >= 0)
-        close(s->c.in);
-    s->c.in = -1;
+    /* The thread hands gnuplot the rest of its input, then EOF: gnuplot
+     * draws what it was sent and exits. */
     atomic_store(&s->pid, (long)s->c.pid);
     s->finishing = 1;
     s->threaded = start_thread(s, finish_thread);
@@ -694,8 +746,9 @@ int nnl_gnuplot_finished(nnl_gnuplot_session *s)
     return !s || !s->finishing || atomic_load(&s->finished);
 }
 
-/* Waits for the finishing thread; Ctrl-C asks it to stop gnuplot at once. The thread's own waits are bounded, so this
- * is too. Returns 1 when interrupted. */
+/* Waits for the finishing thread; Ctrl-C asks it to stop gnuplot at once.
+ * The thread's own waits are bounded, so this is too. Returns 1 when
+ * interrupted. */
 static int join_finishing(nnl_gnuplot_session *s)
 {
     int interrupted = 0;
@@ -731,16 +784,20 @@ nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err)
         nnl_gp_wait w;
         nnl_gp_wait_init(&w, s->timeout, 1, NULL);
         nnl_error perr;
-        /* "exit" (or just EOF when input is already closed), then read
-         * its stderr until it exits so it never blocks writing there. */
-        nnl_gp_result r = s->c.in >= 0
-                              ? nnl_gp_pump(&s->c, "exit\n", 5, NULL, &s->cap, &w, &perr)
-                              : nnl_gp_pump(&s->c, "", 0, NULL, &s->cap, &w, &perr);
+        /* The rest of its input and "exit" (or just EOF when its input
+         * is already closed), then read its stderr until it exits so it
+         * never blocks writing there. */
+        nnl_gp_result r;
+        if (s->c.in >= 0 && enqueue(s, "exit\n", 5, &perr) == NNL_OK)
+            r = pump_queue(s, NULL, &w, &perr);
+        else
+            r = nnl_gp_pump(&s->c, "", 0, NULL, &s->cap, &w, &perr);
         int status = session_end(s, r != NNL_GP_DONE && r != NNL_GP_GONE);
         st = outcome(r, status, &s->cap, &w, &perr, err);
     }
     nnl_gp_end(&s->c, 1); /* nothing left to end unless a wait failed */
     nnl_pbuf_free(&s->cap);
+    nnl_pbuf_free(&s->out);
     nnl_free(s);
     return st;
 }

@@ -351,6 +351,24 @@ nnl_gp_result nnl_gp_pump(nnl_gp_child *c, const char *data, size_t len, const c
     }
 }
 
+int nnl_gp_write_some(nnl_gp_child *c, const char *data, size_t len, size_t *off)
+{
+    while (c->in >= 0 && *off < len) {
+        ssize_t n = send(c->in, data + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            *off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0; /* full: the rest later */
+        close_fd(&c->in); /* EPIPE and the like: it reads no more */
+        return -1;
+    }
+    return c->in >= 0 || *off == len ? 0 : -1;
+}
+
 /* Waits up to ms milliseconds for the child to exit. 1 once it has. */
 static int wait_exit(nnl_gp_child *c, long ms)
 {

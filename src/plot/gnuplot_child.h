@@ -80,6 +80,11 @@ nnl_status nnl_gp_spawn(const char *path, int quiet_stdout, int fd3, nnl_gp_chil
 nnl_gp_result nnl_gp_pump(nnl_gp_child *c, const char *data, size_t len, const char *marker,
                           nnl_pbuf *cap, const nnl_gp_wait *w, nnl_error *err);
 
+/* Writes to the child's stdin what it takes now of data[*off, len)
+ * without waiting, advancing *off. 0, or -1 when it no longer reads (its
+ * stdin is then closed). Never raises SIGPIPE. */
+int nnl_gp_write_some(nnl_gp_child *c, const char *data, size_t len, size_t *off);
+
 /* Reads what the child said so far into cap without waiting; notices its
  * exit (its stderr is then read to what it wrote and closed). */
 void nnl_gp_collect(nnl_gp_child *c, nnl_pbuf *cap);
