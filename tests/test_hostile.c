@@ -213,7 +213,22 @@ static void test_hostile_calls(void **state)
     assert_non_null(mkdtemp(dir));
     char path[400];
     snprintf(path, sizeof path, "%s/gnuplot", dir);
-    write_text(path, "#!/bin/sh\n# fake gnuplot of test_hostile: reads its script\nexec cat >/dev/null\n", 0755);
+    /* The fake gnuplot: how it behaves is chosen per round by the script
+     * (the file .gnuplot-mode): reads its input and exits 0, exits at once
+     * (the pipe breaks under the writer), fails with a message, dies by a
+     * signal half way, or writes noise. Builtins only, to start fast. */
+    write_text(path,
+               "#!/bin/sh\n"
+               "# fake gnuplot of test_hostile (see test_hostile.c)\n"
+               "mode=cat\n"
+               "read -r mode < \"${0%/*}/.gnuplot-mode\" 2>/dev/null\n"
+               "case $mode in\n"
+               "exit) exit 0 ;;\n"
+               "fail) echo 'line 1: the fake gnuplot of test_hostile fails' >&2; exit 1 ;;\n"
+               "die) read -r line; kill -9 $$ ;;\n"
+               "noise) cat >/dev/null; echo noise; echo 'warning: noise' >&2 ;;\n"
+               "*) exec cat >/dev/null ;;\n"
+               "esac\n", 0755);
     snprintf(path, sizeof path, "%s/.nnlua-hostile-dir", dir);
     write_text(path, "the temporary folder of test_hostile\n", 0644);
 

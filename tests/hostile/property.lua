@@ -355,8 +355,16 @@ local function make_files()
   os.execute("mkdir -p dir; [ -p fifo ] || mkfifo fifo; ln -sf good.safetensors link")
 end
 
+-- How the fake gnuplot behaves this round (see test_hostile.c).
+local function gnuplot_mode()
+  local r = random(10)
+  local mode = r <= 6 and "cat" or ({"exit", "fail", "die", "noise"})[r - 6]
+  write_file(".gnuplot-mode", mode .. "\n")
+end
+
 local function build_pool()
   P = {}
+  gnuplot_mode()
   local T, M, L = {}, {}, {}
   P.tensor, P.model, P.layer = T, M, L
   local x = nn.rand(4, 2)
