@@ -33,14 +33,17 @@
 nnl_status nnl_gnuplot_find(char *path, size_t size, nnl_error *err);
 
 /* Scripts of at least this many bytes reach gnuplot through a temporary
- * file (in $TMPDIR when it is absolute, else /tmp; removed when gnuplot
+ * file (in $TMPDIR when it is absolute, else /tmp; with /proc unlinked at
+ * once and given as gnuplot's descriptor 3, else removed when gnuplot
  * exits) instead of its standard input, which it reads a byte at a time. */
 #define NNL_GNUPLOT_FILE_MIN ((size_t)64 << 10)
 
-/* Runs script (len bytes) in a new gnuplot and waits for it to exit.
- * quiet_stdout: gnuplot's standard output goes to /dev/null (the plot goes
- * to a file); otherwise it is ours (text plots, windows). An error written
- * by gnuplot or a failed exit is NNL_ERR_IO with gnuplot's message. */
+/* Runs script (len bytes) in a new gnuplot and waits for it to exit
+ * (bounded; Ctrl-C stops it: see above). quiet_stdout: gnuplot's standard
+ * output goes to /dev/null (the plot goes to a file); otherwise it is ours
+ * (text plots, windows). An error written by gnuplot, a failed exit or a
+ * death by a signal is NNL_ERR_IO with gnuplot's message or what ended
+ * it; an invalid $NNLUA_GNUPLOT_TIMEOUT is NNL_ERR_ARG. */
 nnl_status nnl_gnuplot_run(const char *script, size_t len, int quiet_stdout, nnl_error *err);
 
 /* The interactive window terminal to use when a plot has no file: "qt",
@@ -60,19 +63,21 @@ nnl_gnuplot_session *nnl_gnuplot_open(int quiet_stdout, nnl_error *err);
  * stays usable while the process lives. */
 nnl_status nnl_gnuplot_send(nnl_gnuplot_session *s, const char *script, size_t len,
                             nnl_error *err);
-/* Sends script without waiting for gnuplot to draw it, unless gnuplot is
- * still busy with the previously posted one: then nothing is sent and
+/* Sends script without waiting for gnuplot to read or draw it (what it
+ * has not read yet is queued and handed over as it reads), unless gnuplot
+ * is still busy with the previously posted one: then nothing is sent and
  * *posted is 0 (a live plot skips frames instead of slowing training);
  * force sends it anyway (queued after the busy one). Errors of an earlier
- * posted script are returned here. */
+ * posted script, or gnuplot's end, are returned here. Never blocks. */
 nnl_status nnl_gnuplot_post(nnl_gnuplot_session *s, const char *script, size_t len,
                             int force, int *posted, nnl_error *err);
-/* 1 while gnuplot is still drawing the last posted script (a post without
- * force would skip its frame): lets a caller skip building the frame at
- * all. Never blocks. */
+/* 1 while gnuplot is still reading or drawing the last posted script (a
+ * post without force would skip its frame): lets a caller skip building
+ * the frame at all. Never blocks. */
 int nnl_gnuplot_busy(nnl_gnuplot_session *s);
-/* Starts ending the session without waiting: gnuplot gets EOF and a
- * thread reads it until it has drawn what it was sent and exited. Returns
+/* Starts ending the session without waiting: a thread hands gnuplot the
+ * rest of its input and EOF, and reads it until it has drawn what it was
+ * sent and exited (within the deadline, else it is killed). Returns
  * at once, so training never waits for the last frame. After it only
  * nnl_gnuplot_finished and nnl_gnuplot_close may be called: close joins
  * the thread and returns the errors gnuplot reported for the frames it
@@ -88,8 +93,10 @@ nnl_gnuplot_session *nnl_gnuplot_run_background(const char *script, size_t len,
 /* 1 when a finishing session's gnuplot has exited (close will not wait),
  * or the session is not finishing. Never blocks. */
 int nnl_gnuplot_finished(nnl_gnuplot_session *s);
-/* Ends the process (EOF on its input, then waits for it), frees s. NULL
- * does nothing. Returns an error if gnuplot reported one at exit. */
+/* Ends the process (the rest of its input, "exit", then waits for it,
+ * bounded; a finishing session: joins its thread, and Ctrl-C stops the
+ * wait with NNL_ERR_INTERRUPTED), frees s. NULL does nothing. Returns an
+ * error if gnuplot reported one, died by a signal or had to be killed. */
 nnl_status nnl_gnuplot_close(nnl_gnuplot_session *s, nnl_error *err);
 /* The process id of the session's gnuplot (for tests). */
 long nnl_gnuplot_pid(const nnl_gnuplot_session *s);

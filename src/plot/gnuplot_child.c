@@ -266,7 +266,7 @@ static void on_exit_drain(nnl_gp_child *c, nnl_pbuf *cap)
 
 void nnl_gp_collect(nnl_gp_child *c, nnl_pbuf *cap)
 {
-    read_err(c, cap, (size_t)-1 / 2);
+    read_err(c, cap, DRAIN_MAX); /* bounded: a writer without end cannot hold us */
     if (check_exit(c))
         on_exit_drain(c, cap);
 }

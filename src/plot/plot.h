@@ -104,7 +104,9 @@ void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
                         const double *const *cols);
 
 /* Saves the script to o->script when set, then (if o->render) runs it
- * through gnuplot; a file plot must exist afterwards. Errors name fn. */
+ * through gnuplot; a file plot is then checked (nnl_plot_check_file). A
+ * failed write of the script says why and removes it. Errors name fn (and
+ * the file). */
 nnl_status nnl_plot_render(const nnl_pbuf *b, const nnl_plot_opts *o, const char *fn,
                            nnl_error *err);
 
