@@ -67,10 +67,18 @@ local known = {
 ------------------------------------------------------------------------
 
 -- Functions that must not run in a test, with the reason. Keep it short.
-local deny = {
-  -- nn.help prints the whole reference for some arguments: slow, and it
-  -- only formats text of lua/90_help.lua (test_runtime covers it).
-}
+-- (Nothing opens a window: the driver unsets DISPLAY and fakes gnuplot.)
+local deny = {}
+do
+  -- Where Debian's dataset-fashion-mnist is installed, fashion_mnist()
+  -- loads 70,000 images per call (seconds under ASan): hundreds of calls
+  -- would take the whole run. test_datasets covers it.
+  local f = io.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb")
+  if f then
+    f:close()
+    deny["nn.data.fashion_mnist"] = "the real data set is installed: too slow"
+  end
+end
 
 -- entries: {name = "nn.data.csv", fn = f, kind = "tensor"|"model"|...|nil}
 -- kind is the type of the object the function is a method of (its first
@@ -1165,10 +1173,14 @@ for _, f in ipairs(failures) do io.stderr:write("hostile: ", f, "\n") end
 local skipped = {}
 for k in pairs(known) do skipped[#skipped + 1] = k end
 table.sort(skipped)
+local denied = {}
+for k in pairs(deny) do denied[#denied + 1] = k end
+table.sort(denied)
 report(string.format("END calls=%d functions=%d ok=%d errors=%d interrupted=%d "
                      .. "out_of_memory_between_calls=%d "
-                     .. "coroutine_yields=%d over_budget=%d cpu=%.1fs known_bugs_avoided=%s",
+                     .. "coroutine_yields=%d over_budget=%d cpu=%.1fs known_bugs_avoided=%s denied=%s",
                      done, #entries, stats.ok, stats.err, stats.interrupted, stats.memory or 0,
                      stats.yielded, stats.hang, os.clock() - t0,
-                     #skipped > 0 and table.concat(skipped, ",") or "none"))
+                     #skipped > 0 and table.concat(skipped, ",") or "none",
+                     #denied > 0 and table.concat(denied, ",") or "none"))
 if #failures > 0 then error(#failures .. " failures (see above)", 0) end
