@@ -186,7 +186,7 @@ static pid_t start_child(int progress_fd, long seed, long calls, long round)
     /* Huge sizes from scripts fail as they would on a real machine out of
      * memory, instead of ASan aborting (or the machine swapping). */
     const char *asan = getenv("ASAN_OPTIONS");
-    snprintf(buf, sizeof buf, "%s%sallocator_may_return_null=1:max_allocation_size_mb=512:"
+    snprintf(buf, sizeof buf, "%s%sallocator_may_return_null=1:max_allocation_size_mb=256:"
              "soft_rss_limit_mb=3000", asan ? asan : "", asan && *asan ? ":" : "");
     setenv("ASAN_OPTIONS", buf, 1);
 #else
