@@ -28,10 +28,15 @@ nnl_status nnl_plot_hist(nnl_pbuf *b, const nnl_plot_opts *o, const double *v, s
         bins = bins < 5 ? 5 : bins > 60 ? 60 : bins;
     }
     if (hi == lo) {
-        lo -= 0.5;
-        hi += 0.5;
+        /* One value: a bin around it, wide enough to change a large value
+         * (4.6e18 - 0.5 is 4.6e18 again). */
+        double pad = fmax(0.5, fabs(lo) * 1e-9);
+        lo -= pad;
+        hi += pad;
     }
-    double width = (hi - lo) / bins;
+    /* hi/bins - lo/bins: hi - lo overflows for values near the double
+     * range. */
+    double width = hi / bins - lo / bins;
     double *count = nnl_calloc((size_t)bins, sizeof *count);
     double *center = nnl_calloc((size_t)bins, sizeof *center);
     if (!count || !center) {
@@ -42,8 +47,11 @@ nnl_status nnl_plot_hist(nnl_pbuf *b, const nnl_plot_opts *o, const double *v, s
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(v[i]))
             continue;
-        int k = (int)((v[i] - lo) / width);
-        count[k >= bins ? bins - 1 : k < 0 ? 0 : k] += 1;
+        /* Compared as a double before the conversion: a quotient beyond
+         * int (or NaN) would be undefined behaviour. */
+        double q = (v[i] / width) - (lo / width);
+        int k = !(q > 0.0) ? 0 : q >= (double)bins ? bins - 1 : (int)q;
+        count[k] += 1;
     }
     for (int k = 0; k < bins; k++)
         center[k] = lo + (k + 0.5) * width;

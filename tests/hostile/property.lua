@@ -59,7 +59,6 @@ local gc_of = {} -- function -> true for __gc/__close metamethods (called rarely
 -- made while they are listed here, so the test can look for new bugs.
 -- Remove an entry when its bug is fixed. The END line lists them.
 local known = {
-  hist_width = "H10: nn.plot.hist of values closer than their double resolution: (int)NaN",
 }
 
 ------------------------------------------------------------------------

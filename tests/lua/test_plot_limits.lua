@@ -101,6 +101,17 @@ H.test("scatter: class labels", function()
   quick("x has 3 values and y has 2", nn.plot.scatter, {1, 2, 3}, {1, 2}, R)
 end)
 
+-- Values at the edge of double precision and range: one value of 2^62
+-- (its bin of +-0.5 was no bin: width 0, a NaN converted to int), a spread
+-- below the values' resolution, and a range whose width overflows.
+H.test("histograms of huge or nearly equal values", function()
+  nn.plot.hist({2 ^ 62}, R)
+  nn.plot.hist({1e300, 1e300 * (1 + 2 ^ -52)}, R)
+  nn.plot.hist({1.7e308, -1.7e308, 0}, R)
+  nn.plot.hist({-2 ^ 62, 3}, opts{bins = 100000})
+  check(true)
+end)
+
 H.test("sizes are integers in range, reported as given", function()
   quick("bins must be an integer in 1..100000, got 1", nn.plot.hist, {1, 2, 3},
         opts{bins = 1e12})
