@@ -18,6 +18,7 @@
 #include <string.h>
 #include "core/alloc.h"
 #include "core/rng.h"
+#include "model/activation.h"
 #include "model/layer.h"
 #include "model/loss.h"
 #include "model/model.h"
@@ -146,7 +147,7 @@ static void test_activation_layers(void **state)
     (void)state;
     nnl_error err;
     for (int a = 0; a < NNL_ACT_COUNT; a++) {
-        nnl_layer *l = nnl_activation_new(a, nnl_act_default_param(a), &err);
+        nnl_layer *l = nnl_activation_new(a, nnl_activation_param(a), &err);
         assert_non_null(l);
         nnl_layer_set_name(l, nnl_act_name((nnl_act)a));
         gradcheck_layer(l, &in6, 4, 1, 1);

@@ -59,7 +59,7 @@ data = raw[8 + n:]
 
 meta = header.pop("__metadata__")
 assert all(isinstance(v, str) for v in meta.values()), "metadata values must be strings"
-assert meta["format"] == "nnlua" and meta["format_version"] == "1", meta
+assert meta["format"] == "nnlua" and meta["format_version"] == "2", meta
 arch = json.loads(meta["architecture"])
 assert arch["name"] == "py", arch["name"]
 assert arch["input_shape"] == [2], arch["input_shape"]

@@ -22,6 +22,15 @@ int nnl_lua_raise(lua_State *L, const nnl_error *err)
     return lua_error(L);
 }
 
+int nnl_lua_raise_in(lua_State *L, const char *fn, const nnl_error *err)
+{
+    luaL_where(L, 1);
+    lua_pushfstring(L, "%s: %s", fn,
+                    err && err->msg[0] ? err->msg : nnl_status_name(err ? err->code : NNL_OK));
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
 int nnl_lua_collecting(lua_State *L)
 {
     /* While Lua runs a finalizer (or closes the state) its collector is

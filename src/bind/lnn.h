@@ -30,6 +30,10 @@ int luaopen_nn(lua_State *L);
 
 /* Raises err's message as a Lua error. Never returns. */
 int nnl_lua_raise(lua_State *L, const nnl_error *err);
+/* Raises "fn: <err's message>": the one place where the name of the Lua
+ * function that failed is put before a message of the C core, which never
+ * names Lua functions itself. Never returns. */
+int nnl_lua_raise_in(lua_State *L, const char *fn, const nnl_error *err);
 
 /* Pushes an empty nn.Tensor userdata and returns its slot; store the tensor
  * in slot->t once made. If making it fails, raise: the empty handle is

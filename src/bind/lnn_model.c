@@ -20,586 +20,6 @@
 #include "model/optim.h"
 #include "simd/kernels.h"
 
-/* ---- helpers ------------------------------------------------------------ */
-
-static void join_list(char *buf, size_t size, const char *const *valid)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; valid[i] && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", valid[i]);
-}
-
-void nnl_lua_check_options(lua_State *L, int idx, const char *fn,
-                           const char *const *valid)
-{
-    if (lua_isnoneornil(L, idx))
-        return;
-    idx = lua_absindex(L, idx);
-    if (!lua_istable(L, idx))
-        luaL_error(L, "%s: options must be a table, got %s", fn, luaL_typename(L, idx));
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        int ok = 0;
-        if (lua_type(L, -2) == LUA_TSTRING) {
-            const char *k = lua_tostring(L, -2);
-            for (int i = 0; valid[i] && !ok; i++)
-                ok = strcmp(k, valid[i]) == 0;
-        }
-        if (!ok) {
-            char list[512];
-            join_list(list, sizeof list, valid);
-            lua_pushvalue(L, -2);
-            luaL_error(L, "%s: unknown option '%s' (valid: %s)", fn,
-                       luaL_tolstring(L, -1, NULL), list);
-        }
-        lua_pop(L, 1);
-    }
-}
-
-/* Pushes opts[key] (nil when opts is not a table). */
-static int get_opt(lua_State *L, int idx, const char *key)
-{
-    if (!lua_istable(L, idx)) {
-        lua_pushnil(L);
-        return LUA_TNIL;
-    }
-    return lua_getfield(L, idx, key);
-}
-
-lua_Integer nnl_lua_opt_int(lua_State *L, int idx, const char *key, const char *fn,
-                            lua_Integer def, lua_Integer min)
-{
-    idx = lua_absindex(L, idx);
-    if (get_opt(L, idx, key) == LUA_TNIL) {
-        lua_pop(L, 1);
-        return def;
-    }
-    int isint;
-    lua_Integer v = lua_tointegerx(L, -1, &isint);
-    if (!isint || v < min)
-        luaL_error(L, "%s: option '%s' must be an integer >= %I, got %s", fn, key,
-                   min, luaL_tolstring(L, -1, NULL));
-    lua_pop(L, 1);
-    return v;
-}
-
-double nnl_lua_opt_num(lua_State *L, int idx, const char *key, const char *fn, double def)
-{
-    idx = lua_absindex(L, idx);
-    if (get_opt(L, idx, key) == LUA_TNIL) {
-        lua_pop(L, 1);
-        return def;
-    }
-    if (lua_type(L, -1) != LUA_TNUMBER)
-        luaL_error(L, "%s: option '%s' must be a number, got %s", fn, key,
-                   luaL_typename(L, -1));
-    double v = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
-int nnl_lua_opt_bool(lua_State *L, int idx, const char *key, const char *fn, int def)
-{
-    idx = lua_absindex(L, idx);
-    if (get_opt(L, idx, key) == LUA_TNIL) {
-        lua_pop(L, 1);
-        return def;
-    }
-    if (!lua_isboolean(L, -1))
-        luaL_error(L, "%s: option '%s' must be true or false, got %s", fn, key,
-                   luaL_typename(L, -1));
-    int v = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
-/* A string option, or def. The value is copied into buf (size bytes,
- * longer values cut): the string may have come from an __index of the
- * options table and nothing else anchors it, so its pointer could be freed
- * by the next allocation's collector step. */
-#define NNL_OPT_STR_MAX 128
-static const char *opt_str(lua_State *L, int idx, const char *key, const char *fn,
-                           const char *def, char *buf, size_t size)
-{
-    idx = lua_absindex(L, idx);
-    if (get_opt(L, idx, key) == LUA_TNIL) {
-        lua_pop(L, 1);
-        return def;
-    }
-    if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "%s: option '%s' must be a string, got %s", fn, key,
-                   luaL_typename(L, -1));
-    snprintf(buf, size, "%s", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    return buf;
-}
-
-static const char *act_names_list =
-    "linear, relu, leaky_relu, elu, selu, gelu, sigmoid, hard_sigmoid, tanh, "
-    "softmax, softplus, softsign, swish (silu)";
-
-static int check_act(lua_State *L, const char *fn, const char *name)
-{
-    int a = nnl_act_from_name(name);
-    if (a < 0)
-        luaL_error(L, "%s: unknown activation '%s' (valid: %s)", fn, name, act_names_list);
-    return a;
-}
-
-static int check_init(lua_State *L, const char *fn, const char *opt, const char *name)
-{
-    int i = nnl_init_from_name(name);
-    if (i < 0)
-        luaL_error(L, "%s: unknown %s '%s' (valid: %s)", fn, opt, name, nnl_init_names());
-    return i;
-}
-
-/* ---- layers ------------------------------------------------------------- */
-
-/* Whether the layer handle h at idx can be used: it holds a layer and, when
- * a model owns that layer, the model was not freed (a layer handle keeps its
- * model alive, but a script with the debug library can call __gc by hand). */
-static int layer_live(lua_State *L, int idx, nnl_llayer *h)
-{
-    if (!h->l)
-        return 0;
-    if (!h->owned)
-        return 1;
-    lua_getiuservalue(L, idx, 1);
-    nnl_lmodel *mh = luaL_testudata(L, -1, NNL_MODEL_MT);
-    int live = mh && mh->m;
-    lua_pop(L, 1);
-    return live;
-}
-
-nnl_llayer *nnl_lua_tolayer(lua_State *L, int idx)
-{
-    nnl_llayer *h = luaL_testudata(L, idx, NNL_LAYER_MT);
-    return h && layer_live(L, idx, h) ? h : NULL;
-}
-
-nnl_llayer *nnl_lua_checklayer(lua_State *L, int idx)
-{
-    nnl_llayer *h = luaL_checkudata(L, idx, NNL_LAYER_MT);
-    if (!layer_live(L, idx, h))
-        luaL_argerror(L, idx, h->l ? "layer is closed: its model was freed"
-                                   : "layer is closed");
-    return h;
-}
-
-#define check_layer nnl_lua_checklayer
-
-/* A count or size argument of a layer (units, input_dim, a dimension of
- * input_shape): an integer 1..2^31-1, as Keras keeps them in int32. Larger
- * ones could not be allocated, and products of them must not overflow. */
-#define NNL_LAYER_SIZE_MAX ((lua_Integer)0x7fffffff)
-
-/* Keras's default names: dense, dense_1, dense_2, ... per kind, counted in
- * a registry table of this Lua state. */
-static void default_name(lua_State *L, char *buf, size_t size, const char *base)
-{
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "nn.names") != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, "nn.names");
-    }
-    lua_Integer n = (lua_getfield(L, -1, base), lua_tointeger(L, -1));
-    lua_pop(L, 1);
-    if (n == 0)
-        snprintf(buf, size, "%s", base);
-    else
-        snprintf(buf, size, "%s_%lld", base, (long long)n);
-    lua_pushinteger(L, n + 1);
-    lua_setfield(L, -2, base);
-    lua_pop(L, 1);
-}
-
-/* Pushes a new empty layer handle (the C layer is stored after). */
-static nnl_llayer *new_layer_handle(lua_State *L)
-{
-    nnl_llayer *h = lua_newuserdatauv(L, sizeof *h, 1);
-    h->l = NULL;
-    h->owned = 0;
-    luaL_setmetatable(L, NNL_LAYER_MT);
-    return h;
-}
-
-/* Reads a per-sample shape from input_dim or input_shape of opts at idx. */
-static int read_input_shape(lua_State *L, int idx, const char *fn, nnl_shape *s)
-{
-    lua_Integer dim = 0;
-    if (get_opt(L, idx, "input_dim") != LUA_TNIL)
-        dim = nnl_lua_checkint(L, -1, fn, "option 'input_dim'", 1, NNL_LAYER_SIZE_MAX);
-    lua_pop(L, 1);
-    int has_shape = get_opt(L, idx, "input_shape") != LUA_TNIL;
-    if (has_shape && dim)
-        luaL_error(L, "%s: give input_dim or input_shape, not both", fn);
-    if (dim) {
-        lua_pop(L, 1);
-        s->ndim = 1;
-        s->d[0] = (size_t)dim;
-        return 1;
-    }
-    if (!has_shape) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    if (lua_type(L, -1) == LUA_TNUMBER) {
-        s->ndim = 1;
-        s->d[0] = (size_t)nnl_lua_checkint(L, -1, fn, "option 'input_shape'", 1,
-                                           NNL_LAYER_SIZE_MAX);
-    } else if (lua_istable(L, -1)) {
-        lua_Integer n = luaL_len(L, -1);
-        if (n < 1 || n > NNL_MAX_DIMS - 1)
-            luaL_error(L, "%s: input_shape must list 1 to %d sizes, got %I", fn,
-                       NNL_MAX_DIMS - 1, n);
-        s->ndim = (int)n;
-        for (int i = 1; i <= n; i++) {
-            char what[48];
-            snprintf(what, sizeof what, "input_shape[%d]", i);
-            lua_geti(L, -1, i);
-            s->d[i - 1] = (size_t)nnl_lua_checkint(L, -1, fn, what, 1, NNL_LAYER_SIZE_MAX);
-            lua_pop(L, 1);
-        }
-    } else {
-        luaL_error(L, "%s: input_shape must be a table of sizes, got %s", fn,
-                   luaL_typename(L, -1));
-    }
-    lua_pop(L, 1);
-    if (s->ndim == 1 && s->d[0] == 0)
-        luaL_error(L, "%s: input_shape sizes must be positive", fn);
-    return 1;
-}
-
-/* Common tail of the constructors: name, input shape, raise on failure. */
-static int finish_layer(lua_State *L, nnl_llayer *h, nnl_layer *l, const nnl_error *err,
-                        int opts, const char *fn, const char *base)
-{
-    if (!l) {
-        nnl_error e;
-        nnl_fail(&e, err->code, "%s", err->msg);
-        return nnl_lua_raise(L, &e);
-    }
-    h->l = l;
-    char nbuf[NNL_LAYER_NAME_MAX];
-    const char *name = opt_str(L, opts, "name", fn, NULL, nbuf, sizeof nbuf);
-    char buf[NNL_LAYER_NAME_MAX];
-    if (name)
-        snprintf(buf, sizeof buf, "%s", name);
-    else
-        default_name(L, buf, sizeof buf, base);
-    nnl_layer_set_name(l, buf);
-    nnl_shape s;
-    memset(&s, 0, sizeof s);
-    if (read_input_shape(L, opts, fn, &s)) {
-        nnl_error e;
-        if (nnl_layer_set_input_shape(l, &s, &e) != NNL_OK)
-            return nnl_lua_raise(L, &e);
-    }
-    return 1;
-}
-
-static const char *const dense_opts[] = {
-    "input_dim", "input_shape", "activation", "use_bias", "kernel_initializer",
-    "bias_initializer", "kernel_regularizer", "name", NULL,
-};
-
-/* nn.Dense(units, opts) -> layer; opts may also be an activation name. */
-static int l_dense(lua_State *L)
-{
-    const char *fn = "nn.Dense";
-    lua_Integer units = nnl_lua_checkint(L, 1, fn, "units", 1, NNL_LAYER_SIZE_MAX);
-    if (lua_type(L, 2) == LUA_TSTRING) { /* nn.Dense(8, "relu") */
-        lua_createtable(L, 0, 1);
-        lua_pushvalue(L, 2);
-        lua_setfield(L, -2, "activation");
-        lua_replace(L, 2);
-    }
-    lua_settop(L, 2);
-    nnl_lua_check_options(L, 2, fn, dense_opts);
-    nnl_dense_opts o;
-    nnl_dense_opts_default(&o);
-    char sb[NNL_OPT_STR_MAX];
-    o.act = check_act(L, fn, opt_str(L, 2, "activation", fn, "linear", sb, sizeof sb));
-    o.act_param = nnl_act_default_param(o.act);
-    o.use_bias = nnl_lua_opt_bool(L, 2, "use_bias", fn, 1);
-    o.kernel_init = check_init(L, fn, "kernel_initializer",
-                               opt_str(L, 2, "kernel_initializer", fn, "glorot_uniform",
-                                       sb, sizeof sb));
-    o.bias_init = check_init(L, fn, "bias_initializer",
-                             opt_str(L, 2, "bias_initializer", fn, "zeros", sb,
-                                     sizeof sb));
-    if (get_opt(L, 2, "kernel_regularizer") != LUA_TNIL) {
-        static const char *const reg_opts[] = {"l1", "l2", NULL};
-        if (lua_type(L, -1) == LUA_TSTRING) { /* "l1" / "l2": Keras's 0.01 */
-            const char *r = lua_tostring(L, -1);
-            if (strcmp(r, "l2") == 0)
-                o.l2 = 0.01f;
-            else if (strcmp(r, "l1") == 0)
-                o.l1 = 0.01f;
-            else
-                return luaL_error(L, "%s: kernel_regularizer must be {l1 = x, l2 = y}, "
-                                  "\"l1\" or \"l2\", got '%s'", fn, r);
-        } else {
-            const char *rfn = "nn.Dense: kernel_regularizer";
-            nnl_lua_check_options(L, -1, rfn, reg_opts);
-            o.l1 = (float)nnl_lua_opt_num(L, -1, "l1", rfn, 0.0);
-            o.l2 = (float)nnl_lua_opt_num(L, -1, "l2", rfn, 0.0);
-            if (!(o.l1 >= 0.0f) || !(o.l2 >= 0.0f))
-                return luaL_error(L, "%s: l1 and l2 must be >= 0", rfn);
-        }
-    }
-    lua_pop(L, 1);
-    nnl_llayer *h = new_layer_handle(L);
-    nnl_error err;
-    nnl_layer *l = nnl_dense_new((size_t)units, &o, &err);
-    return finish_layer(L, h, l, &err, 2, fn, "dense");
-}
-
-/* nn.Activation(name [, opts]) */
-static int l_activation(lua_State *L)
-{
-    const char *fn = "nn.Activation";
-    static const char *const valid[] = {"name", "input_dim", "input_shape", "alpha",
-                                        "negative_slope", NULL};
-    const char *name = luaL_checkstring(L, 1);
-    lua_settop(L, 2);
-    nnl_lua_check_options(L, 2, fn, valid);
-    int a = check_act(L, fn, name);
-    double p = nnl_act_default_param(a);
-    p = nnl_lua_opt_num(L, 2, "alpha", fn, p);
-    p = nnl_lua_opt_num(L, 2, "negative_slope", fn, p);
-    nnl_llayer *h = new_layer_handle(L);
-    nnl_error err;
-    nnl_layer *l = nnl_activation_new(a, (float)p, &err);
-    return finish_layer(L, h, l, &err, 2, fn, "activation");
-}
-
-/* nn.Dropout(rate [, opts]) */
-static int l_dropout(lua_State *L)
-{
-    const char *fn = "nn.Dropout";
-    static const char *const valid[] = {"name", "input_dim", "input_shape", NULL};
-    if (lua_type(L, 1) != LUA_TNUMBER)
-        return luaL_error(L, "%s: rate must be a number in [0, 1), got %s", fn,
-                          luaL_typename(L, 1));
-    double rate = lua_tonumber(L, 1);
-    if (!(rate >= 0.0 && rate < 1.0))
-        return luaL_error(L, "%s: rate must be in [0, 1), got %s", fn, luaL_tolstring(L, 1, NULL));
-    lua_settop(L, 2);
-    nnl_lua_check_options(L, 2, fn, valid);
-    nnl_llayer *h = new_layer_handle(L);
-    nnl_error err;
-    nnl_layer *l = nnl_dropout_new((float)rate, &err);
-    return finish_layer(L, h, l, &err, 2, fn, "dropout");
-}
-
-/* nn.BatchNormalization([opts]) */
-static int l_batchnorm(lua_State *L)
-{
-    const char *fn = "nn.BatchNormalization";
-    static const char *const valid[] = {"momentum", "epsilon", "center", "scale", "name",
-                                        "input_dim", "input_shape", NULL};
-    lua_settop(L, 1);
-    nnl_lua_check_options(L, 1, fn, valid);
-    nnl_bn_opts o;
-    nnl_bn_opts_default(&o);
-    o.momentum = (float)nnl_lua_opt_num(L, 1, "momentum", fn, o.momentum);
-    o.epsilon = (float)nnl_lua_opt_num(L, 1, "epsilon", fn, o.epsilon);
-    o.center = nnl_lua_opt_bool(L, 1, "center", fn, 1);
-    o.scale = nnl_lua_opt_bool(L, 1, "scale", fn, 1);
-    nnl_llayer *h = new_layer_handle(L);
-    nnl_error err;
-    nnl_layer *l = nnl_batchnorm_new(&o, &err);
-    return finish_layer(L, h, l, &err, 1, fn, "batch_normalization");
-}
-
-/* nn.Flatten([opts]) */
-static int l_flatten(lua_State *L)
-{
-    const char *fn = "nn.Flatten";
-    static const char *const valid[] = {"name", "input_shape", "input_dim", NULL};
-    lua_settop(L, 1);
-    nnl_lua_check_options(L, 1, fn, valid);
-    nnl_llayer *h = new_layer_handle(L);
-    nnl_error err;
-    nnl_layer *l = nnl_flatten_new(&err);
-    return finish_layer(L, h, l, &err, 1, fn, "flatten");
-}
-
-/* __gc: frees a layer that no model took. By hand (the debug library)
- * the layer stays while C code may still use it. */
-static int layer_gc(lua_State *L)
-{
-    nnl_llayer *h = luaL_checkudata(L, 1, NNL_LAYER_MT);
-    if (!h->owned && !nnl_lua_collecting(L) && nnl_lua_in_use(L, 1))
-        return 0;
-    if (!h->owned)
-        nnl_layer_free(h->l);
-    h->l = NULL;
-    return 0;
-}
-
-/* Pushes a copy of parameter p as a tensor. */
-static void push_param(lua_State *L, const nnl_param *p)
-{
-    nnl_ltensor *t = nnl_lua_newtensor(L);
-    size_t shape[NNL_MAX_DIMS];
-    for (int i = 0; i < p->shape.ndim; i++)
-        shape[i] = p->shape.d[i];
-    nnl_error err;
-    nnl_tensor *c = nnl_tensor_new(p->shape.ndim, shape, &err);
-    if (!c)
-        nnl_lua_raise(L, &err);
-    memcpy(c->data, p->w, p->n * sizeof(float));
-    t->t = c;
-}
-
-/* Copies the tensor at idx into parameter p after checking its shape. */
-static void set_param(lua_State *L, int idx, const nnl_layer *l, nnl_param *p,
-                      const char *fn)
-{
-    nnl_tensor *t = nnl_lua_totensor(L, idx);
-    if (!t)
-        luaL_error(L, "%s: %s %s: expected an nn.Tensor, got %s", fn, l->name, p->name,
-                   luaL_typename(L, idx));
-    int same = t->ndim == p->shape.ndim;
-    for (int i = 0; same && i < t->ndim; i++)
-        same = t->shape[i] == p->shape.d[i];
-    if (!same) {
-        char a[64], b[64];
-        size_t shape[NNL_MAX_DIMS];
-        for (int i = 0; i < p->shape.ndim; i++)
-            shape[i] = p->shape.d[i];
-        luaL_error(L, "%s: %s %s expects shape %s, got %s", fn, l->name, p->name,
-                   nnl_shape_str_raw(p->shape.ndim, shape, a, sizeof a),
-                   nnl_shape_str(t, b, sizeof b));
-    }
-    memcpy(p->w, t->data, p->n * sizeof(float));
-}
-
-/* layer:get_weights() -> {kernel, bias, ...} as tensors (copies). */
-static int layer_get_weights(lua_State *L)
-{
-    nnl_layer *l = check_layer(L, 1)->l;
-    lua_createtable(L, l->nparams, 0);
-    for (int i = 0; l->built && i < l->nparams; i++) {
-        push_param(L, &l->params[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-    return 1;
-}
-
-/* layer:set_weights(list) */
-static int layer_set_weights(lua_State *L)
-{
-    nnl_layer *l = check_layer(L, 1)->l;
-    luaL_checktype(L, 2, LUA_TTABLE);
-    const char *fn = "set_weights";
-    if (!l->built)
-        return luaL_error(L, "%s: layer %s is not built yet (its input size is not "
-                          "known)", fn, l->name);
-    lua_Integer n = luaL_len(L, 2);
-    if (n != l->nparams)
-        return luaL_error(L, "%s: layer %s has %d weight arrays, got %I", fn, l->name,
-                          l->nparams, n);
-    for (int i = 0; i < l->nparams; i++) {
-        lua_geti(L, 2, i + 1);
-        set_param(L, -1, l, &l->params[i], fn);
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-static int layer_count_params(lua_State *L)
-{
-    nnl_layer *l = check_layer(L, 1)->l;
-    lua_pushinteger(L, l->built ? (lua_Integer)nnl_layer_count_params(l, 0) : 0);
-    return 1;
-}
-
-static void push_shape(lua_State *L, const nnl_shape *s)
-{
-    lua_createtable(L, s->ndim, 0);
-    for (int i = 0; i < s->ndim; i++) {
-        lua_pushinteger(L, (lua_Integer)s->d[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
-static const char *act_display(const nnl_layer *l)
-{
-    return nnl_act_name((nnl_act)l->act);
-}
-
-/* layer.name, .type, .units, .activation, .rate, .built, .input_shape,
- * .output_shape, .trainable_weights, then methods. */
-static int layer_index(lua_State *L)
-{
-    nnl_layer *l = check_layer(L, 1)->l;
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "name") == 0)
-        lua_pushstring(L, l->name);
-    else if (strcmp(k, "type") == 0)
-        lua_pushstring(L, l->ops->type);
-    else if (strcmp(k, "units") == 0 && l->ops->kind == NNL_LAYER_DENSE)
-        lua_pushinteger(L, (lua_Integer)nnl_dense_units(l));
-    else if (strcmp(k, "activation") == 0 &&
-             (l->ops->kind == NNL_LAYER_DENSE || l->ops->kind == NNL_LAYER_ACTIVATION))
-        lua_pushstring(L, act_display(l));
-    else if (strcmp(k, "rate") == 0 && l->ops->kind == NNL_LAYER_DROPOUT)
-        lua_pushnumber(L, nnl_dropout_rate(l));
-    else if (strcmp(k, "built") == 0)
-        lua_pushboolean(L, l->built);
-    else if (strcmp(k, "input_shape") == 0 && (l->built || l->has_input_shape))
-        push_shape(L, &l->in_shape);
-    else if (strcmp(k, "output_shape") == 0 && l->built)
-        push_shape(L, &l->out_shape);
-    else if (strcmp(k, "l1") == 0)
-        lua_pushnumber(L, l->l1);
-    else if (strcmp(k, "l2") == 0)
-        lua_pushnumber(L, l->l2);
-    else {
-        luaL_getmetatable(L, NNL_LAYER_MT);
-        lua_getfield(L, -1, "__methods");
-        lua_getfield(L, -1, k);
-    }
-    return 1;
-}
-
-static int layer_tostring(lua_State *L)
-{
-    nnl_layer *l = check_layer(L, 1)->l;
-    char shape[64] = "?";
-    if (l->built)
-        nnl_shape_keras(&l->out_shape, shape, sizeof shape);
-    switch (l->ops->kind) {
-    case NNL_LAYER_DENSE:
-        lua_pushfstring(L, "nn.Dense(%I, %s) '%s' -> %s", (lua_Integer)nnl_dense_units(l),
-                        act_display(l), l->name, shape);
-        break;
-    case NNL_LAYER_ACTIVATION:
-        lua_pushfstring(L, "nn.Activation(%s) '%s'", act_display(l), l->name);
-        break;
-    case NNL_LAYER_DROPOUT:
-        lua_pushfstring(L, "nn.Dropout(%f) '%s'", (double)nnl_dropout_rate(l), l->name);
-        break;
-    default:
-        lua_pushfstring(L, "nn.%s '%s' -> %s", l->ops->type, l->name, shape);
-        break;
-    }
-    return 1;
-}
-
-static const luaL_Reg layer_methods[] = {
-    {"get_weights", layer_get_weights},
-    {"set_weights", layer_set_weights},
-    {"count_params", layer_count_params},
-    {NULL, NULL},
-};
-
 /* ---- models ------------------------------------------------------------- */
 
 nnl_lmodel *nnl_lua_checkmodel(lua_State *L, int idx)
@@ -622,10 +42,11 @@ static int model_add(lua_State *L)
     nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
     nnl_model *m = h->m; /* stays valid: a close by hand now holds it */
     check_not_fitting(L, h, "add");
-    nnl_llayer *lh = luaL_testudata(L, 2, NNL_LAYER_MT);
-    if (!lh || !layer_live(L, 2, lh))
+    nnl_llayer *lh = nnl_lua_tolayer(L, 2);
+    if (!lh)
         return luaL_error(L, "add: expected a layer (nn.Dense, nn.Activation, ...), got %s",
-                          lh ? "a closed layer" : luaL_typename(L, 2));
+                          luaL_testudata(L, 2, NNL_LAYER_MT) ? "a closed layer"
+                                                             : luaL_typename(L, 2));
     if (lh->owned)
         return luaL_error(L, "add: layer '%s' already belongs to a model", lh->l->name);
     /* Make room in the layer list first (a placeholder), so that nothing
@@ -671,11 +92,11 @@ static int l_sequential(lua_State *L)
     lua_newtable(L);
     char name[64];
     char gbuf[64];
-    const char *given = opt_str(L, 2, "name", "nn.Sequential", NULL, gbuf, sizeof gbuf);
+    const char *given = nnl_lua_opt_str(L, 2, "name", "nn.Sequential", NULL, gbuf, sizeof gbuf);
     if (given)
         snprintf(name, sizeof name, "%s", given);
     else
-        default_name(L, name, sizeof name, "sequential");
+        nnl_lua_default_name(L, name, sizeof name, "sequential");
     lua_pushstring(L, name);
     lua_setfield(L, -2, "name");
     lua_setiuservalue(L, mi, 2);
@@ -752,7 +173,7 @@ static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
         luaL_error(L, "compile: optimizer must be a name or an nn.optimizers object, "
                    "got %s", luaL_typename(L, idx));
     char nbuf[NNL_OPT_STR_MAX];
-    const char *name = opt_str(L, idx, "name", fn, NULL, nbuf, sizeof nbuf);
+    const char *name = nnl_lua_opt_str(L, idx, "name", fn, NULL, nbuf, sizeof nbuf);
     int k = name ? nnl_optim_from_name(name) : -1;
     if (k < 0)
         luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)", name ? name : "?",
@@ -787,7 +208,7 @@ static int model_compile(lua_State *L)
     lua_settop(L, 2);
     nnl_lua_check_options(L, 2, "compile", valid);
     char lbuf[NNL_OPT_STR_MAX];
-    const char *lname = opt_str(L, 2, "loss", "compile", NULL, lbuf, sizeof lbuf);
+    const char *lname = nnl_lua_opt_str(L, 2, "loss", "compile", NULL, lbuf, sizeof lbuf);
     if (!lname)
         return luaL_error(L, "compile: option 'loss' is required (valid: %s)",
                           nnl_loss_names());
@@ -796,7 +217,7 @@ static int model_compile(lua_State *L)
         return luaL_error(L, "compile: unknown loss '%s' (valid: %s)", lname,
                           nnl_loss_names());
     nnl_optim_config oc;
-    if (get_opt(L, 2, "optimizer") == LUA_TNIL)
+    if (lua_getfield(L, 2, "optimizer") == LUA_TNIL)
         nnl_optim_defaults(&oc, NNL_OPT_RMSPROP); /* Keras's default */
     else
         read_optimizer(L, -1, &oc);
@@ -806,7 +227,7 @@ static int model_compile(lua_State *L)
     char mbuf[NNL_MODEL_MAX_METRICS][NNL_OPT_STR_MAX];
     const char *metrics[NNL_MODEL_MAX_METRICS];
     size_t nm = 0;
-    if (get_opt(L, 2, "metrics") != LUA_TNIL) {
+    if (lua_getfield(L, 2, "metrics") != LUA_TNIL) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
             metrics[nm] = mbuf[nm];
@@ -960,7 +381,7 @@ static int model_get_weights(lua_State *L)
     int k = 0;
     for (size_t i = 0; i < m->nlayers; i++)
         for (int p = 0; m->layers[i]->built && p < m->layers[i]->nparams; p++) {
-            push_param(L, &m->layers[i]->params[p]);
+            nnl_lua_push_param(L, &m->layers[i]->params[p]);
             lua_rawseti(L, -2, ++k);
         }
     return 1;
@@ -994,9 +415,9 @@ static int model_set_weights(lua_State *L)
                     for (int d = 0; ok && d < t->ndim; d++)
                         ok = t->shape[d] == pr->shape.d[d];
                     if (!ok)
-                        set_param(L, -1, m->layers[i], pr, "set_weights"); /* raises */
+                        nnl_lua_set_param(L, -1, m->layers[i], pr, "set_weights"); /* raises */
                 } else {
-                    set_param(L, -1, m->layers[i], pr, "set_weights");
+                    nnl_lua_set_param(L, -1, m->layers[i], pr, "set_weights");
                 }
                 lua_pop(L, 1);
             }
@@ -1077,11 +498,11 @@ static int model_index(lua_State *L)
         return 1;
     }
     if (k && strcmp(k, "input_shape") == 0 && h->m->built) {
-        push_shape(L, &h->m->in_shape);
+        nnl_lua_push_shape(L, &h->m->in_shape);
         return 1;
     }
     if (k && strcmp(k, "output_shape") == 0 && h->m->built) {
-        push_shape(L, nnl_model_out_shape(h->m));
+        nnl_lua_push_shape(L, nnl_model_out_shape(h->m));
         return 1;
     }
     luaL_getmetatable(L, NNL_MODEL_MT);
@@ -1133,11 +554,6 @@ static const luaL_Reg model_methods[] = {
 
 static const luaL_Reg nn_funcs[] = {
     {"Sequential", l_sequential},
-    {"Dense", l_dense},
-    {"Activation", l_activation},
-    {"Dropout", l_dropout},
-    {"BatchNormalization", l_batchnorm},
-    {"Flatten", l_flatten},
     {NULL, NULL},
 };
 
@@ -1153,18 +569,7 @@ static int model_or_layer(lua_State *L)
 
 void nnl_open_model(lua_State *L)
 {
-    luaL_newmetatable(L, NNL_LAYER_MT);
-    lua_pushcfunction(L, layer_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, layer_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, layer_tostring);
-    lua_setfield(L, -2, "__tostring");
-    luaL_newlib(L, layer_methods);
-    lua_setfield(L, -2, "__methods");
-    nnl_lua_protect_metatable(L, -1);
-    lua_pop(L, 1);
-
+    nnl_open_layers(L);
     luaL_newmetatable(L, NNL_MODEL_MT);
     lua_pushcfunction(L, model_gc);
     lua_setfield(L, -2, "__gc");
@@ -1190,7 +595,7 @@ void nnl_open_model(lua_State *L)
      * the ones layers also have take a layer too (nn.get_weights(layer)). */
     for (const luaL_Reg *r = model_methods; r->name; r++) {
         lua_CFunction lf = NULL;
-        for (const luaL_Reg *q = layer_methods; q->name; q++)
+        for (const luaL_Reg *q = nnl_layer_methods; q->name; q++)
             if (strcmp(q->name, r->name) == 0)
                 lf = q->func;
         if (lf) {

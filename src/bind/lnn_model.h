@@ -1,12 +1,13 @@
-/* Shared parts of the model bindings (lnn_model.c: layers, Sequential,
- * compile/evaluate/predict/weights; lnn_model_fit.c: fit, progress and
- * Lua callbacks). Not used by other binding files. */
+/* Shared parts of the model bindings (lnn_layer.c: layers; lnn_model.c:
+ * Sequential, compile/evaluate/predict/weights; lnn_model_fit.c: fit,
+ * progress and Lua callbacks). */
 #ifndef NNL_LNN_MODEL_H
 #define NNL_LNN_MODEL_H
 
 #include <lua.h>
 #include <lauxlib.h>
 #include "model/model.h"
+#include "bind/lnn_options.h"
 
 #define NNL_MODEL_MT "nn.Model"
 #define NNL_LAYER_MT "nn.Layer"
@@ -30,21 +31,33 @@ typedef struct nnl_llayer {
 
 /* The open model at idx, or a Lua argument error ("model is closed"). */
 nnl_lmodel *nnl_lua_checkmodel(lua_State *L, int idx);
+
+/* Layers (lnn_layer.c). */
 /* The open layer at idx, or an argument error: also when the model that
  * owns it was freed ("layer 'dense' is closed: its model was freed"). */
 nnl_llayer *nnl_lua_checklayer(lua_State *L, int idx);
 /* As nnl_lua_checklayer, NULL instead of an error. */
 nnl_llayer *nnl_lua_tolayer(lua_State *L, int idx);
-/* Raises "fn: unknown option 'k' (valid: ...)" for a key of the table at
- * idx that is not in valid (NULL-terminated); non-string keys too. */
-void nnl_lua_check_options(lua_State *L, int idx, const char *fn,
-                           const char *const *valid);
-/* Option readers for the table at idx (which may be nil/none): the default
- * when the field is nil, an error naming fn and the option otherwise. */
-lua_Integer nnl_lua_opt_int(lua_State *L, int idx, const char *key, const char *fn,
-                            lua_Integer def, lua_Integer min);
-double nnl_lua_opt_num(lua_State *L, int idx, const char *key, const char *fn, double def);
-int nnl_lua_opt_bool(lua_State *L, int idx, const char *key, const char *fn, int def);
+/* Pushes a new empty layer handle (the C layer is stored after). */
+nnl_llayer *nnl_lua_newlayer(lua_State *L);
+/* Keras's default names: base, base_1, base_2, ... per base, counted in a
+ * registry table of this Lua state. */
+void nnl_lua_default_name(lua_State *L, char *buf, size_t size, const char *base);
+/* Pushes a copy of parameter p as a tensor. */
+void nnl_lua_push_param(lua_State *L, const nnl_param *p);
+/* Copies the tensor at idx into parameter p of l after checking its shape
+ * (an error naming fn, the layer and both shapes). */
+void nnl_lua_set_param(lua_State *L, int idx, const nnl_layer *l, nnl_param *p,
+                       const char *fn);
+/* Pushes a per-sample shape as a list. */
+void nnl_lua_push_shape(lua_State *L, const nnl_shape *s);
+/* The layer methods (get_weights, set_weights, count_params). */
+extern const luaL_Reg nnl_layer_methods[];
+/* Creates the nn.Layer metatable and the constructor of every layer kind
+ * in the nn table at the top of the stack. */
+void nnl_open_layers(lua_State *L);
+/* Pushes the table of layer kinds for nn.registry.layers. */
+void nnl_lua_push_layer_kinds(lua_State *L);
 
 /* Pushes model.optimizer, a live view of the compiled model's optimizer
  * (lnn_model_optim.c); the model (compiled) is at index model. */

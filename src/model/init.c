@@ -28,6 +28,18 @@ const char *nnl_init_names(void)
            "zeros, ones, random_normal, random_uniform";
 }
 
+static int from_name(const char *name)
+{
+    return name ? nnl_init_from_name(name) : -1;
+}
+
+static const char *name_of(int i)
+{
+    return i >= 0 && i < NNL_INIT_COUNT ? init_names[i] : NULL;
+}
+
+const nnl_choice nnl_init_choice = {"initializer", from_name, name_of, nnl_init_names};
+
 /* A standard normal truncated to [-2, 2] (resampled outside). */
 static float truncated_normal(nnl_rng *rng)
 {

@@ -4,6 +4,7 @@
 #define NNL_INIT_H
 #include <stddef.h>
 #include "core/rng.h"
+#include "model/options.h"
 
 typedef enum nnl_init {
     NNL_INIT_GLOROT_UNIFORM = 0,
@@ -21,8 +22,10 @@ typedef enum nnl_init {
 /* Name -> enum, -1 when unknown. */
 int nnl_init_from_name(const char *name);
 const char *nnl_init_name(int init);
-/* Space-separated list of all names (for error messages). */
+/* "a, b, ..." list of all names (for error messages). */
 const char *nnl_init_names(void);
+/* The names as the choice of an option ("kernel_initializer"). */
+extern const nnl_choice nnl_init_choice;
 
 /* Fills w[0..n) for a weight with the given fan-in and fan-out. The
  * *_normal variance-scaling initializers use a normal truncated at two

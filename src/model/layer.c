@@ -34,24 +34,83 @@ static int shape_equal(const nnl_shape *a, const nnl_shape *b)
     return 1;
 }
 
-nnl_layer *nnl_layer_alloc(const nnl_layer_ops *ops, size_t state_size, nnl_error *err)
+const char *const nnl_layer_common_options[] = {"name", "input_shape", "input_dim", NULL};
+
+const nnl_layer_ops *nnl_layer_kind(const char *type)
 {
+    for (int i = 0; nnl_layer_kinds[i]; i++)
+        if (strcmp(nnl_layer_kinds[i]->type, type) == 0)
+            return nnl_layer_kinds[i];
+    return NULL;
+}
+
+char *nnl_layer_snake(const char *type, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; type[i] && o + 2 < size; i++) {
+        char c = type[i];
+        int upper = c >= 'A' && c <= 'Z';
+        if (upper && i > 0 && type[i - 1] >= 'a' && type[i - 1] <= 'z')
+            buf[o++] = '_';
+        buf[o++] = upper ? (char)(c - 'A' + 'a') : c;
+    }
+    if (size)
+        buf[o < size ? o : size - 1] = '\0';
+    return buf;
+}
+
+nnl_layer *nnl_layer_create(const nnl_layer_ops *ops, const nnl_value *v, nnl_error *err)
+{
+    if (ops->noptions > NNL_OPTIONS_MAX) {
+        nnl_fail(err, NNL_ERR_ARG, "%s declares %zu options (at most %d)", ops->type,
+                 ops->noptions, NNL_OPTIONS_MAX);
+        return NULL;
+    }
+    for (size_t i = 0; i < ops->noptions; i++)
+        if (nnl_value_check(&ops->options[i], &v[i], err) != NNL_OK)
+            return NULL;
     nnl_layer *l = nnl_calloc(1, sizeof *l);
     if (!l) {
-        nnl_fail(err, NNL_ERR_NOMEM, "nn.%s: out of memory", ops->type);
+        nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
         return NULL;
     }
     l->ops = ops;
     snprintf(l->name, sizeof l->name, "%s", ops->type);
-    if (state_size) {
-        l->state = nnl_calloc(1, state_size);
-        if (!l->state) {
-            nnl_free(l);
-            nnl_fail(err, NNL_ERR_NOMEM, "nn.%s: out of memory", ops->type);
-            return NULL;
-        }
+    if (ops->noptions)
+        memcpy(l->config, v, ops->noptions * sizeof *v);
+    if (ops->state_size && !(l->state = nnl_calloc(1, ops->state_size))) {
+        nnl_free(l);
+        nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
+        return NULL;
+    }
+    if (ops->init && ops->init(l, err) != NNL_OK) {
+        nnl_layer_free(l);
+        return NULL;
     }
     return l;
+}
+
+int nnl_layer_option(const nnl_layer *l, const char *key)
+{
+    return nnl_option_find(l->ops->options, l->ops->noptions, key);
+}
+
+const nnl_value *nnl_layer_value(const nnl_layer *l, const char *key)
+{
+    int i = nnl_layer_option(l, key);
+    return i < 0 ? NULL : &l->config[i];
+}
+
+const float *nnl_layer_preact(const nnl_layer *l, const float *x)
+{
+    return l->ops->preact ? l->ops->preact(l, x) : NULL;
+}
+
+void nnl_layer_seed(nnl_layer *l, uint64_t seed)
+{
+    nnl_rng *r = l->ops->rng ? l->ops->rng(l) : NULL;
+    if (r)
+        nnl_rng_seed(r, seed);
 }
 
 nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shape,
@@ -59,7 +118,16 @@ nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shap
 {
     snprintf(p->name, sizeof p->name, "%s", name);
     p->shape = *shape;
-    p->n = nnl_shape_numel(shape);
+    size_t n = 1;
+    for (int i = 0; i < shape->ndim; i++) {
+        if (shape->d[i] && n > NNL_ALLOC_MAX / sizeof(float) / shape->d[i]) {
+            p->w = p->g = NULL;
+            return nnl_fail(err, NNL_ERR_ARG, "%s: too many weights (over %zu bytes)", name,
+                            (size_t)NNL_ALLOC_MAX);
+        }
+        n *= shape->d[i];
+    }
+    p->n = n;
     p->trainable = trainable;
     p->w = nnl_calloc(p->n ? p->n : 1, sizeof(float));
     p->g = trainable ? nnl_calloc(p->n ? p->n : 1, sizeof(float)) : NULL;
@@ -117,6 +185,35 @@ nnl_status nnl_layer_set_input_shape(nnl_layer *l, const nnl_shape *s, nnl_error
     return NNL_OK;
 }
 
+nnl_status nnl_layer_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                          nnl_weight_spec *w, int *nw, nnl_error *err)
+{
+    char a[64], b[64];
+    if (l->has_input_shape && !shape_equal(&l->in_shape, in))
+        return nnl_fail(err, NNL_ERR_SHAPE, "%s: declared input shape %s but "
+                        "receives %s", l->name,
+                        nnl_shape_keras(&l->in_shape, a, sizeof a),
+                        nnl_shape_keras(in, b, sizeof b));
+    *nw = 0;
+    memset(out, 0, sizeof *out);
+    nnl_status st = l->ops->plan(l, in, out, w, nw, err);
+    if (st != NNL_OK)
+        return st;
+    if (*nw < 0 || *nw > NNL_LAYER_MAX_PARAMS || out->ndim < 1 || out->ndim > NNL_MAX_DIMS - 1)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: a %s layer planned %d weights and a "
+                        "%d-dimensional output", l->name, l->ops->type, *nw, out->ndim);
+    /* A sample's output must fit in memory: batch sizes multiply it. */
+    size_t n = 1;
+    for (int i = 0; i < out->ndim; i++) {
+        if (out->d[i] == 0 || out->d[i] > NNL_ALLOC_MAX / sizeof(float) / n)
+            return nnl_fail(err, NNL_ERR_ARG, "%s: output shape %s is %s", l->name,
+                            nnl_shape_keras(out, a, sizeof a),
+                            out->d[i] == 0 ? "empty" : "too large");
+        n *= out->d[i];
+    }
+    return NNL_OK;
+}
+
 nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
                            nnl_error *err)
 {
@@ -128,20 +225,26 @@ nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
                         l->name, nnl_shape_keras(&l->in_shape, a, sizeof a),
                         nnl_shape_keras(in, b, sizeof b));
     }
-    if (l->has_input_shape && !shape_equal(&l->in_shape, in))
-        return nnl_fail(err, NNL_ERR_SHAPE, "%s: declared input shape %s but "
-                        "receives %s", l->name,
-                        nnl_shape_keras(&l->in_shape, a, sizeof a),
-                        nnl_shape_keras(in, b, sizeof b));
-    nnl_shape old_in = l->in_shape;
-    l->in_shape = *in;
-    nnl_status st = l->ops->build(l, rng, err);
-    if (st != NNL_OK) {
-        /* A failed build leaves the layer as it was: unbuilt, no weights. */
-        nnl_layer_unbuild(l);
-        l->in_shape = old_in;
+    nnl_weight_spec w[NNL_LAYER_MAX_PARAMS];
+    int nw;
+    nnl_shape out;
+    nnl_status st = nnl_layer_plan(l, in, &out, w, &nw, err);
+    if (st != NNL_OK)
         return st;
+    for (int i = 0; i < nw; i++) {
+        st = nnl_param_alloc(&l->params[i], w[i].name, &w[i].shape, w[i].trainable, err);
+        if (st != NNL_OK) {
+            /* A failed build leaves the layer as it was: unbuilt, no weights. */
+            nnl_layer_unbuild(l);
+            return st;
+        }
+        l->params[i].regularized = w[i].regularized;
+        l->nparams = i + 1;
     }
+    l->in_shape = *in;
+    l->out_shape = out;
+    if (l->ops->fill)
+        l->ops->fill(l, rng);
     l->built = 1;
     return NNL_OK;
 }
@@ -156,6 +259,12 @@ void nnl_layer_unbuild(nnl_layer *l)
     l->nparams = 0;
     l->built = 0;
     memset(&l->out_shape, 0, sizeof l->out_shape);
+    /* The scratch was sized for the old shape. */
+    if (l->ops->destroy)
+        l->ops->destroy(l);
+    l->reserved = 0;
+    if (!l->has_input_shape)
+        memset(&l->in_shape, 0, sizeof l->in_shape);
 }
 
 nnl_status nnl_layer_reserve(nnl_layer *l, size_t batch, nnl_error *err)

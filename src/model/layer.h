@@ -6,11 +6,12 @@
  * work on features (Dense, BatchNormalization, softmax) act on the last
  * dimension and treat all leading dimensions as rows, as Keras does.
  *
- * Every layer kind provides one table of operations (nnl_layer_ops): build
- * (check the input shape, set the output shape, allocate and initialise
- * parameters), reserve (per-batch scratch, sized once for the largest batch
- * so that no allocation happens inside a training step), forward, backward
- * and destroy.
+ * Every layer kind is one file with one table (nnl_layer_ops): its name,
+ * help, declared options, init (values into state), build (check the input
+ * shape, set the output shape, allocate and initialise parameters),
+ * reserve (per-batch scratch, sized once for the largest batch so that no
+ * allocation happens inside a training step), forward, backward, destroy
+ * and what a plot needs; layers.c lists the kinds.
  *
  * Ownership: nnl_*_new returns a layer owned by the caller, freed with
  * nnl_layer_free; once added to a model (model.h) the model owns it. A
@@ -21,17 +22,10 @@
 #include "core/status.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "model/options.h"
 
 #define NNL_LAYER_MAX_PARAMS 4
 #define NNL_LAYER_NAME_MAX 64
-
-typedef enum nnl_layer_kind {
-    NNL_LAYER_DENSE = 0,
-    NNL_LAYER_ACTIVATION,
-    NNL_LAYER_DROPOUT,
-    NNL_LAYER_BATCHNORM,
-    NNL_LAYER_FLATTEN
-} nnl_layer_kind;
 
 /* A per-sample shape (the batch dimension is not included). */
 typedef struct nnl_shape {
@@ -57,12 +51,49 @@ typedef struct nnl_param {
 
 typedef struct nnl_layer nnl_layer;
 
+/* One weight array a layer will have (its plan). */
+typedef struct nnl_weight_spec {
+    const char *name;             /* "kernel", "bias", ... (a literal) */
+    nnl_shape shape;
+    int trainable;
+    int regularized;              /* the kernel regularizer applies */
+} nnl_weight_spec;
+
+/* How nn.plot.model draws a layer kind. */
+typedef enum nnl_layer_draw {
+    NNL_DRAW_NONE = 0,            /* a label between columns (Dropout, Flatten) */
+    NNL_DRAW_NEURONS,             /* a column of neurons (Dense) */
+    NNL_DRAW_MAPS                 /* a block of feature maps (convolutions, pooling) */
+} nnl_layer_draw;
+
+/* A layer kind: everything about it, declared once in its own file and
+ * listed in the table of kinds (layers.c). The binding, model files,
+ * summaries, plots and help read this; none of them switches on a kind. */
 typedef struct nnl_layer_ops {
-    nnl_layer_kind kind;
-    const char *type;             /* "Dense", ... as Keras names the class */
-    /* l->in_shape is set; checks it, sets l->out_shape, allocates and
-     * initialises the parameters from rng. */
-    nnl_status (*build)(nnl_layer *l, nnl_rng *rng, nnl_error *err);
+    const char *type;             /* "Dense": the class name in Lua (nn.Dense),
+                                     model files and summaries */
+    const char *help;             /* one line for nn.help */
+    /* Its options (the common name, input_shape and input_dim excepted):
+     * the first npositional are also positional arguments of the
+     * constructor (nn.Dense(units, opts)). */
+    const nnl_option *options;
+    size_t noptions;
+    int npositional;
+    size_t state_size;            /* bytes of l->state, zeroed */
+    /* Reads the values (each already checked against its option) into
+     * l->state and the shared fields; checks combinations. May complete
+     * l->config (a default that depends on another value). NULL: nothing. */
+    nnl_status (*init)(nnl_layer *l, nnl_error *err);
+    /* For per-sample input shape in: checks it, gives the output shape
+     * and the weights the layer will have (in Keras's order), allocating
+     * nothing: model files check a file's tensors against this before any
+     * memory is spent on what the file claims. */
+    nnl_status (*plan)(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                       nnl_weight_spec *w, int *nw, nnl_error *err);
+    /* The weights are allocated (zeroed): gives them their initial values
+     * from rng, and draws whatever else the layer takes from it. NULL:
+     * zeros stay. */
+    void (*fill)(nnl_layer *l, nnl_rng *rng);
     /* Scratch for up to batch samples (NULL: none needed). */
     nnl_status (*reserve)(nnl_layer *l, size_t batch, nnl_error *err);
     /* y = f(x) for batch samples; train selects training behaviour
@@ -75,19 +106,28 @@ typedef struct nnl_layer_ops {
     nnl_status (*backward)(nnl_layer *l, size_t batch, const float *x,
                            const float *y, float *dy, float *dx, nnl_error *err);
     void (*destroy)(nnl_layer *l); /* frees l->state's contents (NULL: none) */
+    /* A kind whose last step is an activation that a loss can fuse with
+     * (l->act): the pre-activation of the last forward given its input x,
+     * or NULL when the activation is linear. NULL: no such activation. */
+    const float *(*preact)(const nnl_layer *l, const float *x);
+    /* A kind with its own random generator (Dropout's masks), saved in
+     * model files: the generator, or NULL. */
+    nnl_rng *(*rng)(nnl_layer *l);
+    nnl_layer_draw draw;
 } nnl_layer_ops;
 
 struct nnl_layer {
     const nnl_layer_ops *ops;
     char name[NNL_LAYER_NAME_MAX];
+    nnl_value config[NNL_OPTIONS_MAX]; /* the values of ops->options */
     nnl_shape in_shape, out_shape;
     int has_input_shape;          /* input_dim/input_shape was given */
     int built;
     size_t reserved;              /* batch size the scratch is sized for */
-    /* Dense and Activation: the activation applied last (an nnl_act) and
-     * its parameter. When act_fused is set (by the model for softmax +
-     * cross-entropy and sigmoid + binary cross-entropy), backward receives
-     * dL/dz for the pre-activation z instead of dL/dy. */
+    /* Kinds with an activation (ops->preact): the activation applied last
+     * (an nnl_act) and its parameter. When act_fused is set (by the model
+     * for softmax + cross-entropy and sigmoid + binary cross-entropy),
+     * backward receives dL/dz for the pre-activation z instead of dL/dy. */
     int act;
     float act_param;
     int act_fused;
@@ -97,7 +137,32 @@ struct nnl_layer {
     void *state;                  /* owned; kind-specific */
 };
 
-/* Options of Dense (nnl_dense_opts_default gives Keras's defaults). */
+/* The table of layer kinds (layers.c), NULL-terminated. */
+extern const nnl_layer_ops *const nnl_layer_kinds[];
+/* The kind named type ("Dense"), or NULL. */
+const nnl_layer_ops *nnl_layer_kind(const char *type);
+/* Keras's snake_case of a class name ("BatchNormalization" ->
+ * "batch_normalization", "Conv2D" -> "conv2d"): default layer names and
+ * model file keys. */
+char *nnl_layer_snake(const char *type, char *buf, size_t size);
+
+/* The options every kind takes, handled by the binding and model files:
+ * name, input_shape, input_dim (not in ops->options). */
+extern const char *const nnl_layer_common_options[];
+
+/* A new layer of kind ops with values v[0..ops->noptions) (checked here
+ * one by one against their options, then by ops->init). The layer is the
+ * caller's (nnl_layer_free). Errors say what is wrong without naming a
+ * Lua function. */
+nnl_layer *nnl_layer_create(const nnl_layer_ops *ops, const nnl_value *v, nnl_error *err);
+/* The value of option key of l, or NULL when its kind has no such option. */
+const nnl_value *nnl_layer_value(const nnl_layer *l, const char *key);
+/* The index of option key in l's kind, or -1. */
+int nnl_layer_option(const nnl_layer *l, const char *key);
+
+/* C constructors of the kinds, for C callers and tests (Lua makes layers
+ * from the table of kinds): each builds the values and calls
+ * nnl_layer_create. NULL and err filled on a bad value or out of memory. */
 typedef struct nnl_dense_opts {
     int act;                      /* nnl_act */
     float act_param;
@@ -114,7 +179,6 @@ typedef struct nnl_bn_opts {
 } nnl_bn_opts;
 void nnl_bn_opts_default(nnl_bn_opts *o);
 
-/* Constructors: NULL and err filled on a bad value or out of memory. */
 nnl_layer *nnl_dense_new(size_t units, const nnl_dense_opts *o, nnl_error *err);
 nnl_layer *nnl_activation_new(int act, float param, nnl_error *err);
 nnl_layer *nnl_dropout_new(float rate, nnl_error *err);
@@ -128,9 +192,15 @@ void nnl_layer_set_name(nnl_layer *l, const char *name);
 /* Declares the per-sample input shape (Keras input_dim / input_shape). */
 nnl_status nnl_layer_set_input_shape(nnl_layer *l, const nnl_shape *s, nnl_error *err);
 
-/* Builds the layer for per-sample input shape in (parameters drawn from
- * rng). Building twice with the same shape does nothing; a different shape
- * is an error naming the layer and both shapes. */
+/* The plan of l for per-sample input shape in (ops->plan, after the
+ * checks of a declared input shape): output shape and weights, nothing
+ * allocated. w has room for NNL_LAYER_MAX_PARAMS. */
+nnl_status nnl_layer_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                          nnl_weight_spec *w, int *nw, nnl_error *err);
+/* Builds the layer for per-sample input shape in: its plan, then the
+ * weights allocated and filled from rng. Building twice with the same shape
+ * does nothing; a different shape is an error naming the layer and both
+ * shapes. */
 nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
                            nnl_error *err);
 /* Frees the weights of a built layer and marks it unbuilt (its declared
@@ -145,27 +215,14 @@ nnl_status nnl_layer_backward(nnl_layer *l, size_t batch, const float *x,
                               const float *y, float *dy, float *dx, nnl_error *err);
 
 /* The pre-activation of the last forward (the logits for fused losses):
- * Dense's z, or an Activation layer's input x. NULL for other layers. */
+ * ops->preact, or NULL for a kind without one. */
 const float *nnl_layer_preact(const nnl_layer *l, const float *x);
 /* Parameter counts (all / trainable only). */
 size_t nnl_layer_count_params(const nnl_layer *l, int trainable_only);
-/* Reseeds a Dropout layer's mask generator (no-op for other kinds). */
+/* Reseeds the layer's own generator (ops->rng; no-op for other kinds). */
 void nnl_layer_seed(nnl_layer *l, uint64_t seed);
-/* The default parameter of an activation (Keras 3: leaky_relu slope 0.2,
- * elu alpha 1.0; 0 for the others). */
-float nnl_act_default_param(int act);
-/* Units of a Dense layer, rate of a Dropout (for summaries/bindings). */
-size_t nnl_dense_units(const nnl_layer *l);
-float nnl_dropout_rate(const nnl_layer *l);
-/* The options a Dense or BatchNormalization layer was made with, and a
- * Dropout layer's mask generator; NULL for other kinds (model files save
- * and restore them). */
-const nnl_dense_opts *nnl_dense_options(const nnl_layer *l);
-const nnl_bn_opts *nnl_bn_options(const nnl_layer *l);
-nnl_rng *nnl_dropout_rng(nnl_layer *l);
 
 /* Internal helpers shared by the layer files. */
-nnl_layer *nnl_layer_alloc(const nnl_layer_ops *ops, size_t state_size, nnl_error *err);
 nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shape,
                            int trainable, nnl_error *err);
 

@@ -2,21 +2,13 @@
  * dimension), using the kernel table of the active instruction set. */
 #include "model/layer.h"
 
+#include "model/activation.h"
 #include "simd/kernels.h"
 
-/* Keras 3 defaults: leaky_relu negative_slope 0.2, elu alpha 1.0. */
-float nnl_act_default_param(int act)
+static nnl_status act_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                           nnl_weight_spec *w, int *nw, nnl_error *err)
 {
-    if (act == NNL_ACT_LEAKY_RELU)
-        return 0.2f;
-    if (act == NNL_ACT_ELU)
-        return 1.0f;
-    return 0.0f;
-}
-
-static nnl_status act_build(nnl_layer *l, nnl_rng *rng, nnl_error *err)
-{
-    l->out_shape = l->in_shape;
+    *out = *in;
     return NNL_OK;
 }
 
@@ -53,21 +45,54 @@ static nnl_status act_backward(nnl_layer *l, size_t batch, const float *x,
     return NNL_OK;
 }
 
-static const nnl_layer_ops activation_ops = {
-    NNL_LAYER_ACTIVATION, "Activation", act_build, NULL, act_forward,
-    act_backward, NULL,
+enum { O_ACT, O_PARAM, O_COUNT };
+
+static const nnl_option act_options[O_COUNT] = {
+    [O_ACT] = {.key = "activation", .type = NNL_OPTION_CHOICE, .required = 1,
+               .choice = &nnl_activation_choice, .help = "the activation function"},
+    /* The function's parameter: Keras names it negative_slope (leaky_relu)
+     * and alpha (elu); its default depends on the function. */
+    [O_PARAM] = {.key = "activation_param", .type = NNL_OPTION_NUM, .min = -1e30,
+                 .max = 1e30, .alias = "alpha|negative_slope",
+                 .help = "the function's parameter (leaky_relu: negative_slope, default 0.2; "
+                         "elu: alpha, default 1)"},
+};
+
+static nnl_status act_init(nnl_layer *l, nnl_error *err)
+{
+    nnl_value *v = l->config;
+    l->act = (int)v[O_ACT].num;
+    if (!v[O_PARAM].given)
+        v[O_PARAM].num = nnl_activation_param(l->act);
+    l->act_param = (float)v[O_PARAM].num;
+    return NNL_OK;
+}
+
+static const float *act_preact(const nnl_layer *l, const float *x)
+{
+    return x;
+}
+
+const nnl_layer_ops nnl_activation_kind = {
+    .type = "Activation",
+    .help = "An activation function as a layer: y = activation(x).",
+    .options = act_options,
+    .noptions = O_COUNT,
+    .npositional = 1,
+    .init = act_init,
+    .plan = act_plan,
+    .forward = act_forward,
+    .backward = act_backward,
+    .preact = act_preact,
+    .draw = NNL_DRAW_NONE,
 };
 
 nnl_layer *nnl_activation_new(int act, float param, nnl_error *err)
 {
-    if (act < 0 || act >= NNL_ACT_COUNT) {
-        nnl_fail(err, NNL_ERR_ARG, "nn.Activation: unknown activation %d", act);
-        return NULL;
-    }
-    nnl_layer *l = nnl_layer_alloc(&activation_ops, 0, err);
-    if (!l)
-        return NULL;
-    l->act = act;
-    l->act_param = param;
-    return l;
+    nnl_value v[O_COUNT];
+    nnl_values_default(act_options, O_COUNT, v);
+    v[O_ACT].num = act;
+    v[O_PARAM].num = nnl_value_from_float(param);
+    v[O_PARAM].given = 1;
+    return nnl_layer_create(&nnl_activation_kind, v, err);
 }

@@ -30,40 +30,54 @@ static size_t features(const nnl_layer *l)
     return l->in_shape.d[l->in_shape.ndim - 1];
 }
 
-static nnl_status bn_build(nnl_layer *l, nnl_rng *rng, nnl_error *err)
+/* Weights in Keras's order: gamma (scale), beta (center), then the
+ * running statistics (not trainable). */
+static nnl_status bn_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                          nnl_weight_spec *w, int *nw, nnl_error *err)
+{
+    const bn_state *s = l->state;
+    nnl_shape sh = {1, {in->d[in->ndim - 1], 0, 0, 0}};
+    *out = *in;
+    if (s->opts.scale)
+        w[(*nw)++] = (nnl_weight_spec){"gamma", sh, 1, 0};
+    if (s->opts.center)
+        w[(*nw)++] = (nnl_weight_spec){"beta", sh, 1, 0};
+    w[(*nw)++] = (nnl_weight_spec){"moving_mean", sh, 0, 0};
+    w[(*nw)++] = (nnl_weight_spec){"moving_variance", sh, 0, 0};
+    return NNL_OK;
+}
+
+static void bn_fill(nnl_layer *l, nnl_rng *rng)
 {
     bn_state *s = l->state;
     size_t f = features(l);
-    nnl_shape sh = {1, {f, 0, 0, 0}};
-    const char *names[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
-    int want[4] = {s->opts.scale, s->opts.center, 1, 1};
-    int *idx[4] = {&s->gamma, &s->beta, &s->mean, &s->var};
-    l->nparams = 0;
-    for (int i = 0; i < 4; i++) {
-        *idx[i] = -1;
-        if (!want[i])
-            continue;
-        nnl_status st = nnl_param_alloc(&l->params[l->nparams], names[i], &sh, i < 2, err);
-        if (st != NNL_OK)
-            return st;
-        *idx[i] = l->nparams++;
-        float v = (i == 0 || i == 3) ? 1.0f : 0.0f;
-        for (size_t j = 0; j < f; j++)
-            l->params[*idx[i]].w[j] = v;
+    int k = 0;
+    s->gamma = s->opts.scale ? k++ : -1;
+    s->beta = s->opts.center ? k++ : -1;
+    s->mean = k++;
+    s->var = k++;
+    for (size_t j = 0; j < f; j++) {
+        if (s->gamma >= 0)
+            l->params[s->gamma].w[j] = 1.0f;
+        l->params[s->var].w[j] = 1.0f;
     }
-    nnl_free(s->invstd); /* left by a build that failed before */
-    nnl_free(s->acc);
-    s->invstd = nnl_malloc(f * sizeof *s->invstd);
-    s->acc = nnl_malloc(2 * f * sizeof *s->acc);
-    if (!s->invstd || !s->acc)
-        return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", l->name);
-    l->out_shape = l->in_shape;
-    return NNL_OK;
 }
 
 static nnl_status bn_reserve(nnl_layer *l, size_t batch, nnl_error *err)
 {
     bn_state *s = l->state;
+    size_t f = features(l);
+    if (!s->invstd) {
+        s->invstd = nnl_malloc(f * sizeof *s->invstd);
+        s->acc = nnl_malloc(2 * f * sizeof *s->acc);
+        if (!s->invstd || !s->acc) {
+            nnl_free(s->invstd);
+            nnl_free(s->acc);
+            s->invstd = NULL;
+            s->acc = NULL;
+            return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", l->name);
+        }
+    }
     float *x = nnl_malloc(batch * nnl_shape_numel(&l->in_shape) * sizeof *x);
     if (!x)
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for a batch of %zu",
@@ -162,9 +176,44 @@ static void bn_destroy(nnl_layer *l)
     }
 }
 
-static const nnl_layer_ops batchnorm_ops = {
-    NNL_LAYER_BATCHNORM, "BatchNormalization", bn_build, bn_reserve, bn_forward,
-    bn_backward, bn_destroy,
+enum { O_MOMENTUM, O_EPSILON, O_CENTER, O_SCALE, O_COUNT };
+
+static const nnl_option bn_options[O_COUNT] = {
+    [O_MOMENTUM] = {.key = "momentum", .type = NNL_OPTION_NUM, .def = 0.99, .min = 0,
+                    .max = 1, .help = "moving = moving * momentum + batch * (1 - momentum)"},
+    [O_EPSILON] = {.key = "epsilon", .type = NNL_OPTION_NUM, .def = 1e-3, .min = 1e-30,
+                   .max = 1e30, .help = "added to the variance before its square root"},
+    [O_CENTER] = {.key = "center", .type = NNL_OPTION_BOOL, .def = 1,
+                  .help = "learn an offset beta"},
+    [O_SCALE] = {.key = "scale", .type = NNL_OPTION_BOOL, .def = 1,
+                 .help = "learn a scale gamma"},
+};
+
+static nnl_status bn_init(nnl_layer *l, nnl_error *err)
+{
+    bn_state *s = l->state;
+    s->opts.momentum = (float)l->config[O_MOMENTUM].num;
+    s->opts.epsilon = (float)l->config[O_EPSILON].num;
+    s->opts.center = l->config[O_CENTER].num != 0.0;
+    s->opts.scale = l->config[O_SCALE].num != 0.0;
+    return NNL_OK;
+}
+
+const nnl_layer_ops nnl_batchnorm_kind = {
+    .type = "BatchNormalization",
+    .help = "Normalizes each feature (the last dimension) over the batch while training, "
+            "with running statistics in inference; then gamma * x + beta.",
+    .options = bn_options,
+    .noptions = O_COUNT,
+    .state_size = sizeof(bn_state),
+    .init = bn_init,
+    .plan = bn_plan,
+    .fill = bn_fill,
+    .reserve = bn_reserve,
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .destroy = bn_destroy,
+    .draw = NNL_DRAW_NONE,
 };
 
 nnl_layer *nnl_batchnorm_new(const nnl_bn_opts *o, nnl_error *err)
@@ -174,24 +223,11 @@ nnl_layer *nnl_batchnorm_new(const nnl_bn_opts *o, nnl_error *err)
         nnl_bn_opts_default(&def);
         o = &def;
     }
-    if (!(o->momentum >= 0.0f && o->momentum <= 1.0f)) {
-        nnl_fail(err, NNL_ERR_ARG, "nn.BatchNormalization: momentum must be in "
-                 "[0, 1], got %g", (double)o->momentum);
-        return NULL;
-    }
-    if (!(o->epsilon > 0.0f)) {
-        nnl_fail(err, NNL_ERR_ARG, "nn.BatchNormalization: epsilon must be > 0, "
-                 "got %g", (double)o->epsilon);
-        return NULL;
-    }
-    nnl_layer *l = nnl_layer_alloc(&batchnorm_ops, sizeof(bn_state), err);
-    if (!l)
-        return NULL;
-    ((bn_state *)l->state)->opts = *o;
-    return l;
-}
-
-const nnl_bn_opts *nnl_bn_options(const nnl_layer *l)
-{
-    return l->ops->kind == NNL_LAYER_BATCHNORM ? &((const bn_state *)l->state)->opts : NULL;
+    nnl_value v[O_COUNT];
+    nnl_values_default(bn_options, O_COUNT, v);
+    v[O_MOMENTUM].num = nnl_value_from_float(o->momentum);
+    v[O_EPSILON].num = nnl_value_from_float(o->epsilon);
+    v[O_CENTER].num = o->center != 0;
+    v[O_SCALE].num = o->scale != 0;
+    return nnl_layer_create(&nnl_batchnorm_kind, v, err);
 }

@@ -7,8 +7,10 @@
  * dx = dz W^T. */
 #include "model/layer.h"
 
+#include <stdint.h>
 #include <string.h>
 #include "core/alloc.h"
+#include "model/activation.h"
 #include "model/init.h"
 #include "simd/gemm.h"
 #include "simd/kernels.h"
@@ -38,28 +40,27 @@ static size_t lead_rows(const nnl_shape *s)
     return r;
 }
 
-static nnl_status dense_build(nnl_layer *l, nnl_rng *rng, nnl_error *err)
+static nnl_status dense_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                             nnl_weight_spec *w, int *nw, nnl_error *err)
+{
+    const dense_state *s = l->state;
+    size_t fan_in = in->d[in->ndim - 1];
+    *out = *in;
+    out->d[out->ndim - 1] = s->units;
+    w[0] = (nnl_weight_spec){"kernel", {2, {fan_in, s->units, 0, 0}}, 1, 1};
+    *nw = 1;
+    if (s->opts.use_bias)
+        w[(*nw)++] = (nnl_weight_spec){"bias", {1, {s->units, 0, 0, 0}}, 1, 0};
+    return NNL_OK;
+}
+
+static void dense_fill(nnl_layer *l, nnl_rng *rng)
 {
     dense_state *s = l->state;
-    size_t in = l->in_shape.d[l->in_shape.ndim - 1];
-    nnl_shape ks = {2, {in, s->units, 0, 0}};
-    nnl_shape bs = {1, {s->units, 0, 0, 0}};
-    nnl_status st = nnl_param_alloc(&l->params[0], "kernel", &ks, 1, err);
-    if (st != NNL_OK)
-        return st;
-    l->params[0].regularized = 1;
-    l->nparams = 1;
-    nnl_init_fill(s->opts.kernel_init, l->params[0].w, l->params[0].n, in, s->units, rng);
-    if (s->opts.use_bias) {
-        st = nnl_param_alloc(&l->params[1], "bias", &bs, 1, err);
-        if (st != NNL_OK)
-            return st;
-        l->nparams = 2;
-        nnl_init_fill(s->opts.bias_init, l->params[1].w, s->units, in, s->units, rng);
-    }
-    l->out_shape = l->in_shape;
-    l->out_shape.d[l->out_shape.ndim - 1] = s->units;
-    return NNL_OK;
+    size_t fan_in = l->in_shape.d[l->in_shape.ndim - 1];
+    nnl_init_fill(s->opts.kernel_init, l->params[0].w, l->params[0].n, fan_in, s->units, rng);
+    if (s->opts.use_bias)
+        nnl_init_fill(s->opts.bias_init, l->params[1].w, s->units, fan_in, s->units, rng);
 }
 
 static nnl_status dense_reserve(nnl_layer *l, size_t batch, nnl_error *err)
@@ -132,9 +133,72 @@ static void dense_destroy(nnl_layer *l)
     }
 }
 
-static const nnl_layer_ops dense_ops = {
-    NNL_LAYER_DENSE, "Dense", dense_build, dense_reserve, dense_forward,
-    dense_backward, dense_destroy,
+/* Option indices of the table below. */
+enum { O_UNITS, O_ACT, O_ACT_PARAM, O_USE_BIAS, O_KINIT, O_BINIT, O_KREG, O_COUNT };
+
+static const nnl_option dense_options[O_COUNT] = {
+    [O_UNITS] = {.key = "units", .type = NNL_OPTION_INT, .required = 1, .min = 1,
+                 .max = INT32_MAX, .help = "number of output units"},
+    [O_ACT] = {.key = "activation", .type = NNL_OPTION_CHOICE, .def_name = "linear",
+               .choice = &nnl_activation_choice, .help = "activation applied to x W + b"},
+    /* The activation's own parameter (leaky_relu's slope): its default
+     * unless a model file gives it. */
+    [O_ACT_PARAM] = {.key = "activation_param", .type = NNL_OPTION_NUM, .min = -1e30,
+                     .max = 1e30, .hidden = 1},
+    [O_USE_BIAS] = {.key = "use_bias", .type = NNL_OPTION_BOOL, .def = 1,
+                    .help = "add a bias vector"},
+    [O_KINIT] = {.key = "kernel_initializer", .type = NNL_OPTION_CHOICE,
+                 .def_name = "glorot_uniform", .choice = &nnl_init_choice,
+                 .help = "initializer of the kernel"},
+    [O_BINIT] = {.key = "bias_initializer", .type = NNL_OPTION_CHOICE, .def_name = "zeros",
+                 .choice = &nnl_init_choice, .help = "initializer of the bias"},
+    [O_KREG] = {.key = "kernel_regularizer", .type = NNL_OPTION_REGULARIZER,
+                .help = "penalty on the kernel: {l1 = a, l2 = b}, \"l1\" or \"l2\" (0.01)"},
+};
+
+static nnl_status dense_init(nnl_layer *l, nnl_error *err)
+{
+    dense_state *s = l->state;
+    nnl_value *v = l->config;
+    s->units = (size_t)v[O_UNITS].num;
+    s->opts.act = (int)v[O_ACT].num;
+    if (!v[O_ACT_PARAM].given)
+        v[O_ACT_PARAM].num = nnl_activation_param(s->opts.act);
+    s->opts.act_param = (float)v[O_ACT_PARAM].num;
+    s->opts.use_bias = v[O_USE_BIAS].num != 0.0;
+    s->opts.kernel_init = (int)v[O_KINIT].num;
+    s->opts.bias_init = (int)v[O_BINIT].num;
+    s->opts.l1 = (float)v[O_KREG].l1;
+    s->opts.l2 = (float)v[O_KREG].l2;
+    l->act = s->opts.act;
+    l->act_param = s->opts.act_param;
+    l->l1 = s->opts.l1;
+    l->l2 = s->opts.l2;
+    return NNL_OK;
+}
+
+static const float *dense_preact(const nnl_layer *l, const float *x)
+{
+    const dense_state *s = l->state;
+    return l->act == NNL_ACT_LINEAR ? NULL : s->z;
+}
+
+const nnl_layer_ops nnl_dense_kind = {
+    .type = "Dense",
+    .help = "A densely connected layer: y = activation(x W + b) over the last dimension.",
+    .options = dense_options,
+    .noptions = O_COUNT,
+    .npositional = 1,
+    .state_size = sizeof(dense_state),
+    .init = dense_init,
+    .plan = dense_plan,
+    .fill = dense_fill,
+    .reserve = dense_reserve,
+    .forward = dense_forward,
+    .backward = dense_backward,
+    .destroy = dense_destroy,
+    .preact = dense_preact,
+    .draw = NNL_DRAW_NEURONS,
 };
 
 nnl_layer *nnl_dense_new(size_t units, const nnl_dense_opts *o, nnl_error *err)
@@ -144,49 +208,16 @@ nnl_layer *nnl_dense_new(size_t units, const nnl_dense_opts *o, nnl_error *err)
         nnl_dense_opts_default(&def);
         o = &def;
     }
-    if (units == 0) {
-        nnl_fail(err, NNL_ERR_ARG, "nn.Dense: units must be a positive integer, got 0");
-        return NULL;
-    }
-    if (o->act < 0 || o->act >= NNL_ACT_COUNT || o->kernel_init < 0 ||
-        o->kernel_init >= NNL_INIT_COUNT || o->bias_init < 0 ||
-        o->bias_init >= NNL_INIT_COUNT) {
-        nnl_fail(err, NNL_ERR_ARG, "nn.Dense: bad activation or initializer");
-        return NULL;
-    }
-    if (!(o->l1 >= 0.0f) || !(o->l2 >= 0.0f)) {
-        nnl_fail(err, NNL_ERR_ARG, "nn.Dense: kernel_regularizer l1/l2 must be >= 0");
-        return NULL;
-    }
-    nnl_layer *l = nnl_layer_alloc(&dense_ops, sizeof(dense_state), err);
-    if (!l)
-        return NULL;
-    dense_state *s = l->state;
-    s->units = units;
-    s->opts = *o;
-    l->act = o->act;
-    l->act_param = o->act_param;
-    l->l1 = o->l1;
-    l->l2 = o->l2;
-    return l;
-}
-
-size_t nnl_dense_units(const nnl_layer *l)
-{
-    return l->ops->kind == NNL_LAYER_DENSE ? ((const dense_state *)l->state)->units : 0;
-}
-
-const float *nnl_layer_preact(const nnl_layer *l, const float *x)
-{
-    if (l->ops->kind == NNL_LAYER_ACTIVATION)
-        return x;
-    if (l->ops->kind != NNL_LAYER_DENSE)
-        return NULL;
-    const dense_state *s = l->state;
-    return l->act == NNL_ACT_LINEAR ? NULL : s->z;
-}
-
-const nnl_dense_opts *nnl_dense_options(const nnl_layer *l)
-{
-    return l->ops->kind == NNL_LAYER_DENSE ? &((const dense_state *)l->state)->opts : NULL;
+    nnl_value v[O_COUNT];
+    nnl_values_default(dense_options, O_COUNT, v);
+    v[O_UNITS].num = (double)units;
+    v[O_ACT].num = o->act;
+    v[O_ACT_PARAM].num = nnl_value_from_float(o->act_param);
+    v[O_ACT_PARAM].given = 1;
+    v[O_USE_BIAS].num = o->use_bias != 0;
+    v[O_KINIT].num = o->kernel_init;
+    v[O_BINIT].num = o->bias_init;
+    v[O_KREG].l1 = nnl_value_from_float(o->l1);
+    v[O_KREG].l2 = nnl_value_from_float(o->l2);
+    return nnl_layer_create(&nnl_dense_kind, v, err);
 }

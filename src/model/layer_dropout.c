@@ -20,13 +20,20 @@ typedef struct dropout_state {
     float *mask;       /* owned: 0 or 1/(1-rate) per element, reserved size */
 } dropout_state;
 
-static nnl_status dropout_build(nnl_layer *l, nnl_rng *rng, nnl_error *err)
+static nnl_status dropout_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                               nnl_weight_spec *w, int *nw, nnl_error *err)
+{
+    *out = *in;
+    return NNL_OK;
+}
+
+/* The mask generator is seeded from the model's stream when the layer is
+ * built, so nn.seed makes a run reproducible. */
+static void dropout_fill(nnl_layer *l, nnl_rng *rng)
 {
     dropout_state *s = l->state;
     uint64_t seed = ((uint64_t)nnl_rng_u32(rng) << 32) | nnl_rng_u32(rng);
     nnl_rng_seed(&s->rng, seed);
-    l->out_shape = l->in_shape;
-    return NNL_OK;
 }
 
 static nnl_status dropout_reserve(nnl_layer *l, size_t batch, nnl_error *err)
@@ -85,37 +92,47 @@ static void dropout_destroy(nnl_layer *l)
     }
 }
 
-static const nnl_layer_ops dropout_ops = {
-    NNL_LAYER_DROPOUT, "Dropout", dropout_build, dropout_reserve, dropout_forward,
-    dropout_backward, dropout_destroy,
+enum { O_RATE, O_COUNT };
+
+static const nnl_option dropout_options[O_COUNT] = {
+    [O_RATE] = {.key = "rate", .type = NNL_OPTION_NUM, .required = 1, .min = 0, .max = 1,
+                .open_max = 1, .help = "fraction of the inputs to drop while training"},
+};
+
+static nnl_status dropout_init(nnl_layer *l, nnl_error *err)
+{
+    ((dropout_state *)l->state)->rate = (float)l->config[O_RATE].num;
+    return NNL_OK;
+}
+
+static nnl_rng *dropout_rng(nnl_layer *l)
+{
+    return &((dropout_state *)l->state)->rng;
+}
+
+const nnl_layer_ops nnl_dropout_kind = {
+    .type = "Dropout",
+    .help = "Zeroes a fraction rate of the inputs while training and scales the others "
+            "by 1 / (1 - rate); the identity in inference.",
+    .options = dropout_options,
+    .noptions = O_COUNT,
+    .npositional = 1,
+    .state_size = sizeof(dropout_state),
+    .init = dropout_init,
+    .plan = dropout_plan,
+    .fill = dropout_fill,
+    .reserve = dropout_reserve,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .destroy = dropout_destroy,
+    .rng = dropout_rng,
+    .draw = NNL_DRAW_NONE,
 };
 
 nnl_layer *nnl_dropout_new(float rate, nnl_error *err)
 {
-    if (!(rate >= 0.0f && rate < 1.0f)) {
-        nnl_fail(err, NNL_ERR_ARG, "nn.Dropout: rate must be in [0, 1), got %g",
-                 (double)rate);
-        return NULL;
-    }
-    nnl_layer *l = nnl_layer_alloc(&dropout_ops, sizeof(dropout_state), err);
-    if (!l)
-        return NULL;
-    ((dropout_state *)l->state)->rate = rate;
-    return l;
-}
-
-void nnl_layer_seed(nnl_layer *l, uint64_t seed)
-{
-    if (l->ops->kind == NNL_LAYER_DROPOUT)
-        nnl_rng_seed(&((dropout_state *)l->state)->rng, seed);
-}
-
-float nnl_dropout_rate(const nnl_layer *l)
-{
-    return l->ops->kind == NNL_LAYER_DROPOUT ? ((const dropout_state *)l->state)->rate : 0.0f;
-}
-
-nnl_rng *nnl_dropout_rng(nnl_layer *l)
-{
-    return l->ops->kind == NNL_LAYER_DROPOUT ? &((dropout_state *)l->state)->rng : NULL;
+    nnl_value v[O_COUNT];
+    nnl_values_default(dropout_options, O_COUNT, v);
+    v[O_RATE].num = nnl_value_from_float(rate);
+    return nnl_layer_create(&nnl_dropout_kind, v, err);
 }

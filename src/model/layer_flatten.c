@@ -4,10 +4,11 @@
 
 #include <string.h>
 
-static nnl_status flatten_build(nnl_layer *l, nnl_rng *rng, nnl_error *err)
+static nnl_status flatten_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
+                               nnl_weight_spec *w, int *nw, nnl_error *err)
 {
-    l->out_shape.ndim = 1;
-    l->out_shape.d[0] = nnl_shape_numel(&l->in_shape);
+    out->ndim = 1;
+    out->d[0] = nnl_shape_numel(in);
     return NNL_OK;
 }
 
@@ -27,12 +28,16 @@ static nnl_status flatten_backward(nnl_layer *l, size_t batch, const float *x,
     return NNL_OK;
 }
 
-static const nnl_layer_ops flatten_ops = {
-    NNL_LAYER_FLATTEN, "Flatten", flatten_build, NULL, flatten_forward,
-    flatten_backward, NULL,
+const nnl_layer_ops nnl_flatten_kind = {
+    .type = "Flatten",
+    .help = "Flattens each sample to one dimension (the data do not move).",
+    .plan = flatten_plan,
+    .forward = flatten_forward,
+    .backward = flatten_backward,
+    .draw = NNL_DRAW_NONE,
 };
 
 nnl_layer *nnl_flatten_new(nnl_error *err)
 {
-    return nnl_layer_alloc(&flatten_ops, 0, err);
+    return nnl_layer_create(&nnl_flatten_kind, NULL, err);
 }

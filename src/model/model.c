@@ -126,9 +126,7 @@ void nnl_model_unbuild(nnl_model *m)
 static void set_fused(nnl_model *m)
 {
     nnl_layer *last = m->layers[m->nlayers - 1];
-    int kind = last->ops->kind;
-    m->fused = (kind == NNL_LAYER_DENSE || kind == NNL_LAYER_ACTIVATION) &&
-               last->act == nnl_loss_fused_act(m->loss);
+    m->fused = last->ops->preact != NULL && last->act == nnl_loss_fused_act(m->loss);
     last->act_fused = m->fused;
 }
 

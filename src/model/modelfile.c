@@ -17,22 +17,12 @@
 
 #define NAME_MAX_LEN 128
 
-const char *nnl_modelfile_kind_key(int kind)
+char *nnl_modelfile_weight_name(char *buf, size_t size, size_t layer,
+                                const nnl_layer_ops *kind, const char *weight)
 {
-    switch (kind) {
-    case NNL_LAYER_DENSE: return "dense";
-    case NNL_LAYER_ACTIVATION: return "activation";
-    case NNL_LAYER_DROPOUT: return "dropout";
-    case NNL_LAYER_BATCHNORM: return "batch_normalization";
-    case NNL_LAYER_FLATTEN: return "flatten";
-    default: return "unknown";
-    }
-}
-
-char *nnl_modelfile_weight_name(char *buf, size_t size, size_t layer, int kind,
-                                const char *weight)
-{
-    snprintf(buf, size, "layers.%zu.%s.%s", layer, nnl_modelfile_kind_key(kind), weight);
+    char key[64];
+    snprintf(buf, size, "layers.%zu.%s.%s", layer, nnl_layer_snake(kind->type, key, sizeof key),
+             weight);
     return buf;
 }
 
@@ -79,8 +69,7 @@ static nnl_status collect(const nnl_model *m, int with_slots, out_tensor **out,
         const nnl_layer *l = m->layers[i];
         for (int p = 0; l->built && p < l->nparams; p++) {
             const nnl_param *pr = &l->params[p];
-            nnl_modelfile_weight_name(t[n].name, sizeof t[n].name, i, l->ops->kind,
-                                      pr->name);
+            nnl_modelfile_weight_name(t[n].name, sizeof t[n].name, i, l->ops, pr->name);
             t[n].data = pr->w;
             t[n].shape = &pr->shape;
             t[n].n = pr->n;
@@ -141,18 +130,6 @@ static cJSON *double_json(double v)
     return cJSON_CreateRaw(b);
 }
 
-static cJSON *float_json(float v)
-{
-    char b[40];
-    if (!isfinite(v))
-        return cJSON_CreateNull();
-    for (int p = 6; p <= 9; p++) {
-        snprintf(b, sizeof b, "%.*g", p, (double)v);
-        if ((float)strtod(b, NULL) == v)
-            break;
-    }
-    return cJSON_CreateRaw(b);
-}
 
 /* Attaches item to obj under key (to an array when key is NULL). Any
  * failure (item NULL: cJSON was out of memory making it; the attach failed)
@@ -189,6 +166,40 @@ static cJSON *shape_json(const nnl_shape *s)
     return whole(ok, a);
 }
 
+/* One option's value as JSON (NULL: out of memory): numbers exact, names
+ * as strings, sizes and shapes as lists, a regularizer as {l1, l2}. */
+static cJSON *value_json(const nnl_option *o, const nnl_value *v)
+{
+    switch (o->type) {
+    case NNL_OPTION_INT:
+    case NNL_OPTION_NUM:
+        return double_json(v->num);
+    case NNL_OPTION_BOOL:
+        return cJSON_CreateBool(v->num != 0.0);
+    case NNL_OPTION_CHOICE: {
+        const char *n = v->num >= 0 ? o->choice->name((int)v->num) : NULL;
+        return n ? cJSON_CreateString(n) : cJSON_CreateNull();
+    }
+    case NNL_OPTION_SIZES:
+    case NNL_OPTION_SHAPE: {
+        int ok = 1;
+        cJSON *a = cJSON_CreateArray();
+        for (int k = 0; a && k < v->nints; k++)
+            put(&ok, a, NULL, double_json((double)v->ints[k]));
+        return whole(ok, a);
+    }
+    case NNL_OPTION_REGULARIZER: {
+        int ok = 1;
+        cJSON *r = cJSON_CreateObject();
+        put(&ok, r, "l1", double_json(v->l1));
+        put(&ok, r, "l2", double_json(v->l2));
+        return whole(ok, r);
+    }
+    }
+    return NULL;
+}
+
+/* {"class": "Dense", "config": {"name": ..., <every option of the kind>}} */
 static cJSON *layer_json(nnl_layer *l)
 {
     int ok = 1;
@@ -200,37 +211,8 @@ static cJSON *layer_json(nnl_layer *l)
     }
     put(&ok, o, "class", cJSON_CreateString(l->ops->type));
     put(&ok, c, "name", cJSON_CreateString(l->name));
-    switch (l->ops->kind) {
-    case NNL_LAYER_DENSE: {
-        const nnl_dense_opts *d = nnl_dense_options(l);
-        put(&ok, c, "units", uint_json(nnl_dense_units(l)));
-        put(&ok, c, "activation", cJSON_CreateString(nnl_act_name((nnl_act)l->act)));
-        put(&ok, c, "activation_param", float_json(l->act_param));
-        put(&ok, c, "use_bias", cJSON_CreateBool(d->use_bias));
-        put(&ok, c, "kernel_initializer", cJSON_CreateString(nnl_init_name(d->kernel_init)));
-        put(&ok, c, "bias_initializer", cJSON_CreateString(nnl_init_name(d->bias_init)));
-        put(&ok, c, "l1", float_json(l->l1));
-        put(&ok, c, "l2", float_json(l->l2));
-        break;
-    }
-    case NNL_LAYER_ACTIVATION:
-        put(&ok, c, "activation", cJSON_CreateString(nnl_act_name((nnl_act)l->act)));
-        put(&ok, c, "activation_param", float_json(l->act_param));
-        break;
-    case NNL_LAYER_DROPOUT:
-        put(&ok, c, "rate", float_json(nnl_dropout_rate(l)));
-        break;
-    case NNL_LAYER_BATCHNORM: {
-        const nnl_bn_opts *b = nnl_bn_options(l);
-        put(&ok, c, "momentum", float_json(b->momentum));
-        put(&ok, c, "epsilon", float_json(b->epsilon));
-        put(&ok, c, "center", cJSON_CreateBool(b->center));
-        put(&ok, c, "scale", cJSON_CreateBool(b->scale));
-        break;
-    }
-    default:
-        break;
-    }
+    for (size_t i = 0; i < l->ops->noptions; i++)
+        put(&ok, c, l->ops->options[i].key, value_json(&l->ops->options[i], &l->config[i]));
     put(&ok, o, "config", c); /* last: a failed attach deletes c */
     return whole(ok, o);
 }
@@ -297,7 +279,7 @@ static cJSON *training_json(nnl_model *m, long epochs, size_t nslots)
     put(&ok, t, "optimizer_iterations", uint_json(it > 0 ? (uint64_t)it : 0));
     put(&ok, t, "optimizer_slots", uint_json(nslots));
     for (size_t i = 0; ok && i < m->nlayers; i++) {
-        nnl_rng *r = nnl_dropout_rng(m->layers[i]);
+        nnl_rng *r = m->layers[i]->ops->rng ? m->layers[i]->ops->rng(m->layers[i]) : NULL;
         if (!r || !m->layers[i]->built)
             continue;
         cJSON *e = cJSON_CreateObject(), *s = cJSON_CreateArray();

@@ -9,7 +9,7 @@
  *   layers.<i>.<kind>.<weight>           e.g. layers.0.dense.kernel
  *   optimizer.layers.<i>.<kind>.<weight>.<m|v>   optimizer slots
  * Metadata (each value a string; the JSON ones hold a JSON text):
- *   format "nnlua", format_version "1", nnlua_version,
+ *   format "nnlua", format_version "2" (1 is read too), nnlua_version,
  *   architecture (JSON: name, input_shape, layers with class and config),
  *   compile (JSON: loss, metrics, optimizer name and hyperparameters;
  *            absent when the model was not compiled),
@@ -33,7 +33,7 @@
 #include "core/status.h"
 #include "model/model.h"
 
-#define NNL_MODELFILE_VERSION 1
+#define NNL_MODELFILE_VERSION 2
 /* Headers above this are refused before anything is allocated. */
 #define NNL_MODELFILE_MAX_HEADER ((size_t)100 << 20)
 
@@ -59,11 +59,10 @@ nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info,
 nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *what,
                                   nnl_modelfile_info *info, nnl_error *err);
 
-/* Shared by modelfile*.c: the lower-case key of a layer kind in tensor
- * names ("dense", "batch_normalization", ...), and a weight's tensor name
- * "layers.<i>.<key>.<weight>" into buf (returns buf). */
-const char *nnl_modelfile_kind_key(int kind);
-char *nnl_modelfile_weight_name(char *buf, size_t size, size_t layer, int kind,
-                                const char *weight);
+/* Shared by modelfile*.c: a weight's tensor name
+ * "layers.<i>.<kind>.<weight>" into buf (returns buf), the kind in Keras's
+ * snake_case ("dense", "batch_normalization", "conv2d"). */
+char *nnl_modelfile_weight_name(char *buf, size_t size, size_t layer,
+                                const nnl_layer_ops *kind, const char *weight);
 
 #endif

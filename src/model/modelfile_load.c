@@ -400,30 +400,89 @@ static nnl_status get_str(loader *ld, const cJSON *o, const char *key, const cha
 
 /* ---- layers --------------------------------------------------------------- */
 
-/* The weights a layer will have (names and shapes), from its kind, config
- * and input shape, so the file's tensors can be checked before the layer
- * allocates anything. */
-typedef struct expect {
-    int n;
-    const char *names[NNL_LAYER_MAX_PARAMS];
-    nnl_shape shapes[NNL_LAYER_MAX_PARAMS];
-} expect;
-
-static void expect_add(expect *x, const char *name, size_t d0, size_t d1, int ndim)
+/* One option's value from its JSON (absent: the default stays). Every
+ * type is checked here; ranges by nnl_value_check when the layer is made. */
+static nnl_status read_value(loader *ld, const cJSON *cfg, const nnl_option *o,
+                             const char *ctx, nnl_value *v)
 {
-    x->names[x->n] = name;
-    memset(&x->shapes[x->n], 0, sizeof x->shapes[x->n]);
-    x->shapes[x->n].ndim = ndim;
-    x->shapes[x->n].d[0] = d0;
-    x->shapes[x->n].d[1] = d1;
-    x->n++;
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(cfg, o->key);
+    if (!j && o->type == NNL_OPTION_REGULARIZER &&
+        (cJSON_GetObjectItemCaseSensitive(cfg, "l1") || cJSON_GetObjectItemCaseSensitive(cfg, "l2"))) {
+        /* format_version 1 kept a kernel regularizer as l1 and l2 */
+        nnl_status st = get_num(ld, cfg, "l1", ctx, 0.0, &v->l1);
+        if (st == NNL_OK)
+            st = get_num(ld, cfg, "l2", ctx, 0.0, &v->l2);
+        v->given = 1;
+        return st;
+    }
+    if (!j || cJSON_IsNull(j)) {
+        if (o->required)
+            return bad(ld, "%s: '%s' is missing", ctx, o->key);
+        return NNL_OK;
+    }
+    v->given = 1;
+    switch (o->type) {
+    case NNL_OPTION_INT:
+        if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
+            fabs(j->valuedouble) > MAX_INT_JSON)
+            return bad(ld, "%s: '%s' must be a whole number", ctx, o->key);
+        v->num = j->valuedouble;
+        return NNL_OK;
+    case NNL_OPTION_NUM:
+        if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble))
+            return bad(ld, "%s: '%s' must be a finite number", ctx, o->key);
+        v->num = j->valuedouble;
+        return NNL_OK;
+    case NNL_OPTION_BOOL:
+        if (!cJSON_IsBool(j))
+            return bad(ld, "%s: '%s' must be true or false", ctx, o->key);
+        v->num = cJSON_IsTrue(j);
+        return NNL_OK;
+    case NNL_OPTION_CHOICE: {
+        if (!cJSON_IsString(j))
+            return bad(ld, "%s: '%s' must be the name of %s %s", ctx, o->key,
+                       strchr("aeiou", o->choice->what[0]) ? "an" : "a", o->choice->what);
+        int k = o->choice->from_name(j->valuestring);
+        if (k < 0)
+            return bad(ld, "%s: unknown %s '%.40s' (valid: %s)", ctx, o->choice->what,
+                       j->valuestring, o->choice->names());
+        v->num = k;
+        return NNL_OK;
+    }
+    case NNL_OPTION_SIZES:
+    case NNL_OPTION_SHAPE: {
+        int n = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : cJSON_IsNumber(j) ? 1 : -1;
+        if (n < 1 || n > NNL_VALUE_INTS_MAX)
+            return bad(ld, "%s: '%s' must be a list of 1 to %d whole numbers", ctx, o->key,
+                       NNL_VALUE_INTS_MAX);
+        for (int k = 0; k < n; k++) {
+            const cJSON *e = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, k) : j;
+            if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) ||
+                fabs(e->valuedouble) > 4294967296.0)
+                return bad(ld, "%s: '%s' must be a list of whole numbers", ctx, o->key);
+            v->ints[k] = (long)e->valuedouble;
+        }
+        v->nints = n;
+        if (o->type == NNL_OPTION_SIZES && n == 1 && o->count > 1)
+            for (int k = (v->nints = o->count, 1); k < o->count; k++)
+                v->ints[k] = v->ints[0];
+        return NNL_OK;
+    }
+    case NNL_OPTION_REGULARIZER: {
+        if (!cJSON_IsObject(j))
+            return bad(ld, "%s: '%s' must be {\"l1\": a, \"l2\": b}", ctx, o->key);
+        nnl_status st = get_num(ld, j, "l1", ctx, 0.0, &v->l1);
+        return st == NNL_OK ? get_num(ld, j, "l2", ctx, 0.0, &v->l2) : st;
+    }
+    }
+    return bad(ld, "%s: '%s' has a type this nnlua does not read", ctx, o->key);
 }
 
-/* Makes layer i from its JSON; *out owned by the caller. */
-static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **out,
-                             expect *x, const nnl_shape *in)
+/* Makes layer i from its JSON, by its kind's declared options; *out owned
+ * by the caller. */
+static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **out)
 {
-    char ctx[64];
+    char ctx[96];
     snprintf(ctx, sizeof ctx, "architecture: layer %zu", i + 1);
     if (!cJSON_IsObject(lj))
         return bad(ld, "%s is not an object", ctx);
@@ -437,90 +496,26 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
     static const cJSON empty = {0};
     if (!cfg)
         cfg = &empty;
+    const nnl_layer_ops *kind = nnl_layer_kind(cls);
+    if (!kind) {
+        char list[512];
+        size_t used = 0;
+        list[0] = '\0';
+        for (int k = 0; nnl_layer_kinds[k] && used < sizeof list; k++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "",
+                                     nnl_layer_kinds[k]->type);
+        return bad(ld, "%s: unknown layer kind '%.40s' (nnlua builds %s)", ctx, cls, list);
+    }
     snprintf(ctx, sizeof ctx, "architecture: layer %zu (%.30s)", i + 1, cls);
     if ((st = get_str(ld, cfg, "name", ctx, "", &name)) != NNL_OK)
         return st;
-    nnl_layer *l = NULL;
+    nnl_value v[NNL_OPTIONS_MAX];
+    nnl_values_default(kind->options, kind->noptions, v);
+    for (size_t k = 0; k < kind->noptions; k++)
+        if ((st = read_value(ld, cfg, &kind->options[k], ctx, &v[k])) != NNL_OK)
+            return st;
     nnl_error e;
-    x->n = 0;
-    size_t last = in ? in->d[in->ndim - 1] : 0;
-    if (strcmp(cls, "Dense") == 0) {
-        nnl_dense_opts o;
-        nnl_dense_opts_default(&o);
-        uint64_t units = 0;
-        const char *act = "", *ki = "", *bi = "";
-        double ap = 0.0, l1 = 0.0, l2 = 0.0;
-        if ((st = get_uint(ld, cfg, "units", ctx, 0, MAX_INT_JSON, &units)) != NNL_OK ||
-            (st = get_str(ld, cfg, "activation", ctx, "linear", &act)) != NNL_OK ||
-            (st = get_bool(ld, cfg, "use_bias", ctx, 1, &o.use_bias)) != NNL_OK ||
-            (st = get_str(ld, cfg, "kernel_initializer", ctx, "glorot_uniform", &ki)) != NNL_OK ||
-            (st = get_str(ld, cfg, "bias_initializer", ctx, "zeros", &bi)) != NNL_OK ||
-            (st = get_num(ld, cfg, "l1", ctx, 0.0, &l1)) != NNL_OK ||
-            (st = get_num(ld, cfg, "l2", ctx, 0.0, &l2)) != NNL_OK)
-            return st;
-        if ((o.act = nnl_act_from_name(act)) < 0)
-            return bad(ld, "%s: unknown activation '%.40s'", ctx, act);
-        if ((st = get_num(ld, cfg, "activation_param", ctx,
-                          nnl_act_default_param(o.act), &ap)) != NNL_OK)
-            return st;
-        if ((o.kernel_init = nnl_init_from_name(ki)) < 0 ||
-            (o.bias_init = nnl_init_from_name(bi)) < 0)
-            return bad(ld, "%s: unknown initializer '%.40s'",
-                       ctx, o.kernel_init < 0 ? ki : bi);
-        o.act_param = (float)ap;
-        o.l1 = (float)l1;
-        o.l2 = (float)l2;
-        l = nnl_dense_new((size_t)units, &o, &e);
-        if (in && l) {
-            expect_add(x, "kernel", last, (size_t)units, 2);
-            if (o.use_bias)
-                expect_add(x, "bias", (size_t)units, 0, 1);
-        }
-    } else if (strcmp(cls, "Activation") == 0) {
-        const char *act = "";
-        double ap = 0.0;
-        if ((st = get_str(ld, cfg, "activation", ctx, NULL, &act)) != NNL_OK)
-            return st;
-        int a = nnl_act_from_name(act);
-        if (a < 0)
-            return bad(ld, "%s: unknown activation '%.40s'", ctx, act);
-        if ((st = get_num(ld, cfg, "activation_param", ctx, nnl_act_default_param(a),
-                          &ap)) != NNL_OK)
-            return st;
-        l = nnl_activation_new(a, (float)ap, &e);
-    } else if (strcmp(cls, "Dropout") == 0) {
-        double rate = 0.0;
-        if (!cJSON_GetObjectItemCaseSensitive(cfg, "rate"))
-            return bad(ld, "%s: 'rate' is missing", ctx);
-        if ((st = get_num(ld, cfg, "rate", ctx, 0.0, &rate)) != NNL_OK)
-            return st;
-        l = nnl_dropout_new((float)rate, &e);
-    } else if (strcmp(cls, "BatchNormalization") == 0) {
-        nnl_bn_opts o;
-        nnl_bn_opts_default(&o);
-        double mom = 0.0, eps = 0.0;
-        if ((st = get_num(ld, cfg, "momentum", ctx, o.momentum, &mom)) != NNL_OK ||
-            (st = get_num(ld, cfg, "epsilon", ctx, o.epsilon, &eps)) != NNL_OK ||
-            (st = get_bool(ld, cfg, "center", ctx, 1, &o.center)) != NNL_OK ||
-            (st = get_bool(ld, cfg, "scale", ctx, 1, &o.scale)) != NNL_OK)
-            return st;
-        o.momentum = (float)mom;
-        o.epsilon = (float)eps;
-        l = nnl_batchnorm_new(&o, &e);
-        if (in && l) {
-            if (o.scale)
-                expect_add(x, "gamma", last, 0, 1);
-            if (o.center)
-                expect_add(x, "beta", last, 0, 1);
-            expect_add(x, "moving_mean", last, 0, 1);
-            expect_add(x, "moving_variance", last, 0, 1);
-        }
-    } else if (strcmp(cls, "Flatten") == 0) {
-        l = nnl_flatten_new(&e);
-    } else {
-        return bad(ld, "%s: unknown layer kind '%.40s' (nnlua builds Dense, Activation, "
-                   "Dropout, BatchNormalization, Flatten)", ctx, cls);
-    }
+    nnl_layer *l = nnl_layer_create(kind, v, &e);
     if (!l) {
         if (e.code == NNL_ERR_NOMEM)
             return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
@@ -625,16 +620,24 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
     size_t i = 0;
     for (const cJSON *lj = layers->child; lj; lj = lj->next, i++) {
         nnl_layer *l = NULL;
-        expect x;
-        if ((st = make_layer(ld, i, lj, &l, &x, built ? &cur : NULL)) != NNL_OK)
+        if ((st = make_layer(ld, i, lj, &l)) != NNL_OK)
             return st;
         char who[128];
         snprintf(who, sizeof who, "layer %zu (%s '%.40s')", i + 1, l->ops->type, l->name);
         nnl_error e;
-        for (int p = 0; built && p < x.n; p++) {
+        /* The file's tensors are checked against the layer's plan before
+         * the layer allocates anything the file claims. */
+        nnl_weight_spec w[NNL_LAYER_MAX_PARAMS];
+        int nw = 0;
+        nnl_shape out;
+        if (built && nnl_layer_plan(l, &cur, &out, w, &nw, &e) != NNL_OK) {
+            nnl_layer_free(l);
+            return bad(ld, "architecture: %s: %s", who, e.msg);
+        }
+        for (int p = 0; built && p < nw; p++) {
             char tn[128];
-            nnl_modelfile_weight_name(tn, sizeof tn, i, l->ops->kind, x.names[p]);
-            if ((st = want_tensor(ld, tn, &x.shapes[p], who, NULL)) != NNL_OK) {
+            nnl_modelfile_weight_name(tn, sizeof tn, i, l->ops, w[p].name);
+            if ((st = want_tensor(ld, tn, &w[p].shape, who, NULL)) != NNL_OK) {
                 nnl_layer_free(l);
                 return st;
             }
@@ -647,10 +650,10 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
                     return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
                 return bad(ld, "architecture: %s: %s", who, e.msg);
             }
-            int same = l->nparams == x.n;
-            for (int p = 0; same && p < x.n; p++)
-                same = strcmp(l->params[p].name, x.names[p]) == 0 &&
-                       l->params[p].n == nnl_shape_numel(&x.shapes[p]);
+            int same = l->nparams == nw;
+            for (int p = 0; same && p < nw; p++)
+                same = strcmp(l->params[p].name, w[p].name) == 0 &&
+                       l->params[p].n == nnl_shape_numel(&w[p].shape);
             if (!same) {
                 nnl_layer_free(l);
                 return bad(ld, "architecture: %s built other weights than expected", who);
@@ -775,7 +778,7 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
                 continue;
             const nnl_optim_slot *s = &m->opt->slots[k++];
             char wn[128], tn[160];
-            nnl_modelfile_weight_name(wn, sizeof wn, i, l->ops->kind, l->params[p].name);
+            nnl_modelfile_weight_name(wn, sizeof wn, i, l->ops, l->params[p].name);
             if (s->m) {
                 snprintf(tn, sizeof tn, "optimizer.%s.m", wn);
                 if ((st = want_tensor(ld, tn, &l->params[p].shape, "the optimizer",
@@ -835,10 +838,11 @@ static nnl_status apply_training(loader *ld, nnl_model *m, nnl_modelfile_info *i
             if (!json_uint(cJSON_GetArrayItem(s, k), 4294967295.0, &v[k]))
                 return bad(ld, "training: dropout_rng state[%d] is not a 32-bit "
                            "whole number", k + 1);
-        nnl_rng *g = nnl_dropout_rng(m->layers[li]);
+        nnl_layer *gl = m->layers[li];
+        nnl_rng *g = gl->ops->rng ? gl->ops->rng(gl) : NULL;
         if (!g)
-            return bad(ld, "training: dropout_rng names layer %llu, which is not "
-                       "a Dropout", (unsigned long long)li + 1);
+            return bad(ld, "training: dropout_rng names layer %llu, which has no "
+                       "generator of its own", (unsigned long long)li + 1);
         if (!m->layers[li]->built)
             continue; /* seeded again when it is built */
         for (int k = 0; k < 4; k++)
@@ -876,7 +880,7 @@ static nnl_status read_data(loader *ld, nnl_model *m)
         for (int p = 0; l->built && p < l->nparams; p++) {
             nnl_param *pr = &l->params[p];
             char wn[128], tn[160];
-            nnl_modelfile_weight_name(wn, sizeof wn, i, l->ops->kind, pr->name);
+            nnl_modelfile_weight_name(wn, sizeof wn, i, l->ops, pr->name);
             nnl_status st = read_floats(ld, wn, pr->w, pr->n);
             if (st != NNL_OK)
                 return st;

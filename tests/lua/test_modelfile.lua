@@ -65,7 +65,7 @@ do
   check(#m2.layers == 6, "layer count")
   check(m2.layers[6].name == "out" and m2.layers[6].activation == "sigmoid", "layer 6")
   check(m2.layers[2].type == "BatchNormalization", "layer 2 type")
-  check(m2.layers[3].rate == H.f32(0.2), "dropout rate")
+  check(m2.layers[3].rate == 0.2, "dropout rate, as given: " .. m2.layers[3].rate)
   check(m2.layers[1].l2 == H.f32(1e-3), "regularizer")
   local l1, a1 = m:evaluate(x, y)
   local l2, a2 = m2:evaluate(x, y)
