@@ -18,18 +18,18 @@ function Optimizer.__tostring(o)
   return string.format("nn.optimizers.%s{%s}", o.class, table.concat(parts, ", "))
 end
 
--- Keras's spellings of some options, taken as ours.
-local aliases = {learning_rate = "lr", beta_1 = "beta1", beta_2 = "beta2"}
-
-local function define(class, name, defaults)
-  local valid, names = {}, {}
-  for k in pairs(defaults) do
-    valid[k] = true
-    names[#names + 1] = k
-  end
-  for a, k in pairs(aliases) do
-    if defaults[k] ~= nil then
+-- One constructor per optimizer of nn.registry.optimizers (the C table of
+-- src/model/optim.c: names, options, Keras's defaults): the object holds
+-- the settings, the update rules and the range checks are in C (compile).
+local function define(desc)
+  local class, defaults, valid, names, alias_of = desc.class, {}, {}, {}, {}
+  for _, o in ipairs(desc.options) do
+    defaults[o.key] = o.value
+    valid[o.key] = true
+    names[#names + 1] = o.key
+    for a in (o.alias or ""):gmatch("[^|]+") do
       valid[a] = true
+      alias_of[a] = o.key
       names[#names + 1] = a
     end
   end
@@ -47,26 +47,20 @@ local function define(class, name, defaults)
         error(string.format("nn.optimizers.%s: unknown option '%s' (valid: %s)",
                             class, tostring(k), table.concat(names, ", ")), 2)
       end
-      k = aliases[k] or k
+      k = alias_of[k] or k
       if type(v) ~= type(defaults[k]) then
         error(string.format("nn.optimizers.%s: option '%s' must be a %s, got %s",
                             class, k, type(defaults[k]), type(v)), 2)
       end
       o[k] = v
     end
-    o.name = name
+    o.name = desc.name
     return setmetatable(o, {__index = {class = class}, __tostring = Optimizer.__tostring,
                             __name = "nn.Optimizer"})
   end
 end
 
-nn.optimizers = {
-  SGD = define("SGD", "sgd", {lr = 0.01, momentum = 0.0, nesterov = false}),
-  Adam = define("Adam", "adam", {lr = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7}),
-  AdamW = define("AdamW", "adamw", {lr = 1e-3, beta1 = 0.9, beta2 = 0.999,
-                                    epsilon = 1e-7, weight_decay = 0.004}),
-  RMSprop = define("RMSprop", "rmsprop", {lr = 1e-3, rho = 0.9, momentum = 0.0,
-                                          epsilon = 1e-7, centered = false}),
-  Adagrad = define("Adagrad", "adagrad", {lr = 1e-3, epsilon = 1e-7,
-                                          initial_accumulator_value = 0.1}),
-}
+nn.optimizers = {}
+for class, desc in pairs(nn.registry.optimizers) do
+  nn.optimizers[class] = define(desc)
+end

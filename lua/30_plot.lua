@@ -476,6 +476,20 @@ function plot.decision_boundary(model, x, y, opts)
   call(C.regions, fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k, names)
 end
 
+-- A layer's note in a network picture: its kind in words and its
+-- positional values ("dropout 0.2", "batch normalization").
+local function layer_note(l)
+  local words = l.type:gsub("(%l)(%u)", "%1 %2"):lower()
+  local kind = nn.registry and nn.registry.layers[l.type]
+  local vals = {}
+  for i = 1, kind and kind.npositional or 0 do
+    local v = l[kind.options[i].key]
+    if type(v) == "table" then v = table.concat(v, "x") end
+    vals[#vals + 1] = string.format(math.type(v) == "float" and "%g" or "%s", v)
+  end
+  return #vals > 0 and (words .. " " .. table.concat(vals, " ")) or words
+end
+
 -- nn.plot.model(model, opts): the network's layout; columns of at most
 -- opts.max_neurons units (default 32) show every unit, larger ones a few
 -- and "... N more"; opts.weights = false draws the structure only.
@@ -500,18 +514,23 @@ function plot.model(model, opts)
     c.label = c.label .. "\n" .. text
   end
   for _, l in ipairs(layers) do
-    local t = l.type
-    if t == "Dense" then
-      local u = l.units
+    -- What to draw comes from the layer's kind (layer.draw), not its
+    -- name: a column of neurons, or a note on the column before.
+    if l.draw == "neurons" then
+      local u = l.units or (l.output_shape and l.output_shape[#l.output_shape])
+      if not u then
+        error(fn .. ": layer '" .. l.name .. "' is not built yet (fit or predict first)", 2)
+      end
       local c = {units = u, name = l.name,
                  label = u .. (u == 1 and " unit" or " units") .. "\n" .. (l.activation or "linear")}
       if opts.weights ~= false then
         local ws = l:get_weights()
-        c.kernel, c.bias = ws[1], ws[2]
+        if ws[1] and ws[1]:dim() == 2 then c.kernel, c.bias = ws[1], ws[2] end
         if c.bias then c.label = c.label .. " + bias" end
       end
       cols[#cols + 1] = c
-    elseif t == "Activation" then
+    elseif l.activation and #l:get_weights() == 0 then
+      -- an activation layer: the column before ends with it
       local c = cols[#cols]
       if #cols > 1 then
         c.label = c.label:gsub("\n[^\n]*$", "\n" .. l.activation, 1)
@@ -519,14 +538,8 @@ function plot.model(model, opts)
       else
         note(l.activation)
       end
-    elseif t == "Dropout" then
-      note(string.format("dropout %g", l.rate))
-    elseif t == "BatchNormalization" then
-      note("batch norm")
-    elseif t == "Flatten" then
-      if #cols == 1 then cols[1].label = cols[1].label .. " (flattened)" end
     else
-      note(tostring(t))
+      note(layer_note(l))
     end
   end
   call(C.network, fn, opts, cols, opts.max_neurons)

@@ -14,7 +14,7 @@ local topics = {
   {"runtime", "seed, threads, CPU, version"},
   {"data", "nn.data: loading and making data sets"},
   {"models", "nn.Sequential and its methods"},
-  {"layers", "Dense, Activation, Dropout, BatchNormalization, Flatten"},
+  {"layers", "the layer kinds (nn.Dense, ...)"},
   {"training", "optimizers and callbacks"},
   {"plots", "nn.plot: gnuplot drawings"},
 }
@@ -129,27 +129,9 @@ local entries = {
    "The compiled optimizer's learning rate."},
   {"models", "model:set_learning_rate", "model:set_learning_rate(lr)",
    "Changes the compiled optimizer's learning rate."},
-  -- layers
-  {"layers", "nn.Dense", "nn.Dense(units, opts)",
-   "A fully connected layer. opts: input_dim or input_shape, activation, use_bias,\n" ..
-   "kernel_initializer, bias_initializer, kernel_regularizer, name."},
-  {"layers", "nn.Activation", "nn.Activation(name)", "An activation as a layer."},
-  {"layers", "nn.Dropout", "nn.Dropout(rate)", "Drops a fraction of inputs in training."},
-  {"layers", "nn.BatchNormalization", "nn.BatchNormalization(opts)", "Normalizes over the batch."},
-  {"layers", "nn.Flatten", "nn.Flatten()", "Flattens each sample to one row."},
-  -- training
+  -- layers and optimizers: generated from nn.registry below
   {"training", "nn.optimizers", "nn.optimizers.SGD{} / Adam{} / AdamW{} / RMSprop{} / Adagrad{}",
    "Optimizers with Keras options (lr, momentum, beta1, beta2, epsilon, ...)."},
-  {"training", "nn.optimizers.SGD", "nn.optimizers.SGD{lr=0.01, momentum=0, nesterov=false}",
-   "Stochastic gradient descent, with (Nesterov) momentum."},
-  {"training", "nn.optimizers.Adam", "nn.optimizers.Adam{lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-7}",
-   "Adam."},
-  {"training", "nn.optimizers.AdamW", "nn.optimizers.AdamW{lr=1e-3, weight_decay=0.004, beta1=, beta2=, epsilon=}",
-   "Adam with decoupled weight decay."},
-  {"training", "nn.optimizers.RMSprop", "nn.optimizers.RMSprop{lr=1e-3, rho=0.9, momentum=0, epsilon=1e-7, centered=false}",
-   "RMSprop."},
-  {"training", "nn.optimizers.Adagrad",
-   "nn.optimizers.Adagrad{lr=1e-3, initial_accumulator_value=0.1, epsilon=1e-7}", "Adagrad."},
   {"training", "nn.callbacks.LearningRateScheduler",
    "nn.callbacks.LearningRateScheduler(function(epoch, lr) return lr end)",
    "Sets the learning rate before each epoch; logs learning_rate."},
@@ -220,6 +202,56 @@ local function format_topic(topic)
     end
   end
   return table.concat(lines, "\n")
+end
+
+
+-- The entries of the layer kinds and optimizers, from the C tables
+-- (nn.registry): usage, help and every option with its default.
+local function option_lines(options, skip)
+  local lines = {}
+  for _, o in ipairs(options) do
+    if not (skip and skip[o.key]) then
+      local d = o.required and "required" or ("default " .. o.default)
+      local line = string.format("  %-26s %s (%s)", o.key, o.help, d)
+      if o.alias then line = line .. "; also " .. o.alias:gsub("|", ", ") end
+      lines[#lines + 1] = line
+      if o.choices then lines[#lines + 1] = string.format("  %-26s one of: %s", "", o.choices) end
+    end
+  end
+  return lines
+end
+
+do
+  local kinds = {}
+  for name in pairs(nn.registry.layers) do kinds[#kinds + 1] = name end
+  table.sort(kinds)
+  for _, name in ipairs(kinds) do
+    local k = nn.registry.layers[name]
+    local args, skip = {}, {}
+    for i = 1, k.npositional do
+      args[#args + 1] = k.options[i].key
+      skip[k.options[i].key] = true
+    end
+    args[#args + 1] = "opts"
+    local text = {k.help, "Options (also name, input_shape or input_dim):"}
+    for _, l in ipairs(option_lines(k.options)) do text[#text + 1] = l end
+    entries[#entries + 1] = {"layers", "nn." .. name,
+                             "nn." .. name .. "(" .. table.concat(args, ", ") .. ")",
+                             table.concat(text, "\n")}
+  end
+  local opts = {}
+  for class in pairs(nn.registry.optimizers) do opts[#opts + 1] = class end
+  table.sort(opts)
+  for _, class in ipairs(opts) do
+    local d = nn.registry.optimizers[class]
+    local defs = {}
+    for _, o in ipairs(d.options) do defs[#defs + 1] = o.key .. "=" .. o.default end
+    local text = {d.help .. " (compile{optimizer = \"" .. d.name .. "\"} takes the defaults.)"}
+    for _, l in ipairs(option_lines(d.options)) do text[#text + 1] = l end
+    entries[#entries + 1] = {"training", "nn.optimizers." .. class,
+                             "nn.optimizers." .. class .. "{" .. table.concat(defs, ", ") .. "}",
+                             table.concat(text, "\n")}
+  end
 end
 
 local function format_topics()

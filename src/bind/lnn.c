@@ -330,6 +330,7 @@ int luaopen_nn(lua_State *L)
     nnl_open_tensor(L);
     nnl_open_data(L);
     nnl_open_model(L);
+    nnl_open_registry(L);
     nnl_open_modelfile(L);
     nnl_open_plot(L);
     run_lua_sources(L, nn);

@@ -156,11 +156,12 @@ static int model_gc(lua_State *L)
     return 0;
 }
 
-/* Reads the optimizer (a name or a table from nn.optimizers) at idx. */
+/* Reads the optimizer (a name, or a table from nn.optimizers or written by
+ * hand: {name = "sgd", lr = 0.1}) at idx, by that optimizer's declared
+ * options. */
 static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
 {
     idx = lua_absindex(L, idx);
-    const char *fn = "compile: optimizer";
     if (lua_type(L, idx) == LUA_TSTRING) {
         int k = nnl_optim_from_name(lua_tostring(L, idx));
         if (k < 0)
@@ -173,26 +174,20 @@ static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
         luaL_error(L, "compile: optimizer must be a name or an nn.optimizers object, "
                    "got %s", luaL_typename(L, idx));
     char nbuf[NNL_OPT_STR_MAX];
-    const char *name = nnl_lua_opt_str(L, idx, "name", fn, NULL, nbuf, sizeof nbuf);
+    const char *name = nnl_lua_opt_str(L, idx, "name", "compile: optimizer", NULL, nbuf,
+                                       sizeof nbuf);
     int k = name ? nnl_optim_from_name(name) : -1;
     if (k < 0)
         luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)", name ? name : "?",
                    nnl_optim_names());
-    nnl_optim_defaults(c, k);
-    c->lr = nnl_lua_opt_num(L, idx, "lr", fn, c->lr);
-    c->lr = nnl_lua_opt_num(L, idx, "learning_rate", fn, c->lr);
-    c->momentum = nnl_lua_opt_num(L, idx, "momentum", fn, c->momentum);
-    c->nesterov = nnl_lua_opt_bool(L, idx, "nesterov", fn, c->nesterov);
-    c->beta1 = nnl_lua_opt_num(L, idx, "beta1", fn, c->beta1);
-    c->beta1 = nnl_lua_opt_num(L, idx, "beta_1", fn, c->beta1);
-    c->beta2 = nnl_lua_opt_num(L, idx, "beta2", fn, c->beta2);
-    c->beta2 = nnl_lua_opt_num(L, idx, "beta_2", fn, c->beta2);
-    c->epsilon = nnl_lua_opt_num(L, idx, "epsilon", fn, c->epsilon);
-    c->weight_decay = nnl_lua_opt_num(L, idx, "weight_decay", fn, c->weight_decay);
-    c->rho = nnl_lua_opt_num(L, idx, "rho", fn, c->rho);
-    c->centered = nnl_lua_opt_bool(L, idx, "centered", fn, c->centered);
-    c->initial_accumulator = nnl_lua_opt_num(L, idx, "initial_accumulator_value", fn,
-                                             c->initial_accumulator);
+    const nnl_optim_desc *d = nnl_optim_desc_of(k);
+    char fn[64];
+    snprintf(fn, sizeof fn, "compile: %s", d->name);
+    static const char *const extra[] = {"name", NULL};
+    nnl_value v[NNL_OPTIONS_MAX];
+    nnl_values_default(d->options, d->noptions, v);
+    nnl_lua_read_options(L, idx, fn, d->options, d->noptions, v, extra);
+    nnl_optim_from_values(k, v, c);
 }
 
 /* model:compile{loss=, optimizer=, metrics=} -> model */

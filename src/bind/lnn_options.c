@@ -52,12 +52,10 @@ void nnl_lua_read_value(lua_State *L, int idx, const char *fn, const nnl_option 
         if (lua_type(L, idx) != LUA_TNUMBER)
             luaL_error(L, "%s: %s must be a number, got %s", fn, w, given(L, idx));
         v->num = lua_tonumber(L, idx);
-        if (!(v->num >= o->min && (o->open_max ? v->num < o->max : v->num <= o->max))) {
-            char lo[32], hi[32];
-            snprintf(lo, sizeof lo, "%g", o->min);
-            snprintf(hi, sizeof hi, "%g", o->max);
-            luaL_error(L, "%s: %s must be in [%s, %s%c, got %s", fn, o->key, lo, hi,
-                       o->open_max ? ')' : ']', given(L, idx));
+        if (!nnl_option_num_ok(o, v->num)) {
+            char range[64];
+            luaL_error(L, "%s: %s must be %s, got %s", fn, o->key,
+                       nnl_option_range_text(o, range, sizeof range), given(L, idx));
         }
         break;
     case NNL_OPTION_BOOL:
@@ -271,6 +269,12 @@ void nnl_lua_push_option_list(lua_State *L, const nnl_option *opts, size_t n, in
         lua_setfield(L, -2, "type");
         lua_pushstring(L, nnl_option_default_text(opts, o, def, sizeof def));
         lua_setfield(L, -2, "default");
+        if (!o->required && !(o->type == NNL_OPTION_SIZES && o->def_like > 0)) {
+            nnl_value v;
+            nnl_values_default(o, 1, &v);
+            nnl_lua_push_value(L, o, &v);
+            lua_setfield(L, -2, "value"); /* the default as a Lua value */
+        }
         lua_pushboolean(L, o->required);
         lua_setfield(L, -2, "required");
         lua_pushboolean(L, (int)i < npositional);

@@ -24,8 +24,9 @@ void nnl_lua_read_options(lua_State *L, int idx, const char *fn, const nnl_optio
  * {l1 =, l2 =}; nil for an unset name or shape). */
 void nnl_lua_push_value(lua_State *L, const nnl_option *o, const nnl_value *v);
 /* Pushes a list describing opts[0..n) for help and Lua code: {{key =,
- * type =, default = <Lua text>, help =, positional = bool}, ...} (hidden
- * options left out). */
+ * type =, default = <Lua text>, value = <the default>, help =, positional
+ * = bool, required = bool, choices =, alias =}, ...} (hidden options left
+ * out). */
 void nnl_lua_push_option_list(lua_State *L, const nnl_option *opts, size_t n, int npositional);
 
 /* Option helpers for functions whose options are not a declared list

@@ -181,7 +181,7 @@ enum { O_MOMENTUM, O_EPSILON, O_CENTER, O_SCALE, O_COUNT };
 static const nnl_option bn_options[O_COUNT] = {
     [O_MOMENTUM] = {.key = "momentum", .type = NNL_OPTION_NUM, .def = 0.99, .min = 0,
                     .max = 1, .help = "moving = moving * momentum + batch * (1 - momentum)"},
-    [O_EPSILON] = {.key = "epsilon", .type = NNL_OPTION_NUM, .def = 1e-3, .min = 1e-30,
+    [O_EPSILON] = {.key = "epsilon", .type = NNL_OPTION_NUM, .def = 1e-3, .min = 0, .open_min = 1,
                    .max = 1e30, .help = "added to the variance before its square root"},
     [O_CENTER] = {.key = "center", .type = NNL_OPTION_BOOL, .def = 1,
                   .help = "learn an offset beta"},

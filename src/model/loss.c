@@ -8,26 +8,35 @@
 
 #define CLIP_EPS 1e-7
 
-static const char *const loss_names[NNL_LOSS_COUNT] = {
-    "mse", "mae", "huber", "binary_crossentropy", "categorical_crossentropy",
-    "sparse_categorical_crossentropy",
+/* The losses by name: Keras's names, aliases and a line of help. */
+static const nnl_loss_desc descs[NNL_LOSS_COUNT] = {
+    [NNL_LOSS_MSE] = {"mse", "mean_squared_error", "mean of (y_pred - y_true)^2"},
+    [NNL_LOSS_MAE] = {"mae", "mean_absolute_error", "mean of |y_pred - y_true|"},
+    [NNL_LOSS_HUBER] = {"huber", NULL, "squared error below 1, absolute error above (delta 1)"},
+    [NNL_LOSS_BCE] = {"binary_crossentropy", NULL,
+                      "-(y log p + (1 - y) log(1 - p)) for targets 0 or 1"},
+    [NNL_LOSS_CCE] = {"categorical_crossentropy", NULL,
+                      "-sum y_k log p_k for one-hot targets"},
+    [NNL_LOSS_SCCE] = {"sparse_categorical_crossentropy", NULL,
+                       "-log p_y for class-index targets 1..k"},
 };
+
+const nnl_loss_desc *nnl_loss_desc_of(int loss)
+{
+    return loss >= 0 && loss < NNL_LOSS_COUNT ? &descs[loss] : NULL;
+}
 
 int nnl_loss_from_name(const char *name)
 {
-    for (int i = 0; i < NNL_LOSS_COUNT; i++)
-        if (strcmp(name, loss_names[i]) == 0)
+    for (int i = 0; name && i < NNL_LOSS_COUNT; i++)
+        if (strcmp(name, descs[i].name) == 0 || (descs[i].alias && strcmp(name, descs[i].alias) == 0))
             return i;
-    if (strcmp(name, "mean_squared_error") == 0)
-        return NNL_LOSS_MSE;
-    if (strcmp(name, "mean_absolute_error") == 0)
-        return NNL_LOSS_MAE;
     return -1;
 }
 
 const char *nnl_loss_name(int loss)
 {
-    return loss >= 0 && loss < NNL_LOSS_COUNT ? loss_names[loss] : "?";
+    return loss >= 0 && loss < NNL_LOSS_COUNT ? descs[loss].name : "?";
 }
 
 const char *nnl_loss_names(void)

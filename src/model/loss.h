@@ -27,6 +27,13 @@ typedef enum nnl_loss {
     NNL_LOSS_COUNT
 } nnl_loss;
 
+/* A loss by name: read by the binding, model files and help. */
+typedef struct nnl_loss_desc {
+    const char *name;             /* Keras's name */
+    const char *alias;            /* Keras's long name, or NULL */
+    const char *help;
+} nnl_loss_desc;
+const nnl_loss_desc *nnl_loss_desc_of(int loss);
 /* Name -> enum (also accepts Keras's long names "mean_squared_error",
  * "mean_absolute_error"); -1 when unknown. */
 int nnl_loss_from_name(const char *name);

@@ -6,17 +6,27 @@
 #include <string.h>
 #include "model/loss.h"
 
-static const struct { const char *name; int kind; } metric_table[] = {
-    {"accuracy", NNL_METRIC_ACCURACY},
-    {"acc", NNL_METRIC_ACCURACY},
-    {"binary_accuracy", NNL_METRIC_BINARY_ACCURACY},
-    {"categorical_accuracy", NNL_METRIC_CATEGORICAL_ACCURACY},
-    {"sparse_categorical_accuracy", NNL_METRIC_SPARSE_ACCURACY},
-    {"mse", NNL_METRIC_MSE},
-    {"mae", NNL_METRIC_MAE},
-    {"precision", NNL_METRIC_PRECISION},
-    {"recall", NNL_METRIC_RECALL},
+/* The metrics by name, with a line of help (the history key is the name
+ * as the user gave it). */
+static const nnl_metric_desc metric_table[] = {
+    {"accuracy", NNL_METRIC_ACCURACY, "binary, categorical or sparse accuracy, by the loss"},
+    {"acc", NNL_METRIC_ACCURACY, NULL},
+    {"binary_accuracy", NNL_METRIC_BINARY_ACCURACY, "share of outputs on the right side of 0.5"},
+    {"categorical_accuracy", NNL_METRIC_CATEGORICAL_ACCURACY,
+     "share of rows whose largest output is the one-hot target's class"},
+    {"sparse_categorical_accuracy", NNL_METRIC_SPARSE_ACCURACY,
+     "share of rows whose largest output is the target class index"},
+    {"mse", NNL_METRIC_MSE, "mean squared error"},
+    {"mae", NNL_METRIC_MAE, "mean absolute error"},
+    {"precision", NNL_METRIC_PRECISION, "true positives / predicted positives (threshold 0.5)"},
+    {"recall", NNL_METRIC_RECALL, "true positives / actual positives (threshold 0.5)"},
+    {NULL, 0, NULL},
 };
+
+const nnl_metric_desc *nnl_metric_descs(void)
+{
+    return metric_table;
+}
 
 const char *nnl_metric_names(void)
 {
@@ -27,7 +37,7 @@ const char *nnl_metric_names(void)
 nnl_status nnl_metric_init(nnl_metric *m, const char *name, nnl_error *err)
 {
     memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++)
+    for (size_t i = 0; metric_table[i].name; i++)
         if (strcmp(name, metric_table[i].name) == 0) {
             m->kind = metric_table[i].kind;
             snprintf(m->name, sizeof m->name, "%s", name);

@@ -28,6 +28,14 @@ typedef struct nnl_metric {
     double num, den;                 /* running totals */
 } nnl_metric;
 
+/* A metric by name (help NULL for an alias such as "acc"); the table ends
+ * with a NULL name. Read by the binding and help. */
+typedef struct nnl_metric_desc {
+    const char *name;
+    int kind;
+    const char *help;
+} nnl_metric_desc;
+const nnl_metric_desc *nnl_metric_descs(void);
 /* Parses a metric name ("accuracy"/"acc", "binary_accuracy",
  * "categorical_accuracy", "sparse_categorical_accuracy", "mse", "mae",
  * "precision", "recall"); NNL_ERR_ARG listing valid names when unknown. */

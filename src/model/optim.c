@@ -5,27 +5,101 @@
 #include "model/optim.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include "core/alloc.h"
 #include "core/threads.h"
 #include "simd/kernels.h"
 
-static const char *const optim_names[NNL_OPT_COUNT] = {
-    "sgd", "adam", "adamw", "rmsprop", "adagrad",
+/* The options of the rules, each once: what every optimizer's list below
+ * takes from (Keras's names; the snake_case spellings as aliases). */
+#define LR(d) {.key = "lr", .type = NNL_OPTION_NUM, .def = d, .min = 0, .open_min = 1, \
+               .max = 1e30, .alias = "learning_rate", .help = "learning rate"}
+#define MOMENTUM {.key = "momentum", .type = NNL_OPTION_NUM, .def = 0, .min = 0, .max = 1, \
+                  .open_max = 1, .help = "momentum: a running sum of past steps"}
+#define EPSILON {.key = "epsilon", .type = NNL_OPTION_NUM, .def = 1e-7, .min = 0, \
+                 .max = 1e30, .help = "added for numerical stability"}
+#define BETA1 {.key = "beta1", .type = NNL_OPTION_NUM, .def = 0.9, .min = 0, .max = 1, \
+               .open_max = 1, .alias = "beta_1", .help = "decay of the mean of gradients"}
+#define BETA2 {.key = "beta2", .type = NNL_OPTION_NUM, .def = 0.999, .min = 0, .max = 1, \
+               .open_max = 1, .alias = "beta_2", .help = "decay of the mean of squared gradients"}
+
+/* Where each option goes in nnl_optim_config. */
+typedef struct field {
+    const char *key;
+    size_t offset;
+    int is_int;
+} field;
+
+static const field fields[] = {
+    {"lr", offsetof(nnl_optim_config, lr), 0},
+    {"momentum", offsetof(nnl_optim_config, momentum), 0},
+    {"nesterov", offsetof(nnl_optim_config, nesterov), 1},
+    {"beta1", offsetof(nnl_optim_config, beta1), 0},
+    {"beta2", offsetof(nnl_optim_config, beta2), 0},
+    {"epsilon", offsetof(nnl_optim_config, epsilon), 0},
+    {"weight_decay", offsetof(nnl_optim_config, weight_decay), 0},
+    {"rho", offsetof(nnl_optim_config, rho), 0},
+    {"centered", offsetof(nnl_optim_config, centered), 1},
+    {"initial_accumulator_value", offsetof(nnl_optim_config, initial_accumulator), 0},
 };
+
+static const nnl_option sgd_options[] = {
+    LR(0.01), MOMENTUM,
+    {.key = "nesterov", .type = NNL_OPTION_BOOL, .def = 0, .help = "Nesterov momentum"},
+};
+static const nnl_option adam_options[] = {LR(1e-3), BETA1, BETA2, EPSILON};
+static const nnl_option adamw_options[] = {
+    LR(1e-3), BETA1, BETA2, EPSILON,
+    {.key = "weight_decay", .type = NNL_OPTION_NUM, .def = 0.004, .min = 0, .max = 1e30,
+     .help = "decoupled weight decay: w -= lr * weight_decay * w"},
+};
+static const nnl_option rmsprop_options[] = {
+    LR(1e-3),
+    {.key = "rho", .type = NNL_OPTION_NUM, .def = 0.9, .min = 0, .max = 1, .open_max = 1,
+     .help = "decay of the mean of squared gradients"},
+    MOMENTUM, EPSILON,
+    {.key = "centered", .type = NNL_OPTION_BOOL, .def = 0,
+     .help = "divide by the variance of gradients instead of their second moment"},
+};
+static const nnl_option adagrad_options[] = {
+    LR(1e-3),
+    {.key = "initial_accumulator_value", .type = NNL_OPTION_NUM, .def = 0.1, .min = 0,
+     .max = 1e30, .help = "start of the sum of squared gradients"},
+    EPSILON,
+};
+
+#define OPTS(a) a, sizeof a / sizeof a[0]
+static const nnl_optim_desc descs[NNL_OPT_COUNT] = {
+    [NNL_OPT_SGD] = {"sgd", "SGD", "Stochastic gradient descent, with momentum and Nesterov "
+                     "momentum.", OPTS(sgd_options)},
+    [NNL_OPT_ADAM] = {"adam", "Adam", "Adam: steps by running means of gradients and of "
+                      "their squares.", OPTS(adam_options)},
+    [NNL_OPT_ADAMW] = {"adamw", "AdamW", "Adam with decoupled weight decay.",
+                       OPTS(adamw_options)},
+    [NNL_OPT_RMSPROP] = {"rmsprop", "RMSprop", "RMSprop: steps divided by a running root "
+                         "mean square of gradients.", OPTS(rmsprop_options)},
+    [NNL_OPT_ADAGRAD] = {"adagrad", "Adagrad", "Adagrad: steps divided by the root of the "
+                         "sum of squared gradients.", OPTS(adagrad_options)},
+};
+
+const nnl_optim_desc *nnl_optim_desc_of(int kind)
+{
+    return kind >= 0 && kind < NNL_OPT_COUNT ? &descs[kind] : NULL;
+}
 
 int nnl_optim_from_name(const char *name)
 {
-    for (int i = 0; i < NNL_OPT_COUNT; i++)
-        if (strcasecmp(name, optim_names[i]) == 0)
+    for (int i = 0; name && i < NNL_OPT_COUNT; i++)
+        if (strcasecmp(name, descs[i].name) == 0 || strcmp(name, descs[i].class_name) == 0)
             return i;
     return -1;
 }
 
 const char *nnl_optim_name(int kind)
 {
-    return kind >= 0 && kind < NNL_OPT_COUNT ? optim_names[kind] : "?";
+    return kind >= 0 && kind < NNL_OPT_COUNT ? descs[kind].name : "?";
 }
 
 const char *nnl_optim_names(void)
@@ -33,17 +107,61 @@ const char *nnl_optim_names(void)
     return "sgd, adam, adamw, rmsprop, adagrad";
 }
 
+static const field *field_of(const char *key)
+{
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (strcmp(fields[i].key, key) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+void nnl_optim_from_values(int kind, const nnl_value *v, nnl_optim_config *c)
+{
+    nnl_optim_defaults(c, kind);
+    const nnl_optim_desc *d = &descs[kind];
+    for (size_t i = 0; i < d->noptions; i++) {
+        const field *f = field_of(d->options[i].key);
+        char *p = (char *)c + f->offset;
+        if (f->is_int)
+            *(int *)p = v[i].num != 0.0;
+        else
+            *(double *)p = v[i].num;
+    }
+}
+
+void nnl_optim_to_values(const nnl_optim_config *c, nnl_value *v)
+{
+    const nnl_optim_desc *d = &descs[c->kind];
+    nnl_values_default(d->options, d->noptions, v);
+    for (size_t i = 0; i < d->noptions; i++) {
+        const field *f = field_of(d->options[i].key);
+        const char *p = (const char *)c + f->offset;
+        v[i].num = f->is_int ? (double)*(const int *)p : *(const double *)p;
+    }
+}
+
 void nnl_optim_defaults(nnl_optim_config *c, int kind)
 {
     memset(c, 0, sizeof *c);
     c->kind = kind;
-    c->lr = kind == NNL_OPT_SGD ? 0.01 : 0.001;
+    if (kind < 0 || kind >= NNL_OPT_COUNT)
+        return;
+    /* Every field from its option's default, where the rule has it; the
+     * others keep values that change nothing. */
     c->beta1 = 0.9;
     c->beta2 = 0.999;
     c->epsilon = 1e-7;
-    c->weight_decay = kind == NNL_OPT_ADAMW ? 0.004 : 0.0;
     c->rho = 0.9;
     c->initial_accumulator = 0.1;
+    const nnl_optim_desc *d = &descs[kind];
+    for (size_t i = 0; i < d->noptions; i++) {
+        const field *f = field_of(d->options[i].key);
+        char *p = (char *)c + f->offset;
+        if (f->is_int)
+            *(int *)p = d->options[i].def != 0.0;
+        else
+            *(double *)p = d->options[i].def;
+    }
 }
 
 nnl_status nnl_optim_check(const nnl_optim_config *c, nnl_error *err)

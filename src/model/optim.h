@@ -18,6 +18,7 @@
 #define NNL_OPTIM_H
 #include <stddef.h>
 #include "core/status.h"
+#include "model/options.h"
 
 typedef enum nnl_optim_kind {
     NNL_OPT_SGD = 0,
@@ -41,13 +42,29 @@ typedef struct nnl_optim_config {
     double initial_accumulator;   /* Adagrad */
 } nnl_optim_config;
 
-/* Name -> kind ("sgd", "adam", "adamw", "rmsprop", "adagrad", any case);
- * -1 when unknown. */
+/* An optimizer by name: its options (names, defaults, ranges, help),
+ * declared once here and read by the binding (nn.optimizers.* and
+ * compile), model files and help. */
+typedef struct nnl_optim_desc {
+    const char *name;             /* "sgd": the string compile takes */
+    const char *class_name;       /* "SGD": nn.optimizers.SGD */
+    const char *help;
+    const nnl_option *options;
+    size_t noptions;
+} nnl_optim_desc;
+
+/* The descriptor of kind, NULL when out of range. */
+const nnl_optim_desc *nnl_optim_desc_of(int kind);
+/* Name or class -> kind ("sgd" in any case, "SGD"); -1 when unknown. */
 int nnl_optim_from_name(const char *name);
 const char *nnl_optim_name(int kind);
 const char *nnl_optim_names(void);
-/* Fills c with Keras's defaults for kind. */
+/* Fills c with Keras's defaults for kind (its options' defaults). */
 void nnl_optim_defaults(nnl_optim_config *c, int kind);
+/* c from the values of kind's options (in the order of its list), and
+ * back. */
+void nnl_optim_from_values(int kind, const nnl_value *v, nnl_optim_config *c);
+void nnl_optim_to_values(const nnl_optim_config *c, nnl_value *v);
 
 typedef struct nnl_optim_slot {
     size_t n;

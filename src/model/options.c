@@ -50,6 +50,21 @@ void nnl_values_default(const nnl_option *opts, size_t n, nnl_value *v)
             v[i] = v[opts[i].def_like - 1], v[i].given = 0;
 }
 
+int nnl_option_num_ok(const nnl_option *o, double x)
+{
+    return (o->open_min ? x > o->min : x >= o->min) && (o->open_max ? x < o->max : x <= o->max);
+}
+
+char *nnl_option_range_text(const nnl_option *o, char *buf, size_t size)
+{
+    if (o->max >= 1e30)
+        snprintf(buf, size, "%s %g", o->open_min ? ">" : ">=", o->min);
+    else
+        snprintf(buf, size, "in %c%g, %g%c", o->open_min ? '(' : '[', o->min, o->max,
+                 o->open_max ? ')' : ']');
+    return buf;
+}
+
 nnl_status nnl_value_check(const nnl_option *o, const nnl_value *v, nnl_error *err)
 {
     switch (o->type) {
@@ -59,9 +74,11 @@ nnl_status nnl_value_check(const nnl_option *o, const nnl_value *v, nnl_error *e
                             "got %.17g", o->key, o->min, o->max, v->num);
         break;
     case NNL_OPTION_NUM:
-        if (!(v->num >= o->min && (o->open_max ? v->num < o->max : v->num <= o->max)))
-            return nnl_fail(err, NNL_ERR_ARG, "%s must be in [%g, %g%c, got %g",
-                            o->key, o->min, o->max, o->open_max ? ')' : ']', v->num);
+        if (!nnl_option_num_ok(o, v->num)) {
+            char range[64];
+            return nnl_fail(err, NNL_ERR_ARG, "%s must be %s, got %g", o->key,
+                            nnl_option_range_text(o, range, sizeof range), v->num);
+        }
         break;
     case NNL_OPTION_BOOL:
         if (v->num != 0.0 && v->num != 1.0)

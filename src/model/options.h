@@ -46,7 +46,7 @@ typedef struct nnl_option {
     int def_like;               /* SIZES: > 0 takes the value of option
                                    def_like - 1 by default (strides = pool_size) */
     double min, max;            /* INT, NUM, SIZES, SHAPE entries */
-    int open_max;               /* NUM: max itself is excluded ([0, 1)) */
+    int open_min, open_max;     /* NUM: min / max itself is excluded ((0, 1)) */
     int count;                  /* SIZES: number of entries (1, 2) */
     const nnl_choice *choice;   /* CHOICE */
     const char *alias;          /* other accepted names, '|'-separated, or NULL */
@@ -73,6 +73,10 @@ void nnl_values_default(const nnl_option *opts, size_t n, nnl_value *v);
  * NNL_ERR_ARG with a message naming the option ("kernel_size must be
  * integers in 1..4096"); the caller adds who is asking. */
 nnl_status nnl_value_check(const nnl_option *o, const nnl_value *v, nnl_error *err);
+/* Whether x is in the range of NUM option o. */
+int nnl_option_num_ok(const nnl_option *o, double x);
+/* The range of NUM option o in words ("in [0, 1)", "> 0", ">= 0"). */
+char *nnl_option_range_text(const nnl_option *o, char *buf, size_t size);
 /* Index of the option named key (or by its alias) in opts[0..n), or -1. */
 int nnl_option_find(const nnl_option *opts, size_t n, const char *key);
 /* The default of o as Lua text ("1", "\"valid\"", "true", "{1, 1}",
