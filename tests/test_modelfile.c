@@ -825,7 +825,7 @@ static void test_failed_save_keeps_old_file(void **state)
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, prev);
     assert_int_equal(st, NNL_ERR_IO);
-    assert_non_null(strstr(err.msg, "save: cannot write"));
+    assert_non_null(strstr(err.msg, "cannot write"));
     blob after = read_all(path);
     assert_int_equal(before.n, after.n);
     assert_memory_equal(before.b, after.b, before.n);

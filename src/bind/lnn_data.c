@@ -24,22 +24,6 @@
 
 #define CSVBOX_MT "nn.data.csvresult"
 
-/* Raises err with the Lua function's name in front. The C library starts
- * its messages with its own short name ("csv: ..."); when that matches
- * the end of fn ("nn.data.csv") it is replaced rather than repeated. */
-static int raise_in(lua_State *L, const char *fn, const nnl_error *err)
-{
-    const char *dot = strrchr(fn, '.');
-    const char *shortname = dot ? dot + 1 : fn;
-    size_t n = strlen(shortname);
-    const char *msg = err->msg;
-    if (strncmp(msg, shortname, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-        msg += n + 2;
-    nnl_error e;
-    nnl_fail(&e, err->code, "%s: %s", fn, msg); /* cut to NNL_ERROR_MAX */
-    return nnl_lua_raise(L, &e);
-}
-
 /* A generator for one call, seeded from the global stream: results follow
  * nn.seed, and the global stream moves on by a fixed two draws. */
 static void local_rng(nnl_rng *r)
@@ -162,7 +146,7 @@ static int l_csv(lua_State *L)
     int box = lua_gettop(L);
     nnl_error err;
     if (nnl_csv_load(path, &o, r, &err) != NNL_OK)
-        return raise_in(L, "nn.data.csv", &err);
+        return nnl_lua_raise_in(L, "nn.data.csv", &err);
     return push_csv_result(L, box);
 }
 
@@ -173,7 +157,7 @@ static int shipped(lua_State *L, const char *name, const char *fn)
     int box = lua_gettop(L);
     nnl_error err;
     if (nnl_data_shipped(name, r, &err) != NNL_OK)
-        return raise_in(L, fn, &err);
+        return nnl_lua_raise_in(L, fn, &err);
     return push_csv_result(L, box);
 }
 static int l_iris(lua_State *L) { return shipped(L, "iris", "nn.data.iris"); }
@@ -186,7 +170,7 @@ static int l_idx(lua_State *L)
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
     if (nnl_idx_load(path, 1.0f, 0.0f, &h->t, &err) != NNL_OK)
-        return raise_in(L, "nn.data.idx", &err);
+        return nnl_lua_raise_in(L, "nn.data.idx", &err);
     return 1;
 }
 
@@ -215,7 +199,7 @@ static int l_fashion(lua_State *L)
     nnl_fashion f;
     nnl_error err;
     if (nnl_fashion_load(dir, flatten, &f, &err) != NNL_OK)
-        return raise_in(L, "nn.data.fashion_mnist", &err);
+        return nnl_lua_raise_in(L, "nn.data.fashion_mnist", &err);
     h[0]->t = f.x_train;
     h[1]->t = f.y_train;
     h[2]->t = f.x_test;
@@ -251,7 +235,7 @@ static int run_gen(lua_State *L, const char *fn, gen_fn g, size_t n, size_t k, f
     local_rng(&r);
     nnl_error err;
     if (g(&r, n, k, noise, &hx->t, &hy->t, &err) != NNL_OK)
-        return raise_in(L, fn, &err);
+        return nnl_lua_raise_in(L, fn, &err);
     return 2;
 }
 
@@ -325,7 +309,7 @@ static int l_one_hot(lua_State *L)
     nnl_error err;
     h->t = nnl_one_hot(y, (size_t)k, &err);
     if (!h->t)
-        return raise_in(L, "nn.data.one_hot", &err);
+        return nnl_lua_raise_in(L, "nn.data.one_hot", &err);
     return 1;
 }
 
@@ -343,7 +327,7 @@ static int l_split(lua_State *L)
     local_rng(&r);
     nnl_error err;
     if (nnl_split(&r, x, y, frac, &h[0]->t, &h[1]->t, &h[2]->t, &h[3]->t, &err) != NNL_OK)
-        return raise_in(L, "nn.data.split", &err);
+        return nnl_lua_raise_in(L, "nn.data.split", &err);
     if (!y) { /* results x_train, nil, x_test, nil */
         lua_pushnil(L);
         lua_replace(L, -4);
@@ -364,7 +348,7 @@ static int l_shuffle(lua_State *L)
     local_rng(&r);
     nnl_error err;
     if (nnl_shuffle(&r, x, y, &hx->t, &hy->t, &err) != NNL_OK)
-        return raise_in(L, "nn.data.shuffle", &err);
+        return nnl_lua_raise_in(L, "nn.data.shuffle", &err);
     if (!y) {
         lua_pushnil(L);
         lua_replace(L, -2);
@@ -386,7 +370,7 @@ static int l_standardize(lua_State *L)
         h[i] = nnl_lua_newtensor(L);
     nnl_error err;
     if (nnl_standardize(x, m, s, &h[0]->t, &h[1]->t, &h[2]->t, &err) != NNL_OK)
-        return raise_in(L, "nn.data.standardize", &err);
+        return nnl_lua_raise_in(L, "nn.data.standardize", &err);
     return 3;
 }
 

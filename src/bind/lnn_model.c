@@ -60,9 +60,7 @@ static int model_add(lua_State *L)
     if (nnl_model_add(m, lh->l, &err) != NNL_OK) {
         lua_pushnil(L);
         lua_rawseti(L, 3, n + 1);
-        nnl_error e;
-        nnl_fail(&e, err.code, "add: %s", err.msg);
-        return nnl_lua_raise(L, &e);
+        return nnl_lua_raise_in(L, "add", &err);
     }
     lh->owned = 1;
     lua_pushvalue(L, 2);
@@ -103,7 +101,7 @@ static int l_sequential(lua_State *L)
     nnl_error err;
     h->m = nnl_model_new(&err);
     if (!h->m)
-        return nnl_lua_raise(L, &err);
+        return nnl_lua_raise_in(L, "nn.Sequential", &err);
     if (lua_istable(L, 1)) {
         lua_Integer n = luaL_len(L, 1);
         for (lua_Integer i = 1; i <= n; i++) {
@@ -246,14 +244,8 @@ static int model_compile(lua_State *L)
         }
     }
     nnl_error err;
-    if (nnl_model_compile(m, loss, metrics, nm, &oc, &err) != NNL_OK) {
-        nnl_error e;
-        if (strncmp(err.msg, "compile:", 8) == 0)
-            e = err;
-        else
-            nnl_fail(&e, err.code, "compile: %s", err.msg);
-        return nnl_lua_raise(L, &e);
-    }
+    if (nnl_model_compile(m, loss, metrics, nm, &oc, &err) != NNL_OK)
+        return nnl_lua_raise_in(L, "compile", &err);
     lua_pop(L, 1);
     /* Keep the settings as given, for model.loss/optimizer/metrics. */
     lua_getiuservalue(L, 1, 2);
@@ -288,16 +280,6 @@ static nnl_tensor *arg_tensor(lua_State *L, int idx, const char *fn, const char 
     return NULL;
 }
 
-static int raise_prefixed(lua_State *L, const nnl_error *err, const char *fn)
-{
-    nnl_error e;
-    size_t n = strlen(fn);
-    if (strncmp(err->msg, fn, n) == 0)
-        e = *err;
-    else
-        nnl_fail(&e, err->code, "%s: %s", fn, err->msg);
-    return nnl_lua_raise(L, &e);
-}
 
 /* model:predict(x [, {batch_size=}]) -> tensor */
 static int model_predict(lua_State *L)
@@ -313,7 +295,7 @@ static int model_predict(lua_State *L)
     x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
     nnl_tensor *p = nnl_model_predict(m, x, (size_t)bs, &err);
     if (!p)
-        return raise_prefixed(L, &err, "predict");
+        return nnl_lua_raise_in(L, "predict", &err);
     out->t = p;
     return 1;
 }
@@ -343,7 +325,7 @@ static int model_evaluate(lua_State *L)
     x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
     y = nnl_lua_checktensor(L, 3);
     if (nnl_model_evaluate(m, x, y, (size_t)bs, &logs, &err) != NNL_OK)
-        return raise_prefixed(L, &err, "evaluate");
+        return nnl_lua_raise_in(L, "evaluate", &err);
     lua_pushnumber(L, logs.values[0]);
     push_logs(L, &logs, 1);
     return 2;

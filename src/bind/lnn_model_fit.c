@@ -585,12 +585,7 @@ int nnl_lua_model_fit(lua_State *L)
             lua_pushvalue(L, 6);
             return lua_error(L);
         }
-        nnl_error e;
-        if (strncmp(err.msg, "fit", 3) == 0)
-            e = err;
-        else
-            nnl_fail(&e, err.code, "fit: %s", err.msg);
-        return nnl_lua_raise(L, &e);
+        return nnl_lua_raise_in(L, "fit", &err);
     }
     if (g->hist.interrupted && verbose > 0) {
         printf("Interrupted: fit stopped after batch %zu of epoch %zu\n", c.batch, c.epoch);

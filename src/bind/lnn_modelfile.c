@@ -39,7 +39,7 @@ static int model_save(lua_State *L)
     lua_pop(L, 1);
     nnl_error err;
     if (nnl_modelfile_save(h->m, path, &info, &err) != NNL_OK)
-        return nnl_lua_raise(L, &err);
+        return nnl_lua_raise_in(L, "save", &err);
     lua_settop(L, 1);
     return 1;
 }
@@ -60,7 +60,7 @@ static int l_load(lua_State *L)
     nnl_error err;
     nnl_model *m = nnl_modelfile_load(path, &info, &err);
     if (!m)
-        return nnl_lua_raise(L, &err);
+        return nnl_lua_raise_in(L, "nn.load", &err);
     /* No Lua error can happen between the load and this hand-over. */
     nnl_model_free(h->m);
     h->m = m;

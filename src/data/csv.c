@@ -624,13 +624,13 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
     memset(out, 0, sizeof *out);
     const char *src = o->source ? o->source : "<buffer>";
     if (o->sep == '"' || o->sep == '\n' || o->sep == '\r' || o->sep == '\0')
-        return nnl_fail(err, NNL_ERR_ARG, "csv: %s: separator must not be a quote, "
+        return nnl_fail(err, NNL_ERR_ARG, "%s: separator must not be a quote, "
                         "line end or NUL", src);
     if (o->label_col < -1)
-        return nnl_fail(err, NNL_ERR_ARG, "csv: %s: label column %ld is not valid",
+        return nnl_fail(err, NNL_ERR_ARG, "%s: label column %ld is not valid",
                         src, o->label_col);
     if (o->label_name && o->header == 0)
-        return nnl_fail(err, NNL_ERR_ARG, "csv: %s: label column named '%s' but "
+        return nnl_fail(err, NNL_ERR_ARG, "%s: label column named '%s' but "
                         "header = false", src, o->label_name);
 
     scanner sc = {buf, buf + len, 1, o->sep, o->sep == ' ', NULL, 0, src};
@@ -765,7 +765,7 @@ nnl_status nnl_csv_load(const char *path, const nnl_csv_opts *o, nnl_csv_result 
 {
     memset(out, 0, sizeof *out);
     nnl_file f;
-    nnl_status st = nnl_file_open("csv", path, &f, err);
+    nnl_status st = nnl_file_open(NULL, path, &f, err);
     if (st)
         return st;
     nnl_csv_opts opts;

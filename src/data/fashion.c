@@ -52,15 +52,15 @@ static nnl_status check_pair(const char *path, const nnl_tensor *x, const nnl_te
                              nnl_error *err)
 {
     if (x->ndim != 3 || x->shape[1] != 28 || x->shape[2] != 28)
-        return nnl_fail(err, NNL_ERR_FORMAT, "fashion_mnist: %s: images are not N x 28 x 28",
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: images are not N x 28 x 28",
                         path);
     if (y->ndim != 1 || y->shape[0] != x->shape[0])
-        return nnl_fail(err, NNL_ERR_FORMAT, "fashion_mnist: %s: %zu labels for %zu images",
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: %zu labels for %zu images",
                         path, y->ndim == 1 ? y->shape[0] : 0, x->shape[0]);
     for (size_t i = 0; i < y->numel; i++)
         if (!(y->data[i] >= 1 && y->data[i] <= NNL_FASHION_CLASSES))
             return nnl_fail(err, NNL_ERR_FORMAT,
-                            "fashion_mnist: %s: label %zu is %g, not 0..9", path, i + 1,
+                            "%s: label %zu is %g, not 0..9", path, i + 1,
                             (double)(y->data[i] - 1));
     return NNL_OK;
 }
@@ -76,7 +76,7 @@ nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_
             found = dir;
         else
             return nnl_fail(err, NNL_ERR_IO,
-                            "fashion_mnist: the four Fashion-MNIST IDX files "
+                            "the four Fashion-MNIST IDX files "
                             "(train-images-idx3-ubyte.gz, ...) are not all in '%s'; "
                             "`apt-get install dataset-fashion-mnist` installs them in "
                             NNL_FASHION_SYSTEM_DIR, dir);
@@ -93,7 +93,7 @@ nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_
     }
     if (!found)
         return nnl_fail(err, NNL_ERR_IO,
-                        "fashion_mnist: data not found (looked in %s%s%s"
+                        "data not found (looked in %s%s%s"
                         NNL_FASHION_SYSTEM_DIR "); install it with "
                         "`apt-get install dataset-fashion-mnist` or set NNLUA_DATA "
                         "to a folder holding train-images-idx3-ubyte.gz and the "
@@ -106,7 +106,7 @@ nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_
     nnl_status st = NNL_OK;
     for (int i = 0; i < 4 && !st; i++) {
         if (!find_file(found, i, paths[i], sizeof paths[i]))
-            st = nnl_fail(err, NNL_ERR_IO, "fashion_mnist: %s/%s disappeared", found,
+            st = nnl_fail(err, NNL_ERR_IO, "%s/%s disappeared", found,
                           files[i]);
         else if (i % 2 == 0)
             st = nnl_idx_load(paths[i], 1.0f / 255.0f, 0.0f, slots[i], err);

@@ -51,7 +51,7 @@ nnl_status nnl_gen_spiral(nnl_rng *r, size_t n, size_t classes, nnl_tensor **x,
     if (st)
         return st;
     if (classes < 1 || classes > n)
-        return nnl_fail(err, NNL_ERR_ARG, "spiral: classes must be 1..n (%zu), got %zu",
+        return nnl_fail(err, NNL_ERR_ARG, "classes must be 1..n (%zu), got %zu",
                         n, classes);
     if ((st = make_xy(n, 2, 0, x, y, err)))
         return st;
@@ -91,7 +91,7 @@ nnl_status nnl_gen_moons(nnl_rng *r, size_t n, float noise, nnl_tensor **x,
     if (st)
         return st;
     if (!(noise >= 0) || !isfinite(noise))
-        return nnl_fail(err, NNL_ERR_ARG, "moons: noise must be >= 0, got %g",
+        return nnl_fail(err, NNL_ERR_ARG, "noise must be >= 0, got %g",
                         (double)noise);
     if ((st = make_xy(n, 2, 0, x, y, err)))
         return st;
@@ -129,7 +129,7 @@ nnl_status nnl_gen_sine(nnl_rng *r, size_t n, float noise, nnl_tensor **x,
     if (st)
         return st;
     if (!(noise >= 0) || !isfinite(noise))
-        return nnl_fail(err, NNL_ERR_ARG, "sine: noise must be >= 0, got %g",
+        return nnl_fail(err, NNL_ERR_ARG, "noise must be >= 0, got %g",
                         (double)noise);
     if ((st = make_xy(n, 1, 1, x, y, err)))
         return st;

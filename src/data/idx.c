@@ -52,19 +52,19 @@ static nnl_status parse_magic(const char *src, const unsigned char *m, idx_heade
 {
     if (m[0] != 0 || m[1] != 0)
         return nnl_fail(err, NNL_ERR_FORMAT,
-                        "idx: %s: not an IDX file (magic %02x %02x %02x %02x, "
+                        "%s: not an IDX file (magic %02x %02x %02x %02x, "
                         "expected 00 00 <type> <rank>)", src, m[0], m[1], m[2], m[3]);
     h->dtype = m[2];
     h->esize = dtype_size(m[2]);
     if (!h->esize)
-        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: unknown value type 0x%02x",
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: unknown value type 0x%02x",
                         src, m[2]);
     h->ndim = m[3];
     if (h->ndim == 0)
-        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: zero dimensions", src);
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: zero dimensions", src);
     if (h->ndim > NNL_MAX_DIMS)
         return nnl_fail(err, NNL_ERR_UNSUPPORTED,
-                        "idx: %s: %d dimensions (at most %d are supported)", src,
+                        "%s: %d dimensions (at most %d are supported)", src,
                         h->ndim, NNL_MAX_DIMS);
     h->hdr_len = 4 + 4 * (size_t)h->ndim;
     return NNL_OK;
@@ -79,7 +79,7 @@ static nnl_status parse_dims(const char *src, const unsigned char *d, idx_header
     for (int i = 0; i < h->ndim; i++) {
         uint32_t v = be32(d + 4 * i);
         if (v == 0)
-            return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data: dimension %d is 0, so "
+            return nnl_fail(err, NNL_ERR_FORMAT, "%s: no data: dimension %d is 0, so "
                             "the file holds no %s", src, i + 1, i == 0 ? "items" : "values");
         h->shape[i] = v;
         if (count > SIZE_MAX / v)
@@ -88,7 +88,7 @@ static nnl_status parse_dims(const char *src, const unsigned char *d, idx_header
             count *= v;
     }
     if (overflow || count > SIZE_MAX / h->esize)
-        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: dimensions too large", src);
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: dimensions too large", src);
     h->count = count;
     return NNL_OK;
 }
@@ -145,7 +145,7 @@ static nnl_status new_tensor(const char *src, const idx_header *h, nnl_tensor **
         return NNL_ERR_NOMEM;
     char why[NNL_ERROR_MAX];
     snprintf(why, sizeof why, "%s", err->msg);
-    return nnl_fail(err, err->code, "idx: %s: %s", src, why);
+    return nnl_fail(err, err->code, "%s: %s", src, why);
 }
 
 static nnl_status parse_plain(const unsigned char *buf, size_t len, const char *src,
@@ -155,15 +155,15 @@ static nnl_status parse_plain(const unsigned char *buf, size_t len, const char *
     idx_header h;
     nnl_status st;
     if (len == 0)
-        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data (the file is empty)", src);
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: no data (the file is empty)", src);
     if (len < 4)
-        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: truncated header (%zu bytes)",
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: truncated header (%zu bytes)",
                         src, len);
     if ((st = parse_magic(src, buf, &h, err)))
         return st;
     if (len < h.hdr_len)
         return nnl_fail(err, NNL_ERR_FORMAT,
-                        "idx: %s: truncated header (%zu bytes, %d dimensions need %zu)",
+                        "%s: truncated header (%zu bytes, %d dimensions need %zu)",
                         src, len, h.ndim, h.hdr_len);
     if ((st = parse_dims(src, buf + 4, &h, err)))
         return st;
@@ -172,7 +172,7 @@ static nnl_status parse_plain(const unsigned char *buf, size_t len, const char *
         char shape[64];
         nnl_shape_str_raw(h.ndim, h.shape, shape, sizeof shape);
         return nnl_fail(err, NNL_ERR_FORMAT,
-                        "idx: %s: header says %s values of %zu bytes but the file "
+                        "%s: header says %s values of %zu bytes but the file "
                         "holds %zu data bytes", src, shape, h.esize, have);
     }
     if ((st = new_tensor(src, &h, out, err)))
@@ -206,9 +206,9 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
                              nnl_error *err)
 {
     if (len < 18) /* 10-byte gzip header + 8-byte trailer */
-        return nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: truncated gzip file", src);
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s: truncated gzip file", src);
     if (len > UINT32_MAX)
-        return nnl_fail(err, NNL_ERR_UNSUPPORTED, "idx: %s: gzip file over 4 GB", src);
+        return nnl_fail(err, NNL_ERR_UNSUPPORTED, "%s: gzip file over 4 GB", src);
     /* The trailer's ISIZE: uncompressed length mod 2^32, little-endian. */
     const unsigned char *t = buf + len - 4;
     uint32_t isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
@@ -217,7 +217,7 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-        return nnl_fail(err, NNL_ERR_NOMEM, "idx: %s: cannot start zlib", src);
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s: cannot start zlib", src);
     zs.next_in = (unsigned char *)(uintptr_t)buf; /* zlib does not write it */
     zs.avail_in = (uInt)len;
 
@@ -232,11 +232,11 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
     if (got < 0)
         goto zfail;
     if (got == 0 && ended) {
-        st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: no data (the gzip stream is empty)", src);
+        st = nnl_fail(err, NNL_ERR_FORMAT, "%s: no data (the gzip stream is empty)", src);
         goto done;
     }
     if (got < 4) {
-        st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: truncated header (%ld bytes)", src, got);
+        st = nnl_fail(err, NNL_ERR_FORMAT, "%s: truncated header (%ld bytes)", src, got);
         goto done;
     }
     if ((st = parse_magic(src, head, &h, err)))
@@ -246,7 +246,7 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
         goto zfail;
     if ((size_t)got < h.hdr_len - 4) {
         st = nnl_fail(err, NNL_ERR_FORMAT,
-                      "idx: %s: truncated header (%d dimensions need %zu bytes)", src,
+                      "%s: truncated header (%d dimensions need %zu bytes)", src,
                       h.ndim, h.hdr_len);
         goto done;
     }
@@ -262,14 +262,14 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
         char shape[64];
         nnl_shape_str_raw(h.ndim, h.shape, shape, sizeof shape);
         st = nnl_fail(err, NNL_ERR_FORMAT,
-                      "idx: %s: header says %s values (%llu bytes uncompressed) but the "
+                      "%s: header says %s values (%llu bytes uncompressed) but the "
                       "gzip file records %lu bytes", src, shape,
                       (unsigned long long)total, (unsigned long)isize);
         goto done;
     }
     chunk = nnl_malloc(IDX_CHUNK);
     if (!chunk) {
-        st = nnl_fail(err, NNL_ERR_NOMEM, "idx: %s: out of memory", src);
+        st = nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", src);
         goto done;
     }
     if ((st = new_tensor(src, &h, out, err)))
@@ -293,7 +293,7 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
             memmove(chunk, chunk + n * h.esize, carry);
         if ((size_t)got < want) {
             st = nnl_fail(err, NNL_ERR_FORMAT,
-                          "idx: %s: data ends after %zu of %zu values", src, done_vals,
+                          "%s: data ends after %zu of %zu values", src, done_vals,
                           h.count);
             goto done;
         }
@@ -306,19 +306,19 @@ static nnl_status parse_gzip(const unsigned char *buf, size_t len, const char *s
             goto zfail;
         if (got > 0 || !ended) {
             st = nnl_fail(err, NNL_ERR_FORMAT,
-                          "idx: %s: more data than the header's %zu values", src, h.count);
+                          "%s: more data than the header's %zu values", src, h.count);
             goto done;
         }
     }
     if (zs.avail_in != 0) {
-        st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: %u bytes after the gzip stream",
+        st = nnl_fail(err, NNL_ERR_FORMAT, "%s: %u bytes after the gzip stream",
                       src, zs.avail_in);
         goto done;
     }
     goto done;
 
 zfail:
-    st = nnl_fail(err, NNL_ERR_FORMAT, "idx: %s: gzip data is corrupt: %s", src, zmsg);
+    st = nnl_fail(err, NNL_ERR_FORMAT, "%s: gzip data is corrupt: %s", src, zmsg);
 done:
     inflateEnd(&zs);
     nnl_free(chunk);
@@ -345,7 +345,7 @@ nnl_status nnl_idx_load(const char *path, float scale, float offset, nnl_tensor 
 {
     nnl_file f;
     *out = NULL;
-    nnl_status st = nnl_file_open("idx", path, &f, err);
+    nnl_status st = nnl_file_open(NULL, path, &f, err);
     if (st)
         return st;
     st = nnl_idx_parse_buffer((const unsigned char *)f.data, f.len, path, scale, offset,

@@ -10,12 +10,12 @@ nnl_tensor *nnl_one_hot(const nnl_tensor *y, size_t k, nnl_error *err)
 {
     if (!(y->ndim == 1 || (y->ndim == 2 && y->shape[1] == 1))) {
         char s[64];
-        nnl_fail(err, NNL_ERR_SHAPE, "one_hot: labels must be 1-D or N x 1, got %s",
+        nnl_fail(err, NNL_ERR_SHAPE, "labels must be 1-D or N x 1, got %s",
                  nnl_shape_str(y, s, sizeof s));
         return NULL;
     }
     if (k < 1 || k > (1u << 24)) {
-        nnl_fail(err, NNL_ERR_ARG, "one_hot: number of classes must be 1..%u, got %zu",
+        nnl_fail(err, NNL_ERR_ARG, "number of classes must be 1..%u, got %zu",
                  1u << 24, k);
         return NULL;
     }
@@ -24,7 +24,7 @@ nnl_tensor *nnl_one_hot(const nnl_tensor *y, size_t k, nnl_error *err)
         float v = y->data[i];
         if (!(v >= 1 && v <= (float)k) || v != floorf(v)) {
             nnl_fail(err, NNL_ERR_RANGE,
-                     "one_hot: label %zu is %g, expected a class index 1..%zu", i + 1,
+                     "label %zu is %g, expected a class index 1..%zu", i + 1,
                      (double)v, k);
             return NULL;
         }
@@ -96,14 +96,14 @@ nnl_status nnl_split(nnl_rng *r, const nnl_tensor *x, const nnl_tensor *y, doubl
     if (st)
         return st;
     if (!(frac >= 0 && frac <= 1))
-        return nnl_fail(err, NNL_ERR_ARG, "split: fraction must be in [0, 1], got %g", frac);
+        return nnl_fail(err, NNL_ERR_ARG, "fraction must be in [0, 1], got %g", frac);
     size_t n = x->shape[0];
     size_t ntrain = (size_t)floor(frac * (double)n + 0.5);
     if (ntrain > n)
         ntrain = n;
     size_t *perm = permutation(r, n);
     if (!perm)
-        return nnl_fail(err, NNL_ERR_NOMEM, "split: out of memory");
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
     st = NNL_ERR_NOMEM;
     if (!(*x_train = gather(x, perm, ntrain, err)) ||
         !(*x_test = gather(x, perm + ntrain, n - ntrain, err)))
@@ -133,7 +133,7 @@ nnl_status nnl_shuffle(nnl_rng *r, const nnl_tensor *x, const nnl_tensor *y,
     size_t n = x->shape[0];
     size_t *perm = permutation(r, n);
     if (!perm)
-        return nnl_fail(err, NNL_ERR_NOMEM, "shuffle: out of memory");
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
     *xo = gather(x, perm, n, err);
     if (*xo && y)
         *yo = gather(y, perm, n, err);
@@ -153,14 +153,14 @@ nnl_status nnl_standardize(const nnl_tensor *x, const nnl_tensor *mean_in,
     *xo = *mean = *std = NULL;
     char a[64], b[64], c[64];
     if (x->ndim != 2)
-        return nnl_fail(err, NNL_ERR_SHAPE, "standardize: x must be 2-D (rows x columns), got %s",
+        return nnl_fail(err, NNL_ERR_SHAPE, "x must be 2-D (rows x columns), got %s",
                         nnl_shape_str(x, a, sizeof a));
     size_t n = x->shape[0], d = x->shape[1];
     if ((mean_in == NULL) != (std_in == NULL))
-        return nnl_fail(err, NNL_ERR_ARG, "standardize: give both mean and std, or neither");
+        return nnl_fail(err, NNL_ERR_ARG, "give both mean and std, or neither");
     if (mean_in && (mean_in->numel != d || std_in->numel != d))
         return nnl_fail(err, NNL_ERR_SHAPE,
-                        "standardize: x %s needs mean and std of %zu values, got %s and %s",
+                        "x %s needs mean and std of %zu values, got %s and %s",
                         nnl_shape_str(x, a, sizeof a), d, nnl_shape_str(mean_in, b, sizeof b),
                         nnl_shape_str(std_in, c, sizeof c));
     if (!(*mean = nnl_tensor_new1(d, err)) || !(*std = nnl_tensor_new1(d, err)) ||
@@ -180,7 +180,7 @@ nnl_status nnl_standardize(const nnl_tensor *x, const nnl_tensor *mean_in,
                 nnl_tensor_free(*mean);
                 nnl_tensor_free(*std);
                 *xo = *mean = *std = NULL;
-                return nnl_fail(err, NNL_ERR_ARG, "standardize: std[%zu] is %g", j + 1,
+                return nnl_fail(err, NNL_ERR_ARG, "std[%zu] is %g", j + 1,
                                 (double)std_in->data[j]);
             }
         }
@@ -192,7 +192,7 @@ nnl_status nnl_standardize(const nnl_tensor *x, const nnl_tensor *mean_in,
             nnl_tensor_free(*mean);
             nnl_tensor_free(*std);
             *xo = *mean = *std = NULL;
-            return nnl_fail(err, NNL_ERR_NOMEM, "standardize: out of memory");
+            return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
         }
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < d; j++)

@@ -1,6 +1,10 @@
 /* Whole-file access for the data loaders, and the non-blocking open of
  * every reader of a user's path: see readfile.h. */
 #define _DEFAULT_SOURCE /* MAP_POPULATE on Linux */
+/* "who: " before a message when the caller names itself, else nothing:
+ * the binding puts the Lua function's name there. */
+#define WHO(w) (w) ? (w) : "", (w) ? ": " : ""
+
 #include "data/readfile.h"
 
 #include <errno.h>
@@ -47,30 +51,30 @@ int nnl_open_regular(const char *who, const char *path, struct stat *st, nnl_err
         struct stat s;
         /* a socket cannot be opened at all (ENXIO): say what it is */
         if (e == ENXIO && stat(path, &s) == 0 && !S_ISREG(s.st_mode)) {
-            nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': it is %s, not a regular "
-                     "file", who, path, nnl_file_kind(s.st_mode));
+            nnl_fail(err, NNL_ERR_IO, "%s%scannot read '%s': it is %s, not a regular "
+                     "file", WHO(who), path, nnl_file_kind(s.st_mode));
             return -1;
         }
-        nnl_fail(err, NNL_ERR_IO, "%s: cannot open '%s': %s", who, path, strerror(e));
+        nnl_fail(err, NNL_ERR_IO, "%s%scannot open '%s': %s", WHO(who), path, strerror(e));
         return -1;
     }
     if (fstat(fd, st) != 0) {
         int e = errno;
         close(fd);
-        nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': %s", who, path, strerror(e));
+        nnl_fail(err, NNL_ERR_IO, "%s%scannot read '%s': %s", WHO(who), path, strerror(e));
         return -1;
     }
     if (!S_ISREG(st->st_mode)) {
         close(fd);
-        nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': it is %s, not a regular file",
-                 who, path, nnl_file_kind(st->st_mode));
+        nnl_fail(err, NNL_ERR_IO, "%s%scannot read '%s': it is %s, not a regular file",
+                 WHO(who), path, nnl_file_kind(st->st_mode));
         return -1;
     }
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
         int e = errno;
         close(fd);
-        nnl_fail(err, NNL_ERR_IO, "%s: cannot read '%s': %s", who, path, strerror(e));
+        nnl_fail(err, NNL_ERR_IO, "%s%scannot read '%s': %s", WHO(who), path, strerror(e));
         return -1;
     }
     return fd;
@@ -92,8 +96,8 @@ static nnl_status read_all(const char *who, const char *path, int fd, size_t siz
 #endif
     void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (m == MAP_FAILED)
-        return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory reading '%s' (%zu bytes)",
-                        who, path, size);
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s%sout of memory reading '%s' (%zu bytes)",
+                        WHO(who), path, size);
     char *data = m;
     size_t got = 0;
     while (got < size) {
@@ -104,7 +108,7 @@ static nnl_status read_all(const char *who, const char *path, int fd, size_t siz
         if (r <= 0) {
             int e = r < 0 ? errno : 0;
             munmap(m, size);
-            return nnl_fail(err, NNL_ERR_IO, "%s: error reading '%s': %s", who, path,
+            return nnl_fail(err, NNL_ERR_IO, "%s%serror reading '%s': %s", WHO(who), path,
                             e ? strerror(e) : "the file shrank while it was read");
         }
         got += (size_t)r;
@@ -125,7 +129,7 @@ nnl_status nnl_file_open(const char *who, const char *path, nnl_file *f,
         return NNL_ERR_IO;
     if ((unsigned long long)st.st_size > (unsigned long long)NNL_ALLOC_MAX) {
         close(fd);
-        return nnl_fail(err, NNL_ERR_NOMEM, "%s: '%s' is too large (%lld bytes)", who,
+        return nnl_fail(err, NNL_ERR_NOMEM, "%s%s'%s' is too large (%lld bytes)", WHO(who),
                         path, (long long)st.st_size);
     }
     size_t size = (size_t)st.st_size;

@@ -1,5 +1,9 @@
 /* Replacing a file through a temporary and a rename: see writefile.h. */
 #define _GNU_SOURCE /* O_TMPFILE, flock */
+/* "who: " before a message when the caller names itself, else nothing:
+ * the binding puts the Lua function's name there. */
+#define WHO(w) (w) ? (w) : "", (w) ? ": " : ""
+
 #include "data/writefile.h"
 
 #include <dirent.h>
@@ -211,7 +215,7 @@ size_t nnl_wfile_clean_stale(const char *target)
 static nnl_status fail_io(const nnl_wfile *w, nnl_error *err, const char *what, int e)
 {
     const char *t = w->target && strcmp(w->target, w->path) != 0 ? w->target : NULL;
-    return nnl_fail(err, NNL_ERR_IO, "%s: %s '%.300s'%s%.300s%s: %s", w->who, what, w->path,
+    return nnl_fail(err, NNL_ERR_IO, "%s%s%s '%.300s'%s%.300s%s: %s", WHO(w->who), what, w->path,
                     t ? " (a link to '" : "", t ? t : "", t ? "')" : "",
                     strerror(e ? e : EIO));
 }
@@ -264,10 +268,10 @@ nnl_status nnl_wfile_open(const char *who, const char *path, nnl_wfile *w,
     w->who = who;
     w->path = path ? path : "";
     if (!path || !*path)
-        return nnl_fail(err, NNL_ERR_ARG, "%s: the path is empty", who);
+        return nnl_fail(err, NNL_ERR_ARG, "%s%sthe path is empty", WHO(who));
     int e = resolve(path, &w->target);
     if (e) {
-        nnl_status st = e == ENOMEM ? nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", who)
+        nnl_status st = e == ENOMEM ? nnl_fail(err, NNL_ERR_NOMEM, "%s%sout of memory", WHO(who))
                                     : fail_io(w, err, "cannot write", e);
         release(w);
         return st;
@@ -276,14 +280,14 @@ nnl_status nnl_wfile_open(const char *who, const char *path, nnl_wfile *w,
     int exists = stat(w->target, &old) == 0;
     if (exists && !S_ISREG(old.st_mode)) {
         /* a rename would replace a device or FIFO by a file: refuse */
-        nnl_fail(err, NNL_ERR_IO, "%s: cannot write '%.300s': it is %s, not a regular file",
-                 who, path, nnl_file_kind(old.st_mode));
+        nnl_fail(err, NNL_ERR_IO, "%s%scannot write '%.300s': it is %s, not a regular file",
+                 WHO(who), path, nnl_file_kind(old.st_mode));
         release(w);
         return NNL_ERR_IO;
     }
     if (exists && access(w->target, W_OK) != 0 && errno == EACCES) {
-        nnl_fail(err, NNL_ERR_IO, "%s: cannot write '%.300s': it is read-only (mode %04o)",
-                 who, path, (unsigned)(old.st_mode & 07777));
+        nnl_fail(err, NNL_ERR_IO, "%s%scannot write '%.300s': it is read-only (mode %04o)",
+                 WHO(who), path, (unsigned)(old.st_mode & 07777));
         release(w);
         return NNL_ERR_IO;
     }
@@ -304,11 +308,11 @@ nnl_status nnl_wfile_open(const char *who, const char *path, nnl_wfile *w,
         if (fd < 0) {
             nnl_status st = NNL_ERR_IO;
             if (e == ENOMEM) {
-                st = nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", who);
+                st = nnl_fail(err, NNL_ERR_NOMEM, "%s%sout of memory", WHO(who));
             } else {
                 char *dir = folder_of(w->target);
-                nnl_fail(err, NNL_ERR_IO, "%s: cannot create a file in '%.300s' (to write "
-                         "'%.300s'): %s", who, dir ? dir : ".", path, strerror(e));
+                nnl_fail(err, NNL_ERR_IO, "%s%scannot create a file in '%.300s' (to write "
+                         "'%.300s'): %s", WHO(who), dir ? dir : ".", path, strerror(e));
                 nnl_free(dir);
             }
             release(w);
@@ -404,8 +408,8 @@ nnl_status nnl_wfile_commit(nnl_wfile *w, nnl_error *err)
     if (!e && rename(w->tmp, w->target) != 0)
         e = errno;
     if (e) {
-        nnl_status st = e == ENOMEM ? nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory",
-                                               w->who)
+        nnl_status st = e == ENOMEM ? nnl_fail(err, NNL_ERR_NOMEM, "%s%sout of memory",
+                                               WHO(w->who))
                                     : fail_io(w, err, "cannot write", e);
         release(w);
         return st;

@@ -49,7 +49,7 @@ static nnl_status history_add(nnl_history *h, size_t epoch, const nnl_logs *logs
         if (!v || !e) {
             nnl_free(v);
             nnl_free(e);
-            return nnl_fail(err, NNL_ERR_NOMEM, "fit: out of memory for the history");
+            return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the history");
         }
         if (h->nepochs) {
             memcpy(v, h->values, h->nepochs * h->nkeys * sizeof *v);
@@ -172,31 +172,31 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
         cb = &none;
     nnl_history_init(h);
     if (!m->compiled)
-        return nnl_fail(err, NNL_ERR_ARG, "fit: compile the model first "
+        return nnl_fail(err, NNL_ERR_ARG, "compile the model first "
                         "(model:compile{loss = ..., optimizer = ...})");
     if (o->batch_size == 0)
-        return nnl_fail(err, NNL_ERR_ARG, "fit: batch_size must be >= 1");
+        return nnl_fail(err, NNL_ERR_ARG, "batch_size must be >= 1");
     if (!(o->validation_split >= 0.0 && o->validation_split < 1.0))
-        return nnl_fail(err, NNL_ERR_ARG, "fit: validation_split must be in [0, 1), "
+        return nnl_fail(err, NNL_ERR_ARG, "validation_split must be in [0, 1), "
                         "got %g", o->validation_split);
     if (o->val_x && o->validation_split > 0.0)
-        return nnl_fail(err, NNL_ERR_ARG, "fit: give validation_split or "
+        return nnl_fail(err, NNL_ERR_ARG, "give validation_split or "
                         "validation_data, not both");
     if (x->shape[0] == 0)
-        return nnl_fail(err, NNL_ERR_SHAPE, "fit: x has no samples");
+        return nnl_fail(err, NNL_ERR_SHAPE, "x has no samples");
     if (o->val_x && !o->val_y)
-        return nnl_fail(err, NNL_ERR_ARG, "fit: validation_data needs {x, y}");
+        return nnl_fail(err, NNL_ERR_ARG, "validation_data needs {x, y}");
     if (o->val_x && o->val_x->shape[0] == 0)
-        return nnl_fail(err, NNL_ERR_SHAPE, "fit: validation_data has no samples "
+        return nnl_fail(err, NNL_ERR_SHAPE, "validation_data has no samples "
                         "(give at least one, or leave validation_data out)");
     size_t ycols, vycols = 0;
     int was_built = m->built;
-    nnl_status st = nnl_model_check_x(m, x, "fit", err);
+    nnl_status st = nnl_model_check_x(m, x, "", err);
     if (st == NNL_OK)
-        st = nnl_model_check_y(m, x, y, "fit", &ycols, err);
+        st = nnl_model_check_y(m, x, y, "", &ycols, err);
     if (st == NNL_OK && o->val_x &&
-        (st = nnl_model_check_x(m, o->val_x, "fit: validation_data", err)) == NNL_OK)
-        st = nnl_model_check_y(m, o->val_x, o->val_y, "fit: validation_data", &vycols, err);
+        (st = nnl_model_check_x(m, o->val_x, "validation_data: ", err)) == NNL_OK)
+        st = nnl_model_check_y(m, o->val_x, o->val_y, "validation_data: ", &vycols, err);
     if (st != NNL_OK) {
         if (!was_built && m->built) /* built from data it then refused: undo */
             nnl_model_unbuild(m);
@@ -213,7 +213,7 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
         vy = y;
         vycols = ycols;
         if (ntrain == 0 || nval == 0)
-            return nnl_fail(err, NNL_ERR_ARG, "fit: validation_split %g of %zu samples "
+            return nnl_fail(err, NNL_ERR_ARG, "validation_split %g of %zu samples "
                             "leaves %zu for training and %zu for validation",
                             o->validation_split, n, ntrain, nval);
     } else if (vx) {
@@ -235,7 +235,7 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
     if (!sizes || !idx) {
         nnl_free(sizes);
         nnl_free(idx);
-        return nnl_fail(err, NNL_ERR_NOMEM, "fit: out of memory");
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < m->nlayers; i++)
         for (int p = 0; p < m->layers[i]->nparams; p++)

@@ -14,7 +14,7 @@ nnl_model *nnl_model_new(nnl_error *err)
 {
     nnl_model *m = nnl_calloc(1, sizeof *m);
     if (!m)
-        nnl_fail(err, NNL_ERR_NOMEM, "nn.Sequential: out of memory");
+        nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a model");
     return m;
 }
 
@@ -135,12 +135,12 @@ nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
                              nnl_error *err)
 {
     if (m->nlayers == 0)
-        return nnl_fail(err, NNL_ERR_ARG, "compile: the model has no layers");
+        return nnl_fail(err, NNL_ERR_ARG, "the model has no layers");
     if (loss < 0 || loss >= NNL_LOSS_COUNT)
-        return nnl_fail(err, NNL_ERR_ARG, "compile: unknown loss (valid: %s)",
+        return nnl_fail(err, NNL_ERR_ARG, "unknown loss (valid: %s)",
                         nnl_loss_names());
     if (nmetrics > NNL_MODEL_MAX_METRICS)
-        return nnl_fail(err, NNL_ERR_ARG, "compile: at most %d metrics, got %zu",
+        return nnl_fail(err, NNL_ERR_ARG, "at most %d metrics, got %zu",
                         NNL_MODEL_MAX_METRICS, nmetrics);
     nnl_metric ms[NNL_MODEL_MAX_METRICS];
     for (size_t i = 0; i < nmetrics; i++) {
@@ -149,7 +149,7 @@ nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
             return st;
         for (size_t j = 0; j < i; j++)
             if (strcmp(ms[j].name, ms[i].name) == 0)
-                return nnl_fail(err, NNL_ERR_ARG, "compile: metric '%s' listed twice",
+                return nnl_fail(err, NNL_ERR_ARG, "metric '%s' listed twice",
                                 ms[i].name);
     }
     nnl_optim *o = nnl_optim_new(opt, err);
@@ -215,7 +215,7 @@ nnl_status nnl_model_check_x(nnl_model *m, const nnl_tensor *x, const char *who,
 {
     char a[64], b[64];
     if (m->nlayers == 0)
-        return nnl_fail(err, NNL_ERR_ARG, "%s: the model has no layers", who);
+        return nnl_fail(err, NNL_ERR_ARG, "%sthe model has no layers", who);
     nnl_shape s = {0, {0}};
     if (x->ndim == 1) {
         s.ndim = 1;
@@ -228,7 +228,7 @@ nnl_status nnl_model_check_x(nnl_model *m, const nnl_tensor *x, const char *who,
     if (!m->built) {
         nnl_error e2;
         if (nnl_model_build(m, &s, &e2) != NNL_OK)
-            return nnl_fail(err, e2.code, "%s: x of shape %s: %s", who,
+            return nnl_fail(err, e2.code, "%sx of shape %s: %s", who,
                             nnl_shape_str(x, a, sizeof a), e2.msg);
         return NNL_OK;
     }
@@ -236,7 +236,7 @@ nnl_status nnl_model_check_x(nnl_model *m, const nnl_tensor *x, const char *who,
     for (int i = 0; same && i < s.ndim; i++)
         same = s.d[i] == m->in_shape.d[i];
     if (!same)
-        return nnl_fail(err, NNL_ERR_SHAPE, "%s: x has shape %s but the model "
+        return nnl_fail(err, NNL_ERR_SHAPE, "%sx has shape %s but the model "
                         "expects input %s (first layer %s)", who,
                         nnl_shape_str(x, a, sizeof a),
                         nnl_shape_keras(&m->in_shape, b, sizeof b), m->layers[0]->name);
@@ -250,7 +250,7 @@ nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
     char a[64], b[64];
     size_t n = x->shape[0];
     if (y->shape[0] != n)
-        return nnl_fail(err, NNL_ERR_SHAPE, "%s: x has %zu samples but y has %zu "
+        return nnl_fail(err, NNL_ERR_SHAPE, "%sx has %zu samples but y has %zu "
                         "(x %s, y %s)", who, n, y->shape[0],
                         nnl_shape_str(x, a, sizeof a), nnl_shape_str(y, b, sizeof b));
     const nnl_shape *os = nnl_model_out_shape(m);
@@ -265,14 +265,14 @@ nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
     if (m->loss == NNL_LOSS_SCCE) {
         size_t rows = out / cols;
         if (per != rows)
-            return nnl_fail(err, NNL_ERR_SHAPE, "%s: sparse_categorical_crossentropy "
+            return nnl_fail(err, NNL_ERR_SHAPE, "%ssparse_categorical_crossentropy "
                             "takes one class index per sample, but y has shape %s "
                             "(for one-hot targets use categorical_crossentropy)",
                             who, nnl_shape_str(y, a, sizeof a));
         for (size_t i = 0; i < y->numel; i++) {
             float v = y->data[i];
             if (!(v >= 1.0f && v <= (float)cols) || v != floorf(v))
-                return nnl_fail(err, NNL_ERR_RANGE, "%s: y[%zu] = %g is not a class "
+                return nnl_fail(err, NNL_ERR_RANGE, "%sy[%zu] = %g is not a class "
                                 "index 1..%zu (labels are 1-based; the output layer "
                                 "%s has %zu units)", who, i + 1, (double)v, cols,
                                 last->name, cols);
@@ -281,12 +281,12 @@ nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
     }
     if (per != out) {
         if (m->loss == NNL_LOSS_CCE && per * cols == out)
-            return nnl_fail(err, NNL_ERR_SHAPE, "%s: categorical_crossentropy needs "
+            return nnl_fail(err, NNL_ERR_SHAPE, "%scategorical_crossentropy needs "
                             "one-hot targets of %zu columns, y has shape %s (use "
                             "sparse_categorical_crossentropy for class indices, or "
                             "nn.data.one_hot(y, %zu))", who, cols,
                             nnl_shape_str(y, a, sizeof a), cols);
-        return nnl_fail(err, NNL_ERR_SHAPE, "%s: y has shape %s but the model "
+        return nnl_fail(err, NNL_ERR_SHAPE, "%sy has shape %s but the model "
                         "outputs %s per sample (last layer %s)", who,
                         nnl_shape_str(y, a, sizeof a), nnl_shape_keras(os, b, sizeof b),
                         last->name);
@@ -417,7 +417,7 @@ nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *los
 nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_size,
                               nnl_error *err)
 {
-    if (nnl_model_check_x(m, x, "predict", err) != NNL_OK)
+    if (nnl_model_check_x(m, x, "", err) != NNL_OK)
         return NULL;
     size_t n = x->shape[0];
     if (batch_size == 0)
@@ -451,15 +451,15 @@ nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tenso
 {
     size_t ycols;
     if (!m->compiled)
-        return nnl_fail(err, NNL_ERR_ARG, "evaluate: compile the model first "
+        return nnl_fail(err, NNL_ERR_ARG, "compile the model first "
                         "(model:compile{loss = ..., optimizer = ...})");
     if (x->shape[0] == 0)
-        return nnl_fail(err, NNL_ERR_SHAPE, "evaluate: x has no samples (a loss over "
+        return nnl_fail(err, NNL_ERR_SHAPE, "x has no samples (a loss over "
                         "0 samples is not a number)");
     int was_built = m->built;
-    nnl_status st = nnl_model_check_x(m, x, "evaluate", err);
+    nnl_status st = nnl_model_check_x(m, x, "", err);
     if (st == NNL_OK)
-        st = nnl_model_check_y(m, x, y, "evaluate", &ycols, err);
+        st = nnl_model_check_y(m, x, y, "", &ycols, err);
     if (st != NNL_OK) {
         if (!was_built && m->built) /* built from a bad pair: undo */
             nnl_model_unbuild(m);

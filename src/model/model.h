@@ -82,7 +82,8 @@ nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
 nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error *err);
 
 /* Checks that x (N x input shape) fits the model, building it from x's
- * shape when it is not built. `who` names the calling function. */
+ * shape when it is not built. `who` starts the messages ("" or a context
+ * such as "validation_data: "); the caller's name is the binding's to add. */
 nnl_status nnl_model_check_x(nnl_model *m, const nnl_tensor *x, const char *who,
                              nnl_error *err);
 /* Checks that y fits the model output and loss for x's N samples; for the

@@ -63,7 +63,7 @@ static nnl_status collect(const nnl_model *m, int with_slots, out_tensor **out,
             cap += 4 * (size_t)m->layers[i]->nparams; /* weight, m, v, a */
     out_tensor *t = nnl_calloc(cap ? cap : 1, sizeof *t);
     if (!t)
-        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory");
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < m->nlayers; i++) {
         const nnl_layer *l = m->layers[i];
@@ -327,7 +327,7 @@ static nnl_status make_header(nnl_model *m, const nnl_modelfile_info *info,
     if (!root || !meta) {
         cJSON_Delete(root);
         cJSON_Delete(meta);
-        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory for the header");
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the header");
     }
     char ver[16];
     snprintf(ver, sizeof ver, "%d", NNL_MODELFILE_VERSION);
@@ -360,12 +360,12 @@ static nnl_status make_header(nnl_model *m, const nnl_modelfile_info *info,
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!text)
-        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory for the header");
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the header");
     size_t l = strlen(text), padded = (l + 7) / 8 * 8;
     char *p = cJSON_malloc(padded + 1);
     if (!p) {
         cJSON_free(text);
-        return nnl_fail(err, NNL_ERR_NOMEM, "save: out of memory for the header");
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the header");
     }
     memcpy(p, text, l);
     memset(p + l, ' ', padded - l);
@@ -408,9 +408,9 @@ nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
                               const nnl_modelfile_info *info, nnl_error *err)
 {
     if (!path || !*path)
-        return nnl_fail(err, NNL_ERR_ARG, "save: the path is empty");
+        return nnl_fail(err, NNL_ERR_ARG, "the path is empty");
     if (m->nlayers == 0)
-        return nnl_fail(err, NNL_ERR_ARG, "save: the model has no layers");
+        return nnl_fail(err, NNL_ERR_ARG, "the model has no layers");
     int with_slots = slots_match(m);
     out_tensor *t = NULL;
     size_t n = 0, nslots = with_slots ? m->opt->nslots : 0;
@@ -424,7 +424,7 @@ nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
         return st;
     }
     nnl_wfile w;
-    if ((st = nnl_wfile_open("save", path, &w, err)) != NNL_OK) {
+    if ((st = nnl_wfile_open(NULL, path, &w, err)) != NNL_OK) {
         cJSON_free(header);
         nnl_free(t);
         return st;

@@ -55,7 +55,7 @@ typedef struct loader {
     cJSON *arch, *compile, *training; /* owned: the metadata JSON texts parsed */
 } loader;
 
-/* Fills the error as NNL_ERR_FORMAT "nn.load: 'what': <message>". */
+/* Fills the error as NNL_ERR_FORMAT "'what': <message>". */
 static nnl_status bad(loader *ld, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -68,7 +68,7 @@ static nnl_status bad(loader *ld, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return nnl_fail(ld->err, NNL_ERR_FORMAT, "nn.load: '%.200s': %s", ld->src.what, msg);
+    return nnl_fail(ld->err, NNL_ERR_FORMAT, "'%.200s': %s", ld->src.what, msg);
 }
 
 static nnl_status read_at(loader *ld, uint64_t off, void *buf, size_t n)
@@ -81,7 +81,7 @@ static nnl_status read_at(loader *ld, uint64_t off, void *buf, size_t n)
         return NNL_OK;
     }
     if (fseeko(ld->src.f, (off_t)off, SEEK_SET) != 0 || fread(buf, 1, n, ld->src.f) != n)
-        return nnl_fail(ld->err, NNL_ERR_IO, "nn.load: '%.200s': read error at byte %llu "
+        return nnl_fail(ld->err, NNL_ERR_IO, "'%.200s': read error at byte %llu "
                         "(was the file changed while loading?)", ld->src.what,
                         (unsigned long long)off);
     return NNL_OK;
@@ -192,7 +192,7 @@ static nnl_status check_coverage(loader *ld)
     }
     const entry **order = nnl_malloc(ld->nents * sizeof *order);
     if (!order)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory", ld->src.what);
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->src.what);
     for (size_t i = 0; i < ld->nents; i++)
         order[i] = &ld->ents[i];
     qsort(order, ld->nents, sizeof *order, by_offset);
@@ -247,7 +247,7 @@ static nnl_status parse_header(loader *ld)
     ld->data_size = size - 8 - hlen;
     char *h = nnl_malloc((size_t)hlen + 1);
     if (!h)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory for a "
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory for a "
                         "header of %llu bytes", ld->src.what, (unsigned long long)hlen);
     if ((st = read_at(ld, 8, h, (size_t)hlen)) != NNL_OK) {
         nnl_free(h);
@@ -261,7 +261,7 @@ static nnl_status parse_header(loader *ld)
         int syntax_ok = nnl_json_syntax_ok(h, (size_t)hlen);
         nnl_free(h);
         if (syntax_ok) /* good text: the parser ran out of memory */
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory for "
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory for "
                             "the header of %llu bytes", ld->src.what,
                             (unsigned long long)hlen);
         return bad(ld, "the header is not valid JSON (error near byte %zu of %llu)", at,
@@ -282,7 +282,7 @@ static nnl_status parse_header(loader *ld)
         n++;
     ld->ents = nnl_calloc(n ? n : 1, sizeof *ld->ents);
     if (!ld->ents)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory", ld->src.what);
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->src.what);
     for (const cJSON *c = ld->root->child; c; c = c->next) {
         const char *name = c->string ? c->string : "";
         if (strcmp(name, "__metadata__") == 0) {
@@ -327,7 +327,7 @@ static nnl_status meta_json(loader *ld, const char *key, cJSON **out)
         return NNL_OK;
     cJSON *j = cJSON_Parse(s->valuestring);
     if (!j && nnl_json_syntax_ok(s->valuestring, strlen(s->valuestring)))
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory for "
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory for "
                         "__metadata__ %s", ld->src.what, key);
     if (!j)
         return bad(ld, "__metadata__ %s is not valid JSON", key);
@@ -518,7 +518,7 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
     nnl_layer *l = nnl_layer_create(kind, v, &e);
     if (!l) {
         if (e.code == NNL_ERR_NOMEM)
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
         return bad(ld, "%s: %s", ctx, e.msg);
     }
     if (*name)
@@ -647,7 +647,7 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
                 nnl_layer_build(l, &cur, &rng, &e) != NNL_OK) {
                 nnl_layer_free(l);
                 if (e.code == NNL_ERR_NOMEM)
-                    return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
+                    return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
                 return bad(ld, "architecture: %s: %s", who, e.msg);
             }
             int same = l->nparams == nw;
@@ -672,7 +672,7 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
         if (nnl_model_add(m, l, &e) != NNL_OK) {
             nnl_layer_free(l);
             if (e.code == NNL_ERR_NOMEM)
-                return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
+                return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
             return bad(ld, "architecture: %s: %s", who, e.msg);
         }
     }
@@ -730,7 +730,7 @@ static nnl_status compile_model(loader *ld, nnl_model *m)
     nnl_error e;
     if (nnl_model_compile(m, loss, metrics, nm, &oc, &e) != NNL_OK) {
         if (e.code == NNL_ERR_NOMEM)
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
         return bad(ld, "compile: %s", e.msg);
     }
     return NNL_OK;
@@ -758,7 +758,7 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
                    "trainable weight arrays", (unsigned long long)nslots, ntrain);
     size_t *sizes = nnl_malloc(ntrain * sizeof *sizes);
     if (!sizes)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': out of memory", ld->src.what);
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->src.what);
     size_t k = 0;
     for (size_t i = 0; i < m->nlayers; i++)
         for (int p = 0; p < m->layers[i]->nparams; p++)
@@ -768,7 +768,7 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
     nnl_status st = nnl_optim_prepare(m->opt, ntrain, sizes, &e);
     nnl_free(sizes);
     if (st != NNL_OK)
-        return nnl_fail(ld->err, st, "nn.load: '%.200s': %s", ld->src.what, e.msg);
+        return nnl_fail(ld->err, st, "'%.200s': %s", ld->src.what, e.msg);
     m->opt->iterations = (long)iterations;
     k = 0;
     for (size_t i = 0; i < m->nlayers; i++) {
@@ -941,7 +941,7 @@ static nnl_model *load(loader *ld, nnl_modelfile_info *info)
         st = meta_json(ld, "training", &ld->training);
     nnl_error e;
     if (st == NNL_OK && !(m = nnl_model_new(&e)))
-        st = nnl_fail(ld->err, NNL_ERR_NOMEM, "nn.load: '%.200s': %s", ld->src.what, e.msg);
+        st = nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
     if (info) {
         info->name[0] = '\0';
         info->epochs = 0;
@@ -985,14 +985,14 @@ nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *wha
 nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_error *err)
 {
     struct stat sb;
-    int fd = nnl_open_regular("nn.load", path, &sb, err); /* never blocks on a FIFO */
+    int fd = nnl_open_regular(NULL, path, &sb, err); /* never blocks on a FIFO */
     if (fd < 0)
         return NULL;
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         int e = errno;
         close(fd);
-        nnl_fail(err, NNL_ERR_IO, "nn.load: cannot read '%.200s': %s", path, strerror(e));
+        nnl_fail(err, NNL_ERR_IO, "cannot read '%.200s': %s", path, strerror(e));
         return NULL;
     }
     loader ld;
