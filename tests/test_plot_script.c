@@ -223,6 +223,7 @@ static void history_single_panel_and_errors(void **state)
     nnl_plot_opts_init(&o);
     o.file = "h.txt";
     o.logy = 1;
+    o.who = "nn.plot.history"; /* the caller's name, for messages */
     assert_int_equal(nnl_plot_history(&b, &o, s, 1, &err), NNL_OK);
     HASNT("multiplot");
     HAS("set logscale y");

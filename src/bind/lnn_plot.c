@@ -194,6 +194,7 @@ static const char **check_names(lua_State *L, int idx, int k, const char *fn, co
 static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
 {
     nnl_plot_opts_init(o);
+    o->who = fn;
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);

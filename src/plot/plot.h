@@ -47,6 +47,8 @@ typedef struct nnl_plot_opts {
     int logy;           /* logarithmic y axis (lines, history) */
     int render;         /* 0: build (and save) the script only */
     int persist;        /* window terminal option: keep the window */
+    const char *who;    /* the caller's name for messages ("nn.plot.lines", given
+                           by the binding); NULL: "plot" */
 } nnl_plot_opts;
 
 /* Defaults: everything NULL/0, render = 1, persist = 1. */

@@ -35,7 +35,7 @@ static int region_level(const void *ctx, size_t r, size_t c)
 nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
                              nnl_error *err)
 {
-    const char *fn = "nn.plot.decision_boundary";
+    const char *fn = o->who ? o->who : "plot";
     if (r->gx < 2 || r->gy < 2 || r->gx > 2000 || r->gy > 2000)
         return nnl_fail(err, NNL_ERR_ARG, "%s: a %dx%d grid (expected 2..2000 each way)", fn,
                         r->gx, r->gy);

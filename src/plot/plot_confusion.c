@@ -9,7 +9,7 @@
 nnl_status nnl_plot_confusion(nnl_pbuf *b, const nnl_plot_opts *o, const double *counts,
                               int k, const char *const *names, nnl_error *err)
 {
-    const char *fn = "nn.plot.confusion";
+    const char *fn = o->who ? o->who : "plot";
     if (k < 1 || k > 1000)
         return nnl_fail(err, NNL_ERR_ARG, "%s: %d classes (expected 1..1000)", fn, k);
     double total = 0;

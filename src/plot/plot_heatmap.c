@@ -42,7 +42,7 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
                             size_t cols, int tile_h, int tile_w, int max_tiles,
                             nnl_error *err)
 {
-    const char *fn = "nn.plot.weights";
+    const char *fn = o->who ? o->who : "plot";
     if (rows == 0 || cols == 0)
         return nnl_fail(err, NNL_ERR_ARG, "%s: an empty %zux%zu matrix", fn, rows, cols);
     if (rows > 100000 || cols > 100000 || rows * cols > 20000000)

@@ -9,7 +9,7 @@
 nnl_status nnl_plot_hist(nnl_pbuf *b, const nnl_plot_opts *o, const double *v, size_t n,
                          int bins, nnl_error *err)
 {
-    const char *fn = "nn.plot.hist";
+    const char *fn = o->who ? o->who : "plot";
     double lo = INFINITY, hi = -INFINITY;
     size_t m = 0;
     for (size_t i = 0; i < n; i++)

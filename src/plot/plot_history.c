@@ -34,7 +34,7 @@ static int rising(const nnl_plot_series *s, int ns, const int *panel, int q)
 nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                             int ns, nnl_error *err)
 {
-    const char *fn = "nn.plot.history";
+    const char *fn = o->who ? o->who : "plot";
     if (ns <= 0)
         return nnl_fail(err, NNL_ERR_ARG, "%s: the history has no series to plot", fn);
     for (int i = 0; i < ns; i++)

@@ -6,7 +6,7 @@
 nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                           int ns, nnl_error *err)
 {
-    const char *fn = "nn.plot.lines";
+    const char *fn = o->who ? o->who : "plot";
     if (ns <= 0)
         return nnl_fail(err, NNL_ERR_ARG, "%s: nothing to plot", fn);
     size_t maxn = 0, total = 0;

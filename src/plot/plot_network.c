@@ -83,7 +83,7 @@ static double max_abs(const float *w, size_t n)
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err)
 {
-    const char *fn = "nn.plot.model";
+    const char *fn = o->who ? o->who : "plot";
     if (n < 1 || n > 200)
         return nnl_fail(err, NNL_ERR_ARG, "%s: %d layers to draw (expected 1..200)", fn, n);
     if (max_shown <= 0)

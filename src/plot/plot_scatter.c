@@ -8,7 +8,7 @@ nnl_status nnl_plot_scatter(nnl_pbuf *b, const nnl_plot_opts *o, const double *x
                             const double *y, size_t n, const int *cls, int k,
                             const char *const *names, nnl_error *err)
 {
-    const char *fn = "nn.plot.scatter";
+    const char *fn = o->who ? o->who : "plot";
     if (n == 0)
         return nnl_fail(err, NNL_ERR_ARG, "%s: no points to plot", fn);
     if (n > NNL_PLOT_MAX_POINTS)
