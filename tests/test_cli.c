@@ -295,9 +295,8 @@ static void test_os_exit_status_is_kept(void **state)
     assert_string_equal(r.out, "bye");
 }
 
-/* The flag and polling regions that C loops (fit) use; the program's
- * SIGINT handler reads them. */
-static void test_interrupt_flag_and_polling_regions(void **state)
+/* The Ctrl-C flag that C loops (fit, waits on gnuplot) poll. */
+static void test_interrupt_flag(void **state)
 {
     (void)state;
     nnl_interrupt_clear();
@@ -306,19 +305,6 @@ static void test_interrupt_flag_and_polling_regions(void **state)
     assert_true(nnl_interrupt_requested());
     nnl_interrupt_clear();
     assert_false(nnl_interrupt_requested());
-    assert_false(nnl_interrupt_polling());
-    nnl_interrupt_polling_begin();
-    nnl_interrupt_polling_begin();
-    assert_true(nnl_interrupt_polling());
-    nnl_interrupt_polling_end();
-    assert_true(nnl_interrupt_polling()); /* regions nest */
-    nnl_interrupt_polling_end();
-    assert_false(nnl_interrupt_polling());
-    nnl_interrupt_polling_end(); /* an extra end does not go negative */
-    nnl_interrupt_polling_begin();
-    assert_true(nnl_interrupt_polling());
-    nnl_interrupt_polling_end();
-    assert_false(nnl_interrupt_polling());
 }
 
 static int setup(void **state)
@@ -358,7 +344,7 @@ int main(void)
         cmocka_unit_test(test_dash_i_reads_statements_after_options),
         cmocka_unit_test(test_error_objects_that_are_not_strings),
         cmocka_unit_test(test_os_exit_status_is_kept),
-        cmocka_unit_test(test_interrupt_flag_and_polling_regions),
+        cmocka_unit_test(test_interrupt_flag),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -102,10 +102,7 @@ static void on_sigint(int sig)
     (void)sig;
     if (nnl_repl_on_sigint())
         return;
-    int again = nnl_interrupt_requested();
     nnl_interrupt_request();
-    if (nnl_interrupt_polling() && !again)
-        return; /* the C loop (fit) stops by itself: see core/interrupt.h */
     if (globalL)
         lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -135,8 +132,6 @@ int nnl_cli_docall(lua_State *L, int narg, int nres)
     int status = lua_pcall(L, narg, nres, base);
     set_sigint(SIG_DFL);
     lua_sethook(L, NULL, 0, 0); /* a late Ctrl-C must not fire later */
-    while (nnl_interrupt_polling()) /* regions left by a Lua error (longjmp) */
-        nnl_interrupt_polling_end();
     lua_remove(L, base);
     return status;
 }

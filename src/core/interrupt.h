@@ -1,18 +1,14 @@
 /* The user's request to stop (Ctrl-C), as a flag that long-running C code
- * (the training loop) polls between steps. Set from a signal handler, so it
- * is a plain sig_atomic_t; nothing else happens in the handler.
+ * polls between steps (the training loop after each batch, a wait on
+ * gnuplot). Set from a signal handler, so it is a plain sig_atomic_t;
+ * nothing else happens in the handler.
  *
- * How the program (src/cli) turns Ctrl-C into a stop:
- * - normally it sets the flag AND makes the running Lua code raise
- *   "interrupted!" at its next step (so a Lua loop stops);
- * - inside a polling region (below) it only sets the flag: the C loop that
- *   opened the region stops by itself at its next check and returns
- *   normally (fit returns the history so far), and Lua callbacks it runs
- *   meanwhile are not broken by an "interrupted!" error. A second Ctrl-C
- *   before the loop has seen the first raises "interrupted!" anyway, so a
- *   stuck Lua callback can still be stopped.
- * - a C loop that handled the request clears the flag; a pending
- *   "interrupted!" is then dropped. */
+ * Who sets it: the program's SIGINT handler (src/cli), which also makes the
+ * running Lua code raise "interrupted!" at its next step; and fit's own
+ * handler (src/bind/lnn_model_fit.c), installed for the duration of fit,
+ * which only sets the flag, so the loop stops after the batch and returns
+ * the history so far (a second Ctrl-C before it has seen the first goes to
+ * the program's handler). Code that handled a request clears the flag. */
 #ifndef NNL_INTERRUPT_H
 #define NNL_INTERRUPT_H
 
@@ -22,13 +18,5 @@ void nnl_interrupt_request(void);
 int nnl_interrupt_requested(void);
 /* Forgets a request (before starting new work, or once handled). */
 void nnl_interrupt_clear(void);
-
-/* Brackets C code that polls nnl_interrupt_requested() and stops cleanly
- * on its own (the training loop). Regions nest; every begin needs its end
- * (also on error paths). Not for signal handlers. */
-void nnl_interrupt_polling_begin(void);
-void nnl_interrupt_polling_end(void);
-/* Whether such code is running. Async-signal-safe. */
-int nnl_interrupt_polling(void);
 
 #endif
