@@ -1,7 +1,8 @@
-/* bench/gemm: GFLOP/s of nnl_gemm for square sizes and the MLP shapes of a
+/* bench/gemm: GFLOP/s of nnl_gemm for square sizes, the MLP shapes of a
  * 784-256-128-10 network at batch 128 (forward and both backward
- * products), per instruction set and thread count, as the median of
- * several timed repetitions. When built with OpenBLAS the same matrices go
+ * products) and the im2col products of 3x3 convolutions at batch 128
+ * (forward C = cols W, dW = cols^T dY, dX_cols = dY W^T), per instruction
+ * set and thread count, as the median of several timed repetitions. When built with OpenBLAS the same matrices go
  * through cblas_sgemm in the same process and the ratio ours/OpenBLAS is
  * printed.
  *
@@ -12,7 +13,8 @@
  * the AVX2 peer for --isa avx2).
  *
  *   gemm [--isa avx512,avx2,sse2,scalar] [--threads 1,2] [--reps N]
- *        [--max N] [--square] [--mlp] [--openblas-core NAME|--no-openblas] */
+ *        [--max N] [--square] [--mlp] [--conv] [--only SUBSTRING]
+ *        [--openblas-core NAME|--no-openblas] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,7 +175,8 @@ static long calibrate(int (*fn)(const operands *), const operands *o)
  * on a shared machine; *ratio is the median of the per-pair ratios.
  * Returns < 0 on error. */
 static int measure(int (*fn)(const operands *), int (*peer)(const operands *),
-                   const operands *o, int reps, double *ours, double *theirs, double *ratio)
+                   const operands *o, int reps, double *ours, double *theirs, double *ratio,
+                   double *ratio_lo, double *ratio_hi)
 {
     double r1[64], r2[64], q[64];
     if (reps > 64)
@@ -191,6 +194,7 @@ static int measure(int (*fn)(const operands *), int (*peer)(const operands *),
     qsort(r2, (size_t)reps, sizeof r2[0], cmp_double);
     qsort(q, (size_t)reps, sizeof q[0], cmp_double);
     *ours = r1[reps / 2], *theirs = r2[reps / 2], *ratio = q[reps / 2];
+    *ratio_lo = q[0], *ratio_hi = q[reps - 1];
     return 0;
 }
 
@@ -229,7 +233,8 @@ static int conv_int(const char *s)
 int main(int argc, char **argv)
 {
     int isas[4], nisa = 0, threads[8] = {1, 2}, nthr = 2, reps = 9, use_blas = 1;
-    int want_square = 0, want_mlp = 0;
+    int want_square = 0, want_mlp = 0, want_conv = 0;
+    const char *only = NULL;
     size_t maxn = 2048;
     const char *core = NULL;
     for (int i = 1; i < argc; i++) {
@@ -256,16 +261,21 @@ int main(int argc, char **argv)
             want_square = 1;
         } else if (!strcmp(a, "--mlp")) {
             want_mlp = 1;
+        } else if (!strcmp(a, "--conv")) {
+            want_conv = 1;
+        } else if (!strcmp(a, "--only") && v) {
+            only = v, i++;
         } else {
             fprintf(stderr, "usage: %s [--isa LIST] [--threads LIST] [--reps N] [--max N] "
-                            "[--square] [--mlp] [--openblas-core NAME|--no-openblas]\n", argv[0]);
+                            "[--square] [--mlp] [--conv] [--only SUBSTRING] "
+                            "[--openblas-core NAME|--no-openblas]\n", argv[0]);
             return 2;
         }
     }
     if (reps < 1)
         reps = 9;
-    if (!want_square && !want_mlp)
-        want_square = want_mlp = 1;
+    if (!want_square && !want_mlp && !want_conv)
+        want_square = want_mlp = want_conv = 1;
 
 #ifdef NNL_HAVE_OPENBLAS
     /* OpenBLAS read OPENBLAS_CORETYPE when it loaded: re-execute once with
@@ -315,15 +325,20 @@ int main(int argc, char **argv)
             isas[nisa++] = (int)nnl_isa_best();
     }
 
-    shape shapes[32];
+    enum { MAX_SHAPES = 64 };
+    shape shapes[MAX_SHAPES];
     int nshape = 0;
-    static char names[32][32];
-    if (want_square)
-        for (size_t n = 64; n <= maxn && n <= 4096; n *= 2) {
+    static char names[MAX_SHAPES][40];
+    if (want_square) {
+        /* the powers of two up to --max, and 96 and 192 between them */
+        static const size_t sq[] = {64, 96, 128, 192, 256, 512, 1024, 2048, 4096};
+        for (size_t i = 0; i < sizeof sq / sizeof sq[0] && sq[i] <= maxn; i++) {
+            size_t n = sq[i];
             snprintf(names[nshape], sizeof names[0], "square %zu", n);
             shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, n, n, n};
             nshape++;
         }
+    }
     if (want_mlp) {
         static const size_t layers[3][2] = {{784, 256}, {256, 128}, {128, 10}};
         const size_t batch = 128;
@@ -339,6 +354,41 @@ int main(int argc, char **argv)
             shapes[nshape] = (shape){names[nshape], NNL_TRANS, NNL_NOTRANS, in, out, batch};
             nshape++;
         }
+    }
+
+    if (want_conv) {
+        /* 3x3 convolutions, channels last, batch 128, in im2col form:
+         * cols is M x K (M = batch x output pixels, K = 9 x cin), W is
+         * K x N (N = filters). conv1/conv2 are the Fashion-MNIST CNN of
+         * examples/fashion_cnn.lua (28x28x1 -> 26x26x32, pool, 13x13x32 ->
+         * 11x11x64); rgb is its first layer on 3 channels, conv3 a
+         * 64 -> 64 layer on conv2's output size. */
+        static const struct {
+            const char *name;
+            size_t m, k, n;
+        } convs[] = {{"conv1", 128 * 26 * 26, 9, 32},
+                     {"rgb", 128 * 26 * 26, 27, 32},
+                     {"conv2", 128 * 11 * 11, 288, 64},
+                     {"conv3", 128 * 11 * 11, 576, 64}};
+        for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+            size_t m = convs[i].m, k = convs[i].k, n = convs[i].n;
+            snprintf(names[nshape], sizeof names[0], "%s fwd %zux%zux%zu", convs[i].name, m, k, n);
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, m, n, k};
+            nshape++;
+            snprintf(names[nshape], sizeof names[0], "%s dW=cols^T dY", convs[i].name);
+            shapes[nshape] = (shape){names[nshape], NNL_TRANS, NNL_NOTRANS, k, n, m};
+            nshape++;
+            snprintf(names[nshape], sizeof names[0], "%s dX=dY W^T", convs[i].name);
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_TRANS, m, k, n};
+            nshape++;
+        }
+    }
+    if (only) { /* keep the shapes whose name contains the substring */
+        int kept = 0;
+        for (int i = 0; i < nshape; i++)
+            if (strstr(shapes[i].name, only))
+                shapes[kept++] = shapes[i];
+        nshape = kept;
     }
 
     printf("nnlua bench/gemm: medians of %d batches (each >= 20 ms), GFLOP/s = 2mnk/t;\n"
@@ -374,13 +424,13 @@ int main(int argc, char **argv)
         printf(")\n");
     }
 #endif
-    printf("%-7s %-3s %-20s %5s %5s %5s %9s %9s %7s %6s\n", "isa", "thr", "shape", "m", "n", "k",
-           "ours", "openblas", "ratio", "%peak");
+    printf("%-7s %-3s %-28s %6s %5s %6s %8s %8s %6s %11s %6s\n", "isa", "thr", "shape", "m", "n",
+           "k", "ours", "openblas", "ratio", "ratio range", "%peak");
 
     /* T threads over 1 thread, by isa index, thread index, shape: the
      * median of alternating pairs (a ratio of medians taken minutes apart
      * mixes in whatever else the machine did meanwhile). */
-    static double result[4][8][32];
+    static double result[4][8][MAX_SHAPES];
     int has_one = 0;
     for (int ti = 0; ti < nthr; ti++)
         has_one |= threads[ti] == 1;
@@ -414,29 +464,29 @@ int main(int argc, char **argv)
                     o.a[i] = (float)((i * 7) % 13) * 0.1f - 0.6f;
                 for (size_t i = 0; i < brows * bcols; i++)
                     o.b[i] = (float)((i * 5) % 11) * 0.1f - 0.5f;
-                double ours, peer, ratio;
+                double ours, peer, ratio, plo, phi, lo, hi;
                 int (*peer_fn)(const operands *) = NULL;
 #ifdef NNL_HAVE_OPENBLAS
                 if (use_blas)
                     peer_fn = run_openblas;
 #endif
-                if (measure(run_ours, peer_fn, &o, reps, &ours, &peer, &ratio) < 0)
+                if (measure(run_ours, peer_fn, &o, reps, &ours, &peer, &ratio, &plo, &phi) < 0)
                     return 1;
                 if (threads[ti] > 1 && has_one) {
                     double t_rate, one_rate, scale;
                     o.threads = threads[ti];
                     if (measure(run_ours_at, run_ours_one, &o, reps, &t_rate, &one_rate,
-                                &scale) < 0)
+                                &scale, &lo, &hi) < 0)
                         return 1;
                     nnl_threads_set(threads[ti], &err);
                     result[ii][ti][si] = scale;
                 }
-                printf("%-7s %-3d %-20s %5zu %5zu %5zu %9.1f", nnl_isa_name((nnl_isa)isas[ii]),
+                printf("%-7s %-3d %-28s %6zu %5zu %6zu %8.1f", nnl_isa_name((nnl_isa)isas[ii]),
                        threads[ti], s->name, s->m, s->n, s->k, ours);
                 if (peer_fn)
-                    printf(" %9.1f %7.2f", peer, ratio);
+                    printf(" %8.1f %6.2f   %4.2f-%4.2f", peer, ratio, plo, phi);
                 else
-                    printf(" %9s %7s", "-", "-");
+                    printf(" %8s %6s %11s", "-", "-", "-");
                 double pk = peak[isas[ii]] * threads[ti];
                 if (pk > 0)
                     printf(" %5.0f%%\n", 100.0 * ours / pk);
@@ -460,7 +510,7 @@ int main(int argc, char **argv)
                     continue;
                 for (int si = 0; si < nshape; si++)
                     if (result[ii][ti][si] > 0)
-                        printf("%-7s %d/1 %-20s %5.2fx\n", nnl_isa_name((nnl_isa)isas[ii]),
+                        printf("%-7s %d/1 %-28s %5.2fx\n", nnl_isa_name((nnl_isa)isas[ii]),
                                threads[ti], shapes[si].name, result[ii][ti][si]);
             }
         if (peak[top] > 0 && maxthr > 1)
