@@ -47,6 +47,27 @@
 #define GEMM_DIRECT_B_FLOATS 16384
 #endif
 
+/* Direct path (A read in place by the table's gemm_dkr, see
+ * pick_direct): products up to this many multiply-adds, ... */
+#ifndef GEMM_DIRECT_SMALL
+#define GEMM_DIRECT_SMALL ((size_t)200 * 200 * 200)
+#endif
+/* ... and products with at most this many columns and this k. */
+#ifndef GEMM_DIRECT_MAX_N
+#define GEMM_DIRECT_MAX_N 64
+#endif
+#ifndef GEMM_DIRECT_MAX_K
+#define GEMM_DIRECT_MAX_K 64
+#endif
+/* k block of the direct path (a B strip of kc x gemm_dnr stays in L1) and
+ * the A rows per call (mc x kc in L1/L2). */
+#ifndef GEMM_DIRECT_KC
+#define GEMM_DIRECT_KC 256
+#endif
+#ifndef GEMM_DIRECT_A_FLOATS
+#define GEMM_DIRECT_A_FLOATS 16384
+#endif
+
 typedef struct gemm_job {
     const nnl_kernels *k;
     nnl_trans ta, tb;
@@ -61,9 +82,13 @@ typedef struct gemm_job {
     int split_m;          /* split C by rows (else by columns) */
     int ntasks;
     size_t tiles;         /* micro-tiles along the split dimension */
+    size_t unit;          /* their size: MR or NR (8 rows on the direct path) */
     size_t mc, kc, nc;    /* blocking, clipped to the problem */
     float *work;          /* owned by nnl_gemm_ex; ntasks * per_task floats */
     size_t per_task, a_size;
+    /* direct path (see direct_task): op(B) as rows of ldbp floats */
+    const float *bp;
+    size_t ldbp;
 } gemm_job;
 
 /* The packing workspace kept between calls: on virtual machines a fresh
@@ -82,6 +107,39 @@ void nnl_gemm_release_workspace(void)
     ws_buf = NULL;
     ws_cap = 0;
     pthread_mutex_unlock(&ws_mu);
+}
+
+/* need floats of packing buffer: the caller's stack buffer (of
+ * GEMM_STACK_FLOATS) when it fits, else the cached workspace (*cached set,
+ * its lock held until gemm_work_done), else a buffer of its own. NULL when
+ * out of memory. */
+static float *gemm_work(size_t need, float *stackbuf, int *cached)
+{
+    *cached = 0;
+    if (need <= GEMM_STACK_FLOATS)
+        return stackbuf;
+    if (need <= GEMM_CACHE_MAX_FLOATS && pthread_mutex_trylock(&ws_mu) == 0) {
+        if (ws_cap < need) {
+            nnl_free(ws_buf);
+            ws_buf = nnl_malloc(need * sizeof(float));
+            ws_cap = ws_buf ? need : 0;
+        }
+        if (!ws_buf) {
+            pthread_mutex_unlock(&ws_mu);
+            return NULL;
+        }
+        *cached = 1;
+        return ws_buf;
+    }
+    return nnl_malloc(need * sizeof(float));
+}
+
+static void gemm_work_done(float *work, const float *stackbuf, int cached)
+{
+    if (cached)
+        pthread_mutex_unlock(&ws_mu);
+    else if (work != stackbuf)
+        nnl_free(work);
 }
 
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
@@ -258,7 +316,7 @@ static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_
 /* Task t's share [lo, hi) of the split dimension (MR/NR boundaries). */
 static void task_range(const gemm_job *g, int t, size_t *lo, size_t *hi)
 {
-    size_t unit = (size_t)(g->split_m ? g->k->gemm_mr : g->k->gemm_nr);
+    size_t unit = g->unit;
     size_t end = g->split_m ? g->m : g->n;
     *lo = min_sz(g->tiles * (size_t)t / (size_t)g->ntasks * unit, end);
     *hi = min_sz(g->tiles * (size_t)(t + 1) / (size_t)g->ntasks * unit, end);
@@ -302,6 +360,53 @@ static void pick_layout(gemm_job *g)
     g->m = g->n, g->n = m;
 }
 
+/* The direct path over C rows [m0, m1): for each k block, rows in groups
+ * of mc, each group across all columns in strips of gemm_dnr. */
+static void direct_rows(const gemm_job *g, size_t m0, size_t m1)
+{
+    const nnl_kernels *k = g->k;
+    const size_t dnr = (size_t)k->gemm_dnr;
+    for (size_t pc = 0; pc < g->kk; pc += g->kc) {
+        size_t kc = min_sz(g->kc, g->kk - pc);
+        float beta = pc == 0 ? g->beta : 1.0f;
+        int last = pc + kc >= g->kk;
+        const float *bp = g->bp + pc * g->ldbp;
+        for (size_t ic = m0; ic < m1; ic += g->mc) {
+            size_t mc = min_sz(g->mc, m1 - ic);
+            const float *a = g->a + ic * g->lda + pc;
+            float *c = g->c + ic * g->ldc;
+            for (size_t jr = 0; jr < g->n; jr += dnr)
+                k->gemm_dkr(mc, min_sz(dnr, g->n - jr), kc, a, g->lda, bp + jr, g->ldbp, c + jr,
+                            g->ldc, g->alpha, beta);
+            if (last && g->ep)
+                epilogue_block(g, ic, mc, 0, g->n);
+        }
+    }
+}
+
+static void direct_task(void *ctx, int t)
+{
+    const gemm_job *g = ctx;
+    size_t lo, hi;
+    task_range(g, t, &lo, &hi);
+    direct_rows(g, lo, hi);
+}
+
+/* Whether the direct path runs this product (before pick_layout; shape
+ * alone, never the thread count): A must be row-major. It wins when
+ * packing would cost as much as the product: small products, and few
+ * columns with a short k (im2col convolutions, k = 9 x channels). */
+static int pick_direct(const gemm_job *g)
+{
+    if (g->ta != NNL_NOTRANS || !g->k->gemm_dkr)
+        return 0;
+    if (g->tb == NNL_TRANS && g->kk * g->n > GEMM_CACHE_MAX_FLOATS / 4)
+        return 0;
+    if (g->m * g->n * g->kk <= GEMM_DIRECT_SMALL)
+        return 1;
+    return g->n <= GEMM_DIRECT_MAX_N && g->kk <= GEMM_DIRECT_MAX_K;
+}
+
 static nnl_status check_ld(const char *what, size_t ld, size_t cols, nnl_error *err)
 {
     if (cols > 0 && ld < cols)
@@ -343,10 +448,47 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                   .ldc = ldc, .c = c, .ep = ep};
     const size_t MR = (size_t)g.k->gemm_mr, NR = (size_t)g.k->gemm_nr;
 
+    /* Small products pack into the stack; larger ones into the cached
+     * workspace, or a buffer of their own when another thread holds it. */
+    float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
     if (k == 0 || alpha == 0.0f) {
         scale_c(&g);
         if (ep)
             epilogue_block(&g, 0, m, 0, n);
+    } else if (pick_direct(&g)) {
+        size_t nt = (size_t)nnl_threads_get();
+        if (m * n * k < GEMM_PARALLEL_MIN)
+            nt = 1;
+        const size_t DMR = 8; /* row split unit: any split gives the same bits */
+        g.split_m = 1;
+        g.unit = DMR;
+        g.tiles = (m + DMR - 1) / DMR;
+        g.ntasks = (int)min_sz(nt, g.tiles);
+        g.kc = min_sz(GEMM_DIRECT_KC, k);
+        g.mc = round_up(min_sz(m, GEMM_DIRECT_A_FLOATS / g.kc + 1), DMR);
+        size_t need = 0;
+        if (tb == NNL_NOTRANS) {
+            g.bp = b, g.ldbp = ldb;
+        } else {
+            g.ldbp = round_up(n, 16);
+            need = k * g.ldbp;
+        }
+        int cached = 0;
+        if (need && !(g.work = gemm_work(need, stackbuf, &cached)))
+            return nnl_fail(err, NNL_ERR_NOMEM,
+                            "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
+                            need * sizeof(float), m, n, k);
+        if (need) {
+            /* op(B) as k rows of n floats, once for all tasks */
+            g.k->transpose(b, ldb, n, k, g.work, g.ldbp);
+            g.bp = g.work;
+        }
+        if (g.ntasks > 1)
+            nnl_parallel_for(g.ntasks, direct_task, &g);
+        else
+            direct_rows(&g, 0, m);
+        if (need)
+            gemm_work_done(g.work, stackbuf, cached);
     } else {
         pick_layout(&g);
         m = g.m, n = g.n;
@@ -359,7 +501,8 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
          * every task transposes all of A but copies only its B panels.
          * 1024^3 on 2 threads: 1.65x one thread by rows, 1.94x by columns. */
         g.split_m = m >= n && (n + NR - 1) / NR < GEMM_SPLIT_N_PANELS * nt;
-        g.tiles = g.split_m ? (m + MR - 1) / MR : (n + NR - 1) / NR;
+        g.unit = g.split_m ? MR : NR;
+        g.tiles = ((g.split_m ? m : n) + g.unit - 1) / g.unit;
         g.ntasks = (int)min_sz(nt, g.tiles);
         g.kc = min_sz((size_t)g.k->gemm_kc, k);
         g.mc = min_sz((size_t)g.k->gemm_mc, round_up(m, MR));
@@ -370,34 +513,14 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.a_size = round_up(g.mc * g.kc, 16);
         size_t b_size = round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
         g.per_task = g.a_size + b_size;
-        /* Small products pack into the stack; larger ones into the cached
-         * workspace, or a buffer of their own when another thread holds it. */
-        float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
         size_t need = (size_t)g.ntasks * g.per_task;
         int cached = 0;
-        if (need <= GEMM_STACK_FLOATS)
-            g.work = stackbuf;
-        else if (need <= GEMM_CACHE_MAX_FLOATS && pthread_mutex_trylock(&ws_mu) == 0) {
-            cached = 1;
-            if (ws_cap < need) {
-                nnl_free(ws_buf);
-                ws_buf = nnl_malloc(need * sizeof(float));
-                ws_cap = ws_buf ? need : 0;
-            }
-            g.work = ws_buf;
-            if (!g.work)
-                pthread_mutex_unlock(&ws_mu);
-        } else
-            g.work = nnl_malloc(need * sizeof(float));
-        if (!g.work)
+        if (!(g.work = gemm_work(need, stackbuf, &cached)))
             return nnl_fail(err, NNL_ERR_NOMEM,
                             "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
-                            (size_t)g.ntasks * g.per_task * sizeof(float), m, n, k);
+                            need * sizeof(float), m, n, k);
         nnl_parallel_for(g.ntasks, gemm_task, &g);
-        if (cached)
-            pthread_mutex_unlock(&ws_mu);
-        else if (g.work != stackbuf)
-            nnl_free(g.work);
+        gemm_work_done(g.work, stackbuf, cached);
     }
     if (ep && ep->act == NNL_ACT_SOFTMAX)
         g.k->softmax_rows(g.trans_c ? n : m, g.trans_c ? m : n, c, ldc, c, ldc);

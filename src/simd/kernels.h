@@ -55,6 +55,15 @@ typedef struct nnl_adam_params {
 typedef void (*nnl_gemm_ukr_fn)(size_t kc, const float *ap, const float *bp, size_t ldb,
                                 float *c, size_t ldc, float alpha, float beta);
 
+/* The GEMM direct kernel (no packing of A): C[0..m)[0..n) = alpha * A * B
+ * + beta * C for any m and 1 <= n <= gemm_dnr, where A is read in place
+ * (row i at a + i * lda, kc floats) and row p of B is n floats at
+ * b + p * ldb. Nothing past column n of B or C is accessed; beta == 0
+ * does not read C. */
+typedef void (*nnl_gemm_dkr_fn)(size_t m, size_t n, size_t kc, const float *a, size_t lda,
+                                const float *b, size_t ldb, float *c, size_t ldc, float alpha,
+                                float beta);
+
 typedef struct nnl_kernels {
     nnl_isa isa;
 
@@ -62,6 +71,9 @@ typedef struct nnl_kernels {
     nnl_gemm_ukr_fn gemm_ukr;
     int gemm_mr, gemm_nr;
     int gemm_mc, gemm_kc, gemm_nc;
+    /* The direct kernel and its widest strip of columns. */
+    nnl_gemm_dkr_fn gemm_dkr;
+    int gemm_dnr;
 
     /* dst[c * dstride + r] = src[r * ld + c] for r < rows, c < cols (GEMM
      * packing, transposed stores; the regions must not overlap). */
