@@ -47,23 +47,40 @@
 #define GEMM_DIRECT_B_FLOATS 16384
 #endif
 
-/* Direct path (A read in place by the table's gemm_dkr, see
- * pick_direct): products up to this many multiply-adds, ... */
-#ifndef GEMM_DIRECT_SMALL
-#define GEMM_DIRECT_SMALL ((size_t)200 * 200 * 200)
+#ifdef NNL_GEMM_TUNE /* experiments only: tunables from the environment */
+#include <stdlib.h>
+static size_t tune(const char *name, size_t def)
+{
+    const char *v = getenv(name);
+    return v ? (size_t)strtoull(v, NULL, 10) : def;
+}
+#define T_(x) tune(#x, x)
+#else
+#define T_(x) (x)
 #endif
-/* ... and products with at most this many columns and this k. */
+
+/* Direct path (A read in place by the table's gemm_dkr, see
+ * pick_direct): products up to this many multiply-adds (on the Zen 4
+ * machine the direct path was faster than packing up to 512^3 and 0.87x
+ * at 768^3), ... */
+#ifndef GEMM_DIRECT_SMALL
+#define GEMM_DIRECT_SMALL ((size_t)1 << 27)
+#endif
+/* ... and larger ones with at most this many columns or this short a k. */
 #ifndef GEMM_DIRECT_MAX_N
 #define GEMM_DIRECT_MAX_N 64
 #endif
 #ifndef GEMM_DIRECT_MAX_K
 #define GEMM_DIRECT_MAX_K 64
 #endif
-/* k block of the direct path (a B strip of kc x gemm_dnr stays in L1) and
- * the A rows per call (mc x kc in L1/L2). */
+/* Largest k block of the direct path: k is cut into equal blocks no
+ * longer than this (k = 576: 2 x 288; fewer passes over C beat a B strip
+ * that fits in L1: conv 15488x64x288 1.0x OpenBLAS at blocks of 256, 1.2x
+ * at 288). */
 #ifndef GEMM_DIRECT_KC
-#define GEMM_DIRECT_KC 256
+#define GEMM_DIRECT_KC 384
 #endif
+/* A rows per kernel call: mc x kc floats at most this (in L2). */
 #ifndef GEMM_DIRECT_A_FLOATS
 #define GEMM_DIRECT_A_FLOATS 16384
 #endif
@@ -394,17 +411,19 @@ static void direct_task(void *ctx, int t)
 
 /* Whether the direct path runs this product (before pick_layout; shape
  * alone, never the thread count): A must be row-major. It wins when
- * packing would cost as much as the product: small products, and few
- * columns with a short k (im2col convolutions, k = 9 x channels). */
+ * packing costs about as much as it saves: products up to 512^3, and
+ * larger ones with few columns or a short k (im2col convolutions: n =
+ * filters, k = 9 x channels for the forward product; k = filters for
+ * dX). A transposed B is copied to row-major once (k x n floats). */
 static int pick_direct(const gemm_job *g)
 {
     if (g->ta != NNL_NOTRANS || !g->k->gemm_dkr)
         return 0;
     if (g->tb == NNL_TRANS && g->kk * g->n > GEMM_CACHE_MAX_FLOATS / 4)
         return 0;
-    if (g->m * g->n * g->kk <= GEMM_DIRECT_SMALL)
+    if (g->m * g->n * g->kk <= T_(GEMM_DIRECT_SMALL))
         return 1;
-    return g->n <= GEMM_DIRECT_MAX_N && g->kk <= GEMM_DIRECT_MAX_K;
+    return g->n <= T_(GEMM_DIRECT_MAX_N) || g->kk <= T_(GEMM_DIRECT_MAX_K);
 }
 
 static nnl_status check_ld(const char *what, size_t ld, size_t cols, nnl_error *err)
@@ -464,8 +483,9 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.unit = DMR;
         g.tiles = (m + DMR - 1) / DMR;
         g.ntasks = (int)min_sz(nt, g.tiles);
-        g.kc = min_sz(GEMM_DIRECT_KC, k);
-        g.mc = round_up(min_sz(m, GEMM_DIRECT_A_FLOATS / g.kc + 1), DMR);
+        size_t kblocks = (k + T_(GEMM_DIRECT_KC) - 1) / T_(GEMM_DIRECT_KC);
+        g.kc = (k + kblocks - 1) / kblocks;
+        g.mc = round_up(min_sz(m, T_(GEMM_DIRECT_A_FLOATS) / g.kc + 1), DMR);
         size_t need = 0;
         if (tb == NNL_NOTRANS) {
             g.bp = b, g.ldbp = ldb;
@@ -500,7 +520,7 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
          * row-major A, transposes only its own rows; split by columns,
          * every task transposes all of A but copies only its B panels.
          * 1024^3 on 2 threads: 1.65x one thread by rows, 1.94x by columns. */
-        g.split_m = m >= n && (n + NR - 1) / NR < GEMM_SPLIT_N_PANELS * nt;
+        g.split_m = m >= n && (n + NR - 1) / NR < T_(GEMM_SPLIT_N_PANELS) * nt;
         g.unit = g.split_m ? MR : NR;
         g.tiles = ((g.split_m ? m : n) + g.unit - 1) / g.unit;
         g.ntasks = (int)min_sz(nt, g.tiles);
@@ -508,8 +528,8 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         g.mc = min_sz((size_t)g.k->gemm_mc, round_up(m, MR));
         g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
         size_t rows_per_task = (g.split_m ? (g.tiles + (size_t)g.ntasks - 1) / (size_t)g.ntasks * MR : m);
-        g.direct_b = g.tb == NNL_NOTRANS && (rows_per_task <= GEMM_DIRECT_B_ROWS ||
-                                             g.kc * g.nc <= GEMM_DIRECT_B_FLOATS);
+        g.direct_b = g.tb == NNL_NOTRANS && (rows_per_task <= T_(GEMM_DIRECT_B_ROWS) ||
+                                             g.kc * g.nc <= T_(GEMM_DIRECT_B_FLOATS));
         g.a_size = round_up(g.mc * g.kc, 16);
         size_t b_size = round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
         g.per_task = g.a_size + b_size;
