@@ -262,33 +262,33 @@ static void test_gemm_rejects_bad_arguments(void **state)
 static void test_gemm_reports_out_of_memory(void **state)
 {
     (void)state;
-    enum { N = 256 }; /* large enough not to pack on the stack */
-    /* ta: the packed path (A and B packed); tb: the direct path, which
-     * copies a transposed B */
-    const nnl_trans tr[2][2] = {{NNL_TRANS, NNL_NOTRANS}, {NNL_NOTRANS, NNL_TRANS}};
-    for (int v = 0; v < 2; v++) {
-        nnl_trans ta = tr[v][0], tb = tr[v][1];
-        float *a = calloc(N * N, sizeof(float)), *b = calloc(N * N, sizeof(float));
-        float *c = calloc(N * N, sizeof(float));
+    /* Two products too large to pack on the stack: 520^3 takes the packed
+     * path (A and B packed), 256^3 with B transposed the direct path,
+     * which copies op(B) once. */
+    const struct {
+        size_t n;
+        nnl_trans ta, tb;
+    } v[2] = {{520, NNL_TRANS, NNL_NOTRANS}, {256, NNL_NOTRANS, NNL_TRANS}};
+    for (int i = 0; i < 2; i++) {
+        size_t n = v[i].n;
+        nnl_trans ta = v[i].ta, tb = v[i].tb;
+        float *a = calloc(n * n, sizeof(float)), *b = calloc(n * n, sizeof(float));
+        float *c = calloc(n * n, sizeof(float));
         assert_non_null(a), assert_non_null(b), assert_non_null(c);
         nnl_error err;
         nnl_gemm_release_workspace();
         long live = nnl_alloc_live();
         nnl_alloc_fail_after(0);
-        nnl_status st = nnl_gemm(ta, tb, N, N, N, 1, a, N, b, N, 0, c, N, &err);
-        free(a), free(b), free(c);
+        nnl_status st = nnl_gemm(ta, tb, n, n, n, 1, a, n, b, n, 0, c, n, &err);
         nnl_alloc_fail_reset();
         assert_int_equal(st, NNL_ERR_NOMEM);
         assert_non_null(strstr(err.msg, "gemm"));
         assert_int_equal(nnl_alloc_live(), live);
         /* the workspace is kept between calls and released on request */
-        a = calloc(N * N, sizeof(float)), b = calloc(N * N, sizeof(float));
-        c = calloc(N * N, sizeof(float));
-        assert_non_null(a), assert_non_null(b), assert_non_null(c);
         a[0] = b[0] = 2.0f;
-        assert_int_equal(nnl_gemm(ta, tb, N, N, N, 1, a, N, b, N, 0, c, N, &err), NNL_OK);
+        assert_int_equal(nnl_gemm(ta, tb, n, n, n, 1, a, n, b, n, 0, c, n, &err), NNL_OK);
         assert_int_equal(nnl_alloc_live(), live + 1);
-        assert_int_equal(nnl_gemm(ta, tb, N, N, N, 1, a, N, b, N, 0, c, N, &err), NNL_OK);
+        assert_int_equal(nnl_gemm(ta, tb, n, n, n, 1, a, n, b, n, 0, c, n, &err), NNL_OK);
         assert_int_equal(nnl_alloc_live(), live + 1);
         assert_true(c[0] == 4.0f && c[1] == 0.0f);
         nnl_gemm_release_workspace();
@@ -328,11 +328,12 @@ static void test_gemm_short_k_narrow_n(void **state)
  * at every level: exact-size buffers, so reading B or C past column n or
  * past the last row is an overflow that the sanitizer build reports; the
  * padding columns of C are never written; beta = 0 never reads C. */
-static void check_direct(const nnl_kernels *kt, size_t m, size_t n, size_t kc, size_t pad,
-                         float alpha, float beta)
+static void check_direct(const nnl_kernels *kt, int ta, size_t m, size_t n, size_t kc,
+                         size_t pad, float alpha, float beta)
 {
-    size_t lda = kc + pad, ldb = n + pad, ldc = n + pad;
-    size_t asz = m ? (m - 1) * lda + kc : 0, bsz = kc ? (kc - 1) * ldb + n : 0;
+    /* A stored m x kc, or kc x m when ta */
+    size_t lda = (ta ? m : kc) + pad, ldb = n + pad, ldc = n + pad;
+    size_t asz = ta ? (kc ? (kc - 1) * lda + m : 0) : (m - 1) * lda + kc, bsz = kc ? (kc - 1) * ldb + n : 0;
     size_t csz = (m - 1) * ldc + n;
     float *a = malloc((asz + 1) * sizeof(float)), *b = malloc((bsz + 1) * sizeof(float));
     float *c = malloc(csz * sizeof(float)), *c0 = malloc(csz * sizeof(float));
@@ -344,12 +345,12 @@ static void check_direct(const nnl_kernels *kt, size_t m, size_t n, size_t kc, s
     for (size_t i = 0; i < csz; i++)
         c0[i] = beta == 0.0f ? NAN : frand();
     memcpy(c, c0, csz * sizeof(float));
-    kt->gemm_dkr(m, n, kc, a, lda, b, ldb, c, ldc, alpha, beta);
+    kt->gemm_dkr(ta, m, n, kc, a, lda, b, ldb, c, ldc, alpha, beta);
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
             double s = 0, mag = 0;
             for (size_t p = 0; p < kc; p++) {
-                double x = (double)a[i * lda + p] * b[p * ldb + j];
+                double x = (double)(ta ? a[p * lda + i] : a[i * lda + p]) * b[p * ldb + j];
                 s += x, mag += fabs(x);
             }
             double ref = alpha * s, cv = c0[i * ldc + j];
@@ -358,8 +359,8 @@ static void check_direct(const nnl_kernels *kt, size_t m, size_t n, size_t kc, s
                 ref += beta * cv, mag += fabs(beta * cv);
             double got = c[i * ldc + j], tol = 4e-7 * (double)(kc + 4) * mag + 1e-30;
             if (!(fabs(got - ref) <= tol))
-                fail_msg("%s direct m=%zu n=%zu k=%zu pad=%zu alpha=%g beta=%g: C[%zu][%zu] = "
-                         "%.9g, want %.9g", nnl_isa_name(kt->isa), m, n, kc, pad,
+                fail_msg("%s direct ta=%d m=%zu n=%zu k=%zu pad=%zu alpha=%g beta=%g: "
+                         "C[%zu][%zu] = %.9g, want %.9g", nnl_isa_name(kt->isa), ta, m, n, kc, pad,
                          (double)alpha, (double)beta, i, j, got, ref);
         }
         for (size_t j = n; j < ldc && i + 1 < m; j++)
@@ -384,12 +385,16 @@ static void test_gemm_direct_kernel_every_level(void **state)
                 size_t kc = (size_t)(v * 7 % 41); /* 0..40, odd and even */
                 float alpha = v % 5 == 0 ? -1.5f : 1.0f;
                 float beta = v % 3 == 0 ? 0.0f : v % 3 == 1 ? 1.0f : 0.5f;
-                check_direct(kt, ms[mi], n, kc, (size_t)(v % 4), alpha, beta);
+                for (int ta = 0; ta < 2; ta++)
+                    check_direct(kt, ta, ms[mi], n, kc, (size_t)(v % 4), alpha, beta);
                 v++;
             }
         /* longer reductions */
-        check_direct(kt, 19, (size_t)kt->gemm_dnr, 300, 1, 1, 0);
-        check_direct(kt, 10, (size_t)kt->gemm_dnr - 1 + (kt->gemm_dnr == 1), 97, 0, 1, 1);
+        for (int ta = 0; ta < 2; ta++) {
+            check_direct(kt, ta, 19, (size_t)kt->gemm_dnr, 300, 1, 1, 0);
+            check_direct(kt, ta, 10, (size_t)kt->gemm_dnr - 1 + (kt->gemm_dnr == 1), 97, 0, 1,
+                         1);
+        }
     }
 }
 

@@ -2,8 +2,8 @@
  * (included by each kern_<isa>.c after kern_body.h).
  *
  * C[m x n] = alpha * A[m x kc] * B[kc x n] + beta * C, n <= GD_NV * VLEN,
- * with A read where it is (row i at a + i * lda, as stored: no packing) and
- * B row p at b + p * ldb (B itself when row-major, or a row-major copy of
+ * with A read where it is (element (i, p) at a[i * lda + p], or at
+ * a[p * lda + i] when ta: no packing) and B row p at b + p * ldb (B itself when row-major, or a row-major copy of
  * op(B) when transposed). Small products and products with a short
  * reduction or few columns (im2col convolutions: k = 9, n = 32) spent as
  * much time packing A as multiplying; here every A element is broadcast
@@ -22,7 +22,8 @@
 /* One mr x nv-vector tile of C over kc; every argument in capitals is a
  * constant once inlined, so acc lives in registers. The last vector has
  * rem columns when PART (rem < VLEN). */
-KINLINE void KN(gd_tile)(const int MR, const int NV, const int PART, size_t rem, size_t kc,
+KINLINE void KN(gd_tile)(const int TA, const int MR, const int NV, const int PART, size_t rem,
+                         size_t kc,
                          const float *a, size_t lda, const float *b, size_t ldb, float *c,
                          size_t ldc, float alpha, float beta)
 {
@@ -40,12 +41,14 @@ KINLINE void KN(gd_tile)(const int MR, const int NV, const int PART, size_t rem,
                                         : V_LOAD(b + v * VLEN);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            VF av = V_SET1(a[(size_t)i * lda + p]);
+            VF av = V_SET1(TA ? a[i] : a[(size_t)i * lda + p]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
                 acc[i][v] = V_FMA(av, bv[v], acc[i][v]);
         }
         b += ldb;
+        if (TA)
+            a += lda;
     }
     VF va = V_SET1(alpha), vb = V_SET1(beta);
 #pragma GCC unroll 16
@@ -70,22 +73,24 @@ KINLINE void KN(gd_tile)(const int MR, const int NV, const int PART, size_t rem,
 }
 
 /* All m rows for one width: full GD_MR(NV)-row tiles, then one shorter. */
-KINLINE void KN(gd_rows)(const int NV, const int PART, size_t rem, size_t m, size_t kc,
+KINLINE void KN(gd_rows)(const int TA, const int NV, const int PART, size_t rem, size_t m,
+                         size_t kc,
                          const float *a, size_t lda, const float *b, size_t ldb, float *c,
                          size_t ldc, float alpha, float beta)
 {
     const int MR = GD_MR(NV);
+    const size_t rs = TA ? 1 : lda; /* A's stride from row to row */
     size_t i = 0;
     for (; i + (size_t)MR <= m; i += (size_t)MR)
-        KN(gd_tile)(MR, NV, PART, rem, kc, a + i * lda, lda, b, ldb, c + i * ldc, ldc, alpha,
+        KN(gd_tile)(TA, MR, NV, PART, rem, kc, a + i * rs, lda, b, ldb, c + i * ldc, ldc, alpha,
                     beta);
-    a += i * lda, c += i * ldc;
+    a += i * rs, c += i * ldc;
     switch (m - i) {
 #define GD_TAIL(r)                                                                      \
     case r:                                                                             \
         if (r < MR)                                                                     \
-            KN(gd_tile)(r < MR ? r : 1, NV, PART, rem, kc, a, lda, b, ldb, c, ldc, alpha, \
-                        beta);                                                          \
+            KN(gd_tile)(TA, r < MR ? r : 1, NV, PART, rem, kc, a, lda, b, ldb, c, ldc,    \
+                        alpha, beta);                                                   \
         break;
         GD_TAIL(1)
         GD_TAIL(2)
@@ -104,12 +109,10 @@ KINLINE void KN(gd_rows)(const int NV, const int PART, size_t rem, size_t m, siz
     }
 }
 
-static void KN(gemm_direct)(size_t m, size_t n, size_t kc, const float *a, size_t lda,
-                            const float *b, size_t ldb, float *c, size_t ldc, float alpha,
-                            float beta)
+KINLINE void KN(gd_widths)(const int TA, size_t m, size_t n, size_t kc, const float *a,
+                           size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                           float alpha, float beta)
 {
-    if (n == 0)
-        return;
     size_t nv = (n + VLEN - 1) / VLEN, rem = n - (nv - 1) * VLEN;
     int part = rem < VLEN;
     switch (nv) {
@@ -117,10 +120,10 @@ static void KN(gemm_direct)(size_t m, size_t n, size_t kc, const float *a, size_
     case w:                                                                               \
         if (w <= GD_NV) {                                                                 \
             if (part)                                                                     \
-                KN(gd_rows)(w <= GD_NV ? w : 1, 1, rem, m, kc, a, lda, b, ldb, c, ldc,    \
+                KN(gd_rows)(TA, w <= GD_NV ? w : 1, 1, rem, m, kc, a, lda, b, ldb, c, ldc, \
                             alpha, beta);                                                 \
             else                                                                          \
-                KN(gd_rows)(w <= GD_NV ? w : 1, 0, rem, m, kc, a, lda, b, ldb, c, ldc,    \
+                KN(gd_rows)(TA, w <= GD_NV ? w : 1, 0, rem, m, kc, a, lda, b, ldb, c, ldc, \
                             alpha, beta);                                                 \
         }                                                                                 \
         break;
@@ -132,4 +135,16 @@ static void KN(gemm_direct)(size_t m, size_t n, size_t kc, const float *a, size_
     default:
         break;
     }
+}
+
+static void KN(gemm_direct)(int ta, size_t m, size_t n, size_t kc, const float *a, size_t lda,
+                            const float *b, size_t ldb, float *c, size_t ldc, float alpha,
+                            float beta)
+{
+    if (n == 0)
+        return;
+    if (ta)
+        KN(gd_widths)(1, m, n, kc, a, lda, b, ldb, c, ldc, alpha, beta);
+    else
+        KN(gd_widths)(0, m, n, kc, a, lda, b, ldb, c, ldc, alpha, beta);
 }

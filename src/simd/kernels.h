@@ -56,11 +56,11 @@ typedef void (*nnl_gemm_ukr_fn)(size_t kc, const float *ap, const float *bp, siz
                                 float *c, size_t ldc, float alpha, float beta);
 
 /* The GEMM direct kernel (no packing of A): C[0..m)[0..n) = alpha * A * B
- * + beta * C for any m and 1 <= n <= gemm_dnr, where A is read in place
- * (row i at a + i * lda, kc floats) and row p of B is n floats at
- * b + p * ldb. Nothing past column n of B or C is accessed; beta == 0
- * does not read C. */
-typedef void (*nnl_gemm_dkr_fn)(size_t m, size_t n, size_t kc, const float *a, size_t lda,
+ * + beta * C for any m and 1 <= n <= gemm_dnr, where A (m x kc) is read in
+ * place, element (i, p) at a[i * lda + p], or at a[p * lda + i] when ta,
+ * and row p of B is n floats at b + p * ldb. Nothing past column n of B
+ * or C is accessed; beta == 0 does not read C. */
+typedef void (*nnl_gemm_dkr_fn)(int ta, size_t m, size_t n, size_t kc, const float *a, size_t lda,
                                 const float *b, size_t ldb, float *c, size_t ldc, float alpha,
                                 float beta);
 
