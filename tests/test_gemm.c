@@ -116,6 +116,8 @@ static const gcase cases[] = {
     {203, 9, 64, 1, 1, 0},
     /* k cut into several direct-path blocks (k > 384) */
     {23, 45, 800, 1, 0.5f, 1}, {9, 70, 1001, -1, 0, 0},
+    /* a long reduction into few rows: cut into k slices (dW of a conv) */
+    {13, 33, 6000, 1, 0.5f, 1},
 };
 
 static void all_cases_at(nnl_isa isa)
@@ -165,7 +167,8 @@ static void test_gemm_bits_do_not_depend_on_threads(void **state)
     const gcase big[] = {{97, 101, 103, 1, 0.5f, 1}, {300, 40, 270, 1, 0, 0},
                          {40, 300, 270, -1, 1, 0}, {263, 259, 300, 1, 0, 0},
                          {9001, 27, 17, 1, 0, 0},  {3001, 37, 41, 1, 0.5f, 1},
-                         {601, 40, 450, 1, 0, 0}};
+                         {601, 40, 450, 1, 0, 0},  {9, 40, 9000, 1, 0, 0},
+                         {27, 32, 5001, 1, 1, 1}};
     for (int isa = 0; isa <= NNL_ISA_AVX512; isa++) {
         if (!nnl_kernels_for((nnl_isa)isa))
             continue;

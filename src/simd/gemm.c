@@ -83,6 +83,18 @@ static size_t tune(const char *name, size_t def)
 #ifndef GEMM_DIRECT_TA
 #define GEMM_DIRECT_TA 1
 #endif
+/* Long reductions into fewer than GEMM_DIRECT_KSLICE_TILES row tiles of
+ * 8 with k at least GEMM_DIRECT_KSLICE_MIN_K are cut into this many k
+ * slices (see run_direct). */
+#ifndef GEMM_DIRECT_KSLICES
+#define GEMM_DIRECT_KSLICES 4
+#endif
+#ifndef GEMM_DIRECT_KSLICE_TILES
+#define GEMM_DIRECT_KSLICE_TILES 8
+#endif
+#ifndef GEMM_DIRECT_KSLICE_MIN_K
+#define GEMM_DIRECT_KSLICE_MIN_K 4096
+#endif
 /* A rows per kernel call: mc x kc floats at most this (in L2). */
 #ifndef GEMM_DIRECT_A_FLOATS
 #define GEMM_DIRECT_A_FLOATS 16384
@@ -106,9 +118,12 @@ typedef struct gemm_job {
     size_t mc, kc, nc;    /* blocking, clipped to the problem */
     float *work;          /* owned by nnl_gemm_ex; ntasks * per_task floats */
     size_t per_task, a_size;
-    /* direct path (see direct_task): op(B) as rows of ldbp floats */
+    /* direct path (see run_direct): op(B) as rows of ldbp floats, k slices
+     * and the buffers of slices 1.. (m x n each) */
     const float *bp;
     size_t ldbp;
+    size_t kslices;
+    float *kbuf;
 } gemm_job;
 
 /* The packing workspace kept between calls: on virtual machines a fresh
@@ -380,36 +395,51 @@ static void pick_layout(gemm_job *g)
     g->m = g->n, g->n = m;
 }
 
-/* The direct path over C rows [m0, m1): for each k block, rows in groups
- * of mc, each group across all columns in strips of gemm_dnr. */
-static void direct_rows(const gemm_job *g, size_t m0, size_t m1)
+/* The direct path over C rows [m0, m1) and k blocks [p0, p1) (multiples
+ * of kc), into c (rows of ldc; g->c or a k slice's buffer): for each k
+ * block, rows in groups of mc, each group across all columns in strips of
+ * gemm_dnr. beta applies at the first block; the epilogue after the last
+ * when ep. */
+static void direct_rows(const gemm_job *g, size_t m0, size_t m1, size_t p0, size_t p1,
+                        float *c, size_t ldc, float beta, int ep)
 {
     const nnl_kernels *k = g->k;
     const size_t dnr = (size_t)k->gemm_dnr;
-    for (size_t pc = 0; pc < g->kk; pc += g->kc) {
-        size_t kc = min_sz(g->kc, g->kk - pc);
-        float beta = pc == 0 ? g->beta : 1.0f;
-        int last = pc + kc >= g->kk;
+    for (size_t pc = p0; pc < p1; pc += g->kc) {
+        size_t kc = min_sz(g->kc, p1 - pc);
+        float bt = pc == p0 ? beta : 1.0f;
         const float *bp = g->bp + pc * g->ldbp;
         for (size_t ic = m0; ic < m1; ic += g->mc) {
             size_t mc = min_sz(g->mc, m1 - ic);
             const float *a = g->ta ? g->a + pc * g->lda + ic : g->a + ic * g->lda + pc;
-            float *c = g->c + ic * g->ldc;
+            float *cr = c + ic * ldc;
             for (size_t jr = 0; jr < g->n; jr += dnr)
                 k->gemm_dkr(g->ta, mc, min_sz(dnr, g->n - jr), kc, a, g->lda, bp + jr, g->ldbp,
-                            c + jr, g->ldc, g->alpha, beta);
-            if (last && g->ep)
+                            cr + jr, ldc, g->alpha, bt);
+            if (ep && pc + kc >= p1 && g->ep)
                 epilogue_block(g, ic, mc, 0, g->n);
         }
     }
 }
 
+/* Task t: rows task_range(t), or with k slices the t-th slice of the k
+ * blocks, the first into C, the others into their own m x n buffers. */
 static void direct_task(void *ctx, int t)
 {
     const gemm_job *g = ctx;
+    if (g->kslices > 1) {
+        size_t blocks = (g->kk + g->kc - 1) / g->kc, s = (size_t)t;
+        size_t p0 = blocks * s / g->kslices * g->kc;
+        size_t p1 = min_sz(blocks * (s + 1) / g->kslices * g->kc, g->kk);
+        if (s == 0)
+            direct_rows(g, 0, g->m, p0, p1, g->c, g->ldc, g->beta, 0);
+        else
+            direct_rows(g, 0, g->m, p0, p1, g->kbuf + (s - 1) * g->m * g->n, g->n, 0.0f, 0);
+        return;
+    }
     size_t lo, hi;
     task_range(g, t, &lo, &hi);
-    direct_rows(g, lo, hi);
+    direct_rows(g, lo, hi, 0, g->kk, g->c, g->ldc, g->beta, 1);
 }
 
 /* Whether the direct path runs this product (before pick_layout; shape
@@ -453,6 +483,63 @@ static void scale_c(const gemm_job *g)
     }
 }
 
+/* Sets up and runs the direct path. Tasks split C by rows (any split
+ * gives the same bits: each element's sum does not depend on its tile),
+ * except for long reductions into a few rows (conv dW: 9 x 32, k =
+ * 86528), which too few row tiles would leave to one thread: there k is
+ * cut into GEMM_DIRECT_KSLICES slices summed at the end, decided by the
+ * shape alone, so the bits do not depend on the thread count either. */
+static nnl_status run_direct(gemm_job *g, float *stackbuf, nnl_error *err)
+{
+    const size_t m = g->m, n = g->n, k = g->kk, DMR = 8;
+    size_t nt = (size_t)nnl_threads_get();
+    if (m * n * k < GEMM_PARALLEL_MIN)
+        nt = 1;
+    size_t kblocks = (k + T_(GEMM_DIRECT_KC) - 1) / T_(GEMM_DIRECT_KC);
+    g->kc = (k + kblocks - 1) / kblocks;
+    g->mc = round_up(min_sz(m, T_(GEMM_DIRECT_A_FLOATS) / g->kc + 1), DMR);
+    g->kslices = 1;
+    if (m * n * k >= GEMM_PARALLEL_MIN && (m + DMR - 1) / DMR < T_(GEMM_DIRECT_KSLICE_TILES) &&
+        kblocks >= T_(GEMM_DIRECT_KSLICES) && k >= T_(GEMM_DIRECT_KSLICE_MIN_K) &&
+        m * n <= GEMM_STACK_FLOATS * 8)
+        g->kslices = T_(GEMM_DIRECT_KSLICES);
+    g->split_m = 1;
+    g->unit = DMR;
+    g->tiles = (m + DMR - 1) / DMR;
+    g->ntasks = g->kslices > 1 ? (int)g->kslices : (int)min_sz(nt, g->tiles);
+    size_t bsize = g->tb == NNL_NOTRANS ? 0 : k * round_up(n, 16);
+    size_t need = round_up(bsize, 16) + (g->kslices - 1) * m * n;
+    int cached = 0;
+    if (need && !(g->work = gemm_work(need, stackbuf, &cached)))
+        return nnl_fail(err, NNL_ERR_NOMEM,
+                        "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
+                        need * sizeof(float), m, n, k);
+    if (g->tb == NNL_NOTRANS) {
+        g->bp = g->b, g->ldbp = g->ldb;
+    } else { /* op(B) as k rows of n floats, once for all tasks */
+        g->ldbp = round_up(n, 16);
+        g->k->transpose(g->b, g->ldb, n, k, g->work, g->ldbp);
+        g->bp = g->work;
+    }
+    g->kbuf = g->work + round_up(bsize, 16);
+    if (g->ntasks > 1 && nt > 1)
+        nnl_parallel_for(g->ntasks, direct_task, g);
+    else
+        for (int t = 0; t < g->ntasks; t++)
+            direct_task(g, t);
+    if (g->kslices > 1) { /* C += the other slices, in slice order */
+        for (size_t s = 1; s < g->kslices; s++)
+            for (size_t i = 0; i < m; i++)
+                g->k->add(n, g->c + i * g->ldc, g->kbuf + ((s - 1) * m + i) * n,
+                          g->c + i * g->ldc);
+        if (g->ep)
+            epilogue_block(g, 0, m, 0, n);
+    }
+    if (need)
+        gemm_work_done(g->work, stackbuf, cached);
+    return NNL_OK;
+}
+
 nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                        float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb,
@@ -482,40 +569,8 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         if (ep)
             epilogue_block(&g, 0, m, 0, n);
     } else if (pick_direct(&g)) {
-        size_t nt = (size_t)nnl_threads_get();
-        if (m * n * k < GEMM_PARALLEL_MIN)
-            nt = 1;
-        const size_t DMR = 8; /* row split unit: any split gives the same bits */
-        g.split_m = 1;
-        g.unit = DMR;
-        g.tiles = (m + DMR - 1) / DMR;
-        g.ntasks = (int)min_sz(nt, g.tiles);
-        size_t kblocks = (k + T_(GEMM_DIRECT_KC) - 1) / T_(GEMM_DIRECT_KC);
-        g.kc = (k + kblocks - 1) / kblocks;
-        g.mc = round_up(min_sz(m, T_(GEMM_DIRECT_A_FLOATS) / g.kc + 1), DMR);
-        size_t need = 0;
-        if (tb == NNL_NOTRANS) {
-            g.bp = b, g.ldbp = ldb;
-        } else {
-            g.ldbp = round_up(n, 16);
-            need = k * g.ldbp;
-        }
-        int cached = 0;
-        if (need && !(g.work = gemm_work(need, stackbuf, &cached)))
-            return nnl_fail(err, NNL_ERR_NOMEM,
-                            "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
-                            need * sizeof(float), m, n, k);
-        if (need) {
-            /* op(B) as k rows of n floats, once for all tasks */
-            g.k->transpose(b, ldb, n, k, g.work, g.ldbp);
-            g.bp = g.work;
-        }
-        if (g.ntasks > 1)
-            nnl_parallel_for(g.ntasks, direct_task, &g);
-        else
-            direct_rows(&g, 0, m);
-        if (need)
-            gemm_work_done(g.work, stackbuf, cached);
+        if ((st = run_direct(&g, stackbuf, err)) != NNL_OK)
+            return st;
     } else {
         pick_layout(&g);
         m = g.m, n = g.n;
