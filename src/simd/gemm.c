@@ -83,6 +83,9 @@ static size_t tune(const char *name, size_t def)
 #ifndef GEMM_DIRECT_TA
 #define GEMM_DIRECT_TA 1
 #endif
+#ifndef GEMM_DIRECT_T
+#define GEMM_DIRECT_T 1
+#endif
 /* Long reductions into fewer than GEMM_DIRECT_KSLICE_TILES row tiles of
  * 8 with k at least GEMM_DIRECT_KSLICE_MIN_K are cut into this many k
  * slices (see run_direct). */
@@ -124,6 +127,7 @@ typedef struct gemm_job {
     size_t ldbp;
     size_t kslices;
     float *kbuf;
+    int no_kslices;       /* run_direct_t's inner product: no k slices */
 } gemm_job;
 
 /* The packing workspace kept between calls: on virtual machines a fresh
@@ -452,10 +456,11 @@ static int pick_direct(const gemm_job *g)
 {
     if (!g->k->gemm_dkr || (g->ta != NNL_NOTRANS && !T_(GEMM_DIRECT_TA)))
         return 0;
-    /* With A transposed and C narrower than a vector, the packed path's
-     * C^T layout fills the lanes better (128 x 10 dW: direct 0.84x it). */
+    /* With A transposed and C narrower than a vector, C^T fills the lanes
+     * better (see run_direct_t; 128 x 10 dW: direct 0.84x the packed
+     * path's C^T layout). */
     if (g->ta != NNL_NOTRANS && g->n * 2 < (size_t)g->k->gemm_dnr)
-        return 0;
+        return g->m * g->n <= ((size_t)1 << 20) && T_(GEMM_DIRECT_T) ? 2 : 0;
     if (g->tb == NNL_TRANS && g->kk * g->n > GEMM_CACHE_MAX_FLOATS / 4)
         return 0;
     if (g->m * g->n * g->kk <= T_(GEMM_DIRECT_SMALL))
@@ -499,7 +504,7 @@ static nnl_status run_direct(gemm_job *g, float *stackbuf, nnl_error *err)
     g->kc = (k + kblocks - 1) / kblocks;
     g->mc = round_up(min_sz(m, T_(GEMM_DIRECT_A_FLOATS) / g->kc + 1), DMR);
     g->kslices = 1;
-    if (m * n * k >= GEMM_PARALLEL_MIN && (m + DMR - 1) / DMR < T_(GEMM_DIRECT_KSLICE_TILES) &&
+    if (!g->no_kslices && m * n * k >= GEMM_PARALLEL_MIN && (m + DMR - 1) / DMR < T_(GEMM_DIRECT_KSLICE_TILES) &&
         kblocks >= T_(GEMM_DIRECT_KSLICES) && k >= T_(GEMM_DIRECT_KSLICE_MIN_K) &&
         m * n <= GEMM_STACK_FLOATS * 8)
         g->kslices = T_(GEMM_DIRECT_KSLICES);
@@ -540,6 +545,40 @@ static nnl_status run_direct(gemm_job *g, float *stackbuf, nnl_error *err)
     return NNL_OK;
 }
 
+/* A narrow C with A transposed (the dW of a classifier layer: 128 x 10):
+ * C^T = op(B)^T op(A)^T through the direct kernel puts m along the
+ * vectors. op(B)^T is read in place as its A, and the rows of op(A)^T are
+ * the rows of the stored A, read in place as its B. The result goes to an
+ * n x m buffer transposed into C at the end (and C into it first when
+ * beta != 0). */
+static nnl_status run_direct_t(gemm_job *g, float *stackbuf, nnl_error *err)
+{
+    size_t m = g->m, n = g->n, ldt = round_up(m, 16);
+    int cached = 0;
+    float *t = gemm_work(n * ldt, stackbuf, &cached);
+    if (!t)
+        return nnl_fail(err, NNL_ERR_NOMEM,
+                        "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
+                        n * ldt * sizeof(float), m, n, g->kk);
+    if (g->beta != 0.0f)
+        g->k->transpose(g->c, g->ldc, m, n, t, ldt);
+    gemm_job h = *g;
+    h.m = n, h.n = m;
+    h.ta = g->tb == NNL_NOTRANS ? NNL_TRANS : NNL_NOTRANS;
+    h.a = g->b, h.lda = g->ldb;
+    h.tb = NNL_NOTRANS, h.b = g->a, h.ldb = g->lda;
+    h.c = t, h.ldc = ldt, h.ep = NULL;
+    h.no_kslices = 1; /* so run_direct needs no buffer of its own */
+    nnl_status st = run_direct(&h, NULL, err);
+    if (st == NNL_OK) {
+        g->k->transpose(t, ldt, n, m, g->c, g->ldc);
+        if (g->ep)
+            epilogue_block(g, 0, m, 0, n);
+    }
+    gemm_work_done(t, stackbuf, cached);
+    return st;
+}
+
 nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                        float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb,
@@ -547,6 +586,7 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                        const nnl_gemm_epilogue *ep, nnl_error *err)
 {
     nnl_status st;
+    int direct;
     if ((st = check_ld("lda", lda, ta ? m : k, err)) ||
         (st = check_ld("ldb", ldb, tb ? k : n, err)) ||
         (st = check_ld("ldc", ldc, n, err)))
@@ -568,8 +608,9 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         scale_c(&g);
         if (ep)
             epilogue_block(&g, 0, m, 0, n);
-    } else if (pick_direct(&g)) {
-        if ((st = run_direct(&g, stackbuf, err)) != NNL_OK)
+    } else if ((direct = pick_direct(&g)) != 0) {
+        if ((st = direct == 2 ? run_direct_t(&g, stackbuf, err) : run_direct(&g, stackbuf, err)) !=
+            NNL_OK)
             return st;
     } else {
         pick_layout(&g);
