@@ -57,16 +57,12 @@ static size_t tune(const char *name, size_t def)
 #define T_(x) tune(#x, x)
 #else
 #define T_(x) (x)
+#define tune(name, x) (x)
 #endif
 
 /* Direct path (A read in place by the table's gemm_dkr, see
- * pick_direct): products up to this many multiply-adds (on the Zen 4
- * machine the direct path was faster than packing up to 512^3 and 0.87x
- * at 768^3), ... */
-#ifndef GEMM_DIRECT_SMALL
-#define GEMM_DIRECT_SMALL ((size_t)1 << 27)
-#endif
-/* ... and larger ones with at most this many columns or this short a k. */
+ * pick_direct): products up to the table's gemm_direct_max multiply-adds,
+ * and larger ones with at most this many columns or this short a k. */
 #ifndef GEMM_DIRECT_MAX_N
 #define GEMM_DIRECT_MAX_N 64
 #endif
@@ -448,7 +444,8 @@ static void direct_task(void *ctx, int t)
 
 /* Whether the direct path runs this product (before pick_layout; shape
  * alone, never the thread count). It wins when
- * packing costs about as much as it saves: products up to 512^3, and
+ * packing costs about as much as it saves: products up to the level's
+ * gemm_direct_max (512^3 at avx512, 256^3 below), and
  * larger ones with few columns or a short k (im2col convolutions: n =
  * filters, k = 9 x channels for the forward product; k = filters for
  * dX). A transposed B is copied to row-major once (k x n floats). */
@@ -463,7 +460,7 @@ static int pick_direct(const gemm_job *g)
         return g->m * g->n <= ((size_t)1 << 20) && T_(GEMM_DIRECT_T) ? 2 : 0;
     if (g->tb == NNL_TRANS && g->kk * g->n > GEMM_CACHE_MAX_FLOATS / 4)
         return 0;
-    if (g->m * g->n * g->kk <= T_(GEMM_DIRECT_SMALL))
+    if (g->m * g->n * g->kk <= tune("GEMM_DIRECT_SMALL", g->k->gemm_direct_max))
         return 1;
     return g->n <= T_(GEMM_DIRECT_MAX_N) || g->kk <= T_(GEMM_DIRECT_MAX_K);
 }

@@ -223,6 +223,8 @@ void nnl_kern_fill_avx2(nnl_kernels *k)
     k->gemm_nc = A2_NC;
     k->gemm_dkr = gemm_direct_avx2;
     k->gemm_dnr = GD_NV * VLEN;
+    /* Zen 4: direct = packed at 256^3, 0.84x at 512^3 */
+    k->gemm_direct_max = (size_t)1 << 24;
 }
 #else
 void nnl_kern_fill_avx2(nnl_kernels *k) { (void)k; }

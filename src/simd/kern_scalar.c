@@ -120,4 +120,5 @@ void nnl_kern_fill_scalar(nnl_kernels *k)
     k->gemm_nc = 512;
     k->gemm_dkr = gemm_direct_scalar;
     k->gemm_dnr = GD_NV * VLEN;
+    k->gemm_direct_max = (size_t)1 << 24;
 }

@@ -149,6 +149,7 @@ void nnl_kern_fill_sse2(nnl_kernels *k)
     k->gemm_nc = 1024;
     k->gemm_dkr = gemm_direct_sse2;
     k->gemm_dnr = GD_NV * VLEN;
+    k->gemm_direct_max = (size_t)1 << 24;
 }
 #else
 void nnl_kern_fill_sse2(nnl_kernels *k) { (void)k; }

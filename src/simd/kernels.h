@@ -71,9 +71,11 @@ typedef struct nnl_kernels {
     nnl_gemm_ukr_fn gemm_ukr;
     int gemm_mr, gemm_nr;
     int gemm_mc, gemm_kc, gemm_nc;
-    /* The direct kernel and its widest strip of columns. */
+    /* The direct kernel, its widest strip of columns, and the size (m n k)
+     * up to which the GEMM prefers it to packing at any shape. */
     nnl_gemm_dkr_fn gemm_dkr;
     int gemm_dnr;
+    size_t gemm_direct_max;
 
     /* dst[c * dstride + r] = src[r * ld + c] for r < rows, c < cols (GEMM
      * packing, transposed stores; the regions must not overlap). */
