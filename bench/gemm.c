@@ -13,8 +13,12 @@
  * the AVX2 peer for --isa avx2).
  *
  *   gemm [--isa avx512,avx2,sse2,scalar] [--threads 1,2] [--reps N]
- *        [--max N] [--square] [--mlp] [--conv] [--only SUBSTRING]
- *        [--openblas-core NAME|--no-openblas] */
+ *        [--max N] [--square] [--mlp] [--conv] [--only SUBSTRING] [--runs N]
+ *        [--openblas-core NAME|--no-openblas]
+ *
+ * --runs N repeats the whole measurement N times (each run interleaves
+ * ours and OpenBLAS batch by batch) and ends with a summary: per shape the
+ * median and min-max over the runs of each run's median ratio. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +37,8 @@
 #ifdef NNL_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+
+enum { MAX_RUNS = 16 };
 
 typedef struct shape {
     const char *name;
@@ -198,6 +204,16 @@ static int measure(int (*fn)(const operands *), int (*peer)(const operands *),
     return 0;
 }
 
+/* Median of x[0..n) (n >= 1), with its min and max. */
+static double median_of(const double *x, int n, double *lo, double *hi)
+{
+    double t[MAX_RUNS];
+    memcpy(t, x, (size_t)n * sizeof t[0]);
+    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    *lo = t[0], *hi = t[n - 1];
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
 static int parse_list(const char *arg, int *out, int max, int (*conv)(const char *))
 {
     int n = 0;
@@ -233,7 +249,7 @@ static int conv_int(const char *s)
 int main(int argc, char **argv)
 {
     int isas[4], nisa = 0, threads[8] = {1, 2}, nthr = 2, reps = 9, use_blas = 1;
-    int want_square = 0, want_mlp = 0, want_conv = 0;
+    int want_square = 0, want_mlp = 0, want_conv = 0, runs = 1;
     const char *only = NULL;
     size_t maxn = 2048;
     const char *core = NULL;
@@ -265,15 +281,19 @@ int main(int argc, char **argv)
             want_conv = 1;
         } else if (!strcmp(a, "--only") && v) {
             only = v, i++;
+        } else if (!strcmp(a, "--runs") && v) {
+            runs = conv_int(v), i++;
         } else {
             fprintf(stderr, "usage: %s [--isa LIST] [--threads LIST] [--reps N] [--max N] "
-                            "[--square] [--mlp] [--conv] [--only SUBSTRING] "
+                            "[--square] [--mlp] [--conv] [--only SUBSTRING] [--runs N] "
                             "[--openblas-core NAME|--no-openblas]\n", argv[0]);
             return 2;
         }
     }
     if (reps < 1)
         reps = 9;
+    if (runs < 1 || runs > MAX_RUNS)
+        runs = runs < 1 ? 1 : MAX_RUNS;
     if (!want_square && !want_mlp && !want_conv)
         want_square = want_mlp = want_conv = 1;
 
@@ -430,10 +450,26 @@ int main(int argc, char **argv)
     /* T threads over 1 thread, by isa index, thread index, shape: the
      * median of alternating pairs (a ratio of medians taken minutes apart
      * mixes in whatever else the machine did meanwhile). */
-    static double result[4][8][MAX_SHAPES];
-    int has_one = 0;
+    /* per isa index, thread index, shape and run: our GFLOP/s, the ratio
+     * to OpenBLAS, T threads over 1 */
+    static double rate[4][8][MAX_SHAPES][MAX_RUNS], rat[4][8][MAX_SHAPES][MAX_RUNS];
+    static double result[4][8][MAX_SHAPES][MAX_RUNS];
+    int has_one = 0, has_peer = 0;
     for (int ti = 0; ti < nthr; ti++)
         has_one |= threads[ti] == 1;
+    for (int run = 0; run < runs; run++) {
+    if (runs > 1 && run > 0) {
+        /* the peak again: a loaded machine measures it low; keep the best */
+        for (int l = NNL_ISA_AVX2; l <= NNL_ISA_AVX512; l++) {
+            double p2 = 0;
+            if (peak[l] > 0)
+                p2 = l == NNL_ISA_AVX512 ? nnl_bench_peak_avx512((float)argc)
+                                         : nnl_bench_peak_avx2((float)argc);
+            peak[l] = p2 > peak[l] ? p2 : peak[l];
+        }
+    }
+    if (runs > 1)
+        printf("run %d of %d\n", run + 1, runs);
     for (int ii = 0; ii < nisa; ii++) {
         if (nnl_dispatch_set((nnl_isa)isas[ii], &err) != NNL_OK) {
             fprintf(stderr, "gemm: %s\n", err.msg);
@@ -479,8 +515,11 @@ int main(int argc, char **argv)
                                 &scale, &lo, &hi) < 0)
                         return 1;
                     nnl_threads_set(threads[ti], &err);
-                    result[ii][ti][si] = scale;
+                    result[ii][ti][si][run] = scale;
                 }
+                rate[ii][ti][si][run] = ours;
+                rat[ii][ti][si][run] = peer_fn ? ratio : 0;
+                has_peer = peer_fn != NULL;
                 printf("%-7s %-3d %-28s %6zu %5zu %6zu %8.1f", nnl_isa_name((nnl_isa)isas[ii]),
                        threads[ti], s->name, s->m, s->n, s->k, ours);
                 if (peer_fn)
@@ -497,6 +536,32 @@ int main(int argc, char **argv)
             }
         }
     }
+    }
+    if (runs > 1) {
+        printf("\nsummary over %d runs: our GFLOP/s of the median run; ratio = median "
+               "(min-max) of the runs' median ratios; %%peak against the best peak measured "
+               "(one core:", runs);
+        for (int l = NNL_ISA_AVX2; l <= NNL_ISA_AVX512; l++)
+            if (peak[l] > 0)
+                printf(" %s %.1f", nnl_isa_name((nnl_isa)l), peak[l]);
+        printf(" GFLOP/s)\n");
+        for (int ii = 0; ii < nisa; ii++)
+            for (int ti = 0; ti < nthr; ti++)
+                for (int si = 0; si < nshape; si++) {
+                    double lo, hi, r = median_of(rat[ii][ti][si], runs, &lo, &hi);
+                    double dummy, g = median_of(rate[ii][ti][si], runs, &dummy, &dummy);
+                    if (g <= 0)
+                        continue;
+                    printf("%-7s %-3d %-28s %8.1f", nnl_isa_name((nnl_isa)isas[ii]), threads[ti],
+                           shapes[si].name, g);
+                    if (has_peer)
+                        printf("  %5.2f (%4.2f-%4.2f)", r, lo, hi);
+                    double pk = peak[isas[ii]] * threads[ti];
+                    if (pk > 0)
+                        printf("  %5.0f%%", 100.0 * g / pk);
+                    printf("\n");
+                }
+    }
     /* Thread scaling of our GEMM: T threads over 1 thread. */
     int one = -1;
     for (int ti = 0; ti < nthr; ti++)
@@ -508,10 +573,16 @@ int main(int argc, char **argv)
             for (int ti = 0; ti < nthr; ti++) {
                 if (ti == one)
                     continue;
-                for (int si = 0; si < nshape; si++)
-                    if (result[ii][ti][si] > 0)
-                        printf("%-7s %d/1 %-28s %5.2fx\n", nnl_isa_name((nnl_isa)isas[ii]),
-                               threads[ti], shapes[si].name, result[ii][ti][si]);
+                for (int si = 0; si < nshape; si++) {
+                    double lo, hi, sc = median_of(result[ii][ti][si], runs, &lo, &hi);
+                    if (sc <= 0)
+                        continue;
+                    printf("%-7s %d/1 %-28s %5.2fx", nnl_isa_name((nnl_isa)isas[ii]),
+                           threads[ti], shapes[si].name, sc);
+                    if (runs > 1)
+                        printf(" (%4.2f-%4.2f over %d runs)", lo, hi, runs);
+                    printf("\n");
+                }
             }
         if (peak[top] > 0 && maxthr > 1)
             printf("peak loop on %d threads at once, again: %.2fx one core\n", maxthr,
