@@ -111,6 +111,13 @@ static const gcase cases[] = {
     {5, 2100, 9, 1, 0.5f, 0}, {29, 30, 31, 0, 2, 1},   {29, 30, 31, 0, 0, 0},
     {12, 32, 8, 1, 0, 0},    {6, 16, 600, 1, 1, 1},    {128, 10, 128, 1, 0, 0},
     {300, 3, 40, 0.5f, 1, 2}, {2, 77, 5, 1, 0.5f, 0},
+    /* im2col-like: many rows, k = 9 or 27, n = 9 / 27 / 32 / 64 */
+    {1001, 32, 9, 1, 0, 0},  {333, 27, 32, 1, 0.5f, 1}, {517, 64, 27, 2, 0, 0},
+    {203, 9, 64, 1, 1, 0},
+    /* k cut into several direct-path blocks (k > 384) */
+    {23, 45, 800, 1, 0.5f, 1}, {9, 70, 1001, -1, 0, 0},
+    /* a long reduction into few rows: cut into k slices (dW of a conv) */
+    {13, 33, 6000, 1, 0.5f, 1},
 };
 
 static void all_cases_at(nnl_isa isa)
@@ -158,7 +165,10 @@ static void test_gemm_bits_do_not_depend_on_threads(void **state)
     (void)state;
     nnl_error err;
     const gcase big[] = {{97, 101, 103, 1, 0.5f, 1}, {300, 40, 270, 1, 0, 0},
-                         {40, 300, 270, -1, 1, 0}, {263, 259, 300, 1, 0, 0}};
+                         {40, 300, 270, -1, 1, 0}, {263, 259, 300, 1, 0, 0},
+                         {9001, 27, 17, 1, 0, 0},  {3001, 37, 41, 1, 0.5f, 1},
+                         {601, 40, 450, 1, 0, 0},  {9, 40, 9000, 1, 0, 0},
+                         {27, 32, 5001, 1, 1, 1}};
     for (int isa = 0; isa <= NNL_ISA_AVX512; isa++) {
         if (!nnl_kernels_for((nnl_isa)isa))
             continue;
@@ -255,35 +265,140 @@ static void test_gemm_rejects_bad_arguments(void **state)
 static void test_gemm_reports_out_of_memory(void **state)
 {
     (void)state;
-    enum { N = 256 }; /* large enough not to pack on the stack */
-    float *a = calloc(N * N, sizeof(float)), *b = calloc(N * N, sizeof(float));
-    float *c = calloc(N * N, sizeof(float));
-    assert_non_null(a), assert_non_null(b), assert_non_null(c);
+    /* Two products too large to pack on the stack: 520^3 takes the packed
+     * path (A and B packed), 256^3 with B transposed the direct path,
+     * which copies op(B) once. */
+    const struct {
+        size_t n;
+        nnl_trans ta, tb;
+    } v[2] = {{520, NNL_TRANS, NNL_NOTRANS}, {256, NNL_NOTRANS, NNL_TRANS}};
+    for (int i = 0; i < 2; i++) {
+        size_t n = v[i].n;
+        nnl_trans ta = v[i].ta, tb = v[i].tb;
+        float *a = calloc(n * n, sizeof(float)), *b = calloc(n * n, sizeof(float));
+        float *c = calloc(n * n, sizeof(float));
+        assert_non_null(a), assert_non_null(b), assert_non_null(c);
+        nnl_error err;
+        nnl_gemm_release_workspace();
+        long live = nnl_alloc_live();
+        nnl_alloc_fail_after(0);
+        nnl_status st = nnl_gemm(ta, tb, n, n, n, 1, a, n, b, n, 0, c, n, &err);
+        nnl_alloc_fail_reset();
+        assert_int_equal(st, NNL_ERR_NOMEM);
+        assert_non_null(strstr(err.msg, "gemm"));
+        assert_int_equal(nnl_alloc_live(), live);
+        /* the workspace is kept between calls and released on request */
+        a[0] = b[0] = 2.0f;
+        assert_int_equal(nnl_gemm(ta, tb, n, n, n, 1, a, n, b, n, 0, c, n, &err), NNL_OK);
+        assert_int_equal(nnl_alloc_live(), live + 1);
+        assert_int_equal(nnl_gemm(ta, tb, n, n, n, 1, a, n, b, n, 0, c, n, &err), NNL_OK);
+        assert_int_equal(nnl_alloc_live(), live + 1);
+        assert_true(c[0] == 4.0f && c[1] == 0.0f);
+        nnl_gemm_release_workspace();
+        assert_int_equal(nnl_alloc_live(), live);
+        free(a), free(b), free(c);
+    }
+}
+
+/* Short reductions (k = 1..39 odd, as 3x3 convolutions on few channels
+ * make), rows that are no multiple of any tile height and columns that
+ * are no multiple of a vector (conv dX has n = 9 or 27), every transpose
+ * and alpha/beta case, at every level. */
+static void test_gemm_short_k_narrow_n(void **state)
+{
+    (void)state;
     nnl_error err;
-    nnl_gemm_release_workspace();
-    long live = nnl_alloc_live();
-    nnl_alloc_fail_after(0);
-    nnl_status st = nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, N, N, N, 1, a, N, b, N, 0, c, N, &err);
-    free(a), free(b), free(c);
-    nnl_alloc_fail_reset();
-    assert_int_equal(st, NNL_ERR_NOMEM);
-    assert_non_null(strstr(err.msg, "gemm"));
-    assert_int_equal(nnl_alloc_live(), live);
-    /* the workspace is kept between calls and released on request */
-    a = calloc(N * N, sizeof(float)), b = calloc(N * N, sizeof(float));
-    c = calloc(N * N, sizeof(float));
-    assert_non_null(a), assert_non_null(b), assert_non_null(c);
-    a[0] = b[0] = 2.0f;
-    assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, N, N, N, 1, a, N, b, N, 0, c, N, &err),
-                     NNL_OK);
-    assert_int_equal(nnl_alloc_live(), live + 1);
-    assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, N, N, N, 1, a, N, b, N, 0, c, N, &err),
-                     NNL_OK);
-    assert_int_equal(nnl_alloc_live(), live + 1);
-    assert_true(c[0] == 4.0f && c[1] == 0.0f);
-    nnl_gemm_release_workspace();
-    assert_int_equal(nnl_alloc_live(), live);
-    free(a), free(b), free(c);
+    const size_t ms[] = {1, 7, 9, 29};
+    const size_t ns[] = {1, 9, 17, 27, 33, 47};
+    const float ab[][2] = {{1, 0}, {-0.5f, 0}, {1, 1}, {2, 0.25f}};
+    int v = 0;
+    for (int isa = 0; isa <= NNL_ISA_AVX512; isa++) {
+        if (!nnl_kernels_for((nnl_isa)isa))
+            continue;
+        assert_int_equal(nnl_dispatch_set((nnl_isa)isa, &err), NNL_OK);
+        for (size_t k = 1; k < 40; k += 2)
+            for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+                for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+                    for (int t = 0; t < 4; t++, v++) {
+                        gcase g = {ms[mi], ns[ni], k, ab[v % 4][0], ab[v % 4][1],
+                                   (size_t)(v % 3)};
+                        free(run_case((nnl_trans)(t >> 1), (nnl_trans)(t & 1), g, NULL));
+                    }
+    }
+}
+
+/* The table's direct kernel (A read in place) against a double product
+ * at every level: exact-size buffers, so reading B or C past column n or
+ * past the last row is an overflow that the sanitizer build reports; the
+ * padding columns of C are never written; beta = 0 never reads C. */
+static void check_direct(const nnl_kernels *kt, int ta, size_t m, size_t n, size_t kc,
+                         size_t pad, float alpha, float beta)
+{
+    /* A stored m x kc, or kc x m when ta */
+    size_t lda = (ta ? m : kc) + pad, ldb = n + pad, ldc = n + pad;
+    size_t asz = ta ? (kc ? (kc - 1) * lda + m : 0) : (m - 1) * lda + kc, bsz = kc ? (kc - 1) * ldb + n : 0;
+    size_t csz = (m - 1) * ldc + n;
+    float *a = malloc((asz + 1) * sizeof(float)), *b = malloc((bsz + 1) * sizeof(float));
+    float *c = malloc(csz * sizeof(float)), *c0 = malloc(csz * sizeof(float));
+    assert_non_null(a), assert_non_null(b), assert_non_null(c), assert_non_null(c0);
+    for (size_t i = 0; i < asz; i++)
+        a[i] = frand();
+    for (size_t i = 0; i < bsz; i++)
+        b[i] = frand();
+    for (size_t i = 0; i < csz; i++)
+        c0[i] = beta == 0.0f ? NAN : frand();
+    memcpy(c, c0, csz * sizeof(float));
+    kt->gemm_dkr(ta, m, n, kc, a, lda, b, ldb, c, ldc, alpha, beta);
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double s = 0, mag = 0;
+            for (size_t p = 0; p < kc; p++) {
+                double x = (double)(ta ? a[p * lda + i] : a[i * lda + p]) * b[p * ldb + j];
+                s += x, mag += fabs(x);
+            }
+            double ref = alpha * s, cv = c0[i * ldc + j];
+            mag = fabs(alpha) * mag;
+            if (beta != 0.0f)
+                ref += beta * cv, mag += fabs(beta * cv);
+            double got = c[i * ldc + j], tol = 4e-7 * (double)(kc + 4) * mag + 1e-30;
+            if (!(fabs(got - ref) <= tol))
+                fail_msg("%s direct ta=%d m=%zu n=%zu k=%zu pad=%zu alpha=%g beta=%g: "
+                         "C[%zu][%zu] = %.9g, want %.9g", nnl_isa_name(kt->isa), ta, m, n, kc, pad,
+                         (double)alpha, (double)beta, i, j, got, ref);
+        }
+        for (size_t j = n; j < ldc && i + 1 < m; j++)
+            assert_memory_equal(&c[i * ldc + j], &c0[i * ldc + j], sizeof(float));
+    }
+    free(a), free(b), free(c), free(c0);
+}
+
+static void test_gemm_direct_kernel_every_level(void **state)
+{
+    (void)state;
+    const size_t ms[] = {1, 2, 3, 5, 7, 8, 9, 11, 13, 16, 17, 23, 37};
+    int v = 0;
+    for (int isa = 0; isa <= NNL_ISA_AVX512; isa++) {
+        const nnl_kernels *kt = nnl_kernels_for((nnl_isa)isa);
+        if (!kt)
+            continue;
+        assert_non_null(kt->gemm_dkr);
+        assert_true(kt->gemm_dnr >= 1);
+        for (size_t n = 1; n <= (size_t)kt->gemm_dnr; n++)
+            for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++) {
+                size_t kc = (size_t)(v * 7 % 41); /* 0..40, odd and even */
+                float alpha = v % 5 == 0 ? -1.5f : 1.0f;
+                float beta = v % 3 == 0 ? 0.0f : v % 3 == 1 ? 1.0f : 0.5f;
+                for (int ta = 0; ta < 2; ta++)
+                    check_direct(kt, ta, ms[mi], n, kc, (size_t)(v % 4), alpha, beta);
+                v++;
+            }
+        /* longer reductions */
+        for (int ta = 0; ta < 2; ta++) {
+            check_direct(kt, ta, 19, (size_t)kt->gemm_dnr, 300, 1, 1, 0);
+            check_direct(kt, ta, 10, (size_t)kt->gemm_dnr - 1 + (kt->gemm_dnr == 1), 97, 0, 1,
+                         1);
+        }
+    }
 }
 
 int main(void)
@@ -298,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_gemm_epilogue_softmax_rows),
         cmocka_unit_test(test_gemm_rejects_bad_arguments),
         cmocka_unit_test(test_gemm_reports_out_of_memory),
+        cmocka_unit_test(test_gemm_short_k_narrow_n),
+        cmocka_unit_test(test_gemm_direct_kernel_every_level),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

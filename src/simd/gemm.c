@@ -47,6 +47,58 @@
 #define GEMM_DIRECT_B_FLOATS 16384
 #endif
 
+#ifdef NNL_GEMM_TUNE /* experiments only: tunables from the environment */
+#include <stdlib.h>
+static size_t tune(const char *name, size_t def)
+{
+    const char *v = getenv(name);
+    return v ? (size_t)strtoull(v, NULL, 10) : def;
+}
+#define T_(x) tune(#x, x)
+#else
+#define T_(x) (x)
+#define tune(name, x) (x)
+#endif
+
+/* Direct path (A read in place by the table's gemm_dkr, see
+ * pick_direct): products up to the table's gemm_direct_max multiply-adds,
+ * and larger ones with at most this many columns or this short a k. */
+#ifndef GEMM_DIRECT_MAX_N
+#define GEMM_DIRECT_MAX_N 64
+#endif
+#ifndef GEMM_DIRECT_MAX_K
+#define GEMM_DIRECT_MAX_K 64
+#endif
+/* Largest k block of the direct path: k is cut into equal blocks no
+ * longer than this (k = 576: 2 x 288; fewer passes over C beat a B strip
+ * that fits in L1: conv 15488x64x288 1.0x OpenBLAS at blocks of 256, 1.2x
+ * at 288). */
+#ifndef GEMM_DIRECT_KC
+#define GEMM_DIRECT_KC 384
+#endif
+#ifndef GEMM_DIRECT_TA
+#define GEMM_DIRECT_TA 1
+#endif
+#ifndef GEMM_DIRECT_T
+#define GEMM_DIRECT_T 1
+#endif
+/* Long reductions into fewer than GEMM_DIRECT_KSLICE_TILES row tiles of
+ * 8 with k at least GEMM_DIRECT_KSLICE_MIN_K are cut into this many k
+ * slices (see run_direct). */
+#ifndef GEMM_DIRECT_KSLICES
+#define GEMM_DIRECT_KSLICES 4
+#endif
+#ifndef GEMM_DIRECT_KSLICE_TILES
+#define GEMM_DIRECT_KSLICE_TILES 8
+#endif
+#ifndef GEMM_DIRECT_KSLICE_MIN_K
+#define GEMM_DIRECT_KSLICE_MIN_K 4096
+#endif
+/* A rows per kernel call: mc x kc floats at most this (in L2). */
+#ifndef GEMM_DIRECT_A_FLOATS
+#define GEMM_DIRECT_A_FLOATS 16384
+#endif
+
 typedef struct gemm_job {
     const nnl_kernels *k;
     nnl_trans ta, tb;
@@ -61,9 +113,17 @@ typedef struct gemm_job {
     int split_m;          /* split C by rows (else by columns) */
     int ntasks;
     size_t tiles;         /* micro-tiles along the split dimension */
+    size_t unit;          /* their size: MR or NR (8 rows on the direct path) */
     size_t mc, kc, nc;    /* blocking, clipped to the problem */
     float *work;          /* owned by nnl_gemm_ex; ntasks * per_task floats */
     size_t per_task, a_size;
+    /* direct path (see run_direct): op(B) as rows of ldbp floats, k slices
+     * and the buffers of slices 1.. (m x n each) */
+    const float *bp;
+    size_t ldbp;
+    size_t kslices;
+    float *kbuf;
+    int no_kslices;       /* run_direct_t's inner product: no k slices */
 } gemm_job;
 
 /* The packing workspace kept between calls: on virtual machines a fresh
@@ -82,6 +142,39 @@ void nnl_gemm_release_workspace(void)
     ws_buf = NULL;
     ws_cap = 0;
     pthread_mutex_unlock(&ws_mu);
+}
+
+/* need floats of packing buffer: the caller's stack buffer (of
+ * GEMM_STACK_FLOATS) when it fits, else the cached workspace (*cached set,
+ * its lock held until gemm_work_done), else a buffer of its own. NULL when
+ * out of memory. */
+static float *gemm_work(size_t need, float *stackbuf, int *cached)
+{
+    *cached = 0;
+    if (need <= GEMM_STACK_FLOATS)
+        return stackbuf;
+    if (need <= GEMM_CACHE_MAX_FLOATS && pthread_mutex_trylock(&ws_mu) == 0) {
+        if (ws_cap < need) {
+            nnl_free(ws_buf);
+            ws_buf = nnl_malloc(need * sizeof(float));
+            ws_cap = ws_buf ? need : 0;
+        }
+        if (!ws_buf) {
+            pthread_mutex_unlock(&ws_mu);
+            return NULL;
+        }
+        *cached = 1;
+        return ws_buf;
+    }
+    return nnl_malloc(need * sizeof(float));
+}
+
+static void gemm_work_done(float *work, const float *stackbuf, int cached)
+{
+    if (cached)
+        pthread_mutex_unlock(&ws_mu);
+    else if (work != stackbuf)
+        nnl_free(work);
 }
 
 static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
@@ -258,7 +351,7 @@ static void gemm_block(const gemm_job *g, size_t m0, size_t m1, size_t n0, size_
 /* Task t's share [lo, hi) of the split dimension (MR/NR boundaries). */
 static void task_range(const gemm_job *g, int t, size_t *lo, size_t *hi)
 {
-    size_t unit = (size_t)(g->split_m ? g->k->gemm_mr : g->k->gemm_nr);
+    size_t unit = g->unit;
     size_t end = g->split_m ? g->m : g->n;
     *lo = min_sz(g->tiles * (size_t)t / (size_t)g->ntasks * unit, end);
     *hi = min_sz(g->tiles * (size_t)(t + 1) / (size_t)g->ntasks * unit, end);
@@ -302,6 +395,76 @@ static void pick_layout(gemm_job *g)
     g->m = g->n, g->n = m;
 }
 
+/* The direct path over C rows [m0, m1) and k blocks [p0, p1) (multiples
+ * of kc), into c (rows of ldc; g->c or a k slice's buffer): for each k
+ * block, rows in groups of mc, each group across all columns in strips of
+ * gemm_dnr. beta applies at the first block; the epilogue after the last
+ * when ep. */
+static void direct_rows(const gemm_job *g, size_t m0, size_t m1, size_t p0, size_t p1,
+                        float *c, size_t ldc, float beta, int ep)
+{
+    const nnl_kernels *k = g->k;
+    const size_t dnr = (size_t)k->gemm_dnr;
+    for (size_t pc = p0; pc < p1; pc += g->kc) {
+        size_t kc = min_sz(g->kc, p1 - pc);
+        float bt = pc == p0 ? beta : 1.0f;
+        const float *bp = g->bp + pc * g->ldbp;
+        for (size_t ic = m0; ic < m1; ic += g->mc) {
+            size_t mc = min_sz(g->mc, m1 - ic);
+            const float *a = g->ta ? g->a + pc * g->lda + ic : g->a + ic * g->lda + pc;
+            float *cr = c + ic * ldc;
+            for (size_t jr = 0; jr < g->n; jr += dnr)
+                k->gemm_dkr(g->ta, mc, min_sz(dnr, g->n - jr), kc, a, g->lda, bp + jr, g->ldbp,
+                            cr + jr, ldc, g->alpha, bt);
+            if (ep && pc + kc >= p1 && g->ep)
+                epilogue_block(g, ic, mc, 0, g->n);
+        }
+    }
+}
+
+/* Task t: rows task_range(t), or with k slices the t-th slice of the k
+ * blocks, the first into C, the others into their own m x n buffers. */
+static void direct_task(void *ctx, int t)
+{
+    const gemm_job *g = ctx;
+    if (g->kslices > 1) {
+        size_t blocks = (g->kk + g->kc - 1) / g->kc, s = (size_t)t;
+        size_t p0 = blocks * s / g->kslices * g->kc;
+        size_t p1 = min_sz(blocks * (s + 1) / g->kslices * g->kc, g->kk);
+        if (s == 0)
+            direct_rows(g, 0, g->m, p0, p1, g->c, g->ldc, g->beta, 0);
+        else
+            direct_rows(g, 0, g->m, p0, p1, g->kbuf + (s - 1) * g->m * g->n, g->n, 0.0f, 0);
+        return;
+    }
+    size_t lo, hi;
+    task_range(g, t, &lo, &hi);
+    direct_rows(g, lo, hi, 0, g->kk, g->c, g->ldc, g->beta, 1);
+}
+
+/* Whether the direct path runs this product (before pick_layout; shape
+ * alone, never the thread count). It wins when
+ * packing costs about as much as it saves: products up to the level's
+ * gemm_direct_max (512^3 at avx512, 256^3 below), and
+ * larger ones with few columns or a short k (im2col convolutions: n =
+ * filters, k = 9 x channels for the forward product; k = filters for
+ * dX). A transposed B is copied to row-major once (k x n floats). */
+static int pick_direct(const gemm_job *g)
+{
+    if (!g->k->gemm_dkr || (g->ta != NNL_NOTRANS && !T_(GEMM_DIRECT_TA)))
+        return 0;
+    /* With A transposed and C narrower than a vector, C^T fills the lanes
+     * better (see run_direct_t; 128 x 10 dW: direct 0.84x the packed
+     * path's C^T layout). */
+    if (g->ta != NNL_NOTRANS && g->n * 2 < (size_t)g->k->gemm_dnr)
+        return g->m * g->n <= ((size_t)1 << 20) && T_(GEMM_DIRECT_T) ? 2 : 0;
+    if (g->tb == NNL_TRANS && g->kk * g->n > GEMM_CACHE_MAX_FLOATS / 4)
+        return 0;
+    if (g->m * g->n * g->kk <= tune("GEMM_DIRECT_SMALL", g->k->gemm_direct_max))
+        return 1;
+    return g->n <= T_(GEMM_DIRECT_MAX_N) || g->kk <= T_(GEMM_DIRECT_MAX_K);
+}
+
 static nnl_status check_ld(const char *what, size_t ld, size_t cols, nnl_error *err)
 {
     if (cols > 0 && ld < cols)
@@ -322,6 +485,97 @@ static void scale_c(const gemm_job *g)
     }
 }
 
+/* Sets up and runs the direct path. Tasks split C by rows (any split
+ * gives the same bits: each element's sum does not depend on its tile),
+ * except for long reductions into a few rows (conv dW: 9 x 32, k =
+ * 86528), which too few row tiles would leave to one thread: there k is
+ * cut into GEMM_DIRECT_KSLICES slices summed at the end, decided by the
+ * shape alone, so the bits do not depend on the thread count either. */
+static nnl_status run_direct(gemm_job *g, float *stackbuf, nnl_error *err)
+{
+    const size_t m = g->m, n = g->n, k = g->kk, DMR = 8;
+    size_t nt = (size_t)nnl_threads_get();
+    if (m * n * k < GEMM_PARALLEL_MIN)
+        nt = 1;
+    size_t kblocks = (k + T_(GEMM_DIRECT_KC) - 1) / T_(GEMM_DIRECT_KC);
+    g->kc = (k + kblocks - 1) / kblocks;
+    g->mc = round_up(min_sz(m, T_(GEMM_DIRECT_A_FLOATS) / g->kc + 1), DMR);
+    g->kslices = 1;
+    if (!g->no_kslices && m * n * k >= GEMM_PARALLEL_MIN && (m + DMR - 1) / DMR < T_(GEMM_DIRECT_KSLICE_TILES) &&
+        kblocks >= T_(GEMM_DIRECT_KSLICES) && k >= T_(GEMM_DIRECT_KSLICE_MIN_K) &&
+        m * n <= GEMM_STACK_FLOATS * 8)
+        g->kslices = T_(GEMM_DIRECT_KSLICES);
+    g->split_m = 1;
+    g->unit = DMR;
+    g->tiles = (m + DMR - 1) / DMR;
+    g->ntasks = g->kslices > 1 ? (int)g->kslices : (int)min_sz(nt, g->tiles);
+    size_t bsize = g->tb == NNL_NOTRANS ? 0 : k * round_up(n, 16);
+    size_t need = round_up(bsize, 16) + (g->kslices - 1) * m * n;
+    int cached = 0;
+    if (need && !(g->work = gemm_work(need, stackbuf, &cached)))
+        return nnl_fail(err, NNL_ERR_NOMEM,
+                        "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
+                        need * sizeof(float), m, n, k);
+    if (g->tb == NNL_NOTRANS) {
+        g->bp = g->b, g->ldbp = g->ldb;
+    } else { /* op(B) as k rows of n floats, once for all tasks */
+        g->ldbp = round_up(n, 16);
+        g->k->transpose(g->b, g->ldb, n, k, g->work, g->ldbp);
+        g->bp = g->work;
+    }
+    g->kbuf = g->work + round_up(bsize, 16);
+    if (g->ntasks > 1 && nt > 1)
+        nnl_parallel_for(g->ntasks, direct_task, g);
+    else
+        for (int t = 0; t < g->ntasks; t++)
+            direct_task(g, t);
+    if (g->kslices > 1) { /* C += the other slices, in slice order */
+        for (size_t s = 1; s < g->kslices; s++)
+            for (size_t i = 0; i < m; i++)
+                g->k->add(n, g->c + i * g->ldc, g->kbuf + ((s - 1) * m + i) * n,
+                          g->c + i * g->ldc);
+        if (g->ep)
+            epilogue_block(g, 0, m, 0, n);
+    }
+    if (need)
+        gemm_work_done(g->work, stackbuf, cached);
+    return NNL_OK;
+}
+
+/* A narrow C with A transposed (the dW of a classifier layer: 128 x 10):
+ * C^T = op(B)^T op(A)^T through the direct kernel puts m along the
+ * vectors. op(B)^T is read in place as its A, and the rows of op(A)^T are
+ * the rows of the stored A, read in place as its B. The result goes to an
+ * n x m buffer transposed into C at the end (and C into it first when
+ * beta != 0). */
+static nnl_status run_direct_t(gemm_job *g, float *stackbuf, nnl_error *err)
+{
+    size_t m = g->m, n = g->n, ldt = round_up(m, 16);
+    int cached = 0;
+    float *t = gemm_work(n * ldt, stackbuf, &cached);
+    if (!t)
+        return nnl_fail(err, NNL_ERR_NOMEM,
+                        "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
+                        n * ldt * sizeof(float), m, n, g->kk);
+    if (g->beta != 0.0f)
+        g->k->transpose(g->c, g->ldc, m, n, t, ldt);
+    gemm_job h = *g;
+    h.m = n, h.n = m;
+    h.ta = g->tb == NNL_NOTRANS ? NNL_TRANS : NNL_NOTRANS;
+    h.a = g->b, h.lda = g->ldb;
+    h.tb = NNL_NOTRANS, h.b = g->a, h.ldb = g->lda;
+    h.c = t, h.ldc = ldt, h.ep = NULL;
+    h.no_kslices = 1; /* so run_direct needs no buffer of its own */
+    nnl_status st = run_direct(&h, NULL, err);
+    if (st == NNL_OK) {
+        g->k->transpose(t, ldt, n, m, g->c, g->ldc);
+        if (g->ep)
+            epilogue_block(g, 0, m, 0, n);
+    }
+    gemm_work_done(t, stackbuf, cached);
+    return st;
+}
+
 nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                        float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb,
@@ -329,6 +583,7 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                        const nnl_gemm_epilogue *ep, nnl_error *err)
 {
     nnl_status st;
+    int direct;
     if ((st = check_ld("lda", lda, ta ? m : k, err)) ||
         (st = check_ld("ldb", ldb, tb ? k : n, err)) ||
         (st = check_ld("ldc", ldc, n, err)))
@@ -343,10 +598,17 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
                   .ldc = ldc, .c = c, .ep = ep};
     const size_t MR = (size_t)g.k->gemm_mr, NR = (size_t)g.k->gemm_nr;
 
+    /* Small products pack into the stack; larger ones into the cached
+     * workspace, or a buffer of their own when another thread holds it. */
+    float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
     if (k == 0 || alpha == 0.0f) {
         scale_c(&g);
         if (ep)
             epilogue_block(&g, 0, m, 0, n);
+    } else if ((direct = pick_direct(&g)) != 0) {
+        if ((st = direct == 2 ? run_direct_t(&g, stackbuf, err) : run_direct(&g, stackbuf, err)) !=
+            NNL_OK)
+            return st;
     } else {
         pick_layout(&g);
         m = g.m, n = g.n;
@@ -358,46 +620,27 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
          * row-major A, transposes only its own rows; split by columns,
          * every task transposes all of A but copies only its B panels.
          * 1024^3 on 2 threads: 1.65x one thread by rows, 1.94x by columns. */
-        g.split_m = m >= n && (n + NR - 1) / NR < GEMM_SPLIT_N_PANELS * nt;
-        g.tiles = g.split_m ? (m + MR - 1) / MR : (n + NR - 1) / NR;
+        g.split_m = m >= n && (n + NR - 1) / NR < T_(GEMM_SPLIT_N_PANELS) * nt;
+        g.unit = g.split_m ? MR : NR;
+        g.tiles = ((g.split_m ? m : n) + g.unit - 1) / g.unit;
         g.ntasks = (int)min_sz(nt, g.tiles);
         g.kc = min_sz((size_t)g.k->gemm_kc, k);
         g.mc = min_sz((size_t)g.k->gemm_mc, round_up(m, MR));
         g.nc = min_sz((size_t)g.k->gemm_nc, round_up(n, NR));
         size_t rows_per_task = (g.split_m ? (g.tiles + (size_t)g.ntasks - 1) / (size_t)g.ntasks * MR : m);
-        g.direct_b = g.tb == NNL_NOTRANS && (rows_per_task <= GEMM_DIRECT_B_ROWS ||
-                                             g.kc * g.nc <= GEMM_DIRECT_B_FLOATS);
+        g.direct_b = g.tb == NNL_NOTRANS && (rows_per_task <= T_(GEMM_DIRECT_B_ROWS) ||
+                                             g.kc * g.nc <= T_(GEMM_DIRECT_B_FLOATS));
         g.a_size = round_up(g.mc * g.kc, 16);
         size_t b_size = round_up(g.kc * (g.direct_b ? NR : g.nc), 16);
         g.per_task = g.a_size + b_size;
-        /* Small products pack into the stack; larger ones into the cached
-         * workspace, or a buffer of their own when another thread holds it. */
-        float stackbuf[GEMM_STACK_FLOATS] __attribute__((aligned(64)));
         size_t need = (size_t)g.ntasks * g.per_task;
         int cached = 0;
-        if (need <= GEMM_STACK_FLOATS)
-            g.work = stackbuf;
-        else if (need <= GEMM_CACHE_MAX_FLOATS && pthread_mutex_trylock(&ws_mu) == 0) {
-            cached = 1;
-            if (ws_cap < need) {
-                nnl_free(ws_buf);
-                ws_buf = nnl_malloc(need * sizeof(float));
-                ws_cap = ws_buf ? need : 0;
-            }
-            g.work = ws_buf;
-            if (!g.work)
-                pthread_mutex_unlock(&ws_mu);
-        } else
-            g.work = nnl_malloc(need * sizeof(float));
-        if (!g.work)
+        if (!(g.work = gemm_work(need, stackbuf, &cached)))
             return nnl_fail(err, NNL_ERR_NOMEM,
                             "gemm: cannot allocate %zu bytes of packing buffers for %zux%zux%zu",
-                            (size_t)g.ntasks * g.per_task * sizeof(float), m, n, k);
+                            need * sizeof(float), m, n, k);
         nnl_parallel_for(g.ntasks, gemm_task, &g);
-        if (cached)
-            pthread_mutex_unlock(&ws_mu);
-        else if (g.work != stackbuf)
-            nnl_free(g.work);
+        gemm_work_done(g.work, stackbuf, cached);
     }
     if (ep && ep->act == NNL_ACT_SOFTMAX)
         g.k->softmax_rows(g.trans_c ? n : m, g.trans_c ? m : n, c, ldc, c, ldc);

@@ -59,6 +59,13 @@ static inline __m256i a2_tail(size_t rem)
 
 #include "simd/kern_body.h"
 
+/* The direct kernel (kern_direct.h): 8 rows x 8 or 6 rows x 16 columns
+ * (8 or 12 accumulators of the 16 ymm registers). */
+#define GD_NV 2
+#define GD_MR(nv) ((nv) == 1 ? 8 : 6)
+#define GD_MR_MAX 8
+#include "simd/kern_direct.h"
+
 #define A2_MR 6
 #define A2_NR 16
 #ifndef A2_MC
@@ -214,6 +221,10 @@ void nnl_kern_fill_avx2(nnl_kernels *k)
     k->gemm_mc = A2_MC;
     k->gemm_kc = A2_KC;
     k->gemm_nc = A2_NC;
+    k->gemm_dkr = gemm_direct_avx2;
+    k->gemm_dnr = GD_NV * VLEN;
+    /* Zen 4: direct = packed at 256^3, 0.84x at 512^3 */
+    k->gemm_direct_max = (size_t)1 << 24;
 }
 #else
 void nnl_kern_fill_avx2(nnl_kernels *k) { (void)k; }

@@ -72,6 +72,12 @@ static inline int32_t sc_cvt_i(float x)
 
 #include "simd/kern_body.h"
 
+/* The direct kernel (kern_direct.h): 4 rows of up to 4 columns. */
+#define GD_NV 4
+#define GD_MR(nv) 4
+#define GD_MR_MAX 4
+#include "simd/kern_direct.h"
+
 #define SC_MR 4
 #define SC_NR 4
 
@@ -112,4 +118,7 @@ void nnl_kern_fill_scalar(nnl_kernels *k)
     k->gemm_mc = 64;
     k->gemm_kc = 256;
     k->gemm_nc = 512;
+    k->gemm_dkr = gemm_direct_scalar;
+    k->gemm_dnr = GD_NV * VLEN;
+    k->gemm_direct_max = (size_t)1 << 24;
 }

@@ -64,6 +64,12 @@ static inline __m128i s2_mullo(__m128i a, __m128i b)
 
 #include "simd/kern_body.h"
 
+/* The direct kernel (kern_direct.h): 8 rows x 4 or 4 rows x 8 columns. */
+#define GD_NV 2
+#define GD_MR(nv) ((nv) == 1 ? 8 : 4)
+#define GD_MR_MAX 8
+#include "simd/kern_direct.h"
+
 #define S2_MR 4
 #define S2_NR 8
 
@@ -141,6 +147,9 @@ void nnl_kern_fill_sse2(nnl_kernels *k)
     k->gemm_mc = 128;
     k->gemm_kc = 256;
     k->gemm_nc = 1024;
+    k->gemm_dkr = gemm_direct_sse2;
+    k->gemm_dnr = GD_NV * VLEN;
+    k->gemm_direct_max = (size_t)1 << 24;
 }
 #else
 void nnl_kern_fill_sse2(nnl_kernels *k) { (void)k; }

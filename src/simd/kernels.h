@@ -55,6 +55,15 @@ typedef struct nnl_adam_params {
 typedef void (*nnl_gemm_ukr_fn)(size_t kc, const float *ap, const float *bp, size_t ldb,
                                 float *c, size_t ldc, float alpha, float beta);
 
+/* The GEMM direct kernel (no packing of A): C[0..m)[0..n) = alpha * A * B
+ * + beta * C for any m and 1 <= n <= gemm_dnr, where A (m x kc) is read in
+ * place, element (i, p) at a[i * lda + p], or at a[p * lda + i] when ta,
+ * and row p of B is n floats at b + p * ldb. Nothing past column n of B
+ * or C is accessed; beta == 0 does not read C. */
+typedef void (*nnl_gemm_dkr_fn)(int ta, size_t m, size_t n, size_t kc, const float *a, size_t lda,
+                                const float *b, size_t ldb, float *c, size_t ldc, float alpha,
+                                float beta);
+
 typedef struct nnl_kernels {
     nnl_isa isa;
 
@@ -62,6 +71,11 @@ typedef struct nnl_kernels {
     nnl_gemm_ukr_fn gemm_ukr;
     int gemm_mr, gemm_nr;
     int gemm_mc, gemm_kc, gemm_nc;
+    /* The direct kernel, its widest strip of columns, and the size (m n k)
+     * up to which the GEMM prefers it to packing at any shape. */
+    nnl_gemm_dkr_fn gemm_dkr;
+    int gemm_dnr;
+    size_t gemm_direct_max;
 
     /* dst[c * dstride + r] = src[r * ld + c] for r < rows, c < cols (GEMM
      * packing, transposed stores; the regions must not overlap). */
