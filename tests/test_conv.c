@@ -218,12 +218,20 @@ static double fd(ops *o, double *p)
     return (lp - lm) / (2 * h);
 }
 
+/* The path under test (both are run by every test that loops over algos). */
+static nnl_conv_algo cur_algo = NNL_CONV_AUTO;
+static const nnl_conv_algo algos[] = {NNL_CONV_IM2COL, NNL_CONV_IMPLICIT};
+static const char *algo_name(nnl_conv_algo a)
+{
+    return a == NNL_CONV_IM2COL ? "im2col" : a == NNL_CONV_IMPLICIT ? "implicit" : "auto";
+}
+
 static char case_name[256];
 static void name_case(const ccase *c)
 {
     snprintf(case_name, sizeof case_name,
-             "%s: batch %zu, in %zux%zux%zu, kernel %zux%zu, %zu filters, strides %zux%zu, "
-             "dilation %zux%zu, %s", nnl_isa_name(nnl_isa_active()), c->batch, c->h, c->w,
+             "%s %s: batch %zu, in %zux%zux%zu, kernel %zux%zu, %zu filters, strides %zux%zu, "
+             "dilation %zux%zu, %s", algo_name(cur_algo), nnl_isa_name(nnl_isa_active()), c->batch, c->h, c->w,
              c->cin, c->kh, c->kw, c->cout, c->sh, c->sw, c->dh, c->dw,
              nnl_padding_name(c->pad));
 }
@@ -252,6 +260,8 @@ static ours run_ours(const ops *o, int with_dx)
     nnl_conv2d_geom g;
     nnl_error err;
     assert_int_equal(nnl_conv2d_geom_init(&g, &s, &err), NNL_OK);
+    assert_int_equal(g.algo, NNL_CONV_AUTO);
+    g.algo = cur_algo;
     assert_int_equal(g.oh, o->t.oh);
     assert_int_equal(g.ow, o->t.ow);
     assert_int_equal(g.pad_top, o->t.pt);
@@ -356,7 +366,11 @@ static void test_conv_matches_naive_at_best_level(void **state)
     (void)state;
     nnl_error err;
     assert_int_equal(nnl_dispatch_set(nnl_isa_best(), &err), NNL_OK);
-    sweep(3, 1);
+    for (size_t a = 0; a < 2; a++) {
+        cur_algo = algos[a];
+        sweep(3, 1);
+    }
+    cur_algo = NNL_CONV_AUTO;
 }
 
 /* The lower levels on a thinner sweep (strides 1 and 3). */
@@ -366,8 +380,12 @@ static void test_conv_matches_naive_at_every_level(void **state)
     nnl_error err;
     for (int isa = 0; isa < (int)nnl_isa_best(); isa++) {
         assert_int_equal(nnl_dispatch_set((nnl_isa)isa, &err), NNL_OK);
-        sweep(0, 2);
+        for (size_t a = 0; a < 2; a++) {
+            cur_algo = algos[a];
+            sweep(0, 2);
+        }
     }
+    cur_algo = NNL_CONV_AUTO;
     assert_int_equal(nnl_dispatch_set(nnl_isa_best(), &err), NNL_OK);
 }
 
@@ -394,11 +412,13 @@ static void test_conv_bits_do_not_depend_on_threads(void **state)
     nnl_error err;
     const ccase cs[] = {big_case,
                         {3, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, NNL_PAD_VALID},
+                        {7, 28, 28, 3, 3, 3, 40, 1, 1, 1, 1, NNL_PAD_SAME},
                         {5, 13, 13, 32, 3, 3, 64, 2, 1, 1, 2, NNL_PAD_SAME},
                         {4, 12, 12, 24, 1, 1, 20, 1, 1, 1, 1, NNL_PAD_VALID}};
-    for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+    for (size_t ci = 0; ci < 2 * sizeof cs / sizeof cs[0]; ci++) {
+        cur_algo = algos[ci % 2];
         uint32_t seed = lcg;
-        ops o = make_ops(&cs[ci]);
+        ops o = make_ops(&cs[ci / 2]);
         ours r[3];
         for (int t = 0; t < 3; t++) {
             assert_int_equal(nnl_threads_set(t + 1, &err), NNL_OK);
@@ -407,7 +427,7 @@ static void test_conv_bits_do_not_depend_on_threads(void **state)
         for (int t = 1; t < 3; t++) {
             assert_memory_equal(r[0].y, r[t].y, o.ny * sizeof(float));
             assert_memory_equal(r[0].dw, r[t].dw, o.nw * sizeof(float));
-            assert_memory_equal(r[0].db, r[t].db, cs[ci].cout * sizeof(float));
+            assert_memory_equal(r[0].db, r[t].db, cs[ci / 2].cout * sizeof(float));
             assert_memory_equal(r[0].dx, r[t].dx, o.nx * sizeof(float));
         }
         for (int t = 0; t < 3; t++)
@@ -415,6 +435,7 @@ static void test_conv_bits_do_not_depend_on_threads(void **state)
         free_ops(&o);
         lcg = seed + 1;
     }
+    cur_algo = NNL_CONV_AUTO;
     assert_int_equal(nnl_threads_set(2, &err), NNL_OK);
 }
 
@@ -424,15 +445,22 @@ static void test_conv_fashion_layers(void **state)
     (void)state;
     const ccase a = {2, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, NNL_PAD_VALID};
     const ccase b = {2, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, NNL_PAD_VALID};
-    check_case(&a, 1);
-    check_case(&b, 1);
+    /* 2704 rows: two dW chunks and six dx tasks on the implicit path */
+    const ccase c = {4, 28, 28, 3, 3, 3, 8, 1, 1, 1, 1, NNL_PAD_VALID};
+    for (size_t i = 0; i < 2; i++) {
+        cur_algo = algos[i];
+        check_case(&a, 1);
+        check_case(&b, 1);
+        check_case(&c, 1);
+    }
+    cur_algo = NNL_CONV_AUTO;
 }
 
 /* No bias and no dx: y has no bias added, dx is not touched, w is not
  * read for the backward. */
-static void test_conv_optional_outputs(void **state)
+static void optional_outputs(nnl_conv_algo algo)
 {
-    (void)state;
+    cur_algo = algo;
     const ccase c = {2, 6, 7, 3, 3, 2, 5, 1, 2, 1, 1, NNL_PAD_SAME};
     name_case(&c);
     ops o = make_ops(&c);
@@ -442,6 +470,7 @@ static void test_conv_optional_outputs(void **state)
     nnl_conv2d_spec s = {6, 7, 3, 3, 2, 5, 1, 2, 1, 1, NNL_PAD_SAME};
     nnl_conv2d_geom g;
     assert_int_equal(nnl_conv2d_geom_init(&g, &s, NULL), NNL_OK);
+    g.algo = algo;
     void *ws = nnl_malloc(nnl_conv2d_workspace_size(&g, 2));
     float *y = malloc(o.ny * sizeof(float)), *dw = malloc(o.nw * sizeof(float));
     assert_non_null(ws), assert_non_null(y), assert_non_null(dw);
@@ -465,6 +494,14 @@ static void test_conv_optional_outputs(void **state)
     free_ops(&o);
 }
 
+static void test_conv_optional_outputs(void **state)
+{
+    (void)state;
+    optional_outputs(NNL_CONV_IM2COL);
+    optional_outputs(NNL_CONV_IMPLICIT);
+    cur_algo = NNL_CONV_AUTO;
+}
+
 /* Conv1D is h = 1: "same", "valid" and "causal" padding, strides and
  * dilation along the steps. */
 static void test_conv1d(void **state)
@@ -482,12 +519,15 @@ static void test_conv1d(void **state)
     assert_int_equal(g.ow, 10); /* ceil(20 / 2) */
     assert_int_equal(g.pad_left, 9); /* (4 - 1) * 3 */
     assert_int_equal(g.pad_right, 0);
-    for (int pad = 0; pad < 3; pad++)
-        for (size_t st = 1; st <= 3; st++)
-            for (size_t d = 1; d <= 2; d++) {
-                ccase c = {3, 1, 19, 7, 1, 4, 9, 1, st, 1, d, (nnl_padding)pad};
-                check_case(&c, 1);
-            }
+    for (size_t a = 0; a < 2; a++)
+        for (int pad = 0; pad < 3; pad++)
+            for (size_t st = 1; st <= 3; st++)
+                for (size_t d = 1; d <= 2; d++) {
+                    cur_algo = algos[a];
+                    ccase c = {3, 1, 19, 7, 1, 4, 9, 1, st, 1, d, (nnl_padding)pad};
+                    check_case(&c, 1);
+                }
+    cur_algo = NNL_CONV_AUTO;
 }
 
 /* Keras' output sizes for a few layers people write. */

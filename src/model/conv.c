@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "core/threads.h"
+#include "model/conv_igemm.h"
+#include "model/conv_im2col.h"
 #include "simd/gemm.h"
 #include "simd/kernels.h"
 
@@ -33,6 +35,8 @@
 #define CONV_ROW_ALIGN 48
 /* Below this many floats an im2col copy runs on the calling thread. */
 #define CONV_PARALLEL_MIN_FLOATS ((size_t)1 << 14)
+/* The implicit path aligns its workspace to this. */
+#define NNL_CONV_WS_ALIGN 64
 /* Per-sample sizes and kdim*cout stay below this (int32 indices). */
 #define CONV_SIZE_MAX ((size_t)1 << 31)
 
@@ -140,107 +144,50 @@ static size_t block_rows(const nnl_conv2d_geom *g)
     return r ? r : CONV_ROW_ALIGN;
 }
 
+/* Bytes of the im2col path's workspace. */
+static size_t im2col_ws_bytes(const nnl_conv2d_geom *g, size_t m)
+{
+    size_t blk = block_rows(g);
+    return (m < blk ? m : blk) * g->kdim * sizeof(float);
+}
+
+/* The path a call takes with table k. */
+static nnl_conv_algo pick(const nnl_conv2d_geom *g, const nnl_kernels *k)
+{
+    if (g->algo == NNL_CONV_IM2COL || !nnl_conv_igemm_fits(g, k))
+        return NNL_CONV_IM2COL;
+    return NNL_CONV_IMPLICIT;
+}
+
 size_t nnl_conv2d_workspace_size(const nnl_conv2d_geom *g, size_t batch)
 {
     if (g->direct || batch == 0)
         return 0;
     size_t ohw = g->oh * g->ow;
-    if (batch > SIZE_MAX / ohw)
+    size_t big = g->in_size > g->out_size ? g->in_size : g->out_size;
+    if (batch > SIZE_MAX / 8 / big) /* x or y could not exist either */
         return SIZE_MAX;
-    size_t m = batch * ohw, blk = block_rows(g);
-    return (m < blk ? m : blk) * g->kdim * sizeof(float);
-}
-
-/* ---- im2col and col2im -------------------------------------------------- */
-
-/* Short copies (cin = 1 gives runs of 1-5 floats) are cheaper as a loop
- * than as a call. */
-static inline void copy_floats(float *d, const float *s, size_t n)
-{
-    if (n <= 16)
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
-    else
-        memcpy(d, s, n * sizeof(float));
-}
-
-static inline void zero_floats(float *d, size_t n)
-{
-    if (n <= 16)
-        for (size_t i = 0; i < n; i++)
-            d[i] = 0.0f;
-    else
-        memset(d, 0, n * sizeof(float));
-}
-
-/* The kernel columns j in [*lo, *hi) that land inside the input for an
- * output column whose window starts at ix0. */
-static void valid_cols(const nnl_conv2d_geom *g, ptrdiff_t ix0, size_t *lo, size_t *hi)
-{
-    const ptrdiff_t w = (ptrdiff_t)g->s.w, d = (ptrdiff_t)g->s.dw, kw = (ptrdiff_t)g->s.kw;
-    ptrdiff_t a = ix0 >= 0 ? 0 : (-ix0 + d - 1) / d;
-    ptrdiff_t b = ix0 >= w ? 0 : (w - 1 - ix0) / d + 1;
-    if (b > kw)
-        b = kw;
-    if (a > b)
-        a = b;
-    *lo = (size_t)a, *hi = (size_t)b;
-}
-
-/* One im2col row: the K inputs under output pixel (oy, ox) of sample xs. */
-static void im2col_row(const nnl_conv2d_geom *g, const float *xs, size_t oy, size_t ox,
-                       float *dst)
-{
-    const nnl_conv2d_spec *s = &g->s;
-    const size_t cin = s->cin, run = s->kw * cin;
-    const ptrdiff_t iy0 = (ptrdiff_t)(oy * s->sh) - (ptrdiff_t)g->pad_top;
-    const ptrdiff_t ix0 = (ptrdiff_t)(ox * s->sw) - (ptrdiff_t)g->pad_left;
-    size_t jlo, jhi;
-    valid_cols(g, ix0, &jlo, &jhi);
-    for (size_t i = 0; i < s->kh; i++, dst += run) {
-        ptrdiff_t iy = iy0 + (ptrdiff_t)(i * s->dh);
-        if (iy < 0 || iy >= (ptrdiff_t)s->h || jlo == jhi) {
-            zero_floats(dst, run);
-            continue;
-        }
-        const float *xr = xs + (size_t)iy * s->w * cin;
-        zero_floats(dst, jlo * cin);
-        if (s->dw == 1) /* the columns are neighbours: one run */
-            copy_floats(dst + jlo * cin, xr + (size_t)(ix0 + (ptrdiff_t)jlo) * cin,
-                        (jhi - jlo) * cin);
-        else
-            for (size_t j = jlo; j < jhi; j++)
-                copy_floats(dst + j * cin, xr + (size_t)(ix0 + (ptrdiff_t)(j * s->dw)) * cin, cin);
-        zero_floats(dst + jhi * cin, (s->kw - jhi) * cin);
+    size_t m = batch * ohw, need = 0;
+    /* Enough for the path any level's table would take: the level can be
+     * switched between sizing and calling. */
+    for (int isa = 0; isa <= (int)nnl_isa_best(); isa++) {
+        const nnl_kernels *k = nnl_kernels_for((nnl_isa)isa);
+        size_t b = pick(g, k) == NNL_CONV_IM2COL
+                       ? im2col_ws_bytes(g, m)
+                       : nnl_conv_igemm_ws_floats(g, batch) * sizeof(float) + NNL_CONV_WS_ALIGN;
+        need = b > need ? b : need;
     }
+    return need;
 }
 
-/* dx of sample xs += the K gradients of one im2col row (col2im of a row). */
-static void col2im_row(const nnl_kernels *k, const nnl_conv2d_geom *g, float *xs, size_t oy,
-                       size_t ox, const float *src)
+/* The implicit path's workspace, aligned up (the caller's may be any). */
+static float *aligned_ws(void *ws)
 {
-    const nnl_conv2d_spec *s = &g->s;
-    const size_t cin = s->cin, run = s->kw * cin;
-    const ptrdiff_t iy0 = (ptrdiff_t)(oy * s->sh) - (ptrdiff_t)g->pad_top;
-    const ptrdiff_t ix0 = (ptrdiff_t)(ox * s->sw) - (ptrdiff_t)g->pad_left;
-    size_t jlo, jhi;
-    valid_cols(g, ix0, &jlo, &jhi);
-    for (size_t i = 0; i < s->kh; i++, src += run) {
-        ptrdiff_t iy = iy0 + (ptrdiff_t)(i * s->dh);
-        if (iy < 0 || iy >= (ptrdiff_t)s->h || jlo == jhi)
-            continue;
-        float *xr = xs + (size_t)iy * s->w * cin;
-        if (s->dw == 1) {
-            float *d = xr + (size_t)(ix0 + (ptrdiff_t)jlo) * cin;
-            k->add((jhi - jlo) * cin, d, src + jlo * cin, d);
-        } else {
-            for (size_t j = jlo; j < jhi; j++) {
-                float *d = xr + (size_t)(ix0 + (ptrdiff_t)(j * s->dw)) * cin;
-                k->add(cin, d, src + j * cin, d);
-            }
-        }
-    }
+    uintptr_t p = (uintptr_t)ws;
+    return (float *)(void *)((p + NNL_CONV_WS_ALIGN - 1) & ~(uintptr_t)(NNL_CONV_WS_ALIGN - 1));
 }
+
+/* ---- the im2col path -------------------------------------------------- */
 
 typedef struct conv_job {
     const nnl_kernels *k;
@@ -257,16 +204,10 @@ typedef struct conv_job {
 static void im2col_range(const conv_job *j, size_t a, size_t b, float *col)
 {
     const nnl_conv2d_geom *g = j->g;
-    const size_t ohw = g->oh * g->ow, K = g->kdim;
-    size_t n = a / ohw, p = a % ohw, oy = p / g->ow, ox = p % g->ow;
-    for (size_t r = a; r < b; r++, col += K) {
-        im2col_row(g, j->x + n * g->in_size, oy, ox, col);
-        if (++ox == g->ow) {
-            ox = 0;
-            if (++oy == g->oh)
-                oy = 0, n++;
-        }
-    }
+    const size_t K = g->kdim;
+    nnl_conv_pixel px = nnl_conv_pixel_of(g, a);
+    for (size_t r = a; r < b; r++, col += K, nnl_conv_pixel_next(g, &px))
+        nnl_conv_im2col_part(g, j->x, px, 0, K, col);
 }
 
 static void im2col_task(void *ctx, int t)
@@ -288,14 +229,12 @@ static void col2im_task(void *ctx, int t)
     size_t n = j->first_n + (size_t)t, start = n * ohw;
     size_t a = start > j->r0 ? start : j->r0;
     size_t b = start + ohw < j->r0 + j->rows ? start + ohw : j->r0 + j->rows;
-    float *xs = j->dx + n * g->in_size;
     if (start >= j->r0)
-        memset(xs, 0, g->in_size * sizeof(float));
+        memset(j->dx + n * g->in_size, 0, g->in_size * sizeof(float));
     const float *src = j->col + (a - j->r0) * K;
-    for (size_t r = a; r < b; r++, src += K) {
-        size_t p = r - start;
-        col2im_row(j->k, g, xs, p / g->ow, p % g->ow, src);
-    }
+    nnl_conv_pixel px = nnl_conv_pixel_of(g, a);
+    for (size_t r = a; r < b; r++, src += K, nnl_conv_pixel_next(g, &px))
+        nnl_conv_col2im_part(j->k, g, j->dx, px, 0, K, src);
 }
 
 static void im2col_block(conv_job *j)
@@ -331,7 +270,12 @@ nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const floa
     if (g->direct)
         return nnl_gemm_ex(NNL_NOTRANS, NNL_NOTRANS, m, cout, K, 1.0f, x, K, w, cout, 0.0f,
                            y, cout, epp, err);
-    conv_job j = {.k = nnl_kernels_active(), .g = g, .x = x, .col = ws};
+    const nnl_kernels *k = nnl_kernels_active();
+    if (pick(g, k) == NNL_CONV_IMPLICIT) {
+        nnl_conv_igemm_forward(k, g, batch, x, w, b, y, aligned_ws(ws));
+        return NNL_OK;
+    }
+    conv_job j = {.k = k, .g = g, .x = x, .col = ws};
     const size_t blk = block_rows(g);
     for (size_t r0 = 0; r0 < m; r0 += blk) {
         j.r0 = r0;
@@ -352,12 +296,18 @@ nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const flo
     const size_t m = batch * g->oh * g->ow, K = g->kdim, cout = g->s.cout;
     const nnl_kernels *k = nnl_kernels_active();
     nnl_status st = NNL_OK;
-    if (db)
-        k->col_sum(m, cout, dy, cout, db);
     if (m == 0) {
         memset(dw, 0, K * cout * sizeof(float));
+        if (db)
+            memset(db, 0, cout * sizeof(float));
         return NNL_OK;
     }
+    if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
+        nnl_conv_igemm_backward(k, g, batch, x, w, dy, dw, db, dx, aligned_ws(ws));
+        return NNL_OK;
+    }
+    if (db)
+        k->col_sum(m, cout, dy, cout, db);
     if (g->direct) {
         st = nnl_gemm(NNL_TRANS, NNL_NOTRANS, K, cout, m, 1.0f, x, K, dy, cout, 0.0f, dw,
                       cout, err);

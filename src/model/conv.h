@@ -43,6 +43,19 @@ typedef enum nnl_padding {
 int nnl_padding_from_name(const char *name);
 const char *nnl_padding_name(nnl_padding p);
 
+/* How the products are formed (docs/conv.md has the figures):
+ *   NNL_CONV_IM2COL    im2col of blocks of rows into the workspace, then
+ *                      nnl_gemm_ex on each block (col2im for dx);
+ *   NNL_CONV_IMPLICIT  the GEMM micro-kernel driven directly, its A panels
+ *                      packed from x a few rows at a time (no im2col
+ *                      matrix; kdim and filters at most 1024);
+ *   NNL_CONV_AUTO      implicit where it applies, else im2col (default). */
+typedef enum nnl_conv_algo {
+    NNL_CONV_AUTO = 0,
+    NNL_CONV_IM2COL,
+    NNL_CONV_IMPLICIT
+} nnl_conv_algo;
+
 /* What the layer chooses. All sizes >= 1. */
 typedef struct nnl_conv2d_spec {
     size_t h, w, cin;      /* input per sample */
@@ -61,6 +74,8 @@ typedef struct nnl_conv2d_geom {
     size_t kdim;                    /* K = kh*kw*cin, the im2col row length */
     size_t in_size, out_size;       /* floats per sample: h*w*cin, oh*ow*cout */
     int direct;                     /* 1x1, stride 1, no padding: x is im2col(x) */
+    nnl_conv_algo algo;             /* AUTO after init; set it before sizing the
+                                     * workspace to force one (bench, tests) */
 } nnl_conv2d_geom;
 
 /* Fills g from s. NNL_ERR_ARG for a zero size, stride or dilation, an
