@@ -13,9 +13,15 @@
  *
  * Prints one line per figure:
  *   <who> threads=<t> layer=<name> op=<fwd|bwd> ms=<median> min=<..> max=<..> gflops=<..>
+ *   cpu_ms=<median CPU time of the calling thread (meaningful at 1 thread)>
  * bench/conv.sh runs this and bench/conv_torch.py interleaved.
  *
- *   conv [--threads N] [--reps N] [--layer conv1|conv2] [--no-gemm] */
+ * --algo picks the convolution's path (conv.h: auto, im2col, implicit);
+ * the lines then say "ours-im2col" or "ours-implicit" instead of "ours".
+ *
+ * --no-dx times the backward pass without dx (dW and db only).
+ *
+ *   conv [--threads N] [--reps N] [--layer conv1|conv2] [--algo A] [--no-dx] [--no-gemm] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +48,15 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU time of the calling thread: at one thread, what the work cost when
+ * other processes share the cores (the wall time also counts their turns). */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -96,21 +111,25 @@ static int gemm_bwd(const bufs *o)
 static int measure(const char *who, int threads, const layer *l, const char *op, op_fn fn,
                    const bufs *o, int reps, double flops)
 {
-    double t[256];
+    double t[256], tc[256];
     if (reps > 256)
         reps = 256;
     if (fn(o) < 0 || fn(o) < 0) /* warm-up: pages, threads, the GEMM's buffer */
         return -1;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = now(), c0 = thread_cpu();
         if (fn(o) < 0)
             return -1;
         t[r] = now() - t0;
+        tc[r] = thread_cpu() - c0;
     }
     qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+    qsort(tc, (size_t)reps, sizeof tc[0], cmp_double);
     double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
-    printf("%s threads=%d layer=%s op=%s ms=%.4f min=%.4f max=%.4f gflops=%.2f\n", who, threads,
-           l->name, op, med * 1e3, t[0] * 1e3, t[reps - 1] * 1e3, flops / med * 1e-9);
+    double cmed = reps % 2 ? tc[reps / 2] : 0.5 * (tc[reps / 2 - 1] + tc[reps / 2]);
+    printf("%s threads=%d layer=%s op=%s ms=%.4f min=%.4f max=%.4f gflops=%.2f cpu_ms=%.4f\n",
+           who, threads, l->name, op, med * 1e3, t[0] * 1e3, t[reps - 1] * 1e3,
+           flops / med * 1e-9, cmed * 1e3);
     fflush(stdout);
     return 0;
 }
@@ -126,6 +145,10 @@ static float *rand_buf(size_t n, unsigned *seed)
     return p;
 }
 
+static nnl_conv_algo algo = NNL_CONV_AUTO;
+static int no_dx; /* --no-dx: backward without dx on every layer */
+static const char *ours_name = "ours";
+
 static int run_layer(const layer *l, int threads, int reps, int with_gemm)
 {
     const size_t batch = 128;
@@ -135,9 +158,11 @@ static int run_layer(const layer *l, int threads, int reps, int with_gemm)
         fprintf(stderr, "conv: %s\n", err.msg);
         return -1;
     }
+    g.algo = algo;
     unsigned seed = 7;
     size_t m = batch * g.oh * g.ow;
-    bufs o = {&g, batch, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, l->need_dx};
+    bufs o = {&g, batch, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+              l->need_dx && !no_dx};
     o.x = rand_buf(batch * g.in_size, &seed);
     o.w = rand_buf(g.kdim * l->s.cout, &seed);
     o.b = rand_buf(l->s.cout, &seed);
@@ -153,10 +178,10 @@ static int run_layer(const layer *l, int threads, int reps, int with_gemm)
     if (o.x && o.w && o.b && o.y && o.dy && o.dw && o.db && o.dx && o.col && o.ws) {
         memset(o.ws, 0, wsb);
         double f = 2.0 * (double)m * (double)g.kdim * (double)l->s.cout;
-        double fb = f * (l->need_dx ? 2 : 1);
-        rc = measure("ours", threads, l, "fwd", conv_fwd, &o, reps, f);
+        double fb = f * (o.need_dx ? 2 : 1);
+        rc = measure(ours_name, threads, l, "fwd", conv_fwd, &o, reps, f);
         if (!rc)
-            rc = measure("ours", threads, l, "bwd", conv_bwd, &o, reps, fb);
+            rc = measure(ours_name, threads, l, "bwd", conv_bwd, &o, reps, fb);
         if (!rc && with_gemm)
             rc = measure("gemm", threads, l, "fwd", gemm_fwd, &o, reps, f);
         if (!rc && with_gemm)
@@ -180,11 +205,23 @@ int main(int argc, char **argv)
             reps = atoi(v), i++;
         else if (!strcmp(a, "--layer") && v)
             only = v, i++;
-        else if (!strcmp(a, "--no-gemm"))
+        else if (!strcmp(a, "--algo") && v) {
+            i++;
+            if (!strcmp(v, "im2col"))
+                algo = NNL_CONV_IM2COL, ours_name = "ours-im2col";
+            else if (!strcmp(v, "implicit"))
+                algo = NNL_CONV_IMPLICIT, ours_name = "ours-implicit";
+            else if (strcmp(v, "auto")) {
+                fprintf(stderr, "conv: --algo is auto, im2col or implicit\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--no-dx")) {
+            no_dx = 1;
+        } else if (!strcmp(a, "--no-gemm"))
             with_gemm = 0;
         else {
             fprintf(stderr, "usage: %s [--threads N] [--reps N] [--layer conv1|conv2] "
-                            "[--no-gemm]\n", argv[0]);
+                            "[--algo auto|im2col|implicit] [--no-dx] [--no-gemm]\n", argv[0]);
             return 2;
         }
     }

@@ -39,6 +39,13 @@
 /* Floats of packed A per dW pixel block, and its most pixels. */
 #define IG_DW_A_FLOATS 32768
 #define IG_DW_KB_MAX 256
+/* im2col rows built at a time for dW's A panels. */
+#define IG_DW_ROWS 8
+/* dx: up to this many MR-row groups per block, their C rows in a stack
+ * buffer of this many floats, and KC at most this. */
+#define IG_DX_GROUPS 4
+#define IG_DX_C_FLOATS 32768
+#define IG_DX_KC_MAX 256
 /* About this many output rows per dx task. */
 #define IG_DX_ROWS 512
 /* Below this many multiply-adds the pool is not woken. */
@@ -51,9 +58,11 @@ static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 int nnl_conv_igemm_fits(const nnl_conv2d_geom *g, const nnl_kernels *k)
 {
+    /* one group of dx rows must fit its C buffer */
     return k->gemm_mr >= 1 && k->gemm_mr <= IG_MR_MAX && k->gemm_nr >= 1 &&
            k->gemm_nr <= IG_NR_MAX && k->gemm_kc >= 1 && g->kdim <= IG_DIM_MAX &&
-           g->s.cout <= IG_DIM_MAX;
+           g->s.cout <= IG_DIM_MAX &&
+           (size_t)k->gemm_mr * rup(g->kdim, (size_t)k->gemm_nr) <= IG_DX_C_FLOATS;
 }
 
 static size_t kc_of(const nnl_kernels *k) { return min_sz((size_t)k->gemm_kc, IG_KC_MAX); }
@@ -137,9 +146,7 @@ static void fwd_task(void *ctx, int t)
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
     for (size_t r = lo; r < hi; r += MR) {
         size_t mr = min_sz(MR, hi - r);
-        nnl_conv_pixel px = nnl_conv_pixel_of(g, r);
-        for (size_t i = 0; i < mr; i++, nnl_conv_pixel_next(g, &px))
-            nnl_conv_im2col_part(g, j->x, px, 0, K, rows + i * K);
+        nnl_conv_im2col_rows(g, j->x, r, mr, rows, K);
         for (size_t pc = 0; pc < K; pc += KC) {
             size_t kc = min_sz(KC, K - pc);
             if (mr < MR)
@@ -193,7 +200,7 @@ static void dw_task(void *ctx, int t)
     const size_t MR = (size_t)k->gemm_mr, NR = (size_t)k->gemm_nr;
     const size_t K = g->kdim, n = g->s.cout, groups = (K + MR - 1) / MR;
     float apk[IG_DW_A_FLOATS] IG_ALIGNED;          /* A panels of one pixel block */
-    float rowbuf[IG_DIM_MAX] IG_ALIGNED;           /* one im2col row */
+    float rowbuf[IG_DW_ROWS * IG_DIM_MAX] IG_ALIGNED; /* a few im2col rows */
     float bpk[IG_DW_KB_MAX * IG_NR_MAX] IG_ALIGNED; /* a partial B panel */
     float tile[IG_MR_MAX * IG_NR_MAX] IG_ALIGNED;
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
@@ -204,12 +211,20 @@ static void dw_task(void *ctx, int t)
     for (size_t p0 = lo; p0 < hi; p0 += kb) {
         size_t kc = min_sz(kb, hi - p0);
         /* A panel q: rows q*MR.. of dW (columns of im2col) over kc pixels */
-        nnl_conv_pixel px = nnl_conv_pixel_of(g, p0);
-        for (size_t p = 0; p < kc; p++, nnl_conv_pixel_next(g, &px)) {
-            nnl_conv_im2col_part(g, j->x, px, 0, K, rowbuf);
-            for (size_t q = 0; q < groups; q++)
-                copy_short(apk + q * MR * kc + p * MR, rowbuf + q * MR,
-                           min_sz(MR, K - q * MR), MR);
+        if (K <= MR) { /* one panel: the im2col rows themselves, padded to MR */
+            nnl_conv_im2col_rows(g, j->x, p0, kc, apk, MR);
+            for (size_t p = 0; K < MR && p < kc; p++)
+                memset(apk + p * MR + K, 0, (MR - K) * sizeof(float));
+        } else {
+            for (size_t p = 0; p < kc; p++) {
+                size_t e = p % IG_DW_ROWS;
+                if (e == 0)
+                    nnl_conv_im2col_rows(g, j->x, p0 + p, min_sz(IG_DW_ROWS, kc - p), rowbuf,
+                                         K);
+                for (size_t q = 0; q < groups; q++)
+                    copy_short(apk + q * MR * kc + p * MR, rowbuf + e * K + q * MR,
+                               min_sz(MR, K - q * MR), MR);
+            }
         }
         float beta = p0 == lo ? 0.0f : 1.0f;
         for (size_t j0 = 0; j0 < n; j0 += NR) {
@@ -246,26 +261,34 @@ static void dx_task(void *ctx, int t)
     const ig_job *j = ctx;
     const nnl_kernels *k = j->k;
     const nnl_conv2d_geom *g = j->g;
-    const size_t MR = (size_t)k->gemm_mr, NR = (size_t)k->gemm_nr, KC = kc_of(k);
+    const size_t MR = (size_t)k->gemm_mr, NR = (size_t)k->gemm_nr;
+    const size_t KC = min_sz(kc_of(k), IG_DX_KC_MAX);
     const size_t K = g->kdim, n = g->s.cout, kp = rup(K, NR), ohw = g->oh * g->ow;
-    float ap[IG_MR_MAX * IG_KC_MAX] IG_ALIGNED;
-    float c[IG_MR_MAX * (IG_DIM_MAX + IG_NR_MAX)] IG_ALIGNED; /* dy W^T rows, ld kp */
+    /* G groups of MR rows at a time, so each B panel is used G times while
+     * it is in L1 */
+    const size_t G = min_sz(IG_DX_GROUPS, IG_DX_C_FLOATS / (MR * kp));
+    float ap[IG_DX_GROUPS * IG_MR_MAX * IG_DX_KC_MAX] IG_ALIGNED; /* G A panels */
+    float c[IG_DX_C_FLOATS] IG_ALIGNED; /* dy W^T rows, ld kp */
     size_t s0 = j->unit * (size_t)t, s1 = min_sz(j->batch, s0 + j->unit);
     memset(j->dx + s0 * g->in_size, 0, (s1 - s0) * g->in_size * sizeof(float));
-    for (size_t r = s0 * ohw; r < s1 * ohw; r += MR) {
-        size_t mr = min_sz(MR, s1 * ohw - r);
+    const size_t end = s1 * ohw;
+    for (size_t rb = s0 * ohw; rb < end; rb += G * MR) {
+        size_t rows = min_sz(G * MR, end - rb), groups = (rows + MR - 1) / MR;
         for (size_t pc = 0; pc < n; pc += KC) {
             size_t kc = min_sz(KC, n - pc);
-            if (mr < MR)
-                memset(ap, 0, MR * kc * sizeof(float));
-            k->transpose(j->dy + r * n + pc, n, mr, kc, ap, MR);
-            for (size_t q = 0; q * NR < K; q++)
-                k->gemm_ukr(kc, ap, j->bp + q * n * NR + pc * NR, NR, c + q * NR, kp, 1.0f,
-                            pc == 0 ? 0.0f : 1.0f);
+            for (size_t q = 0; q < groups; q++) {
+                size_t mr = min_sz(MR, rows - q * MR);
+                float *a = ap + q * MR * kc;
+                if (mr < MR)
+                    memset(a, 0, MR * kc * sizeof(float));
+                k->transpose(j->dy + (rb + q * MR) * n + pc, n, mr, kc, a, MR);
+            }
+            for (size_t jq = 0; jq * NR < K; jq++)
+                for (size_t q = 0; q < groups; q++)
+                    k->gemm_ukr(kc, ap + q * MR * kc, j->bp + jq * n * NR + pc * NR, NR,
+                                c + q * MR * kp + jq * NR, kp, 1.0f, pc == 0 ? 0.0f : 1.0f);
         }
-        nnl_conv_pixel px = nnl_conv_pixel_of(g, r);
-        for (size_t i = 0; i < mr; i++, nnl_conv_pixel_next(g, &px))
-            nnl_conv_col2im_part(k, g, j->dx, px, 0, K, c + i * kp);
+        nnl_conv_col2im_rows(k, g, j->dx, rb, rows, c, kp);
     }
 }
 

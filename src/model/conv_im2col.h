@@ -33,15 +33,16 @@ static inline void nnl_conv_pixel_next(const nnl_conv2d_geom *g, nnl_conv_pixel 
     }
 }
 
-/* Columns [k0, k1) of the im2col row of pixel px of batch x, into dst
- * (k1 - k0 floats). */
-void nnl_conv_im2col_part(const nnl_conv2d_geom *g, const float *x, nnl_conv_pixel px,
-                          size_t k0, size_t k1, float *dst);
+/* Im2col rows [r0, r0 + cnt) of batch x, row r to dst + (r - r0) * ld
+ * (K floats each). */
+void nnl_conv_im2col_rows(const nnl_conv2d_geom *g, const float *x, size_t r0, size_t cnt,
+                          float *dst, size_t ld);
 
-/* The reverse: dx += columns [k0, k1) of one im2col row of gradients
- * (src, k1 - k0 floats) at the inputs they came from; padding columns are
- * dropped. Uses k->add, so the sums are the same at every level. */
-void nnl_conv_col2im_part(const nnl_kernels *k, const nnl_conv2d_geom *g, float *dx,
-                          nnl_conv_pixel px, size_t k0, size_t k1, const float *src);
+/* The reverse: dx += im2col rows [r0, r0 + cnt) of gradients (row r at
+ * src + (r - r0) * ld) at the inputs they came from; padding columns are
+ * dropped. Rows are added in order, with k->add (the same sums at every
+ * level). */
+void nnl_conv_col2im_rows(const nnl_kernels *k, const nnl_conv2d_geom *g, float *dx, size_t r0,
+                          size_t cnt, const float *src, size_t ld);
 
 #endif
