@@ -57,7 +57,15 @@ static inline __m256i a2_tail(size_t rem)
 #define V_IMUL _mm256_mullo_epi32
 #define V_IOTA _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
 
+/* Integer lanes for kern_pool.h; masks are float vectors (sign bits). */
+#define V_ILOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define V_ISTORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+#define V_IEQ(a, b) _mm256_castsi256_ps(_mm256_cmpeq_epi32((a), (b)))
+#define V_ISEL(m, a, b) \
+    _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(b), _mm256_castsi256_ps(a), (m)))
+
 #include "simd/kern_body.h"
+#include "simd/kern_pool.h"
 
 /* The direct kernel (kern_direct.h): 8 rows x 8 or 6 rows x 16 columns
  * (8 or 12 accumulators of the 16 ymm registers). */
@@ -214,6 +222,7 @@ static void transpose_avx2(const float *src, size_t ld, size_t rows, size_t cols
 void nnl_kern_fill_avx2(nnl_kernels *k)
 {
     fill_body_avx2(k);
+    fill_pool_avx2(k);
     k->transpose = transpose_avx2;
     k->gemm_ukr = gemm_ukr_avx2_6x16;
     k->gemm_mr = A2_MR;

@@ -57,7 +57,14 @@
 #define V_IMUL _mm512_mullo_epi32
 #define V_IOTA _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
+/* Integer lanes for kern_pool.h; masks are opmasks. */
+#define V_ILOAD(p) _mm512_loadu_si512((const void *)(p))
+#define V_ISTORE(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define V_IEQ(a, b) _mm512_cmpeq_epi32_mask((a), (b))
+#define V_ISEL(m, a, b) _mm512_mask_blend_epi32((m), (b), (a))
+
 #include "simd/kern_body.h"
+#include "simd/kern_pool.h"
 
 /* The direct kernel (kern_direct.h): 8 rows x 16 or 32 columns (8 or 16
  * accumulators: enough for one FMA per cycle at 4 cycles latency). */
@@ -135,6 +142,7 @@ static void gemm_ukr_avx512(size_t kc, const float *ap, const float *bp, size_t 
 void nnl_kern_fill_avx512(nnl_kernels *k)
 {
     fill_body_avx512(k);
+    fill_pool_avx512(k);
     k->gemm_ukr = gemm_ukr_avx512;
     k->gemm_mr = A5_MR;
     k->gemm_nr = A5_NR;

@@ -70,7 +70,14 @@ static inline int32_t sc_cvt_i(float x)
 #define V_IMUL(a, b) ((int32_t)((uint32_t)(a) * (uint32_t)(b)))
 #define V_IOTA 0
 
+/* Integer lanes for kern_pool.h. */
+#define V_ILOAD(p) (*(const int32_t *)(p))
+#define V_ISTORE(p, v) (*(int32_t *)(p) = (v))
+#define V_IEQ(a, b) ((a) == (b))
+#define V_ISEL(m, a, b) ((m) ? (a) : (b))
+
 #include "simd/kern_body.h"
+#include "simd/kern_pool.h"
 
 /* The direct kernel (kern_direct.h): 4 rows of up to 4 columns. */
 #define GD_NV 4
@@ -111,6 +118,7 @@ static void transpose_scalar(const float *src, size_t ld, size_t rows, size_t co
 void nnl_kern_fill_scalar(nnl_kernels *k)
 {
     fill_body_scalar(k);
+    fill_pool_scalar(k);
     k->transpose = transpose_scalar;
     k->gemm_ukr = gemm_ukr_scalar_4x4;
     k->gemm_mr = SC_MR;

@@ -62,7 +62,14 @@ static inline __m128i s2_mullo(__m128i a, __m128i b)
 #define V_IMUL s2_mullo
 #define V_IOTA _mm_setr_epi32(0, 1, 2, 3)
 
+/* Integer lanes for kern_pool.h; masks are float vectors (all-ones lanes). */
+#define V_ILOAD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define V_ISTORE(p, v) _mm_storeu_si128((__m128i *)(void *)(p), (v))
+#define V_IEQ(a, b) _mm_castsi128_ps(_mm_cmpeq_epi32((a), (b)))
+#define V_ISEL(m, a, b) _mm_castps_si128(s2_sel((m), _mm_castsi128_ps(a), _mm_castsi128_ps(b)))
+
 #include "simd/kern_body.h"
+#include "simd/kern_pool.h"
 
 /* The direct kernel (kern_direct.h): 8 rows x 4 or 4 rows x 8 columns. */
 #define GD_NV 2
@@ -140,6 +147,7 @@ static void transpose_sse2(const float *src, size_t ld, size_t rows, size_t cols
 void nnl_kern_fill_sse2(nnl_kernels *k)
 {
     fill_body_sse2(k);
+    fill_pool_sse2(k);
     k->transpose = transpose_sse2;
     k->gemm_ukr = gemm_ukr_sse2_4x8;
     k->gemm_mr = S2_MR;

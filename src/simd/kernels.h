@@ -10,8 +10,8 @@
  * may alias its inputs exactly (y == x) but must not partly overlap them.
  * Results of a SIMD level match the scalar reference within the tolerances
  * in docs/simd.md (NaN and Inf follow the reference exactly); add, sub,
- * mul, div, scale, axpy, bias, max, argmax, col_sum and the optimizer steps
- * are bitwise equal to it. */
+ * mul, div, scale, axpy, bias, max, argmax, col_sum, the optimizer steps
+ * and the pooling kernels are bitwise equal to it. */
 #ifndef NNL_KERNELS_H
 #define NNL_KERNELS_H
 #include <stddef.h>
@@ -156,6 +156,25 @@ typedef struct nnl_kernels {
      * and any thread split; a new seed per call gives a new mask. */
     void (*dropout)(size_t n, uint64_t seed, float rate, const float *x, float *y,
                     float *mask);
+
+    /* Pooling over one window of nh x nw pixels (nh, nw >= 1) for c
+     * channels, channels last (kern_pool.h; src/model/pool.c drives them):
+     * window pixel (i, j) starts at x + i * ldr + j * c, and its pixel
+     * index in the input is p0 + i * prow + j. Bitwise equal across levels.
+     * maxpool_fwd: y[ch] = the window's max, arg[ch] = the pixel index of
+     *   the first max in row order; a NaN propagates (the first NaN wins).
+     * maxpool_bwd: dx[pixel p][ch] += dy[ch] where arg[ch] == p, for every
+     *   window pixel p (dx laid out as x).
+     * avgpool_fwd: y[ch] = (sum over the window in row order) / count.
+     * avgpool_bwd: dx[pixel][ch] += dy[ch] / count for every window pixel. */
+    void (*maxpool_fwd)(size_t c, size_t nh, size_t nw, const float *x, size_t ldr,
+                        int32_t p0, int32_t prow, float *y, int32_t *arg);
+    void (*maxpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
+                        int32_t p0, int32_t prow, const float *dy, const int32_t *arg);
+    void (*avgpool_fwd)(size_t c, size_t nh, size_t nw, const float *x, size_t ldr,
+                        float count, float *y);
+    void (*avgpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
+                        float count, const float *dy);
 } nnl_kernels;
 
 /* The table of the active level (nnl_dispatch_init runs on first use; if

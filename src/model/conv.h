@@ -1,0 +1,120 @@
+/* 2-D convolution, channels last: the compute core of Conv2D and Conv1D.
+ *
+ * Layouts (row-major, float32):
+ *   x  [batch, h, w, cin]          input (NHWC)
+ *   W  [kh, kw, cin, cout]         kernel, as Keras stores it
+ *   b  [cout]                      bias (optional)
+ *   y  [batch, oh, ow, cout]       output
+ * W is also the row-major K x cout matrix with K = kh*kw*cin, row
+ * (i*kw + j)*cin + c: the product is y = im2col(x) W + b, with one im2col
+ * row of K floats per output pixel (see docs/conv.md).
+ *
+ * Padding follows Keras/TensorFlow: "valid" uses no padding; "same" gives
+ * oh = ceil(h / sh) with pad_total = max((oh-1)*sh + (kh-1)*dh + 1 - h, 0),
+ * pad_top = pad_total / 2, the extra pixel at the bottom (likewise for the
+ * width, extra at the right); "causal" (Conv1D only: kh == 1) pads the
+ * width on the left by (kw-1)*dw, so ow = ceil(w / sw).
+ *
+ * A Conv1D on [batch, steps, cin] is this with h = 1, kh = 1, sh = dh = 1
+ * (nnl_conv1d_spec fills it): the same memory, [batch, 1, steps, cin].
+ *
+ * Workspace: forward and backward need nnl_conv2d_workspace_size(g, batch)
+ * bytes from the caller (any alignment; 64 is best), so that nothing is
+ * allocated per step. The size depends on the geometry and the batch only:
+ * reserve it once per batch size. The GEMM underneath keeps its own
+ * packing buffer between calls (gemm.h), allocated by the first calls only.
+ *
+ * Threads: work is split over nnl_threads_get() threads (the GEMM's own
+ * and nnl_parallel_for for the im2col copies); every result is bitwise the
+ * same for any thread count. Must not be called from inside an
+ * nnl_parallel_for task (it would run on one thread, but still right). */
+#ifndef NNL_CONV_H
+#define NNL_CONV_H
+#include <stddef.h>
+#include "core/status.h"
+
+typedef enum nnl_padding {
+    NNL_PAD_VALID = 0,
+    NNL_PAD_SAME,
+    NNL_PAD_CAUSAL     /* Conv1D only (kh == 1); the width padded on the left */
+} nnl_padding;
+
+/* "valid", "same", "causal" -> enum; unknown name: -1. */
+int nnl_padding_from_name(const char *name);
+const char *nnl_padding_name(nnl_padding p);
+
+/* How the products are formed (docs/conv.md has the figures):
+ *   NNL_CONV_IM2COL    im2col of blocks of rows into the workspace, then
+ *                      nnl_gemm_ex on each block (col2im for dx);
+ *   NNL_CONV_IMPLICIT  the GEMM micro-kernel driven directly, its A panels
+ *                      packed from x a few rows at a time (no im2col
+ *                      matrix; kdim and filters at most 1024);
+ *   NNL_CONV_AUTO      implicit where it applies, else im2col (default). */
+typedef enum nnl_conv_algo {
+    NNL_CONV_AUTO = 0,
+    NNL_CONV_IM2COL,
+    NNL_CONV_IMPLICIT
+} nnl_conv_algo;
+
+/* What the layer chooses. All sizes >= 1. */
+typedef struct nnl_conv2d_spec {
+    size_t h, w, cin;      /* input per sample */
+    size_t kh, kw, cout;   /* kernel size and filters */
+    size_t sh, sw;         /* strides */
+    size_t dh, dw;         /* dilation rates */
+    nnl_padding padding;
+} nnl_conv2d_spec;
+
+/* The spec and what follows from it (filled by nnl_conv2d_geom_init). */
+typedef struct nnl_conv2d_geom {
+    nnl_conv2d_spec s;
+    size_t oh, ow;                  /* output per sample (>= 1) */
+    size_t pad_top, pad_left;       /* rows/columns of zeros before the input */
+    size_t pad_bottom, pad_right;   /* and after it */
+    size_t kdim;                    /* K = kh*kw*cin, the im2col row length */
+    size_t in_size, out_size;       /* floats per sample: h*w*cin, oh*ow*cout */
+    int direct;                     /* 1x1, stride 1, no padding: x is im2col(x) */
+    nnl_conv_algo algo;             /* AUTO after init; set it before sizing the
+                                     * workspace to force one (bench, tests) */
+} nnl_conv2d_geom;
+
+/* Fills g from s. NNL_ERR_ARG for a zero size, stride or dilation, an
+ * unknown padding, causal padding with kh != 1, a dilated kernel larger
+ * than the input under "valid" padding (Keras: negative output size), or
+ * sizes whose products overflow (any per-sample size, kdim*cout or
+ * oh*ow*kdim beyond 2^31 floats are refused, so indices fit an int32).
+ * The message names the sizes. g is unchanged on failure. */
+nnl_status nnl_conv2d_geom_init(nnl_conv2d_geom *g, const nnl_conv2d_spec *s, nnl_error *err);
+
+/* A Conv1D spec on [batch, steps, cin]: kernel [k, cin, cout] (the same
+ * memory as [1, k, cin, cout]), stride and dilation along the steps. */
+nnl_conv2d_spec nnl_conv1d_spec(size_t steps, size_t cin, size_t k, size_t cout,
+                                size_t stride, size_t dilation, nnl_padding padding);
+
+/* Bytes of workspace that forward and backward need for this batch
+ * (0 when none is needed; then ws may be NULL). SIZE_MAX when the batch
+ * is so large that the size overflows (the caller's allocation fails). */
+size_t nnl_conv2d_workspace_size(const nnl_conv2d_geom *g, size_t batch);
+
+/* y = conv(x, W) + b for batch samples (b may be NULL: no bias). y is
+ * overwritten and must not overlap x, W, b or ws. ws: at least
+ * nnl_conv2d_workspace_size(g, batch) bytes. Fails only when the GEMM
+ * cannot allocate its packing buffer (NNL_ERR_NOMEM); y is then
+ * unspecified. */
+nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                              const float *w, const float *b, float *y, void *ws,
+                              nnl_error *err);
+
+/* The backward products for a batch, given x and dy = dLoss/dy
+ * [batch, oh, ow, cout]:
+ *   dw = im2col(x)^T dy, summed over the batch   [kh, kw, cin, cout]
+ *   db = column sums of dy                        [cout]   (NULL: skipped)
+ *   dx = col2im(dy W^T)                           [batch, h, w, cin]
+ *        (NULL: skipped, as for the first layer; w is then not read)
+ * All three are overwritten (not accumulated). Outputs must not overlap
+ * each other, the inputs or ws. Fails only as nnl_conv2d_forward. */
+nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                               const float *w, const float *dy, float *dw, float *db,
+                               float *dx, void *ws, nnl_error *err);
+
+#endif

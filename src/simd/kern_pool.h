@@ -1,0 +1,168 @@
+/* The pooling kernels, written once (see kernels.h for their contract).
+ *
+ * Included by each kern_<isa>.c right after kern_body.h, whose macro set
+ * and tail helpers (load_part/store_part) it uses, plus four integer
+ * macros for the argmax lanes:
+ *   V_ILOAD(p), V_ISTORE(p, v)   int32 loads and stores (any alignment)
+ *   V_IEQ(a, b)                  lane mask of a == b, usable by V_SEL
+ *   V_ISEL(m, a, b)              m ? a : b on integer lanes
+ * The window is walked in row order for each group of VLEN channels, with
+ * the same operations at every level (no fused ones, sums in window
+ * order), so every level is bitwise equal to the scalar reference. */
+
+/* Integer tails through a stack buffer (int lanes have no masked forms in
+ * the macro set; the tails are at most VLEN - 1 lanes per window). */
+KINLINE VI KN(iload_part)(const int32_t *p, size_t rem)
+{
+    int32_t t[VLEN] = {0};
+    memcpy(t, p, rem * sizeof(int32_t));
+    return V_ILOAD(t);
+}
+
+KINLINE void KN(istore_part)(int32_t *p, VI v, size_t rem)
+{
+    int32_t t[VLEN];
+    V_ISTORE(t, v);
+    memcpy(p, t, rem * sizeof(int32_t));
+}
+
+/* Max and first argmax of one group of lanes (rem < VLEN: a tail). A NaN
+ * wins over numbers and the first NaN stays (as torch.max_pool2d
+ * propagates NaN); otherwise a strictly larger value replaces the max, so
+ * ties keep the first pixel. */
+KINLINE void KN(maxpool_group)(size_t rem, size_t nh, size_t nw, const float *x, size_t ldr,
+                               size_t c, int32_t p0, int32_t prow, float *y, int32_t *arg)
+{
+    const VF zero = V_SET1(0.0f);
+    VF m = V_SET1(-INFINITY);
+    VI a = V_ISET1(p0);
+    for (size_t i = 0; i < nh; i++) {
+        const float *xr = x + i * ldr;
+        int32_t p = p0 + (int32_t)i * prow;
+        for (size_t j = 0; j < nw; j++, p++) {
+            VF v = rem ? KN(load_part)(xr + j * c, rem, 0.0f) : V_LOAD(xr + j * c);
+            VI vp = V_ISET1(p);
+            VM gt = V_GT(v, m);
+            m = V_SEL(gt, v, m);
+            a = V_ISEL(gt, vp, a);
+            /* v is NaN and m is not yet NaN (m is unchanged when v is NaN) */
+            VM nan_new = V_ISNAN(V_SEL(V_ISNAN(m), zero, v));
+            m = V_SEL(nan_new, v, m);
+            a = V_ISEL(nan_new, vp, a);
+        }
+    }
+    if (rem) {
+        KN(store_part)(y, m, rem);
+        KN(istore_part)(arg, a, rem);
+    } else {
+        V_STORE(y, m);
+        V_ISTORE(arg, a);
+    }
+}
+
+static void KN(maxpool_fwd)(size_t c, size_t nh, size_t nw, const float *x, size_t ldr,
+                            int32_t p0, int32_t prow, float *y, int32_t *arg)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(maxpool_group)(0, nh, nw, x + ch, ldr, c, p0, prow, y + ch, arg + ch);
+    if (ch < c)
+        KN(maxpool_group)(c - ch, nh, nw, x + ch, ldr, c, p0, prow, y + ch, arg + ch);
+}
+
+/* dx[p] += dy where arg == p, for every window pixel p. */
+KINLINE void KN(maxpool_bwd_group)(size_t rem, size_t nh, size_t nw, float *dx, size_t ldr,
+                                   size_t c, int32_t p0, int32_t prow, const float *dy,
+                                   const int32_t *arg)
+{
+    const VF zero = V_SET1(0.0f);
+    VF g = rem ? KN(load_part)(dy, rem, 0.0f) : V_LOAD(dy);
+    VI a = rem ? KN(iload_part)(arg, rem) : V_ILOAD(arg);
+    for (size_t i = 0; i < nh; i++) {
+        float *dr = dx + i * ldr;
+        int32_t p = p0 + (int32_t)i * prow;
+        for (size_t j = 0; j < nw; j++, p++) {
+            float *d = dr + j * c;
+            VF add = V_SEL(V_IEQ(a, V_ISET1(p)), g, zero);
+            if (rem)
+                KN(store_part)(d, V_ADD(KN(load_part)(d, rem, 0.0f), add), rem);
+            else
+                V_STORE(d, V_ADD(V_LOAD(d), add));
+        }
+    }
+}
+
+static void KN(maxpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
+                            int32_t p0, int32_t prow, const float *dy, const int32_t *arg)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(maxpool_bwd_group)(0, nh, nw, dx + ch, ldr, c, p0, prow, dy + ch, arg + ch);
+    if (ch < c)
+        KN(maxpool_bwd_group)(c - ch, nh, nw, dx + ch, ldr, c, p0, prow, dy + ch, arg + ch);
+}
+
+/* y = (sum of the window, in row order) / count. */
+KINLINE void KN(avgpool_group)(size_t rem, size_t nh, size_t nw, const float *x, size_t ldr,
+                               size_t c, VF count, float *y)
+{
+    VF s = V_SET1(0.0f);
+    for (size_t i = 0; i < nh; i++) {
+        const float *xr = x + i * ldr;
+        for (size_t j = 0; j < nw; j++)
+            s = V_ADD(s, rem ? KN(load_part)(xr + j * c, rem, 0.0f) : V_LOAD(xr + j * c));
+    }
+    s = V_DIV(s, count);
+    if (rem)
+        KN(store_part)(y, s, rem);
+    else
+        V_STORE(y, s);
+}
+
+static void KN(avgpool_fwd)(size_t c, size_t nh, size_t nw, const float *x, size_t ldr,
+                            float count, float *y)
+{
+    VF vc = V_SET1(count);
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(avgpool_group)(0, nh, nw, x + ch, ldr, c, vc, y + ch);
+    if (ch < c)
+        KN(avgpool_group)(c - ch, nh, nw, x + ch, ldr, c, vc, y + ch);
+}
+
+/* dx[p] += dy / count for every window pixel p. */
+KINLINE void KN(avgpool_bwd_group)(size_t rem, size_t nh, size_t nw, float *dx, size_t ldr,
+                                   size_t c, VF count, const float *dy)
+{
+    VF g = V_DIV(rem ? KN(load_part)(dy, rem, 0.0f) : V_LOAD(dy), count);
+    for (size_t i = 0; i < nh; i++) {
+        float *dr = dx + i * ldr;
+        for (size_t j = 0; j < nw; j++) {
+            float *d = dr + j * c;
+            if (rem)
+                KN(store_part)(d, V_ADD(KN(load_part)(d, rem, 0.0f), g), rem);
+            else
+                V_STORE(d, V_ADD(V_LOAD(d), g));
+        }
+    }
+}
+
+static void KN(avgpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
+                            float count, const float *dy)
+{
+    VF vc = V_SET1(count);
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(avgpool_bwd_group)(0, nh, nw, dx + ch, ldr, c, vc, dy + ch);
+    if (ch < c)
+        KN(avgpool_bwd_group)(c - ch, nh, nw, dx + ch, ldr, c, vc, dy + ch);
+}
+
+/* Installs the pooling kernels into a table. */
+static void KN(fill_pool)(nnl_kernels *k)
+{
+    k->maxpool_fwd = KN(maxpool_fwd);
+    k->maxpool_bwd = KN(maxpool_bwd);
+    k->avgpool_fwd = KN(avgpool_fwd);
+    k->avgpool_bwd = KN(avgpool_bwd);
+}
