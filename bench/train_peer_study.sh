@@ -7,7 +7,8 @@
 #   torch as shipped now; the peer before issue 12 (OMP_NUM_THREADS=n,
 #   OPENBLAS_NUM_THREADS=1, two .item() and an argmax per batch, no warm-up);
 #   the old loop body alone; per-batch accuracy as a tensor; Adam
-#   foreach=True; denormals flushed; no warm-up epoch; and at 2 threads
+#   foreach=True; denormals flushed; no warm-up epoch; glibc's malloc
+#   defaults instead of fixed mmap/trim thresholds; and at 2 threads
 #   libgomp's default wait policy, OMP_WAIT_POLICY=ACTIVE, OpenBLAS on 1
 #   thread. nnlua: as shipped, with metrics = {"accuracy"}, no warm-up.
 # Usage: bench/train_peer_study.sh [build-dir] [runs] [threads...]   (default: build 3 1 2)
@@ -49,6 +50,7 @@ for t in "${threads[@]}"; do
   add "torch Adam foreach=True"         "$py $tmp/foreach_torch.py $t"
   add "torch flush denormals"           "env BENCH_FLUSH_DENORMAL=1 $py $here/train_torch.py $t"
   add "torch no warm-up"                "env BENCH_WARMUP=0 $py $here/train_torch.py $t"
+  add "torch glibc malloc defaults"     "env BENCH_MALLOC_DEFAULT=1 $py $here/train_torch.py $t"
   if [ "$t" -gt 1 ]; then
     add "torch OMP_WAIT_POLICY unset"   "env BENCH_OMP_DEFAULT=1 $py $here/train_torch.py $t"
     add "torch OMP_WAIT_POLICY=ACTIVE"  "env OMP_WAIT_POLICY=ACTIVE $py $here/train_torch.py $t"
