@@ -2,7 +2,7 @@
 -- Adam, batch 128, sparse categorical cross-entropy, over Fashion-MNIST's
 -- 60,000 training images (random data of the same shape when the dataset
 -- is not installed). Prints one line:
---   nnlua threads=<n> data=<fashion|random> samples=<N> seconds=<s> samples_per_s=<r> loss=<l> maxrss_kb=<k>
+--   nnlua threads=<n> data=<fashion|random> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k>
 -- Same rules as bench/train_torch.py, its peer (docs/performance.md, "Fair
 -- peers"): data loading and model construction untimed; BENCH_WARMUP
 -- (default 1) untimed warm-up epochs, then [epochs] timed ones (model:fit
@@ -40,9 +40,9 @@ model:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam",
 if warmup > 0 then
   model:fit(x, y, {epochs = warmup, batch_size = 128, verbose = 0})
 end
-local t0 = wall()
+local t0, c0 = wall(), os.clock()
 model:fit(x, y, {epochs = epochs, batch_size = 128, verbose = 0})
-local secs = wall() - t0
+local secs, cpu = wall() - t0, os.clock() - c0
 local loss = model:evaluate(x, y, {batch_size = 1024})
 local function maxrss_kb()
   local f = io.open("/proc/self/status")
@@ -52,5 +52,5 @@ local function maxrss_kb()
   return tonumber(s:match("VmHWM:%s*(%d+)")) or -1
 end
 local n = #x * epochs
-print(string.format("nnlua threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f loss=%.4f maxrss_kb=%d",
-                    threads, source, n, secs, n / secs, loss, maxrss_kb()))
+print(string.format("nnlua threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f cpu_s=%.3f loss=%.4f maxrss_kb=%d",
+                    threads, source, n, secs, n / secs, cpu, loss, maxrss_kb()))

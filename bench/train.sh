@@ -13,7 +13,10 @@
 # (nnlua first on even runs, PyTorch first on odd ones, so a burst of load
 # from other jobs hits both alike), then the medians with min-max, the
 # ratio of the medians nnlua/PyTorch (above 1: nnlua faster) and the
-# min-max of the per-pair ratios. `uptime` is printed before each series.
+# min-max of the per-pair ratios; then the same per CPU-second of the timed
+# region (samples / the process's CPU time: steadier than wall time on a
+# loaded machine at 1 thread; at 2 threads it also shows CPU spent
+# spinning). `uptime` is printed before each series.
 # The peers' fairness settings (threads, threadpoolctl, OMP_WAIT_POLICY,
 # plain loop, warm-up, metrics, denormals) are in their own files and
 # docs/performance.md; the environment passes BENCH_* knobs through to both.
@@ -34,6 +37,9 @@ stats() { # numbers on stdin -> "median min max"
   sort -g | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; print m, a[1], a[NR]}'
 }
 field() { sed -n "s/.*[ ]$1=\([0-9.e+-]*\).*/\1/p"; }
+cpurate() { # samples per CPU-second of a result line
+  local l; l=$(cat); awk -v n="$(echo "$l" | field samples)" -v c="$(echo "$l" | field cpu_s)" 'BEGIN {print n / c}'
+}
 
 # series NAME THREADS NNLUA-CMD... -- TORCH-CMD...: prints the summary
 # line and sets MED_A and MED_B (median samples/s of nnlua and PyTorch);
@@ -44,7 +50,7 @@ series() {
   while [ "$1" != "--" ]; do acmd+=("$1"); shift; done
   shift
   bcmd=("$@")
-  local a=() b=() ra=() rb=() r=() la lb
+  local a=() b=() ra=() rb=() r=() ca=() cb=() la lb
   for ((i = 0; i < runs; i++)); do
     la=""
     if ((i % 2 == 0)); then
@@ -58,9 +64,11 @@ series() {
     echo "  $lb" >&2
     local sb; sb=$(echo "$lb" | field samples_per_s)
     b+=("$sb"); rb+=("$(echo "$lb" | field maxrss_kb)")
+    cb+=("$(echo "$lb" | cpurate)")
     if [ -n "$la" ]; then
       local sa; sa=$(echo "$la" | field samples_per_s)
       a+=("$sa"); ra+=("$(echo "$la" | field maxrss_kb)")
+      ca+=("$(echo "$la" | cpurate)")
       r+=("$(awk -v x="$sa" -v y="$sb" 'BEGIN {print x / y}')")
     fi
   done
@@ -70,14 +78,20 @@ series() {
     echo "$sb $mb" | awk -v n="$name" -v t="$t" -v k="$runs" '{
       printf "%s threads=%d  torch %.0f (%.0f-%.0f) samples/s  peak RSS %.0f MB  (medians of %d; nnlua pending)\n",
              n, t, $1, $2, $3, $4 / 1024, k }'
+    printf '%s\n' "${cb[@]}" | stats | awk -v n="$name" -v t="$t" '{
+      printf "%s threads=%d  per CPU-second: torch %.0f (%.0f-%.0f) samples\n", n, t, $1, $2, $3 }'
     return
   fi
   local sa ma sr; sa=$(printf '%s\n' "${a[@]}" | stats); ma=$(printf '%s\n' "${ra[@]}" | stats)
   sr=$(printf '%s\n' "${r[@]}" | stats)
   MED_A=${sa%% *}
+  local qa qb; qa=$(printf '%s\n' "${ca[@]}" | stats); qb=$(printf '%s\n' "${cb[@]}" | stats)
   echo "$sa $sb $sr $ma $mb" | awk -v n="$name" -v t="$t" -v k="$runs" '{
     printf "%s threads=%d  nnlua %.0f (%.0f-%.0f)  torch %.0f (%.0f-%.0f) samples/s  ratio nnlua/torch %.2f (pairs %.2f-%.2f)  peak RSS %.0f / %.0f MB  (medians of %d)\n",
            n, t, $1, $2, $3, $4, $5, $6, $1 / $4, $8, $9, $10 / 1024, $13 / 1024, k }'
+  echo "$qa $qb" | awk -v n="$name" -v t="$t" '{
+    printf "%s threads=%d  per CPU-second: nnlua %.0f (%.0f-%.0f)  torch %.0f (%.0f-%.0f) samples  ratio %.2f\n",
+           n, t, $1, $2, $3, $4, $5, $6, $1 / $4 }'
 }
 
 echo "nnlua: $("$nnlua" -v 2>&1 | head -1); torch: $($py -c 'import torch; print(torch.__version__)')"

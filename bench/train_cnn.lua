@@ -9,7 +9,7 @@
 -- untimed warm-up batches, then one timed epoch (model:fit, verbose = 0,
 -- wall time from nn.clock()) over the first [samples] training images, no
 -- metric. Prints one line in bench/train.sh's format:
---   nnlua-cnn threads=<n> data=<...> samples=<N> seconds=<s> samples_per_s=<r> loss=<l> maxrss_kb=<k> rss_data_kb=<k> train_flops_per_sample=<f>
+--   nnlua-cnn threads=<n> data=<...> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k> rss_data_kb=<k> train_flops_per_sample=<f>
 -- maxrss_kb is the process's peak resident set (VmHWM, what getrusage's
 -- ru_maxrss gives the peer) at the end; rss_data_kb the same once the data
 -- are loaded. Without nn.Conv2D (an nnlua before the convolution layers)
@@ -87,10 +87,10 @@ if warmup > 0 then
   local w = math.min(warmup * BS, samples)
   model:fit(xs:rows(1, w), ys:rows(1, w), {epochs = 1, batch_size = BS, verbose = 0})
 end
-local t0 = wall()
+local t0, c0 = wall(), os.clock()
 model:fit(xs, ys, {epochs = 1, batch_size = BS, verbose = 0})
-local secs = wall() - t0
+local secs, cpu = wall() - t0, os.clock() - c0
 local loss = model:evaluate(xs, ys, {batch_size = 1024})
-print(string.format("nnlua-cnn threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f loss=%.4f maxrss_kb=%d rss_data_kb=%d train_flops_per_sample=%d",
-                    threads, source, samples, secs, samples / secs, loss, vmhwm_kb(), rss_data,
+print(string.format("nnlua-cnn threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f cpu_s=%.3f loss=%.4f maxrss_kb=%d rss_data_kb=%d train_flops_per_sample=%d",
+                    threads, source, samples, secs, samples / secs, cpu, loss, vmhwm_kb(), rss_data,
                     train_flops()))

@@ -18,7 +18,7 @@
 # BENCH_FLUSH_DENORMAL=1 flushes denormals; BENCH_CHANNELS_LAST=0 keeps
 # NCHW memory format instead of torch's channels-last one (the default).
 # Prints (the line format bench/train.sh parses):
-#   torch-cnn threads=<n> data=<...> format=<nhwc|nchw> samples=<N> seconds=<s> samples_per_s=<r> loss=<l> maxrss_kb=<k> rss_data_kb=<k> train_flops_per_sample=<f>
+#   torch-cnn threads=<n> data=<...> format=<nhwc|nchw> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k> rss_data_kb=<k> train_flops_per_sample=<f>
 # maxrss_kb is getrusage's ru_maxrss at the end (peak resident set of the
 # process, interpreter and libraries included); rss_data_kb the same peak
 # once the data are loaded, before the model exists. The FLOPs count the
@@ -147,15 +147,15 @@ for i in range(warmup):
     ix = torch.randint(0, samples, (BS,))
     step(x[ix], y[ix])
 perm = torch.randperm(samples)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 for i in range(0, samples, BS):
     ix = perm[i:i + BS]
     step(x[ix], y[ix])
-secs = time.perf_counter() - t0
+secs, cpu = time.perf_counter() - t0, time.process_time() - c0
 with torch.no_grad():
     final = sum(lossf(model(x[i:i + 1024]), y[i:i + 1024]).item() * len(x[i:i + 1024])
                 for i in range(0, samples, 1024)) / samples
-print("torch-cnn threads=%d data=%s format=%s samples=%d seconds=%.3f samples_per_s=%.0f loss=%.4f "
+print("torch-cnn threads=%d data=%s format=%s samples=%d seconds=%.3f samples_per_s=%.0f cpu_s=%.3f loss=%.4f "
       "maxrss_kb=%d rss_data_kb=%d train_flops_per_sample=%d"
-      % (threads, source, "nhwc" if channels_last else "nchw", samples, secs, samples / secs, final,
+      % (threads, source, "nhwc" if channels_last else "nchw", samples, secs, samples / secs, cpu, final,
          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rss_data, train_flops()))

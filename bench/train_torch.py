@@ -26,7 +26,9 @@
 # BENCH_BLAS_THREADS=k gives OpenBLAS k threads instead of n (to measure).
 # BENCH_OMP_DEFAULT=1 leaves OMP_WAIT_POLICY unset (libgomp's default spin),
 # to measure what PASSIVE gains.
-# Prints: torch threads=<n> data=<...> samples=<N> seconds=<s> samples_per_s=<r> loss=<l> maxrss_kb=<k>
+# Prints: torch threads=<n> data=<...> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k>
+# (seconds: wall time of the timed epochs; cpu_s: the process's CPU time in
+# them, all threads, which a loaded machine disturbs less at 1 thread).
 # Usage: /usr/bin/python3 bench/train_torch.py [threads] [epochs]
 import gzip, os, resource, sys, time
 
@@ -113,12 +115,12 @@ def epoch():
 
 for _ in range(warmup):
     epoch()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 for _ in range(epochs):
     epoch()
-secs = time.perf_counter() - t0
+secs, cpu = time.perf_counter() - t0, time.process_time() - c0
 with torch.no_grad():
     final = lossf(model(x), y).item()
-print("torch threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f loss=%.4f maxrss_kb=%d"
-      % (threads, source, n * epochs, secs, n * epochs / secs, final,
+print("torch threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f cpu_s=%.3f loss=%.4f maxrss_kb=%d"
+      % (threads, source, n * epochs, secs, n * epochs / secs, cpu, final,
          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
