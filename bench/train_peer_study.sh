@@ -11,12 +11,17 @@
 #   defaults instead of fixed mmap/trim thresholds; and at 2 threads
 #   libgomp's default wait policy, OMP_WAIT_POLICY=ACTIVE, OpenBLAS on 1
 #   thread. nnlua: as shipped, with metrics = {"accuracy"}, no warm-up.
-# Usage: bench/train_peer_study.sh [build-dir] [runs] [threads...]   (default: build 3 1 2)
+# cnn: the same for bench/train_cnn_torch.py (PyTorch alone until nnlua has
+# Conv2D) on BENCH_CNN_SAMPLES (6400) images: as shipped, NCHW memory
+# format, glibc's malloc defaults, and at 2 threads OMP_WAIT_POLICY unset.
+# Usage: bench/train_peer_study.sh [build-dir] [runs] [mlp|cnn] [threads...]
+#        (default: build 3 mlp 1 2)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 runs=${2:-3}
-shift 2 || true
+kind=${3:-mlp}
+shift 3 || shift $#
 threads=("$@")
 [ ${#threads[@]} -gt 0 ] || threads=(1 2)
 nnlua="$build/nnlua"
@@ -40,6 +45,15 @@ stats() { sort -g | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] +
 for t in "${threads[@]}"; do
   names=() cmds=()
   add() { names+=("$1"); cmds+=("$2"); }
+  if [ "$kind" = cnn ]; then
+    c=${BENCH_CNN_SAMPLES:-6400}
+    add "torch cnn now (channels-last)"  "$py $here/train_cnn_torch.py $t $c"
+    add "torch cnn NCHW memory format"   "env BENCH_CHANNELS_LAST=0 $py $here/train_cnn_torch.py $t $c"
+    add "torch cnn glibc malloc defaults" "env BENCH_MALLOC_DEFAULT=1 $py $here/train_cnn_torch.py $t $c"
+    if [ "$t" -gt 1 ]; then
+      add "torch cnn OMP_WAIT_POLICY unset" "env BENCH_OMP_DEFAULT=1 $py $here/train_cnn_torch.py $t $c"
+    fi
+  else
   add "nnlua (no metric, warm-up)"      "$nnlua $here/train.lua $t"
   add "nnlua metrics=accuracy"          "env BENCH_METRICS=accuracy $nnlua $here/train.lua $t"
   add "nnlua no warm-up"                "env BENCH_WARMUP=0 $nnlua $here/train.lua $t"
@@ -56,7 +70,8 @@ for t in "${threads[@]}"; do
     add "torch OMP_WAIT_POLICY=ACTIVE"  "env OMP_WAIT_POLICY=ACTIVE $py $here/train_torch.py $t"
     add "torch OpenBLAS 1 thread"       "env BENCH_BLAS_THREADS=1 $py $here/train_torch.py $t"
   fi
-  echo "threads=$t, $runs rounds; uptime before: $(uptime)"
+  fi
+  echo "$kind threads=$t, $runs rounds; uptime before: $(uptime)"
   declare -A res=()
   for ((r = 0; r < runs; r++)); do
     for i in "${!cmds[@]}"; do
