@@ -1,6 +1,9 @@
 -- The examples of examples/*.lua trained over 5 seeds each, printing the mean,
 -- min and max held-out accuracy (MSE against the clean sine for regression),
--- to compare with torch_examples.py on the same splits.
+-- to compare with torch_examples.py on the same splits, with the same
+-- thread count (arg[1], default 1).
+-- Usage: nnlua nnlua_examples.lua [threads]
+nn.threads(tonumber(arg and arg[1]) or 1)
 local function stats(name, v)
   local s, mn, mx = 0, math.huge, -math.huge
   for _, a in ipairs(v) do s = s + a; mn = math.min(mn, a); mx = math.max(mx, a) end

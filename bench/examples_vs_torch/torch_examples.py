@@ -1,8 +1,18 @@
 # Same architectures, optimizers, epochs and batch sizes as examples/*.lua,
 # in PyTorch, with Keras-like init (glorot uniform, zero bias), eps 1e-7.
-# Usage: /usr/bin/python3 torch_examples.py DIR (DIR written by dump.lua).
-import numpy as np, torch, torch.nn as tnn, sys
+# Threads as bench/train_torch.py (docs/performance.md, "Fair peers"):
+# torch.set_num_threads(n), threadpoolctl limiting its OpenBLAS to n, and
+# OMP_WAIT_POLICY=PASSIVE before torch loads libgomp; n = 1 by default, as
+# nnlua_examples.lua (these networks are far too small to gain from more).
+# Usage: /usr/bin/python3 torch_examples.py DIR [threads] (DIR written by dump.lua).
+import os, sys
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np, torch, torch.nn as tnn
+from threadpoolctl import threadpool_limits
 DIR = sys.argv[1]
+THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+torch.set_num_threads(THREADS)
+_blas = threadpool_limits(limits=THREADS, user_api="blas")
 def load(p): return np.loadtxt(p, delimiter=",", dtype=np.float32, ndmin=1)
 def mlp(sizes, acts, drop=None):
     layers = []
