@@ -204,10 +204,7 @@ typedef struct conv_job {
 static void im2col_range(const conv_job *j, size_t a, size_t b, float *col)
 {
     const nnl_conv2d_geom *g = j->g;
-    const size_t K = g->kdim;
-    nnl_conv_pixel px = nnl_conv_pixel_of(g, a);
-    for (size_t r = a; r < b; r++, col += K, nnl_conv_pixel_next(g, &px))
-        nnl_conv_im2col_part(g, j->x, px, 0, K, col);
+    nnl_conv_im2col_rows(g, j->x, a, b - a, col, g->kdim);
 }
 
 static void im2col_task(void *ctx, int t)
@@ -231,10 +228,7 @@ static void col2im_task(void *ctx, int t)
     size_t b = start + ohw < j->r0 + j->rows ? start + ohw : j->r0 + j->rows;
     if (start >= j->r0)
         memset(j->dx + n * g->in_size, 0, g->in_size * sizeof(float));
-    const float *src = j->col + (a - j->r0) * K;
-    nnl_conv_pixel px = nnl_conv_pixel_of(g, a);
-    for (size_t r = a; r < b; r++, src += K, nnl_conv_pixel_next(g, &px))
-        nnl_conv_col2im_part(j->k, g, j->dx, px, 0, K, src);
+    nnl_conv_col2im_rows(j->k, g, j->dx, a, b - a, j->col + (a - j->r0) * K, K);
 }
 
 static void im2col_block(conv_job *j)
