@@ -32,6 +32,7 @@
 #define NNL_CONV_H
 #include <stddef.h>
 #include "core/status.h"
+#include "model/options.h"
 
 typedef enum nnl_padding {
     NNL_PAD_VALID = 0,
@@ -42,6 +43,8 @@ typedef enum nnl_padding {
 /* "valid", "same", "causal" -> enum; unknown name: -1. */
 int nnl_padding_from_name(const char *name);
 const char *nnl_padding_name(nnl_padding p);
+/* The paddings as the choice of a layer option ("padding"). */
+extern const nnl_choice nnl_padding_choice;
 
 /* How the products are formed (docs/conv.md has the figures):
  *   NNL_CONV_IM2COL    im2col of blocks of rows into the workspace, then

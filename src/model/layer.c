@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/alloc.h"
+#include "simd/kernels.h"
 
 size_t nnl_shape_numel(const nnl_shape *s)
 {
@@ -308,4 +309,30 @@ size_t nnl_layer_count_params(const nnl_layer *l, int trainable_only)
         if (!trainable_only || l->params[i].trainable)
             n += l->params[i].n;
     return n;
+}
+
+void nnl_layer_act_forward(const nnl_layer *l, size_t rows, size_t cols, const float *z,
+                           float *y)
+{
+    const nnl_kernels *k = nnl_kernels_active();
+    if (l->act == NNL_ACT_SOFTMAX)
+        k->softmax_rows(rows, cols, z, cols, y, cols);
+    else if (l->act != NNL_ACT_LINEAR)
+        k->act_fwd((nnl_act)l->act, l->act_param, rows * cols, z, y);
+    else if (y != z)
+        memcpy(y, z, rows * cols * sizeof *y);
+}
+
+void nnl_layer_act_backward(const nnl_layer *l, size_t rows, size_t cols, const float *z,
+                            const float *y, float *dy, float *dz)
+{
+    const nnl_kernels *k = nnl_kernels_active();
+    if (l->act_fused || l->act == NNL_ACT_LINEAR) {
+        if (dz != dy)
+            memcpy(dz, dy, rows * cols * sizeof *dz);
+    } else if (l->act == NNL_ACT_SOFTMAX) {
+        k->softmax_bwd_rows(rows, cols, y, dy, dz);
+    } else {
+        k->act_bwd((nnl_act)l->act, l->act_param, rows * cols, z, y, dy, dz);
+    }
 }

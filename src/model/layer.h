@@ -223,6 +223,14 @@ size_t nnl_layer_count_params(const nnl_layer *l, int trainable_only);
 void nnl_layer_seed(nnl_layer *l, uint64_t seed);
 
 /* Internal helpers shared by the layer files. */
+/* y = act(z) for rows x cols values with l's activation (l->act: softmax
+ * over each row of cols), z == y allowed. */
+void nnl_layer_act_forward(const nnl_layer *l, size_t rows, size_t cols, const float *z,
+                           float *y);
+/* dz = dy * act'(z) (dy itself when the activation is linear or fused
+ * with the loss), given z and y = act(z); dz may be dy. */
+void nnl_layer_act_backward(const nnl_layer *l, size_t rows, size_t cols, const float *z,
+                            const float *y, float *dy, float *dz);
 nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shape,
                            int trainable, nnl_error *err);
 
