@@ -9,7 +9,8 @@
     X(activation)              \
     X(dropout)                 \
     X(batchnorm)               \
-    X(flatten)
+    X(flatten)                 \
+    /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
 NNL_LAYER_KIND_LIST(DECLARE)
