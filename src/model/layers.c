@@ -10,6 +10,7 @@
     X(dropout)                 \
     X(batchnorm)               \
     X(flatten)                 \
+    X(conv2d)                  \
     /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
