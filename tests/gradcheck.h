@@ -33,6 +33,20 @@ static inline void fill_away(float *x, size_t n)
     }
 }
 
+/* Distinct values 0.05 apart, shuffled: no two inputs of a window are
+ * within a finite difference of each other (max pooling's ties). */
+static inline void fill_distinct(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.05f * (float)i - 0.025f * (float)n;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = nnl_rng_below(&rng, (uint32_t)i);
+        float t = x[i - 1];
+        x[i - 1] = x[j];
+        x[j] = t;
+    }
+}
+
 static inline void fill_normal(float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -68,7 +82,8 @@ static inline void check_close(const char *what, size_t i, double analytic, doub
 }
 
 /* Checks dx and every trainable parameter's gradient of layer l built for
- * per-sample shape in. */
+ * per-sample shape in. away_from_kinks: 0 normal inputs, 1 at least 0.1
+ * from 0 (relu), 2 distinct values 0.05 apart (max pooling). */
 static inline void gradcheck_layer(nnl_layer *l, const nnl_shape *in, size_t batch, int train,
                             int away_from_kinks)
 {
@@ -84,7 +99,9 @@ static inline void gradcheck_layer(nnl_layer *l, const nnl_shape *in, size_t bat
     p.r = nnl_malloc(p.nout * sizeof(float));
     p.dy = nnl_malloc(p.nout * sizeof(float));
     assert_non_null(p.x && p.dx && p.y && p.r && p.dy);
-    if (away_from_kinks)
+    if (away_from_kinks == 2)
+        fill_distinct(p.x, p.nin);
+    else if (away_from_kinks)
         fill_away(p.x, p.nin);
     else
         fill_normal(p.x, p.nin);
