@@ -67,9 +67,16 @@ nnl_layer *nnl_layer_create(const nnl_layer_ops *ops, const nnl_value *v, nnl_er
                  ops->noptions, NNL_OPTIONS_MAX);
         return NULL;
     }
+    nnl_value vals[NNL_OPTIONS_MAX];
+    if (ops->noptions)
+        memcpy(vals, v, ops->noptions * sizeof *v);
+    /* Defaults taken from another option (strides = pool_size) follow the
+     * value that option was given. */
+    nnl_values_resolve(ops->options, ops->noptions, vals);
     for (size_t i = 0; i < ops->noptions; i++)
-        if (nnl_value_check(&ops->options[i], &v[i], err) != NNL_OK)
+        if (nnl_value_check(&ops->options[i], &vals[i], err) != NNL_OK)
             return NULL;
+    v = vals;
     nnl_layer *l = nnl_calloc(1, sizeof *l);
     if (!l) {
         nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);

@@ -43,11 +43,17 @@ void nnl_values_default(const nnl_option *opts, size_t n, nnl_value *v)
             break;
         }
     }
-    /* Defaults taken from another option (strides = pool_size), once the
-     * others are set. */
+    nnl_values_resolve(opts, n, v);
+}
+
+void nnl_values_resolve(const nnl_option *opts, size_t n, nnl_value *v)
+{
     for (size_t i = 0; i < n; i++)
-        if (opts[i].type == NNL_OPTION_SIZES && opts[i].def_like > 0)
-            v[i] = v[opts[i].def_like - 1], v[i].given = 0;
+        if (opts[i].type == NNL_OPTION_SIZES && opts[i].def_like > 0 && !v[i].given &&
+            (size_t)opts[i].def_like - 1 < n) {
+            v[i] = v[opts[i].def_like - 1];
+            v[i].given = 0;
+        }
 }
 
 int nnl_option_num_ok(const nnl_option *o, double x)

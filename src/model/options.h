@@ -69,6 +69,9 @@ typedef struct nnl_value {
 double nnl_value_from_float(float f);
 /* Fills v[0..n) with the defaults of opts[0..n) (given = 0). */
 void nnl_values_default(const nnl_option *opts, size_t n, nnl_value *v);
+/* Gives options whose default is another option's value (def_like) that
+ * value when they were not given themselves. */
+void nnl_values_resolve(const nnl_option *opts, size_t n, nnl_value *v);
 /* Checks one value against its option (range, count, choice index);
  * NNL_ERR_ARG with a message naming the option ("kernel_size must be
  * integers in 1..4096"); the caller adds who is asking. */
