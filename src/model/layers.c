@@ -11,6 +11,7 @@
     X(batchnorm)               \
     X(flatten)                 \
     X(conv2d)                  \
+    X(maxpool2d)               \
     /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
