@@ -2,7 +2,7 @@
  * same padding, strides defaulting to the pool size), the forward pass
  * against the max of each window computed here (padded pixels never
  * count), numerical gradient checks (distinct inputs, so no window has a
- * tie), and errors. */
+ * tie where it matters), and errors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
