@@ -404,7 +404,7 @@ static void direct_rows(const gemm_job *g, size_t m0, size_t m1, size_t p0, size
                         float *c, size_t ldc, float beta, int ep)
 {
     const nnl_kernels *k = g->k;
-    const size_t dnr = (size_t)k->gemm_dnr;
+    const size_t dnr = min_sz((size_t)k->gemm_dnr, tune("GEMM_DIRECT_STRIP", 1000));
     for (size_t pc = p0; pc < p1; pc += g->kc) {
         size_t kc = min_sz(g->kc, p1 - pc);
         float bt = pc == p0 ? beta : 1.0f;
