@@ -19,6 +19,9 @@
  * Per level: GD_NV (most vectors per row of the register tile) and
  * GD_MR(nv) (rows of the tile for nv vectors; at most GD_MR_MAX). */
 
+_Static_assert(GD_MR_MAX <= 12 && GD_NV <= 4, "kern_direct.h: gd_rows and gemm_direct "
+                                              "handle tiles of at most 12 rows and 4 vectors");
+
 /* One mr x nv-vector tile of C over kc; every argument in capitals is a
  * constant once inlined, so acc lives in registers. The last vector has
  * rem columns when PART (rem < VLEN). */
