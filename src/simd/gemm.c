@@ -404,7 +404,7 @@ static void direct_rows(const gemm_job *g, size_t m0, size_t m1, size_t p0, size
                         float *c, size_t ldc, float beta, int ep)
 {
     const nnl_kernels *k = g->k;
-    const size_t dnr = (size_t)k->gemm_dnr;
+    const size_t dnr = min_sz((size_t)k->gemm_dnr, tune("GEMM_DIRECT_STRIP", 1000));
     for (size_t pc = p0; pc < p1; pc += g->kc) {
         size_t kc = min_sz(g->kc, p1 - pc);
         float bt = pc == p0 ? beta : 1.0f;
@@ -501,7 +501,8 @@ static nnl_status run_direct(gemm_job *g, float *stackbuf, nnl_error *err)
     g->kc = (k + kblocks - 1) / kblocks;
     g->mc = round_up(min_sz(m, T_(GEMM_DIRECT_A_FLOATS) / g->kc + 1), DMR);
     g->kslices = 1;
-    if (!g->no_kslices && m * n * k >= GEMM_PARALLEL_MIN && (m + DMR - 1) / DMR < T_(GEMM_DIRECT_KSLICE_TILES) &&
+    if (!g->no_kslices && m * n * k >= GEMM_PARALLEL_MIN &&
+        (m + DMR - 1) / DMR < T_(GEMM_DIRECT_KSLICE_TILES) &&
         kblocks >= T_(GEMM_DIRECT_KSLICES) && k >= T_(GEMM_DIRECT_KSLICE_MIN_K) &&
         m * n <= GEMM_STACK_FLOATS * 8)
         g->kslices = T_(GEMM_DIRECT_KSLICES);
@@ -523,7 +524,8 @@ static nnl_status run_direct(gemm_job *g, float *stackbuf, nnl_error *err)
         g->k->transpose(g->b, g->ldb, n, k, g->work, g->ldbp);
         g->bp = g->work;
     }
-    g->kbuf = g->work + round_up(bsize, 16);
+    if (g->kslices > 1)
+        g->kbuf = g->work + round_up(bsize, 16);
     if (g->ntasks > 1 && nt > 1)
         nnl_parallel_for(g->ntasks, direct_task, g);
     else

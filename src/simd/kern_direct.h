@@ -3,21 +3,25 @@
  *
  * C[m x n] = alpha * A[m x kc] * B[kc x n] + beta * C, n <= GD_NV * VLEN,
  * with A read where it is (element (i, p) at a[i * lda + p], or at
- * a[p * lda + i] when ta: no packing) and B row p at b + p * ldb (B itself when row-major, or a row-major copy of
- * op(B) when transposed). Small products and products with a short
- * reduction or few columns (im2col convolutions: k = 9, n = 32) spent as
- * much time packing A as multiplying; here every A element is broadcast
- * straight from its row. Columns past n are neither read nor written (the
+ * a[p * lda + i] when ta: no packing) and B row p at b + p * ldb (B
+ * itself when row-major, or a row-major copy of op(B) when transposed).
+ * Small products and products with a short reduction or few columns
+ * (im2col convolutions: k = 9, n = 32) spent as much time packing A as
+ * multiplying; here every A element is broadcast straight from memory. Columns past n are neither read nor written (the
  * last vector is masked), so B and C need no padding.
  *
  * Per element the arithmetic is the packed micro-kernel's: products
  * summed in k order from zero (fused at the levels whose V_FMA fuses),
- * then alpha * sum, or alpha * sum + beta * C with the level's V_FMA. So
- * a product gives the same bits through either path when both use the
+ * then alpha * sum, or alpha * sum + beta * C with the level's V_FMA
+ * (the multiplies skipped when alpha or beta is 1, which changes no bit).
+ * So a product gives the same bits through either path when both use the
  * same k blocks.
  *
  * Per level: GD_NV (most vectors per row of the register tile) and
  * GD_MR(nv) (rows of the tile for nv vectors; at most GD_MR_MAX). */
+
+_Static_assert(GD_MR_MAX <= 12 && GD_NV <= 4, "kern_direct.h: gd_rows and gemm_direct "
+                                              "handle tiles of at most 12 rows and 4 vectors");
 
 /* One mr x nv-vector tile of C over kc; every argument in capitals is a
  * constant once inlined, so acc lives in registers. The last vector has
