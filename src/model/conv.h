@@ -49,9 +49,10 @@ extern const nnl_choice nnl_padding_choice;
 /* How the products are formed (docs/conv.md has the figures):
  *   NNL_CONV_IM2COL    im2col of blocks of rows into the workspace, then
  *                      nnl_gemm_ex on each block (col2im for dx);
- *   NNL_CONV_IMPLICIT  the GEMM micro-kernel driven directly, its A panels
- *                      packed from x a few rows at a time (no im2col
- *                      matrix; kdim and filters at most 1024);
+ *   NNL_CONV_IMPLICIT  the GEMM's direct kernel reading x in place for the
+ *                      forward pass, im2col rows of a few hundred pixels
+ *                      at a time for dW (no im2col matrix; kdim at most
+ *                      1024, else the im2col path);
  *   NNL_CONV_AUTO      implicit where it applies, else im2col (default). */
 typedef enum nnl_conv_algo {
     NNL_CONV_AUTO = 0,
