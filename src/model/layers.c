@@ -14,6 +14,7 @@
     X(maxpool2d)               \
     X(avgpool2d)               \
     X(global_avgpool2d)        \
+    X(global_maxpool2d)        \
     /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
