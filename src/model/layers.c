@@ -15,6 +15,7 @@
     X(avgpool2d)               \
     X(global_avgpool2d)        \
     X(global_maxpool2d)        \
+    X(reshape)                 \
     /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
