@@ -16,6 +16,7 @@
     X(global_avgpool2d)        \
     X(global_maxpool2d)        \
     X(reshape)                 \
+    X(conv1d)                  \
     /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
