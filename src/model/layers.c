@@ -17,6 +17,7 @@
     X(global_maxpool2d)        \
     X(reshape)                 \
     X(conv1d)                  \
+    X(maxpool1d)               \
     /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
