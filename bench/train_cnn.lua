@@ -9,10 +9,12 @@
 -- untimed warm-up batches, then one timed epoch (model:fit, verbose = 0,
 -- wall time from nn.clock()) over the first [samples] training images, no
 -- metric. Prints one line in bench/train.sh's format:
---   nnlua-cnn threads=<n> data=<...> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k> rss_data_kb=<k> train_flops_per_sample=<f>
+--   nnlua-cnn threads=<n> data=<...> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k> rss_data_kb=<k> rss_eval_kb=<k> train_flops_per_sample=<f>
 -- maxrss_kb is the process's peak resident set (VmHWM, what getrusage's
--- ru_maxrss gives the peer) at the end; rss_data_kb the same once the data
--- are loaded. Without nn.Conv2D (an nnlua before the convolution layers)
+-- ru_maxrss gives the peer) at the end of training, before the untimed
+-- evaluation of the loss (batches of 1024, whose buffers are 8x a
+-- training batch's); rss_data_kb the same once the data are loaded;
+-- rss_eval_kb the peak at the end, evaluation included. Without nn.Conv2D (an nnlua before the convolution layers)
 -- it prints "nnlua-cnn skipped: ..." and exits 0.
 -- Usage: nnlua bench/train_cnn.lua [threads] [samples]
 local threads = tonumber(arg and arg[1]) or 1
@@ -90,7 +92,8 @@ end
 local t0, c0 = wall(), os.clock()
 model:fit(xs, ys, {epochs = 1, batch_size = BS, verbose = 0})
 local secs, cpu = wall() - t0, os.clock() - c0
+local rss_train = vmhwm_kb()
 local loss = model:evaluate(xs, ys, {batch_size = 1024})
-print(string.format("nnlua-cnn threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f cpu_s=%.3f loss=%.4f maxrss_kb=%d rss_data_kb=%d train_flops_per_sample=%d",
-                    threads, source, samples, secs, samples / secs, cpu, loss, vmhwm_kb(), rss_data,
+print(string.format("nnlua-cnn threads=%d data=%s samples=%d seconds=%.3f samples_per_s=%.0f cpu_s=%.3f loss=%.4f maxrss_kb=%d rss_data_kb=%d rss_eval_kb=%d train_flops_per_sample=%d",
+                    threads, source, samples, secs, samples / secs, cpu, loss, rss_train, rss_data, vmhwm_kb(),
                     train_flops()))

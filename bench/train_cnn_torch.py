@@ -18,10 +18,12 @@
 # BENCH_FLUSH_DENORMAL=1 flushes denormals; BENCH_CHANNELS_LAST=0 keeps
 # NCHW memory format instead of torch's channels-last one (the default).
 # Prints (the line format bench/train.sh parses):
-#   torch-cnn threads=<n> data=<...> format=<nhwc|nchw> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k> rss_data_kb=<k> train_flops_per_sample=<f>
-# maxrss_kb is getrusage's ru_maxrss at the end (peak resident set of the
-# process, interpreter and libraries included); rss_data_kb the same peak
-# once the data are loaded, before the model exists. The FLOPs count the
+#   torch-cnn threads=<n> data=<...> format=<nhwc|nchw> samples=<N> seconds=<s> samples_per_s=<r> cpu_s=<c> loss=<l> maxrss_kb=<k> rss_data_kb=<k> rss_eval_kb=<k> train_flops_per_sample=<f>
+# maxrss_kb is getrusage's ru_maxrss at the end of training, before the
+# untimed evaluation of the loss (peak resident set of the process,
+# interpreter and libraries included); rss_data_kb the same peak once the
+# data are loaded, before the model exists; rss_eval_kb the peak at the
+# end, evaluation (batches of 1024) included. The FLOPs count the
 # conv and dense products only (see train_flops below).
 # Usage: /usr/bin/python3 bench/train_cnn_torch.py [threads] [samples]
 import gzip, os, resource, sys, time
@@ -152,10 +154,11 @@ for i in range(0, samples, BS):
     ix = perm[i:i + BS]
     step(x[ix], y[ix])
 secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+rss_train = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 with torch.no_grad():
     final = sum(lossf(model(x[i:i + 1024]), y[i:i + 1024]).item() * len(x[i:i + 1024])
                 for i in range(0, samples, 1024)) / samples
 print("torch-cnn threads=%d data=%s format=%s samples=%d seconds=%.3f samples_per_s=%.0f cpu_s=%.3f loss=%.4f "
-      "maxrss_kb=%d rss_data_kb=%d train_flops_per_sample=%d"
+      "maxrss_kb=%d rss_data_kb=%d rss_eval_kb=%d train_flops_per_sample=%d"
       % (threads, source, "nhwc" if channels_last else "nchw", samples, secs, samples / secs, cpu, final,
-         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rss_data, train_flops()))
+         rss_train, rss_data, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, train_flops()))
