@@ -12,7 +12,8 @@
 # back to back), the same per CPU-second of the timed region (samples / CPU
 # time of the process: steadier than wall time when other jobs share the
 # cores), and the median peak RSS of each side with their ratio
-# (nnlua/PyTorch: below 1, nnlua uses less).
+# (nnlua/PyTorch: below 1, nnlua uses less; the CNN's is the peak at the end
+# of training, with the peak once the data were loaded in brackets).
 # CNN: the FLOP-bound ceiling of each round = samples/s if every conv and
 # dense product ran at the rate our GEMM measured on its shape in that
 # round at that thread count (build/bench/gemm --conv --mlp: conv1 and
@@ -122,13 +123,16 @@ def main(path):
             cb = [float(d["samples"]) / float(d["cpu_s"]) for d in b.values()]
             ma = [float(d["maxrss_kb"]) / 1024 for d in a.values()]
             mb = [float(d["maxrss_kb"]) / 1024 for d in b.values()]
+            da = [float(d["rss_data_kb"]) / 1024 for d in a.values() if "rss_data_kb" in d]
+            db = [float(d["rss_data_kb"]) / 1024 for d in b.values() if "rss_data_kb" in d]
+            rss_data = " (data loaded: %.0f / %.0f)" % (med(da), med(db)) if da and db else ""
             pairs = [float(a[r]["samples_per_s"]) / float(b[r]["samples_per_s"])
                      for r in a if r in b]
             ratio = "%.2f (%.2f-%.2f)" % (med(ra) / med(rb), min(pairs), max(pairs)) if pairs else "-"
-            print("| %d | %s | %s | %s | %s / %s | %.2f | %.0f / %.0f | %.2f |"
+            print("| %d | %s | %s | %s | %s / %s | %.2f | %.0f / %.0f%s | %.2f |"
                   % (t, span(ra), span(rb), ratio, span(ca), span(cb),
                      med(ca) / med(cb) if ca and cb else float("nan"),
-                     med(ma), med(mb), med(ma) / med(mb) if ma and mb else float("nan")))
+                     med(ma), med(mb), rss_data, med(ma) / med(mb) if ma and mb else float("nan")))
             if kind != "cnn":
                 continue
             ceil, rates = [], []
