@@ -17,21 +17,23 @@
 # CNN: the FLOP-bound ceiling of each round = samples/s if every conv and
 # dense product ran at the rate our GEMM measured on its shape in that
 # round at that thread count (build/bench/gemm --conv --mlp: conv1 and
-# conv2 im2col products for the conv layers; the MLP's 784x256 and 128x10
-# products stand in for the 1600x128 and 128x10 dense layers, 8% of the
-# FLOPs), and each side's samples/s as % of it.
+# conv2 im2col products for the conv layers, the 1600x128 and 128x10
+# products for the dense layers; a bench/gemm without the 1600x128 shape
+# has the MLP's 784x256 stand in for it, 8% of the FLOPs), and each side's
+# samples/s as % of it.
 # Usage: /usr/bin/python3 bench/train_summary.py LOG
 import collections, re, statistics, sys
 
 BS = 128
 # FLOPs per batch of each product of the CNN (2 m n k) and the gemm shape
-# whose measured rate it runs at; their sum / 128 is train_flops_per_sample.
+# whose measured rate it runs at ("a|b": a, or b when a bench/gemm has no
+# a); their sum / 128 is train_flops_per_sample.
 CNN_PRODUCTS = [
     (2 * BS * 26 * 26 * 32 * 9, "conv1 fwd"), (2 * BS * 26 * 26 * 32 * 9, "conv1 dW"),
     (2 * BS * 11 * 11 * 64 * 288, "conv2 fwd"), (2 * BS * 11 * 11 * 64 * 288, "conv2 dW"),
     (2 * BS * 11 * 11 * 64 * 288, "conv2 dX"),
-    (2 * BS * 1600 * 128, "784x256 fwd"), (2 * BS * 1600 * 128, "784x256 dW"),
-    (2 * BS * 1600 * 128, "784x256 dX"),
+    (2 * BS * 1600 * 128, "1600x128 fwd|784x256 fwd"), (2 * BS * 1600 * 128, "1600x128 dW|784x256 dW"),
+    (2 * BS * 1600 * 128, "1600x128 dX|784x256 dX"),
     (2 * BS * 128 * 10, "128x10 fwd"), (2 * BS * 128 * 10, "128x10 dW"),
     (2 * BS * 128 * 10, "128x10 dX"),
 ]
@@ -84,10 +86,11 @@ def main(path):
             d = kv(line)
             rows[(kind, side, int(d["threads"]))].append((rnd, d))
 
-    def rate_of(shapes, name):
-        for k, v in shapes.items():
-            if k.startswith(name):
-                return v
+    def rate_of(shapes, names):  # the first of "a|b" that was measured
+        for name in names.split("|"):
+            for k, v in shapes.items():
+                if k.startswith(name):
+                    return v
         return None
 
     print("Machine: %s, %s; nnlua %s (%s), torch %s; %s; %d rounds; load average "
