@@ -120,8 +120,14 @@ static void test_fashion_from_a_folder(void **state)
     assert_true(fabsf(f.x_train->data[100] - 100.0f / 255.0f) < 1e-7f);
     nnl_fashion_free(&f);
     assert_int_equal(nnl_fashion_load(dir, 0, &f, &err), NNL_OK);
-    assert_int_equal(f.x_train->ndim, 3);
+    assert_int_equal(f.x_train->ndim, 4);
+    assert_int_equal(f.x_train->shape[0], 5);
+    assert_int_equal(f.x_train->shape[1], 28);
     assert_int_equal(f.x_train->shape[2], 28);
+    assert_int_equal(f.x_train->shape[3], 1);
+    assert_int_equal(f.x_test->ndim, 4);
+    assert_int_equal(f.x_test->shape[0], 2);
+    assert_true(fabsf(f.x_train->data[100] - 100.0f / 255.0f) < 1e-7f);
     nnl_fashion_free(&f);
     assert_string_equal(nnl_fashion_classes[0], "T-shirt/top");
     assert_string_equal(nnl_fashion_classes[9], "Ankle boot");
