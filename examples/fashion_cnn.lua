@@ -62,11 +62,11 @@ model:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam",
               metrics = {"accuracy"}}
 model:summary()
 
-local t0 = os.time()
+local t0 = nn.clock()
 -- the test set is evaluated after each epoch too (validation_data), so the
 -- progress lines show how test accuracy grows
 model:fit(x_train, y_train, {epochs = epochs, batch_size = 128,
                              validation_data = {x_test, y_test}})
 local loss, metrics = model:evaluate(x_test, y_test, {batch_size = 500})
-print(string.format("fashion_cnn: test loss %.4f, accuracy %.4f (%d epochs, %d s)",
-                    loss, metrics.accuracy, epochs, os.time() - t0))
+print(string.format("fashion_cnn: test loss %.4f, accuracy %.4f (%d epochs, %.0f s)",
+                    loss, metrics.accuracy, epochs, nn.clock() - t0))
