@@ -153,6 +153,15 @@ T("printing: Torch layout, elided and bounded", function()
   check(s:sub(-40):find("5]]]], shape", 1, true), "the last pixel is shown: " .. s:sub(-60))
   local small = tostring(nn.zeros(7, 28, 28, 1))
   check(select(2, small:gsub("\n", "\n")) == lines, "same bound for 7 images")
+  -- exactly PyTorch 1.13's text, plus the shape nnlua adds to a summary:
+  -- tests/data/print_4d_torch.txt is the output of
+  -- print(torch.arange(2000).reshape(10, 10, 10, 2))
+  local f = assert(io.open("../data/print_4d_torch.txt", "rb"))
+  local torch_text = f:read("a"):gsub("\n$", "")
+  f:close()
+  local ours = tostring(nn.arange(2000):reshape(10, 10, 10, 2))
+  check(ours == torch_text:gsub("%]%)$", "], shape=[10x10x10x2])"),
+        "as PyTorch prints it:\n" .. ours)
   -- a view of one image prints as a 3-D tensor
   check(tostring(t[2]) == "tensor([[[5, 6]],\n\n        [[7, 8]]])", tostring(t[2]))
 end)
