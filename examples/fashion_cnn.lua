@@ -7,12 +7,13 @@
 --   nnlua examples/fashion_cnn.lua --quick    4000 images, 1 epoch: seconds, for CI
 --   nnlua examples/fashion_cnn.lua --epochs 3 another epoch count
 --   nnlua examples/fashion_cnn.lua --data dir the four IDX files from dir
+--   nnlua examples/fashion_cnn.lua --quick --samples 500   fewer images
 --
 -- The data set is Debian's dataset-fashion-mnist (or a folder in
 -- $NNLUA_DATA); without it the script says how to install it and exits 77.
 local EPOCHS = 12
 
-local quick, epochs, dir = false, EPOCHS, nil
+local quick, epochs, dir, samples = false, EPOCHS, nil, nil
 local i = 1
 while arg and arg[i] do
   if arg[i] == "--quick" then
@@ -20,11 +21,14 @@ while arg and arg[i] do
   elseif arg[i] == "--epochs" and tonumber(arg[i + 1]) then
     epochs = math.tointeger(tonumber(arg[i + 1])) or EPOCHS
     i = i + 1
+  elseif arg[i] == "--samples" and math.tointeger(tonumber(arg[i + 1])) then
+    samples = math.tointeger(tonumber(arg[i + 1]))
+    i = i + 1
   elseif arg[i] == "--data" and arg[i + 1] then
     dir = arg[i + 1]
     i = i + 1
   else
-    io.stderr:write("usage: fashion_cnn.lua [--quick] [--epochs n] [--data dir]\n")
+    io.stderr:write("usage: fashion_cnn.lua [--quick] [--epochs n] [--samples n] [--data dir]\n")
     os.exit(2)
   end
   i = i + 1
@@ -38,10 +42,16 @@ end
 local x_train, y_train = data.x_train, data.y_train
 local x_test, y_test = data.x_test, data.y_test
 if quick then
-  -- a few thousand of each: the network and every code path, in seconds
-  x_train, y_train = x_train:rows(1, 4000), y_train:rows(1, 4000)
-  x_test, y_test = x_test:rows(1, 1000), y_test:rows(1, 1000)
+  -- a few thousand images: the network and every code path, in seconds
+  samples = samples or 4000
   epochs = 1
+end
+if samples then
+  -- the first n training images and a quarter as many test images
+  local n = math.max(1, math.min(samples, #x_train))
+  local m = math.max(1, math.min(n // 4, #x_test))
+  x_train, y_train = x_train:rows(1, n), y_train:rows(1, n)
+  x_test, y_test = x_test:rows(1, m), y_test:rows(1, m)
 end
 print(string.format("fashion_cnn: %d training and %d test images of %s, %d epoch%s, %d thread%s",
                     #x_train, #x_test, table.concat({select(2, x_train:shape())}, "x"),
@@ -68,5 +78,6 @@ local t0 = nn.clock()
 model:fit(x_train, y_train, {epochs = epochs, batch_size = 128,
                              validation_data = {x_test, y_test}})
 local loss, metrics = model:evaluate(x_test, y_test, {batch_size = 500})
-print(string.format("fashion_cnn: test loss %.4f, accuracy %.4f (%d epochs, %.0f s)",
-                    loss, metrics.accuracy, epochs, nn.clock() - t0))
+print(string.format("fashion_cnn: test loss %.4f, accuracy %.4f (%d epoch%s, %.0f s)",
+                    loss, metrics.accuracy, epochs, epochs == 1 and "" or "s",
+                    nn.clock() - t0))

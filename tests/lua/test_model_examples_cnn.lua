@@ -27,7 +27,18 @@ check(acc and acc >= 0.85, "digits_cnn --quick >= 85%: " .. out)
 check(out:find("Epoch 5/5", 1, true), "per-epoch lines: " .. out)
 print(string.format("digits_cnn --quick held-out accuracy %.4f", acc))
 
-out, code = run("fashion_cnn", "--quick")
+-- Under AddressSanitizer (a Debug build, many times slower) the fashion
+-- run trains on 500 images: the same code paths, not the same figure.
+local function under_asan()
+  local f = io.open("/proc/self/maps")
+  if not f then return false end
+  local s = f:read("a")
+  f:close()
+  return s:find("libasan", 1, true) ~= nil
+end
+local asan = under_asan()
+
+out, code = run("fashion_cnn", asan and "--quick --samples 500" or "--quick")
 if code == 77 then
   check(out:find("apt-get install dataset-fashion-mnist", 1, true),
         "the skip says how to install the data: " .. out)
@@ -35,11 +46,13 @@ if code == 77 then
         "(apt-get install dataset-fashion-mnist, or set NNLUA_DATA)")
 else
   check(code == 0, "fashion_cnn.lua --quick failed (" .. tostring(code) .. "):\n" .. out)
-  check(out:find("4000 training and 1000 test images of 28x28x1, 1 epoch", 1, true), out)
+  local sizes = asan and "500 training and 125 test" or "4000 training and 1000 test"
+  check(out:find(sizes .. " images of 28x28x1, 1 epoch", 1, true), out)
   check(out:find("(None, 5, 5, 64)", 1, true), "the summary is printed: " .. out)
   check(out:find("Epoch 1/1", 1, true), "a progress line: " .. out)
   acc = tonumber(out:match("fashion_cnn: test loss [%d.]+, accuracy ([%d.]+)"))
-  check(acc and acc >= 0.5, "fashion_cnn --quick learns (chance is 0.1): " .. out)
+  check(acc and acc >= (asan and 0.2 or 0.5),
+        "fashion_cnn --quick learns (chance is 0.1): " .. out)
   print(string.format("fashion_cnn --quick test accuracy %.4f", acc))
 end
 
