@@ -433,6 +433,54 @@ static int l_weights(lua_State *L)
     return finish(L, &b, st, &o, fn, &err);
 }
 
+/* _filters(fn, opts, kernel, max_filters, max_channels, mean, what): a
+ * convolution's kernel {kh, kw, cin, cout} (or {k, cin, cout}) as tiles */
+static int l_filters(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_tensor *t = nnl_lua_totensor(L, 3);
+    if (!t || t->ndim < 3 || t->ndim > 4)
+        return luaL_error(L, "%s: expected a convolution kernel {kh, kw, in, out} or "
+                          "{k, in, out}", fn);
+    int three = t->ndim == 3;
+    size_t kh = three ? 1 : t->shape[0], kw = t->shape[three ? 0 : 1];
+    size_t cin = t->shape[three ? 1 : 2], cout = t->shape[three ? 2 : 3];
+    int maxf = opt_int(L, 4, fn, "max_tiles", 1, 100000, 0);
+    int maxc = opt_int(L, 5, fn, "max_channels", 1, 100000, 0);
+    int mean = lua_toboolean(L, 6);
+    const char *what = check_text(L, 7, fn, "the layer's name");
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_filters(&b, &o, t->data, kh, kw, cin, cout, maxf, maxc, mean,
+                                     what, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _maps(fn, opts, maps, max_maps, what): one sample's output {h, w, c}
+ * (or {steps, c}) as a tile per channel */
+static int l_maps(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_tensor *t = nnl_lua_totensor(L, 3);
+    if (!t || t->ndim < 2 || t->ndim > 3)
+        return luaL_error(L, "%s: expected feature maps {h, w, channels} or {steps, channels}",
+                          fn);
+    int two = t->ndim == 2;
+    size_t h = two ? 1 : t->shape[0], w = t->shape[two ? 0 : 1], c = t->shape[two ? 1 : 2];
+    int maxm = opt_int(L, 4, fn, "max_tiles", 1, 100000, 0);
+    const char *what = check_text(L, 5, fn, "the layer's name");
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_feature_maps(&b, &o, t->data, h, w, c, maxm, what, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
 /* _confusion(fn, opts, counts (k*k, row-major), k, names|nil) */
 static int l_confusion(lua_State *L)
 {
@@ -776,6 +824,7 @@ static const luaL_Reg plot_funcs[] = {
     {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
     {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
+    {"_filters", l_filters},     {"_maps", l_maps},
     {"_history_last", l_history_last},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
     {"_check_opts", l_check_opts},
