@@ -617,16 +617,32 @@ local function layer_note(l)
   return #vals > 0 and (words .. " " .. table.concat(vals, " ")) or words
 end
 
+-- The h x w x c of a per-sample shape drawn as maps: {h, w, c}, or
+-- {steps, c} (1-D maps, drawn h = steps, w = 1); nil for other shapes.
+local function map_dims(shape)
+  if not shape then return nil end
+  if #shape == 3 then return {shape[1], shape[2], shape[3]} end
+  if #shape == 2 then return {shape[1], 1, shape[2]} end
+end
+
+-- "6x6x8": a shape as the diagram labels it.
+local function shape_text(shape)
+  return table.concat(shape, "x")
+end
+
 -- nn.plot.model(model, opts): the network's layout; columns of at most
 -- opts.max_neurons units (default 32) show every unit, larger ones a few
--- and "... N more"; opts.weights = false draws the structure only.
+-- and "... N more"; opts.weights = false draws the structure only. Layers
+-- whose kind draws maps (layer.draw == "maps": convolutions, pooling) are
+-- blocks of feature maps labelled with their output shape; so is an
+-- image input ({h, w, c}).
 function plot.model(model, opts)
   local fn = "nn.plot.model"
   opts = check_opts(fn, opts, {max_neurons = "number", weights = "boolean"})
   if not is_model(model) then error(fn .. ": expected a model, got " .. type(model), 2) end
   local layers = model.layers
   local inputs
-  local ishape = model.input_shape or (layers[1] and layers[1].input_shape)
+  local ishape = input_shape(model)
   if ishape then
     inputs = 1
     for _, d in ipairs(ishape) do inputs = inputs * d end
@@ -635,15 +651,32 @@ function plot.model(model, opts)
     error(fn .. ": the model's input size is unknown (give input_dim to the first layer, " ..
           "or fit/predict first)", 2)
   end
-  local cols = {{units = inputs, name = "input", label = inputs .. (inputs == 1 and " input" or " inputs")}}
+  local cols
+  local idims = #ishape >= 2 and map_dims(ishape)
+  if idims then
+    cols = {{units = inputs, name = "input", maps = idims, label = shape_text(ishape) .. " input"}}
+  else
+    cols = {{units = inputs, name = "input", label = inputs .. (inputs == 1 and " input" or " inputs")}}
+  end
   local function note(text)
     local c = cols[#cols]
     c.label = c.label .. "\n" .. text
   end
   for _, l in ipairs(layers) do
     -- What to draw comes from the layer's kind (layer.draw), not its
-    -- name: a column of neurons, or a note on the column before.
-    if l.draw == "neurons" then
+    -- name: a column of neurons, a block of maps, or a note on the column
+    -- before.
+    if l.draw == "maps" and map_dims(l.output_shape) then
+      local shape = l.output_shape
+      local c = {units = 1, name = l.name, maps = map_dims(shape),
+                 learns = #l:get_weights() > 0,
+                 label = shape_text(shape) .. "\n" .. layer_note(l)}
+      for _, d in ipairs(shape) do c.units = c.units * d end
+      if l.activation and l.activation ~= "linear" then c.label = c.label .. " " .. l.activation end
+      cols[#cols + 1] = c
+    elseif l.draw == "maps" and not l.built then
+      error(fn .. ": layer '" .. l.name .. "' is not built yet (fit or predict first)", 2)
+    elseif l.draw == "neurons" then
       local u = l.units or (l.output_shape and l.output_shape[#l.output_shape])
       if not u then
         error(fn .. ": layer '" .. l.name .. "' is not built yet (fit or predict first)", 2)
@@ -652,7 +685,10 @@ function plot.model(model, opts)
                  label = u .. (u == 1 and " unit" or " units") .. "\n" .. (l.activation or "linear")}
       if opts.weights ~= false then
         local ws = l:get_weights()
-        if ws[1] and ws[1]:dim() == 2 then c.kernel, c.bias = ws[1], ws[2] end
+        -- edges by weight only between columns of neurons: after a block
+        -- of maps the kernel's rows are not a column's units
+        if ws[1] and ws[1]:dim() == 2 and not cols[#cols].maps then c.kernel = ws[1] end
+        if ws[1] and ws[1]:dim() == 2 then c.bias = ws[2] end
         if c.bias then c.label = c.label .. " + bias" end
       end
       cols[#cols + 1] = c

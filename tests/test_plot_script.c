@@ -545,9 +545,9 @@ static void network_small_shows_everything(void **state)
     float k1[6] = {1, -1, 0.5f, -0.25f, 0, 2}; /* 2 x 3 */
     float b1[3] = {0.1f, -0.2f, 0};
     float k2[3] = {1, 1, -1};
-    nnl_plot_layer l[3] = {{2, "input", "2 inputs", NULL, NULL},
-                           {3, "dense", "3 units\ntanh", k1, b1},
-                           {1, "dense_1", "1 unit\nsigmoid", k2, NULL}};
+    nnl_plot_layer l[3] = {{2, "input", "2 inputs", NULL, NULL, 0, 0, 0, 0, 0},
+                           {3, "dense", "3 units\ntanh", k1, b1, 0, 0, 0, 0, 0},
+                           {1, "dense_1", "1 unit\nsigmoid", k2, NULL, 0, 0, 0, 0, 0}};
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "n.png";
@@ -591,10 +591,10 @@ static void network_small_shows_everything(void **state)
 static void network_large_elides(void **state)
 {
     (void)state;
-    nnl_plot_layer l[4] = {{784, "input", NULL, NULL, NULL},
-                           {256, "dense", NULL, NULL, NULL},
-                           {128, "dense_1", NULL, NULL, NULL},
-                           {10, "dense_2", NULL, NULL, NULL}};
+    nnl_plot_layer l[4] = {{784, "input", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {256, "dense", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {128, "dense_1", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {10, "dense_2", NULL, NULL, NULL, 0, 0, 0, 0, 0}};
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "n.png";
@@ -632,7 +632,8 @@ static void out_of_memory_everywhere(void **state)
     double y[3] = {1, 2, 3};
     nnl_plot_series s[2] = {{"loss", NULL, y, 3}, {"val_loss", NULL, y, 3}};
     float w[4] = {1, 2, 3, 4};
-    nnl_plot_layer l[2] = {{2, "in", NULL, NULL, NULL}, {2, "d", "x", w, NULL}};
+    nnl_plot_layer l[2] = {{2, "in", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {2, "d", "x", w, NULL, 0, 0, 0, 0, 0}};
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "m.png";

@@ -555,7 +555,8 @@ static const float *opt_weights(lua_State *L, int idx, const char *key, size_t n
 }
 
 /* _network(fn, opts, layers, max_shown) with layers = {{units =, name =,
- * label =, kernel = tensor|nil, bias = tensor|nil}, ...} */
+ * label =, kernel = tensor|nil, bias = tensor|nil, maps = {h, w, c}|nil,
+ * learns = boolean}, ...} */
 static int l_network(lua_State *L)
 {
     const char *fn = luaL_checkstring(L, 1);
@@ -585,6 +586,31 @@ static int l_network(lua_State *L)
         ly[i].name = check_text(L, -1, fn, "a layer's name");
         lua_getfield(L, item, "label");
         ly[i].label = check_text(L, -1, fn, "a layer's label");
+        /* maps = {h, w, c}: a block of feature maps (h * w * c = units) */
+        ly[i].maps = ly[i].mh = ly[i].mw = ly[i].mc = 0;
+        if (lua_getfield(L, item, "maps") != LUA_TNIL) {
+            int *dims[3] = {&ly[i].mh, &ly[i].mw, &ly[i].mc};
+            luaL_checktype(L, -1, LUA_TTABLE);
+            lua_Integer prod = 1;
+            for (int d = 0; d < 3; d++) {
+                lua_geti(L, -1, d + 1);
+                lua_Integer v = lua_tointegerx(L, -1, &isint);
+                if (!isint || v < 1 || v > 1000000)
+                    return luaL_error(L, "%s: layer %d's maps must be {h, w, channels}", fn,
+                                      i + 1);
+                *dims[d] = (int)v;
+                prod *= v;
+                lua_pop(L, 1);
+            }
+            if (prod != u)
+                return luaL_error(L, "%s: layer %d's maps {%d, %d, %d} are not its %d units", fn,
+                                  i + 1, ly[i].mh, ly[i].mw, ly[i].mc, (int)u);
+            ly[i].maps = 1;
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, item, "learns");
+        ly[i].learns = lua_toboolean(L, -1);
+        lua_pop(L, 1);
         size_t prev = i > 0 ? (size_t)ly[i - 1].units : 0;
         ly[i].kernel = i > 0 ? opt_weights(L, item, "kernel", prev * (size_t)u, fn, i + 1) : NULL;
         ly[i].bias = i > 0 ? opt_weights(L, item, "bias", (size_t)u, fn, i + 1) : NULL;

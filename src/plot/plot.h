@@ -218,11 +218,17 @@ typedef struct nnl_plot_layer {
     const char *label;  /* shown below: activation, notes ("\n" allowed) */
     const float *kernel; /* [previous units x units] or NULL (structure only) */
     const float *bias;   /* [units] or NULL */
+    /* A block of feature maps instead of a column of neurons (convolutions,
+     * pooling, an image input): maps h x w, c of them (units = h * w * c);
+     * learns: the layer has weights (filled blue, else grey). */
+    int maps, mh, mw, mc, learns;
 } nnl_plot_layer;
 /* The network: layers as columns of neurons, edges shaded by weight sign
  * (blue +, orange -) and magnitude, neurons filled by bias. A column of at
  * most max_shown units (0: 32) shows them all; a larger one shows its
- * first and last few (10 slots at most) around "... N more". */
+ * first and last few (10 slots at most) around "... N more". A maps layer
+ * is a stack of rectangles instead (sized by h and w, more sheets for more
+ * channels), joined to its neighbours by grey links. */
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err);
 
