@@ -676,6 +676,11 @@ function plot.model(model, opts)
       cols[#cols + 1] = c
     elseif l.draw == "maps" and not l.built then
       error(fn .. ": layer '" .. l.name .. "' is not built yet (fit or predict first)", 2)
+    elseif l.draw == "maps" and #l.output_shape == 1 then
+      -- maps reduced to one value each (global pooling): a column of units
+      local u = l.output_shape[1]
+      cols[#cols + 1] = {units = u, name = l.name,
+                         label = u .. (u == 1 and " unit" or " units") .. "\n" .. layer_note(l)}
     elseif l.draw == "neurons" then
       local u = l.units or (l.output_shape and l.output_shape[#l.output_shape])
       if not u then
