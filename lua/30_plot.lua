@@ -419,11 +419,14 @@ function plot.feature_maps(model, x, layer, opts)
     if not index then
       error(fn .. ": layer '" .. layer.name .. "' is not a layer of this model", 2)
     end
-  elseif math.type(layer) == "integer" or (type(layer) == "number" and layer == math.floor(layer)) then
+  elseif type(layer) == "number" then
     index = math.tointeger(layer)
-    if not index or index < 1 or index > #layers then
-      error(string.format("%s: layer %s is out of range (the model has %d layers)", fn,
-                          tostring(layer), #layers), 2)
+    if not index then
+      error(fn .. ": a layer index must be a whole number, got " .. tostring(layer), 2)
+    end
+    if index < 1 or index > #layers then
+      error(string.format("%s: layer %d is out of range (the model has %d layers)", fn,
+                          index, #layers), 2)
     end
   else
     error(fn .. ": layer must be a layer of the model or its index, got " .. type(layer), 2)

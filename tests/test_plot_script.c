@@ -762,7 +762,7 @@ static void text_filters_and_maps(void **state)
     assert_int_equal(nnl_plot_filters(&b, &o, k, 1, 1, 1, 2, 0, 0, 0, "c", &err), NNL_OK);
     HASNT("with image");
     HASNT("$tiles");
-    HAS("'c: 2 filters (1x1): # + positive, - = negative'");
+    HAS("'c: 2 filters (1x1)'.\"\\012\".'# + positive, - = negative'");
     HAS("$text4 using 1:2 with points pt '#'");
     HAS("$text1 using 1:2 with points pt '='");
     HAS("set label '1'");

@@ -117,7 +117,9 @@ static nnl_status draw(nnl_pbuf *b, const nnl_plot_opts *o, tiles *g, const char
 {
     int text = nnl_plot_is_text(o);
     char full[320];
-    snprintf(full, sizeof full, "%s%s%s", title, text ? ": " : "",
+    /* In text the key goes on a line of its own: a title wider than the
+     * terminal is not drawn at all. */
+    snprintf(full, sizeof full, "%s%s%s", title, text ? "\n" : "",
              !text ? "" : diverging ? nnl_plot_text_image_key() : nnl_plot_text_ramp_key());
     nnl_plot_labels(b, o, full, NULL, NULL);
     nnl_pbuf_addf(b, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n", g->W - 1, g->H - 1);
