@@ -271,6 +271,10 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     w = w < 640 ? 640 : w > 2400 ? 2400 : w;
     int h = 46 * smax + 220;
     h = h < (maps ? 520 : 420) ? (maps ? 520 : 420) : h > 1000 ? 1000 : h;
+    nnl_plot_term term;
+    if (maps && nnl_plot_term_of(o, &term, fn, NULL) == NNL_OK && term == NNL_TERM_TTY &&
+        h < w)
+        h = w; /* in a terminal: every line it has (at most), for the blocks */
     nnl_status st = nnl_plot_begin(b, o, w, h, fn, err);
     if (st != NNL_OK)
         goto done;
