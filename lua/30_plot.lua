@@ -384,6 +384,12 @@ function plot.weights(obj, opts)
     error(fn .. ": expected a Dense or convolution layer, a model or an nn.Tensor, got " ..
           type(obj), 2)
   end
+  if w:dim() == 4 and not opts.image then
+    -- a 4-D tensor is a convolution kernel {kh, kw, in, out}
+    call(C.filters, fn, opts, w, opts.max_tiles, opts.max_channels, opts.channels == "mean",
+         "filters")
+    return
+  end
   local th, tw
   if opts.image then
     th, tw = opts.image[1], opts.image[2]

@@ -98,6 +98,9 @@ H.test("filters of several channels: rows, or the mean", function()
   H.near(tonumber(first), mean, 1e-6, "the first tile is filter 1's mean")
   s = script_of(nn.plot.weights, l, {max_channels = 2, max_tiles = 1})
   has(s, "filters 1-1 of 2 (1x1), a row each, by input channel (1-2 of 3)")
+  -- a 4-D tensor is a kernel too
+  s = script_of(nn.plot.weights, k, {})
+  has(s, "set title 'filters: 2 filters (1x1), a row each, by input channel'")
   -- the Dense layer is the third with a kernel
   check(script_of(nn.plot.weights, model, {layer = 3}):find("weights (8 inputs x 4 units)", 1,
                                                            true))
