@@ -17,10 +17,11 @@
 
 typedef enum { BANDS_NONE, BANDS_EVERY_ROW, BANDS_TOP } bands;
 
-/* The grid: nr x nc tiles of th x tw pixels, gap pixels apart, with a
- * label band of `band` pixels above every row or above the first only. */
+/* The grid: nr x nc tiles of th x tw pixels, gx pixels apart across and gy
+ * down, with a label band of `band` pixels above every row or above the
+ * first only. */
 typedef struct tiles {
-    size_t th, tw, nr, nc, gap, band;
+    size_t th, tw, nr, nc, gx, gy, band;
     size_t n;     /* tiles drawn: tile t in row t / nc, column t % nc */
     bands where;
     size_t W, H;  /* the composed picture */
@@ -30,31 +31,33 @@ typedef struct tiles {
 
 static size_t tile_x(const tiles *g, size_t c)
 {
-    return c * (g->tw + g->gap);
+    return c * (g->tw + g->gx);
 }
 
 static size_t tile_y(const tiles *g, size_t r)
 {
     if (g->where == BANDS_EVERY_ROW)
-        return r * (g->th + g->band + g->gap) + g->band;
-    return (g->where == BANDS_TOP ? g->band : 0) + r * (g->th + g->gap);
+        return r * (g->th + g->band + g->gy) + g->band;
+    return (g->where == BANDS_TOP ? g->band : 0) + r * (g->th + g->gy);
 }
 
 /* Sizes the grid and allocates its picture (NaN). The label bands get
- * room for a line of text (a character row in text), which depends on
- * the scale, which depends on the bands: a few rounds settle it. lm_px:
- * room on the left for row labels. */
+ * room for a line of text (a character row in text), and in text the gaps
+ * a character at least (else the sampling of the cells may miss them and
+ * tiles run together: two are safe); both depend on the scale, which depends on them: a
+ * few rounds settle it. lm_px: room on the left for row labels. */
 static nnl_status layout(tiles *g, const nnl_plot_opts *o, int lm_px, const char *fn,
                          nnl_error *err)
 {
     size_t big = g->th > g->tw ? g->th : g->tw;
-    g->gap = (big + 4) / 8 > 1 ? (big + 4) / 8 : 1;
+    size_t gap = (big + 4) / 8 > 1 ? (big + 4) / 8 : 1;
+    g->gx = g->gy = gap;
     g->band = 0;
     int text = nnl_plot_is_text(o);
     for (int round = 0; round < 4; round++) {
         size_t nb = g->where == BANDS_NONE ? 0 : g->where == BANDS_TOP ? 1 : g->nr;
-        g->W = g->nc * g->tw + (g->nc - 1) * g->gap;
-        g->H = g->nr * g->th + (g->nr - 1) * g->gap + nb * g->band;
+        g->W = g->nc * g->tw + (g->nc - 1) * g->gx;
+        g->H = g->nr * g->th + (g->nr - 1) * g->gy + nb * g->band;
         if (g->W > 20000 || g->H > 20000 || g->W * g->H > MAX_PIXELS)
             return nnl_fail(err, NNL_ERR_ARG, "%s: %zux%zu tiles of %zux%zu are too many to "
                             "draw (show fewer)", fn, g->nr, g->nc, g->th, g->tw);
@@ -64,15 +67,21 @@ static nnl_status layout(tiles *g, const nnl_plot_opts *o, int lm_px, const char
             scale = 80;
         g->pw = (int)(g->W * scale) + 220 + lm_px;
         g->ph = (int)(g->H * scale) + 110;
-        if (g->where == BANDS_NONE)
-            break;
         double line_px = 18;
-        if (text) { /* a character row, with the margins around the plot */
+        if (text) {
             int cols, rows;
             nnl_plot_text_size(o, g->pw, g->ph, &cols, &rows);
-            line_px = 1.5 * g->ph / rows;
+            line_px = 1.5 * g->ph / rows; /* a character row, with the margins */
+            /* characters per picture pixel in the plot area (about: the
+             * margins take some 14 columns and 7 rows) */
+            double cx = (cols > 20 ? cols - 14 : 6) / (double)g->W;
+            double cy = (rows > 12 ? rows - 7 : 5) / (double)g->H;
+            size_t want_x = (size_t)ceil(2.0 / cx), want_y = (size_t)ceil(2.0 / cy);
+            g->gx = want_x > gap ? want_x : gap;
+            g->gy = want_y > gap ? want_y : gap;
         }
-        g->band = (size_t)ceil(line_px * 1.1 / scale);
+        if (g->where != BANDS_NONE)
+            g->band = (size_t)ceil(line_px * 1.1 / scale);
     }
     g->img = nnl_malloc(g->W * g->H * sizeof *g->img);
     if (!g->img)
@@ -246,7 +255,7 @@ nnl_status nnl_plot_filters(nnl_pbuf *b, const nnl_plot_opts *o, const float *k,
         for (size_t f = 0; f < nf; f++) {
             char s[32];
             snprintf(s, sizeof s, "filter %zu", f + 1);
-            label(b, o, s, -0.5 - g.gap, tile_y(&g, f) + (kh - 1) / 2.0, "right");
+            label(b, o, s, -0.5, tile_y(&g, f) + (kh - 1) / 2.0, "right offset -1,0");
         }
         for (size_t c = 0; c < nch; c++) {
             char s[32];
