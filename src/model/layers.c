@@ -13,6 +13,11 @@
     X(conv2d)                  \
     X(maxpool2d)               \
     X(avgpool2d)               \
+    X(global_avgpool2d)        \
+    X(global_maxpool2d)        \
+    X(reshape)                 \
+    X(conv1d)                  \
+    X(maxpool1d)               \
     /* one line per kind, above this one */
 
 #define DECLARE(k) extern const nnl_layer_ops nnl_##k##_kind;
