@@ -626,12 +626,16 @@ local function layer_note(l)
   return #vals > 0 and (words .. " " .. table.concat(vals, " ")) or words
 end
 
--- The h x w x c of a per-sample shape drawn as maps: {h, w, c}, or
--- {steps, c} (1-D maps, drawn h = steps, w = 1); nil for other shapes.
+-- The maps of a per-sample shape, as the diagram takes them: {h, w, c}
+-- (images) or {steps, c} (sequences); nil for other shapes.
 local function map_dims(shape)
-  if not shape then return nil end
-  if #shape == 3 then return {shape[1], shape[2], shape[3]} end
-  if #shape == 2 then return {shape[1], 1, shape[2]} end
+  if shape and (#shape == 3 or #shape == 2) then return {table.unpack(shape)} end
+end
+
+local function numel(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
 end
 
 -- "6x6x8": a shape as the diagram labels it.
@@ -677,10 +681,9 @@ function plot.model(model, opts)
     -- before.
     if l.draw == "maps" and map_dims(l.output_shape) then
       local shape = l.output_shape
-      local c = {units = 1, name = l.name, maps = map_dims(shape),
+      local c = {units = numel(shape), name = l.name, maps = map_dims(shape),
                  learns = #l:get_weights() > 0,
                  label = shape_text(shape) .. "\n" .. layer_note(l)}
-      for _, d in ipairs(shape) do c.units = c.units * d end
       if l.activation and l.activation ~= "linear" then c.label = c.label .. " " .. l.activation end
       cols[#cols + 1] = c
     elseif l.draw == "maps" and not l.built then
@@ -715,6 +718,17 @@ function plot.model(model, opts)
       else
         note(l.activation)
       end
+    elseif l.output_shape and #l.output_shape == 1 and
+           numel(l.output_shape) ~= cols[#cols].units then
+      -- fewer values than the column before (global pooling): a column
+      local u = l.output_shape[1]
+      cols[#cols + 1] = {units = u, name = l.name,
+                         label = u .. (u == 1 and " unit" or " units") .. "\n" .. layer_note(l)}
+    elseif l.output_shape and map_dims(l.output_shape) and not cols[#cols].maps then
+      -- units made into maps (Reshape): a block
+      cols[#cols + 1] = {units = numel(l.output_shape), name = l.name,
+                         maps = map_dims(l.output_shape),
+                         label = shape_text(l.output_shape) .. "\n" .. layer_note(l)}
     else
       note(layer_note(l))
     end

@@ -725,7 +725,7 @@ static void feature_maps_tiles(void **state)
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "m.png";
-    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 2, 2, 3, 0, "conv2d (Conv2D)", &err),
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 2, 2, 3, 0, 0, "conv2d (Conv2D)", &err),
                      NNL_OK);
     HAS("set title 'conv2d (Conv2D): 3 feature maps (2x2) of one input'");
     char rows[512];
@@ -736,18 +736,18 @@ static void feature_maps_tiles(void **state)
     HAS("set label '3' at 0.5,");
     /* At most max_maps. */
     nnl_pbuf_clear(&b);
-    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 2, 2, 3, 1, "l", &err), NNL_OK);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 2, 2, 3, 0, 1, "l", &err), NNL_OK);
     HAS("'l: feature maps 1-1 of 3 (2x2) of one input'");
     assert_string_equal(tile_rows(rows, sizeof rows), "0 1\n2 3\n");
     /* All equal (dead maps): a range of width 1, nothing divided by 0. */
     float z[4] = {0, 0, 0, 0};
     nnl_pbuf_clear(&b);
-    assert_int_equal(nnl_plot_feature_maps(&b, &o, z, 2, 2, 1, 0, "l", &err), NNL_OK);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, z, 2, 2, 1, 0, 0, "l", &err), NNL_OK);
     HAS("set cbrange [0:1]");
     /* Too many pixels to draw; empty maps. */
-    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 3000, 3000, 1, 0, "l", &err),
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 3000, 3000, 1, 0, 0, "l", &err),
                      NNL_ERR_ARG);
-    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 0, 2, 3, 0, "l", &err), NNL_ERR_ARG);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 0, 2, 3, 0, 0, "l", &err), NNL_ERR_ARG);
 }
 
 /* Text: no images; filters by sign (= - + #), maps in fifths of their
@@ -781,7 +781,7 @@ static void text_filters_and_maps(void **state)
     float x[5] = {0, 1, 2, 3, 4};
     o.file = "m.txt";
     nnl_pbuf_clear(&b);
-    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 1, 1, 5, 0, "l", &err), NNL_OK);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 1, 1, 5, 0, 0, "l", &err), NNL_OK);
     HASNT("with image");
     HAS("# highest, then + : . and blank lowest");
     HAS("$text1 using 1:2 with points pt '.'");
@@ -814,6 +814,16 @@ static void text_filters_and_maps(void **state)
             if (xs[i] > -0.5 && xs[i] < 0.5)
                 assert_true(ys[i] >= row2);
     }
+    /* A sequence: a strip per channel, numbered on the left. */
+    nnl_pbuf_clear(&b);
+    float sq[6] = {0, 10, 1, 11, 2, 12}; /* 3 steps x 2 channels */
+    o.file = "m.png";
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, sq, 1, 3, 2, 1, 0, "c1", &err), NNL_OK);
+    HAS("'c1: 2 feature maps (3 steps) of one input'");
+    char rows[128];
+    assert_string_equal(tile_rows(rows, sizeof rows), "0 1 2\n10 11 12\n");
+    HAS("set label '2' at -0.5,");
+    HAS("right offset -1,0");
 }
 
 /* Maps layers in the diagram: blocks of sheets with their shapes in the
@@ -910,7 +920,8 @@ static void out_of_memory_everywhere(void **state)
                             : kind == 3 ? nnl_plot_heatmap(&b, &o, w, 2, 2, 1, 2, 0, &err)
                             : kind == 4 ? nnl_plot_filters(&b, &o, x, 1, 2, 2, 2, 0, 0, 0, "c",
                                                            &err)
-                            : kind == 5 ? nnl_plot_feature_maps(&b, &o, x, 2, 2, 2, 0, "m", &err)
+                            : kind == 5 ? nnl_plot_feature_maps(&b, &o, x, 2, 2, 2, 0, 0, "m",
+                                                                &err)
                                         : nnl_plot_network(&b, &o, ml, 2, 0, &err);
             nnl_alloc_fail_reset();
             if (st == NNL_OK)

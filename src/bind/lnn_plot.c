@@ -477,7 +477,7 @@ static int l_maps(lua_State *L)
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
-    nnl_status st = nnl_plot_feature_maps(&b, &o, t->data, h, w, c, maxm, what, &err);
+    nnl_status st = nnl_plot_feature_maps(&b, &o, t->data, h, w, c, two, maxm, what, &err);
     return finish(L, &b, st, &o, fn, &err);
 }
 
@@ -555,8 +555,8 @@ static const float *opt_weights(lua_State *L, int idx, const char *key, size_t n
 }
 
 /* _network(fn, opts, layers, max_shown) with layers = {{units =, name =,
- * label =, kernel = tensor|nil, bias = tensor|nil, maps = {h, w, c}|nil,
- * learns = boolean}, ...} */
+ * label =, kernel = tensor|nil, bias = tensor|nil, maps = {h, w, c} or
+ * {steps, c} or nil, learns = boolean}, ...} */
 static int l_network(lua_State *L)
 {
     const char *fn = luaL_checkstring(L, 1);
@@ -586,26 +586,32 @@ static int l_network(lua_State *L)
         ly[i].name = check_text(L, -1, fn, "a layer's name");
         lua_getfield(L, item, "label");
         ly[i].label = check_text(L, -1, fn, "a layer's label");
-        /* maps = {h, w, c}: a block of feature maps (h * w * c = units) */
+        /* maps = {h, w, c} (images) or {steps, c} (sequences): a block of
+         * feature maps (their product = units) */
         ly[i].maps = ly[i].mh = ly[i].mw = ly[i].mc = 0;
         if (lua_getfield(L, item, "maps") != LUA_TNIL) {
-            int *dims[3] = {&ly[i].mh, &ly[i].mw, &ly[i].mc};
             luaL_checktype(L, -1, LUA_TTABLE);
+            lua_Integer nd = luaL_len(L, -1);
+            if (nd != 2 && nd != 3)
+                return luaL_error(L, "%s: layer %d's maps must be {h, w, channels} or "
+                                  "{steps, channels}", fn, i + 1);
+            int *dims[3] = {&ly[i].mh, nd == 3 ? &ly[i].mw : &ly[i].mc, &ly[i].mc};
+            ly[i].mw = 1;
             lua_Integer prod = 1;
-            for (int d = 0; d < 3; d++) {
+            for (int d = 0; d < (int)nd; d++) {
                 lua_geti(L, -1, d + 1);
                 lua_Integer v = lua_tointegerx(L, -1, &isint);
                 if (!isint || v < 1 || v > 1000000)
-                    return luaL_error(L, "%s: layer %d's maps must be {h, w, channels}", fn,
-                                      i + 1);
+                    return luaL_error(L, "%s: layer %d's maps must be {h, w, channels} or "
+                                      "{steps, channels}", fn, i + 1);
                 *dims[d] = (int)v;
                 prod *= v;
                 lua_pop(L, 1);
             }
             if (prod != u)
-                return luaL_error(L, "%s: layer %d's maps {%d, %d, %d} are not its %d units", fn,
-                                  i + 1, ly[i].mh, ly[i].mw, ly[i].mc, (int)u);
-            ly[i].maps = 1;
+                return luaL_error(L, "%s: layer %d's maps (%I values) are not its %d units", fn,
+                                  i + 1, prod, (int)u);
+            ly[i].maps = nd == 3 ? 1 : 2;
         }
         lua_pop(L, 1);
         lua_getfield(L, item, "learns");

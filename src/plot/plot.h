@@ -185,10 +185,12 @@ nnl_status nnl_plot_filters(nnl_pbuf *b, const nnl_plot_opts *o, const float *k,
 
 /* Feature maps of one sample: x[h][w][c] (channels last), a numbered tile
  * per channel (at most max_maps, 0: 64) on one scale from the smallest
- * (white) to the largest value shown. what names the layer. */
+ * (white) to the largest value shown. sequence (with h = 1: x[steps][c]):
+ * a strip per channel instead, one above the other, numbered on the left.
+ * what names the layer. */
 nnl_status nnl_plot_feature_maps(nnl_pbuf *b, const nnl_plot_opts *o, const float *x,
-                                 size_t h, size_t w, size_t c, int max_maps, const char *what,
-                                 nnl_error *err);
+                                 size_t h, size_t w, size_t c, int sequence, int max_maps,
+                                 const char *what, nnl_error *err);
 
 /* Confusion matrix counts[k x k] (row: true class, column: predicted),
  * every cell annotated; names NULL gives 1..k. */
@@ -220,7 +222,8 @@ typedef struct nnl_plot_layer {
     const float *bias;   /* [units] or NULL */
     /* A block of feature maps instead of a column of neurons (convolutions,
      * pooling, an image input): maps h x w, c of them (units = h * w * c);
-     * learns: the layer has weights (filled blue, else grey). */
+     * maps = 1 for images, 2 for sequences (steps = h, w = 1, shown as
+     * "h x c"); learns: the layer has weights (filled blue, else grey). */
     int maps, mh, mw, mc, learns;
 } nnl_plot_layer;
 /* The network: layers as columns of neurons, edges shaded by weight sign

@@ -201,7 +201,8 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
             nnl_free(col);
             return nnl_fail(err, NNL_ERR_ARG, "%s: the input column cannot have weights", fn);
         }
-        if (ly->maps && (ly->mh < 1 || ly->mw < 1 || ly->mc < 1 || ly->kernel)) {
+        if (ly->maps && (ly->mh < 1 || ly->mw < 1 || ly->mc < 1 || ly->kernel ||
+                         (ly->maps == 2 && ly->mw != 1))) {
             nnl_free(col);
             return nnl_fail(err, NNL_ERR_ARG, "%s: layer %d: maps of %dx%dx%d%s", fn, i + 1,
                             ly->mh, ly->mw, ly->mc, ly->kernel ? " with edge weights" : "");
@@ -326,7 +327,10 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     size_t tl = (size_t)snprintf(title, sizeof title, "network ");
     for (int i = 0; i < n && tl + 40 < sizeof title; i++) {
         const nnl_plot_layer *ly = &layers[i];
-        if (ly->maps)
+        if (ly->maps == 2)
+            tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%dx%d", i ? "-" : "",
+                                   ly->mh, ly->mc);
+        else if (ly->maps)
             tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%dx%dx%d", i ? "-" : "",
                                    ly->mh, ly->mw, ly->mc);
         else

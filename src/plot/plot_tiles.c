@@ -66,6 +66,7 @@ static nnl_status layout(tiles *g, const nnl_plot_opts *o, int lm_px, const char
         if (scale > 80)
             scale = 80;
         g->pw = (int)(g->W * scale) + 220 + lm_px;
+        g->pw = g->pw < 640 ? 640 : g->pw; /* room for the title */
         g->ph = (int)(g->H * scale) + 110;
         double line_px = 18;
         if (text) {
@@ -275,19 +276,22 @@ nnl_status nnl_plot_filters(nnl_pbuf *b, const nnl_plot_opts *o, const float *k,
 }
 
 nnl_status nnl_plot_feature_maps(nnl_pbuf *b, const nnl_plot_opts *o, const float *x,
-                                 size_t h, size_t w, size_t c, int max_maps, const char *what,
-                                 nnl_error *err)
+                                 size_t h, size_t w, size_t c, int sequence, int max_maps,
+                                 const char *what, nnl_error *err)
 {
     const char *fn = o->who ? o->who : "plot";
     if (h == 0 || w == 0 || c == 0)
         return nnl_fail(err, NNL_ERR_ARG, "%s: empty %zux%zux%zu feature maps", fn, h, w, c);
     size_t nm = max_maps > 0 ? (size_t)max_maps : 64;
     nm = nm < c ? nm : c;
-    tiles g = {.th = h, .tw = w, .n = nm, .where = BANDS_EVERY_ROW};
-    g.nc = (size_t)ceil(sqrt((double)nm * (double)h / (double)w));
+    /* Sequences: a strip per channel, one above the other, numbered on the
+     * left; images: a grid of numbered tiles. */
+    int strips = sequence && h == 1;
+    tiles g = {.th = h, .tw = w, .n = nm, .where = strips ? BANDS_NONE : BANDS_EVERY_ROW};
+    g.nc = strips ? 1 : (size_t)ceil(sqrt((double)nm * (double)h / (double)w));
     g.nc = g.nc < 1 ? 1 : g.nc > nm ? nm : g.nc;
     g.nr = (nm + g.nc - 1) / g.nc;
-    nnl_status st = layout(&g, o, 0, fn, err);
+    nnl_status st = layout(&g, o, strips ? 40 : 0, fn, err);
     if (st != NNL_OK)
         return st;
     double lo = INFINITY, hi = -INFINITY; /* over the maps shown */
@@ -317,8 +321,22 @@ nnl_status nnl_plot_feature_maps(nnl_pbuf *b, const nnl_plot_opts *o, const floa
         snprintf(part, sizeof part, "feature maps 1-%zu of %zu", nm, c);
     else
         snprintf(part, sizeof part, "%zu feature map%s", c, c == 1 ? "" : "s");
-    snprintf(title, sizeof title, "%s: %s (%zux%zu) of one input", what && *what ? what : "layer",
-             part, h, w);
-    number_tiles(b, o, &g, nm);
+    char size[48];
+    if (strips)
+        snprintf(size, sizeof size, "%zu step%s", w, w == 1 ? "" : "s");
+    else
+        snprintf(size, sizeof size, "%zux%zu", h, w);
+    snprintf(title, sizeof title, "%s: %s (%s) of one input", what && *what ? what : "layer",
+             part, size);
+    if (strips) {
+        for (size_t t = 0; t < nm; t++) {
+            char s[32];
+            snprintf(s, sizeof s, "%zu", t + 1);
+            label(b, o, s, -0.5, (double)tile_y(&g, t), "right offset -1,0");
+        }
+        nnl_pbuf_add(b, "set lmargin 6\n");
+    } else {
+        number_tiles(b, o, &g, nm);
+    }
     return draw(b, o, &g, title, 0, lo, hi, "output", fn, err);
 }

@@ -186,6 +186,48 @@ H.test("the diagram: blocks of maps with their shapes", function()
   checkerr("the model's input size is unknown", nn.plot.model, unbuilt)
 end)
 
+H.test("sequences, global pooling and reshape", function()
+  nn.seed(5)
+  local seq = nn.Sequential({nn.Conv1D(3, 2, {activation = "relu", input_shape = {6, 2}}),
+                             nn.MaxPooling1D(2), nn.Flatten(), nn.Dense(2)})
+  local s = script_of(nn.plot.model, seq, {})
+  has(s, "set title 'network 6x2-5x3-2x3-2'")
+  has(s, "set label '5x3'.\"\\012\".'conv1d 3 2 relu'")
+  -- Conv1D's kernel {k, in, out}: a row per filter, tiles of 1 x k
+  local k = seq.layers[1]:get_weights()[1]
+  s = script_of(nn.plot.weights, seq.layers[1], {})
+  has(s, "3 filters (1x2), a row each, by input channel")
+  check(tile_rows(s)[1] == table.concat({num(k:get(1, 1, 1)), num(k:get(2, 1, 1)), "NaN",
+                                         num(k:get(1, 2, 1)), num(k:get(2, 2, 1))}, " "),
+        tile_rows(s)[1])
+  -- 1-D maps: a strip per channel, numbered on the left
+  local x1 = nn.rand(6, 2)
+  local out = seq:predict(x1:reshape(1, 6, 2), {upto = 1})
+  s = script_of(nn.plot.feature_maps, seq, x1, 1, {})
+  has(s, "conv1d (Conv1D): 3 feature maps (5 steps) of one input")
+  local rows = tile_rows(s)
+  check(#rows == 3, "a strip per channel")
+  local want = {}
+  for t = 1, 5 do want[t] = num(out:get(1, t, 2)) end
+  check(rows[2] == table.concat(want, " "), rows[2])
+  has(s, "set label '3' at -0.5,")
+  -- global pooling (fewer values): a column of units; reshape to maps: a block
+  local g = nn.Sequential({nn.Reshape({4, 4, 1}, {input_shape = {16}}),
+                           nn.Conv2D(2, 3, {activation = "relu"}), nn.GlobalAveragePooling2D(),
+                           nn.Dense(3, {activation = "softmax"})})
+  s = script_of(nn.plot.model, g, {})
+  has(s, "set title 'network 16-4x4x1-2x2x2-2-3'")
+  has(s, "'4x4x1'.\"\\012\".'reshape 4x4x1'")
+  has(s, "'2 units'.\"\\012\".'global average pooling2d'")
+  -- the Dense after the pooled column has its weight edges again
+  local e = s:match("%$edges1 << EOD\n(.-)EOD") .. s:match("%$edges2 << EOD\n(.-)EOD") ..
+            s:match("%$edges3 << EOD\n(.-)EOD") .. s:match("%$edges4 << EOD\n(.-)EOD")
+  local _, n = e:gsub("\n", "")
+  check(n == 2 * 3, "2 x 3 weight edges: " .. n)
+  checkerr("layer 3 'global_average_pooling2d' (GlobalAveragePooling2D) has no feature maps",
+           nn.plot.feature_maps, g, nn.rand(16), 3)
+end)
+
 if gnuplot then
   H.test("text drawn by gnuplot", function()
     local f = tmp(".txt")
