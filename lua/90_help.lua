@@ -3,7 +3,8 @@
 --   nn.help("tensors")   one line per entry of a topic
 --   nn.help(nn.zeros), nn.help("zeros"), nn.help("t:sum"), nn.help(t.sum)
 --                        the entry of a function (found by value or name)
---   nn.help(t)           the topic of a value (a tensor, a model, ...)
+--   nn.help(t)           the topic of a value (a tensor, a model, ...); a layer
+--                        gives the entry of its kind
 -- Entries live here, in one table, so that the text is written once; other
 -- parts of nn find theirs by name. Runs last (90_) so that nn.data, nn.plot
 -- and the rest exist when functions are looked up by value.
@@ -118,7 +119,9 @@ local entries = {
    "Trains. opts: epochs, batch_size, shuffle, validation_split, validation_data,\n" ..
    "verbose, callbacks, initial_epoch. Ctrl-C stops cleanly."},
   {"models", "model:evaluate", "model:evaluate(x, y, opts) -> loss, metrics", "Loss and metrics on data."},
-  {"models", "model:predict", "model:predict(x, opts) -> tensor", "Batched inference."},
+  {"models", "model:predict", "model:predict(x, opts) -> tensor",
+   "Batched inference. opts.batch_size (32); opts.upto = i gives the output of\n" ..
+   "layer i instead (what nn.plot.feature_maps draws)."},
   {"models", "model:summary", "model:summary()", "Prints (and returns) the layer table."},
   {"models", "model:save", "model:save(path) / nn.load(path)", "A safetensors model file."},
   {"models", "model:get_weights", "model:get_weights() / model:set_weights(list)", "The weights as tensors."},
@@ -162,14 +165,22 @@ local entries = {
   {"plots", "nn.plot.model", "nn.plot.model(model, opts)",
    "The network as columns of neurons; edges by weight sign (blue +, orange -)\n" ..
    "and size. opts.max_neurons (32): larger layers are elided; opts.weights\n" ..
-   "= false draws the structure only."},
+   "= false draws the structure only. Convolution and pooling layers (and an\n" ..
+   "image input) are blocks of feature maps labelled with their output shape."},
   {"plots", "nn.plot.decision_boundary", "nn.plot.decision_boundary(model, x, y, opts)",
    "Class regions of a model with 2 inputs and the points of x (n x 2) by y.\n" ..
    "opts.resolution (300 per side), opts.padding (0.1), opts.classes (names)."},
   {"plots", "nn.plot.weights", "nn.plot.weights(layer_or_tensor, opts)",
-   "A heat map of a Dense kernel (or of a model's opts.layer-th Dense layer).\n" ..
-   "opts.image = {h, w}: each unit's weights as an h x w picture, at most\n" ..
-   "opts.max_tiles (100)."},
+   "A heat map of a Dense kernel (or of a model's opts.layer-th layer with a\n" ..
+   "kernel). opts.image = {h, w}: each unit's weights as an h x w picture, at\n" ..
+   "most opts.max_tiles (100). A convolution layer: its filters as small images,\n" ..
+   "one per filter with one input channel, else a row per filter with a tile\n" ..
+   "per input channel (opts.max_channels, 8), or opts.channels = \"mean\": their\n" ..
+   "mean; opts.max_tiles filters (64, or 16 in rows)."},
+  {"plots", "nn.plot.feature_maps", "nn.plot.feature_maps(model, x, layer, opts)",
+   "What each filter of a convolution or pooling layer (an index or the layer)\n" ..
+   "gives for one input x ({h, w, c} or {1, h, w, c}): a tile per channel on one\n" ..
+   "scale (white lowest); opts.max_tiles (64)."},
   {"plots", "nn.plot.confusion", "nn.plot.confusion(model, x, y, opts)",
    "The confusion matrix of the model on x against labels y; opts.classes names."},
   {"plots", "nn.plot.lines", "nn.plot.lines(xs, ys, opts)",
@@ -321,6 +332,8 @@ local function help_text(x)
     return format_topic("plots")
   elseif rawequal(x, nn.optimizers) or rawequal(x, nn.callbacks) then
     return format_topic("training")
+  elseif getmetatable(x) and getmetatable(x).__name == "nn.Layer" then
+    x = "nn." .. x.type -- a layer: its kind's entry (from nn.registry.layers)
   elseif type(x) == "table" or type(x) == "userdata" then
     local s = tostring(x)
     if s:find("Sequential") or s:find("Model") then return format_topic("models") end

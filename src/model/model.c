@@ -417,6 +417,17 @@ nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *los
 nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_size,
                               nnl_error *err)
 {
+    return nnl_model_predict_upto(m, x, batch_size, m->nlayers, err);
+}
+
+nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t batch_size,
+                                   size_t upto, nnl_error *err)
+{
+    if (upto > m->nlayers) {
+        nnl_fail(err, NNL_ERR_ARG, "layer %zu asked for, the model has %zu layers", upto,
+                 m->nlayers);
+        return NULL;
+    }
     if (nnl_model_check_x(m, x, "", err) != NNL_OK)
         return NULL;
     size_t n = x->shape[0];
@@ -426,7 +437,7 @@ nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_si
         batch_size = n ? n : 1;
     if (nnl_model_reserve(m, batch_size, 0, err) != NNL_OK)
         return NULL;
-    const nnl_shape *os = nnl_model_out_shape(m);
+    const nnl_shape *os = upto ? &m->layers[upto - 1]->out_shape : &m->in_shape;
     size_t shape[NNL_MAX_DIMS] = {n};
     for (int i = 0; i < os->ndim; i++)
         shape[i + 1] = os->d[i];
@@ -437,11 +448,17 @@ nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_si
     for (size_t first = 0; first < n; first += batch_size) {
         size_t b = n - first < batch_size ? n - first : batch_size;
         memcpy(m->acts[0], x->data + first * xs, b * xs * sizeof(float));
-        if (nnl_model_forward(m, b, 0, err) != NNL_OK) {
-            nnl_tensor_free(out);
-            return NULL;
+        /* Inference through the first `upto` layers only: acts[upto] is
+         * the output of layer upto. */
+        for (size_t i = 0; i < upto; i++) {
+            nnl_status st = nnl_layer_forward(m->layers[i], b, m->acts[i], m->acts[i + 1], 0,
+                                              err);
+            if (st != NNL_OK) {
+                nnl_tensor_free(out);
+                return NULL;
+            }
         }
-        memcpy(out->data + first * ys, m->acts[m->nlayers], b * ys * sizeof(float));
+        memcpy(out->data + first * ys, m->acts[upto], b * ys * sizeof(float));
     }
     return out;
 }
