@@ -96,10 +96,14 @@ local entries = {
    "A numeric CSV. opts.header, opts.label (name, index or false), opts.sep,\n" ..
    "opts.classes. String labels become class indices 1..k (info.classes)."},
   {"data", "nn.data.idx", "nn.data.idx(path)", "An IDX file, plain or .gz, as a tensor."},
-  {"data", "nn.data.fashion_mnist", "nn.data.fashion_mnist(opts)",
-   "{x_train, y_train, x_test, y_test, classes}; pixels in 0..1."},
+  {"data", "nn.data.fashion_mnist", "nn.data.fashion_mnist([opts])",
+   "{x_train, y_train, x_test, y_test, classes}; pixels in 0..1, x as N x 784.\n" ..
+   "opts.flatten = false gives images N x 28 x 28 x 1 (for Conv2D);\n" ..
+   "opts.path: the folder of the IDX files (default: Debian's dataset-fashion-mnist)."},
   {"data", "nn.data.iris", "nn.data.iris() -> x, y", "The iris data set (shipped)."},
-  {"data", "nn.data.digits", "nn.data.digits() -> x, y", "The 8x8 digits data set (shipped)."},
+  {"data", "nn.data.digits", "nn.data.digits([opts]) -> x, y",
+   "The 8x8 digits data set (shipped): x 1797 x 64 (pixels 0..16), y classes 1..10.\n" ..
+   "opts.flatten = false gives images 1797 x 8 x 8 x 1 (for Conv2D)."},
   {"data", "nn.data.xor", "nn.data.xor()", "The XOR truth table."},
   {"data", "nn.data.spiral", "nn.data.spiral(n, classes)", "Interleaved spirals."},
   {"data", "nn.data.moons", "nn.data.moons(n, noise)", "Two half moons."},
@@ -108,7 +112,7 @@ local entries = {
   {"data", "nn.data.split", "nn.data.split(x, y, frac) -> x_train, y_train, x_test, y_test",
    "A seeded shuffle, then the first frac for training."},
   {"data", "nn.data.standardize", "nn.data.standardize(x [, mean, std]) -> x, mean, std",
-   "Zero mean and unit variance per column."},
+   "Zero mean and unit variance per feature (a column, or a pixel and channel of images)."},
   {"data", "nn.data.shuffle", "nn.data.shuffle(x, y)", "Shuffles rows of x and y together."},
   -- models
   {"models", "nn.Sequential", "nn.Sequential([{layer, ...}])", "A stack of layers; model:add(layer) appends."},

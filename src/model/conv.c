@@ -55,19 +55,37 @@ const char *nnl_padding_name(nnl_padding p)
     return (unsigned)p < 3 ? pad_names[p] : "unknown";
 }
 
+/* 2-D layers and pooling take valid and same; Conv1D also causal. */
+static int padding_2d_from_name(const char *name)
+{
+    int i = nnl_padding_from_name(name);
+    return i == NNL_PAD_CAUSAL ? -1 : i;
+}
+
+static const char *padding_2d_name(int i)
+{
+    return i >= 0 && i < 2 ? pad_names[i] : NULL;
+}
+
+static const char *padding_2d_names(void)
+{
+    return "valid, same";
+}
+
 static const char *padding_name_or_null(int i)
 {
     return i >= 0 && i < 3 ? pad_names[i] : NULL;
 }
 
-/* Pooling takes valid and same; convolutions also causal (Conv1D). */
 static const char *padding_names(void)
 {
     return "valid, same, causal";
 }
 
-const nnl_choice nnl_padding_choice = {"padding", nnl_padding_from_name, padding_name_or_null,
-                                       padding_names};
+const nnl_choice nnl_padding_choice = {"padding", padding_2d_from_name, padding_2d_name,
+                                       padding_2d_names};
+const nnl_choice nnl_padding_causal_choice = {"padding", nnl_padding_from_name,
+                                              padding_name_or_null, padding_names};
 
 /* a * b into *out unless it reaches CONV_SIZE_MAX. */
 static int mul_ok(size_t a, size_t b, size_t *out)

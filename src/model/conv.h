@@ -44,7 +44,8 @@ typedef enum nnl_padding {
 int nnl_padding_from_name(const char *name);
 const char *nnl_padding_name(nnl_padding p);
 /* The paddings as the choice of a layer option ("padding"). */
-extern const nnl_choice nnl_padding_choice;
+extern const nnl_choice nnl_padding_choice;        /* valid, same */
+extern const nnl_choice nnl_padding_causal_choice; /* valid, same, causal (Conv1D) */
 
 /* How the products are formed (docs/conv.md has the figures):
  *   NNL_CONV_IM2COL    im2col of blocks of rows into the workspace, then

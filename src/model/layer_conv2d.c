@@ -57,9 +57,6 @@ static nnl_status conv2d_init(nnl_layer *l, nnl_error *err)
 {
     conv2d_state *s = l->state;
     nnl_value *v = l->config;
-    if (v[O_PADDING].num == NNL_PAD_CAUSAL)
-        return nnl_fail(err, NNL_ERR_ARG, "padding \"causal\" is for Conv1D; Conv2D takes "
-                        "\"valid\" or \"same\"");
     l->act = (int)v[O_ACT].num;
     if (!v[O_ACT_PARAM].given)
         v[O_ACT_PARAM].num = nnl_activation_param(l->act);
