@@ -20,7 +20,7 @@ BUILD=${BUILD:-$ROOT/build}
 [ -f "$BUILD/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD" >/dev/null
 cmake --build "$BUILD" --target nnlcore -j2 >/dev/null
 CORE="$BUILD/libnnlcore.a"
-DATA="$ROOT/src/data/csv.c $ROOT/src/data/numparse.c $ROOT/src/data/labelmap.c $ROOT/src/data/readfile.c $ROOT/src/data/idx.c"
+DATA="$ROOT/src/data/csv.c $ROOT/src/data/numparse.c $ROOT/src/data/labelmap.c $ROOT/src/core/readfile.c $ROOT/src/data/idx.c"
 for t in csv idx; do
     $CC $CFLAGS "$ROOT/tests/fuzz/fuzz_$t.c" $DATA $CORE -lz -lm -lpthread -o "$OUT/fuzz_$t"
 done
