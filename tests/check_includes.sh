@@ -6,7 +6,7 @@
 # "<other>/x.h" only for the layers listed for it below, and only src/bind
 # and src/cli may include Lua's headers. A folder missing from the list
 # fails the check: a new layer gets its place in the arrows here and in
-# CMakeLists.txt.
+# CMakeLists.txt. Files in subfolders of a layer belong to that layer.
 #   tests/check_includes.sh [source root]   # exit 0: no violation
 #   tests/check_includes.sh --self-test     # proves it catches violations
 set -eu
@@ -36,12 +36,11 @@ check() {
             bad=1
             continue
         fi
-        for f in "$dir"*.c "$dir"*.h; do
-            [ -f "$f" ] || continue
+        for f in $(find "$dir" -type f \( -name '*.c' -o -name '*.h' \) | sort); do
             # file:line:text of every include, quoted or angled.
             out=$(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]' "$f" |
                 awk -v ok=" $ok " -v lua="$(lua_ok "$layer" && echo 1 || echo 0)" \
-                    -v file="src/$layer/$(basename "$f")" '
+                    -v file="src/$layer/${f#"$dir"}" '
                 {
                     line = $0; sub(/:.*/, "", line)
                     text = $0; sub(/^[0-9]+:/, "", text)
@@ -81,10 +80,13 @@ if [ "${1:-}" = "--self-test" ]; then
     printf '#include "data/readfile.h"\n' >"$t/src/model/d.h"
     printf '  # include "tensor/tensor.h"\n' >"$t/src/core/e.c"
     printf '#include <lua5.4/lauxlib.h>\n' >"$t/src/core/f.h"
+    mkdir -p "$t/src/model/layers"
+    printf '#include "bind/lnn.h"\n' >"$t/src/model/layers/g.c"
     mkdir -p "$t/src/newlayer"
     out=$(check "$t") && { echo "check_includes: self-test: violations pass" >&2; exit 1; }
     for want in 'src/model/d.h:1: includes "data/readfile.h"' 'src/core/e.c:1: includes "tensor/tensor.h"' \
-                'src/core/f.h:1: includes <lua5.4/lauxlib.h>' 'src/newlayer/ is not a known layer'; do
+                'src/core/f.h:1: includes <lua5.4/lauxlib.h>' 'src/model/layers/g.c:1: includes "bind/lnn.h"' \
+                'src/newlayer/ is not a known layer'; do
         case $out in
         *"$want"*) ;;
         *) echo "check_includes: self-test: missed $want; got:" >&2; echo "$out" >&2; exit 1 ;;
