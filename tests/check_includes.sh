@@ -77,14 +77,14 @@ if [ "${1:-}" = "--self-test" ]; then
     printf '#include "simd/kernels.h"\n#include "core/a.h"\n' >"$t/src/model/b.c"
     printf '#include <lua.h>\n#include "plot/plot.h"\n' >"$t/src/bind/c.c"
     check "$t" >/dev/null || { echo "check_includes: self-test: a clean tree fails" >&2; exit 1; }
-    printf '#include "data/readfile.h"\n' >"$t/src/model/d.h"
+    printf '#include "data/csv.h"\n' >"$t/src/model/d.h"
     printf '  # include "tensor/tensor.h"\n' >"$t/src/core/e.c"
     printf '#include <lua5.4/lauxlib.h>\n' >"$t/src/core/f.h"
     mkdir -p "$t/src/model/layers"
     printf '#include "bind/lnn.h"\n' >"$t/src/model/layers/g.c"
     mkdir -p "$t/src/newlayer"
     out=$(check "$t") && { echo "check_includes: self-test: violations pass" >&2; exit 1; }
-    for want in 'src/model/d.h:1: includes "data/readfile.h"' 'src/core/e.c:1: includes "tensor/tensor.h"' \
+    for want in 'src/model/d.h:1: includes "data/csv.h"' 'src/core/e.c:1: includes "tensor/tensor.h"' \
                 'src/core/f.h:1: includes <lua5.4/lauxlib.h>' 'src/model/layers/g.c:1: includes "bind/lnn.h"' \
                 'src/newlayer/ is not a known layer'; do
         case $out in
