@@ -21,7 +21,7 @@
 #include "data/generators.h"
 #include "data/idx.h"
 #include "data/prep.h"
-#include "data/readfile.h"
+#include "core/readfile.h"
 
 #define CSVBOX_MT "nn.data.csvresult"
 

@@ -1,4 +1,4 @@
-/* nn.Tensor: the Lua face of src/core/tensor.c. Constructors (nn.tensor,
+/* nn.Tensor: the Lua face of src/tensor/tensor.c. Constructors (nn.tensor,
  * nn.zeros, ...), methods, indexing, arithmetic metamethods and reductions.
  * Printing lives in lnn_tensor_print.c.
  *

@@ -5,7 +5,7 @@
 #define NNL_DATASETS_H
 
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "data/csv.h"
 
 /* Loads a shipped data set by name: "iris" (150 x 4, labels 1..3 named by

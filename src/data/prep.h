@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include "core/rng.h"
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 
 /* Class indices y (1-D, or N x 1) with values 1..k to an N x k matrix of
  * 0/1. A value that is not a whole number in 1..k is an error naming its

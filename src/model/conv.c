@@ -289,7 +289,7 @@ nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const floa
                               nnl_error *err)
 {
     const size_t m = batch * g->oh * g->ow, K = g->kdim, cout = g->s.cout;
-    nnl_gemm_epilogue ep = {b, NNL_ACT_LINEAR, 0.0f};
+    nnl_gemm_epilogue ep = {b, NNL_KACT_LINEAR, 0.0f};
     const nnl_gemm_epilogue *epp = b ? &ep : NULL;
     if (m == 0)
         return NNL_OK;

@@ -13,7 +13,7 @@
 #define NNL_MODEL_H
 #include <stddef.h>
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "model/layer.h"
 #include "model/metrics.h"
 #include "model/optim.h"
