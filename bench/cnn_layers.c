@@ -16,6 +16,7 @@
  *   part=<layer>.<fwd|bwd> ms=<median> share=<%>
  *   kind=<Conv2D|...|loss|optimizer|gather> fwd_ms=.. bwd_ms=.. share=<%>
  *   step ms=<median of the step totals> samples_per_s=<batch / that>
+ *        allocated_bytes=<what nnl_malloc gave during the timed steps: 0>
  *
  * Times are the calling thread's CPU time at one thread, wall time with
  * more (--clock overrides).
@@ -195,7 +196,10 @@ int main(int argc, char **argv)
         die("out of memory", NULL);
     const nnl_shape *os = nnl_model_out_shape(m);
     size_t cols = os->d[os->ndim - 1];
+    size_t allocated = 0; /* bytes nnl_malloc gave during the timed steps */
     for (int s = -warmup; s < steps; s++) {
+        if (s == 0)
+            (void)nnl_alloc_take_new_bytes(0);
         double *ts = s >= 0 ? t + (size_t)s * np : NULL, t0 = now(), t1;
         size_t first = (size_t)((s + warmup) % 8) * batch;
         for (size_t i = 0; i < batch; i++) {
@@ -250,6 +254,7 @@ int main(int argc, char **argv)
         }
     }
 
+    allocated = nnl_alloc_take_new_bytes(0);
     /* Medians per part (a column of t) and of the step totals. */
     double *col = nnl_malloc((size_t)steps * sizeof *col), med[2 * MAXL + EXTRA];
     if (!col)
@@ -294,7 +299,8 @@ int main(int argc, char **argv)
     for (size_t q = 0; q < EXTRA; q++)
         printf("kind=%s ms=%.3f share=%.1f%%\n", extra[q], 1e3 * med[2 * nl + q],
                100.0 * med[2 * nl + q] / msum);
-    printf("step ms=%.3f samples_per_s=%.0f\n", 1e3 * step, (double)batch / step);
+    printf("step ms=%.3f samples_per_s=%.0f allocated_bytes=%zu\n", 1e3 * step,
+           (double)batch / step, allocated);
     nnl_free(col);
     nnl_free(t);
     nnl_free(tot);
