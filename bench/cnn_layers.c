@@ -17,6 +17,9 @@
  *   kind=<Conv2D|...|loss|optimizer|gather> fwd_ms=.. bwd_ms=.. share=<%>
  *   step ms=<median of the step totals> samples_per_s=<batch / that>
  *        allocated_bytes=<what nnl_malloc gave during the timed steps: 0>
+ *   ceiling gemm512_gflops=<the GEMM on 512^3, same clock, right after>
+ *        flops_per_sample=.. ceiling_samples_per_s=<GEMM GFLOP/s / FLOPs per
+ *        sample> step_gflops=.. of_ceiling=<samples/s over the ceiling>
  *
  * Times are the calling thread's CPU time at one thread, wall time with
  * more (--clock overrides).
@@ -33,9 +36,15 @@
 #include "model/loss.h"
 #include "model/model.h"
 #include "simd/dispatch.h"
+#include "simd/gemm.h"
 
 #define MAXL 16
 #define MAXSTEPS 2000
+#define GEMM_REPS 15
+/* FLOPs per training sample of the conv and dense products: 2 M N K per
+ * product, forward, dW and dX, without the first layer's dX (the count
+ * of bench/train_cnn.lua and bench/train_cnn_torch.py). */
+#define FLOPS_PER_SAMPLE 15396864.0
 
 /* The clock of the parts: CPU time of the calling thread (the default at
  * one thread: what the work costs when other processes share the cores,
@@ -301,6 +310,36 @@ int main(int argc, char **argv)
                100.0 * med[2 * nl + q] / msum);
     printf("step ms=%.3f samples_per_s=%.0f allocated_bytes=%zu\n", 1e3 * step,
            (double)batch / step, allocated);
+    /* The FLOP-bound ceiling: the network's conv and dense products
+     * (FLOPS_PER_SAMPLE, bench/train_cnn.lua's count) at the GEMM's
+     * GFLOP/s on 512^3, measured here with the same clock and threads
+     * right after the steps, so that both see the same machine load. */
+    {
+        const size_t q = 512;
+        float *a = nnl_malloc(q * q * sizeof *a), *b = nnl_malloc(q * q * sizeof *b);
+        float *c = nnl_malloc(q * q * sizeof *c);
+        double gt[GEMM_REPS];
+        if (!a || !b || !c)
+            die("out of memory", NULL);
+        for (size_t i = 0; i < q * q; i++)
+            a[i] = nnl_rng_uniform(&r) - 0.5f, b[i] = nnl_rng_uniform(&r) - 0.5f;
+        for (int rep = -1; rep < GEMM_REPS; rep++) {
+            double g0 = now();
+            if (nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, q, q, q, 1.0f, a, q, b, q, 0.0f, c, q,
+                         &err) != NNL_OK)
+                die("gemm", &err);
+            if (rep >= 0)
+                gt[rep] = now() - g0;
+        }
+        double gf = 2.0 * (double)(q * q * q) / median(gt, GEMM_REPS) * 1e-9;
+        double ceil = gf * 1e9 / FLOPS_PER_SAMPLE, got = (double)batch / step;
+        printf("ceiling gemm512_gflops=%.1f flops_per_sample=%.0f ceiling_samples_per_s=%.0f "
+               "step_gflops=%.1f of_ceiling=%.0f%%\n",
+               gf, FLOPS_PER_SAMPLE, ceil, got * FLOPS_PER_SAMPLE * 1e-9, 100.0 * got / ceil);
+        nnl_free(a);
+        nnl_free(b);
+        nnl_free(c);
+    }
     nnl_free(col);
     nnl_free(t);
     nnl_free(tot);
