@@ -122,4 +122,29 @@ nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const flo
                                const float *w, const float *dy, float *dw, float *db,
                                float *dx, void *ws, nnl_error *err);
 
+/* With an element-wise activation act (an nnl_act other than softmax;
+ * NNL_ACT_LINEAR is nnl_conv2d_forward/backward) fused into the passes,
+ * so the large outputs are walked once while in cache instead of once
+ * more from memory:
+ *   forward_act:  z = conv(x, W) + b (kept for backward_act), y =
+ *                 act(z), each output row activated right after it is
+ *                 computed. z may be y (act then runs in place and z
+ *                 is not kept: right for relu, whose derivative z > 0 is
+ *                 y > 0; backward_act is then given y as z); otherwise
+ *                 they must not overlap. z is not written when act is
+ *                 linear.
+ *   backward_act: dy (the gradient of y) becomes dL/dz in place from z
+ *                 and y, a chunk of rows at a time right before the dW
+ *                 and db products of that chunk, then dx as backward.
+ * The bits are those of nnl_conv2d_forward then k->act_fwd over the
+ * whole output, and of k->act_bwd over the whole of dy then
+ * nnl_conv2d_backward (the activation kernels are element-wise). */
+nnl_status nnl_conv2d_forward_act(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                  const float *w, const float *b, int act, float act_param,
+                                  float *z, float *y, void *ws, nnl_error *err);
+nnl_status nnl_conv2d_backward_act(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                   const float *w, int act, float act_param, const float *z,
+                                   const float *y, float *dy, float *dw, float *db,
+                                   float *dx, void *ws, nnl_error *err);
+
 #endif
