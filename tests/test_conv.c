@@ -454,14 +454,14 @@ static void test_conv_fused_activation_bits(void **state)
                         {5, 13, 13, 32, 3, 3, 64, 2, 1, 1, 2, NNL_PAD_SAME},
                         {2, 9, 11, 5, 3, 2, 7, 1, 2, 1, 1, NNL_PAD_SAME},
                         {4, 12, 12, 24, 1, 1, 20, 1, 1, 1, 1, NNL_PAD_VALID}};
-    const nnl_act acts[] = {NNL_ACT_RELU, NNL_ACT_TANH, NNL_ACT_ELU};
+    const nnl_kact acts[] = {NNL_KACT_RELU, NNL_KACT_TANH, NNL_KACT_ELU};
     for (size_t ci = 0; ci < 2 * sizeof cs / sizeof cs[0]; ci++)
         for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
             for (int t = 1; t <= 2; t++) {
                 const ccase *c = &cs[ci / 2];
-                const nnl_act act = acts[ai];
-                const float p = act == NNL_ACT_ELU ? 1.0f : 0.0f;
-                const int inplace = act == NNL_ACT_RELU;
+                const nnl_kact act = acts[ai];
+                const float p = act == NNL_KACT_ELU ? 1.0f : 0.0f;
+                const int inplace = act == NNL_KACT_RELU;
                 assert_int_equal(nnl_threads_set(t, &err), NNL_OK);
                 ops o = make_ops(c);
                 nnl_conv2d_spec s = {c->h, c->w, c->cin, c->kh, c->kw, c->cout, c->sh, c->sw,

@@ -319,14 +319,14 @@ nnl_status nnl_conv2d_forward_act(const nnl_conv2d_geom *g, size_t batch, const 
     const nnl_kernels *k = nnl_kernels_active();
     if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
         nnl_conv_igemm_forward(k, g, batch, x, w, b, act, act_param,
-                               act == NNL_ACT_LINEAR ? y : z, y, aligned_ws(ws));
+                               act == NNL_KACT_LINEAR ? y : z, y, aligned_ws(ws));
         return NNL_OK;
     }
-    if (act == NNL_ACT_LINEAR)
+    if (act == NNL_KACT_LINEAR)
         return forward_plain(g, batch, x, w, b, y, ws, err);
     nnl_status st = forward_plain(g, batch, x, w, b, z, ws, err);
     if (st == NNL_OK)
-        k->act_fwd((nnl_act)act, act_param, batch * g->out_size, z, y);
+        k->act_fwd((nnl_kact)act, act_param, batch * g->out_size, z, y);
     return st;
 }
 
@@ -334,7 +334,7 @@ nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const floa
                               const float *w, const float *b, float *y, void *ws,
                               nnl_error *err)
 {
-    return nnl_conv2d_forward_act(g, batch, x, w, b, NNL_ACT_LINEAR, 0.0f, y, y, ws, err);
+    return nnl_conv2d_forward_act(g, batch, x, w, b, NNL_KACT_LINEAR, 0.0f, y, y, ws, err);
 }
 
 /* The paths without a fused activation. */
@@ -392,8 +392,8 @@ nnl_status nnl_conv2d_backward_act(const nnl_conv2d_geom *g, size_t batch, const
                                 aligned_ws(ws));
         return NNL_OK;
     }
-    if (act != NNL_ACT_LINEAR)
-        k->act_bwd((nnl_act)act, act_param, m * cout, z, y, dy, dy);
+    if (act != NNL_KACT_LINEAR)
+        k->act_bwd((nnl_kact)act, act_param, m * cout, z, y, dy, dy);
     return backward_plain(g, batch, x, w, dy, dw, db, dx, ws, err);
 }
 
@@ -402,6 +402,6 @@ nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const flo
                                float *dx, void *ws, nnl_error *err)
 {
     /* linear: dy is only read */
-    return nnl_conv2d_backward_act(g, batch, x, w, NNL_ACT_LINEAR, 0.0f, NULL, NULL,
+    return nnl_conv2d_backward_act(g, batch, x, w, NNL_KACT_LINEAR, 0.0f, NULL, NULL,
                                    (float *)dy, dw, db, dx, ws, err);
 }

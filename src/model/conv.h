@@ -122,8 +122,8 @@ nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const flo
                                const float *w, const float *dy, float *dw, float *db,
                                float *dx, void *ws, nnl_error *err);
 
-/* With an element-wise activation act (an nnl_act other than softmax;
- * NNL_ACT_LINEAR is nnl_conv2d_forward/backward) fused into the passes,
+/* With an element-wise activation act (a kernel op id (nnl_kact) other than softmax;
+ * NNL_KACT_LINEAR is nnl_conv2d_forward/backward) fused into the passes,
  * so the large outputs are walked once while in cache instead of once
  * more from memory:
  *   forward_act:  z = conv(x, W) + b (kept for backward_act), y =

@@ -172,8 +172,8 @@ static void fwd_task(void *ctx, int t)
             j->k->bias_rows(g->ow, n, j->b, yr, n);
         /* the activation while the row is in L1 (element-wise: the same
          * bits as one pass over the whole output) */
-        if (j->act != NNL_ACT_LINEAR)
-            j->k->act_fwd((nnl_act)j->act, j->act_param, g->ow * n, yr,
+        if (j->act != NNL_KACT_LINEAR)
+            j->k->act_fwd((nnl_kact)j->act, j->act_param, g->ow * n, yr,
                           j->ya + row * g->ow * n);
     }
 }
@@ -205,8 +205,8 @@ static void dw_task(void *ctx, int t)
     /* dy -> dL/dz for this chunk's rows, which then stay in L2 for the
      * bias sums and the products (element-wise: the same bits as one
      * pass; dx reads them after every chunk is done) */
-    if (j->act != NNL_ACT_LINEAR)
-        k->act_bwd((nnl_act)j->act, j->act_param, (hi - lo) * n, j->z + lo * n,
+    if (j->act != NNL_KACT_LINEAR)
+        k->act_bwd((nnl_kact)j->act, j->act_param, (hi - lo) * n, j->z + lo * n,
                    j->ya + lo * n, j->dyz + lo * n, j->dyz + lo * n);
     if (j->db)
         k->col_sum(hi - lo, n, j->dy + lo * n, n, t == 0 ? j->db : P + K * n);

@@ -15,7 +15,7 @@ int nnl_conv_igemm_fits(const nnl_conv2d_geom *g, const nnl_kernels *k);
 /* Floats of workspace for a batch (forward and backward alike). */
 size_t nnl_conv_igemm_ws_floats(const nnl_conv2d_geom *g, size_t batch);
 
-/* As nnl_conv2d_forward_act/backward_act (act NNL_ACT_LINEAR: plain
+/* As nnl_conv2d_forward_act/backward_act (act NNL_KACT_LINEAR: plain
  * forward/backward, z == y, and nothing of z, y is read in backward); ws
  * is 64-byte aligned and holds nnl_conv_igemm_ws_floats floats (the
  * forward does not use it); they cannot fail. */

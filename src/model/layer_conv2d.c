@@ -156,8 +156,9 @@ static nnl_status conv2d_forward(nnl_layer *l, size_t batch, const float *x, flo
     conv2d_state *s = l->state;
     const float *b = s->use_bias ? l->params[1].w : NULL;
     if (l->act != NNL_ACT_SOFTMAX) /* element-wise: fused into the passes */
-        return nnl_conv2d_forward_act(&s->g, batch, x, l->params[0].w, b, l->act,
-                                      l->act_param, keeps_z(l) ? s->z : y, y, s->ws, err);
+        return nnl_conv2d_forward_act(&s->g, batch, x, l->params[0].w, b,
+                                      nnl_act_kernel(l->act), l->act_param,
+                                      keeps_z(l) ? s->z : y, y, s->ws, err);
     nnl_status st = nnl_conv2d_forward(&s->g, batch, x, l->params[0].w, b, s->z, s->ws, err);
     if (st != NNL_OK)
         return st;
@@ -171,7 +172,8 @@ static nnl_status conv2d_backward(nnl_layer *l, size_t batch, const float *x, co
     conv2d_state *s = l->state;
     float *db = s->use_bias ? l->params[1].g : NULL;
     if (!l->act_fused && l->act != NNL_ACT_SOFTMAX) /* element-wise: fused */
-        return nnl_conv2d_backward_act(&s->g, batch, x, l->params[0].w, l->act, l->act_param,
+        return nnl_conv2d_backward_act(&s->g, batch, x, l->params[0].w,
+                                       nnl_act_kernel(l->act), l->act_param,
                                        keeps_z(l) ? s->z : y, y, dy, l->params[0].g, db, dx,
                                        s->ws, err);
     const float *z = l->act == NNL_ACT_LINEAR ? y : s->z;
