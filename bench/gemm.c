@@ -1,6 +1,6 @@
 /* bench/gemm: GFLOP/s of nnl_gemm for square sizes, the MLP shapes of a
- * 784-256-128-10 network at batch 128 (forward and both backward
- * products) and the im2col products of 3x3 convolutions at batch 128
+ * 784-256-128-10 network and the 1600x128 dense layer of the
+ * Fashion-MNIST CNN at batch 128 (forward and both backward products) and the im2col products of 3x3 convolutions at batch 128
  * (forward C = cols W, dW = cols^T dY, dX_cols = dY W^T), per instruction
  * set and thread count, as the median of several timed repetitions. When built with OpenBLAS the same matrices go
  * through cblas_sgemm in the same process and the ratio ours/OpenBLAS is
@@ -13,8 +13,14 @@
  * the AVX2 peer for --isa avx2).
  *
  *   gemm [--isa avx512,avx2,sse2,scalar] [--threads 1,2] [--reps N]
- *        [--max N] [--square] [--mlp] [--conv] [--only SUBSTRING] [--runs N]
- *        [--openblas-core NAME|--no-openblas]
+ *        [--max N] [--square] [--mlp] [--conv] [--cnn] [--only SUBSTRING]
+ *        [--runs N] [--openblas-core NAME|--no-openblas]
+ *
+ * --cnn keeps the products one training step of examples/fashion_cnn.lua
+ * makes at batch 128 (conv1 forward and dW, its dX being skipped for the
+ * first layer; conv2 forward, dW and dX; the dense 1600x128 and 128x10
+ * layers' three products each), plus the squares up to --max (256 unless
+ * given) when --square is given too.
  *
  * --runs N repeats the whole measurement N times (each run interleaves
  * ours and OpenBLAS batch by batch) and ends with a summary: per shape the
@@ -44,6 +50,7 @@ typedef struct shape {
     const char *name;
     nnl_trans ta, tb;
     size_t m, n, k;
+    int cnn; /* a product of the Fashion-MNIST CNN's training step (--cnn) */
 } shape;
 
 static double now(void)
@@ -249,9 +256,9 @@ static int conv_int(const char *s)
 int main(int argc, char **argv)
 {
     int isas[4], nisa = 0, threads[8] = {1, 2}, nthr = 2, reps = 9, use_blas = 1;
-    int want_square = 0, want_mlp = 0, want_conv = 0, runs = 1;
+    int want_square = 0, want_mlp = 0, want_conv = 0, want_cnn = 0, runs = 1;
     const char *only = NULL;
-    size_t maxn = 2048;
+    size_t maxn = 0; /* --max; 2048, or 256 with --cnn */
     const char *core = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -279,13 +286,15 @@ int main(int argc, char **argv)
             want_mlp = 1;
         } else if (!strcmp(a, "--conv")) {
             want_conv = 1;
+        } else if (!strcmp(a, "--cnn")) {
+            want_cnn = 1;
         } else if (!strcmp(a, "--only") && v) {
             only = v, i++;
         } else if (!strcmp(a, "--runs") && v) {
             runs = conv_int(v), i++;
         } else {
             fprintf(stderr, "usage: %s [--isa LIST] [--threads LIST] [--reps N] [--max N] "
-                            "[--square] [--mlp] [--conv] [--only SUBSTRING] [--runs N] "
+                            "[--square] [--mlp] [--conv] [--cnn] [--only SUBSTRING] [--runs N] "
                             "[--openblas-core NAME|--no-openblas]\n", argv[0]);
             return 2;
         }
@@ -294,6 +303,10 @@ int main(int argc, char **argv)
         reps = 9;
     if (runs < 1 || runs > MAX_RUNS)
         runs = runs < 1 ? 1 : MAX_RUNS;
+    if (maxn == 0)
+        maxn = want_cnn ? 256 : 2048;
+    if (want_cnn)
+        want_mlp = want_conv = 1;
     if (!want_square && !want_mlp && !want_conv)
         want_square = want_mlp = want_conv = 1;
 
@@ -355,23 +368,27 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof sq / sizeof sq[0] && sq[i] <= maxn; i++) {
             size_t n = sq[i];
             snprintf(names[nshape], sizeof names[0], "square %zu", n);
-            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, n, n, n};
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, n, n, n, 0};
             nshape++;
         }
     }
     if (want_mlp) {
-        static const size_t layers[3][2] = {{784, 256}, {256, 128}, {128, 10}};
+        /* 784-256-128-10, and 1600x128 (the first dense layer of the
+         * Fashion-MNIST CNN, after 5x5x64 pooled maps; its 128x10 layer
+         * is the MLP's) */
+        static const size_t layers[4][2] = {{784, 256}, {256, 128}, {128, 10}, {1600, 128}};
         const size_t batch = 128;
-        for (int l = 0; l < 3; l++) {
+        for (int l = 0; l < 4; l++) {
             size_t in = layers[l][0], out = layers[l][1];
             snprintf(names[nshape], sizeof names[0], "%zux%zu fwd XW", in, out);
-            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, batch, out, in};
+            int cnn = l >= 2;
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, batch, out, in, cnn};
             nshape++;
             snprintf(names[nshape], sizeof names[0], "%zux%zu dX=dY W^T", in, out);
-            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_TRANS, batch, in, out};
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_TRANS, batch, in, out, cnn};
             nshape++;
             snprintf(names[nshape], sizeof names[0], "%zux%zu dW=X^T dY", in, out);
-            shapes[nshape] = (shape){names[nshape], NNL_TRANS, NNL_NOTRANS, in, out, batch};
+            shapes[nshape] = (shape){names[nshape], NNL_TRANS, NNL_NOTRANS, in, out, batch, cnn};
             nshape++;
         }
     }
@@ -392,16 +409,24 @@ int main(int argc, char **argv)
                      {"conv3", 128 * 11 * 11, 576, 64}};
         for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
             size_t m = convs[i].m, k = convs[i].k, n = convs[i].n;
+            int cnn = i == 0 || i == 2; /* conv1, conv2 */
             snprintf(names[nshape], sizeof names[0], "%s fwd %zux%zux%zu", convs[i].name, m, k, n);
-            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, m, n, k};
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_NOTRANS, m, n, k, cnn};
             nshape++;
             snprintf(names[nshape], sizeof names[0], "%s dW=cols^T dY", convs[i].name);
-            shapes[nshape] = (shape){names[nshape], NNL_TRANS, NNL_NOTRANS, k, n, m};
+            shapes[nshape] = (shape){names[nshape], NNL_TRANS, NNL_NOTRANS, k, n, m, cnn};
             nshape++;
             snprintf(names[nshape], sizeof names[0], "%s dX=dY W^T", convs[i].name);
-            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_TRANS, m, k, n};
+            shapes[nshape] = (shape){names[nshape], NNL_NOTRANS, NNL_TRANS, m, k, n, cnn && i > 0};
             nshape++;
         }
+    }
+    if (want_cnn) { /* the CNN's products, and the squares when asked */
+        int kept = 0;
+        for (int i = 0; i < nshape; i++)
+            if (shapes[i].cnn || !strncmp(shapes[i].name, "square", 6))
+                shapes[kept++] = shapes[i];
+        nshape = kept;
     }
     if (only) { /* keep the shapes whose name contains the substring */
         int kept = 0;

@@ -101,4 +101,34 @@ else
   print("docs/images: Fashion-MNIST is not installed (apt-get install "
         .. "dataset-fashion-mnist); fashion_weights.png left as it was")
 end
+-- 7. A small CNN on the 8x8 digits: the diagram (blocks of feature maps),
+-- the first layer's filters, the second's (a row per filter, a tile per
+-- input channel), and what the first layer's filters make of one digit.
+nn.seed(1)
+local cx, cy = nn.data.digits()
+cx = (cx / 16):reshape(cx:shape(), 8, 8, 1)
+local ctr, cytr, cte, cyte = nn.data.split(cx, cy, 0.8)
+local cnn = nn.Sequential({
+  nn.Conv2D(8, 3, {activation = "relu", padding = "same", input_shape = {8, 8, 1}}),
+  nn.MaxPooling2D(2),
+  nn.Conv2D(16, 3, {activation = "relu", padding = "same"}),
+  nn.MaxPooling2D(2),
+  nn.Flatten(),
+  nn.Dense(10, {activation = "softmax"}),
+})
+cnn:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam", metrics = {"accuracy"}}
+cnn:fit(ctr, cytr, {epochs = 30, batch_size = 32, verbose = 0})
+local _, cm = cnn:evaluate(cte, cyte)
+nn.plot.model(cnn, {file = out .. "cnn_model.png",
+                    title = string.format("digits CNN: Conv2D-MaxPooling2D twice, then Dense "
+                                          .. "(test accuracy %.1f%%)", 100 * cm.accuracy)})
+nn.plot.weights(cnn.layers[1], {file = out .. "cnn_filters.png",
+                                title = "digits CNN: the 8 filters (3x3) of the first Conv2D"})
+nn.plot.weights(cnn.layers[3], {file = out .. "cnn_filters2.png", max_tiles = 8,
+                                title = "digits CNN: filters 1-8 of the second Conv2D, a row "
+                                        .. "per filter, a tile per input channel"})
+nn.plot.feature_maps(cnn, cte[1], 1, {file = out .. "cnn_feature_maps.png",
+                                      title = string.format("digits CNN: the first Conv2D's 8 "
+                                        .. "feature maps of a test digit (a %d)",
+                                        math.tointeger(cyte:get(1)) - 1)})
 print("docs/images: done")

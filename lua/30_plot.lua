@@ -317,40 +317,78 @@ local function is_layer(v)
   return type(mt) == "table" and mt.__name == "nn.Layer"
 end
 
+-- The kernel a layer's weights picture is made of: a Dense layer's matrix
+-- (draw = "neurons", 2-D) or a convolution's filters (draw = "maps", 3-D
+-- {k, in, out} or 4-D {kh, kw, in, out}); nil when it has neither. How
+-- to draw comes from the layer's kind (layer.draw), not its name.
+local function drawable_kernel(l)
+  if l.draw ~= "neurons" and l.draw ~= "maps" then return nil end
+  local k = l:get_weights()[1]
+  if not k then return nil end
+  local d = k:dim()
+  if l.draw == "neurons" and d == 2 then return k, "matrix" end
+  if l.draw == "maps" and (d == 3 or d == 4) then return k, "filters" end
+end
+
 -- nn.plot.weights(layer_or_tensor, opts): heat map of a Dense layer's
--- kernel (or a tensor, or a model's opts.layer-th Dense layer, default the
--- first); opts.image = {h, w} draws each unit's incoming weights as an
--- h x w image; opts.max_tiles (default 100).
+-- kernel (or a tensor, or a model's opts.layer-th layer with a kernel,
+-- default the first); opts.image = {h, w} draws each unit's incoming
+-- weights as an h x w image; opts.max_tiles (default 100). A convolution
+-- layer draws its filters as tiles: one per filter when it has one input
+-- channel (or with opts.channels = "mean", their mean), else a row per
+-- filter with a tile per input channel (opts.max_channels, default 8).
 function plot.weights(obj, opts)
   local fn = "nn.plot.weights"
-  opts = check_opts(fn, opts, {image = "table", max_tiles = "number", layer = "number"})
+  opts = check_opts(fn, opts, {image = "table", max_tiles = "number", layer = "number",
+                               channels = "string", max_channels = "number"})
+  if opts.channels ~= nil and opts.channels ~= "each" and opts.channels ~= "mean" then
+    error(fn .. ": channels must be \"each\" or \"mean\", got '" .. opts.channels .. "'", 2)
+  end
   local w = obj
   if is_model(obj) then
     local want, seen = opts.layer or 1, 0
     w = nil
     for _, l in ipairs(obj.layers) do
-      if l.type == "Dense" then
+      if drawable_kernel(l) then
         seen = seen + 1
         if seen == want then w = l; break end
       end
     end
     if not w then
-      error(string.format("%s: the model has %d Dense layers, asked for number %d", fn, seen,
-                          want), 2)
+      error(string.format("%s: the model has %d layers with a kernel to draw (Dense or " ..
+                          "convolution), asked for number %d", fn, seen, want), 2)
     end
   end
   if is_layer(w) then
-    if w.type ~= "Dense" then
-      error(fn .. ": a " .. w.type .. " layer has no weight matrix (use a Dense layer)", 2)
-    end
-    local ws = w:get_weights()
-    if not ws[1] then
+    local layer = w
+    if not layer.built and (layer.draw == "neurons" or layer.draw == "maps") then
       error(fn .. ": the layer is not built yet (give input_dim, or fit/predict first)", 2)
     end
-    w = ws[1]
+    local k, how = drawable_kernel(layer)
+    if not k then
+      error(fn .. ": a " .. layer.type .. " layer has no kernel to draw (use a Dense or " ..
+            "convolution layer)", 2)
+    end
+    if how == "filters" then
+      if opts.image then
+        error(fn .. ": image is for Dense layers; a " .. layer.type ..
+              " layer's filters are drawn at their own size", 2)
+      end
+      call(C.filters, fn, opts, k, opts.max_tiles, opts.max_channels, opts.channels == "mean",
+           layer.name)
+      return
+    end
+    w = k
   end
   if not is_tensor(w) then
-    error(fn .. ": expected a Dense layer, a model or an nn.Tensor, got " .. type(obj), 2)
+    error(fn .. ": expected a Dense or convolution layer, a model or an nn.Tensor, got " ..
+          type(obj), 2)
+  end
+  if w:dim() == 4 and not opts.image then
+    -- a 4-D tensor is a convolution kernel {kh, kw, in, out}
+    call(C.filters, fn, opts, w, opts.max_tiles, opts.max_channels, opts.channels == "mean",
+         "filters")
+    return
   end
   local th, tw
   if opts.image then
@@ -361,6 +399,104 @@ function plot.weights(obj, opts)
     end
   end
   call(C.weights, fn, opts, w, th, tw, opts.max_tiles)
+end
+
+-- The per-sample input shape of a model, or nil when it is not known yet.
+local function input_shape(model)
+  local layers = model.layers
+  return model.input_shape or (layers[1] and layers[1].input_shape)
+end
+
+-- nn.plot.feature_maps(model, x, layer, opts): the output of a layer that
+-- makes feature maps (layer.draw == "maps": convolutions, pooling) for
+-- one input x ({h, w, c} or a batch {1, h, w, c}), a tile per channel (at
+-- most opts.max_tiles, default 64). layer: a layer of the model or its
+-- index.
+function plot.feature_maps(model, x, layer, opts)
+  local fn = "nn.plot.feature_maps"
+  opts = check_opts(fn, opts, {max_tiles = "number"})
+  if not is_model(model) then error(fn .. ": expected a model, got " .. type(model), 2) end
+  local layers = model.layers
+  local index
+  if is_layer(layer) then
+    for i, l in ipairs(layers) do
+      if rawequal(l, layer) then index = i end
+    end
+    if not index then
+      error(fn .. ": layer '" .. layer.name .. "' is not a layer of this model", 2)
+    end
+  elseif type(layer) == "number" then
+    index = math.tointeger(layer)
+    if not index then
+      error(fn .. ": a layer index must be a whole number, got " .. tostring(layer), 2)
+    end
+    if index < 1 or index > #layers then
+      error(string.format("%s: layer %d is out of range (the model has %d layers)", fn,
+                          index, #layers), 2)
+    end
+  else
+    error(fn .. ": layer must be a layer of the model or its index, got " .. type(layer), 2)
+  end
+  local l = layers[index]
+  if l.draw ~= "maps" then
+    local maps = {}
+    for i, o in ipairs(layers) do
+      if o.draw == "maps" then maps[#maps + 1] = string.format("%d '%s'", i, o.name) end
+    end
+    error(string.format("%s: layer %d '%s' (%s) has no feature maps; %s", fn, index, l.name,
+                        l.type, #maps > 0 and ("the model's layers with maps: " ..
+                        table.concat(maps, ", ")) or "the model has no convolution or pooling layer"), 2)
+  end
+  if not is_tensor(x) then
+    if type(x) ~= "table" then
+      error(fn .. ": x must be one input (an nn.Tensor {h, w, channels}), got " .. type(x), 2)
+    end
+    x = nn.tensor(x)
+  end
+  local shape = {x:shape()}
+  local want = input_shape(model)
+  local function same(a, b, from)
+    if #a - from + 1 ~= #b then return false end
+    for i = 1, #b do if a[from + i - 1] ~= b[i] then return false end end
+    return true
+  end
+  local batch
+  if want then
+    if same(shape, want, 1) then
+      local s = {1}
+      for i = 1, #shape do s[i + 1] = shape[i] end
+      batch = x:reshape(table.unpack(s))
+    elseif shape[1] == 1 and same(shape, want, 2) then
+      batch = x
+    elseif same(shape, want, 2) then
+      error(string.format("%s: x holds %d inputs; give one (x[i], or x:rows(i))", fn,
+                          shape[1]), 2)
+    else
+      error(string.format("%s: x has shape {%s}; the model takes {%s} (or a batch {1, %s})", fn,
+                          table.concat(shape, ", "), table.concat(want, ", "),
+                          table.concat(want, ", ")), 2)
+    end
+  elseif #shape >= 2 and shape[1] == 1 and #shape >= 3 then
+    batch = x
+  else
+    local s = {1}
+    for i = 1, #shape do s[i + 1] = shape[i] end
+    if #s > 4 then
+      error(string.format("%s: x has shape {%s}: expected one input {h, w, channels}", fn,
+                          table.concat(shape, ", ")), 2)
+    end
+    batch = x:reshape(table.unpack(s))
+  end
+  local ok, out = pcall(model.predict, model, batch, {upto = index})
+  if not ok then error(fn .. ": " .. strip(out):gsub("^predict: ", ""), 2) end
+  local os = {out:shape()}
+  table.remove(os, 1)
+  if #os < 2 or #os > 3 then
+    error(string.format("%s: layer %d '%s' gives {%s}, not maps", fn, index, l.name,
+                        table.concat(os, ", ")), 2)
+  end
+  call(C.maps, fn, opts, out:reshape(table.unpack(os)), opts.max_tiles,
+       l.name .. " (" .. l.type .. ")")
 end
 
 -- The classes a model tells apart: its outputs (1 output: 2 classes).
@@ -490,16 +626,36 @@ local function layer_note(l)
   return #vals > 0 and (words .. " " .. table.concat(vals, " ")) or words
 end
 
+-- The maps of a per-sample shape, as the diagram takes them: {h, w, c}
+-- (images) or {steps, c} (sequences); nil for other shapes.
+local function map_dims(shape)
+  if shape and (#shape == 3 or #shape == 2) then return {table.unpack(shape)} end
+end
+
+local function numel(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
+end
+
+-- "6x6x8": a shape as the diagram labels it.
+local function shape_text(shape)
+  return table.concat(shape, "x")
+end
+
 -- nn.plot.model(model, opts): the network's layout; columns of at most
 -- opts.max_neurons units (default 32) show every unit, larger ones a few
--- and "... N more"; opts.weights = false draws the structure only.
+-- and "... N more"; opts.weights = false draws the structure only. Layers
+-- whose kind draws maps (layer.draw == "maps": convolutions, pooling) are
+-- blocks of feature maps labelled with their output shape; so is an
+-- image input ({h, w, c}).
 function plot.model(model, opts)
   local fn = "nn.plot.model"
   opts = check_opts(fn, opts, {max_neurons = "number", weights = "boolean"})
   if not is_model(model) then error(fn .. ": expected a model, got " .. type(model), 2) end
   local layers = model.layers
   local inputs
-  local ishape = model.input_shape or (layers[1] and layers[1].input_shape)
+  local ishape = input_shape(model)
   if ishape then
     inputs = 1
     for _, d in ipairs(ishape) do inputs = inputs * d end
@@ -508,15 +664,36 @@ function plot.model(model, opts)
     error(fn .. ": the model's input size is unknown (give input_dim to the first layer, " ..
           "or fit/predict first)", 2)
   end
-  local cols = {{units = inputs, name = "input", label = inputs .. (inputs == 1 and " input" or " inputs")}}
+  local cols
+  local idims = #ishape >= 2 and map_dims(ishape)
+  if idims then
+    cols = {{units = inputs, name = "input", maps = idims, label = shape_text(ishape) .. " input"}}
+  else
+    cols = {{units = inputs, name = "input", label = inputs .. (inputs == 1 and " input" or " inputs")}}
+  end
   local function note(text)
     local c = cols[#cols]
     c.label = c.label .. "\n" .. text
   end
   for _, l in ipairs(layers) do
     -- What to draw comes from the layer's kind (layer.draw), not its
-    -- name: a column of neurons, or a note on the column before.
-    if l.draw == "neurons" then
+    -- name: a column of neurons, a block of maps, or a note on the column
+    -- before.
+    if l.draw == "maps" and map_dims(l.output_shape) then
+      local shape = l.output_shape
+      local c = {units = numel(shape), name = l.name, maps = map_dims(shape),
+                 learns = #l:get_weights() > 0,
+                 label = shape_text(shape) .. "\n" .. layer_note(l)}
+      if l.activation and l.activation ~= "linear" then c.label = c.label .. " " .. l.activation end
+      cols[#cols + 1] = c
+    elseif l.draw == "maps" and not l.built then
+      error(fn .. ": layer '" .. l.name .. "' is not built yet (fit or predict first)", 2)
+    elseif l.draw == "maps" and #l.output_shape == 1 then
+      -- maps reduced to one value each (global pooling): a column of units
+      local u = l.output_shape[1]
+      cols[#cols + 1] = {units = u, name = l.name,
+                         label = u .. (u == 1 and " unit" or " units") .. "\n" .. layer_note(l)}
+    elseif l.draw == "neurons" then
       local u = l.units or (l.output_shape and l.output_shape[#l.output_shape])
       if not u then
         error(fn .. ": layer '" .. l.name .. "' is not built yet (fit or predict first)", 2)
@@ -525,7 +702,10 @@ function plot.model(model, opts)
                  label = u .. (u == 1 and " unit" or " units") .. "\n" .. (l.activation or "linear")}
       if opts.weights ~= false then
         local ws = l:get_weights()
-        if ws[1] and ws[1]:dim() == 2 then c.kernel, c.bias = ws[1], ws[2] end
+        -- edges by weight only between columns of neurons: after a block
+        -- of maps the kernel's rows are not a column's units
+        if ws[1] and ws[1]:dim() == 2 and not cols[#cols].maps then c.kernel = ws[1] end
+        if ws[1] and ws[1]:dim() == 2 then c.bias = ws[2] end
         if c.bias then c.label = c.label .. " + bias" end
       end
       cols[#cols + 1] = c
@@ -538,6 +718,17 @@ function plot.model(model, opts)
       else
         note(l.activation)
       end
+    elseif l.output_shape and #l.output_shape == 1 and
+           numel(l.output_shape) ~= cols[#cols].units then
+      -- fewer values than the column before (global pooling): a column
+      local u = l.output_shape[1]
+      cols[#cols + 1] = {units = u, name = l.name,
+                         label = u .. (u == 1 and " unit" or " units") .. "\n" .. layer_note(l)}
+    elseif l.output_shape and map_dims(l.output_shape) and not cols[#cols].maps then
+      -- units made into maps (Reshape): a block
+      cols[#cols + 1] = {units = numel(l.output_shape), name = l.name,
+                         maps = map_dims(l.output_shape),
+                         label = shape_text(l.output_shape) .. "\n" .. layer_note(l)}
     else
       note(layer_note(l))
     end

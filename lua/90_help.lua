@@ -3,7 +3,8 @@
 --   nn.help("tensors")   one line per entry of a topic
 --   nn.help(nn.zeros), nn.help("zeros"), nn.help("t:sum"), nn.help(t.sum)
 --                        the entry of a function (found by value or name)
---   nn.help(t)           the topic of a value (a tensor, a model, ...)
+--   nn.help(t)           the topic of a value (a tensor, a model, ...); a layer
+--                        gives the entry of its kind
 -- Entries live here, in one table, so that the text is written once; other
 -- parts of nn find theirs by name. Runs last (90_) so that nn.data, nn.plot
 -- and the rest exist when functions are looked up by value.
@@ -95,10 +96,14 @@ local entries = {
    "A numeric CSV. opts.header, opts.label (name, index or false), opts.sep,\n" ..
    "opts.classes. String labels become class indices 1..k (info.classes)."},
   {"data", "nn.data.idx", "nn.data.idx(path)", "An IDX file, plain or .gz, as a tensor."},
-  {"data", "nn.data.fashion_mnist", "nn.data.fashion_mnist(opts)",
-   "{x_train, y_train, x_test, y_test, classes}; pixels in 0..1."},
+  {"data", "nn.data.fashion_mnist", "nn.data.fashion_mnist([opts])",
+   "{x_train, y_train, x_test, y_test, classes}; pixels in 0..1, x as N x 784.\n" ..
+   "opts.flatten = false gives images N x 28 x 28 x 1 (for Conv2D);\n" ..
+   "opts.path: the folder of the IDX files (default: Debian's dataset-fashion-mnist)."},
   {"data", "nn.data.iris", "nn.data.iris() -> x, y", "The iris data set (shipped)."},
-  {"data", "nn.data.digits", "nn.data.digits() -> x, y", "The 8x8 digits data set (shipped)."},
+  {"data", "nn.data.digits", "nn.data.digits([opts]) -> x, y",
+   "The 8x8 digits data set (shipped): x 1797 x 64 (pixels 0..16), y classes 1..10.\n" ..
+   "opts.flatten = false gives images 1797 x 8 x 8 x 1 (for Conv2D)."},
   {"data", "nn.data.xor", "nn.data.xor()", "The XOR truth table."},
   {"data", "nn.data.spiral", "nn.data.spiral(n, classes)", "Interleaved spirals."},
   {"data", "nn.data.moons", "nn.data.moons(n, noise)", "Two half moons."},
@@ -107,7 +112,7 @@ local entries = {
   {"data", "nn.data.split", "nn.data.split(x, y, frac) -> x_train, y_train, x_test, y_test",
    "A seeded shuffle, then the first frac for training."},
   {"data", "nn.data.standardize", "nn.data.standardize(x [, mean, std]) -> x, mean, std",
-   "Zero mean and unit variance per column."},
+   "Zero mean and unit variance per feature (a column, or a pixel and channel of images)."},
   {"data", "nn.data.shuffle", "nn.data.shuffle(x, y)", "Shuffles rows of x and y together."},
   -- models
   {"models", "nn.Sequential", "nn.Sequential([{layer, ...}])", "A stack of layers; model:add(layer) appends."},
@@ -118,7 +123,9 @@ local entries = {
    "Trains. opts: epochs, batch_size, shuffle, validation_split, validation_data,\n" ..
    "verbose, callbacks, initial_epoch. Ctrl-C stops cleanly."},
   {"models", "model:evaluate", "model:evaluate(x, y, opts) -> loss, metrics", "Loss and metrics on data."},
-  {"models", "model:predict", "model:predict(x, opts) -> tensor", "Batched inference."},
+  {"models", "model:predict", "model:predict(x, opts) -> tensor",
+   "Batched inference. opts.batch_size (32); opts.upto = i gives the output of\n" ..
+   "layer i instead (what nn.plot.feature_maps draws)."},
   {"models", "model:summary", "model:summary()", "Prints (and returns) the layer table."},
   {"models", "model:save", "model:save(path) / nn.load(path)", "A safetensors model file."},
   {"models", "model:get_weights", "model:get_weights() / model:set_weights(list)", "The weights as tensors."},
@@ -162,14 +169,22 @@ local entries = {
   {"plots", "nn.plot.model", "nn.plot.model(model, opts)",
    "The network as columns of neurons; edges by weight sign (blue +, orange -)\n" ..
    "and size. opts.max_neurons (32): larger layers are elided; opts.weights\n" ..
-   "= false draws the structure only."},
+   "= false draws the structure only. Convolution and pooling layers (and an\n" ..
+   "image input) are blocks of feature maps labelled with their output shape."},
   {"plots", "nn.plot.decision_boundary", "nn.plot.decision_boundary(model, x, y, opts)",
    "Class regions of a model with 2 inputs and the points of x (n x 2) by y.\n" ..
    "opts.resolution (300 per side), opts.padding (0.1), opts.classes (names)."},
   {"plots", "nn.plot.weights", "nn.plot.weights(layer_or_tensor, opts)",
-   "A heat map of a Dense kernel (or of a model's opts.layer-th Dense layer).\n" ..
-   "opts.image = {h, w}: each unit's weights as an h x w picture, at most\n" ..
-   "opts.max_tiles (100)."},
+   "A heat map of a Dense kernel (or of a model's opts.layer-th layer with a\n" ..
+   "kernel). opts.image = {h, w}: each unit's weights as an h x w picture, at\n" ..
+   "most opts.max_tiles (100). A convolution layer: its filters as small images,\n" ..
+   "one per filter with one input channel, else a row per filter with a tile\n" ..
+   "per input channel (opts.max_channels, 8), or opts.channels = \"mean\": their\n" ..
+   "mean; opts.max_tiles filters (64, or 16 in rows)."},
+  {"plots", "nn.plot.feature_maps", "nn.plot.feature_maps(model, x, layer, opts)",
+   "What each filter of a convolution or pooling layer (an index or the layer)\n" ..
+   "gives for one input x ({h, w, c} or {1, h, w, c}): a tile per channel on one\n" ..
+   "scale (white lowest); opts.max_tiles (64)."},
   {"plots", "nn.plot.confusion", "nn.plot.confusion(model, x, y, opts)",
    "The confusion matrix of the model on x against labels y; opts.classes names."},
   {"plots", "nn.plot.lines", "nn.plot.lines(xs, ys, opts)",
@@ -321,6 +336,8 @@ local function help_text(x)
     return format_topic("plots")
   elseif rawequal(x, nn.optimizers) or rawequal(x, nn.callbacks) then
     return format_topic("training")
+  elseif getmetatable(x) and getmetatable(x).__name == "nn.Layer" then
+    x = "nn." .. x.type -- a layer: its kind's entry (from nn.registry.layers)
   elseif type(x) == "table" or type(x) == "userdata" then
     local s = tostring(x)
     if s:find("Sequential") or s:find("Model") then return format_topic("models") end

@@ -18,6 +18,8 @@ shift || true
 packages=(build-essential cmake pkg-config liblua5.4-dev lua5.4
           libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev
           python3-numpy   # numpy: the test that reads a model file from Python
+          dataset-fashion-mnist  # examples/fashion_cnn.lua and its --quick test
+                                 # (30 MB; the test skips without it)
           clang libclang-rt-14-dev)  # the fuzz targets: clang and its libFuzzer
                                      # (Debian 12 only recommends the runtime)
 read -r -a extra <<<"${NNLUA_EXTRA_PACKAGES:-}"

@@ -7,7 +7,8 @@
  * themselves checked by finite differences of the scalar loss
  * L = sum(y * R) (R the upstream gradient) on sampled elements. Also: the
  * geometry rules and their errors, causal Conv1D, blocks that cross sample
- * boundaries, identical bits with 1 and 2 threads, every instruction-set
+ * boundaries, identical bits with 1 and 2 threads, the activation fused
+ * into the passes (the bits of the separate passes), every instruction-set
  * level, and PyTorch's conv2d numbers from tests/data/conv_reference.txt
  * (tests/gen_conv_reference.py; skipped when the file is missing). */
 #include <math.h>
@@ -439,6 +440,76 @@ static void test_conv_bits_do_not_depend_on_threads(void **state)
     assert_int_equal(nnl_threads_set(2, &err), NNL_OK);
 }
 
+/* The activation fused into the passes (nnl_conv2d_forward_act and
+ * backward_act) gives the bits of the plain passes with k->act_fwd over
+ * the whole output and k->act_bwd over the whole of dy, on both paths,
+ * at 1 and 2 threads, with z kept apart (tanh, elu) and in place (relu,
+ * z = y). */
+static void test_conv_fused_activation_bits(void **state)
+{
+    (void)state;
+    nnl_error err;
+    const nnl_kernels *k = nnl_kernels_active();
+    const ccase cs[] = {{3, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, NNL_PAD_VALID},
+                        {5, 13, 13, 32, 3, 3, 64, 2, 1, 1, 2, NNL_PAD_SAME},
+                        {2, 9, 11, 5, 3, 2, 7, 1, 2, 1, 1, NNL_PAD_SAME},
+                        {4, 12, 12, 24, 1, 1, 20, 1, 1, 1, 1, NNL_PAD_VALID}};
+    const nnl_kact acts[] = {NNL_KACT_RELU, NNL_KACT_TANH, NNL_KACT_ELU};
+    for (size_t ci = 0; ci < 2 * sizeof cs / sizeof cs[0]; ci++)
+        for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
+            for (int t = 1; t <= 2; t++) {
+                const ccase *c = &cs[ci / 2];
+                const nnl_kact act = acts[ai];
+                const float p = act == NNL_KACT_ELU ? 1.0f : 0.0f;
+                const int inplace = act == NNL_KACT_RELU;
+                assert_int_equal(nnl_threads_set(t, &err), NNL_OK);
+                ops o = make_ops(c);
+                nnl_conv2d_spec s = {c->h, c->w, c->cin, c->kh, c->kw, c->cout, c->sh, c->sw,
+                                     c->dh, c->dw, c->pad};
+                nnl_conv2d_geom g;
+                assert_int_equal(nnl_conv2d_geom_init(&g, &s, &err), NNL_OK);
+                g.algo = algos[ci % 2];
+                float *ws = nnl_malloc(nnl_conv2d_workspace_size(&g, c->batch) + 1);
+                float *zr = malloc(o.ny * sizeof *zr), *yr = malloc(o.ny * sizeof *yr);
+                float *z = malloc(o.ny * sizeof *z), *y = malloc(o.ny * sizeof *y);
+                float *dzr = malloc(o.ny * sizeof *dzr), *dz = malloc(o.ny * sizeof *dz);
+                float *dwr = malloc(o.nw * sizeof *dwr), *dw = malloc(o.nw * sizeof *dw);
+                float *dbr = malloc(c->cout * sizeof *dbr), *db = malloc(c->cout * sizeof *db);
+                float *dxr = malloc(o.nx * sizeof *dxr), *dx = malloc(o.nx * sizeof *dx);
+                assert_true(ws && zr && yr && z && y && dzr && dz && dwr && dw && dbr && db &&
+                            dxr && dx);
+                /* the plain passes */
+                assert_int_equal(nnl_conv2d_forward(&g, c->batch, o.x, o.w, o.b, zr, ws, &err),
+                                 NNL_OK);
+                k->act_fwd(act, p, o.ny, zr, yr);
+                k->act_bwd(act, p, o.ny, zr, yr, o.r, dzr);
+                assert_int_equal(nnl_conv2d_backward(&g, c->batch, o.x, o.w, dzr, dwr, dbr, dxr,
+                                                     ws, &err),
+                                 NNL_OK);
+                /* fused */
+                float *zz = inplace ? y : z;
+                assert_int_equal(nnl_conv2d_forward_act(&g, c->batch, o.x, o.w, o.b, act, p, zz,
+                                                        y, ws, &err),
+                                 NNL_OK);
+                assert_memory_equal(y, yr, o.ny * sizeof *y);
+                if (!inplace)
+                    assert_memory_equal(z, zr, o.ny * sizeof *z);
+                memcpy(dz, o.r, o.ny * sizeof *dz);
+                assert_int_equal(nnl_conv2d_backward_act(&g, c->batch, o.x, o.w, act, p, zz, y,
+                                                         dz, dw, db, dx, ws, &err),
+                                 NNL_OK);
+                assert_memory_equal(dz, dzr, o.ny * sizeof *dz);
+                assert_memory_equal(dw, dwr, o.nw * sizeof *dw);
+                assert_memory_equal(db, dbr, c->cout * sizeof *db);
+                assert_memory_equal(dx, dxr, o.nx * sizeof *dx);
+                free(zr), free(yr), free(z), free(y), free(dzr), free(dz), free(dwr), free(dw);
+                free(dbr), free(db), free(dxr), free(dx);
+                nnl_free(ws);
+                free_ops(&o);
+            }
+    assert_int_equal(nnl_threads_set(2, &err), NNL_OK);
+}
+
 /* Fashion-MNIST's layers, a batch of 2, against the naive convolution. */
 static void test_conv_fashion_layers(void **state)
 {
@@ -699,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_conv_matches_naive_at_every_level),
         cmocka_unit_test(test_conv_blocks_cross_samples),
         cmocka_unit_test(test_conv_bits_do_not_depend_on_threads),
+        cmocka_unit_test(test_conv_fused_activation_bits),
         cmocka_unit_test(test_conv_fashion_layers),
         cmocka_unit_test(test_conv_optional_outputs),
         cmocka_unit_test(test_conv1d),

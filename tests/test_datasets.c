@@ -120,8 +120,14 @@ static void test_fashion_from_a_folder(void **state)
     assert_true(fabsf(f.x_train->data[100] - 100.0f / 255.0f) < 1e-7f);
     nnl_fashion_free(&f);
     assert_int_equal(nnl_fashion_load(dir, 0, &f, &err), NNL_OK);
-    assert_int_equal(f.x_train->ndim, 3);
+    assert_int_equal(f.x_train->ndim, 4);
+    assert_int_equal(f.x_train->shape[0], 5);
+    assert_int_equal(f.x_train->shape[1], 28);
     assert_int_equal(f.x_train->shape[2], 28);
+    assert_int_equal(f.x_train->shape[3], 1);
+    assert_int_equal(f.x_test->ndim, 4);
+    assert_int_equal(f.x_test->shape[0], 2);
+    assert_true(fabsf(f.x_train->data[100] - 100.0f / 255.0f) < 1e-7f);
     nnl_fashion_free(&f);
     assert_string_equal(nnl_fashion_classes[0], "T-shirt/top");
     assert_string_equal(nnl_fashion_classes[9], "Ankle boot");
@@ -345,6 +351,39 @@ static void test_standardize(void **state)
     nnl_tensor_free(x);
 }
 
+/* Images n x h x w x c: every pixel of every channel is a feature; mean
+ * and std come back in a sample's shape; a 1-D x has no rows to average. */
+static void test_standardize_images(void **state)
+{
+    (void)state;
+    size_t shape[4] = {3, 2, 1, 2};
+    nnl_tensor *x = nnl_tensor_new(4, shape, &err);
+    for (size_t i = 0; i < x->numel; i++)
+        x->data[i] = (float)(i / 4 * 2 + i % 4); /* feature f of sample r: 2r + f */
+    nnl_tensor *z, *m, *s;
+    assert_int_equal(nnl_standardize(x, NULL, NULL, &z, &m, &s, &err), NNL_OK);
+    assert_int_equal(z->ndim, 4);
+    assert_int_equal(z->shape[3], 2);
+    assert_int_equal(m->ndim, 3);
+    assert_int_equal(m->shape[0], 2);
+    assert_int_equal(m->shape[1], 1);
+    assert_int_equal(m->shape[2], 2);
+    for (size_t f = 0; f < 4; f++) {
+        assert_true(m->data[f] == 2.0f + (float)f); /* mean of 2r + f over r = 0..2 */
+        assert_true(fabsf(s->data[f] - sqrtf(8.0f / 3.0f)) < 1e-6f);
+        assert_true(fabsf(z->data[f] + 2.0f / sqrtf(8.0f / 3.0f)) < 1e-6f);
+        assert_true(z->data[4 + f] == 0.0f);
+    }
+    nnl_tensor_free(z);
+    nnl_tensor_free(m);
+    nnl_tensor_free(s);
+    nnl_tensor *v = nnl_tensor_new1(3, &err);
+    assert_int_equal(nnl_standardize(v, NULL, NULL, &z, &m, &s, &err), NNL_ERR_SHAPE);
+    assert_non_null(strstr(err.msg, "got [3]"));
+    nnl_tensor_free(v);
+    nnl_tensor_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +395,7 @@ int main(void)
         cmocka_unit_test_teardown(test_one_hot, check_no_leaks),
         cmocka_unit_test_teardown(test_split_and_shuffle_keep_pairs, check_no_leaks),
         cmocka_unit_test_teardown(test_standardize, check_no_leaks),
+        cmocka_unit_test_teardown(test_standardize_images, check_no_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,8 +34,8 @@
 #include "data/csv.h"
 #include "data/datasets.h"
 #include "data/idx.h"
-#include "data/readfile.h"
-#include "data/writefile.h"
+#include "core/readfile.h"
+#include "core/writefile.h"
 #include "model/model.h"
 #include "model/modelfile.h"
 

@@ -83,7 +83,7 @@ static float *run_case(nnl_trans ta, nnl_trans tb, gcase g, const nnl_gemm_epilo
                 ref += bias[j];
                 mag += fabs(bias[j]);
             }
-            if (ep && ep->act == NNL_ACT_RELU)
+            if (ep && ep->act == NNL_KACT_RELU)
                 ref = ref > 0 ? ref : 0;
             double got = c[i * ldc + j];
             double tol = 4e-7 * (double)(g.k + 4) * mag + 1e-30;
@@ -200,7 +200,7 @@ static void test_gemm_epilogue_bias_relu(void **state)
 {
     (void)state;
     nnl_error err;
-    nnl_gemm_epilogue ep = {.bias = (const float *)1, .act = NNL_ACT_RELU};
+    nnl_gemm_epilogue ep = {.bias = (const float *)1, .act = NNL_KACT_RELU};
     const gcase cs[] = {{128, 10, 128, 1, 0, 0}, {33, 70, 300, 1, 0.5f, 2}, {1, 1, 1, 1, 0, 0},
                         {5, 7, 0, 1, 0, 0}};
     for (int isa = 0; isa <= NNL_ISA_AVX512; isa++) {
@@ -223,7 +223,7 @@ static void test_gemm_epilogue_softmax_rows(void **state)
     for (int i = 0; i < 20; i++)
         b[i] = frand();
     nnl_error err;
-    nnl_gemm_epilogue ep = {.act = NNL_ACT_SOFTMAX};
+    nnl_gemm_epilogue ep = {.act = NNL_KACT_SOFTMAX};
     assert_int_equal(nnl_gemm(NNL_NOTRANS, NNL_NOTRANS, 6, 5, 4, 1, a, 4, b, 5, 0, plain, 5, &err),
                      NNL_OK);
     assert_int_equal(nnl_gemm_ex(NNL_NOTRANS, NNL_NOTRANS, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5, &ep,
@@ -255,7 +255,7 @@ static void test_gemm_rejects_bad_arguments(void **state)
     assert_int_equal(nnl_gemm(NNL_TRANS, NNL_NOTRANS, 2, 4, 3, 1, a, 2, b, 4, 0, c, 3, &err),
                      NNL_ERR_ARG);
     assert_non_null(strstr(err.msg, "ldc"));
-    nnl_gemm_epilogue ep = {.act = NNL_ACT_COUNT};
+    nnl_gemm_epilogue ep = {.act = NNL_KACT_COUNT};
     assert_int_equal(nnl_gemm_ex(NNL_NOTRANS, NNL_NOTRANS, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2, &ep,
                                  &err),
                      NNL_ERR_ARG);

@@ -37,7 +37,7 @@ static void test_activation_layers(void **state)
     for (int a = 0; a < NNL_ACT_COUNT; a++) {
         nnl_layer *l = nnl_activation_new(a, nnl_activation_param(a), &err);
         assert_non_null(l);
-        nnl_layer_set_name(l, nnl_act_name((nnl_act)a));
+        nnl_layer_set_name(l, nnl_activation_name(a));
         gradcheck_layer(l, &in6, 4, 1, 1);
         nnl_layer_free(l);
     }
@@ -59,7 +59,7 @@ static void test_dense_every_activation(void **state)
         nnl_layer *l = nnl_dense_new(5, &o, &err);
         assert_non_null(l);
         char name[64];
-        snprintf(name, sizeof name, "dense_%s", nnl_act_name((nnl_act)acts[i]));
+        snprintf(name, sizeof name, "dense_%s", nnl_activation_name(acts[i]));
         nnl_layer_set_name(l, name);
         gradcheck_layer(l, &in6, 3, 1, 0);
         nnl_layer_free(l);
@@ -167,7 +167,7 @@ static void gradcheck_loss(int loss, int fused, size_t rows, size_t cols)
             if (act == NNL_ACT_SOFTMAX)                                         \
                 k->softmax_rows(rows, cols, z, cols, p, cols);                  \
             else                                                                \
-                k->act_fwd((nnl_act)act, 0.0f, n, z, p);                        \
+                k->act_fwd(nnl_act_kernel(act), 0.0f, n, z, p);                 \
         }                                                                       \
         assert_int_equal(nnl_loss_eval(loss, rows, cols, p, fused ? z : NULL, t, \
                                        gr, out, &err), NNL_OK);                 \
@@ -180,7 +180,7 @@ static void gradcheck_loss(int loss, int fused, size_t rows, size_t cols)
         if (act == NNL_ACT_SOFTMAX)
             k->softmax_bwd_rows(rows, cols, p, g, gz);
         else
-            k->act_bwd((nnl_act)act, 0.0f, n, z, p, g, gz);
+            k->act_bwd(nnl_act_kernel(act), 0.0f, n, z, p, g, gz);
         memcpy(g, gz, n * sizeof(float));
     }
     const double h = 1e-3;

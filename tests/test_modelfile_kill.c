@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data/writefile.h"
+#include "core/writefile.h"
 #include "model/model.h"
 #include "model/modelfile.h"
 

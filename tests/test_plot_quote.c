@@ -265,7 +265,8 @@ static void every_plot_kind_shows_the_string(void **state)
             assert_in_file("confusion.txt", s, i, "confusion");
 
         /* The model diagram: layer names and labels. */
-        nnl_plot_layer ly[2] = {{2, s, s, NULL, NULL}, {2, s, s, kernel, NULL}};
+        nnl_plot_layer ly[2] = {{2, s, s, NULL, NULL, 0, 0, 0, 0, 0},
+                                {2, s, s, kernel, NULL, 0, 0, 0, 0, 0}};
         o.file = "model.svg";
         nnl_pbuf_init(&b);
         assert_int_equal(nnl_plot_network(&b, &o, ly, 2, 0, &err), NNL_OK);

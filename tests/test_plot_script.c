@@ -1,7 +1,8 @@
 /* The gnuplot scripts nnlua writes (src/plot), without running gnuplot:
  * quoting of strings and file names, the terminal chosen from the file
  * name, and the script text of every plot kind (data blocks, styles,
- * labels), refusals of bad input, and out-of-memory at every allocation. */
+ * labels; conv filters, feature maps and map blocks too), refusals of bad
+ * input, and out-of-memory at every allocation. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -545,9 +546,9 @@ static void network_small_shows_everything(void **state)
     float k1[6] = {1, -1, 0.5f, -0.25f, 0, 2}; /* 2 x 3 */
     float b1[3] = {0.1f, -0.2f, 0};
     float k2[3] = {1, 1, -1};
-    nnl_plot_layer l[3] = {{2, "input", "2 inputs", NULL, NULL},
-                           {3, "dense", "3 units\ntanh", k1, b1},
-                           {1, "dense_1", "1 unit\nsigmoid", k2, NULL}};
+    nnl_plot_layer l[3] = {{2, "input", "2 inputs", NULL, NULL, 0, 0, 0, 0, 0},
+                           {3, "dense", "3 units\ntanh", k1, b1, 0, 0, 0, 0, 0},
+                           {1, "dense_1", "1 unit\nsigmoid", k2, NULL, 0, 0, 0, 0, 0}};
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "n.png";
@@ -591,10 +592,10 @@ static void network_small_shows_everything(void **state)
 static void network_large_elides(void **state)
 {
     (void)state;
-    nnl_plot_layer l[4] = {{784, "input", NULL, NULL, NULL},
-                           {256, "dense", NULL, NULL, NULL},
-                           {128, "dense_1", NULL, NULL, NULL},
-                           {10, "dense_2", NULL, NULL, NULL}};
+    nnl_plot_layer l[4] = {{784, "input", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {256, "dense", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {128, "dense_1", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {10, "dense_2", NULL, NULL, NULL, 0, 0, 0, 0, 0}};
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "n.png";
@@ -608,6 +609,273 @@ static void network_large_elides(void **state)
     assert_int_equal(count(b.s, "\n3 "), 10); /* 10 output neurons at x = 3 */
     l[2].units = 0;
     assert_int_equal(nnl_plot_network(&b, &o, l, 4, 10, &err), NNL_ERR_ARG);
+}
+
+/* The rows of the composed tile picture ($tiles) that hold a tile, as one
+ * string: "v v NaN v v\n..." (label bands, all NaN, left out). */
+static const char *tile_rows(char *out, size_t size)
+{
+    const char *p = strstr(b.s, "$tiles << EOD\n");
+    assert_non_null(p);
+    p += strlen("$tiles << EOD\n");
+    size_t n = 0;
+    out[0] = '\0';
+    while (strncmp(p, "EOD\n", 4) != 0) {
+        const char *e = strchr(p, '\n') + 1;
+        int blank = 1;
+        for (const char *q = p; q < e; q++)
+            if (*q >= '0' && *q <= '9')
+                blank = 0;
+        if (!blank && n + (size_t)(e - p) < size) {
+            memcpy(out + n, p, (size_t)(e - p));
+            n += (size_t)(e - p);
+            out[n] = '\0';
+        }
+        p = e;
+    }
+    return out;
+}
+
+/* Conv filters: one tile per filter (one input channel), in a grid,
+ * numbered, on one symmetric scale; the kernel's layout is kh, kw, in,
+ * out (Keras's). */
+static void filters_grid(void **state)
+{
+    (void)state;
+    /* 2x2 kernels, 1 input channel, 3 filters: filter f at (r, c) is
+     * 10 (f + 1) + 2 r + c + 1. */
+    float k[12];
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 2; c++)
+            for (int f = 0; f < 3; f++)
+                k[(r * 2 + c) * 3 + f] = (float)(10 * (f + 1) + 2 * r + c + 1);
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "f.png";
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 2, 2, 1, 3, 0, 0, 0, "conv2d", &err), NNL_OK);
+    HAS("set title 'conv2d: 3 filters (2x2)'");
+    char rows[512];
+    /* 2 columns: filters 1 and 2, then 3; a pixel of gap between tiles */
+    assert_string_equal(tile_rows(rows, sizeof rows),
+                        "11 12 NaN 21 22\n13 14 NaN 23 24\n31 32 NaN NaN NaN\n33 34 NaN NaN NaN\n");
+    HAS("set cbrange [-34:34]");
+    HAS("set label '1' at 0.5,");
+    HAS("set label '2' at 3.5,");
+    HAS("set label '3' at 0.5,");
+    HASNT("set label '4'");
+    HAS("with image");
+    assert_int_equal(count(b.s, "set object"), 3); /* a frame per tile */
+    /* At most max_filters, said in the title. */
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 2, 2, 1, 3, 2, 0, 0, NULL, &err), NNL_OK);
+    HAS("set title 'filters: filters 1-2 of 3 (2x2)'");
+    assert_string_equal(tile_rows(rows, sizeof rows), "11 12 NaN 21 22\n13 14 NaN 23 24\n");
+    /* Refusals: empty or huge. */
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 0, 2, 1, 3, 0, 0, 0, NULL, &err), NNL_ERR_ARG);
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 2000, 2, 1, 3, 0, 0, 0, NULL, &err),
+                     NNL_ERR_ARG);
+}
+
+/* More input channels: a row per filter, a tile per channel (labelled),
+ * or the channels' mean per filter. */
+static void filters_by_channel_and_mean(void **state)
+{
+    (void)state;
+    /* 1x1 kernels, 2 channels, 2 filters: value 10 ch + f + 1. */
+    float k[4];
+    for (int ch = 0; ch < 2; ch++)
+        for (int f = 0; f < 2; f++)
+            k[ch * 2 + f] = (float)(10 * ch + f + 1);
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "f.png";
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 1, 1, 2, 2, 0, 0, 0, "c", &err), NNL_OK);
+    HAS("set title 'c: 2 filters (1x1), a row each, by input channel'");
+    char rows[256];
+    assert_string_equal(tile_rows(rows, sizeof rows), "1 NaN 11\n2 NaN 12\n");
+    HAS("set label 'filter 1'");
+    HAS("set label 'filter 2'");
+    HAS("set label 'ch 1'");
+    HAS("set label 'ch 2'");
+    HAS("set lmargin 10");
+    /* The first channel only. */
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 1, 1, 2, 2, 0, 1, 0, "c", &err), NNL_OK);
+    HAS("by input channel (1-1 of 2)'");
+    assert_string_equal(tile_rows(rows, sizeof rows), "1\n2\n");
+    /* The mean: one tile per filter again. */
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 1, 1, 2, 2, 0, 0, 1, "c", &err), NNL_OK);
+    HAS("set title 'c: 2 filters (1x1), mean over 2 input channels'");
+    assert_string_equal(tile_rows(rows, sizeof rows), "6 NaN 7\n");
+    HASNT("'filter 1'");
+    HAS("set cbrange [-7:7]");
+}
+
+/* Feature maps: a numbered tile per channel (channels last), one scale
+ * from the smallest value (white) to the largest. */
+static void feature_maps_tiles(void **state)
+{
+    (void)state;
+    float x[12]; /* 2 x 2 x 3: 10 ch + 2 i + j */
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            for (int ch = 0; ch < 3; ch++)
+                x[(i * 2 + j) * 3 + ch] = (float)(10 * ch + 2 * i + j);
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "m.png";
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 2, 2, 3, 0, 0, "conv2d (Conv2D)", &err),
+                     NNL_OK);
+    HAS("set title 'conv2d (Conv2D): 3 feature maps (2x2) of one input'");
+    char rows[512];
+    assert_string_equal(tile_rows(rows, sizeof rows),
+                        "0 1 NaN 10 11\n2 3 NaN 12 13\n20 21 NaN NaN NaN\n22 23 NaN NaN NaN\n");
+    HAS("set cbrange [0:23]");
+    HAS("set palette defined (0 '#ffffff'");
+    HAS("set label '3' at 0.5,");
+    /* At most max_maps. */
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 2, 2, 3, 0, 1, "l", &err), NNL_OK);
+    HAS("'l: feature maps 1-1 of 3 (2x2) of one input'");
+    assert_string_equal(tile_rows(rows, sizeof rows), "0 1\n2 3\n");
+    /* All equal (dead maps): a range of width 1, nothing divided by 0. */
+    float z[4] = {0, 0, 0, 0};
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, z, 2, 2, 1, 0, 0, "l", &err), NNL_OK);
+    HAS("set cbrange [0:1]");
+    /* Too many pixels to draw; empty maps. */
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 3000, 3000, 1, 0, 0, "l", &err),
+                     NNL_ERR_ARG);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 0, 2, 3, 0, 0, "l", &err), NNL_ERR_ARG);
+}
+
+/* Text: no images; filters by sign (= - + #), maps in fifths of their
+ * range (. : + #, blank lowest), every tile still numbered. */
+static void text_filters_and_maps(void **state)
+{
+    (void)state;
+    float k[2] = {1.0f, -1.0f}; /* 1x1, 1 channel, 2 filters */
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "f.txt";
+    assert_int_equal(nnl_plot_filters(&b, &o, k, 1, 1, 1, 2, 0, 0, 0, "c", &err), NNL_OK);
+    HASNT("with image");
+    HASNT("$tiles");
+    HAS("'c: 2 filters (1x1)'.\"\\012\".'# + positive, - = negative'");
+    HAS("$text4 using 1:2 with points pt '#'");
+    HAS("$text1 using 1:2 with points pt '='");
+    HAS("set label '1'");
+    HAS("set label '2'");
+    static double xs[100000], ys[100000];
+    /* filter 1 (+1) is the tile at x = 0, filter 2 (-1) at x = 2 */
+    int n4 = block_points(b.s, "$text4", xs, ys, 100000);
+    assert_true(n4 > 0);
+    for (int i = 0; i < n4; i++)
+        assert_true(xs[i] > -0.5 && xs[i] < 0.5);
+    int n1 = block_points(b.s, "$text1", xs, ys, 100000);
+    assert_true(n1 > 0);
+    for (int i = 0; i < n1; i++)
+        assert_true(xs[i] > 1.5 && xs[i] < 2.5);
+    /* Maps: values 0, 1, 2, 3, 4 in five 1x1 maps: blank, then . : + #. */
+    float x[5] = {0, 1, 2, 3, 4};
+    o.file = "m.txt";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, x, 1, 1, 5, 0, 0, "l", &err), NNL_OK);
+    HASNT("with image");
+    HAS("# highest, then + : . and blank lowest");
+    HAS("$text1 using 1:2 with points pt '.'");
+    HAS("$text2 using 1:2 with points pt ':'");
+    HAS("$text3 using 1:2 with points pt '+'");
+    HAS("$text4 using 1:2 with points pt '#'");
+    HAS("set label '5'");
+    /* 3 columns (1x1 maps): map 5 (4, the highest) is the second tile of
+     * the second row, map 1 (0, the lowest) has no characters. */
+    n4 = block_points(b.s, "$text4", xs, ys, 100000);
+    assert_true(n4 > 0);
+    for (int i = 0; i < n4; i++)
+        assert_true(xs[i] > 1.5 && xs[i] < 2.5);
+    /* map 4 ('+') is below map 1, in the same column: every character in
+     * that column is at map 4's height or lower (down is +y here) */
+    int n3 = block_points(b.s, "$text3", xs, ys, 100000);
+    assert_true(n3 > 0);
+    double row2 = 1e9;
+    for (int i = 0; i < n3; i++) {
+        assert_true(xs[i] > -0.5 && xs[i] < 0.5);
+        row2 = ys[i] < row2 ? ys[i] : row2;
+    }
+    assert_true(row2 > 1);
+    for (int lv = 1; lv <= 4; lv++) {
+        char name[16];
+        snprintf(name, sizeof name, "$text%d", lv);
+        int nl = block_points(b.s, name, xs, ys, 100000);
+        assert_true(nl > 0);
+        for (int i = 0; i < nl; i++)
+            if (xs[i] > -0.5 && xs[i] < 0.5)
+                assert_true(ys[i] >= row2);
+    }
+    /* A sequence: a strip per channel, numbered on the left. */
+    nnl_pbuf_clear(&b);
+    float sq[6] = {0, 10, 1, 11, 2, 12}; /* 3 steps x 2 channels */
+    o.file = "m.png";
+    assert_int_equal(nnl_plot_feature_maps(&b, &o, sq, 1, 3, 2, 1, 0, "c1", &err), NNL_OK);
+    HAS("'c1: 2 feature maps (3 steps) of one input'");
+    char rows[128];
+    assert_string_equal(tile_rows(rows, sizeof rows), "0 1 2\n10 11 12\n");
+    HAS("set label '2' at -0.5,");
+    HAS("right offset -1,0");
+}
+
+/* Maps layers in the diagram: blocks of sheets with their shapes in the
+ * title, grey links (a line between blocks, a fan to the neurons), no
+ * weight edges into the first Dense after them. */
+static void network_maps_blocks(void **state)
+{
+    (void)state;
+    float bias[10] = {0.1f};
+    nnl_plot_layer l[4] = {{64, "input", "8x8x1 input", NULL, NULL, 1, 8, 8, 1, 0},
+                           {288, "conv2d", "6x6x8", NULL, NULL, 1, 6, 6, 8, 1},
+                           {72, "pool", "3x3x8", NULL, NULL, 1, 3, 3, 8, 0},
+                           {10, "dense", "10 units", NULL, bias, 0, 0, 0, 0, 0}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "n.png";
+    assert_int_equal(nnl_plot_network(&b, &o, l, 4, 0, &err), NNL_OK);
+    HAS("set title 'network 8x8x1-6x6x8-3x3x8-10'");
+    /* sheets: 1 channel 1, 8 channels 1 + log2(8) = 4 */
+    assert_int_equal(count(b.s, "set object"), 1 + 4 + 4);
+    assert_int_equal(count(b.s, "fillcolor rgb '#cfe0f1'"), 4); /* the conv learns */
+    assert_int_equal(count(b.s, "fillcolor rgb '#e4e4e4'"), 5);
+    const char *p = strstr(b.s, "$links << EOD\n");
+    assert_non_null(p);
+    int lines = 0;
+    for (p += strlen("$links << EOD\n"); strncmp(p, "EOD\n", 4) != 0; p = strchr(p, '\n') + 1)
+        lines++;
+    assert_int_equal(lines, 2 + 10); /* block to block twice, a fan to 10 neurons */
+    HAS("$links using 1:2:3:4 with vectors nohead");
+    HAS("$edges1 << EOD\nEOD\n"); /* no weight edges */
+    /* the pooling block is smaller than the conv block, which is smaller
+     * than the input: heights 0.8 * 7 * (h / 8) */
+    HAS("set object 1 rectangle from -0.");
+    /* Text: two sheets at most, outlines drawn by gnuplot. */
+    o.file = "n.txt";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_network(&b, &o, l, 4, 0, &err), NNL_OK);
+    assert_int_equal(count(b.s, "set object"), 1 + 2 + 2);
+    HAS("pt 'O'");
+    /* Only maps: no neurons plotted, still a plot command. */
+    o.file = "n.png";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_network(&b, &o, l, 3, 0, &err), NNL_OK);
+    HASNT("$neurons using");
+    HAS("NaN notitle\n");
+    /* Bad maps: no size, or weight edges into a block. */
+    l[1].mc = 0;
+    assert_int_equal(nnl_plot_network(&b, &o, l, 4, 0, &err), NNL_ERR_ARG);
+    l[1].mc = 8;
+    float kk[64 * 288];
+    l[1].kernel = kk;
+    assert_int_equal(nnl_plot_network(&b, &o, l, 4, 0, &err), NNL_ERR_ARG);
 }
 
 static void nasty_title_is_quoted(void **state)
@@ -632,11 +900,15 @@ static void out_of_memory_everywhere(void **state)
     double y[3] = {1, 2, 3};
     nnl_plot_series s[2] = {{"loss", NULL, y, 3}, {"val_loss", NULL, y, 3}};
     float w[4] = {1, 2, 3, 4};
-    nnl_plot_layer l[2] = {{2, "in", NULL, NULL, NULL}, {2, "d", "x", w, NULL}};
+    nnl_plot_layer l[2] = {{2, "in", NULL, NULL, NULL, 0, 0, 0, 0, 0},
+                           {2, "d", "x", w, NULL, 0, 0, 0, 0, 0}};
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "m.png";
-    for (int kind = 0; kind < 4; kind++) {
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    nnl_plot_layer ml[2] = {{8, "in", NULL, NULL, NULL, 1, 2, 2, 2, 0},
+                            {2, "d", "x", NULL, NULL, 0, 0, 0, 0, 0}};
+    for (int kind = 0; kind < 7; kind++) {
         int succeeded = 0;
         for (long n = 0; n < 50 && !succeeded; n++) {
             nnl_pbuf_free(&b);
@@ -645,7 +917,12 @@ static void out_of_memory_everywhere(void **state)
             nnl_status st = kind == 0   ? nnl_plot_history(&b, &o, s, 2, &err)
                             : kind == 1 ? nnl_plot_hist(&b, &o, y, 3, 0, &err)
                             : kind == 2 ? nnl_plot_network(&b, &o, l, 2, 0, &err)
-                                        : nnl_plot_heatmap(&b, &o, w, 2, 2, 1, 2, 0, &err);
+                            : kind == 3 ? nnl_plot_heatmap(&b, &o, w, 2, 2, 1, 2, 0, &err)
+                            : kind == 4 ? nnl_plot_filters(&b, &o, x, 1, 2, 2, 2, 0, 0, 0, "c",
+                                                           &err)
+                            : kind == 5 ? nnl_plot_feature_maps(&b, &o, x, 2, 2, 2, 0, 0, "m",
+                                                                &err)
+                                        : nnl_plot_network(&b, &o, ml, 2, 0, &err);
             nnl_alloc_fail_reset();
             if (st == NNL_OK)
                 succeeded = 1;
@@ -682,6 +959,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(text_heatmap_and_confusion, setup, teardown),
         cmocka_unit_test_setup_teardown(network_small_shows_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(network_large_elides, setup, teardown),
+        cmocka_unit_test_setup_teardown(filters_grid, setup, teardown),
+        cmocka_unit_test_setup_teardown(filters_by_channel_and_mean, setup, teardown),
+        cmocka_unit_test_setup_teardown(feature_maps_tiles, setup, teardown),
+        cmocka_unit_test_setup_teardown(text_filters_and_maps, setup, teardown),
+        cmocka_unit_test_setup_teardown(network_maps_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(nasty_title_is_quoted, setup, teardown),
         cmocka_unit_test_setup_teardown(out_of_memory_everywhere, setup, teardown),
     };

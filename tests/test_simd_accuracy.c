@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "model/activation.h"
 #include "simd/kernels.h"
 
 #define N 200003
@@ -96,17 +97,17 @@ static double act_ref(int a, double x, double p)
 {
     const double sa = 1.6732632423543772, ss = 1.0507009873554805;
     switch (a) {
-    case NNL_ACT_RELU: return x > 0 ? x : 0;
-    case NNL_ACT_LEAKY_RELU: return x > 0 ? x : p * x;
-    case NNL_ACT_ELU: return x > 0 ? x : p * (exp(x) - 1);
-    case NNL_ACT_SELU: return ss * (x > 0 ? x : sa * (exp(x) - 1));
-    case NNL_ACT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
-    case NNL_ACT_SIGMOID: return sigm(x);
-    case NNL_ACT_HARD_SIGMOID: return fmin(1, fmax(0, x / 6 + 0.5));
-    case NNL_ACT_TANH: return tanh(x);
-    case NNL_ACT_SOFTPLUS: return log1p(exp(x));
-    case NNL_ACT_SOFTSIGN: return x / (1 + fabs(x));
-    case NNL_ACT_SWISH: return x * sigm(x);
+    case NNL_KACT_RELU: return x > 0 ? x : 0;
+    case NNL_KACT_LEAKY_RELU: return x > 0 ? x : p * x;
+    case NNL_KACT_ELU: return x > 0 ? x : p * (exp(x) - 1);
+    case NNL_KACT_SELU: return ss * (x > 0 ? x : sa * (exp(x) - 1));
+    case NNL_KACT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+    case NNL_KACT_SIGMOID: return sigm(x);
+    case NNL_KACT_HARD_SIGMOID: return fmin(1, fmax(0, x / 6 + 0.5));
+    case NNL_KACT_TANH: return tanh(x);
+    case NNL_KACT_SOFTPLUS: return log1p(exp(x));
+    case NNL_KACT_SOFTSIGN: return x / (1 + fabs(x));
+    case NNL_KACT_SWISH: return x * sigm(x);
     default: return x;
     }
 }
@@ -115,18 +116,18 @@ static double dact_ref(int a, double x, double p)
 {
     const double sa = 1.6732632423543772, ss = 1.0507009873554805;
     switch (a) {
-    case NNL_ACT_RELU: return x > 0 ? 1 : 0;
-    case NNL_ACT_LEAKY_RELU: return x > 0 ? 1 : p;
-    case NNL_ACT_ELU: return x > 0 ? 1 : p * exp(x);
-    case NNL_ACT_SELU: return x > 0 ? ss : ss * sa * exp(x);
-    case NNL_ACT_GELU:
+    case NNL_KACT_RELU: return x > 0 ? 1 : 0;
+    case NNL_KACT_LEAKY_RELU: return x > 0 ? 1 : p;
+    case NNL_KACT_ELU: return x > 0 ? 1 : p * exp(x);
+    case NNL_KACT_SELU: return x > 0 ? ss : ss * sa * exp(x);
+    case NNL_KACT_GELU:
         return 0.5 * (1 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) / 2.5066282746310002;
-    case NNL_ACT_SIGMOID: return sigm(x) * (1 - sigm(x));
-    case NNL_ACT_HARD_SIGMOID: return fabs(x) < 3 ? 1.0 / 6 : 0;
-    case NNL_ACT_TANH: return 1 - tanh(x) * tanh(x);
-    case NNL_ACT_SOFTPLUS: return sigm(x);
-    case NNL_ACT_SOFTSIGN: return 1 / ((1 + fabs(x)) * (1 + fabs(x)));
-    case NNL_ACT_SWISH: return sigm(x) + x * sigm(x) * (1 - sigm(x));
+    case NNL_KACT_SIGMOID: return sigm(x) * (1 - sigm(x));
+    case NNL_KACT_HARD_SIGMOID: return fabs(x) < 3 ? 1.0 / 6 : 0;
+    case NNL_KACT_TANH: return 1 - tanh(x) * tanh(x);
+    case NNL_KACT_SOFTPLUS: return sigm(x);
+    case NNL_KACT_SOFTSIGN: return 1 / ((1 + fabs(x)) * (1 + fabs(x)));
+    case NNL_KACT_SWISH: return sigm(x) + x * sigm(x) * (1 - sigm(x));
     default: return 1;
     }
 }
@@ -139,38 +140,47 @@ static void test_activations_match_formulas(void **state)
         const nnl_kernels *k = nnl_kernels_for((nnl_isa)isa);
         if (!k)
             continue;
-        for (int a = 0; a < NNL_ACT_COUNT; a++) {
-            if (a == NNL_ACT_SOFTMAX)
+        for (int a = 0; a < NNL_KACT_COUNT; a++) {
+            if (a == NNL_KACT_SOFTMAX)
                 continue;
-            double p = a == NNL_ACT_LEAKY_RELU ? 0.2 : a == NNL_ACT_ELU ? 0.7 : 1.0;
+            double p = a == NNL_KACT_LEAKY_RELU ? 0.2 : a == NNL_KACT_ELU ? 0.7 : 1.0;
             for (int i = 0; i < M; i++) {
                 xs[i] = -12.0f + 24.0f * (float)i / (float)(M - 1);
                 zs[i] = 1.0f;
             }
-            k->act_fwd((nnl_act)a, (float)p, M, xs, ys);
-            k->act_bwd((nnl_act)a, (float)p, M, xs, ys, zs, ws);
+            k->act_fwd((nnl_kact)a, (float)p, M, xs, ys);
+            k->act_bwd((nnl_kact)a, (float)p, M, xs, ys, zs, ws);
             for (int i = 0; i < M; i++) {
                 double x = xs[i], r = act_ref(a, x, p), d = dact_ref(a, x, p);
                 if (fabs(ys[i] - r) > 2e-6 * fabs(r) + 1e-6)
                     fail_msg("%s %s(%.9g) = %.9g, want %.9g", nnl_isa_name((nnl_isa)isa),
-                             nnl_act_name((nnl_act)a), x, (double)ys[i], r);
+                             nnl_activation_name(a), x, (double)ys[i], r);
                 if (fabs(ws[i] - d) > 4e-6 * fabs(d) + 2e-6)
                     fail_msg("%s %s'(%.9g) = %.9g, want %.9g", nnl_isa_name((nnl_isa)isa),
-                             nnl_act_name((nnl_act)a), x, (double)ws[i], d);
+                             nnl_activation_name(a), x, (double)ws[i], d);
             }
         }
     }
 }
 
+/* The activations' names (model/activation.h) and the kernel op each
+ * one runs: entry i of the table is kernel op i. */
 static void test_act_names_round_trip(void **state)
 {
     (void)state;
-    for (int a = 0; a < NNL_ACT_COUNT; a++)
-        assert_int_equal(nnl_act_from_name(nnl_act_name((nnl_act)a)), a);
-    assert_int_equal(nnl_act_from_name("silu"), NNL_ACT_SWISH);
-    assert_int_equal(nnl_act_from_name("relu6"), -1);
-    assert_int_equal(nnl_act_from_name(NULL), -1);
-    assert_string_equal(nnl_act_name((nnl_act)99), "unknown");
+    size_t n;
+    const nnl_activation *t = nnl_activations(&n);
+    assert_int_equal(n, NNL_ACT_COUNT);
+    assert_int_equal(NNL_ACT_COUNT, NNL_KACT_COUNT);
+    for (int a = 0; a < NNL_ACT_COUNT; a++) {
+        assert_int_equal(nnl_activation_find(nnl_activation_name(a)), a);
+        assert_int_equal(t[a].kernel, a);
+        assert_int_equal(nnl_act_kernel(a), a);
+    }
+    assert_int_equal(nnl_activation_find("silu"), NNL_ACT_SWISH);
+    assert_int_equal(nnl_activation_find("relu6"), -1);
+    assert_int_equal(nnl_activation_find(NULL), -1);
+    assert_null(nnl_activation_name(99));
 }
 
 /* Large logits do not overflow; rows sum to 1; log-sum-exp matches. */

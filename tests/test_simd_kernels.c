@@ -167,24 +167,24 @@ static void chk_math(const nnl_kernels *ref, const nnl_kernels *k, size_t n)
 
 static void chk_act(const nnl_kernels *ref, const nnl_kernels *k, size_t n)
 {
-    for (int a = 0; a < NNL_ACT_COUNT; a++) {
-        if (a == NNL_ACT_SOFTMAX)
+    for (int a = 0; a < NNL_KACT_COUNT; a++) {
+        if (a == NNL_KACT_SOFTMAX)
             continue;
-        float p = a == NNL_ACT_LEAKY_RELU ? 0.2f : 1.0f;
+        float p = a == NNL_KACT_LEAKY_RELU ? 0.2f : 1.0f;
         fill(B.x, n, -8, 8, 1);
         fill(B.z, n, -2, 2, 0); /* dy */
-        ref->act_fwd((nnl_act)a, p, n, B.x, B.r1);
-        k->act_fwd((nnl_act)a, p, n, B.x, B.r2);
+        ref->act_fwd((nnl_kact)a, p, n, B.x, B.r1);
+        k->act_fwd((nnl_kact)a, p, n, B.x, B.r2);
         expect_close(B.r1, B.r2, n, 4e-6, 2e-7);
-        ref->act_bwd((nnl_act)a, p, n, B.x, B.r1, B.z, B.s1);
-        k->act_bwd((nnl_act)a, p, n, B.x, B.r1, B.z, B.s2);
+        ref->act_bwd((nnl_kact)a, p, n, B.x, B.r1, B.z, B.s1);
+        k->act_bwd((nnl_kact)a, p, n, B.x, B.r1, B.z, B.s2);
         expect_close(B.s1, B.s2, n, 4e-6, 2e-7);
         /* in place: y == x and dx == dy */
         memcpy(B.t2, B.x, n * sizeof(float));
-        k->act_fwd((nnl_act)a, p, n, B.t2, B.t2);
+        k->act_fwd((nnl_kact)a, p, n, B.t2, B.t2);
         expect_close(B.r2, B.t2, n, 0, 0);
         memcpy(B.t2, B.z, n * sizeof(float));
-        k->act_bwd((nnl_act)a, p, n, B.x, B.r1, B.t2, B.t2);
+        k->act_bwd((nnl_kact)a, p, n, B.x, B.r1, B.t2, B.t2);
         expect_close(B.s2, B.t2, n, 0, 0);
     }
 }

@@ -1,4 +1,4 @@
-/* Tests of the C tensor API (src/core/tensor.c): shapes, views sharing
+/* Tests of the C tensor API (src/tensor/tensor.c): shapes, views sharing
  * storage, broadcasting, reductions, products, concatenation, ranges and
  * random filling. Out-of-memory handling is in test_tensor_oom.c. Every
  * test checks that it leaves no allocation behind. */
@@ -14,7 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/rng.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "simd/gemm.h"
 
 static long baseline;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "simd/gemm.h"
 
 /* Inputs shared by the makers below; created before the hook is armed. */

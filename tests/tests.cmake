@@ -31,11 +31,9 @@ add_test(NAME plot_x11
 set_tests_properties(plot_x11 PROPERTIES SKIP_RETURN_CODE 77)
 
 # The out-of-memory walk of the Lua binding (a lua_State with a failing
-# allocator): it needs the binding's objects, which the test_*.c glob of
+# allocator): it needs the binding (nnl_bind), which the test_*.c glob of
 # tests/CMakeLists.txt does not link.
-add_executable(test_lua_oom ${CMAKE_CURRENT_SOURCE_DIR}/lua_oom/test_lua_oom.c
-               $<TARGET_OBJECTS:nnlbind>)
-target_include_directories(test_lua_oom PRIVATE ${CMAKE_SOURCE_DIR}/src)
-target_link_libraries(test_lua_oom PRIVATE nnlcore PkgConfig::LUA PkgConfig::CMOCKA)
+add_executable(test_lua_oom ${CMAKE_CURRENT_SOURCE_DIR}/lua_oom/test_lua_oom.c)
+target_link_libraries(test_lua_oom PRIVATE nnl_bind PkgConfig::CMOCKA)
 add_test(NAME test_lua_oom COMMAND test_lua_oom)
 set_tests_properties(test_lua_oom PROPERTIES TIMEOUT 600)

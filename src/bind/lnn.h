@@ -11,7 +11,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 
 #define NNL_TENSOR_MT "nn.Tensor"
 

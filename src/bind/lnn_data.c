@@ -14,13 +14,14 @@
 #include <unistd.h>
 
 #include "bind/lnn.h"
+#include "bind/lnn_options.h"
 #include "core/rng.h"
 #include "data/csv.h"
 #include "data/datasets.h"
 #include "data/generators.h"
 #include "data/idx.h"
 #include "data/prep.h"
-#include "data/readfile.h"
+#include "core/readfile.h"
 
 #define CSVBOX_MT "nn.data.csvresult"
 
@@ -150,18 +151,52 @@ static int l_csv(lua_State *L)
     return push_csv_result(L, box);
 }
 
-/* nn.data.iris() / nn.data.digits() -> x, y, info */
-static int shipped(lua_State *L, const char *name, const char *fn)
+/* nn.data.iris() / nn.data.digits([opts]) -> x, y, info. side > 0 turns
+ * the rows of x into side x side x 1 images (channels last, as
+ * nn.Conv2D takes them): a view, the flat tensor goes with the box. */
+static int shipped(lua_State *L, const char *name, const char *fn, long side)
 {
     nnl_csv_result *r = push_csvbox(L);
     int box = lua_gettop(L);
     nnl_error err;
     if (nnl_data_shipped(name, r, &err) != NNL_OK)
         return nnl_lua_raise_in(L, fn, &err);
-    return push_csv_result(L, box);
+    int n = push_csv_result(L, box);
+    if (side > 0) {
+        nnl_ltensor *hx = lua_touserdata(L, box + 1);
+        long shape[4] = {-1, side, side, 1};
+        nnl_tensor *img = nnl_tensor_reshape(hx->t, 4, shape, &err);
+        if (!img)
+            return nnl_lua_raise_in(L, fn, &err);
+        nnl_tensor_free(hx->t);
+        hx->t = img;
+    }
+    return n;
 }
-static int l_iris(lua_State *L) { return shipped(L, "iris", "nn.data.iris"); }
-static int l_digits(lua_State *L) { return shipped(L, "digits", "nn.data.digits"); }
+
+/* opts.flatten of a loader of images (default true); every other key is an
+ * error, so a misspelt option does not pass unnoticed. */
+static int opt_flatten(lua_State *L, int idx, const char *fn, const char *const *valid)
+{
+    nnl_lua_check_options(L, idx, fn, valid);
+    return nnl_lua_opt_bool(L, idx, "flatten", fn, 1);
+}
+
+static int l_iris(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1))
+        return luaL_error(L, "nn.data.iris: takes no arguments, got %s",
+                          luaL_typename(L, 1));
+    return shipped(L, "iris", "nn.data.iris", 0);
+}
+
+static int l_digits(lua_State *L)
+{
+    static const char *const valid[] = {"flatten", NULL};
+    int flatten = opt_flatten(L, 1, "nn.data.digits", valid);
+    lua_settop(L, 0);
+    return shipped(L, "digits", "nn.data.digits", flatten ? 0 : 8);
+}
 
 /* nn.data.idx(path) -> tensor (values as stored: uint8 gives 0..255) */
 static int l_idx(lua_State *L)
@@ -175,16 +210,14 @@ static int l_idx(lua_State *L)
 }
 
 /* nn.data.fashion_mnist([opts]) -> {x_train, y_train, x_test, y_test,
- * classes}. opts.flatten (default true), opts.path (a folder). */
+ * classes}. opts.flatten (default true: 784 columns; false: n x 28 x 28 x
+ * 1 images), opts.path (a folder). */
 static int l_fashion(lua_State *L)
 {
-    int flatten = 1;
+    static const char *const valid[] = {"flatten", "path", NULL};
+    int flatten = opt_flatten(L, 1, "nn.data.fashion_mnist", valid);
     const char *dir = NULL;
     if (!lua_isnoneornil(L, 1)) {
-        luaL_checktype(L, 1, LUA_TTABLE);
-        if (lua_getfield(L, 1, "flatten") != LUA_TNIL)
-            flatten = lua_toboolean(L, -1);
-        lua_pop(L, 1);
         if (lua_getfield(L, 1, "path") != LUA_TNIL) /* kept on the stack */
             dir = nnl_lua_checkpath(L, -1, "nn.data.fashion_mnist", "opts.path");
     }

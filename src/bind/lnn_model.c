@@ -281,19 +281,24 @@ static nnl_tensor *arg_tensor(lua_State *L, int idx, const char *fn, const char 
 }
 
 
-/* model:predict(x [, {batch_size=}]) -> tensor */
+/* model:predict(x [, {batch_size=, upto=}]) -> tensor; upto = i gives the
+ * output of layer i instead of the model's (a look inside: feature maps). */
 static int model_predict(lua_State *L)
 {
     nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
     lua_settop(L, 3);
     nnl_tensor *x = arg_tensor(L, 2, "predict", "x");
-    static const char *const valid[] = {"batch_size", "verbose", NULL};
+    static const char *const valid[] = {"batch_size", "verbose", "upto", NULL};
     nnl_lua_check_options(L, 3, "predict", valid);
     lua_Integer bs = nnl_lua_opt_int(L, 3, "batch_size", "predict", 32, 1);
+    lua_Integer upto = nnl_lua_opt_int(L, 3, "upto", "predict", (lua_Integer)m->nlayers, 1);
+    if ((lua_Unsigned)upto > m->nlayers)
+        return luaL_error(L, "predict: upto is %I but the model has %I layers", upto,
+                          (lua_Integer)m->nlayers);
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
     x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
-    nnl_tensor *p = nnl_model_predict(m, x, (size_t)bs, &err);
+    nnl_tensor *p = nnl_model_predict_upto(m, x, (size_t)bs, (size_t)upto, &err);
     if (!p)
         return nnl_lua_raise_in(L, "predict", &err);
     out->t = p;

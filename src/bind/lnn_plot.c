@@ -433,6 +433,54 @@ static int l_weights(lua_State *L)
     return finish(L, &b, st, &o, fn, &err);
 }
 
+/* _filters(fn, opts, kernel, max_filters, max_channels, mean, what): a
+ * convolution's kernel {kh, kw, cin, cout} (or {k, cin, cout}) as tiles */
+static int l_filters(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_tensor *t = nnl_lua_totensor(L, 3);
+    if (!t || t->ndim < 3 || t->ndim > 4)
+        return luaL_error(L, "%s: expected a convolution kernel {kh, kw, in, out} or "
+                          "{k, in, out}", fn);
+    int three = t->ndim == 3;
+    size_t kh = three ? 1 : t->shape[0], kw = t->shape[three ? 0 : 1];
+    size_t cin = t->shape[three ? 1 : 2], cout = t->shape[three ? 2 : 3];
+    int maxf = opt_int(L, 4, fn, "max_tiles", 1, 100000, 0);
+    int maxc = opt_int(L, 5, fn, "max_channels", 1, 100000, 0);
+    int mean = lua_toboolean(L, 6);
+    const char *what = check_text(L, 7, fn, "the layer's name");
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_filters(&b, &o, t->data, kh, kw, cin, cout, maxf, maxc, mean,
+                                     what, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _maps(fn, opts, maps, max_maps, what): one sample's output {h, w, c}
+ * (or {steps, c}) as a tile per channel */
+static int l_maps(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_tensor *t = nnl_lua_totensor(L, 3);
+    if (!t || t->ndim < 2 || t->ndim > 3)
+        return luaL_error(L, "%s: expected feature maps {h, w, channels} or {steps, channels}",
+                          fn);
+    int two = t->ndim == 2;
+    size_t h = two ? 1 : t->shape[0], w = t->shape[two ? 0 : 1], c = t->shape[two ? 1 : 2];
+    int maxm = opt_int(L, 4, fn, "max_tiles", 1, 100000, 0);
+    const char *what = check_text(L, 5, fn, "the layer's name");
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_feature_maps(&b, &o, t->data, h, w, c, two, maxm, what, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
 /* _confusion(fn, opts, counts (k*k, row-major), k, names|nil) */
 static int l_confusion(lua_State *L)
 {
@@ -507,7 +555,8 @@ static const float *opt_weights(lua_State *L, int idx, const char *key, size_t n
 }
 
 /* _network(fn, opts, layers, max_shown) with layers = {{units =, name =,
- * label =, kernel = tensor|nil, bias = tensor|nil}, ...} */
+ * label =, kernel = tensor|nil, bias = tensor|nil, maps = {h, w, c} or
+ * {steps, c} or nil, learns = boolean}, ...} */
 static int l_network(lua_State *L)
 {
     const char *fn = luaL_checkstring(L, 1);
@@ -537,6 +586,37 @@ static int l_network(lua_State *L)
         ly[i].name = check_text(L, -1, fn, "a layer's name");
         lua_getfield(L, item, "label");
         ly[i].label = check_text(L, -1, fn, "a layer's label");
+        /* maps = {h, w, c} (images) or {steps, c} (sequences): a block of
+         * feature maps (their product = units) */
+        ly[i].maps = ly[i].mh = ly[i].mw = ly[i].mc = 0;
+        if (lua_getfield(L, item, "maps") != LUA_TNIL) {
+            luaL_checktype(L, -1, LUA_TTABLE);
+            lua_Integer nd = luaL_len(L, -1);
+            if (nd != 2 && nd != 3)
+                return luaL_error(L, "%s: layer %d's maps must be {h, w, channels} or "
+                                  "{steps, channels}", fn, i + 1);
+            int *dims[3] = {&ly[i].mh, nd == 3 ? &ly[i].mw : &ly[i].mc, &ly[i].mc};
+            ly[i].mw = 1;
+            lua_Integer prod = 1;
+            for (int d = 0; d < (int)nd; d++) {
+                lua_geti(L, -1, d + 1);
+                lua_Integer v = lua_tointegerx(L, -1, &isint);
+                if (!isint || v < 1 || v > 1000000)
+                    return luaL_error(L, "%s: layer %d's maps must be {h, w, channels} or "
+                                      "{steps, channels}", fn, i + 1);
+                *dims[d] = (int)v;
+                prod *= v;
+                lua_pop(L, 1);
+            }
+            if (prod != u)
+                return luaL_error(L, "%s: layer %d's maps (%I values) are not its %d units", fn,
+                                  i + 1, prod, (int)u);
+            ly[i].maps = nd == 3 ? 1 : 2;
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, item, "learns");
+        ly[i].learns = lua_toboolean(L, -1);
+        lua_pop(L, 1);
         size_t prev = i > 0 ? (size_t)ly[i - 1].units : 0;
         ly[i].kernel = i > 0 ? opt_weights(L, item, "kernel", prev * (size_t)u, fn, i + 1) : NULL;
         ly[i].bias = i > 0 ? opt_weights(L, item, "bias", (size_t)u, fn, i + 1) : NULL;
@@ -776,6 +856,7 @@ static const luaL_Reg plot_funcs[] = {
     {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
     {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
+    {"_filters", l_filters},     {"_maps", l_maps},
     {"_history_last", l_history_last},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
     {"_check_opts", l_check_opts},

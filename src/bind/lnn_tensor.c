@@ -1,4 +1,4 @@
-/* nn.Tensor: the Lua face of src/core/tensor.c. Constructors (nn.tensor,
+/* nn.Tensor: the Lua face of src/tensor/tensor.c. Constructors (nn.tensor,
  * nn.zeros, ...), methods, indexing, arithmetic metamethods and reductions.
  * Printing lives in lnn_tensor_print.c.
  *
@@ -499,13 +499,19 @@ static int m_reshape(lua_State *L)
 /* Pushes the nested table of dims d.. of data. */
 static void push_nested(lua_State *L, const nnl_tensor *t, int d, const float *data)
 {
+    /* ndim is 1..NNL_MAX_DIMS; the bound tells gcc -O3 so (-Warray-bounds) */
+    int nd = t->ndim < NNL_MAX_DIMS ? t->ndim : NNL_MAX_DIMS;
+    if (d >= nd) {
+        lua_newtable(L);
+        return;
+    }
     size_t stride = 1;
-    for (int i = d + 1; i < t->ndim; i++)
+    for (int i = d + 1; i < nd; i++)
         stride *= t->shape[i];
     luaL_checkstack(L, 3, NULL);
     lua_createtable(L, t->shape[d] < 1u << 26 ? (int)t->shape[d] : 0, 0);
     for (size_t i = 0; i < t->shape[d]; i++) {
-        if (d + 1 == t->ndim)
+        if (d + 1 == nd)
             lua_pushnumber(L, data[i]);
         else
             push_nested(L, t, d + 1, data + i * stride);

@@ -15,7 +15,7 @@
 #include "core/alloc.h"
 #include "data/labelmap.h"
 #include "data/numparse.h"
-#include "data/readfile.h"
+#include "core/readfile.h"
 
 /* Longest cell text quoted in an error message. */
 #define SHOW_MAX 40

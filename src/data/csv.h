@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 
 #define NNL_CSV_DETECT (-1)
 

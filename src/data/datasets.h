@@ -5,7 +5,7 @@
 #define NNL_DATASETS_H
 
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "data/csv.h"
 
 /* Loads a shipped data set by name: "iris" (150 x 4, labels 1..3 named by
@@ -15,9 +15,9 @@ nnl_status nnl_data_shipped(const char *name, nnl_csv_result *out, nnl_error *er
 
 /* Fashion-MNIST. All four tensors are owned by the struct. */
 typedef struct nnl_fashion {
-    nnl_tensor *x_train;   /* 60000 x 784 (or x 28 x 28), values 0..1 */
+    nnl_tensor *x_train;   /* 60000 x 784 (or x 28 x 28 x 1), values 0..1 */
     nnl_tensor *y_train;   /* 60000, class indices 1..10 */
-    nnl_tensor *x_test;    /* 10000 x 784 (or x 28 x 28) */
+    nnl_tensor *x_test;    /* 10000 x 784 (or x 28 x 28 x 1) */
     nnl_tensor *y_test;    /* 10000 */
 } nnl_fashion;
 
@@ -31,7 +31,7 @@ extern const char *const nnl_fashion_classes[NNL_FASHION_CLASSES];
 /* Loads the four IDX files (each name.gz or plain name) from dir, or when
  * dir is NULL from the first of $NNLUA_DATA, $NNLUA_DATA/fashion-mnist and
  * NNL_FASHION_SYSTEM_DIR that holds them. Images are flattened to 784
- * columns when flatten is nonzero. When the files are missing the error
+ * columns when flatten is nonzero, else n x 28 x 28 x 1 (channels last). When the files are missing the error
  * (NNL_ERR_IO) says where it looked and how to install them. */
 nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out,
                             nnl_error *err);

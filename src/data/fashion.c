@@ -117,9 +117,12 @@ nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_
         st = check_pair(paths[1], out->x_train, out->y_train, err);
     if (!st)
         st = check_pair(paths[3], out->x_test, out->y_test, err);
-    for (int i = 0; i < 4 && !st && flatten; i += 2) {
-        long shape[2] = {-1, 784};
-        nnl_tensor *flat = nnl_tensor_reshape(*slots[i], 2, shape, err);
+    /* The IDX files hold n x 28 x 28: either 784 columns or images with
+     * one channel, channels last (what Conv2D takes). */
+    for (int i = 0; i < 4 && !st; i += 2) {
+        long flat_shape[2] = {-1, 784}, img_shape[4] = {-1, 28, 28, 1};
+        nnl_tensor *flat = flatten ? nnl_tensor_reshape(*slots[i], 2, flat_shape, err)
+                                   : nnl_tensor_reshape(*slots[i], 4, img_shape, err);
         if (!flat) {
             st = err ? err->code : NNL_ERR_NOMEM;
             break;

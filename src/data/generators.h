@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include "core/rng.h"
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 
 /* The XOR truth table: x 4 x 2 of 0/1, y 4 x 1 with x1 xor x2 (0/1). */
 nnl_status nnl_gen_xor(nnl_tensor **x, nnl_tensor **y, nnl_error *err);

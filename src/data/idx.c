@@ -11,7 +11,7 @@
 #include <zlib.h>
 
 #include "core/alloc.h"
-#include "data/readfile.h"
+#include "core/readfile.h"
 
 /* Inflated bytes per conversion step. */
 #define IDX_CHUNK ((size_t)1 << 16)

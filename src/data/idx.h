@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 
 /* Parses an IDX image in buf[0..len) (gzip when it starts with 1f 8b).
  * Each value v becomes v * scale + offset in a new tensor of the file's

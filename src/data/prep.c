@@ -152,10 +152,14 @@ nnl_status nnl_standardize(const nnl_tensor *x, const nnl_tensor *mean_in,
 {
     *xo = *mean = *std = NULL;
     char a[64], b[64], c[64];
-    if (x->ndim != 2)
-        return nnl_fail(err, NNL_ERR_SHAPE, "x must be 2-D (rows x columns), got %s",
-                        nnl_shape_str(x, a, sizeof a));
-    size_t n = x->shape[0], d = x->shape[1];
+    if (x->ndim < 2)
+        return nnl_fail(err, NNL_ERR_SHAPE, "x must have rows of features (2-D or "
+                        "more, samples first), got %s", nnl_shape_str(x, a, sizeof a));
+    /* A sample of an N-D x is its trailing dimensions: every element of it
+     * (each pixel of each channel of an image) is one feature. */
+    size_t n = x->shape[0], d = 1;
+    for (int i = 1; i < x->ndim; i++)
+        d *= x->shape[i];
     if ((mean_in == NULL) != (std_in == NULL))
         return nnl_fail(err, NNL_ERR_ARG, "give both mean and std, or neither");
     if (mean_in && (mean_in->numel != d || std_in->numel != d))
@@ -163,8 +167,9 @@ nnl_status nnl_standardize(const nnl_tensor *x, const nnl_tensor *mean_in,
                         "x %s needs mean and std of %zu values, got %s and %s",
                         nnl_shape_str(x, a, sizeof a), d, nnl_shape_str(mean_in, b, sizeof b),
                         nnl_shape_str(std_in, c, sizeof c));
-    if (!(*mean = nnl_tensor_new1(d, err)) || !(*std = nnl_tensor_new1(d, err)) ||
-        !(*xo = nnl_tensor_new2(n, d, err))) {
+    if (!(*mean = nnl_tensor_new(x->ndim - 1, x->shape + 1, err)) ||
+        !(*std = nnl_tensor_new(x->ndim - 1, x->shape + 1, err)) ||
+        !(*xo = nnl_tensor_new_like(x, err))) {
         nnl_tensor_free(*mean);
         nnl_tensor_free(*std);
         *mean = *std = NULL;

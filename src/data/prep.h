@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include "core/rng.h"
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 
 /* Class indices y (1-D, or N x 1) with values 1..k to an N x k matrix of
  * 0/1. A value that is not a whole number in 1..k is an error naming its
@@ -26,11 +26,13 @@ nnl_status nnl_split(nnl_rng *r, const nnl_tensor *x, const nnl_tensor *y, doubl
                      nnl_tensor **x_train, nnl_tensor **y_train, nnl_tensor **x_test,
                      nnl_tensor **y_test, nnl_error *err);
 
-/* Per column of a 2-D x: (x - mean) / std. When mean_in and std_in are
- * NULL they are computed from x (population std; a column with std 0 uses
- * 1 so it maps to 0); otherwise they must be 1-D of x's column count.
- * Returns the new x in *xo and the mean and std used (new tensors) in
- * *mean and *std. */
+/* Per feature of x (a column of a 2-D x; of an N-D x, every element of a
+ * sample, e.g. each pixel and channel of n x h x w x c images): (x - mean)
+ * / std. When mean_in and std_in are NULL they are computed from x
+ * (population std; a feature with std 0 uses 1 so it maps to 0); otherwise
+ * they must hold one value per feature (any shape). Returns the new x (x's
+ * shape) in *xo and the mean and std used (new tensors of a sample's shape:
+ * 1-D for a 2-D x) in *mean and *std. */
 nnl_status nnl_standardize(const nnl_tensor *x, const nnl_tensor *mean_in,
                            const nnl_tensor *std_in, nnl_tensor **xo,
                            nnl_tensor **mean, nnl_tensor **std, nnl_error *err);

@@ -3,26 +3,26 @@
 
 #include <stdio.h>
 #include <string.h>
-#include "simd/kernels.h"
 
 static const nnl_activation table[] = {
-    {"linear", NULL, NNL_ACT_LINEAR, 0.0f, NULL, "x"},
-    {"relu", NULL, NNL_ACT_RELU, 0.0f, NULL, "max(0, x)"},
-    {"leaky_relu", NULL, NNL_ACT_LEAKY_RELU, 0.2f, "negative_slope",
+    {"linear", NULL, NNL_KACT_LINEAR, 0.0f, NULL, "x"},
+    {"relu", NULL, NNL_KACT_RELU, 0.0f, NULL, "max(0, x)"},
+    {"leaky_relu", NULL, NNL_KACT_LEAKY_RELU, 0.2f, "negative_slope",
      "x if x > 0, else negative_slope * x"},
-    {"elu", NULL, NNL_ACT_ELU, 1.0f, "alpha", "x if x > 0, else alpha * (exp(x) - 1)"},
-    {"selu", NULL, NNL_ACT_SELU, 0.0f, NULL,
+    {"elu", NULL, NNL_KACT_ELU, 1.0f, "alpha", "x if x > 0, else alpha * (exp(x) - 1)"},
+    {"selu", NULL, NNL_KACT_SELU, 0.0f, NULL,
      "1.0507 * (x if x > 0, else 1.67326 * (exp(x) - 1))"},
-    {"gelu", NULL, NNL_ACT_GELU, 0.0f, NULL, "x * Phi(x) (Phi: the normal CDF)"},
-    {"sigmoid", NULL, NNL_ACT_SIGMOID, 0.0f, NULL, "1 / (1 + exp(-x))"},
-    {"hard_sigmoid", NULL, NNL_ACT_HARD_SIGMOID, 0.0f, NULL, "clip(x / 6 + 0.5, 0, 1)"},
-    {"tanh", NULL, NNL_ACT_TANH, 0.0f, NULL, "tanh(x)"},
-    {"softmax", NULL, NNL_ACT_SOFTMAX, 0.0f, NULL, "exp(x_i) / sum_j exp(x_j) over the last dimension"},
-    {"softplus", NULL, NNL_ACT_SOFTPLUS, 0.0f, NULL, "log(1 + exp(x))"},
-    {"softsign", NULL, NNL_ACT_SOFTSIGN, 0.0f, NULL, "x / (1 + |x|)"},
-    {"swish", "silu", NNL_ACT_SWISH, 0.0f, NULL, "x * sigmoid(x)"},
+    {"gelu", NULL, NNL_KACT_GELU, 0.0f, NULL, "x * Phi(x) (Phi: the normal CDF)"},
+    {"sigmoid", NULL, NNL_KACT_SIGMOID, 0.0f, NULL, "1 / (1 + exp(-x))"},
+    {"hard_sigmoid", NULL, NNL_KACT_HARD_SIGMOID, 0.0f, NULL, "clip(x / 6 + 0.5, 0, 1)"},
+    {"tanh", NULL, NNL_KACT_TANH, 0.0f, NULL, "tanh(x)"},
+    {"softmax", NULL, NNL_KACT_SOFTMAX, 0.0f, NULL, "exp(x_i) / sum_j exp(x_j) over the last dimension"},
+    {"softplus", NULL, NNL_KACT_SOFTPLUS, 0.0f, NULL, "log(1 + exp(x))"},
+    {"softsign", NULL, NNL_KACT_SOFTSIGN, 0.0f, NULL, "x / (1 + |x|)"},
+    {"swish", "silu", NNL_KACT_SWISH, 0.0f, NULL, "x * sigmoid(x)"},
 };
 #define NACT (sizeof table / sizeof table[0])
+_Static_assert(NACT == NNL_ACT_COUNT, "one entry per nnl_act, in its order");
 
 const nnl_activation *nnl_activations(size_t *n)
 {

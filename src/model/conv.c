@@ -55,19 +55,37 @@ const char *nnl_padding_name(nnl_padding p)
     return (unsigned)p < 3 ? pad_names[p] : "unknown";
 }
 
+/* 2-D layers and pooling take valid and same; Conv1D also causal. */
+static int padding_2d_from_name(const char *name)
+{
+    int i = nnl_padding_from_name(name);
+    return i == NNL_PAD_CAUSAL ? -1 : i;
+}
+
+static const char *padding_2d_name(int i)
+{
+    return i >= 0 && i < 2 ? pad_names[i] : NULL;
+}
+
+static const char *padding_2d_names(void)
+{
+    return "valid, same";
+}
+
 static const char *padding_name_or_null(int i)
 {
     return i >= 0 && i < 3 ? pad_names[i] : NULL;
 }
 
-/* Pooling takes valid and same; convolutions also causal (Conv1D). */
 static const char *padding_names(void)
 {
     return "valid, same, causal";
 }
 
-const nnl_choice nnl_padding_choice = {"padding", nnl_padding_from_name, padding_name_or_null,
-                                       padding_names};
+const nnl_choice nnl_padding_choice = {"padding", padding_2d_from_name, padding_2d_name,
+                                       padding_2d_names};
+const nnl_choice nnl_padding_causal_choice = {"padding", nnl_padding_from_name,
+                                              padding_name_or_null, padding_names};
 
 /* a * b into *out unless it reaches CONV_SIZE_MAX. */
 static int mul_ok(size_t a, size_t b, size_t *out)
@@ -266,23 +284,18 @@ static void col2im_block(conv_job *j)
 
 /* ---- the passes ----------------------------------------------------------- */
 
-nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const float *x,
-                              const float *w, const float *b, float *y, void *ws,
-                              nnl_error *err)
+/* The paths without a fused activation: conv + b into y. */
+static nnl_status forward_plain(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                const float *w, const float *b, float *y, void *ws,
+                                nnl_error *err)
 {
     const size_t m = batch * g->oh * g->ow, K = g->kdim, cout = g->s.cout;
-    nnl_gemm_epilogue ep = {b, NNL_ACT_LINEAR, 0.0f};
+    nnl_gemm_epilogue ep = {b, NNL_KACT_LINEAR, 0.0f};
     const nnl_gemm_epilogue *epp = b ? &ep : NULL;
-    if (m == 0)
-        return NNL_OK;
     if (g->direct)
         return nnl_gemm_ex(NNL_NOTRANS, NNL_NOTRANS, m, cout, K, 1.0f, x, K, w, cout, 0.0f,
                            y, cout, epp, err);
     const nnl_kernels *k = nnl_kernels_active();
-    if (pick(g, k) == NNL_CONV_IMPLICIT) {
-        nnl_conv_igemm_forward(k, g, batch, x, w, b, y, aligned_ws(ws));
-        return NNL_OK;
-    }
     conv_job j = {.k = k, .g = g, .x = x, .col = ws};
     const size_t blk = block_rows(g);
     for (size_t r0 = 0; r0 < m; r0 += blk) {
@@ -297,23 +310,41 @@ nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const floa
     return NNL_OK;
 }
 
-nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const float *x,
-                               const float *w, const float *dy, float *dw, float *db,
-                               float *dx, void *ws, nnl_error *err)
+nnl_status nnl_conv2d_forward_act(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                  const float *w, const float *b, int act, float act_param,
+                                  float *z, float *y, void *ws, nnl_error *err)
+{
+    if (batch * g->oh * g->ow == 0)
+        return NNL_OK;
+    const nnl_kernels *k = nnl_kernels_active();
+    if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
+        nnl_conv_igemm_forward(k, g, batch, x, w, b, act, act_param,
+                               act == NNL_KACT_LINEAR ? y : z, y, aligned_ws(ws));
+        return NNL_OK;
+    }
+    if (act == NNL_KACT_LINEAR)
+        return forward_plain(g, batch, x, w, b, y, ws, err);
+    nnl_status st = forward_plain(g, batch, x, w, b, z, ws, err);
+    if (st == NNL_OK)
+        k->act_fwd((nnl_kact)act, act_param, batch * g->out_size, z, y);
+    return st;
+}
+
+nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                              const float *w, const float *b, float *y, void *ws,
+                              nnl_error *err)
+{
+    return nnl_conv2d_forward_act(g, batch, x, w, b, NNL_KACT_LINEAR, 0.0f, y, y, ws, err);
+}
+
+/* The paths without a fused activation. */
+static nnl_status backward_plain(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                 const float *w, const float *dy, float *dw, float *db,
+                                 float *dx, void *ws, nnl_error *err)
 {
     const size_t m = batch * g->oh * g->ow, K = g->kdim, cout = g->s.cout;
     const nnl_kernels *k = nnl_kernels_active();
     nnl_status st = NNL_OK;
-    if (m == 0) {
-        memset(dw, 0, K * cout * sizeof(float));
-        if (db)
-            memset(db, 0, cout * sizeof(float));
-        return NNL_OK;
-    }
-    if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
-        nnl_conv_igemm_backward(k, g, batch, x, w, dy, dw, db, dx, aligned_ws(ws));
-        return NNL_OK;
-    }
     if (db)
         k->col_sum(m, cout, dy, cout, db);
     if (g->direct) {
@@ -341,4 +372,36 @@ nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const flo
             col2im_block(&j);
     }
     return st;
+}
+
+nnl_status nnl_conv2d_backward_act(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                   const float *w, int act, float act_param, const float *z,
+                                   const float *y, float *dy, float *dw, float *db,
+                                   float *dx, void *ws, nnl_error *err)
+{
+    const size_t m = batch * g->oh * g->ow, K = g->kdim, cout = g->s.cout;
+    const nnl_kernels *k = nnl_kernels_active();
+    if (m == 0) {
+        memset(dw, 0, K * cout * sizeof(float));
+        if (db)
+            memset(db, 0, cout * sizeof(float));
+        return NNL_OK;
+    }
+    if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
+        nnl_conv_igemm_backward(k, g, batch, x, w, act, act_param, z, y, dy, dw, db, dx,
+                                aligned_ws(ws));
+        return NNL_OK;
+    }
+    if (act != NNL_KACT_LINEAR)
+        k->act_bwd((nnl_kact)act, act_param, m * cout, z, y, dy, dy);
+    return backward_plain(g, batch, x, w, dy, dw, db, dx, ws, err);
+}
+
+nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                               const float *w, const float *dy, float *dw, float *db,
+                               float *dx, void *ws, nnl_error *err)
+{
+    /* linear: dy is only read */
+    return nnl_conv2d_backward_act(g, batch, x, w, NNL_KACT_LINEAR, 0.0f, NULL, NULL,
+                                   (float *)dy, dw, db, dx, ws, err);
 }

@@ -44,7 +44,8 @@ typedef enum nnl_padding {
 int nnl_padding_from_name(const char *name);
 const char *nnl_padding_name(nnl_padding p);
 /* The paddings as the choice of a layer option ("padding"). */
-extern const nnl_choice nnl_padding_choice;
+extern const nnl_choice nnl_padding_choice;        /* valid, same */
+extern const nnl_choice nnl_padding_causal_choice; /* valid, same, causal (Conv1D) */
 
 /* How the products are formed (docs/conv.md has the figures):
  *   NNL_CONV_IM2COL    im2col of blocks of rows into the workspace, then
@@ -120,5 +121,30 @@ nnl_status nnl_conv2d_forward(const nnl_conv2d_geom *g, size_t batch, const floa
 nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const float *x,
                                const float *w, const float *dy, float *dw, float *db,
                                float *dx, void *ws, nnl_error *err);
+
+/* With an element-wise activation act (a kernel op id (nnl_kact) other than softmax;
+ * NNL_KACT_LINEAR is nnl_conv2d_forward/backward) fused into the passes,
+ * so the large outputs are walked once while in cache instead of once
+ * more from memory:
+ *   forward_act:  z = conv(x, W) + b (kept for backward_act), y =
+ *                 act(z), each output row activated right after it is
+ *                 computed. z may be y (act then runs in place and z
+ *                 is not kept: right for relu, whose derivative z > 0 is
+ *                 y > 0; backward_act is then given y as z); otherwise
+ *                 they must not overlap. z is not written when act is
+ *                 linear.
+ *   backward_act: dy (the gradient of y) becomes dL/dz in place from z
+ *                 and y, a chunk of rows at a time right before the dW
+ *                 and db products of that chunk, then dx as backward.
+ * The bits are those of nnl_conv2d_forward then k->act_fwd over the
+ * whole output, and of k->act_bwd over the whole of dy then
+ * nnl_conv2d_backward (the activation kernels are element-wise). */
+nnl_status nnl_conv2d_forward_act(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                  const float *w, const float *b, int act, float act_param,
+                                  float *z, float *y, void *ws, nnl_error *err);
+nnl_status nnl_conv2d_backward_act(const nnl_conv2d_geom *g, size_t batch, const float *x,
+                                   const float *w, int act, float act_param, const float *z,
+                                   const float *y, float *dy, float *dw, float *db,
+                                   float *dx, void *ws, nnl_error *err);
 
 #endif

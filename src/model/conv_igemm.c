@@ -79,6 +79,13 @@ typedef struct ig_job {
     const float *x, *w, *b, *dy;
     const float *wt;       /* W^T [cout, K] (dx), in the workspace */
     float *y, *dw, *db, *dx;
+    /* the element-wise activation fused into the passes (conv_igemm.h):
+     * forward: y holds z, ya gets act(z); backward: dyz is dy, turned
+     * into dL/dz in place from z and ya */
+    int act;
+    float act_param;
+    float *ya, *dyz;
+    const float *z;
     float *parts;          /* dW and db partials of chunks 1.. (workspace) */
     size_t unit;           /* per task: rows of M (dW) or samples (dx) */
     int ntasks;
@@ -163,15 +170,21 @@ static void fwd_task(void *ctx, int t)
         fwd_edge(j, row, oxb, g->ow - oxb, yr, buf);
         if (j->b)
             j->k->bias_rows(g->ow, n, j->b, yr, n);
+        /* the activation while the row is in L1 (element-wise: the same
+         * bits as one pass over the whole output) */
+        if (j->act != NNL_KACT_LINEAR)
+            j->k->act_fwd((nnl_kact)j->act, j->act_param, g->ow * n, yr,
+                          j->ya + row * g->ow * n);
     }
 }
 
 void nnl_conv_igemm_forward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
-                            const float *x, const float *w, const float *b, float *y, float *ws)
+                            const float *x, const float *w, const float *b, int act,
+                            float act_param, float *z, float *y, float *ws)
 {
     (void)ws; /* the forward needs none */
     ig_job j = {.k = k, .g = g, .m = batch * g->oh * g->ow, .batch = batch, .x = x, .w = w,
-                .b = b, .y = y};
+                .b = b, .y = z, .act = act, .act_param = act_param, .ya = y};
     /* Any split gives the same bits (each y element is computed by one
      * task); several tasks per thread even out a shared core. */
     j.ntasks = (int)min_sz(batch * g->oh, (size_t)nnl_threads_get() * 4);
@@ -189,6 +202,12 @@ static void dw_task(void *ctx, int t)
     float buf[IG_BUF_FLOATS] IG_ALIGNED; /* im2col rows of one pixel block */
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
     float *P = t == 0 ? j->dw : j->parts + (size_t)(t - 1) * (K * n + n);
+    /* dy -> dL/dz for this chunk's rows, which then stay in L2 for the
+     * bias sums and the products (element-wise: the same bits as one
+     * pass; dx reads them after every chunk is done) */
+    if (j->act != NNL_KACT_LINEAR)
+        k->act_bwd((nnl_kact)j->act, j->act_param, (hi - lo) * n, j->z + lo * n,
+                   j->ya + lo * n, j->dyz + lo * n, j->dyz + lo * n);
     if (j->db)
         k->col_sum(hi - lo, n, j->dy + lo * n, n, t == 0 ? j->db : P + K * n);
     const size_t kb = min_sz(IG_DW_BLOCK, IG_BUF_FLOATS / K);
@@ -219,12 +238,14 @@ static void dx_task(void *ctx, int t)
 }
 
 void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
-                             const float *x, const float *w, const float *dy, float *dw,
+                             const float *x, const float *w, int act, float act_param,
+                             const float *z, const float *y, float *dy, float *dw,
                              float *db, float *dx, float *ws)
 {
     const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow;
     ig_job j = {.k = k, .g = g, .m = batch * ohw, .batch = batch, .x = x, .w = w, .dy = dy,
-                .dw = dw, .db = db, .dx = dx, .parts = ws};
+                .dw = dw, .db = db, .dx = dx, .parts = ws, .act = act,
+                .act_param = act_param, .ya = (float *)y, .dyz = dy, .z = z};
     j.unit = dw_chunk_rows(j.m);
     j.ntasks = (int)((j.m + j.unit - 1) / j.unit);
     run_tasks(&j, dw_task, j.m * K * n);

@@ -15,13 +15,16 @@ int nnl_conv_igemm_fits(const nnl_conv2d_geom *g, const nnl_kernels *k);
 /* Floats of workspace for a batch (forward and backward alike). */
 size_t nnl_conv_igemm_ws_floats(const nnl_conv2d_geom *g, size_t batch);
 
-/* As nnl_conv2d_forward/backward; ws is 64-byte aligned and holds
- * nnl_conv_igemm_ws_floats floats (the forward does not use it); they
- * cannot fail. */
+/* As nnl_conv2d_forward_act/backward_act (act NNL_KACT_LINEAR: plain
+ * forward/backward, z == y, and nothing of z, y is read in backward); ws
+ * is 64-byte aligned and holds nnl_conv_igemm_ws_floats floats (the
+ * forward does not use it); they cannot fail. */
 void nnl_conv_igemm_forward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
-                            const float *x, const float *w, const float *b, float *y, float *ws);
+                            const float *x, const float *w, const float *b, int act,
+                            float act_param, float *z, float *y, float *ws);
 void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
-                             const float *x, const float *w, const float *dy, float *dw,
+                             const float *x, const float *w, int act, float act_param,
+                             const float *z, const float *y, float *dy, float *dw,
                              float *db, float *dx, float *ws);
 
 #endif

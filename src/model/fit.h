@@ -21,7 +21,7 @@
 #define NNL_FIT_H
 #include <stddef.h>
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "model/model.h"
 
 typedef struct nnl_fit_opts {

@@ -325,7 +325,7 @@ void nnl_layer_act_forward(const nnl_layer *l, size_t rows, size_t cols, const f
     if (l->act == NNL_ACT_SOFTMAX)
         k->softmax_rows(rows, cols, z, cols, y, cols);
     else if (l->act != NNL_ACT_LINEAR)
-        k->act_fwd((nnl_act)l->act, l->act_param, rows * cols, z, y);
+        k->act_fwd(nnl_act_kernel(l->act), l->act_param, rows * cols, z, y);
     else if (y != z)
         memcpy(y, z, rows * cols * sizeof *y);
 }
@@ -340,6 +340,6 @@ void nnl_layer_act_backward(const nnl_layer *l, size_t rows, size_t cols, const 
     } else if (l->act == NNL_ACT_SOFTMAX) {
         k->softmax_bwd_rows(rows, cols, y, dy, dz);
     } else {
-        k->act_bwd((nnl_act)l->act, l->act_param, rows * cols, z, y, dy, dz);
+        k->act_bwd(nnl_act_kernel(l->act), l->act_param, rows * cols, z, y, dy, dz);
     }
 }

@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include "core/status.h"
 #include "core/rng.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
+#include "model/activation.h"
 #include "model/options.h"
 
 #define NNL_LAYER_MAX_PARAMS 4

@@ -21,7 +21,7 @@ static nnl_status act_forward(nnl_layer *l, size_t batch, const float *x, float 
         size_t cols = l->in_shape.d[l->in_shape.ndim - 1];
         k->softmax_rows(n / cols, cols, x, cols, y, cols);
     } else {
-        k->act_fwd((nnl_act)l->act, l->act_param, n, x, y);
+        k->act_fwd(nnl_act_kernel(l->act), l->act_param, n, x, y);
     }
     return NNL_OK;
 }
@@ -40,7 +40,7 @@ static nnl_status act_backward(nnl_layer *l, size_t batch, const float *x,
         size_t cols = l->in_shape.d[l->in_shape.ndim - 1];
         k->softmax_bwd_rows(n / cols, cols, y, dy, dx);
     } else {
-        k->act_bwd((nnl_act)l->act, l->act_param, n, x, y, dy, dx);
+        k->act_bwd(nnl_act_kernel(l->act), l->act_param, n, x, y, dy, dx);
     }
     return NNL_OK;
 }

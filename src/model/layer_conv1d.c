@@ -35,7 +35,7 @@ static const nnl_option conv1d_options[O_COUNT] = {
     [O_STRIDES] = {.key = "strides", .type = NNL_OPTION_SIZES, .def = 1, .count = 1, .min = 1,
                    .max = 4096, .help = "steps between windows: s or {s}"},
     [O_PADDING] = {.key = "padding", .type = NNL_OPTION_CHOICE, .def_name = "valid",
-                   .choice = &nnl_padding_choice,
+                   .choice = &nnl_padding_causal_choice,
                    .help = "\"valid\" (no padding), \"same\" (output length = input / "
                            "stride) or \"causal\" (zeros before the first step only)"},
     [O_DILATION] = {.key = "dilation_rate", .type = NNL_OPTION_SIZES, .def = 1, .count = 1,

@@ -85,7 +85,7 @@ static nnl_status dense_forward(nnl_layer *l, size_t batch, const float *x, floa
     size_t rows = batch * lead_rows(&l->in_shape);
     size_t in = l->params[0].shape.d[0], units = s->units;
     float *z = l->act == NNL_ACT_LINEAR ? y : s->z;
-    nnl_gemm_epilogue ep = {s->opts.use_bias ? l->params[1].w : NULL, NNL_ACT_LINEAR, 0.0f};
+    nnl_gemm_epilogue ep = {s->opts.use_bias ? l->params[1].w : NULL, NNL_KACT_LINEAR, 0.0f};
     nnl_status st = nnl_gemm_ex(NNL_NOTRANS, NNL_NOTRANS, rows, units, in, 1.0f,
                                 x, in, l->params[0].w, units, 0.0f, z, units, &ep, err);
     if (st != NNL_OK)
@@ -94,7 +94,7 @@ static nnl_status dense_forward(nnl_layer *l, size_t batch, const float *x, floa
     if (l->act == NNL_ACT_SOFTMAX)
         k->softmax_rows(rows, units, z, units, y, units);
     else if (l->act != NNL_ACT_LINEAR)
-        k->act_fwd((nnl_act)l->act, l->act_param, rows * units, z, y);
+        k->act_fwd(nnl_act_kernel(l->act), l->act_param, rows * units, z, y);
     return NNL_OK;
 }
 
@@ -110,7 +110,7 @@ static nnl_status dense_backward(nnl_layer *l, size_t batch, const float *x,
         if (l->act == NNL_ACT_SOFTMAX)
             k->softmax_bwd_rows(rows, units, y, dy, dz);
         else if (l->act != NNL_ACT_LINEAR)
-            k->act_bwd((nnl_act)l->act, l->act_param, rows * units, s->z, y, dy, dz);
+            k->act_bwd(nnl_act_kernel(l->act), l->act_param, rows * units, s->z, y, dy, dz);
     }
     nnl_status st = nnl_gemm(NNL_TRANS, NNL_NOTRANS, in, units, rows, 1.0f, x, in,
                              dz, units, 0.0f, l->params[0].g, units, err);

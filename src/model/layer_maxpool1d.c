@@ -22,18 +22,10 @@ static const nnl_option maxpool1d_options[O_COUNT] = {
                 .max = 4096, .help = "window length: p or {p}"},
     [O_STRIDES] = {.key = "strides", .type = NNL_OPTION_SIZES, .def_like = O_POOL + 1,
                    .count = 1, .min = 1, .max = 4096,
-                   .help = "steps between windows: s or {s} (default: the pool size)"},
+                   .help = "steps between windows: s or {s}"},
     [O_PADDING] = {.key = "padding", .type = NNL_OPTION_CHOICE, .def_name = "valid",
                    .choice = &nnl_padding_choice, .help = "\"valid\" or \"same\""},
 };
-
-static nnl_status maxpool1d_init(nnl_layer *l, nnl_error *err)
-{
-    if (l->config[O_PADDING].num == NNL_PAD_CAUSAL)
-        return nnl_fail(err, NNL_ERR_ARG, "padding must be \"valid\" or \"same\" for "
-                        "pooling, got \"causal\"");
-    return NNL_OK;
-}
 
 static nnl_status geometry(const nnl_layer *l, const nnl_shape *in, nnl_pool2d_geom *g,
                            nnl_error *err)
@@ -120,7 +112,6 @@ const nnl_layer_ops nnl_maxpool1d_kind = {
     .noptions = O_COUNT,
     .npositional = 1,
     .state_size = sizeof(maxpool1d_state),
-    .init = maxpool1d_init,
     .plan = maxpool1d_plan,
     .fill = maxpool1d_fill,
     .reserve = maxpool1d_reserve,

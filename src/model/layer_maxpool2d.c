@@ -22,18 +22,10 @@ static const nnl_option maxpool2d_options[O_COUNT] = {
                 .max = 4096, .help = "window size: p or {ph, pw}"},
     [O_STRIDES] = {.key = "strides", .type = NNL_OPTION_SIZES, .def_like = O_POOL + 1,
                    .count = 2, .min = 1, .max = 4096,
-                   .help = "steps between windows: s or {sh, sw} (default: the pool size)"},
+                   .help = "steps between windows: s or {sh, sw}"},
     [O_PADDING] = {.key = "padding", .type = NNL_OPTION_CHOICE, .def_name = "valid",
                    .choice = &nnl_padding_choice, .help = "\"valid\" or \"same\""},
 };
-
-static nnl_status maxpool2d_init(nnl_layer *l, nnl_error *err)
-{
-    if (l->config[O_PADDING].num == NNL_PAD_CAUSAL)
-        return nnl_fail(err, NNL_ERR_ARG, "padding must be \"valid\" or \"same\" for "
-                        "pooling, got \"causal\"");
-    return NNL_OK;
-}
 
 static nnl_status geometry(const nnl_layer *l, const nnl_shape *in, nnl_pool2d_geom *g,
                            nnl_error *err)
@@ -115,7 +107,6 @@ const nnl_layer_ops nnl_maxpool2d_kind = {
     .noptions = O_COUNT,
     .npositional = 1,
     .state_size = sizeof(maxpool2d_state),
-    .init = maxpool2d_init,
     .plan = maxpool2d_plan,
     .fill = maxpool2d_fill,
     .reserve = maxpool2d_reserve,

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <string.h>
+#include "model/activation.h"
 #include "simd/kernels.h"
 
 #define CLIP_EPS 1e-7

@@ -13,7 +13,7 @@
 #define NNL_MODEL_H
 #include <stddef.h>
 #include "core/status.h"
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "model/layer.h"
 #include "model/metrics.h"
 #include "model/optim.h"
@@ -116,6 +116,11 @@ double nnl_model_reg_loss(const nnl_model *m);
  * shape. */
 nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_size,
                               nnl_error *err);
+/* The same through the first upto layers only (0: x itself, nlayers: as
+ * predict): N x that layer's output shape, for a look inside the model
+ * (nn.plot.feature_maps). upto > nlayers is NNL_ERR_ARG. */
+nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t batch_size,
+                                   size_t upto, nnl_error *err);
 /* Loss and metrics over x, y (in batches, inference mode) into logs
  * (loss first, then metrics by name). */
 nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "core/alloc.h"
-#include "data/writefile.h"
+#include "core/writefile.h"
 #include "model/init.h"
 #include "model/loss.h"
 #include "simd/kernels.h"

@@ -17,12 +17,12 @@
  *            Dropout generators' states, so training resumes exactly).
  * docs/modelfiles.md describes every field.
  *
- * Saving goes through data/writefile.h: a temporary in the target's
+ * Saving goes through core/writefile.h: a temporary in the target's
  * folder, synced, then renamed over it, so a failed or interrupted save
  * leaves the old file as it was; links are written through, the old
  * file's mode is kept, stale temporaries of killed saves are removed.
  * Loading opens the path without blocking (a FIFO or a device is refused,
- * see data/readfile.h), then checks the whole header (length, JSON,
+ * see core/readfile.h), then checks the whole header (length, JSON,
  * dtypes, shapes, offsets, coverage of the data, the architecture and
  * every expected tensor) before it reads any weight; anything wrong is
  * NNL_ERR_FORMAT with a message naming the field or tensor. Loading only

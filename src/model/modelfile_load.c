@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/alloc.h"
-#include "data/readfile.h"
+#include "core/readfile.h"
 #include "model/init.h"
 #include "model/loss.h"
 #include "simd/kernels.h"

@@ -95,6 +95,14 @@ void nnl_plot_text_image(nnl_pbuf *b, const nnl_plot_opts *o, int w_px, int h_px
                          double x1, double y0, double y1, double m);
 /* What the characters of nnl_plot_text_image mean, for a title. */
 const char *nnl_plot_text_image_key(void);
+/* A sequential image in text (feature maps): the W x H doubles d (NaN:
+ * nothing) in fifths of [lo, hi] as blank . : + # with nnl_plot_text_cells.
+ * Writes the whole plot command. */
+void nnl_plot_text_ramp(nnl_pbuf *b, const nnl_plot_opts *o, int w_px, int h_px,
+                        const double *d, size_t W, size_t H, double x0, double x1, double y0,
+                        double y1, double lo, double hi);
+/* What the characters of nnl_plot_text_ramp mean, for a title. */
+const char *nnl_plot_text_ramp_key(void);
 /* Title and axis labels: o's when given, else the defaults (NULL: none). */
 void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
                      const char *xlabel, const char *ylabel);
@@ -163,6 +171,27 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
                             size_t cols, int tile_h, int tile_w, int max_tiles,
                             nnl_error *err);
 
+/* The filters of a convolution as tiles, on one colour scale (blue +,
+ * orange -). k is the kernel [kh][kw][cin][cout] (row-major, Keras's
+ * layout; a 1-D convolution is kh = 1). With one input channel, or mean,
+ * a grid of one numbered tile per filter (mean: the average over the
+ * input channels, said in the title); otherwise, as Keras's tutorials show
+ * them, a row per filter with a tile per input channel (the first
+ * max_channels, 0: 8). At most max_filters filters (0: 64 in a grid, 16 in
+ * rows). what names the layer in the title (NULL: "filters"). */
+nnl_status nnl_plot_filters(nnl_pbuf *b, const nnl_plot_opts *o, const float *k, size_t kh,
+                            size_t kw, size_t cin, size_t cout, int max_filters,
+                            int max_channels, int mean, const char *what, nnl_error *err);
+
+/* Feature maps of one sample: x[h][w][c] (channels last), a numbered tile
+ * per channel (at most max_maps, 0: 64) on one scale from the smallest
+ * (white) to the largest value shown. sequence (with h = 1: x[steps][c]):
+ * a strip per channel instead, one above the other, numbered on the left.
+ * what names the layer. */
+nnl_status nnl_plot_feature_maps(nnl_pbuf *b, const nnl_plot_opts *o, const float *x,
+                                 size_t h, size_t w, size_t c, int sequence, int max_maps,
+                                 const char *what, nnl_error *err);
+
 /* Confusion matrix counts[k x k] (row: true class, column: predicted),
  * every cell annotated; names NULL gives 1..k. */
 nnl_status nnl_plot_confusion(nnl_pbuf *b, const nnl_plot_opts *o, const double *counts,
@@ -191,11 +220,18 @@ typedef struct nnl_plot_layer {
     const char *label;  /* shown below: activation, notes ("\n" allowed) */
     const float *kernel; /* [previous units x units] or NULL (structure only) */
     const float *bias;   /* [units] or NULL */
+    /* A block of feature maps instead of a column of neurons (convolutions,
+     * pooling, an image input): maps h x w, c of them (units = h * w * c);
+     * maps = 1 for images, 2 for sequences (steps = h, w = 1, shown as
+     * "h x c"); learns: the layer has weights (filled blue, else grey). */
+    int maps, mh, mw, mc, learns;
 } nnl_plot_layer;
 /* The network: layers as columns of neurons, edges shaded by weight sign
  * (blue +, orange -) and magnitude, neurons filled by bias. A column of at
  * most max_shown units (0: 32) shows them all; a larger one shows its
- * first and last few (10 slots at most) around "... N more". */
+ * first and last few (10 slots at most) around "... N more". A maps layer
+ * is a stack of rectangles instead (sized by h and w, more sheets for more
+ * channels), joined to its neighbours by grey links. */
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err);
 

@@ -3,7 +3,11 @@
  * width its magnitude relative to the layer's largest; a neuron's fill is
  * its bias the same way. Columns with more than max_shown neurons show the
  * first and last few around a "... N more" mark. Without weights (an
- * untrained or unbuilt model) the structure is drawn in grey. */
+ * untrained or unbuilt model) the structure is drawn in grey. Layers of
+ * feature maps (convolutions, pooling, an image input) are stacks of
+ * rectangles: the front one h x w in proportion to the largest maps, one
+ * sheet more for every doubling of the channels, joined to the next
+ * column by grey links (their weights are filters, not edges). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +84,97 @@ static double max_abs(const float *w, size_t n)
     return m;
 }
 
+/* The extent of a maps block in plot units: x0..x1 (front sheet's left
+ * edge to the back sheet's right edge). */
+typedef struct block {
+    double x0, x1, y0, y1;
+} block;
+
+/* The blocks of the maps layers as rectangle objects (the back sheet
+ * first, so the front one covers it), and the links between columns in
+ * the data block $links. w, h: the picture's size in pixels. */
+static void add_blocks(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
+                       const column *col, int n, double top, int hmax, int w, int h)
+{
+    int text = nnl_plot_is_text(o);
+    double xspan = n - 1 + 1.2, yspan = 2 * top + 1.2;
+    /* Pixels per plot unit (margins: 2 + 2 characters across, 6 + 7
+     * lines down), or for text a character's size in units. */
+    double ux = (w - 40.0) / xspan, uy = (h - 220.0 > 100 ? h - 220.0 : 100) / yspan;
+    double offx = 5 / ux, offy = 5 / uy;
+    if (text) {
+        int cols, rows;
+        nnl_plot_text_size(o, w, h, &cols, &rows);
+        offx = xspan / (cols > 8 ? cols - 4 : 4);
+        offy = yspan / (rows > 16 ? rows - 13 : 3);
+        offy = offy > 0.05 * yspan ? 0.05 * yspan : offy; /* a short terminal */
+        ux = 1 / offx, uy = 2 / offy; /* a character is twice as tall as wide */
+    }
+    /* First the blocks (objects), then the links (a data block). */
+    block at[200]; /* n <= 200 */
+    /* Faces in proportion to their maps, the tallest 0.8 of the height;
+     * all smaller together when the widest would crowd its neighbours. */
+    double widest = 0;
+    for (int i = 0; i < n; i++)
+        if (layers[i].maps) {
+            double fw = 2 * top * 0.8 * layers[i].mw / hmax * uy / ux;
+            widest = fw > widest ? fw : widest;
+        }
+    double shrink = widest > 0.5 ? 0.5 / widest : 1;
+    int obj = 0;
+    for (int i = 0; i < n; i++) {
+        const nnl_plot_layer *ly = &layers[i];
+        at[i] = (block){i, i, 0, 0};
+        if (!ly->maps)
+            continue;
+        double fh = 2 * top * 0.8 * shrink * ly->mh / hmax;
+        double fw = fh * uy / ux * ly->mw / ly->mh;
+        if (fh < 0.1 * top) /* tiny maps stay visible */
+            fh = 0.1 * top;
+        fw = fw < 0.02 ? 0.02 : fw;
+        int ns = 1 + (int)lround(log2((double)ly->mc));
+        ns = ns > (text ? 2 : 8) ? (text ? 2 : 8) : ns;
+        double tw = fw + (ns - 1) * offx, th = fh + (ns - 1) * offy;
+        at[i] = (block){i - tw / 2, i + tw / 2, -th / 2, th / 2};
+        const char *fill = ly->learns ? "#cfe0f1" : "#e4e4e4";
+        for (int s = ns - 1; s >= 0; s--) {
+            double x = at[i].x0 + s * offx, y = at[i].y0 + s * offy;
+            nnl_pbuf_addf(b, "set object %d rectangle from %.6g,%.6g to %.6g,%.6g back "
+                             "fillcolor rgb '%s' fillstyle solid 1.0 border lc rgb "
+                             "'#404040' lw 1\n", ++obj, x, y, x + fw, y + fh, fill);
+        }
+    }
+    nnl_pbuf_add(b, "$links << EOD\n");
+    for (int i = 1; i < n; i++) {
+        const nnl_plot_layer *ly = &layers[i], *lp = &layers[i - 1];
+        if (!ly->maps && !lp->maps)
+            continue;
+        /* From the right of the previous column to the left of this one: a
+         * line between blocks, a fan to or from neurons. */
+        const column *pc = &col[i - 1], *cc = &col[i];
+        int from = lp->maps ? 1 : pc->slots, to = ly->maps ? 1 : cc->slots;
+        for (int s = 0; s < from; s++) {
+            if (!lp->maps && slot_unit(pc, s) < 0)
+                continue;
+            double y0 = lp->maps ? 0 : slot_y(pc, s);
+            for (int d = 0; d < to; d++) {
+                if (!ly->maps && slot_unit(cc, d) < 0)
+                    continue;
+                double y1 = ly->maps ? 0 : slot_y(cc, d);
+                nnl_pbuf_num(b, at[i - 1].x1);
+                nnl_pbuf_add(b, " ");
+                nnl_pbuf_num(b, y0);
+                nnl_pbuf_add(b, " ");
+                nnl_pbuf_num(b, at[i].x0 - at[i - 1].x1);
+                nnl_pbuf_add(b, " ");
+                nnl_pbuf_num(b, y1 - y0);
+                nnl_pbuf_add(b, "\n");
+            }
+        }
+    }
+    nnl_pbuf_add(b, "EOD\n");
+}
+
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err)
 {
@@ -93,19 +188,34 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     column *col = nnl_calloc((size_t)n, sizeof *col);
     if (!col)
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", fn);
-    int smax = 1, weighted = 0;
+    int smax = 1, weighted = 0, maps = 0, hmax = 1, neurons = 0;
     size_t nedges = 0;
     for (int i = 0; i < n; i++) {
-        if (layers[i].units < 1) {
+        const nnl_plot_layer *ly = &layers[i];
+        if (ly->units < 1) {
             nnl_free(col);
             return nnl_fail(err, NNL_ERR_ARG, "%s: layer %d has %d units", fn, i + 1,
-                            layers[i].units);
+                            ly->units);
         }
-        if (i == 0 && layers[i].kernel) {
+        if (i == 0 && ly->kernel) {
             nnl_free(col);
             return nnl_fail(err, NNL_ERR_ARG, "%s: the input column cannot have weights", fn);
         }
-        col[i] = layout(layers[i].units, max_shown);
+        if (ly->maps && (ly->mh < 1 || ly->mw < 1 || ly->mc < 1 || ly->kernel ||
+                         (ly->maps == 2 && ly->mw != 1))) {
+            nnl_free(col);
+            return nnl_fail(err, NNL_ERR_ARG, "%s: layer %d: maps of %dx%dx%d%s", fn, i + 1,
+                            ly->mh, ly->mw, ly->mc, ly->kernel ? " with edge weights" : "");
+        }
+        if (ly->maps) {
+            /* no neurons: no slots, no edges */
+            col[i] = (column){ly->units, 0, 0, 0, 0};
+            maps = 1;
+            hmax = ly->mh > hmax ? ly->mh : hmax;
+            continue;
+        }
+        neurons = 1;
+        col[i] = layout(ly->units, max_shown);
         if (col[i].slots > smax)
             smax = col[i].slots;
         if (layers[i].kernel)
@@ -161,7 +271,11 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     int w = 230 * n + 160;
     w = w < 640 ? 640 : w > 2400 ? 2400 : w;
     int h = 46 * smax + 220;
-    h = h < 420 ? 420 : h > 1000 ? 1000 : h;
+    h = h < (maps ? 520 : 420) ? (maps ? 520 : 420) : h > 1000 ? 1000 : h;
+    nnl_plot_term term;
+    if (maps && nnl_plot_term_of(o, &term, fn, NULL) == NNL_OK && term == NNL_TERM_TTY &&
+        h < w)
+        h = w; /* in a terminal: every line it has (at most), for the blocks */
     nnl_status st = nnl_plot_begin(b, o, w, h, fn, err);
     if (st != NNL_OK)
         goto done;
@@ -207,13 +321,25 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         }
     }
     nnl_pbuf_add(b, "EOD\n");
-    /* Default title: the sizes, e.g. "network 784-256-128-10". */
+    /* Default title: the sizes, e.g. "network 784-256-128-10" or
+     * "network 28x28x1-26x26x32-...-10". */
     char title[256];
     size_t tl = (size_t)snprintf(title, sizeof title, "network ");
-    for (int i = 0; i < n && tl + 16 < sizeof title; i++)
-        tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%d", i ? "-" : "", layers[i].units);
+    for (int i = 0; i < n && tl + 40 < sizeof title; i++) {
+        const nnl_plot_layer *ly = &layers[i];
+        if (ly->maps == 2)
+            tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%dx%d", i ? "-" : "",
+                                   ly->mh, ly->mc);
+        else if (ly->maps)
+            tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%dx%dx%d", i ? "-" : "",
+                                   ly->mh, ly->mw, ly->mc);
+        else
+            tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s%d", i ? "-" : "", ly->units);
+    }
     nnl_plot_labels(b, o, title, NULL, NULL);
     double top = (smax - 1) / 2.0;
+    if (maps && top < 3.5)
+        top = 3.5; /* room for the blocks beside small columns */
     /* Names above and labels below the columns sit at fixed distances in
      * characters (offsets), in margins of fixed size, whatever the number
      * of neurons. */
@@ -243,8 +369,11 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                           slot_y(&col[i], col[i].top));
         }
     }
+    if (maps)
+        add_blocks(b, o, layers, col, n, top, hmax, o->width > 0 ? o->width : w,
+                   o->height > 0 ? o->height : h);
     /* Neuron size from the room per slot: about half the spacing. */
-    double slot_px = ((o->height > 0 ? o->height : h) - 170.0) / (smax + 0.5);
+    double slot_px = ((o->height > 0 ? o->height : h) - 170.0) / (2 * top + 1.5);
     double ps = slot_px * 0.5 / 7.0;
     ps = ps < 0.5 ? 0.5 : ps > 4.0 ? 4.0 : ps;
     nnl_pbuf_add(b, "set key at screen 0.5, screen 0.02 center bottom horizontal nobox\n");
@@ -252,7 +381,12 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     for (int cls = 0; cls < 4; cls++)
         nnl_pbuf_addf(b, "$edges%d using 1:2:3:4:5 with vectors nohead lw %.2g lc rgb variable "
                       "notitle, \\\n     ", cls + 1, weighted ? widths[cls] * wscale : 1.0);
-    if (nnl_plot_is_text(o)) /* a letter for a neuron; fills mean nothing in text */
+    if (maps)
+        nnl_pbuf_add(b, "$links using 1:2:3:4 with vectors nohead lw 1 lc rgb '#909090' "
+                        "notitle, \\\n     ");
+    if (!neurons) /* the plot command needs an item after the commas */
+        nnl_pbuf_add(b, "NaN notitle");
+    else if (nnl_plot_is_text(o)) /* a letter for a neuron; fills mean nothing in text */
         nnl_pbuf_add(b, "$neurons using 1:2 with points pt 'O' notitle");
     else
         nnl_pbuf_addf(b, "$neurons using 1:2:3 with points pt 7 ps %.3g lc rgb variable "

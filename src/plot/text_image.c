@@ -72,3 +72,36 @@ const char *nnl_plot_text_image_key(void)
 {
     return "# + positive, - = negative";
 }
+
+/* Sequential levels of (value - lo) / (hi - lo) in fifths: the lowest fifth
+ * stays blank, as the palette's white does in pictures. */
+typedef struct ramp_image {
+    const double *d;
+    size_t W;
+    double lo, span;
+} ramp_image;
+
+static int ramp_level(const void *ctx, size_t r, size_t c)
+{
+    const ramp_image *im = ctx;
+    double q = (im->d[r * im->W + c] - im->lo) / im->span;
+    if (!(q >= 0.2)) /* NaN too */
+        return -1;
+    return q < 0.4 ? 0 : q < 0.6 ? 1 : q < 0.8 ? 2 : 3;
+}
+
+void nnl_plot_text_ramp(nnl_pbuf *b, const nnl_plot_opts *o, int w_px, int h_px,
+                        const double *d, size_t W, size_t H, double x0, double x1, double y0,
+                        double y1, double lo, double hi)
+{
+    ramp_image im = {d, W, lo, hi > lo && isfinite(hi - lo) ? hi - lo : 1};
+    nnl_pbuf_add(b, "unset colorbox\n");
+    nnl_plot_text_cells(b, o, w_px, h_px, W, H, x0, x1, y0, y1, ramp_level, &im, ".:+#", 4,
+                        NULL);
+    nnl_pbuf_add(b, "\n");
+}
+
+const char *nnl_plot_text_ramp_key(void)
+{
+    return "# highest, then + : . and blank lowest";
+}

@@ -139,24 +139,3 @@ const nnl_kernels *nnl_kernels_for(nnl_isa isa)
         return NULL;
     return &tables[isa];
 }
-
-static const char *const act_names[NNL_ACT_COUNT] = {
-    "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid",
-    "hard_sigmoid", "tanh", "softmax", "softplus", "softsign", "swish"};
-
-int nnl_act_from_name(const char *name)
-{
-    if (!name)
-        return -1;
-    if (strcmp(name, "silu") == 0)
-        return NNL_ACT_SWISH;
-    for (int i = 0; i < NNL_ACT_COUNT; i++)
-        if (strcmp(name, act_names[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *nnl_act_name(nnl_act act)
-{
-    return (unsigned)act < NNL_ACT_COUNT ? act_names[act] : "unknown";
-}

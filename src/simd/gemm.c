@@ -265,8 +265,8 @@ static void epilogue_block(const gemm_job *g, size_t i0, size_t mlen, size_t j0,
         float *row = g->c + i * g->ldc + j0;
         if (ep->bias)
             g->k->add(nlen, row, ep->bias + j0, row);
-        if (act != NNL_ACT_LINEAR && act != NNL_ACT_SOFTMAX)
-            g->k->act_fwd((nnl_act)act, ep->act_param, nlen, row, row);
+        if (act != NNL_KACT_LINEAR && act != NNL_KACT_SOFTMAX)
+            g->k->act_fwd((nnl_kact)act, ep->act_param, nlen, row, row);
     }
 }
 
@@ -590,7 +590,7 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         (st = check_ld("ldb", ldb, tb ? k : n, err)) ||
         (st = check_ld("ldc", ldc, n, err)))
         return st;
-    if (ep && (ep->act < 0 || ep->act >= NNL_ACT_COUNT))
+    if (ep && (ep->act < 0 || ep->act >= NNL_KACT_COUNT))
         return nnl_fail(err, NNL_ERR_ARG, "gemm: unknown epilogue activation %d", ep->act);
     if (m == 0 || n == 0)
         return NNL_OK;
@@ -644,7 +644,7 @@ nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
         nnl_parallel_for(g.ntasks, gemm_task, &g);
         gemm_work_done(g.work, stackbuf, cached);
     }
-    if (ep && ep->act == NNL_ACT_SOFTMAX)
+    if (ep && ep->act == NNL_KACT_SOFTMAX)
         g.k->softmax_rows(g.trans_c ? n : m, g.trans_c ? m : n, c, ldc, c, ldc);
     return NNL_OK;
 }

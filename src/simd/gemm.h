@@ -22,8 +22,8 @@ nnl_status nnl_gemm(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,
 /* What nnl_gemm_ex does to each element of C after the product, in the
  * same pass (while the C tile is still in cache):
  *   C[i][j] = act(alpha * AB[i][j] + beta * C[i][j] + bias[j]).
- * bias is n floats or NULL; act is an nnl_act from simd/kernels.h
- * (NNL_ACT_LINEAR: none; NNL_ACT_SOFTMAX runs row-wise after the product);
+ * bias is n floats or NULL; act is an nnl_kact from simd/kernels.h
+ * (NNL_KACT_LINEAR: none; NNL_KACT_SOFTMAX runs row-wise after the product);
  * act_param as for nnl_kernels.act_fwd. */
 typedef struct nnl_gemm_epilogue {
     const float *bias;
@@ -32,7 +32,7 @@ typedef struct nnl_gemm_epilogue {
 } nnl_gemm_epilogue;
 
 /* nnl_gemm with an optional epilogue (NULL: none). An act outside
- * nnl_act is NNL_ERR_ARG. Uses the active kernel table and
+ * nnl_kact is NNL_ERR_ARG. Uses the active kernel table and
  * nnl_threads_get() threads; the result does not depend on the thread
  * count (each element is computed by one thread in a fixed order). */
 nnl_status nnl_gemm_ex(nnl_trans ta, nnl_trans tb, size_t m, size_t n, size_t k,

@@ -179,35 +179,35 @@ KINLINE VF KN(v_sigmoid)(VF x)
 #define NNL_SELU_SCALE 1.05070098735548049342f
 
 /* y = act(x); p is the activation's parameter. */
-KINLINE VF KN(v_act)(nnl_act act, VF x, VF p)
+KINLINE VF KN(v_act)(nnl_kact act, VF x, VF p)
 {
     const VF zero = V_SET1(0.0f), one = V_SET1(1.0f);
     switch (act) {
-    case NNL_ACT_RELU:
+    case NNL_KACT_RELU:
         return V_MAX(zero, x);
-    case NNL_ACT_LEAKY_RELU:
+    case NNL_KACT_LEAKY_RELU:
         return V_SEL(V_GT(x, zero), x, V_MUL(x, p));
-    case NNL_ACT_ELU:
+    case NNL_KACT_ELU:
         return V_SEL(V_GT(x, zero), x, V_MUL(p, V_SUB(KN(v_exp)(x), one)));
-    case NNL_ACT_SELU:
+    case NNL_KACT_SELU:
         return V_MUL(V_SET1(NNL_SELU_SCALE),
                      V_SEL(V_GT(x, zero), x,
                            V_MUL(V_SET1(NNL_SELU_ALPHA), V_SUB(KN(v_exp)(x), one))));
-    case NNL_ACT_GELU:
+    case NNL_KACT_GELU:
         return V_MUL(V_MUL(V_SET1(0.5f), x),
                      V_ADD(one, KN(v_erf)(V_MUL(x, V_SET1(0.70710678118654752f)))));
-    case NNL_ACT_SIGMOID:
+    case NNL_KACT_SIGMOID:
         return KN(v_sigmoid)(x);
-    case NNL_ACT_HARD_SIGMOID:
+    case NNL_KACT_HARD_SIGMOID:
         return V_MIN(one, V_MAX(zero, V_ADD(V_MUL(x, V_SET1(1.0f / 6.0f)), V_SET1(0.5f))));
-    case NNL_ACT_TANH:
+    case NNL_KACT_TANH:
         return KN(v_tanh)(x);
-    case NNL_ACT_SOFTPLUS:
+    case NNL_KACT_SOFTPLUS:
         return V_ADD(V_MAX(zero, x),
                      KN(v_log)(V_ADD(one, KN(v_exp)(V_SUB(zero, V_ABS(x))))));
-    case NNL_ACT_SOFTSIGN:
+    case NNL_KACT_SOFTSIGN:
         return V_DIV(x, V_ADD(one, V_ABS(x)));
-    case NNL_ACT_SWISH:
+    case NNL_KACT_SWISH:
         return V_MUL(x, KN(v_sigmoid)(x));
     default: /* linear; softmax is row-wise and handled elsewhere */
         return x;
@@ -215,39 +215,39 @@ KINLINE VF KN(v_act)(nnl_act act, VF x, VF p)
 }
 
 /* dx = dy * act'(x) with y = act(x). */
-KINLINE VF KN(v_act_bwd)(nnl_act act, VF x, VF y, VF dy, VF p)
+KINLINE VF KN(v_act_bwd)(nnl_kact act, VF x, VF y, VF dy, VF p)
 {
     const VF zero = V_SET1(0.0f), one = V_SET1(1.0f);
     switch (act) {
-    case NNL_ACT_RELU:
+    case NNL_KACT_RELU:
         return V_SEL(V_GT(x, zero), dy, zero);
-    case NNL_ACT_LEAKY_RELU:
+    case NNL_KACT_LEAKY_RELU:
         return V_SEL(V_GT(x, zero), dy, V_MUL(dy, p));
-    case NNL_ACT_ELU:
+    case NNL_KACT_ELU:
         return V_SEL(V_GT(x, zero), dy, V_MUL(dy, V_ADD(y, p)));
-    case NNL_ACT_SELU:
+    case NNL_KACT_SELU:
         return V_SEL(V_GT(x, zero), V_MUL(dy, V_SET1(NNL_SELU_SCALE)),
                      V_MUL(dy, V_ADD(y, V_SET1(NNL_SELU_SCALE * NNL_SELU_ALPHA))));
-    case NNL_ACT_GELU: {
+    case NNL_KACT_GELU: {
         VF cdf = V_MUL(V_SET1(0.5f),
                        V_ADD(one, KN(v_erf)(V_MUL(x, V_SET1(0.70710678118654752f)))));
         VF pdf = V_MUL(KN(v_exp)(V_MUL(V_MUL(x, x), V_SET1(-0.5f))),
                        V_SET1(0.39894228040143267794f));
         return V_MUL(dy, V_ADD(cdf, V_MUL(x, pdf)));
     }
-    case NNL_ACT_SIGMOID:
+    case NNL_KACT_SIGMOID:
         return V_MUL(dy, V_MUL(y, V_SUB(one, y)));
-    case NNL_ACT_HARD_SIGMOID:
+    case NNL_KACT_HARD_SIGMOID:
         return V_SEL(V_LT(V_ABS(x), V_SET1(3.0f)), V_MUL(dy, V_SET1(1.0f / 6.0f)), zero);
-    case NNL_ACT_TANH:
+    case NNL_KACT_TANH:
         return V_MUL(dy, V_SUB(one, V_MUL(y, y)));
-    case NNL_ACT_SOFTPLUS:
+    case NNL_KACT_SOFTPLUS:
         return V_MUL(dy, KN(v_sigmoid)(x));
-    case NNL_ACT_SOFTSIGN: {
+    case NNL_KACT_SOFTSIGN: {
         VF d = V_ADD(one, V_ABS(x));
         return V_DIV(dy, V_MUL(d, d));
     }
-    case NNL_ACT_SWISH: {
+    case NNL_KACT_SWISH: {
         VF s = KN(v_sigmoid)(x);
         return V_MUL(dy, V_ADD(s, V_MUL(V_MUL(x, s), V_SUB(one, s))));
     }
@@ -326,7 +326,7 @@ KN_UNARY(tanh, KN(v_tanh))
 KN_UNARY(erf, KN(v_erf))
 
 /* One loop per activation so the switch is outside the loop. */
-KINLINE void KN(act_loop)(nnl_act act, VF vp, size_t n, const float *x, float *y)
+KINLINE void KN(act_loop)(nnl_kact act, VF vp, size_t n, const float *x, float *y)
 {
     size_t i = 0;
     for (; i + VLEN <= n; i += VLEN)
@@ -341,12 +341,12 @@ KINLINE void KN(act_loop)(nnl_act act, VF vp, size_t n, const float *x, float *y
  * (a copy) and softmax (row-wise, softmax_rows). */
 #ifndef KN_ELEMENTWISE_ACTS
 #define KN_ELEMENTWISE_ACTS(X)                                             \
-    X(NNL_ACT_RELU) X(NNL_ACT_LEAKY_RELU) X(NNL_ACT_ELU) X(NNL_ACT_SELU)   \
-    X(NNL_ACT_GELU) X(NNL_ACT_SIGMOID) X(NNL_ACT_HARD_SIGMOID)             \
-    X(NNL_ACT_TANH) X(NNL_ACT_SOFTPLUS) X(NNL_ACT_SOFTSIGN) X(NNL_ACT_SWISH)
+    X(NNL_KACT_RELU) X(NNL_KACT_LEAKY_RELU) X(NNL_KACT_ELU) X(NNL_KACT_SELU)   \
+    X(NNL_KACT_GELU) X(NNL_KACT_SIGMOID) X(NNL_KACT_HARD_SIGMOID)             \
+    X(NNL_KACT_TANH) X(NNL_KACT_SOFTPLUS) X(NNL_KACT_SOFTSIGN) X(NNL_KACT_SWISH)
 #endif
 
-static void KN(act_fwd)(nnl_act act, float param, size_t n, const float *x, float *y)
+static void KN(act_fwd)(nnl_kact act, float param, size_t n, const float *x, float *y)
 {
     VF vp = V_SET1(param);
     switch (act) {
@@ -360,7 +360,7 @@ static void KN(act_fwd)(nnl_act act, float param, size_t n, const float *x, floa
     }
 }
 
-KINLINE void KN(act_bwd_loop)(nnl_act act, VF vp, size_t n, const float *x,
+KINLINE void KN(act_bwd_loop)(nnl_kact act, VF vp, size_t n, const float *x,
                               const float *y, const float *dy, float *dx)
 {
     size_t i = 0;
@@ -374,7 +374,7 @@ KINLINE void KN(act_bwd_loop)(nnl_act act, VF vp, size_t n, const float *x,
     }
 }
 
-static void KN(act_bwd)(nnl_act act, float param, size_t n, const float *x,
+static void KN(act_bwd)(nnl_kact act, float param, size_t n, const float *x,
                         const float *y, const float *dy, float *dx)
 {
     VF vp = V_SET1(param);

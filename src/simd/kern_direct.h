@@ -18,7 +18,9 @@
  * same k blocks.
  *
  * Per level: GD_NV (most vectors per row of the register tile) and
- * GD_MR(nv) (rows of the tile for nv vectors; at most GD_MR_MAX). */
+ * GD_MR(nv) (rows of the tile for nv vectors; at most GD_MR_MAX);
+ * optionally GD_KUNROLL, how many k steps the compiler unrolls (the
+ * arithmetic and its order stay the same). */
 
 _Static_assert(GD_MR_MAX <= 12 && GD_NV <= 4, "kern_direct.h: gd_rows and gemm_direct "
                                               "handle tiles of at most 12 rows and 4 vectors");
@@ -37,6 +39,11 @@ KINLINE void KN(gd_tile)(const int TA, const int MR, const int NV, const int PAR
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[i][v] = V_SET1(0.0f);
+#ifdef GD_KUNROLL
+#define GD_PRAGMA_(x) _Pragma(#x)
+#define GD_UNROLL_(n) GD_PRAGMA_(GCC unroll n)
+    GD_UNROLL_(GD_KUNROLL)
+#endif
     for (size_t p = 0; p < kc; p++) {
         VF bv[GD_NV];
 #pragma GCC unroll 4

@@ -3,7 +3,7 @@
  * overridden by each SIMD level (dispatch.c). Callers use the active table:
  *
  *     const nnl_kernels *k = nnl_kernels_active();
- *     k->act_fwd(NNL_ACT_RELU, 0.0f, n, x, y);
+ *     k->act_fwd(NNL_KACT_RELU, 0.0f, n, x, y);
  *
  * All kernels are float32, take element counts as size_t, accept any
  * alignment, and allow n == 0. Unless a kernel says otherwise its output
@@ -18,28 +18,28 @@
 #include <stdint.h>
 #include "simd/dispatch.h"
 
-/* Activations of API.md. `param` is the slope of leaky_relu (Keras 3
- * default 0.2) and alpha of elu (default 1.0); the others ignore it. */
-typedef enum nnl_act {
-    NNL_ACT_LINEAR = 0,
-    NNL_ACT_RELU,
-    NNL_ACT_LEAKY_RELU,
-    NNL_ACT_ELU,
-    NNL_ACT_SELU,
-    NNL_ACT_GELU,          /* exact form, x * Phi(x), via erf */
-    NNL_ACT_SIGMOID,
-    NNL_ACT_HARD_SIGMOID,  /* Keras 3: clip(x / 6 + 0.5, 0, 1) */
-    NNL_ACT_TANH,
-    NNL_ACT_SOFTMAX,       /* row-wise: only through the *_rows kernels */
-    NNL_ACT_SOFTPLUS,
-    NNL_ACT_SOFTSIGN,
-    NNL_ACT_SWISH,         /* alias silu: x * sigmoid(x) */
-    NNL_ACT_COUNT
-} nnl_act;
-
-/* Name <-> enum ("silu" is accepted for swish). Unknown name: -1. */
-int nnl_act_from_name(const char *name);
-const char *nnl_act_name(nnl_act act);
+/* The element-wise functions the activation kernels (act_fwd, act_bwd,
+ * the GEMM epilogue) compute: kernel op ids. The activations users name
+ * are model code (model/activation.h: the names, defaults and the enum
+ * nnl_kact, whose values are these ids). `param` is the slope of
+ * leaky_relu (Keras 3 default 0.2) and alpha of elu (default 1.0); the
+ * others ignore it. */
+typedef enum nnl_kact {
+    NNL_KACT_LINEAR = 0,
+    NNL_KACT_RELU,
+    NNL_KACT_LEAKY_RELU,
+    NNL_KACT_ELU,
+    NNL_KACT_SELU,
+    NNL_KACT_GELU,          /* exact form, x * Phi(x), via erf */
+    NNL_KACT_SIGMOID,
+    NNL_KACT_HARD_SIGMOID,  /* Keras 3: clip(x / 6 + 0.5, 0, 1) */
+    NNL_KACT_TANH,
+    NNL_KACT_SOFTMAX,       /* row-wise: only through the *_rows kernels */
+    NNL_KACT_SOFTPLUS,
+    NNL_KACT_SOFTSIGN,
+    NNL_KACT_SWISH,         /* x * sigmoid(x) */
+    NNL_KACT_COUNT
+} nnl_kact;
 
 /* Adam/AdamW step constants: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
  * (computed by the caller, Keras style) and decay = lr * weight_decay
@@ -100,10 +100,10 @@ typedef struct nnl_kernels {
     void (*erf)(size_t n, const float *x, float *y);
 
     /* y = act(x) (not softmax: use softmax_rows). */
-    void (*act_fwd)(nnl_act act, float param, size_t n, const float *x, float *y);
+    void (*act_fwd)(nnl_kact act, float param, size_t n, const float *x, float *y);
     /* dx = dy * act'(x), given x and y = act(x) (not softmax). dx may
      * alias dy. */
-    void (*act_bwd)(nnl_act act, float param, size_t n, const float *x,
+    void (*act_bwd)(nnl_kact act, float param, size_t n, const float *x,
                     const float *y, const float *dy, float *dx);
 
     /* Row-wise on a rows x cols matrix with row strides. Stable softmax

@@ -1,4 +1,5 @@
-# The SIMD core: adds src/simd sources to nnlcore. Kernel files for one
+# The SIMD core: the library nnl_simd (CMakeLists.txt adds its include
+# directory and links it on nnl_core). Kernel files for one
 # instruction set get that set's flags alone (never the whole build), so the
 # rest of the program runs on any x86-64 and dispatch.c picks the level at
 # run time. All math-core files are built -O3 without floating-point
@@ -12,7 +13,7 @@ set(NNL_SIMD_SOURCES
     ${NNL_SIMD_DIR}/kern_sse2.c
     ${NNL_SIMD_DIR}/kern_avx2.c
     ${NNL_SIMD_DIR}/kern_avx512.c)
-target_sources(nnlcore PRIVATE ${NNL_SIMD_SOURCES})
+add_library(nnl_simd STATIC ${NNL_SIMD_SOURCES})
 set_source_files_properties(${NNL_SIMD_SOURCES} PROPERTIES
   COMPILE_OPTIONS "-O3;-ffp-contract=off")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")

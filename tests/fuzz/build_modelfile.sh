@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the libFuzzer target of the model file loader with clang: the core
-# library (nnlcore, with its per-file SIMD flags) is configured by CMake with
+# Builds the libFuzzer target of the model file loader with clang: the
+# library layers up to the model (nnl_model and the layers below it, with
+# the per-file SIMD flags) are configured by CMake with
 # coverage instrumentation (-fsanitize=fuzzer-no-link) and ASan+UBSan, then
 # tests/fuzz/fuzz_modelfile.c is linked against it. Given a number of
 # seconds, it then runs the fuzzer on one core (with tests/fuzz/run.sh,
@@ -16,9 +17,11 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 mkdir -p "$OUT"
 CC=clang cmake -S "$ROOT" -B "$OUT/lib" -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=OFF \
     -DCMAKE_C_FLAGS="-g -O1 -fsanitize=fuzzer-no-link $SAN" >/dev/null
-cmake --build "$OUT/lib" --target nnlcore -j"$(nproc)" >/dev/null
+cmake --build "$OUT/lib" --target nnl_model -j"$(nproc)" >/dev/null
+LIB=$OUT/lib
 clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer $SAN -I"$ROOT/src" \
-    "$ROOT/tests/fuzz/fuzz_modelfile.c" "$OUT/lib/libnnlcore.a" \
+    "$ROOT/tests/fuzz/fuzz_modelfile.c" \
+    "$LIB/libnnl_model.a" "$LIB/libnnl_tensor.a" "$LIB/libnnl_simd.a" "$LIB/libnnl_core.a" \
     $(pkg-config --libs libcjson zlib) -lpthread -lm -o "$OUT/fuzz_modelfile"
 if [ $# -ge 1 ]; then
     OUT_MODELFILE=$OUT exec sh "$ROOT/tests/fuzz/run.sh" --no-build "$1" modelfile

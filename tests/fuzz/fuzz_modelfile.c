@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 #include "model/modelfile.h"
 #include "simd/dispatch.h"
 #include "simd/gemm.h"

@@ -21,9 +21,11 @@ T("errors name the option and say what is expected", function()
   checkerr("nn.Conv2D: kernel_size is required", nn.Conv2D, 8)
   checkerr("nn.Conv2D: filters must be an integer in 1..65536, got 0", nn.Conv2D, 0, 3)
   checkerr("kernel_size must be an integer or a list of 2 integers", nn.Conv2D, 8, {1, 2, 3})
-  checkerr("unknown padding 'full' (valid: valid, same, causal)", nn.Conv2D, 8, 3,
+  checkerr("unknown padding 'full' (valid: valid, same)", nn.Conv2D, 8, 3,
            {padding = "full"})
-  checkerr("padding \"causal\" is for Conv1D", nn.Conv2D, 8, 3, {padding = "causal"})
+  checkerr("unknown padding 'causal' (valid: valid, same)", nn.Conv2D, 8, 3, {padding = "causal"})
+  checkerr("unknown padding 'full' (valid: valid, same, causal)", nn.Conv1D, 8, 3,
+           {padding = "full"})
   checkerr("nn.Conv2D: unknown option 'stride'", nn.Conv2D, 8, 3, {stride = 2})
   checkerr("Conv2D takes images {height, width, channels} per sample, got (None, 8)",
            function() return nn.Sequential{nn.Conv2D(4, 3, {input_shape = {8}})} end)

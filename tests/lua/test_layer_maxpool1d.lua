@@ -14,7 +14,7 @@ T("constructor, fields, errors", function()
   check(nn.MaxPooling1D().pool_size[1] == 2, "Keras's default pool_size 2")
   checkerr("nn.MaxPooling1D: unknown option 'pool'", nn.MaxPooling1D, {pool = 2})
   checkerr("pool_size must be an integer or a list of 1 integers", nn.MaxPooling1D, {1, 2})
-  checkerr("padding must be \"valid\" or \"same\" for pooling", nn.MaxPooling1D, 2,
+  checkerr("unknown padding 'causal' (valid: valid, same)", nn.MaxPooling1D, 2,
            {padding = "causal"})
   checkerr("MaxPooling1D takes sequences {steps, channels} per sample, got (None, 4, 4, 1)",
            function() return nn.Sequential{nn.MaxPooling1D(2, {input_shape = {4, 4, 1}})} end)

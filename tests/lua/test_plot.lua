@@ -131,9 +131,10 @@ do
   has(s, "incoming weights of 3 units (1x2 each)")
   checkerr("image {2, 2} holds 4 weights but each unit has 2 inputs", nn.plot.weights,
            model.layers[1], {image = {2, 2}, render = false})
-  checkerr("the model has 2 Dense layers, asked for number 3", nn.plot.weights, model,
-           {layer = 3})
-  checkerr("expected a Dense layer, a model or an nn.Tensor", nn.plot.weights, "w")
+  checkerr("the model has 2 layers with a kernel to draw (Dense or convolution), asked for " ..
+           "number 3", nn.plot.weights, model, {layer = 3})
+  checkerr("expected a Dense or convolution layer, a model or an nn.Tensor", nn.plot.weights,
+           "w")
 
   -- Confusion counts match the model's own predictions.
   local x = nn.tensor({{0, 0}, {1, 1}, {-1, 2}, {3, -1}, {0.5, 0.2}})

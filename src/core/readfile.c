@@ -5,7 +5,7 @@
  * the binding puts the Lua function's name there. */
 #define WHO(w) (w) ? (w) : "", (w) ? ": " : ""
 
-#include "data/readfile.h"
+#include "core/readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

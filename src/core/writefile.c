@@ -4,7 +4,7 @@
  * the binding puts the Lua function's name there. */
 #define WHO(w) (w) ? (w) : "", (w) ? ": " : ""
 
-#include "data/writefile.h"
+#include "core/writefile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
-#include "data/readfile.h"
+#include "core/readfile.h"
 
 /* Symbolic links followed before giving up (as the kernel's ELOOP). */
 #define MAX_LINK_HOPS 40

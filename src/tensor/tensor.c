@@ -5,7 +5,7 @@
  * results do not depend on the instruction set. Reductions are plain C
  * here because their contract (sums in double, NaN wins) differs from the
  * float, NaN-skipping reduction kernels. */
-#include "core/tensor.h"
+#include "tensor/tensor.h"
 
 #include <math.h>
 #include <stdint.h>

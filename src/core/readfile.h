@@ -1,5 +1,6 @@
-/* Reading a whole file into memory, for the loaders in src/data, and the
- * one way every reader of a user's path opens it (nnl_open_regular).
+/* Reading a whole file into memory, for the loaders in src/data and the
+ * model file reader, and the one way every reader of a user's path opens
+ * it (nnl_open_regular).
  *
  * Files are read into memory, never used as a mapping of the file: a file
  * truncated by another process while a mapping of it is parsed kills the
