@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the libFuzzer target of the model file loader with clang: the
 # library layers up to the model (nnl_model and the layers below it, with
-# the per-file SIMD flags) are configured by CMake with
+# the per-file SIMD flags; the kern_*.c kernels without sanitizers, see
+# src/simd/simd.cmake) are configured by CMake with
 # coverage instrumentation (-fsanitize=fuzzer-no-link) and ASan+UBSan, then
 # tests/fuzz/fuzz_modelfile.c is linked against it. Given a number of
 # seconds, it then runs the fuzzer on one core (with tests/fuzz/run.sh,
@@ -16,6 +17,7 @@ OUT=${OUT:-$ROOT/build-fuzz-modelfile}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 mkdir -p "$OUT"
 CC=clang cmake -S "$ROOT" -B "$OUT/lib" -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=OFF \
+    -DNNL_UNINSTRUMENTED_KERNELS=ON \
     -DCMAKE_C_FLAGS="-g -O1 -fsanitize=fuzzer-no-link $SAN" >/dev/null
 cmake --build "$OUT/lib" --target nnl_model -j"$(nproc)" >/dev/null
 LIB=$OUT/lib
