@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 #include "core/alloc.h"
-#include "model/conv.h"
+#include "model/layer_pool2d.h"
 #include "model/pool.h"
 
 typedef struct maxpool2d_state {
@@ -15,42 +15,11 @@ typedef struct maxpool2d_state {
     int32_t *arg;        /* owned: the winning pixel per output, reserved size */
 } maxpool2d_state;
 
-enum { O_POOL, O_STRIDES, O_PADDING, O_COUNT };
-
-static const nnl_option maxpool2d_options[O_COUNT] = {
-    [O_POOL] = {.key = "pool_size", .type = NNL_OPTION_SIZES, .def = 2, .count = 2, .min = 1,
-                .max = 4096, .help = "window size: p or {ph, pw}"},
-    [O_STRIDES] = {.key = "strides", .type = NNL_OPTION_SIZES, .def_like = O_POOL + 1,
-                   .count = 2, .min = 1, .max = 4096,
-                   .help = "steps between windows: s or {sh, sw}"},
-    [O_PADDING] = {.key = "padding", .type = NNL_OPTION_CHOICE, .def_name = "valid",
-                   .choice = &nnl_padding_choice, .help = "\"valid\" or \"same\""},
-};
-
-static nnl_status geometry(const nnl_layer *l, const nnl_shape *in, nnl_pool2d_geom *g,
-                           nnl_error *err)
-{
-    char b[64];
-    if (in->ndim != 3)
-        return nnl_fail(err, NNL_ERR_SHAPE, "%s: MaxPooling2D takes images {height, width, "
-                        "channels} per sample, got %s", l->name,
-                        nnl_shape_keras(in, b, sizeof b));
-    const nnl_value *v = l->config;
-    nnl_pool2d_spec sp = {in->d[0], in->d[1], in->d[2],
-                          (size_t)v[O_POOL].ints[0], (size_t)v[O_POOL].ints[1],
-                          (size_t)v[O_STRIDES].ints[0], (size_t)v[O_STRIDES].ints[1],
-                          (nnl_padding)v[O_PADDING].num};
-    nnl_error e;
-    if (nnl_pool2d_geom_init(g, &sp, &e) != NNL_OK)
-        return nnl_fail(err, e.code, "%s: %s", l->name, e.msg);
-    return NNL_OK;
-}
-
 static nnl_status maxpool2d_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
                               nnl_weight_spec *w, int *nw, nnl_error *err)
 {
     nnl_pool2d_geom g;
-    nnl_status st = geometry(l, in, &g, err);
+    nnl_status st = nnl_pool2d_layer_geometry(l, in, &g, err);
     if (st == NNL_OK)
         *out = (nnl_shape){3, {g.oh, g.ow, g.s.c, 0}};
     return st;
@@ -59,7 +28,8 @@ static nnl_status maxpool2d_plan(const nnl_layer *l, const nnl_shape *in, nnl_sh
 static void maxpool2d_fill(nnl_layer *l, nnl_rng *rng)
 {
     nnl_error e;
-    geometry(l, &l->in_shape, &((maxpool2d_state *)l->state)->g, &e); /* the plan checked it */
+    /* the plan checked it */
+    nnl_pool2d_layer_geometry(l, &l->in_shape, &((maxpool2d_state *)l->state)->g, &e);
 }
 
 static nnl_status maxpool2d_reserve(nnl_layer *l, size_t batch, nnl_error *err)
@@ -103,8 +73,8 @@ static void maxpool2d_destroy(nnl_layer *l)
 const nnl_layer_ops nnl_maxpool2d_kind = {
     .type = "MaxPooling2D",
     .help = "The largest value of each window of each channel.",
-    .options = maxpool2d_options,
-    .noptions = O_COUNT,
+    .options = nnl_pool2d_options,
+    .noptions = NNL_POOL2D_O_COUNT,
     .npositional = 1,
     .state_size = sizeof(maxpool2d_state),
     .plan = maxpool2d_plan,
