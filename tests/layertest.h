@@ -162,8 +162,8 @@ static inline void check_pool_windows(nnl_layer *l, size_t batch, int op, const 
     nnl_free(y);
 }
 
-/* One gradient check: a layer of kind type from spec (also its name, so
- * a failure says which) on per-sample shape in, batch 2, training. kinks:
+/* One gradient check: a layer of kind type from spec (also its name when
+ * not empty, so a failure says which) on per-sample shape in, batch 2, training. kinks:
  * as gradcheck_layer's away_from_kinks. */
 typedef struct grad_case {
     const char *spec;
@@ -175,12 +175,205 @@ static inline void check_gradients(const char *type, const grad_case *cases, siz
 {
     for (size_t t = 0; t < n; t++) {
         nnl_layer *l = nnl_test_layer(type, cases[t].spec);
-        nnl_layer_set_name(l, cases[t].spec);
+        if (*cases[t].spec)
+            nnl_layer_set_name(l, cases[t].spec);
         gradcheck_layer(l, &cases[t].in, 2, 1,
                         kinks ? kinks : strstr(cases[t].spec, "relu") != NULL);
         nnl_layer_free(l);
     }
 }
+
+/* MaxPooling2D and AveragePooling2D: shapes as Keras gives them (valid
+ * and same padding, strides defaulting to the pool size), on 3 channels,
+ * no weights. */
+static inline void check_pool2d_shapes(const char *type)
+{
+    struct { const char *spec; size_t h, w, oh, ow; } cases[] = {
+        {"pool_size=2", 26, 26, 13, 13},
+        {"pool_size=2", 27, 27, 13, 13},
+        {"pool_size=2;padding=same", 27, 27, 14, 14},
+        {"pool_size=3;strides=2", 13, 13, 6, 6},
+        {"pool_size=3;strides=2;padding=same", 13, 13, 7, 7},
+        {"pool_size=2,3;strides=1,2", 5, 9, 4, 4},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nnl_layer *l = nnl_test_layer(type, cases[i].spec);
+        build_shape(l, shape3(cases[i].h, cases[i].w, 3));
+        assert_int_equal(l->out_shape.d[0], cases[i].oh);
+        assert_int_equal(l->out_shape.d[1], cases[i].ow);
+        assert_int_equal(l->out_shape.d[2], 3);
+        assert_int_equal(l->nparams, 0);
+        nnl_layer_free(l);
+    }
+}
+
+/* The 2-D window kinds' outputs against check_pool_windows on 7x8x17
+ * images (channels not a multiple of the vector width). */
+static inline void check_pool2d_forward(const char *type, int op)
+{
+    const char *specs[] = {"pool_size=2", "pool_size=3;strides=2;padding=same",
+                           "pool_size=2,3;strides=1,2", "pool_size=3;padding=same;strides=1"};
+    nnl_rng_seed(&rng, 2);
+    for (size_t t = 0; t < sizeof specs / sizeof specs[0]; t++) {
+        nnl_layer *l = nnl_test_layer(type, specs[t]);
+        build_shape(l, shape3(7, 8, 17));
+        check_pool_windows(l, 2, op, specs[t]);
+        nnl_layer_free(l);
+    }
+}
+
+/* The 2-D window kinds' gradients on 5x6x3 images (kinks: as
+ * gradcheck_layer's away_from_kinks). */
+static inline void check_pool2d_gradients(const char *type, int kinks)
+{
+    const grad_case cases[] = {
+        {"pool_size=2", shape3(5, 6, 3)},
+        {"pool_size=3;strides=2;padding=same", shape3(5, 6, 3)},
+        {"pool_size=2,3;strides=1,2", shape3(5, 6, 3)},
+    };
+    nnl_rng_seed(&rng, 8);
+    check_gradients(type, cases, sizeof cases / sizeof cases[0], kinks);
+}
+
+/* The 2-D window kinds' errors: not images, a pool larger than the input
+ * under "valid", and causal padding (a C caller may give it). */
+static inline void check_pool2d_errors(const char *type)
+{
+    nnl_error err;
+    nnl_rng r;
+    nnl_rng_seed(&r, 1);
+    nnl_layer *l = nnl_test_layer(type, "pool_size=4");
+    nnl_shape flat = shape1(10), small = shape3(3, 3, 2);
+    assert_int_not_equal(nnl_layer_build(l, &flat, &r, &err), NNL_OK);
+    assert_non_null(strstr(err.msg, "{height, width, channels}"));
+    assert_int_not_equal(nnl_layer_build(l, &small, &r, &err), NNL_OK); /* pool > input */
+    assert_false(l->built);
+    nnl_layer_free(l);
+    const nnl_layer_ops *k = nnl_layer_kind(type);
+    nnl_value v[NNL_OPTIONS_MAX];
+    nnl_values_default(k->options, k->noptions, v);
+    v[2].num = 2; /* causal */
+    assert_null(nnl_layer_create(k, v, &err));
+    assert_non_null(strstr(err.msg, "unknown padding (valid: valid, same)"));
+}
+
+/* GlobalAveragePooling2D and GlobalMaxPooling2D: {h, w, c} -> {c}
+ * ("(None, 33)"), {1, 1, c} with keepdims, no weights, the kind's name as
+ * the default layer name. */
+static inline void check_global_pool_shapes(const char *type)
+{
+    nnl_layer *l = nnl_test_layer(type, "");
+    build_shape(l, shape3(7, 5, 33));
+    assert_int_equal(l->out_shape.ndim, 1);
+    assert_int_equal(l->out_shape.d[0], 33);
+    assert_int_equal(l->nparams, 0);
+    assert_int_equal(nnl_layer_count_params(l, 0), 0);
+    char b[64];
+    assert_string_equal(nnl_shape_keras(&l->out_shape, b, sizeof b), "(None, 33)");
+    assert_string_equal(l->name, type);
+    nnl_layer_free(l);
+    l = nnl_test_layer(type, "keepdims=true");
+    build_shape(l, shape3(4, 6, 3));
+    assert_string_equal(nnl_shape_keras(&l->out_shape, b, sizeof b), "(None, 1, 1, 3)");
+    nnl_layer_free(l);
+}
+
+/* Every output of a global kind against the max or the mean (in double)
+ * of its channel, on odd sizes and channel counts. */
+static inline void check_global_pool_forward(const char *type, int op)
+{
+    struct { size_t h, w, c; } cases[] = {{7, 8, 17}, {1, 1, 5}, {3, 11, 1}, {5, 5, 40}};
+    nnl_rng_seed(&rng, 2);
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        size_t h = cases[t].h, w = cases[t].w, c = cases[t].c, batch = 3;
+        nnl_layer *l = nnl_test_layer(type, "");
+        build_shape(l, shape3(h, w, c));
+        size_t nin = batch * h * w * c;
+        float *x = nnl_malloc(nin * sizeof *x), *y = nnl_malloc(batch * c * sizeof *y);
+        assert_non_null(x && y);
+        fill_normal(x, nin);
+        nnl_error err;
+        assert_int_equal(nnl_layer_forward(l, batch, x, y, 0, &err), NNL_OK);
+        for (size_t n = 0; n < batch; n++)
+            for (size_t ch = 0; ch < c; ch++) {
+                double acc = op == POOL_MAX ? -INFINITY : 0.0;
+                for (size_t p = 0; p < h * w; p++) {
+                    double v = x[(n * h * w + p) * c + ch];
+                    acc = op == POOL_MAX ? fmax(acc, v) : acc + v;
+                }
+                if (op == POOL_MEAN)
+                    acc /= (double)(h * w);
+                float got = y[n * c + ch];
+                if (fabs(got - acc) > 1e-5 * (1 + fabs(acc)))
+                    fail_msg("%zux%zux%zu: y[%zu,%zu] = %g, expected %g", h, w, c, n, ch,
+                             got, acc);
+            }
+        nnl_free(x);
+        nnl_free(y);
+        nnl_layer_free(l);
+    }
+}
+
+/* A global kind's gradients on odd sizes, keepdims once. */
+static inline void check_global_pool_gradients(const char *type, int kinks)
+{
+    const grad_case cases[] = {
+        {"", shape3(5, 3, 17)},
+        {"", shape3(1, 7, 3)},
+        {"keepdims=true", shape3(4, 4, 1)},
+        {"", shape3(3, 2, 20)},
+    };
+    nnl_rng_seed(&rng, 8);
+    check_gradients(type, cases, sizeof cases / sizeof cases[0], kinks);
+}
+
+/* A global kind's errors: not images (flat, sequences), keepdims not a
+ * boolean. */
+static inline void check_global_pool_errors(const char *type)
+{
+    nnl_error err;
+    nnl_rng r;
+    nnl_rng_seed(&r, 1);
+    nnl_layer *l = nnl_test_layer(type, "");
+    nnl_shape flat = shape1(10), seq = shape2(10, 4);
+    assert_int_not_equal(nnl_layer_build(l, &flat, &r, &err), NNL_OK);
+    assert_non_null(strstr(err.msg, "{height, width, channels}"));
+    assert_non_null(strstr(err.msg, "(None, 10)"));
+    assert_int_not_equal(nnl_layer_build(l, &seq, &r, &err), NNL_OK);
+    assert_false(l->built);
+    nnl_layer_free(l);
+    const nnl_layer_ops *k = nnl_layer_kind(type);
+    nnl_value v[NNL_OPTIONS_MAX];
+    nnl_values_default(k->options, k->noptions, v);
+    v[0].num = 2; /* keepdims is a boolean */
+    assert_null(nnl_layer_create(k, v, &err));
+    assert_non_null(strstr(err.msg, "keepdims"));
+}
+
+/* The tests of a 2-D window kind (test_shapes, test_forward_matches_windows,
+ * test_gradients, test_errors) from its type, window operation (POOL_*)
+ * and gradcheck inputs (kinks). */
+#define POOL2D_TESTS(type, op, kinks)                                                          \
+    static void test_shapes(void **state) { (void)state; check_pool2d_shapes(type); }          \
+    static void test_forward_matches_windows(void **state)                                     \
+    {                                                                                          \
+        (void)state;                                                                           \
+        check_pool2d_forward(type, op);                                                        \
+    }                                                                                          \
+    static void test_gradients(void **state) { (void)state; check_pool2d_gradients(type, kinks); } \
+    static void test_errors(void **state) { (void)state; check_pool2d_errors(type); }
+
+/* The tests of a global kind (test_shapes, test_forward, test_gradients,
+ * test_errors), as POOL2D_TESTS. */
+#define GLOBAL_POOL_TESTS(type, op, kinks)                                                     \
+    static void test_shapes(void **state) { (void)state; check_global_pool_shapes(type); }     \
+    static void test_forward(void **state) { (void)state; check_global_pool_forward(type, op); } \
+    static void test_gradients(void **state)                                                   \
+    {                                                                                          \
+        (void)state;                                                                           \
+        check_global_pool_gradients(type, kinks);                                              \
+    }                                                                                          \
+    static void test_errors(void **state) { (void)state; check_global_pool_errors(type); }
 
 /* A layer of kind type with spec + ";activation=<act>" against the same
  * layer (same weights) with a linear activation followed by
