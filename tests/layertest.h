@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "model/conv.h"
 #include "model/fit.h"
+#include "model/layer_pool2d.h"
 #include "model/model.h"
 #include "model/modelfile.h"
 #include "model/optim.h"
@@ -235,26 +236,40 @@ static inline void check_pool2d_gradients(const char *type, int kinks)
     check_gradients(type, cases, sizeof cases / sizeof cases[0], kinks);
 }
 
-/* The 2-D window kinds' errors: not images, a pool larger than the input
- * under "valid", and causal padding (a C caller may give it). */
-static inline void check_pool2d_errors(const char *type)
+/* The errors of a kind that takes images, made from spec: a flat input
+ * (the message says what it takes and what it got), then shape `refused`,
+ * both leaving it unbuilt; and value `bad` of option `opt` refused when
+ * the layer is made, with a message containing msg. */
+static inline void check_image_kind_errors(const char *type, const char *spec,
+                                           nnl_shape refused, int opt, double bad,
+                                           const char *msg)
 {
     nnl_error err;
     nnl_rng r;
     nnl_rng_seed(&r, 1);
-    nnl_layer *l = nnl_test_layer(type, "pool_size=4");
-    nnl_shape flat = shape1(10), small = shape3(3, 3, 2);
+    nnl_layer *l = nnl_test_layer(type, spec);
+    nnl_shape flat = shape1(10);
     assert_int_not_equal(nnl_layer_build(l, &flat, &r, &err), NNL_OK);
     assert_non_null(strstr(err.msg, "{height, width, channels}"));
-    assert_int_not_equal(nnl_layer_build(l, &small, &r, &err), NNL_OK); /* pool > input */
+    assert_non_null(strstr(err.msg, "(None, 10)"));
+    assert_int_not_equal(nnl_layer_build(l, &refused, &r, &err), NNL_OK);
     assert_false(l->built);
     nnl_layer_free(l);
     const nnl_layer_ops *k = nnl_layer_kind(type);
     nnl_value v[NNL_OPTIONS_MAX];
     nnl_values_default(k->options, k->noptions, v);
-    v[2].num = 2; /* causal */
+    v[opt].num = bad;
     assert_null(nnl_layer_create(k, v, &err));
-    assert_non_null(strstr(err.msg, "unknown padding (valid: valid, same)"));
+    assert_non_null(strstr(err.msg, msg));
+}
+
+/* The 2-D window kinds' errors: not images, a pool larger than the input
+ * under "valid", and causal padding (a C caller may give it). */
+static inline void check_pool2d_errors(const char *type)
+{
+    check_image_kind_errors(type, "pool_size=4", shape3(3, 3, 2) /* pool > input */,
+                            NNL_POOL2D_O_PADDING, NNL_PAD_CAUSAL,
+                            "unknown padding (valid: valid, same)");
 }
 
 /* GlobalAveragePooling2D and GlobalMaxPooling2D: {h, w, c} -> {c}
@@ -331,23 +346,8 @@ static inline void check_global_pool_gradients(const char *type, int kinks)
  * boolean. */
 static inline void check_global_pool_errors(const char *type)
 {
-    nnl_error err;
-    nnl_rng r;
-    nnl_rng_seed(&r, 1);
-    nnl_layer *l = nnl_test_layer(type, "");
-    nnl_shape flat = shape1(10), seq = shape2(10, 4);
-    assert_int_not_equal(nnl_layer_build(l, &flat, &r, &err), NNL_OK);
-    assert_non_null(strstr(err.msg, "{height, width, channels}"));
-    assert_non_null(strstr(err.msg, "(None, 10)"));
-    assert_int_not_equal(nnl_layer_build(l, &seq, &r, &err), NNL_OK);
-    assert_false(l->built);
-    nnl_layer_free(l);
-    const nnl_layer_ops *k = nnl_layer_kind(type);
-    nnl_value v[NNL_OPTIONS_MAX];
-    nnl_values_default(k->options, k->noptions, v);
-    v[0].num = 2; /* keepdims is a boolean */
-    assert_null(nnl_layer_create(k, v, &err));
-    assert_non_null(strstr(err.msg, "keepdims"));
+    check_image_kind_errors(type, "", shape2(10, 4), 0, 2 /* keepdims is a boolean */,
+                            "keepdims");
 }
 
 /* The tests of a 2-D window kind (test_shapes, test_forward_matches_windows,
@@ -362,6 +362,20 @@ static inline void check_global_pool_errors(const char *type)
     }                                                                                          \
     static void test_gradients(void **state) { (void)state; check_pool2d_gradients(type, kinks); } \
     static void test_errors(void **state) { (void)state; check_pool2d_errors(type); }
+
+/* The main of a window kind's test program: the four tests every window
+ * kind has (POOL2D_TESTS, or MaxPooling1D's own). */
+#define POOL_TEST_MAIN()                                                                       \
+    int main(void)                                                                             \
+    {                                                                                          \
+        const struct CMUnitTest tests[] = {                                                    \
+            cmocka_unit_test(test_shapes),                                                     \
+            cmocka_unit_test(test_forward_matches_windows),                                    \
+            cmocka_unit_test(test_gradients),                                                  \
+            cmocka_unit_test(test_errors),                                                     \
+        };                                                                                     \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                      \
+    }
 
 /* The tests of a global kind (test_shapes, test_forward, test_gradients,
  * test_errors), as POOL2D_TESTS. */
@@ -436,12 +450,8 @@ static inline void check_fused_act(const char *type, const char *spec, const cha
 }
 
 /* A model of layer first (its input shape in) -> Flatten -> Dense(1),
- * trained 60 epochs with Adam on mse to predict the sign of input value
- * `target` of each sample: the loss must halve; then saved and loaded, the
- * copy predicts the same to the bit. Returns the loaded copy (the caller
- * checks its kind's values and frees it). */
-static inline nnl_model *check_model_trains_saves_loads(nnl_layer *first, nnl_shape in,
-                                                         size_t target)
+ * the caller's. */
+static inline nnl_model *model_then_dense(nnl_layer *first, nnl_shape in)
 {
     nnl_error err;
     nnl_model *m = nnl_model_new(&err);
@@ -452,12 +462,25 @@ static inline nnl_model *check_model_trains_saves_loads(nnl_layer *first, nnl_sh
     nnl_dense_opts o;
     nnl_dense_opts_default(&o);
     assert_int_equal(nnl_model_add(m, nnl_dense_new(1, &o, &err), &err), NNL_OK);
+    return m;
+}
+
+/* Model m (first layer's input shape declared) compiled with Adam (lr
+ * 0.01) on mse and trained 60 epochs in batches of 8 on n random samples,
+ * each labelled with the sign of its input value `target`: the loss must
+ * halve; then saved and loaded, the copy predicts the same to the bit and
+ * has the same kind of first layer. Returns the copy (the caller checks
+ * its kinds' values and frees it and m). */
+static inline nnl_model *check_trains_saves_loads(nnl_model *m, size_t n, size_t target)
+{
+    nnl_error err;
     nnl_optim_config oc;
     nnl_optim_defaults(&oc, NNL_OPT_ADAM);
     oc.lr = 0.01;
     assert_int_equal(nnl_model_compile(m, 0 /* mse */, NULL, 0, &oc, &err), NNL_OK);
-    size_t n = 16, shape[4] = {n, in.d[0], in.d[1], in.d[2]}, per = nnl_shape_numel(&in);
-    nnl_tensor *x = nnl_tensor_new(in.ndim + 1, shape, &err), *y = nnl_tensor_new2(n, 1, &err);
+    const nnl_shape *in = &m->layers[0]->in_shape;
+    size_t shape[4] = {n, in->d[0], in->d[1], in->d[2]}, per = nnl_shape_numel(in);
+    nnl_tensor *x = nnl_tensor_new(in->ndim + 1, shape, &err), *y = nnl_tensor_new2(n, 1, &err);
     assert_non_null(x && y);
     nnl_rng_seed(&rng, 9);
     fill_normal(x->data, x->numel);
@@ -484,12 +507,11 @@ static inline nnl_model *check_model_trains_saves_loads(nnl_layer *first, nnl_sh
     assert_non_null(pa && pb);
     for (size_t i = 0; i < n; i++)
         assert_true(pa->data[i] == pb->data[i]);
-    assert_string_equal(b->layers[0]->ops->type, first->ops->type);
+    assert_string_equal(b->layers[0]->ops->type, m->layers[0]->ops->type);
     nnl_tensor_free(pa);
     nnl_tensor_free(pb);
     nnl_tensor_free(x);
     nnl_tensor_free(y);
-    nnl_model_free(m);
     return b;
 }
 

@@ -13,13 +13,4 @@
 
 POOL2D_TESTS("AveragePooling2D", POOL_MEAN, 0)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shapes),
-        cmocka_unit_test(test_forward_matches_windows),
-        cmocka_unit_test(test_gradients),
-        cmocka_unit_test(test_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+POOL_TEST_MAIN()

@@ -211,8 +211,10 @@ static void test_model_trains_saves_loads(void **state)
     (void)state;
     nnl_layer *c = nnl_test_layer("Conv1D", "filters=4;kernel_size=3;activation=relu;"
                                             "padding=causal");
-    nnl_model *b = check_model_trains_saves_loads(c, shape2(10, 2), 9); /* a step's sign */
+    nnl_model *m = model_then_dense(c, shape2(10, 2));
+    nnl_model *b = check_trains_saves_loads(m, 16, 9); /* a step's sign */
     assert_int_equal((int)nnl_layer_value(b->layers[0], "padding")->num, NNL_PAD_CAUSAL);
+    nnl_model_free(m);
     nnl_model_free(b);
 }
 

@@ -101,13 +101,4 @@ static void test_errors(void **state)
     assert_non_null(strstr(err.msg, "pool_size must have 1 entries"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shapes),
-        cmocka_unit_test(test_forward_matches_windows),
-        cmocka_unit_test(test_gradients),
-        cmocka_unit_test(test_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+POOL_TEST_MAIN()

@@ -14,13 +14,4 @@
 
 POOL2D_TESTS("MaxPooling2D", POOL_MAX, 2)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shapes),
-        cmocka_unit_test(test_forward_matches_windows),
-        cmocka_unit_test(test_gradients),
-        cmocka_unit_test(test_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+POOL_TEST_MAIN()

@@ -55,9 +55,6 @@ const nnl_layer_ops nnl_maxpool1d_kind = {
     .state_size = sizeof(nnl_pool_layer_state),
     .plan = maxpool1d_plan,
     .fill = maxpool1d_fill,
-    .reserve = nnl_maxpool_layer_reserve,
-    .forward = nnl_maxpool_layer_forward,
-    .backward = nnl_maxpool_layer_backward,
-    .destroy = nnl_pool_layer_destroy,
+    NNL_MAXPOOL_LAYER_OPS,
     .draw = NNL_DRAW_MAPS,
 };

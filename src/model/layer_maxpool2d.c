@@ -37,15 +37,6 @@ nnl_status nnl_maxpool_layer_backward(nnl_layer *l, size_t batch, const float *x
 const nnl_layer_ops nnl_maxpool2d_kind = {
     .type = "MaxPooling2D",
     .help = "The largest value of each window of each channel.",
-    .options = nnl_pool2d_options,
-    .noptions = NNL_POOL2D_O_COUNT,
-    .npositional = 1,
-    .state_size = sizeof(nnl_pool_layer_state),
-    .plan = nnl_pool2d_layer_plan,
-    .fill = nnl_pool2d_layer_fill,
-    .reserve = nnl_maxpool_layer_reserve,
-    .forward = nnl_maxpool_layer_forward,
-    .backward = nnl_maxpool_layer_backward,
-    .destroy = nnl_pool_layer_destroy,
-    .draw = NNL_DRAW_MAPS,
+    NNL_POOL2D_LAYER_OPS,
+    NNL_MAXPOOL_LAYER_OPS,
 };

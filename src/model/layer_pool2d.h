@@ -60,6 +60,13 @@ nnl_status nnl_pool2d_layer_plan(const nnl_layer *l, const nnl_shape *in, nnl_sh
                                  nnl_weight_spec *w, int *nw, nnl_error *err);
 void nnl_pool2d_layer_fill(nnl_layer *l, nnl_rng *rng);
 
+/* The entries of a 2-D window kind's nnl_layer_ops that MaxPooling2D and
+ * AveragePooling2D share (the kind adds type, help and its steps). */
+#define NNL_POOL2D_LAYER_OPS                                                                   \
+    .options = nnl_pool2d_options, .noptions = NNL_POOL2D_O_COUNT, .npositional = 1,           \
+    .state_size = sizeof(nnl_pool_layer_state), .plan = nnl_pool2d_layer_plan,                 \
+    .fill = nnl_pool2d_layer_fill, .draw = NNL_DRAW_MAPS
+
 /* Makes the state's arg buffer `bytes` long for batch samples (the old
  * one is kept on failure: an out-of-memory error naming the layer). */
 nnl_status nnl_pool_layer_arg(nnl_layer *l, size_t bytes, size_t batch, nnl_error *err);
@@ -73,5 +80,10 @@ nnl_status nnl_maxpool_layer_forward(nnl_layer *l, size_t batch, const float *x,
                                      int train, nnl_error *err);
 nnl_status nnl_maxpool_layer_backward(nnl_layer *l, size_t batch, const float *x,
                                       const float *y, float *dy, float *dx, nnl_error *err);
+
+/* The entries of nnl_layer_ops that the max-pooling kinds share. */
+#define NNL_MAXPOOL_LAYER_OPS                                                                  \
+    .reserve = nnl_maxpool_layer_reserve, .forward = nnl_maxpool_layer_forward,                \
+    .backward = nnl_maxpool_layer_backward, .destroy = nnl_pool_layer_destroy
 
 #endif

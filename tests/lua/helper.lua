@@ -219,6 +219,22 @@ function H.check_global_pool_fit(kind, label)
   H.check(m2.layers[2].type == kind)
 end
 
+-- The Lua test cases of a 2-D window kind (the constructor; in a CNN).
+function H.test_pool2d_kind(kind)
+  H.test("constructor, fields, errors", function() H.check_pool2d_constructor(kind) end)
+  H.test("in a CNN: shapes, fit, save and load", function() H.check_pool2d_in_cnn(kind) end)
+end
+
+-- The Lua test cases of a global kind: constructor and errors, summary and
+-- values (want), a fit on labels label(x, i).
+function H.test_global_pool_kind(kind, snake, want, label)
+  H.test("constructor, fields, errors", function()
+    H.check_global_pool_constructor(kind, snake)
+  end)
+  H.test("summary and values", function() H.check_global_pool_summary(kind, want) end)
+  H.test("in a CNN: fit, save and load", function() H.check_global_pool_fit(kind, label) end)
+end
+
 -- The reporter. H.test(name, f) runs one case: an error in it is printed
 -- with its traceback and counted, and the next case still runs.
 -- H.done() prints "<script>: N passed, M failed (K checks)" and raises an
