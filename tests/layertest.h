@@ -1,11 +1,13 @@
 /* Checks shared by the tests of the convolution and pooling layer kinds
- * (test_layer_conv*.c, test_layer_*pool*.c), so that each test states only
- * what its kind does differently: building a layer for a shape, the
- * convolution and window references computed here in double, gradient
- * checks over a list of specs, a fused activation against the same layer
- * followed by an Activation layer, and a small model that trains, saves,
- * loads and predicts the same. Include it once per test program, after
- * cmocka.h (it includes gradcheck.h). */
+ * (test_layer_conv*.c, test_layer_*pool*.c, test_cnn_stack.c), so that
+ * each test states only what its kind does differently: building a layer
+ * for a shape, the convolution and window references computed here in
+ * double, gradient checks over a list of cases, the errors of kinds that
+ * take images, a fused activation against the same layer followed by an
+ * Activation layer, a model that trains, saves, loads and predicts the
+ * same, and the whole test lists of the pooling kinds (POOL2D_TESTS,
+ * GLOBAL_POOL_TESTS, POOL_TEST_MAIN). Include it once per test program,
+ * after cmocka.h (it includes gradcheck.h). */
 #ifndef NNL_TESTS_LAYERTEST_H
 #define NNL_TESTS_LAYERTEST_H
 #include "gradcheck.h"
