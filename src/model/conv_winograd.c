@@ -1,0 +1,277 @@
+/* Winograd convolution F(o x o, 3x3): see conv_winograd.h and docs/conv.md.
+ *
+ * The output is cut in o x o tiles (the last row and column of tiles may
+ * hang over the output's edge: those pixels are computed and not
+ * written). Tile (ty, tx) of a sample reads the t x t input pixels (t =
+ * o + 2) from row o*ty - pad_top, column o*tx - pad_left; pixels outside
+ * the input are zeros. With e = 0 .. t*t-1 the elements of a transformed
+ * tile:
+ *   U_e = (G g G^T)_e            [cin x cout]  once per call (workspace)
+ *   V_e = (B^T d B)_e            [tiles x cin] per block of tiles
+ *   M_e = V_e U_e                [tiles x cout] t*t products
+ *   y   = A^T M A (+ b, act)     per tile, into y
+ * A block holds a fixed number of tiles (from the geometry only) in the
+ * global order (sample, tile row, tile column), so its V and M (a stack
+ * buffer of each task, WINO_BUF_FLOATS) stay in L2 between the
+ * transforms and the products. Each output element is computed by one
+ * block: the bits do not depend on the thread count.
+ *
+ * dx is the same convolution of dy (oh x ow x cout, zeros around it)
+ * with W'[i][j][co][ci] = W[2-i][2-j][ci][co] into h x w x cin, the
+ * padding before it being 2 - pad_top rows and 2 - pad_left columns. */
+#include "model/conv_winograd.h"
+
+#include <string.h>
+
+#include "core/threads.h"
+
+/* Floats of each task's buffer of V and M (stack, 256 KB: with U, a
+ * block's working set stays in the 1 MB L2 of a Zen 4 core). */
+#ifndef WINO_BUF_FLOATS
+#define WINO_BUF_FLOATS 65536
+#endif
+/* At most this many tiles per block (more does not help the products). */
+#ifndef WINO_BLOCK_MAX
+#define WINO_BLOCK_MAX 96
+#endif
+/* Fewer tiles per block than this do not keep the GEMM kernel busy. */
+#define WINO_BLOCK_MIN 8
+/* Below this many multiply-adds of the products the pool is not woken. */
+#define WINO_PARALLEL_MIN ((size_t)1 << 21)
+/* AUTO takes Winograd from this many input and output channels on
+ * (docs/conv.md has the crossover). */
+#ifndef WINO_MIN_CHANNELS
+#define WINO_MIN_CHANNELS 8
+#endif
+
+#define WINO_ALIGNED __attribute__((aligned(64)))
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* G for o = 2 (4 x 3) and o = 4 (6 x 3). */
+static const float G2[4][3] = {
+    {1.0f, 0.0f, 0.0f}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0.0f, 0.0f, 1.0f}};
+static const float G4[6][3] = {
+    {1.0f / 4, 0.0f, 0.0f},
+    {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+    {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+    {1.0f / 24, 1.0f / 12, 1.0f / 6},
+    {1.0f / 24, -1.0f / 12, 1.0f / 6},
+    {0.0f, 0.0f, 1.0f}};
+
+int nnl_conv_wino_tile(nnl_conv_algo algo)
+{
+    return algo == NNL_CONV_WINOGRAD2 ? 2 : 4;
+}
+
+/* Tiles per block for input tile t and channels ci + co. */
+static size_t block_tiles(size_t t, size_t ci, size_t co)
+{
+    /* V and M, each rounded up to 16 floats */
+    size_t per = t * t * (ci + co);
+    size_t n = WINO_BUF_FLOATS > 32 + per ? (WINO_BUF_FLOATS - 32) / per : 0;
+    return min_sz(n, WINO_BLOCK_MAX);
+}
+
+int nnl_conv_wino_fits(const nnl_conv2d_geom *g)
+{
+    const nnl_conv2d_spec *s = &g->s;
+    if (s->kh != 3 || s->kw != 3 || s->sh != 1 || s->sw != 1 || s->dh != 1 || s->dw != 1 ||
+        s->padding == NNL_PAD_CAUSAL)
+        return 0;
+    return block_tiles(6, s->cin, s->cout) >= WINO_BLOCK_MIN;
+}
+
+int nnl_conv_wino_wins(const nnl_conv2d_geom *g)
+{
+    return nnl_conv_wino_fits(g) && g->s.cin >= WINO_MIN_CHANNELS &&
+           g->s.cout >= WINO_MIN_CHANNELS;
+}
+
+size_t nnl_conv_wino_ws_floats(const nnl_conv2d_geom *g)
+{
+    const size_t ci = g->s.cin, co = g->s.cout;
+    /* U (36 elements at most), then one pixel of zeros (either side's
+     * channels), each rounded to 16 floats */
+    return (36 * ci * co + 15) / 16 * 16 + (ci > co ? ci : co) + 16;
+}
+
+/* One convolution through the tiles (the forward or dx). */
+typedef struct wino_job {
+    const nnl_kernels *k;
+    size_t o, t;                 /* output and input tile sizes */
+    size_t ih, iw, ci;           /* input per sample */
+    size_t oh, ow, co;           /* output per sample */
+    size_t pt, pl;               /* zeros before the input (0..2) */
+    size_t th, tw, ntiles;       /* tiles per column and row; in all */
+    size_t blk, nblocks;         /* tiles per block; blocks */
+    const float *x, *u, *bias, *zeros;
+    float *z, *y;
+    int act;
+    float act_param;
+    int ntasks;
+} wino_job;
+
+/* C[m x n] = A B through the direct kernel in strips of gemm_dnr columns. */
+static void dkr(const nnl_kernels *k, size_t m, size_t n, size_t kc, const float *a,
+                size_t lda, const float *b, size_t ldb, float *c, size_t ldc)
+{
+    const size_t DN = (size_t)k->gemm_dnr;
+    for (size_t j0 = 0; j0 < n; j0 += DN)
+        k->gemm_dkr(0, m, min_sz(DN, n - j0), kc, a, lda, b + j0, ldb, c + j0, ldc, 1.0f,
+                    0.0f);
+}
+
+static void run_block(const wino_job *j, size_t blk, float *buf)
+{
+    const nnl_kernels *k = j->k;
+    const size_t t = j->t, o = j->o, tt = t * t, ci = j->ci, co = j->co;
+    const size_t t0 = blk * j->blk, nt = min_sz(j->blk, j->ntiles - t0);
+    const size_t per = j->th * j->tw;
+    float *V = buf, *M = buf + (j->blk * tt * ci + 15) / 16 * 16;
+    const size_t ve = j->blk * ci, me = j->blk * co;
+    const float *px[36];
+    for (size_t q = 0; q < nt; q++) {
+        size_t tile = t0 + q, n = tile / per, r = tile % per;
+        size_t ty = r / j->tw, tx = r % j->tw;
+        for (size_t a = 0; a < t; a++) {
+            /* input row o*ty + a - pt, unsigned: "negative" wraps past ih */
+            size_t iy = o * ty + a - j->pt;
+            for (size_t b = 0; b < t; b++) {
+                size_t ix = o * tx + b - j->pl;
+                px[a * t + b] = iy < j->ih && ix < j->iw
+                                    ? j->x + ((n * j->ih + iy) * j->iw + ix) * ci
+                                    : j->zeros;
+            }
+        }
+        if (t == 4)
+            k->wino2_in(ci, px, V + q * ci, ve);
+        else
+            k->wino4_in(ci, px, V + q * ci, ve);
+    }
+    for (size_t e = 0; e < tt; e++)
+        dkr(k, nt, co, ci, V + e * ve, ci, j->u + e * ci * co, co, M + e * me, co);
+    for (size_t q = 0; q < nt; q++) {
+        size_t tile = t0 + q, n = tile / per, r = tile % per;
+        size_t oy = r / j->tw * o, ox = r % j->tw * o;
+        size_t nh = min_sz(o, j->oh - oy), nw = min_sz(o, j->ow - ox);
+        size_t off = ((n * j->oh + oy) * j->ow + ox) * co, ldr = j->ow * co;
+        if (t == 4)
+            k->wino2_out(co, M + q * co, me, j->bias, j->z + off, ldr, nh, nw);
+        else
+            k->wino4_out(co, M + q * co, me, j->bias, j->z + off, ldr, nh, nw);
+        /* the activation while the tile is in L1 (element-wise: the same
+         * bits as one pass over the whole output) */
+        if (j->act != NNL_KACT_LINEAR)
+            for (size_t i = 0; i < nh; i++)
+                k->act_fwd((nnl_kact)j->act, j->act_param, nw * co, j->z + off + i * ldr,
+                           j->y + off + i * ldr);
+    }
+}
+
+static void block_task(void *ctx, int task)
+{
+    const wino_job *j = ctx;
+    float buf[WINO_BUF_FLOATS] WINO_ALIGNED;
+    size_t b0 = j->nblocks * (size_t)task / (size_t)j->ntasks;
+    size_t b1 = j->nblocks * (size_t)(task + 1) / (size_t)j->ntasks;
+    for (size_t b = b0; b < b1; b++)
+        run_block(j, b, buf);
+}
+
+/* The job of a convolution of a batch (tile sizes, blocks, tasks). */
+static void run_job(wino_job *j, size_t batch)
+{
+    const size_t o = j->o;
+    j->t = o + 2;
+    j->th = (j->oh + o - 1) / o;
+    j->tw = (j->ow + o - 1) / o;
+    j->ntiles = batch * j->th * j->tw;
+    j->blk = block_tiles(j->t, j->ci, j->co);
+    j->nblocks = (j->ntiles + j->blk - 1) / j->blk;
+    size_t work = j->ntiles * j->t * j->t * j->ci * j->co;
+    int nt = work < WINO_PARALLEL_MIN ? 1 : nnl_threads_get() * 4;
+    j->ntasks = (int)min_sz(j->nblocks, (size_t)nt);
+    if (j->ntasks <= 1) {
+        j->ntasks = 1;
+        block_task(j, 0);
+    } else {
+        nnl_parallel_for(j->ntasks, block_task, j);
+    }
+}
+
+/* U_e for every (ci, co) of kernel w: forward U[e][ci][co] = (G g G^T)_e
+ * with g = w[.][.][ci][co]; flip (dx): U[e][co][ci] with g turned by 180
+ * degrees. Rows of co at a time, so the loops run along contiguous w. */
+static void filter_transform(const nnl_conv2d_geom *g, size_t t, const float *w, int flip,
+                             float *u)
+{
+    const size_t ci = g->s.cin, co = g->s.cout;
+    const float(*G)[3] = t == 4 ? G2 : G4;
+    enum { CB = 64 };
+    float gw[6][3][CB], r[CB];
+    for (size_t c = 0; c < ci; c++)
+        for (size_t c0 = 0; c0 < co; c0 += CB) {
+            size_t nb = min_sz(CB, co - c0);
+            for (size_t a = 0; a < t; a++) /* G g: t x 3 */
+                for (size_t q = 0; q < 3; q++) {
+                    for (size_t l = 0; l < nb; l++)
+                        gw[a][q][l] = 0.0f;
+                    for (size_t i = 0; i < 3; i++) {
+                        size_t wi = flip ? 2 - i : i, wq = flip ? 2 - q : q;
+                        const float *wr = w + ((wi * 3 + wq) * ci + c) * co + c0;
+                        float gv = G[a][i];
+                        for (size_t l = 0; l < nb; l++)
+                            gw[a][q][l] += gv * wr[l];
+                    }
+                }
+            for (size_t a = 0; a < t; a++) /* (G g) G^T: t x t */
+                for (size_t b = 0; b < t; b++) {
+                    for (size_t l = 0; l < nb; l++)
+                        r[l] = G[b][0] * gw[a][0][l] + G[b][1] * gw[a][1][l] +
+                               G[b][2] * gw[a][2][l];
+                    float *ue = u + (a * t + b) * ci * co;
+                    if (!flip)
+                        memcpy(ue + c * co + c0, r, nb * sizeof(float));
+                    else
+                        for (size_t l = 0; l < nb; l++)
+                            ue[(c0 + l) * ci + c] = r[l];
+                }
+        }
+}
+
+/* The zero pixel after U in the workspace. */
+static float *zeros_in(const nnl_conv2d_geom *g, float *ws)
+{
+    const size_t ci = g->s.cin, co = g->s.cout;
+    float *z = ws + (36 * ci * co + 15) / 16 * 16;
+    memset(z, 0, (ci > co ? ci : co) * sizeof(float));
+    return z;
+}
+
+void nnl_conv_wino_forward(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile,
+                           size_t batch, const float *x, const float *w, const float *b,
+                           int act, float act_param, float *z, float *y, float *ws)
+{
+    const nnl_conv2d_spec *s = &g->s;
+    wino_job j = {.k = k, .o = (size_t)tile, .ih = s->h, .iw = s->w, .ci = s->cin,
+                  .oh = g->oh, .ow = g->ow, .co = s->cout, .pt = g->pad_top,
+                  .pl = g->pad_left, .x = x, .u = ws, .bias = b, .z = z, .y = y,
+                  .act = act, .act_param = act_param};
+    filter_transform(g, (size_t)tile + 2, w, 0, ws);
+    j.zeros = zeros_in(g, ws);
+    run_job(&j, batch);
+}
+
+void nnl_conv_wino_dx(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile, size_t batch,
+                      const float *w, const float *dy, float *dx, float *ws)
+{
+    const nnl_conv2d_spec *s = &g->s;
+    wino_job j = {.k = k, .o = (size_t)tile, .ih = g->oh, .iw = g->ow, .ci = s->cout,
+                  .oh = s->h, .ow = s->w, .co = s->cin, .pt = 2 - g->pad_top,
+                  .pl = 2 - g->pad_left, .x = dy, .u = ws, .bias = NULL, .z = dx, .y = dx,
+                  .act = NNL_KACT_LINEAR};
+    filter_transform(g, (size_t)tile + 2, w, 1, ws);
+    j.zeros = zeros_in(g, ws);
+    run_job(&j, batch);
+}

@@ -1,0 +1,195 @@
+/* The Winograd transform kernels, written once (see kernels.h for their
+ * contract; src/model/conv_winograd.c drives them).
+ *
+ * Included by each kern_<isa>.c right after kern_body.h, whose macro set
+ * and tail helpers (load_part/store_part) it uses. Channels last: every
+ * kernel works on groups of VLEN channels, so one register holds one
+ * tile element of VLEN channels, and a tail shorter than a register goes
+ * through the masked or buffered load_part/store_part. Only adds,
+ * subtracts and multiplies by small constants, in the same order at every
+ * level (no fused multiply-adds), so every level is bitwise equal to the
+ * scalar reference.
+ *
+ * F(2x2, 3x3) (Lavin and Gray's matrices):
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  A^T = [1 1 1 0; 0 1 -1 -1]
+ * F(4x4, 3x3), points 0, +-1, +-2:
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+ *          0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ * The input transform is V = B^T d B (columns first, then rows), the
+ * output transform Y = A^T M A (likewise). */
+
+KINLINE VF KN(wino_ld)(const float *p, size_t rem)
+{
+    return rem ? KN(load_part)(p, rem, 0.0f) : V_LOAD(p);
+}
+
+KINLINE void KN(wino_st)(float *p, VF v, size_t rem)
+{
+    if (rem)
+        KN(store_part)(p, v, rem);
+    else
+        V_STORE(p, v);
+}
+
+/* ---- F(2x2, 3x3) ---------------------------------------------------------- */
+
+/* B^T of one column of 4 (in place). */
+#define WINO2_BT(a0, a1, a2, a3)                                                    \
+    do {                                                                          \
+        VF b0_ = V_SUB(a0, a2), b1_ = V_ADD(a1, a2), b2_ = V_SUB(a2, a1),         \
+           b3_ = V_SUB(a1, a3);                                                    \
+        a0 = b0_, a1 = b1_, a2 = b2_, a3 = b3_;                                    \
+    } while (0)
+
+KINLINE void KN(wino2_in_group)(size_t rem, size_t ch, const float *const *px, float *v,
+                                size_t ve)
+{
+    VF d[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            d[i][j] = KN(wino_ld)(px[i * 4 + j] + ch, rem);
+    for (int j = 0; j < 4; j++) /* columns: B^T d */
+        WINO2_BT(d[0][j], d[1][j], d[2][j], d[3][j]);
+    for (int i = 0; i < 4; i++) /* rows: (B^T d) B */
+        WINO2_BT(d[i][0], d[i][1], d[i][2], d[i][3]);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            KN(wino_st)(v + (size_t)(i * 4 + j) * ve + ch, d[i][j], rem);
+}
+
+static void KN(wino2_in)(size_t c, const float *const *px, float *v, size_t ve)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(wino2_in_group)(0, ch, px, v, ve);
+    if (ch < c)
+        KN(wino2_in_group)(c - ch, ch, px, v, ve);
+}
+
+KINLINE void KN(wino2_out_group)(size_t rem, size_t ch, const float *m, size_t me,
+                                 const float *bias, float *y, size_t ldr, size_t c,
+                                 size_t nh, size_t nw)
+{
+    VF s[2][4];
+    for (int j = 0; j < 4; j++) { /* columns: A^T M */
+        VF m0 = KN(wino_ld)(m + (size_t)(0 * 4 + j) * me + ch, rem);
+        VF m1 = KN(wino_ld)(m + (size_t)(1 * 4 + j) * me + ch, rem);
+        VF m2 = KN(wino_ld)(m + (size_t)(2 * 4 + j) * me + ch, rem);
+        VF m3 = KN(wino_ld)(m + (size_t)(3 * 4 + j) * me + ch, rem);
+        s[0][j] = V_ADD(V_ADD(m0, m1), m2);
+        s[1][j] = V_SUB(V_SUB(m1, m2), m3);
+    }
+    VF b = bias ? KN(wino_ld)(bias + ch, rem) : V_SET1(0.0f);
+    for (size_t i = 0; i < nh; i++) { /* rows: (A^T M) A, then the bias */
+        VF o0 = V_ADD(V_ADD(s[i][0], s[i][1]), s[i][2]);
+        VF o1 = V_SUB(V_SUB(s[i][1], s[i][2]), s[i][3]);
+        if (bias)
+            o0 = V_ADD(o0, b), o1 = V_ADD(o1, b);
+        KN(wino_st)(y + i * ldr + ch, o0, rem);
+        if (nw > 1)
+            KN(wino_st)(y + i * ldr + c + ch, o1, rem);
+    }
+}
+
+static void KN(wino2_out)(size_t c, const float *m, size_t me, const float *bias, float *y,
+                          size_t ldr, size_t nh, size_t nw)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(wino2_out_group)(0, ch, m, me, bias, y, ldr, c, nh, nw);
+    if (ch < c)
+        KN(wino2_out_group)(c - ch, ch, m, me, bias, y, ldr, c, nh, nw);
+}
+
+/* ---- F(4x4, 3x3) ---------------------------------------------------------- */
+
+/* B^T of one column of 6 (a[0..5] in place). */
+KINLINE void KN(wino4_bt)(VF *a0, VF *a1, VF *a2, VF *a3, VF *a4, VF *a5)
+{
+    const VF four = V_SET1(4.0f), five = V_SET1(5.0f), two = V_SET1(2.0f);
+    VF d0 = *a0, d1 = *a1, d2 = *a2, d3 = *a3, d4 = *a4, d5 = *a5;
+    VF t1 = V_SUB(d4, V_MUL(four, d2)), t2 = V_SUB(d3, V_MUL(four, d1));
+    VF t3 = V_SUB(d4, d2), t4 = V_MUL(two, V_SUB(d3, d1));
+    *a0 = V_ADD(V_SUB(V_MUL(four, d0), V_MUL(five, d2)), d4);
+    *a1 = V_ADD(t1, t2);
+    *a2 = V_SUB(t1, t2);
+    *a3 = V_ADD(t3, t4);
+    *a4 = V_SUB(t3, t4);
+    *a5 = V_ADD(V_SUB(V_MUL(four, d1), V_MUL(five, d3)), d5);
+}
+
+KINLINE void KN(wino4_in_group)(size_t rem, size_t ch, const float *const *px, float *v,
+                                size_t ve)
+{
+    VF d[6][6];
+    for (int j = 0; j < 6; j++) { /* columns: B^T d, one column of 6 at a time */
+        for (int i = 0; i < 6; i++)
+            d[i][j] = KN(wino_ld)(px[i * 6 + j] + ch, rem);
+        KN(wino4_bt)(&d[0][j], &d[1][j], &d[2][j], &d[3][j], &d[4][j], &d[5][j]);
+    }
+    for (int i = 0; i < 6; i++) { /* rows: (B^T d) B */
+        KN(wino4_bt)(&d[i][0], &d[i][1], &d[i][2], &d[i][3], &d[i][4], &d[i][5]);
+        for (int j = 0; j < 6; j++)
+            KN(wino_st)(v + (size_t)(i * 6 + j) * ve + ch, d[i][j], rem);
+    }
+}
+
+static void KN(wino4_in)(size_t c, const float *const *px, float *v, size_t ve)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(wino4_in_group)(0, ch, px, v, ve);
+    if (ch < c)
+        KN(wino4_in_group)(c - ch, ch, px, v, ve);
+}
+
+/* A^T of one column of 6 into 4. */
+KINLINE void KN(wino4_at)(VF m0, VF m1, VF m2, VF m3, VF m4, VF m5, VF *o)
+{
+    const VF two = V_SET1(2.0f), four = V_SET1(4.0f), eight = V_SET1(8.0f);
+    VF a = V_ADD(m1, m2), b = V_SUB(m1, m2), c = V_ADD(m3, m4), d = V_SUB(m3, m4);
+    o[0] = V_ADD(V_ADD(m0, a), c);
+    o[1] = V_ADD(b, V_MUL(two, d));
+    o[2] = V_ADD(a, V_MUL(four, c));
+    o[3] = V_ADD(V_ADD(b, V_MUL(eight, d)), m5);
+}
+
+KINLINE void KN(wino4_out_group)(size_t rem, size_t ch, const float *m, size_t me,
+                                 const float *bias, float *y, size_t ldr, size_t c,
+                                 size_t nh, size_t nw)
+{
+    VF s[6][4]; /* s[j][i]: row i of A^T M, column j */
+    for (int j = 0; j < 6; j++) {
+        VF mv[6];
+        for (int i = 0; i < 6; i++)
+            mv[i] = KN(wino_ld)(m + (size_t)(i * 6 + j) * me + ch, rem);
+        KN(wino4_at)(mv[0], mv[1], mv[2], mv[3], mv[4], mv[5], s[j]);
+    }
+    VF b = bias ? KN(wino_ld)(bias + ch, rem) : V_SET1(0.0f);
+    for (size_t i = 0; i < nh; i++) {
+        VF o[4];
+        KN(wino4_at)(s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i], o);
+        for (size_t j = 0; j < nw; j++)
+            KN(wino_st)(y + i * ldr + j * c + ch, bias ? V_ADD(o[j], b) : o[j], rem);
+    }
+}
+
+static void KN(wino4_out)(size_t c, const float *m, size_t me, const float *bias, float *y,
+                          size_t ldr, size_t nh, size_t nw)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(wino4_out_group)(0, ch, m, me, bias, y, ldr, c, nh, nw);
+    if (ch < c)
+        KN(wino4_out_group)(c - ch, ch, m, me, bias, y, ldr, c, nh, nw);
+}
+
+/* Installs the Winograd kernels into a table. */
+static void KN(fill_wino)(nnl_kernels *k)
+{
+    k->wino2_in = KN(wino2_in);
+    k->wino2_out = KN(wino2_out);
+    k->wino4_in = KN(wino4_in);
+    k->wino4_out = KN(wino4_out);
+}
