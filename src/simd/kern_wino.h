@@ -122,16 +122,26 @@ KINLINE void KN(wino4_bt)(VF *a0, VF *a1, VF *a2, VF *a3, VF *a4, VF *a5)
 KINLINE void KN(wino4_in_group)(size_t rem, size_t ch, const float *const *px, float *v,
                                 size_t ve)
 {
+    /* columns: B^T d, one column of 6 at a time into an array the
+     * compiler keeps on the stack (36 registers do not fit) */
     VF d[6][6];
-    for (int j = 0; j < 6; j++) { /* columns: B^T d, one column of 6 at a time */
-        for (int i = 0; i < 6; i++)
-            d[i][j] = KN(wino_ld)(px[i * 6 + j] + ch, rem);
-        KN(wino4_bt)(&d[0][j], &d[1][j], &d[2][j], &d[3][j], &d[4][j], &d[5][j]);
+    for (int j = 0; j < 6; j++) {
+        VF c0 = KN(wino_ld)(px[0 * 6 + j] + ch, rem), c1 = KN(wino_ld)(px[1 * 6 + j] + ch, rem);
+        VF c2 = KN(wino_ld)(px[2 * 6 + j] + ch, rem), c3 = KN(wino_ld)(px[3 * 6 + j] + ch, rem);
+        VF c4 = KN(wino_ld)(px[4 * 6 + j] + ch, rem), c5 = KN(wino_ld)(px[5 * 6 + j] + ch, rem);
+        KN(wino4_bt)(&c0, &c1, &c2, &c3, &c4, &c5);
+        d[0][j] = c0, d[1][j] = c1, d[2][j] = c2, d[3][j] = c3, d[4][j] = c4, d[5][j] = c5;
     }
     for (int i = 0; i < 6; i++) { /* rows: (B^T d) B */
-        KN(wino4_bt)(&d[i][0], &d[i][1], &d[i][2], &d[i][3], &d[i][4], &d[i][5]);
-        for (int j = 0; j < 6; j++)
-            KN(wino_st)(v + (size_t)(i * 6 + j) * ve + ch, d[i][j], rem);
+        VF r0 = d[i][0], r1 = d[i][1], r2 = d[i][2], r3 = d[i][3], r4 = d[i][4], r5 = d[i][5];
+        KN(wino4_bt)(&r0, &r1, &r2, &r3, &r4, &r5);
+        float *vr = v + (size_t)(i * 6) * ve + ch;
+        KN(wino_st)(vr, r0, rem);
+        KN(wino_st)(vr + ve, r1, rem);
+        KN(wino_st)(vr + 2 * ve, r2, rem);
+        KN(wino_st)(vr + 3 * ve, r3, rem);
+        KN(wino_st)(vr + 4 * ve, r4, rem);
+        KN(wino_st)(vr + 5 * ve, r5, rem);
     }
 }
 
