@@ -58,9 +58,9 @@ extern const nnl_choice nnl_padding_causal_choice; /* valid, same, causal (Conv1
  *                      of 3x3 kernels with stride 1 and dilation 1 (dW as
  *                      AUTO); other geometries as AUTO;
  *   NNL_CONV_WINOGRAD2 the same with F(2x2, 3x3);
- *   NNL_CONV_AUTO      Winograd for such 3x3 kernels with at least 8 input
- *                      and output channels, else implicit where it
- *                      applies, else im2col (default). */
+ *   NNL_CONV_AUTO      Winograd F(4x4) for such 3x3 kernels with at least
+ *                      3 input and 8 output channels, else implicit where
+ *                      it applies, else im2col (default). */
 typedef enum nnl_conv_algo {
     NNL_CONV_AUTO = 0,
     NNL_CONV_IM2COL,

@@ -39,10 +39,10 @@
 /* Below this many multiply-adds of the products the pool is not woken. */
 #define WINO_PARALLEL_MIN ((size_t)1 << 21)
 /* AUTO takes Winograd from this many input and output channels on
- * (docs/conv.md has the crossover). */
-#ifndef WINO_MIN_CHANNELS
-#define WINO_MIN_CHANNELS 8
-#endif
+ * (docs/conv.md has the crossover: cin 3 -> 16 already gains 1.3-1.5x;
+ * cin 1 loses on dx, and the first layer's forward is another path's). */
+#define WINO_MIN_CIN 3
+#define WINO_MIN_COUT 8
 
 #define WINO_ALIGNED __attribute__((aligned(64)))
 
@@ -84,8 +84,7 @@ int nnl_conv_wino_fits(const nnl_conv2d_geom *g)
 
 int nnl_conv_wino_wins(const nnl_conv2d_geom *g)
 {
-    return nnl_conv_wino_fits(g) && g->s.cin >= WINO_MIN_CHANNELS &&
-           g->s.cout >= WINO_MIN_CHANNELS;
+    return nnl_conv_wino_fits(g) && g->s.cin >= WINO_MIN_CIN && g->s.cout >= WINO_MIN_COUT;
 }
 
 size_t nnl_conv_wino_ws_floats(const nnl_conv2d_geom *g)
