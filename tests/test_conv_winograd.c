@@ -6,10 +6,10 @@
  *   outside the tile;
  * - the kernels against the transforms written out here in double;
  * - the forward pass (bias or none, linear or relu fused, z apart or in
- *   place) and dx against a naive convolution in double, F(4x4) and
+ *   place), dx and dW against a naive convolution in double, F(4x4) and
  *   F(2x2), valid and same, odd sizes, batch 1 and 3, at every level,
  *   with the largest relative error printed (docs/conv.md quotes it);
- * - dW and db unchanged by the choice (the bits of the implicit path);
+ * - dW and db against the naive ones, the same without dx;
  * - identical bits at 1, 2 and 3 threads; what AUTO chooses. */
 #include <math.h>
 #include <setjmp.h>
@@ -193,7 +193,11 @@ typedef struct wcase {
  * of absolute terms (the error scale). */
 typedef struct wref {
     size_t oh, ow, pt, pl;
-    double *y, *ya, *dx, *dxa;
+    double *y, *ya, *dx, *dxa, *dw, *dwa, *db, *dba;
+    /* dW's error scale: Winograd mixes the 9 taps of one (ci, co) (not
+     * the channels), so a small tap inherits the rounding of the largest:
+     * the largest sum of absolute terms of the 9 */
+    double *dwa_taps;
 } wref;
 
 static wref naive(const wcase *c, const float *x, const float *w, const float *b,
@@ -208,7 +212,11 @@ static wref naive(const wcase *c, const float *x, const float *w, const float *b
     size_t ny = c->batch * n.oh * n.ow * c->cout, nx = c->batch * c->h * c->w * c->cin;
     n.y = calloc(ny, sizeof(double)), n.ya = calloc(ny, sizeof(double));
     n.dx = calloc(nx, sizeof(double)), n.dxa = calloc(nx, sizeof(double));
+    size_t nw = 9 * c->cin * c->cout;
+    n.dw = calloc(nw, sizeof(double)), n.dwa = calloc(nw, sizeof(double));
+    n.db = calloc(c->cout, sizeof(double)), n.dba = calloc(c->cout, sizeof(double));
     assert_non_null(n.y), assert_non_null(n.ya), assert_non_null(n.dx), assert_non_null(n.dxa);
+    assert_non_null(n.dw), assert_non_null(n.dwa), assert_non_null(n.db), assert_non_null(n.dba);
     for (size_t s = 0; s < c->batch; s++)
         for (size_t oy = 0; oy < n.oh; oy++)
             for (size_t ox = 0; ox < n.ow; ox++)
@@ -216,6 +224,7 @@ static wref naive(const wcase *c, const float *x, const float *w, const float *b
                     size_t yi = ((s * n.oh + oy) * n.ow + ox) * c->cout + co;
                     if (b)
                         n.y[yi] += b[co], n.ya[yi] += fabs(b[co]);
+                    n.db[co] += r[yi], n.dba[co] += fabs(r[yi]);
                     for (size_t i = 0; i < 3; i++)
                         for (size_t j = 0; j < 3; j++) {
                             long iy = (long)(oy + i) - (long)n.pt;
@@ -227,29 +236,44 @@ static wref naive(const wcase *c, const float *x, const float *w, const float *b
                                                 c->cin + ci;
                                 size_t wi = ((i * 3 + j) * c->cin + ci) * c->cout + co;
                                 double p = (double)x[xi] * w[wi], g = (double)r[yi] * w[wi];
+                                double gw = (double)r[yi] * x[xi];
                                 n.y[yi] += p, n.ya[yi] += fabs(p);
                                 n.dx[xi] += g, n.dxa[xi] += fabs(g);
+                                n.dw[wi] += gw, n.dwa[wi] += fabs(gw);
                             }
                         }
                 }
+    n.dwa_taps = calloc(nw, sizeof(double));
+    assert_non_null(n.dwa_taps);
+    for (size_t q = 0; q < c->cin * c->cout; q++) {
+        double mx = 0;
+        for (size_t tap = 0; tap < 9; tap++)
+            mx = n.dwa[tap * c->cin * c->cout + q] > mx ? n.dwa[tap * c->cin * c->cout + q] : mx;
+        for (size_t tap = 0; tap < 9; tap++)
+            n.dwa_taps[tap * c->cin * c->cout + q] = mx;
+    }
     return n;
 }
 
 static void free_ref(wref *n)
 {
+    free(n->dwa_taps);
     free(n->y), free(n->ya), free(n->dx), free(n->dxa);
+    free(n->dw), free(n->dwa), free(n->db), free(n->dba);
 }
 
-/* Largest |got - ref| / sum|terms| seen, per tile size (docs/conv.md). */
-static double max_rel[2];
+/* Largest |got - ref| / sum|terms| seen, per tile size, for y and dx,
+ * and for dW (docs/conv.md). */
+static double max_rel[2], max_rel_dw[2];
 
 static void expect_close(const char *what, const char *name, const float *got,
                          const double *ref, const double *mag, size_t n, double tol, int ti)
 {
+    double *mx = what[0] == 'd' && what[1] == 'W' ? &max_rel_dw[ti] : &max_rel[ti];
     for (size_t i = 0; i < n; i++) {
         double err = fabs((double)got[i] - ref[i]), rel = err / (mag[i] + 1e-30);
-        if (rel > max_rel[ti])
-            max_rel[ti] = rel;
+        if (rel > *mx)
+            *mx = rel;
         if (!(err <= tol * mag[i] + 1e-30))
             fail_msg("%s: %s[%zu] = %.9g, want %.9g (rel %.3g, tol %.3g)", name, what, i,
                      (double)got[i], ref[i], rel, tol);
@@ -311,14 +335,20 @@ static void check_wcase(const wcase *c, nnl_conv_algo algo)
                                                 y2, y2, ws + 1, &err), NNL_OK);
         assert_memory_equal(y2, y, ny * sizeof(float));
         free(y2);
-        /* backward, linear: dx against the naive one; dW and db the bits
-         * of the implicit path */
+        /* backward, linear: dx, dW, db against the naive ones; without
+         * dx, the same dW and db */
         for (size_t i = 0; i < nx; i++)
             dx[i] = NAN;
+        for (size_t i = 0; i < nw; i++)
+            dw[i] = NAN;
+        for (size_t i = 0; i < c->cout; i++)
+            db[i] = NAN;
         assert_int_equal(nnl_conv2d_backward(&g, c->batch, x, w, r, dw, db, dx, ws + 1, &err),
                          NNL_OK);
         expect_close("dx", name, dx, n.dx, n.dxa, nx, tol_of[ti], ti);
-        assert_int_equal(nnl_conv2d_backward(&gi, c->batch, x, w, r, dwi, dbi, NULL, ws + 1,
+        expect_close("dW", name, dw, n.dw, n.dwa_taps, nw, tol_of[ti], ti);
+        expect_close("db", name, db, n.db, n.dba, c->cout, 1e-6, ti);
+        assert_int_equal(nnl_conv2d_backward(&g, c->batch, x, w, r, dwi, dbi, NULL, ws + 1,
                                              &err), NNL_OK);
         assert_memory_equal(dw, dwi, nw * sizeof(float));
         assert_memory_equal(db, dbi, c->cout * sizeof(float));
@@ -335,6 +365,8 @@ static void check_wcase(const wcase *c, nnl_conv_algo algo)
         assert_int_equal(nnl_conv2d_backward(&g, c->batch, x, w, dz, dwi, dbi, dx2, ws + 1,
                                              &err), NNL_OK);
         assert_memory_equal(dx, dx2, nx * sizeof(float));
+        assert_memory_equal(dw, dwi, nw * sizeof(float));
+        assert_memory_equal(db, dbi, c->cout * sizeof(float));
         free(dz), free(dx2);
         free_ref(&n);
     }
@@ -366,14 +398,16 @@ static void test_wino4_matches_naive(void **state)
 {
     (void)state;
     sweep_levels(NNL_CONV_WINOGRAD);
-    printf("F(4x4, 3x3): largest error %.3g of the sum of absolute terms\n", max_rel[1]);
+    printf("F(4x4, 3x3): largest error %.3g (y, dx), %.3g (dW) of the sum of absolute terms\n",
+           max_rel[1], max_rel_dw[1]);
 }
 
 static void test_wino2_matches_naive(void **state)
 {
     (void)state;
     sweep_levels(NNL_CONV_WINOGRAD2);
-    printf("F(2x2, 3x3): largest error %.3g of the sum of absolute terms\n", max_rel[0]);
+    printf("F(2x2, 3x3): largest error %.3g (y, dx), %.3g (dW) of the sum of absolute terms\n",
+           max_rel[0], max_rel_dw[0]);
 }
 
 /* Several blocks and tasks: the same bits at 1, 2 and 3 threads. */
@@ -391,23 +425,25 @@ static void test_wino_bits_do_not_depend_on_threads(void **state)
         float *x = rand_floats(nx), *w = rand_floats(nw), *b = rand_floats(c.cout);
         float *r = rand_floats(ny);
         float *ws = nnl_malloc(nnl_conv2d_workspace_size(&g, c.batch));
-        float *y[3], *dx[3], dw[9 * 32 * 64], db[64];
+        float *y[3], *dx[3], *dw[3], db[64];
         assert_non_null(ws);
         for (int t = 0; t < 3; t++) {
             y[t] = malloc(ny * sizeof(float)), dx[t] = malloc(nx * sizeof(float));
-            assert_non_null(y[t]), assert_non_null(dx[t]);
+            dw[t] = malloc(nw * sizeof(float));
+            assert_non_null(y[t]), assert_non_null(dx[t]), assert_non_null(dw[t]);
             assert_int_equal(nnl_threads_set(t + 1, &err), NNL_OK);
             assert_int_equal(nnl_conv2d_forward_act(&g, c.batch, x, w, b, NNL_KACT_RELU, 0.0f,
                                                     y[t], y[t], ws, &err), NNL_OK);
-            assert_int_equal(nnl_conv2d_backward(&g, c.batch, x, w, r, dw, db, dx[t], ws,
+            assert_int_equal(nnl_conv2d_backward(&g, c.batch, x, w, r, dw[t], db, dx[t], ws,
                                                  &err), NNL_OK);
         }
         for (int t = 1; t < 3; t++) {
             assert_memory_equal(y[0], y[t], ny * sizeof(float));
             assert_memory_equal(dx[0], dx[t], nx * sizeof(float));
+            assert_memory_equal(dw[0], dw[t], nw * sizeof(float));
         }
         for (int t = 0; t < 3; t++)
-            free(y[t]), free(dx[t]);
+            free(y[t]), free(dx[t]), free(dw[t]);
         nnl_free(ws);
         free(x), free(w), free(b), free(r);
     }

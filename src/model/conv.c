@@ -192,7 +192,7 @@ static nnl_conv_algo pick(const nnl_conv2d_geom *g, const nnl_kernels *k)
     return NNL_CONV_IMPLICIT;
 }
 
-/* Whether a call takes the Winograd path (forward and dx), and its tile. */
+/* Whether a call takes the Winograd path: its output tile size, else 0. */
 static int pick_wino(const nnl_conv2d_geom *g)
 {
     if (g->algo == NNL_CONV_WINOGRAD || g->algo == NNL_CONV_WINOGRAD2)
@@ -218,10 +218,8 @@ size_t nnl_conv2d_workspace_size(const nnl_conv2d_geom *g, size_t batch)
                        : nnl_conv_igemm_ws_floats(g, batch) * sizeof(float) + NNL_CONV_WS_ALIGN;
         need = b > need ? b : need;
     }
-    if (pick_wino(g)) { /* used before or after the others, never with them */
-        size_t b = nnl_conv_wino_ws_floats(g) * sizeof(float) + NNL_CONV_WS_ALIGN;
-        need = b > need ? b : need;
-    }
+    if (pick_wino(g)) /* then the only path (its choice does not depend on the level) */
+        need = nnl_conv_wino_ws_floats(g) * sizeof(float) + NNL_CONV_WS_ALIGN;
     return need;
 }
 
@@ -406,21 +404,20 @@ nnl_status nnl_conv2d_backward_act(const nnl_conv2d_geom *g, size_t batch, const
             memset(db, 0, cout * sizeof(float));
         return NNL_OK;
     }
-    /* Winograd: dW and db on the other paths, then dx from dL/dz */
     int tile = pick_wino(g);
-    float *dxo = tile ? NULL : dx;
-    nnl_status st = NNL_OK;
-    if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
-        nnl_conv_igemm_backward(k, g, batch, x, w, act, act_param, z, y, dy, dw, db, dxo,
-                                aligned_ws(ws));
-    } else {
-        if (act != NNL_KACT_LINEAR)
-            k->act_bwd((nnl_kact)act, act_param, m * cout, z, y, dy, dy);
-        st = backward_plain(g, batch, x, w, dy, dw, db, dxo, ws, err);
+    if (tile) {
+        nnl_conv_wino_backward(k, g, tile, batch, x, w, act, act_param, z, y, dy, dw, db, dx,
+                               aligned_ws(ws));
+        return NNL_OK;
     }
-    if (st == NNL_OK && tile && dx)
-        nnl_conv_wino_dx(k, g, tile, batch, w, dy, dx, aligned_ws(ws));
-    return st;
+    if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
+        nnl_conv_igemm_backward(k, g, batch, x, w, act, act_param, z, y, dy, dw, db, dx,
+                                aligned_ws(ws));
+        return NNL_OK;
+    }
+    if (act != NNL_KACT_LINEAR)
+        k->act_bwd((nnl_kact)act, act_param, m * cout, z, y, dy, dy);
+    return backward_plain(g, batch, x, w, dy, dw, db, dx, ws, err);
 }
 
 nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const float *x,

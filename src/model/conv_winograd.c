@@ -44,6 +44,12 @@
 #define WINO_MIN_CIN 3
 #define WINO_MIN_COUT 8
 
+/* dW is summed into this many partials (one per task, in a fixed split
+ * of the blocks), added in order: at most this many threads share it. */
+#ifndef WINO_DW_PARTS
+#define WINO_DW_PARTS 4
+#endif
+
 #define WINO_ALIGNED __attribute__((aligned(64)))
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
@@ -87,12 +93,17 @@ int nnl_conv_wino_wins(const nnl_conv2d_geom *g)
     return nnl_conv_wino_fits(g) && g->s.cin >= WINO_MIN_CIN && g->s.cout >= WINO_MIN_COUT;
 }
 
+/* Floats of the workspace before the zero pixel: U (36 elements at
+ * most), or the dW partials, rounded to 16 floats. */
+static size_t ws_head(const nnl_conv2d_geom *g)
+{
+    return (WINO_DW_PARTS * 36 * g->s.cin * g->s.cout + 15) / 16 * 16;
+}
+
 size_t nnl_conv_wino_ws_floats(const nnl_conv2d_geom *g)
 {
     const size_t ci = g->s.cin, co = g->s.cout;
-    /* U (36 elements at most), then one pixel of zeros (either side's
-     * channels), each rounded to 16 floats */
-    return (36 * ci * co + 15) / 16 * 16 + (ci > co ? ci : co) + 16;
+    return ws_head(g) + (ci > co ? ci : co) + 16; /* then one pixel of zeros */
 }
 
 /* One convolution through the tiles (the forward or dx). */
@@ -106,29 +117,29 @@ typedef struct wino_job {
     size_t blk, nblocks;         /* tiles per block; blocks */
     const float *x, *u, *bias, *zeros;
     float *z, *y;
+    const float *dy;             /* dW: the output gradient */
+    float *parts;                /* dW: one partial dU per task */
     int act;
     float act_param;
     int ntasks;
 } wino_job;
 
-/* C[m x n] = A B through the direct kernel in strips of gemm_dnr columns. */
-static void dkr(const nnl_kernels *k, size_t m, size_t n, size_t kc, const float *a,
-                size_t lda, const float *b, size_t ldb, float *c, size_t ldc)
+/* C[m x n] = A B (+ beta C; A transposed when ta) through the direct
+ * kernel in strips of gemm_dnr columns. */
+static void dkr(const nnl_kernels *k, int ta, size_t m, size_t n, size_t kc, const float *a,
+                size_t lda, const float *b, size_t ldb, float *c, size_t ldc, float beta)
 {
     const size_t DN = (size_t)k->gemm_dnr;
     for (size_t j0 = 0; j0 < n; j0 += DN)
-        k->gemm_dkr(0, m, min_sz(DN, n - j0), kc, a, lda, b + j0, ldb, c + j0, ldc, 1.0f,
-                    0.0f);
+        k->gemm_dkr(ta, m, min_sz(DN, n - j0), kc, a, lda, b + j0, ldb, c + j0, ldc, 1.0f,
+                    beta);
 }
 
-static void run_block(const wino_job *j, size_t blk, float *buf)
+/* V of tiles [t0, t0 + nt) (element e of tile q at V + e * blk*ci + q*ci). */
+static void transform_inputs(const wino_job *j, size_t t0, size_t nt, float *V)
 {
     const nnl_kernels *k = j->k;
-    const size_t t = j->t, o = j->o, tt = t * t, ci = j->ci, co = j->co;
-    const size_t t0 = blk * j->blk, nt = min_sz(j->blk, j->ntiles - t0);
-    const size_t per = j->th * j->tw;
-    float *V = buf, *M = buf + (j->blk * tt * ci + 15) / 16 * 16;
-    const size_t ve = j->blk * ci, me = j->blk * co;
+    const size_t t = j->t, o = j->o, ci = j->ci, per = j->th * j->tw, ve = j->blk * ci;
     const float *px[36];
     for (size_t q = 0; q < nt; q++) {
         size_t tile = t0 + q, n = tile / per, r = tile % per;
@@ -148,8 +159,19 @@ static void run_block(const wino_job *j, size_t blk, float *buf)
         else
             k->wino4_in(ci, px, V + q * ci, ve);
     }
+}
+
+static void run_block(const wino_job *j, size_t blk, float *buf)
+{
+    const nnl_kernels *k = j->k;
+    const size_t t = j->t, o = j->o, tt = t * t, ci = j->ci, co = j->co;
+    const size_t t0 = blk * j->blk, nt = min_sz(j->blk, j->ntiles - t0);
+    const size_t per = j->th * j->tw;
+    float *V = buf, *M = buf + (j->blk * tt * ci + 15) / 16 * 16;
+    const size_t ve = j->blk * ci, me = j->blk * co;
+    transform_inputs(j, t0, nt, V);
     for (size_t e = 0; e < tt; e++)
-        dkr(k, nt, co, ci, V + e * ve, ci, j->u + e * ci * co, co, M + e * me, co);
+        dkr(k, 0, nt, co, ci, V + e * ve, ci, j->u + e * ci * co, co, M + e * me, co, 0.0f);
     for (size_t q = 0; q < nt; q++) {
         size_t tile = t0 + q, n = tile / per, r = tile % per;
         size_t oy = r / j->tw * o, ox = r % j->tw * o;
@@ -168,6 +190,43 @@ static void run_block(const wino_job *j, size_t blk, float *buf)
     }
 }
 
+/* dW: the block's V and Z = A dY A^T, then dU_e (+)= V_e^T Z_e into the
+ * task's partial P (beta 0 for its first block). */
+static void run_block_dw(const wino_job *j, size_t blk, float *buf, float *P, int first)
+{
+    const nnl_kernels *k = j->k;
+    const size_t t = j->t, o = j->o, tt = t * t, ci = j->ci, co = j->co;
+    const size_t t0 = blk * j->blk, nt = min_sz(j->blk, j->ntiles - t0);
+    const size_t per = j->th * j->tw;
+    float *V = buf, *Z = buf + (j->blk * tt * ci + 15) / 16 * 16;
+    const size_t ve = j->blk * ci, ze = j->blk * co;
+    transform_inputs(j, t0, nt, V);
+    for (size_t q = 0; q < nt; q++) {
+        size_t tile = t0 + q, n = tile / per, r = tile % per;
+        size_t oy = r / j->tw * o, ox = r % j->tw * o;
+        size_t nh = min_sz(o, j->oh - oy), nw = min_sz(o, j->ow - ox);
+        const float *d = j->dy + ((n * j->oh + oy) * j->ow + ox) * co;
+        if (t == 4)
+            k->wino2_dyt(co, d, j->ow * co, nh, nw, Z + q * co, ze);
+        else
+            k->wino4_dyt(co, d, j->ow * co, nh, nw, Z + q * co, ze);
+    }
+    for (size_t e = 0; e < tt; e++)
+        dkr(k, 1, ci, co, nt, V + e * ve, ci, Z + e * ze, co, P + e * ci * co, co,
+            first ? 0.0f : 1.0f);
+}
+
+static void dw_task(void *ctx, int task)
+{
+    const wino_job *j = ctx;
+    float buf[WINO_BUF_FLOATS] WINO_ALIGNED;
+    size_t b0 = j->nblocks * (size_t)task / (size_t)j->ntasks;
+    size_t b1 = j->nblocks * (size_t)(task + 1) / (size_t)j->ntasks;
+    float *P = j->parts + (size_t)task * j->t * j->t * j->ci * j->co;
+    for (size_t b = b0; b < b1; b++)
+        run_block_dw(j, b, buf, P, b == b0);
+}
+
 static void block_task(void *ctx, int task)
 {
     const wino_job *j = ctx;
@@ -178,8 +237,8 @@ static void block_task(void *ctx, int task)
         run_block(j, b, buf);
 }
 
-/* The job of a convolution of a batch (tile sizes, blocks, tasks). */
-static void run_job(wino_job *j, size_t batch)
+/* The tiles and blocks of a job for a batch. */
+static void plan_job(wino_job *j, size_t batch)
 {
     const size_t o = j->o;
     j->t = o + 2;
@@ -188,6 +247,12 @@ static void run_job(wino_job *j, size_t batch)
     j->ntiles = batch * j->th * j->tw;
     j->blk = block_tiles(j->t, j->ci, j->co);
     j->nblocks = (j->ntiles + j->blk - 1) / j->blk;
+}
+
+/* The job of a convolution of a batch (tile sizes, blocks, tasks). */
+static void run_job(wino_job *j, size_t batch)
+{
+    plan_job(j, batch);
     size_t work = j->ntiles * j->t * j->t * j->ci * j->co;
     int nt = work < WINO_PARALLEL_MIN ? 1 : nnl_threads_get() * 4;
     j->ntasks = (int)min_sz(j->nblocks, (size_t)nt);
@@ -243,7 +308,7 @@ static void filter_transform(const nnl_conv2d_geom *g, size_t t, const float *w,
 static float *zeros_in(const nnl_conv2d_geom *g, float *ws)
 {
     const size_t ci = g->s.cin, co = g->s.cout;
-    float *z = ws + (36 * ci * co + 15) / 16 * 16;
+    float *z = ws + ws_head(g);
     memset(z, 0, (ci > co ? ci : co) * sizeof(float));
     return z;
 }
@@ -273,4 +338,95 @@ void nnl_conv_wino_dx(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile, 
     filter_transform(g, (size_t)tile + 2, w, 1, ws);
     j.zeros = zeros_in(g, ws);
     run_job(&j, batch);
+}
+
+/* dW[i][j][ci][co] = (G^T dU G)[i][j] for every (ci, co): the gradient of
+ * the kernel from the gradient of U (rows of co at a time). */
+static void filter_grad(const nnl_conv2d_geom *g, size_t t, const float *du, float *dw)
+{
+    const size_t ci = g->s.cin, co = g->s.cout;
+    const float(*G)[3] = t == 4 ? G2 : G4;
+    enum { CB = 64 };
+    float ug[6][3][CB], r[CB];
+    for (size_t c = 0; c < ci; c++)
+        for (size_t c0 = 0; c0 < co; c0 += CB) {
+            size_t nb = min_sz(CB, co - c0);
+            for (size_t a = 0; a < t; a++) /* dU G: t x 3 */
+                for (size_t q = 0; q < 3; q++) {
+                    for (size_t l = 0; l < nb; l++)
+                        ug[a][q][l] = 0.0f;
+                    for (size_t b = 0; b < t; b++) {
+                        const float *ur = du + ((a * t + b) * ci + c) * co + c0;
+                        float gv = G[b][q];
+                        for (size_t l = 0; l < nb; l++)
+                            ug[a][q][l] += gv * ur[l];
+                    }
+                }
+            for (size_t i = 0; i < 3; i++) /* G^T (dU G): 3 x 3 */
+                for (size_t q = 0; q < 3; q++) {
+                    for (size_t l = 0; l < nb; l++)
+                        r[l] = 0.0f;
+                    for (size_t a = 0; a < t; a++) {
+                        float gv = G[a][i];
+                        for (size_t l = 0; l < nb; l++)
+                            r[l] += gv * ug[a][q][l];
+                    }
+                    memcpy(dw + ((i * 3 + q) * ci + c) * co + c0, r, nb * sizeof(float));
+                }
+        }
+}
+
+typedef struct act_job {
+    const nnl_kernels *k;
+    int act;
+    float param;
+    size_t n;
+    const float *z, *y;
+    float *dy;
+    int ntasks;
+} act_job;
+
+/* dy -> dL/dz on a slice (element-wise: any split gives the same bits). */
+static void act_task(void *ctx, int t)
+{
+    const act_job *a = ctx;
+    size_t lo = a->n * (size_t)t / (size_t)a->ntasks, hi = a->n * (size_t)(t + 1) / (size_t)a->ntasks;
+    a->k->act_bwd((nnl_kact)a->act, a->param, hi - lo, a->z + lo, a->y + lo, a->dy + lo,
+                  a->dy + lo);
+}
+
+void nnl_conv_wino_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile,
+                            size_t batch, const float *x, const float *w, int act,
+                            float act_param, const float *z, const float *y, float *dy,
+                            float *dw, float *db, float *dx, float *ws)
+{
+    const nnl_conv2d_spec *s = &g->s;
+    const size_t m = batch * g->oh * g->ow, ci = s->cin, co = s->cout;
+    if (act != NNL_KACT_LINEAR) {
+        act_job a = {k, act, act_param, m * co, z, y, dy, 1};
+        if (a.n >= WINO_PARALLEL_MIN / 16)
+            a.ntasks = nnl_threads_get();
+        nnl_parallel_for(a.ntasks, act_task, &a);
+    }
+    if (db)
+        k->col_sum(m, co, dy, co, db);
+    wino_job j = {.k = k, .o = (size_t)tile, .ih = s->h, .iw = s->w, .ci = ci, .oh = g->oh,
+                  .ow = g->ow, .co = co, .pt = g->pad_top, .pl = g->pad_left, .x = x,
+                  .dy = dy, .parts = ws, .act = NNL_KACT_LINEAR};
+    j.zeros = zeros_in(g, ws);
+    plan_job(&j, batch);
+    const size_t tt = j.t * j.t, usz = tt * ci * co;
+    size_t work = j.ntiles * usz;
+    j.ntasks = (int)min_sz(j.nblocks, WINO_DW_PARTS);
+    if (work < WINO_PARALLEL_MIN || nnl_threads_get() == 1) {
+        for (int t = 0; t < j.ntasks; t++)
+            dw_task(&j, t);
+    } else {
+        nnl_parallel_for(j.ntasks, dw_task, &j);
+    }
+    for (int t = 1; t < j.ntasks; t++) /* the partials in task order */
+        k->add(usz, ws, ws + (size_t)t * usz, ws);
+    filter_grad(g, j.t, ws, dw);
+    if (dx)
+        nnl_conv_wino_dx(k, g, tile, batch, w, dy, dx, ws);
 }

@@ -34,6 +34,16 @@ void nnl_conv_wino_forward(const nnl_kernels *k, const nnl_conv2d_geom *g, int t
                            size_t batch, const float *x, const float *w, const float *b,
                            int act, float act_param, float *z, float *y, float *ws);
 
+/* As nnl_conv2d_backward_act (act NNL_KACT_LINEAR: z, y not read; dy is
+ * then only read): dy becomes dL/dz in place, db its column sums (NULL:
+ * skipped), dW through F(o x o) too (Z = A dY A^T per output tile, dU_e =
+ * V_e^T Z_e summed over the tiles in WINO_DW_PARTS fixed partials, dW =
+ * G^T dU G), then dx (NULL: skipped). Cannot fail. */
+void nnl_conv_wino_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile,
+                            size_t batch, const float *x, const float *w, int act,
+                            float act_param, const float *z, const float *y, float *dy,
+                            float *dw, float *db, float *dx, float *ws);
+
 /* dx = the gradient of the input for dy (already dL/dz), overwritten. */
 void nnl_conv_wino_dx(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile, size_t batch,
                       const float *w, const float *dy, float *dx, float *ws);

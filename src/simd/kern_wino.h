@@ -17,7 +17,8 @@
  *          0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
  *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
  * The input transform is V = B^T d B (columns first, then rows), the
- * output transform Y = A^T M A (likewise). */
+ * output transform Y = A^T M A (likewise), the output gradient's (for
+ * dW) Z = A dY A^T. */
 
 KINLINE VF KN(wino_ld)(const float *p, size_t rem)
 {
@@ -195,6 +196,96 @@ static void KN(wino4_out)(size_t c, const float *m, size_t me, const float *bias
         KN(wino4_out_group)(c - ch, ch, m, me, bias, y, ldr, c, nh, nw);
 }
 
+/* ---- the output-gradient transforms (dW) ------------------------------------ */
+
+/* Z = A dY A^T, dY the o x o gradient of an output tile (zeros past nh,
+ * nw): the gradient of the tile's M. A is (A^T)^T: F(2x2) takes a column
+ * y0 y1 to y0, y0 + y1, y0 - y1, -y1; F(4x4) y0..y3 to y0, (y0 + y2) +
+ * (y1 + y3), (y0 + y2) - (y1 + y3), (y0 + 4 y2) + (2 y1 + 8 y3),
+ * (y0 + 4 y2) - (2 y1 + 8 y3), y3. */
+KINLINE void KN(wino2_a)(VF y0, VF y1, VF *z)
+{
+    z[0] = y0;
+    z[1] = V_ADD(y0, y1);
+    z[2] = V_SUB(y0, y1);
+    z[3] = V_SUB(V_SET1(0.0f), y1);
+}
+
+KINLINE void KN(wino4_a)(VF y0, VF y1, VF y2, VF y3, VF *z)
+{
+    const VF two = V_SET1(2.0f), four = V_SET1(4.0f), eight = V_SET1(8.0f);
+    VF p = V_ADD(y0, y2), q = V_ADD(y1, y3);
+    VF r = V_ADD(y0, V_MUL(four, y2)), t = V_ADD(V_MUL(two, y1), V_MUL(eight, y3));
+    z[0] = y0;
+    z[1] = V_ADD(p, q);
+    z[2] = V_SUB(p, q);
+    z[3] = V_ADD(r, t);
+    z[4] = V_SUB(r, t);
+    z[5] = y3;
+}
+
+KINLINE void KN(wino2_dyt_group)(size_t rem, size_t ch, const float *dy, size_t ldr, size_t c,
+                                 size_t nh, size_t nw, float *z, size_t ze)
+{
+    const VF zero = V_SET1(0.0f);
+    VF col[2][4]; /* col[j][a]: column j after A */
+    for (size_t j = 0; j < 2; j++) {
+        VF y0 = j < nw ? KN(wino_ld)(dy + j * c + ch, rem) : zero;
+        VF y1 = j < nw && nh > 1 ? KN(wino_ld)(dy + ldr + j * c + ch, rem) : zero;
+        KN(wino2_a)(y0, y1, col[j]);
+    }
+    for (size_t a = 0; a < 4; a++) {
+        VF r[4];
+        KN(wino2_a)(col[0][a], col[1][a], r);
+        for (size_t b = 0; b < 4; b++)
+            KN(wino_st)(z + (a * 4 + b) * ze + ch, r[b], rem);
+    }
+}
+
+static void KN(wino2_dyt)(size_t c, const float *dy, size_t ldr, size_t nh, size_t nw, float *z,
+                          size_t ze)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(wino2_dyt_group)(0, ch, dy, ldr, c, nh, nw, z, ze);
+    if (ch < c)
+        KN(wino2_dyt_group)(c - ch, ch, dy, ldr, c, nh, nw, z, ze);
+}
+
+KINLINE void KN(wino4_dyt_group)(size_t rem, size_t ch, const float *dy, size_t ldr, size_t c,
+                                 size_t nh, size_t nw, float *z, size_t ze)
+{
+    const VF zero = V_SET1(0.0f);
+    VF col[4][6]; /* col[j][a]: column j after A */
+    for (size_t j = 0; j < 4; j++) {
+        VF y[4];
+        for (size_t i = 0; i < 4; i++)
+            y[i] = i < nh && j < nw ? KN(wino_ld)(dy + i * ldr + j * c + ch, rem) : zero;
+        KN(wino4_a)(y[0], y[1], y[2], y[3], col[j]);
+    }
+    for (size_t a = 0; a < 6; a++) {
+        VF r[6];
+        KN(wino4_a)(col[0][a], col[1][a], col[2][a], col[3][a], r);
+        float *zr = z + (a * 6) * ze + ch;
+        KN(wino_st)(zr, r[0], rem);
+        KN(wino_st)(zr + ze, r[1], rem);
+        KN(wino_st)(zr + 2 * ze, r[2], rem);
+        KN(wino_st)(zr + 3 * ze, r[3], rem);
+        KN(wino_st)(zr + 4 * ze, r[4], rem);
+        KN(wino_st)(zr + 5 * ze, r[5], rem);
+    }
+}
+
+static void KN(wino4_dyt)(size_t c, const float *dy, size_t ldr, size_t nh, size_t nw, float *z,
+                          size_t ze)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(wino4_dyt_group)(0, ch, dy, ldr, c, nh, nw, z, ze);
+    if (ch < c)
+        KN(wino4_dyt_group)(c - ch, ch, dy, ldr, c, nh, nw, z, ze);
+}
+
 /* Installs the Winograd kernels into a table. */
 static void KN(fill_wino)(nnl_kernels *k)
 {
@@ -202,4 +293,6 @@ static void KN(fill_wino)(nnl_kernels *k)
     k->wino2_out = KN(wino2_out);
     k->wino4_in = KN(wino4_in);
     k->wino4_out = KN(wino4_out);
+    k->wino2_dyt = KN(wino2_dyt);
+    k->wino4_dyt = KN(wino4_dyt);
 }

@@ -193,6 +193,13 @@ typedef struct nnl_kernels {
     void (*wino4_in)(size_t c, const float *const *px, float *v, size_t ve);
     void (*wino4_out)(size_t c, const float *m, size_t me, const float *bias, float *y,
                       size_t ldr, size_t nh, size_t nw);
+    /* winoN_dyt: the gradient dY of an output tile, pixel (i, j) at dy + i
+     *   * ldr + j * c for i < nh, j < nw (zeros elsewhere in the o x o
+     *   tile), to Z = A dY A^T: element e = a*t + b at z + e * ze. */
+    void (*wino2_dyt)(size_t c, const float *dy, size_t ldr, size_t nh, size_t nw, float *z,
+                      size_t ze);
+    void (*wino4_dyt)(size_t c, const float *dy, size_t ldr, size_t nh, size_t nw, float *z,
+                      size_t ze);
 } nnl_kernels;
 
 /* The table of the active level (nnl_dispatch_init runs on first use; if
