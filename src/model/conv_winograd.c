@@ -161,6 +161,33 @@ static void transform_inputs(const wino_job *j, size_t t0, size_t nt, float *V)
     }
 }
 
+/* The floats of an array of samples of `rows` rows of `rl` floats that
+ * the tiles [t0, t0 + nt) touch through their rows [o*ty - before,
+ * o*ty - before + span): [*lo, *hi) as offsets. */
+static void tile_span(const wino_job *j, size_t t0, size_t nt, size_t rows, size_t rl,
+                      size_t before, size_t span, size_t *lo, size_t *hi)
+{
+    const size_t per = j->th * j->tw, t1 = t0 + nt - 1;
+    size_t n0 = t0 / per, r0 = t0 % per / j->tw * j->o;
+    size_t n1 = t1 / per, r1 = t1 % per / j->tw * j->o + span;
+    r0 = r0 > before ? r0 - before : 0;
+    r1 = r1 > before ? min_sz(rows, r1 - before) : 0;
+    *lo = (n0 * rows + r0) * rl;
+    *hi = (n1 * rows + r1) * rl;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* Fetches part `part` of `parts` of [p + lo, p + hi) into L2 (the next
+ * block's input, during this block's products: the transforms otherwise
+ * wait on memory while the products wait on nothing). */
+static void prefetch_part(const float *p, size_t lo, size_t hi, size_t part, size_t parts)
+{
+    size_t n = hi - lo, a = lo + n * part / parts, b = lo + n * (part + 1) / parts;
+    for (size_t q = a; q < b; q += 16)
+        __builtin_prefetch(p + q, 0, 2);
+}
+
 static void run_block(const wino_job *j, size_t blk, float *buf)
 {
     const nnl_kernels *k = j->k;
@@ -170,8 +197,14 @@ static void run_block(const wino_job *j, size_t blk, float *buf)
     float *V = buf, *M = buf + (j->blk * tt * ci + 15) / 16 * 16;
     const size_t ve = j->blk * ci, me = j->blk * co;
     transform_inputs(j, t0, nt, V);
-    for (size_t e = 0; e < tt; e++)
+    size_t lo = 0, hi = 0;
+    if (t0 + nt < j->ntiles)
+        tile_span(j, t0 + nt, min_sz(j->blk, j->ntiles - t0 - nt), j->ih, j->iw * ci, j->pt,
+                  t, &lo, &hi);
+    for (size_t e = 0; e < tt; e++) {
         dkr(k, 0, nt, co, ci, V + e * ve, ci, j->u + e * ci * co, co, M + e * me, co, 0.0f);
+        prefetch_part(j->x, lo, hi, e, tt);
+    }
     for (size_t q = 0; q < nt; q++) {
         size_t tile = t0 + q, n = tile / per, r = tile % per;
         size_t oy = r / j->tw * o, ox = r % j->tw * o;
@@ -211,9 +244,18 @@ static void run_block_dw(const wino_job *j, size_t blk, float *buf, float *P, in
         else
             k->wino4_dyt(co, d, j->ow * co, nh, nw, Z + q * co, ze);
     }
-    for (size_t e = 0; e < tt; e++)
+    size_t lo = 0, hi = 0, dlo = 0, dhi = 0;
+    if (t0 + nt < j->ntiles) {
+        size_t nn = min_sz(j->blk, j->ntiles - t0 - nt);
+        tile_span(j, t0 + nt, nn, j->ih, j->iw * ci, j->pt, t, &lo, &hi);
+        tile_span(j, t0 + nt, nn, j->oh, j->ow * co, 0, o, &dlo, &dhi);
+    }
+    for (size_t e = 0; e < tt; e++) {
         dkr(k, 1, ci, co, nt, V + e * ve, ci, Z + e * ze, co, P + e * ci * co, co,
             first ? 0.0f : 1.0f);
+        prefetch_part(j->x, lo, hi, e, tt);
+        prefetch_part(j->dy, dlo, dhi, e, tt);
+    }
 }
 
 static void dw_task(void *ctx, int task)
@@ -264,36 +306,41 @@ static void run_job(wino_job *j, size_t batch)
     }
 }
 
+/* Filter transforms work on 16 output channels at a time in local arrays
+ * with loops of constant length, which the compiler vectorizes (-O2);
+ * the last group is padded with zeros. */
+enum { WINO_CB = 16 };
+
 /* U_e for every (ci, co) of kernel w: forward U[e][ci][co] = (G g G^T)_e
  * with g = w[.][.][ci][co]; flip (dx): U[e][co][ci] with g turned by 180
- * degrees. Rows of co at a time, so the loops run along contiguous w. */
+ * degrees. */
 static void filter_transform(const nnl_conv2d_geom *g, size_t t, const float *w, int flip,
                              float *u)
 {
     const size_t ci = g->s.cin, co = g->s.cout;
     const float(*G)[3] = t == 4 ? G2 : G4;
-    enum { CB = 64 };
-    float gw[6][3][CB], r[CB];
+    float gg[9][WINO_CB], gw[6][3][WINO_CB], r[WINO_CB];
     for (size_t c = 0; c < ci; c++)
-        for (size_t c0 = 0; c0 < co; c0 += CB) {
-            size_t nb = min_sz(CB, co - c0);
+        for (size_t c0 = 0; c0 < co; c0 += WINO_CB) {
+            size_t nb = min_sz(WINO_CB, co - c0);
+            for (size_t i = 0; i < 3; i++)
+                for (size_t q = 0; q < 3; q++) {
+                    size_t wi = flip ? 2 - i : i, wq = flip ? 2 - q : q;
+                    const float *wr = w + ((wi * 3 + wq) * ci + c) * co + c0;
+                    for (size_t l = 0; l < WINO_CB; l++)
+                        gg[i * 3 + q][l] = l < nb ? wr[l] : 0.0f;
+                }
             for (size_t a = 0; a < t; a++) /* G g: t x 3 */
                 for (size_t q = 0; q < 3; q++) {
-                    for (size_t l = 0; l < nb; l++)
-                        gw[a][q][l] = 0.0f;
-                    for (size_t i = 0; i < 3; i++) {
-                        size_t wi = flip ? 2 - i : i, wq = flip ? 2 - q : q;
-                        const float *wr = w + ((wi * 3 + wq) * ci + c) * co + c0;
-                        float gv = G[a][i];
-                        for (size_t l = 0; l < nb; l++)
-                            gw[a][q][l] += gv * wr[l];
-                    }
+                    float g0 = G[a][0], g1 = G[a][1], g2 = G[a][2];
+                    for (size_t l = 0; l < WINO_CB; l++)
+                        gw[a][q][l] = g0 * gg[q][l] + g1 * gg[3 + q][l] + g2 * gg[6 + q][l];
                 }
             for (size_t a = 0; a < t; a++) /* (G g) G^T: t x t */
                 for (size_t b = 0; b < t; b++) {
-                    for (size_t l = 0; l < nb; l++)
-                        r[l] = G[b][0] * gw[a][0][l] + G[b][1] * gw[a][1][l] +
-                               G[b][2] * gw[a][2][l];
+                    float g0 = G[b][0], g1 = G[b][1], g2 = G[b][2];
+                    for (size_t l = 0; l < WINO_CB; l++)
+                        r[l] = g0 * gw[a][0][l] + g1 * gw[a][1][l] + g2 * gw[a][2][l];
                     float *ue = u + (a * t + b) * ci * co;
                     if (!flip)
                         memcpy(ue + c * co + c0, r, nb * sizeof(float));
@@ -341,34 +388,37 @@ void nnl_conv_wino_dx(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile, 
 }
 
 /* dW[i][j][ci][co] = (G^T dU G)[i][j] for every (ci, co): the gradient of
- * the kernel from the gradient of U (rows of co at a time). */
+ * the kernel from the gradient of U. */
 static void filter_grad(const nnl_conv2d_geom *g, size_t t, const float *du, float *dw)
 {
     const size_t ci = g->s.cin, co = g->s.cout;
     const float(*G)[3] = t == 4 ? G2 : G4;
-    enum { CB = 64 };
-    float ug[6][3][CB], r[CB];
+    float uu[36][WINO_CB], ug[6][3][WINO_CB], r[WINO_CB];
     for (size_t c = 0; c < ci; c++)
-        for (size_t c0 = 0; c0 < co; c0 += CB) {
-            size_t nb = min_sz(CB, co - c0);
+        for (size_t c0 = 0; c0 < co; c0 += WINO_CB) {
+            size_t nb = min_sz(WINO_CB, co - c0);
+            for (size_t e = 0; e < t * t; e++) {
+                const float *ur = du + (e * ci + c) * co + c0;
+                for (size_t l = 0; l < WINO_CB; l++)
+                    uu[e][l] = l < nb ? ur[l] : 0.0f;
+            }
             for (size_t a = 0; a < t; a++) /* dU G: t x 3 */
                 for (size_t q = 0; q < 3; q++) {
-                    for (size_t l = 0; l < nb; l++)
+                    for (size_t l = 0; l < WINO_CB; l++)
                         ug[a][q][l] = 0.0f;
                     for (size_t b = 0; b < t; b++) {
-                        const float *ur = du + ((a * t + b) * ci + c) * co + c0;
                         float gv = G[b][q];
-                        for (size_t l = 0; l < nb; l++)
-                            ug[a][q][l] += gv * ur[l];
+                        for (size_t l = 0; l < WINO_CB; l++)
+                            ug[a][q][l] += gv * uu[a * t + b][l];
                     }
                 }
             for (size_t i = 0; i < 3; i++) /* G^T (dU G): 3 x 3 */
                 for (size_t q = 0; q < 3; q++) {
-                    for (size_t l = 0; l < nb; l++)
+                    for (size_t l = 0; l < WINO_CB; l++)
                         r[l] = 0.0f;
                     for (size_t a = 0; a < t; a++) {
                         float gv = G[a][i];
-                        for (size_t l = 0; l < nb; l++)
+                        for (size_t l = 0; l < WINO_CB; l++)
                             r[l] += gv * ug[a][q][l];
                     }
                     memcpy(dw + ((i * 3 + q) * ci + c) * co + c0, r, nb * sizeof(float));
