@@ -188,6 +188,14 @@ static void prefetch_part(const float *p, size_t lo, size_t hi, size_t part, siz
         __builtin_prefetch(p + q, 0, 2);
 }
 
+/* The same for memory about to be written (the next block's output). */
+static void prefetchw_part(float *p, size_t lo, size_t hi, size_t part, size_t parts)
+{
+    size_t n = hi - lo, a = lo + n * part / parts, b = lo + n * (part + 1) / parts;
+    for (size_t q = a; q < b; q += 16)
+        __builtin_prefetch(p + q, 1, 2);
+}
+
 static void run_block(const wino_job *j, size_t blk, float *buf)
 {
     const nnl_kernels *k = j->k;
@@ -197,13 +205,16 @@ static void run_block(const wino_job *j, size_t blk, float *buf)
     float *V = buf, *M = buf + (j->blk * tt * ci + 15) / 16 * 16;
     const size_t ve = j->blk * ci, me = j->blk * co;
     transform_inputs(j, t0, nt, V);
-    size_t lo = 0, hi = 0;
-    if (t0 + nt < j->ntiles)
-        tile_span(j, t0 + nt, min_sz(j->blk, j->ntiles - t0 - nt), j->ih, j->iw * ci, j->pt,
-                  t, &lo, &hi);
+    size_t lo = 0, hi = 0, ylo = 0, yhi = 0;
+    if (t0 + nt < j->ntiles) {
+        size_t nn = min_sz(j->blk, j->ntiles - t0 - nt);
+        tile_span(j, t0 + nt, nn, j->ih, j->iw * ci, j->pt, t, &lo, &hi);
+        tile_span(j, t0 + nt, nn, j->oh, j->ow * co, 0, o, &ylo, &yhi);
+    }
     for (size_t e = 0; e < tt; e++) {
         dkr(k, 0, nt, co, ci, V + e * ve, ci, j->u + e * ci * co, co, M + e * me, co, 0.0f);
         prefetch_part(j->x, lo, hi, e, tt);
+        prefetchw_part(j->z, ylo, yhi, e, tt);
     }
     for (size_t q = 0; q < nt; q++) {
         size_t tile = t0 + q, n = tile / per, r = tile % per;
