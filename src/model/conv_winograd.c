@@ -40,9 +40,15 @@
 #define WINO_PARALLEL_MIN ((size_t)1 << 21)
 /* AUTO takes Winograd from this many input and output channels on
  * (docs/conv.md has the crossover: cin 3 -> 16 already gains 1.3-1.5x;
- * cin 1 loses on dx, and the first layer's forward is another path's). */
+ * cin 1 loses on dx, and the first layer's forward is another path's).
+ * Built with both at 1, every 3x3 stride-1 test of the tree runs on
+ * Winograd (docs/conv.md). */
+#ifndef WINO_MIN_CIN
 #define WINO_MIN_CIN 3
+#endif
+#ifndef WINO_MIN_COUT
 #define WINO_MIN_COUT 8
+#endif
 
 /* dW is summed into this many partials (one per task, in a fixed split
  * of the blocks), added in order: at most this many threads share it. */
