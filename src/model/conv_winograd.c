@@ -16,6 +16,11 @@
  * transforms and the products. Each output element is computed by one
  * block: the bits do not depend on the thread count.
  *
+ * dW: dU_e = sum over tiles of V_e^T Z_e with Z = A dY A^T (dY an output
+ * tile's gradient), then dW = G^T dU G; the blocks are split in
+ * WINO_DW_PARTS fixed ranges, each summed into its own partial, and the
+ * partials added in order.
+ *
  * dx is the same convolution of dy (oh x ow x cout, zeros around it)
  * with W'[i][j][co][ci] = W[2-i][2-j][ci][co] into h x w x cin, the
  * padding before it being 2 - pad_top rows and 2 - pad_left columns. */

@@ -1,5 +1,6 @@
 /* Winograd convolution for 3x3 kernels with stride 1 and dilation 1
- * (internal to conv.c; docs/conv.md): the forward pass and the input
+ * (internal to conv.c; docs/conv.md): the forward pass, the kernel
+ * gradient dW (through the transformed output gradient) and the input
  * gradient dx, which is itself such a convolution (of dy with the kernel
  * turned by 180 degrees, cin and cout swapped). F(4x4, 3x3) by default,
  * F(2x2, 3x3) on request; the transforms are kernel-table entries
