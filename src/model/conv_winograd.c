@@ -130,6 +130,10 @@ typedef struct wino_job {
     float *z, *y;
     const float *dy;             /* dW: the output gradient */
     float *parts;                /* dW: one partial dU per task */
+    int strips;                  /* dx: a last output row or column alone
+                                  * is computed directly (dx_strips) */
+    const float *wt;             /* the strips' kernel [3][3][ci][co] */
+    size_t batch;
     int act;
     float act_param;
     int ntasks;
@@ -308,6 +312,12 @@ static void plan_job(wino_job *j, size_t batch)
     j->t = o + 2;
     j->th = (j->oh + o - 1) / o;
     j->tw = (j->ow + o - 1) / o;
+    /* a last row (column) of tiles for one output row (column) costs a
+     * whole row of tiles: the strips take it directly instead */
+    if (j->strips && j->oh % o == 1)
+        j->th = j->oh / o;
+    if (j->strips && j->ow % o == 1)
+        j->tw = j->ow / o;
     j->ntiles = batch * j->th * j->tw;
     j->blk = block_tiles(j->t, j->ci, j->co);
     j->nblocks = (j->ntiles + j->blk - 1) / j->blk;
@@ -396,6 +406,55 @@ void nnl_conv_wino_forward(const nnl_kernels *k, const nnl_conv2d_geom *g, int t
     run_job(&j, batch);
 }
 
+/* Output pixels [y0, y1) x [x0, x1) of sample n computed directly: per
+ * tap (a, b) of the kernel, the pixels whose input is inside the array,
+ * one product of a row (or a column, when the rectangle is tall) of them
+ * with the tap's ci x co matrix, added in tap order. */
+static void strip_rect(const wino_job *j, size_t n, size_t y0, size_t y1, size_t x0,
+                       size_t x1)
+{
+    const size_t ci = j->ci, co = j->co;
+    if (y0 >= y1 || x0 >= x1)
+        return;
+    for (size_t py = y0; py < y1; py++)
+        memset(j->z + ((n * j->oh + py) * j->ow + x0) * co, 0, (x1 - x0) * co * sizeof(float));
+    for (size_t a = 0; a < 3; a++)
+        for (size_t b = 0; b < 3; b++) {
+            /* py + a - pt in [0, ih): py in [pt - a, ih + pt - a) */
+            size_t ya = j->pt > a ? j->pt - a : 0, yb = j->ih + j->pt - a;
+            size_t xa = j->pl > b ? j->pl - b : 0, xb = j->iw + j->pl - b;
+            ya = ya > y0 ? ya : y0, yb = min_sz(yb, y1);
+            xa = xa > x0 ? xa : x0, xb = min_sz(xb, x1);
+            if (ya >= yb || xa >= xb)
+                continue;
+            const float *wt = j->wt + (a * 3 + b) * ci * co;
+            const float *src = j->x + ((n * j->ih + ya + a - j->pt) * j->iw + xa + b - j->pl) * ci;
+            float *dst = j->z + ((n * j->oh + ya) * j->ow + xa) * co;
+            if (yb - ya <= xb - xa) /* rows of pixels */
+                for (size_t q = 0; q < yb - ya; q++)
+                    dkr(j->k, 0, xb - xa, co, ci, src + q * j->iw * ci, ci, wt, co,
+                        dst + q * j->ow * co, co, 1.0f);
+            else /* columns of pixels */
+                for (size_t q = 0; q < xb - xa; q++)
+                    dkr(j->k, 0, yb - ya, co, ci, src + q * ci, j->iw * ci, wt, co,
+                        dst + q * co, j->ow * co, 1.0f);
+        }
+}
+
+/* Task t: the strips of its range of samples. */
+static void strips_task(void *ctx, int t)
+{
+    const wino_job *j = ctx;
+    /* where the tiles end (a last row of tiles may overhang the output) */
+    const size_t ey = min_sz(j->o * j->th, j->oh), ex = min_sz(j->o * j->tw, j->ow);
+    size_t n0 = j->batch * (size_t)t / (size_t)j->ntasks;
+    size_t n1 = j->batch * (size_t)(t + 1) / (size_t)j->ntasks;
+    for (size_t n = n0; n < n1; n++) {
+        strip_rect(j, n, ey, j->oh, 0, j->ow); /* the last row */
+        strip_rect(j, n, 0, ey, ex, j->ow);    /* the last column above it */
+    }
+}
+
 void nnl_conv_wino_dx(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile, size_t batch,
                       const float *w, const float *dy, float *dx, float *ws)
 {
@@ -403,10 +462,29 @@ void nnl_conv_wino_dx(const nnl_kernels *k, const nnl_conv2d_geom *g, int tile, 
     wino_job j = {.k = k, .o = (size_t)tile, .ih = g->oh, .iw = g->ow, .ci = s->cout,
                   .oh = s->h, .ow = s->w, .co = s->cin, .pt = 2 - g->pad_top,
                   .pl = 2 - g->pad_left, .x = dy, .u = ws, .bias = NULL, .z = dx, .y = dx,
-                  .act = NNL_KACT_LINEAR};
+                  .act = NNL_KACT_LINEAR, .strips = 1, .batch = batch};
+    const size_t ci = s->cin, co = s->cout;
     filter_transform(g, (size_t)tile + 2, w, 1, ws);
     j.zeros = zeros_in(g, ws);
     run_job(&j, batch);
+    if (j.o * j.th >= j.oh && j.o * j.tw >= j.ow)
+        return;
+    /* the strips' kernel W'[a][b][co][ci] = W[2-a][2-b][ci][co], after U
+     * in the partials' space (free during dx) */
+    float *wt = ws + (36 * ci * co + 15) / 16 * 16;
+    for (size_t a = 0; a < 3; a++)
+        for (size_t b = 0; b < 3; b++)
+            k->transpose(w + ((2 - a) * 3 + (2 - b)) * ci * co, co, ci, co,
+                         wt + (a * 3 + b) * co * ci, ci);
+    j.wt = wt;
+    size_t work = batch * j.oh * j.ow * ci * co; /* an upper bound */
+    j.ntasks = work < WINO_PARALLEL_MIN ? 1 : (int)min_sz(batch, (size_t)nnl_threads_get() * 4);
+    if (j.ntasks <= 1) {
+        j.ntasks = 1;
+        strips_task(&j, 0);
+    } else {
+        nnl_parallel_for(j.ntasks, strips_task, &j);
+    }
 }
 
 /* dW[i][j][ci][co] = (G^T dU G)[i][j] for every (ci, co): the gradient of
