@@ -16,8 +16,10 @@
  *   cpu_ms=<median CPU time of the calling thread (meaningful at 1 thread)>
  * bench/conv.sh runs this and bench/conv_torch.py interleaved.
  *
- * --algo picks the convolution's path (conv.h: auto, im2col, implicit);
- * the lines then say "ours-im2col" or "ours-implicit" instead of "ours".
+ * --algo picks the convolution's path (conv.h: auto, im2col, implicit,
+ * winograd (F(4x4, 3x3)), winograd2 (F(2x2, 3x3))); the lines then say
+ * "ours-<algo>" instead of "ours". FLOPs are those of the direct
+ * convolution whatever the path (Winograd does fewer).
  *
  * --no-dx times the backward pass without dx (dW and db only).
  *
@@ -211,8 +213,13 @@ int main(int argc, char **argv)
                 algo = NNL_CONV_IM2COL, ours_name = "ours-im2col";
             else if (!strcmp(v, "implicit"))
                 algo = NNL_CONV_IMPLICIT, ours_name = "ours-implicit";
+            else if (!strcmp(v, "winograd"))
+                algo = NNL_CONV_WINOGRAD, ours_name = "ours-winograd";
+            else if (!strcmp(v, "winograd2"))
+                algo = NNL_CONV_WINOGRAD2, ours_name = "ours-winograd2";
             else if (strcmp(v, "auto")) {
-                fprintf(stderr, "conv: --algo is auto, im2col or implicit\n");
+                fprintf(stderr, "conv: --algo is auto, im2col, implicit, winograd or "
+                                "winograd2\n");
                 return 2;
             }
         } else if (!strcmp(a, "--no-dx")) {
@@ -221,7 +228,7 @@ int main(int argc, char **argv)
             with_gemm = 0;
         else {
             fprintf(stderr, "usage: %s [--threads N] [--reps N] [--layer conv1|conv2] "
-                            "[--algo auto|im2col|implicit] [--no-dx] [--no-gemm]\n", argv[0]);
+                            "[--algo auto|im2col|implicit|winograd|winograd2] [--no-dx] [--no-gemm]\n", argv[0]);
             return 2;
         }
     }

@@ -22,6 +22,7 @@
 #include "core/threads.h"
 #include "model/conv_igemm.h"
 #include "model/conv_im2col.h"
+#include "model/conv_winograd.h"
 #include "simd/gemm.h"
 #include "simd/kernels.h"
 
@@ -191,6 +192,14 @@ static nnl_conv_algo pick(const nnl_conv2d_geom *g, const nnl_kernels *k)
     return NNL_CONV_IMPLICIT;
 }
 
+/* Whether a call takes the Winograd path: its output tile size, else 0. */
+static int pick_wino(const nnl_conv2d_geom *g)
+{
+    if (g->algo == NNL_CONV_WINOGRAD || g->algo == NNL_CONV_WINOGRAD2)
+        return nnl_conv_wino_fits(g) ? nnl_conv_wino_tile(g->algo) : 0;
+    return g->algo == NNL_CONV_AUTO && nnl_conv_wino_wins(g) ? nnl_conv_wino_tile(g->algo) : 0;
+}
+
 size_t nnl_conv2d_workspace_size(const nnl_conv2d_geom *g, size_t batch)
 {
     if (g->direct || batch == 0)
@@ -209,6 +218,8 @@ size_t nnl_conv2d_workspace_size(const nnl_conv2d_geom *g, size_t batch)
                        : nnl_conv_igemm_ws_floats(g, batch) * sizeof(float) + NNL_CONV_WS_ALIGN;
         need = b > need ? b : need;
     }
+    if (pick_wino(g)) /* then the only path (its choice does not depend on the level) */
+        need = nnl_conv_wino_ws_floats(g) * sizeof(float) + NNL_CONV_WS_ALIGN;
     return need;
 }
 
@@ -317,6 +328,12 @@ nnl_status nnl_conv2d_forward_act(const nnl_conv2d_geom *g, size_t batch, const 
     if (batch * g->oh * g->ow == 0)
         return NNL_OK;
     const nnl_kernels *k = nnl_kernels_active();
+    int tile = pick_wino(g);
+    if (tile) {
+        nnl_conv_wino_forward(k, g, tile, batch, x, w, b, act, act_param,
+                              act == NNL_KACT_LINEAR ? y : z, y, aligned_ws(ws));
+        return NNL_OK;
+    }
     if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {
         nnl_conv_igemm_forward(k, g, batch, x, w, b, act, act_param,
                                act == NNL_KACT_LINEAR ? y : z, y, aligned_ws(ws));
@@ -385,6 +402,12 @@ nnl_status nnl_conv2d_backward_act(const nnl_conv2d_geom *g, size_t batch, const
         memset(dw, 0, K * cout * sizeof(float));
         if (db)
             memset(db, 0, cout * sizeof(float));
+        return NNL_OK;
+    }
+    int tile = pick_wino(g);
+    if (tile) {
+        nnl_conv_wino_backward(k, g, tile, batch, x, w, act, act_param, z, y, dy, dw, db, dx,
+                               aligned_ws(ws));
         return NNL_OK;
     }
     if (!g->direct && pick(g, k) == NNL_CONV_IMPLICIT) {

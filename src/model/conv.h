@@ -54,11 +54,19 @@ extern const nnl_choice nnl_padding_causal_choice; /* valid, same, causal (Conv1
  *                      forward pass, im2col rows of a few hundred pixels
  *                      at a time for dW (no im2col matrix; kdim at most
  *                      1024, else the im2col path);
- *   NNL_CONV_AUTO      implicit where it applies, else im2col (default). */
+ *   NNL_CONV_WINOGRAD  Winograd F(4x4, 3x3) for the forward and backward
+ *                      passes of 3x3 kernels with stride 1 and dilation 1
+ *                      (cin + cout <= 227); other geometries as AUTO;
+ *   NNL_CONV_WINOGRAD2 the same with F(2x2, 3x3);
+ *   NNL_CONV_AUTO      Winograd F(4x4) for such 3x3 kernels with at least
+ *                      3 input and 8 output channels, else implicit where
+ *                      it applies, else im2col (default). */
 typedef enum nnl_conv_algo {
     NNL_CONV_AUTO = 0,
     NNL_CONV_IM2COL,
-    NNL_CONV_IMPLICIT
+    NNL_CONV_IMPLICIT,
+    NNL_CONV_WINOGRAD,
+    NNL_CONV_WINOGRAD2
 } nnl_conv_algo;
 
 /* What the layer chooses. All sizes >= 1. */

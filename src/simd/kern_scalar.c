@@ -78,6 +78,7 @@ static inline int32_t sc_cvt_i(float x)
 
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"
+#include "simd/kern_wino.h"
 
 /* The direct kernel (kern_direct.h): 4 rows of up to 4 columns. */
 #define GD_NV 4
@@ -119,6 +120,7 @@ void nnl_kern_fill_scalar(nnl_kernels *k)
 {
     fill_body_scalar(k);
     fill_pool_scalar(k);
+    fill_wino_scalar(k);
     k->transpose = transpose_scalar;
     k->gemm_ukr = gemm_ukr_scalar_4x4;
     k->gemm_mr = SC_MR;

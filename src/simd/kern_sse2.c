@@ -70,6 +70,7 @@ static inline __m128i s2_mullo(__m128i a, __m128i b)
 
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"
+#include "simd/kern_wino.h"
 
 /* The direct kernel (kern_direct.h): 8 rows x 4 or 4 rows x 8 columns. */
 #define GD_NV 2
@@ -148,6 +149,7 @@ void nnl_kern_fill_sse2(nnl_kernels *k)
 {
     fill_body_sse2(k);
     fill_pool_sse2(k);
+    fill_wino_sse2(k);
     k->transpose = transpose_sse2;
     k->gemm_ukr = gemm_ukr_sse2_4x8;
     k->gemm_mr = S2_MR;

@@ -10,8 +10,8 @@
  * may alias its inputs exactly (y == x) but must not partly overlap them.
  * Results of a SIMD level match the scalar reference within the tolerances
  * in docs/simd.md (NaN and Inf follow the reference exactly); add, sub,
- * mul, div, scale, axpy, bias, max, argmax, col_sum, the optimizer steps
- * and the pooling kernels are bitwise equal to it. */
+ * mul, div, scale, axpy, bias, max, argmax, col_sum, the optimizer steps,
+ * the pooling and Winograd kernels are bitwise equal to it. */
 #ifndef NNL_KERNELS_H
 #define NNL_KERNELS_H
 #include <stddef.h>
@@ -175,6 +175,31 @@ typedef struct nnl_kernels {
                         float count, float *y);
     void (*avgpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
                         float count, const float *dy);
+
+    /* Winograd transforms over c channels, channels last (kern_wino.h;
+     * src/model/conv_winograd.c drives them). Bitwise equal across levels.
+     * F(2x2, 3x3) (wino2, 4x4 input tiles, 2x2 output tiles) and F(4x4,
+     * 3x3) (wino4, 6x6 and 4x4); t = 4 or 6 below, o = 2 or 4.
+     * winoN_in:  px[i*t + j] is pixel (i, j) of the input tile (c floats;
+     *   zeros for padding), and element e = a*t + b of B^T d B goes to
+     *   v + e * ve (c floats).
+     * winoN_out: element e of the tile's product M at m + e * me (c
+     *   floats); pixel (i, j) of A^T M A (+ bias[ch] unless bias is NULL)
+     *   goes to y + i * ldr + j * c for i < nh, j < nw (1 <= nh, nw <= o);
+     *   nothing else is written. */
+    void (*wino2_in)(size_t c, const float *const *px, float *v, size_t ve);
+    void (*wino2_out)(size_t c, const float *m, size_t me, const float *bias, float *y,
+                      size_t ldr, size_t nh, size_t nw);
+    void (*wino4_in)(size_t c, const float *const *px, float *v, size_t ve);
+    void (*wino4_out)(size_t c, const float *m, size_t me, const float *bias, float *y,
+                      size_t ldr, size_t nh, size_t nw);
+    /* winoN_dyt: the gradient dY of an output tile, pixel (i, j) at dy + i
+     *   * ldr + j * c for i < nh, j < nw (zeros elsewhere in the o x o
+     *   tile), to Z = A dY A^T: element e = a*t + b at z + e * ze. */
+    void (*wino2_dyt)(size_t c, const float *dy, size_t ldr, size_t nh, size_t nw, float *z,
+                      size_t ze);
+    void (*wino4_dyt)(size_t c, const float *dy, size_t ldr, size_t nh, size_t nw, float *z,
+                      size_t ze);
 } nnl_kernels;
 
 /* The table of the active level (nnl_dispatch_init runs on first use; if
