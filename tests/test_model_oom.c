@@ -601,6 +601,48 @@ static void run_case(int i, int which)
 static void test_create(void **s) { (void)s; run_case(0, HOOK_NNL); }
 static void test_compile(void **s) { (void)s; run_case(1, HOOK_NNL); }
 static void test_fit(void **s) { (void)s; run_case(2, HOOK_NNL); }
+/* A reserve for a larger batch that runs out of memory (a predict with a
+ * huge batch from a fit callback) must leave the model's buffers as they
+ * were: fit goes on using them after the callback returns. Every failure
+ * point of the reserve, then the forward and backward pass the old
+ * buffers must still serve. */
+static void test_reserve_keeps_buffers(void **s)
+{
+    (void)s;
+    nnl_error err;
+    nnl_model *m = make_model(&err);
+    assert_non_null(m);
+    assert_int_equal(compile(m, NNL_OPT_ADAM, &err), NNL_OK);
+    assert_int_equal(nnl_model_reserve(m, 4, 1, &err), NNL_OK);
+    float **acts = m->acts, *a0 = m->acts[0], *g1 = m->grads[1], *yb = m->ybuf;
+    int failed = 0;
+    for (long k = 0;; k++) {
+        long live = nnl_alloc_live();
+        nnl_alloc_fail_after(k);
+        nnl_status st = nnl_model_reserve(m, 64, 1, &err);
+        nnl_alloc_fail_reset();
+        if (st == NNL_OK)
+            break;
+        failed++;
+        assert_int_equal(st, NNL_ERR_NOMEM);
+        assert_int_equal(nnl_alloc_live(), live);
+        assert_int_equal(m->batch_cap, 4);
+        assert_ptr_equal(m->acts, acts);
+        assert_ptr_equal(m->acts[0], a0);
+        assert_ptr_equal(m->grads[1], g1);
+        assert_ptr_equal(m->ybuf, yb);
+        memcpy(m->acts[0], X->data, 4 * 3 * sizeof(float));
+        for (size_t i = 0; i < 4; i++)
+            m->ybuf[i] = Y->data[i];
+        double loss;
+        assert_int_equal(nnl_model_compute_grads(m, 4, 1, &loss, &err), NNL_OK);
+        assert_true(isfinite(loss));
+    }
+    assert_true(failed >= 4); /* the tables, the activations, the gradients, a layer */
+    assert_int_equal(m->batch_cap, 64);
+    nnl_model_free(m);
+}
+
 static void test_predict(void **s) { (void)s; run_case(3, HOOK_NNL); }
 static void test_evaluate(void **s) { (void)s; run_case(4, HOOK_NNL); }
 static void test_save(void **s) { (void)s; run_case(5, HOOK_NNL); }
@@ -626,7 +668,7 @@ int main(void)
         cmocka_unit_test(test_fit),      cmocka_unit_test(test_predict),
         cmocka_unit_test(test_evaluate), cmocka_unit_test(test_save),
         cmocka_unit_test(test_load),     cmocka_unit_test(test_save_cjson),
-        cmocka_unit_test(test_load_cjson),
+        cmocka_unit_test(test_load_cjson),     cmocka_unit_test(test_reserve_keeps_buffers),
         cmocka_unit_test(test_save_cjson_single), cmocka_unit_test(test_load_cjson_single),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -18,18 +18,15 @@ nnl_model *nnl_model_new(nnl_error *err)
     return m;
 }
 
+static void free_set(float **acts, size_t n, float *gbuf[2]);
+
 static void free_buffers(nnl_model *m)
 {
-    if (m->acts)
-        for (size_t i = 0; i <= m->nlayers; i++)
-            nnl_free(m->acts[i]);
-    nnl_free(m->gbuf[0]);
-    nnl_free(m->gbuf[1]);
-    m->gbuf[0] = m->gbuf[1] = NULL;
-    nnl_free(m->acts);
+    free_set(m->acts, m->acts ? m->nlayers + 1 : 0, m->gbuf);
     nnl_free(m->grads);
     nnl_free(m->ybuf);
     m->acts = m->grads = NULL;
+    m->gbuf[0] = m->gbuf[1] = NULL;
     m->ybuf = NULL;
     m->batch_cap = 0;
     m->ybuf_cap = 0;
@@ -165,6 +162,17 @@ nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
     return NNL_OK;
 }
 
+/* Frees a set of batch buffers (acts has n entries; NULL entries are fine). */
+static void free_set(float **acts, size_t n, float *gbuf[2])
+{
+    if (acts)
+        for (size_t i = 0; i < n; i++)
+            nnl_free(acts[i]);
+    nnl_free(acts);
+    nnl_free(gbuf[0]);
+    nnl_free(gbuf[1]);
+}
+
 nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error *err)
 {
     if (!m->built)
@@ -172,10 +180,15 @@ nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error
     if (batch == 0)
         batch = 1;
     if (batch > m->batch_cap || !m->acts) {
-        free_buffers(m);
-        m->acts = nnl_calloc(m->nlayers + 1, sizeof *m->acts);
-        m->grads = nnl_calloc(m->nlayers + 1, sizeof *m->grads);
-        if (!m->acts || !m->grads)
+        /* The new set is built beside the old one and replaces it only
+         * when every allocation worked: a failed reserve (a predict with a
+         * batch too large for memory, perhaps from a fit callback) leaves
+         * the model with the buffers it had, which a running fit uses. */
+        const size_t n = m->nlayers + 1;
+        float *gbuf[2] = {NULL, NULL};
+        float **acts = nnl_calloc(n, sizeof *acts);
+        float **grads = nnl_calloc(n, sizeof *grads);
+        if (!acts || !grads)
             goto nomem;
         /* The backward pass of layer i reads grads[i + 1] and writes
          * grads[i], and nothing reads a gradient after the layer below has
@@ -183,42 +196,54 @@ nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error
          * indices, each as large as its largest, hold them all. For the
          * Fashion-MNIST CNN that is 15 MB instead of 21 (docs/performance.md). */
         size_t gsize[2] = {0, 0};
-        for (size_t i = 0; i <= m->nlayers; i++) {
+        for (size_t i = 0; i < n; i++) {
             const nnl_shape *s = i == 0 ? &m->in_shape : &m->layers[i - 1]->out_shape;
-            size_t n = batch * nnl_shape_numel(s);
-            m->acts[i] = nnl_malloc(n * sizeof(float));
-            if (!m->acts[i])
+            size_t k = batch * nnl_shape_numel(s);
+            if (!(acts[i] = nnl_malloc(k * sizeof(float))))
                 goto nomem;
-            if (i > 0 && n > gsize[i % 2])
-                gsize[i % 2] = n;
+            if (i > 0 && k > gsize[i % 2])
+                gsize[i % 2] = k;
         }
         for (int k = 0; k < 2; k++)
-            if (gsize[k] && !(m->gbuf[k] = nnl_malloc(gsize[k] * sizeof(float))))
+            if (gsize[k] && !(gbuf[k] = nnl_malloc(gsize[k] * sizeof(float))))
                 goto nomem;
-        for (size_t i = 1; i <= m->nlayers; i++)
-            m->grads[i] = m->gbuf[i % 2];
+        for (size_t i = 1; i < n; i++)
+            grads[i] = gbuf[i % 2];
+        /* A layer's reserve replaces its scratch only when it succeeds, and
+         * scratch for a larger batch also serves the old one. */
         for (size_t i = 0; i < m->nlayers; i++) {
             nnl_status st = nnl_layer_reserve(m->layers[i], batch, err);
             if (st != NNL_OK) {
-                free_buffers(m);
+                free_set(acts, n, gbuf);
+                nnl_free(grads);
                 return st;
             }
         }
+        free_set(m->acts, n, m->gbuf);
+        nnl_free(m->grads);
+        m->acts = acts;
+        m->grads = grads;
+        m->gbuf[0] = gbuf[0];
+        m->gbuf[1] = gbuf[1];
         m->batch_cap = batch;
+        goto ybuf;
+    nomem:
+        free_set(acts, n, gbuf);
+        nnl_free(grads);
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the buffers of a batch "
+                        "of %zu", batch);
     }
+ybuf:
     if (batch * ycols > m->ybuf_cap) {
         float *y = nnl_malloc(batch * ycols * sizeof *y);
         if (!y)
-            goto nomem;
+            return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the targets of a batch "
+                            "of %zu", batch);
         nnl_free(m->ybuf);
         m->ybuf = y;
         m->ybuf_cap = batch * ycols;
     }
     return NNL_OK;
-nomem:
-    free_buffers(m);
-    return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the buffers of a batch "
-                    "of %zu", batch);
 }
 
 nnl_status nnl_model_check_x(nnl_model *m, const nnl_tensor *x, const char *who,
