@@ -12,7 +12,7 @@
 
 typedef struct maxpool2d_state {
     nnl_pool2d_geom g;
-    int32_t *arg;        /* owned: the winning pixel per output, reserved size */
+    void *arg;           /* owned: the winners (pool.h), reserved size */
 } maxpool2d_state;
 
 static nnl_status maxpool2d_plan(const nnl_layer *l, const nnl_shape *in, nnl_shape *out,
@@ -35,7 +35,7 @@ static void maxpool2d_fill(nnl_layer *l, nnl_rng *rng)
 static nnl_status maxpool2d_reserve(nnl_layer *l, size_t batch, nnl_error *err)
 {
     maxpool2d_state *s = l->state;
-    int32_t *a = nnl_malloc(batch * s->g.out_size * sizeof *a);
+    void *a = nnl_malloc(batch * nnl_maxpool2d_arg_bytes(&s->g));
     if (!a)
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for a batch of %zu", l->name,
                         batch);
