@@ -126,12 +126,19 @@ static void check_kernels_u8(const nnl_kernels *ref, const nnl_kernels *k, int s
                 assert_true(a1[i + 1] < nh * nw); /* a pixel of the window */
                 dy[i] = frand();
             }
-            float *d1b = falloc(n), *d2b = falloc(n), *d1 = d1b + 1, *d2 = d2b + 1;
-            fill_window(d1, n, 0);
-            memcpy(d2, d1, n * sizeof(float));
-            ref->maxpool_bwd_u8(c, nh, nw, nwin, d1, ldr, step, dy, a1 + 1);
-            k->maxpool_bwd_u8(c, nh, nw, nwin, d2, ldr, step, dy, a1 + 1);
-            expect_bits("maxpool_bwd_u8", isa, c, nh, nw, d1, d2, n * sizeof(float));
+            /* unaligned, and 64-byte aligned (whole aligned vectors take
+             * non-temporal stores at some levels) */
+            float *d1b, *d2b;
+            assert_int_equal(posix_memalign((void **)&d1b, 64, (n + 16) * sizeof(float)), 0);
+            assert_int_equal(posix_memalign((void **)&d2b, 64, (n + 16) * sizeof(float)), 0);
+            for (size_t al = 0; al < 2; al++) {
+                float *d1 = d1b + al, *d2 = d2b + al;
+                fill_window(d1, n, 0);
+                memcpy(d2, d1, n * sizeof(float));
+                ref->maxpool_bwd_u8(c, nh, nw, nwin, d1, ldr, step, dy, a1 + 1);
+                k->maxpool_bwd_u8(c, nh, nw, nwin, d2, ldr, step, dy, a1 + 1);
+                expect_bits("maxpool_bwd_u8", isa, c, nh, nw, d1, d2, n * sizeof(float));
+            }
             free(xb), free(d1b), free(d2b);
         }
 }

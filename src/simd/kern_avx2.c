@@ -70,6 +70,8 @@ static inline void a2_istore8(void *p, __m256i v)
     _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(s, s));
 }
 #define V_ISTORE8(p, v) a2_istore8((p), (v))
+#define V_STREAM(p, v) _mm256_stream_ps((p), (v))
+#define V_SFENCE() _mm_sfence()
 
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"

@@ -173,9 +173,17 @@ static void KN(maxpool_fwd_u8)(size_t c, size_t nh, size_t nw, size_t nwin, cons
         KN(maxpool8_win)(c, nh, nw, x + k * xstep, ldr, y + k * c, arg + k * c);
 }
 
-/* dx = dy at the window's winner, 0 at its other pixels (stores only). */
-KINLINE void KN(maxpool8_bwd_group)(size_t rem, size_t nh, size_t nw, float *dx, size_t ldr,
-                                    size_t c, const float *dy, const uint8_t *arg)
+/* dx = dy at the window's winner, 0 at its other pixels (stores only).
+ * NT: non-temporal stores (aligned, no tail): dx is written whole and
+ * read much later, so its lines need not be read first (the stores are
+ * the same bits; V_STREAM and V_SFENCE come from the level). */
+#ifndef V_STREAM
+#define V_STREAM V_STORE
+#define V_SFENCE() ((void)0)
+#define KPOOL_NO_STREAM 1
+#endif
+KINLINE void KN(maxpool8_bwd_group)(const int NT, size_t rem, size_t nh, size_t nw, float *dx,
+                                    size_t ldr, size_t c, const float *dy, const uint8_t *arg)
 {
     const VF zero = V_SET1(0.0f);
     VF g = rem ? KN(load_part)(dy, rem, 0.0f) : V_LOAD(dy);
@@ -186,33 +194,50 @@ KINLINE void KN(maxpool8_bwd_group)(size_t rem, size_t nh, size_t nw, float *dx,
             VF v = V_SEL(V_IEQ(a, V_ISET1((int32_t)(i * nw + j))), g, zero);
             if (rem)
                 KN(store_part)(dr + j * c, v, rem);
+            else if (NT)
+                V_STREAM(dr + j * c, v);
             else
                 V_STORE(dr + j * c, v);
         }
     }
 }
 
-KINLINE void KN(maxpool8_bwd_win)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
-                                  const float *dy, const uint8_t *arg)
+KINLINE void KN(maxpool8_bwd_win)(const int NT, size_t c, size_t nh, size_t nw, float *dx,
+                                  size_t ldr, const float *dy, const uint8_t *arg)
 {
     size_t ch = 0;
     for (; ch + VLEN <= c; ch += VLEN)
-        KN(maxpool8_bwd_group)(0, nh, nw, dx + ch, ldr, c, dy + ch, arg + ch);
+        KN(maxpool8_bwd_group)(NT, 0, nh, nw, dx + ch, ldr, c, dy + ch, arg + ch);
     if (ch < c)
-        KN(maxpool8_bwd_group)(c - ch, nh, nw, dx + ch, ldr, c, dy + ch, arg + ch);
+        KN(maxpool8_bwd_group)(0, c - ch, nh, nw, dx + ch, ldr, c, dy + ch, arg + ch);
 }
 
 static void KN(maxpool_bwd_u8)(size_t c, size_t nh, size_t nw, size_t nwin, float *dx,
                                size_t ldr, size_t xstep, const float *dy, const uint8_t *arg)
 {
+#ifndef KPOOL_NO_STREAM
+    /* every store a whole aligned vector: stream (2x2, the Keras default) */
+    if (nh == 2 && nw == 2 && c % VLEN == 0 && ldr % VLEN == 0 && xstep % VLEN == 0 &&
+        (uintptr_t)dx % (VLEN * sizeof(float)) == 0) {
+        for (size_t k = 0; k < nwin; k++)
+            KN(maxpool8_bwd_win)(1, c, 2, 2, dx + k * xstep, ldr, dy + k * c, arg + k * c);
+        V_SFENCE(); /* before another thread may read dx */
+        return;
+    }
+#endif
     if (nh == 2 && nw == 2) {
         for (size_t k = 0; k < nwin; k++)
-            KN(maxpool8_bwd_win)(c, 2, 2, dx + k * xstep, ldr, dy + k * c, arg + k * c);
+            KN(maxpool8_bwd_win)(0, c, 2, 2, dx + k * xstep, ldr, dy + k * c, arg + k * c);
         return;
     }
     for (size_t k = 0; k < nwin; k++)
-        KN(maxpool8_bwd_win)(c, nh, nw, dx + k * xstep, ldr, dy + k * c, arg + k * c);
+        KN(maxpool8_bwd_win)(0, c, nh, nw, dx + k * xstep, ldr, dy + k * c, arg + k * c);
 }
+#ifdef KPOOL_NO_STREAM
+#undef V_STREAM
+#undef V_SFENCE
+#undef KPOOL_NO_STREAM
+#endif
 
 /* ---- average pooling ---------------------------------------------------- */
 
