@@ -194,6 +194,7 @@ static void fwd_task(void *ctx, int t)
 #define IG_SMALL_K 32       /* K + 1 at most this */
 #define IG_SMALL_WB 8192    /* floats of [W; b] (K + 1) x cout at most */
 #define IG_SMALL_FWD 128    /* pixels per forward block */
+#define IG_SMALL_DW 128     /* pixels per dW block (dz then stays in L1) */
 
 static int small_k(const nnl_conv2d_geom *g)
 {
@@ -353,7 +354,7 @@ static void small_dw_task(void *ctx, int t)
     const size_t K = g->kdim, n = g->s.cout, ones = j->db != NULL, kc = K + ones;
     float acc[IG_SMALL_WB] IG_ALIGNED;
     float buf[IG_BUF_FLOATS] IG_ALIGNED; /* im2col rows, then dz, of a block */
-    const size_t kb = min_sz(IG_DW_BLOCK, IG_BUF_FLOATS / (kc + n));
+    const size_t kb = min_sz(IG_SMALL_DW, IG_BUF_FLOATS / (kc + n));
     float *dzb = buf + kb * kc;
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
     float *P = t == 0 ? j->dw : j->parts + (size_t)(t - 1) * (K * n + n);
