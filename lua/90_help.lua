@@ -99,7 +99,8 @@ local entries = {
   {"data", "nn.data.fashion_mnist", "nn.data.fashion_mnist([opts])",
    "{x_train, y_train, x_test, y_test, classes}; pixels in 0..1, x as N x 784.\n" ..
    "opts.flatten = false gives images N x 28 x 28 x 1 (for Conv2D);\n" ..
-   "opts.path: the folder of the IDX files (default: Debian's dataset-fashion-mnist)."},
+   "opts.path: the folder of the IDX files (default: Debian's dataset-fashion-mnist);\n" ..
+   "opts.split = \"train\" or \"test\" reads only that half (the other's fields are nil)."},
   {"data", "nn.data.iris", "nn.data.iris() -> x, y", "The iris data set (shipped)."},
   {"data", "nn.data.digits", "nn.data.digits([opts]) -> x, y",
    "The 8x8 digits data set (shipped): x 1797 x 64 (pixels 0..16), y classes 1..10.\n" ..

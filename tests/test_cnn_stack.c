@@ -13,21 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "gradcheck.h"
-#include <unistd.h>
-#include "model/fit.h"
-#include "model/model.h"
-#include "model/modelfile.h"
-#include "model/optim.h"
-
-static void build(nnl_layer *l, const nnl_shape *in)
-{
-    nnl_rng r;
-    nnl_rng_seed(&r, 3);
-    nnl_error err;
-    if (nnl_layer_build(l, in, &r, &err) != NNL_OK)
-        fail_msg("build: %s", err.msg);
-}
+#include "layertest.h"
 
 /* Keras: BatchNormalization() on (None, 26, 26, 32) has 128 weights, 64
  * of them trainable; its output keeps the shape. */
@@ -36,7 +22,7 @@ static void test_batchnorm_weights_on_images(void **state)
     (void)state;
     nnl_layer *l = nnl_test_layer("BatchNormalization", "");
     nnl_shape in = {3, {26, 26, 32, 0}};
-    build(l, &in);
+    build_shape(l, in);
     assert_int_equal(l->out_shape.ndim, 3);
     assert_int_equal(l->out_shape.d[2], 32);
     assert_int_equal(nnl_layer_count_params(l, 0), 128);
@@ -60,7 +46,7 @@ static void test_batchnorm_statistics_per_channel(void **state)
     nnl_layer *l = nnl_test_layer("BatchNormalization", "momentum=0.9");
     size_t h = 5, w = 3, c = 19, batch = 4, rows = batch * h * w;
     nnl_shape in = {3, {h, w, c, 0}};
-    build(l, &in);
+    build_shape(l, in);
     float *gamma = l->params[0].w, *beta = l->params[1].w;
     float *mm = l->params[2].w, *mv = l->params[3].w;
     for (size_t j = 0; j < c; j++) {
@@ -139,7 +125,7 @@ static void test_dropout_on_feature_maps(void **state)
     (void)state;
     nnl_layer *l = nnl_test_layer("Dropout", "rate=0.5");
     nnl_shape in = {3, {6, 6, 5, 0}};
-    build(l, &in);
+    build_shape(l, in);
     assert_int_equal(l->out_shape.ndim, 3);
     assert_int_equal(l->out_shape.d[0], 6);
     assert_int_equal(l->out_shape.d[2], 5);
@@ -206,25 +192,7 @@ static void test_stack_trains_saves_loads(void **state)
     add(m, nnl_test_layer("Dropout", "rate=0.2"));
     add(m, nnl_test_layer("Flatten", ""));
     add(m, nnl_test_layer("Dense", "units=1"));
-    nnl_optim_config oc;
-    nnl_optim_defaults(&oc, NNL_OPT_ADAM);
-    oc.lr = 0.01;
-    assert_int_equal(nnl_model_compile(m, 0 /* mse */, NULL, 0, &oc, &err), NNL_OK);
-    size_t n = 32, shape[4] = {n, 8, 8, 1};
-    nnl_tensor *x = nnl_tensor_new(4, shape, &err), *y = nnl_tensor_new2(n, 1, &err);
-    assert_non_null(x && y);
-    nnl_rng_seed(&rng, 9);
-    fill_normal(x->data, x->numel);
-    for (size_t i = 0; i < n; i++)
-        y->data[i] = x->data[i * 64 + 27] > 0 ? 1.0f : 0.0f; /* a pixel's sign */
-    nnl_fit_opts fo;
-    nnl_fit_opts_default(&fo);
-    fo.epochs = 60;
-    fo.batch_size = 8;
-    nnl_history h;
-    assert_int_equal(nnl_model_fit(m, x, y, &fo, NULL, &h, &err), NNL_OK);
-    assert_true(h.values[(h.nepochs - 1) * h.nkeys] < 0.5 * h.values[0]);
-    nnl_history_free(&h);
+    nnl_model *b = check_trains_saves_loads(m, 32, 27); /* a pixel's sign */
     const nnl_shape *s1 = &m->layers[1]->out_shape, *s3 = &m->layers[3]->out_shape;
     assert_true(s1->ndim == 3 && s1->d[0] == 6 && s1->d[1] == 6 && s1->d[2] == 8);
     assert_true(s3->ndim == 3 && s3->d[0] == 3 && s3->d[1] == 3 && s3->d[2] == 8);
@@ -238,24 +206,7 @@ static void test_stack_trains_saves_loads(void **state)
     assert_non_null(strstr(buf, "(None, 3, 3, 8)"));
     assert_non_null(strstr(buf, "(None, 72)"));
     assert_non_null(strstr(buf, "Non-trainable params: 16"));
-    char path[] = "/tmp/nnl_cnn_stack_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(nnl_modelfile_save(m, path, NULL, &err), NNL_OK);
-    nnl_model *b = nnl_modelfile_load(path, NULL, &err);
-    if (!b)
-        fail_msg("load: %s", err.msg);
-    unlink(path);
-    nnl_tensor *pa = nnl_model_predict(m, x, 5, &err), *pb = nnl_model_predict(b, x, 7, &err);
-    assert_non_null(pa && pb);
-    for (size_t i = 0; i < n; i++)
-        assert_true(pa->data[i] == pb->data[i]);
     assert_memory_equal(m->layers[1]->params[2].w, b->layers[1]->params[2].w, 8 * sizeof(float));
-    nnl_tensor_free(pa);
-    nnl_tensor_free(pb);
-    nnl_tensor_free(x);
-    nnl_tensor_free(y);
     nnl_model_free(m);
     nnl_model_free(b);
 }

@@ -265,6 +265,11 @@ static void test_model_gradients(void **state)
     assert_true(m->fused);
     size_t n = 6;
     assert_int_equal(nnl_model_reserve(m, n, 1, &err), NNL_OK);
+    /* The gradients share two buffers (odd and even layers): the checks
+     * below prove that no backward pass needs a gradient once the layer
+     * below has consumed it. */
+    assert_ptr_equal(m->grads[1], m->grads[3]);
+    assert_ptr_not_equal(m->grads[1], m->grads[2]);
     float x[24], y[6];
     fill_normal(x, 24);
     for (size_t i = 0; i < n; i++)

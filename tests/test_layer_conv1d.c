@@ -3,7 +3,8 @@
  * pass against a direct 1-D convolution written here (double
  * accumulation), numerical gradient checks of every option (odd lengths,
  * channels and filters that are not multiples of the vector width, bias
- * or not, activations), errors, and a training model with a Conv1D that
+ * or not, activations), the activation fused into the convolution against
+ * an Activation layer after it, errors, and a training model with a Conv1D that
  * saves, loads and predicts the same. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,23 +12,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "gradcheck.h"
-#include <unistd.h>
-#include "model/conv.h"
-#include "model/fit.h"
-#include "model/model.h"
-#include "model/modelfile.h"
-#include "model/optim.h"
+#include "layertest.h"
 
 /* Builds l for per-sample shape {steps, c}. */
 static void build(nnl_layer *l, size_t steps, size_t c)
 {
-    nnl_shape in = {2, {steps, c, 0, 0}};
-    nnl_rng r;
-    nnl_rng_seed(&r, 3);
-    nnl_error err;
-    if (nnl_layer_build(l, &in, &r, &err) != NNL_OK)
-        fail_msg("build: %s", err.msg);
+    build_shape(l, shape2(steps, c));
 }
 
 /* Keras's shapes and counts: Conv1D(32, 3) on (100, 8) -> (98, 32), 800
@@ -117,50 +107,8 @@ static void test_forward_matches_direct_convolution(void **state)
     nnl_rng_seed(&rng, 11);
     for (size_t t = 0; t < sizeof specs / sizeof specs[0]; t++) {
         nnl_layer *l = nnl_test_layer("Conv1D", specs[t]);
-        size_t steps = 13, c = 5, batch = 3;
-        build(l, steps, c);
-        size_t os = l->out_shape.d[0], f = l->out_shape.d[1];
-        size_t k = (size_t)nnl_layer_value(l, "kernel_size")->ints[0];
-        size_t st = (size_t)nnl_layer_value(l, "strides")->ints[0];
-        size_t dl = (size_t)nnl_layer_value(l, "dilation_rate")->ints[0];
-        int pad = (int)nnl_layer_value(l, "padding")->num;
-        long pl = 0; /* zeros before the first step */
-        if (pad == NNL_PAD_SAME) {
-            long p = (long)((os - 1) * st + (k - 1) * dl + 1) - (long)steps;
-            pl = p > 0 ? p / 2 : 0; /* TensorFlow: the extra zero after */
-        } else if (pad == NNL_PAD_CAUSAL) {
-            pl = (long)((k - 1) * dl);
-        }
-        size_t nin = batch * steps * c, nout = batch * os * f;
-        float *x = nnl_malloc(nin * sizeof *x), *y = nnl_malloc(nout * sizeof *y);
-        assert_non_null(x && y);
-        fill_normal(x, nin);
-        for (size_t j = 0; j < l->params[0].n; j++)
-            l->params[0].w[j] = nnl_rng_normal(&rng);
-        for (size_t j = 0; j < f; j++)
-            l->params[1].w[j] = nnl_rng_normal(&rng);
-        nnl_error err;
-        assert_int_equal(nnl_layer_forward(l, batch, x, y, 0, &err), NNL_OK);
-        const float *kern = l->params[0].w, *bias = l->params[1].w;
-        for (size_t n = 0; n < batch; n++)
-            for (size_t i = 0; i < os; i++)
-                for (size_t o = 0; o < f; o++) {
-                    double acc = bias[o];
-                    for (size_t a = 0; a < k; a++) {
-                        long s = (long)(i * st + a * dl) - pl;
-                        if (s < 0 || s >= (long)steps)
-                            continue;
-                        for (size_t ci = 0; ci < c; ci++)
-                            acc += (double)x[(n * steps + (size_t)s) * c + ci] *
-                                   kern[(a * c + ci) * f + o];
-                    }
-                    float got = y[(n * os + i) * f + o];
-                    if (fabs(got - acc) > 1e-4 * (1 + fabs(acc)))
-                        fail_msg("%s: y[%zu,%zu,%zu] = %g, direct %g", specs[t], n, i, o, got,
-                                 acc);
-                }
-        nnl_free(x);
-        nnl_free(y);
+        build(l, 13, 5);
+        check_conv_direct(l, 3, specs[t]);
         nnl_layer_free(l);
     }
 }
@@ -220,23 +168,40 @@ static void test_gradients(void **state)
 {
     (void)state;
     nnl_rng_seed(&rng, 5);
-    struct { const char *spec; size_t steps, c; } cases[] = {
-        {"filters=3;kernel_size=3", 7, 3},
-        {"filters=5;kernel_size=4;strides=2;padding=same", 9, 3},
-        {"filters=2;kernel_size=3;dilation_rate=2;padding=same;activation=tanh", 8, 2},
-        {"filters=4;kernel_size=2;dilation_rate=3;padding=causal", 7, 5},
-        {"filters=3;kernel_size=3;strides=2;padding=causal;activation=swish", 7, 2},
-        {"filters=17;kernel_size=1;use_bias=false", 5, 3},
-        {"filters=3;kernel_size=2;activation=softmax", 5, 17},
-        {"filters=2;kernel_size=3;strides=3;activation=relu", 11, 1},
+    const grad_case cases[] = {
+        {"filters=3;kernel_size=3", shape2(7, 3)},
+        {"filters=5;kernel_size=4;strides=2;padding=same", shape2(9, 3)},
+        {"filters=2;kernel_size=3;dilation_rate=2;padding=same;activation=tanh", shape2(8, 2)},
+        {"filters=4;kernel_size=2;dilation_rate=3;padding=causal", shape2(7, 5)},
+        {"filters=3;kernel_size=3;strides=2;padding=causal;activation=swish", shape2(7, 2)},
+        {"filters=17;kernel_size=1;use_bias=false", shape2(5, 3)},
+        {"filters=3;kernel_size=2;activation=softmax", shape2(5, 17)},
+        {"filters=2;kernel_size=3;strides=3;activation=relu", shape2(11, 1)},
     };
-    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-        nnl_layer *l = nnl_test_layer("Conv1D", cases[t].spec);
-        nnl_layer_set_name(l, cases[t].spec);
-        nnl_shape in = {2, {cases[t].steps, cases[t].c, 0, 0}};
-        gradcheck_layer(l, &in, 2, 1, strstr(cases[t].spec, "relu") != NULL);
-        nnl_layer_free(l);
-    }
+    check_gradients("Conv1D", cases, sizeof cases / sizeof cases[0], 0);
+}
+
+/* relu runs inside the convolution's passes (in place on y, no
+ * pre-activation kept): the same outputs and gradients to the bit as a
+ * linear Conv1D followed by Activation("relu"); so do the activations
+ * that keep z apart (tanh) and the ones with a parameter (elu). */
+static void test_fused_activation_matches_activation_layer(void **state)
+{
+    (void)state;
+    nnl_rng_seed(&rng, 6);
+    check_fused_act("Conv1D", "filters=5;kernel_size=3;padding=causal", "relu", shape2(9, 17), 3);
+    check_fused_act("Conv1D", "filters=17;kernel_size=4;strides=2;padding=same", "relu",
+                    shape2(20, 3), 2);
+    check_fused_act("Conv1D", "filters=3;kernel_size=2;dilation_rate=2", "tanh", shape2(8, 4), 2);
+    check_fused_act("Conv1D", "filters=4;kernel_size=3;use_bias=false", "elu", shape2(7, 2), 2);
+    /* relu keeps no pre-activation of its own: no loss fuses with it */
+    nnl_layer *l = nnl_test_layer("Conv1D", "filters=2;kernel_size=3;activation=relu");
+    build(l, 6, 2);
+    float x[12] = {0}, y[8];
+    nnl_error err;
+    assert_int_equal(nnl_layer_forward(l, 1, x, y, 1, &err), NNL_OK);
+    assert_null(nnl_layer_preact(l, x));
+    nnl_layer_free(l);
 }
 
 /* Conv1D -> Flatten -> Dense trains (the loss goes down), and a saved
@@ -244,56 +209,11 @@ static void test_gradients(void **state)
 static void test_model_trains_saves_loads(void **state)
 {
     (void)state;
-    nnl_error err;
-    nnl_model *m = nnl_model_new(&err);
-    assert_non_null(m);
     nnl_layer *c = nnl_test_layer("Conv1D", "filters=4;kernel_size=3;activation=relu;"
                                             "padding=causal");
-    nnl_shape in = {2, {10, 2, 0, 0}};
-    assert_int_equal(nnl_layer_set_input_shape(c, &in, &err), NNL_OK);
-    assert_int_equal(nnl_model_add(m, c, &err), NNL_OK);
-    assert_int_equal(nnl_model_add(m, nnl_flatten_new(&err), &err), NNL_OK);
-    nnl_dense_opts o;
-    nnl_dense_opts_default(&o);
-    assert_int_equal(nnl_model_add(m, nnl_dense_new(1, &o, &err), &err), NNL_OK);
-    nnl_optim_config oc;
-    nnl_optim_defaults(&oc, NNL_OPT_ADAM);
-    oc.lr = 0.01;
-    assert_int_equal(nnl_model_compile(m, 0 /* mse */, NULL, 0, &oc, &err), NNL_OK);
-    size_t n = 16, shape[3] = {n, 10, 2};
-    nnl_tensor *x = nnl_tensor_new(3, shape, &err), *y = nnl_tensor_new2(n, 1, &err);
-    assert_non_null(x && y);
-    nnl_rng_seed(&rng, 9);
-    fill_normal(x->data, x->numel);
-    for (size_t i = 0; i < n; i++)
-        y->data[i] = x->data[i * 20 + 9] > 0 ? 1.0f : 0.0f; /* a step's sign */
-    nnl_fit_opts fo;
-    nnl_fit_opts_default(&fo);
-    fo.epochs = 60;
-    fo.batch_size = 8;
-    nnl_history h;
-    assert_int_equal(nnl_model_fit(m, x, y, &fo, NULL, &h, &err), NNL_OK);
-    assert_true(h.values[(h.nepochs - 1) * h.nkeys] < 0.5 * h.values[0]);
-    nnl_history_free(&h);
-    char path[] = "/tmp/nnl_conv1d_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(nnl_modelfile_save(m, path, NULL, &err), NNL_OK);
-    nnl_model *b = nnl_modelfile_load(path, NULL, &err);
-    if (!b)
-        fail_msg("load: %s", err.msg);
-    unlink(path);
-    nnl_tensor *pa = nnl_model_predict(m, x, 5, &err), *pb = nnl_model_predict(b, x, 7, &err);
-    assert_non_null(pa && pb);
-    for (size_t i = 0; i < n; i++)
-        assert_true(pa->data[i] == pb->data[i]);
-    assert_string_equal(b->layers[0]->ops->type, "Conv1D");
+    nnl_model *m = model_then_dense(c, shape2(10, 2));
+    nnl_model *b = check_trains_saves_loads(m, 16, 9); /* a step's sign */
     assert_int_equal((int)nnl_layer_value(b->layers[0], "padding")->num, NNL_PAD_CAUSAL);
-    nnl_tensor_free(pa);
-    nnl_tensor_free(pb);
-    nnl_tensor_free(x);
-    nnl_tensor_free(y);
     nnl_model_free(m);
     nnl_model_free(b);
 }
@@ -307,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_causal_sees_no_future),
         cmocka_unit_test(test_initializers_and_regularizer),
         cmocka_unit_test(test_gradients),
+        cmocka_unit_test(test_fused_activation_matches_activation_layer),
         cmocka_unit_test(test_model_trains_saves_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

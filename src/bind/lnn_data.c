@@ -211,11 +211,23 @@ static int l_idx(lua_State *L)
 
 /* nn.data.fashion_mnist([opts]) -> {x_train, y_train, x_test, y_test,
  * classes}. opts.flatten (default true: 784 columns; false: n x 28 x 28 x
- * 1 images), opts.path (a folder). */
+ * 1 images), opts.path (a folder), opts.split ("train" or "test": only
+ * that half is read, the other's fields are nil). */
 static int l_fashion(lua_State *L)
 {
-    static const char *const valid[] = {"flatten", "path", NULL};
+    static const char *const valid[] = {"flatten", "path", "split", NULL};
     int flatten = opt_flatten(L, 1, "nn.data.fashion_mnist", valid);
+    char sbuf[NNL_OPT_STR_MAX];
+    const char *split = nnl_lua_opt_str(L, 1, "split", "nn.data.fashion_mnist", NULL, sbuf,
+                                        sizeof sbuf);
+    int parts = NNL_FASHION_TRAIN | NNL_FASHION_TEST;
+    if (split && strcmp(split, "train") == 0)
+        parts = NNL_FASHION_TRAIN;
+    else if (split && strcmp(split, "test") == 0)
+        parts = NNL_FASHION_TEST;
+    else if (split)
+        return luaL_error(L, "nn.data.fashion_mnist: opts.split must be \"train\" or "
+                          "\"test\" (or nil for both), got \"%s\"", split);
     const char *dir = NULL;
     if (!lua_isnoneornil(L, 1)) {
         if (lua_getfield(L, 1, "path") != LUA_TNIL) /* kept on the stack */
@@ -231,12 +243,16 @@ static int l_fashion(lua_State *L)
     }
     nnl_fashion f;
     nnl_error err;
-    if (nnl_fashion_load(dir, flatten, &f, &err) != NNL_OK)
+    if (nnl_fashion_load_parts(dir, flatten, parts, &f, &err) != NNL_OK)
         return nnl_lua_raise_in(L, "nn.data.fashion_mnist", &err);
-    h[0]->t = f.x_train;
-    h[1]->t = f.y_train;
-    h[2]->t = f.x_test;
-    h[3]->t = f.y_test;
+    nnl_tensor *got[4] = {f.x_train, f.y_train, f.x_test, f.y_test};
+    for (int i = 0; i < 4; i++) {
+        h[i]->t = got[i];
+        if (!got[i]) { /* not asked for: the field is nil */
+            lua_pushnil(L);
+            lua_setfield(L, tab, keys[i]);
+        }
+    }
     lua_createtable(L, NNL_FASHION_CLASSES, 0);
     for (int k = 0; k < NNL_FASHION_CLASSES; k++) {
         lua_pushstring(L, nnl_fashion_classes[k]);

@@ -35,6 +35,16 @@ extern const char *const nnl_fashion_classes[NNL_FASHION_CLASSES];
  * (NNL_ERR_IO) says where it looked and how to install them. */
 nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out,
                             nnl_error *err);
+/* The same for the parts asked for (NNL_FASHION_TRAIN, NNL_FASHION_TEST
+ * or both): the other tensors stay NULL and their files are not read
+ * (they must still be there: the folder is found by its four files).
+ * Loading only what a run uses keeps the rest out of memory
+ * (the test images are 31 MB as float32). NNL_ERR_ARG for no or unknown
+ * parts. */
+#define NNL_FASHION_TRAIN 1
+#define NNL_FASHION_TEST 2
+nnl_status nnl_fashion_load_parts(const char *dir, int flatten, int parts, nnl_fashion *out,
+                                  nnl_error *err);
 /* Frees the tensors and zeroes the struct; safe on a zeroed struct. */
 void nnl_fashion_free(nnl_fashion *f);
 

@@ -67,7 +67,17 @@ static nnl_status check_pair(const char *path, const nnl_tensor *x, const nnl_te
 
 nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_error *err)
 {
+    return nnl_fashion_load_parts(dir, flatten, NNL_FASHION_TRAIN | NNL_FASHION_TEST, out, err);
+}
+
+nnl_status nnl_fashion_load_parts(const char *dir, int flatten, int parts, nnl_fashion *out,
+                                  nnl_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (!(parts & (NNL_FASHION_TRAIN | NNL_FASHION_TEST)) ||
+        (parts & ~(NNL_FASHION_TRAIN | NNL_FASHION_TEST)))
+        return nnl_fail(err, NNL_ERR_ARG, "parts must be the training set, the test set "
+                        "or both (got %d)", parts);
     char env_sub[4096];
     const char *env = getenv("NNLUA_DATA");
     const char *found = NULL;
@@ -104,7 +114,12 @@ nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_
     nnl_tensor **slots[4] = {&out->x_train, &out->y_train, &out->x_test, &out->y_test};
     char paths[4][4096];
     nnl_status st = NNL_OK;
+    /* Files 0 and 1 are the training set, 2 and 3 the test set. */
+    int want[4] = {parts & NNL_FASHION_TRAIN, parts & NNL_FASHION_TRAIN,
+                   parts & NNL_FASHION_TEST, parts & NNL_FASHION_TEST};
     for (int i = 0; i < 4 && !st; i++) {
+        if (!want[i])
+            continue;
         if (!find_file(found, i, paths[i], sizeof paths[i]))
             st = nnl_fail(err, NNL_ERR_IO, "%s/%s disappeared", found,
                           files[i]);
@@ -113,13 +128,15 @@ nnl_status nnl_fashion_load(const char *dir, int flatten, nnl_fashion *out, nnl_
         else
             st = nnl_idx_load(paths[i], 1.0f, 1.0f, slots[i], err); /* 0..9 -> 1..10 */
     }
-    if (!st)
+    if (!st && want[0])
         st = check_pair(paths[1], out->x_train, out->y_train, err);
-    if (!st)
+    if (!st && want[2])
         st = check_pair(paths[3], out->x_test, out->y_test, err);
     /* The IDX files hold n x 28 x 28: either 784 columns or images with
      * one channel, channels last (what Conv2D takes). */
     for (int i = 0; i < 4 && !st; i += 2) {
+        if (!want[i])
+            continue;
         long flat_shape[2] = {-1, 784}, img_shape[4] = {-1, 28, 28, 1};
         nnl_tensor *flat = flatten ? nnl_tensor_reshape(*slots[i], 2, flat_shape, err)
                                    : nnl_tensor_reshape(*slots[i], 4, img_shape, err);

@@ -23,9 +23,9 @@ static void free_buffers(nnl_model *m)
     if (m->acts)
         for (size_t i = 0; i <= m->nlayers; i++)
             nnl_free(m->acts[i]);
-    if (m->grads)
-        for (size_t i = 0; i <= m->nlayers; i++)
-            nnl_free(m->grads[i]);
+    nnl_free(m->gbuf[0]);
+    nnl_free(m->gbuf[1]);
+    m->gbuf[0] = m->gbuf[1] = NULL;
     nnl_free(m->acts);
     nnl_free(m->grads);
     nnl_free(m->ybuf);
@@ -177,15 +177,26 @@ nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error
         m->grads = nnl_calloc(m->nlayers + 1, sizeof *m->grads);
         if (!m->acts || !m->grads)
             goto nomem;
+        /* The backward pass of layer i reads grads[i + 1] and writes
+         * grads[i], and nothing reads a gradient after the layer below has
+         * used it: two buffers, one for the odd and one for the even
+         * indices, each as large as its largest, hold them all. For the
+         * Fashion-MNIST CNN that is 15 MB instead of 21 (docs/performance.md). */
+        size_t gsize[2] = {0, 0};
         for (size_t i = 0; i <= m->nlayers; i++) {
             const nnl_shape *s = i == 0 ? &m->in_shape : &m->layers[i - 1]->out_shape;
             size_t n = batch * nnl_shape_numel(s);
             m->acts[i] = nnl_malloc(n * sizeof(float));
             if (!m->acts[i])
                 goto nomem;
-            if (i > 0 && !(m->grads[i] = nnl_malloc(n * sizeof(float))))
-                goto nomem;
+            if (i > 0 && n > gsize[i % 2])
+                gsize[i % 2] = n;
         }
+        for (int k = 0; k < 2; k++)
+            if (gsize[k] && !(m->gbuf[k] = nnl_malloc(gsize[k] * sizeof(float))))
+                goto nomem;
+        for (size_t i = 1; i <= m->nlayers; i++)
+            m->grads[i] = m->gbuf[i % 2];
         for (size_t i = 0; i < m->nlayers; i++) {
             nnl_status st = nnl_layer_reserve(m->layers[i], batch, err);
             if (st != NNL_OK) {

@@ -34,9 +34,12 @@ typedef struct nnl_model {
     nnl_optim *opt;               /* owned */
     int fused;                    /* last activation fused with the loss */
     /* buffers, owned: acts[i] is the input of layer i (acts[0] the batch
-     * of x), acts[nlayers] the output; grads[i] = dL/dacts[i] (i >= 1) */
+     * of x), acts[nlayers] the output; grads[i] = dL/dacts[i] (i >= 1)
+     * points into gbuf[i % 2], so a gradient lives only until the layer
+     * below has consumed it (grads[0] is NULL: nobody needs dL/dx) */
     size_t batch_cap;
     float **acts, **grads;
+    float *gbuf[2];
     float *ybuf;                  /* batch targets */
     size_t ybuf_cap;              /* floats */
     int stop_training;            /* set by callbacks; read after each batch */

@@ -112,6 +112,129 @@ function H.near(a, b, tol, what)
   end
 end
 
+-- Layer kinds. The fit checks of the layer tests: n labels 1 or 0, the
+-- label of sample i being whether f(i) holds.
+function H.labels(n, f)
+  local y = nn.zeros(n, 1)
+  for i = 1, n do y:set(i, 1, f(i) and 1 or 0) end
+  return y
+end
+
+-- Compiles m for binary cross-entropy with Adam{lr = o.lr} (and
+-- o.metrics), fits x, y for o.epochs in batches of 8, and requires the
+-- last loss below o.ratio (default 1) times the first; then saves and
+-- loads m and requires the copy to predict x the same to the bit.
+-- Returns the copy and the history.
+function H.fit_save_load(m, x, y, o)
+  m:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = o.lr},
+            metrics = o.metrics}
+  local h = m:fit(x, y, {epochs = o.epochs, batch_size = 8, verbose = 0})
+  H.check(h.history.loss[o.epochs] < (o.ratio or 1) * h.history.loss[1], "the loss went down")
+  local path = os.tmpname()
+  m:save(path)
+  local m2 = nn.load(path)
+  os.remove(path)
+  H.check(H.close(m:predict(x), m2:predict(x), 0), "the loaded model predicts the same")
+  return m2, h
+end
+
+-- MaxPooling2D and AveragePooling2D (kind): the constructor forms,
+-- layer.<option> and option errors.
+function H.check_pool2d_constructor(kind)
+  local new, check, checkerr = nn[kind], H.check, H.checkerr
+  local p = new(3)
+  check(p.type == kind and H.eq(p.pool_size, {3, 3}) and H.eq(p.strides, {3, 3}))
+  local q = new{pool_size = {2, 3}, strides = 1, padding = "same"}
+  check(H.eq(q.pool_size, {2, 3}) and H.eq(q.strides, {1, 1}) and q.padding == "same")
+  check(new().pool_size[1] == 2, "Keras's default pool_size 2")
+  checkerr("nn." .. kind .. ": unknown option 'pool'", new, {pool = 2})
+  checkerr("pool_size must be an integer or a list of 2 integers", new, {1, 2, 3})
+end
+
+-- A 2-D window kind in a small CNN: its output shape, a fit, save and load.
+function H.check_pool2d_in_cnn(kind)
+  nn.seed(6)
+  local m = nn.Sequential{
+    nn.Conv2D(4, 3, {activation = "relu", input_shape = {8, 8, 1}, padding = "same"}),
+    nn[kind](2),
+    nn.Flatten(),
+    nn.Dense(1, {activation = "sigmoid"}),
+  }
+  H.check(H.eq(m.layers[2].output_shape, {4, 4, 4}))
+  local x = nn.randn(24, 8, 8, 1)
+  local y = H.labels(24, function(i) return x:get(i, 2, 2, 1) > 0 end)
+  local m2 = H.fit_save_load(m, x, y, {lr = 0.02, epochs = 30})
+  H.check(m2.layers[2].type == kind)
+end
+
+-- GlobalAveragePooling2D and GlobalMaxPooling2D (kind, its Keras name
+-- snake): the constructor forms, layer.<option> and errors.
+function H.check_global_pool_constructor(kind, snake)
+  local new, check, checkerr = nn[kind], H.check, H.checkerr
+  local p = new()
+  check(p.type == kind and p.keepdims == false and p.draw == "none")
+  check(p.name:find("^" .. snake), "Keras's default name")
+  check(new{keepdims = true}.keepdims == true)
+  checkerr("nn." .. kind .. ": unknown option 'pool_size'", new, {pool_size = 2})
+  checkerr("option 'keepdims' must be true or false", new, {keepdims = 1})
+  checkerr(kind .. " takes images {height, width, channels} per sample, got (None, 8)",
+           function() return nn.Sequential{new{input_shape = {8}}} end)
+end
+
+-- A global kind's summary after a Conv2D as Keras prints it, and its
+-- values on one 2x2x2 image ({{1, 10}, {2, 20}}, {{3, 30}, {4, 40}}):
+-- want, {1, 1, 1, 2} with keepdims.
+function H.check_global_pool_summary(kind, want)
+  local check = H.check
+  local m = nn.Sequential{
+    nn.Conv2D(16, 3, {activation = "relu", input_shape = {9, 9, 3}}),
+    nn[kind](),
+    nn.Dense(10, {activation = "softmax"}),
+  }
+  local s = m:summary()
+  check(s:find("(None, 7, 7, 16)", 1, true) and s:find("448", 1, true))
+  check(s:find("(" .. kind .. ")", 1, true) and s:find("(None, 16)", 1, true))
+  check(m:count_params() == 448 + 170)
+  check(H.eq(m.layers[2].output_shape, {16}))
+  local g = nn.Sequential{nn[kind]{input_shape = {2, 2, 2}}}
+  local x = nn.tensor{{{{1, 10}, {2, 20}}, {{3, 30}, {4, 40}}}}
+  check(H.close(g:predict(x), nn.tensor{want}, 1e-6))
+  local k = nn.Sequential{nn[kind]{input_shape = {2, 2, 2}, keepdims = true}}
+  check(H.eq({k:predict(x):shape()}, {1, 1, 1, 2}))
+end
+
+-- A global kind after a Conv2D fits labels label(x, i) on 6x6 images,
+-- saves and loads.
+function H.check_global_pool_fit(kind, label)
+  nn.seed(6)
+  local m = nn.Sequential{
+    nn.Conv2D(6, 3, {activation = "relu", input_shape = {6, 6, 1}, padding = "same"}),
+    nn[kind](),
+    nn.Dense(1, {activation = "sigmoid"}),
+  }
+  local n = 32
+  local x = nn.randn(n, 6, 6, 1)
+  local y = H.labels(n, function(i) return label(x, i) end)
+  local m2 = H.fit_save_load(m, x, y, {lr = 0.03, epochs = 40})
+  H.check(m2.layers[2].type == kind)
+end
+
+-- The Lua test cases of a 2-D window kind (the constructor; in a CNN).
+function H.test_pool2d_kind(kind)
+  H.test("constructor, fields, errors", function() H.check_pool2d_constructor(kind) end)
+  H.test("in a CNN: shapes, fit, save and load", function() H.check_pool2d_in_cnn(kind) end)
+end
+
+-- The Lua test cases of a global kind: constructor and errors, summary and
+-- values (want), a fit on labels label(x, i).
+function H.test_global_pool_kind(kind, snake, want, label)
+  H.test("constructor, fields, errors", function()
+    H.check_global_pool_constructor(kind, snake)
+  end)
+  H.test("summary and values", function() H.check_global_pool_summary(kind, want) end)
+  H.test("in a CNN: fit, save and load", function() H.check_global_pool_fit(kind, label) end)
+end
+
 -- The reporter. H.test(name, f) runs one case: an error in it is printed
 -- with its traceback and counted, and the next case still runs.
 -- H.done() prints "<script>: N passed, M failed (K checks)" and raises an

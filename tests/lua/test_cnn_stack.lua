@@ -61,21 +61,11 @@ T("BatchNormalization on images: statistics per channel", function()
   check(math.abs(mm:get(2) - 0.01 * sum[2] / (n * 9)) < 1e-5)
 end)
 
-local function roundtrip(m, x)
-  local path = os.tmpname()
-  m:save(path)
-  local m2 = nn.load(path)
-  os.remove(path)
-  check(H.close(m:predict(x), m2:predict(x), 0), "the loaded model predicts the same")
-  return m2
-end
-
 T("a 2-D CNN with batch norm and dropout: fit, save and load", function()
   nn.seed(5)
   local n = 48
   local x = nn.randn(n, 8, 8, 1)
-  local y = nn.zeros(n, 1)
-  for i = 1, n do y:set(i, 1, x:get(i, 3, 4, 1) > 0 and 1 or 0) end
+  local y = H.labels(n, function(i) return x:get(i, 3, 4, 1) > 0 end)
   local m = nn.Sequential{
     nn.Conv2D(8, 3, {input_shape = {8, 8, 1}, padding = "same"}),
     nn.BatchNormalization(),
@@ -85,11 +75,8 @@ T("a 2-D CNN with batch norm and dropout: fit, save and load", function()
     nn.Flatten(),
     nn.Dense(1, {activation = "sigmoid"}),
   }
-  m:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.01},
-            metrics = {"accuracy"}}
-  local h = m:fit(x, y, {epochs = 40, batch_size = 8, verbose = 0})
-  check(h.history.loss[40] < 0.6 * h.history.loss[1], "the loss went down")
-  local m2 = roundtrip(m, x)
+  local m2 = H.fit_save_load(m, x, y, {lr = 0.01, epochs = 40, ratio = 0.6,
+                                       metrics = {"accuracy"}})
   check(m2.layers[2].type == "BatchNormalization" and m2.layers[5].rate == 0.2)
   check(H.close(m.layers[2]:get_weights()[4], m2.layers[2]:get_weights()[4], 0))
 end)
@@ -98,8 +85,7 @@ T("a 1-D CNN with batch norm, pooling and dropout: fit, save and load", function
   nn.seed(7)
   local n = 40
   local x = nn.randn(n, 12, 2)
-  local y = nn.zeros(n, 1)
-  for i = 1, n do y:set(i, 1, x:get(i, 5, 1) > 0 and 1 or 0) end
+  local y = H.labels(n, function(i) return x:get(i, 5, 1) > 0 end)
   local m = nn.Sequential{
     nn.Conv1D(6, 3, {input_shape = {12, 2}, padding = "causal"}),
     nn.BatchNormalization(),
@@ -111,10 +97,7 @@ T("a 1-D CNN with batch norm, pooling and dropout: fit, save and load", function
   }
   check(H.eq(m.layers[2].output_shape, {12, 6}) and H.eq(m.layers[6].output_shape, {36}))
   check(m:count_params() == 42 + 24 + 37)
-  m:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.01}}
-  local h = m:fit(x, y, {epochs = 40, batch_size = 8, verbose = 0})
-  check(h.history.loss[40] < 0.6 * h.history.loss[1], "the loss went down")
-  roundtrip(m, x)
+  H.fit_save_load(m, x, y, {lr = 0.01, epochs = 40, ratio = 0.6})
 end)
 
 H.done()

@@ -45,10 +45,12 @@ end)
 T("fashion_mnist: bad options are refused before any file is read", function()
   checkerr("nn.data.fashion_mnist: option 'flatten' must be true or false, got string",
            nn.data.fashion_mnist, {flatten = "no", path = "/nonexistent"})
-  checkerr("nn.data.fashion_mnist: unknown option 'flat' (valid: flatten, path)",
+  checkerr("nn.data.fashion_mnist: unknown option 'flat' (valid: flatten, path, split)",
            nn.data.fashion_mnist, {flat = false})
   checkerr("nn.data.fashion_mnist: options must be a table, got boolean",
            nn.data.fashion_mnist, false)
+  checkerr('nn.data.fashion_mnist: opts.split must be "train" or "test" (or nil for both), got "val"',
+           nn.data.fashion_mnist, {split = "val", path = "/nonexistent"})
 end)
 
 -- A folder of four small IDX files in the Fashion-MNIST layout (3 training
@@ -104,6 +106,31 @@ T("fashion_mnist{flatten = false} on a small folder: n x 28 x 28 x 1", function(
       end
     end
   end
+end)
+
+T("fashion_mnist{split = ...} reads only that half of the folder", function()
+  local dir = fake_fashion()
+  local tr = nn.data.fashion_mnist{path = dir, split = "train", flatten = false}
+  local te = nn.data.fashion_mnist{path = dir, split = "test"}
+  -- a broken test-image file: the training half still loads, since its
+  -- files are the only ones read; both halves, or the test half, fail
+  local f = assert(io.open(dir .. "/t10k-images-idx3-ubyte", "wb"))
+  f:write("not an idx file")
+  f:close()
+  local tr2 = nn.data.fashion_mnist{path = dir, split = "train"}
+  local ok_all = pcall(nn.data.fashion_mnist, {path = dir})
+  local ok_test = pcall(nn.data.fashion_mnist, {path = dir, split = "test"})
+  os.execute("rm -rf '" .. dir .. "'")
+  shape(tr.x_train, 3, 28, 28, 1)
+  shape(tr.y_train, 3)
+  check(tr.x_test == nil and tr.y_test == nil, "no test half with split = train")
+  shape(te.x_test, 2, 784)
+  H.same(te.y_test, {2, 3})
+  check(te.x_train == nil and te.y_train == nil, "no training half with split = test")
+  check(#tr.classes == 10 and #te.classes == 10, "classes either way")
+  shape(tr2.x_train, 3, 784)
+  check(not ok_all, "loading both halves reads the broken file")
+  check(not ok_test, "the test half reads the broken file")
 end)
 
 local have_fashion, d = pcall(nn.data.fashion_mnist, {flatten = false})

@@ -43,16 +43,8 @@ T("summary, values, fit, save and load", function()
   check(H.eq({p:shape()}, {1, 3, 2}) and p:get(1, 2, 1) == 3 and p:get(1, 3, 2) == 6)
   local n = 32
   local x = nn.randn(n, 16)
-  local y = nn.zeros(n, 1)
-  for i = 1, n do y:set(i, 1, x:get(i, 6) > 0 and 1 or 0) end
-  m:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.02}}
-  local h = m:fit(x, y, {epochs = 30, batch_size = 8, verbose = 0})
-  check(h.history.loss[30] < h.history.loss[1], "the loss went down")
-  local path = os.tmpname()
-  m:save(path)
-  local m2 = nn.load(path)
-  os.remove(path)
-  check(H.close(m:predict(x), m2:predict(x), 0))
+  local y = H.labels(n, function(i) return x:get(i, 6) > 0 end)
+  local m2 = H.fit_save_load(m, x, y, {lr = 0.02, epochs = 30})
   check(m2.layers[1].type == "Reshape" and H.eq(m2.layers[3].target_shape, {-1}))
 end)
 
