@@ -502,6 +502,14 @@ static void test_conv_fused_activation_bits(void **state)
                 assert_memory_equal(dw, dwr, o.nw * sizeof *dw);
                 assert_memory_equal(db, dbr, c->cout * sizeof *db);
                 assert_memory_equal(dx, dxr, o.nx * sizeof *dx);
+                /* without dx (a first layer): the same dW and db */
+                memcpy(dz, o.r, o.ny * sizeof *dz);
+                memset(dw, 0, o.nw * sizeof *dw), memset(db, 0, c->cout * sizeof *db);
+                assert_int_equal(nnl_conv2d_backward_act(&g, c->batch, o.x, o.w, act, p, zz, y,
+                                                         dz, dw, db, NULL, ws, &err),
+                                 NNL_OK);
+                assert_memory_equal(dw, dwr, o.nw * sizeof *dw);
+                assert_memory_equal(db, dbr, c->cout * sizeof *db);
                 free(zr), free(yr), free(z), free(y), free(dzr), free(dz), free(dwr), free(dw);
                 free(dbr), free(db), free(dxr), free(dx);
                 nnl_free(ws);

@@ -105,6 +105,44 @@ static void check_kernels(const nnl_kernels *ref, const nnl_kernels *k, int spec
         }
 }
 
+/* The byte-offset kernels of windows that do not overlap: 3 windows in a
+ * row with a gap of one pixel between them, against scalar, bitwise. */
+static void check_kernels_u8(const nnl_kernels *ref, const nnl_kernels *k, int specials)
+{
+    const char *isa = nnl_isa_name(k->isa);
+    for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++)
+        for (size_t wi = 0; wi < sizeof wins / sizeof wins[0]; wi++) {
+            size_t c = chans[ci], nh = wins[wi][0], nw = wins[wi][1], nwin = 3;
+            size_t step = (nw + 1) * c, ldr = nwin * step + c, n = nh * ldr;
+            float *xb = falloc(n), *x = xb + 1; /* unaligned */
+            fill_window(x, n, specials);
+            float y1[3 * 65], y2[3 * 65], dy[3 * 65];
+            uint8_t a1[3 * 65 + 1], a2[3 * 65 + 1];
+            ref->maxpool_fwd_u8(c, nh, nw, nwin, x, ldr, step, y1, a1 + 1);
+            k->maxpool_fwd_u8(c, nh, nw, nwin, x, ldr, step, y2, a2 + 1);
+            expect_bits("maxpool_fwd_u8 y", isa, c, nh, nw, y1, y2, nwin * c * sizeof(float));
+            expect_bits("maxpool_fwd_u8 arg", isa, c, nh, nw, a1 + 1, a2 + 1, nwin * c);
+            for (size_t i = 0; i < nwin * c; i++) {
+                assert_true(a1[i + 1] < nh * nw); /* a pixel of the window */
+                dy[i] = frand();
+            }
+            /* unaligned, and 64-byte aligned (whole aligned vectors take
+             * non-temporal stores at some levels) */
+            float *d1b, *d2b;
+            assert_int_equal(posix_memalign((void **)&d1b, 64, (n + 16) * sizeof(float)), 0);
+            assert_int_equal(posix_memalign((void **)&d2b, 64, (n + 16) * sizeof(float)), 0);
+            for (size_t al = 0; al < 2; al++) {
+                float *d1 = d1b + al, *d2 = d2b + al;
+                fill_window(d1, n, 0);
+                memcpy(d2, d1, n * sizeof(float));
+                ref->maxpool_bwd_u8(c, nh, nw, nwin, d1, ldr, step, dy, a1 + 1);
+                k->maxpool_bwd_u8(c, nh, nw, nwin, d2, ldr, step, dy, a1 + 1);
+                expect_bits("maxpool_bwd_u8", isa, c, nh, nw, d1, d2, n * sizeof(float));
+            }
+            free(xb), free(d1b), free(d2b);
+        }
+}
+
 static void test_pool_kernels_match_scalar_at_every_level(void **state)
 {
     (void)state;
@@ -117,6 +155,8 @@ static void test_pool_kernels_match_scalar_at_every_level(void **state)
         for (int rep = 0; rep < 4; rep++) {
             check_kernels(ref, k, 0);
             check_kernels(ref, k, 1);
+            check_kernels_u8(ref, k, 0);
+            check_kernels_u8(ref, k, 1);
         }
     }
 }
@@ -144,6 +184,18 @@ static void test_pool_kernel_rules(void **state)
         k->maxpool_bwd(3, 2, 2, &dx[0][0], 6, 10, 10, dy, a);
         const float want[2][6] = {{0, 2, 3, 1, 0, 0}, {0, 0, 0, 0, 0, 0}};
         assert_memory_equal(dx, want, sizeof want);
+        /* the byte form: the same winners as offsets 0..3 in the window;
+         * the backward stores dy or 0 over whatever dx held, a -0 kept */
+        uint8_t a8[4] = {0, 0, 0, 42};
+        k->maxpool_fwd_u8(3, 2, 2, 1, &x[0][0], 6, 6, y, a8);
+        assert_true(y[0] == 5 && a8[0] == 1 && isnan(y[1]) && a8[1] == 0);
+        assert_true(y[2] == -INFINITY && a8[2] == 0 && a8[3] == 42);
+        float dx8[2][6], dy8[3] = {1, -0.0f, 3};
+        for (size_t i = 0; i < 12; i++)
+            dx8[i / 6][i % 6] = NAN;
+        k->maxpool_bwd_u8(3, 2, 2, 1, &dx8[0][0], 6, 6, dy8, a8);
+        const float want8[2][6] = {{0, -0.0f, 3, 1, 0, 0}, {0, 0, 0, 0, 0, 0}};
+        assert_memory_equal(dx8, want8, sizeof want8);
         k->avgpool_fwd(3, 2, 2, &x[0][0], 6, 4.0f, y);
         assert_true(y[0] == 11.0f / 4 && isnan(y[1]) && y[2] == -INFINITY);
     }
@@ -294,9 +346,21 @@ static void check_pool_case(const pcase *c, int is_max)
         if (!(fabs((double)y[i] - yd[i]) <= tol))
             fail_msg("%s: y[%zu] = %.9g, want %.9g", cname, i, (double)y[i], yd[i]);
         if (is_max) {
-            size_t n = i / g.out_size, p = win[i] - n * g.in_size;
-            if ((size_t)arg[i] != p / c->c)
-                fail_msg("%s: arg[%zu] = %d, want pixel %zu", cname, i, arg[i], p / c->c);
+            size_t n = i / g.out_size, p = win[i] - n * g.in_size, got;
+            if (nnl_maxpool2d_arg_bytes(&g) == g.out_size) {
+                /* the byte form: the offset in the window's real pixels */
+                size_t o = (i % g.out_size) / c->c, oy = o / t.ow, ox = o % t.ow;
+                long a = (long)(oy * c->sh) - (long)t.pt, b = (long)(ox * c->sw) - (long)t.pl;
+                long eb = b + (long)c->pw < (long)c->w ? b + (long)c->pw : (long)c->w;
+                size_t y0 = a > 0 ? (size_t)a : 0, x0 = b > 0 ? (size_t)b : 0;
+                size_t nw = (size_t)eb - x0, off = ((const uint8_t *)arg)[i];
+                got = (y0 + off / nw) * c->w + x0 + off % nw;
+            } else {
+                assert_int_equal(nnl_maxpool2d_arg_bytes(&g), g.out_size * sizeof(int32_t));
+                got = (size_t)arg[i];
+            }
+            if (got != p / c->c)
+                fail_msg("%s: arg[%zu] is pixel %zu, want pixel %zu", cname, i, got, p / c->c);
         }
     }
     for (size_t i = 0; i < nx; i++)
@@ -422,11 +486,21 @@ static void test_global_pooling(void **state)
 }
 
 /* Same bits with 1 and 2 threads (work large enough to use both). */
+static void check_bits_threads(nnl_pool2d_spec s);
+
 static void test_pool_bits_do_not_depend_on_threads(void **state)
 {
     (void)state;
+    /* overlapping windows (int32 pixel indices), then the Keras default
+     * (byte offsets, the disjoint path), with a cut edge under "same" */
+    check_bits_threads((nnl_pool2d_spec){26, 26, 32, 3, 3, 2, 2, NNL_PAD_SAME});
+    check_bits_threads((nnl_pool2d_spec){26, 26, 32, 2, 2, 2, 2, NNL_PAD_VALID});
+    check_bits_threads((nnl_pool2d_spec){11, 11, 64, 2, 2, 2, 2, NNL_PAD_SAME});
+}
+
+static void check_bits_threads(nnl_pool2d_spec s)
+{
     nnl_error err;
-    nnl_pool2d_spec s = {26, 26, 32, 3, 3, 2, 2, NNL_PAD_SAME};
     nnl_pool2d_geom g;
     assert_int_equal(nnl_pool2d_geom_init(&g, &s, NULL), NNL_OK);
     const size_t batch = 8, nx = batch * g.in_size, ny = batch * g.out_size;
@@ -447,7 +521,7 @@ static void test_pool_bits_do_not_depend_on_threads(void **state)
         nnl_avgpool2d_backward(&g, batch, dy, dxa[t]);
     }
     assert_memory_equal(y[0], y[1], ny * sizeof(float));
-    assert_memory_equal(arg[0], arg[1], ny * sizeof(int32_t));
+    assert_memory_equal(arg[0], arg[1], batch * nnl_maxpool2d_arg_bytes(&g));
     assert_memory_equal(dx[0], dx[1], nx * sizeof(float));
     assert_memory_equal(ya[0], ya[1], ny * sizeof(float));
     assert_memory_equal(dxa[0], dxa[1], nx * sizeof(float));

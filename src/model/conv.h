@@ -144,6 +144,8 @@ nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const flo
  *   backward_act: dy (the gradient of y) becomes dL/dz in place from z
  *                 and y, a chunk of rows at a time right before the dW
  *                 and db products of that chunk, then dx as backward.
+ *                 Without dx, dy may instead be left as it was (the
+ *                 implicit path with kdim < 32 keeps dL/dz in cache).
  * The bits are those of nnl_conv2d_forward then k->act_fwd over the
  * whole output, and of k->act_bwd over the whole of dy then
  * nnl_conv2d_backward (the activation kernels are element-wise). */

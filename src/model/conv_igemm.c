@@ -178,6 +178,126 @@ static void fwd_task(void *ctx, int t)
     }
 }
 
+/* ---- small K: whole im2col rows in L1 ------------------------------------ */
+
+/* With a short im2col row (cin = 1 and 3x3: K = 9) the kernel-row
+ * products above have kc = kw*cin = 3, so C is loaded and stored kh times
+ * for a few multiply-adds each. Here a block of pixels gets its whole
+ * im2col rows in a stack buffer, with a 1 appended when there is a bias,
+ * and one product per block with B = [W; b] (K + 1 rows) leaves y with
+ * conv + b: the bias is the last term of each sum, 1 * b added to the
+ * sum of the K products, which is the bits of adding b afterwards. The
+ * backward pass does the same for dW and db ([im2col | 1]^T dz: db is the
+ * last row) and, when dx is not wanted, keeps dL/dz in a stack buffer
+ * instead of writing it over dy (one store stream of the size of y
+ * less). */
+#define IG_SMALL_K 32       /* K + 1 at most this */
+#define IG_SMALL_WB 8192    /* floats of [W; b] (K + 1) x cout at most */
+#define IG_SMALL_FWD 128    /* pixels per forward block */
+#define IG_SMALL_DW 128     /* pixels per dW block (dz then stays in L1) */
+
+static int small_k(const nnl_conv2d_geom *g)
+{
+    return g->kdim + 1 <= IG_SMALL_K && (g->kdim + 1) * g->s.cout <= IG_SMALL_WB;
+}
+
+/* The output columns [*oxa, *oxb) whose kernels lie inside the input
+ * along the width. */
+static void interior_cols(const nnl_conv2d_geom *g, size_t *oxa, size_t *oxb)
+{
+    const nnl_conv2d_spec *s = &g->s;
+    size_t a = (g->pad_left + s->sw - 1) / s->sw, b = 0, span = (s->kw - 1) * s->dw;
+    if (s->w - 1 + g->pad_left >= span)
+        b = min_sz(g->ow, (s->w - 1 + g->pad_left - span) / s->sw + 1);
+    *oxa = min_sz(a, b), *oxb = b;
+}
+
+/* im2col rows of pixels [p0, p0 + cnt) with ld K + ones; a 1 at column K
+ * when ones. The pixels of an output row whose kernels are inside the
+ * input (dilation 1 along the width) go column by column of the im2col
+ * rows, pixel by pixel, where nnl_conv_im2col_rows spends over a hundred
+ * instructions a pixel on runs of kw*cin = 3 floats. */
+static void small_rows(const nnl_conv2d_geom *g, const float *x, size_t p0, size_t cnt,
+                       int ones, float *buf)
+{
+    const nnl_conv2d_spec *s = &g->s;
+    const size_t K = g->kdim, ld = K + (size_t)ones, run = s->kw * s->cin;
+    const size_t xs = s->sw * s->cin;
+    size_t oxa, oxb;
+    interior_cols(g, &oxa, &oxb);
+    if (s->dw != 1)
+        oxa = oxb = 0;
+    nnl_conv_pixel px = nnl_conv_pixel_of(g, p0);
+    for (size_t t = 0; t < cnt;) {
+        /* this output row's share of the block: [px.ox, e) */
+        size_t e = min_sz(g->ow, px.ox + (cnt - t));
+        size_t a = px.ox > oxa ? px.ox : oxa, b = e < oxb ? e : oxb;
+        const float *rows[IG_SMALL_K];
+        int inside = a < b;
+        for (size_t i = 0; i < s->kh && inside; i++) {
+            ptrdiff_t iy = (ptrdiff_t)(px.oy * s->sh + i * s->dh) - (ptrdiff_t)g->pad_top;
+            inside = iy >= 0 && iy < (ptrdiff_t)s->h;
+            if (inside) /* the input of output column a */
+                rows[i] = x + ((px.n * s->h + (size_t)iy) * s->w + a * s->sw - g->pad_left) *
+                                  s->cin;
+        }
+        float *d = buf + t * ld;
+        size_t r0 = p0 + t;
+        if (!inside) {
+            nnl_conv_im2col_rows(g, x, r0, e - px.ox, d, ld);
+        } else {
+            if (a > px.ox)
+                nnl_conv_im2col_rows(g, x, r0, a - px.ox, d, ld);
+            float *da = d + (a - px.ox) * ld;
+            if (run == 3 && s->kh == 3) /* 3x3, cin = 1: fixed-size moves */
+                for (size_t o = 0; o < b - a; o++, da += ld) {
+                    memcpy(da, rows[0] + o * xs, 3 * sizeof(float));
+                    memcpy(da + 3, rows[1] + o * xs, 3 * sizeof(float));
+                    memcpy(da + 6, rows[2] + o * xs, 3 * sizeof(float));
+                }
+            else
+                for (size_t o = 0; o < b - a; o++, da += ld)
+                    for (size_t i = 0; i < s->kh; i++)
+                        for (size_t q = 0; q < run; q++)
+                            da[i * run + q] = rows[i][o * xs + q];
+            if (e > b)
+                nnl_conv_im2col_rows(g, x, r0 + (b - px.ox), e - b, d + (b - px.ox) * ld, ld);
+        }
+        t += e - px.ox;
+        px.ox = e;
+        if (px.ox == g->ow) {
+            px.ox = 0;
+            if (++px.oy == g->oh)
+                px.oy = 0, px.n++;
+        }
+    }
+    if (ones)
+        for (size_t r = 0; r < cnt; r++)
+            buf[r * ld + K] = 1.0f;
+}
+
+static void small_fwd_task(void *ctx, int t)
+{
+    const ig_job *j = ctx;
+    const nnl_conv2d_geom *g = j->g;
+    const size_t K = g->kdim, n = g->s.cout, ones = j->b != NULL, kc = K + ones;
+    float wb[IG_SMALL_WB] IG_ALIGNED;               /* [W; b] */
+    float buf[IG_SMALL_FWD * IG_SMALL_K] IG_ALIGNED; /* im2col rows of a block */
+    memcpy(wb, j->w, K * n * sizeof(float));
+    if (ones)
+        memcpy(wb + K * n, j->b, n * sizeof(float));
+    const size_t p0 = j->m * (size_t)t / (size_t)j->ntasks;
+    const size_t p1 = j->m * (size_t)(t + 1) / (size_t)j->ntasks;
+    for (size_t p = p0; p < p1; p += IG_SMALL_FWD) {
+        size_t cnt = min_sz(IG_SMALL_FWD, p1 - p);
+        small_rows(g, j->x, p, cnt, (int)ones, buf);
+        float *yr = j->y + p * n;
+        dkr(j->k, 0, cnt, n, kc, buf, kc, wb, n, yr, n, 0.0f);
+        if (j->act != NNL_KACT_LINEAR) /* while the block is in L1 */
+            j->k->act_fwd((nnl_kact)j->act, j->act_param, cnt * n, yr, j->ya + p * n);
+    }
+}
+
 void nnl_conv_igemm_forward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
                             const float *x, const float *w, const float *b, int act,
                             float act_param, float *z, float *y, float *ws)
@@ -187,6 +307,12 @@ void nnl_conv_igemm_forward(const nnl_kernels *k, const nnl_conv2d_geom *g, size
                 .b = b, .y = z, .act = act, .act_param = act_param, .ya = y};
     /* Any split gives the same bits (each y element is computed by one
      * task); several tasks per thread even out a shared core. */
+    if (small_k(g)) {
+        j.ntasks = (int)min_sz((j.m + IG_SMALL_FWD - 1) / IG_SMALL_FWD,
+                               (size_t)nnl_threads_get() * 4);
+        run_tasks(&j, small_fwd_task, j.m * g->kdim * g->s.cout);
+        return;
+    }
     j.ntasks = (int)min_sz(batch * g->oh, (size_t)nnl_threads_get() * 4);
     run_tasks(&j, fwd_task, j.m * g->kdim * g->s.cout);
 }
@@ -216,6 +342,38 @@ static void dw_task(void *ctx, int t)
         nnl_conv_im2col_rows(g, j->x, p0, kc, buf, K);
         dkr(k, 1, K, n, kc, buf, K, j->dy + p0 * n, n, P, n, p0 == lo ? 0.0f : 1.0f);
     }
+}
+
+/* dW and db of a chunk with small K: [im2col | 1]^T dz block by block
+ * into acc, then acc's rows to dW and db (or the chunk's partial). */
+static void small_dw_task(void *ctx, int t)
+{
+    const ig_job *j = ctx;
+    const nnl_kernels *k = j->k;
+    const nnl_conv2d_geom *g = j->g;
+    const size_t K = g->kdim, n = g->s.cout, ones = j->db != NULL, kc = K + ones;
+    float acc[IG_SMALL_WB] IG_ALIGNED;
+    float buf[IG_BUF_FLOATS] IG_ALIGNED; /* im2col rows, then dz, of a block */
+    const size_t kb = min_sz(IG_SMALL_DW, IG_BUF_FLOATS / (kc + n));
+    float *dzb = buf + kb * kc;
+    size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
+    float *P = t == 0 ? j->dw : j->parts + (size_t)(t - 1) * (K * n + n);
+    for (size_t p0 = lo; p0 < hi; p0 += kb) {
+        size_t cnt = min_sz(kb, hi - p0);
+        small_rows(g, j->x, p0, cnt, (int)ones, buf);
+        const float *dz = j->dy + p0 * n;
+        if (j->act != NNL_KACT_LINEAR) {
+            /* dL/dz over dy when dx needs it, else only here */
+            float *d = j->dx ? j->dyz + p0 * n : dzb;
+            k->act_bwd((nnl_kact)j->act, j->act_param, cnt * n, j->z + p0 * n,
+                       j->ya + p0 * n, j->dyz + p0 * n, d);
+            dz = d;
+        }
+        dkr(k, 1, kc, n, cnt, buf, kc, dz, n, acc, n, p0 == lo ? 0.0f : 1.0f);
+    }
+    memcpy(P, acc, K * n * sizeof(float));
+    if (ones)
+        memcpy(t == 0 ? j->db : P + K * n, acc + K * n, n * sizeof(float));
 }
 
 /* ---- dx --------------------------------------------------------------------- */
@@ -248,7 +406,7 @@ void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, siz
                 .act_param = act_param, .ya = (float *)y, .dyz = dy, .z = z};
     j.unit = dw_chunk_rows(j.m);
     j.ntasks = (int)((j.m + j.unit - 1) / j.unit);
-    run_tasks(&j, dw_task, j.m * K * n);
+    run_tasks(&j, small_k(g) ? small_dw_task : dw_task, j.m * K * n);
     for (int c = 1; c < j.ntasks; c++) { /* partials in chunk order */
         const float *pc = j.parts + (size_t)(c - 1) * (K * n + n);
         k->add(K * n, dw, pc, dw);

@@ -10,11 +10,12 @@
 #include "model/layer_pool2d.h"
 #include "model/pool.h"
 
-/* The winning pixel per output, as pool.h keeps it. */
+/* The winners, as pool.h keeps them (a byte per output for the Keras
+ * default of strides = pool size). */
 nnl_status nnl_maxpool_layer_reserve(nnl_layer *l, size_t batch, nnl_error *err)
 {
     nnl_pool_layer_state *s = l->state;
-    return nnl_pool_layer_arg(l, batch * s->g.out_size * sizeof(int32_t), batch, err);
+    return nnl_pool_layer_arg(l, batch * nnl_maxpool2d_arg_bytes(&s->g), batch, err);
 }
 
 nnl_status nnl_maxpool_layer_forward(nnl_layer *l, size_t batch, const float *x, float *y,

@@ -89,8 +89,9 @@ typedef struct pool_job {
     size_t batch;
     const float *in;   /* x (forward) or dy (backward) */
     float *out;        /* y (forward) or dx (backward) */
-    int32_t *arg_out;  /* max forward: [batch, oh, ow, c] */
-    const int32_t *arg_in; /* max backward: the same, as the forward left it */
+    void *arg_out;        /* max forward: [batch, oh, ow, c] */
+    const void *arg_in;   /* max backward: the same, as the forward left it */
+    int arg8;          /* max: the disjoint-window path, byte offsets in arg */
     int ntasks;
 } pool_job;
 
@@ -103,8 +104,8 @@ static void pool_sample(const pool_job *j, size_t n)
     const int fwd = j->op == MAX_FWD || j->op == AVG_FWD;
     const float *src = j->in + n * (fwd ? g->in_size : g->out_size);
     float *dst = j->out + n * (fwd ? g->out_size : g->in_size);
-    int32_t *arg_out = j->arg_out ? j->arg_out + n * g->out_size : NULL;
-    const int32_t *arg_in = j->arg_in ? j->arg_in + n * g->out_size : NULL;
+    int32_t *arg_out = j->arg_out ? (int32_t *)j->arg_out + n * g->out_size : NULL;
+    const int32_t *arg_in = j->arg_in ? (const int32_t *)j->arg_in + n * g->out_size : NULL;
     if (!fwd)
         memset(dst, 0, g->in_size * sizeof(float));
     for (size_t oy = 0; oy < g->oh; oy++)
@@ -131,19 +132,99 @@ static void pool_sample(const pool_job *j, size_t n)
         }
 }
 
+/* ---- max pooling over windows that do not overlap ------------------------ */
+
+/* Strides at least the pool and windows of at most 256 pixels: the
+ * winner fits a byte as its offset in the window, and every input pixel
+ * is in at most one window, so the backward pass stores each dx element
+ * once (dy or 0) instead of zeroing dx and adding. */
+static int max_disjoint(const nnl_pool2d_geom *g)
+{
+    const nnl_pool2d_spec *s = &g->s;
+    return s->sh >= s->ph && s->sw >= s->pw && s->ph * s->pw <= 256;
+}
+
+size_t nnl_maxpool2d_arg_bytes(const nnl_pool2d_geom *g)
+{
+    return g->out_size * (max_disjoint(g) ? sizeof(uint8_t) : sizeof(int32_t));
+}
+
+/* dx rows [y0, y0 + nh), columns [a, b): 0 (pixels no window covers). */
+static void zero_block(const nnl_pool2d_geom *g, float *dx, size_t y0, size_t nh, size_t a,
+                       size_t b)
+{
+    const size_t c = g->s.c, ldr = g->s.w * c;
+    if (b > a)
+        for (size_t i = 0; i < nh; i++)
+            memset(dx + (y0 + i) * ldr + a * c, 0, (b - a) * c * sizeof(float));
+}
+
+/* One sample, row of windows by row of windows: runs of windows of the
+ * same width at a constant step go to the kernel in one call (all of a
+ * row but the cut ones at the edges under "same"). */
+static void max_disjoint_sample(const pool_job *j, size_t n)
+{
+    const nnl_pool2d_geom *g = j->g;
+    const nnl_kernels *k = j->k;
+    const size_t c = g->s.c, w = g->s.w, ldr = w * c, step = g->s.sw * c;
+    const int fwd = j->op == MAX_FWD;
+    const float *src = j->in + n * (fwd ? g->in_size : g->out_size);
+    float *dst = j->out + n * (fwd ? g->out_size : g->in_size);
+    uint8_t *arg_out = fwd ? (uint8_t *)j->arg_out + n * g->out_size : NULL;
+    const uint8_t *arg_in = fwd ? NULL : (const uint8_t *)j->arg_in + n * g->out_size;
+    size_t row_end = 0; /* input rows below this are done (backward) */
+    for (size_t oy = 0; oy < g->oh; oy++) {
+        size_t y0, nh, x0, nw, col_end = 0;
+        window(g, oy, 0, &y0, &nh, &x0, &nw); /* the rows are the row's */
+        if (!fwd) /* rows between bands of windows (strides above the pool) */
+            zero_block(g, dst, row_end, y0 - row_end, 0, w);
+        for (size_t ox = 0; ox < g->ow;) {
+            window(g, oy, ox, &y0, &nh, &x0, &nw);
+            size_t cnt = 1, y1, nh1, x1, nw1;
+            /* backward with gaps between windows: one window a call, so
+             * that the gaps are zeroed between them */
+            while (ox + cnt < g->ow && (fwd || g->s.sw == g->s.pw)) {
+                window(g, oy, ox + cnt, &y1, &nh1, &x1, &nw1);
+                if (nw1 != nw || x1 != x0 + cnt * g->s.sw)
+                    break;
+                cnt++;
+            }
+            size_t o = (oy * g->ow + ox) * c, off = (y0 * w + x0) * c;
+            if (fwd) {
+                k->maxpool_fwd_u8(c, nh, nw, cnt, src + off, ldr, step, dst + o, arg_out + o);
+            } else {
+                zero_block(g, dst, y0, nh, col_end, x0);
+                k->maxpool_bwd_u8(c, nh, nw, cnt, dst + off, ldr, step, src + o, arg_in + o);
+                col_end = x0 + (cnt - 1) * g->s.sw + nw;
+            }
+            ox += cnt;
+        }
+        if (!fwd)
+            zero_block(g, dst, y0, nh, col_end, w);
+        row_end = y0 + nh;
+    }
+    if (!fwd)
+        zero_block(g, dst, row_end, g->s.h - row_end, 0, w);
+}
+
 static void pool_task(void *ctx, int t)
 {
     const pool_job *j = ctx;
     size_t a = j->batch * (size_t)t / (size_t)j->ntasks;
     size_t b = j->batch * (size_t)(t + 1) / (size_t)j->ntasks;
-    for (size_t n = a; n < b; n++)
-        pool_sample(j, n);
+    int disjoint = (j->op == MAX_FWD || j->op == MAX_BWD) && j->arg8;
+    for (size_t n = a; n < b; n++) {
+        if (disjoint)
+            max_disjoint_sample(j, n);
+        else
+            pool_sample(j, n);
+    }
 }
 
 static void run(const nnl_pool2d_geom *g, pool_op op, size_t batch, const float *in,
-                float *out, int32_t *arg_out, const int32_t *arg_in)
+                float *out, void *arg_out, const void *arg_in, int arg8)
 {
-    pool_job j = {nnl_kernels_active(), g, op, batch, in, out, arg_out, arg_in, 1};
+    pool_job j = {nnl_kernels_active(), g, op, batch, in, out, arg_out, arg_in, arg8, 1};
     size_t visits = batch * g->out_size * g->s.ph * g->s.pw;
     if (visits >= POOL_PARALLEL_MIN) {
         int nt = nnl_threads_get();
@@ -154,26 +235,26 @@ static void run(const nnl_pool2d_geom *g, pool_op op, size_t batch, const float 
 }
 
 void nnl_maxpool2d_forward(const nnl_pool2d_geom *g, size_t batch, const float *x, float *y,
-                           int32_t *arg)
+                           void *arg)
 {
     assert(arg);
-    run(g, MAX_FWD, batch, x, y, arg, NULL);
+    run(g, MAX_FWD, batch, x, y, arg, NULL, max_disjoint(g));
 }
 
 void nnl_maxpool2d_backward(const nnl_pool2d_geom *g, size_t batch, const float *dy,
-                            const int32_t *arg, float *dx)
+                            const void *arg, float *dx)
 {
-    run(g, MAX_BWD, batch, dy, dx, NULL, arg);
+    run(g, MAX_BWD, batch, dy, dx, NULL, arg, max_disjoint(g));
 }
 
 void nnl_avgpool2d_forward(const nnl_pool2d_geom *g, size_t batch, const float *x, float *y)
 {
-    run(g, AVG_FWD, batch, x, y, NULL, NULL);
+    run(g, AVG_FWD, batch, x, y, NULL, NULL, 0);
 }
 
 void nnl_avgpool2d_backward(const nnl_pool2d_geom *g, size_t batch, const float *dy, float *dx)
 {
-    run(g, AVG_BWD, batch, dy, dx, NULL, NULL);
+    run(g, AVG_BWD, batch, dy, dx, NULL, NULL, 0);
 }
 
 /* Global pooling is one window of the whole image: hw pixels in a row. */
@@ -188,13 +269,13 @@ static nnl_pool2d_geom global_geom(size_t hw, size_t c)
 void nnl_global_avgpool_forward(size_t batch, size_t hw, size_t c, const float *x, float *y)
 {
     nnl_pool2d_geom g = global_geom(hw, c);
-    run(&g, AVG_FWD, batch, x, y, NULL, NULL);
+    run(&g, AVG_FWD, batch, x, y, NULL, NULL, 0);
 }
 
 void nnl_global_avgpool_backward(size_t batch, size_t hw, size_t c, const float *dy, float *dx)
 {
     nnl_pool2d_geom g = global_geom(hw, c);
-    run(&g, AVG_BWD, batch, dy, dx, NULL, NULL);
+    run(&g, AVG_BWD, batch, dy, dx, NULL, NULL, 0);
 }
 
 void nnl_global_maxpool_forward(size_t batch, size_t hw, size_t c, const float *x, float *y,
@@ -202,7 +283,7 @@ void nnl_global_maxpool_forward(size_t batch, size_t hw, size_t c, const float *
 {
     nnl_pool2d_geom g = global_geom(hw, c);
     assert(arg);
-    run(&g, MAX_FWD, batch, x, y, arg, NULL);
+    run(&g, MAX_FWD, batch, x, y, arg, NULL, 0);
 }
 
 /* Each sample's gradient goes straight to its winners: c stores, where

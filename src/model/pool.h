@@ -12,10 +12,18 @@
  * max pooling ignores them and average pooling divides by the number of
  * real pixels in the window (count_include_pad = False in PyTorch terms).
  *
- * Max pooling keeps, per output element, the index iy*w + ix of the input
- * pixel that won (the first maximum in row order; a NaN wins and
- * propagates) in a caller-owned int32 buffer of the output's size, which
- * the backward pass uses to send each gradient to that pixel.
+ * Max pooling keeps, per output element, which input pixel won (the first
+ * maximum in row order; a NaN wins and propagates) in a caller-owned
+ * buffer of nnl_maxpool2d_arg_bytes(g) bytes per sample, which the
+ * backward pass uses to send each gradient to that pixel. Its contents
+ * are private to pool.c: when windows do not overlap (strides >= the
+ * pool, the Keras default) and have at most 256 pixels, a byte per
+ * output element, the winner's offset in its window; otherwise an int32
+ * per output element, the pixel index iy*w + ix. Either way it is at most
+ * an int32 per output element. On the first path the backward pass
+ * stores dy at each winner and 0 elsewhere; on the other it zeroes dx and
+ * adds dy at the winners (overlapping windows add up), which differs from
+ * the first only in the sign of a zero gradient (0 + -0 = +0).
  *
  * The inner loops over channels are the table's vectorised kernels
  * (kernels.h: maxpool_fwd/bwd, avgpool_fwd/bwd), bitwise equal at every
@@ -51,14 +59,18 @@ nnl_status nnl_pool2d_geom_init(nnl_pool2d_geom *g, const nnl_pool2d_spec *s, nn
 nnl_pool2d_spec nnl_pool1d_spec(size_t steps, size_t c, size_t pool, size_t stride,
                                 nnl_padding padding);
 
-/* y = max over each window; arg [batch, oh, ow, c] receives the winners'
- * pixel indices (required: size it as y). */
+/* Bytes per sample of max pooling's arg buffer (<= 4 * g->out_size). */
+size_t nnl_maxpool2d_arg_bytes(const nnl_pool2d_geom *g);
+/* y = max over each window; arg (required, batch times
+ * nnl_maxpool2d_arg_bytes(g) bytes, any alignment for the byte form,
+ * int32 alignment otherwise) receives the winners. */
 void nnl_maxpool2d_forward(const nnl_pool2d_geom *g, size_t batch, const float *x, float *y,
-                           int32_t *arg);
-/* dx = 0, then dx[winner] += dy for every output element (arg from the
+                           void *arg);
+/* dx = dy at each output element's winner, 0 where no window's winner
+ * is, summed where overlapping windows share a winner (arg from the
  * forward pass on the same batch). dx is overwritten. */
 void nnl_maxpool2d_backward(const nnl_pool2d_geom *g, size_t batch, const float *dy,
-                            const int32_t *arg, float *dx);
+                            const void *arg, float *dx);
 
 /* y = mean of each window's real pixels. */
 void nnl_avgpool2d_forward(const nnl_pool2d_geom *g, size_t batch, const float *x, float *y);

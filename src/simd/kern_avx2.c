@@ -63,6 +63,15 @@ static inline __m256i a2_tail(size_t rem)
 #define V_IEQ(a, b) _mm256_castsi256_ps(_mm256_cmpeq_epi32((a), (b)))
 #define V_ISEL(m, a, b) \
     _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(b), _mm256_castsi256_ps(a), (m)))
+#define V_ILOAD8(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))
+static inline void a2_istore8(void *p, __m256i v)
+{
+    __m128i s = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(s, s));
+}
+#define V_ISTORE8(p, v) a2_istore8((p), (v))
+#define V_STREAM(p, v) _mm256_stream_ps((p), (v))
+#define V_SFENCE() _mm_sfence()
 
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"

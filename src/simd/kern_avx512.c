@@ -62,6 +62,10 @@
 #define V_ISTORE(p, v) _mm512_storeu_si512((void *)(p), (v))
 #define V_IEQ(a, b) _mm512_cmpeq_epi32_mask((a), (b))
 #define V_ISEL(m, a, b) _mm512_mask_blend_epi32((m), (b), (a))
+#define V_ILOAD8(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define V_ISTORE8(p, v) _mm_storeu_si128((__m128i *)(void *)(p), _mm512_cvtepi32_epi8(v))
+#define V_STREAM(p, v) _mm512_stream_ps((p), (v))
+#define V_SFENCE() _mm_sfence()
 
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"

@@ -6,6 +6,8 @@
  *   V_ILOAD(p), V_ISTORE(p, v)   int32 loads and stores (any alignment)
  *   V_IEQ(a, b)                  lane mask of a == b, usable by V_SEL
  *   V_ISEL(m, a, b)              m ? a : b on integer lanes
+ *   V_ILOAD8(p), V_ISTORE8(p, v) VLEN bytes to and from int32 lanes
+ *                                holding 0..255 (zero-extended, narrowed)
  * The window is walked in row order for each group of VLEN channels, with
  * the same operations at every level (no fused ones, sums in window
  * order), so every level is bitwise equal to the scalar reference. */
@@ -102,6 +104,143 @@ static void KN(maxpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ld
         KN(maxpool_bwd_group)(c - ch, nh, nw, dx + ch, ldr, c, p0, prow, dy + ch, arg + ch);
 }
 
+/* ---- windows that do not overlap: byte offsets, stores ----------------- */
+
+/* Byte tails of the offset lanes (0..255) through a stack buffer. */
+KINLINE VI KN(iload8_part)(const uint8_t *p, size_t rem)
+{
+    uint8_t t[VLEN] = {0};
+    memcpy(t, p, rem);
+    return V_ILOAD8(t);
+}
+
+KINLINE void KN(istore8_part)(uint8_t *p, VI v, size_t rem)
+{
+    uint8_t t[VLEN];
+    V_ISTORE8(t, v);
+    memcpy(p, t, rem);
+}
+
+/* maxpool_group's rules with the winner kept as its offset i*nw + j in
+ * the window. Called with constant nh and nw (2x2) it unrolls. */
+KINLINE void KN(maxpool8_group)(size_t rem, size_t nh, size_t nw, const float *x, size_t ldr,
+                                size_t c, float *y, uint8_t *arg)
+{
+    const VF zero = V_SET1(0.0f);
+    VF m = V_SET1(-INFINITY);
+    VI a = V_ISET1(0);
+    for (size_t i = 0; i < nh; i++) {
+        const float *xr = x + i * ldr;
+        for (size_t j = 0; j < nw; j++) {
+            VF v = rem ? KN(load_part)(xr + j * c, rem, 0.0f) : V_LOAD(xr + j * c);
+            VI vp = V_ISET1((int32_t)(i * nw + j));
+            VM gt = V_GT(v, m);
+            m = V_SEL(gt, v, m);
+            a = V_ISEL(gt, vp, a);
+            VM nan_new = V_ISNAN(V_SEL(V_ISNAN(m), zero, v));
+            m = V_SEL(nan_new, v, m);
+            a = V_ISEL(nan_new, vp, a);
+        }
+    }
+    if (rem) {
+        KN(store_part)(y, m, rem);
+        KN(istore8_part)(arg, a, rem);
+    } else {
+        V_STORE(y, m);
+        V_ISTORE8(arg, a);
+    }
+}
+
+KINLINE void KN(maxpool8_win)(size_t c, size_t nh, size_t nw, const float *x, size_t ldr,
+                              float *y, uint8_t *arg)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(maxpool8_group)(0, nh, nw, x + ch, ldr, c, y + ch, arg + ch);
+    if (ch < c)
+        KN(maxpool8_group)(c - ch, nh, nw, x + ch, ldr, c, y + ch, arg + ch);
+}
+
+static void KN(maxpool_fwd_u8)(size_t c, size_t nh, size_t nw, size_t nwin, const float *x,
+                               size_t ldr, size_t xstep, float *y, uint8_t *arg)
+{
+    if (nh == 2 && nw == 2) { /* the Keras default pool */
+        for (size_t k = 0; k < nwin; k++)
+            KN(maxpool8_win)(c, 2, 2, x + k * xstep, ldr, y + k * c, arg + k * c);
+        return;
+    }
+    for (size_t k = 0; k < nwin; k++)
+        KN(maxpool8_win)(c, nh, nw, x + k * xstep, ldr, y + k * c, arg + k * c);
+}
+
+/* dx = dy at the window's winner, 0 at its other pixels (stores only).
+ * NT: non-temporal stores (aligned, no tail): dx is written whole and
+ * read much later, so its lines need not be read first (the stores are
+ * the same bits; V_STREAM and V_SFENCE come from the level). */
+#ifndef V_STREAM
+#define V_STREAM V_STORE
+#define V_SFENCE() ((void)0)
+#define KPOOL_NO_STREAM 1
+#endif
+KINLINE void KN(maxpool8_bwd_group)(const int NT, size_t rem, size_t nh, size_t nw, float *dx,
+                                    size_t ldr, size_t c, const float *dy, const uint8_t *arg)
+{
+    const VF zero = V_SET1(0.0f);
+    VF g = rem ? KN(load_part)(dy, rem, 0.0f) : V_LOAD(dy);
+    VI a = rem ? KN(iload8_part)(arg, rem) : V_ILOAD8(arg);
+    for (size_t i = 0; i < nh; i++) {
+        float *dr = dx + i * ldr;
+        for (size_t j = 0; j < nw; j++) {
+            VF v = V_SEL(V_IEQ(a, V_ISET1((int32_t)(i * nw + j))), g, zero);
+            if (rem)
+                KN(store_part)(dr + j * c, v, rem);
+            else if (NT)
+                V_STREAM(dr + j * c, v);
+            else
+                V_STORE(dr + j * c, v);
+        }
+    }
+}
+
+KINLINE void KN(maxpool8_bwd_win)(const int NT, size_t c, size_t nh, size_t nw, float *dx,
+                                  size_t ldr, const float *dy, const uint8_t *arg)
+{
+    size_t ch = 0;
+    for (; ch + VLEN <= c; ch += VLEN)
+        KN(maxpool8_bwd_group)(NT, 0, nh, nw, dx + ch, ldr, c, dy + ch, arg + ch);
+    if (ch < c)
+        KN(maxpool8_bwd_group)(0, c - ch, nh, nw, dx + ch, ldr, c, dy + ch, arg + ch);
+}
+
+static void KN(maxpool_bwd_u8)(size_t c, size_t nh, size_t nw, size_t nwin, float *dx,
+                               size_t ldr, size_t xstep, const float *dy, const uint8_t *arg)
+{
+#ifndef KPOOL_NO_STREAM
+    /* every store a whole aligned vector: stream (2x2, the Keras default) */
+    if (nh == 2 && nw == 2 && c % VLEN == 0 && ldr % VLEN == 0 && xstep % VLEN == 0 &&
+        (uintptr_t)dx % (VLEN * sizeof(float)) == 0) {
+        for (size_t k = 0; k < nwin; k++)
+            KN(maxpool8_bwd_win)(1, c, 2, 2, dx + k * xstep, ldr, dy + k * c, arg + k * c);
+        V_SFENCE(); /* before another thread may read dx */
+        return;
+    }
+#endif
+    if (nh == 2 && nw == 2) {
+        for (size_t k = 0; k < nwin; k++)
+            KN(maxpool8_bwd_win)(0, c, 2, 2, dx + k * xstep, ldr, dy + k * c, arg + k * c);
+        return;
+    }
+    for (size_t k = 0; k < nwin; k++)
+        KN(maxpool8_bwd_win)(0, c, nh, nw, dx + k * xstep, ldr, dy + k * c, arg + k * c);
+}
+#ifdef KPOOL_NO_STREAM
+#undef V_STREAM
+#undef V_SFENCE
+#undef KPOOL_NO_STREAM
+#endif
+
+/* ---- average pooling ---------------------------------------------------- */
+
 /* y = (sum of the window, in row order) / count. */
 KINLINE void KN(avgpool_group)(size_t rem, size_t nh, size_t nw, const float *x, size_t ldr,
                                size_t c, VF count, float *y)
@@ -163,6 +302,8 @@ static void KN(fill_pool)(nnl_kernels *k)
 {
     k->maxpool_fwd = KN(maxpool_fwd);
     k->maxpool_bwd = KN(maxpool_bwd);
+    k->maxpool_fwd_u8 = KN(maxpool_fwd_u8);
+    k->maxpool_bwd_u8 = KN(maxpool_bwd_u8);
     k->avgpool_fwd = KN(avgpool_fwd);
     k->avgpool_bwd = KN(avgpool_bwd);
 }

@@ -75,6 +75,8 @@ static inline int32_t sc_cvt_i(float x)
 #define V_ISTORE(p, v) (*(int32_t *)(p) = (v))
 #define V_IEQ(a, b) ((a) == (b))
 #define V_ISEL(m, a, b) ((m) ? (a) : (b))
+#define V_ILOAD8(p) ((int32_t)*(const uint8_t *)(p))
+#define V_ISTORE8(p, v) (*(uint8_t *)(p) = (uint8_t)(v))
 
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"

@@ -5,6 +5,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <string.h>
 
 static inline __m128 s2_sel(__m128 m, __m128 a, __m128 b)
 {
@@ -67,6 +68,21 @@ static inline __m128i s2_mullo(__m128i a, __m128i b)
 #define V_ISTORE(p, v) _mm_storeu_si128((__m128i *)(void *)(p), (v))
 #define V_IEQ(a, b) _mm_castsi128_ps(_mm_cmpeq_epi32((a), (b)))
 #define V_ISEL(m, a, b) _mm_castps_si128(s2_sel((m), _mm_castsi128_ps(a), _mm_castsi128_ps(b)))
+static inline __m128i s2_iload8(const void *p)
+{
+    int32_t t;
+    memcpy(&t, p, 4);
+    __m128i z = _mm_setzero_si128();
+    return _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(t), z), z);
+}
+static inline void s2_istore8(void *p, __m128i v)
+{
+    __m128i s = _mm_packs_epi32(v, v);
+    int32_t t = _mm_cvtsi128_si32(_mm_packus_epi16(s, s));
+    memcpy(p, &t, 4);
+}
+#define V_ILOAD8(p) s2_iload8(p)
+#define V_ISTORE8(p, v) s2_istore8((p), (v))
 
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"

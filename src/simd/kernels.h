@@ -171,6 +171,16 @@ typedef struct nnl_kernels {
                         int32_t p0, int32_t prow, float *y, int32_t *arg);
     void (*maxpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
                         int32_t p0, int32_t prow, const float *dy, const int32_t *arg);
+    /* Max pooling over nwin windows of one row that do not overlap (nh *
+     * nw <= 256): window k starts at x + k * xstep (dx likewise), its
+     * output at y + k * c and arg + k * c. The winner (same rules as
+     * maxpool_fwd) is kept as its offset i * nw + j in the window, a byte.
+     * maxpool_bwd_u8: dx = dy at the winner and 0 at the window's other
+     *   pixels (stored: dx is not read). */
+    void (*maxpool_fwd_u8)(size_t c, size_t nh, size_t nw, size_t nwin, const float *x,
+                           size_t ldr, size_t xstep, float *y, uint8_t *arg);
+    void (*maxpool_bwd_u8)(size_t c, size_t nh, size_t nw, size_t nwin, float *dx,
+                           size_t ldr, size_t xstep, const float *dy, const uint8_t *arg);
     void (*avgpool_fwd)(size_t c, size_t nh, size_t nw, const float *x, size_t ldr,
                         float count, float *y);
     void (*avgpool_bwd)(size_t c, size_t nh, size_t nw, float *dx, size_t ldr,
