@@ -33,6 +33,7 @@
 
 #include "core/threads.h"
 #include "model/conv_im2col.h"
+#include "simd/kernels.h"
 
 #define IG_DIM_MAX 1024           /* kdim */
 /* Floats of each task's stack buffer of im2col rows or gradient rows. */
@@ -87,6 +88,12 @@ typedef struct ig_job {
     float *ya, *dyz;
     const float *z;
     float *parts;          /* dW and db partials of chunks 1.. (workspace) */
+    /* a following max pooling fused in (nnl_conv_igemm_pool_*): its
+     * geometry, winners, output and output gradient; dz is then made
+     * from these block by block instead of read from dy */
+    const nnl_pool2d_geom *pg;
+    uint8_t *parg;
+    const float *py, *pdy;
     size_t unit;           /* per task: rows of M (dW) or samples (dx) */
     int ntasks;
 } ig_job;
@@ -344,6 +351,131 @@ static void dw_task(void *ctx, int t)
     }
 }
 
+/* ---- a following max pooling fused in ------------------------------------ */
+
+/* Pooling windows that do not overlap, valid padding (so the winners are
+ * pool.h's bytes and every window is whole), and a band of ph output rows
+ * of at most IG_POOL_BAND floats: the conv output of one band of windows
+ * is made in a stack buffer and pooled at once. */
+#define IG_POOL_BAND 8192
+#define IG_POOL_COUT 256
+
+/* dL/dz of one band of windows (sample n, window row py): ph output rows. */
+typedef struct pool_band {
+    size_t id;                      /* n * poh + py, SIZE_MAX: none yet */
+    float dz[IG_POOL_BAND] IG_ALIGNED;
+} pool_band;
+
+/* The band's dz: the pool's gradient (relu: where its output > 0, the
+ * winner's y) at each window's winner, 0 elsewhere; the bits of the
+ * pool's backward then the activation's (relu: y > 0 ? dy : 0, and 0 at
+ * the other pixels either way). */
+static void pool_band_fill(const ig_job *j, pool_band *bd, size_t id)
+{
+    const nnl_pool2d_geom *pg = j->pg;
+    const nnl_pool2d_spec *ps = &pg->s;
+    const size_t n = ps->c, ow = j->g->ow, o = id * pg->ow * n;
+    float dm[IG_POOL_BAND] IG_ALIGNED; /* pow * n <= ow * n <= the band */
+    const float *d = j->pdy + o;
+    if (j->act != NNL_KACT_LINEAR) {
+        j->k->act_bwd((nnl_kact)j->act, j->act_param, pg->ow * n, j->py + o, j->py + o, d, dm);
+        d = dm;
+    }
+    memset(bd->dz, 0, ps->ph * ow * n * sizeof(float));
+    j->k->maxpool_bwd_u8(n, ps->ph, ps->pw, pg->ow, bd->dz, ow * n, ps->sw * n, d,
+                         j->parg + o);
+    bd->id = id;
+}
+
+/* dz rows [p0, p0 + cnt) (ld cout) from the fused pool's gradient: rows
+ * in a band from its buffer, the rows between bands 0. */
+static void pool_dz_rows(const ig_job *j, pool_band *bd, size_t p0, size_t cnt, float *dz)
+{
+    const nnl_conv2d_geom *g = j->g;
+    const nnl_pool2d_spec *ps = &j->pg->s;
+    const size_t n = g->s.cout;
+    nnl_conv_pixel px = nnl_conv_pixel_of(g, p0);
+    for (size_t t = 0; t < cnt;) {
+        size_t e = min_sz(g->ow, px.ox + (cnt - t)), len = e - px.ox;
+        size_t wy = px.oy / ps->sh, iy = px.oy - wy * ps->sh;
+        float *d = dz + t * n;
+        if (wy < j->pg->oh && iy < ps->ph) {
+            size_t id = px.n * j->pg->oh + wy;
+            if (bd->id != id)
+                pool_band_fill(j, bd, id);
+            memcpy(d, bd->dz + (iy * g->ow + px.ox) * n, len * n * sizeof(float));
+        } else {
+            memset(d, 0, len * n * sizeof(float));
+        }
+        t += len;
+        px.ox = e;
+        if (px.ox == g->ow) {
+            px.ox = 0;
+            if (++px.oy == g->oh)
+                px.oy = 0, px.n++;
+        }
+    }
+}
+
+int nnl_conv_igemm_pool_fits(const nnl_conv2d_geom *g, const nnl_pool2d_geom *pg,
+                             const nnl_kernels *k)
+{
+    const nnl_pool2d_spec *ps = &pg->s;
+    return nnl_conv_igemm_fits(g, k) && small_k(g) && ps->padding == NNL_PAD_VALID &&
+           ps->sh >= ps->ph && ps->sw >= ps->pw && ps->ph * ps->pw <= 256 &&
+           ps->h == g->oh && ps->w == g->ow && ps->c == g->s.cout &&
+           g->s.cout <= IG_POOL_COUT && ps->ph * g->ow * g->s.cout <= IG_POOL_BAND;
+}
+
+/* Task t: its share of the bands (sample, window row): the band's conv
+ * output as small_fwd_task makes it (the same blocks' bits: each pixel's
+ * sum is its own), activated, then pooled as pool.c's disjoint path does
+ * (one kernel call per row of windows). */
+static void pool_fwd_task(void *ctx, int t)
+{
+    const ig_job *j = ctx;
+    const nnl_conv2d_geom *g = j->g;
+    const nnl_pool2d_geom *pg = j->pg;
+    const nnl_pool2d_spec *ps = &pg->s;
+    const size_t K = g->kdim, n = g->s.cout, ones = j->b != NULL, kc = K + ones;
+    float wb[IG_SMALL_WB] IG_ALIGNED;
+    float buf[IG_SMALL_FWD * IG_SMALL_K] IG_ALIGNED;
+    float band[IG_POOL_BAND] IG_ALIGNED;
+    memcpy(wb, j->w, K * n * sizeof(float));
+    if (ones)
+        memcpy(wb + K * n, j->b, n * sizeof(float));
+    const size_t bands = j->batch * pg->oh, bw = ps->ph * g->ow;
+    const size_t b0 = bands * (size_t)t / (size_t)j->ntasks;
+    const size_t b1 = bands * (size_t)(t + 1) / (size_t)j->ntasks;
+    for (size_t id = b0; id < b1; id++) {
+        size_t s = id / pg->oh, wy = id % pg->oh;
+        size_t p0 = (s * g->oh + wy * ps->sh) * g->ow;
+        for (size_t e = 0; e < bw; e += IG_SMALL_FWD) {
+            size_t cnt = min_sz(IG_SMALL_FWD, bw - e);
+            small_rows(g, j->x, p0 + e, cnt, (int)ones, buf);
+            dkr(j->k, 0, cnt, n, kc, buf, kc, wb, n, band + e * n, n, 0.0f);
+        }
+        if (j->act != NNL_KACT_LINEAR) /* relu in place, as z == y unfused */
+            j->k->act_fwd((nnl_kact)j->act, j->act_param, bw * n, band, band);
+        size_t o = id * pg->ow * n;
+        j->k->maxpool_fwd_u8(n, ps->ph, ps->pw, pg->ow, band, g->ow * n, ps->sw * n,
+                             j->y + o, j->parg + o);
+    }
+}
+
+void nnl_conv_igemm_pool_forward(const nnl_kernels *k, const nnl_conv2d_geom *g,
+                                 const nnl_pool2d_geom *pg, size_t batch, const float *x,
+                                 const float *w, const float *b, int act, float act_param,
+                                 float *y, uint8_t *arg)
+{
+    ig_job j = {.k = k, .g = g, .m = batch * g->oh * g->ow, .batch = batch, .x = x, .w = w,
+                .b = b, .y = y, .act = act, .act_param = act_param, .pg = pg, .parg = arg};
+    j.ntasks = (int)min_sz(batch * pg->oh, (size_t)nnl_threads_get() * 4);
+    if (j.ntasks > 0)
+        run_tasks(&j, pool_fwd_task, j.m * g->kdim * g->s.cout);
+}
+
+
 /* dW and db of a chunk with small K: [im2col | 1]^T dz block by block
  * into acc, then acc's rows to dW and db (or the chunk's partial). */
 static void small_dw_task(void *ctx, int t)
@@ -356,13 +488,17 @@ static void small_dw_task(void *ctx, int t)
     float buf[IG_BUF_FLOATS] IG_ALIGNED; /* im2col rows, then dz, of a block */
     const size_t kb = min_sz(IG_SMALL_DW, IG_BUF_FLOATS / (kc + n));
     float *dzb = buf + kb * kc;
+    pool_band band = {.id = SIZE_MAX};
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
     float *P = t == 0 ? j->dw : j->parts + (size_t)(t - 1) * (K * n + n);
     for (size_t p0 = lo; p0 < hi; p0 += kb) {
         size_t cnt = min_sz(kb, hi - p0);
         small_rows(g, j->x, p0, cnt, (int)ones, buf);
         const float *dz = j->dy + p0 * n;
-        if (j->act != NNL_KACT_LINEAR) {
+        if (j->pg) {
+            pool_dz_rows(j, &band, p0, cnt, dzb);
+            dz = dzb;
+        } else if (j->act != NNL_KACT_LINEAR) {
             /* dL/dz over dy when dx needs it, else only here */
             float *d = j->dx ? j->dyz + p0 * n : dzb;
             k->act_bwd((nnl_kact)j->act, j->act_param, cnt * n, j->z + p0 * n,
@@ -385,25 +521,32 @@ static void dx_task(void *ctx, int t)
     const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow;
     const size_t blk = min_sz(IG_DX_BLOCK, IG_BUF_FLOATS / K);
     float c[IG_BUF_FLOATS] IG_ALIGNED; /* dy W^T rows of one block, ld K */
+    float dzb[IG_DX_BLOCK * IG_POOL_COUT] IG_ALIGNED; /* fused pooling: dz rows */
+    pool_band band = {.id = SIZE_MAX};
     size_t s0 = j->unit * (size_t)t, s1 = min_sz(j->batch, s0 + j->unit);
     memset(j->dx + s0 * g->in_size, 0, (s1 - s0) * g->in_size * sizeof(float));
     const size_t end = s1 * ohw;
     for (size_t r = s0 * ohw; r < end; r += blk) {
         size_t rows = min_sz(blk, end - r);
-        dkr(j->k, 0, rows, K, n, j->dy + r * n, n, j->wt, K, c, K, 0.0f);
+        const float *dz = j->dy + r * n;
+        if (j->pg) {
+            pool_dz_rows(j, &band, r, rows, dzb);
+            dz = dzb;
+        }
+        dkr(j->k, 0, rows, K, n, dz, n, j->wt, K, c, K, 0.0f);
         nnl_conv_col2im_rows(j->k, g, j->dx, r, rows, c, K);
     }
 }
 
-void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
-                             const float *x, const float *w, int act, float act_param,
-                             const float *z, const float *y, float *dy, float *dw,
-                             float *db, float *dx, float *ws)
+/* The backward products of job j (dy, or the fused pool's gradient). */
+static void backward_job(ig_job *jp)
 {
-    const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow;
-    ig_job j = {.k = k, .g = g, .m = batch * ohw, .batch = batch, .x = x, .w = w, .dy = dy,
-                .dw = dw, .db = db, .dx = dx, .parts = ws, .act = act,
-                .act_param = act_param, .ya = (float *)y, .dyz = dy, .z = z};
+    ig_job j = *jp;
+    const nnl_kernels *k = j.k;
+    const nnl_conv2d_geom *g = j.g;
+    const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow, batch = j.batch;
+    float *dw = j.dw, *db = j.db, *dx = j.dx, *ws = j.parts;
+    const float *w = j.w;
     j.unit = dw_chunk_rows(j.m);
     j.ntasks = (int)((j.m + j.unit - 1) / j.unit);
     run_tasks(&j, small_k(g) ? small_dw_task : dw_task, j.m * K * n);
@@ -421,4 +564,30 @@ void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, siz
     j.unit = (IG_DX_ROWS + ohw - 1) / ohw;
     j.ntasks = (int)((batch + j.unit - 1) / j.unit);
     run_tasks(&j, dx_task, j.m * K * n);
+}
+
+void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
+                             const float *x, const float *w, int act, float act_param,
+                             const float *z, const float *y, float *dy, float *dw,
+                             float *db, float *dx, float *ws)
+{
+    ig_job j = {.k = k, .g = g, .m = batch * g->oh * g->ow, .batch = batch, .x = x, .w = w,
+                .dy = dy, .dw = dw, .db = db, .dx = dx, .parts = ws, .act = act,
+                .act_param = act_param, .ya = (float *)y, .dyz = dy, .z = z};
+    backward_job(&j);
+}
+
+void nnl_conv_igemm_pool_backward(const nnl_kernels *k, const nnl_conv2d_geom *g,
+                                  const nnl_pool2d_geom *pg, size_t batch, const float *x,
+                                  const float *w, int act, float act_param, const float *y,
+                                  const uint8_t *arg, const float *dy, float *dw, float *db,
+                                  float *dx, float *ws)
+{
+    /* small_dw_task makes every block's dz in its stack buffer (j.pg),
+     * never reading j.dy, z or ya */
+    ig_job j = {.k = k, .g = g, .m = batch * g->oh * g->ow, .batch = batch, .x = x, .w = w,
+                .dw = dw, .db = db, .dx = dx, .parts = ws, .act = act,
+                .act_param = act_param, .pg = pg, .parg = (uint8_t *)arg, .py = y,
+                .pdy = dy};
+    backward_job(&j);
 }
