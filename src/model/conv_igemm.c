@@ -360,61 +360,68 @@ static void dw_task(void *ctx, int t)
 #define IG_POOL_BAND 8192
 #define IG_POOL_COUT 256
 
-/* dL/dz of one band of windows (sample n, window row py): ph output rows. */
-typedef struct pool_band {
-    size_t id;                      /* n * poh + py, SIZE_MAX: none yet */
-    float dz[IG_POOL_BAND] IG_ALIGNED;
-} pool_band;
+/* The fused pool's dL/dz is made for whole output rows, whole bands of
+ * windows at a time, straight into a stack buffer that a block of pixels
+ * then reads in place: rows [r0, r1) of the batch's output rows with the
+ * bands cut by that range completed, at most a block's pixels plus two
+ * rows and two bands. */
+#define IG_POOL_ROWS_FLOATS (IG_BUF_FLOATS + 4 * IG_POOL_BAND)
 
-/* The band's dz: the pool's gradient (relu: where its output > 0, the
- * winner's y) at each window's winner, 0 elsewhere; the bits of the
- * pool's backward then the activation's (relu: y > 0 ? dy : 0, and 0 at
- * the other pixels either way). */
-static void pool_band_fill(const ig_job *j, pool_band *bd, size_t id)
+typedef struct pool_rows {
+    float dm[IG_POOL_BAND] IG_ALIGNED; /* relu: one row of windows' masked dy */
+    float dz[IG_POOL_ROWS_FLOATS] IG_ALIGNED;
+} pool_rows;
+
+/* Band id's dz (rows ph of ow pixels at d): the pool's gradient (relu:
+ * where its output > 0, the winner's y) at each window's winner, 0
+ * elsewhere; the bits of the pool's backward then the activation's
+ * (relu: y > 0 ? dy : 0, and 0 at the other pixels either way). */
+static void pool_band_dz(const ig_job *j, pool_rows *pr, size_t id, float *d)
 {
     const nnl_pool2d_geom *pg = j->pg;
     const nnl_pool2d_spec *ps = &pg->s;
-    const size_t n = ps->c, ow = j->g->ow, o = id * pg->ow * n;
-    float dm[IG_POOL_BAND] IG_ALIGNED; /* pow * n <= ow * n <= the band */
-    const float *d = j->pdy + o;
+    const size_t n = ps->c, ow = j->g->ow, o = id * pg->ow * n, ldr = ow * n;
+    const float *dy = j->pdy + o;
     if (j->act != NNL_KACT_LINEAR) {
-        j->k->act_bwd((nnl_kact)j->act, j->act_param, pg->ow * n, j->py + o, j->py + o, d, dm);
-        d = dm;
+        j->k->act_bwd((nnl_kact)j->act, j->act_param, pg->ow * n, j->py + o, j->py + o, dy,
+                      pr->dm);
+        dy = pr->dm;
     }
-    memset(bd->dz, 0, ps->ph * ow * n * sizeof(float));
-    j->k->maxpool_bwd_u8(n, ps->ph, ps->pw, pg->ow, bd->dz, ow * n, ps->sw * n, d,
-                         j->parg + o);
-    bd->id = id;
+    /* the windows store every pixel they cover; the gaps between them
+     * (strides above the pool) and the columns after the last are 0 */
+    const size_t covered = (pg->ow - 1) * ps->sw + ps->pw;
+    if (ps->sw > ps->pw)
+        memset(d, 0, ps->ph * ldr * sizeof(float));
+    else if (covered < ow)
+        for (size_t i = 0; i < ps->ph; i++)
+            memset(d + i * ldr + covered * n, 0, (ow - covered) * n * sizeof(float));
+    j->k->maxpool_bwd_u8(n, ps->ph, ps->pw, pg->ow, d, ldr, ps->sw * n, dy, j->parg + o);
 }
 
-/* dz rows [p0, p0 + cnt) (ld cout) from the fused pool's gradient: rows
- * in a band from its buffer, the rows between bands 0. */
-static void pool_dz_rows(const ig_job *j, pool_band *bd, size_t p0, size_t cnt, float *dz)
+/* dz of pixels [p0, p0 + cnt) (ld cout), in pr->dz. */
+static const float *pool_dz_rows(const ig_job *j, pool_rows *pr, size_t p0, size_t cnt)
 {
     const nnl_conv2d_geom *g = j->g;
-    const nnl_pool2d_spec *ps = &j->pg->s;
-    const size_t n = g->s.cout;
-    nnl_conv_pixel px = nnl_conv_pixel_of(g, p0);
-    for (size_t t = 0; t < cnt;) {
-        size_t e = min_sz(g->ow, px.ox + (cnt - t)), len = e - px.ox;
-        size_t wy = px.oy / ps->sh, iy = px.oy - wy * ps->sh;
-        float *d = dz + t * n;
-        if (wy < j->pg->oh && iy < ps->ph) {
-            size_t id = px.n * j->pg->oh + wy;
-            if (bd->id != id)
-                pool_band_fill(j, bd, id);
-            memcpy(d, bd->dz + (iy * g->ow + px.ox) * n, len * n * sizeof(float));
-        } else {
-            memset(d, 0, len * n * sizeof(float));
-        }
-        t += len;
-        px.ox = e;
-        if (px.ox == g->ow) {
-            px.ox = 0;
-            if (++px.oy == g->oh)
-                px.oy = 0, px.n++;
+    const nnl_pool2d_geom *pg = j->pg;
+    const nnl_pool2d_spec *ps = &pg->s;
+    const size_t n = g->s.cout, ow = g->ow, oh = g->oh, ldr = ow * n;
+    size_t r0 = p0 / ow, r1 = (p0 + cnt - 1) / ow + 1;
+    /* extended to whole bands: a row iy of a band starts iy rows after it */
+    size_t oy = r0 % oh, wy = oy / ps->sh, iy = oy - wy * ps->sh;
+    if (wy < pg->oh && iy < ps->ph)
+        r0 -= iy;
+    for (size_t r = r0; r < r1;) {
+        float *d = pr->dz + (r - r0) * ldr;
+        oy = r % oh, wy = oy / ps->sh, iy = oy - wy * ps->sh;
+        if (wy < pg->oh && iy == 0) { /* a band starts here */
+            pool_band_dz(j, pr, (r / oh) * pg->oh + wy, d);
+            r += ps->ph;
+        } else { /* between bands, or after the last */
+            memset(d, 0, ldr * sizeof(float));
+            r++;
         }
     }
+    return pr->dz + (p0 - r0 * ow) * n;
 }
 
 int nnl_conv_igemm_pool_fits(const nnl_conv2d_geom *g, const nnl_pool2d_geom *pg,
@@ -488,16 +495,18 @@ static void small_dw_task(void *ctx, int t)
     float buf[IG_BUF_FLOATS] IG_ALIGNED; /* im2col rows, then dz, of a block */
     const size_t kb = min_sz(IG_SMALL_DW, IG_BUF_FLOATS / (kc + n));
     float *dzb = buf + kb * kc;
-    pool_band band = {.id = SIZE_MAX};
+    pool_rows *pr = NULL;
+    pool_rows prs;
+    if (j->pg)
+        pr = &prs;
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
     float *P = t == 0 ? j->dw : j->parts + (size_t)(t - 1) * (K * n + n);
     for (size_t p0 = lo; p0 < hi; p0 += kb) {
         size_t cnt = min_sz(kb, hi - p0);
         small_rows(g, j->x, p0, cnt, (int)ones, buf);
         const float *dz = j->dy + p0 * n;
-        if (j->pg) {
-            pool_dz_rows(j, &band, p0, cnt, dzb);
-            dz = dzb;
+        if (pr) {
+            dz = pool_dz_rows(j, pr, p0, cnt);
         } else if (j->act != NNL_KACT_LINEAR) {
             /* dL/dz over dy when dx needs it, else only here */
             float *d = j->dx ? j->dyz + p0 * n : dzb;
@@ -521,18 +530,15 @@ static void dx_task(void *ctx, int t)
     const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow;
     const size_t blk = min_sz(IG_DX_BLOCK, IG_BUF_FLOATS / K);
     float c[IG_BUF_FLOATS] IG_ALIGNED; /* dy W^T rows of one block, ld K */
-    float dzb[IG_DX_BLOCK * IG_POOL_COUT] IG_ALIGNED; /* fused pooling: dz rows */
-    pool_band band = {.id = SIZE_MAX};
+    pool_rows prs; /* fused pooling: dz rows */
     size_t s0 = j->unit * (size_t)t, s1 = min_sz(j->batch, s0 + j->unit);
     memset(j->dx + s0 * g->in_size, 0, (s1 - s0) * g->in_size * sizeof(float));
     const size_t end = s1 * ohw;
     for (size_t r = s0 * ohw; r < end; r += blk) {
         size_t rows = min_sz(blk, end - r);
         const float *dz = j->dy + r * n;
-        if (j->pg) {
-            pool_dz_rows(j, &band, r, rows, dzb);
-            dz = dzb;
-        }
+        if (j->pg)
+            dz = pool_dz_rows(j, &prs, r, rows);
         dkr(j->k, 0, rows, K, n, dz, n, j->wt, K, c, K, 0.0f);
         nnl_conv_col2im_rows(j->k, g, j->dx, r, rows, c, K);
     }
