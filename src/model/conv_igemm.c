@@ -368,6 +368,7 @@ static void dw_task(void *ctx, int t)
 #define IG_POOL_ROWS_FLOATS (IG_BUF_FLOATS + 4 * IG_POOL_BAND)
 
 typedef struct pool_rows {
+    size_t r0, r1;                     /* the output rows in dz (r0 == r1: none) */
     float dm[IG_POOL_BAND] IG_ALIGNED; /* relu: one row of windows' masked dy */
     float dz[IG_POOL_ROWS_FLOATS] IG_ALIGNED;
 } pool_rows;
@@ -410,7 +411,14 @@ static const float *pool_dz_rows(const ig_job *j, pool_rows *pr, size_t p0, size
     size_t oy = r0 % oh, wy = oy / ps->sh, iy = oy - wy * ps->sh;
     if (wy < pg->oh && iy < ps->ph)
         r0 -= iy;
-    for (size_t r = r0; r < r1;) {
+    /* the rows the last block made and this one needs move to the front
+     * (a band or two) instead of being made again */
+    size_t r = r0;
+    if (r0 >= pr->r0 && r0 < pr->r1) {
+        memmove(pr->dz, pr->dz + (r0 - pr->r0) * ldr, (pr->r1 - r0) * ldr * sizeof(float));
+        r = pr->r1;
+    }
+    while (r < r1) {
         float *d = pr->dz + (r - r0) * ldr;
         oy = r % oh, wy = oy / ps->sh, iy = oy - wy * ps->sh;
         if (wy < pg->oh && iy == 0) { /* a band starts here */
@@ -421,6 +429,7 @@ static const float *pool_dz_rows(const ig_job *j, pool_rows *pr, size_t p0, size
             r++;
         }
     }
+    pr->r0 = r0, pr->r1 = r; /* what dz holds now */
     return pr->dz + (p0 - r0 * ow) * n;
 }
 
@@ -498,7 +507,7 @@ static void small_dw_task(void *ctx, int t)
     pool_rows *pr = NULL;
     pool_rows prs;
     if (j->pg)
-        pr = &prs;
+        pr = &prs, prs.r0 = prs.r1 = 0;
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
     float *P = t == 0 ? j->dw : j->parts + (size_t)(t - 1) * (K * n + n);
     for (size_t p0 = lo; p0 < hi; p0 += kb) {
@@ -531,6 +540,7 @@ static void dx_task(void *ctx, int t)
     const size_t blk = min_sz(IG_DX_BLOCK, IG_BUF_FLOATS / K);
     float c[IG_BUF_FLOATS] IG_ALIGNED; /* dy W^T rows of one block, ld K */
     pool_rows prs; /* fused pooling: dz rows */
+    prs.r0 = prs.r1 = 0;
     size_t s0 = j->unit * (size_t)t, s1 = min_sz(j->batch, s0 + j->unit);
     memset(j->dx + s0 * g->in_size, 0, (s1 - s0) * g->in_size * sizeof(float));
     const size_t end = s1 * ohw;
