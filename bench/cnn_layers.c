@@ -7,7 +7,10 @@
  * forward of each layer, the loss, the backward of each layer, the
  * optimizer on each array) on the model's own buffers, with a clock read
  * around each, so the parts add up to a training step (the gather of the
- * batch, which fit adds, is timed too). Inputs are uniform in [0, 1),
+ * batch, which fit adds, is timed too). A pair the model fuses in its
+ * training steps (a Conv2D with the MaxPooling2D after it, docs/conv.md;
+ * NNLUA_FUSE=0: none) runs fused as the model runs it, timed as the
+ * pair's first layer (the second shows 0). Inputs are uniform in [0, 1),
  * labels uniform over the 10 classes (timing only).
  *
  * Prints, after --warmup untimed steps, the median over --steps steps of
@@ -219,8 +222,19 @@ int main(int argc, char **argv)
         if (ts)
             ts[2 * nl + 2] = t1 - t0;
         for (size_t i = 0; i < nl; i++) {
+            nnl_layer *l = m->layers[i];
             t0 = t1;
-            if (nnl_layer_forward(m->layers[i], batch, m->acts[i], m->acts[i + 1], 1, &err))
+            if (l->fuse_next) { /* the fused pair, timed as its first layer */
+                if (l->ops->fused_forward(l, m->layers[i + 1], batch, m->acts[i],
+                                          m->acts[i + 2], &err))
+                    die("forward", &err);
+                t1 = now();
+                if (ts)
+                    ts[i] = t1 - t0, ts[i + 1] = 0.0;
+                i++;
+                continue;
+            }
+            if (nnl_layer_forward(l, batch, m->acts[i], m->acts[i + 1], 1, &err))
                 die("forward", &err);
             t1 = now();
             if (ts)
@@ -237,6 +251,18 @@ int main(int argc, char **argv)
             ts[2 * nl] = t1 - t0;
         for (size_t i = nl; i-- > 0;) {
             t0 = t1;
+            if (i > 0 && m->layers[i - 1]->fuse_next) {
+                nnl_layer *l = m->layers[i - 1];
+                if (l->ops->fused_backward(l, m->layers[i], batch, m->acts[i - 1],
+                                           m->acts[i + 1], m->grads[i + 1],
+                                           i > 1 ? m->grads[i - 1] : NULL, &err))
+                    die("backward", &err);
+                t1 = now();
+                if (ts)
+                    ts[nl + i] = 0.0, ts[nl + i - 1] = t1 - t0;
+                i--;
+                continue;
+            }
             if (nnl_layer_backward(m->layers[i], batch, m->acts[i], m->acts[i + 1],
                                    m->grads[i + 1], i ? m->grads[i] : NULL, &err))
                 die("backward", &err);
@@ -276,8 +302,13 @@ int main(int argc, char **argv)
         msum += med[q];
     }
     double step = median(tot, steps);
-    printf("cnn_layers isa=%s threads=%d batch=%zu steps=%d clock=%s\n",
+    printf("cnn_layers isa=%s threads=%d batch=%zu steps=%d clock=%s fused=",
            nnl_isa_name(nnl_isa_active()), threads, batch, steps, wall ? "wall" : "cpu");
+    int nf = 0;
+    for (size_t i = 0; i < nl; i++)
+        if (m->layers[i]->fuse_next)
+            printf("%s%s+%s", nf++ ? "," : "", m->layers[i]->name, m->layers[i + 1]->name);
+    printf("%s\n", nf ? "" : "none");
     for (size_t i = 0; i < nl; i++)
         printf("part=%s.fwd ms=%.3f share=%.1f%%\n", m->layers[i]->name, 1e3 * med[i],
                100.0 * med[i] / msum);

@@ -428,3 +428,36 @@ nnl_status nnl_conv2d_backward(const nnl_conv2d_geom *g, size_t batch, const flo
     return nnl_conv2d_backward_act(g, batch, x, w, NNL_KACT_LINEAR, 0.0f, NULL, NULL,
                                    (float *)dy, dw, db, dx, ws, err);
 }
+
+/* ---- a max pooling fused after the convolution ---------------------------- */
+
+int nnl_conv2d_pool_fits(const nnl_conv2d_geom *g, const nnl_pool2d_geom *pg, int act)
+{
+    const nnl_kernels *k = nnl_kernels_active();
+    return (act == NNL_KACT_LINEAR || act == NNL_KACT_RELU) && !g->direct && !pick_wino(g) &&
+           pick(g, k) == NNL_CONV_IMPLICIT && nnl_conv_igemm_pool_fits(g, pg, k);
+}
+
+void nnl_conv2d_pool_forward(const nnl_conv2d_geom *g, const nnl_pool2d_geom *pg,
+                             size_t batch, const float *x, const float *w, const float *b,
+                             int act, float act_param, float *y, void *arg)
+{
+    nnl_conv_igemm_pool_forward(nnl_kernels_active(), g, pg, batch, x, w, b, act, act_param,
+                                y, arg);
+}
+
+void nnl_conv2d_pool_backward(const nnl_conv2d_geom *g, const nnl_pool2d_geom *pg,
+                              size_t batch, const float *x, const float *w, int act,
+                              float act_param, const float *y, const void *arg,
+                              const float *dy, float *dw, float *db, float *dx, void *ws)
+{
+    const nnl_kernels *k = nnl_kernels_active();
+    if (batch == 0) {
+        memset(dw, 0, g->kdim * g->s.cout * sizeof(float));
+        if (db)
+            memset(db, 0, g->s.cout * sizeof(float));
+        return;
+    }
+    nnl_conv_igemm_pool_backward(k, g, pg, batch, x, w, act, act_param, y, arg, dy, dw, db, dx,
+                                 aligned_ws(ws));
+}

@@ -157,4 +157,25 @@ nnl_status nnl_conv2d_backward_act(const nnl_conv2d_geom *g, size_t batch, const
                                    const float *y, float *dy, float *dw, float *db,
                                    float *dx, void *ws, nnl_error *err);
 
+/* A max pooling fused after the convolution (docs/conv.md): pg is the
+ * pooling of this conv's output. nnl_conv2d_pool_fits says whether the
+ * pair can run fused with the active kernel table: the conv then takes
+ * the implicit small-K path anyway, act is linear or relu, and the pool's
+ * windows do not overlap under valid padding (its winners are bytes, as
+ * pool.h keeps them). The fused calls give the bits of
+ * nnl_conv2d_forward_act then nnl_maxpool2d_forward (y, arg: the pool's
+ * output and winners), and of nnl_maxpool2d_backward then
+ * nnl_conv2d_backward_act (dy: the pool's output gradient, read only;
+ * y, arg from the fused forward), at any thread count, without storing
+ * the conv's output or its gradient. */
+struct nnl_pool2d_geom;
+int nnl_conv2d_pool_fits(const nnl_conv2d_geom *g, const struct nnl_pool2d_geom *pg, int act);
+void nnl_conv2d_pool_forward(const nnl_conv2d_geom *g, const struct nnl_pool2d_geom *pg,
+                             size_t batch, const float *x, const float *w, const float *b,
+                             int act, float act_param, float *y, void *arg);
+void nnl_conv2d_pool_backward(const nnl_conv2d_geom *g, const struct nnl_pool2d_geom *pg,
+                              size_t batch, const float *x, const float *w, int act,
+                              float act_param, const float *y, const void *arg,
+                              const float *dy, float *dw, float *db, float *dx, void *ws);
+
 #endif

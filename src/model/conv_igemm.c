@@ -33,6 +33,7 @@
 
 #include "core/threads.h"
 #include "model/conv_im2col.h"
+#include "simd/kernels.h"
 
 #define IG_DIM_MAX 1024           /* kdim */
 /* Floats of each task's stack buffer of im2col rows or gradient rows. */
@@ -87,6 +88,12 @@ typedef struct ig_job {
     float *ya, *dyz;
     const float *z;
     float *parts;          /* dW and db partials of chunks 1.. (workspace) */
+    /* a following max pooling fused in (nnl_conv_igemm_pool_*): its
+     * geometry, winners, output and output gradient; dz is then made
+     * from these block by block instead of read from dy */
+    const nnl_pool2d_geom *pg;
+    uint8_t *parg;
+    const float *py, *pdy;
     size_t unit;           /* per task: rows of M (dW) or samples (dx) */
     int ntasks;
 } ig_job;
@@ -344,6 +351,147 @@ static void dw_task(void *ctx, int t)
     }
 }
 
+/* ---- a following max pooling fused in ------------------------------------ */
+
+/* Pooling windows that do not overlap, valid padding (so the winners are
+ * pool.h's bytes and every window is whole), and a band of ph output rows
+ * of at most IG_POOL_BAND floats: the conv output of one band of windows
+ * is made in a stack buffer and pooled at once. */
+#define IG_POOL_BAND 8192
+#define IG_POOL_COUT 256
+
+/* The fused pool's dL/dz is made for whole output rows, whole bands of
+ * windows at a time, straight into a stack buffer that a block of pixels
+ * then reads in place: rows [r0, r1) of the batch's output rows with the
+ * bands cut by that range completed, at most a block's pixels plus two
+ * rows and two bands. */
+#define IG_POOL_ROWS_FLOATS (IG_BUF_FLOATS + 4 * IG_POOL_BAND)
+
+typedef struct pool_rows {
+    size_t r0, r1;                     /* the output rows in dz (r0 == r1: none) */
+    float dm[IG_POOL_BAND] IG_ALIGNED; /* relu: one row of windows' masked dy */
+    float dz[IG_POOL_ROWS_FLOATS] IG_ALIGNED;
+} pool_rows;
+
+/* Band id's dz (rows ph of ow pixels at d): the pool's gradient (relu:
+ * where its output > 0, the winner's y) at each window's winner, 0
+ * elsewhere; the bits of the pool's backward then the activation's
+ * (relu: y > 0 ? dy : 0, and 0 at the other pixels either way). */
+static void pool_band_dz(const ig_job *j, pool_rows *pr, size_t id, float *d)
+{
+    const nnl_pool2d_geom *pg = j->pg;
+    const nnl_pool2d_spec *ps = &pg->s;
+    const size_t n = ps->c, ow = j->g->ow, o = id * pg->ow * n, ldr = ow * n;
+    const float *dy = j->pdy + o;
+    if (j->act != NNL_KACT_LINEAR) {
+        j->k->act_bwd((nnl_kact)j->act, j->act_param, pg->ow * n, j->py + o, j->py + o, dy,
+                      pr->dm);
+        dy = pr->dm;
+    }
+    /* the windows store every pixel they cover; the gaps between them
+     * (strides above the pool) and the columns after the last are 0 */
+    const size_t covered = (pg->ow - 1) * ps->sw + ps->pw;
+    if (ps->sw > ps->pw)
+        memset(d, 0, ps->ph * ldr * sizeof(float));
+    else if (covered < ow)
+        for (size_t i = 0; i < ps->ph; i++)
+            memset(d + i * ldr + covered * n, 0, (ow - covered) * n * sizeof(float));
+    j->k->maxpool_bwd_u8(n, ps->ph, ps->pw, pg->ow, d, ldr, ps->sw * n, dy, j->parg + o);
+}
+
+/* dz of pixels [p0, p0 + cnt) (ld cout), in pr->dz. */
+static const float *pool_dz_rows(const ig_job *j, pool_rows *pr, size_t p0, size_t cnt)
+{
+    const nnl_conv2d_geom *g = j->g;
+    const nnl_pool2d_geom *pg = j->pg;
+    const nnl_pool2d_spec *ps = &pg->s;
+    const size_t n = g->s.cout, ow = g->ow, oh = g->oh, ldr = ow * n;
+    size_t r0 = p0 / ow, r1 = (p0 + cnt - 1) / ow + 1;
+    /* extended to whole bands: a row iy of a band starts iy rows after it */
+    size_t oy = r0 % oh, wy = oy / ps->sh, iy = oy - wy * ps->sh;
+    if (wy < pg->oh && iy < ps->ph)
+        r0 -= iy;
+    /* the rows the last block made and this one needs move to the front
+     * (a band or two) instead of being made again */
+    size_t r = r0;
+    if (r0 >= pr->r0 && r0 < pr->r1) {
+        memmove(pr->dz, pr->dz + (r0 - pr->r0) * ldr, (pr->r1 - r0) * ldr * sizeof(float));
+        r = pr->r1;
+    }
+    while (r < r1) {
+        float *d = pr->dz + (r - r0) * ldr;
+        oy = r % oh, wy = oy / ps->sh, iy = oy - wy * ps->sh;
+        if (wy < pg->oh && iy == 0) { /* a band starts here */
+            pool_band_dz(j, pr, (r / oh) * pg->oh + wy, d);
+            r += ps->ph;
+        } else { /* between bands, or after the last */
+            memset(d, 0, ldr * sizeof(float));
+            r++;
+        }
+    }
+    pr->r0 = r0, pr->r1 = r; /* what dz holds now */
+    return pr->dz + (p0 - r0 * ow) * n;
+}
+
+int nnl_conv_igemm_pool_fits(const nnl_conv2d_geom *g, const nnl_pool2d_geom *pg,
+                             const nnl_kernels *k)
+{
+    const nnl_pool2d_spec *ps = &pg->s;
+    return nnl_conv_igemm_fits(g, k) && small_k(g) && ps->padding == NNL_PAD_VALID &&
+           ps->sh >= ps->ph && ps->sw >= ps->pw && ps->ph * ps->pw <= 256 &&
+           ps->h == g->oh && ps->w == g->ow && ps->c == g->s.cout &&
+           g->s.cout <= IG_POOL_COUT && ps->ph * g->ow * g->s.cout <= IG_POOL_BAND;
+}
+
+/* Task t: its share of the bands (sample, window row): the band's conv
+ * output as small_fwd_task makes it (the same blocks' bits: each pixel's
+ * sum is its own), activated, then pooled as pool.c's disjoint path does
+ * (one kernel call per row of windows). */
+static void pool_fwd_task(void *ctx, int t)
+{
+    const ig_job *j = ctx;
+    const nnl_conv2d_geom *g = j->g;
+    const nnl_pool2d_geom *pg = j->pg;
+    const nnl_pool2d_spec *ps = &pg->s;
+    const size_t K = g->kdim, n = g->s.cout, ones = j->b != NULL, kc = K + ones;
+    float wb[IG_SMALL_WB] IG_ALIGNED;
+    float buf[IG_SMALL_FWD * IG_SMALL_K] IG_ALIGNED;
+    float band[IG_POOL_BAND] IG_ALIGNED;
+    memcpy(wb, j->w, K * n * sizeof(float));
+    if (ones)
+        memcpy(wb + K * n, j->b, n * sizeof(float));
+    const size_t bands = j->batch * pg->oh, bw = ps->ph * g->ow;
+    const size_t b0 = bands * (size_t)t / (size_t)j->ntasks;
+    const size_t b1 = bands * (size_t)(t + 1) / (size_t)j->ntasks;
+    for (size_t id = b0; id < b1; id++) {
+        size_t s = id / pg->oh, wy = id % pg->oh;
+        size_t p0 = (s * g->oh + wy * ps->sh) * g->ow;
+        for (size_t e = 0; e < bw; e += IG_SMALL_FWD) {
+            size_t cnt = min_sz(IG_SMALL_FWD, bw - e);
+            small_rows(g, j->x, p0 + e, cnt, (int)ones, buf);
+            dkr(j->k, 0, cnt, n, kc, buf, kc, wb, n, band + e * n, n, 0.0f);
+        }
+        if (j->act != NNL_KACT_LINEAR) /* relu in place, as z == y unfused */
+            j->k->act_fwd((nnl_kact)j->act, j->act_param, bw * n, band, band);
+        size_t o = id * pg->ow * n;
+        j->k->maxpool_fwd_u8(n, ps->ph, ps->pw, pg->ow, band, g->ow * n, ps->sw * n,
+                             j->y + o, j->parg + o);
+    }
+}
+
+void nnl_conv_igemm_pool_forward(const nnl_kernels *k, const nnl_conv2d_geom *g,
+                                 const nnl_pool2d_geom *pg, size_t batch, const float *x,
+                                 const float *w, const float *b, int act, float act_param,
+                                 float *y, uint8_t *arg)
+{
+    ig_job j = {.k = k, .g = g, .m = batch * g->oh * g->ow, .batch = batch, .x = x, .w = w,
+                .b = b, .y = y, .act = act, .act_param = act_param, .pg = pg, .parg = arg};
+    j.ntasks = (int)min_sz(batch * pg->oh, (size_t)nnl_threads_get() * 4);
+    if (j.ntasks > 0)
+        run_tasks(&j, pool_fwd_task, j.m * g->kdim * g->s.cout);
+}
+
+
 /* dW and db of a chunk with small K: [im2col | 1]^T dz block by block
  * into acc, then acc's rows to dW and db (or the chunk's partial). */
 static void small_dw_task(void *ctx, int t)
@@ -356,13 +504,19 @@ static void small_dw_task(void *ctx, int t)
     float buf[IG_BUF_FLOATS] IG_ALIGNED; /* im2col rows, then dz, of a block */
     const size_t kb = min_sz(IG_SMALL_DW, IG_BUF_FLOATS / (kc + n));
     float *dzb = buf + kb * kc;
+    pool_rows *pr = NULL;
+    pool_rows prs;
+    if (j->pg)
+        pr = &prs, prs.r0 = prs.r1 = 0;
     size_t lo = j->unit * (size_t)t, hi = min_sz(j->m, lo + j->unit);
     float *P = t == 0 ? j->dw : j->parts + (size_t)(t - 1) * (K * n + n);
     for (size_t p0 = lo; p0 < hi; p0 += kb) {
         size_t cnt = min_sz(kb, hi - p0);
         small_rows(g, j->x, p0, cnt, (int)ones, buf);
         const float *dz = j->dy + p0 * n;
-        if (j->act != NNL_KACT_LINEAR) {
+        if (pr) {
+            dz = pool_dz_rows(j, pr, p0, cnt);
+        } else if (j->act != NNL_KACT_LINEAR) {
             /* dL/dz over dy when dx needs it, else only here */
             float *d = j->dx ? j->dyz + p0 * n : dzb;
             k->act_bwd((nnl_kact)j->act, j->act_param, cnt * n, j->z + p0 * n,
@@ -385,25 +539,30 @@ static void dx_task(void *ctx, int t)
     const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow;
     const size_t blk = min_sz(IG_DX_BLOCK, IG_BUF_FLOATS / K);
     float c[IG_BUF_FLOATS] IG_ALIGNED; /* dy W^T rows of one block, ld K */
+    pool_rows prs; /* fused pooling: dz rows */
+    prs.r0 = prs.r1 = 0;
     size_t s0 = j->unit * (size_t)t, s1 = min_sz(j->batch, s0 + j->unit);
     memset(j->dx + s0 * g->in_size, 0, (s1 - s0) * g->in_size * sizeof(float));
     const size_t end = s1 * ohw;
     for (size_t r = s0 * ohw; r < end; r += blk) {
         size_t rows = min_sz(blk, end - r);
-        dkr(j->k, 0, rows, K, n, j->dy + r * n, n, j->wt, K, c, K, 0.0f);
+        const float *dz = j->dy + r * n;
+        if (j->pg)
+            dz = pool_dz_rows(j, &prs, r, rows);
+        dkr(j->k, 0, rows, K, n, dz, n, j->wt, K, c, K, 0.0f);
         nnl_conv_col2im_rows(j->k, g, j->dx, r, rows, c, K);
     }
 }
 
-void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
-                             const float *x, const float *w, int act, float act_param,
-                             const float *z, const float *y, float *dy, float *dw,
-                             float *db, float *dx, float *ws)
+/* The backward products of job j (dy, or the fused pool's gradient). */
+static void backward_job(ig_job *jp)
 {
-    const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow;
-    ig_job j = {.k = k, .g = g, .m = batch * ohw, .batch = batch, .x = x, .w = w, .dy = dy,
-                .dw = dw, .db = db, .dx = dx, .parts = ws, .act = act,
-                .act_param = act_param, .ya = (float *)y, .dyz = dy, .z = z};
+    ig_job j = *jp;
+    const nnl_kernels *k = j.k;
+    const nnl_conv2d_geom *g = j.g;
+    const size_t K = g->kdim, n = g->s.cout, ohw = g->oh * g->ow, batch = j.batch;
+    float *dw = j.dw, *db = j.db, *dx = j.dx, *ws = j.parts;
+    const float *w = j.w;
     j.unit = dw_chunk_rows(j.m);
     j.ntasks = (int)((j.m + j.unit - 1) / j.unit);
     run_tasks(&j, small_k(g) ? small_dw_task : dw_task, j.m * K * n);
@@ -421,4 +580,30 @@ void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, siz
     j.unit = (IG_DX_ROWS + ohw - 1) / ohw;
     j.ntasks = (int)((batch + j.unit - 1) / j.unit);
     run_tasks(&j, dx_task, j.m * K * n);
+}
+
+void nnl_conv_igemm_backward(const nnl_kernels *k, const nnl_conv2d_geom *g, size_t batch,
+                             const float *x, const float *w, int act, float act_param,
+                             const float *z, const float *y, float *dy, float *dw,
+                             float *db, float *dx, float *ws)
+{
+    ig_job j = {.k = k, .g = g, .m = batch * g->oh * g->ow, .batch = batch, .x = x, .w = w,
+                .dy = dy, .dw = dw, .db = db, .dx = dx, .parts = ws, .act = act,
+                .act_param = act_param, .ya = (float *)y, .dyz = dy, .z = z};
+    backward_job(&j);
+}
+
+void nnl_conv_igemm_pool_backward(const nnl_kernels *k, const nnl_conv2d_geom *g,
+                                  const nnl_pool2d_geom *pg, size_t batch, const float *x,
+                                  const float *w, int act, float act_param, const float *y,
+                                  const uint8_t *arg, const float *dy, float *dw, float *db,
+                                  float *dx, float *ws)
+{
+    /* small_dw_task makes every block's dz in its stack buffer (j.pg),
+     * never reading j.dy, z or ya */
+    ig_job j = {.k = k, .g = g, .m = batch * g->oh * g->ow, .batch = batch, .x = x, .w = w,
+                .dw = dw, .db = db, .dx = dx, .parts = ws, .act = act,
+                .act_param = act_param, .pg = pg, .parg = (uint8_t *)arg, .py = y,
+                .pdy = dy};
+    backward_job(&j);
 }

@@ -115,6 +115,22 @@ typedef struct nnl_layer_ops {
      * model files: the generator, or NULL. */
     nnl_rng *(*rng)(nnl_layer *l);
     nnl_layer_draw draw;
+    /* Fusion with the layer after it in a model (optional, all three or
+     * none): fuse_next says whether this layer, as built and with the
+     * active kernel table, can absorb next (built on its output) into its
+     * training steps. The model asks once per reserve (and again when the
+     * instruction set changed) and, for a pair that fuses, calls
+     * fused_forward and fused_backward in its training steps instead of
+     * both layers' forward and backward: they read and write next's
+     * output y and its gradient dy (dy may be modified) and this layer's
+     * input x and dx (NULL: not wanted), never this layer's own output or
+     * gradient, and give the bits of the two layers' own calls. Inference
+     * and model:predict{upto} use the layers' own calls. */
+    int (*fuse_next)(const nnl_layer *l, const nnl_layer *next);
+    nnl_status (*fused_forward)(nnl_layer *l, nnl_layer *next, size_t batch, const float *x,
+                                float *y, nnl_error *err);
+    nnl_status (*fused_backward)(nnl_layer *l, nnl_layer *next, size_t batch, const float *x,
+                                 const float *y, float *dy, float *dx, nnl_error *err);
 } nnl_layer_ops;
 
 struct nnl_layer {
@@ -132,6 +148,10 @@ struct nnl_layer {
     int act;
     float act_param;
     int act_fused;
+    /* Set by the model: this layer's training steps absorb the next one
+     * (ops->fuse_next said yes; NNLUA_FUSE=0 turns it off). */
+    int fuse_next;
+    int fuse_want;                /* the model's plan, before its buffers follow */
     nnl_param params[NNL_LAYER_MAX_PARAMS];
     int nparams;
     float l1, l2;                 /* kernel regularizer, 0 = none */

@@ -7,6 +7,7 @@
 #include "model/layer_conv.h"
 
 #include "core/alloc.h"
+#include "model/layer_pool2d.h"
 #include "simd/kernels.h"
 
 nnl_status nnl_conv_layer_init(nnl_layer *l, nnl_error *err)
@@ -154,4 +155,47 @@ const float *nnl_conv_layer_preact(const nnl_layer *l, const float *x)
 {
     const nnl_conv_layer_state *s = l->state;
     return keeps_z(l) ? s->z : NULL; /* relu: never fused with a loss */
+}
+
+/* The pooling state of next when it is a max pooling (MaxPooling2D or
+ * MaxPooling1D: their steps are layer_maxpool2d.c's), else NULL. */
+static const nnl_pool_layer_state *max_pool_of(const nnl_layer *next)
+{
+    return next->ops->forward == nnl_maxpool_layer_forward ? next->state : NULL;
+}
+
+int nnl_conv_layer_fuse_next(const nnl_layer *l, const nnl_layer *next)
+{
+    const nnl_conv_layer_state *s = l->state;
+    const nnl_pool_layer_state *p = max_pool_of(next);
+    if (!p || !l->built || !next->built || l->act_fused || next->act_fused)
+        return 0;
+    if (l->act != NNL_ACT_LINEAR && l->act != NNL_ACT_RELU)
+        return 0;
+    return nnl_conv2d_pool_fits(&s->g, &p->g, nnl_act_kernel(l->act));
+}
+
+nnl_status nnl_conv_layer_fused_forward(nnl_layer *l, nnl_layer *next, size_t batch,
+                                        const float *x, float *y, nnl_error *err)
+{
+    (void)err;
+    nnl_conv_layer_state *s = l->state;
+    nnl_pool_layer_state *p = next->state;
+    nnl_conv2d_pool_forward(&s->g, &p->g, batch, x, l->params[0].w,
+                            s->use_bias ? l->params[1].w : NULL, nnl_act_kernel(l->act),
+                            l->act_param, y, p->arg);
+    return NNL_OK;
+}
+
+nnl_status nnl_conv_layer_fused_backward(nnl_layer *l, nnl_layer *next, size_t batch,
+                                         const float *x, const float *y, float *dy,
+                                         float *dx, nnl_error *err)
+{
+    (void)err;
+    nnl_conv_layer_state *s = l->state;
+    nnl_pool_layer_state *p = next->state;
+    nnl_conv2d_pool_backward(&s->g, &p->g, batch, x, l->params[0].w, nnl_act_kernel(l->act),
+                             l->act_param, y, p->arg, dy, l->params[0].g,
+                             s->use_bias ? l->params[1].g : NULL, dx, s->ws);
+    return NNL_OK;
 }

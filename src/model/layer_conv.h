@@ -88,6 +88,15 @@ nnl_status nnl_conv_layer_backward(nnl_layer *l, size_t batch, const float *x,
                                    const float *y, float *dy, float *dx, nnl_error *err);
 void nnl_conv_layer_destroy(nnl_layer *l);
 const float *nnl_conv_layer_preact(const nnl_layer *l, const float *x);
+/* A following MaxPooling2D/1D fused into the training steps
+ * (nnl_layer_ops.fuse_next; model/conv.h's nnl_conv2d_pool_*): relu or
+ * linear, the pool's windows disjoint under valid padding. */
+int nnl_conv_layer_fuse_next(const nnl_layer *l, const nnl_layer *next);
+nnl_status nnl_conv_layer_fused_forward(nnl_layer *l, nnl_layer *next, size_t batch,
+                                        const float *x, float *y, nnl_error *err);
+nnl_status nnl_conv_layer_fused_backward(nnl_layer *l, nnl_layer *next, size_t batch,
+                                         const float *x, const float *y, float *dy,
+                                         float *dx, nnl_error *err);
 
 /* The entries of a conv kind's nnl_layer_ops that every conv kind shares
  * (the kind adds type, help, options, plan and fill). */
@@ -96,6 +105,8 @@ const float *nnl_conv_layer_preact(const nnl_layer *l, const float *x);
     .state_size = sizeof(nnl_conv_layer_state), .init = nnl_conv_layer_init,                   \
     .reserve = nnl_conv_layer_reserve, .forward = nnl_conv_layer_forward,                      \
     .backward = nnl_conv_layer_backward, .destroy = nnl_conv_layer_destroy,                    \
-    .preact = nnl_conv_layer_preact, .draw = NNL_DRAW_MAPS
+    .preact = nnl_conv_layer_preact, .draw = NNL_DRAW_MAPS,                                   \
+    .fuse_next = nnl_conv_layer_fuse_next, .fused_forward = nnl_conv_layer_fused_forward,      \
+    .fused_backward = nnl_conv_layer_fused_backward
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/alloc.h"
 #include "core/rng.h"
@@ -173,6 +174,87 @@ static void free_set(float **acts, size_t n, float *gbuf[2])
     nnl_free(gbuf[1]);
 }
 
+/* Which layers would absorb the next one in training steps
+ * (ops->fuse_next; $NNLUA_FUSE=0: none), into each layer's fuse_want; says
+ * whether that differs from the flags the gradient buffers are laid out
+ * for (fuse_next). A fused pair is never part of another. */
+static int plan_fusion(nnl_model *m)
+{
+    const char *env = getenv("NNLUA_FUSE");
+    int on = !(env && strcmp(env, "0") == 0), changed = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        nnl_layer *l = m->layers[i];
+        l->fuse_want = on && i + 1 < m->nlayers && l->ops->fuse_next &&
+                       (i == 0 || !m->layers[i - 1]->fuse_want) &&
+                       l->ops->fuse_next(l, m->layers[i + 1]);
+        changed |= l->fuse_want != l->fuse_next;
+    }
+    return changed;
+}
+
+/* The gradient buffers of a batch for the flags fuse_want: grads[i] for
+ * 1 <= i <= nlayers in two new buffers gbuf. The backward pass of layer i reads grads[i + 1] and writes
+ * grads[i] (a fused pair i, i + 1 reads grads[i + 2] and writes grads[i];
+ * grads[i + 1] is not used: NULL), and nothing reads a gradient after the
+ * layer below has used it: two buffers, taken in turn down the gradients
+ * that are used, each as large as its largest, hold them all. For the
+ * Fashion-MNIST CNN that is 15 MB instead of 21 (docs/performance.md).
+ * NNL_ERR_NOMEM: nothing allocated. The flags are the caller's to commit. */
+static nnl_status grad_set(nnl_model *m, size_t batch, float **grads, float *gbuf[2])
+{
+    size_t gsize[2] = {0, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        int k = 0;
+        for (size_t i = m->nlayers; i >= 1; i--) {
+            if (m->layers[i - 1]->fuse_want) { /* the output of a pair's first layer */
+                if (pass)
+                    grads[i] = NULL;
+                continue;
+            }
+            size_t sz = batch * nnl_shape_numel(&m->layers[i - 1]->out_shape);
+            if (!pass && sz > gsize[k])
+                gsize[k] = sz;
+            if (pass)
+                grads[i] = gbuf[k];
+            k ^= 1;
+        }
+        if (!pass)
+            for (int b = 0; b < 2; b++)
+                if (gsize[b] && !(gbuf[b] = nnl_malloc(gsize[b] * sizeof(float)))) {
+                    nnl_free(gbuf[0]);
+                    gbuf[0] = gbuf[1] = NULL;
+                    return NNL_ERR_NOMEM;
+                }
+    }
+    return NNL_OK;
+}
+
+/* The flags the new gradient buffers are laid out for. */
+static void commit_fusion(nnl_model *m)
+{
+    for (size_t i = 0; i < m->nlayers; i++)
+        m->layers[i]->fuse_next = m->layers[i]->fuse_want;
+}
+
+/* Before a training step: after an instruction-set change (tests force
+ * levels) or a change of $NNLUA_FUSE a pair may fuse or no longer fuse,
+ * and the gradient buffers follow the flags. */
+static nnl_status refuse(nnl_model *m, nnl_error *err)
+{
+    if (!plan_fusion(m))
+        return NNL_OK;
+    float *gbuf[2] = {NULL, NULL};
+    if (grad_set(m, m->batch_cap, m->grads, gbuf) != NNL_OK)
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the gradients of a batch "
+                        "of %zu", m->batch_cap);
+    nnl_free(m->gbuf[0]);
+    nnl_free(m->gbuf[1]);
+    m->gbuf[0] = gbuf[0];
+    m->gbuf[1] = gbuf[1];
+    commit_fusion(m);
+    return NNL_OK;
+}
+
 nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error *err)
 {
     if (!m->built)
@@ -190,25 +272,14 @@ nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error
         float **grads = nnl_calloc(n, sizeof *grads);
         if (!acts || !grads)
             goto nomem;
-        /* The backward pass of layer i reads grads[i + 1] and writes
-         * grads[i], and nothing reads a gradient after the layer below has
-         * used it: two buffers, one for the odd and one for the even
-         * indices, each as large as its largest, hold them all. For the
-         * Fashion-MNIST CNN that is 15 MB instead of 21 (docs/performance.md). */
-        size_t gsize[2] = {0, 0};
         for (size_t i = 0; i < n; i++) {
             const nnl_shape *s = i == 0 ? &m->in_shape : &m->layers[i - 1]->out_shape;
-            size_t k = batch * nnl_shape_numel(s);
-            if (!(acts[i] = nnl_malloc(k * sizeof(float))))
+            if (!(acts[i] = nnl_malloc(batch * nnl_shape_numel(s) * sizeof(float))))
                 goto nomem;
-            if (i > 0 && k > gsize[i % 2])
-                gsize[i % 2] = k;
         }
-        for (int k = 0; k < 2; k++)
-            if (gsize[k] && !(gbuf[k] = nnl_malloc(gsize[k] * sizeof(float))))
-                goto nomem;
-        for (size_t i = 1; i < n; i++)
-            grads[i] = gbuf[i % 2];
+        plan_fusion(m);
+        if (grad_set(m, batch, grads, gbuf) != NNL_OK)
+            goto nomem;
         /* A layer's reserve replaces its scratch only when it succeeds, and
          * scratch for a larger batch also serves the old one. */
         for (size_t i = 0; i < m->nlayers; i++) {
@@ -225,6 +296,7 @@ nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error
         m->grads = grads;
         m->gbuf[0] = gbuf[0];
         m->gbuf[1] = gbuf[1];
+        commit_fusion(m);
         m->batch_cap = batch;
         goto ybuf;
     nomem:
@@ -333,8 +405,14 @@ nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
 nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err)
 {
     for (size_t i = 0; i < m->nlayers; i++) {
-        nnl_status st = nnl_layer_forward(m->layers[i], n, m->acts[i], m->acts[i + 1],
-                                          train, err);
+        nnl_layer *l = m->layers[i];
+        nnl_status st;
+        if (train && l->fuse_next) { /* the pair's forward; acts[i + 1] is not written */
+            st = l->ops->fused_forward(l, m->layers[i + 1], n, m->acts[i], m->acts[i + 2], err);
+            i++;
+        } else {
+            st = nnl_layer_forward(l, n, m->acts[i], m->acts[i + 1], train, err);
+        }
         if (st != NNL_OK)
             return st;
     }
@@ -389,15 +467,22 @@ static void update_metrics(nnl_model *m, size_t n, size_t ycols)
 nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double *loss,
                                    nnl_error *err)
 {
-    nnl_status st = nnl_model_forward(m, n, 1, err);
-    if (st != NNL_OK)
+    nnl_status st = refuse(m, err);
+    if (st != NNL_OK || (st = nnl_model_forward(m, n, 1, err)) != NNL_OK)
         return st;
     if ((st = batch_loss(m, n, 1, loss, err)) != NNL_OK)
         return st;
     update_metrics(m, n, ycols);
     for (size_t i = m->nlayers; i-- > 0;) {
-        st = nnl_layer_backward(m->layers[i], n, m->acts[i], m->acts[i + 1],
-                                m->grads[i + 1], i ? m->grads[i] : NULL, err);
+        nnl_layer *l = m->layers[i];
+        if (i > 0 && m->layers[i - 1]->fuse_next) { /* the pair (i - 1, i) */
+            l = m->layers[--i];
+            st = l->ops->fused_backward(l, m->layers[i + 1], n, m->acts[i], m->acts[i + 2],
+                                        m->grads[i + 2], i ? m->grads[i] : NULL, err);
+        } else {
+            st = nnl_layer_backward(l, n, m->acts[i], m->acts[i + 1], m->grads[i + 1],
+                                    i ? m->grads[i] : NULL, err);
+        }
         if (st != NNL_OK)
             return st;
     }
