@@ -28,6 +28,20 @@ KINLINE void KN(istore_part)(int32_t *p, VI v, size_t rem)
     memcpy(p, t, rem * sizeof(int32_t));
 }
 
+/* One pixel v (winner id vp) into the running max m and winner a: a
+ * strictly larger value replaces the max, and a NaN replaces it while m is
+ * not yet NaN (m is unchanged when v is NaN), so the first NaN stays.
+ * zero is V_SET1(0.0f). */
+KINLINE void KN(maxpool_take)(VF v, VI vp, VF zero, VF *m, VI *a)
+{
+    VM gt = V_GT(v, *m);
+    *m = V_SEL(gt, v, *m);
+    *a = V_ISEL(gt, vp, *a);
+    VM nan_new = V_ISNAN(V_SEL(V_ISNAN(*m), zero, v));
+    *m = V_SEL(nan_new, v, *m);
+    *a = V_ISEL(nan_new, vp, *a);
+}
+
 /* Max and first argmax of one group of lanes (rem < VLEN: a tail). A NaN
  * wins over numbers and the first NaN stays (as torch.max_pool2d
  * propagates NaN); otherwise a strictly larger value replaces the max, so
@@ -43,14 +57,7 @@ KINLINE void KN(maxpool_group)(size_t rem, size_t nh, size_t nw, const float *x,
         int32_t p = p0 + (int32_t)i * prow;
         for (size_t j = 0; j < nw; j++, p++) {
             VF v = rem ? KN(load_part)(xr + j * c, rem, 0.0f) : V_LOAD(xr + j * c);
-            VI vp = V_ISET1(p);
-            VM gt = V_GT(v, m);
-            m = V_SEL(gt, v, m);
-            a = V_ISEL(gt, vp, a);
-            /* v is NaN and m is not yet NaN (m is unchanged when v is NaN) */
-            VM nan_new = V_ISNAN(V_SEL(V_ISNAN(m), zero, v));
-            m = V_SEL(nan_new, v, m);
-            a = V_ISEL(nan_new, vp, a);
+            KN(maxpool_take)(v, V_ISET1(p), zero, &m, &a);
         }
     }
     if (rem) {
@@ -133,13 +140,7 @@ KINLINE void KN(maxpool8_group)(size_t rem, size_t nh, size_t nw, const float *x
         const float *xr = x + i * ldr;
         for (size_t j = 0; j < nw; j++) {
             VF v = rem ? KN(load_part)(xr + j * c, rem, 0.0f) : V_LOAD(xr + j * c);
-            VI vp = V_ISET1((int32_t)(i * nw + j));
-            VM gt = V_GT(v, m);
-            m = V_SEL(gt, v, m);
-            a = V_ISEL(gt, vp, a);
-            VM nan_new = V_ISNAN(V_SEL(V_ISNAN(m), zero, v));
-            m = V_SEL(nan_new, v, m);
-            a = V_ISEL(nan_new, vp, a);
+            KN(maxpool_take)(v, V_ISET1((int32_t)(i * nw + j)), zero, &m, &a);
         }
     }
     if (rem) {
