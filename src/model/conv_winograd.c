@@ -211,12 +211,24 @@ static void prefetchw_part(float *p, size_t lo, size_t hi, size_t part, size_t p
         __builtin_prefetch(p + q, 1, 2);
 }
 
+/* Output tile `tile` (in the order sample, tile row, tile column): the
+ * float offset of its first pixel in an output-shaped array, and its
+ * pixels that lie inside the output (*nh rows, *nw columns; fewer than o
+ * at the bottom and right edges). */
+static size_t out_tile(const wino_job *j, size_t tile, size_t *nh, size_t *nw)
+{
+    const size_t per = j->th * j->tw, n = tile / per, r = tile % per;
+    const size_t oy = r / j->tw * j->o, ox = r % j->tw * j->o;
+    *nh = min_sz(j->o, j->oh - oy);
+    *nw = min_sz(j->o, j->ow - ox);
+    return ((n * j->oh + oy) * j->ow + ox) * j->co;
+}
+
 static void run_block(const wino_job *j, size_t blk, float *buf)
 {
     const nnl_kernels *k = j->k;
     const size_t t = j->t, o = j->o, tt = t * t, ci = j->ci, co = j->co;
     const size_t t0 = blk * j->blk, nt = min_sz(j->blk, j->ntiles - t0);
-    const size_t per = j->th * j->tw;
     float *V = buf, *M = buf + (j->blk * tt * ci + 15) / 16 * 16;
     const size_t ve = j->blk * ci, me = j->blk * co;
     transform_inputs(j, t0, nt, V);
@@ -232,10 +244,7 @@ static void run_block(const wino_job *j, size_t blk, float *buf)
         prefetchw_part(j->z, ylo, yhi, e, tt);
     }
     for (size_t q = 0; q < nt; q++) {
-        size_t tile = t0 + q, n = tile / per, r = tile % per;
-        size_t oy = r / j->tw * o, ox = r % j->tw * o;
-        size_t nh = min_sz(o, j->oh - oy), nw = min_sz(o, j->ow - ox);
-        size_t off = ((n * j->oh + oy) * j->ow + ox) * co, ldr = j->ow * co;
+        size_t nh, nw, off = out_tile(j, t0 + q, &nh, &nw), ldr = j->ow * co;
         if (t == 4)
             k->wino2_out(co, M + q * co, me, j->bias, j->z + off, ldr, nh, nw);
         else
@@ -256,15 +265,12 @@ static void run_block_dw(const wino_job *j, size_t blk, float *buf, float *P, in
     const nnl_kernels *k = j->k;
     const size_t t = j->t, o = j->o, tt = t * t, ci = j->ci, co = j->co;
     const size_t t0 = blk * j->blk, nt = min_sz(j->blk, j->ntiles - t0);
-    const size_t per = j->th * j->tw;
     float *V = buf, *Z = buf + (j->blk * tt * ci + 15) / 16 * 16;
     const size_t ve = j->blk * ci, ze = j->blk * co;
     transform_inputs(j, t0, nt, V);
     for (size_t q = 0; q < nt; q++) {
-        size_t tile = t0 + q, n = tile / per, r = tile % per;
-        size_t oy = r / j->tw * o, ox = r % j->tw * o;
-        size_t nh = min_sz(o, j->oh - oy), nw = min_sz(o, j->ow - ox);
-        const float *d = j->dy + ((n * j->oh + oy) * j->ow + ox) * co;
+        size_t nh, nw;
+        const float *d = j->dy + out_tile(j, t0 + q, &nh, &nw);
         if (t == 4)
             k->wino2_dyt(co, d, j->ow * co, nh, nw, Z + q * co, ze);
         else
