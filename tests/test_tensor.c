@@ -66,10 +66,10 @@ static void test_new_rejects_bad_dims_and_huge(void **state)
 {
     (void)state;
     nnl_error err;
-    size_t shape[5] = {1, 1, 1, 1, 1};
+    size_t shape[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     assert_null(nnl_tensor_new(0, shape, &err));
     assert_int_equal(err.code, NNL_ERR_ARG);
-    assert_null(nnl_tensor_new(5, shape, &err));
+    assert_null(nnl_tensor_new(9, shape, &err));
     assert_int_equal(err.code, NNL_ERR_ARG);
     size_t huge[3] = {1000000, 1000000, 1000000};
     assert_null(nnl_tensor_new(3, huge, &err));
@@ -445,7 +445,7 @@ static void test_reshape_more(void **state)
     assert_true(b->data[9] == 9.0f);
     assert_null(nnl_tensor_reshape(t, 0, (const long[]){24}, &err));
     assert_int_equal(err.code, NNL_ERR_ARG);
-    assert_null(nnl_tensor_reshape(t, 5, (const long[]){1, 1, 1, 1, 24}, &err));
+    assert_null(nnl_tensor_reshape(t, 9, (const long[]){1, 1, 1, 1, 1, 1, 1, 1, 24}, &err));
     assert_int_equal(err.code, NNL_ERR_ARG);
     assert_null(nnl_tensor_reshape(t, 2, (const long[]){0, -1}, &err));
     assert_int_equal(err.code, NNL_ERR_SHAPE);

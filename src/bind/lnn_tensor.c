@@ -785,6 +785,14 @@ void nnl_open_tensor(lua_State *L)
      * nn.Tensor so scripts can add their own. */
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
+    {
+        int nn = lua_absindex(L, -3), mt = lua_absindex(L, -2), ms = lua_absindex(L, -1);
+        nnl_tensor_open_math(L, nn, ms, mt);
+        nnl_tensor_open_shape(L, nn, ms, mt);
+        nnl_tensor_open_reduce(L, nn, ms, mt);
+        nnl_tensor_open_io(L, nn, ms, mt);
+        nnl_tensor_open_autograd(L, nn, ms, mt);
+    }
     lua_pushvalue(L, -1);
     lua_setfield(L, -4, "Tensor");
     lua_pushvalue(L, -1);

@@ -9,6 +9,16 @@
  * dimensions. Raises a Lua error naming fn on anything else. */
 int nnl_lua_shape_args(lua_State *L, int first, const char *fn, size_t *shape);
 
+/* The parts of nn.Tensor in their own files, each adding its module
+ * functions to the nn table at stack index nn, its methods to the table at
+ * methods and its metamethods to the metatable at mt (absolute indices).
+ * Called by nnl_open_tensor (lnn_tensor.c) before the metatable is sealed. */
+void nnl_tensor_open_math(lua_State *L, int nn, int methods, int mt);     /* lnn_tensor_math.c */
+void nnl_tensor_open_shape(lua_State *L, int nn, int methods, int mt);    /* lnn_tensor_shape.c */
+void nnl_tensor_open_reduce(lua_State *L, int nn, int methods, int mt);   /* lnn_tensor_reduce.c */
+void nnl_tensor_open_io(lua_State *L, int nn, int methods, int mt);       /* lnn_tensor_io.c */
+void nnl_tensor_open_autograd(lua_State *L, int nn, int methods, int mt); /* lnn_autograd.c */
+
 /* __tostring of nn.Tensor: numpy-like text, elided when large. */
 int nnl_tensor_tostring(lua_State *L);
 

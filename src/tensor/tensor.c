@@ -15,6 +15,7 @@
 
 #include "core/alloc.h"
 #include "core/rng.h"
+#include "tensor/autograd.h"
 #include "simd/gemm.h"
 #include "simd/kernels.h"
 
@@ -152,12 +153,19 @@ void nnl_tensor_free(nnl_tensor *t)
 {
     if (!t)
         return;
+    nnl_agnode_release(t->node);
     nnl_storage *s = t->storage;
     if (s && --s->refcount == 0) {
         nnl_free(s->data);
         nnl_free(s);
     }
     nnl_free(t);
+}
+
+void nnl_tensor_bump_version(nnl_tensor *t)
+{
+    if (t->storage)
+        t->storage->version++;
 }
 
 /* A view header over t's storage at data offset `offset`. */
@@ -173,6 +181,11 @@ static nnl_tensor *view_new(const nnl_tensor *t, size_t offset, int ndim,
     v->storage->refcount++;
     v->data = t->data + offset;
     return v;
+}
+
+nnl_tensor *nnl_tensor_view(const nnl_tensor *t, nnl_error *err)
+{
+    return view_new(t, 0, t->ndim, t->shape, err);
 }
 
 /* Number of floats in one index step along dimension 0. */

@@ -1,4 +1,4 @@
-/* Tensors: float32, row-major, contiguous, 1 to 4 dimensions.
+/* Tensors: float32, row-major, contiguous, 1 to 8 dimensions.
  *
  * A tensor is a small header (shape, a data pointer) over reference-counted
  * storage. Views (a range of rows, a reshape) make a new header over the
@@ -18,13 +18,18 @@
 #include <stddef.h>
 #include "core/status.h"
 
-#define NNL_MAX_DIMS 4
+#define NNL_MAX_DIMS 8
 
 typedef struct nnl_storage {
     float *data;          /* owned; nnl_malloc'd */
     size_t size;          /* number of floats */
     long refcount;        /* headers pointing here */
+    /* Bumped by every in-place change (nnl_tensor_bump_version): autograd
+     * refuses a backward through a value that changed after it was saved. */
+    unsigned long version;
 } nnl_storage;
+
+struct nnl_agnode;
 
 typedef struct nnl_tensor {
     nnl_storage *storage; /* shared; one reference held by this header */
@@ -32,6 +37,10 @@ typedef struct nnl_tensor {
     int ndim;             /* 1..NNL_MAX_DIMS */
     size_t shape[NNL_MAX_DIMS];
     size_t numel;         /* product of shape */
+    /* Autograd (tensor/autograd.h): the node that made this tensor, or for
+     * a leaf whose gradient is wanted its accumulator; NULL for a tensor
+     * outside every graph. One reference, released by nnl_tensor_free. */
+    struct nnl_agnode *node;
 } nnl_tensor;
 
 
@@ -41,7 +50,7 @@ char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t size);
 /* As nnl_shape_str for a raw shape. */
 char *nnl_shape_str_raw(int ndim, const size_t *shape, char *buf, size_t size);
 
-/* A new zero-filled tensor. ndim must be 1..4; a dimension may be 0.
+/* A new zero-filled tensor. ndim must be 1..NNL_MAX_DIMS; a dimension may be 0.
  * Fails (NNL_ERR_ARG) when the byte size overflows or exceeds the
  * allocation limit, NNL_ERR_NOMEM when allocation fails. */
 nnl_tensor *nnl_tensor_new(int ndim, const size_t *shape, nnl_error *err);
@@ -52,8 +61,14 @@ nnl_tensor *nnl_tensor_new2(size_t d0, size_t d1, nnl_error *err);
 nnl_tensor *nnl_tensor_new_like(const nnl_tensor *t, nnl_error *err);
 /* Deep copy. */
 nnl_tensor *nnl_tensor_clone(const nnl_tensor *t, nnl_error *err);
-/* Releases the header and its storage reference. NULL does nothing. */
+/* Releases the header, its storage reference and its autograd node
+ * reference. NULL does nothing. */
 void nnl_tensor_free(nnl_tensor *t);
+/* A new header of the same shape over the same storage (no autograd node):
+ * what a saved tensor or a second handle holds. */
+nnl_tensor *nnl_tensor_view(const nnl_tensor *t, nnl_error *err);
+/* Records an in-place change of t's storage (see nnl_storage.version). */
+void nnl_tensor_bump_version(nnl_tensor *t);
 
 /* Element i (0-based) along the first dimension of t; the sub-tensor of
  * rank ndim-1 sharing storage. t must have ndim >= 2. */

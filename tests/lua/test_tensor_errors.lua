@@ -20,16 +20,16 @@ T("nn.tensor: ragged tables and non-numeric entries", function()
   checkerr("nn.tensor: expected a number at [1][2], got boolean", nn.tensor, {{1, true}})
   checkerr("nn.tensor: expected a number at [2][1][1], got string",
            nn.tensor, {{{1}}, {{"x"}}})
-  checkerr("nn.tensor: nested deeper than 4 levels", nn.tensor, {{{{{1}}}}})
+  checkerr("nn.tensor: nested deeper than 8 levels", nn.tensor, {{{{{{{{{1}}}}}}}}})
 end)
 T("nn.tensor: nesting too deep, cyclic tables", function()
   local cyc = {}
   cyc[1] = cyc
-  checkerr("nn.tensor: nested deeper than 4 levels", nn.tensor, cyc)
-  -- a very deep chain is refused at depth 5, not followed
+  checkerr("nn.tensor: nested deeper than 8 levels", nn.tensor, cyc)
+  -- a very deep chain is refused at depth 9, not followed
   local deep = {1}
   for _ = 1, 100000 do deep = {deep} end
-  checkerr("nested deeper than 4 levels", nn.tensor, deep)
+  checkerr("nested deeper than 8 levels", nn.tensor, deep)
 end)
 T("nn.tensor: argument types, flat table and shape mismatches", function()
   checkargerr(1, "table expected, got number", nn.tensor, 5)
@@ -40,16 +40,16 @@ T("nn.tensor: argument types, flat table and shape mismatches", function()
   checkerr("nn.tensor: 0 values do not fill shape [100000000000x100000000000]",
            nn.tensor, {}, {1e11, 1e11})
   checkerr("nn.tensor: expected a number at [3], got string", nn.tensor, {1, 2, "x", 4}, {2, 2})
-  checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 0", nn.tensor, {1, 2}, {})
-  checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 5", nn.tensor, {1, 2}, {1, 1, 1, 1, 2})
+  checkerr("nn.tensor: a shape needs 1 to 8 dimensions, got 0", nn.tensor, {1, 2}, {})
+  checkerr("nn.tensor: a shape needs 1 to 8 dimensions, got 9", nn.tensor, {1, 2}, {1, 1, 1, 1, 1, 1, 1, 1, 2})
   checkerr("nn.tensor: dimension 2 must be a non-negative integer, got -2", nn.tensor, {1, 2}, {1, -2})
   checkargerr(2, "table expected, got number", nn.tensor, {1, 2}, 2)
 end)
 
 T("sizes: count, sign, fraction, enormous, type", function()
   -- Sizes: count, sign, fraction, enormous, type.
-  checkerr("nn.zeros: needs 1 to 4 dimensions, got 0", nn.zeros)
-  checkerr("nn.zeros: needs 1 to 4 dimensions, got 5", nn.zeros, 1, 2, 3, 4, 5)
+  checkerr("nn.zeros: needs 1 to 8 dimensions, got 0", nn.zeros)
+  checkerr("nn.zeros: needs 1 to 8 dimensions, got 9", nn.zeros, 1, 2, 3, 4, 5, 6, 7, 8, 9)
   checkerr("nn.zeros: dimension 1 must be a non-negative integer, got -1", nn.zeros, -1)
   checkerr("nn.zeros: dimension 2 must be a non-negative integer, got 1.5", nn.zeros, 2, 1.5)
   checkerr("nn.zeros: dimension 2 must be a non-negative integer, got -3", nn.zeros, {2, -3})
@@ -138,8 +138,8 @@ T("Views", function()
   checkerr("reshape: only one dimension may be -1", t.reshape, t, -1, -1)
   checkerr("reshape: dimension 1 must be a non-negative integer or -1", t.reshape, t, -2, 3)
   checkerr("reshape: dimension 1 must be a non-negative integer or -1", t.reshape, t, 0.5, 12)
-  checkerr("reshape: needs 1 to 4 dimensions, got 0", t.reshape, t)
-  checkerr("reshape: needs 1 to 4 dimensions, got 5", t.reshape, t, 1, 1, 1, 2, 3)
+  checkerr("reshape: needs 1 to 8 dimensions, got 0", t.reshape, t)
+  checkerr("reshape: needs 1 to 8 dimensions, got 9", t.reshape, t, 1, 1, 1, 1, 1, 1, 1, 2, 3)
 end)
 
 -- Arithmetic: shapes that do not broadcast, values that are not numbers.
@@ -234,10 +234,10 @@ T("tables with __len and __index metamethods are read through them, checked", fu
   checkerr("boom", nn.tensor, proxy(3, function(i) if i == 2 then error("boom") end return i end))
   -- a length beyond int range is not truncated into a small count
   local two = setmetatable({3, 4}, {__len = function() return (1 << 32) + 2 end})
-  checkerr("nn.zeros: a shape needs 1 to 4 dimensions, got 4294967298", nn.zeros, two)
-  checkerr("nn.tensor: a shape needs 1 to 4 dimensions, got 4294967298", nn.tensor, {1}, two)
-  checkerr("reshape: needs 1 to 4 dimensions, got 4294967298", nn.ones(12).reshape, nn.ones(12), two)
-  checkerr("reshape: needs 1 to 4 dimensions, got -1", nn.ones(12).reshape, nn.ones(12),
+  checkerr("nn.zeros: a shape needs 1 to 8 dimensions, got 4294967298", nn.zeros, two)
+  checkerr("nn.tensor: a shape needs 1 to 8 dimensions, got 4294967298", nn.tensor, {1}, two)
+  checkerr("reshape: needs 1 to 8 dimensions, got 4294967298", nn.ones(12).reshape, nn.ones(12), two)
+  checkerr("reshape: needs 1 to 8 dimensions, got -1", nn.ones(12).reshape, nn.ones(12),
            setmetatable({}, {__len = function() return -1 end}))
   -- a row whose length changes between reads is ragged, not an overrun
   local n = 0
