@@ -93,8 +93,8 @@ struct nnl_agnode {
     nnl_tensor *grad;
     /* Engine scratch during one backward. */
     nnl_tensor *gacc;
-    long pending;
     unsigned long visit;
+    nnl_agnode *link;       /* nnl_agnode_release's queue */
     /* nn.plot.graph: the norm of the last gradient that flowed out of the
      * node (NaN before any backward). */
     double gnorm;
