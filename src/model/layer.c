@@ -1,6 +1,7 @@
 /* The layer interface: the parts shared by every kind (allocation, names,
  * shapes, building with checks, parameter counts). See layer.h. */
 #include "model/layer.h"
+#include "tensor/autograd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +131,7 @@ nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shap
     for (int i = 0; i < shape->ndim; i++) {
         if (shape->d[i] && n > NNL_ALLOC_MAX / sizeof(float) / shape->d[i]) {
             p->w = p->g = NULL;
+            p->wt = NULL;
             return nnl_fail(err, NNL_ERR_ARG, "%s: too many weights (over %zu bytes)", name,
                             (size_t)NNL_ALLOC_MAX);
         }
@@ -137,15 +139,19 @@ nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shap
     }
     p->n = n;
     p->trainable = trainable;
-    p->w = nnl_calloc(p->n ? p->n : 1, sizeof(float));
+    nnl_error e2;
+    p->wt = nnl_tensor_new(shape->ndim, shape->d, &e2);
     p->g = trainable ? nnl_calloc(p->n ? p->n : 1, sizeof(float)) : NULL;
-    if (!p->w || (trainable && !p->g)) {
-        nnl_free(p->w);
+    if (!p->wt || (trainable && !p->g) ||
+        (trainable && nnl_ag_requires_grad(p->wt, 1, &e2) != NNL_OK)) {
+        nnl_tensor_free(p->wt);
         nnl_free(p->g);
+        p->wt = NULL;
         p->w = p->g = NULL;
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for %zu weights",
                         name, p->n);
     }
+    p->w = p->wt->data;
     return NNL_OK;
 }
 
@@ -156,7 +162,7 @@ void nnl_layer_free(nnl_layer *l)
     if (l->ops->destroy)
         l->ops->destroy(l);
     for (int i = 0; i < l->nparams; i++) {
-        nnl_free(l->params[i].w);
+        nnl_tensor_free(l->params[i].wt);
         nnl_free(l->params[i].g);
     }
     nnl_free(l->state);
@@ -260,8 +266,9 @@ nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
 void nnl_layer_unbuild(nnl_layer *l)
 {
     for (int i = 0; i < l->nparams; i++) {
-        nnl_free(l->params[i].w);
+        nnl_tensor_free(l->params[i].wt);
         nnl_free(l->params[i].g);
+        l->params[i].wt = NULL;
         l->params[i].w = l->params[i].g = NULL;
     }
     l->nparams = 0;

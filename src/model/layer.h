@@ -44,7 +44,11 @@ typedef struct nnl_param {
     char name[20];
     nnl_shape shape;
     size_t n;                     /* numel of shape */
-    float *w;                     /* owned by the layer; n floats */
+    float *w;                     /* wt->data: n floats */
+    /* The weights as a tensor of the param's shape, owned by the layer;
+     * Lua handles (model:trainable_weights()) share its storage, and a
+     * trainable one is a leaf of the autograd tape (its node keeps .grad). */
+    nnl_tensor *wt;
     float *g;                     /* owned; gradient, NULL when not trainable */
     int trainable;
     int regularized;              /* the layer's kernel regularizer applies */
