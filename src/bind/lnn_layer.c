@@ -361,6 +361,13 @@ static int layer_index(lua_State *L)
     else if (strcmp(k, "l2") == 0)
         lua_pushnumber(L, l->l2);
     else {
+        /* layer.kernel, layer.bias, ...: the weights themselves (sharing
+         * the layer's storage; .grad after a backward). */
+        for (int p = 0; p < l->nparams; p++)
+            if (strcmp(k, l->params[p].name) == 0) {
+                nnl_lua_push_weight(L, &l->params[p]);
+                return 1;
+            }
         luaL_getmetatable(L, NNL_LAYER_MT);
         lua_getfield(L, -1, "__methods");
         lua_getfield(L, -1, k);

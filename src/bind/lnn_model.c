@@ -157,30 +157,31 @@ static int model_gc(lua_State *L)
 /* Reads the optimizer (a name, or a table from nn.optimizers or written by
  * hand: {name = "sgd", lr = 0.1}) at idx, by that optimizer's declared
  * options. */
-static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
+void nnl_lua_read_optimizer(lua_State *L, int idx, nnl_optim_config *c, const char *fn0)
 {
     idx = lua_absindex(L, idx);
     if (lua_type(L, idx) == LUA_TSTRING) {
         int k = nnl_optim_from_name(lua_tostring(L, idx));
         if (k < 0)
-            luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)",
+            luaL_error(L, "%s: unknown optimizer '%s' (valid: %s)", fn0,
                        lua_tostring(L, idx), nnl_optim_names());
         nnl_optim_defaults(c, k);
         return;
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "compile: optimizer must be a name or an nn.optimizers object, "
-                   "got %s", luaL_typename(L, idx));
+        luaL_error(L, "%s: optimizer must be a name or an nn.optimizers object, "
+                   "got %s", fn0, luaL_typename(L, idx));
     char nbuf[NNL_OPT_STR_MAX];
-    const char *name = nnl_lua_opt_str(L, idx, "name", "compile: optimizer", NULL, nbuf,
-                                       sizeof nbuf);
+    char ofn[64];
+    snprintf(ofn, sizeof ofn, "%s: optimizer", fn0);
+    const char *name = nnl_lua_opt_str(L, idx, "name", ofn, NULL, nbuf, sizeof nbuf);
     int k = name ? nnl_optim_from_name(name) : -1;
     if (k < 0)
-        luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)", name ? name : "?",
+        luaL_error(L, "%s: unknown optimizer '%s' (valid: %s)", fn0, name ? name : "?",
                    nnl_optim_names());
     const nnl_optim_desc *d = nnl_optim_desc_of(k);
     char fn[64];
-    snprintf(fn, sizeof fn, "compile: %s", d->name);
+    snprintf(fn, sizeof fn, "%s: %s", fn0, d->name);
     static const char *const extra[] = {"name", NULL};
     nnl_value v[NNL_OPTIONS_MAX];
     nnl_values_default(d->options, d->noptions, v);
@@ -213,7 +214,7 @@ static int model_compile(lua_State *L)
     if (lua_getfield(L, 2, "optimizer") == LUA_TNIL)
         nnl_optim_defaults(&oc, NNL_OPT_RMSPROP); /* Keras's default */
     else
-        read_optimizer(L, -1, &oc);
+        nnl_lua_read_optimizer(L, -1, &oc, "compile");
     lua_pop(L, 1);
     /* Copied, as opt_str does: a metrics table with __index may give
      * strings nothing anchors. */
@@ -589,4 +590,5 @@ void nnl_open_model(lua_State *L)
         }
         lua_setfield(L, -2, r->name);
     }
+    nnl_open_model_tape(L);
 }

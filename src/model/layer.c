@@ -84,10 +84,18 @@ nnl_layer *nnl_layer_create(const nnl_layer_ops *ops, const nnl_value *v, nnl_er
         return NULL;
     }
     l->ops = ops;
+    if (!(l->life = nnl_calloc(1, sizeof *l->life))) {
+        nnl_free(l);
+        nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
+        return NULL;
+    }
+    l->life->refs = 1;
+    l->life->obj = l;
     snprintf(l->name, sizeof l->name, "%s", ops->type);
     if (ops->noptions)
         memcpy(l->config, v, ops->noptions * sizeof *v);
     if (ops->state_size && !(l->state = nnl_calloc(1, ops->state_size))) {
+        nnl_free(l->life);
         nnl_free(l);
         nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
         return NULL;
@@ -166,6 +174,10 @@ void nnl_layer_free(nnl_layer *l)
         nnl_free(l->params[i].g);
     }
     nnl_free(l->state);
+    if (l->life) {
+        l->life->obj = NULL;
+        nnl_life_release(l->life);
+    }
     nnl_free(l);
 }
 
@@ -305,6 +317,7 @@ nnl_status nnl_layer_forward(nnl_layer *l, size_t batch, const float *x, float *
         if (st != NNL_OK)
             return st;
     }
+    l->gen++;
     return l->ops->forward(l, batch, x, y, train, err);
 }
 

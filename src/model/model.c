@@ -408,6 +408,8 @@ nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err)
         nnl_layer *l = m->layers[i];
         nnl_status st;
         if (train && l->fuse_next) { /* the pair's forward; acts[i + 1] is not written */
+            l->gen++;
+            m->layers[i + 1]->gen++;
             st = l->ops->fused_forward(l, m->layers[i + 1], n, m->acts[i], m->acts[i + 2], err);
             i++;
         } else {
