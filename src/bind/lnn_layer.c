@@ -274,6 +274,7 @@ void nnl_lua_set_param(lua_State *L, int idx, const nnl_layer *l, nnl_param *p, 
                    nnl_shape_str(t, b, sizeof b));
     }
     memcpy(p->w, t->data, p->n * sizeof(float));
+    nnl_tensor_bump_version(p->wt);
 }
 
 /* layer:get_weights() -> {kernel, bias, ...} as tensors (copies). */

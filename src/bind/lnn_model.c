@@ -591,4 +591,5 @@ void nnl_open_model(lua_State *L)
         lua_setfield(L, -2, r->name);
     }
     nnl_open_model_tape(L);
+    nnl_open_optim_step(L);
 }

@@ -76,6 +76,10 @@ void nnl_lua_push_optimizer_view(lua_State *L, int model);
  * adds them to the model and layer metatables. */
 void nnl_open_model_tape(lua_State *L);
 
+/* nn._optim_step / _optim_zero_grad / _optim_iterations (lnn_model_optim.c)
+ * into the nn table at the top of the stack: opt:step of nn.optimizers. */
+void nnl_open_optim_step(lua_State *L);
+
 /* model:fit (lnn_model_fit.c). */
 int nnl_lua_model_fit(lua_State *L);
 

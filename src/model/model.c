@@ -518,8 +518,10 @@ nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *lo
         nnl_layer *l = m->layers[i];
         for (int p = 0; p < l->nparams; p++) {
             nnl_param *pr = &l->params[p];
-            if (pr->trainable)
+            if (pr->trainable) {
                 nnl_optim_update(m->opt, slot++, pr->w, pr->g, pr->n);
+                nnl_tensor_bump_version(pr->wt);
+            }
         }
     }
     return NNL_OK;
