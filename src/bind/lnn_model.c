@@ -337,6 +337,26 @@ static int model_evaluate(lua_State *L)
     return 2;
 }
 
+/* model:train_on_batch(x, y) / model:test_on_batch(x, y) -> loss, {metric = value} */
+static int on_batch(lua_State *L, int train, const char *fn)
+{
+    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    if (train)
+        check_not_fitting(L, h, fn);
+    nnl_tensor *x = arg_tensor(L, 2, fn, "x");
+    nnl_tensor *y = arg_tensor(L, 3, fn, "y");
+    nnl_logs logs;
+    nnl_error err;
+    if (nnl_model_on_batch(h->m, x, y, train, &logs, &err) != NNL_OK)
+        return nnl_lua_raise_in(L, fn, &err);
+    lua_pushnumber(L, logs.values[0]);
+    push_logs(L, &logs, 1);
+    return 2;
+}
+
+static int model_train_on_batch(lua_State *L) { return on_batch(L, 1, "train_on_batch"); }
+static int model_test_on_batch(lua_State *L) { return on_batch(L, 0, "test_on_batch"); }
+
 /* model:summary() prints the table and returns it as a string. */
 static int model_summary(lua_State *L)
 {
@@ -525,6 +545,8 @@ static const luaL_Reg model_methods[] = {
     {"compile", model_compile},
     {"fit", nnl_lua_model_fit},
     {"evaluate", model_evaluate},
+    {"train_on_batch", model_train_on_batch},
+    {"test_on_batch", model_test_on_batch},
     {"predict", model_predict},
     {"summary", model_summary},
     {"get_weights", model_get_weights},
