@@ -20,3 +20,10 @@ add{"autograd", "nn.no_grad", "nn.no_grad(f, ...)",
 add{"autograd", "nn.is_grad_enabled", "nn.is_grad_enabled()", "Whether operations are recorded."}
 add{"autograd", "nn.set_grad_enabled", "nn.set_grad_enabled(flag) -> old",
     "Turns recording on or off; returns the previous setting."}
+add{"autograd", "nn.grad", "nn.grad(f) -> df; df(params, ...) -> grads, value",
+    "torch-autograd style: f takes a (nested) table of tensors first and returns a\n" ..
+    "one-element tensor or a number; grads mirrors the table (zeros where f does\n" ..
+    "not depend on a tensor). params are not changed: f sees leaves over their storage."}
+add{"autograd", "nn.gradcheck", "nn.gradcheck(f, params, ...) -> ok, max_error",
+    "Compares nn.grad(f) with central differences for every element (float32:\n" ..
+    "ok when the largest relative error is at most 1e-2)."}
