@@ -44,3 +44,8 @@ add{"training", "Optimizer:step", "opt:step(weights) / opt:zero_grad(weights)",
     "Applies each weight's .grad by opt's rule (nn.optimizers objects keep their\n" ..
     "state; model.optimizer uses the compiled model's, shared with fit). Weight i\n" ..
     "of the list is state i: pass the same list each step."}
+add{"training", "nn.losses", "nn.losses.mse(y_true, y_pred) (and every loss name)",
+    "The built-in losses as functions: a one-element tensor, recorded on the tape\n" ..
+    "(loss:backward() gives y_pred's gradient). Names: mse, mae, huber,\n" ..
+    "binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy\n" ..
+    "(and mean_squared_error, mean_absolute_error)."}

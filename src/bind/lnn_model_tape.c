@@ -1,10 +1,13 @@
 /* model(x), layer(x), model:trainable_weights(), model:zero_grad() and
  * layer.<weight name>: the model and its layers on the autograd tape
  * (model/model_tape.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "bind/lnn.h"
 #include "bind/lnn_model.h"
+#include "model/loss.h"
+#include "model/loss_tape.h"
 #include "model/model_tape.h"
 #include "tensor/autograd.h"
 
@@ -113,8 +116,38 @@ static int layer_trainable_weights(lua_State *L)
     return 1;
 }
 
+/* nn.losses.<name>(y_true, y_pred) -> a one-element tensor (upvalue 1:
+ * the loss id) */
+static int loss_call(lua_State *L)
+{
+    int loss = (int)lua_tointeger(L, lua_upvalueindex(1));
+    nnl_tensor *yt = nnl_lua_checktensor(L, 1), *yp = nnl_lua_checktensor(L, 2);
+    nnl_ltensor *out = nnl_lua_newtensor(L);
+    nnl_error err;
+    if (!(out->t = nnl_loss_call(loss, yt, yp, &err))) {
+        char fn[64];
+        snprintf(fn, sizeof fn, "nn.losses.%s", nnl_loss_name(loss));
+        return nnl_lua_raise_in(L, fn, &err);
+    }
+    return 1;
+}
+
 void nnl_open_model_tape(lua_State *L)
 {
+    /* nn.losses: every loss of the table in loss.c, by name and alias. */
+    lua_newtable(L);
+    for (int k = 0; k < NNL_LOSS_COUNT; k++) {
+        const nnl_loss_desc *d = nnl_loss_desc_of(k);
+        lua_pushinteger(L, k);
+        lua_pushcclosure(L, loss_call, 1);
+        if (d->alias) {
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, d->alias);
+        }
+        lua_setfield(L, -2, d->name);
+    }
+    lua_setfield(L, -2, "losses");
+
     luaL_getmetatable(L, NNL_MODEL_MT);
     lua_pushcfunction(L, model_call);
     lua_setfield(L, -2, "__call");

@@ -182,4 +182,76 @@ T("autograd basics: flags, detach, no_grad, .grad", function()
   check(not a.needs_grad)
 end)
 
+T("nn.losses: values match evaluate, gradients match central differences", function()
+  nn.seed(5)
+  local x = nn.randn(7, 3)
+  local cases = {
+    {"mse", nn.randn(7, 2), "linear"}, {"mae", nn.randn(7, 2), "linear"},
+    {"huber", nn.randn(7, 2) * 2, "linear"},
+    {"binary_crossentropy", nn.tensor({{0, 1}, {1, 1}, {0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 0}}),
+     "sigmoid"},
+    {"categorical_crossentropy", nn.tensor({{1, 0}, {0, 1}, {1, 0}, {0, 1}, {1, 0}, {0, 1}, {1, 0}}),
+     "softmax"},
+    {"sparse_categorical_crossentropy", nn.tensor({{1}, {2}, {2}, {1}, {1}, {2}, {1}}), "softmax"},
+  }
+  for _, c in ipairs(cases) do
+    local name, y, act = c[1], c[2], c[3]
+    local m = nn.Sequential{nn.Dense(2, {input_dim = 3, activation = act})}
+    m:compile{loss = name, optimizer = "sgd"}
+    local want = m:evaluate(x, y)
+    local p = nn.no_grad(function() return m(x) end)
+    local got = nn.losses[name](y, p)
+    check(got:numel() == 1)
+    H.near(got:get(1), want, 1e-5, name .. " value")
+    local pl = p:clone():requires_grad()
+    local l = nn.losses[name](y, pl)
+    check(l.grad_fn == name)
+    l:backward()
+    local flat, g = pl:reshape(pl:numel()), pl.grad:reshape(pl:numel())
+    for e = 1, pl:numel() do
+      local keep = flat[e]
+      flat[e] = keep + 1e-3
+      local lp = nn.losses[name](y, pl:detach()):get(1)
+      flat[e] = keep - 1e-3
+      local lm = nn.losses[name](y, pl:detach()):get(1)
+      flat[e] = keep
+      H.near(g[e], (lp - lm) / 2e-3, 1e-2, name .. " gradient " .. e)
+    end
+  end
+  local a, b = nn.tensor({1, 2}), nn.tensor({2, 4})
+  check(nn.losses.mean_squared_error(a, b):get(1) == nn.losses.mse(a, b):get(1), "Keras's long names")
+  H.near(nn.losses.mse(a, b):get(1), 2.5, 1e-6)
+  checkerr("nn.losses.mse: y_true of shape [3] does not fit y_pred of shape [2x2]",
+           nn.losses.mse, nn.ones(3), nn.ones(2, 2))
+  checkerr("y_true requires grad", nn.losses.mse, nn.ones(2):requires_grad(), nn.ones(2))
+  checkerr("one class index per row", nn.losses.sparse_categorical_crossentropy, nn.ones(3),
+           nn.ones(2, 2))
+end)
+
+-- A model trained by fit, then one more step by hand, gives the same weights
+-- as two fit steps (same batch, SGD): the tape's gradient is fit's.
+T("a step by hand equals a fit step", function()
+  nn.seed(11)
+  local x, y = nn.randn(16, 4), nn.randn(16, 3)
+  local function make()
+    nn.seed(12)
+    local m = nn.Sequential{nn.Dense(6, {input_dim = 4, activation = "relu"}), nn.Dense(3)}
+    m:compile{loss = "mse", optimizer = nn.optimizers.SGD{lr = 0.1}}
+    return m
+  end
+  local a, b = make(), make()
+  a:train_on_batch(x, y)
+  a:train_on_batch(x, y)
+  b:train_on_batch(x, y)
+  local W = b:trainable_weights()
+  b:zero_grad()
+  nn.losses.mse(y, b(x)):backward()
+  b.optimizer:step(W)
+  local wa, wb = a:get_weights(), b:get_weights()
+  for i = 1, #wa do
+    local ta, tb = wa[i]:reshape(wa[i]:numel()), wb[i]:reshape(wb[i]:numel())
+    for e = 1, wa[i]:numel() do H.near(ta[e], tb[e], 1e-5, "weight " .. i .. " element " .. e) end
+  end
+end)
+
 H.done()
