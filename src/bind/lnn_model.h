@@ -80,6 +80,19 @@ void nnl_open_model_tape(lua_State *L);
  * into the nn table at the top of the stack: opt:step of nn.optimizers. */
 void nnl_open_optim_step(lua_State *L);
 
+/* Custom losses and metrics (lnn_model_host.c): between begin and end,
+ * the model at stack index model computes them by calling its Lua
+ * functions on this thread. Pairs nest (a callback's evaluate inside fit);
+ * end restores what begin found. Call end before raising an error. */
+typedef struct nnl_lhost {
+    lua_State *L;
+    int model;                    /* absolute stack index of the model */
+    nnl_model_host_fn prev_fn;
+    void *prev_ctx;
+} nnl_lhost;
+void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc);
+void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc);
+
 /* model:fit (lnn_model_fit.c). */
 int nnl_lua_model_fit(lua_State *L);
 

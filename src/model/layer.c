@@ -312,6 +312,9 @@ nnl_status nnl_layer_forward(nnl_layer *l, size_t batch, const float *x, float *
 {
     if (!l->built)
         return nnl_fail(err, NNL_ERR_ARG, "%s: forward before build", l->name);
+    if (l->busy)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: a loss or metric function of its model cannot "
+                        "run the model (it is in the middle of a step)", l->name);
     if (batch > l->reserved) {
         nnl_status st = nnl_layer_reserve(l, batch, err);
         if (st != NNL_OK)

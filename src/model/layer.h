@@ -181,6 +181,7 @@ struct nnl_layer {
     /* Counts the forwards (nnl_layer_forward and fused pairs): a recorded
      * call checks that the state its backward reads is still its own. */
     unsigned long gen;
+    int busy;                     /* its model's loss or metric function runs */
     nnl_life *life;               /* one reference; obj = this layer */
 };
 

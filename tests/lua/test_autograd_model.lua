@@ -254,4 +254,67 @@ T("a step by hand equals a fit step", function()
   end
 end)
 
+T("compile with a Lua loss and Lua metrics trains as the built-in ones", function()
+  local x, y = nn.randn(40, 3), nn.randn(40, 2)
+  local function make(loss, metrics)
+    nn.seed(21)
+    local m = nn.Sequential{nn.Dense(5, {input_dim = 3, activation = "tanh"}), nn.Dense(2)}
+    m:compile{loss = loss, optimizer = nn.optimizers.SGD{lr = 0.05}, metrics = metrics}
+    return m
+  end
+  local calls = 0
+  local a = make("mse", {"mae"})
+  local b = make(function(yt, yp) calls = calls + 1; return nn.losses.mse(yt, yp) end,
+                 {"mae", {"my_mae", function(yt, yp) return nn.losses.mae(yt, yp) end},
+                  function(yt, yp) return nn.losses.mse(yt, yp) end})
+  nn.seed(5)
+  local ha = a:fit(x, y, {epochs = 3, batch_size = 8, verbose = 0})
+  nn.seed(5)
+  local hb = b:fit(x, y, {epochs = 3, batch_size = 8, verbose = 0})
+  check(calls == 15, "the loss ran once per batch: " .. calls)
+  for e = 1, 3 do
+    H.near(hb.history.loss[e], ha.history.loss[e], 1e-5, "loss epoch " .. e)
+    H.near(hb.history.my_mae[e], ha.history.mae[e], 1e-5, "my_mae epoch " .. e)
+    H.near(hb.history.metric_3[e], hb.history.loss[e], 1e-4, "an unnamed metric by place")
+  end
+  local la, ma = a:evaluate(x, y)
+  local lb, mb = b:evaluate(x, y)
+  H.near(lb, la, 1e-5)
+  H.near(mb.my_mae, ma.mae, 1e-5)
+  local lt = b:train_on_batch(x, y)
+  H.near(lt, lb, 1e-5)
+  check(type(b.loss) == "function", "model.loss is the function given")
+end)
+
+T("a Lua loss that misbehaves is a clear error and the model is unharmed", function()
+  local x, y = nn.randn(8, 2), nn.randn(8, 1)
+  local m = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+  local w0 = m:get_weights()[1]:clone()
+  m:compile{loss = function() return 1.5 end, optimizer = "sgd"}
+  checkerr("fit: loss function: returned a number; it must return a one-element tensor",
+           m.fit, m, x, y, {epochs = 1, verbose = 0})
+  m:compile{loss = function(yt) return nn.losses.mse(yt, yt) end, optimizer = "sgd"}
+  checkerr("does not depend on y_pred", m.train_on_batch, m, x, y)
+  m:compile{loss = function() error("my bug") end, optimizer = "sgd"}
+  checkerr("train_on_batch: loss function:", m.train_on_batch, m, x, y)
+  checkerr("my bug", m.train_on_batch, m, x, y)
+  m:compile{loss = function(yt, yp) m(nn.ones(8, 2)); return nn.losses.mse(yt, yp) end,
+            optimizer = "sgd"}
+  checkerr("cannot run the model", m.train_on_batch, m, x, y)
+  m:compile{loss = function(yt, yp) m:compile{loss = "mse"}; return nn.losses.mse(yt, yp) end,
+            optimizer = "sgd"}
+  checkerr("compile", m.train_on_batch, m, x, y)
+  m:compile{loss = "mse", optimizer = "sgd", metrics = {function() return "x" end}}
+  checkerr("evaluate: metric 'metric_1': returned string", m.evaluate, m, x, y)
+  checkerr("metrics[1] as a table must be {name, function}", m.compile, m,
+           {loss = "mse", metrics = {{"f"}}})
+  local w1 = m:get_weights()[1]
+  for i = 1, w0:numel() do check(w0:reshape(w0:numel())[i] == w1:reshape(w1:numel())[i]) end
+  -- and it still trains with a good loss
+  m:compile{loss = function(yt, yp) return nn.losses.mse(yt, yp) end, optimizer = "sgd"}
+  local l0 = m:test_on_batch(x, y)
+  for _ = 1, 20 do m:train_on_batch(x, y) end
+  check(m:test_on_batch(x, y) < l0)
+end)
+
 H.done()
