@@ -52,7 +52,13 @@ static int model_call(lua_State *L)
                           "state of its step");
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
-    if (!(out->t = nnl_model_call(h->m, x, train, &err)))
+    nnl_lua_layers_bind(L, h->m);
+    /* A Lua layer's call must not change the model under this loop. */
+    int in_fit = h->in_fit;
+    h->in_fit = 1;
+    out->t = nnl_model_call(h->m, x, train, &err);
+    h->in_fit = in_fit;
+    if (!out->t)
         return nnl_lua_raise_in(L, "model(x)", &err);
     return 1;
 }
@@ -65,6 +71,7 @@ static int layer_call(lua_State *L)
     int train = nnl_lua_read_training(L, 3, "layer(x)");
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
+    h->l->lua = L;
     if (!(out->t = nnl_layer_call(h->l, x, train, &err)))
         return nnl_lua_raise_in(L, "layer(x)", &err);
     return 1;
