@@ -49,3 +49,8 @@ add{"training", "nn.losses", "nn.losses.mse(y_true, y_pred) (and every loss name
     "(loss:backward() gives y_pred's gradient). Names: mse, mae, huber,\n" ..
     "binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy\n" ..
     "(and mean_squared_error, mean_absolute_error)."}
+add{"layers", "nn.Layer", "nn.Layer{name =, init =, build =, call =, get_config =} -> class",
+    "A layer written in Lua. call(self, x, training) maps a batch to a batch with\n" ..
+    "tensor operations (its gradient comes from autograd); build(self, input_shape)\n" ..
+    "makes weights with self:add_weight{name =, shape =, initializer =, trainable =};\n" ..
+    "init(self, opts) reads Class{opts}. Usable in Sequential, fit, summary, model(x)."}
