@@ -54,3 +54,12 @@ add{"layers", "nn.Layer", "nn.Layer{name =, init =, build =, call =, get_config 
     "tensor operations (its gradient comes from autograd); build(self, input_shape)\n" ..
     "makes weights with self:add_weight{name =, shape =, initializer =, trainable =};\n" ..
     "init(self, opts) reads Class{opts}. Usable in Sequential, fit, summary, model(x)."}
+add{"training", "nn.callbacks.GradientLogger", "nn.callbacks.GradientLogger{every = \"epoch\"}",
+    "Records each layer's gradient norm during fit (the mean per epoch, or every\n" ..
+    "batch with every = \"batch\") into logger.history; draw it with\n" ..
+    "nn.plot.gradients(logger) to see gradients vanish or explode."}
+add{"models", "model:gradient_norms", "model:gradient_norms() -> {{name =, norm =}, ...}",
+    "The 2-norm of each layer's weight gradients of the last training step."}
+add{"plots", "nn.plot.gradients", "nn.plot.gradients(logger_or_history, opts)",
+    "Per-layer gradient norms over training, one line per layer on a log scale\n" ..
+    "(opts.logy = false: linear)."}
