@@ -185,6 +185,9 @@ end
 function plot.gradients(log, opts)
   local fn = "nn.plot.gradients"
   opts = check_opts(fn, opts, {logy = "boolean"})
+  if type(log) == "table" and log.class == "GradientLogger" and not log.history then
+    error(fn .. ": nothing recorded yet (pass the logger to fit's callbacks)", 2)
+  end
   local h = type(log) == "table" and (log.history or log) or nil
   if type(h) ~= "table" or type(h.layers) ~= "table" or type(h.norms) ~= "table" then
     error(fn .. ": expected an nn.callbacks.GradientLogger (after fit) or its history, got "
