@@ -63,3 +63,7 @@ add{"models", "model:gradient_norms", "model:gradient_norms() -> {{name =, norm 
 add{"plots", "nn.plot.gradients", "nn.plot.gradients(logger_or_history, opts)",
     "Per-layer gradient norms over training, one line per layer on a log scale\n" ..
     "(opts.logy = false: linear)."}
+add{"plots", "nn.plot.graph", "nn.plot.graph(t, opts)",
+    "The recorded operations behind t as boxes and arrows (inputs left, t right):\n" ..
+    "operation, shape and, after a backward, the norm of the gradient through it.\n" ..
+    "opts.max_nodes (60) caps the drawing."}
