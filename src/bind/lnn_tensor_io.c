@@ -159,9 +159,11 @@ static size_t check_pairs(lua_State *L, int idx, const char *fn, const char *wha
     size_t n = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -2) != LUA_TSTRING)
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            const char *type = luaL_typename(L, -2); /* before tolstring pushes */
             return (size_t)luaL_error(L, "%s: %s keys must be strings, got the %s key %s", fn,
-                                      what, luaL_typename(L, -2), luaL_tolstring(L, -2, NULL));
+                                      what, type, luaL_tolstring(L, -2, NULL));
+        }
         const char *key = lua_tostring(L, -2);
         if (strlen(key) != lua_rawlen(L, -2))
             return (size_t)luaL_error(L, "%s: %s key '%s...' contains a NUL byte", fn, what,
