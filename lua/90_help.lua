@@ -27,7 +27,7 @@ local entries = {
   -- tensors
   {"tensors", "nn.tensor", "nn.tensor(nested) / nn.tensor(flat, {d1, d2, ...})",
    "A tensor from a nested table of numbers ({{1, 2}, {3, 4}} is 2 x 2), or from\n" ..
-   "a flat table and a shape. Rows must all have the same length; at most 4 levels."},
+   "a flat table and a shape. Rows must all have the same length; at most 8 levels."},
   {"tensors", "nn.zeros", "nn.zeros(d1, ...) / nn.zeros({d1, ...})",
    "A tensor of zeros of the given shape (1 to 8 dimensions)."},
   {"tensors", "nn.ones", "nn.ones(d1, ...) / nn.ones({d1, ...})", "A tensor of ones."},
