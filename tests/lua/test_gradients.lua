@@ -98,4 +98,34 @@ T("nn.plot.gradients draws the logger (PNG and text)", function()
   checkerr("expected an nn.callbacks.GradientLogger", nn.plot.gradients, 5)
 end)
 
+T("nn.plot.graph draws the recorded computation", function()
+  nn.seed(3)
+  local m = nn.Sequential{nn.Dense(4, {input_dim = 3, activation = "relu"}), nn.Dense(2)}
+  local l = nn.losses.mse(nn.zeros(5, 2), m(nn.randn(5, 3)))
+  l:backward({retain_graph = true})
+  local txt = os.tmpname() .. ".txt"
+  local ok = pcall(nn.plot.graph, l, {file = txt})
+  if ok then
+    local f = assert(io.open(txt))
+    local text = f:read("a")
+    f:close()
+    os.remove(txt)
+    for _, piece in ipairs{"mse", "Dense", "[5x4]", "[3x4]", "[4x2]", "|grad| 1"} do
+      check(text:find(piece, 1, true), "the drawing shows " .. piece .. "\n" .. text)
+    end
+    local png = os.tmpname() .. ".png"
+    nn.plot.graph(l, {file = png, title = "a small network"})
+    f = assert(io.open(png, "rb"))
+    local data = f:read("a")
+    f:close()
+    os.remove(png)
+    check(data:sub(1, 8) == "\137PNG\r\n\26\n" and #data > 3000, "a PNG with content")
+  else
+    print("gnuplot missing: the drawing part is skipped")
+  end
+  checkerr("nn.plot.graph: the tensor was not made by recorded operations", nn.plot.graph,
+           nn.ones(2))
+  checkerr("max_nodes must be 1..2000", nn.plot.graph, l, {max_nodes = 0})
+end)
+
 H.done()
