@@ -23,7 +23,7 @@ static int layer_live(lua_State *L, int idx, nnl_llayer *h)
 {
     if (!h->l)
         return 0;
-    if (!h->owned)
+    if (!h->owned || h->owned == 2) /* 2: nn.load is making its model */
         return 1;
     lua_getiuservalue(L, idx, 1);
     nnl_lmodel *mh = luaL_testudata(L, -1, NNL_MODEL_MT);

@@ -19,8 +19,11 @@
  *   caller's graph.
  * The layer's per-instance fields (self.factor) live in a table, the
  * handle's uservalue 2, whose metatable's __index is the class. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "bind/lnn.h"
 #include "bind/lnn_model.h"
@@ -401,6 +404,220 @@ static nnl_tensor *lua_tape_call(nnl_layer *l, const nnl_tensor *x, int train, n
     return c.out;
 }
 
+/* ---- model files: get_config out, the class's constructor in ---- */
+
+/* The Lua value at idx as JSON (numbers, strings, booleans, and tables of
+ * them: a sequence as an array, else an object of string keys), or NULL
+ * with a Lua error raised for anything else. depth bounds nesting (and
+ * cycles). */
+static cJSON *to_json(lua_State *L, int idx, int depth, const char *where)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN:
+        return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNUMBER: {
+        double v = lua_tonumber(L, idx);
+        if (!isfinite(v))
+            luaL_error(L, "get_config: %s is %s, which a model file cannot hold", where,
+                       lua_tostring(L, idx));
+        return cJSON_CreateNumber(v);
+    }
+    case LUA_TSTRING:
+        return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TTABLE: {
+        if (depth > 16)
+            luaL_error(L, "get_config: %s nests deeper than 16 tables (a cycle?)", where);
+        lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+        int count = 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            count++;
+            lua_pop(L, 1);
+        }
+        int array = n > 0 && count == n;
+        cJSON *o = array ? cJSON_CreateArray() : cJSON_CreateObject();
+        if (!o)
+            luaL_error(L, "get_config: out of memory");
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            if (!array && lua_type(L, -2) != LUA_TSTRING) {
+                cJSON_Delete(o);
+                luaL_error(L, "get_config: %s has a key that is not a string", where);
+            }
+            cJSON *v = to_json(L, -1, depth + 1, where);
+            if (!v || !(array ? cJSON_AddItemToArray(o, v)
+                              : cJSON_AddItemToObject(o, lua_tostring(L, -2), v))) {
+                cJSON_Delete(v);
+                cJSON_Delete(o);
+                luaL_error(L, "get_config: out of memory");
+            }
+            lua_pop(L, 1);
+        }
+        if (array) { /* lua_next's order is not the sequence's: rebuild in order */
+            cJSON_Delete(o);
+            o = cJSON_CreateArray();
+            for (lua_Integer i = 1; o && i <= n; i++) {
+                lua_rawgeti(L, idx, i);
+                cJSON *v = to_json(L, -1, depth + 1, where);
+                lua_pop(L, 1);
+                cJSON_AddItemToArray(o, v);
+            }
+        }
+        return o;
+    }
+    default:
+        luaL_error(L, "get_config: %s is a %s, which a model file cannot hold (numbers, "
+                   "strings, booleans and tables of them)", where, luaL_typename(L, idx));
+        return NULL;
+    }
+}
+
+/* Pushes JSON j as a Lua value. */
+static void push_json(lua_State *L, const cJSON *j, int depth)
+{
+    luaL_checkstack(L, 4, "config too deep");
+    if (depth > 32) {
+        lua_pushnil(L);
+        return;
+    }
+    if (cJSON_IsBool(j))
+        lua_pushboolean(L, cJSON_IsTrue(j));
+    else if (cJSON_IsNumber(j)) {
+        double v = j->valuedouble;
+        if (v == floor(v) && fabs(v) < 9007199254740992.0)
+            lua_pushinteger(L, (lua_Integer)v);
+        else
+            lua_pushnumber(L, v);
+    } else if (cJSON_IsString(j))
+        lua_pushstring(L, j->valuestring);
+    else if (cJSON_IsArray(j)) {
+        lua_newtable(L);
+        lua_Integer i = 0;
+        for (const cJSON *c = j->child; c; c = c->next) {
+            push_json(L, c, depth + 1);
+            lua_rawseti(L, -2, ++i);
+        }
+    } else if (cJSON_IsObject(j)) {
+        lua_newtable(L);
+        for (const cJSON *c = j->child; c; c = c->next) {
+            if (!c->string)
+                continue;
+            push_json(L, c, depth + 1);
+            lua_setfield(L, -2, c->string);
+        }
+    } else
+        lua_pushnil(L);
+}
+
+typedef struct cfg_call {
+    const nnl_layer *l;
+    cJSON *c;
+} cfg_call;
+
+static int cfg_body(lua_State *L)
+{
+    cfg_call *a = lua_touserdata(L, 1);
+    push_handle(L, a->l);
+    int self = lua_gettop(L);
+    if (!push_method(L, self, "get_config"))
+        return 0; /* nothing but the name to keep */
+    lua_pushvalue(L, self);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1))
+        return 0;
+    if (!lua_istable(L, -1))
+        return luaL_error(L, "get_config must return a table, got %s", luaL_typename(L, -1));
+    int t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            return luaL_error(L, "get_config: every key must be a string");
+        const char *k = lua_tostring(L, -2);
+        if (strcmp(k, "name") != 0) {
+            cJSON *v = to_json(L, -1, 0, k);
+            if (!cJSON_AddItemToObject(a->c, k, v)) {
+                cJSON_Delete(v);
+                return luaL_error(L, "get_config: out of memory");
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static nnl_status lua_save_config(const nnl_layer *l, cJSON *c, nnl_error *err)
+{
+    lua_State *L = l->lua;
+    if (!L)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: a Lua layer saves only from Lua", l->name);
+    cfg_call a = {l, c};
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, cfg_body);
+    lua_pushlightuserdata(L, &a);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        nnl_fail(err, NNL_ERR_ARG, "%s (%s): %s", l->name, l->ops->type,
+                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
+        lua_settop(L, top);
+        return err->code;
+    }
+    lua_settop(L, top);
+    return NNL_OK;
+}
+
+typedef struct res_call {
+    nnl_lua_resolver_ctx *rc;
+    const char *cls;
+    const cJSON *config;
+    nnl_layer *out;
+} res_call;
+
+static int res_body(lua_State *L)
+{
+    res_call *a = lua_touserdata(L, 1); /* custom_objects at 2, made at 3 */
+    lua_getfield(L, 2, a->cls);
+    if (lua_isnil(L, -1))
+        return 0;
+    lua_pushvalue(L, -1);
+    push_json(L, a->config, 0);
+    lua_call(L, 1, 1);
+    nnl_llayer *h = luaL_testudata(L, -1, NNL_LAYER_MT);
+    if (!h || !h->l || h->l->ops->plan != lua_plan || strcmp(h->l->ops->type, a->cls) != 0)
+        return luaL_error(L, "custom_objects.%s did not make a %s layer (pass the class "
+                          "nn.Layer returned)", a->cls, a->cls);
+    if (h->owned)
+        return luaL_error(L, "custom_objects.%s returned a layer already in a model", a->cls);
+    /* The loader owns the layer now (the model it builds, or it frees it);
+     * nn.load makes it the model's, or closes the handle on a failure. */
+    h->owned = 2;
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, 3, h->l);
+    a->out = h->l;
+    return 0;
+}
+
+nnl_status nnl_lua_resolve_layer(void *ctx, const char *cls, const cJSON *config,
+                                 nnl_layer **out, nnl_error *err)
+{
+    nnl_lua_resolver_ctx *rc = ctx;
+    lua_State *L = rc->L;
+    res_call a = {rc, cls, config, NULL};
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, res_body);
+    lua_pushlightuserdata(L, &a);
+    lua_pushvalue(L, rc->objs); /* indices of the caller's frame (nn.load) */
+    lua_pushvalue(L, rc->made);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+        nnl_fail(err, NNL_ERR_ARG, "%s",
+                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
+        lua_settop(L, top);
+        return err->code;
+    }
+    lua_settop(L, top);
+    *out = a.out;
+    return NNL_OK;
+}
+
 /* ---- self:add_weight{name, shape, initializer, trainable} ---- */
 
 static int l_add_weight(lua_State *L)
@@ -590,6 +807,7 @@ static int l_layer_class(lua_State *L)
         .kind_ref = kind_ref,
         .adopt = lua_adopt,
         .tape_call = lua_tape_call,
+        .save_config = lua_save_config,
     };
     *kp = k;
     /* the class: a table {name=..., definition fields} callable as Class{} */

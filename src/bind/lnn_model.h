@@ -26,7 +26,7 @@ typedef struct nnl_lmodel {
 /* nn.Layer payload. Uservalue 1: the model that owns the layer, if any. */
 typedef struct nnl_llayer {
     nnl_layer *l;                 /* owned unless `owned` (then the model's) */
-    int owned;
+    int owned;                    /* 1: a model's; 2: a loader's, in nn.load */
 } nnl_llayer;
 
 /* The open model at idx, or a Lua argument error ("model is closed"). */
@@ -102,6 +102,16 @@ void nnl_open_lualayer(lua_State *L);
 int nnl_lua_layer_field(lua_State *L, int idx, const char *k);
 int nnl_lua_layer_setfield(lua_State *L, int idx, const char *k, int v);
 void nnl_lua_layers_bind(lua_State *L, nnl_model *m);
+/* nn.load's maker of Lua layers (model/modelfile.h nnl_layer_resolver):
+ * ctx is an nnl_lua_resolver_ctx; the class comes from the table at objs,
+ * and the handle it makes is kept in the table at made, by C layer. */
+typedef struct nnl_lua_resolver_ctx {
+    lua_State *L;
+    int objs, made;
+} nnl_lua_resolver_ctx;
+struct cJSON;
+nnl_status nnl_lua_resolve_layer(void *ctx, const char *cls, const struct cJSON *config,
+                                 nnl_layer **out, nnl_error *err);
 
 /* model:fit (lnn_model_fit.c). */
 int nnl_lua_model_fit(lua_State *L);

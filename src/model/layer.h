@@ -56,6 +56,7 @@ typedef struct nnl_param {
 } nnl_param;
 
 typedef struct nnl_layer nnl_layer;
+struct cJSON; /* model files' JSON (cJSON.h), for nnl_layer_ops.save_config */
 
 /* Whether an object is still alive, for records that outlive it (a layer
  * call on the autograd tape refers to its layer): the object sets obj to
@@ -148,6 +149,9 @@ typedef struct nnl_layer_ops {
     void (*kind_ref)(const struct nnl_layer_ops *ops, int delta);
     nnl_status (*adopt)(nnl_layer *l, int i, nnl_param *p, nnl_error *err);
     nnl_tensor *(*tape_call)(nnl_layer *l, const nnl_tensor *x, int train, nnl_error *err);
+    /* save_config: adds the layer's own settings to its model-file config
+     * object (a cJSON object; a Lua layer's get_config()). */
+    nnl_status (*save_config)(const nnl_layer *l, struct cJSON *config, nnl_error *err);
     /* Fusion with the layer after it in a model (optional, all three or
      * none): fuse_next says whether this layer, as built and with the
      * active kernel table, can absorb next (built on its output) into its

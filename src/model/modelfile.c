@@ -200,7 +200,7 @@ static cJSON *value_json(const nnl_option *o, const nnl_value *v)
 }
 
 /* {"class": "Dense", "config": {"name": ..., <every option of the kind>}} */
-static cJSON *layer_json(nnl_layer *l)
+static cJSON *layer_json(nnl_layer *l, nnl_error *err)
 {
     int ok = 1;
     cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
@@ -213,11 +213,17 @@ static cJSON *layer_json(nnl_layer *l)
     put(&ok, c, "name", cJSON_CreateString(l->name));
     for (size_t i = 0; i < l->ops->noptions; i++)
         put(&ok, c, l->ops->options[i].key, value_json(&l->ops->options[i], &l->config[i]));
+    if (ok && l->ops->save_config && l->ops->save_config(l, c, err) != NNL_OK) {
+        cJSON_Delete(o);
+        cJSON_Delete(c);
+        return NULL;
+    }
     put(&ok, o, "config", c); /* last: a failed attach deletes c */
     return whole(ok, o);
 }
 
-static cJSON *architecture_json(nnl_model *m, const char *name)
+/* *cfail set when a layer's own config failed (its error in err). */
+static cJSON *architecture_json(nnl_model *m, const char *name, nnl_error *err, int *cfail)
 {
     int ok = 1;
     cJSON *a = cJSON_CreateObject(), *layers = cJSON_CreateArray();
@@ -229,8 +235,13 @@ static cJSON *architecture_json(nnl_model *m, const char *name)
     put(&ok, a, "class", cJSON_CreateString("Sequential"));
     put(&ok, a, "name", cJSON_CreateString(name));
     put(&ok, a, "input_shape", m->built ? shape_json(&m->in_shape) : cJSON_CreateNull());
-    for (size_t i = 0; ok && i < m->nlayers; i++)
-        put(&ok, layers, NULL, layer_json(m->layers[i]));
+    for (size_t i = 0; ok && i < m->nlayers; i++) {
+        err->code = NNL_OK;
+        cJSON *lj = layer_json(m->layers[i], err);
+        if (!lj && err->code != NNL_OK)
+            *cfail = 1;
+        put(&ok, layers, NULL, lj);
+    }
     put(&ok, a, "layers", layers);
     return whole(ok, a);
 }
@@ -335,8 +346,13 @@ static nnl_status make_meta(nnl_model *m, const nnl_modelfile_info *info, size_t
     put(&ok, meta, "format", cJSON_CreateString("nnlua"));
     put(&ok, meta, "format_version", cJSON_CreateString(ver));
     put(&ok, meta, "nnlua_version", cJSON_CreateString(NNL_VERSION));
+    int cfail = 0;
     ok = ok && add_json_string(meta, "architecture",
-                               architecture_json(m, info ? info->name : ""));
+                               architecture_json(m, info ? info->name : "", err, &cfail));
+    if (cfail) {
+        cJSON_Delete(meta);
+        return err->code;
+    }
     ok = ok && (!m->compiled || add_json_string(meta, "compile", compile_json(m)));
     ok = ok && add_json_string(meta, "training",
                                training_json(m, info ? info->epochs : 0, nslots));

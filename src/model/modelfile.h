@@ -41,9 +41,20 @@
 #define NNL_MODELFILE_MAX_HEADER NNL_ST_MAX_HEADER
 
 /* What a file says besides the model itself. */
+/* Makes a layer of a kind that is not built in (a Lua layer's class, from
+ * nn.load's custom_objects) from its class name and config (a cJSON
+ * object): *out is a new layer the caller (the loader) owns, or NULL with
+ * NNL_OK when the resolver does not know the class. */
+struct cJSON;
+typedef nnl_status (*nnl_layer_resolver)(void *ctx, const char *cls, const struct cJSON *config,
+                                         nnl_layer **out, nnl_error *err);
+
 typedef struct nnl_modelfile_info {
     char name[64];                /* the model's name; "" when none */
     long epochs;                  /* epochs trained so far; 0 when unknown */
+    /* Loading: the resolver of other kinds (NULL: none), set by the caller. */
+    nnl_layer_resolver resolve;
+    void *resolve_ctx;
 } nnl_modelfile_info;
 
 /* Saves m (built or not, compiled or not) to path. info may be NULL.

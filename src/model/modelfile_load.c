@@ -31,6 +31,7 @@ typedef struct loader {
     nnl_st_file st;               /* the source and its checked header */
     nnl_error *err;
     cJSON *arch, *compile, *training; /* owned: the metadata JSON texts parsed */
+    const nnl_modelfile_info *info; /* the caller's: its resolver */
 } loader;
 
 /* Fills the error as NNL_ERR_FORMAT "'what': <message>". */
@@ -228,6 +229,19 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
     if (!cfg)
         cfg = &empty;
     const nnl_layer_ops *kind = nnl_layer_kind(cls);
+    if (!kind && ld->info && ld->info->resolve) {
+        nnl_layer *l = NULL;
+        nnl_error e;
+        if (ld->info->resolve(ld->info->resolve_ctx, cls, cfg, &l, &e) != NNL_OK) {
+            if (e.code == NNL_ERR_NOMEM)
+                return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
+            return bad(ld, "%s (%.40s): %s", ctx, cls, e.msg);
+        }
+        if (l) {
+            *out = l;
+            return NNL_OK;
+        }
+    }
     if (!kind) {
         char list[512];
         size_t used = 0;
@@ -235,7 +249,9 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
         for (int k = 0; nnl_layer_kinds[k] && used < sizeof list; k++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "",
                                      nnl_layer_kinds[k]->type);
-        return bad(ld, "%s: unknown layer kind '%.40s' (nnlua builds %s)", ctx, cls, list);
+        return bad(ld, "%s: unknown layer kind '%.40s' (nnlua builds %s; a layer written in "
+                   "Lua loads with nn.load(path, {custom_objects = {%.40s = Class}}))", ctx, cls,
+                   list, cls);
     }
     snprintf(ctx, sizeof ctx, "architecture: layer %zu (%.30s)", i + 1, cls);
     if ((st = get_str(ld, cfg, "name", ctx, "", &name)) != NNL_OK)
@@ -695,6 +711,7 @@ nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *wha
     memset(&ld, 0, sizeof ld);
     nnl_st_init_mem(&ld.st, data, size, what, err);
     ld.err = err;
+    ld.info = info;
     nnl_model *m = load(&ld, info);
     nnl_st_close(&ld.st);
     return m;
@@ -707,6 +724,7 @@ nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_er
     nnl_model *m = NULL;
     if (nnl_st_open(&ld.st, path, err) == NNL_OK) {
         ld.err = err;
+        ld.info = info;
         m = load(&ld, info);
     }
     nnl_st_close(&ld.st);
