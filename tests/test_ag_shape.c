@@ -215,7 +215,7 @@ static void test_cat_stack(void **state)
 {
     (void)state;
     for (int dim = 0; dim < 2; dim++) {
-        /* 3 inputs: one node; 6: a tree of nodes */
+        /* 3 inputs, and 6 (more than NNL_AG_MAXIN: one nnl_ag_record_n node) */
         int counts[2] = {3, 6};
         for (int k = 0; k < 2; k++) {
             nnl_tensor *in[6];

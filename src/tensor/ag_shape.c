@@ -338,14 +338,14 @@ static nnl_status stack_bwd(nnl_agnode *n, const nnl_tensor *g, nnl_tensor **gin
 }
 static const nnl_agop op_stack = {"stack", stack_bwd, NULL};
 
-/* Records a join of n <= NNL_AG_MAXIN inputs. */
+/* Records a join of n <= NNL_AG_MAXIN_N inputs as one node. */
 static nnl_tensor *join_small(const nnl_agop *op, nnl_tensor *y, const nnl_tensor *const *ts,
                               size_t n, int dim, nnl_error *err)
 {
     nnl_agnode *node;
     if (!y)
         return NULL;
-    if (nnl_ag_record(op, y, ts, (int)n, &node, err) != NNL_OK) {
+    if (nnl_ag_record_n(op, y, ts, (int)n, &node, err) != NNL_OK) {
         nnl_tensor_free(y);
         return NULL;
     }
@@ -366,14 +366,15 @@ nnl_tensor *nnl_ag_cat(const nnl_tensor *const *ts, size_t n, int dim, nnl_error
 {
     if (!any_needs(ts, n))
         return nnl_tensor_cat(ts, n, dim, err);
-    if (n <= NNL_AG_MAXIN)
+    if (n <= NNL_AG_MAXIN_N)
         return join_small(&op_cat, nnl_tensor_cat(ts, n, dim, err), ts, n, dim, err);
     /* Checked first, so that the tree's messages are those of one cat. */
     nnl_tensor *probe = nnl_tensor_cat(ts, n, dim, err);
     if (!probe)
         return NULL;
     nnl_tensor_free(probe);
-    /* A tree: NNL_AG_MAXIN groups, each joined recursively. */
+    /* More inputs than one node takes: a tree of NNL_AG_MAXIN groups, each
+     * joined recursively. */
     nnl_tensor *part[NNL_AG_MAXIN] = {0};
     size_t at = 0;
     nnl_tensor *y = NULL;
@@ -397,7 +398,7 @@ nnl_tensor *nnl_ag_stack(const nnl_tensor *const *ts, size_t n, int dim, nnl_err
 {
     if (!any_needs(ts, n))
         return nnl_tensor_stack(ts, n, dim, err);
-    if (n <= NNL_AG_MAXIN)
+    if (n <= NNL_AG_MAXIN_N)
         return join_small(&op_stack, nnl_tensor_stack(ts, n, dim, err), ts, n, dim, err);
     nnl_tensor *probe = nnl_tensor_stack(ts, n, dim, err);
     if (!probe)

@@ -5,10 +5,10 @@
  * (zeros elsewhere; gathered indices summed). Views stay views; the result
  * of a recorded view is a view with its own node.
  *
- * cat and stack record one node per at most NNL_AG_MAXIN inputs: more are
- * joined as a tree of such nodes (stack of more than NNL_AG_MAXIN then
- * shows as "cat" of unsqueezed inputs). A split records each piece as a
- * narrow of the input. */
+ * cat and stack record one node of up to NNL_AG_MAXIN_N inputs; more are
+ * joined as a tree of such nodes (a stack of more then shows as "cat" of
+ * unsqueezed inputs). A split records each piece as a narrow of the
+ * input. */
 #ifndef NNL_AG_SHAPE_H
 #define NNL_AG_SHAPE_H
 #include <stddef.h>
