@@ -49,7 +49,8 @@ static int check_dim(lua_State *L, int idx, const nnl_tensor *t, const char *fn,
         d += top + 1;
     if (!isint || d < 1 || d > top)
         luaL_error(L, "%s: dimension %s out of range for shape %s", fn,
-                   luaL_tolstring(L, idx, NULL), nnl_shape_str(t, sb, sizeof sb));
+                   lua_isnone(L, idx) ? "nil" : luaL_tolstring(L, idx, NULL),
+                   nnl_shape_str(t, sb, sizeof sb));
     return (int)d - 1;
 }
 
@@ -319,6 +320,7 @@ static const nnl_tensor **read_list(lua_State *L, const char *fn, lua_Integer *n
 static int l_cat(lua_State *L)
 {
     lua_Integer n;
+    lua_settop(L, 2); /* the list's anchors go above the arguments */
     const nnl_tensor **ts = read_list(L, "nn.cat", &n);
     int dim = opt_dim(L, 2, ts[0], "nn.cat", 1);
     nnl_ltensor *h = nnl_lua_newtensor(L);
@@ -334,6 +336,7 @@ static int l_cat(lua_State *L)
 static int l_stack(lua_State *L)
 {
     lua_Integer n;
+    lua_settop(L, 2);
     const nnl_tensor **ts = read_list(L, "nn.stack", &n);
     int dim = lua_isnoneornil(L, 2) ? 0 : check_dim(L, 2, ts[0], "nn.stack", 1);
     nnl_ltensor *h = nnl_lua_newtensor(L);
