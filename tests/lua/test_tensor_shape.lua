@@ -283,6 +283,20 @@ T("autograd through the shape ops", function()
   check(nn.no_grad(function() return x:t() end).grad_fn == nil)
 end)
 
+T("autograd of cat and stack beyond one node's inputs (a tree of nodes)", function()
+  local n = 70001  -- more than NNL_AG_MAXIN_N (65536)
+  local l = {}
+  for i = 1, n do l[i] = nn.full({1}, i):requires_grad() end
+  local y = nn.cat(l)
+  check(y.grad_fn == "cat" and y:numel() == n and y:get(n) == n)
+  y:backward(nn.arange(n))
+  check(l[1].grad:get(1) == 0 and l[n].grad:get(1) == n - 1 and l[35000].grad:get(1) == 34999)
+  local s = nn.stack(l)
+  shape(s, n, 1)
+  s:backward(nn.ones(n, 1))
+  check(l[2].grad:get(1) == 2 and l[n].grad:get(1) == n)
+end)
+
 T("errors: bad dims, out of range, bad slice tables, closed tensors", function()
   local c = seq(4, 6)
   checkerr("narrow: start 5 + length 3 out of range for dimension 2 of [4x6]",
