@@ -401,6 +401,12 @@ nnl_tensor *nnl_tensor_index(const nnl_tensor *t, int dim, const size_t *idx, si
     for (int d = dim + 1; d < t->ndim; d++)
         inner *= t->shape[d];
     float *out = y->data;
+    if (inner == 1) { /* a gather of single floats: no memcpy call each */
+        for (size_t o = 0; o < outer; o++, out += n)
+            for (size_t k = 0; k < n; k++)
+                out[k] = t->data[o * len + idx[k]];
+        return y;
+    }
     for (size_t o = 0; o < outer; o++)
         for (size_t k = 0; k < n; k++, out += inner)
             memcpy(out, t->data + (o * len + idx[k]) * inner, inner * sizeof(float));
