@@ -399,6 +399,7 @@ static int mt_newindex(lua_State *L)
         float v = (float)lua_tonumber(L, 3);
         for (size_t k = 0; k < row; k++)
             dst[k] = v;
+        nnl_tensor_bump_version(t);
         return 0;
     }
     /* A closed tensor is reported as closed, not as a wrong type. */
@@ -426,6 +427,7 @@ static int mt_newindex(lua_State *L)
                           nnl_shape_str_raw(t->ndim - 1, t->shape + 1, rb, sizeof rb));
     }
     memmove(dst, src->data, row * sizeof(float));
+    nnl_tensor_bump_version(t);
     return 0;
 }
 
