@@ -138,15 +138,6 @@ static int l_randn(lua_State *L)
     return 1;
 }
 
-static int l_arange(lua_State *L)
-{
-    size_t n = check_size(L, 1, "nn.arange", "count");
-    nnl_ltensor *h = nnl_lua_newtensor(L);
-    nnl_error err;
-    fill_or_raise_in(L, h, nnl_tensor_arange(n, &err), &err, "nn.arange");
-    return 1;
-}
-
 static int l_linspace(lua_State *L)
 {
     double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
@@ -320,8 +311,16 @@ static size_t check_indices(lua_State *L, int first, int given, const nnl_tensor
         luaL_error(L, "%s: %d indices given for a tensor of shape %s (needs %d)", fn, given,
                    nnl_shape_str(t, sb, sizeof sb), t->ndim);
     size_t off = 0;
-    for (int d = 0; d < t->ndim; d++)
+    for (int d = 0; d < t->ndim; d++) {
+        int isint;
+        lua_Integer i = lua_tointegerx(L, first + d, &isint);
+        /* the whole shape in the message, and a hint for 0-based habits */
+        if (isint && (i < 1 || (lua_Unsigned)i > t->shape[d]))
+            luaL_error(L, "%s: index %I out of range for dimension %d of %s%s", fn, i, d + 1,
+                       nnl_shape_str(t, sb, sizeof sb),
+                       i == 0 ? " (indices start at 1)" : "");
         off = off * t->shape[d] + check_index(L, first + d, t, d, fn);
+    }
     return off;
 }
 
@@ -710,7 +709,6 @@ static const luaL_Reg module_funcs[] = {
     {"full", l_full},
     {"rand", l_rand},
     {"randn", l_randn},
-    {"arange", l_arange},
     {"linspace", l_linspace},
     {"eye", l_eye},
     {"matmul", l_matmul},

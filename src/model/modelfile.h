@@ -26,16 +26,19 @@
  * dtypes, shapes, offsets, coverage of the data, the architecture and
  * every expected tensor) before it reads any weight; anything wrong is
  * NNL_ERR_FORMAT with a message naming the field or tensor. Loading only
- * reads data: nothing in a file is run. */
+ * reads data: nothing in a file is run. The container itself (the header's
+ * checks, the data, the atomic write) is model/safetensors.h, shared with
+ * nn.save_tensors / nn.load_tensors (model/tensorfile.h). */
 #ifndef NNL_MODELFILE_H
 #define NNL_MODELFILE_H
 #include <stddef.h>
 #include "core/status.h"
 #include "model/model.h"
+#include "model/safetensors.h"
 
 #define NNL_MODELFILE_VERSION 2
 /* Headers above this are refused before anything is allocated. */
-#define NNL_MODELFILE_MAX_HEADER ((size_t)100 << 20)
+#define NNL_MODELFILE_MAX_HEADER NNL_ST_MAX_HEADER
 
 /* What a file says besides the model itself. */
 typedef struct nnl_modelfile_info {

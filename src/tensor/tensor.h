@@ -141,6 +141,21 @@ nnl_tensor *nnl_tensor_arange(size_t n, nnl_error *err);
 nnl_tensor *nnl_tensor_linspace(double a, double b, size_t n, nnl_error *err);
 nnl_tensor *nnl_tensor_eye(size_t n, nnl_error *err);
 
+/* tensor_make.c. The largest count of integers float32 holds exactly (2^24). */
+#define NNL_TENSOR_EXACT_INT 16777216L
+/* Fills t with integers lo..hi inclusive, uniform (unbiased), from the
+ * global generator in element order. Needs lo <= hi and hi - lo < 2^32 - 1;
+ * values beyond +-2^24 are rounded to float32. */
+void nnl_tensor_randint(nnl_tensor *t, long lo, long hi);
+/* A random permutation of 0..n-1 (1-D) from the global generator; n at
+ * most NNL_TENSOR_EXACT_INT (NNL_ERR_ARG above). */
+nnl_tensor *nnl_tensor_randperm(size_t n, nnl_error *err);
+/* start, start + step, ... while before stop (stop excluded), numpy's and
+ * torch's semantics: ceil((stop - start) / step) elements, none when that
+ * is <= 0; each value start + i * step rounded to float32. step may be
+ * fractional or negative but not 0 (NNL_ERR_ARG, as non-finite values). */
+nnl_tensor *nnl_tensor_arange_step(double start, double stop, double step, nnl_error *err);
+
 #include "tensor/tensor_shape.h"
 
 #endif
