@@ -12,6 +12,7 @@
 
 #include "bind/lnn.h"
 #include "bind/lnn_tensor.h"
+#include "tensor/ag_shape.h"
 
 /* Fills h with a new tensor, or raises err. */
 static void fill_or_raise(lua_State *L, nnl_ltensor *h, nnl_tensor *t, const nnl_error *err)
@@ -344,10 +345,14 @@ static int m_set(lua_State *L)
     return 1;
 }
 
-/* t[i]: a number for 1-D, a view of row i otherwise; t.method. */
+/* t[i]: a number for 1-D, a view of row i otherwise (recorded for
+ * autograd); t[{...}]: a Torch7-style slice (lnn_tensor_shape.c);
+ * t.method. */
 static int mt_index(lua_State *L)
 {
     luaL_checkudata(L, 1, NNL_TENSOR_MT);
+    if (lua_type(L, 2) == LUA_TTABLE)
+        return nnl_tensor_slice_get(L, 1, 2);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         /* Elements need an open tensor; methods (even close) do not. */
         nnl_tensor *t = nnl_lua_checktensor(L, 1);
@@ -358,7 +363,7 @@ static int mt_index(lua_State *L)
         }
         nnl_ltensor *h = nnl_lua_newtensor(L);
         nnl_error err;
-        fill_or_raise(L, h, nnl_tensor_select(t, i, &err), &err);
+        fill_or_raise(L, h, nnl_ag_select(t, 0, i, &err), &err);
         return 1;
     }
     /* Methods live in the upvalue table; a few fields (t.grad) are not
@@ -374,10 +379,13 @@ static int mt_index(lua_State *L)
 }
 
 /* t[i] = v: sets an element of a 1-D tensor, or fills row i with a number
- * or copies a tensor of the row's shape into it. */
+ * or copies a tensor of the row's shape into it; t[{...}] = v writes a
+ * number or a broadcastable tensor into a slice (lnn_tensor_shape.c). */
 static int mt_newindex(lua_State *L)
 {
     nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    if (lua_type(L, 2) == LUA_TTABLE)
+        return nnl_tensor_slice_set(L, 1, 2, 3);
     if (lua_type(L, 2) == LUA_TSTRING && nnl_tensor_set_property(L, t, lua_tostring(L, 2), 3))
         return 0;
     if (lua_type(L, 2) != LUA_TNUMBER)
@@ -390,6 +398,7 @@ static int mt_newindex(lua_State *L)
         float v = (float)lua_tonumber(L, 3);
         for (size_t k = 0; k < row; k++)
             dst[k] = v;
+        nnl_tensor_bump_version(t);
         return 0;
     }
     /* A closed tensor is reported as closed, not as a wrong type. */
@@ -417,6 +426,7 @@ static int mt_newindex(lua_State *L)
                           nnl_shape_str_raw(t->ndim - 1, t->shape + 1, rb, sizeof rb));
     }
     memmove(dst, src->data, row * sizeof(float));
+    nnl_tensor_bump_version(t);
     return 0;
 }
 
@@ -461,7 +471,7 @@ static int m_rows(lua_State *L)
     }
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_rows(t, (size_t)(a - 1), (size_t)(b - a + 1), &err), &err);
+    fill_or_raise(L, h, nnl_ag_rows(t, (size_t)(a - 1), (size_t)(b - a + 1), &err), &err);
     return 1;
 }
 
@@ -499,7 +509,7 @@ static int m_reshape(lua_State *L)
     }
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_reshape(t, nd, shape, &err), &err);
+    fill_or_raise(L, h, nnl_ag_reshape(t, nd, shape, &err), &err);
     return 1;
 }
 
@@ -692,48 +702,6 @@ static int m_apply(lua_State *L)
     return 1;
 }
 
-/* nn.cat({a, b, ...} [, dim]) */
-static int l_cat(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 1);
-    lua_Integer dim = luaL_optinteger(L, 2, 1);
-    if (n < 1)
-        return luaL_error(L, "nn.cat: needs at least one tensor");
-    if (n > 1 << 20)
-        return luaL_error(L, "nn.cat: too many tensors (%I)", n);
-    /* The elements are first copied into an anchor table (reading the
-     * list may run metamethods, which could return unanchored tensors or
-     * close earlier ones); the C pointers are taken afterwards, when no
-     * more Lua code runs before the concatenation. */
-    lua_createtable(L, (int)n, 0);
-    int anchor = lua_gettop(L);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_geti(L, 1, i + 1);
-        lua_rawseti(L, anchor, i + 1);
-    }
-    const nnl_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_rawgeti(L, anchor, i + 1);
-        ts[i] = nnl_lua_totensor(L, -1);
-        if (!ts[i] && luaL_testudata(L, -1, NNL_TENSOR_MT))
-            return luaL_error(L, "nn.cat: element %I is a closed nn.Tensor", i + 1);
-        if (!ts[i])
-            return luaL_error(L, "nn.cat: element %I is %s, not an nn.Tensor", i + 1,
-                              luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
-    if (dim < 1 || dim > ts[0]->ndim) {
-        char sb[96];
-        return luaL_error(L, "nn.cat: dimension %I out of range for shape %s", dim,
-                          nnl_shape_str(ts[0], sb, sizeof sb));
-    }
-    nnl_ltensor *h = nnl_lua_newtensor(L);
-    nnl_error err;
-    fill_or_raise_in(L, h, nnl_tensor_cat(ts, (size_t)n, (int)dim - 1, &err), &err, "nn.cat");
-    return 1;
-}
-
 static const luaL_Reg module_funcs[] = {
     {"tensor", l_tensor},
     {"zeros", l_zeros},
@@ -744,7 +712,6 @@ static const luaL_Reg module_funcs[] = {
     {"linspace", l_linspace},
     {"eye", l_eye},
     {"matmul", l_matmul},
-    {"cat", l_cat},
     {NULL, NULL},
 };
 

@@ -129,10 +129,8 @@ typedef enum nnl_reduce { NNL_SUM, NNL_MEAN, NNL_MAX, NNL_MIN, NNL_ARGMAX } nnl_
 nnl_tensor *nnl_tensor_reduce(nnl_reduce op, const nnl_tensor *t, int dim,
                               nnl_error *err);
 
-/* Concatenation of n tensors along dim (0-based): all other dimensions
- * must agree and all must have the same ndim. */
-nnl_tensor *nnl_tensor_cat(const nnl_tensor *const *ts, size_t n, int dim,
-                           nnl_error *err);
+/* Concatenation (nnl_tensor_cat), transposes, slices and the other shape
+ * operations: tensor/tensor_shape.h, included at the end of this file. */
 
 /* Filling from the global generator (core/rng.h). */
 void nnl_tensor_rand(nnl_tensor *t);   /* uniform [0,1) */
@@ -157,5 +155,7 @@ nnl_tensor *nnl_tensor_randperm(size_t n, nnl_error *err);
  * is <= 0; each value start + i * step rounded to float32. step may be
  * fractional or negative but not 0 (NNL_ERR_ARG, as non-finite values). */
 nnl_tensor *nnl_tensor_arange_step(double start, double stop, double step, nnl_error *err);
+
+#include "tensor/tensor_shape.h"
 
 #endif
