@@ -94,11 +94,13 @@ elseif mode == "loop" or mode == "rss" then
                         threads, r0, maxrss_kb()))
     return
   end
+  -- each epoch a new order, each batch gathered by its indices (as fit
+  -- and the PyTorch loop do; no shuffled copy of the whole set)
   epoch = function()
-    local xs, ys = nn.data.shuffle(x, y)
+    local perm = nn.randperm(n)
     for i = 1, n, 128 do
-      local last = math.min(i + 127, n)
-      step(xs:rows(i, last), ys:rows(i, last))
+      local idx = perm:narrow(1, i, math.min(128, n - i + 1))
+      step(x:index(1, idx), y:index(1, idx))
     end
   end
 elseif mode == "grad" then
@@ -117,12 +119,12 @@ elseif mode == "grad" then
   local opt = nn.optimizers.Adam{}
   local plist = {}
   for i, k in ipairs(order) do plist[i] = params[k]:requires_grad() end
+  local oh = eye:index(1, y:reshape(n))
   epoch = function()
-    local xs, ys = nn.data.shuffle(x, y)
-    local oh = eye:index(1, ys:reshape(n))
+    local perm = nn.randperm(n)
     for i = 1, n, 128 do
-      local last = math.min(i + 127, n)
-      local g = df(params, xs:rows(i, last), oh:rows(i, last))
+      local idx = perm:narrow(1, i, math.min(128, n - i + 1))
+      local g = df(params, x:index(1, idx), oh:index(1, idx))
       for j, k in ipairs(order) do plist[j].grad = g[k] end
       opt:step(plist)
     end
