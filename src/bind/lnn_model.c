@@ -157,30 +157,31 @@ static int model_gc(lua_State *L)
 /* Reads the optimizer (a name, or a table from nn.optimizers or written by
  * hand: {name = "sgd", lr = 0.1}) at idx, by that optimizer's declared
  * options. */
-static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
+void nnl_lua_read_optimizer(lua_State *L, int idx, nnl_optim_config *c, const char *fn0)
 {
     idx = lua_absindex(L, idx);
     if (lua_type(L, idx) == LUA_TSTRING) {
         int k = nnl_optim_from_name(lua_tostring(L, idx));
         if (k < 0)
-            luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)",
+            luaL_error(L, "%s: unknown optimizer '%s' (valid: %s)", fn0,
                        lua_tostring(L, idx), nnl_optim_names());
         nnl_optim_defaults(c, k);
         return;
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "compile: optimizer must be a name or an nn.optimizers object, "
-                   "got %s", luaL_typename(L, idx));
+        luaL_error(L, "%s: optimizer must be a name or an nn.optimizers object, "
+                   "got %s", fn0, luaL_typename(L, idx));
     char nbuf[NNL_OPT_STR_MAX];
-    const char *name = nnl_lua_opt_str(L, idx, "name", "compile: optimizer", NULL, nbuf,
-                                       sizeof nbuf);
+    char ofn[64];
+    snprintf(ofn, sizeof ofn, "%s: optimizer", fn0);
+    const char *name = nnl_lua_opt_str(L, idx, "name", ofn, NULL, nbuf, sizeof nbuf);
     int k = name ? nnl_optim_from_name(name) : -1;
     if (k < 0)
-        luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)", name ? name : "?",
+        luaL_error(L, "%s: unknown optimizer '%s' (valid: %s)", fn0, name ? name : "?",
                    nnl_optim_names());
     const nnl_optim_desc *d = nnl_optim_desc_of(k);
     char fn[64];
-    snprintf(fn, sizeof fn, "compile: %s", d->name);
+    snprintf(fn, sizeof fn, "%s: %s", fn0, d->name);
     static const char *const extra[] = {"name", NULL};
     nnl_value v[NNL_OPTIONS_MAX];
     nnl_values_default(d->options, d->noptions, v);
@@ -213,7 +214,7 @@ static int model_compile(lua_State *L)
     if (lua_getfield(L, 2, "optimizer") == LUA_TNIL)
         nnl_optim_defaults(&oc, NNL_OPT_RMSPROP); /* Keras's default */
     else
-        read_optimizer(L, -1, &oc);
+        nnl_lua_read_optimizer(L, -1, &oc, "compile");
     lua_pop(L, 1);
     /* Copied, as opt_str does: a metrics table with __index may give
      * strings nothing anchors. */
@@ -335,6 +336,26 @@ static int model_evaluate(lua_State *L)
     push_logs(L, &logs, 1);
     return 2;
 }
+
+/* model:train_on_batch(x, y) / model:test_on_batch(x, y) -> loss, {metric = value} */
+static int on_batch(lua_State *L, int train, const char *fn)
+{
+    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    if (train)
+        check_not_fitting(L, h, fn);
+    nnl_tensor *x = arg_tensor(L, 2, fn, "x");
+    nnl_tensor *y = arg_tensor(L, 3, fn, "y");
+    nnl_logs logs;
+    nnl_error err;
+    if (nnl_model_on_batch(h->m, x, y, train, &logs, &err) != NNL_OK)
+        return nnl_lua_raise_in(L, fn, &err);
+    lua_pushnumber(L, logs.values[0]);
+    push_logs(L, &logs, 1);
+    return 2;
+}
+
+static int model_train_on_batch(lua_State *L) { return on_batch(L, 1, "train_on_batch"); }
+static int model_test_on_batch(lua_State *L) { return on_batch(L, 0, "test_on_batch"); }
 
 /* model:summary() prints the table and returns it as a string. */
 static int model_summary(lua_State *L)
@@ -524,6 +545,8 @@ static const luaL_Reg model_methods[] = {
     {"compile", model_compile},
     {"fit", nnl_lua_model_fit},
     {"evaluate", model_evaluate},
+    {"train_on_batch", model_train_on_batch},
+    {"test_on_batch", model_test_on_batch},
     {"predict", model_predict},
     {"summary", model_summary},
     {"get_weights", model_get_weights},
@@ -589,4 +612,6 @@ void nnl_open_model(lua_State *L)
         }
         lua_setfield(L, -2, r->name);
     }
+    nnl_open_model_tape(L);
+    nnl_open_optim_step(L);
 }

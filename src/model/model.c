@@ -408,6 +408,8 @@ nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err)
         nnl_layer *l = m->layers[i];
         nnl_status st;
         if (train && l->fuse_next) { /* the pair's forward; acts[i + 1] is not written */
+            l->gen++;
+            m->layers[i + 1]->gen++;
             st = l->ops->fused_forward(l, m->layers[i + 1], n, m->acts[i], m->acts[i + 2], err);
             i++;
         } else {
@@ -516,8 +518,10 @@ nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *lo
         nnl_layer *l = m->layers[i];
         for (int p = 0; p < l->nparams; p++) {
             nnl_param *pr = &l->params[p];
-            if (pr->trainable)
+            if (pr->trainable) {
                 nnl_optim_update(m->opt, slot++, pr->w, pr->g, pr->n);
+                nnl_tensor_bump_version(pr->wt);
+            }
         }
     }
     return NNL_OK;

@@ -129,6 +129,16 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
 nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                               size_t batch_size, nnl_logs *logs, nnl_error *err);
 
+/* One training step (train != 0: forward, loss, backward, optimizer
+ * update, as fit's) or one evaluation on the whole batch x, y: loss (with
+ * the regularization penalty) and metrics of that batch into logs
+ * (model_batch.c). */
+nnl_status nnl_model_on_batch(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                              int train, nnl_logs *logs, nnl_error *err);
+/* The optimizer's state for the model's trainable weights (kept when it
+ * already fits them). */
+nnl_status nnl_model_prepare_optim(nnl_model *m, nnl_error *err);
+
 /* Parameter counts (all or trainable only); 0 for an unbuilt model. */
 size_t nnl_model_count_params(const nnl_model *m, int trainable_only);
 /* The Keras-style summary table into buf (always terminated); returns the
