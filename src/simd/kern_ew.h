@@ -60,10 +60,10 @@ KINLINE VF KN(v_log1p)(VF x)
 
 /* sin (cosine when cosine != 0) by reduction to r in [-pi/4, pi/4]: q =
  * nearest integer to x * 2/pi, r = x - q pi/2 with pi/2 in three parts
- * (Cephes's DP1..DP3 doubled: q * part is exact for |q| < 2^16, so the
- * reduction is accurate for |x| up to about 1e5), then the Cephes sinf and
- * cosf polynomials on r by the quadrant q mod 4. +-inf and NaN give NaN;
- * |x| >= 2^24 (where float spacing exceeds pi) gives NaN too. */
+ * (Cephes's DP1..DP3 doubled; q * DP1 is exact for |q| < 2^16), then the
+ * Cephes sinf and cosf polynomials on r by the quadrant q mod 4. The
+ * error grows past |x| = 1e4 (docs/simd.md gives it). +-inf, NaN and
+ * |x| >= 2^24 (float spacing 2 there: no phase is left) give NaN. */
 KINLINE VF KN(v_sincos)(VF x, int cosine)
 {
     VF q = KN(v_round)(V_MUL(x, V_SET1(0.636619772367581343f)));
