@@ -167,7 +167,8 @@ static void chk_binary(const nnl_kernels *ref, const nnl_kernels *k, size_t n)
     fill(Y, n, -4, 4, 1);
     if (op == NNL_KBIN_POW) /* some integer exponents, so both paths run */
         for (size_t i = 0; i < n; i += 3)
-            Y[i] = (float)((int)Y[i] * 3);
+            if (fabsf(Y[i]) < 100.0f)
+                Y[i] = (float)((int)Y[i] * 3);
     for (int mode = 0; mode < 4; mode++) {
         size_t sa = mode & 1 ? 0 : 1, sb = mode & 2 ? 0 : 1;
         ref->binary(op, n, X, sa, Y, sb, R1);
