@@ -178,6 +178,37 @@ function plot.lines(xs, ys, opts)
   call(C.lines, fn, opts, series)
 end
 
+-- nn.plot.gradients(logger_or_history, opts): one line per layer of the
+-- gradient norms a GradientLogger recorded, on a log scale (opts.logy =
+-- false: linear), so that gradients vanishing towards the input layers or
+-- exploding show as lines far apart.
+function plot.gradients(log, opts)
+  local fn = "nn.plot.gradients"
+  opts = check_opts(fn, opts, {logy = "boolean"})
+  if type(log) == "table" and log.class == "GradientLogger" and not log.history then
+    error(fn .. ": nothing recorded yet (pass the logger to fit's callbacks)", 2)
+  end
+  local h = type(log) == "table" and (log.history or log) or nil
+  if type(h) ~= "table" or type(h.layers) ~= "table" or type(h.norms) ~= "table" then
+    error(fn .. ": expected an nn.callbacks.GradientLogger (after fit) or its history, got "
+          .. type(log), 2)
+  end
+  if #h.steps == 0 then
+    error(fn .. ": nothing recorded yet (pass the logger to fit's callbacks)", 2)
+  end
+  local series = {}
+  for i, name in ipairs(h.layers) do
+    series[i] = {x = h.steps, y = h.norms[name], name = string.format("%d: %s", i, name)}
+  end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  if o.logy == nil then o.logy = true end
+  o.title = o.title or "gradient norm per layer"
+  o.xlabel = o.xlabel or h.unit or "epoch"
+  o.ylabel = o.ylabel or "gradient norm (2-norm of the layer's weights)"
+  call(C.lines, fn, o, series)
+end
+
 -- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a
 -- column, or one-hot rows. 0-based labels (binary 0/1, or 0..k-1) are
 -- shifted to 1-based. Every label is checked (a finite whole number >= 0,

@@ -80,6 +80,29 @@ void nnl_open_model_tape(lua_State *L);
  * into the nn table at the top of the stack: opt:step of nn.optimizers. */
 void nnl_open_optim_step(lua_State *L);
 
+/* Custom losses and metrics (lnn_model_host.c): between begin and end,
+ * the model at stack index model computes them by calling its Lua
+ * functions on this thread. Pairs nest (a callback's evaluate inside fit);
+ * end restores what begin found. Call end before raising an error. */
+typedef struct nnl_lhost {
+    lua_State *L;
+    int model;                    /* absolute stack index of the model */
+    nnl_model_host_fn prev_fn;
+    void *prev_ctx;
+} nnl_lhost;
+void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc);
+void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc);
+
+/* Layers written in Lua (lnn_lualayer.c): nn.Layer into the nn table at
+ * the top of the stack; the fields of such a layer (self.factor, class
+ * functions, add_weight) for layer_index (pushes, returns 1; 0: none) and
+ * its __newindex (returns 1 when l is one); and the thread that runs the
+ * model's Lua layers, set by each binding call that may run them. */
+void nnl_open_lualayer(lua_State *L);
+int nnl_lua_layer_field(lua_State *L, int idx, const char *k);
+int nnl_lua_layer_setfield(lua_State *L, int idx, const char *k, int v);
+void nnl_lua_layers_bind(lua_State *L, nnl_model *m);
+
 /* model:fit (lnn_model_fit.c). */
 int nnl_lua_model_fit(lua_State *L);
 

@@ -26,7 +26,7 @@
 #include "model/activation.h"
 #include "model/options.h"
 
-#define NNL_LAYER_MAX_PARAMS 4
+#define NNL_LAYER_MAX_PARAMS 8
 #define NNL_LAYER_NAME_MAX 64
 
 /* A per-sample shape (the batch dimension is not included). */
@@ -137,6 +137,17 @@ typedef struct nnl_layer_ops {
      * its backward needs a training forward, so a gradient of an inference
      * call (model(x) with training = false) is refused. */
     int train_differs;
+    /* Kinds defined at run time (Lua layers, bind/lnn_lualayer.c); all NULL
+     * for the kinds of layers.c.
+     * kind_ref: the kind's own count of users, +1 by each layer made of it
+     *   and -1 when that layer is freed (after its last use of the table).
+     * adopt: gives weight i of the plan (build) instead of a new zeroed
+     *   array: its weights already exist (made by the kind's plan).
+     * tape_call: layer(x) on the autograd tape, made of recorded tensor
+     *   operations, instead of one node around forward/backward. */
+    void (*kind_ref)(const struct nnl_layer_ops *ops, int delta);
+    nnl_status (*adopt)(nnl_layer *l, int i, nnl_param *p, nnl_error *err);
+    nnl_tensor *(*tape_call)(nnl_layer *l, const nnl_tensor *x, int train, nnl_error *err);
     /* Fusion with the layer after it in a model (optional, all three or
      * none): fuse_next says whether this layer, as built and with the
      * active kernel table, can absorb next (built on its output) into its
@@ -181,6 +192,8 @@ struct nnl_layer {
     /* Counts the forwards (nnl_layer_forward and fused pairs): a recorded
      * call checks that the state its backward reads is still its own. */
     unsigned long gen;
+    int busy;                     /* its model's loss or metric function runs */
+    void *lua;                    /* the lua_State a run-time kind calls (bind) */
     nnl_life *life;               /* one reference; obj = this layer */
 };
 
