@@ -385,6 +385,70 @@ static void test_in_place_refused_while_recording(void **state)
     nnl_tensor_free(keep2);
 }
 
+/* Out of memory at every allocation of a forward and backward through
+ * broadcasting binary ops, pow, where and masked_fill, and of the
+ * in-place forms: each call fails cleanly (NULL or a status), nothing
+ * leaks, a refused in-place op leaves its tensor as it was, and with
+ * enough memory the same calls succeed. */
+static int oom_run(nnl_tensor *a, nnl_tensor *b, nnl_tensor *cond)
+{
+    nnl_error err;
+    int ok = 0;
+    nnl_tensor *p = nnl_ag_binop(NNL_POW, a, b, &err);
+    nnl_tensor *m = p ? nnl_ag_binop(NNL_MAXIMUM, p, b, &err) : NULL;
+    nnl_tensor *w = m ? nnl_ag_where(cond, m, a, &err) : NULL;
+    nnl_tensor *f = w ? nnl_ag_masked_fill(w, cond, 2.0f, &err) : NULL;
+    nnl_tensor *d = f ? nnl_ag_binop_scalar(NNL_DIV, f, 3.0f, 1, &err) : NULL;
+    nnl_tensor *g = d ? nnl_tensor_new(d->ndim, d->shape, &err) : NULL;
+    if (g) {
+        nnl_tensor_fill(g, 1.0f);
+        ok = nnl_ag_backward(d, g, 0, &err) == NNL_OK;
+    }
+    nnl_tensor *all[] = {p, m, w, f, d, g};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nnl_tensor_free(all[i]);
+    return ok;
+}
+
+static void test_out_of_memory_everywhere(void **state)
+{
+    (void)state;
+    size_t sa[2] = {3, 1}, sb[1] = {4}, sc[2] = {3, 4};
+    nnl_tensor *a = make(2, sa, 0.5f, 2, 0), *b = make(1, sb, 0.5f, 2, 0);
+    nnl_tensor *cond = nnl_tensor_new(2, sc, NULL);
+    cond->data[1] = cond->data[6] = 1;
+    assert_int_equal(nnl_ag_requires_grad(a, 1, NULL), NNL_OK);
+    assert_int_equal(nnl_ag_requires_grad(b, 1, NULL), NNL_OK);
+    long base = nnl_alloc_live();
+    int succeeded = 0;
+    long k = 0;
+    for (; k < 400 && !succeeded; k++) {
+        nnl_alloc_fail_after(k);
+        succeeded = oom_run(a, b, cond);
+        nnl_alloc_fail_reset();
+        assert_int_equal(nnl_ag_set_grad(a, NULL, NULL), NNL_OK);
+        assert_int_equal(nnl_ag_set_grad(b, NULL, NULL), NNL_OK);
+        assert_int_equal(nnl_alloc_live(), base);
+    }
+    assert_true(succeeded);
+    assert_true(k > 20); /* the walk went through many failing allocations */
+    /* in place with an overlapping argument (a copy is made first) */
+    size_t sm[2] = {3, 4};
+    nnl_tensor *t = make(2, sm, -1, 1, 0), *keep = nnl_tensor_clone(t, NULL);
+    nnl_tensor *row = nnl_tensor_select(t, 1, NULL);
+    nnl_error err;
+    nnl_alloc_fail_after(0);
+    assert_int_not_equal(nnl_ag_binop_(NNL_SUB, t, row, &err), NNL_OK);
+    assert_int_equal(err.code, NNL_ERR_NOMEM);
+    assert_null(nnl_ag_binop(NNL_ADD, t, row, &err));
+    assert_null(nnl_ag_unop(NNL_EXP, t, &err));
+    nnl_alloc_fail_reset();
+    assert_memory_equal(t->data, keep->data, 12 * sizeof(float));
+    nnl_tensor *all[] = {a, b, cond, t, keep, row};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        nnl_tensor_free(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hand_computed_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constants_are_not_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_place_refused_while_recording, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_everywhere, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
