@@ -1,5 +1,5 @@
 /* nn.Tensor: the Lua face of src/tensor/tensor.c. Constructors (nn.tensor,
- * nn.zeros, ...), methods, indexing, arithmetic metamethods and reductions.
+ * nn.zeros, ...), methods, indexing and reductions (arithmetic: lnn_tensor_math.c).
  * Printing lives in lnn_tensor_print.c.
  *
  * Every tensor made here goes into a handle created first

@@ -8,8 +8,9 @@
  * Rounding is built from V_CVT_I (nearest even), so every level rounds
  * the same way without SSE4.1's roundps. Bitwise equal across levels:
  * sqrt, rsqrt, abs, sign, floor, ceil, round, clamp, select and the binary
- * ops but pow with a non-integer exponent; sin, cos, log1p and pow use
- * polynomials (FMA where the level has it) and agree within docs/simd.md. */
+ * ops, pow only where the exponent is an integer of magnitude <= 255 or
+ * +-0.5; sin, cos, log1p and the other pow results use polynomials (FMA
+ * where the level has it) and agree within docs/simd.md. */
 
 /* ---- rounding --------------------------------------------------------- */
 

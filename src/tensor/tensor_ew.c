@@ -113,10 +113,11 @@ typedef struct ew_plan {
     size_t chunk;           /* elements per task */
 } ew_plan;
 
-/* Fills the strides of input i (shape nd, sh) against the output shape
- * and merges dimensions once every input is in (plan_finish). */
+/* Fills the strides of input i (shape nd, sh) against an output of ond
+ * dimensions (sh aligned at the last); plan_finish merges dimensions once
+ * every input is in. */
 static void plan_input(ew_plan *p, int i, const float *data, int nd, const size_t *sh,
-                       int ond, const size_t *oshape)
+                       int ond)
 {
     size_t st = 1;
     p->in[i] = data;
@@ -126,7 +127,6 @@ static void plan_input(ew_plan *p, int i, const float *data, int nd, const size_
         p->stride[i][d] = len == 1 ? 0 : st;
         st *= len;
     }
-    (void)oshape;
 }
 
 /* Drops the output's dimensions of size 1 and merges dimension d into the
@@ -310,8 +310,8 @@ nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a, const nnl_tensor
         return NULL;
     ew_plan p;
     plan_init(&p, EW_BINARY, (int)op, 2);
-    plan_input(&p, 0, a->data, a->ndim, a->shape, nd, shape);
-    plan_input(&p, 1, b->data, b->ndim, b->shape, nd, shape);
+    plan_input(&p, 0, a->data, a->ndim, a->shape, nd);
+    plan_input(&p, 1, b->data, b->ndim, b->shape, nd);
     plan_finish(&p, nd, shape);
     p.out = y->data;
     plan_run(&p);
@@ -325,8 +325,8 @@ static void binop_scalar_into(nnl_binop op, const nnl_tensor *t, const float *s,
     ew_plan p;
     size_t one = 1;
     plan_init(&p, EW_BINARY, (int)op, 2);
-    plan_input(&p, scalar_left ? 1 : 0, t->data, t->ndim, t->shape, t->ndim, t->shape);
-    plan_input(&p, scalar_left ? 0 : 1, s, 1, &one, t->ndim, t->shape);
+    plan_input(&p, scalar_left ? 1 : 0, t->data, t->ndim, t->shape, t->ndim);
+    plan_input(&p, scalar_left ? 0 : 1, s, 1, &one, t->ndim);
     plan_finish(&p, t->ndim, t->shape);
     p.out = out;
     plan_run(&p);
@@ -387,8 +387,8 @@ nnl_status nnl_tensor_binop_(nnl_binop op, nnl_tensor *t, const nnl_tensor *x, n
         return err ? err->code : NNL_ERR_NOMEM;
     ew_plan p;
     plan_init(&p, EW_BINARY, (int)op, 2);
-    plan_input(&p, 0, t->data, t->ndim, t->shape, t->ndim, t->shape);
-    plan_input(&p, 1, src->data, src->ndim, src->shape, t->ndim, t->shape);
+    plan_input(&p, 0, t->data, t->ndim, t->shape, t->ndim);
+    plan_input(&p, 1, src->data, src->ndim, src->shape, t->ndim);
     plan_finish(&p, t->ndim, t->shape);
     p.out = t->data;
     plan_run(&p);
@@ -418,7 +418,7 @@ nnl_status nnl_tensor_add_scaled_(nnl_tensor *t, const nnl_tensor *x, float alph
     ew_plan p;
     plan_init(&p, EW_AXPY, 0, 1);
     p.p0 = alpha;
-    plan_input(&p, 0, src->data, src->ndim, src->shape, t->ndim, t->shape);
+    plan_input(&p, 0, src->data, src->ndim, src->shape, t->ndim);
     plan_finish(&p, t->ndim, t->shape);
     p.out = t->data;
     plan_run(&p);
@@ -437,7 +437,7 @@ static void flat_run(ew_kind kind, int op, float p0, float p1, const nnl_tensor 
     plan_init(&p, kind, op, 1);
     p.p0 = p0;
     p.p1 = p1;
-    plan_input(&p, 0, t->data, 1, &n, 1, &n);
+    plan_input(&p, 0, t->data, 1, &n, 1);
     plan_finish(&p, 1, &n);
     p.out = out;
     plan_run(&p);
@@ -526,9 +526,9 @@ nnl_tensor *nnl_tensor_where(const nnl_tensor *cond, const nnl_tensor *a, const 
         return NULL;
     ew_plan p;
     plan_init(&p, EW_SELECT, 0, 3);
-    plan_input(&p, 0, cond->data, cond->ndim, cond->shape, nd, shape);
-    plan_input(&p, 1, a->data, a->ndim, a->shape, nd, shape);
-    plan_input(&p, 2, b->data, b->ndim, b->shape, nd, shape);
+    plan_input(&p, 0, cond->data, cond->ndim, cond->shape, nd);
+    plan_input(&p, 1, a->data, a->ndim, a->shape, nd);
+    plan_input(&p, 2, b->data, b->ndim, b->shape, nd);
     plan_finish(&p, nd, shape);
     p.out = y->data;
     plan_run(&p);
@@ -546,9 +546,9 @@ nnl_tensor *nnl_tensor_masked_fill(const nnl_tensor *t, const nnl_tensor *mask, 
     ew_plan p;
     size_t one = 1;
     plan_init(&p, EW_SELECT, 0, 3);
-    plan_input(&p, 0, mask->data, mask->ndim, mask->shape, t->ndim, t->shape);
-    plan_input(&p, 1, &v, 1, &one, t->ndim, t->shape);
-    plan_input(&p, 2, t->data, t->ndim, t->shape, t->ndim, t->shape);
+    plan_input(&p, 0, mask->data, mask->ndim, mask->shape, t->ndim);
+    plan_input(&p, 1, &v, 1, &one, t->ndim);
+    plan_input(&p, 2, t->data, t->ndim, t->shape, t->ndim);
     plan_finish(&p, t->ndim, t->shape);
     p.out = y->data;
     plan_run(&p);
