@@ -79,9 +79,9 @@ local entries = {
    "A view with a new shape of the same number of elements; one size may be -1\n" ..
    "and is inferred."},
   {"tensors", "Tensor:totable", "t:totable()", "The values as nested Lua tables."},
-  {"tensors", "Tensor:arith", "a + b, a - b, a * b, a / b, -a",
-   "Element-wise, with a number (either side), a tensor of the same shape, or a\n" ..
-   "row vector (1-D of the last size, or 1 x n) broadcast over the rows."},
+  {"tensors", "Tensor:arith", "a + b, a - b, a * b, a / b, a ^ b, -a",
+   "Element-wise, with a number (either side) or a tensor; shapes broadcast by\n" ..
+   "numpy's rules (trailing sizes equal or 1: [3x1] with [4] gives [3x4])."},
   {"tensors", "Tensor:sum", "t:sum([dim])",
    "The sum of all elements (a number), or along dimension dim (a tensor)."},
   {"tensors", "Tensor:mean", "t:mean([dim])", "The mean, of all elements or along dim."},

@@ -533,8 +533,12 @@ static void test_broadcast_both_sides_and_3d(void **state)
     nnl_tensor *r2 = nnl_tensor_new2(1, 2, NULL), *col = nnl_tensor_new2(2, 1, NULL);
     assert_null(nnl_tensor_binop(NNL_SUB, m, r2, &err));
     assert_string_equal(err.msg, "sub: shapes [2x3] and [1x2] do not broadcast");
-    assert_null(nnl_tensor_binop(NNL_MUL, col, m, &err)); /* columns do not broadcast */
-    assert_string_equal(err.msg, "mul: shapes [2x1] and [2x3] do not broadcast");
+    col->data[0] = 10, col->data[1] = -1; /* a column broadcasts over the columns */
+    nnl_tensor *cm2 = nnl_tensor_binop(NNL_MUL, col, m, NULL);
+    assert_int_equal(cm2->ndim, 2);
+    for (size_t i = 0; i < 6; i++)
+        assert_true(cm2->data[i] == mv[i] * (i < 3 ? 10.0f : -1.0f));
+    nnl_tensor_free(cm2);
     nnl_tensor *v4 = nnl_tensor_new1(4, NULL);
     assert_null(nnl_tensor_binop(NNL_DIV, v, v4, &err));
     assert_int_equal(err.code, NNL_ERR_SHAPE);
@@ -583,6 +587,7 @@ static void test_scalar_ops_both_sides(void **state)
             case NNL_SUB: want = a - b; break;
             case NNL_MUL: want = a * b; break;
             case NNL_DIV: want = a / b; break;
+            default: break;
             }
             assert_true(y->data[i] == want);
         }

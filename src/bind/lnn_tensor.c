@@ -1,5 +1,5 @@
 /* nn.Tensor: the Lua face of src/tensor/tensor.c. Constructors (nn.tensor,
- * nn.zeros, ...), methods, indexing, arithmetic metamethods and reductions.
+ * nn.zeros, ...), methods, indexing and reductions (arithmetic: lnn_tensor_math.c).
  * Printing lives in lnn_tensor_print.c.
  *
  * Every tensor made here goes into a handle created first
@@ -543,51 +543,6 @@ static int m_totable(lua_State *L)
     return 1;
 }
 
-/* ---- arithmetic ---- */
-
-static int arith(lua_State *L, nnl_binop op)
-{
-    /* A metamethod runs when either operand is an nn.Tensor; a closed one
-     * is an error, not a "number expected". */
-    nnl_tensor *a = luaL_testudata(L, 1, NNL_TENSOR_MT) ? nnl_lua_checktensor(L, 1) : NULL;
-    nnl_tensor *b = luaL_testudata(L, 2, NNL_TENSOR_MT) ? nnl_lua_checktensor(L, 2) : NULL;
-    nnl_error err;
-    nnl_tensor *y;
-    if (a && b) {
-        nnl_ltensor *h = nnl_lua_newtensor(L);
-        y = nnl_tensor_binop(op, a, b, &err);
-        fill_or_raise(L, h, y, &err);
-        return 1;
-    }
-    int tpos = a ? 1 : 2, spos = a ? 2 : 1;
-    nnl_tensor *t = a ? a : b;
-    if (!t)
-        return luaL_error(L, "%s: nn.Tensor expected", nnl_binop_name(op));
-    if (lua_type(L, spos) != LUA_TNUMBER)
-        return luaL_error(L, "%s: cannot combine nn.Tensor with %s", nnl_binop_name(op),
-                          luaL_typename(L, spos));
-    (void)tpos;
-    float s = (float)lua_tonumber(L, spos);
-    nnl_ltensor *h = nnl_lua_newtensor(L);
-    y = nnl_tensor_binop_scalar(op, t, s, spos == 1, &err);
-    fill_or_raise(L, h, y, &err);
-    return 1;
-}
-
-static int mt_add(lua_State *L) { return arith(L, NNL_ADD); }
-static int mt_sub(lua_State *L) { return arith(L, NNL_SUB); }
-static int mt_mul(lua_State *L) { return arith(L, NNL_MUL); }
-static int mt_div(lua_State *L) { return arith(L, NNL_DIV); }
-
-static int mt_unm(lua_State *L)
-{
-    nnl_tensor *t = nnl_lua_checktensor(L, 1);
-    nnl_ltensor *h = nnl_lua_newtensor(L);
-    nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_neg(t, &err), &err);
-    return 1;
-}
-
 static int l_matmul(lua_State *L)
 {
     nnl_tensor *a = nnl_lua_checktensor(L, 1), *b = nnl_lua_checktensor(L, 2);
@@ -740,11 +695,6 @@ static const luaL_Reg methods[] = {
 static const luaL_Reg metamethods[] = {
     {"__newindex", mt_newindex},
     {"__len", mt_len},
-    {"__add", mt_add},
-    {"__sub", mt_sub},
-    {"__mul", mt_mul},
-    {"__div", mt_div},
-    {"__unm", mt_unm},
     {"__tostring", nnl_tensor_tostring},
     {NULL, NULL},
 };

@@ -76,6 +76,7 @@ static inline void a2_istore8(void *p, __m256i v)
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"
 #include "simd/kern_wino.h"
+#include "simd/kern_ew.h"
 
 /* The direct kernel (kern_direct.h): 8 rows x 8 or 6 rows x 16 columns
  * (8 or 12 accumulators of the 16 ymm registers). */
@@ -234,6 +235,7 @@ void nnl_kern_fill_avx2(nnl_kernels *k)
     fill_body_avx2(k);
     fill_pool_avx2(k);
     fill_wino_avx2(k);
+    fill_ew_avx2(k);
     k->transpose = transpose_avx2;
     k->gemm_ukr = gemm_ukr_avx2_6x16;
     k->gemm_mr = A2_MR;

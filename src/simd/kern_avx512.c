@@ -70,6 +70,7 @@
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"
 #include "simd/kern_wino.h"
+#include "simd/kern_ew.h"
 
 /* The direct kernel (kern_direct.h): strips of up to 64 columns, 8 rows
  * of 1-3 vectors or 6 rows of 4 (8 to 24 accumulators; 8 already cover
@@ -156,6 +157,7 @@ void nnl_kern_fill_avx512(nnl_kernels *k)
     fill_body_avx512(k);
     fill_pool_avx512(k);
     fill_wino_avx512(k);
+    fill_ew_avx512(k);
     k->gemm_ukr = gemm_ukr_avx512;
     k->gemm_mr = A5_MR;
     k->gemm_nr = A5_NR;

@@ -81,6 +81,7 @@ static inline int32_t sc_cvt_i(float x)
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"
 #include "simd/kern_wino.h"
+#include "simd/kern_ew.h"
 
 /* The direct kernel (kern_direct.h): 4 rows of up to 4 columns. */
 #define GD_NV 4
@@ -123,6 +124,7 @@ void nnl_kern_fill_scalar(nnl_kernels *k)
     fill_body_scalar(k);
     fill_pool_scalar(k);
     fill_wino_scalar(k);
+    fill_ew_scalar(k);
     k->transpose = transpose_scalar;
     k->gemm_ukr = gemm_ukr_scalar_4x4;
     k->gemm_mr = SC_MR;

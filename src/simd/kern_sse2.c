@@ -87,6 +87,7 @@ static inline void s2_istore8(void *p, __m128i v)
 #include "simd/kern_body.h"
 #include "simd/kern_pool.h"
 #include "simd/kern_wino.h"
+#include "simd/kern_ew.h"
 
 /* The direct kernel (kern_direct.h): 8 rows x 4 or 4 rows x 8 columns. */
 #define GD_NV 2
@@ -166,6 +167,7 @@ void nnl_kern_fill_sse2(nnl_kernels *k)
     fill_body_sse2(k);
     fill_pool_sse2(k);
     fill_wino_sse2(k);
+    fill_ew_sse2(k);
     k->transpose = transpose_sse2;
     k->gemm_ukr = gemm_ukr_sse2_4x8;
     k->gemm_mr = S2_MR;

@@ -41,6 +41,25 @@ typedef enum nnl_kact {
     NNL_KACT_COUNT
 } nnl_kact;
 
+/* The binary ops of the `binary` kernel (kern_ew.h), in the order of
+ * nnl_binop (tensor/tensor_ew.h), which takes these values. */
+typedef enum nnl_kbin {
+    NNL_KBIN_ADD = 0,
+    NNL_KBIN_SUB,
+    NNL_KBIN_MUL,
+    NNL_KBIN_DIV,
+    NNL_KBIN_POW,
+    NNL_KBIN_MAX,           /* maximum: a NaN of either side comes out */
+    NNL_KBIN_MIN,
+    NNL_KBIN_GT,            /* comparisons: 1 or 0; false on NaN but ne */
+    NNL_KBIN_GE,
+    NNL_KBIN_LT,
+    NNL_KBIN_LE,
+    NNL_KBIN_EQ,
+    NNL_KBIN_NE,
+    NNL_KBIN_COUNT
+} nnl_kbin;
+
 /* Adam/AdamW step constants: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
  * (computed by the caller, Keras style) and decay = lr * weight_decay
  * (0 for Adam). */
@@ -98,6 +117,37 @@ typedef struct nnl_kernels {
     void (*log)(size_t n, const float *x, float *y);
     void (*tanh)(size_t n, const float *x, float *y);
     void (*erf)(size_t n, const float *x, float *y);
+
+    /* Element-wise math of nn.Tensor (kern_ew.h), y = f(x). sqrt, rsqrt
+     * (1/sqrt, correctly rounded twice; not the approximate instruction),
+     * abs, sign (+-1, or x for +-0 and NaN), floor, ceil and round (half
+     * to even) are bitwise equal to the reference; sin, cos and log1p
+     * within docs/simd.md. */
+    void (*sqrt)(size_t n, const float *x, float *y);
+    void (*rsqrt)(size_t n, const float *x, float *y);
+    void (*abs)(size_t n, const float *x, float *y);
+    void (*sign)(size_t n, const float *x, float *y);
+    void (*floor)(size_t n, const float *x, float *y);
+    void (*ceil)(size_t n, const float *x, float *y);
+    void (*round)(size_t n, const float *x, float *y);
+    void (*sin)(size_t n, const float *x, float *y);
+    void (*cos)(size_t n, const float *x, float *y);
+    void (*log1p)(size_t n, const float *x, float *y);
+    /* y = min(max(x, lo), hi) (NaN stays NaN; lo > hi gives hi); an
+     * absent bound is -inf or +inf. Bitwise. */
+    void (*clamp)(size_t n, float lo, float hi, const float *x, float *y);
+    /* y[i] = a[i * sa] op b[i * sb] with steps sa, sb of 0 (one float,
+     * broadcast) or 1. Bitwise equal to the reference but pow with an
+     * exponent that is not an integer of magnitude <= 255 (docs/simd.md);
+     * a pow with one exponent (sb = 0) takes fast paths (integers by
+     * products, 0.5 and -0.5 by sqrt) that give v_pow's bits. y may alias
+     * an operand of step 1 exactly, or one of step 0. */
+    void (*binary)(nnl_kbin op, size_t n, const float *a, size_t sa, const float *b,
+                   size_t sb, float *y);
+    /* y[i] = c[i * sc] != 0 ? a[i * sa] : b[i * sb] (a NaN condition is
+     * true), steps 0 or 1 as for binary. Bitwise. */
+    void (*select)(size_t n, const float *c, size_t sc, const float *a, size_t sa,
+                   const float *b, size_t sb, float *y);
 
     /* y = act(x) (not softmax: use softmax_rows). */
     void (*act_fwd)(nnl_kact act, float param, size_t n, const float *x, float *y);

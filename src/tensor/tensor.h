@@ -92,21 +92,14 @@ void nnl_tensor_fill(nnl_tensor *t, float v);
 /* Copies src into dst; shapes must have the same numel. */
 nnl_status nnl_tensor_copy(nnl_tensor *dst, const nnl_tensor *src, nnl_error *err);
 
-/* Element-wise arithmetic. */
-typedef enum nnl_binop { NNL_ADD, NNL_SUB, NNL_MUL, NNL_DIV } nnl_binop;
-const char *nnl_binop_name(nnl_binop op); /* "add", ... */
+/* A new tensor whose data is not initialised: for results that are
+ * written in full (nnl_tensor_new's checks and errors). */
+nnl_tensor *nnl_tensor_new_uninit(int ndim, const size_t *shape, nnl_error *err);
 
-/* a op b where b has the same shape as a, or b is a row vector (1-D of
- * length a's last dimension, or shape 1 x that) broadcast over the rows of
- * a; or symmetrically a is the row vector and b the matrix. Returns a new
- * tensor. */
-nnl_tensor *nnl_tensor_binop(nnl_binop op, const nnl_tensor *a,
-                             const nnl_tensor *b, nnl_error *err);
-/* t op s (scalar_left == 0) or s op t (scalar_left != 0); new tensor. */
-nnl_tensor *nnl_tensor_binop_scalar(nnl_binop op, const nnl_tensor *t, float s,
-                                    int scalar_left, nnl_error *err);
-/* -t, new tensor. */
-nnl_tensor *nnl_tensor_neg(const nnl_tensor *t, nnl_error *err);
+/* Element-wise operations with numpy broadcasting (binop, unop, act,
+ * clamp, where, ...): their own header, included here so that every user
+ * of tensors has them. */
+#include "tensor/tensor_ew.h"
 
 /* Matrix product of 2-D a (m x k) and b (k x n); 1-D b is taken as k x 1
  * and gives a 1-D result; 1-D a is taken as 1 x k and gives 1-D. */
