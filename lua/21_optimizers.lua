@@ -18,6 +18,13 @@ function Optimizer.__tostring(o)
   return string.format("nn.optimizers.%s{%s}", o.class, table.concat(parts, ", "))
 end
 
+-- opt:step(weights): applies each weight's .grad by this optimizer's rule
+-- (C, with its state kept per object: weight i of the list is state slot
+-- i); opt:zero_grad(weights) clears them; opt:iterations() counts steps.
+function Optimizer.step(o, weights) nn._optim_step(o, weights) end
+function Optimizer.zero_grad(o, weights) nn._optim_zero_grad(o, weights) end
+function Optimizer.iterations(o) return nn._optim_iterations(o) end
+
 -- One constructor per optimizer of nn.registry.optimizers (the C table of
 -- src/model/optim.c: names, options, Keras's defaults): the object holds
 -- the settings, the update rules and the range checks are in C (compile).
@@ -55,8 +62,10 @@ local function define(desc)
       o[k] = v
     end
     o.name = desc.name
-    return setmetatable(o, {__index = {class = class}, __tostring = Optimizer.__tostring,
-                            __name = "nn.Optimizer"})
+    return setmetatable(o, {__index = {class = class, step = Optimizer.step,
+                                       zero_grad = Optimizer.zero_grad,
+                                       iterations = Optimizer.iterations},
+                            __tostring = Optimizer.__tostring, __name = "nn.Optimizer"})
   end
 end
 

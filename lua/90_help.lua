@@ -11,7 +11,8 @@
 local nn = ...
 
 local topics = {
-  {"tensors", "nn.Tensor: float32 arrays of 1 to 4 dimensions"},
+  {"tensors", "nn.Tensor: float32 arrays of 1 to 8 dimensions"},
+  {"autograd", "gradients of tensor computations: requires_grad, backward, nn.grad"},
   {"runtime", "seed, threads, CPU, version"},
   {"data", "nn.data: loading and making data sets"},
   {"models", "nn.Sequential and its methods"},
@@ -28,7 +29,7 @@ local entries = {
    "A tensor from a nested table of numbers ({{1, 2}, {3, 4}} is 2 x 2), or from\n" ..
    "a flat table and a shape. Rows must all have the same length; at most 4 levels."},
   {"tensors", "nn.zeros", "nn.zeros(d1, ...) / nn.zeros({d1, ...})",
-   "A tensor of zeros of the given shape (1 to 4 dimensions)."},
+   "A tensor of zeros of the given shape (1 to 8 dimensions)."},
   {"tensors", "nn.ones", "nn.ones(d1, ...) / nn.ones({d1, ...})", "A tensor of ones."},
   {"tensors", "nn.full", "nn.full({d1, ...}, v)", "A tensor filled with the number v."},
   {"tensors", "nn.rand", "nn.rand(d1, ...)",
@@ -53,7 +54,7 @@ local entries = {
    "Concatenates tensors along dimension dim (default 1); the other dimensions\nmust agree."},
   {"tensors", "Tensor:shape", "t:shape() -> d1, d2, ...", "The sizes of the dimensions, as several values."},
   {"tensors", "Tensor:size", "t:size() -> {d1, d2, ...}", "The shape as a table."},
-  {"tensors", "Tensor:dim", "t:dim()", "The number of dimensions (1 to 4)."},
+  {"tensors", "Tensor:dim", "t:dim()", "The number of dimensions (1 to 8)."},
   {"tensors", "Tensor:numel", "t:numel()", "The number of elements."},
   {"tensors", "Tensor:len", "#t", "The size of the first dimension."},
   {"tensors", "Tensor:index", "t[i] / t[i] = v",
@@ -233,6 +234,14 @@ local entries = {
 }
 
 -- The short name of an entry: what follows the last '.' or ':'.
+-- Entries of the parts of nn that keep their help beside their code
+-- (lua/8x_help_*.lua files append {topic, name, usage, text} to
+-- nn._help_extra, which runs before this file): one list with the rest.
+for _, e in ipairs(nn._help_extra or {}) do
+  entries[#entries + 1] = e
+end
+nn._help_extra = nil
+
 local function short(name)
   return name:match("[.:]([%w_]+)$") or name
 end

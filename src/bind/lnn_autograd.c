@@ -1,10 +1,175 @@
-/* nn.Tensor autograd: requires_grad, backward, .grad, detach, nn.no_grad,
- * nn.grad and nn.gradcheck over tensor/autograd.h. */
+/* nn.Tensor autograd: t:requires_grad, y:backward, t.grad, t.grad_fn,
+ * t.is_leaf, t.needs_grad, t:detach and nn.no_grad over tensor/autograd.h.
+ * nn.grad and nn.gradcheck are Lua (lua/40_autograd.lua) on top of these.
+ *
+ * A field and a method of one name cannot coexist in Lua, so the flag that
+ * PyTorch reads as t.requires_grad is t.needs_grad here; t:requires_grad()
+ * sets it, as API.md says. */
+#include <string.h>
+
 #include "bind/lnn.h"
 #include "bind/lnn_tensor.h"
 #include "tensor/autograd.h"
 
-void nnl_tensor_open_autograd(lua_State *L, int nn, int methods, int mt)
+/* t:requires_grad([flag = true]) -> t */
+static int m_requires_grad(lua_State *L)
 {
-    (void)L; (void)nn; (void)methods; (void)mt;
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    int flag = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+    nnl_error err;
+    if (nnl_ag_requires_grad(t, flag, &err) != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* y:backward([grad] [, {retain_graph = bool}]) */
+static int m_backward(lua_State *L)
+{
+    nnl_tensor *y = nnl_lua_checktensor(L, 1);
+    int opts = 0;
+    const nnl_tensor *g = NULL;
+    if (lua_istable(L, 2) && !luaL_testudata(L, 2, NNL_TENSOR_MT))
+        opts = 2;
+    else if (!lua_isnoneornil(L, 2)) {
+        if (!luaL_testudata(L, 2, NNL_TENSOR_MT))
+            return luaL_error(L, "backward: the gradient must be an nn.Tensor, got %s",
+                              luaL_typename(L, 2));
+        g = nnl_lua_checktensor(L, 2);
+        if (lua_istable(L, 3))
+            opts = 3;
+        else if (!lua_isnoneornil(L, 3))
+            return luaL_error(L, "backward: options must be a table, got %s", luaL_typename(L, 3));
+    }
+    int retain = 0;
+    if (opts) {
+        lua_pushnil(L);
+        while (lua_next(L, opts)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "retain_graph"))
+                return luaL_error(L, "backward: unknown option '%s' (valid: retain_graph)",
+                                  luaL_tolstring(L, -1, NULL));
+        }
+        lua_getfield(L, opts, "retain_graph");
+        retain = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    nnl_error err;
+    if (nnl_ag_backward(y, g, retain, &err) != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    return 0;
+}
+
+/* t:detach() -> a tensor over the same storage outside every graph */
+static int m_detach(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    nnl_ltensor *h = nnl_lua_newtensor(L);
+    nnl_error err;
+    if (!(h->t = nnl_tensor_view(t, &err)))
+        return nnl_lua_raise_in(L, "detach", &err);
+    return 1;
+}
+
+/* nn.no_grad(f, ...) -> f(...) run with recording off (restored after an
+ * error as well) */
+static int l_no_grad(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    int n = lua_gettop(L);
+    int was = nnl_ag_set_enabled(0);
+    int rc = lua_pcall(L, n - 1, LUA_MULTRET, 0);
+    nnl_ag_set_enabled(was);
+    if (rc != LUA_OK)
+        return lua_error(L);
+    return lua_gettop(L);
+}
+
+/* nn.is_grad_enabled() -> bool; nn.set_grad_enabled(flag) -> the old one */
+static int l_is_grad_enabled(lua_State *L)
+{
+    lua_pushboolean(L, nnl_ag_enabled());
+    return 1;
+}
+
+static int l_set_grad_enabled(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, nnl_ag_set_enabled(lua_toboolean(L, 1)));
+    return 1;
+}
+
+int nnl_tensor_property(lua_State *L, nnl_tensor *t, const char *key)
+{
+    if (!strcmp(key, "grad")) {
+        nnl_tensor *g = nnl_ag_grad(t);
+        if (!g) {
+            lua_pushnil(L);
+            return 1;
+        }
+        nnl_ltensor *h = nnl_lua_newtensor(L);
+        nnl_error err;
+        if (!(h->t = nnl_tensor_view(g, &err)))
+            return nnl_lua_raise_in(L, "grad", &err);
+        return 1;
+    }
+    if (!strcmp(key, "grad_fn")) {
+        const char *name = t->node && t->node->op ? t->node->op->name : NULL;
+        if (name)
+            lua_pushstring(L, name);
+        else
+            lua_pushnil(L);
+        return 1;
+    }
+    if (!strcmp(key, "is_leaf")) {
+        lua_pushboolean(L, !t->node || !t->node->op);
+        return 1;
+    }
+    if (!strcmp(key, "needs_grad")) {
+        lua_pushboolean(L, t->node != NULL);
+        return 1;
+    }
+    return 0;
+}
+
+int nnl_tensor_set_property(lua_State *L, nnl_tensor *t, const char *key, int vidx)
+{
+    if (strcmp(key, "grad"))
+        return 0;
+    const nnl_tensor *g = NULL;
+    if (!lua_isnil(L, vidx)) {
+        if (!luaL_testudata(L, vidx, NNL_TENSOR_MT))
+            return luaL_error(L, "t.grad = v: v must be an nn.Tensor or nil, got %s",
+                              luaL_typename(L, vidx));
+        g = nnl_lua_checktensor(L, vidx);
+    }
+    nnl_error err;
+    if (nnl_ag_set_grad(t, g, &err) != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    return 1;
+}
+
+static const luaL_Reg methods[] = {
+    {"requires_grad", m_requires_grad},
+    {"backward", m_backward},
+    {"detach", m_detach},
+    {NULL, NULL},
+};
+
+static const luaL_Reg funcs[] = {
+    {"no_grad", l_no_grad},
+    {"is_grad_enabled", l_is_grad_enabled},
+    {"set_grad_enabled", l_set_grad_enabled},
+    {NULL, NULL},
+};
+
+void nnl_tensor_open_autograd(lua_State *L, int nn, int methods_idx, int mt)
+{
+    (void)mt;
+    lua_pushvalue(L, methods_idx);
+    luaL_setfuncs(L, methods, 0);
+    lua_pop(L, 1);
+    lua_pushvalue(L, nn);
+    luaL_setfuncs(L, funcs, 0);
+    lua_pop(L, 1);
 }

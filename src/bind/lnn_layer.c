@@ -274,6 +274,7 @@ void nnl_lua_set_param(lua_State *L, int idx, const nnl_layer *l, nnl_param *p, 
                    nnl_shape_str(t, b, sizeof b));
     }
     memcpy(p->w, t->data, p->n * sizeof(float));
+    nnl_tensor_bump_version(p->wt);
 }
 
 /* layer:get_weights() -> {kernel, bias, ...} as tensors (copies). */
@@ -361,6 +362,13 @@ static int layer_index(lua_State *L)
     else if (strcmp(k, "l2") == 0)
         lua_pushnumber(L, l->l2);
     else {
+        /* layer.kernel, layer.bias, ...: the weights themselves (sharing
+         * the layer's storage; .grad after a backward). */
+        for (int p = 0; p < l->nparams; p++)
+            if (strcmp(k, l->params[p].name) == 0) {
+                nnl_lua_push_weight(L, &l->params[p]);
+                return 1;
+            }
         luaL_getmetatable(L, NNL_LAYER_MT);
         lua_getfield(L, -1, "__methods");
         lua_getfield(L, -1, k);

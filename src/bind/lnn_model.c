@@ -157,30 +157,31 @@ static int model_gc(lua_State *L)
 /* Reads the optimizer (a name, or a table from nn.optimizers or written by
  * hand: {name = "sgd", lr = 0.1}) at idx, by that optimizer's declared
  * options. */
-static void read_optimizer(lua_State *L, int idx, nnl_optim_config *c)
+void nnl_lua_read_optimizer(lua_State *L, int idx, nnl_optim_config *c, const char *fn0)
 {
     idx = lua_absindex(L, idx);
     if (lua_type(L, idx) == LUA_TSTRING) {
         int k = nnl_optim_from_name(lua_tostring(L, idx));
         if (k < 0)
-            luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)",
+            luaL_error(L, "%s: unknown optimizer '%s' (valid: %s)", fn0,
                        lua_tostring(L, idx), nnl_optim_names());
         nnl_optim_defaults(c, k);
         return;
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "compile: optimizer must be a name or an nn.optimizers object, "
-                   "got %s", luaL_typename(L, idx));
+        luaL_error(L, "%s: optimizer must be a name or an nn.optimizers object, "
+                   "got %s", fn0, luaL_typename(L, idx));
     char nbuf[NNL_OPT_STR_MAX];
-    const char *name = nnl_lua_opt_str(L, idx, "name", "compile: optimizer", NULL, nbuf,
-                                       sizeof nbuf);
+    char ofn[64];
+    snprintf(ofn, sizeof ofn, "%s: optimizer", fn0);
+    const char *name = nnl_lua_opt_str(L, idx, "name", ofn, NULL, nbuf, sizeof nbuf);
     int k = name ? nnl_optim_from_name(name) : -1;
     if (k < 0)
-        luaL_error(L, "compile: unknown optimizer '%s' (valid: %s)", name ? name : "?",
+        luaL_error(L, "%s: unknown optimizer '%s' (valid: %s)", fn0, name ? name : "?",
                    nnl_optim_names());
     const nnl_optim_desc *d = nnl_optim_desc_of(k);
     char fn[64];
-    snprintf(fn, sizeof fn, "compile: %s", d->name);
+    snprintf(fn, sizeof fn, "%s: %s", fn0, d->name);
     static const char *const extra[] = {"name", NULL};
     nnl_value v[NNL_OPTIONS_MAX];
     nnl_values_default(d->options, d->noptions, v);
@@ -201,25 +202,38 @@ static int model_compile(lua_State *L)
     lua_settop(L, 2);
     nnl_lua_check_options(L, 2, "compile", valid);
     char lbuf[NNL_OPT_STR_MAX];
-    const char *lname = nnl_lua_opt_str(L, 2, "loss", "compile", NULL, lbuf, sizeof lbuf);
-    if (!lname)
-        return luaL_error(L, "compile: option 'loss' is required (valid: %s)",
-                          nnl_loss_names());
-    int loss = nnl_loss_from_name(lname);
-    if (loss < 0)
-        return luaL_error(L, "compile: unknown loss '%s' (valid: %s)", lname,
-                          nnl_loss_names());
+    const char *lname;
+    int loss;
+    /* A Lua function of (y_true, y_pred) is a custom loss (lnn_model_host.c):
+     * kept below with the settings; fit and the rest call it. */
+    int loss_fn = lua_getfield(L, 2, "loss") == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    if (loss_fn) {
+        lname = "custom";
+        loss = NNL_LOSS_CUSTOM;
+    } else {
+        lname = nnl_lua_opt_str(L, 2, "loss", "compile", NULL, lbuf, sizeof lbuf);
+        if (!lname)
+            return luaL_error(L, "compile: option 'loss' is required (a name: %s; or a "
+                              "function of (y_true, y_pred))", nnl_loss_names());
+        loss = nnl_loss_from_name(lname);
+        if (loss < 0)
+            return luaL_error(L, "compile: unknown loss '%s' (valid: %s; or a function of "
+                              "(y_true, y_pred))", lname, nnl_loss_names());
+    }
     nnl_optim_config oc;
     if (lua_getfield(L, 2, "optimizer") == LUA_TNIL)
         nnl_optim_defaults(&oc, NNL_OPT_RMSPROP); /* Keras's default */
     else
-        read_optimizer(L, -1, &oc);
+        nnl_lua_read_optimizer(L, -1, &oc, "compile");
     lua_pop(L, 1);
     /* Copied, as opt_str does: a metrics table with __index may give
      * strings nothing anchors. */
     char mbuf[NNL_MODEL_MAX_METRICS][NNL_OPT_STR_MAX];
     const char *metrics[NNL_MODEL_MAX_METRICS];
     size_t nm = 0;
+    lua_newtable(L); /* the metric functions by position (false: built in) */
+    int fns = lua_gettop(L);
     if (lua_getfield(L, 2, "metrics") != LUA_TNIL) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
@@ -230,10 +244,31 @@ static int model_compile(lua_State *L)
             if (n > NNL_MODEL_MAX_METRICS)
                 return luaL_error(L, "compile: at most %d metrics", NNL_MODEL_MAX_METRICS);
             for (lua_Integer i = 1; i <= n; i++) {
-                if (lua_geti(L, -1, i) != LUA_TSTRING)
-                    return luaL_error(L, "compile: metrics[%d] must be a metric name "
-                                      "(valid: %s)", (int)i, nnl_metric_names()); /* i <= 8 */
-                snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
+                int t = lua_geti(L, -1, i);
+                if (t == LUA_TFUNCTION) { /* named by its place, as metric_2 */
+                    snprintf(mbuf[nm], sizeof mbuf[nm], "custom:metric_%d", (int)i);
+                    lua_pushvalue(L, -1);
+                    lua_rawseti(L, fns, i);
+                } else if (t == LUA_TTABLE) { /* {name, function} */
+                    lua_geti(L, -1, 1);
+                    lua_geti(L, -2, 2);
+                    if (lua_type(L, -2) != LUA_TSTRING || !lua_isfunction(L, -1) ||
+                        lua_rawlen(L, -2) == 0 || lua_rawlen(L, -2) >= NNL_METRIC_NAME_MAX)
+                        return luaL_error(L, "compile: metrics[%d] as a table must be {name, "
+                                          "function} with a name of 1 to %d characters",
+                                          (int)i, NNL_METRIC_NAME_MAX - 1);
+                    snprintf(mbuf[nm], sizeof mbuf[nm], "custom:%s", lua_tostring(L, -2));
+                    lua_rawseti(L, fns, i);
+                    lua_pop(L, 1);
+                } else if (t == LUA_TSTRING) {
+                    snprintf(mbuf[nm], sizeof mbuf[nm], "%s", lua_tostring(L, -1));
+                    lua_pushboolean(L, 0);
+                    lua_rawseti(L, fns, i);
+                } else {
+                    return luaL_error(L, "compile: metrics[%d] must be a metric name (valid: "
+                                      "%s), a function of (y_true, y_pred) or {name, "
+                                      "function}", (int)i, nnl_metric_names()); /* i <= 8 */
+                }
                 metrics[nm] = mbuf[nm];
                 nm++;
                 lua_pop(L, 1);
@@ -247,9 +282,15 @@ static int model_compile(lua_State *L)
     if (nnl_model_compile(m, loss, metrics, nm, &oc, &err) != NNL_OK)
         return nnl_lua_raise_in(L, "compile", &err);
     lua_pop(L, 1);
-    /* Keep the settings as given, for model.loss/optimizer/metrics. */
+    /* Keep the settings as given, for model.loss/optimizer/metrics, and
+     * the functions the host calls (lnn_model_host.c). */
     lua_getiuservalue(L, 1, 2);
-    lua_pushstring(L, lname);
+    lua_pushvalue(L, fns);
+    lua_setfield(L, -2, "_metric_fns");
+    if (loss_fn)
+        lua_getfield(L, 2, "loss");
+    else
+        lua_pushstring(L, lname);
     lua_setfield(L, -2, "loss");
     lua_getfield(L, 2, "optimizer");
     lua_setfield(L, -2, "optimizer");
@@ -329,12 +370,41 @@ static int model_evaluate(lua_State *L)
     nnl_error err;
     x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
     y = nnl_lua_checktensor(L, 3);
-    if (nnl_model_evaluate(m, x, y, (size_t)bs, &logs, &err) != NNL_OK)
+    nnl_lhost hc;
+    nnl_lua_host_begin(L, 1, &hc);
+    nnl_status st = nnl_model_evaluate(m, x, y, (size_t)bs, &logs, &err);
+    nnl_lua_host_end(m, &hc);
+    if (st != NNL_OK)
         return nnl_lua_raise_in(L, "evaluate", &err);
     lua_pushnumber(L, logs.values[0]);
     push_logs(L, &logs, 1);
     return 2;
 }
+
+/* model:train_on_batch(x, y) / model:test_on_batch(x, y) -> loss, {metric = value} */
+static int on_batch(lua_State *L, int train, const char *fn)
+{
+    nnl_lmodel *h = nnl_lua_checkmodel(L, 1);
+    if (train)
+        check_not_fitting(L, h, fn);
+    nnl_tensor *x = arg_tensor(L, 2, fn, "x");
+    nnl_tensor *y = arg_tensor(L, 3, fn, "y");
+    nnl_logs logs;
+    nnl_error err;
+    nnl_model *m = h->m;
+    nnl_lhost hc;
+    nnl_lua_host_begin(L, 1, &hc);
+    nnl_status st = nnl_model_on_batch(m, x, y, train, &logs, &err);
+    nnl_lua_host_end(m, &hc);
+    if (st != NNL_OK)
+        return nnl_lua_raise_in(L, fn, &err);
+    lua_pushnumber(L, logs.values[0]);
+    push_logs(L, &logs, 1);
+    return 2;
+}
+
+static int model_train_on_batch(lua_State *L) { return on_batch(L, 1, "train_on_batch"); }
+static int model_test_on_batch(lua_State *L) { return on_batch(L, 0, "test_on_batch"); }
 
 /* model:summary() prints the table and returns it as a string. */
 static int model_summary(lua_State *L)
@@ -524,6 +594,8 @@ static const luaL_Reg model_methods[] = {
     {"compile", model_compile},
     {"fit", nnl_lua_model_fit},
     {"evaluate", model_evaluate},
+    {"train_on_batch", model_train_on_batch},
+    {"test_on_batch", model_test_on_batch},
     {"predict", model_predict},
     {"summary", model_summary},
     {"get_weights", model_get_weights},
@@ -589,4 +661,6 @@ void nnl_open_model(lua_State *L)
         }
         lua_setfield(L, -2, r->name);
     }
+    nnl_open_model_tape(L);
+    nnl_open_optim_step(L);
 }

@@ -56,12 +56,42 @@ extern const luaL_Reg nnl_layer_methods[];
 /* Creates the nn.Layer metatable and the constructor of every layer kind
  * in the nn table at the top of the stack. */
 void nnl_open_layers(lua_State *L);
+/* Pushes parameter p's weights as a tensor sharing the layer's storage
+ * and, for a trainable one, its tape leaf (so .grad is the layer's). */
+void nnl_lua_push_weight(lua_State *L, const nnl_param *p);
+/* The calls l(x [, {training = bool}]) and model(x [, ...]) (model_tape.h):
+ * arguments from stack index 2 on; fn names the call in errors. */
+int nnl_lua_read_training(lua_State *L, int idx, const char *fn);
+/* Reads an optimizer (a name or an nn.optimizers object) at idx into c;
+ * errors start with fn. */
+void nnl_lua_read_optimizer(lua_State *L, int idx, nnl_optim_config *c, const char *fn);
 /* Pushes the table of layer kinds for nn.registry.layers. */
 void nnl_lua_push_layer_kinds(lua_State *L);
 
 /* Pushes model.optimizer, a live view of the compiled model's optimizer
  * (lnn_model_optim.c); the model (compiled) is at index model. */
 void nnl_lua_push_optimizer_view(lua_State *L, int model);
+
+/* model(x), layer(x), trainable_weights, zero_grad (lnn_model_tape.c):
+ * adds them to the model and layer metatables. */
+void nnl_open_model_tape(lua_State *L);
+
+/* nn._optim_step / _optim_zero_grad / _optim_iterations (lnn_model_optim.c)
+ * into the nn table at the top of the stack: opt:step of nn.optimizers. */
+void nnl_open_optim_step(lua_State *L);
+
+/* Custom losses and metrics (lnn_model_host.c): between begin and end,
+ * the model at stack index model computes them by calling its Lua
+ * functions on this thread. Pairs nest (a callback's evaluate inside fit);
+ * end restores what begin found. Call end before raising an error. */
+typedef struct nnl_lhost {
+    lua_State *L;
+    int model;                    /* absolute stack index of the model */
+    nnl_model_host_fn prev_fn;
+    void *prev_ctx;
+} nnl_lhost;
+void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc);
+void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc);
 
 /* model:fit (lnn_model_fit.c). */
 int nnl_lua_model_fit(lua_State *L);

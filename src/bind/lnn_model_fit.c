@@ -578,7 +578,10 @@ int nnl_lua_model_fit(lua_State *L)
     g->model = h;
     h->in_fit = 1;
     nnl_error err;
+    nnl_lhost hc;
+    nnl_lua_host_begin(L, 1, &hc);
     nnl_status st = nnl_model_fit(c.m, x, y, &o, &cb, &g->hist, &err);
+    nnl_lua_host_end(c.m, &hc);
     guard_finish(g);
     if (st != NNL_OK) {
         if (!lua_isnil(L, 6)) {

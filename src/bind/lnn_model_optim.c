@@ -13,6 +13,7 @@
 
 #include "bind/lnn.h"
 #include "bind/lnn_model.h"
+#include "tensor/autograd.h"
 
 static const char *const class_names[NNL_OPT_COUNT] = {
     "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
@@ -64,10 +65,176 @@ static int push_setting(lua_State *L, const nnl_optim *o, const char *k)
     return 1;
 }
 
+/* ---- opt:step(weights), opt:zero_grad(weights) ---- */
+
+/* Applies o's rule to every weight of the list at idx that has a
+ * gradient (a leaf's .grad): weight i of the list uses state slot i, so
+ * the same list in the same order each step (model:trainable_weights())
+ * keeps the state; a list of other sizes starts it anew. */
+static void step_weights(lua_State *L, nnl_optim *o, int list, const char *fn)
+{
+    luaL_checktype(L, list, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, list);
+    if (n < 0 || n > (1 << 24))
+        luaL_error(L, "%s: %I weights", fn, n);
+    /* Read the list first (that may run metamethods), then take the
+     * pointers, after which no Lua code runs. */
+    lua_createtable(L, (int)n, 0);
+    int anchor = lua_gettop(L);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, list, i);
+        lua_rawseti(L, anchor, i);
+    }
+    size_t *sizes = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *sizes, 0);
+    nnl_tensor **ws = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ws, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, anchor, i);
+        nnl_tensor *t = nnl_lua_totensor(L, -1);
+        if (!t)
+            luaL_error(L, "%s: weight %I is %s, not an open nn.Tensor", fn, i,
+                       luaL_typename(L, -1));
+        lua_pop(L, 1);
+        ws[i - 1] = t;
+        sizes[i - 1] = t->numel;
+    }
+    nnl_error err;
+    if (nnl_optim_prepare(o, (size_t)n, sizes, &err) != NNL_OK)
+        nnl_lua_raise_in(L, fn, &err);
+    nnl_optim_begin_step(o);
+    for (lua_Integer i = 0; i < n; i++) {
+        const nnl_tensor *g = nnl_ag_grad(ws[i]);
+        if (!g)
+            continue;
+        nnl_optim_update(o, (size_t)i, ws[i]->data, g->data, ws[i]->numel);
+        nnl_tensor_bump_version(ws[i]);
+    }
+}
+
+static void zero_weights(lua_State *L, int list, const char *fn)
+{
+    luaL_checktype(L, list, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, list);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, list, i);
+        nnl_tensor *t = nnl_lua_totensor(L, -1);
+        nnl_error err;
+        if (!t)
+            luaL_error(L, "%s: weight %I is %s, not an open nn.Tensor", fn, i,
+                       luaL_typename(L, -1));
+        if (nnl_ag_is_leaf(t) && nnl_ag_set_grad(t, NULL, &err) != NNL_OK)
+            nnl_lua_raise_in(L, fn, &err);
+        lua_pop(L, 1);
+    }
+}
+
+/* model.optimizer:step(weights): the compiled model's optimizer and its
+ * state (shared with fit when the list is model:trainable_weights()). */
+static int view_step(lua_State *L)
+{
+    nnl_optim *o = view_optim(L);
+    step_weights(L, o, 2, "optimizer:step");
+    return 0;
+}
+
+static int view_zero_grad(lua_State *L)
+{
+    zero_weights(L, 2, "optimizer:zero_grad");
+    return 0;
+}
+
+/* The state of an nn.optimizers object used by step (not by compile,
+ * which makes the model its own): a userdata in a weak-keyed registry
+ * table, freed with the object. */
+#define OPTSTATE_MT "nn.OptimizerState"
+typedef struct optstate {
+    nnl_optim *o;
+} optstate;
+
+static int optstate_gc(lua_State *L)
+{
+    optstate *s = luaL_checkudata(L, 1, OPTSTATE_MT);
+    nnl_optim_free(s->o);
+    s->o = NULL;
+    return 0;
+}
+
+/* nn._optim_step(opt, weights): opt:step(weights) of nn.optimizers */
+static int l_optim_step(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    nnl_optim_config c;
+    nnl_lua_read_optimizer(L, 1, &c, "optimizer:step");
+    lua_getfield(L, LUA_REGISTRYINDEX, OPTSTATE_MT "s");
+    lua_pushvalue(L, 1);
+    lua_rawget(L, -2);
+    optstate *s = luaL_testudata(L, -1, OPTSTATE_MT);
+    lua_pop(L, 1);
+    nnl_error err;
+    if (!s || !s->o || s->o->cfg.kind != c.kind) {
+        s = lua_newuserdatauv(L, sizeof *s, 0);
+        s->o = NULL;
+        luaL_setmetatable(L, OPTSTATE_MT);
+        if (!(s->o = nnl_optim_new(&c, &err)))
+            return nnl_lua_raise_in(L, "optimizer:step", &err);
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+        lua_pop(L, 1);
+    }
+    /* The settings as they are now (a script may change opt.lr). */
+    s->o->cfg = c;
+    step_weights(L, s->o, 2, "optimizer:step");
+    return 0;
+}
+
+static int l_optim_zero_grad(lua_State *L)
+{
+    zero_weights(L, 2, "optimizer:zero_grad");
+    return 0;
+}
+
+/* nn._optim_iterations(opt): steps taken by opt:step */
+static int l_optim_iterations(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, OPTSTATE_MT "s");
+    lua_pushvalue(L, 1);
+    lua_rawget(L, -2);
+    optstate *s = luaL_testudata(L, -1, OPTSTATE_MT);
+    lua_pushinteger(L, s && s->o ? (lua_Integer)s->o->iterations : 0);
+    return 1;
+}
+
+void nnl_open_optim_step(lua_State *L)
+{
+    if (luaL_newmetatable(L, OPTSTATE_MT)) {
+        lua_pushcfunction(L, optstate_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+    /* The weak table of states, beside the metatable's registry name. */
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, OPTSTATE_MT "s");
+    lua_pushcfunction(L, l_optim_step);
+    lua_setfield(L, -2, "_optim_step");
+    lua_pushcfunction(L, l_optim_zero_grad);
+    lua_setfield(L, -2, "_optim_zero_grad");
+    lua_pushcfunction(L, l_optim_iterations);
+    lua_setfield(L, -2, "_optim_iterations");
+}
+
 static int view_index(lua_State *L)
 {
     nnl_optim *o = view_optim(L);
     const char *k = lua_tostring(L, 2);
+    if (k && (strcmp(k, "step") == 0 || strcmp(k, "zero_grad") == 0)) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_pushcclosure(L, k[0] == 's' ? view_step : view_zero_grad, 1);
+        return 1;
+    }
     if (!k || !push_setting(L, o, k))
         lua_pushnil(L);
     return 1;

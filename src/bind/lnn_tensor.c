@@ -363,9 +363,15 @@ static int mt_index(lua_State *L)
         fill_or_raise(L, h, nnl_tensor_select(t, i, &err), &err);
         return 1;
     }
-    /* Methods live in the upvalue table. */
+    /* Methods live in the upvalue table; a few fields (t.grad) are not
+     * methods. */
     lua_pushvalue(L, 2);
     lua_rawget(L, lua_upvalueindex(1));
+    if (lua_isnil(L, -1) && lua_type(L, 2) == LUA_TSTRING) {
+        nnl_tensor *t = nnl_lua_totensor(L, 1);
+        if (t && nnl_tensor_property(L, t, lua_tostring(L, 2)))
+            return 1;
+    }
     return 1;
 }
 
@@ -374,6 +380,8 @@ static int mt_index(lua_State *L)
 static int mt_newindex(lua_State *L)
 {
     nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    if (lua_type(L, 2) == LUA_TSTRING && nnl_tensor_set_property(L, t, lua_tostring(L, 2), 3))
+        return 0;
     if (lua_type(L, 2) != LUA_TNUMBER)
         return luaL_error(L, "t[k] = v: cannot set field '%s' (only integer indices)",
                           luaL_tolstring(L, 2, NULL));

@@ -19,6 +19,13 @@ void nnl_tensor_open_reduce(lua_State *L, int nn, int methods, int mt);   /* lnn
 void nnl_tensor_open_io(lua_State *L, int nn, int methods, int mt);       /* lnn_tensor_io.c */
 void nnl_tensor_open_autograd(lua_State *L, int nn, int methods, int mt); /* lnn_autograd.c */
 
+/* Fields of a tensor that are not methods (t.grad, t.grad_fn, t.is_leaf,
+ * t.needs_grad; lnn_autograd.c): pushes the value of key and returns 1,
+ * or returns 0 when key is no such field. */
+int nnl_tensor_property(lua_State *L, nnl_tensor *t, const char *key);
+/* t.key = value at vidx for those fields: returns 1 when key is one. */
+int nnl_tensor_set_property(lua_State *L, nnl_tensor *t, const char *key, int vidx);
+
 /* __tostring of nn.Tensor: numpy-like text, elided when large. */
 int nnl_tensor_tostring(lua_State *L);
 

@@ -1,6 +1,7 @@
 /* The layer interface: the parts shared by every kind (allocation, names,
  * shapes, building with checks, parameter counts). See layer.h. */
 #include "model/layer.h"
+#include "tensor/autograd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -83,10 +84,18 @@ nnl_layer *nnl_layer_create(const nnl_layer_ops *ops, const nnl_value *v, nnl_er
         return NULL;
     }
     l->ops = ops;
+    if (!(l->life = nnl_calloc(1, sizeof *l->life))) {
+        nnl_free(l);
+        nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
+        return NULL;
+    }
+    l->life->refs = 1;
+    l->life->obj = l;
     snprintf(l->name, sizeof l->name, "%s", ops->type);
     if (ops->noptions)
         memcpy(l->config, v, ops->noptions * sizeof *v);
     if (ops->state_size && !(l->state = nnl_calloc(1, ops->state_size))) {
+        nnl_free(l->life);
         nnl_free(l);
         nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
         return NULL;
@@ -130,6 +139,7 @@ nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shap
     for (int i = 0; i < shape->ndim; i++) {
         if (shape->d[i] && n > NNL_ALLOC_MAX / sizeof(float) / shape->d[i]) {
             p->w = p->g = NULL;
+            p->wt = NULL;
             return nnl_fail(err, NNL_ERR_ARG, "%s: too many weights (over %zu bytes)", name,
                             (size_t)NNL_ALLOC_MAX);
         }
@@ -137,15 +147,19 @@ nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shap
     }
     p->n = n;
     p->trainable = trainable;
-    p->w = nnl_calloc(p->n ? p->n : 1, sizeof(float));
+    nnl_error e2;
+    p->wt = nnl_tensor_new(shape->ndim, shape->d, &e2);
     p->g = trainable ? nnl_calloc(p->n ? p->n : 1, sizeof(float)) : NULL;
-    if (!p->w || (trainable && !p->g)) {
-        nnl_free(p->w);
+    if (!p->wt || (trainable && !p->g) ||
+        (trainable && nnl_ag_requires_grad(p->wt, 1, &e2) != NNL_OK)) {
+        nnl_tensor_free(p->wt);
         nnl_free(p->g);
+        p->wt = NULL;
         p->w = p->g = NULL;
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory for %zu weights",
                         name, p->n);
     }
+    p->w = p->wt->data;
     return NNL_OK;
 }
 
@@ -156,10 +170,14 @@ void nnl_layer_free(nnl_layer *l)
     if (l->ops->destroy)
         l->ops->destroy(l);
     for (int i = 0; i < l->nparams; i++) {
-        nnl_free(l->params[i].w);
+        nnl_tensor_free(l->params[i].wt);
         nnl_free(l->params[i].g);
     }
     nnl_free(l->state);
+    if (l->life) {
+        l->life->obj = NULL;
+        nnl_life_release(l->life);
+    }
     nnl_free(l);
 }
 
@@ -260,8 +278,9 @@ nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
 void nnl_layer_unbuild(nnl_layer *l)
 {
     for (int i = 0; i < l->nparams; i++) {
-        nnl_free(l->params[i].w);
+        nnl_tensor_free(l->params[i].wt);
         nnl_free(l->params[i].g);
+        l->params[i].wt = NULL;
         l->params[i].w = l->params[i].g = NULL;
     }
     l->nparams = 0;
@@ -293,11 +312,15 @@ nnl_status nnl_layer_forward(nnl_layer *l, size_t batch, const float *x, float *
 {
     if (!l->built)
         return nnl_fail(err, NNL_ERR_ARG, "%s: forward before build", l->name);
+    if (l->busy)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: a loss or metric function of its model cannot "
+                        "run the model (it is in the middle of a step)", l->name);
     if (batch > l->reserved) {
         nnl_status st = nnl_layer_reserve(l, batch, err);
         if (st != NNL_OK)
             return st;
     }
+    l->gen++;
     return l->ops->forward(l, batch, x, y, train, err);
 }
 

@@ -19,6 +19,7 @@
 #ifndef NNL_LAYER_H
 #define NNL_LAYER_H
 #include <stddef.h>
+#include "core/alloc.h"
 #include "core/status.h"
 #include "core/rng.h"
 #include "tensor/tensor.h"
@@ -44,13 +45,30 @@ typedef struct nnl_param {
     char name[20];
     nnl_shape shape;
     size_t n;                     /* numel of shape */
-    float *w;                     /* owned by the layer; n floats */
+    float *w;                     /* wt->data: n floats */
+    /* The weights as a tensor of the param's shape, owned by the layer;
+     * Lua handles (model:trainable_weights()) share its storage, and a
+     * trainable one is a leaf of the autograd tape (its node keeps .grad). */
+    nnl_tensor *wt;
     float *g;                     /* owned; gradient, NULL when not trainable */
     int trainable;
     int regularized;              /* the layer's kernel regularizer applies */
 } nnl_param;
 
 typedef struct nnl_layer nnl_layer;
+
+/* Whether an object is still alive, for records that outlive it (a layer
+ * call on the autograd tape refers to its layer): the object sets obj to
+ * NULL when it is freed and drops its reference; the last one frees it. */
+typedef struct nnl_life {
+    long refs;
+    void *obj;
+} nnl_life;
+static inline void nnl_life_release(nnl_life *x)
+{
+    if (x && --x->refs == 0)
+        nnl_free(x);
+}
 
 /* One weight array a layer will have (its plan). */
 typedef struct nnl_weight_spec {
@@ -115,6 +133,10 @@ typedef struct nnl_layer_ops {
      * model files: the generator, or NULL. */
     nnl_rng *(*rng)(nnl_layer *l);
     nnl_layer_draw draw;
+    /* Training forward differs from inference (Dropout, BatchNormalization):
+     * its backward needs a training forward, so a gradient of an inference
+     * call (model(x) with training = false) is refused. */
+    int train_differs;
     /* Fusion with the layer after it in a model (optional, all three or
      * none): fuse_next says whether this layer, as built and with the
      * active kernel table, can absorb next (built on its output) into its
@@ -156,6 +178,11 @@ struct nnl_layer {
     int nparams;
     float l1, l2;                 /* kernel regularizer, 0 = none */
     void *state;                  /* owned; kind-specific */
+    /* Counts the forwards (nnl_layer_forward and fused pairs): a recorded
+     * call checks that the state its backward reads is still its own. */
+    unsigned long gen;
+    int busy;                     /* its model's loss or metric function runs */
+    nnl_life *life;               /* one reference; obj = this layer */
 };
 
 /* The table of layer kinds (layers.c), NULL-terminated. */

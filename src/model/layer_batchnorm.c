@@ -214,6 +214,7 @@ const nnl_layer_ops nnl_batchnorm_kind = {
     .backward = bn_backward,
     .destroy = bn_destroy,
     .draw = NNL_DRAW_NONE,
+    .train_differs = 1,
 };
 
 nnl_layer *nnl_batchnorm_new(const nnl_bn_opts *o, nnl_error *err)

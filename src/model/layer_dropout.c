@@ -127,6 +127,7 @@ const nnl_layer_ops nnl_dropout_kind = {
     .destroy = dropout_destroy,
     .rng = dropout_rng,
     .draw = NNL_DRAW_NONE,
+    .train_differs = 1,
 };
 
 nnl_layer *nnl_dropout_new(float rate, nnl_error *err)

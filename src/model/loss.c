@@ -37,6 +37,8 @@ int nnl_loss_from_name(const char *name)
 
 const char *nnl_loss_name(int loss)
 {
+    if (loss == NNL_LOSS_CUSTOM)
+        return "custom";
     return loss >= 0 && loss < NNL_LOSS_COUNT ? descs[loss].name : "?";
 }
 

@@ -27,6 +27,11 @@ typedef enum nnl_loss {
     NNL_LOSS_COUNT
 } nnl_loss;
 
+/* A loss computed by the model's host (a Lua function given to compile;
+ * model.h nnl_model_host): not a name users give, but what a model file
+ * records as "custom". */
+#define NNL_LOSS_CUSTOM NNL_LOSS_COUNT
+
 /* A loss by name: read by the binding, model files and help. */
 typedef struct nnl_loss_desc {
     const char *name;             /* Keras's name */

@@ -37,6 +37,11 @@ const char *nnl_metric_names(void)
 nnl_status nnl_metric_init(nnl_metric *m, const char *name, nnl_error *err)
 {
     memset(m, 0, sizeof *m);
+    if (strncmp(name, "custom:", 7) == 0 && name[7]) {
+        m->kind = NNL_METRIC_CUSTOM;
+        snprintf(m->name, sizeof m->name, "%s", name + 7);
+        return NNL_OK;
+    }
     for (size_t i = 0; metric_table[i].name; i++)
         if (strcmp(name, metric_table[i].name) == 0) {
             m->kind = metric_table[i].kind;

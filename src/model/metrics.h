@@ -16,7 +16,10 @@ typedef enum nnl_metric_kind {
     NNL_METRIC_MAE,
     NNL_METRIC_PRECISION,
     NNL_METRIC_RECALL,
-    NNL_METRIC_COUNT
+    NNL_METRIC_COUNT,
+    /* Computed by the model's host (a Lua function in compile's metrics):
+     * made by nnl_metric_init from "custom:<name>". */
+    NNL_METRIC_CUSTOM = 100
 } nnl_metric_kind;
 
 #define NNL_METRIC_NAME_MAX 32

@@ -134,7 +134,7 @@ nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
 {
     if (m->nlayers == 0)
         return nnl_fail(err, NNL_ERR_ARG, "the model has no layers");
-    if (loss < 0 || loss >= NNL_LOSS_COUNT)
+    if (loss < 0 || loss > NNL_LOSS_CUSTOM)
         return nnl_fail(err, NNL_ERR_ARG, "unknown loss (valid: %s)",
                         nnl_loss_names());
     if (nmetrics > NNL_MODEL_MAX_METRICS)
@@ -370,6 +370,8 @@ nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
     for (int i = 1; n == 0 && i < y->ndim; i++)
         per *= y->shape[i];
     *ycols = per;
+    if (m->loss == NNL_LOSS_CUSTOM) /* the function decides what y means */
+        return NNL_OK;
     if (m->loss == NNL_LOSS_SCCE) {
         size_t rows = out / cols;
         if (per != rows)
@@ -407,7 +409,12 @@ nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err)
     for (size_t i = 0; i < m->nlayers; i++) {
         nnl_layer *l = m->layers[i];
         nnl_status st;
+        if (l->busy)
+            return nnl_fail(err, NNL_ERR_ARG, "%s: a loss or metric function of its model "
+                            "cannot run the model (it is in the middle of a step)", l->name);
         if (train && l->fuse_next) { /* the pair's forward; acts[i + 1] is not written */
+            l->gen++;
+            m->layers[i + 1]->gen++;
             st = l->ops->fused_forward(l, m->layers[i + 1], n, m->acts[i], m->acts[i + 2], err);
             i++;
         } else {
@@ -443,9 +450,28 @@ double nnl_model_reg_loss(const nnl_model *m)
 
 /* Loss of the batch in acts[nlayers] against ybuf; gradient into
  * grads[nlayers] when want_grad. */
-static nnl_status batch_loss(nnl_model *m, size_t n, int want_grad, double *loss,
-                             nnl_error *err)
+/* Calls the host (which: -1 the loss, else a metric) with the model busy. */
+static nnl_status host_call(nnl_model *m, int which, size_t n, size_t ycols, float *grad,
+                            double *value, nnl_error *err)
 {
+    if (!m->host)
+        return nnl_fail(err, NNL_ERR_ARG, "the model was compiled with a Lua %s function, "
+                        "which is not at hand (a loaded model: compile it again with the "
+                        "function)", which < 0 ? "loss" : "metric");
+    for (size_t i = 0; i < m->nlayers; i++)
+        m->layers[i]->busy = 1;
+    nnl_status st = m->host(m->host_ctx, which, n, m->acts[m->nlayers], m->ybuf, ycols, grad,
+                            value, err);
+    for (size_t i = 0; i < m->nlayers; i++)
+        m->layers[i]->busy = 0;
+    return st;
+}
+
+static nnl_status batch_loss(nnl_model *m, size_t n, size_t ycols, int want_grad,
+                             double *loss, nnl_error *err)
+{
+    if (m->loss == NNL_LOSS_CUSTOM)
+        return host_call(m, -1, n, ycols, want_grad ? m->grads[m->nlayers] : NULL, loss, err);
     const nnl_shape *os = nnl_model_out_shape(m);
     size_t cols = os->d[os->ndim - 1], rows = n * nnl_shape_numel(os) / cols;
     const float *logits = NULL;
@@ -455,13 +481,25 @@ static nnl_status batch_loss(nnl_model *m, size_t n, int want_grad, double *loss
                          want_grad ? m->grads[m->nlayers] : NULL, loss, err);
 }
 
-static void update_metrics(nnl_model *m, size_t n, size_t ycols)
+static nnl_status update_metrics(nnl_model *m, size_t n, size_t ycols, nnl_error *err)
 {
     const nnl_shape *os = nnl_model_out_shape(m);
     size_t cols = os->d[os->ndim - 1], rows = n * nnl_shape_numel(os) / cols;
     size_t tcols = ycols * n / (rows ? rows : 1);
-    for (size_t i = 0; i < m->nmetrics; i++)
-        nnl_metric_update(&m->metrics[i], rows, cols, m->acts[m->nlayers], m->ybuf, tcols);
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        nnl_metric *mt = &m->metrics[i];
+        if (mt->kind != NNL_METRIC_CUSTOM) {
+            nnl_metric_update(mt, rows, cols, m->acts[m->nlayers], m->ybuf, tcols);
+            continue;
+        }
+        double v;
+        nnl_status st = host_call(m, (int)i, n, ycols, NULL, &v, err);
+        if (st != NNL_OK)
+            return st;
+        mt->num += v * (double)n; /* a batch mean, weighted by its samples */
+        mt->den += (double)n;
+    }
+    return NNL_OK;
 }
 
 nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double *loss,
@@ -470,9 +508,8 @@ nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double 
     nnl_status st = refuse(m, err);
     if (st != NNL_OK || (st = nnl_model_forward(m, n, 1, err)) != NNL_OK)
         return st;
-    if ((st = batch_loss(m, n, 1, loss, err)) != NNL_OK)
+    if ((st = batch_loss(m, n, ycols, 1, loss, err)) != NNL_OK)
         return st;
-    update_metrics(m, n, ycols);
     for (size_t i = m->nlayers; i-- > 0;) {
         nnl_layer *l = m->layers[i];
         if (i > 0 && m->layers[i - 1]->fuse_next) { /* the pair (i - 1, i) */
@@ -486,6 +523,10 @@ nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double 
         if (st != NNL_OK)
             return st;
     }
+    /* After the backward: a metric of the host runs Lua, which must find
+     * the step's state complete (it only reads the output and targets). */
+    if ((st = update_metrics(m, n, ycols, err)) != NNL_OK)
+        return st;
     *loss += nnl_model_reg_loss(m);
     for (size_t i = 0; i < m->nlayers; i++) {
         nnl_layer *l = m->layers[i];
@@ -516,8 +557,10 @@ nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *lo
         nnl_layer *l = m->layers[i];
         for (int p = 0; p < l->nparams; p++) {
             nnl_param *pr = &l->params[p];
-            if (pr->trainable)
+            if (pr->trainable) {
                 nnl_optim_update(m->opt, slot++, pr->w, pr->g, pr->n);
+                nnl_tensor_bump_version(pr->wt);
+            }
         }
     }
     return NNL_OK;
@@ -529,10 +572,9 @@ nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *los
     nnl_status st = nnl_model_forward(m, n, 0, err);
     if (st != NNL_OK)
         return st;
-    if ((st = batch_loss(m, n, 0, loss, err)) != NNL_OK)
+    if ((st = batch_loss(m, n, ycols, 0, loss, err)) != NNL_OK)
         return st;
-    update_metrics(m, n, ycols);
-    return NNL_OK;
+    return update_metrics(m, n, ycols, err);
 }
 
 /* The batch predict and evaluate run: the caller's batch_size, cut to

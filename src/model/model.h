@@ -21,6 +21,15 @@
 #define NNL_MODEL_MAX_METRICS 8
 #define NNL_LOGS_MAX (2 * (NNL_MODEL_MAX_METRICS + 1))
 
+/* A loss or metric the host computes (compile given Lua functions; the
+ * binding sets it for each call that may need it): which is -1 for the
+ * loss, else the index of the metric. pred holds n samples of the output
+ * shape, target n x ycols floats. Gives the batch's mean into *value and,
+ * for the loss when grad is not NULL, dL/dpred (laid out as pred). */
+typedef nnl_status (*nnl_model_host_fn)(void *ctx, int which, size_t n, const float *pred,
+                                        const float *target, size_t ycols, float *grad,
+                                        double *value, nnl_error *err);
+
 typedef struct nnl_model {
     nnl_layer **layers;           /* owned, with the array */
     size_t nlayers, cap;
@@ -43,6 +52,11 @@ typedef struct nnl_model {
     float *ybuf;                  /* batch targets */
     size_t ybuf_cap;              /* floats */
     int stop_training;            /* set by callbacks; read after each batch */
+    /* The host of a custom loss or metrics (NULL outside the calls that
+     * set it: such a model then refuses to compute them). While it runs,
+     * its layers are busy: every forward of them is an error. */
+    nnl_model_host_fn host;
+    void *host_ctx;
 } nnl_model;
 
 /* Keys and values of one set of logs (loss, metrics, val_*). The names
@@ -73,7 +87,8 @@ void nnl_model_unbuild(nnl_model *m);
 /* The output shape per sample (model built). */
 const nnl_shape *nnl_model_out_shape(const nnl_model *m);
 
-/* Compiles: loss (nnl_loss), metric names, optimizer settings. Builds the
+/* Compiles: loss (nnl_loss, or NNL_LOSS_CUSTOM for the host's), metric
+ * names ("custom:<name>" for one of the host's), optimizer settings. Builds the
  * model first when its input shape is known. Errors name the bad value and
  * list the valid ones. */
 nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
@@ -128,6 +143,16 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
  * (loss first, then metrics by name). */
 nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                               size_t batch_size, nnl_logs *logs, nnl_error *err);
+
+/* One training step (train != 0: forward, loss, backward, optimizer
+ * update, as fit's) or one evaluation on the whole batch x, y: loss (with
+ * the regularization penalty) and metrics of that batch into logs
+ * (model_batch.c). */
+nnl_status nnl_model_on_batch(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                              int train, nnl_logs *logs, nnl_error *err);
+/* The optimizer's state for the model's trainable weights (kept when it
+ * already fits them). */
+nnl_status nnl_model_prepare_optim(nnl_model *m, nnl_error *err);
 
 /* Parameter counts (all or trainable only); 0 for an unbuilt model. */
 size_t nnl_model_count_params(const nnl_model *m, int trainable_only);

@@ -248,7 +248,13 @@ static cJSON *compile_json(const nnl_model *m)
     const nnl_optim_config *oc = &m->opt->cfg;
     put(&ok, c, "loss", cJSON_CreateString(nnl_loss_name(m->loss)));
     for (size_t i = 0; i < m->nmetrics; i++)
-        put(&ok, ms, NULL, cJSON_CreateString(m->metrics[i].name));
+        if (m->metrics[i].kind == NNL_METRIC_CUSTOM) {
+            char nb[NNL_METRIC_NAME_MAX + 8];
+            snprintf(nb, sizeof nb, "custom:%s", m->metrics[i].name);
+            put(&ok, ms, NULL, cJSON_CreateString(nb));
+        } else {
+            put(&ok, ms, NULL, cJSON_CreateString(m->metrics[i].name));
+        }
     put(&ok, c, "metrics", ms);
     put(&ok, o, "name", cJSON_CreateString(nnl_optim_name(oc->kind)));
     put(&ok, o, "learning_rate", double_json(oc->lr));

@@ -688,7 +688,7 @@ static nnl_status compile_model(loader *ld, nnl_model *m)
     nnl_status st = get_str(ld, c, "loss", ctx, NULL, &lname);
     if (st != NNL_OK)
         return st;
-    int loss = nnl_loss_from_name(lname);
+    int loss = strcmp(lname, "custom") == 0 ? NNL_LOSS_CUSTOM : nnl_loss_from_name(lname);
     if (loss < 0)
         return bad(ld, "compile: unknown loss '%.40s'", lname);
     const char *metrics[NNL_MODEL_MAX_METRICS];

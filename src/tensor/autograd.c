@@ -73,6 +73,8 @@ void nnl_agnode_release(nnl_agnode *n)
                 spill = c;
             }
         }
+        if (x->next != x->next_inline)
+            nnl_free(x->next);
         nnl_free(x);
     }
 }
@@ -86,6 +88,9 @@ static nnl_agnode *node_new(nnl_error *err)
     }
     n->refcount = 1;
     n->gnorm = NAN;
+    n->next = n->next_inline;
+    n->in_ndim = n->in_ndim_inline;
+    n->in_shape = n->in_shape_inline;
     return n;
 }
 
@@ -156,15 +161,15 @@ const char *nnl_ag_op_name(const nnl_tensor *t)
     return !t->node ? NULL : t->node->op ? t->node->op->name : "leaf";
 }
 
-nnl_status nnl_ag_record(const nnl_agop *op, nnl_tensor *out, const nnl_tensor *const *in,
-                         int nin, nnl_agnode **node, nnl_error *err)
+static nnl_status record(const nnl_agop *op, nnl_tensor *out, const nnl_tensor *const *in,
+                         int nin, int maxin, nnl_agnode **node, nnl_error *err)
 {
     *node = NULL;
     if (!g_enabled)
         return NNL_OK;
-    if (nin < 1 || nin > NNL_AG_MAXIN)
+    if (nin < 1 || nin > maxin)
         return nnl_fail(err, NNL_ERR_ARG, "%s: %d inputs (autograd records 1 to %d)", op->name,
-                        nin, NNL_AG_MAXIN);
+                        nin, maxin);
     int any = 0;
     for (int i = 0; i < nin; i++)
         any |= in[i] && in[i]->node;
@@ -175,6 +180,20 @@ nnl_status nnl_ag_record(const nnl_agop *op, nnl_tensor *out, const nnl_tensor *
     nnl_agnode *n = node_new(err);
     if (!n)
         return err->code;
+    if (nin > NNL_AG_MAXIN) {
+        size_t sz = (size_t)nin * (sizeof *n->next + sizeof *n->in_shape + sizeof *n->in_ndim);
+        char *blk = nnl_calloc(1, sz);
+        if (!blk) {
+            nnl_free(n);
+            return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", op->name);
+        }
+        /* One block: the input pointers first (the block is freed through
+         * n->next), then the shapes, then the ranks; pointers and size_t
+         * share an alignment on every target we build for. */
+        n->next = (nnl_agnode **)blk;
+        n->in_shape = (size_t(*)[NNL_MAX_DIMS])(blk + (size_t)nin * sizeof *n->next);
+        n->in_ndim = (int *)(blk + (size_t)nin * (sizeof *n->next + sizeof *n->in_shape));
+    }
     n->op = op;
     n->nin = nin;
     for (int i = 0; i < nin; i++) {
@@ -201,6 +220,18 @@ nnl_status nnl_ag_save(nnl_agnode *n, int slot, const nnl_tensor *t, nnl_error *
     n->saved[slot] = v;
     n->saved_version[slot] = t->storage->version;
     return NNL_OK;
+}
+
+nnl_status nnl_ag_record(const nnl_agop *op, nnl_tensor *out, const nnl_tensor *const *in,
+                         int nin, nnl_agnode **node, nnl_error *err)
+{
+    return record(op, out, in, nin, NNL_AG_MAXIN, node, err);
+}
+
+nnl_status nnl_ag_record_n(const nnl_agop *op, nnl_tensor *out, const nnl_tensor *const *in,
+                           int nin, nnl_agnode **node, nnl_error *err)
+{
+    return record(op, out, in, nin, NNL_AG_MAXIN_N, node, err);
 }
 
 const nnl_tensor *nnl_ag_saved(const nnl_agnode *n, int slot)
@@ -387,7 +418,11 @@ nnl_status nnl_ag_backward(nnl_tensor *root, const nnl_tensor *grad, int retain,
         nnl_agnode *n = w.v[i];
         if (!n->op || !n->gacc)
             continue; /* a leaf waits for the commit; no gradient reached n */
-        nnl_tensor *gin[NNL_AG_MAXIN] = {0};
+        nnl_tensor *gin_inline[NNL_AG_MAXIN] = {0}, **gin = gin_inline;
+        if (n->nin > NNL_AG_MAXIN && !(gin = nnl_calloc((size_t)n->nin, sizeof *gin))) {
+            rc = nnl_fail(err, NNL_ERR_NOMEM, "backward: out of memory");
+            break;
+        }
         rc = n->op->backward(n, n->gacc, gin, err);
         n->gnorm = norm2(n->gacc);
         for (int k = 0; k < n->nin && rc == NNL_OK; k++) {
@@ -404,8 +439,10 @@ nnl_status nnl_ag_backward(nnl_tensor *root, const nnl_tensor *grad, int retain,
             rc = accumulate(&n->next[k]->gacc, gin[k], err);
             gin[k] = NULL;
         }
-        for (int k = 0; k < NNL_AG_MAXIN; k++)
+        for (int k = 0; k < (n->nin > NNL_AG_MAXIN ? n->nin : NNL_AG_MAXIN); k++)
             nnl_tensor_free(gin[k]);
+        if (gin != gin_inline)
+            nnl_free(gin);
         nnl_tensor_free(n->gacc);
         n->gacc = NULL;
         if (rc != NNL_OK)

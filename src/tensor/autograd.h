@@ -73,10 +73,15 @@ struct nnl_agnode {
     const nnl_agop *op;     /* NULL for a leaf's accumulator */
     int nin;
     /* The node of each input (its maker or its leaf accumulator), or NULL
-     * when that input needs no gradient. One reference each. */
-    nnl_agnode *next[NNL_AG_MAXIN];
-    int in_ndim[NNL_AG_MAXIN];
-    size_t in_shape[NNL_AG_MAXIN][NNL_MAX_DIMS];
+     * when that input needs no gradient. One reference each. Arrays of nin
+     * entries: the inline ones below, or for an op of more inputs (a model
+     * call and its weights: nnl_ag_record_n) one heap block. */
+    nnl_agnode **next;
+    int *in_ndim;
+    size_t (*in_shape)[NNL_MAX_DIMS];
+    nnl_agnode *next_inline[NNL_AG_MAXIN];
+    int in_ndim_inline[NNL_AG_MAXIN];
+    size_t in_shape_inline[NNL_AG_MAXIN][NNL_MAX_DIMS];
     int out_ndim;
     size_t out_shape[NNL_MAX_DIMS];
     /* Saved tensors (views sharing storage) and the storage versions they
@@ -129,6 +134,11 @@ const char *nnl_ag_op_name(const nnl_tensor *t);
  * nothing changes. out must not have a node yet. */
 nnl_status nnl_ag_record(const nnl_agop *op, nnl_tensor *out, const nnl_tensor *const *in,
                          int nin, nnl_agnode **node, nnl_error *err);
+/* As nnl_ag_record for an op of any number of inputs (up to 65536): a
+ * model call records its input and every trainable weight. */
+#define NNL_AG_MAXIN_N 65536
+nnl_status nnl_ag_record_n(const nnl_agop *op, nnl_tensor *out, const nnl_tensor *const *in,
+                           int nin, nnl_agnode **node, nnl_error *err);
 /* Saves t (a view of its storage and its version) in slot of n. */
 nnl_status nnl_ag_save(nnl_agnode *n, int slot, const nnl_tensor *t, nnl_error *err);
 /* A saved tensor (backward only; the engine checked its version). */

@@ -1,0 +1,71 @@
+/* model:train_on_batch(x, y) and model:test_on_batch(x, y): one step of
+ * fit (or of evaluate) on one batch given whole, as Keras has them. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "model/model.h"
+
+nnl_status nnl_model_prepare_optim(nnl_model *m, nnl_error *err)
+{
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        for (int p = 0; p < m->layers[i]->nparams; p++)
+            n += m->layers[i]->params[p].trainable;
+    size_t *sizes = nnl_malloc((n ? n : 1) * sizeof *sizes);
+    if (!sizes)
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < m->nlayers; i++)
+        for (int p = 0; p < m->layers[i]->nparams; p++)
+            if (m->layers[i]->params[p].trainable)
+                sizes[k++] = m->layers[i]->params[p].n;
+    nnl_status st = nnl_optim_prepare(m->opt, n, sizes, err);
+    nnl_free(sizes);
+    return st;
+}
+
+nnl_status nnl_model_on_batch(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                              int train, nnl_logs *logs, nnl_error *err)
+{
+    size_t ycols;
+    if (!m->compiled)
+        return nnl_fail(err, NNL_ERR_ARG, "compile the model first "
+                        "(model:compile{loss = ..., optimizer = ...})");
+    if (x->shape[0] == 0)
+        return nnl_fail(err, NNL_ERR_SHAPE, "x has no samples");
+    int was_built = m->built;
+    nnl_status st = nnl_model_check_x(m, x, "", err);
+    if (st == NNL_OK)
+        st = nnl_model_check_y(m, x, y, "", &ycols, err);
+    if (st != NNL_OK) {
+        if (!was_built && m->built)
+            nnl_model_unbuild(m);
+        return st;
+    }
+    size_t n = x->shape[0];
+    if ((st = nnl_model_reserve(m, n, ycols, err)) != NNL_OK)
+        return st;
+    if (train && (st = nnl_model_prepare_optim(m, err)) != NNL_OK)
+        return st;
+    const nnl_shape *os = nnl_model_out_shape(m);
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        nnl_metric_resolve(&m->metrics[i], m->loss, os->d[os->ndim - 1]);
+        nnl_metric_reset(&m->metrics[i]);
+    }
+    memcpy(m->acts[0], x->data, x->numel * sizeof(float));
+    memcpy(m->ybuf, y->data, n * ycols * sizeof(float));
+    double loss;
+    st = train ? nnl_model_train_step(m, n, ycols, &loss, err)
+               : nnl_model_eval_step(m, n, ycols, &loss, err);
+    if (st != NNL_OK)
+        return st;
+    if (!train)
+        loss += nnl_model_reg_loss(m);
+    logs->n = 0;
+    logs->names[logs->n] = "loss";
+    logs->values[logs->n++] = loss;
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        logs->names[logs->n] = m->metrics[i].name;
+        logs->values[logs->n++] = nnl_metric_value(&m->metrics[i]);
+    }
+    return NNL_OK;
+}
