@@ -11,7 +11,8 @@
  * Results of a SIMD level match the scalar reference within the tolerances
  * in docs/simd.md (NaN and Inf follow the reference exactly); add, sub,
  * mul, div, scale, axpy, bias, max, argmax, col_sum, the optimizer steps,
- * the pooling and Winograd kernels are bitwise equal to it. */
+ * the pooling, Winograd and tensor-reduction kernels are bitwise equal
+ * to it. */
 #ifndef NNL_KERNELS_H
 #define NNL_KERNELS_H
 #include <stddef.h>

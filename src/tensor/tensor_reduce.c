@@ -620,8 +620,9 @@ static void col_lse(const row_job *j, size_t o, size_t c0, size_t w, float *m, f
 {
     const plan *p = j->p;
     const nnl_kernels *k = j->k;
-    int32_t arg[RED_CB];
+    int32_t arg[RED_CB]; /* positions are not needed here */
     const float *x0 = j->x + o * p->len * p->inner + c0;
+    memset(arg, 0, w * sizeof(int32_t));
     memcpy(m, x0, w * sizeof(float));
     for (size_t r = 1; r < p->len; r++)
         k->col_ext(0, w, x0 + r * p->inner, (int32_t)0, m, arg);
