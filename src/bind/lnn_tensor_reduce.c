@@ -116,8 +116,11 @@ static int extreme(lua_State *L, int want_min)
     hi->t = ix;
     one_based(ix);
     if (dim == NNL_DIM_ALL) { /* the flat index as a number, as without grad */
+        size_t i;   /* exact, where a float index would not be past 2^24 */
+        if (nnl_tensor_reduce_all(want_min ? NNL_ARGMIN : NNL_ARGMAX, t, NULL, &i, &err) != NNL_OK)
+            return nnl_lua_raise(L, &err);
         lua_pop(L, 1);
-        lua_pushinteger(L, (lua_Integer)ix->data[0]);
+        lua_pushinteger(L, (lua_Integer)i + 1);
     }
     return 2;
 }
