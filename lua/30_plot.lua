@@ -178,6 +178,92 @@ function plot.lines(xs, ys, opts)
   call(C.lines, fn, opts, series)
 end
 
+-- nn.plot.gradients(logger_or_history, opts): one line per layer of the
+-- gradient norms a GradientLogger recorded, on a log scale (opts.logy =
+-- false: linear), so that gradients vanishing towards the input layers or
+-- exploding show as lines far apart.
+function plot.gradients(log, opts)
+  local fn = "nn.plot.gradients"
+  opts = check_opts(fn, opts, {logy = "boolean"})
+  if type(log) == "table" and log.class == "GradientLogger" and not log.history then
+    error(fn .. ": nothing recorded yet (pass the logger to fit's callbacks)", 2)
+  end
+  local h = type(log) == "table" and (log.history or log) or nil
+  if type(h) ~= "table" or type(h.layers) ~= "table" or type(h.norms) ~= "table" then
+    error(fn .. ": expected an nn.callbacks.GradientLogger (after fit) or its history, got "
+          .. type(log), 2)
+  end
+  if #h.steps == 0 then
+    error(fn .. ": nothing recorded yet (pass the logger to fit's callbacks)", 2)
+  end
+  local series = {}
+  for i, name in ipairs(h.layers) do
+    series[i] = {x = h.steps, y = h.norms[name], name = string.format("%d: %s", i, name)}
+  end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  if o.logy == nil then o.logy = true end
+  o.title = o.title or "gradient norm per layer"
+  o.xlabel = o.xlabel or h.unit or "epoch"
+  o.ylabel = o.ylabel or "gradient norm (2-norm of the layer's weights)"
+  call(C.lines, fn, o, series)
+end
+
+-- nn.plot.graph(t, opts): the recorded computation behind t (after a
+-- backward also each node's gradient norm): boxes for operations (blue),
+-- leaves (green) and t (orange), arrows along the data, inputs on the left.
+-- opts.max_nodes (60) caps the drawing; the title says how many were left.
+local graph_of = nn._graph
+nn._graph = nil
+function plot.graph(t, opts)
+  local fn = "nn.plot.graph"
+  opts = check_opts(fn, opts, {max_nodes = "number"})
+  if not is_tensor(t) then
+    error(fn .. ": expected an nn.Tensor made by recorded operations, got " .. type(t), 2)
+  end
+  local limit = math.floor(opts.max_nodes or 60)
+  if limit < 1 or limit > 2000 then error(fn .. ": max_nodes must be 1..2000", 2) end
+  local ok, nodes, edges, more = pcall(graph_of, t, limit)
+  if not ok then error(fn .. ": " .. strip(nodes):gsub("^graph: ", ""), 2) end
+  -- columns by the longest path to t, so an input sits left of every use
+  local depth = {}
+  for i, nd in ipairs(nodes) do depth[i] = nd.depth end
+  for _ = 1, #nodes do
+    local changed = false
+    for e = 1, #edges, 2 do
+      local from, to = edges[e], edges[e + 1]
+      if depth[from] < depth[to] + 1 then depth[from] = depth[to] + 1; changed = true end
+    end
+    if not changed then break end
+  end
+  local maxd = 0
+  for i = 1, #nodes do maxd = math.max(maxd, depth[i]) end
+  local columns = {}
+  for i = 1, #nodes do
+    local c = maxd - depth[i]
+    columns[c] = columns[c] or {}
+    table.insert(columns[c], i)
+  end
+  local list = {}
+  for c, members in pairs(columns) do
+    local k = #members
+    for j, i in ipairs(members) do
+      local nd = nodes[i]
+      local label = nd.name .. "\n" .. nd.shape
+      if nd.gnorm then label = label .. string.format("\n|grad| %.3g", nd.gnorm) end
+      if nd.freed then label = label .. "\n(freed)" end
+      list[i] = {x = c, y = (k + 1) / 2 - j, label = label,
+                 kind = i == 1 and 2 or (nd.leaf and 1 or 0)}
+    end
+  end
+  local o = {}
+  for k, v in pairs(opts) do if k ~= "max_nodes" then o[k] = v end end
+  if more then
+    o.title = o.title or string.format("computation graph (the first %d nodes)", limit)
+  end
+  call(C.graph, fn, o, list, edges)
+end
+
 -- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a
 -- column, or one-hot rows. 0-based labels (binary 0/1, or 0..k-1) are
 -- shifted to 1-based. Every label is checked (a finite whole number >= 0,

@@ -49,3 +49,21 @@ add{"training", "nn.losses", "nn.losses.mse(y_true, y_pred) (and every loss name
     "(loss:backward() gives y_pred's gradient). Names: mse, mae, huber,\n" ..
     "binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy\n" ..
     "(and mean_squared_error, mean_absolute_error)."}
+add{"layers", "nn.Layer", "nn.Layer{name =, init =, build =, call =, get_config =} -> class",
+    "A layer written in Lua. call(self, x, training) maps a batch to a batch with\n" ..
+    "tensor operations (its gradient comes from autograd); build(self, input_shape)\n" ..
+    "makes weights with self:add_weight{name =, shape =, initializer =, trainable =};\n" ..
+    "init(self, opts) reads Class{opts}. Usable in Sequential, fit, summary, model(x)."}
+add{"training", "nn.callbacks.GradientLogger", "nn.callbacks.GradientLogger{every = \"epoch\"}",
+    "Records each layer's gradient norm during fit (the mean per epoch, or every\n" ..
+    "batch with every = \"batch\") into logger.history; draw it with\n" ..
+    "nn.plot.gradients(logger) to see gradients vanish or explode."}
+add{"models", "model:gradient_norms", "model:gradient_norms() -> {{name =, norm =}, ...}",
+    "The 2-norm of each layer's weight gradients of the last training step."}
+add{"plots", "nn.plot.gradients", "nn.plot.gradients(logger_or_history, opts)",
+    "Per-layer gradient norms over training, one line per layer on a log scale\n" ..
+    "(opts.logy = false: linear)."}
+add{"plots", "nn.plot.graph", "nn.plot.graph(t, opts)",
+    "The recorded operations behind t as boxes and arrows (inputs left, t right):\n" ..
+    "operation, shape and, after a backward, the norm of the gradient through it.\n" ..
+    "opts.max_nodes (60) caps the drawing."}

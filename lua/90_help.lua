@@ -27,7 +27,7 @@ local entries = {
   -- tensors
   {"tensors", "nn.tensor", "nn.tensor(nested) / nn.tensor(flat, {d1, d2, ...})",
    "A tensor from a nested table of numbers ({{1, 2}, {3, 4}} is 2 x 2), or from\n" ..
-   "a flat table and a shape. Rows must all have the same length; at most 4 levels."},
+   "a flat table and a shape. Rows must all have the same length; at most 8 levels."},
   {"tensors", "nn.zeros", "nn.zeros(d1, ...) / nn.zeros({d1, ...})",
    "A tensor of zeros of the given shape (1 to 8 dimensions)."},
   {"tensors", "nn.ones", "nn.ones(d1, ...) / nn.ones({d1, ...})", "A tensor of ones."},
@@ -36,7 +36,23 @@ local entries = {
    "Uniform random numbers in [0, 1); the same after the same nn.seed(n)."},
   {"tensors", "nn.randn", "nn.randn(d1, ...)",
    "Standard normal random numbers; the same after the same nn.seed(n)."},
-  {"tensors", "nn.arange", "nn.arange(n)", "The 1-D tensor 0, 1, ..., n-1."},
+  {"tensors", "nn.arange", "nn.arange(n) / nn.arange(start, stop [, step])",
+   "The 1-D tensor 0, 1, ..., n-1; or start, start + step, ... before stop (stop\n" ..
+   "excluded; step may be fractional or negative, not 0), as numpy and torch."},
+  {"tensors", "nn.randint", "nn.randint(lo, hi, {d1, ...})",
+   "Random integers lo..hi inclusive, uniform; the same after the same nn.seed(n).\n" ..
+   "lo and hi within -2^24..2^24 (exact in float32)."},
+  {"tensors", "nn.randperm", "nn.randperm(n)",
+   "A random permutation of 1..n (n at most 2^24); the same after the same nn.seed(n)."},
+  {"tensors", "nn.zeros_like", "nn.zeros_like(t)", "Zeros of t's shape."},
+  {"tensors", "nn.ones_like", "nn.ones_like(t)", "Ones of t's shape."},
+  {"tensors", "nn.save_tensors", "nn.save_tensors(path, {name = t, ...} [, {key = \"text\"}])",
+   "Saves tensors by name to a safetensors file (F32, written through a\n" ..
+   "temporary file then renamed); the optional table becomes __metadata__.\n" ..
+   "numpy, PyTorch and the safetensors library read it."},
+  {"tensors", "nn.load_tensors", "nn.load_tensors(path) -> {name = t, ...}, metadata",
+   "Reads a safetensors file: every tensor as float32 (F64, F16, BF16, integers\n" ..
+   "and BOOL converted), and the __metadata__ strings as a second table."},
   {"tensors", "nn.linspace", "nn.linspace(a, b, n)", "n evenly spaced numbers from a to b inclusive."},
   {"tensors", "nn.eye", "nn.eye(n)", "The n x n identity matrix."},
   {"tensors", "nn.matmul", "nn.matmul(a, b) / a:matmul(b)",
@@ -65,6 +81,8 @@ local entries = {
   {"tensors", "Tensor:set", "t:set(i, j, ..., v) -> t", "Sets one element; returns t."},
   {"tensors", "Tensor:rows", "t:rows(a [, b])", "A view of rows a..b (default b = a), sharing storage."},
   {"tensors", "Tensor:clone", "t:clone()", "A deep copy."},
+  {"tensors", "Tensor:fill_", "t:fill_(v) -> t", "Sets every element to the number v, in place."},
+  {"tensors", "Tensor:zero_", "t:zero_() -> t", "Sets every element to 0, in place."},
   {"tensors", "Tensor:reshape", "t:reshape(d1, ...)",
    "A view with a new shape of the same number of elements; one size may be -1\n" ..
    "and is inferred."},

@@ -26,7 +26,7 @@ if [ "${NNLUA_TEST_SANITIZE:-1}" = 1 ]; then
    ctest --output-on-failure -j"$jobs")
 fi
 
-# The fuzz targets (CSV, IDX, model files) on their corpora, each for a
+# The fuzz targets (CSV, IDX, model files, tensor files) on their corpora, each for a
 # bounded time; a crash fails the run and its input is saved in the corpus.
 fuzz_secs=${NNLUA_FUZZ_SECONDS:-20}
 if [ "$fuzz_secs" != 0 ]; then

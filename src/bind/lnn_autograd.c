@@ -149,6 +149,88 @@ int nnl_tensor_set_property(lua_State *L, nnl_tensor *t, const char *key, int vi
     return 1;
 }
 
+/* nn._graph(t) -> nodes, edges: the recorded graph behind t, for
+ * nn.plot.graph: nodes {{name =, shape = "[2x3]", gnorm = n|nil, leaf =
+ * bool, depth = d (0: t)}, ...} in breadth-first order from t, and edges
+ * {from, to, ...} (1-based: from an input's node to its user's). At most
+ * `limit` nodes (default 200); more = true when some were left out. */
+static int l_graph(lua_State *L)
+{
+    nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    lua_Integer limit = luaL_optinteger(L, 2, 200);
+    if (limit < 1 || limit > 2000)
+        return luaL_error(L, "graph: limit must be 1..2000");
+    if (!t->node)
+        return luaL_error(L, "graph: the tensor was not made by recorded operations (nothing "
+                          "it came from requires grad)");
+    /* index of every node seen: a Lua table keyed by the node's address */
+    lua_newtable(L);
+    int seen = lua_gettop(L);
+    lua_newtable(L);
+    int nodes = lua_gettop(L);
+    lua_newtable(L);
+    int edges = lua_gettop(L);
+    nnl_agnode **queue = lua_newuserdatauv(L, (size_t)limit * sizeof *queue, 0);
+    lua_Integer head = 0, tail = 0, ne = 0;
+    int more = 0;
+    queue[tail++] = t->node;
+    lua_pushinteger(L, 1);
+    lua_rawsetp(L, seen, t->node);
+    lua_Integer *depth = lua_newuserdatauv(L, (size_t)limit * sizeof *depth, 0);
+    depth[0] = 0;
+    while (head < tail) {
+        nnl_agnode *n = queue[head];
+        lua_Integer me = head + 1;
+        char sb[96];
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, n->op ? n->op->name : "leaf");
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, nnl_shape_str_raw(n->out_ndim, n->out_shape, sb, sizeof sb));
+        lua_setfield(L, -2, "shape");
+        if (n->gnorm == n->gnorm) {
+            lua_pushnumber(L, n->gnorm);
+            lua_setfield(L, -2, "gnorm");
+        }
+        lua_pushboolean(L, n->op == NULL);
+        lua_setfield(L, -2, "leaf");
+        lua_pushinteger(L, depth[head]);
+        lua_setfield(L, -2, "depth");
+        if (n->released) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, "freed");
+        }
+        lua_rawseti(L, nodes, me);
+        for (int k = 0; k < n->nin; k++) {
+            nnl_agnode *c = n->next[k];
+            if (!c)
+                continue;
+            lua_rawgetp(L, seen, c);
+            lua_Integer ci = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            if (!ci) {
+                if (tail == limit) {
+                    more = 1;
+                    continue;
+                }
+                depth[tail] = depth[head] + 1;
+                queue[tail++] = c;
+                ci = tail;
+                lua_pushinteger(L, ci);
+                lua_rawsetp(L, seen, c);
+            }
+            lua_pushinteger(L, ci);
+            lua_rawseti(L, edges, ++ne);
+            lua_pushinteger(L, me);
+            lua_rawseti(L, edges, ++ne);
+        }
+        head++;
+    }
+    lua_pushvalue(L, nodes);
+    lua_pushvalue(L, edges);
+    lua_pushboolean(L, more);
+    return 3;
+}
+
 static const luaL_Reg methods[] = {
     {"requires_grad", m_requires_grad},
     {"backward", m_backward},
@@ -160,6 +242,7 @@ static const luaL_Reg funcs[] = {
     {"no_grad", l_no_grad},
     {"is_grad_enabled", l_is_grad_enabled},
     {"set_grad_enabled", l_set_grad_enabled},
+    {"_graph", l_graph},
     {NULL, NULL},
 };
 

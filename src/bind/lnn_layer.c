@@ -23,7 +23,7 @@ static int layer_live(lua_State *L, int idx, nnl_llayer *h)
 {
     if (!h->l)
         return 0;
-    if (!h->owned)
+    if (!h->owned || h->owned == 2) /* 2: nn.load is making its model */
         return 1;
     lua_getiuservalue(L, idx, 1);
     nnl_lmodel *mh = luaL_testudata(L, -1, NNL_MODEL_MT);
@@ -369,11 +369,25 @@ static int layer_index(lua_State *L)
                 nnl_lua_push_weight(L, &l->params[p]);
                 return 1;
             }
+        if (nnl_lua_layer_field(L, 1, k)) /* a Lua layer's own fields */
+            return 1;
         luaL_getmetatable(L, NNL_LAYER_MT);
         lua_getfield(L, -1, "__methods");
         lua_getfield(L, -1, k);
     }
     return 1;
+}
+
+/* layer.k = v: a field of a Lua layer (self.factor = 2); the others'
+ * settings are fixed when they are made. */
+static int layer_newindex(lua_State *L)
+{
+    nnl_llayer *h = nnl_lua_checklayer(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    if (nnl_lua_layer_setfield(L, 1, k, 3))
+        return 0;
+    return luaL_error(L, "layer.%s cannot be set: a %s layer's settings are fixed when it is "
+                      "made", k, h->l->ops->type);
 }
 
 /* "nn.Dense(32, relu) 'dense' -> (None, 32)": the positional values, the
@@ -444,6 +458,8 @@ void nnl_open_layers(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, layer_index);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, layer_newindex);
+    lua_setfield(L, -2, "__newindex");
     lua_pushcfunction(L, layer_tostring);
     lua_setfield(L, -2, "__tostring");
     luaL_newlib(L, nnl_layer_methods);

@@ -57,6 +57,7 @@ static int model_add(lua_State *L)
     lua_pushboolean(L, 0);
     lua_rawseti(L, 3, n + 1);
     nnl_error err;
+    lh->l->lua = L; /* a built model builds the layer now: a Lua layer's build runs */
     if (nnl_model_add(m, lh->l, &err) != NNL_OK) {
         lua_pushnil(L);
         lua_rawseti(L, 3, n + 1);
@@ -339,6 +340,7 @@ static int model_predict(lua_State *L)
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
     x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
+    nnl_lua_layers_bind(L, m);
     nnl_tensor *p = nnl_model_predict_upto(m, x, (size_t)bs, (size_t)upto, &err);
     if (!p)
         return nnl_lua_raise_in(L, "predict", &err);
@@ -663,4 +665,5 @@ void nnl_open_model(lua_State *L)
     }
     nnl_open_model_tape(L);
     nnl_open_optim_step(L);
+    nnl_open_lualayer(L);
 }

@@ -26,7 +26,7 @@ typedef struct nnl_lmodel {
 /* nn.Layer payload. Uservalue 1: the model that owns the layer, if any. */
 typedef struct nnl_llayer {
     nnl_layer *l;                 /* owned unless `owned` (then the model's) */
-    int owned;
+    int owned;                    /* 1: a model's; 2: a loader's, in nn.load */
 } nnl_llayer;
 
 /* The open model at idx, or a Lua argument error ("model is closed"). */
@@ -92,6 +92,26 @@ typedef struct nnl_lhost {
 } nnl_lhost;
 void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc);
 void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc);
+
+/* Layers written in Lua (lnn_lualayer.c): nn.Layer into the nn table at
+ * the top of the stack; the fields of such a layer (self.factor, class
+ * functions, add_weight) for layer_index (pushes, returns 1; 0: none) and
+ * its __newindex (returns 1 when l is one); and the thread that runs the
+ * model's Lua layers, set by each binding call that may run them. */
+void nnl_open_lualayer(lua_State *L);
+int nnl_lua_layer_field(lua_State *L, int idx, const char *k);
+int nnl_lua_layer_setfield(lua_State *L, int idx, const char *k, int v);
+void nnl_lua_layers_bind(lua_State *L, nnl_model *m);
+/* nn.load's maker of Lua layers (model/modelfile.h nnl_layer_resolver):
+ * ctx is an nnl_lua_resolver_ctx; the class comes from the table at objs,
+ * and the handle it makes is kept in the table at made, by C layer. */
+typedef struct nnl_lua_resolver_ctx {
+    lua_State *L;
+    int objs, made;
+} nnl_lua_resolver_ctx;
+struct cJSON;
+nnl_status nnl_lua_resolve_layer(void *ctx, const char *cls, const struct cJSON *config,
+                                 nnl_layer **out, nnl_error *err);
 
 /* model:fit (lnn_model_fit.c). */
 int nnl_lua_model_fit(lua_State *L);

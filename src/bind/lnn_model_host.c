@@ -139,6 +139,7 @@ void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc)
     hc->prev_ctx = m->host_ctx;
     m->host = host_fn;
     m->host_ctx = hc;
+    nnl_lua_layers_bind(L, m);
 }
 
 void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc)

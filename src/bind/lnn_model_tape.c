@@ -1,6 +1,7 @@
 /* model(x), layer(x), model:trainable_weights(), model:zero_grad() and
  * layer.<weight name>: the model and its layers on the autograd tape
  * (model/model_tape.h). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,7 +53,13 @@ static int model_call(lua_State *L)
                           "state of its step");
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
-    if (!(out->t = nnl_model_call(h->m, x, train, &err)))
+    nnl_lua_layers_bind(L, h->m);
+    /* A Lua layer's call must not change the model under this loop. */
+    int in_fit = h->in_fit;
+    h->in_fit = 1;
+    out->t = nnl_model_call(h->m, x, train, &err);
+    h->in_fit = in_fit;
+    if (!out->t)
         return nnl_lua_raise_in(L, "model(x)", &err);
     return 1;
 }
@@ -65,6 +72,7 @@ static int layer_call(lua_State *L)
     int train = nnl_lua_read_training(L, 3, "layer(x)");
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
+    h->l->lua = L;
     if (!(out->t = nnl_layer_call(h->l, x, train, &err)))
         return nnl_lua_raise_in(L, "layer(x)", &err);
     return 1;
@@ -99,6 +107,39 @@ static int model_zero_grad(lua_State *L)
                 return nnl_lua_raise_in(L, "zero_grad", &err);
         }
     lua_settop(L, 1);
+    return 1;
+}
+
+/* model:gradient_norms() -> {{name = layer name, norm = n}, ...}: for
+ * every layer with trainable weights, the 2-norm of all their gradients
+ * of the last training step of fit or train_on_batch (what the optimizer
+ * applied), for nn.callbacks.GradientLogger. */
+static int model_gradient_norms(lua_State *L)
+{
+    nnl_model *m = nnl_lua_checkmodel(L, 1)->m;
+    lua_newtable(L);
+    lua_Integer k = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const nnl_layer *l = m->layers[i];
+        double s = 0;
+        int any = 0;
+        for (int p = 0; p < l->nparams; p++) {
+            const nnl_param *pr = &l->params[p];
+            if (!pr->trainable || !pr->g)
+                continue;
+            any = 1;
+            for (size_t j = 0; j < pr->n; j++)
+                s += (double)pr->g[j] * pr->g[j];
+        }
+        if (!any)
+            continue;
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, l->name);
+        lua_setfield(L, -2, "name");
+        lua_pushnumber(L, sqrt(s));
+        lua_setfield(L, -2, "norm");
+        lua_rawseti(L, -2, ++k);
+    }
     return 1;
 }
 
@@ -156,6 +197,8 @@ void nnl_open_model_tape(lua_State *L)
     lua_setfield(L, -2, "trainable_weights");
     lua_pushcfunction(L, model_zero_grad);
     lua_setfield(L, -2, "zero_grad");
+    lua_pushcfunction(L, model_gradient_norms);
+    lua_setfield(L, -2, "gradient_norms");
     lua_pop(L, 2);
     luaL_getmetatable(L, NNL_LAYER_MT);
     lua_pushcfunction(L, layer_call);

@@ -317,6 +317,54 @@ static int l_history(lua_State *L)
     return finish(L, &b, st, &o, fn, &err);
 }
 
+/* _graph(fn, opts, nodes, edges) with nodes = {{x =, y =, label =, kind =},
+ * ...} and edges = {from1, to1, from2, to2, ...} (1-based) */
+static int l_graph(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 3), ne2 = luaL_len(L, 4);
+    if (n < 1 || n > 2000)
+        return luaL_error(L, "%s: %I nodes (expected 1..2000)", fn, n);
+    if (ne2 < 0 || ne2 % 2 || ne2 > 8000)
+        return luaL_error(L, "%s: edges must be pairs (at most 4000)", fn);
+    nnl_plot_gnode *nodes = temp(L, (size_t)n, sizeof *nodes);
+    size_t *edges = temp(L, (size_t)ne2, sizeof *edges);
+    for (lua_Integer i = 0; i < n; i++) {
+        luaL_checkstack(L, 4, "too many nodes");
+        lua_geti(L, 3, i + 1);
+        int item = lua_gettop(L);
+        if (!lua_istable(L, item))
+            return luaL_error(L, "%s: node %I must be a table", fn, i + 1);
+        lua_getfield(L, item, "x");
+        lua_getfield(L, item, "y");
+        lua_getfield(L, item, "kind");
+        nodes[i].x = lua_tonumber(L, -3);
+        nodes[i].y = lua_tonumber(L, -2);
+        nodes[i].kind = (int)lua_tointeger(L, -1);
+        lua_pop(L, 3);
+        lua_getfield(L, item, "label");
+        nodes[i].label = check_text(L, -1, fn, "a node's label");
+        /* the label stays on the stack (and the node table under it) */
+    }
+    for (lua_Integer e = 0; e < ne2; e++) {
+        lua_geti(L, 4, e + 1);
+        lua_Integer v = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (v < 1 || v > n)
+            return luaL_error(L, "%s: edge end %I out of range", fn, v);
+        edges[e] = (size_t)(v - 1);
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_graph(&b, &o, nodes, (size_t)n, edges, (size_t)ne2 / 2, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
 /* _lines(fn, opts, series) with series = {{x = , y = , name = }, ...} */
 static int l_lines(lua_State *L)
 {
@@ -855,7 +903,7 @@ static const luaL_Reg session_methods[] = {
 static const luaL_Reg plot_funcs[] = {
     {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
-    {"_regions", l_regions},     {"_network", l_network}, {"_session", l_session},
+    {"_regions", l_regions},     {"_network", l_network}, {"_graph", l_graph}, {"_session", l_session},
     {"_filters", l_filters},     {"_maps", l_maps},
     {"_history_last", l_history_last},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},

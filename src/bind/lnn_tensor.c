@@ -13,6 +13,7 @@
 
 #include "bind/lnn.h"
 #include "bind/lnn_tensor.h"
+#include "tensor/ag_shape.h"
 
 /* Fills h with a new tensor, or raises err. */
 static void fill_or_raise(lua_State *L, nnl_ltensor *h, nnl_tensor *t, const nnl_error *err)
@@ -135,15 +136,6 @@ static int l_randn(lua_State *L)
 {
     nnl_ltensor *h = new_from_args(L, 1, "nn.randn", NULL);
     nnl_tensor_randn(h->t);
-    return 1;
-}
-
-static int l_arange(lua_State *L)
-{
-    size_t n = check_size(L, 1, "nn.arange", "count");
-    nnl_ltensor *h = nnl_lua_newtensor(L);
-    nnl_error err;
-    fill_or_raise_in(L, h, nnl_tensor_arange(n, &err), &err, "nn.arange");
     return 1;
 }
 
@@ -320,8 +312,16 @@ static size_t check_indices(lua_State *L, int first, int given, const nnl_tensor
         luaL_error(L, "%s: %d indices given for a tensor of shape %s (needs %d)", fn, given,
                    nnl_shape_str(t, sb, sizeof sb), t->ndim);
     size_t off = 0;
-    for (int d = 0; d < t->ndim; d++)
+    for (int d = 0; d < t->ndim; d++) {
+        int isint;
+        lua_Integer i = lua_tointegerx(L, first + d, &isint);
+        /* the whole shape in the message, and a hint for 0-based habits */
+        if (isint && (i < 1 || (lua_Unsigned)i > t->shape[d]))
+            luaL_error(L, "%s: index %I out of range for dimension %d of %s%s", fn, i, d + 1,
+                       nnl_shape_str(t, sb, sizeof sb),
+                       i == 0 ? " (indices start at 1)" : "");
         off = off * t->shape[d] + check_index(L, first + d, t, d, fn);
+    }
     return off;
 }
 
@@ -346,10 +346,14 @@ static int m_set(lua_State *L)
     return 1;
 }
 
-/* t[i]: a number for 1-D, a view of row i otherwise; t.method. */
+/* t[i]: a number for 1-D, a view of row i otherwise (recorded for
+ * autograd); t[{...}]: a Torch7-style slice (lnn_tensor_shape.c);
+ * t.method. */
 static int mt_index(lua_State *L)
 {
     luaL_checkudata(L, 1, NNL_TENSOR_MT);
+    if (lua_type(L, 2) == LUA_TTABLE)
+        return nnl_tensor_slice_get(L, 1, 2);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         /* Elements need an open tensor; methods (even close) do not. */
         nnl_tensor *t = nnl_lua_checktensor(L, 1);
@@ -360,7 +364,7 @@ static int mt_index(lua_State *L)
         }
         nnl_ltensor *h = nnl_lua_newtensor(L);
         nnl_error err;
-        fill_or_raise(L, h, nnl_tensor_select(t, i, &err), &err);
+        fill_or_raise(L, h, nnl_ag_select(t, 0, i, &err), &err);
         return 1;
     }
     /* Methods live in the upvalue table; a few fields (t.grad) are not
@@ -376,10 +380,13 @@ static int mt_index(lua_State *L)
 }
 
 /* t[i] = v: sets an element of a 1-D tensor, or fills row i with a number
- * or copies a tensor of the row's shape into it. */
+ * or copies a tensor of the row's shape into it; t[{...}] = v writes a
+ * number or a broadcastable tensor into a slice (lnn_tensor_shape.c). */
 static int mt_newindex(lua_State *L)
 {
     nnl_tensor *t = nnl_lua_checktensor(L, 1);
+    if (lua_type(L, 2) == LUA_TTABLE)
+        return nnl_tensor_slice_set(L, 1, 2, 3);
     if (lua_type(L, 2) == LUA_TSTRING && nnl_tensor_set_property(L, t, lua_tostring(L, 2), 3))
         return 0;
     if (lua_type(L, 2) != LUA_TNUMBER)
@@ -392,6 +399,7 @@ static int mt_newindex(lua_State *L)
         float v = (float)lua_tonumber(L, 3);
         for (size_t k = 0; k < row; k++)
             dst[k] = v;
+        nnl_tensor_bump_version(t);
         return 0;
     }
     /* A closed tensor is reported as closed, not as a wrong type. */
@@ -419,6 +427,7 @@ static int mt_newindex(lua_State *L)
                           nnl_shape_str_raw(t->ndim - 1, t->shape + 1, rb, sizeof rb));
     }
     memmove(dst, src->data, row * sizeof(float));
+    nnl_tensor_bump_version(t);
     return 0;
 }
 
@@ -463,7 +472,7 @@ static int m_rows(lua_State *L)
     }
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_rows(t, (size_t)(a - 1), (size_t)(b - a + 1), &err), &err);
+    fill_or_raise(L, h, nnl_ag_rows(t, (size_t)(a - 1), (size_t)(b - a + 1), &err), &err);
     return 1;
 }
 
@@ -501,7 +510,7 @@ static int m_reshape(lua_State *L)
     }
     nnl_ltensor *h = nnl_lua_newtensor(L);
     nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_reshape(t, nd, shape, &err), &err);
+    fill_or_raise(L, h, nnl_ag_reshape(t, nd, shape, &err), &err);
     return 1;
 }
 
@@ -621,48 +630,6 @@ static int m_apply(lua_State *L)
     return 1;
 }
 
-/* nn.cat({a, b, ...} [, dim]) */
-static int l_cat(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 1);
-    lua_Integer dim = luaL_optinteger(L, 2, 1);
-    if (n < 1)
-        return luaL_error(L, "nn.cat: needs at least one tensor");
-    if (n > 1 << 20)
-        return luaL_error(L, "nn.cat: too many tensors (%I)", n);
-    /* The elements are first copied into an anchor table (reading the
-     * list may run metamethods, which could return unanchored tensors or
-     * close earlier ones); the C pointers are taken afterwards, when no
-     * more Lua code runs before the concatenation. */
-    lua_createtable(L, (int)n, 0);
-    int anchor = lua_gettop(L);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_geti(L, 1, i + 1);
-        lua_rawseti(L, anchor, i + 1);
-    }
-    const nnl_tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_rawgeti(L, anchor, i + 1);
-        ts[i] = nnl_lua_totensor(L, -1);
-        if (!ts[i] && luaL_testudata(L, -1, NNL_TENSOR_MT))
-            return luaL_error(L, "nn.cat: element %I is a closed nn.Tensor", i + 1);
-        if (!ts[i])
-            return luaL_error(L, "nn.cat: element %I is %s, not an nn.Tensor", i + 1,
-                              luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
-    if (dim < 1 || dim > ts[0]->ndim) {
-        char sb[96];
-        return luaL_error(L, "nn.cat: dimension %I out of range for shape %s", dim,
-                          nnl_shape_str(ts[0], sb, sizeof sb));
-    }
-    nnl_ltensor *h = nnl_lua_newtensor(L);
-    nnl_error err;
-    fill_or_raise_in(L, h, nnl_tensor_cat(ts, (size_t)n, (int)dim - 1, &err), &err, "nn.cat");
-    return 1;
-}
-
 static const luaL_Reg module_funcs[] = {
     {"tensor", l_tensor},
     {"zeros", l_zeros},
@@ -670,10 +637,8 @@ static const luaL_Reg module_funcs[] = {
     {"full", l_full},
     {"rand", l_rand},
     {"randn", l_randn},
-    {"arange", l_arange},
     {"linspace", l_linspace},
     {"eye", l_eye},
-    {"cat", l_cat},
     {NULL, NULL},
 };
 

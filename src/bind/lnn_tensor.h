@@ -26,6 +26,13 @@ int nnl_tensor_property(lua_State *L, nnl_tensor *t, const char *key);
 /* t.key = value at vidx for those fields: returns 1 when key is one. */
 int nnl_tensor_set_property(lua_State *L, nnl_tensor *t, const char *key, int vidx);
 
+/* t[{...}] (lnn_tensor_shape.c), called by __index and __newindex for a
+ * table key: pushes the slice of the tensor at tidx selected by the table
+ * at key (a number when every dimension gets an index) and returns 1; or
+ * writes the number or tensor at val into it and returns 0. */
+int nnl_tensor_slice_get(lua_State *L, int tidx, int key);
+int nnl_tensor_slice_set(lua_State *L, int tidx, int key, int val);
+
 /* __tostring of nn.Tensor: numpy-like text, elided when large. */
 int nnl_tensor_tostring(lua_State *L);
 

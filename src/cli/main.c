@@ -8,6 +8,7 @@
  * Ctrl-C never touches the state from the signal handler but sets a hook
  * that raises "interrupted!" at the next Lua instruction (and the flag that
  * C loops such as fit poll; see core/interrupt.h for how the two meet). */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,6 +411,17 @@ int main(int argc, char **argv)
      * (gnuplot) get the default actions back (plot/gnuplot_child.c). */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);
+    /* Tensors of a step (a custom loop's activations and gradients, 100 KB
+     * to a few MB) are freed and made again every step. glibc hands blocks
+     * that large back to the kernel (mmap, heap trim) and takes them again
+     * with a page fault per 4 KB: at the MLP's batch size that was most of
+     * a Lua loop's time. Keeping them in the heap is the allocator advice
+     * PyTorch's CPU tuning guide gives (bench/train_torch.py runs so); the
+     * peak memory is the same. NNLUA_MALLOC_DEFAULT=1 keeps glibc's own. */
+    if (!getenv("NNLUA_MALLOC_DEFAULT")) {
+        mallopt(M_MMAP_THRESHOLD, 64 << 20);
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    }
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         nnl_cli_message("cannot create state: not enough memory");

@@ -84,7 +84,11 @@ nnl_layer *nnl_layer_create(const nnl_layer_ops *ops, const nnl_value *v, nnl_er
         return NULL;
     }
     l->ops = ops;
+    if (ops->kind_ref)
+        ops->kind_ref(ops, 1);
     if (!(l->life = nnl_calloc(1, sizeof *l->life))) {
+        if (ops->kind_ref)
+            ops->kind_ref(ops, -1);
         nnl_free(l);
         nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
         return NULL;
@@ -96,6 +100,8 @@ nnl_layer *nnl_layer_create(const nnl_layer_ops *ops, const nnl_value *v, nnl_er
         memcpy(l->config, v, ops->noptions * sizeof *v);
     if (ops->state_size && !(l->state = nnl_calloc(1, ops->state_size))) {
         nnl_free(l->life);
+        if (ops->kind_ref)
+            ops->kind_ref(ops, -1);
         nnl_free(l);
         nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a %s layer", ops->type);
         return NULL;
@@ -178,7 +184,10 @@ void nnl_layer_free(nnl_layer *l)
         l->life->obj = NULL;
         nnl_life_release(l->life);
     }
+    const nnl_layer_ops *ops = l->ops;
     nnl_free(l);
+    if (ops->kind_ref)
+        ops->kind_ref(ops, -1);
 }
 
 void nnl_layer_set_name(nnl_layer *l, const char *name)
@@ -258,7 +267,9 @@ nnl_status nnl_layer_build(nnl_layer *l, const nnl_shape *in, nnl_rng *rng,
     if (st != NNL_OK)
         return st;
     for (int i = 0; i < nw; i++) {
-        st = nnl_param_alloc(&l->params[i], w[i].name, &w[i].shape, w[i].trainable, err);
+        st = l->ops->adopt ? l->ops->adopt(l, i, &l->params[i], err)
+                           : nnl_param_alloc(&l->params[i], w[i].name, &w[i].shape,
+                                             w[i].trainable, err);
         if (st != NNL_OK) {
             /* A failed build leaves the layer as it was: unbuilt, no weights. */
             nnl_layer_unbuild(l);

@@ -26,7 +26,7 @@
 #include "model/activation.h"
 #include "model/options.h"
 
-#define NNL_LAYER_MAX_PARAMS 4
+#define NNL_LAYER_MAX_PARAMS 8
 #define NNL_LAYER_NAME_MAX 64
 
 /* A per-sample shape (the batch dimension is not included). */
@@ -56,6 +56,7 @@ typedef struct nnl_param {
 } nnl_param;
 
 typedef struct nnl_layer nnl_layer;
+struct cJSON; /* model files' JSON (cJSON.h), for nnl_layer_ops.save_config */
 
 /* Whether an object is still alive, for records that outlive it (a layer
  * call on the autograd tape refers to its layer): the object sets obj to
@@ -137,6 +138,20 @@ typedef struct nnl_layer_ops {
      * its backward needs a training forward, so a gradient of an inference
      * call (model(x) with training = false) is refused. */
     int train_differs;
+    /* Kinds defined at run time (Lua layers, bind/lnn_lualayer.c); all NULL
+     * for the kinds of layers.c.
+     * kind_ref: the kind's own count of users, +1 by each layer made of it
+     *   and -1 when that layer is freed (after its last use of the table).
+     * adopt: gives weight i of the plan (build) instead of a new zeroed
+     *   array: its weights already exist (made by the kind's plan).
+     * tape_call: layer(x) on the autograd tape, made of recorded tensor
+     *   operations, instead of one node around forward/backward. */
+    void (*kind_ref)(const struct nnl_layer_ops *ops, int delta);
+    nnl_status (*adopt)(nnl_layer *l, int i, nnl_param *p, nnl_error *err);
+    nnl_tensor *(*tape_call)(nnl_layer *l, const nnl_tensor *x, int train, nnl_error *err);
+    /* save_config: adds the layer's own settings to its model-file config
+     * object (a cJSON object; a Lua layer's get_config()). */
+    nnl_status (*save_config)(const nnl_layer *l, struct cJSON *config, nnl_error *err);
     /* Fusion with the layer after it in a model (optional, all three or
      * none): fuse_next says whether this layer, as built and with the
      * active kernel table, can absorb next (built on its output) into its
@@ -182,6 +197,7 @@ struct nnl_layer {
      * call checks that the state its backward reads is still its own. */
     unsigned long gen;
     int busy;                     /* its model's loss or metric function runs */
+    void *lua;                    /* the lua_State a run-time kind calls (bind) */
     nnl_life *life;               /* one reference; obj = this layer */
 };
 

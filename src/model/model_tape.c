@@ -126,6 +126,8 @@ nnl_tensor *nnl_layer_call(nnl_layer *l, const nnl_tensor *x, int train, nnl_err
                  nnl_shape_keras(&l->in_shape, a, sizeof a), nnl_shape_keras(&in, b, sizeof b));
         return NULL;
     }
+    if (l->ops->tape_call)
+        return l->ops->tape_call(l, x, train, err);
     size_t batch = x->shape[0];
     size_t shape[NNL_MAX_DIMS];
     shape[0] = batch;

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "core/alloc.h"
-#include "core/writefile.h"
 #include "model/init.h"
 #include "model/loss.h"
+#include "model/safetensors.h"
 #include "simd/kernels.h"
 
 #define NAME_MAX_LEN 128
@@ -200,7 +200,7 @@ static cJSON *value_json(const nnl_option *o, const nnl_value *v)
 }
 
 /* {"class": "Dense", "config": {"name": ..., <every option of the kind>}} */
-static cJSON *layer_json(nnl_layer *l)
+static cJSON *layer_json(nnl_layer *l, nnl_error *err)
 {
     int ok = 1;
     cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
@@ -213,11 +213,17 @@ static cJSON *layer_json(nnl_layer *l)
     put(&ok, c, "name", cJSON_CreateString(l->name));
     for (size_t i = 0; i < l->ops->noptions; i++)
         put(&ok, c, l->ops->options[i].key, value_json(&l->ops->options[i], &l->config[i]));
+    if (ok && l->ops->save_config && l->ops->save_config(l, c, err) != NNL_OK) {
+        cJSON_Delete(o);
+        cJSON_Delete(c);
+        return NULL;
+    }
     put(&ok, o, "config", c); /* last: a failed attach deletes c */
     return whole(ok, o);
 }
 
-static cJSON *architecture_json(nnl_model *m, const char *name)
+/* *cfail set when a layer's own config failed (its error in err). */
+static cJSON *architecture_json(nnl_model *m, const char *name, nnl_error *err, int *cfail)
 {
     int ok = 1;
     cJSON *a = cJSON_CreateObject(), *layers = cJSON_CreateArray();
@@ -229,8 +235,13 @@ static cJSON *architecture_json(nnl_model *m, const char *name)
     put(&ok, a, "class", cJSON_CreateString("Sequential"));
     put(&ok, a, "name", cJSON_CreateString(name));
     put(&ok, a, "input_shape", m->built ? shape_json(&m->in_shape) : cJSON_CreateNull());
-    for (size_t i = 0; ok && i < m->nlayers; i++)
-        put(&ok, layers, NULL, layer_json(m->layers[i]));
+    for (size_t i = 0; ok && i < m->nlayers; i++) {
+        err->code = NNL_OK;
+        cJSON *lj = layer_json(m->layers[i], err);
+        if (!lj && err->code != NNL_OK)
+            *cfail = 1;
+        put(&ok, layers, NULL, lj);
+    }
     put(&ok, a, "layers", layers);
     return whole(ok, a);
 }
@@ -321,93 +332,36 @@ static int add_json_string(cJSON *meta, const char *key, cJSON *j)
     return ok;
 }
 
-/* The header JSON text (padded to a multiple of 8 with spaces) into *out
- * (malloc'd by cJSON's allocator: free with cJSON_free). Out of memory at
- * any point is an error: a header missing a part is never written. */
-static nnl_status make_header(nnl_model *m, const nnl_modelfile_info *info,
-                              const out_tensor *t, size_t n, size_t nslots,
-                              char **out, size_t *len, nnl_error *err)
+/* The __metadata__ object into *out (NULL when out of memory: a header
+ * missing a part is never written). */
+static nnl_status make_meta(nnl_model *m, const nnl_modelfile_info *info, size_t nslots,
+                            cJSON **out, nnl_error *err)
 {
     int ok = 1;
-    cJSON *root = cJSON_CreateObject(), *meta = cJSON_CreateObject();
-    if (!root || !meta) {
-        cJSON_Delete(root);
-        cJSON_Delete(meta);
+    cJSON *meta = cJSON_CreateObject();
+    if (!meta)
         return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the header");
-    }
     char ver[16];
     snprintf(ver, sizeof ver, "%d", NNL_MODELFILE_VERSION);
     put(&ok, meta, "format", cJSON_CreateString("nnlua"));
     put(&ok, meta, "format_version", cJSON_CreateString(ver));
     put(&ok, meta, "nnlua_version", cJSON_CreateString(NNL_VERSION));
+    int cfail = 0;
     ok = ok && add_json_string(meta, "architecture",
-                               architecture_json(m, info ? info->name : ""));
+                               architecture_json(m, info ? info->name : "", err, &cfail));
+    if (cfail) {
+        cJSON_Delete(meta);
+        return err->code;
+    }
     ok = ok && (!m->compiled || add_json_string(meta, "compile", compile_json(m)));
     ok = ok && add_json_string(meta, "training",
                                training_json(m, info ? info->epochs : 0, nslots));
-    put(&ok, root, "__metadata__", meta);
-    size_t off = 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        cJSON *e = cJSON_CreateObject(), *offs = cJSON_CreateArray();
-        if (!e || !offs) {
-            cJSON_Delete(e);
-            cJSON_Delete(offs);
-            ok = 0;
-            break;
-        }
-        put(&ok, e, "dtype", cJSON_CreateString("F32"));
-        put(&ok, e, "shape", shape_json(t[i].shape));
-        put(&ok, offs, NULL, uint_json(off));
-        off += t[i].n * sizeof(float);
-        put(&ok, offs, NULL, uint_json(off));
-        put(&ok, e, "data_offsets", offs);
-        put(&ok, root, t[i].name, e);
-    }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text)
-        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the header");
-    size_t l = strlen(text), padded = (l + 7) / 8 * 8;
-    char *p = cJSON_malloc(padded + 1);
-    if (!p) {
-        cJSON_free(text);
+    if (!ok) {
+        cJSON_Delete(meta);
         return nnl_fail(err, NNL_ERR_NOMEM, "out of memory for the header");
     }
-    memcpy(p, text, l);
-    memset(p + l, ' ', padded - l);
-    p[padded] = '\0';
-    cJSON_free(text);
-    *out = p;
-    *len = padded;
+    *out = meta;
     return NNL_OK;
-}
-
-static int host_little_endian(void)
-{
-    const uint16_t one = 1;
-    return *(const unsigned char *)&one == 1;
-}
-
-/* Writes n floats little-endian; 0 on a write error (kept in w). */
-static int write_floats(nnl_wfile *w, const float *x, size_t n)
-{
-    if (host_little_endian())
-        return nnl_wfile_write(w, x, n * sizeof(float));
-    unsigned char b[4096];
-    while (n > 0) {
-        size_t k = n < sizeof b / 4 ? n : sizeof b / 4;
-        for (size_t i = 0; i < k; i++) {
-            uint32_t u;
-            memcpy(&u, &x[i], 4);
-            for (int j = 0; j < 4; j++)
-                b[4 * i + (size_t)j] = (unsigned char)(u >> (8 * j));
-        }
-        if (!nnl_wfile_write(w, b, 4 * k))
-            return 0;
-        x += k;
-        n -= k;
-    }
-    return 1;
 }
 
 nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
@@ -423,26 +377,26 @@ nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
     nnl_status st = collect(m, with_slots, &t, &n, err);
     if (st != NNL_OK)
         return st;
-    char *header = NULL;
-    size_t hlen = 0;
-    if ((st = make_header(m, info, t, n, nslots, &header, &hlen, err)) != NNL_OK) {
+    cJSON *meta = NULL;
+    nnl_st_out *o = (st = make_meta(m, info, nslots, &meta, err)) == NNL_OK
+                        ? nnl_calloc(n ? n : 1, sizeof *o) : NULL;
+    if (st == NNL_OK && !o) {
+        cJSON_Delete(meta);
+        st = nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
+    }
+    if (st != NNL_OK) {
         nnl_free(t);
         return st;
     }
-    nnl_wfile w;
-    if ((st = nnl_wfile_open(NULL, path, &w, err)) != NNL_OK) {
-        cJSON_free(header);
-        nnl_free(t);
-        return st;
+    for (size_t i = 0; i < n; i++) {
+        o[i].name = t[i].name;
+        o[i].data = t[i].data;
+        o[i].ndim = t[i].shape->ndim;
+        o[i].shape = t[i].shape->d;
+        o[i].n = t[i].n;
     }
-    unsigned char len8[8];
-    for (int k = 0; k < 8; k++)
-        len8[k] = (unsigned char)((uint64_t)hlen >> (8 * k));
-    int ok = nnl_wfile_write(&w, len8, 8) && nnl_wfile_write(&w, header, hlen);
-    for (size_t i = 0; ok && i < n; i++)
-        ok = write_floats(&w, t[i].data, t[i].n);
-    cJSON_free(header);
+    st = nnl_st_write(NULL, path, o, n, meta, err);
+    nnl_free(o);
     nnl_free(t);
-    /* commit reports a failed write too, and removes the temporary */
-    return nnl_wfile_commit(&w, err);
+    return st;
 }

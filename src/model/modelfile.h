@@ -26,21 +26,35 @@
  * dtypes, shapes, offsets, coverage of the data, the architecture and
  * every expected tensor) before it reads any weight; anything wrong is
  * NNL_ERR_FORMAT with a message naming the field or tensor. Loading only
- * reads data: nothing in a file is run. */
+ * reads data: nothing in a file is run. The container itself (the header's
+ * checks, the data, the atomic write) is model/safetensors.h, shared with
+ * nn.save_tensors / nn.load_tensors (model/tensorfile.h). */
 #ifndef NNL_MODELFILE_H
 #define NNL_MODELFILE_H
 #include <stddef.h>
 #include "core/status.h"
 #include "model/model.h"
+#include "model/safetensors.h"
 
 #define NNL_MODELFILE_VERSION 2
 /* Headers above this are refused before anything is allocated. */
-#define NNL_MODELFILE_MAX_HEADER ((size_t)100 << 20)
+#define NNL_MODELFILE_MAX_HEADER NNL_ST_MAX_HEADER
 
 /* What a file says besides the model itself. */
+/* Makes a layer of a kind that is not built in (a Lua layer's class, from
+ * nn.load's custom_objects) from its class name and config (a cJSON
+ * object): *out is a new layer the caller (the loader) owns, or NULL with
+ * NNL_OK when the resolver does not know the class. */
+struct cJSON;
+typedef nnl_status (*nnl_layer_resolver)(void *ctx, const char *cls, const struct cJSON *config,
+                                         nnl_layer **out, nnl_error *err);
+
 typedef struct nnl_modelfile_info {
     char name[64];                /* the model's name; "" when none */
     long epochs;                  /* epochs trained so far; 0 when unknown */
+    /* Loading: the resolver of other kinds (NULL: none), set by the caller. */
+    nnl_layer_resolver resolve;
+    void *resolve_ctx;
 } nnl_modelfile_info;
 
 /* Saves m (built or not, compiled or not) to path. info may be NULL.

@@ -5,6 +5,7 @@
  * same value checks apply. See modelfile.h for the layout. */
 #include "model/modelfile.h"
 #include "model/json_check.h"
+#include "model/safetensors.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,46 +14,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/alloc.h"
-#include "core/readfile.h"
 #include "model/init.h"
 #include "model/loss.h"
 #include "simd/kernels.h"
 
-#define MAX_TENSOR_DIMS 8
 #define MAX_LAYERS 100000
 #define MAX_INT_JSON 9007199254740992.0 /* 2^53: larger JSON numbers are inexact */
 #define MAX_SAMPLE_NUMEL ((uint64_t)1 << 40)
 
-/* Where the bytes come from: memory (the fuzzer, tests) or a file. */
-typedef struct source {
-    const unsigned char *mem;
-    FILE *f;
-    uint64_t size;
-    const char *what;             /* the path, for messages */
-} source;
-
-/* One tensor entry of the header. */
-typedef struct entry {
-    const char *name;             /* points into the parsed header */
-    int ndim;
-    uint64_t shape[MAX_TENSOR_DIMS];
-    uint64_t numel, begin, end;
-    int used;
-} entry;
+/* A tensor entry of the header (model/safetensors.h). */
+typedef nnl_st_entry entry;
 
 typedef struct loader {
-    source src;
+    nnl_st_file st;               /* the source and its checked header */
     nnl_error *err;
-    uint64_t hlen, data_start, data_size;
-    cJSON *root;                  /* owned: the header */
-    const cJSON *meta;            /* __metadata__ in root, or NULL */
-    entry *ents;                  /* owned, sorted by name */
-    size_t nents;
     cJSON *arch, *compile, *training; /* owned: the metadata JSON texts parsed */
+    const nnl_modelfile_info *info; /* the caller's: its resolver */
 } loader;
 
 /* Fills the error as NNL_ERR_FORMAT "'what': <message>". */
@@ -68,267 +47,20 @@ static nnl_status bad(loader *ld, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return nnl_fail(ld->err, NNL_ERR_FORMAT, "'%.200s': %s", ld->src.what, msg);
-}
-
-static nnl_status read_at(loader *ld, uint64_t off, void *buf, size_t n)
-{
-    if (off > ld->src.size || n > ld->src.size - off)
-        return bad(ld, "read of %zu bytes at %llu is past the end of the file", n,
-                   (unsigned long long)off);
-    if (ld->src.mem) {
-        memcpy(buf, ld->src.mem + off, n);
-        return NNL_OK;
-    }
-    if (fseeko(ld->src.f, (off_t)off, SEEK_SET) != 0 || fread(buf, 1, n, ld->src.f) != n)
-        return nnl_fail(ld->err, NNL_ERR_IO, "'%.200s': read error at byte %llu "
-                        "(was the file changed while loading?)", ld->src.what,
-                        (unsigned long long)off);
-    return NNL_OK;
-}
-
-/* A JSON number that is an integer in [0, max]. */
-static int json_uint(const cJSON *j, double max, uint64_t *out)
-{
-    if (!cJSON_IsNumber(j))
-        return 0;
-    double d = j->valuedouble;
-    if (!(d >= 0.0 && d <= max) || d != floor(d))
-        return 0;
-    *out = (uint64_t)d;
-    return 1;
-}
-
-static char *shape_text(const uint64_t *d, int ndim, char *buf, size_t size)
-{
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < ndim && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%llu", i ? ", " : "",
-                                 (unsigned long long)d[i]);
-    if (used < size)
-        snprintf(buf + used, size - used, "]");
-    return buf;
-}
-
-static nnl_status parse_entry(loader *ld, const cJSON *j, entry *e)
-{
-    const char *n = e->name;
-    if (!cJSON_IsObject(j))
-        return bad(ld, "tensor '%.100s': expected an object with dtype, shape and "
-                   "data_offsets", n);
-    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
-    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shape");
-    const cJSON *of = cJSON_GetObjectItemCaseSensitive(j, "data_offsets");
-    if (!cJSON_IsString(dt))
-        return bad(ld, "tensor '%.100s': dtype is missing or not a string", n);
-    if (strcmp(dt->valuestring, "F32") != 0)
-        return bad(ld, "tensor '%.100s' has dtype %.20s; nnlua reads only F32", n,
-                   dt->valuestring);
-    if (!cJSON_IsArray(sh))
-        return bad(ld, "tensor '%.100s': shape is missing or not a list", n);
-    int nd = cJSON_GetArraySize(sh);
-    if (nd > MAX_TENSOR_DIMS)
-        return bad(ld, "tensor '%.100s': shape has %d dimensions (at most %d)", n, nd,
-                   MAX_TENSOR_DIMS);
-    e->ndim = nd;
-    int zero = 0;
-    for (int i = 0; i < nd; i++) {
-        if (!json_uint(cJSON_GetArrayItem(sh, i), MAX_INT_JSON, &e->shape[i]))
-            return bad(ld, "tensor '%.100s': shape[%d] is not a size (a whole number "
-                       ">= 0)", n, i);
-        zero |= e->shape[i] == 0;
-    }
-    /* The product must fit the data (4 bytes an element): checked as it
-     * grows, so it cannot overflow. */
-    uint64_t limit = ld->data_size / 4;
-    e->numel = zero ? 0 : 1;
-    for (int i = 0; !zero && i < nd; i++) {
-        if (e->numel > limit / e->shape[i])
-            return bad(ld, "tensor '%.100s': its shape needs more bytes than the data "
-                       "has (%llu)", n, (unsigned long long)ld->data_size);
-        e->numel *= e->shape[i];
-    }
-    if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 ||
-        !json_uint(cJSON_GetArrayItem(of, 0), MAX_INT_JSON, &e->begin) ||
-        !json_uint(cJSON_GetArrayItem(of, 1), MAX_INT_JSON, &e->end))
-        return bad(ld, "tensor '%.100s': data_offsets must be [begin, end], two whole "
-                   "numbers", n);
-    if (e->begin > e->end || e->end > ld->data_size)
-        return bad(ld, "tensor '%.100s': data_offsets [%llu, %llu] are outside the data "
-                   "(%llu bytes)", n, (unsigned long long)e->begin,
-                   (unsigned long long)e->end, (unsigned long long)ld->data_size);
-    if (e->end - e->begin != e->numel * 4) {
-        char s[160];
-        return bad(ld, "tensor '%.100s': shape %s needs %llu bytes but data_offsets "
-                   "[%llu, %llu] hold %llu", n, shape_text(e->shape, e->ndim, s, sizeof s),
-                   (unsigned long long)(e->numel * 4), (unsigned long long)e->begin,
-                   (unsigned long long)e->end, (unsigned long long)(e->end - e->begin));
-    }
-    return NNL_OK;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
-}
-
-static int by_offset(const void *a, const void *b)
-{
-    const entry *x = *(const entry *const *)a, *y = *(const entry *const *)b;
-    if (x->begin != y->begin)
-        return x->begin < y->begin ? -1 : 1;
-    return x->end < y->end ? -1 : x->end > y->end;
-}
-
-/* The data region must be covered exactly: no overlaps, no holes (as the
- * safetensors format requires). */
-static nnl_status check_coverage(loader *ld)
-{
-    if (ld->nents == 0) {
-        if (ld->data_size)
-            return bad(ld, "the data has %llu bytes but the header lists no tensors",
-                       (unsigned long long)ld->data_size);
-        return NNL_OK;
-    }
-    const entry **order = nnl_malloc(ld->nents * sizeof *order);
-    if (!order)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->src.what);
-    for (size_t i = 0; i < ld->nents; i++)
-        order[i] = &ld->ents[i];
-    qsort(order, ld->nents, sizeof *order, by_offset);
-    uint64_t at = 0;
-    nnl_status st = NNL_OK;
-    for (size_t i = 0; i < ld->nents && st == NNL_OK; i++) {
-        const entry *e = order[i];
-        if (e->begin < at)
-            st = bad(ld, "tensors '%.100s' and '%.100s' overlap (data_offsets [%llu, "
-                     "%llu] and [%llu, %llu])", order[i - 1]->name, e->name,
-                     (unsigned long long)order[i - 1]->begin,
-                     (unsigned long long)order[i - 1]->end,
-                     (unsigned long long)e->begin, (unsigned long long)e->end);
-        else if (e->begin > at)
-            st = bad(ld, "bytes %llu to %llu of the data belong to no tensor",
-                     (unsigned long long)at, (unsigned long long)e->begin);
-        else
-            at = e->end;
-    }
-    if (st == NNL_OK && at != ld->data_size)
-        st = bad(ld, "the data has %llu bytes after the last tensor",
-                 (unsigned long long)(ld->data_size - at));
-    nnl_free(order);
-    return st;
-}
-
-static nnl_status parse_header(loader *ld)
-{
-    unsigned char b8[8];
-    uint64_t size = ld->src.size;
-    if (size < 8)
-        return bad(ld, "the file has %llu bytes, too few for a safetensors header "
-                   "(an 8-byte length, then JSON)", (unsigned long long)size);
-    nnl_status st = read_at(ld, 0, b8, 8);
-    if (st != NNL_OK)
-        return st;
-    uint64_t hlen = 0;
-    for (int k = 7; k >= 0; k--)
-        hlen = (hlen << 8) | b8[k];
-    if (hlen > NNL_MODELFILE_MAX_HEADER)
-        return bad(ld, "header length %llu is above the limit of %zu bytes (not a "
-                   "model file?)", (unsigned long long)hlen, NNL_MODELFILE_MAX_HEADER);
-    if (hlen > size - 8)
-        return bad(ld, "header length %llu is beyond the end of the file (%llu bytes "
-                   "follow the length)", (unsigned long long)hlen,
-                   (unsigned long long)(size - 8));
-    if (hlen < 2)
-        return bad(ld, "header length %llu is too small for a JSON object",
-                   (unsigned long long)hlen);
-    ld->hlen = hlen;
-    ld->data_start = 8 + hlen;
-    ld->data_size = size - 8 - hlen;
-    char *h = nnl_malloc((size_t)hlen + 1);
-    if (!h)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory for a "
-                        "header of %llu bytes", ld->src.what, (unsigned long long)hlen);
-    if ((st = read_at(ld, 8, h, (size_t)hlen)) != NNL_OK) {
-        nnl_free(h);
-        return st;
-    }
-    h[hlen] = '\0';
-    const char *end = NULL;
-    ld->root = cJSON_ParseWithLengthOpts(h, (size_t)hlen, &end, 0);
-    if (!ld->root) {
-        size_t at = end && end >= h && end <= h + hlen ? (size_t)(end - h) : 0;
-        int syntax_ok = nnl_json_syntax_ok(h, (size_t)hlen);
-        nnl_free(h);
-        if (syntax_ok) /* good text: the parser ran out of memory */
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory for "
-                            "the header of %llu bytes", ld->src.what,
-                            (unsigned long long)hlen);
-        return bad(ld, "the header is not valid JSON (error near byte %zu of %llu)", at,
-                   (unsigned long long)hlen);
-    }
-    for (const char *p = end ? end : h + hlen; p < h + hlen; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            size_t at = (size_t)(p - h);
-            nnl_free(h);
-            return bad(ld, "the header has text after its JSON object (at byte %zu)", at);
-        }
-    nnl_free(h);
-    if (!cJSON_IsObject(ld->root))
-        return bad(ld, "the header is not a JSON object");
-
-    size_t n = 0;
-    for (const cJSON *c = ld->root->child; c; c = c->next)
-        n++;
-    ld->ents = nnl_calloc(n ? n : 1, sizeof *ld->ents);
-    if (!ld->ents)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->src.what);
-    for (const cJSON *c = ld->root->child; c; c = c->next) {
-        const char *name = c->string ? c->string : "";
-        if (strcmp(name, "__metadata__") == 0) {
-            if (ld->meta)
-                return bad(ld, "__metadata__ appears twice");
-            if (!cJSON_IsObject(c))
-                return bad(ld, "__metadata__ is not an object");
-            for (const cJSON *m = c->child; m; m = m->next)
-                if (!cJSON_IsString(m))
-                    return bad(ld, "__metadata__ value '%.100s' is not a string "
-                               "(the format allows only strings)",
-                               m->string ? m->string : "");
-            ld->meta = c;
-            continue;
-        }
-        entry *e = &ld->ents[ld->nents++];
-        e->name = name;
-        if ((st = parse_entry(ld, c, e)) != NNL_OK)
-            return st;
-    }
-    qsort(ld->ents, ld->nents, sizeof *ld->ents, by_name);
-    for (size_t i = 1; i < ld->nents; i++)
-        if (strcmp(ld->ents[i - 1].name, ld->ents[i].name) == 0)
-            return bad(ld, "tensor '%.100s' appears twice", ld->ents[i].name);
-    return check_coverage(ld);
-}
-
-static entry *find(loader *ld, const char *name)
-{
-    entry key;
-    memset(&key, 0, sizeof key);
-    key.name = name;
-    return ld->nents ? bsearch(&key, ld->ents, ld->nents, sizeof *ld->ents, by_name) : NULL;
+    return nnl_st_bad(&ld->st, "%s", msg);
 }
 
 /* The metadata string `key` parsed as JSON into *out (NULL when absent). */
 static nnl_status meta_json(loader *ld, const char *key, cJSON **out)
 {
     *out = NULL;
-    const cJSON *s = ld->meta ? cJSON_GetObjectItemCaseSensitive(ld->meta, key) : NULL;
+    const cJSON *s = ld->st.meta ? cJSON_GetObjectItemCaseSensitive(ld->st.meta, key) : NULL;
     if (!s)
         return NNL_OK;
     cJSON *j = cJSON_Parse(s->valuestring);
     if (!j && nnl_json_syntax_ok(s->valuestring, strlen(s->valuestring)))
         return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory for "
-                        "__metadata__ %s", ld->src.what, key);
+                        "__metadata__ %s", ld->st.what, key);
     if (!j)
         return bad(ld, "__metadata__ %s is not valid JSON", key);
     if (!cJSON_IsObject(j)) {
@@ -364,7 +96,7 @@ static nnl_status get_uint(loader *ld, const cJSON *o, const char *key, const ch
         *out = def;
         return NNL_OK;
     }
-    if (!json_uint(j, max, out))
+    if (!nnl_st_json_uint(j, max, out))
         return bad(ld, "%s: '%s' must be a whole number in 0..%.0f", ctx, key, max);
     return NNL_OK;
 }
@@ -497,6 +229,19 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
     if (!cfg)
         cfg = &empty;
     const nnl_layer_ops *kind = nnl_layer_kind(cls);
+    if (!kind && ld->info && ld->info->resolve) {
+        nnl_layer *l = NULL;
+        nnl_error e;
+        if (ld->info->resolve(ld->info->resolve_ctx, cls, cfg, &l, &e) != NNL_OK) {
+            if (e.code == NNL_ERR_NOMEM)
+                return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
+            return bad(ld, "%s (%.40s): %s", ctx, cls, e.msg);
+        }
+        if (l) {
+            *out = l;
+            return NNL_OK;
+        }
+    }
     if (!kind) {
         char list[512];
         size_t used = 0;
@@ -504,7 +249,9 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
         for (int k = 0; nnl_layer_kinds[k] && used < sizeof list; k++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "",
                                      nnl_layer_kinds[k]->type);
-        return bad(ld, "%s: unknown layer kind '%.40s' (nnlua builds %s)", ctx, cls, list);
+        return bad(ld, "%s: unknown layer kind '%.40s' (nnlua builds %s; a layer written in "
+                   "Lua loads with nn.load(path, {custom_objects = {%.40s = Class}}))", ctx, cls,
+                   list, cls);
     }
     snprintf(ctx, sizeof ctx, "architecture: layer %zu (%.30s)", i + 1, cls);
     if ((st = get_str(ld, cfg, "name", ctx, "", &name)) != NNL_OK)
@@ -518,7 +265,7 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
     nnl_layer *l = nnl_layer_create(kind, v, &e);
     if (!l) {
         if (e.code == NNL_ERR_NOMEM)
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
         return bad(ld, "%s: %s", ctx, e.msg);
     }
     if (*name)
@@ -541,7 +288,7 @@ static int shape_equal(const entry *e, const nnl_shape *s)
 static nnl_status want_tensor(loader *ld, const char *name, const nnl_shape *s,
                               const char *who, entry **out)
 {
-    entry *e = find(ld, name);
+    entry *e = nnl_st_find(&ld->st, name);
     if (!e)
         return bad(ld, "tensor '%s' is missing (%s)", name, who);
     if (!shape_equal(e, s)) {
@@ -550,8 +297,8 @@ static nnl_status want_tensor(loader *ld, const char *name, const nnl_shape *s,
         for (int i = 0; i < s->ndim; i++)
             d[i] = s->d[i];
         return bad(ld, "tensor '%s' has shape %s but %s needs %s", name,
-                   shape_text(e->shape, e->ndim, a, sizeof a), who,
-                   shape_text(d, s->ndim, b, sizeof b));
+                   nnl_st_shape_text(e->shape, e->ndim, a, sizeof a), who,
+                   nnl_st_shape_text(d, s->ndim, b, sizeof b));
     }
     e->used = 1;
     if (out)
@@ -574,7 +321,7 @@ static nnl_status read_input_shape(loader *ld, const cJSON *arch, nnl_shape *s, 
     uint64_t total = 1;
     for (int i = 0; i < n; i++) {
         uint64_t d;
-        if (!json_uint(cJSON_GetArrayItem(j, i), (double)MAX_SAMPLE_NUMEL, &d) || d == 0)
+        if (!nnl_st_json_uint(cJSON_GetArrayItem(j, i), (double)MAX_SAMPLE_NUMEL, &d) || d == 0)
             return bad(ld, "architecture: input_shape[%d] must be a whole number >= 1",
                        i + 1);
         if (total > MAX_SAMPLE_NUMEL / d)
@@ -647,7 +394,7 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
                 nnl_layer_build(l, &cur, &rng, &e) != NNL_OK) {
                 nnl_layer_free(l);
                 if (e.code == NNL_ERR_NOMEM)
-                    return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
+                    return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
                 return bad(ld, "architecture: %s: %s", who, e.msg);
             }
             int same = l->nparams == nw;
@@ -672,7 +419,7 @@ static nnl_status build_layers(loader *ld, nnl_model *m, nnl_modelfile_info *inf
         if (nnl_model_add(m, l, &e) != NNL_OK) {
             nnl_layer_free(l);
             if (e.code == NNL_ERR_NOMEM)
-                return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
+                return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
             return bad(ld, "architecture: %s: %s", who, e.msg);
         }
     }
@@ -730,7 +477,7 @@ static nnl_status compile_model(loader *ld, nnl_model *m)
     nnl_error e;
     if (nnl_model_compile(m, loss, metrics, nm, &oc, &e) != NNL_OK) {
         if (e.code == NNL_ERR_NOMEM)
-            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
+            return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
         return bad(ld, "compile: %s", e.msg);
     }
     return NNL_OK;
@@ -758,7 +505,7 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
                    "trainable weight arrays", (unsigned long long)nslots, ntrain);
     size_t *sizes = nnl_malloc(ntrain * sizeof *sizes);
     if (!sizes)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->src.what);
+        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->st.what);
     size_t k = 0;
     for (size_t i = 0; i < m->nlayers; i++)
         for (int p = 0; p < m->layers[i]->nparams; p++)
@@ -768,7 +515,7 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
     nnl_status st = nnl_optim_prepare(m->opt, ntrain, sizes, &e);
     nnl_free(sizes);
     if (st != NNL_OK)
-        return nnl_fail(ld->err, st, "'%.200s': %s", ld->src.what, e.msg);
+        return nnl_fail(ld->err, st, "'%.200s': %s", ld->st.what, e.msg);
     m->opt->iterations = (long)iterations;
     k = 0;
     for (size_t i = 0; i < m->nlayers; i++) {
@@ -829,13 +576,13 @@ static nnl_status apply_training(loader *ld, nnl_model *m, nnl_modelfile_info *i
         uint64_t li, v[4];
         const cJSON *s = cJSON_IsObject(r) ? cJSON_GetObjectItemCaseSensitive(r, "state")
                                            : NULL;
-        if (!s || !json_uint(cJSON_GetObjectItemCaseSensitive(r, "layer"),
+        if (!s || !nnl_st_json_uint(cJSON_GetObjectItemCaseSensitive(r, "layer"),
                              (double)(m->nlayers - 1), &li) ||
             !cJSON_IsArray(s) || cJSON_GetArraySize(s) != 4)
             return bad(ld, "training: a dropout_rng entry is not {layer = index of a "
                        "layer, state = four whole numbers}");
         for (int k = 0; k < 4; k++)
-            if (!json_uint(cJSON_GetArrayItem(s, k), 4294967295.0, &v[k]))
+            if (!nnl_st_json_uint(cJSON_GetArrayItem(s, k), 4294967295.0, &v[k]))
                 return bad(ld, "training: dropout_rng state[%d] is not a 32-bit "
                            "whole number", k + 1);
         nnl_layer *gl = m->layers[li];
@@ -855,21 +602,10 @@ static nnl_status apply_training(loader *ld, nnl_model *m, nnl_modelfile_info *i
 
 static nnl_status read_floats(loader *ld, const char *name, float *dst, size_t n)
 {
-    entry *e = find(ld, name);
-    if (!e)
-        return bad(ld, "tensor '%s' is missing", name); /* checked before; defensive */
-    nnl_status st = read_at(ld, ld->data_start + e->begin, dst, n * sizeof(float));
-    if (st != NNL_OK)
-        return st;
-    const uint16_t one = 1;
-    if (*(const unsigned char *)&one != 1)
-        for (size_t i = 0; i < n; i++) {
-            const unsigned char *b = (const unsigned char *)&dst[i];
-            uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                         (uint32_t)b[3] << 24;
-            memcpy(&dst[i], &u, 4);
-        }
-    return NNL_OK;
+    entry *e = nnl_st_find(&ld->st, name);
+    if (!e || e->numel != n) /* checked before; defensive */
+        return bad(ld, "tensor '%s' is missing or has another size", name);
+    return nnl_st_read_f32(&ld->st, e, dst);
 }
 
 static nnl_status read_data(loader *ld, nnl_model *m)
@@ -912,9 +648,9 @@ static nnl_status read_data(loader *ld, nnl_model *m)
 static nnl_model *load(loader *ld, nnl_modelfile_info *info)
 {
     nnl_model *m = NULL;
-    nnl_status st = parse_header(ld);
+    nnl_status st = nnl_st_parse(&ld->st, 1);
     if (st == NNL_OK) {
-        const cJSON *v = ld->meta ? cJSON_GetObjectItemCaseSensitive(ld->meta,
+        const cJSON *v = ld->st.meta ? cJSON_GetObjectItemCaseSensitive(ld->st.meta,
                                                                      "format_version")
                                   : NULL;
         uint64_t ver = 0;
@@ -941,7 +677,7 @@ static nnl_model *load(loader *ld, nnl_modelfile_info *info)
         st = meta_json(ld, "training", &ld->training);
     nnl_error e;
     if (st == NNL_OK && !(m = nnl_model_new(&e)))
-        st = nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->src.what, e.msg);
+        st = nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
     if (info) {
         info->name[0] = '\0';
         info->epochs = 0;
@@ -952,17 +688,15 @@ static nnl_model *load(loader *ld, nnl_modelfile_info *info)
         st = compile_model(ld, m);
     if (st == NNL_OK)
         st = apply_training(ld, m, info);
-    for (size_t i = 0; st == NNL_OK && i < ld->nents; i++)
-        if (!ld->ents[i].used)
+    for (size_t i = 0; st == NNL_OK && i < ld->st.nents; i++)
+        if (!ld->st.ents[i].used)
             st = bad(ld, "tensor '%.100s' is not part of the model (the architecture "
-                     "has no such weight)", ld->ents[i].name);
+                     "has no such weight)", ld->st.ents[i].name);
     if (st == NNL_OK)
         st = read_data(ld, m);
-    cJSON_Delete(ld->root);
     cJSON_Delete(ld->arch);
     cJSON_Delete(ld->compile);
     cJSON_Delete(ld->training);
-    nnl_free(ld->ents);
     if (st != NNL_OK) {
         nnl_model_free(m);
         return NULL;
@@ -975,33 +709,24 @@ nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *wha
 {
     loader ld;
     memset(&ld, 0, sizeof ld);
-    ld.src.mem = data ? data : (const unsigned char *)"";
-    ld.src.size = data ? size : 0;
-    ld.src.what = what ? what : "(memory)";
+    nnl_st_init_mem(&ld.st, data, size, what, err);
     ld.err = err;
-    return load(&ld, info);
+    ld.info = info;
+    nnl_model *m = load(&ld, info);
+    nnl_st_close(&ld.st);
+    return m;
 }
 
 nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_error *err)
 {
-    struct stat sb;
-    int fd = nnl_open_regular(NULL, path, &sb, err); /* never blocks on a FIFO */
-    if (fd < 0)
-        return NULL;
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        nnl_fail(err, NNL_ERR_IO, "cannot read '%.200s': %s", path, strerror(e));
-        return NULL;
-    }
     loader ld;
     memset(&ld, 0, sizeof ld);
-    ld.src.f = f;
-    ld.src.size = (uint64_t)sb.st_size;
-    ld.src.what = path;
-    ld.err = err;
-    nnl_model *m = load(&ld, info);
-    fclose(f); /* read-only: nothing to lose on close */
+    nnl_model *m = NULL;
+    if (nnl_st_open(&ld.st, path, err) == NNL_OK) {
+        ld.err = err;
+        ld.info = info;
+        m = load(&ld, info);
+    }
+    nnl_st_close(&ld.st);
     return m;
 }

@@ -213,6 +213,17 @@ typedef struct nnl_plot_regions {
 nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
                              nnl_error *err);
 
+/* One box of a computation graph (nn.plot.graph) at (x, y) in units of
+ * boxes; kind 0 an operation, 1 a leaf, 2 the result. */
+typedef struct nnl_plot_gnode {
+    double x, y;
+    const char *label;  /* "\n" allowed */
+    int kind;
+} nnl_plot_gnode;
+/* Boxes and arrows: edges are ne pairs (from, to) of node indices. */
+nnl_status nnl_plot_graph(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_gnode *nodes,
+                          size_t n, const size_t *edges, size_t ne, nnl_error *err);
+
 /* One column of the model diagram. The first is the input (no kernel). */
 typedef struct nnl_plot_layer {
     int units;

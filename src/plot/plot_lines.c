@@ -30,12 +30,35 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         nnl_plot_datablock(b, name, s[i].n, 2, cols);
     }
     nnl_plot_labels(b, o, NULL, "x", "y");
+    /* Whole-number x (epochs, steps) gets whole-number ticks: a student
+     * reads "epoch 1.5" as something that happened. */
+    int whole = 1;
+    double xmin = 0, xmax = 0;
+    for (int i = 0; i < ns; i++)
+        for (size_t k = 0; k < s[i].n; k++) {
+            double x = s[i].x ? s[i].x[k] : (double)(k + 1);
+            whole &= x == (double)(long long)x;
+            if ((i == 0 && k == 0) || x < xmin)
+                xmin = x;
+            if ((i == 0 && k == 0) || x > xmax)
+                xmax = x;
+        }
+    if (whole && xmax - xmin <= 20)
+        nnl_pbuf_add(b, "set xtics 1\n");
+    else if (whole)
+        nnl_pbuf_add(b, "set xtics format \"%.0f\"\n");
     if (o->logy)
-        nnl_pbuf_add(b, "set logscale y\n");
+        nnl_pbuf_add(b, "set logscale y\nset format y \"%.0e\"\n");
+    /* Many lines: the key beside the plot, not over the lines. */
+    if (ns > 4)
+        nnl_pbuf_add(b, "set key outside right top\n");
     nnl_pbuf_add(b, "plot ");
     for (int i = 0; i < ns; i++) {
-        nnl_pbuf_addf(b, "%s$line%d using 1:2 with %s lt %d ", i ? ", \\\n     " : "", i + 1,
-                      maxn <= 25 ? "linespoints" : "lines", i % NNL_PLOT_NCOLORS + 1);
+        /* past the palette, the colours come back dashed */
+        nnl_pbuf_addf(b, "%s$line%d using 1:2 with %s lt %d ", i ? ", \\\n     " : "",
+                      i + 1, maxn <= 25 ? "linespoints" : "lines", i % NNL_PLOT_NCOLORS + 1);
+        if (i >= NNL_PLOT_NCOLORS)
+            nnl_pbuf_addf(b, "dt %d ", i / NNL_PLOT_NCOLORS % 4 + 2);
         if (s[i].name) {
             nnl_pbuf_add(b, "title ");
             nnl_pbuf_quote(b, s[i].name);

@@ -435,63 +435,6 @@ nnl_tensor *nnl_tensor_neg(const nnl_tensor *t, nnl_error *err)
     return y;
 }
 
-nnl_tensor *nnl_tensor_cat(const nnl_tensor *const *ts, size_t n, int dim, nnl_error *err)
-{
-    char sa[96], sb[96];
-    if (n == 0) {
-        nnl_fail(err, NNL_ERR_ARG, "cat: no tensors to concatenate");
-        return NULL;
-    }
-    const nnl_tensor *first = ts[0];
-    if (dim < 0 || dim >= first->ndim) {
-        nnl_fail(err, NNL_ERR_RANGE, "cat: dimension %d out of range for shape %s", dim + 1,
-                 nnl_shape_str(first, sa, sizeof sa));
-        return NULL;
-    }
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        const nnl_tensor *t = ts[i];
-        int ok = t->ndim == first->ndim;
-        for (int d = 0; ok && d < t->ndim; d++)
-            if (d != dim && t->shape[d] != first->shape[d])
-                ok = 0;
-        if (!ok) {
-            nnl_fail(err, NNL_ERR_SHAPE,
-                     "cat: tensor %zu has shape %s, which does not match %s along dimension %d",
-                     i + 1, nnl_shape_str(t, sa, sizeof sa), nnl_shape_str(first, sb, sizeof sb),
-                     dim + 1);
-            return NULL;
-        }
-        if (t->shape[dim] > SIZE_MAX - total) {
-            nnl_fail(err, NNL_ERR_ARG, "cat: combined size along dimension %d is too large",
-                     dim + 1);
-            return NULL;
-        }
-        total += t->shape[dim];
-    }
-    size_t shape[NNL_MAX_DIMS];
-    memcpy(shape, first->shape, sizeof shape);
-    shape[dim] = total;
-    nnl_tensor *y = tensor_alloc(first->ndim, shape, 0, err);
-    if (!y)
-        return NULL;
-    size_t outer = 1, inner = 1;
-    for (int d = 0; d < dim; d++)
-        outer *= first->shape[d];
-    for (int d = dim + 1; d < first->ndim; d++)
-        inner *= first->shape[d];
-    float *out = y->data;
-    for (size_t o = 0; o < outer; o++) {
-        for (size_t i = 0; i < n; i++) {
-            size_t chunk = ts[i]->shape[dim] * inner;
-            if (chunk)
-                memcpy(out, ts[i]->data + o * chunk, chunk * sizeof(float));
-            out += chunk;
-        }
-    }
-    return y;
-}
-
 void nnl_tensor_rand(nnl_tensor *t)
 {
     nnl_rng *r = nnl_rng_global();

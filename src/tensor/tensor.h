@@ -108,10 +108,12 @@ nnl_tensor *nnl_tensor_binop_scalar(nnl_binop op, const nnl_tensor *t, float s,
 /* -t, new tensor. */
 nnl_tensor *nnl_tensor_neg(const nnl_tensor *t, nnl_error *err);
 
-/* Concatenation of n tensors along dim (0-based): all other dimensions
- * must agree and all must have the same ndim. */
-nnl_tensor *nnl_tensor_cat(const nnl_tensor *const *ts, size_t n, int dim,
-                           nnl_error *err);
+/* Reductions, softmax and matrix products (nnl_tensor_matmul,
+ * nnl_tensor_reduce, ...): tensor/tensor_reduce.h, included at the end of
+ * this file. */
+
+/* Concatenation (nnl_tensor_cat), transposes, slices and the other shape
+ * operations: tensor/tensor_shape.h, included at the end of this file. */
 
 /* Filling from the global generator (core/rng.h). */
 void nnl_tensor_rand(nnl_tensor *t);   /* uniform [0,1) */
@@ -122,8 +124,22 @@ nnl_tensor *nnl_tensor_arange(size_t n, nnl_error *err);
 nnl_tensor *nnl_tensor_linspace(double a, double b, size_t n, nnl_error *err);
 nnl_tensor *nnl_tensor_eye(size_t n, nnl_error *err);
 
-/* Reductions, softmax and matrix products: their own header, included
- * here so that every user of tensors has them. */
+/* tensor_make.c. The largest count of integers float32 holds exactly (2^24). */
+#define NNL_TENSOR_EXACT_INT 16777216L
+/* Fills t with integers lo..hi inclusive, uniform (unbiased), from the
+ * global generator in element order. Needs lo <= hi and hi - lo < 2^32 - 1;
+ * values beyond +-2^24 are rounded to float32. */
+void nnl_tensor_randint(nnl_tensor *t, long lo, long hi);
+/* A random permutation of 0..n-1 (1-D) from the global generator; n at
+ * most NNL_TENSOR_EXACT_INT (NNL_ERR_ARG above). */
+nnl_tensor *nnl_tensor_randperm(size_t n, nnl_error *err);
+/* start, start + step, ... while before stop (stop excluded), numpy's and
+ * torch's semantics: ceil((stop - start) / step) elements, none when that
+ * is <= 0; each value start + i * step rounded to float32. step may be
+ * fractional or negative but not 0 (NNL_ERR_ARG, as non-finite values). */
+nnl_tensor *nnl_tensor_arange_step(double start, double stop, double step, nnl_error *err);
+
+#include "tensor/tensor_shape.h"
 #include "tensor/tensor_reduce.h"
 
 #endif

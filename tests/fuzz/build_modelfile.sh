@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the libFuzzer target of the model file loader with clang: the
+# Builds the libFuzzer targets of the model file loader and of the loader
+# of files of named tensors (fuzz_safetensors, nn.load_tensors) with clang: the
 # library layers up to the model (nnl_model and the layers below it, with
 # the per-file SIMD flags; the kern_*.c kernels without sanitizers, see
 # src/simd/simd.cmake) are configured by CMake with
@@ -25,6 +26,10 @@ clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer $SAN -I"$ROOT/
     "$ROOT/tests/fuzz/fuzz_modelfile.c" \
     "$LIB/libnnl_model.a" "$LIB/libnnl_tensor.a" "$LIB/libnnl_simd.a" "$LIB/libnnl_core.a" \
     $(pkg-config --libs libcjson zlib) -lpthread -lm -o "$OUT/fuzz_modelfile"
+clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer $SAN -I"$ROOT/src" \
+    "$ROOT/tests/fuzz/fuzz_safetensors.c" \
+    "$LIB/libnnl_model.a" "$LIB/libnnl_tensor.a" "$LIB/libnnl_simd.a" "$LIB/libnnl_core.a" \
+    $(pkg-config --libs libcjson zlib) -lpthread -lm -o "$OUT/fuzz_safetensors"
 if [ $# -ge 1 ]; then
     OUT_MODELFILE=$OUT exec sh "$ROOT/tests/fuzz/run.sh" --no-build "$1" modelfile
 fi

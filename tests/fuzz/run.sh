@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the libFuzzer targets (CSV parser, IDX reader, model file loader)
+# Runs the libFuzzer targets (CSV parser, IDX reader, model file loader,
+# loader of files of named tensors)
 # for a bounded time each on their corpora, as CI does (scripts/test.sh):
 #   tests/fuzz/run.sh                    # build all, run each 20 s
 #   tests/fuzz/run.sh 60 csv idx         # build all, run fuzz_csv and fuzz_idx 60 s each
@@ -11,7 +12,8 @@
 # the bug is fixed and the file committed, every later run replays it.
 # New inputs the fuzzer finds go to $OUT/corpus_<target>, not into the
 # repository. Targets are built by build.sh (csv, idx) into $OUT and
-# build_modelfile.sh (modelfile) into $OUT_MODELFILE (default $OUT-modelfile).
+# build_modelfile.sh (modelfile, safetensors) into $OUT_MODELFILE (default
+# $OUT-modelfile).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-$ROOT/build-fuzz}
@@ -23,14 +25,14 @@ if [ "${1:-}" = "--no-build" ]; then
 fi
 secs=${1:-${NNLUA_FUZZ_SECONDS:-20}}
 [ $# -ge 1 ] && shift
-targets=${*:-csv idx modelfile}
+targets=${*:-csv idx modelfile safetensors}
 
 if [ $build = 1 ]; then
     for t in $targets; do
         case $t in
         csv | idx) need_data=1 ;;
-        modelfile) need_model=1 ;;
-        *) echo "fuzz: unknown target '$t' (csv, idx, modelfile)" >&2; exit 2 ;;
+        modelfile | safetensors) need_model=1 ;;
+        *) echo "fuzz: unknown target '$t' (csv, idx, modelfile, safetensors)" >&2; exit 2 ;;
         esac
     done
     [ -z "${need_data:-}" ] || OUT=$OUT sh "$ROOT/tests/fuzz/build.sh"
@@ -48,6 +50,9 @@ for t in $targets; do
     modelfile)
         bin=$MOUT/fuzz_modelfile
         opts="-max_len=8192 -rss_limit_mb=2048 -malloc_limit_mb=1024 -dict=$ROOT/tests/fuzz/modelfile.dict" ;;
+    safetensors)
+        bin=$MOUT/fuzz_safetensors
+        opts="-max_len=4096 -rss_limit_mb=2048 -malloc_limit_mb=1024 -dict=$ROOT/tests/fuzz/safetensors.dict" ;;
     *) echo "fuzz: unknown target '$t'" >&2; exit 2 ;;
     esac
     [ -x "$bin" ] || { echo "fuzz: $bin is not built" >&2; exit 2; }

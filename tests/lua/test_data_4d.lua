@@ -46,7 +46,7 @@ T("construction, shape, get/set, totable", function()
   check(H.eq_table(f, u), "flat + shape equals nested")
   check(u:get(1, 2, 1, 2) == 6)
   checkerr("get: 3 indices given for a tensor of shape [1x2x2x2] (needs 4)", u.get, u, 1, 1, 1)
-  checkerr("get: index 3 out of range for dimension 3 of size 2", u.get, u, 1, 1, 3, 1)
+  checkerr("get: index 3 out of range for dimension 3 of [1x2x2x2]", u.get, u, 1, 1, 3, 1)
   checkerr("set: index 0 out of range for dimension 4", u.set, u, 1, 1, 1, 0, 5)
 end)
 

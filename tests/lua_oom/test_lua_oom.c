@@ -95,6 +95,9 @@ static const char script[] =
     "local m2 = nn.load(dir .. '/m.safetensors')\n"
     "local p2 = m2:predict(x)\n"
     "assert(p2:numel() == 8 and p2:get(3, 1) == p:get(3, 1))\n"
+    "nn.save_tensors(dir .. '/t.safetensors', {a = x, b = y}, {k = 'v'})\n"
+    "local t, meta = nn.load_tensors(dir .. '/t.safetensors')\n"
+    "assert(t.a:get(2, 2) == x:get(2, 2) and t.b:numel() == 8 and meta.k == 'v')\n"
     "return 'done'\n";
 
 /* Runs under lua_pcall: opens the libraries and nn (when open is set:
