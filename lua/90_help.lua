@@ -56,8 +56,16 @@ local entries = {
   {"tensors", "nn.linspace", "nn.linspace(a, b, n)", "n evenly spaced numbers from a to b inclusive."},
   {"tensors", "nn.eye", "nn.eye(n)", "The n x n identity matrix."},
   {"tensors", "nn.matmul", "nn.matmul(a, b) / a:matmul(b)",
-   "Matrix product of a (m x k) and b (k x n). A 1-D b is a column (the result\n" ..
-   "is 1-D); a 1-D a is a row."},
+   "Matrix product of a (m x k) and b (k x n) on the SIMD core. A 1-D b is a column\n" ..
+   "(the result is 1-D); a 1-D a is a row. 3-D operands are batches of matrices:\n" ..
+   "[b x m x k] times [b x k x n] is [b x m x n]; a batch of 1 or a 2-D operand is\n" ..
+   "used for every matrix of the other."},
+  {"tensors", "Tensor:mm", "a:mm(b)", "Matrix product of two 2-D tensors only."},
+  {"tensors", "nn.dot", "nn.dot(a, b) / a:dot(b)",
+   "The inner product of two 1-D tensors of one length (a number; a one-element\n" ..
+   "tensor when it is recorded for autograd)."},
+  {"tensors", "nn.outer", "nn.outer(a, b) / a:outer(b)",
+   "The outer product of 1-D a (m) and b (n): an m x n tensor."},
   {"tensors", "nn.cat", "nn.cat({a, b, ...} [, dim])",
    "Concatenates tensors along dimension dim (default 1); the other dimensions\nmust agree."},
   {"tensors", "Tensor:shape", "t:shape() -> d1, d2, ...", "The sizes of the dimensions, as several values."},
@@ -82,14 +90,40 @@ local entries = {
   {"tensors", "Tensor:arith", "a + b, a - b, a * b, a / b, a ^ b, -a",
    "Element-wise, with a number (either side) or a tensor; shapes broadcast by\n" ..
    "numpy's rules (trailing sizes equal or 1: [3x1] with [4] gives [3x4])."},
-  {"tensors", "Tensor:sum", "t:sum([dim])",
-   "The sum of all elements (a number), or along dimension dim (a tensor)."},
-  {"tensors", "Tensor:mean", "t:mean([dim])", "The mean, of all elements or along dim."},
-  {"tensors", "Tensor:max", "t:max([dim])", "The largest element, of all or along dim."},
-  {"tensors", "Tensor:min", "t:min([dim])", "The smallest element, of all or along dim."},
-  {"tensors", "Tensor:argmax", "t:argmax([dim])",
+  {"tensors", "Tensor:sum", "t:sum([dim [, keepdim]])",
+   "The sum of all elements (a number), or along dimension dim (a tensor without\n" ..
+   "that dimension, or with it of size 1 when keepdim is true); dim is 1-based,\n" ..
+   "negative counts from the end. Sums run in double. When t requires grad the\n" ..
+   "sum of all elements is a one-element tensor, so that loss:backward() works;\n" ..
+   "the other reductions do the same."},
+  {"tensors", "Tensor:mean", "t:mean([dim [, keepdim]])", "The mean, of all elements or along dim."},
+  {"tensors", "Tensor:prod", "t:prod([dim [, keepdim]])", "The product, of all elements or along dim."},
+  {"tensors", "Tensor:max", "t:max([dim [, keepdim]]) -> values, indices",
+   "The largest element and its 1-based flat index, or along dim a tensor of\n" ..
+   "values and one of 1-based indices (of the first largest; NaN counts as the\n" ..
+   "largest and propagates)."},
+  {"tensors", "Tensor:min", "t:min([dim [, keepdim]]) -> values, indices",
+   "The smallest element and its index, as t:max."},
+  {"tensors", "Tensor:argmax", "t:argmax([dim [, keepdim]])",
    "The 1-based position of the first largest element: a flat index without dim,\n" ..
    "else a tensor of indices along dim."},
+  {"tensors", "Tensor:argmin", "t:argmin([dim [, keepdim]])",
+   "The 1-based position of the first smallest element, as t:argmax."},
+  {"tensors", "Tensor:var", "t:var([dim [, keepdim]] [, {correction = 1}])",
+   "The variance, sum((x - mean)^2) / (n - correction); correction 1 (Bessel's,\n" ..
+   "as PyTorch) unless given; {unbiased = false} is correction 0."},
+  {"tensors", "Tensor:std", "t:std([dim [, keepdim]] [, {correction = 1}])",
+   "The standard deviation: the square root of t:var."},
+  {"tensors", "Tensor:norm", "t:norm([p [, dim [, keepdim]]])",
+   "The p-norm (sum |x|^p)^(1/p), p > 0 (default 2); p = math.huge or \"inf\" gives\n" ..
+   "max |x|. Of all elements (a number) or along dim."},
+  {"tensors", "Tensor:cumsum", "t:cumsum(dim)", "Cumulative sums along dim (the same shape)."},
+  {"tensors", "Tensor:logsumexp", "t:logsumexp([dim [, keepdim]])",
+   "log(sum(exp(x))), computed stably, of all elements or along dim."},
+  {"tensors", "Tensor:softmax", "t:softmax([dim])",
+   "exp(x) / sum(exp(x)) along dim (default the last), computed stably."},
+  {"tensors", "Tensor:log_softmax", "t:log_softmax([dim])",
+   "x - logsumexp(x) along dim (default the last)."},
   {"tensors", "Tensor:map", "t:map(f)", "A new tensor of f(x) for every element x; f must return a number."},
   {"tensors", "Tensor:apply", "t:apply(f) -> t", "Replaces every element x by f(x), in place."},
   {"tensors", "Tensor:close", "t:close() / local t <close> = ...",

@@ -1,6 +1,7 @@
 /* nn.Tensor: the Lua face of src/tensor/tensor.c. Constructors (nn.tensor,
- * nn.zeros, ...), methods, indexing and reductions (arithmetic: lnn_tensor_math.c).
- * Printing lives in lnn_tensor_print.c.
+ * nn.zeros, ...), methods and indexing. Arithmetic is in lnn_tensor_math.c,
+ * reductions and products in lnn_tensor_reduce.c, printing in
+ * lnn_tensor_print.c.
  *
  * Every tensor made here goes into a handle created first
  * (nnl_lua_newtensor), so a Lua error at any point leaks nothing. Indices
@@ -543,79 +544,6 @@ static int m_totable(lua_State *L)
     return 1;
 }
 
-static int l_matmul(lua_State *L)
-{
-    nnl_tensor *a = nnl_lua_checktensor(L, 1), *b = nnl_lua_checktensor(L, 2);
-    nnl_ltensor *h = nnl_lua_newtensor(L);
-    nnl_error err;
-    fill_or_raise(L, h, nnl_tensor_matmul(a, b, &err), &err);
-    return 1;
-}
-
-/* ---- reductions ---- */
-
-/* Reads the optional 1-based dim argument; returns 0-based or -1. */
-static int opt_dim(lua_State *L, const nnl_tensor *t, const char *fn)
-{
-    if (lua_isnoneornil(L, 2))
-        return -1;
-    int isint;
-    lua_Integer d = lua_tointegerx(L, 2, &isint);
-    if (!isint || d < 1 || d > t->ndim) {
-        char sb[96];
-        luaL_error(L, "%s: dimension %s out of range for shape %s", fn,
-                   luaL_tolstring(L, 2, NULL), nnl_shape_str(t, sb, sizeof sb));
-    }
-    return (int)d - 1;
-}
-
-static int reduce(lua_State *L, nnl_reduce op, const char *fn)
-{
-    nnl_tensor *t = nnl_lua_checktensor(L, 1);
-    int dim = opt_dim(L, t, fn);
-    nnl_error err;
-    if (dim >= 0) {
-        nnl_ltensor *h = nnl_lua_newtensor(L);
-        fill_or_raise(L, h, nnl_tensor_reduce(op, t, dim, &err), &err);
-        if (op == NNL_ARGMAX)
-            for (size_t i = 0; i < h->t->numel; i++)
-                h->t->data[i] += 1.0f; /* 1-based like everything in Lua */
-        return 1;
-    }
-    float v;
-    size_t i;
-    switch (op) {
-    case NNL_SUM:
-        lua_pushnumber(L, nnl_tensor_sum_all(t));
-        return 1;
-    case NNL_MEAN:
-        lua_pushnumber(L, t->numel ? nnl_tensor_sum_all(t) / (double)t->numel : NAN);
-        return 1;
-    case NNL_MAX:
-        if (nnl_tensor_max_all(t, &v, &err) != NNL_OK)
-            return nnl_lua_raise(L, &err);
-        lua_pushnumber(L, v);
-        return 1;
-    case NNL_MIN:
-        if (nnl_tensor_min_all(t, &v, &err) != NNL_OK)
-            return nnl_lua_raise(L, &err);
-        lua_pushnumber(L, v);
-        return 1;
-    case NNL_ARGMAX:
-        if (nnl_tensor_argmax_all(t, &i, &err) != NNL_OK)
-            return nnl_lua_raise(L, &err);
-        lua_pushinteger(L, (lua_Integer)i + 1);
-        return 1;
-    }
-    return 0;
-}
-
-static int m_sum(lua_State *L) { return reduce(L, NNL_SUM, "sum"); }
-static int m_mean(lua_State *L) { return reduce(L, NNL_MEAN, "mean"); }
-static int m_max(lua_State *L) { return reduce(L, NNL_MAX, "max"); }
-static int m_min(lua_State *L) { return reduce(L, NNL_MIN, "min"); }
-static int m_argmax(lua_State *L) { return reduce(L, NNL_ARGMAX, "argmax"); }
-
 /* ---- map / apply ---- */
 
 /* Calls f (at stack index 2) on every element of src (the tensor at stack
@@ -666,7 +594,6 @@ static const luaL_Reg module_funcs[] = {
     {"randn", l_randn},
     {"linspace", l_linspace},
     {"eye", l_eye},
-    {"matmul", l_matmul},
     {NULL, NULL},
 };
 
@@ -680,12 +607,6 @@ static const luaL_Reg methods[] = {
     {"clone", m_clone},
     {"reshape", m_reshape},
     {"totable", m_totable},
-    {"matmul", l_matmul},
-    {"sum", m_sum},
-    {"mean", m_mean},
-    {"max", m_max},
-    {"min", m_min},
-    {"argmax", m_argmax},
     {"map", m_map},
     {"apply", m_apply},
     {"close", nnl_lua_tensor_close},

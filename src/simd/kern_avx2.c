@@ -78,6 +78,20 @@ static inline void a2_istore8(void *p, __m256i v)
 #include "simd/kern_wino.h"
 #include "simd/kern_ew.h"
 
+/* Double lanes for kern_reduce.h. */
+#define VD __m256d
+#define VDLEN 4
+#define VD_ZERO() _mm256_setzero_pd()
+#define VD_SET1(x) _mm256_set1_pd(x)
+#define VD_FROMF(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define VD_LOAD(p) _mm256_loadu_pd(p)
+#define VD_STORE(p, v) _mm256_storeu_pd((p), (v))
+#define VD_ADD _mm256_add_pd
+#define VD_SUB _mm256_sub_pd
+#define VD_MUL _mm256_mul_pd
+#define VD_ABS(a) _mm256_andnot_pd(_mm256_set1_pd(-0.0), (a))
+#include "simd/kern_reduce.h"
+
 /* The direct kernel (kern_direct.h): 8 rows x 8 or 6 rows x 16 columns
  * (8 or 12 accumulators of the 16 ymm registers). */
 #define GD_NV 2
@@ -236,6 +250,7 @@ void nnl_kern_fill_avx2(nnl_kernels *k)
     fill_pool_avx2(k);
     fill_wino_avx2(k);
     fill_ew_avx2(k);
+    fill_reduce_avx2(k);
     k->transpose = transpose_avx2;
     k->gemm_ukr = gemm_ukr_avx2_6x16;
     k->gemm_mr = A2_MR;

@@ -72,6 +72,20 @@
 #include "simd/kern_wino.h"
 #include "simd/kern_ew.h"
 
+/* Double lanes for kern_reduce.h. */
+#define VD __m512d
+#define VDLEN 8
+#define VD_ZERO() _mm512_setzero_pd()
+#define VD_SET1(x) _mm512_set1_pd(x)
+#define VD_FROMF(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define VD_LOAD(p) _mm512_loadu_pd(p)
+#define VD_STORE(p, v) _mm512_storeu_pd((p), (v))
+#define VD_ADD _mm512_add_pd
+#define VD_SUB _mm512_sub_pd
+#define VD_MUL _mm512_mul_pd
+#define VD_ABS(a) _mm512_abs_pd(a)
+#include "simd/kern_reduce.h"
+
 /* The direct kernel (kern_direct.h): strips of up to 64 columns, 8 rows
  * of 1-3 vectors or 6 rows of 4 (8 to 24 accumulators; 8 already cover
  * one FMA per cycle at 4 cycles latency on Zen 4). Strips of 64 rather
@@ -158,6 +172,7 @@ void nnl_kern_fill_avx512(nnl_kernels *k)
     fill_pool_avx512(k);
     fill_wino_avx512(k);
     fill_ew_avx512(k);
+    fill_reduce_avx512(k);
     k->gemm_ukr = gemm_ukr_avx512;
     k->gemm_mr = A5_MR;
     k->gemm_nr = A5_NR;

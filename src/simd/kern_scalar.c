@@ -83,6 +83,20 @@ static inline int32_t sc_cvt_i(float x)
 #include "simd/kern_wino.h"
 #include "simd/kern_ew.h"
 
+/* Double lanes for kern_reduce.h. */
+#define VD double
+#define VDLEN 1
+#define VD_ZERO() 0.0
+#define VD_SET1(x) ((double)(x))
+#define VD_FROMF(p) ((double)*(p))
+#define VD_LOAD(p) (*(p))
+#define VD_STORE(p, v) (*(p) = (v))
+#define VD_ADD(a, b) ((a) + (b))
+#define VD_SUB(a, b) ((a) - (b))
+#define VD_MUL(a, b) ((a) * (b))
+#define VD_ABS(a) fabs(a)
+#include "simd/kern_reduce.h"
+
 /* The direct kernel (kern_direct.h): 4 rows of up to 4 columns. */
 #define GD_NV 4
 #define GD_MR(nv) 4
@@ -125,6 +139,7 @@ void nnl_kern_fill_scalar(nnl_kernels *k)
     fill_pool_scalar(k);
     fill_wino_scalar(k);
     fill_ew_scalar(k);
+    fill_reduce_scalar(k);
     k->transpose = transpose_scalar;
     k->gemm_ukr = gemm_ukr_scalar_4x4;
     k->gemm_mr = SC_MR;

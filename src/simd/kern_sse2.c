@@ -89,6 +89,20 @@ static inline void s2_istore8(void *p, __m128i v)
 #include "simd/kern_wino.h"
 #include "simd/kern_ew.h"
 
+/* Double lanes for kern_reduce.h. */
+#define VD __m128d
+#define VDLEN 2
+#define VD_ZERO() _mm_setzero_pd()
+#define VD_SET1(x) _mm_set1_pd(x)
+#define VD_FROMF(p) _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#define VD_LOAD(p) _mm_loadu_pd(p)
+#define VD_STORE(p, v) _mm_storeu_pd((p), (v))
+#define VD_ADD _mm_add_pd
+#define VD_SUB _mm_sub_pd
+#define VD_MUL _mm_mul_pd
+#define VD_ABS(a) _mm_andnot_pd(_mm_set1_pd(-0.0), (a))
+#include "simd/kern_reduce.h"
+
 /* The direct kernel (kern_direct.h): 8 rows x 4 or 4 rows x 8 columns. */
 #define GD_NV 2
 #define GD_MR(nv) ((nv) == 1 ? 8 : 4)
@@ -168,6 +182,7 @@ void nnl_kern_fill_sse2(nnl_kernels *k)
     fill_pool_sse2(k);
     fill_wino_sse2(k);
     fill_ew_sse2(k);
+    fill_reduce_sse2(k);
     k->transpose = transpose_sse2;
     k->gemm_ukr = gemm_ukr_sse2_4x8;
     k->gemm_mr = S2_MR;

@@ -11,7 +11,8 @@
  * Results of a SIMD level match the scalar reference within the tolerances
  * in docs/simd.md (NaN and Inf follow the reference exactly); add, sub,
  * mul, div, scale, axpy, bias, max, argmax, col_sum, the optimizer steps,
- * the pooling and Winograd kernels are bitwise equal to it. */
+ * the pooling, Winograd and tensor-reduction kernels are bitwise equal
+ * to it. */
 #ifndef NNL_KERNELS_H
 #define NNL_KERNELS_H
 #include <stddef.h>
@@ -59,6 +60,8 @@ typedef enum nnl_kbin {
     NNL_KBIN_NE,
     NNL_KBIN_COUNT
 } nnl_kbin;
+/* What rsum_d and csum_d accumulate: x, |x|, (x - c)^2, or the product. */
+typedef enum nnl_kred { NNL_KRED_SUM = 0, NNL_KRED_ABS, NNL_KRED_SQDEV, NNL_KRED_PROD } nnl_kred;
 
 /* Adam/AdamW step constants: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
  * (computed by the caller, Keras style) and decay = lr * weight_decay
@@ -180,6 +183,23 @@ typedef struct nnl_kernels {
     /* out[c] = sum over rows of x[r][c], added in row order (bitwise equal
      * across levels); out is overwritten. */
     void (*col_sum)(size_t rows, size_t cols, const float *x, size_t ldx, float *out);
+
+    /* Tensor reductions (kern_reduce.h), bitwise equal across levels; the
+     * mode is an nnl_kred. rsum_d: the sum over x[0..n) of f(x[i]) in
+     * double (the product for NNL_KRED_PROD; 0 and 1 for n == 0), summed
+     * over 16 lanes (element i into lane i % 16, lanes combined
+     * pairwise); f is x, |x| or (x - c)^2. csum_d: acc[i] = acc[i] + f(x[i])
+     * (times x[i] for PROD) for i < n, with c[i] the centre of SQDEV (c
+     * may be NULL for the other modes). row_ext: the position of the first
+     * maximum (want_min: minimum) of n >= 1 values, or of the first NaN
+     * when there is one. col_ext: for i < n, x[i] (at position j) replaces
+     * best[i] and arg[i] = j when it is strictly larger (smaller), or a
+     * NaN while best[i] is not NaN. */
+    double (*rsum_d)(int mode, size_t n, const float *x, double c);
+    void (*csum_d)(int mode, size_t n, const float *x, const double *c, double *acc);
+    size_t (*row_ext)(int want_min, size_t n, const float *x);
+    void (*col_ext)(int want_min, size_t n, const float *x, int32_t j, float *best,
+                    int32_t *arg);
 
     /* Optimizer steps over n parameters w with gradients g (Keras rules):
      * sgd:      w -= lr * g

@@ -101,26 +101,9 @@ nnl_tensor *nnl_tensor_new_uninit(int ndim, const size_t *shape, nnl_error *err)
  * of tensors has them. */
 #include "tensor/tensor_ew.h"
 
-/* Matrix product of 2-D a (m x k) and b (k x n); 1-D b is taken as k x 1
- * and gives a 1-D result; 1-D a is taken as 1 x k and gives 1-D. */
-nnl_tensor *nnl_tensor_matmul(const nnl_tensor *a, const nnl_tensor *b,
-                              nnl_error *err);
-
-/* Reductions over all elements. Sum and mean accumulate in double.
- * max/min/argmax of an empty tensor are NNL_ERR_ARG. argmax gives the flat
- * 0-based index of the first maximum; NaN compares as the maximum (the
- * first NaN wins), and max/min of values containing NaN are NaN. */
-double nnl_tensor_sum_all(const nnl_tensor *t);
-nnl_status nnl_tensor_max_all(const nnl_tensor *t, float *out, nnl_error *err);
-nnl_status nnl_tensor_min_all(const nnl_tensor *t, float *out, nnl_error *err);
-nnl_status nnl_tensor_argmax_all(const nnl_tensor *t, size_t *out, nnl_error *err);
-
-typedef enum nnl_reduce { NNL_SUM, NNL_MEAN, NNL_MAX, NNL_MIN, NNL_ARGMAX } nnl_reduce;
-/* Reduces along dimension dim (0-based) and returns a tensor with that
- * dimension removed (a 1-D input gives shape {1}). ARGMAX gives 0-based
- * indices as floats. MAX/MIN/ARGMAX over a zero-length dimension fail. */
-nnl_tensor *nnl_tensor_reduce(nnl_reduce op, const nnl_tensor *t, int dim,
-                              nnl_error *err);
+/* Reductions, softmax and matrix products (nnl_tensor_matmul,
+ * nnl_tensor_reduce, ...): tensor/tensor_reduce.h, included at the end of
+ * this file. */
 
 /* Concatenation (nnl_tensor_cat), transposes, slices and the other shape
  * operations: tensor/tensor_shape.h, included at the end of this file. */
@@ -150,5 +133,6 @@ nnl_tensor *nnl_tensor_randperm(size_t n, nnl_error *err);
 nnl_tensor *nnl_tensor_arange_step(double start, double stop, double step, nnl_error *err);
 
 #include "tensor/tensor_shape.h"
+#include "tensor/tensor_reduce.h"
 
 #endif

@@ -167,8 +167,8 @@ T("matmul", function()
   checkerr("nn.Tensor expected", nn.matmul, a)
   checkerr("nn.Tensor expected", nn.matmul, a, "x")
   checkargerr(1, "nn.Tensor expected, got number", nn.matmul, 1, a)
-  checkerr("matmul: needs 1-D or 2-D tensors, got [2x2x2] and [2x2]",
-           nn.matmul, nn.ones(2, 2, 2), nn.ones(2, 2))
+  checkerr("matmul: batch dimensions of [2x2x2] and [3x2x2] do not broadcast",
+           nn.matmul, nn.ones(2, 2, 2), nn.ones(3, 2, 2))
 end)
 
 -- Reductions.
