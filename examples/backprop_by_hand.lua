@@ -44,7 +44,7 @@ local hand = grads_by_hand(W1, b1, W2, b2)
 local auto = nn.grad(loss_of)({W1 = W1, b1 = b1, W2 = W2, b2 = b2})
 local worst = 0
 for _, k in ipairs{"W1", "b1", "W2", "b2"} do
-  worst = math.max(worst, (hand[k] - auto[k]):abs():max())
+  worst = math.max(worst, ((hand[k] - auto[k]):abs():max()))  -- max gives value, index
 end
 print(string.format("by hand vs autograd: largest difference %.2e", worst))
 
@@ -62,7 +62,7 @@ model:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.SGD{lr = l
 model:fit(x, y, {epochs = steps, batch_size = n, shuffle = false, verbose = 0})
 local wf = model:get_weights()
 local gap = 0
-for i, t in ipairs{W1, b1, W2, b2} do gap = math.max(gap, (t - wf[i]):abs():max()) end
+for i, t in ipairs{W1, b1, W2, b2} do gap = math.max(gap, ((t - wf[i]):abs():max())) end
 local _, m = model:evaluate(x, y)
 print(string.format("by hand vs fit after %d steps: largest weight difference %.2e", steps, gap))
 print(string.format("accuracy %.3f; %s", m.accuracy,

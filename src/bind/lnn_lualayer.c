@@ -836,12 +836,12 @@ static int l_layer_class(lua_State *L)
 int nnl_lua_layer_field(lua_State *L, int idx, const char *k)
 {
     nnl_llayer *h = luaL_testudata(L, idx, NNL_LAYER_MT);
-    if (!h || !h->l || h->l->ops->plan != lua_plan)
-        return 0;
-    if (strcmp(k, "add_weight") == 0) {
+    if (h && h->l && strcmp(k, "add_weight") == 0) { /* it says whom it serves */
         lua_pushcfunction(L, l_add_weight);
         return 1;
     }
+    if (!h || !h->l || h->l->ops->plan != lua_plan)
+        return 0;
     lua_getiuservalue(L, idx, 2);
     lua_getfield(L, -1, k);
     lua_remove(L, -2);
