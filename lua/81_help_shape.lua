@@ -35,3 +35,6 @@ add{"tensors", "Tensor:copy_", "t:copy_(src) -> t",
     "Copies src, broadcast to t's shape, into t (src may overlap t)."}
 add{"tensors", "nn.stack", "nn.stack({a, b, ...} [, dim])",
     "Joins tensors of one shape along a new dimension dim (default 1). A copy."}
+add{"tensors", "Tensor:index", "t:index(dim, idx)",
+    "Gathers the slices at the 1-based indices idx (a tensor or table) along dim:\n" ..
+    "a copy whose size along dim is #idx; indices may repeat (their gradients add)."}

@@ -73,7 +73,7 @@ local entries = {
   {"tensors", "Tensor:dim", "t:dim()", "The number of dimensions (1 to 8)."},
   {"tensors", "Tensor:numel", "t:numel()", "The number of elements."},
   {"tensors", "Tensor:len", "#t", "The size of the first dimension."},
-  {"tensors", "Tensor:index", "t[i] / t[i] = v",
+  {"tensors", "Tensor:[i]", "t[i] / t[i] = v",
    "For 1-D, element i. For more dimensions, a view of row i: it shares storage,\n" ..
    "so writing to it changes t. t[i] = v sets an element, or fills row i with a\n" ..
    "number or copies a tensor of the row's shape into it."},

@@ -1,8 +1,8 @@
-/* Tensors: storage, views, shapes and the element-wise operations behind
- * nn.Tensor. See tensor.h for the contract. Element-wise loops go through
- * the active SIMD kernel table (the add, sub, mul, div and scale kernels
- * are bitwise equal to the scalar reference), so results do not depend on
- * the instruction set. Reductions and products are in tensor_reduce.c. */
+/* Tensors: storage, headers, views (select, rows, reshape), copies, fills,
+ * random filling and ranges behind nn.Tensor. See tensor.h for the
+ * contract. Element-wise operations are in tensor_ew.c, shapes and joins in
+ * tensor_shape.c, reductions and products in tensor_reduce.c, and the
+ * autograd forms of all of them in ag_*.c. */
 #include "tensor/tensor.h"
 
 #include <math.h>
