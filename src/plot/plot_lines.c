@@ -1,4 +1,5 @@
 /* nn.plot.lines: one or more named lines over shared or separate x. */
+#include <math.h>
 #include <stdio.h>
 
 #include "plot/plot.h"
@@ -37,7 +38,7 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
     for (int i = 0; i < ns; i++)
         for (size_t k = 0; k < s[i].n; k++) {
             double x = s[i].x ? s[i].x[k] : (double)(k + 1);
-            whole &= x == (double)(long long)x;
+            whole &= fabs(x) < 9007199254740992.0 && x == floor(x); /* no cast of 1e30 */
             if ((i == 0 && k == 0) || x < xmin)
                 xmin = x;
             if ((i == 0 && k == 0) || x > xmax)
