@@ -149,11 +149,22 @@ int nnl_tensor_set_property(lua_State *L, nnl_tensor *t, const char *key, int vi
     return 1;
 }
 
-/* nn._graph(t) -> nodes, edges: the recorded graph behind t, for
- * nn.plot.graph: nodes {{name =, shape = "[2x3]", gnorm = n|nil, leaf =
- * bool, depth = d (0: t)}, ...} in breadth-first order from t, and edges
- * {from, to, ...} (1-based: from an input's node to its user's). At most
- * `limit` nodes (default 200); more = true when some were left out. */
+/* The box of a graph view: its nodes are released by __gc if an error
+ * (out of memory) leaves it before l_graph does. */
+#define GRAPHBOX_MT "nn.GraphView"
+static int graphbox_gc(lua_State *L)
+{
+    nnl_ag_view_free(luaL_checkudata(L, 1, GRAPHBOX_MT));
+    return 0;
+}
+
+/* nn._graph(t [, limit]) -> nodes, edges, more: the recorded graph behind
+ * t, for nn.plot.graph: nodes {{name =, shape = "[2x3]", gnorm = n|nil,
+ * leaf = bool, depth = d (0: t), freed = true|nil}, ...} breadth-first
+ * from t, and edges {from, to, ...} (1-based: from an input's node to its
+ * user's). At most limit nodes (default 200); more when some were left
+ * out. The nodes are collected (and held) in C first, so the Lua tables
+ * made after cannot see a node freed by a finalizer. */
 static int l_graph(lua_State *L)
 {
     nnl_tensor *t = nnl_lua_checktensor(L, 1);
@@ -163,26 +174,23 @@ static int l_graph(lua_State *L)
     if (!t->node)
         return luaL_error(L, "graph: the tensor was not made by recorded operations (nothing "
                           "it came from requires grad)");
-    /* index of every node seen: a Lua table keyed by the node's address */
-    lua_newtable(L);
-    int seen = lua_gettop(L);
-    lua_newtable(L);
+    nnl_ag_view *v = lua_newuserdatauv(L, sizeof *v, 0);
+    memset(v, 0, sizeof *v);
+    if (luaL_newmetatable(L, GRAPHBOX_MT)) {
+        lua_pushcfunction(L, graphbox_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    int box = lua_gettop(L);
+    nnl_error err;
+    if (nnl_ag_collect(t->node, (size_t)limit, v, &err) != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    lua_createtable(L, (int)v->n, 0);
     int nodes = lua_gettop(L);
-    lua_newtable(L);
-    int edges = lua_gettop(L);
-    nnl_agnode **queue = lua_newuserdatauv(L, (size_t)limit * sizeof *queue, 0);
-    lua_Integer head = 0, tail = 0, ne = 0;
-    int more = 0;
-    queue[tail++] = t->node;
-    lua_pushinteger(L, 1);
-    lua_rawsetp(L, seen, t->node);
-    lua_Integer *depth = lua_newuserdatauv(L, (size_t)limit * sizeof *depth, 0);
-    depth[0] = 0;
-    while (head < tail) {
-        nnl_agnode *n = queue[head];
-        lua_Integer me = head + 1;
+    for (size_t i = 0; i < v->n; i++) {
+        const nnl_agnode *n = v->nodes[i];
         char sb[96];
-        lua_createtable(L, 0, 5);
+        lua_createtable(L, 0, 6);
         lua_pushstring(L, n->op ? n->op->name : "leaf");
         lua_setfield(L, -2, "name");
         lua_pushstring(L, nnl_shape_str_raw(n->out_ndim, n->out_shape, sb, sizeof sb));
@@ -193,41 +201,22 @@ static int l_graph(lua_State *L)
         }
         lua_pushboolean(L, n->op == NULL);
         lua_setfield(L, -2, "leaf");
-        lua_pushinteger(L, depth[head]);
+        lua_pushinteger(L, (lua_Integer)v->depth[i]);
         lua_setfield(L, -2, "depth");
         if (n->released) {
             lua_pushboolean(L, 1);
             lua_setfield(L, -2, "freed");
         }
-        lua_rawseti(L, nodes, me);
-        for (int k = 0; k < n->nin; k++) {
-            nnl_agnode *c = n->next[k];
-            if (!c)
-                continue;
-            lua_rawgetp(L, seen, c);
-            lua_Integer ci = lua_tointeger(L, -1);
-            lua_pop(L, 1);
-            if (!ci) {
-                if (tail == limit) {
-                    more = 1;
-                    continue;
-                }
-                depth[tail] = depth[head] + 1;
-                queue[tail++] = c;
-                ci = tail;
-                lua_pushinteger(L, ci);
-                lua_rawsetp(L, seen, c);
-            }
-            lua_pushinteger(L, ci);
-            lua_rawseti(L, edges, ++ne);
-            lua_pushinteger(L, me);
-            lua_rawseti(L, edges, ++ne);
-        }
-        head++;
+        lua_rawseti(L, nodes, (lua_Integer)i + 1);
     }
-    lua_pushvalue(L, nodes);
-    lua_pushvalue(L, edges);
-    lua_pushboolean(L, more);
+    lua_createtable(L, (int)(2 * v->ne), 0);
+    for (size_t e = 0; e < 2 * v->ne; e++) {
+        lua_pushinteger(L, (lua_Integer)v->edges[e] + 1);
+        lua_rawseti(L, -2, (lua_Integer)e + 1);
+    }
+    lua_pushboolean(L, v->more);
+    nnl_ag_view_free(v);
+    (void)box;
     return 3;
 }
 

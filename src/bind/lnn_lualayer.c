@@ -20,6 +20,7 @@
  * The layer's per-instance fields (self.factor) live in a table, the
  * handle's uservalue 2, whose metatable's __index is the class. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -274,7 +275,13 @@ static nnl_status run(lcall *c, nnl_error *err)
     int top = lua_gettop(L);
     lua_pushcfunction(L, body);
     lua_pushlightuserdata(L, c);
+    /* While the class's Lua runs in the middle of a step, the model (or
+     * the layer alone) refuses to run or change: its buffers and caches
+     * are the step's. */
+    nnl_model *owner = l->owner;
+    nnl_model_set_busy(owner, l, 1);
     int rc = lua_pcall(L, 1, 0, 0);
+    nnl_model_set_busy(owner, l, -1);
     if (rc != LUA_OK) {
         nnl_fail(err, NNL_ERR_ARG, "%s (%s): %s", l->name, l->ops->type,
                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
@@ -406,71 +413,98 @@ static nnl_tensor *lua_tape_call(nnl_layer *l, const nnl_tensor *x, int train, n
 
 /* ---- model files: get_config out, the class's constructor in ---- */
 
-/* The Lua value at idx as JSON (numbers, strings, booleans, and tables of
- * them: a sequence as an array, else an object of string keys), or NULL
- * with a Lua error raised for anything else. depth bounds nesting (and
- * cycles). */
-static cJSON *to_json(lua_State *L, int idx, int depth, const char *where)
+/* Whether the table at idx is a sequence 1..n (n > 0) and nothing else. */
+static int is_array(lua_State *L, int idx)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        count++;
+        lua_pop(L, 1);
+    }
+    return n > 0 && count == n;
+}
+
+/* Raises unless the Lua value at idx can be JSON: numbers (finite),
+ * strings, booleans, and tables of them (a sequence is an array, else the
+ * keys must be strings), at most 16 deep (which also stops cycles). */
+static void check_json(lua_State *L, int idx, int depth, const char *where)
+{
+    luaL_checkstack(L, 4, "get_config nests too deep");
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN:
+    case LUA_TSTRING:
+        return;
+    case LUA_TNUMBER:
+        if (!isfinite(lua_tonumber(L, idx)))
+            luaL_error(L, "get_config: %s is %s, which a model file cannot hold", where,
+                       lua_tostring(L, idx));
+        return;
+    case LUA_TTABLE: {
+        if (depth > 16)
+            luaL_error(L, "get_config: %s nests deeper than 16 tables (a cycle?)", where);
+        int array = is_array(L, idx);
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            if (!array && lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L, "get_config: %s has a key that is not a string", where);
+            check_json(L, -1, depth + 1, where);
+            lua_pop(L, 1);
+        }
+        return;
+    }
+    default:
+        luaL_error(L, "get_config: %s is a %s, which a model file cannot hold (numbers, "
+                   "strings, booleans and tables of them)", where, luaL_typename(L, idx));
+    }
+}
+
+/* The value at idx (checked by check_json) as JSON; NULL only when out of
+ * memory. Raises nothing, so nothing it made can leak. */
+static cJSON *to_json(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
     switch (lua_type(L, idx)) {
     case LUA_TBOOLEAN:
         return cJSON_CreateBool(lua_toboolean(L, idx));
-    case LUA_TNUMBER: {
-        double v = lua_tonumber(L, idx);
-        if (!isfinite(v))
-            luaL_error(L, "get_config: %s is %s, which a model file cannot hold", where,
-                       lua_tostring(L, idx));
-        return cJSON_CreateNumber(v);
-    }
+    case LUA_TNUMBER:
+        return cJSON_CreateNumber(lua_tonumber(L, idx));
     case LUA_TSTRING:
         return cJSON_CreateString(lua_tostring(L, idx));
-    case LUA_TTABLE: {
-        if (depth > 16)
-            luaL_error(L, "get_config: %s nests deeper than 16 tables (a cycle?)", where);
+    case LUA_TTABLE:
+        break;
+    default:
+        return NULL;
+    }
+    if (is_array(L, idx)) {
+        cJSON *o = cJSON_CreateArray();
         lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-        int count = 0;
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            count++;
+        for (lua_Integer i = 1; o && i <= n; i++) {
+            lua_rawgeti(L, idx, i);
+            cJSON *v = to_json(L, -1);
             lua_pop(L, 1);
-        }
-        int array = n > 0 && count == n;
-        cJSON *o = array ? cJSON_CreateArray() : cJSON_CreateObject();
-        if (!o)
-            luaL_error(L, "get_config: out of memory");
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            if (!array && lua_type(L, -2) != LUA_TSTRING) {
-                cJSON_Delete(o);
-                luaL_error(L, "get_config: %s has a key that is not a string", where);
-            }
-            cJSON *v = to_json(L, -1, depth + 1, where);
-            if (!v || !(array ? cJSON_AddItemToArray(o, v)
-                              : cJSON_AddItemToObject(o, lua_tostring(L, -2), v))) {
+            if (!v || !cJSON_AddItemToArray(o, v)) {
                 cJSON_Delete(v);
                 cJSON_Delete(o);
-                luaL_error(L, "get_config: out of memory");
-            }
-            lua_pop(L, 1);
-        }
-        if (array) { /* lua_next's order is not the sequence's: rebuild in order */
-            cJSON_Delete(o);
-            o = cJSON_CreateArray();
-            for (lua_Integer i = 1; o && i <= n; i++) {
-                lua_rawgeti(L, idx, i);
-                cJSON *v = to_json(L, -1, depth + 1, where);
-                lua_pop(L, 1);
-                cJSON_AddItemToArray(o, v);
+                return NULL;
             }
         }
         return o;
     }
-    default:
-        luaL_error(L, "get_config: %s is a %s, which a model file cannot hold (numbers, "
-                   "strings, booleans and tables of them)", where, luaL_typename(L, idx));
-        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    lua_pushnil(L);
+    while (o && lua_next(L, idx)) {
+        cJSON *v = to_json(L, -1);
+        if (!v || !cJSON_AddItemToObject(o, lua_tostring(L, -2), v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            lua_pop(L, 2);
+            return NULL;
+        }
+        lua_pop(L, 1);
     }
+    return o;
 }
 
 /* Pushes JSON j as a Lua value. */
@@ -535,8 +569,9 @@ static int cfg_body(lua_State *L)
             return luaL_error(L, "get_config: every key must be a string");
         const char *k = lua_tostring(L, -2);
         if (strcmp(k, "name") != 0) {
-            cJSON *v = to_json(L, -1, 0, k);
-            if (!cJSON_AddItemToObject(a->c, k, v)) {
+            check_json(L, -1, 0, k);
+            cJSON *v = to_json(L, -1);
+            if (!v || !cJSON_AddItemToObject(a->c, k, v)) {
                 cJSON_Delete(v);
                 return luaL_error(L, "get_config: out of memory");
             }
@@ -555,7 +590,10 @@ static nnl_status lua_save_config(const nnl_layer *l, cJSON *c, nnl_error *err)
     int top = lua_gettop(L);
     lua_pushcfunction(L, cfg_body);
     lua_pushlightuserdata(L, &a);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    nnl_model_set_busy(l->owner, (nnl_layer *)l, 1); /* the save reads the model */
+    int rc = lua_pcall(L, 1, 0, 0);
+    nnl_model_set_busy(l->owner, (nnl_layer *)l, -1);
+    if (rc != LUA_OK) {
         nnl_fail(err, NNL_ERR_ARG, "%s (%s): %s", l->name, l->ops->type,
                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
         lua_settop(L, top);
@@ -590,6 +628,7 @@ static int res_body(lua_State *L)
     /* The loader owns the layer now (the model it builds, or it frees it);
      * nn.load makes it the model's, or closes the handle on a failure. */
     h->owned = 2;
+    h->l->lua = L; /* the loader builds it on this thread */
     lua_pushvalue(L, -1);
     lua_rawsetp(L, 3, h->l);
     a->out = h->l;
@@ -865,10 +904,23 @@ int nnl_lua_layer_setfield(lua_State *L, int idx, const char *k, int v)
     return 1;
 }
 
-void nnl_lua_layers_bind(lua_State *L, nnl_model *m)
+lua_State **nnl_lua_layers_enter(lua_State *L, nnl_model *m)
 {
-    for (size_t i = 0; i < m->nlayers; i++)
+    size_t n = m->nlayers;
+    lua_State **s = lua_newuserdatauv(L, (n + 1) * sizeof *s, 0);
+    s[0] = (lua_State *)(uintptr_t)n;
+    for (size_t i = 0; i < n; i++) {
+        s[i + 1] = m->layers[i]->lua;
         m->layers[i]->lua = L;
+    }
+    return s;
+}
+
+void nnl_lua_layers_leave(nnl_model *m, lua_State **saved)
+{
+    size_t n = (size_t)(uintptr_t)saved[0];
+    for (size_t i = 0; i < n && i < m->nlayers; i++)
+        m->layers[i]->lua = saved[i + 1];
 }
 
 void nnl_open_lualayer(lua_State *L)

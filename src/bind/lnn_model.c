@@ -34,6 +34,9 @@ static void check_not_fitting(lua_State *L, nnl_lmodel *h, const char *fn)
 {
     if (h->in_fit)
         luaL_error(L, "%s: not allowed while fit is running (from a callback)", fn);
+    if (nnl_model_busy(h->m))
+        luaL_error(L, "%s: a loss, metric or layer function of the model cannot change it "
+                   "(it is in the middle of a step)", fn);
 }
 
 /* model:add(layer) -> model */
@@ -57,8 +60,11 @@ static int model_add(lua_State *L)
     lua_pushboolean(L, 0);
     lua_rawseti(L, 3, n + 1);
     nnl_error err;
+    void *was = lh->l->lua;
     lh->l->lua = L; /* a built model builds the layer now: a Lua layer's build runs */
-    if (nnl_model_add(m, lh->l, &err) != NNL_OK) {
+    nnl_status ast = nnl_model_add(m, lh->l, &err);
+    lh->l->lua = was;
+    if (ast != NNL_OK) {
         lua_pushnil(L);
         lua_rawseti(L, 3, n + 1);
         return nnl_lua_raise_in(L, "add", &err);
@@ -337,11 +343,12 @@ static int model_predict(lua_State *L)
     if ((lua_Unsigned)upto > m->nlayers)
         return luaL_error(L, "predict: upto is %I but the model has %I layers", upto,
                           (lua_Integer)m->nlayers);
+    lua_State **saved = nnl_lua_layers_enter(L, m); /* pushed below the result */
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
     x = nnl_lua_checktensor(L, 2); /* after the options' metamethods */
-    nnl_lua_layers_bind(L, m);
     nnl_tensor *p = nnl_model_predict_upto(m, x, (size_t)bs, (size_t)upto, &err);
+    nnl_lua_layers_leave(m, saved);
     if (!p)
         return nnl_lua_raise_in(L, "predict", &err);
     out->t = p;

@@ -89,6 +89,7 @@ typedef struct nnl_lhost {
     int model;                    /* absolute stack index of the model */
     nnl_model_host_fn prev_fn;
     void *prev_ctx;
+    lua_State **saved;            /* the layers' threads before (enter) */
 } nnl_lhost;
 void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc);
 void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc);
@@ -101,7 +102,11 @@ void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc);
 void nnl_open_lualayer(lua_State *L);
 int nnl_lua_layer_field(lua_State *L, int idx, const char *k);
 int nnl_lua_layer_setfield(lua_State *L, int idx, const char *k, int v);
-void nnl_lua_layers_bind(lua_State *L, nnl_model *m);
+/* Sets every layer's thread to L for a binding call, pushing (a userdata)
+ * and returning what they had; leave puts it back (scoped, so a thread
+ * that ends is never kept). */
+lua_State **nnl_lua_layers_enter(lua_State *L, nnl_model *m);
+void nnl_lua_layers_leave(nnl_model *m, lua_State **saved);
 /* nn.load's maker of Lua layers (model/modelfile.h nnl_layer_resolver):
  * ctx is an nnl_lua_resolver_ctx; the class comes from the table at objs,
  * and the handle it makes is kept in the table at made, by C layer. */

@@ -139,11 +139,12 @@ void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc)
     hc->prev_ctx = m->host_ctx;
     m->host = host_fn;
     m->host_ctx = hc;
-    nnl_lua_layers_bind(L, m);
+    hc->saved = nnl_lua_layers_enter(L, m); /* a userdata left on the stack */
 }
 
 void nnl_lua_host_end(nnl_model *m, nnl_lhost *hc)
 {
     m->host = hc->prev_fn;
     m->host_ctx = hc->prev_ctx;
+    nnl_lua_layers_leave(m, hc->saved);
 }

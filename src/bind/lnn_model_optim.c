@@ -67,26 +67,30 @@ static int push_setting(lua_State *L, const nnl_optim *o, const char *k)
 
 /* ---- opt:step(weights), opt:zero_grad(weights) ---- */
 
-/* Applies o's rule to every weight of the list at idx that has a
- * gradient (a leaf's .grad): weight i of the list uses state slot i, so
- * the same list in the same order each step (model:trainable_weights())
- * keeps the state; a list of other sizes starts it anew. */
-static void step_weights(lua_State *L, nnl_optim *o, int list, const char *fn)
+/* The weights of the list at idx (read first: that may run metamethods,
+ * which may also change the optimizer), anchored in a table left on the
+ * stack; their tensors and sizes in two arrays left above it. */
+typedef struct wlist {
+    lua_Integer n;
+    nnl_tensor **ws;
+    size_t *sizes;
+} wlist;
+
+static wlist collect_weights(lua_State *L, int list, const char *fn)
 {
     luaL_checktype(L, list, LUA_TTABLE);
     lua_Integer n = luaL_len(L, list);
     if (n < 0 || n > (1 << 24))
         luaL_error(L, "%s: %I weights", fn, n);
-    /* Read the list first (that may run metamethods), then take the
-     * pointers, after which no Lua code runs. */
     lua_createtable(L, (int)n, 0);
     int anchor = lua_gettop(L);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_geti(L, list, i);
         lua_rawseti(L, anchor, i);
     }
-    size_t *sizes = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *sizes, 0);
-    nnl_tensor **ws = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ws, 0);
+    wlist w = {n, NULL, NULL};
+    w.sizes = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *w.sizes, 0);
+    w.ws = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *w.ws, 0);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, anchor, i);
         nnl_tensor *t = nnl_lua_totensor(L, -1);
@@ -94,19 +98,28 @@ static void step_weights(lua_State *L, nnl_optim *o, int list, const char *fn)
             luaL_error(L, "%s: weight %I is %s, not an open nn.Tensor", fn, i,
                        luaL_typename(L, -1));
         lua_pop(L, 1);
-        ws[i - 1] = t;
-        sizes[i - 1] = t->numel;
+        w.ws[i - 1] = t;
+        w.sizes[i - 1] = t->numel;
     }
+    return w;
+}
+
+/* Applies o's rule to every weight of w that has a gradient (a leaf's
+ * .grad): weight i of the list uses state slot i, so the same list in the
+ * same order each step (model:trainable_weights()) keeps the state; a list
+ * of other sizes starts it anew. No Lua code runs here. */
+static void apply_step(lua_State *L, nnl_optim *o, const wlist *w, const char *fn)
+{
     nnl_error err;
-    if (nnl_optim_prepare(o, (size_t)n, sizes, &err) != NNL_OK)
+    if (nnl_optim_prepare(o, (size_t)w->n, w->sizes, &err) != NNL_OK)
         nnl_lua_raise_in(L, fn, &err);
     nnl_optim_begin_step(o);
-    for (lua_Integer i = 0; i < n; i++) {
-        const nnl_tensor *g = nnl_ag_grad(ws[i]);
+    for (lua_Integer i = 0; i < w->n; i++) {
+        const nnl_tensor *g = nnl_ag_grad(w->ws[i]);
         if (!g)
             continue;
-        nnl_optim_update(o, (size_t)i, ws[i]->data, g->data, ws[i]->numel);
-        nnl_tensor_bump_version(ws[i]);
+        nnl_optim_update(o, (size_t)i, w->ws[i]->data, g->data, w->ws[i]->numel);
+        nnl_tensor_bump_version(w->ws[i]);
     }
 }
 
@@ -131,8 +144,8 @@ static void zero_weights(lua_State *L, int list, const char *fn)
  * state (shared with fit when the list is model:trainable_weights()). */
 static int view_step(lua_State *L)
 {
-    nnl_optim *o = view_optim(L);
-    step_weights(L, o, 2, "optimizer:step");
+    wlist w = collect_weights(L, 2, "optimizer:step");
+    apply_step(L, view_optim(L), &w, "optimizer:step"); /* the optimizer after the list */
     return 0;
 }
 
@@ -162,15 +175,28 @@ static int optstate_gc(lua_State *L)
 static int l_optim_step(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
     nnl_optim_config c;
     nnl_lua_read_optimizer(L, 1, &c, "optimizer:step");
+    wlist w = collect_weights(L, 2, "optimizer:step");
+    /* From here no metamethod runs: the state is looked up raw and kept
+     * on the stack while it is used. */
     lua_getfield(L, LUA_REGISTRYINDEX, OPTSTATE_MT "s");
+    int states = lua_gettop(L);
     lua_pushvalue(L, 1);
-    lua_rawget(L, -2);
+    lua_rawget(L, states);
     optstate *s = luaL_testudata(L, -1, OPTSTATE_MT);
-    lua_pop(L, 1);
     nnl_error err;
-    if (!s || !s->o || s->o->cfg.kind != c.kind) {
+    /* Settings that decide the state's buffers (momentum on or off, the
+     * rule) start a new state when they change; the learning rate does
+     * not. */
+    const nnl_optim_config *o = s && s->o ? &s->o->cfg : NULL;
+    int same = o && o->kind == c.kind && o->momentum == c.momentum &&
+               o->nesterov == c.nesterov && o->beta1 == c.beta1 && o->beta2 == c.beta2 &&
+               o->epsilon == c.epsilon && o->weight_decay == c.weight_decay &&
+               o->rho == c.rho && o->centered == c.centered &&
+               o->initial_accumulator == c.initial_accumulator;
+    if (!same) {
         s = lua_newuserdatauv(L, sizeof *s, 0);
         s->o = NULL;
         luaL_setmetatable(L, OPTSTATE_MT);
@@ -178,12 +204,10 @@ static int l_optim_step(lua_State *L)
             return nnl_lua_raise_in(L, "optimizer:step", &err);
         lua_pushvalue(L, 1);
         lua_pushvalue(L, -2);
-        lua_rawset(L, -4);
-        lua_pop(L, 1);
+        lua_rawset(L, states);
     }
-    /* The settings as they are now (a script may change opt.lr). */
-    s->o->cfg = c;
-    step_weights(L, s->o, 2, "optimizer:step");
+    s->o->cfg.lr = c.lr; /* a script may change opt.lr between steps */
+    apply_step(L, s->o, &w, "optimizer:step");
     return 0;
 }
 

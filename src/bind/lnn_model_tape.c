@@ -51,14 +51,16 @@ static int model_call(lua_State *L)
     if (h->in_fit && train)
         return luaL_error(L, "model(x): fit is running; a training call would change the "
                           "state of its step");
+    nnl_model *m = h->m;
+    lua_State **saved = nnl_lua_layers_enter(L, m); /* pushed below the result */
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
-    nnl_lua_layers_bind(L, h->m);
     /* A Lua layer's call must not change the model under this loop. */
     int in_fit = h->in_fit;
     h->in_fit = 1;
-    out->t = nnl_model_call(h->m, x, train, &err);
+    out->t = nnl_model_call(m, x, train, &err);
     h->in_fit = in_fit;
+    nnl_lua_layers_leave(m, saved);
     if (!out->t)
         return nnl_lua_raise_in(L, "model(x)", &err);
     return 1;
@@ -72,8 +74,11 @@ static int layer_call(lua_State *L)
     int train = nnl_lua_read_training(L, 3, "layer(x)");
     nnl_ltensor *out = nnl_lua_newtensor(L);
     nnl_error err;
+    void *was = h->l->lua;
     h->l->lua = L;
-    if (!(out->t = nnl_layer_call(h->l, x, train, &err)))
+    out->t = nnl_layer_call(h->l, x, train, &err);
+    h->l->lua = was;
+    if (!out->t)
         return nnl_lua_raise_in(L, "layer(x)", &err);
     return 1;
 }

@@ -39,8 +39,10 @@ static int model_save(lua_State *L)
     }
     lua_pop(L, 1);
     nnl_error err;
-    nnl_lua_layers_bind(L, h->m); /* a Lua layer's get_config runs */
-    if (nnl_modelfile_save(h->m, path, &info, &err) != NNL_OK)
+    lua_State **saved = nnl_lua_layers_enter(L, h->m); /* a Lua layer's get_config runs */
+    nnl_status st = nnl_modelfile_save(h->m, path, &info, &err);
+    nnl_lua_layers_leave(h->m, saved);
+    if (st != NNL_OK)
         return nnl_lua_raise_in(L, "save", &err);
     lua_settop(L, 1);
     return 1;

@@ -196,7 +196,11 @@ struct nnl_layer {
     /* Counts the forwards (nnl_layer_forward and fused pairs): a recorded
      * call checks that the state its backward reads is still its own. */
     unsigned long gen;
-    int busy;                     /* its model's loss or metric function runs */
+    /* Lua code runs in the middle of a step of its model (a loss, metric
+     * or Lua layer function): a count; while it is not 0 the model's
+     * layers refuse to run and the model refuses to change. */
+    int busy;
+    struct nnl_model *owner;      /* the model holding the layer, or NULL */
     void *lua;                    /* the lua_State a run-time kind calls (bind) */
     nnl_life *life;               /* one reference; obj = this layer */
 };

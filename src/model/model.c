@@ -50,8 +50,31 @@ const nnl_shape *nnl_model_out_shape(const nnl_model *m)
     return m->nlayers ? &m->layers[m->nlayers - 1]->out_shape : &m->in_shape;
 }
 
+int nnl_model_busy(const nnl_model *m)
+{
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (m->layers[i]->busy)
+            return 1;
+    return 0;
+}
+
+void nnl_model_set_busy(nnl_model *m, nnl_layer *l, int delta)
+{
+    if (!m) {
+        l->busy += delta;
+        return;
+    }
+    for (size_t i = 0; i < m->nlayers; i++)
+        m->layers[i]->busy += delta;
+}
+
+#define BUSY_MSG "a loss, metric or layer function of the model cannot run, change or " \
+                 "compile the model (it is in the middle of a step)"
+
 nnl_status nnl_model_add(nnl_model *m, nnl_layer *l, nnl_error *err)
 {
+    if (nnl_model_busy(m))
+        return nnl_fail(err, NNL_ERR_ARG, BUSY_MSG);
     /* Every check and build comes before the layer is stored, so a failed
      * add leaves the model as it was and the layer with its caller. */
     if (!m->built && m->nlayers > 0 && l->has_input_shape)
@@ -80,6 +103,7 @@ nnl_status nnl_model_add(nnl_model *m, nnl_layer *l, nnl_error *err)
     if (m->nlayers)
         m->layers[m->nlayers - 1]->act_fused = 0;
     m->layers[m->nlayers++] = l;
+    l->owner = m;
     m->compiled = 0;
     if (first_built) {
         m->in_shape = l->in_shape;
@@ -134,6 +158,8 @@ nnl_status nnl_model_compile(nnl_model *m, int loss, const char *const *metrics,
 {
     if (m->nlayers == 0)
         return nnl_fail(err, NNL_ERR_ARG, "the model has no layers");
+    if (nnl_model_busy(m))
+        return nnl_fail(err, NNL_ERR_ARG, BUSY_MSG);
     if (loss < 0 || loss > NNL_LOSS_CUSTOM)
         return nnl_fail(err, NNL_ERR_ARG, "unknown loss (valid: %s)",
                         nnl_loss_names());
@@ -257,6 +283,8 @@ static nnl_status refuse(nnl_model *m, nnl_error *err)
 
 nnl_status nnl_model_reserve(nnl_model *m, size_t batch, size_t ycols, nnl_error *err)
 {
+    if (nnl_model_busy(m)) /* its buffers are the running step's */
+        return nnl_fail(err, NNL_ERR_ARG, BUSY_MSG);
     if (!m->built)
         return nnl_fail(err, NNL_ERR_ARG, "model is not built");
     if (batch == 0)
@@ -458,12 +486,10 @@ static nnl_status host_call(nnl_model *m, int which, size_t n, size_t ycols, flo
         return nnl_fail(err, NNL_ERR_ARG, "the model was compiled with a Lua %s function, "
                         "which is not at hand (a loaded model: compile it again with the "
                         "function)", which < 0 ? "loss" : "metric");
-    for (size_t i = 0; i < m->nlayers; i++)
-        m->layers[i]->busy = 1;
+    nnl_model_set_busy(m, NULL, 1);
     nnl_status st = m->host(m->host_ctx, which, n, m->acts[m->nlayers], m->ybuf, ycols, grad,
                             value, err);
-    for (size_t i = 0; i < m->nlayers; i++)
-        m->layers[i]->busy = 0;
+    nnl_model_set_busy(m, NULL, -1);
     return st;
 }
 

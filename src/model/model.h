@@ -68,6 +68,13 @@ typedef struct nnl_logs {
 } nnl_logs;
 
 nnl_model *nnl_model_new(nnl_error *err);
+/* Whether Lua code runs in the middle of one of m's steps (a layer is
+ * busy): then m must not run, reserve, change or be compiled. */
+int nnl_model_busy(const nnl_model *m);
+/* Marks every layer of m (or l alone when m is NULL) busy (+1) or not
+ * (-1), around a call into Lua from inside a step. */
+void nnl_model_set_busy(nnl_model *m, nnl_layer *l, int delta);
+
 /* Frees the model, its layers, optimizer and buffers. NULL does nothing. */
 void nnl_model_free(nnl_model *m);
 

@@ -108,6 +108,11 @@ static const nnl_agop *call_op(const nnl_layer_ops *kind)
 nnl_tensor *nnl_layer_call(nnl_layer *l, const nnl_tensor *x, int train, nnl_error *err)
 {
     char a[64], b[64];
+    if (l->busy) {
+        nnl_fail(err, NNL_ERR_ARG, "%s: a loss, metric or layer function cannot run the model "
+                 "(it is in the middle of a step)", l->name);
+        return NULL;
+    }
     if (x->ndim < 2) {
         nnl_fail(err, NNL_ERR_SHAPE, "%s: the input needs a batch dimension first, got shape %s",
                  l->name, nnl_shape_str(x, a, sizeof a));

@@ -278,9 +278,10 @@ static void walk_free(walk *w)
 
 /* Depth-first post-order from root, then reversed: a topological order
  * from the output to the leaves. Iterative (frames on the heap). */
+static unsigned long visit_counter; /* a fresh mark per walk of a graph */
+
 static nnl_status walk_build(nnl_agnode *root, walk *out, nnl_error *err)
 {
-    static unsigned long visit_counter;
     unsigned long mark = ++visit_counter;
     typedef struct frame {
         nnl_agnode *n;
@@ -478,6 +479,78 @@ nnl_status nnl_ag_backward(nnl_tensor *root, const nnl_tensor *grad, int retain,
 fail:
     walk_free(&w);
     return rc;
+}
+
+/* ---- a view of the graph, for drawing ---- */
+
+void nnl_ag_view_free(nnl_ag_view *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        nnl_agnode_release(v->nodes[i]);
+    nnl_free(v->nodes);
+    nnl_free(v->depth);
+    nnl_free(v->edges);
+    memset(v, 0, sizeof *v);
+}
+
+nnl_status nnl_ag_collect(nnl_agnode *root, size_t limit, nnl_ag_view *v, nnl_error *err)
+{
+    memset(v, 0, sizeof *v);
+    if (limit == 0)
+        limit = 1;
+    size_t ecap = 2 * limit + 8;
+    v->nodes = nnl_malloc(limit * sizeof *v->nodes);
+    v->depth = nnl_malloc(limit * sizeof *v->depth);
+    v->edges = nnl_malloc(2 * ecap * sizeof *v->edges);
+    if (!v->nodes || !v->depth || !v->edges) {
+        nnl_ag_view_free(v);
+        return nnl_fail(err, NNL_ERR_NOMEM, "graph: out of memory");
+    }
+    unsigned long mark = ++visit_counter;
+    /* The index of a visited node is kept in its gacc-free scratch: the
+     * queue position, found by a scan (graphs drawn are small). */
+    root->visit = mark;
+    nnl_agnode_retain(root);
+    v->nodes[v->n] = root;
+    v->depth[v->n++] = 0;
+    for (size_t head = 0; head < v->n; head++) {
+        nnl_agnode *n = v->nodes[head];
+        for (int k = 0; k < n->nin; k++) {
+            nnl_agnode *c = n->next[k];
+            if (!c)
+                continue;
+            size_t ci = 0;
+            if (c->visit == mark) {
+                while (ci < v->n && v->nodes[ci] != c)
+                    ci++;
+            } else if (v->n == limit) {
+                v->more = 1;
+                continue;
+            } else {
+                c->visit = mark;
+                nnl_agnode_retain(c);
+                ci = v->n;
+                v->nodes[v->n] = c;
+                v->depth[v->n++] = v->depth[head] + 1;
+            }
+            if (v->ne == ecap) {
+                size_t nc = 2 * ecap;
+                size_t *e = nnl_malloc(2 * nc * sizeof *e);
+                if (!e) {
+                    nnl_ag_view_free(v);
+                    return nnl_fail(err, NNL_ERR_NOMEM, "graph: out of memory");
+                }
+                memcpy(e, v->edges, 2 * v->ne * sizeof *e);
+                nnl_free(v->edges);
+                v->edges = e;
+                ecap = nc;
+            }
+            v->edges[2 * v->ne] = ci;
+            v->edges[2 * v->ne + 1] = head;
+            v->ne++;
+        }
+    }
+    return NNL_OK;
 }
 
 /* ---- broadcasting, backwards ---- */

@@ -150,6 +150,22 @@ const nnl_tensor *nnl_ag_saved(const nnl_agnode *n, int slot);
 nnl_status nnl_ag_backward(nnl_tensor *root, const nnl_tensor *grad, int retain,
                            nnl_error *err);
 
+/* The graph behind a node, for drawing it (nn.plot.graph): up to limit
+ * nodes breadth-first from root, each with a reference held, their
+ * distances from root, and the edges as pairs (input's index, user's
+ * index). more is set when nodes were left out. Free with
+ * nnl_ag_view_free (also after a failure: then it is empty). */
+typedef struct nnl_ag_view {
+    nnl_agnode **nodes;
+    long *depth;
+    size_t n;
+    size_t *edges;                /* 2 * ne entries */
+    size_t ne;
+    int more;
+} nnl_ag_view;
+nnl_status nnl_ag_collect(nnl_agnode *root, size_t limit, nnl_ag_view *v, nnl_error *err);
+void nnl_ag_view_free(nnl_ag_view *v);
+
 /* Releases one reference to n (NULL does nothing). */
 void nnl_agnode_release(nnl_agnode *n);
 void nnl_agnode_retain(nnl_agnode *n);

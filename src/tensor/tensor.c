@@ -106,6 +106,7 @@ static nnl_tensor *tensor_alloc(int ndim, const size_t *shape, int zero, nnl_err
     s->data = data;
     s->size = numel;
     s->refcount = 1;
+    s->version = 0;
     t->storage = s;
     t->data = data;
     return t;

@@ -134,4 +134,53 @@ T("misuse is a clear error naming the layer", function()
   end)
 end)
 
+-- Found by review: Lua code in the middle of a step must not run, resize or
+-- change the model (its buffers are the step's), and a coroutine that ran
+-- the model must not be kept as the thread its Lua layers call.
+T("Lua code inside a step cannot run or change its model", function()
+  nn.seed(8)
+  local x, y = nn.randn(32, 4), nn.randn(32, 1)
+  local m
+  local Peek = nn.Layer{name = "Peek", call = function(self, xin, training)
+    if training then m:predict(nn.zeros(5000, 4), {batch_size = 5000}) end
+    return xin
+  end}
+  m = nn.Sequential{nn.Dense(4, {input_dim = 4}), Peek{}, nn.Dense(1)}
+  m:compile{loss = "mse", optimizer = "sgd"}
+  checkerr("in the middle of a step", m.fit, m, x, y, {epochs = 1, batch_size = 8, verbose = 0})
+  local m2 = nn.Sequential{nn.Dense(3, {input_dim = 4}), nn.Dense(1)}
+  m2:compile{loss = function(yt, yp)
+    m2:predict(nn.zeros(5000, 4), {batch_size = 5000})
+    return nn.losses.mse(yt, yp)
+  end, optimizer = "sgd"}
+  checkerr("in the middle of a step", m2.fit, m2, x, y, {epochs = 1, batch_size = 8, verbose = 0})
+  m2:compile{loss = function(yt, yp) m2:add(nn.Dense(1)); return nn.losses.mse(yt, yp) end}
+  checkerr("not allowed while fit is running", m2.train_on_batch, m2, x, y)
+  check(#m2.layers == 2, "the model is unchanged")
+  -- a callback may run the model in a coroutine between steps; the
+  -- coroutine goes, and fit goes on with its own thread
+  local S = nn.Layer{name = "Same", call = function(self, xin) return xin * 1 end}
+  local m3 = nn.Sequential{nn.Dense(4, {input_dim = 4}), S{}, nn.Dense(1)}
+  m3:compile{loss = "mse", optimizer = "sgd"}
+  local cb = {on_batch_end = function()
+    local co = coroutine.wrap(function() m3(nn.ones(2, 4)); coroutine.yield() end)
+    co()
+    co = nil
+    collectgarbage()
+  end}
+  local h = m3:fit(x, y, {epochs = 2, batch_size = 8, verbose = 0, callbacks = {cb}})
+  check(#h.history.loss == 2)
+end)
+
+T("opt:step after a change of the optimizer's settings", function()
+  local m = nn.Sequential{nn.Dense(2, {input_dim = 2})}
+  local W = m:trainable_weights()
+  local opt = nn.optimizers.SGD{lr = 0.1}
+  m(nn.ones(3, 2)):backward(nn.ones(3, 2)); opt:step(W)
+  opt.momentum = 0.9 -- a state with momentum buffers from now on
+  m:zero_grad(); m(nn.ones(3, 2)):backward(nn.ones(3, 2)); opt:step(W)
+  opt:step(W)
+  check(opt:iterations() == 2, "a new state after the change: " .. opt:iterations())
+end)
+
 H.done()
