@@ -83,12 +83,10 @@ static int l_load(lua_State *L)
     nnl_modelfile_info info;
     memset(&info, 0, sizeof info);
     nnl_lua_resolver_ctx rc = {L, objs, made};
-    if (!lua_isnil(L, objs)) {
-        info.resolve = nnl_lua_resolve_layer;
-        info.resolve_ctx = &rc;
-    }
     nnl_error err;
-    nnl_model *m = nnl_modelfile_load(path, &info, &err);
+    nnl_model *m = nnl_modelfile_load_custom(path, &info,
+                                             lua_isnil(L, objs) ? NULL : nnl_lua_resolve_layer,
+                                             &rc, &err);
     if (!m) {
         /* the layers the classes made went with the failed load */
         lua_pushnil(L);

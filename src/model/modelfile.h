@@ -52,9 +52,6 @@ typedef nnl_status (*nnl_layer_resolver)(void *ctx, const char *cls, const struc
 typedef struct nnl_modelfile_info {
     char name[64];                /* the model's name; "" when none */
     long epochs;                  /* epochs trained so far; 0 when unknown */
-    /* Loading: the resolver of other kinds (NULL: none), set by the caller. */
-    nnl_layer_resolver resolve;
-    void *resolve_ctx;
 } nnl_modelfile_info;
 
 /* Saves m (built or not, compiled or not) to path. info may be NULL.
@@ -69,6 +66,10 @@ nnl_status nnl_modelfile_save(nnl_model *m, const char *path,
  * receives the name and epoch count. NULL and err filled on error. */
 nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info,
                               nnl_error *err);
+/* As nnl_modelfile_load, with resolve (and its ctx) making the layers of
+ * kinds that are not built in. */
+nnl_model *nnl_modelfile_load_custom(const char *path, nnl_modelfile_info *info,
+                                     nnl_layer_resolver resolve, void *ctx, nnl_error *err);
 /* The same from size bytes in memory; `what` names the source in errors. */
 nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *what,
                                   nnl_modelfile_info *info, nnl_error *err);

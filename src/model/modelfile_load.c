@@ -31,7 +31,8 @@ typedef struct loader {
     nnl_st_file st;               /* the source and its checked header */
     nnl_error *err;
     cJSON *arch, *compile, *training; /* owned: the metadata JSON texts parsed */
-    const nnl_modelfile_info *info; /* the caller's: its resolver */
+    nnl_layer_resolver resolve;   /* kinds not built in (NULL: none) */
+    void *resolve_ctx;
 } loader;
 
 /* Fills the error as NNL_ERR_FORMAT "'what': <message>". */
@@ -229,10 +230,10 @@ static nnl_status make_layer(loader *ld, size_t i, const cJSON *lj, nnl_layer **
     if (!cfg)
         cfg = &empty;
     const nnl_layer_ops *kind = nnl_layer_kind(cls);
-    if (!kind && ld->info && ld->info->resolve) {
+    if (!kind && ld->resolve) {
         nnl_layer *l = NULL;
         nnl_error e;
-        if (ld->info->resolve(ld->info->resolve_ctx, cls, cfg, &l, &e) != NNL_OK) {
+        if (ld->resolve(ld->resolve_ctx, cls, cfg, &l, &e) != NNL_OK) {
             if (e.code == NNL_ERR_NOMEM)
                 return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': %s", ld->st.what, e.msg);
             return bad(ld, "%s (%.40s): %s", ctx, cls, e.msg);
@@ -711,22 +712,28 @@ nnl_model *nnl_modelfile_load_mem(const void *data, size_t size, const char *wha
     memset(&ld, 0, sizeof ld);
     nnl_st_init_mem(&ld.st, data, size, what, err);
     ld.err = err;
-    ld.info = info;
     nnl_model *m = load(&ld, info);
+    nnl_st_close(&ld.st);
+    return m;
+}
+
+nnl_model *nnl_modelfile_load_custom(const char *path, nnl_modelfile_info *info,
+                                     nnl_layer_resolver resolve, void *ctx, nnl_error *err)
+{
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.resolve = resolve;
+    ld.resolve_ctx = ctx;
+    nnl_model *m = NULL;
+    if (nnl_st_open(&ld.st, path, err) == NNL_OK) {
+        ld.err = err;
+        m = load(&ld, info);
+    }
     nnl_st_close(&ld.st);
     return m;
 }
 
 nnl_model *nnl_modelfile_load(const char *path, nnl_modelfile_info *info, nnl_error *err)
 {
-    loader ld;
-    memset(&ld, 0, sizeof ld);
-    nnl_model *m = NULL;
-    if (nnl_st_open(&ld.st, path, err) == NNL_OK) {
-        ld.err = err;
-        ld.info = info;
-        m = load(&ld, info);
-    }
-    nnl_st_close(&ld.st);
-    return m;
+    return nnl_modelfile_load_custom(path, info, NULL, NULL, err);
 }
