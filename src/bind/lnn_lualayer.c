@@ -335,6 +335,8 @@ static nnl_status lua_adopt(nnl_layer *l, int i, nnl_param *p, nnl_error *err)
         return err->code;
     p->wt->node = w->t->node;
     nnl_agnode_retain(p->wt->node);
+    if (p->wt->node)
+        p->wt->node->pinned = 1; /* self.w keeps feeding the layer's gradient */
     p->w = p->wt->data;
     if (w->trainable && !(p->g = nnl_calloc(p->n ? p->n : 1, sizeof(float)))) {
         nnl_tensor_free(p->wt);

@@ -166,6 +166,8 @@ nnl_status nnl_param_alloc(nnl_param *p, const char *name, const nnl_shape *shap
                         name, p->n);
     }
     p->w = p->wt->data;
+    if (p->wt->node)
+        p->wt->node->pinned = 1;
     return NNL_OK;
 }
 

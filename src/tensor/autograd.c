@@ -108,6 +108,11 @@ nnl_status nnl_ag_requires_grad(nnl_tensor *t, int flag, nnl_error *err)
                         "requires_grad: only a leaf can change it; this tensor was made by '%s' "
                         "(use t:detach() for a new leaf)",
                         t->node->op->name);
+    if (!flag && t->node && t->node->pinned)
+        return nnl_fail(err, NNL_ERR_ARG,
+                        "requires_grad: this tensor is a layer's weight, whose gradient the "
+                        "layer keeps; it always requires grad (use nn.no_grad to change it "
+                        "without recording)");
     if (!flag) {
         nnl_agnode_release(t->node);
         t->node = NULL;

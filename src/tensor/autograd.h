@@ -93,6 +93,9 @@ struct nnl_agnode {
     double farg[4];
     void *extra;            /* op-owned, freed by op->destroy */
     int released;           /* a backward freed the saved tensors */
+    /* A leaf that is a layer's weight (model/layer.c): its tensors always
+     * require grad, since the layer keeps this node. */
+    int pinned;
     /* Leaf accumulators: the gradient summed so far (NULL until the first
      * backward reaches it), of the leaf's shape. */
     nnl_tensor *grad;

@@ -128,6 +128,11 @@ T("misuse is a clear error naming the layer", function()
     self:add_weight{name = "a", shape = 2}
   end, call = function(self, x) return x end}
   checkerr("a weight named 'a' exists", nn.Sequential, {nn.Dense(2, {input_dim = 2}), Dup{}})
+  local sl = Scale{}
+  nn.Sequential{nn.Dense(2, {input_dim = 2}), sl}
+  checkerr("this tensor is a layer's weight", sl.w.requires_grad, sl.w, false)
+  local k = nn.Sequential{nn.Dense(2, {input_dim = 2})}.layers[1].kernel
+  checkerr("always requires grad", k.requires_grad, k, false)
   checkerr("only a layer of nn.Layer can add weights", function()
     local d = nn.Dense(2)
     d:add_weight{shape = 1}
