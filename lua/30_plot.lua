@@ -264,6 +264,60 @@ function plot.graph(t, opts)
   call(C.graph, fn, o, list, edges)
 end
 
+-- nn.plot.activations(names, opts): each activation f (a name or a list of
+-- names; default sigmoid, tanh, relu, leaky_relu) over opts.range (default
+-- {-4, 4}) and, unless opts.derivative == false, its derivative f' as
+-- autograd computes it (the gradient a layer's backward multiplies by).
+-- The key gives each formula from the registry of activations.
+function plot.activations(names, opts)
+  local fn = "nn.plot.activations"
+  opts = check_opts(fn, opts, {derivative = "boolean", range = "table", points = "number"})
+  if names == nil then names = {"sigmoid", "tanh", "relu", "leaky_relu"} end
+  if type(names) == "string" then names = {names} end
+  if type(names) ~= "table" or #names == 0 then
+    error(fn .. ": names must be an activation name or a list of names, got " .. type(names), 2)
+  end
+  local lo, hi = -4, 4
+  if opts.range then
+    lo, hi = opts.range[1], opts.range[2]
+    if type(lo) ~= "number" or type(hi) ~= "number" or not (lo < hi) then
+      error(fn .. ": range must be {lo, hi} with lo < hi", 2)
+    end
+  end
+  local n = math.floor(opts.points or 201)
+  if n < 2 or n > 100000 then error(fn .. ": points must be 2..100000", 2) end
+  local formula = {}
+  for _, a in ipairs(nn.registry.activations) do formula[a.name] = a.formula end
+  local x = nn.linspace(lo, hi, n)
+  local xs = x:totable()
+  local series = {}
+  for _, name in ipairs(names) do
+    if type(name) ~= "string" then error(fn .. ": every name must be a string", 2) end
+    if name == "softmax" then
+      error(fn .. ": softmax acts on a whole row, not on one number; plot it with nn.plot.lines", 2)
+    end
+    local xv = x:clone():requires_grad()
+    local ok, y = pcall(xv.act, xv, name)
+    if not ok then error(fn .. ": " .. strip(y):gsub("^act: ", ""), 2) end
+    y:backward(nn.ones(n))
+    local f = formula[name]
+    series[#series + 1] = {x = xs, y = y:detach():totable(),
+                           name = f and (name .. "(x) = " .. f) or name}
+    if opts.derivative ~= false then
+      series[#series + 1] = {x = xs, y = xv.grad:totable(), name = name .. "'(x)"}
+    end
+  end
+  local o = {}
+  for k, v in pairs(opts) do
+    if k ~= "derivative" and k ~= "range" and k ~= "points" then o[k] = v end
+  end
+  o.title = o.title or (opts.derivative ~= false and "activation functions and their derivatives"
+                        or "activation functions")
+  o.xlabel = o.xlabel or "x (the neuron's input z)"
+  o.ylabel = o.ylabel or "f(x), f'(x)"
+  call(C.lines, fn, o, series)
+end
+
 -- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a
 -- column, or one-hot rows. 0-based labels (binary 0/1, or 0..k-1) are
 -- shifted to 1-based. Every label is checked (a finite whole number >= 0,

@@ -67,3 +67,7 @@ add{"plots", "nn.plot.graph", "nn.plot.graph(t, opts)",
     "The recorded operations behind t as boxes and arrows (inputs left, t right):\n" ..
     "operation, shape and, after a backward, the norm of the gradient through it.\n" ..
     "opts.max_nodes (60) caps the drawing."}
+add{"plots", "nn.plot.activations", "nn.plot.activations(names, opts)",
+    "Activation functions (a name or a list; default sigmoid, tanh, relu,\n" ..
+    "leaky_relu) and their derivatives by autograd, over opts.range ({-4, 4});\n" ..
+    "opts.derivative = false draws the functions alone."}

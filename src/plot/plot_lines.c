@@ -1,6 +1,7 @@
 /* nn.plot.lines: one or more named lines over shared or separate x. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "plot/plot.h"
 
@@ -51,7 +52,13 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
     if (o->logy)
         nnl_pbuf_add(b, "set logscale y\nset format y \"%.0e\"\n");
     /* Many lines: the key beside the plot, not over the lines. */
-    if (ns > 4)
+    size_t longest = 0;
+    for (int i = 0; i < ns; i++)
+        if (s[i].name && strlen(s[i].name) > longest)
+            longest = strlen(s[i].name);
+    if (ns > 4 && longest > 24) /* long names (formulas) read best under the plot */
+        nnl_pbuf_add(b, "set key below\n");
+    else if (ns > 4)
         nnl_pbuf_add(b, "set key outside right top\n");
     nnl_pbuf_add(b, "plot ");
     for (int i = 0; i < ns; i++) {

@@ -128,4 +128,28 @@ T("nn.plot.graph draws the recorded computation", function()
   checkerr("max_nodes must be 1..2000", nn.plot.graph, l, {max_nodes = 0})
 end)
 
+T("nn.plot.activations draws functions and their derivatives", function()
+  local txt = os.tmpname() .. ".txt"
+  local gp = os.tmpname() .. ".gp"
+  nn.plot.activations({"sigmoid", "relu"}, {script = gp, render = false})
+  local f = assert(io.open(gp))
+  local script = f:read("a")
+  f:close()
+  os.remove(gp)
+  -- gnuplot quotes the prime as '."'".'
+  check(script:find("sigmoid(x) = 1 / (1 + exp(-x))", 1, true) and
+        script:find("title 'relu'.\"'\".'(x)'", 1, true),
+        "the key names each function with its formula and its derivative")
+  if pcall(nn.plot.activations, "tanh", {file = txt, derivative = false}) then
+    f = assert(io.open(txt))
+    local text = f:read("a")
+    f:close()
+    os.remove(txt)
+    check(text:find("tanh(x)", 1, true) and not text:find("tanh'", 1, true), text)
+  end
+  checkerr("unknown activation 'nope'", nn.plot.activations, "nope")
+  checkerr("softmax acts on a whole row", nn.plot.activations, {"softmax"})
+  checkerr("range must be {lo, hi} with lo < hi", nn.plot.activations, "relu", {range = {2, 1}})
+end)
+
 H.done()
