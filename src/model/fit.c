@@ -226,27 +226,11 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
         return st;
 
     /* Optimizer state for every trainable array, in layer order. */
-    size_t nslots = 0, sizes_n = 0;
-    for (size_t i = 0; i < m->nlayers; i++)
-        for (int p = 0; p < m->layers[i]->nparams; p++)
-            nslots += m->layers[i]->params[p].trainable;
-    size_t *sizes = nnl_malloc((nslots ? nslots : 1) * sizeof *sizes);
-    size_t *idx = nnl_malloc(ntrain * sizeof *idx);
-    if (!sizes || !idx) {
-        nnl_free(sizes);
-        nnl_free(idx);
-        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < m->nlayers; i++)
-        for (int p = 0; p < m->layers[i]->nparams; p++)
-            if (m->layers[i]->params[p].trainable)
-                sizes[sizes_n++] = m->layers[i]->params[p].n;
-    st = nnl_optim_prepare(m->opt, nslots, sizes, err);
-    nnl_free(sizes);
-    if (st != NNL_OK) {
-        nnl_free(idx);
+    if ((st = nnl_model_prepare_optim(m, err)) != NNL_OK)
         return st;
-    }
+    size_t *idx = nnl_malloc(ntrain * sizeof *idx);
+    if (!idx)
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
 
     /* History keys: loss, metrics, then val_ of each. */
     nnl_logs logs;

@@ -504,21 +504,12 @@ static nnl_status check_slots(loader *ld, nnl_model *m, uint64_t nslots,
     if (nslots != ntrain)
         return bad(ld, "training: optimizer_slots is %llu but the model has %zu "
                    "trainable weight arrays", (unsigned long long)nslots, ntrain);
-    size_t *sizes = nnl_malloc(ntrain * sizeof *sizes);
-    if (!sizes)
-        return nnl_fail(ld->err, NNL_ERR_NOMEM, "'%.200s': out of memory", ld->st.what);
-    size_t k = 0;
-    for (size_t i = 0; i < m->nlayers; i++)
-        for (int p = 0; p < m->layers[i]->nparams; p++)
-            if (m->layers[i]->params[p].trainable)
-                sizes[k++] = m->layers[i]->params[p].n;
     nnl_error e;
-    nnl_status st = nnl_optim_prepare(m->opt, ntrain, sizes, &e);
-    nnl_free(sizes);
+    nnl_status st = nnl_model_prepare_optim(m, &e);
     if (st != NNL_OK)
         return nnl_fail(ld->err, st, "'%.200s': %s", ld->st.what, e.msg);
     m->opt->iterations = (long)iterations;
-    k = 0;
+    size_t k = 0;
     for (size_t i = 0; i < m->nlayers; i++) {
         nnl_layer *l = m->layers[i];
         for (int p = 0; p < l->nparams; p++) {
