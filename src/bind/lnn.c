@@ -164,6 +164,17 @@ void nnl_lua_pushtensor(lua_State *L, nnl_tensor *t, const nnl_error *err)
     nnl_lua_pace_collector(L);
 }
 
+nnl_status nnl_lua_pcall_err(lua_State *L, int nargs, const char *prefix, nnl_error *err)
+{
+    int base = lua_gettop(L) - nargs - 1;
+    nnl_status st = NNL_OK;
+    if (lua_pcall(L, nargs, 0, 0) != LUA_OK)
+        st = nnl_fail(err, NNL_ERR_ARG, "%s%s", prefix,
+                      lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
+    lua_settop(L, base);
+    return st;
+}
+
 nnl_tensor *nnl_lua_totensor(lua_State *L, int idx)
 {
     nnl_ltensor *h = luaL_testudata(L, idx, NNL_TENSOR_MT);

@@ -73,6 +73,12 @@ int nnl_lua_collecting(lua_State *L);
  * handle is made, with the handle anchored. */
 void nnl_lua_pace_collector(lua_State *L);
 
+/* C calling into Lua: lua_pcall of the function and nargs values at the
+ * top of the stack, results dropped. On a Lua error err gets prefix and
+ * the message ("an error object" when it is not a string). Either way the
+ * stack is back as it was below the function. */
+nnl_status nnl_lua_pcall_err(lua_State *L, int nargs, const char *prefix, nnl_error *err);
+
 /* The tensor at idx or NULL when idx is not an open nn.Tensor. */
 nnl_tensor *nnl_lua_totensor(lua_State *L, int idx);
 

@@ -265,31 +265,29 @@ static int body(lua_State *L)
     return 0;
 }
 
-/* Runs body for c, protected; a Lua error becomes err naming the layer. */
+/* Calls f(ud) on l's thread, protected; a Lua error becomes err naming
+ * the layer. While the class's Lua runs in the middle of a step, the model
+ * (or the layer alone) refuses to run or change: its buffers and caches
+ * are the step's. */
+static nnl_status call_layer_lua(const nnl_layer *l, lua_CFunction f, void *ud, nnl_error *err)
+{
+    lua_State *L = l->lua;
+    char prefix[NNL_LAYER_NAME_MAX + 48];
+    snprintf(prefix, sizeof prefix, "%s (%s): ", l->name, l->ops->type);
+    lua_pushcfunction(L, f);
+    lua_pushlightuserdata(L, ud);
+    nnl_model_set_busy(l->owner, (nnl_layer *)l, 1);
+    nnl_status st = nnl_lua_pcall_err(L, 1, prefix, err);
+    nnl_model_set_busy(l->owner, (nnl_layer *)l, -1);
+    return st;
+}
+
+/* Runs body for c. */
 static nnl_status run(lcall *c, nnl_error *err)
 {
-    nnl_layer *l = c->l;
-    lua_State *L = l->lua;
-    if (!L)
-        return nnl_fail(err, NNL_ERR_ARG, "%s: a Lua layer runs only from Lua", l->name);
-    int top = lua_gettop(L);
-    lua_pushcfunction(L, body);
-    lua_pushlightuserdata(L, c);
-    /* While the class's Lua runs in the middle of a step, the model (or
-     * the layer alone) refuses to run or change: its buffers and caches
-     * are the step's. */
-    nnl_model *owner = l->owner;
-    nnl_model_set_busy(owner, l, 1);
-    int rc = lua_pcall(L, 1, 0, 0);
-    nnl_model_set_busy(owner, l, -1);
-    if (rc != LUA_OK) {
-        nnl_fail(err, NNL_ERR_ARG, "%s (%s): %s", l->name, l->ops->type,
-                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
-        lua_settop(L, top);
-        return err->code;
-    }
-    lua_settop(L, top);
-    return NNL_OK;
+    if (!c->l->lua)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: a Lua layer runs only from Lua", c->l->name);
+    return call_layer_lua(c->l, body, c, err);
 }
 
 static nnl_status lua_plan(const nnl_layer *cl, const nnl_shape *in, nnl_shape *out,
@@ -589,20 +587,7 @@ static nnl_status lua_save_config(const nnl_layer *l, cJSON *c, nnl_error *err)
     if (!L)
         return nnl_fail(err, NNL_ERR_ARG, "%s: a Lua layer saves only from Lua", l->name);
     cfg_call a = {l, c};
-    int top = lua_gettop(L);
-    lua_pushcfunction(L, cfg_body);
-    lua_pushlightuserdata(L, &a);
-    nnl_model_set_busy(l->owner, (nnl_layer *)l, 1); /* the save reads the model */
-    int rc = lua_pcall(L, 1, 0, 0);
-    nnl_model_set_busy(l->owner, (nnl_layer *)l, -1);
-    if (rc != LUA_OK) {
-        nnl_fail(err, NNL_ERR_ARG, "%s (%s): %s", l->name, l->ops->type,
-                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
-        lua_settop(L, top);
-        return err->code;
-    }
-    lua_settop(L, top);
-    return NNL_OK;
+    return call_layer_lua(l, cfg_body, &a, err); /* busy: the save reads the model */
 }
 
 typedef struct res_call {
@@ -643,20 +628,13 @@ nnl_status nnl_lua_resolve_layer(void *ctx, const char *cls, const cJSON *config
     nnl_lua_resolver_ctx *rc = ctx;
     lua_State *L = rc->L;
     res_call a = {rc, cls, config, NULL};
-    int top = lua_gettop(L);
     lua_pushcfunction(L, res_body);
     lua_pushlightuserdata(L, &a);
     lua_pushvalue(L, rc->objs); /* indices of the caller's frame (nn.load) */
     lua_pushvalue(L, rc->made);
-    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
-        nnl_fail(err, NNL_ERR_ARG, "%s",
-                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
-        lua_settop(L, top);
-        return err->code;
-    }
-    lua_settop(L, top);
+    nnl_status st = nnl_lua_pcall_err(L, 3, "", err);
     *out = a.out;
-    return NNL_OK;
+    return st;
 }
 
 /* ---- self:add_weight{name, shape, initializer, trainable} ---- */

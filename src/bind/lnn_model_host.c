@@ -108,26 +108,19 @@ static nnl_status host_fn(void *ctx, int which, size_t n, const float *pred, con
     /* The loss is recorded whatever the caller's mode (fit inside
      * nn.no_grad still trains); metrics are not. */
     int was = nnl_ag_set_enabled(grad != NULL);
-    int top = lua_gettop(L);
+    char name[NNL_METRIC_NAME_MAX + 16] = "loss function: ";
+    nnl_model *m = h->m ? h->m : h->held;
+    if (which >= 0 && m && (size_t)which < m->nmetrics)
+        snprintf(name, sizeof name, "metric '%s': ", m->metrics[which].name);
     lua_pushcfunction(L, host_body);
     lua_pushlightuserdata(L, &a);
     lua_pushvalue(L, hc->model); /* an index of the caller's frame */
-    int rc = lua_pcall(L, 2, 0, 0);
+    nnl_status st = nnl_lua_pcall_err(L, 2, name, err);
     nnl_ag_set_enabled(was);
     h->in_fit = in_fit;
-    if (rc != LUA_OK) {
-        char name[64] = "loss function";
-        nnl_model *m = h->m ? h->m : h->held;
-        if (which >= 0 && m && (size_t)which < m->nmetrics)
-            snprintf(name, sizeof name, "metric '%s'", m->metrics[which].name);
-        nnl_fail(err, NNL_ERR_ARG, "%s: %s", name,
-                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "an error object");
-        lua_settop(L, top);
-        return err->code;
-    }
-    lua_settop(L, top);
-    *value = a.value;
-    return NNL_OK;
+    if (st == NNL_OK)
+        *value = a.value;
+    return st;
 }
 
 void nnl_lua_host_begin(lua_State *L, int model, nnl_lhost *hc)
