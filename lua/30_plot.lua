@@ -15,9 +15,9 @@ end
 for k in pairs(C) do plot["_" .. k] = nil end
 
 -- Errors of the C primitives carry this file's position; the user wants
--- theirs. Drops "nn/30_plot.lua:N: " from a message.
+-- theirs. Drops "nn/30_plot.lua:N: " (or another plot file's) from a message.
 local function strip(msg)
-  return (tostring(msg):gsub("^nn/30_plot%.lua:%d+: ", ""))
+  return (tostring(msg):gsub("^nn/%d+_[%w_]+%.lua:%d+: ", ""))
 end
 
 -- Calls C primitive f; its errors are raised at the caller of the public
@@ -1017,6 +1017,16 @@ if callbacks then
     return self
   end
 end
+
+-- The pieces of this file that the other plot files (lua/31_*.lua and on:
+-- the teaching plots, Animate) build on; lua/90_help.lua removes the table
+-- once every file has run.
+nn._plotkit = {C = C, call = call, strip = strip, check_opts = check_opts, common = common,
+               is_tensor = is_tensor, is_model = is_model, is_layer = is_layer,
+               history_names = history_names, history_table = history_table,
+               two_columns = two_columns, finite_range = finite_range, columns = columns,
+               label_classes = label_classes, predicted_classes = predicted_classes,
+               drawable_kernel = drawable_kernel, live_plots = live_plots}
 
 -- nn.plot._settle(): waits for every LivePlot still drawing its last frame
 -- (the REPL calls it before its next prompt, so a frame never lands after

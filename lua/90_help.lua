@@ -259,6 +259,7 @@ for _, e in ipairs(nn._help_extra or {}) do
   entries[#entries + 1] = e
 end
 nn._help_extra = nil
+nn._plotkit = nil
 
 local function short(name)
   return name:match("[.:]([%w_]+)$") or name
