@@ -256,6 +256,14 @@ static void axes_readable(void **state)
     nnl_pbuf_clear(&b);
     nnl_plot_whole_tics(&b, "x", 3000);
     HAS("set xtics 0, 500 ");
+    /* the key goes where no curve is: a rising curve leaves the top left
+     * and bottom right free, an X of two lines no corner */
+    double up[5] = {1, 4, 9, 16, 25}, down[5] = {25, 16, 9, 4, 1};
+    nnl_plot_series rise[1] = {{"up", NULL, up, 5}}, x2[2] = {{"up", NULL, up, 5},
+                                                              {"down", NULL, down, 5}};
+    assert_string_equal(nnl_plot_key_corner(rise, 1), "top left");
+    assert_string_equal(nnl_plot_key_corner(&x2[1], 1), "top right");
+    assert_string_equal(nnl_plot_key_corner(x2, 2), "outside right top");
 }
 
 /* Small multiples: a panel per title, each series in its panel's colour,
