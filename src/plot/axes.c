@@ -100,7 +100,9 @@ void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n)
 
 const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns)
 {
-    static const char *const corner[4] = {"top right", "top left", "bottom right",
+    /* in the order they are preferred when several are free: a key on
+     * the right, where readers look after following the curves */
+    static const char *const corner[4] = {"top right", "bottom right", "top left",
                                           "bottom left"};
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (int i = 0; i < ns; i++)
@@ -131,8 +133,8 @@ const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns)
                     continue;
                 int right = u > 0.65, left = u < 0.35, top = v > 0.7, bottom = v < 0.3;
                 hits[0] += top && right;
-                hits[1] += top && left;
-                hits[2] += bottom && right;
+                hits[1] += bottom && right;
+                hits[2] += top && left;
                 hits[3] += bottom && left;
             }
         }

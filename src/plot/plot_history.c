@@ -23,15 +23,6 @@ static int is_share(const char *q)
            strcmp(q, "acc") == 0 || strcmp(q, "auc") == 0;
 }
 
-/* 1 when the first series of panel q ends higher than it starts. */
-static int rising(const nnl_plot_series *s, int ns, const int *panel, int q)
-{
-    for (int i = 0; i < ns; i++)
-        if (panel[i] == q && s[i].n >= 2)
-            return s[i].y[s[i].n - 1] > s[i].y[0];
-    return 0;
-}
-
 nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                             int ns, nnl_error *err)
 {
@@ -104,9 +95,14 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                 }
             nnl_plot_log_axis(b, "y", lo, hi);
         }
-        /* The key where the curves are not: rising curves (accuracy)
-         * leave the bottom right free, falling ones (loss) the top. */
-        nnl_pbuf_addf(b, "set key %s right\n", rising(s, ns, panel, q) ? "bottom" : "top");
+        /* The key where neither curve is: a validation curve that rises
+         * while the training one falls must not run under it. */
+        nnl_plot_series in[2];
+        int m = 0;
+        for (int i = 0; i < ns && m < 2; i++)
+            if (panel[i] == q)
+                in[m++] = s[i];
+        nnl_pbuf_addf(b, "set key %s\n", nnl_plot_key_corner(in, m));
         nnl_pbuf_add(b, "plot ");
         int first = 1;
         for (int i = 0; i < ns; i++) {
