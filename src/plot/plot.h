@@ -246,4 +246,31 @@ typedef struct nnl_plot_layer {
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err);
 
+/* One optimizer's path on a loss surface: points (w1[i], w2[i]), the
+ * start first. */
+typedef struct nnl_plot_path {
+    const char *name;
+    const double *w1, *w2;
+    size_t n;
+} nnl_plot_path;
+/* A loss surface: z[gy x gx] (row-major, row 0 at y0; NaN: not drawn)
+ * over [x0,x1]x[y0,y1] as a colour map with contour lines and a colour
+ * bar, the lowest cell marked, and the paths on top (a dot per step, the
+ * end a square, the first path's start a ring). logscale: 1 log colours
+ * and contours, 0 linear, -1 chosen from the values (log when they are
+ * positive and most crowd the bottom). title, axis labels (NULL: "loss
+ * surface", "w1", "w2"; o's win) and zlabel (the colour bar; NULL:
+ * "loss"). */
+typedef struct nnl_plot_surface {
+    const double *z;
+    int gx, gy;
+    double x0, x1, y0, y1;
+    const nnl_plot_path *paths;
+    int np;
+    int logscale;
+    const char *title, *xlabel, *ylabel, *zlabel;
+} nnl_plot_surface_data;
+nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_surface_data *s,
+                            nnl_error *err);
+
 #endif
