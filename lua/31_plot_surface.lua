@@ -280,8 +280,9 @@ local function model_surface(model, opts)
   if not okr then error(FN .. ": restoring the weights failed: " .. strip(rerr), 0) end
   local o = common_only(opts)
   draw(o, z, res, x0, x1, y0, y1, {}, opts.log,
-       {title = "loss around the trained weights (two filter-normalised random directions)",
-        xlabel = "direction 1", ylabel = "direction 2"})
+       {title = "the loss around the model's weights, along two random directions",
+        xlabel = "direction 1 (filter-normalised)", ylabel = "direction 2 (filter-normalised)",
+        mark_name = "the model's weights", mark_x = 0, mark_y = 0})
   local rows = {}
   for j = 1, res do
     rows[j] = {}
@@ -329,7 +330,8 @@ local function function_surface(f, opts)
     drawn[i] = {name = label_of(e.label, e.opt), w1 = w1, w2 = w2}
   end
   draw(common_only(opts), z, res, x0, x1, y0, y1, drawn, opts.log,
-       {title = #list > 0 and "optimizer paths on a loss surface" or "loss surface"})
+       {title = #list > 0 and "optimizer paths on a loss surface" or "loss surface",
+        mark_name = #list > 0 and "start" or nil, mark_x = start[1], mark_y = start[2]})
   return result
 end
 

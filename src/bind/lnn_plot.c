@@ -905,8 +905,9 @@ static const luaL_Reg session_methods[] = {
 /* _surface(fn, opts, z, gx, gy, x0, x1, y0, y1, paths, log, labels) with
  * z the gy x gx values (row-major, row 0 at y0), paths = {{name =, w1 =
  * {...}, w2 = {...}}, ...}, log true/false/nil (automatic) and labels =
- * {title =, xlabel =, ylabel =, zlabel =} or nil: the defaults of the
- * picture (the common options override them). */
+ * {title =, xlabel =, ylabel =, zlabel =, mark_name =, mark_x =, mark_y
+ * =} or nil: the defaults of the picture (the common options override
+ * them) and a point marked with a ring (the start, a model's weights). */
 static int l_surface(lua_State *L)
 {
     const char *fn = luaL_checkstring(L, 1);
@@ -965,6 +966,16 @@ static int l_surface(lua_State *L)
             lua_getfield(L, 12, keys[i]);
             *dst[i] = check_text(L, -1, fn, keys[i]);
             lua_pop(L, 1); /* the labels table keeps it alive */
+        }
+        lua_getfield(L, 12, "mark_name");
+        s.mark_name = check_text(L, -1, fn, "mark_name");
+        lua_pop(L, 1);
+        if (s.mark_name) {
+            lua_getfield(L, 12, "mark_x");
+            lua_getfield(L, 12, "mark_y");
+            s.mark_x = luaL_checknumber(L, -2);
+            s.mark_y = luaL_checknumber(L, -1);
+            lua_pop(L, 2);
         }
     }
     nnl_pbuf b;

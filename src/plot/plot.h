@@ -256,7 +256,8 @@ typedef struct nnl_plot_path {
 /* A loss surface: z[gy x gx] (row-major, row 0 at y0; NaN: not drawn)
  * over [x0,x1]x[y0,y1] as a colour map with contour lines and a colour
  * bar, the lowest cell marked, and the paths on top (a dot per step, the
- * end a square, the first path's start a ring). logscale: 1 log colours
+ * end a square); mark_name set: a ring at (mark_x, mark_y) so named (the
+ * paths' start, a model's weights). logscale: 1 log colours
  * and contours, 0 linear, -1 chosen from the values (log when they are
  * positive and most crowd the bottom). title, axis labels (NULL: "loss
  * surface", "w1", "w2"; o's win) and zlabel (the colour bar; NULL:
@@ -269,6 +270,8 @@ typedef struct nnl_plot_surface {
     int np;
     int logscale;
     const char *title, *xlabel, *ylabel, *zlabel;
+    const char *mark_name;
+    double mark_x, mark_y;
 } nnl_plot_surface_data;
 nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_surface_data *s,
                             nnl_error *err);

@@ -170,6 +170,13 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         const double *cols[2] = {s->paths[p].w1, s->paths[p].w2};
         nnl_plot_datablock(b, name, s->paths[p].n, 2, cols);
     }
+    if (s->mark_name) {
+        nnl_pbuf_add(b, "$mark << EOD\n");
+        nnl_pbuf_num(b, s->mark_x);
+        nnl_pbuf_add(b, " ");
+        nnl_pbuf_num(b, s->mark_y);
+        nnl_pbuf_add(b, "\nEOD\n");
+    }
     nnl_pbuf_add(b, "$lowest << EOD\n");
     nnl_pbuf_num(b, s->x0 + (double)(imin % (size_t)s->gx) * dx);
     nnl_pbuf_add(b, " ");
@@ -240,17 +247,17 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                           p + 1, s->paths[p].n - 1, s->paths[p].n - 1, p + 1,
                           s->paths[p].n - 1, s->paths[p].n - 1, lt);
     }
-    if (s->np > 0 && s->paths[0].n > 0) {
-        nnl_pbuf_add(b, text ? ", \\\n     $path1 every ::0::0 using 1:2 with points pt 'S' "
-                               "title 'S start'"
-                             : ", \\\n     $path1 every ::0::0 using 1:2 with points pt 6 "
-                               "ps 2.6 lw 2.5 lc rgb '#000000' title 'start'");
-        if (!text)
-            nnl_pbuf_add(b, ", \\\n     NaN with points pt 5 ps 1.2 lc rgb '#606060' "
-                            "title 'end (square)'");
+    if (s->mark_name) {
+        nnl_pbuf_add(b, ", \\\n     $mark using 1:2 with points ");
+        nnl_pbuf_add(b, text ? "pt 'O'" : "pt 6 ps 2.6 lw 2.5 lc rgb '#000000'");
+        nnl_pbuf_add(b, " title ");
+        nnl_pbuf_quote(b, s->mark_name);
     }
+    if (!text && s->np > 0)
+        nnl_pbuf_add(b, ", \\\n     NaN with points pt 5 ps 1.2 lc rgb '#606060' "
+                        "title 'end (square)'");
     nnl_pbuf_add(b, text ? ", \\\n     $lowest using 1:2 with points pt '*' title "
-                           "'* lowest on the grid'"
+                           "'lowest on the grid'"
                          : ", \\\n     $lowest using 1:2 with points pt 3 ps 2.2 lw 2 lc rgb "
                            "'#000000' title 'lowest on the grid'");
     nnl_pbuf_add(b, "\n");
