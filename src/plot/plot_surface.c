@@ -137,8 +137,10 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         }
     } else if (logscale && !(hi > 0))
         logscale = 0;
-    if (logscale && lo < hi * 1e-8) /* zeros (and below) are drawn at the bottom */
-        lo = hi * 1e-8;
+    /* On a log scale at most five decades: below them (zeros too) is drawn
+     * as the bottom, where contours would only trace the grid's noise. */
+    if (logscale && lo < hi * 1e-5)
+        lo = hi * 1e-5;
     if (logscale && !(lo > 0))
         logscale = 0;
     if (!(hi > lo)) /* a flat surface: a unit around it */
@@ -186,7 +188,9 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         /* Contour lines: gnuplot traces them on the grid into a table,
          * which the 2-D plot then draws over the colours. */
         double lv[MAX_LEVELS];
-        int nl = contour_levels(lo, hi, logscale, lv);
+        /* On a log scale, lines only in the top three decades: lower ones
+         * run along a narrow valley's floor, finer than the grid. */
+        int nl = contour_levels(logscale && lo < hi * 1e-3 ? hi * 1e-3 : lo, hi, logscale, lv);
         if (nl > 0) {
             nnl_pbuf_add(b, "set contour base\nunset surface\nset view map\n"
                             "set cntrparam levels discrete ");
@@ -213,10 +217,9 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                             s->x0 - dx / 2, s->x1 + dx / 2, s->y0 - dy / 2, s->y1 + dy / 2,
                             surface_level, &ts, ".:-=", 4, " lc rgb '#a0a0a0'");
     } else {
-        /* Light colours from low (cream) to high (slate blue), so that the
-         * paths in the house colours stand out on every part of it. */
-        nnl_pbuf_add(b, "set palette defined (0 '#FFF8D8', 0.3 '#DCEEC8', 0.65 '#A3CFCF', "
-                        "1 '#7391C4')\n");
+        /* From light cream (low) to mid grey (high): no hue of its own, so
+         * that every path in the house colours stands out on every part. */
+        nnl_pbuf_add(b, "set palette defined (0 '#FFF3C4', 0.4 '#EDEAD8', 1 '#9C9CA6')\n");
         range_cmd(b, "cb", lo, hi);
         if (logscale)
             nnl_pbuf_add(b, "set logscale cb\nset format cb '%g'\n");
@@ -228,19 +231,26 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         nnl_pbuf_add(b, " offset 1\nset rmargin at screen 0.84\n"
                         "set key below maxrows 3 width 1 samplen 2\n");
         nnl_pbuf_add(b, "plot $grid using 1:2:3 with image notitle, \\\n"
-                        "     $contours using 1:2 with lines lc rgb '#7a7a7a' lw 0.8 "
+                        "     $contours using 1:2 with lines lc rgb '#606060' lw 0.7 "
                         "notitle");
     }
-    /* Each path: a line with a dot per step (steps shrinking show), its
-     * end as a large point in its colour; the shared start as a ring. */
+    /* Each path: a line with a dot per step (steps shrinking show); then
+     * its end as a square in its colour, the start (or weights) a ring. */
     for (int p = 0; p < s->np; p++) {
         int lt = p % NNL_PLOT_NCOLORS + 1;
-        nnl_pbuf_addf(b, ", \\\n     $path%d using 1:2 with linespoints lt %d lw 2.5", p + 1,
-                      lt);
+        /* Paths drawn later are thinner, so one that runs along an
+         * earlier one still shows that one's colour on both sides. */
+        double lw = 2 + 2.5 * (s->np - 1 - p) / (s->np > 1 ? s->np - 1 : 1);
+        nnl_pbuf_addf(b, ", \\\n     $path%d using 1:2 with linespoints lt %d lw %.2g", p + 1,
+                      lt, lw);
         nnl_plot_pt(b, o, lt, 7);
         nnl_pbuf_add(b, text ? " title " : " ps 0.45 title ");
         nnl_pbuf_quote(b, s->paths[p].name ? s->paths[p].name : "path");
-        if (!text && s->paths[p].n > 0)
+    }
+    /* The ends after every path, so that no later path hides one. */
+    for (int p = 0; p < s->np; p++) {
+        int lt = p % NNL_PLOT_NCOLORS + 1;
+        if (!text && s->paths[p].n > 0) /* black rim, then the colour */
             nnl_pbuf_addf(b, ", \\\n     $path%d every ::%zu::%zu using 1:2 with points pt 5 "
                           "ps 1.7 lc rgb '#202020' notitle, \\\n     $path%d every ::%zu::%zu "
                           "using 1:2 with points pt 5 ps 1.2 lt %d notitle",
