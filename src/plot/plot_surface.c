@@ -209,7 +209,12 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                     s->ylabel ? s->ylabel : "w2");
     range_cmd(b, "x", s->x0 - dx / 2, s->x1 + dx / 2);
     range_cmd(b, "y", s->y0 - dy / 2, s->y1 + dy / 2);
-    nnl_pbuf_add(b, "unset grid\nset border 15 lc rgb '#505050'\nset size ratio -1\n");
+    nnl_pbuf_add(b, "unset grid\nset border 15 lc rgb '#505050'\n");
+    /* Equal units on both axes (a circle of equal loss looks round) unless
+     * that would make a strip of the picture; text cells are not square. */
+    double aspect = (s->y1 - s->y0) / (s->x1 - s->x0);
+    if (!text && aspect >= 0.4 && aspect <= 2.5)
+        nnl_pbuf_add(b, "set size ratio -1\n");
     if (text) {
         nnl_pbuf_add(b, "set key below\n");
         text_scale ts = {s->z, (size_t)s->gx, lo, hi, logscale};
@@ -266,6 +271,9 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     if (!text && s->np > 0)
         nnl_pbuf_add(b, ", \\\n     NaN with points pt 5 ps 1.2 lc rgb '#606060' "
                         "title 'end (square)'");
+    if (text)
+        nnl_pbuf_add(b, ", \\\n     NaN with points pt '=' title 'loss: blank lowest, "
+                        "then . : - ='");
     nnl_pbuf_add(b, text ? ", \\\n     $lowest using 1:2 with points pt '*' title "
                            "'lowest on the grid'"
                          : ", \\\n     $lowest using 1:2 with points pt 3 ps 2.2 lw 2 lc rgb "
