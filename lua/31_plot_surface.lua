@@ -279,7 +279,11 @@ local function model_surface(model, opts)
   if not ok then error(FN .. ": " .. strip(z), 0) end
   if not okr then error(FN .. ": restoring the weights failed: " .. strip(rerr), 0) end
   local o = common_only(opts)
-  draw(o, z, res, x0, x1, y0, y1, {}, opts.log,
+  -- a trained model's loss crowds the bottom of a linear scale: its basin
+  -- shows on a log scale
+  local log = opts.log
+  if log == nil then log = true end
+  draw(o, z, res, x0, x1, y0, y1, {}, log,
        {title = "the loss around the model's weights, along two random directions",
         xlabel = "direction 1 (filter-normalised)", ylabel = "direction 2 (filter-normalised)",
         mark_name = "the model's weights", mark_x = 0, mark_y = 0})

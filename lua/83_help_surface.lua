@@ -22,7 +22,8 @@ add{"plots", "nn.plot.loss_surface",
     "With a compiled model and opts.x, opts.y: its loss along two random directions\n" ..
     "around its weights, each filter-normalised (scaled per output unit to the norm\n" ..
     "of its weights; biases stay put; Li et al. 2018), range in those units (default\n" ..
-    "{-1, 1, -1, 1}), resolution 30; the weights come back exactly, error or not.\n" ..
+    "{-1, 1, -1, 1}), resolution 30, log scale unless opts.log = false; the weights\n" ..
+    "come back exactly, error or not.\n" ..
     "Returns {loss = rows, range, center}. Common plot options: file, title, ...",
     example = [[
 local paths = nn.plot.loss_surface(function(w1, w2) return w1 ^ 2 + 10 * w2 ^ 2 end,

@@ -226,8 +226,19 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
          * that every path in the house colours stands out on every part. */
         nnl_pbuf_add(b, "set palette defined (0 '#FFF3C4', 0.4 '#EDEAD8', 1 '#9C9CA6')\n");
         range_cmd(b, "cb", lo, hi);
-        if (logscale)
-            nnl_pbuf_add(b, "set logscale cb\nset format cb '%g'\n");
+        if (logscale) {
+            /* Ticks at 1, 2, 5 in every decade (gnuplot labels only the
+             * powers of ten, often one or two on a loss's range). */
+            nnl_pbuf_add(b, "set logscale cb\nset format cb '%g'\nset cbtics (");
+            double tv[MAX_LEVELS];
+            int nt = contour_levels(lo, hi, 1, tv);
+            for (int i = 0; i < nt; i++) {
+                if (i)
+                    nnl_pbuf_add(b, ", ");
+                nnl_pbuf_num(b, tv[i]);
+            }
+            nnl_pbuf_add(b, nt ? ")\n" : "1)\n");
+        }
         nnl_pbuf_add(b, "set colorbox vertical user origin graph 1.03, graph 0 size "
                         "character 1.5, graph 1\n");
         nnl_pbuf_add(b, "set cblabel ");

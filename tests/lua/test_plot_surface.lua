@@ -209,6 +209,8 @@ T("a model's surface: the loss around its weights, which come back exactly", fun
   check(r.loss[1][1] ~= r.loss[9][9] and lo <= loss0, "the loss changes over the plane")
   check(s:find("title 'the model'.\"'\".'s weights'", 1, true) and
         s:find("direction 1", 1, true), "the model's weights marked; axes named")
+  check(s:find("set logscale cb", 1, true) and s:find("set cbtics (", 1, true),
+        "a model's loss on a log scale, ticked at 1, 2, 5")
   -- fails part of the way through (a loss that errors at its 5th call):
   -- the weights still come back
   local calls = 0
