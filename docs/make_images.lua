@@ -143,4 +143,12 @@ nn.seed(7)
 nn.plot.loss_surface(moons, {x = x, y = y - 1, resolution = 41,
                              title = "two moons 2-8-8-1: the loss around its trained weights",
                              file = out .. "loss_surface_model.png"})
+nn.seed(3)
+local fit_model = nn.Sequential({nn.Dense(8, {input_dim = 2, activation = "tanh"}),
+                                 nn.Dense(8, {activation = "tanh"}),
+                                 nn.Dense(1, {activation = "sigmoid"})})
+fit_model:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.02}}
+nn.plot.loss_surface(fit_model, {x = x, y = y - 1, fit = {epochs = 40}, resolution = 41,
+                                 title = "two moons 2-8-8-1: the path of 40 epochs of Adam",
+                                 file = out .. "loss_surface_fit.png"})
 print("docs/images: done")

@@ -212,7 +212,7 @@ end
 
 -- The common options go to C; the rest are this plot's.
 local OWN = {range = true, resolution = true, optimizers = true, start = true, steps = true,
-             lr = true, log = true, x = true, y = true, batch_size = true}
+             lr = true, log = true, x = true, y = true, batch_size = true, fit = true}
 local function common_only(opts)
   local o = {}
   for k, v in pairs(opts) do if not OWN[k] then o[k] = v end end
@@ -244,6 +244,141 @@ local function direction(ws)
   return d
 end
 
+local fit_surface
+
+-- A model's weights as one flat vector, and back (get_weights' order).
+local function flatten(ws)
+  local parts = {}
+  for i, w in ipairs(ws) do parts[i] = w:reshape(w:numel()) end
+  return nn.cat(parts, 1)
+end
+local function unflatten(v, like)
+  local ws, at = {}, 1
+  for i, w in ipairs(like) do
+    local n = w:numel()
+    ws[i] = v:narrow(1, at, n):reshape(w:shape())
+    at = at + n
+  end
+  return ws
+end
+
+-- The top eigenvector of the symmetric n x n tensor G (power iteration).
+local function top_eigen(G, n)
+  local v = nn.ones(n, 1) + nn.randn(n, 1) * 0.01
+  local lambda = 0
+  for _ = 1, 200 do
+    local u = G:matmul(v)
+    local norm = math.sqrt((u ^ 2):sum() + 0)
+    if norm == 0 then return v, 0 end
+    v = u / norm
+    lambda = norm
+  end
+  return v, lambda
+end
+
+-- opts.fit: the model is trained by model:fit(opts.x, opts.y, opts.fit),
+-- its weights recorded along the way (at most about 300 points), and the
+-- loss drawn over the plane of the path's two main directions (PCA of the
+-- recorded weights minus the final ones, as Li et al. do for paths: a
+-- random plane would show almost none of the path) around the final
+-- weights, with the path projected on it. The model keeps the fit's
+-- weights, exactly.
+function fit_surface(model, opts)
+  local fo = opts.fit
+  if type(fo) ~= "table" then
+    error(FN .. ": fit must be a table of fit options ({epochs = 20, ...}), got " .. type(fo), 0)
+  end
+  local res = check_int("resolution", opts.resolution, 30, 2, 200)
+  local n = K.is_tensor(opts.x) and opts.x:shape() or #opts.x
+  local epochs = fo.epochs or 1
+  local bs = fo.batch_size or 32
+  local total = math.ceil(n * (1 - (fo.validation_split or 0)) / bs) * epochs
+  local every = math.max(1, math.ceil(total / 300))
+  local like = model:get_weights()
+  local recorded, batches = {flatten(like)}, 0
+  local rec = {on_batch_end = function()
+    batches = batches + 1
+    if batches % every == 0 then recorded[#recorded + 1] = flatten(model:get_weights()) end
+  end}
+  local o = {}
+  for k, v in pairs(fo) do o[k] = v end
+  if o.verbose == nil then o.verbose = 0 end
+  local cbs = {}
+  for i, c in ipairs(fo.callbacks or {}) do cbs[i] = c end
+  cbs[#cbs + 1] = rec
+  o.callbacks = cbs
+  local ok, err = pcall(model.fit, model, opts.x, opts.y, o)
+  if not ok then error(FN .. ": fit: " .. strip(err), 0) end
+  local wT = model:get_weights()
+  local fT = flatten(wT)
+  if batches % every ~= 0 then recorded[#recorded + 1] = fT end
+  local m = #recorded
+  if m < 3 then error(FN .. ": the fit took fewer than 2 steps: no path to draw", 0) end
+  -- PCA through the m x m Gram matrix of the offsets from the end
+  local rows = {}
+  for i = 1, m do rows[i] = recorded[i] - fT end
+  local M = nn.stack(rows, 1)
+  local G = M:matmul(M:t())
+  local u1, l1 = top_eigen(G, m)
+  local G2 = G - (u1:matmul(u1:t())) * l1
+  local u2, l2 = top_eigen(G2, m)
+  local function unit(v)
+    local norm = math.sqrt((v ^ 2):sum() + 0)
+    return norm > 0 and v / norm or v
+  end
+  local d1 = unit(M:t():matmul(u1):reshape(fT:numel()))
+  local d2 = M:t():matmul(u2):reshape(fT:numel())
+  d2 = unit(d2 - d1 * ((d2 * d1):sum() + 0))
+  local c1, c2 = M:matmul(d1:reshape(fT:numel(), 1)), M:matmul(d2:reshape(fT:numel(), 1))
+  c1, c2 = c1:reshape(m):totable(), c2:reshape(m):totable()
+  local trace = 0
+  local Gt = G:totable()
+  for i = 1, m do trace = trace + Gt[i][i] end
+  local share1 = trace > 0 and 100 * l1 / trace or 0
+  local share2 = trace > 0 and 100 * l2 / trace or 0
+  local x0, x1, y0, y1
+  if opts.range then
+    x0, x1, y0, y1 = check_range(opts.range)
+  else
+    local lo1, hi1, lo2, hi2 = 0, 0, 0, 0
+    for i = 1, m do
+      lo1, hi1 = math.min(lo1, c1[i]), math.max(hi1, c1[i])
+      lo2, hi2 = math.min(lo2, c2[i]), math.max(hi2, c2[i])
+    end
+    local s1 = math.max(hi1 - lo1, 1e-3)
+    local s2 = math.max(hi2 - lo2, s1 * 0.25)
+    x0, x1 = lo1 - 0.25 * s1, hi1 + 0.25 * s1
+    y0, y1 = lo2 - 0.5 * s2, hi2 + 0.5 * s2
+  end
+  local ok2, z = pcall(function()
+    local z = {}
+    for j = 0, res - 1 do
+      local b = y0 + (y1 - y0) * j / (res - 1)
+      for i = 0, res - 1 do
+        local a = x0 + (x1 - x0) * i / (res - 1)
+        model:set_weights(unflatten(fT + d1 * a + d2 * b, like))
+        z[#z + 1] = model:evaluate(opts.x, opts.y)
+      end
+    end
+    return z
+  end)
+  local okr, rerr = pcall(model.set_weights, model, wT)
+  if not ok2 then error(FN .. ": " .. strip(z), 0) end
+  if not okr then error(FN .. ": restoring the weights failed: " .. strip(rerr), 0) end
+  local optname = model.optimizer and tostring(model.optimizer):match("nn%.optimizers%.(%w+)")
+  local name = "fit" .. (optname and (" (" .. optname .. ")") or "")
+  local log = opts.log
+  if log == nil then log = true end
+  draw(common_only(opts), z, res, x0, x1, y0, y1, {{name = name, w1 = c1, w2 = c2}}, log,
+       {title = "the path of fit over the loss, in the plane of its two main directions",
+        xlabel = string.format("direction 1 (%.0f%% of the path's spread)", share1),
+        ylabel = string.format("direction 2 (%.0f%%)", share2),
+        mark_name = "start of the fit", mark_x = c1[1], mark_y = c2[1]})
+  local pts = {}
+  for i = 1, m do pts[i] = {c1[i], c2[i]} end
+  return {points = pts, range = {x0, x1, y0, y1}, variance = {share1, share2}}
+end
+
 local function model_surface(model, opts)
   if opts.x == nil or opts.y == nil then
     error(FN .. ": a model's surface needs the data: opts.x and opts.y", 0)
@@ -251,9 +386,10 @@ local function model_surface(model, opts)
   for _, k in ipairs({"optimizers", "start", "steps", "lr"}) do
     if opts[k] ~= nil then
       error(string.format("%s: option '%s' is for a function f(w1, w2); a model's surface " ..
-                          "draws no optimizer paths", FN, k), 0)
+                          "draws no optimizer paths (opts.fit draws the path of a fit)", FN, k), 0)
     end
   end
+  if opts.fit ~= nil then return fit_surface(model, opts) end
   local x0, x1, y0, y1 = check_range(opts.range, {-1, 1, -1, 1})
   local res = check_int("resolution", opts.resolution, 30, 2, 200)
   local w0 = model:get_weights()
@@ -301,7 +437,7 @@ local function function_surface(f, opts)
   if type(f) ~= "function" then
     error(FN .. ": expected a function f(w1, w2) or a compiled model, got " .. type(f), 0)
   end
-  for _, k in ipairs({"x", "y", "batch_size"}) do
+  for _, k in ipairs({"x", "y", "batch_size", "fit"}) do
     if opts[k] ~= nil then
       error(string.format("%s: option '%s' is for a model's surface, not a function's", FN,
                           k), 0)
@@ -346,7 +482,7 @@ function plot.loss_surface(f, opts)
   opts = K.check_opts(FN, opts, {range = "table", resolution = "number", optimizers = "table",
                                  start = "table", steps = "number", lr = "any",
                                  log = "boolean", x = "any", y = "any",
-                                 batch_size = "number"})
+                                 batch_size = "number", fit = "table"})
   local ok, r = pcall(is_model(f) and model_surface or function_surface, f, opts)
   if not ok then error(type(r) == "string" and strip(r) or r, 2) end
   return r

@@ -24,7 +24,11 @@ add{"plots", "nn.plot.loss_surface",
     "of its weights; biases stay put; Li et al. 2018), range in those units (default\n" ..
     "{-1, 1, -1, 1}), resolution 30, log scale unless opts.log = false; the weights\n" ..
     "come back exactly, error or not.\n" ..
-    "Returns {loss = rows, range, center}. Common plot options: file, title, ...",
+    "Returns {loss = rows, range, center}. With opts.fit (fit's options, e.g.\n" ..
+    "{epochs = 20}): the model is trained by fit, its weights recorded, and the loss\n" ..
+    "drawn over the plane of the path's two main directions (PCA) around the final\n" ..
+    "weights, the path projected on it; the model keeps the fit's weights. Returns\n" ..
+    "{points, range, variance}. Common plot options: file, title, ...",
     example = [[
 local paths = nn.plot.loss_surface(function(w1, w2) return w1 ^ 2 + 10 * w2 ^ 2 end,
   {start = {1.5, 1.5}, optimizers = {"sgd", "momentum", "adam"}, lr = 0.05,

@@ -235,4 +235,42 @@ T("a model's surface: the loss around its weights, which come back exactly", fun
   check(same_bits(before, m:get_weights()), "still the same weights")
 end)
 
+T("a model's surface with the path of a fit (PCA plane), the fit's weights kept", function()
+  local function make()
+    nn.seed(4)
+    local m = nn.Sequential{nn.Dense(6, {activation = "tanh", input_dim = 2}), nn.Dense(1)}
+    m:compile{loss = "mse", optimizer = "adam"}
+    return m
+  end
+  nn.seed(1)
+  local x = nn.randn(64, 2)
+  local y = (x:narrow(2, 1, 1) * x:narrow(2, 2, 1)):tanh()
+  local a = make()
+  nn.seed(9)
+  a:fit(x, y, {epochs = 5, batch_size = 16, verbose = 0})
+  local b = make()
+  nn.seed(9)
+  local gp = os.tmpname()
+  local r = nn.plot.loss_surface(b, {x = x, y = y, fit = {epochs = 5, batch_size = 16},
+                                     resolution = 7, script = gp, render = false,
+                                     file = gp .. ".png"})
+  local s = read(gp)
+  check(same_bits(a:get_weights(), b:get_weights()), "the model keeps the fit's weights exactly")
+  check(#r.points == 21, "20 steps and the start: " .. #r.points)
+  check(r.points[#r.points][1] == 0 and r.points[#r.points][2] == 0, "the path ends at the centre")
+  local d = math.sqrt(r.points[1][1] ^ 2 + r.points[1][2] ^ 2)
+  check(d > 0, "the path starts away from the end")
+  check(r.variance[1] > 50 and r.variance[1] + r.variance[2] <= 100.001,
+        "direction 1 holds most of the path's spread: " .. r.variance[1])
+  check(s:find("title 'fit (Adam)'", 1, true) and s:find("title 'start of the fit'", 1, true) and
+        s:find("set xlabel 'direction 1 (", 1, true) and s:find("s spread)'", 1, true),
+        "the path, its start and the axes' shares")
+  checkerr("fewer than 2 steps", nn.plot.loss_surface, b, {x = x, y = y, fit = {epochs = 0},
+                                                          render = false})
+  checkerr("nn.plot.loss_surface: fit: ", nn.plot.loss_surface, b,
+           {x = x, y = nn.ones(3, 1), fit = {epochs = 1}, render = false})
+  checkerr("option 'fit' must be a table", nn.plot.loss_surface, b, {x = x, y = y, fit = 3})
+  checkerr("option 'fit' is for a model's surface", nn.plot.loss_surface, bowl, {fit = {}})
+end)
+
 H.done()
