@@ -1,8 +1,9 @@
 -- nn.plot.loss_surface: a loss over two weights as contours, with the
 -- paths real optimizers (nn.optimizers, stepping leaf tensors through
 -- opt:step) take on it; or a model's loss along two random directions in
--- its weight space around its weights (Li et al. 2018). The picture is
--- drawn by src/plot/plot_surface.c.
+-- its weight space around its weights (Li et al. 2018), or along the two
+-- main directions of the path of a fit. The picture is drawn by
+-- src/plot/plot_surface.c.
 local nn = ...
 local K = nn._plotkit
 local plot = nn.plot
@@ -42,9 +43,9 @@ local function settings_of(o)
   return s
 end
 
--- One entry of opts.optimizers as {label =, make = function() -> a fresh
--- optimizer object}: a new object per path, so state (momentum, Adam's
--- moments) starts at zero and the caller's object is not stepped.
+-- One entry of opts.optimizers (i-th) as {label =, opt = a new optimizer
+-- object}: new for each path, so its state (momentum, Adam's moments)
+-- starts at zero and a caller's object is never stepped.
 local function resolve(spec, i, lr_opt)
   local class_of, names = optimizer_names()
   local function lr_for(name)
