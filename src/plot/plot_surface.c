@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "plot/plot.h"
 
 /* Default picture size (pixels); text is sized from it too. */
@@ -123,7 +124,7 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
          * Rosenbrock's), which would show as one colour. */
         logscale = 0;
         if (lo >= 0 && hi > 0) {
-            double *sorted = malloc(nfin * sizeof *sorted);
+            double *sorted = nnl_malloc(nfin * sizeof *sorted);
             if (!sorted)
                 return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", fn);
             size_t k = 0;
@@ -132,7 +133,7 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                     sorted[k++] = s->z[i];
             qsort(sorted, nfin, sizeof *sorted, cmp_double);
             double median = sorted[nfin / 2];
-            free(sorted);
+            nnl_free(sorted);
             logscale = median - lo < 0.15 * (hi - lo);
         }
     } else if (logscale && !(hi > 0))
