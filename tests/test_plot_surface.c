@@ -84,7 +84,10 @@ static void script_has_grid_contours_paths(void **state)
     HAS("$grid << EOD\n0 0 5\n1 0 2\n2 0 5\n3 0 6\n\n0 1 4\n");
     HAS("set contour base");
     HAS("set table $contours\nsplot $grid using 1:2:3 with lines");
-    HAS("with image notitle");
+    /* the colours: the grid refined 4 times each way, bilinear */
+    HAS("$image << EOD\n0 0 5\n0.25 0 4.25\n0.5 0 3.5\n");
+    HAS("plot $image using 1:2:3 with image notitle");
+    HAS("set xrange [-0.125:3.125]");
     HAS("$path1 << EOD\n3 2\n2 1.5\n1 1\nEOD");
     HAS("title 'sgd, lr 0.1'");
     HAS("$mark << EOD\n3 2\nEOD");

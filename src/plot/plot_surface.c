@@ -71,6 +71,45 @@ static int surface_level(const void *ctx, size_t r, size_t c)
     return q < 0.4 ? 0 : q < 0.6 ? 1 : q < 0.8 ? 2 : 3;
 }
 
+/* The colour image: the grid refined by `f` each way with bilinear
+ * interpolation (of the logarithm on a log scale), so that a grid of 60
+ * points draws as smooth colours, not as blocks; contours come from the
+ * grid itself. Values below lo are drawn as lo. */
+static void image_block(nnl_pbuf *b, const nnl_plot_surface_data *s, double lo, int logscale,
+                        int f)
+{
+    int nx = (s->gx - 1) * f + 1, ny = (s->gy - 1) * f + 1;
+    double dx = (s->x1 - s->x0) / (nx - 1), dy = (s->y1 - s->y0) / (ny - 1);
+    nnl_pbuf_add(b, "$image << EOD\n");
+    for (int j = 0; j < ny; j++) {
+        int j0 = j / f, j1 = j0 + 1 < s->gy ? j0 + 1 : j0;
+        double ty = (double)(j - j0 * f) / f;
+        for (int i = 0; i < nx; i++) {
+            int i0 = i / f, i1 = i0 + 1 < s->gx ? i0 + 1 : i0;
+            double tx = (double)(i - i0 * f) / f;
+            double c[4] = {s->z[(size_t)j0 * s->gx + i0], s->z[(size_t)j0 * s->gx + i1],
+                           s->z[(size_t)j1 * s->gx + i0], s->z[(size_t)j1 * s->gx + i1]};
+            for (int k = 0; k < 4; k++) {
+                if (c[k] < lo)
+                    c[k] = lo;
+                if (logscale)
+                    c[k] = log(c[k]);
+            }
+            double v = (c[0] * (1 - tx) + c[1] * tx) * (1 - ty) + (c[2] * (1 - tx) + c[3] * tx) * ty;
+            if (logscale)
+                v = exp(v);
+            nnl_pbuf_num(b, s->x0 + i * dx);
+            nnl_pbuf_add(b, " ");
+            nnl_pbuf_num(b, s->y0 + j * dy);
+            nnl_pbuf_add(b, " ");
+            nnl_pbuf_num(b, v); /* NaN when a corner is: not drawn */
+            nnl_pbuf_add(b, "\n");
+        }
+        nnl_pbuf_add(b, "\n");
+    }
+    nnl_pbuf_add(b, "EOD\n");
+}
+
 static void range_cmd(nnl_pbuf *b, const char *axis, double lo, double hi)
 {
     nnl_pbuf_addf(b, "set %srange [", axis);
@@ -151,6 +190,11 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         return st;
     int text = nnl_plot_is_text(o);
     double dx = (s->x1 - s->x0) / (s->gx - 1), dy = (s->y1 - s->y0) / (s->gy - 1);
+    /* The picture's image has about 200 cells each way (image_block); its
+     * outer cells' halves border the axes, as the grid's do in text. */
+    int gmax = s->gx > s->gy ? s->gx : s->gy, refine = 200 / (gmax - 1);
+    refine = text || refine < 1 ? 1 : refine > 4 ? 4 : refine;
+    double hx = dx / refine / 2, hy = dy / refine / 2;
     nnl_pbuf_add(b, "$grid << EOD\n");
     for (int j = 0; j < s->gy; j++) {
         for (int i = 0; i < s->gx; i++) {
@@ -186,6 +230,7 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     nnl_pbuf_num(b, s->y0 + (double)(imin / (size_t)s->gx) * dy);
     nnl_pbuf_add(b, "\nEOD\n");
     if (!text) {
+        image_block(b, s, logscale ? lo : -INFINITY, logscale, refine);
         /* Contour lines: gnuplot traces them on the grid into a table,
          * which the 2-D plot then draws over the colours. */
         double lv[MAX_LEVELS];
@@ -208,8 +253,8 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     }
     nnl_plot_labels(b, o, s->title ? s->title : "loss surface", s->xlabel ? s->xlabel : "w1",
                     s->ylabel ? s->ylabel : "w2");
-    range_cmd(b, "x", s->x0 - dx / 2, s->x1 + dx / 2);
-    range_cmd(b, "y", s->y0 - dy / 2, s->y1 + dy / 2);
+    range_cmd(b, "x", s->x0 - hx, s->x1 + hx);
+    range_cmd(b, "y", s->y0 - hy, s->y1 + hy);
     nnl_pbuf_add(b, "unset grid\nset border 15 lc rgb '#505050'\n");
     /* Equal units on both axes (a circle of equal loss looks round) unless
      * that would make a strip of the picture; text cells are not square. */
@@ -247,7 +292,7 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         nnl_pbuf_add(b, logscale ? " . ' (log scale)'" : "");
         nnl_pbuf_add(b, " offset 1\nset rmargin at screen 0.84\n"
                         "set key below maxrows 3 width 1 samplen 2\n");
-        nnl_pbuf_add(b, "plot $grid using 1:2:3 with image notitle, \\\n"
+        nnl_pbuf_add(b, "plot $image using 1:2:3 with image notitle, \\\n"
                         "     $contours using 1:2 with lines lc rgb '#606060' lw 0.7 "
                         "notitle");
     }
