@@ -94,6 +94,20 @@ T("momentum follows v = 0.9 v - lr g, w = w + v", function()
   end
 end)
 
+T("nesterov follows v = 0.9 v - lr g, w = w + 0.9 v - lr g (Keras's form)", function()
+  local r = nn.plot.loss_surface(bowl, {start = {1.5, 1.0}, optimizers = {"nesterov"},
+                                        lr = 0.01, steps = 6, render = false, resolution = 5})
+  local p = r.nesterov.points
+  local v1, v2 = 0, 0
+  for k = 1, 6 do
+    local w1, w2 = p[k][1], p[k][2]
+    local g1, g2 = 2 * w1, 20 * w2
+    v1, v2 = 0.9 * v1 - 0.01 * g1, 0.9 * v2 - 0.01 * g2
+    H.near(p[k + 1][1], w1 + 0.9 * v1 - 0.01 * g1, 1e-5, "w1 at step " .. k)
+    H.near(p[k + 1][2], w2 + 0.9 * v2 - 0.01 * g2, 1e-5, "w2 at step " .. k)
+  end
+end)
+
 T("every optimizer goes downhill on a bowl; adam is not sgd", function()
   local names = {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"}
   local r = nn.plot.loss_surface(bowl, {start = {1.5, 1.5}, optimizers = names,
