@@ -4,7 +4,7 @@
 -- and prints a table of f(z) for a few z.
 -- Teaches: what each activation does to its input, where its derivative
 -- is zero (saturation: sigmoid and tanh for large |z|, relu for z < 0).
--- Runs in: about 3 s
+-- Runs in: about 2 s
 --
 --   nnlua examples/activations.lua [dir]    pictures into dir (default out)
 local out = "out"

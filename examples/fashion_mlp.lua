@@ -14,14 +14,18 @@
 --   nnlua examples/fashion_mlp.lua [dir]            full run, pictures into dir (default out)
 --   nnlua examples/fashion_mlp.lua --quick [dir]    4000 images, 2 epochs: seconds, for CI
 --   nnlua examples/fashion_mlp.lua --data d         the four IDX files from folder d
+--   nnlua examples/fashion_mlp.lua --samples n      the first n training images
 --
 -- The data set is Debian's dataset-fashion-mnist (or a folder in
 -- $NNLUA_DATA); without it the script says how to install it and exits 77.
-local quick, dir, out = false, nil, "out"
+local quick, dir, out, samples = false, nil, "out", nil
 local i = 1
 while arg and arg[i] do
   if arg[i] == "--quick" then
     quick = true
+  elseif arg[i] == "--samples" and math.tointeger(tonumber(arg[i + 1])) then
+    samples = math.tointeger(tonumber(arg[i + 1]))
+    i = i + 1
   elseif arg[i] == "--data" and arg[i + 1] then
     dir = arg[i + 1]
     i = i + 1
@@ -42,8 +46,14 @@ local x_test, y_test = data.x_test, data.y_test
 local epochs = 10
 if quick then
   epochs = 2
-  x_train, y_train = x_train:rows(1, 4000), y_train:rows(1, 4000)
-  x_test, y_test = x_test:rows(1, 1000), y_test:rows(1, 1000)
+  samples = samples or 4000
+end
+if samples then
+  -- the first n training images and a quarter as many test images
+  local n = math.max(1, math.min(samples, #x_train))
+  local m = math.max(1, math.min(n // 4, #x_test))
+  x_train, y_train = x_train:rows(1, n), y_train:rows(1, n)
+  x_test, y_test = x_test:rows(1, m), y_test:rows(1, m)
 end
 print(string.format("fashion_mlp: %d training and %d test images of %d pixels, %d epochs",
                     #x_train, #x_test, select(2, x_train:shape()), epochs))
@@ -70,7 +80,9 @@ nn.plot.confusion(model, x_test, y_test, {title = "Fashion-MNIST MLP: test image
                                           file = out .. "/fashion_mlp_confusion.png"})
 -- After a couple of epochs the weights are still mostly their random
 -- start (noise that says nothing), so only the full run draws them.
-if not quick then
+if quick then
+  print("fashion_mlp: fashion_mlp_units.png is drawn by the full run only")
+else
   nn.plot.weights(model.layers[1], {image = {28, 28}, max_tiles = 16,
                                     title = string.format("16 hidden units after %d epochs: " ..
                                             "their weight on each pixel", epochs),

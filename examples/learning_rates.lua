@@ -4,7 +4,7 @@
 -- Teaches: w <- w - lr * dL/dw; too small crawls, too large jumps over
 -- the valley and the loss bounces high; the learning rate is the first
 -- thing to tune.
--- Runs in: about 2 s
+-- Runs in: about 1 s
 --
 --   nnlua examples/learning_rates.lua [dir]    pictures into dir (default out)
 local out = "out"

@@ -6,7 +6,7 @@
 -- -mean(y log p + (1 - y) log(1 - p)), categorical cross-entropy =
 -- -mean(sum(y_onehot * log p)); why cross-entropy punishes a confident
 -- wrong answer much harder than MSE does.
--- Runs in: about 2 s
+-- Runs in: about 1 s
 --
 --   nnlua examples/loss_functions.lua [dir]    pictures into dir (default out)
 local out = "out"

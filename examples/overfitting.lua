@@ -7,7 +7,7 @@
 -- decision regions of the overfit and of the cured model.
 -- Teaches: training loss is not the goal; validation data; Dropout;
 -- EarlyStopping and patience.
--- Runs in: about 4 s
+-- Runs in: about 2 s
 --
 --   nnlua examples/overfitting.lua [dir]    pictures into dir (default out)
 local out = "out"

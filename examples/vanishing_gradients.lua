@@ -7,7 +7,7 @@
 -- Prints the first layer's gradient norm of each network.
 -- Teaches: the chain rule through many layers, why relu (derivative 1
 -- where active) trains deep networks, reading a gradient plot.
--- Runs in: about 3 s
+-- Runs in: about 1 s
 --
 --   nnlua examples/vanishing_gradients.lua [dir]    pictures into dir (default out)
 local out = "out"

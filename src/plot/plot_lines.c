@@ -51,16 +51,15 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         nnl_pbuf_add(b, "set xtics format \"%.0f\"\n");
     if (o->logy)
         nnl_pbuf_add(b, "set logscale y\nset format y \"%.0e\"\n");
-    /* The key beside the plot, never over the lines: inside, it hid the
-     * top of rising curves (an activation, a loss against the prediction). */
+    /* The key under the plot, never over the lines: inside, it hid the
+     * top of rising curves (an activation, a loss against the prediction);
+     * beside it, gnuplot took a third of the width for a few names. */
     size_t longest = 0;
     for (int i = 0; i < ns; i++)
         if (s[i].name && strlen(s[i].name) > longest)
             longest = strlen(s[i].name);
-    if (longest > 24) /* long names (formulas) read best under the plot */
+    if (longest > 0)
         nnl_pbuf_add(b, "set key below\n");
-    else if (longest > 0)
-        nnl_pbuf_add(b, "set key outside right top\n");
     nnl_pbuf_add(b, "plot ");
     for (int i = 0; i < ns; i++) {
         /* past the palette, the colours come back dashed */
