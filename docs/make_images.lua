@@ -131,4 +131,25 @@ nn.plot.feature_maps(cnn, cte[1], 1, {file = out .. "cnn_feature_maps.png",
                                       title = string.format("digits CNN: the first Conv2D's 8 "
                                         .. "feature maps of a test digit (a %d)",
                                         math.tointeger(cyte:get(1)) - 1)})
+-- 8. Teaching pictures for the README, drawn by the examples themselves
+-- (each run with a scratch folder as its picture folder, then copied):
+-- overfitting and its cures, vanishing gradients, learning rates.
+local scratch = os.tmpname()
+os.remove(scratch)
+for _, e in ipairs{
+  {"overfitting", "overfitting.png", "teach_overfitting.png"},
+  {"vanishing_gradients", "gradients_sigmoid.png", "teach_vanishing_gradients.png"},
+  {"learning_rates", "learning_rates.png", "teach_learning_rates.png"},
+} do
+  local chunk = assert(loadfile("examples/" .. e[1] .. ".lua"))
+  arg = {scratch}
+  chunk(scratch)
+  local f = assert(io.open(scratch .. "/" .. e[2], "rb"))
+  local png = f:read("a")
+  f:close()
+  f = assert(io.open(out .. e[3], "wb"))
+  f:write(png)
+  f:close()
+end
+os.execute("rm -rf '" .. scratch .. "'")
 print("docs/images: done")

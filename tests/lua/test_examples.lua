@@ -1,5 +1,6 @@
 -- Every examples/*.lua (found by listing the folder, so examples added
 -- later are covered without touching this file):
+-- - has a line in README.md's examples table;
 -- - has the header the examples promise: a `-- Teaches:` line and a
 --   `-- Runs in:` line;
 -- - runs with --quick (examples without a quick mode ignore it) in a fresh
@@ -54,6 +55,17 @@ end
 
 H.test("the examples folder", function()
   check(#examples >= 10, "only " .. #examples .. " examples found in " .. src .. "/examples")
+end)
+
+-- README.md's examples table has a line for every example.
+local readme = slurp(src .. "/README.md") or ""
+H.test("README lists every example", function()
+  local missing = {}
+  for _, file in ipairs(examples) do
+    if not readme:find("](examples/" .. file .. ")", 1, true) then missing[#missing + 1] = file end
+  end
+  check(#missing == 0, "README.md's examples table has no line for " ..
+        table.concat(missing, ", ") .. " (add `| [x.lua](examples/x.lua) | what it teaches |`)")
 end)
 
 local timings = {}
