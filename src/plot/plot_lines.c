@@ -50,7 +50,8 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
     else if (whole)
         nnl_pbuf_add(b, "set xtics format \"%.0f\"\n");
     if (o->logy)
-        nnl_pbuf_add(b, "set logscale y\nset format y \"%.0e\"\n");
+        /* %g: 10, 1, 0.1 as a student writes them; 1e-06 only when small */
+        nnl_pbuf_add(b, "set logscale y\nset format y \"%g\"\n");
     /* The key under the plot, never over the lines: inside, it hid the
      * top of rising curves (an activation, a loss against the prediction);
      * beside it, gnuplot took a third of the width for a few names. */
@@ -59,7 +60,7 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         if (s[i].name && strlen(s[i].name) > longest)
             longest = strlen(s[i].name);
     if (longest > 0)
-        nnl_pbuf_add(b, "set key below\n");
+        nnl_pbuf_add(b, "set key below height 1\n");
     nnl_pbuf_add(b, "plot ");
     for (int i = 0; i < ns; i++) {
         /* past the palette, the colours come back dashed */

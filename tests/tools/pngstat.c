@@ -177,7 +177,9 @@ static const char *read_png(const unsigned char *file, size_t len, png_info *in,
       err = "chunk runs past the end";
       break;
     }
-    if (!memcmp(type, "IHDR", 4) && n >= 13) {
+    if (!memcmp(type, "IHDR", 4) && have_header) {
+      err = "two IHDR chunks";
+    } else if (!memcmp(type, "IHDR", 4) && n >= 13) {
       in->width = be32(data);
       in->height = be32(data + 4);
       in->depth = data[8];
