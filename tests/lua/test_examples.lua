@@ -10,6 +10,8 @@
 --   its source must exist afterwards (unless its output says that name is
 --   not drawn in this mode), every PNG it wrote is a picture
 --   (H.check_png) and every GIF starts with a GIF signature.
+-- The lessons of the teaching examples hold on their output (the right
+-- learning rate ends lowest, early stopping cures overfitting, ...).
 -- Examples that tests/lua/test_model_examples*.lua already run (found by
 -- reading those files: run("name" ...)) are not run a second time here;
 -- those tests check their figures, and their header is still checked.
@@ -68,6 +70,40 @@ H.test("README lists every example", function()
         table.concat(missing, ", ") .. " (add `| [x.lua](examples/x.lua) | what it teaches |`)")
 end)
 
+-- What some examples teach, checked on their output: the lesson must
+-- hold (a change that breaks it is a broken example, not a new figure).
+local lessons = {
+  loss_functions = function(out)
+    local n = 0
+    for _ in out:gmatch("   same\n") do n = n + 1 end
+    check(n == 5 and not out:find("DIFFERENT", 1, true), "every loss by hand = nnlua:\n" .. out)
+  end,
+  learning_rates = function(out)
+    local l = {}
+    for what, v in out:gmatch("(%a+ %a+)%s+final loss ([%d.]+)") do l[what] = tonumber(v) end
+    check(l["too small"] and l["about right"] and l["too large"], out)
+    check(l["about right"] < l["too small"] and l["about right"] < l["too large"],
+          "the right learning rate ends lowest:\n" .. out)
+  end,
+  overfitting = function(out)
+    local plain = tonumber(out:match("plain .- val loss ([%d.]+) after"))
+    local best = tonumber(out:match("plain .- %(best ([%d.]+)"))
+    local cured = tonumber(out:match("early stopping: .- val loss ([%d.]+) with"))
+    check(plain and best and cured, out)
+    check(plain > 2 * best, "the plain model overfits: " .. out)
+    check(cured < plain / 2, "early stopping with restored weights cures it: " .. out)
+  end,
+  vanishing_gradients = function(out)
+    local s = tonumber(out:match("sigmoid first%-layer gradient norm ([%d.e+-]+)"))
+    local r = tonumber(out:match("relu    first%-layer gradient norm ([%d.e+-]+)"))
+    check(s and r and s * 100 < r, "sigmoid's first layer gets far less gradient: " .. out)
+  end,
+  fashion_mlp = function(out)
+    local acc = tonumber(out:match("fashion_mlp: test loss [%d.]+, accuracy ([%d.]+)"))
+    check(acc and acc > (extra ~= "" and 0.3 or 0.6), "fashion_mlp --quick learns: " .. out)
+  end,
+}
+
 local timings = {}
 for _, file in ipairs(examples) do
   local name = file:gsub("%.lua$", "")
@@ -103,6 +139,7 @@ for _, file in ipairs(examples) do
         end
         check(status == 0, string.format("%s --quick exited with %s:\n%s", file,
                                          tostring(status), out))
+        if lessons[name] then lessons[name](out) end
         local written = {}
         for _, f in ipairs(lines_of("cd " .. q(dir) .. " && find . -type f")) do
           written[f:match("[^/]+$")] = f
