@@ -18,10 +18,13 @@ for _, a in ipairs(nn.registry.activations) do
   if a.name ~= "softmax" then names[#names + 1] = a.name end
 end
 
--- The four classic ones together, then each with its derivative alone (a
--- function and its derivative in one picture are easy to tell apart).
-nn.plot.activations({"sigmoid", "tanh", "relu", "leaky_relu"},
+-- The four classic ones together (relu drawn last: for z > 0 it is the
+-- same line as leaky_relu and would hide under it), then each with its
+-- derivative alone (a function and its derivative in one picture are easy
+-- to tell apart).
+nn.plot.activations({"sigmoid", "tanh", "leaky_relu", "relu"},
                     {derivative = false, title = "four activation functions",
+                     ylabel = "f(x)",
                      file = out .. "/activations.png"})
 for _, name in ipairs(names) do
   nn.plot.activations(name, {title = name .. " and its derivative",
