@@ -112,7 +112,7 @@ if arg and arg[1] == "--run" then
     end
     io.stdout:flush()
   end
-  os.exit(failed and 1 or 0)
+  os.exit(failed and 1 or 0, true) -- close the state: no leak report under ASan
 end
 
 local H = dofile("helper.lua") -- after the child mode: the child runs in a temp dir
