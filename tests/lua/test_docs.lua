@@ -36,15 +36,17 @@ local function blocks_of(text)
   for line in text:gmatch("(.-)\n") do
     lineno = lineno + 1
     if inside then
-      if line:match("^```%s*$") then
+      if line:match("^%s*```%s*$") then
         if inside.lua then list[#list + 1] = inside end
         inside = nil
       elseif inside.lua then
+        -- a block indented under a list item loses the fence's indent
+        if line:sub(1, #inside.indent) == inside.indent then line = line:sub(#inside.indent + 1) end
         inside.lines[#inside.lines + 1] = line
       end
-    elseif line:match("^```") then
-      inside = {lua = line:match("^```lua%s*$") ~= nil, line = lineno + 1, lines = {},
-                norun = false}
+    elseif line:match("^%s*```") then
+      inside = {lua = line:match("^%s*```lua%s*$") ~= nil, line = lineno + 1, lines = {},
+                norun = false, indent = line:match("^(%s*)")}
       local tag = prev and prev:match("^%s*<!%-%-%s*norun(.-)%-%->%s*$")
       if tag and inside.lua then
         local reason = tag:match("^%s*:%s*(.-)%s*$")
@@ -134,9 +136,11 @@ H.test("the block scanner", function()
     "text", "```lua", "local a = 1", "```", "", "<!-- norun: needs mpirun -->", "",
     "```lua", "error('never')", "```", "```sh", "echo no", "```", "<!-- norun -->",
     "```lua", "x = 1", "```", "```lua", "local function f() local y = 2 return y end",
-    "local p, q <const> = 1, 2", "local r", "  local s = 3", "```"}, "\n")
+    "local p, q <const> = 1, 2", "local r", "  local s = 3", "```",
+    "- a list item:", "", "  ```lua", "  local t = 4", "  ```"}, "\n")
   local b = blocks_of(text)
-  check(#b == 4, "four lua blocks, got " .. #b)
+  check(#b == 5, "five lua blocks, got " .. #b)
+  check(b[5].lines[1] == "local t = 4", "an indented block loses its indent")
   check(b[1].line == 3 and b[1].lines[1] == "local a = 1" and not b[1].norun)
   check(b[2].norun == "needs mpirun", "the norun reason")
   check(b[3].bad_norun, "a norun without a reason is flagged")
