@@ -26,8 +26,10 @@ nn.plot.activations({"sigmoid", "tanh", "leaky_relu", "relu"},
                     {derivative = false, title = "four activation functions",
                      ylabel = "f(x)",
                      file = out .. "/activations.png"})
+-- the constants the registry's formulas name, at nnlua's (Keras's) defaults
+local constants = {leaky_relu = " (negative_slope = 0.2)", elu = " (alpha = 1)"}
 for _, name in ipairs(names) do
-  nn.plot.activations(name, {title = name .. " and its derivative",
+  nn.plot.activations(name, {title = name .. (constants[name] or "") .. " and its derivative",
                              file = out .. "/activation_" .. name .. ".png"})
 end
 
