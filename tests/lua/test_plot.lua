@@ -196,6 +196,7 @@ if gnuplot then
     function(f) nn.plot.decision_boundary(model, xy, nn.tensor({1, 2, 2, 1}), {file = f}) end,
     function(f) nn.plot.activations(nil, {file = f}) end,
     function(f) nn.plot.lines(nil, {1, 3, 2, 5}, {file = f, names = {"a line"}}) end,
+    function(f) nn.plot.lines({1, 3, 2, 5}, {file = f}) end, -- (ys, opts): xs left out
   } do
     local f = tmp(".png")
     draw(f)
