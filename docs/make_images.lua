@@ -151,4 +151,25 @@ fit_model:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{l
 nn.plot.loss_surface(fit_model, {x = x, y = y - 1, fit = {epochs = 40}, resolution = 41,
                                  title = "two moons 2-8-8-1: the path of 40 epochs of Adam",
                                  file = out .. "loss_surface_fit.png"})
+-- 8. Teaching pictures for the README, drawn by the examples themselves
+-- (each run with a scratch folder as its picture folder, then copied):
+-- overfitting and its cures, vanishing gradients, learning rates.
+local scratch = os.tmpname()
+os.remove(scratch)
+for _, e in ipairs{
+  {"overfitting", "overfitting.png", "teach_overfitting.png"},
+  {"vanishing_gradients", "gradients_sigmoid.png", "teach_vanishing_gradients.png"},
+  {"learning_rates", "learning_rates.png", "teach_learning_rates.png"},
+} do
+  local chunk = assert(loadfile("examples/" .. e[1] .. ".lua"))
+  arg = {scratch}
+  chunk(scratch)
+  local f = assert(io.open(scratch .. "/" .. e[2], "rb"))
+  local png = f:read("a")
+  f:close()
+  f = assert(io.open(out .. e[3], "wb"))
+  f:write(png)
+  f:close()
+end
+os.execute("rm -rf '" .. scratch .. "'")
 print("docs/images: done")
