@@ -126,8 +126,10 @@ model:compile{loss = "binary_crossentropy", optimizer = "adam", metrics = {"accu
 model:set_learning_rate(0.01)
 print(model:get_learning_rate())]]}
 
-add{"optimizers", "nn.optimizers", "nn.optimizers.SGD{} / Adam{} / AdamW{} / RMSprop{} / Adagrad{}",
-    "Optimizers with Keras options (lr, momentum, beta1, beta2, epsilon, ...).",
+add{"optimizers", "nn.optimizers", "nn.optimizers.<Class>{opts}",
+    "An optimizer object of a class of nn.help(\"optimizers\"), with Keras's option\n" ..
+    "names and defaults (lr, momentum, beta1, beta2, epsilon, ...), for\n" ..
+    "compile{optimizer = ...} or opt:step.",
     example = [[
 local opt = nn.optimizers.Adam{lr = 0.01}
 print(opt)

@@ -128,11 +128,10 @@ for _ = 1, 3 do
   opt:step(w)
 end
 print(w[1], opt:iterations()) -- 0.8^3 * w]]}
-add{"losses", "nn.losses", "nn.losses.mse(y_true, y_pred) (and every loss name)",
-    "The built-in losses as functions: a one-element tensor, recorded on the tape\n" ..
-    "(loss:backward() gives y_pred's gradient). Names: mse, mae, huber,\n" ..
-    "binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy\n" ..
-    "(and mean_squared_error, mean_absolute_error).",
+add{"losses", "nn.losses", "nn.losses.<name>(y_true, y_pred) -> loss",
+    "The built-in losses as functions, one for each name (and alias) of\n" ..
+    "nn.help(\"losses\"): a one-element tensor, recorded on the tape\n" ..
+    "(loss:backward() gives y_pred's gradient).",
     example = [[
 local y_true = nn.tensor{{0, 1}}
 local y_pred = nn.tensor{{0.2, 0.8}}:requires_grad()

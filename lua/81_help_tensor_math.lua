@@ -53,7 +53,7 @@ local t = nn.tensor{-2, 0.5, 3}
 t:clamp_(0, 1)
 print(t)]]}
 add{"tensors", "Tensor:act", "t:act(name [, param])",
-    "The activation name (any of the Models section but softmax) element-wise;\n" ..
+    "The activation name (any of nn.help(\"activations\") but softmax) element-wise;\n" ..
     "param is leaky_relu's slope or elu's alpha (default Keras's).",
     example = [[
 local x = nn.tensor{-1, 0, 1}

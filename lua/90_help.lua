@@ -52,7 +52,8 @@ local function entry_named(name)
 end
 
 -- Listings generated from nn.registry and nn.callbacks: rows {name, line,
--- entry}, entry the name of the entry that row stands for (if any).
+-- entry}, entry the name of the entry that row stands for (if any); or
+-- {name, line, topic = name} for a row that is a topic.
 local function with_alias(d)
   return d.alias and (d.name .. " (" .. d.alias .. ")") or d.name
 end
@@ -120,7 +121,7 @@ local topics = {
    list = function()
      local rows = {}
      for _, name in ipairs{"losses", "metrics", "optimizers", "callbacks"} do
-       rows[#rows + 1] = {"nn.help(\"" .. name .. "\")", "the " .. name}
+       rows[#rows + 1] = {"nn.help(\"" .. name .. "\")", "the " .. name, topic = name}
      end
      return rows
    end,
@@ -194,19 +195,9 @@ for _, t in ipairs(nn._help_topics or {}) do
 end
 nn._help_topics = nil
 
--- The entries of the parts of nn (lua/79_help_*.lua and lua/8N_help_*.lua
--- append {topic, name, usage, text, example = ...} to nn._help_extra). Every
--- nn.callbacks.X is in the callbacks topic, whatever its file said, since
--- that topic lists nn.callbacks.
-for _, e in ipairs(nn._help_extra or {}) do
-  if e[2]:find("^nn%.callbacks%.") then e[1] = "callbacks" end
-  entries[#entries + 1] = e
-end
-nn._help_extra = nil
-nn._plotkit = nil
-
 -- The entries of the layer kinds and optimizers, from the C tables
--- (nn.registry): usage, help and every option with its default.
+-- (nn.registry): usage, help and every option with its default. First, so
+-- that a topic shows the kinds before the methods they share.
 local function option_lines(options, skip)
   local lines = {}
   for _, o in ipairs(options) do
@@ -252,6 +243,17 @@ print(h.history.loss[1], h.history.loss[5])]], class, first.key, first.default)
                            "nn.optimizers." .. class .. "{" .. table.concat(defs, ", ") .. "}",
                            table.concat(text, "\n"), example = example}
 end
+
+-- The entries of the parts of nn (lua/79_help_*.lua and lua/8N_help_*.lua
+-- append {topic, name, usage, text, example = ...} to nn._help_extra). Every
+-- nn.callbacks.X is in the callbacks topic, whatever its file said, since
+-- that topic lists nn.callbacks.
+for _, e in ipairs(nn._help_extra or {}) do
+  if e[2]:find("^nn%.callbacks%.") then e[1] = "callbacks" end
+  entries[#entries + 1] = e
+end
+nn._help_extra = nil
+nn._plotkit = nil
 
 -- The short name of an entry: what follows the last '.' or ':'.
 local function short(name)
@@ -493,11 +495,12 @@ local function md_text(text)
   return table.concat(out, "\n\n")
 end
 
-local function md_table(rows, link)
+local function md_table(rows, link, topic_link)
   local out = {"| name | |", "|---|---|"}
   for _, r in ipairs(rows) do
     local name = "`" .. r[1] .. "`"
-    if r[3] and link[r[3]] then name = "[" .. name .. "](#" .. link[r[3]] .. ")" end
+    local to = r[3] and link[r[3]] or r.topic and topic_link[r.topic]
+    if to then name = "[" .. name .. "](#" .. to .. ")" end
     out[#out + 1] = "| " .. name .. " | " .. md_cell(r[2]) .. " |"
   end
   return table.concat(out, "\n")
@@ -545,7 +548,7 @@ function nn._help_markdown()
     local rows, covered = topic_rows(t)
     if #rows > 0 then
       out[#out + 1] = ""
-      out[#out + 1] = md_table(rows, entry_anchor)
+      out[#out + 1] = md_table(rows, entry_anchor, topic_anchor)
     end
     if t.example then
       out[#out + 1] = ""
