@@ -395,7 +395,7 @@ local function help_text(x)
   if loss then
     for _, d in ipairs(registry.losses) do
       if d.name == loss or d.alias == loss then
-        return "nn.losses." .. loss .. "(y_true, y_pred): " .. d.help .. "\n\n" ..
+        return "nn.losses." .. with_alias(d) .. "(y_true, y_pred): " .. d.help .. "\n\n" ..
                format_entry(entry_named("nn.losses"))
       end
     end
