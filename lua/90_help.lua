@@ -253,6 +253,15 @@ for _, e in ipairs(nn._help_extra or {}) do
   entries[#entries + 1] = e
 end
 nn._help_extra = nil
+
+-- A topic an entry names but no file declared (nn._help_add_topic) still
+-- gets a section, so that no entry is lost from nn.help and docs/api.md.
+local function ensure_topic(name)
+  if not topic_named(name) then
+    topics[#topics + 1] = {name, type(nn[name]) == "table" and "nn." .. name or name}
+  end
+end
+for _, e in ipairs(entries) do ensure_topic(e[1]) end
 nn._plotkit = nil
 
 -- The short name of an entry: what follows the last '.' or ':'.
@@ -422,6 +431,7 @@ nn._help_text = help_text
 function nn._help_add(e)
   if e[2]:find("^nn%.callbacks%.") then e[1] = "callbacks" end
   entries[#entries + 1] = e
+  ensure_topic(e[1])
 end
 function nn._help_add_topic(t) topics[#topics + 1] = t end
 
@@ -477,7 +487,14 @@ local function md_cell(s) return md_escape(s):gsub("|", "\\|") end
 local function md_text(text)
   local out, para, pre = {}, {}, {}
   local function flush()
-    if #para > 0 then out[#out + 1] = md_escape(table.concat(para, " ")); para = {} end
+    if #para > 0 then
+      local p = md_escape(table.concat(para, " "))
+      -- a paragraph that starts like a list, heading or quote is text
+      if p:find("^[-+#>]") then p = "\\" .. p end
+      p = p:gsub("^(%d+)([.)])", "%1\\%2")
+      out[#out + 1] = p
+      para = {}
+    end
     if #pre > 0 then out[#out + 1] = "```\n" .. table.concat(pre, "\n") .. "\n```"; pre = {} end
   end
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do

@@ -173,6 +173,11 @@ H.test("a help file adds a topic and entries", function()
   check(t:find("^made_up: a topic only this test knows\n  nn.made_up_fn%(x%)"), t)
   check(nn._help_text("made_up_fn"):find("Does nothing.", 1, true))
   check(nn._help_markdown():find("\n## made_up\n", 1, true))
+  -- an entry of a topic nobody declared is not lost
+  nn._help_add{"undeclared", "nn.undeclared_fn", "nn.undeclared_fn()", "Nothing.",
+               example = "print(3)"}
+  check(topic_text("undeclared"):find("\n  nn.undeclared_fn()", 1, true))
+  check(nn._help_markdown():find("\n### `nn.undeclared_fn`\n", 1, true))
 end)
 
 H.test("nn.help prints the example", function()
