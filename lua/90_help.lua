@@ -230,15 +230,14 @@ for _, class in ipairs(sorted_keys(registry.optimizers)) do
   for _, o in ipairs(d.options) do defs[#defs + 1] = o.key .. "=" .. o.default end
   local text = {d.help .. " (compile{optimizer = \"" .. d.name .. "\"} takes the defaults.)"}
   for _, l in ipairs(option_lines(d.options)) do text[#text + 1] = l end
-  local first = d.options[1]
   local example = string.format([[
 nn.seed(1)
 local x = nn.rand(64, 2)
 local y = x:sum(2, true) -- learn y = x1 + x2
 local model = nn.Sequential{nn.Dense(1, {input_dim = 2})}
-model:compile{loss = "mse", optimizer = nn.optimizers.%s{%s = %s}}
-local h = model:fit(x, y, {epochs = 5, verbose = 0})
-print(h.history.loss[1], h.history.loss[5])]], class, first.key, first.default)
+model:compile{loss = "mse", optimizer = nn.optimizers.%s{lr = 0.05}}
+local h = model:fit(x, y, {epochs = 20, verbose = 0})
+print(h.history.loss[1], h.history.loss[20])]], class)
   entries[#entries + 1] = {"optimizers", "nn.optimizers." .. class,
                            "nn.optimizers." .. class .. "{" .. table.concat(defs, ", ") .. "}",
                            table.concat(text, "\n"), example = example}

@@ -184,7 +184,7 @@ H.test("nn.help prints the example", function()
   local text = nn._help_text(nn.zeros)
   check(text:find("\n  Example:\n    print(nn.zeros(2, 3))", 1, true), text)
   check(nn._help_text(nn.Conv2D):find("\n  Example:\n    local conv = nn.Conv2D", 1, true))
-  check(nn._help_text("nn.optimizers.Adam"):find("nn.optimizers.Adam{lr = 0.001}", 1, true))
+  check(nn._help_text("nn.optimizers.Adam"):find("nn.optimizers.Adam{lr = 0.05}", 1, true))
 end)
 
 -- Runs each example in its own environment with print captured; the names
