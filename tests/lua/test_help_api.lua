@@ -193,12 +193,19 @@ H.test("every example runs", function()
   local failed, n = {}, 0
   local function run(name, code)
     n = n + 1
-    local out = {}
+    local out, made = {}, {}
+    -- os.tmpname makes the file; an example adds an extension and removes
+    -- only its own file, so the bare names are removed here
+    local tmp_os = setmetatable({tmpname = function()
+      local n = os.tmpname()
+      made[#made + 1] = n
+      return n
+    end}, {__index = os})
     local env = setmetatable({print = function(...)
       local parts = table.pack(...)
       for i = 1, parts.n do parts[i] = tostring(parts[i]) end
       out[#out + 1] = table.concat(parts, "\t", 1, parts.n)
-    end}, {__index = _G})
+    end, os = tmp_os}, {__index = _G})
     local saved = print
     print = env.print -- nn.help and model:summary print through the global
     local f, err = load(code, "=example of " .. name, "t", env)
@@ -206,6 +213,7 @@ H.test("every example runs", function()
     if f then ok, err = pcall(f) end
     print = saved
     nn.set_grad_enabled(true)
+    for _, n in ipairs(made) do os.remove(n) end
     if not ok then failed[#failed + 1] = name .. ": " .. tostring(err) end
   end
   for _, e in ipairs(entries) do run(e.name, e.example or "") end
