@@ -36,10 +36,20 @@ local function first_line(text)
   return joined:match("^(.-%.)%s") or joined
 end
 
--- s cut at a word to at most n characters (with "...").
-local function cut(s, n)
-  if #s <= n then return s end
-  return (s:sub(1, n - 3):match("^(.*%S)%s") or s:sub(1, n - 3)) .. "..."
+-- s broken at spaces into lines of at most n characters (a longer word
+-- stays whole).
+local function wrap(s, n)
+  local lines, line = {}, ""
+  for word in s:gmatch("%S+") do
+    if line ~= "" and #line + 1 + #word > n then
+      lines[#lines + 1] = line
+      line = word
+    else
+      line = line == "" and word or (line .. " " .. word)
+    end
+  end
+  lines[#lines + 1] = line
+  return table.concat(lines, "\n")
 end
 
 local entries = {}
@@ -96,6 +106,16 @@ local function list_optimizers()
   return rows
 end
 
+-- The layer kinds (their usage and help line); entries are made below.
+local function list_layers()
+  local rows = {}
+  for _, name in ipairs(sorted_keys(registry.layers)) do
+    local e = entry_named("nn." .. name)
+    if e then rows[#rows + 1] = {e[3], first_line(registry.layers[name].help), e[2]} end
+  end
+  return rows
+end
+
 local function list_callbacks()
   local rows = {}
   for _, name in ipairs(sorted_keys(nn.callbacks)) do
@@ -116,7 +136,7 @@ local topics = {
   {"runtime", "seed, threads, CPU, version"},
   {"data", "nn.data: loading and making data sets"},
   {"models", "nn.Sequential and its methods"},
-  {"layers", "the layer kinds (nn.Dense, ...)"},
+  {"layers", "the layer kinds (nn.Dense, ...) and their methods", list = list_layers},
   {"training", "what model:fit is made of: losses, metrics, optimizers, callbacks",
    list = function()
      local rows = {}
@@ -291,12 +311,17 @@ local function format_topic(name)
   local t = topic_named(name)
   local lines = {name .. ": " .. t[2]}
   local rows, covered = topic_rows(t)
+  -- name and line side by side, the line wrapped to 80 columns; under its
+  -- name when the names are too long for that
   local width = 0
   for _, r in ipairs(rows) do width = math.max(width, #r[1]) end
   for _, r in ipairs(rows) do
-    -- 80 columns, but a long name pushes the text out rather than squeezing it
-    lines[#lines + 1] = string.format("  %-" .. width .. "s  %s", r[1],
-                                      cut(r[2], math.max(40, 76 - width)))
+    if width <= 32 then
+      local text = wrap(r[2], 80 - width - 4):gsub("\n", "\n" .. string.rep(" ", width + 4))
+      lines[#lines + 1] = string.format("  %-" .. width .. "s  %s", r[1], text)
+    else
+      lines[#lines + 1] = "  " .. r[1] .. "\n      " .. wrap(r[2], 74):gsub("\n", "\n      ")
+    end
   end
   for _, e in ipairs(entries) do
     if e[1] == name and not covered[e[2]] then lines[#lines + 1] = "  " .. e[3] end
