@@ -101,7 +101,7 @@ local function kind_names()
 end
 
 -- Every option of any kind: refused by the kinds that do not take it.
-local picture_options = {x = true, y = true, layer = true, resolution = true, image = true}
+local picture_options = {"x", "y", "layer", "resolution", "image"}
 
 -- Checks the picture options of opts (plot, x, y, layer, resolution, image)
 -- for fn; raises at fn's caller. Returns the kind.
@@ -115,7 +115,7 @@ function pictures._check(fn, opts)
     error(string.format("%s: plot '%s' is not available (nn.plot.%s is not in this build)",
                         fn, name, name), 3)
   end
-  for k in pairs(picture_options) do
+  for _, k in ipairs(picture_options) do
     local used = opts[k] ~= nil
     local takes = (k == "x" or k == "y") and kind.needs_xy or k == "layer" and
                   name == "weights" or (kind.options or {})[k]
