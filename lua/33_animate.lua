@@ -27,6 +27,7 @@ local pictures = K.pictures
 
 pictures.history = {
   title = "training",
+  options = {logy = true},
   draw = function(st, o) return nn.plot.history({history = st.hist}, o) end,
   snap = function(st) return st.epochs end,
   draw_snap = function(st, upto, o)
@@ -66,7 +67,11 @@ end
 pictures.weights = {
   options = {image = true},
   title_of = function(st)
-    return "weights of layer '" .. kernel_layer(st.model, st.layer).name .. "'"
+    local l = kernel_layer(st.model, st.layer)
+    local k = K.drawable_kernel(l)
+    local t = "weights of layer '" .. l.name .. "'"
+    if k:dim() == 2 then t = t .. string.format(" (%d inputs x %d units)", k:shape()) end
+    return t
   end,
   draw = function(st, o)
     o.layer = st.layer
@@ -101,9 +106,9 @@ local function kind_names()
 end
 
 -- Every option of any kind: refused by the kinds that do not take it.
-local picture_options = {"x", "y", "layer", "resolution", "image"}
+local picture_options = {"x", "y", "layer", "resolution", "image", "logy"}
 
--- Checks the picture options of opts (plot, x, y, layer, resolution, image)
+-- Checks the picture options of opts (plot, x, y, layer, resolution, image, logy)
 -- for fn; raises at fn's caller. Returns the kind.
 function pictures._check(fn, opts)
   local name = opts.plot or "history"
@@ -144,8 +149,11 @@ local function frame_title(kind, st, user)
       parts[#parts + 1] = string.format("%s %.3f", (k:gsub("_", " ")), logs[k])
     end
   end
-  local t = (base and base .. ", " or "") .. "epoch " .. tostring(st.epoch)
+  local t = "epoch " .. tostring(st.epoch)
   if #parts > 0 then t = t .. " (" .. table.concat(parts, ", ") .. ")" end
+  -- a long title on two lines (not cut at the picture's edges); chosen by
+  -- the part that stays the same, so the frames do not jump
+  if base then t = base .. ((utf8.len(base) or #base) > 30 and "\n" or ", ") .. t end
   return t
 end
 
@@ -181,7 +189,7 @@ function callbacks.Animate(opts)
   local fn = "nn.callbacks.Animate"
   opts = check_opts(fn, opts, {plot = "string", every = "number", delay = "number",
                                x = "any", y = "any", layer = "number",
-                               resolution = "number", image = "table"})
+                               resolution = "number", image = "table", logy = "boolean"})
   for k in pairs(opts) do
     if type(k) == "string" and k:sub(1, 1) == "_" or k == "script" or k == "render" then
       error(string.format("%s: option '%s' is not for animations", fn, k), 2)

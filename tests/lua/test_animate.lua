@@ -141,6 +141,8 @@ H.test("option errors", function()
            {file = "a.gif", delay = 0})
   checkerr("layer must be a whole number >= 1", A, {file = "a.gif", plot = "weights", layer = 0})
   checkerr("unknown option 'epochs'", A, {file = "a.gif", epochs = 3})
+  checkerr("option 'logy' is not for plot 'weights'", A, {file = "a.gif", plot = "weights",
+                                                         logy = true})
   checkerr("option 'script' is not for animations", A, {file = "a.gif", script = "a.gp"})
   checkerr("option 'every' must be a number, got string", A, {file = "a.gif", every = "2"})
   checkerr("option 'width' (pixels)", A, {file = "a.gif", width = 5})
@@ -194,6 +196,8 @@ H.test("LivePlot draws the same pictures", function()
   checkerr("nn.callbacks.LivePlot: option 'x' is not for plot 'history'",
            nn.callbacks.LivePlot, {x = x, y = y})
   checkerr("nn.callbacks.LivePlot: plot must be one of", nn.callbacks.LivePlot, {plot = "map"})
+  checkerr("nn.callbacks.LivePlot: option 'logy' is not for plot 'decision_boundary'",
+           nn.callbacks.LivePlot, {plot = "decision_boundary", x = x, y = y, logy = true})
   if not gnuplot then return end
   for _, kind in ipairs({"decision_boundary", "weights"}) do
     local file = tmp("_live_" .. kind .. ".png")
