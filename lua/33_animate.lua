@@ -23,7 +23,8 @@ local pictures = K.pictures
 -- with snap(st) is drawn for an animation at the end instead: snap takes
 -- what the frame needs now, draw_snap(st, snap, o, snaps) draws it.
 -- needs_xy: x and y are required; title: the frames' title before the
--- epoch; options: the plot options the kind takes besides the common ones.
+-- epoch; options: the plot options the kind takes besides the common ones;
+-- resolution: the default of that option for pictures.
 
 pictures.history = {
   title = "training",
@@ -40,6 +41,7 @@ pictures.decision_boundary = {
   title = "decision regions",
   needs_xy = true,
   options = {resolution = true},
+  resolution = 200, -- fine enough to see the boundary, quick to draw every epoch
   draw = function(st, o) return nn.plot.decision_boundary(st.model, st.x, st.y, o) end,
 }
 
@@ -164,9 +166,7 @@ local function picture_opts(kind, st, opts, popts, extra)
   local o = {}
   for k, v in pairs(popts) do o[k] = v end
   for k in pairs(kind.options or {}) do o[k] = opts[k] end
-  if kind.options and kind.options.resolution and o.resolution == nil then
-    o.resolution = 200 -- fine enough to see the boundary, quick to draw every epoch
-  end
+  if o.resolution == nil then o.resolution = kind.resolution end
   o.title = frame_title(kind, st, opts.title)
   for k, v in pairs(extra) do o[k] = v end
   return o

@@ -73,6 +73,14 @@ H.test("frame-mode scripts have no terminal and are returned", function()
   check(not e:find("_frame", 1, true), "hidden options are not listed: " .. e)
 end)
 
+H.test("any plot draws a still .gif", function()
+  if not gnuplot then return end
+  local file = tmp("_still.gif")
+  nn.plot.history({history = {loss = {3, 2, 1}, accuracy = {0.2, 0.5, 0.9}}}, {file = file})
+  local g = read_gif(assert(slurp(file)))
+  check(g.frames == 1 and g.trailer and g.width == 1120, "one frame, 1120 wide: " .. g.width)
+end)
+
 -- Each kind: 10 epochs with every = 3 give frames at 3, 6, 9 and 10.
 for _, kind in ipairs({"history", "decision_boundary", "weights"}) do
   H.test("a GIF of " .. kind .. " has a frame per recorded epoch", function()
@@ -121,6 +129,27 @@ H.test("every = 1 records each epoch; the last epoch is always a frame", functio
   -- a second fit with the same callback makes a new animation
   m:fit(x, y, {epochs = 5, verbose = 0, callbacks = {b}})
   check(b.frames == 1 and read_gif(slurp(f2)).frames == 1, "epoch 5 only")
+end)
+
+-- "neurons" draws with nn.plot.neurons once it exists (a stand-in here
+-- when it does not: the decision regions under that name).
+H.test("plot = neurons uses nn.plot.neurons", function()
+  if not gnuplot then return end
+  local real = nn.plot.neurons
+  local calls = 0
+  nn.plot.neurons = real or function(model, px, py, o)
+    calls = calls + 1
+    return nn.plot.decision_boundary(model, px, py, o)
+  end
+  local ok, err = pcall(function()
+    local file = tmp("_neurons.gif")
+    local a = nn.callbacks.Animate{file = file, plot = "neurons", x = x, y = y, every = 2}
+    model():fit(x, y, {epochs = 4, verbose = 0, callbacks = {a}})
+    check(read_gif(assert(slurp(file))).frames == 2, "2 frames")
+    check(real or calls == 2, "nn.plot.neurons drew them")
+  end)
+  nn.plot.neurons = real
+  if not ok then error(err, 0) end
 end)
 
 H.test("option errors", function()
@@ -220,6 +249,38 @@ H.test("LivePlot draws the same pictures", function()
   assert(lp.wait())
   local s = assert(slurp(file))
   check(s:find("decision regions, epoch 2 (loss", 1, true), s)
+end)
+
+-- In a window (a display and a gnuplot with qt): the stand-in reports qt
+-- and turns the qt terminal into text on stdout, where the last frame's
+-- title is read back.
+H.test("LivePlot pictures in a window", function()
+  local bin = os.getenv("NNLUA_BIN")
+  if not gnuplot or not bin then return end
+  local wrapper, script = tmp(".sh"), tmp("_window.lua")
+  local f = assert(io.open(wrapper, "w"))
+  f:write("#!/bin/sh\necho 'terminals: dumb qt ' >&2\n",
+          "sed -u 's/^set terminal qt .*/set terminal dumb size 70,20/' | exec gnuplot\n")
+  f:close()
+  os.execute("chmod +x '" .. wrapper .. "'")
+  f = assert(io.open(script, "w"))
+  f:write([[
+nn.seed(1)
+local x, y = nn.data.spiral(60, 3)
+local m = nn.Sequential{nn.Dense(3, "softmax", {input_dim = 2})}
+m:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam"}
+m:fit(x, y, {epochs = 3, verbose = 0, callbacks = {
+  nn.callbacks.LivePlot{plot = "decision_boundary", x = x, y = y, resolution = 20}}})
+print("fit done")
+]])
+  f:close()
+  local p = io.popen("DISPLAY=:0 NNLUA_GNUPLOT='" .. wrapper .. "' '" .. bin .. "' '" ..
+                     script .. "' 2>&1")
+  local out = p:read("a")
+  p:close()
+  check(out:find("fit done", 1, true), out)
+  check(out:find("decision regions, epoch 3", 1, true), "the last frame was drawn: " .. out)
+  check(not out:find("LivePlot:", 1, true), "no warning: " .. out)
 end)
 
 H.test("the help has Animate with an example", function()
