@@ -200,13 +200,12 @@ function callbacks.Animate(opts)
     error(fn .. ": file must be a .gif file, got '" .. opts.file .. "'", 2)
   end
   local kind = pictures._check(fn, opts)
-  local every = opts.every or 1
-  if math.type(every) == "float" and every == math.floor(every) then every = math.tointeger(every) end
+  -- whole numbers given as floats (3.0) count as whole
+  local every = math.tointeger(opts.every or 1) or opts.every
   if math.type(every) ~= "integer" or every < 1 then
     error(fn .. ": every must be a whole number of epochs >= 1, got " .. tostring(every), 2)
   end
-  local delay = opts.delay or 25
-  if math.type(delay) == "float" and delay == math.floor(delay) then delay = math.tointeger(delay) end
+  local delay = math.tointeger(opts.delay or 25) or opts.delay
   if math.type(delay) ~= "integer" or delay < 1 or delay > 100000 then
     error(fn .. ": delay must be a whole number of hundredths of a second in 1..100000, got "
           .. tostring(delay), 2)
