@@ -5,15 +5,15 @@ nn._help_extra = nn._help_extra or {}
 local add = function(e) nn._help_extra[#nn._help_extra + 1] = e end
 
 add{"training", "nn.callbacks.Animate",
-    "nn.callbacks.Animate{file = \"fit.gif\", plot = \"history\", every = 1, delay = 25, " ..
-    "x =, y =, layer =}",
+    "nn.callbacks.Animate{file = \"fit.gif\", plot = \"history\", every = 1, delay = 25}",
     "Records a picture of the model at every every-th epoch, and at the last,\n" ..
     "into an animated GIF drawn by gnuplot when fit ends: plot = \"history\" (loss\n" ..
     "and metrics), \"decision_boundary\" (class regions; needs x, y: n x 2 points\n" ..
     "and labels), \"weights\" (a layer's kernel, the layer-th with one, on one\n" ..
     "colour scale) or \"neurons\" (where nn.plot.neurons exists). delay: hundredths\n" ..
     "of a second a frame. Each frame's title gives the epoch, loss and accuracy;\n" ..
-    "frames share their axes. Also title, width, height, resolution, image.\n" ..
+    "frames share their axes. Also x, y, layer (weights), title, width, height,\n" ..
+    "resolution, image, logy.\n" ..
     "An error while drawing is said once on stderr and training goes on.\n" ..
     "nn.callbacks.LivePlot{plot = ..., x =, y =} shows the same pictures live.",
     example = [[
