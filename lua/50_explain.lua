@@ -627,7 +627,8 @@ local function gradients(fn, model, x1, y1)
     if l1 ~= 0 or l2 ~= 0 then
       for _, q in ipairs(params_of(l)) do
         if q.regularized then
-          r.reg = r.reg + l1 * q.weight:abs():sum() + l2 * (q.weight * q.weight):sum()
+          r.reg = r.reg + l1 * flat(q.weight:abs():sum())[1] +
+                  l2 * flat((q.weight * q.weight):sum())[1]
         end
       end
     end
