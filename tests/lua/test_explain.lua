@@ -307,4 +307,22 @@ T("errors name the function", function()
            nn.explain.forward, m, "12")
 end)
 
+T("help: an entry with a runnable example for each function", function()
+  local out = {}
+  local w, p = io.write, print
+  io.write = function(...) for _, v in ipairs{...} do out[#out + 1] = tostring(v) end end
+  print = function(...) out[#out + 1] = table.concat({...}, "\t") .. "\n" end
+  local ok, err = pcall(function()
+    for _, f in ipairs{"forward", "backward", "step"} do
+      nn.help("nn.explain." .. f)
+    end
+  end)
+  io.write, print = w, p
+  check(ok, tostring(err))
+  local text = table.concat(out)
+  check(text:find("nn.explain.forward(model, x [, opts])", 1, true), "forward's entry")
+  check(text:find("nn.explain.backward(model, x, y [, opts])", 1, true), "backward's entry")
+  check(text:find("nn.explain.step(model, x, y [, {apply = true}])", 1, true), "step's entry")
+end)
+
 H.done()
