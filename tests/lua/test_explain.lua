@@ -325,4 +325,18 @@ T("help: an entry with a runnable example for each function", function()
   check(text:find("nn.explain.step(model, x, y [, {apply = true}])", 1, true), "step's entry")
 end)
 
+T("examples/explain.lua runs, fits in 80 columns and learns xor", function()
+  local bin = os.getenv("NNLUA_BIN") or "nnlua"
+  local here = io.popen("pwd"):read("l")
+  local p = io.popen(string.format("'%s' '%s/../../examples/explain.lua' 2>&1", bin, here))
+  local out = p:read("a")
+  local ok = p:close()
+  check(ok, "examples/explain.lua failed:\n" .. out)
+  check_width(out, "example")
+  check(out:find("One SGD step on one sample", 1, true), "the step")
+  check(out:find("xor: 4 of 4 right", 1, true), "it learns xor: " .. out)
+  local head = io.open(here .. "/../../examples/explain.lua"):read("a")
+  check(head:find("\n%-%- Teaches: ") and head:find("\n%-%- Runs in: "), "its header")
+end)
+
 H.done()
