@@ -181,7 +181,7 @@ local function blocks(parts, indent, gap)
   if width(lines) <= WIDTH then return lines end
   local out, ind = {}, string.rep(" ", indent)
   for _, p in ipairs(parts) do
-    if type(p) == "table" and #p[2] == 1 then
+    if type(p) == "table" and #p[2] == 1 and #ind + #p[1] + 3 + #p[2][1] <= WIDTH then
       out[#out + 1] = ind .. p[1] .. " = " .. p[2][1]
     elseif type(p) == "table" then
       out[#out + 1] = ind .. p[1] .. " ="
