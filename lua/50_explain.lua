@@ -250,6 +250,8 @@ local function value_text(v)
     return "{" .. table.concat(p, ", ") .. "}"
   elseif type(v) == "string" then
     return '"' .. v .. '"'
+  elseif math.type(v) == "float" then
+    return string.format("%.6g", v)
   end
   return tostring(v)
 end
@@ -599,8 +601,13 @@ local function gradients(fn, model, x1, y1)
       local same = #a == #b
       for k = 1, #a do if a[k] ~= b[k] then same = false end end
       if not same then
-        fail(fn, string.format("layer %d '%s' (%s): %s", i, layers[i].name, layers[i].type,
-                               strip(err)), 3)
+        local why = strip(err)
+        if why:find("inference mode", 1, true) then
+          why = "has no gradient in inference mode (in training it uses the batch's " ..
+                "statistics), so one sample cannot be explained through it"
+        end
+        fail(fn, string.format("layer %d '%s' (%s) %s", i, layers[i].name, layers[i].type,
+                               why), 3)
       end
       r.din[i] = g:clone():reshape(ins[i]:shape())
       r.identity = r.identity or {}
@@ -936,7 +943,9 @@ function explain.step(model, x, y, opts)
     if not ok then fail(fn, strip(err), 2) end
     local g = model_grads(model)
     for i = 1, #ws do if g[i] then grads[i] = g[i] end end
-    loss_after = model:test_on_batch(x1, y1)
+    ok, err = pcall(model.test_on_batch, model, x1, y1)
+    if not ok then fail(fn, strip(err), 2) end
+    loss_after = err
   end
   local after = optim_state(model)
   local T = new_text()

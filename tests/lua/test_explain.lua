@@ -305,6 +305,11 @@ T("errors name the function", function()
   checkerr("nn.explain.step: compile the model first", nn.explain.step, raw, {1, 2}, 1)
   checkerr("nn.explain.forward: x must be a tensor or a list of numbers, got string",
            nn.explain.forward, m, "12")
+  local bn = nn.Sequential{nn.Dense(2, {input_dim = 2}), nn.BatchNormalization(), nn.Dense(1)}
+  bn:compile{loss = "mse", optimizer = "sgd"}
+  check(nn.explain.forward(bn, {1, 2}, quiet):find("BatchNormalization", 1, true))
+  checkerr("nn.explain.backward: layer 2 'batch_normalization' (BatchNormalization) has no " ..
+           "gradient in inference mode", nn.explain.backward, bn, {1, 2}, 1)
 end)
 
 T("help: an entry with a runnable example for each function", function()
