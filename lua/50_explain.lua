@@ -373,9 +373,9 @@ end
 -- f(z) on the tape for an activation name: t:act(name, its default
 -- parameter), or the tensor method of that name for the row-wise ones
 -- (softmax).
-local function activate(z, name)
+local function activate(z, name, param)
   local e = find_named(nn.registry.activations, name)
-  local ok, a = pcall(z.act, z, name, e and e.default)
+  local ok, a = pcall(z.act, z, name, param or (e and e.default))
   if ok then return a end
   return z[name](z)
 end
@@ -700,8 +700,22 @@ local function backward_neurons(T, l, xin, z, dA, dZ, gs)
   return W
 end
 
-local function backward_other(T, l, dA, dX, gs)
+local function backward_other(T, l, xin, dA, dX, gs)
   T.add("  %s", summary("dL/dy", flat(dA), "  "))
+  local act = l.activation
+  if act and act ~= "linear" and #gs == 0 then
+    -- an activation as a layer: its slopes, by autograd
+    local xl = xin:detach():clone():requires_grad()
+    local ok = pcall(function()
+      local a = activate(xl, act, l.activation_param)
+      a:backward(nn.ones_like(a))
+    end)
+    if ok and xl.grad then
+      T.add("  dL/dx = dL/dy * f'(x), f = %s", act)
+      local sl = flat(xl.grad)
+      T.add("    %s", #sl <= 8 and ("f'(x) = " .. list(sl, 8)) or summary("f'(x)", sl, "    "))
+    end
+  end
   if #gs == 0 then T.add("  (no weights)") end
   for _, q in ipairs(gs) do
     local v = flat(q.grad)
@@ -787,7 +801,7 @@ function explain.backward(model, x, y, opts)
       end
       li.W, li.dW, li.dz = W, r.grads[i][kname]:t():clone(), dZ
     else
-      backward_other(T, l, r.dout[i], r.din[i], r.grads[i])
+      backward_other(T, l, r.ins[i], r.dout[i], r.din[i], r.grads[i])
       if r.identity and r.identity[i] then
         T.add("  the identity in inference: dL/dx = dL/dy (training would mask it)")
       end
