@@ -1,19 +1,22 @@
 -- nn.explain: one sample through a model, step by step, as text for the
 -- terminal (at most 80 columns a line): forward (z = W x + b and a = f(z)
 -- with the numbers), backward (the loss and every gradient) and step (one
--- optimizer update). Formulas come from nn.registry; what to show of a
--- layer comes from its fields (type, draw, activation, its weights), and
--- every number from the model itself: forward from layer(x), gradients
--- from each layer's own backward on the tape, the step from train_on_batch.
+-- optimizer update), in lua/51_explain_forward.lua, 52_explain_backward.lua
+-- and 53_explain_step.lua. This file holds what they share, as
+-- nn._explainkit (removed by the last of them): number and matrix text at
+-- 80 columns, argument checks, and the gradients of one sample. Formulas
+-- come from nn.registry; what to show of a layer comes from its fields
+-- (type, draw, activation, its weights), and every number from the model
+-- itself: forward from layer(x), gradients from each layer's own backward
+-- on the tape, the step from train_on_batch.
 local nn = ...
-local K = nn._plotkit
-local is_tensor, is_model, strip = K.is_tensor, K.is_model, K.strip
+local P = nn._plotkit
+local is_tensor, is_model, strip = P.is_tensor, P.is_model, P.strip
 local params_of, model_grads, optim_state =
   nn._explain_params, nn._explain_grads, nn._explain_optim_state
 nn._explain_params, nn._explain_grads, nn._explain_optim_state = nil, nil, nil
 
-local explain = {}
-nn.explain = explain
+nn.explain = {}
 
 local WIDTH = 80
 local SMALL = 32      -- a Dense layer with units * inputs up to this shows all of W
@@ -77,6 +80,12 @@ local function summary(name, vals, ind)
   ind = ind or "  "
   if #ind + #head + 2 + #tail <= WIDTH then return head .. ", " .. tail end
   return head .. "\n" .. ind .. "  " .. tail
+end
+
+-- "name = [all values]" up to SMALL of them, else their summary.
+local function vector(name, vals, ind)
+  if #vals <= SMALL then return name .. " = " .. list(vals, SMALL) end
+  return summary(name, vals, ind)
 end
 
 ---------------------------------------------------------------- text blocks
@@ -161,7 +170,8 @@ local function side_by_side(parts, indent, gap)
     local sep = k > 1 and string.rep(" ", gap or 1) or ""
     if type(p) == "string" then
       out[1] = out[1] .. sep .. string.rep(" ", #p)
-      for r = 1, h do out[r + 1] = out[r + 1] .. sep .. (r == mid and p or string.rep(" ", #p)) end
+      local blank = string.rep(" ", #p)
+      for r = 1, h do out[r + 1] = out[r + 1] .. sep .. (r == mid and p or blank) end
     else
       local w = math.max(width(p[2]), #p[1])
       local off = math.floor((h - #p[2]) / 2)
@@ -350,7 +360,9 @@ local function target(fn, model, y, batched)
   if y == nil then fail(fn, "expected a target y (a number, a list or a tensor)", 3) end
   if type(y) == "number" then y = {y} end
   if not is_tensor(y) then
-    if type(y) ~= "table" then fail(fn, "y must be a number, list or tensor, got " .. type(y), 3) end
+    if type(y) ~= "table" then
+      fail(fn, "y must be a number, list or tensor, got " .. type(y), 3)
+    end
     local ok, t = pcall(nn.tensor, y)
     if not ok then fail(fn, "y: " .. strip(t), 3) end
     y = t
@@ -369,7 +381,6 @@ end
 
 ---------------------------------------------------------------- layers
 
--- A Dense-like layer: draws as neurons, a 2-D kernel, one vector in.
 -- f(z) on the tape for an activation name: t:act(name, its default
 -- parameter), or the tensor method of that name for the row-wise ones
 -- (softmax).
@@ -380,6 +391,7 @@ local function activate(z, name, param)
   return z[name](z)
 end
 
+-- A Dense-like layer: draws as neurons, a 2-D kernel, one vector in.
 local function is_neurons(l, xin)
   if l.draw ~= "neurons" then return false end
   local ps = params_of(l)
@@ -415,144 +427,7 @@ local function per_sample(t)
   return s
 end
 
--- The activation line of a layer that has one: "a = relu(z), where
--- relu(x) = max(0, x)" and the values.
-local function explain_activation(T, name, zvals, avals, ind)
-  local f = act_formula(name)
-  if f == name .. "(x)" then T.add("%sa = %s(z)", ind, name)
-  else T.add("%sa = %s(z), where %s(x) = %s", ind, name, name, f) end
-  if #avals <= SMALL then T.add("%sa = %s", ind, list(avals, SMALL))
-  else T.add("%s%s", ind, summary("a", avals, ind)) end
-end
-
-local function forward_neurons(T, l, xin, xout)
-  local w = weights(l)
-  local kname = params_of(l)[1].name
-  local kernel = w[kname].weight
-  local W = kernel:t():clone()
-  local units, inputs = W:shape()
-  local b = nil
-  for _, p in ipairs(params_of(l)) do if p.name ~= kname then b = p.weight end end
-  local z = nn.no_grad(function()
-    local zz = xin:matmul(kernel)
-    if b then zz = zz + b end
-    return zz
-  end)
-  local xv, zv, av = flat(xin), flat(z), flat(xout)
-  local act = l.activation or "linear"
-  local bias = b and " + b" or ""
-  if units * inputs <= SMALL then
-    T.add("  z = W x%s    (W: %dx%d, row j holds unit j's weights)", bias, units, inputs)
-    local parts = {{"W", matrix_lines(rows_of(W))}, "x", {"x", column(xv)}}
-    if b then parts[#parts + 1] = "+"; parts[#parts + 1] = {"b", column(flat(b))} end
-    parts[#parts + 1] = "="
-    parts[#parts + 1] = {"z", column(zv)}
-    T.addlines(blocks(parts, 4))
-    if inputs <= 6 then
-      local wv, terms = rows_of(W)[1], {}
-      for j = 1, inputs do terms[j] = string.format("(%s)(%s)", num(wv[j]), num(xv[j])) end
-      if b then terms[#terms + 1] = num(flat(b)[1]) end
-      T.add("    z[1] = %s = %s", table.concat(terms, " + "), num(zv[1]))
-    end
-  else
-    T.add("  z = W x%s    (W: %dx%d, %d weights%s)", bias, units, inputs, units * inputs,
-          b and string.format(", b: %d values", units) or "")
-    T.add("    %s", summary("x", xv, "    "))
-    T.add("    W[1, 1..%d] = %s (unit 1's weights)", FEW, list(rows_of(W)[1]))
-    T.add("    %s", summary("z", zv, "    "))
-  end
-  if act ~= "linear" then explain_activation(T, act, zv, av, "  ") end
-  return {z = z, W = W}
-end
-
-local function forward_other(T, l, xin, xout)
-  local kind = nn.registry.layers[l.type]
-  if kind then T.add("  %s", kind.help)
-  else T.add("  A layer written in Lua: its call(self, x) maps x to y.") end
-  local o = options_text(l)
-  if o then T.add("  options: %s", o) end
-  for _, p in ipairs(params_of(l)) do
-    T.add("  %s: %s, %s", p.name, shape_text(shape_of(p.weight)),
-          (p.weight:numel() <= 8 and list(flat(p.weight), 8) or
-           string.format("[1..%d] = %s", FEW, list(flat(p.weight)))))
-  end
-  if l.activation and l.activation ~= "linear" then
-    T.add("  then %s(x) = %s", l.activation, act_formula(l.activation))
-  end
-  T.add("  %s", summary("in", flat(xin), "  "))
-  local s = per_sample(xout)
-  local out = flat(xout)
-  if l.draw == "maps" and #s == 3 and s[1] <= 10 and s[2] <= MAXCOLS then
-    -- the first channel of the output as a picture of numbers
-    local rows = {}
-    for r = 1, s[1] do
-      rows[r] = {}
-      for c = 1, s[2] do rows[r][c] = out[((r - 1) * s[2] + (c - 1)) * s[3] + 1] end
-    end
-    T.add("  out, channel 1 of %d (%dx%d):", s[3], s[1], s[2])
-    T.addlines(blocks({{"", matrix_lines(rows)}}, 4))
-  end
-  T.add("  %s", summary("out", out, "  "))
-end
-
--- The output line and, for a sigmoid or softmax output, the prediction.
-local function prediction(T, model, out)
-  local v = flat(out)
-  local last = model.layers[#model.layers]
-  local act = last.activation
-  T.add("")
-  T.add("Output: %s", #v <= SMALL and list(v, SMALL) or summary("y", v, "Output: "))
-  local e = act and find_named(nn.registry.activations, act)
-  local name = e and e.name
-  if name == "sigmoid" and #v == 1 then
-    T.add("Predicted class: %d  (p = %s %s 0.5)", v[1] > 0.5 and 1 or 0, num(v[1]),
-          v[1] > 0.5 and ">" or "<=")
-  elseif name == "softmax" then
-    local best = 1
-    for i = 2, #v do if v[i] > v[best] then best = i end end
-    T.add("Predicted class: %d  (the largest probability, p = %s)", best, num(v[best]))
-  end
-end
-
--- The layer-by-layer forward of x1 (inference): the input of each layer
--- and the output of the last.
-local function run(model, x1)
-  return nn.no_grad(function()
-    local acts = {x1}
-    for i, l in ipairs(model.layers) do acts[i + 1] = l(acts[i]) end
-    return acts
-  end)
-end
-
----------------------------------------------------------------- forward
-
-function explain.forward(model, x, opts)
-  local fn = "nn.explain.forward"
-  opts = check_opts(fn, opts)
-  check_model(fn, model)
-  local x1, note = sample(fn, model, x)
-  local acts = run(model, x1)
-  local T = new_text()
-  T.add("Forward pass of one sample%s", note and " " .. note or "")
-  T.add("  %s", summary("x", flat(x1), "  "))
-  local info = {layers = {}}
-  for i, l in ipairs(model.layers) do
-    T.add("")
-    T.add(header(i, l, per_sample(acts[i]), per_sample(acts[i + 1])))
-    if is_neurons(l, acts[i]) then
-      info.layers[i] = forward_neurons(T, l, acts[i], acts[i + 1])
-    else
-      forward_other(T, l, acts[i], acts[i + 1])
-      info.layers[i] = {}
-    end
-    info.layers[i].input, info.layers[i].output = acts[i], acts[i + 1]
-  end
-  prediction(T, model, acts[#acts])
-  info.output = acts[#acts]
-  return T.done(opts), info
-end
-
----------------------------------------------------------------- backward
+---------------------------------------------------------------- one sample's gradients
 
 local function loss_of(fn, model)
   if not model.compiled then
@@ -561,7 +436,9 @@ local function loss_of(fn, model)
   local loss = model.loss
   if type(loss) == "function" then return loss, "the compiled Lua loss function", nil end
   local e = find_named(nn.registry.losses, loss)
-  if not e or not nn.losses[loss] then fail(fn, "unknown loss '" .. tostring(loss) .. "'", 4) end
+  if not e or not nn.losses[loss] then
+    fail(fn, "unknown loss '" .. tostring(loss) .. "'", 4)
+  end
   return nn.losses[loss], e.help, e.name
 end
 
@@ -643,409 +520,16 @@ local function gradients(fn, model, x1, y1)
   return r
 end
 
-local function backward_neurons(T, l, xin, z, dA, dZ, gs)
-  local kname = params_of(l)[1].name
-  local W = l[kname]:t():clone()
-  local units, inputs = W:shape()
-  local small = units * inputs <= SMALL
-  local dav, dzv = flat(dA), flat(dZ)
-  local act = l.activation or "linear"
-  T.add(#dav <= SMALL and ("  dL/da = " .. list(dav, SMALL)) or ("  " .. summary("dL/da", dav, "  ")))
-  if act ~= "linear" then
-    -- f'(z) by autograd; an activation that mixes units (softmax) has a
-    -- Jacobian instead of one slope per unit.
-    local zl = z:clone():requires_grad()
-    local a = activate(zl, act)
-    a:backward(nn.ones_like(a))
-    local slope = flat(zl.grad)
-    local elementwise = true
-    for i = 1, #dzv do
-      local want = dav[i] * slope[i]
-      if math.abs(want - dzv[i]) > 1e-4 * (1 + math.abs(dzv[i])) then elementwise = false end
-    end
-    if elementwise then
-      T.add("  dL/dz = dL/da * f'(z), f = %s", act)
-      T.add(#slope <= SMALL and ("    f'(z) = " .. list(slope, SMALL))
-            or ("    " .. summary("f'(z)", slope, "    ")))
-    else
-      T.add("  dL/dz = J^T dL/da: %s mixes the units, J[i][j] = da_i/dz_j", act)
-    end
-  else
-    T.add("  dL/dz = dL/da (linear: f'(z) = 1)")
-  end
-  T.add(#dzv <= SMALL and ("  dL/dz = " .. list(dzv, SMALL)) or ("  " .. summary("dL/dz", dzv, "  ")))
-  local gW = gs[kname]:t():clone()
-  local xv = flat(xin)
-  if small then
-    T.add("  dL/dW = dL/dz x^T  (%dx%d: dL/dW[j][i] = dL/dz[j] * x[i])", units, inputs)
-    T.addlines(blocks({{"dL/dz", column(dzv)}, "x", {"x^T", matrix_lines({xv})}, "=",
-                       {"dL/dW", matrix_lines(rows_of(gW))}}, 4))
-  else
-    local j = 1
-    for k = 2, #dzv do if math.abs(dzv[k]) > math.abs(dzv[j]) then j = k end end
-    T.add("  dL/dW = dL/dz x^T  (%dx%d; row %d has the largest dL/dz)", units, inputs, j)
-    T.add("    dL/dW[%d, 1..%d] = %s = %s * x[1..%d]", j, FEW, list(rows_of(gW)[j]),
-          num(dzv[j]), FEW)
-    local gv = flat(gW)
-    local lo, hi = range_of(gv)
-    T.add("    (min %s, max %s)", num(lo), num(hi))
-  end
-  for _, q in ipairs(gs) do
-    if q.name ~= kname then
-      local v = flat(q.grad)
-      T.add("  dL/d%s = dL/dz = %s", q.name == "bias" and "b" or q.name,
-            #v <= SMALL and list(v, SMALL) or list(v))
-    end
-  end
-  return W
-end
-
-local function backward_other(T, l, xin, dA, dX, gs)
-  T.add("  %s", summary("dL/dy", flat(dA), "  "))
-  local act = l.activation
-  if act and act ~= "linear" and #gs == 0 then
-    -- an activation as a layer: its slopes, by autograd
-    local xl = xin:detach():clone():requires_grad()
-    local ok = pcall(function()
-      local a = activate(xl, act, l.activation_param)
-      a:backward(nn.ones_like(a))
-    end)
-    if ok and xl.grad then
-      T.add("  dL/dx = dL/dy * f'(x), f = %s", act)
-      local sl = flat(xl.grad)
-      T.add("    %s", #sl <= 8 and ("f'(x) = " .. list(sl, 8)) or summary("f'(x)", sl, "    "))
-    end
-  end
-  if #gs == 0 then T.add("  (no weights)") end
-  for _, q in ipairs(gs) do
-    local v = flat(q.grad)
-    T.add("  dL/d%s (%s): %s", q.name, shape_text(shape_of(q.grad)),
-          #v <= 8 and list(v, 8) or string.format("[1..%d] = %s, |g| = %s", FEW, list(v),
-                                                   num(q.grad:norm())))
-  end
-end
-
-function explain.backward(model, x, y, opts)
-  local fn = "nn.explain.backward"
-  opts = check_opts(fn, opts)
-  check_model(fn, model)
-  local _, help, lname = loss_of(fn, model)
-  local x1, note = sample(fn, model, x)
-  local y1 = target(fn, model, y, note ~= nil)
-  local r = gradients(fn, model, x1, y1)
-  local T = new_text()
-  T.add("Backward pass of one sample%s", note and " " .. note or "")
-  T.add("Loss: %s, %s", lname or "custom", help)
-  local pv, yv = flat(r.output), flat(y1)
-  if #pv <= SMALL then
-    T.add("  y_true = %s", list(yv, SMALL))
-    T.add("  y_pred = %s", list(pv, SMALL))
-  else
-    T.add("  %s", summary("y_true", yv, "  "))
-    T.add("  %s", summary("y_pred", pv, "  "))
-  end
-  if r.reg ~= 0 then
-    T.add("  L = %s + %s (the weights' regularizer) = %s", num(r.loss), num(r.reg),
-          num(r.loss + r.reg))
-  else
-    T.add("  L = %s", num(r.loss))
-  end
-  local layers = model.layers
-  local dv = flat(r.dout[#layers])
-  T.add("  dL/dy_pred = %s", #dv <= SMALL and list(dv, SMALL) or list(dv))
-  local info = {loss = r.loss + r.reg, layers = {}}
-  for i = #layers, 1, -1 do
-    local l = layers[i]
-    T.add("")
-    T.add(header(i, l, per_sample(r.ins[i]), per_sample(r.dout[i])))
-    local li = {dout = r.dout[i], dx = r.din[i], grads = r.grads[i]}
-    if is_neurons(l, r.ins[i]) then
-      local kname = params_of(l)[1].name
-      local b
-      for _, q in ipairs(params_of(l)) do if q.name ~= kname then b = q.weight end end
-      local z = nn.no_grad(function()
-        local zz = r.ins[i]:matmul(l[kname])
-        return b and zz + b or zz
-      end)
-      -- dL/dz: with a bias it is dL/db (one sample), the layer's own
-      -- backward; else through the activation by autograd.
-      local dZ = r.grads[i][b and params_of(l)[2].name or ""]
-      if not dZ then
-        local zl = z:clone():requires_grad()
-        activate(zl, l.activation or "linear"):backward(r.dout[i])
-        dZ = zl.grad
-      end
-      -- the loss and the last activation together (sigmoid or softmax with
-      -- cross-entropy): dL/dz = a - y
-      if i == #layers then
-        local a, yy = flat(r.output), flat(y1)
-        if #yy == 1 and #a > 1 then
-          local k = math.floor(yy[1] + 0.5)
-          yy = {}
-          for j = 1, #a do yy[j] = (j == k) and 1 or 0 end
-        end
-        local dz, same = flat(dZ), #yy == #a
-        for j = 1, #a do
-          if same and math.abs(dz[j] - (a[j] - yy[j])) > 1e-4 then same = false end
-        end
-        li.simple = same
-      end
-      local W = backward_neurons(T, l, r.ins[i], z, r.dout[i], dZ, r.grads[i])
-      if li.simple and l.activation ~= "linear" then
-        T.add("  (the loss and %s together: dL/dz = a - y)", l.activation)
-      end
-      local dx = flat(r.din[i])
-      if i > 1 then
-        T.add("  dL/dx = W^T dL/dz = %s  (the dL/da of layer %d)",
-              #dx <= SMALL and list(dx, SMALL) or list(dx), i - 1)
-      end
-      li.W, li.dW, li.dz = W, r.grads[i][kname]:t():clone(), dZ
-    else
-      backward_other(T, l, r.ins[i], r.dout[i], r.din[i], r.grads[i])
-      if r.identity and r.identity[i] then
-        T.add("  the identity in inference: dL/dx = dL/dy (training would mask it)")
-      end
-      if i > 1 then T.add("  %s", summary("dL/dx", flat(r.din[i]), "  ")) end
-    end
-    info.layers[i] = li
-  end
-  return T.done(opts), info
-end
-
----------------------------------------------------------------- step
-
--- Each optimizer's rule (Keras's, as src/model/optim.c applies it) on
--- plain numbers, for showing a step without taking it: c the settings, t
--- the step number, s the state of one element ({m =, v =, a =}, changed).
--- Keyed by the registry's optimizer names.
-local rules = {
-  sgd = {
-    keys = function(c) return c.momentum > 0 and {"m"} or {} end,
-    text = function(c)
-      if c.momentum > 0 and c.nesterov then
-        return {"m = momentum * m - lr * g;  w = w + momentum * m - lr * g"}
-      elseif c.momentum > 0 then
-        return {"m = momentum * m - lr * g;  w = w + m"}
-      end
-      return {"w = w - lr * g"}
-    end,
-    update = function(c, _, w, g, s)
-      if c.momentum > 0 then
-        s.m = c.momentum * s.m - c.lr * g
-        return c.nesterov and w + c.momentum * s.m - c.lr * g or w + s.m
-      end
-      return w - c.lr * g
-    end,
-  },
-  adam = {
-    keys = function() return {"m", "v"} end,
-    text = function()
-      return {"m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g^2",
-              "w = w - lr_t * m / (sqrt(v) + epsilon),",
-              "  lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)"}
-    end,
-    update = function(c, t, w, g, s)
-      s.m = s.m + (g - s.m) * (1 - c.beta1)
-      s.v = s.v + (g * g - s.v) * (1 - c.beta2)
-      local lr_t = c.lr * math.sqrt(1 - c.beta2 ^ t) / (1 - c.beta1 ^ t)
-      w = w - (c.weight_decay or 0) * c.lr * w
-      return w - lr_t * s.m / (math.sqrt(s.v) + c.epsilon)
-    end,
-  },
-  rmsprop = {
-    keys = function(c)
-      local k = {"v"}
-      if c.centered then k[#k + 1] = "a" end
-      if c.momentum > 0 then k[#k + 1] = "m" end
-      return k
-    end,
-    text = function(c)
-      local t = {"v = rho * v + (1 - rho) * g^2"}
-      local d = "v + epsilon"
-      if c.centered then
-        t[#t + 1] = "a = rho * a + (1 - rho) * g;  d = v - a^2 + epsilon"
-        d = "d"
-      end
-      if c.momentum > 0 then
-        t[#t + 1] = "m = momentum * m + lr * g / sqrt(" .. d .. ");  w = w - m"
-      else
-        t[#t + 1] = "w = w - lr * g / sqrt(" .. d .. ")"
-      end
-      return t
-    end,
-    update = function(c, _, w, g, s)
-      s.v = c.rho * s.v + (1 - c.rho) * g * g
-      local d = s.v + c.epsilon
-      if c.centered then
-        s.a = c.rho * s.a + (1 - c.rho) * g
-        d = d - s.a * s.a
-      end
-      local inc = c.lr * g / math.sqrt(d)
-      if c.momentum > 0 then
-        s.m = c.momentum * s.m + inc
-        return w - s.m
-      end
-      return w - inc
-    end,
-  },
-  adagrad = {
-    keys = function() return {"v"} end,
-    text = function() return {"v = v + g^2  (v starts at initial_accumulator_value)",
-                              "w = w - lr * g / sqrt(v + epsilon)"} end,
-    update = function(c, _, w, g, s)
-      s.v = s.v + g * g
-      return w - c.lr * g / math.sqrt(s.v + c.epsilon)
-    end,
-  },
+nn._explainkit = {
+  WIDTH = WIDTH, SMALL = SMALL, FEW = FEW, MAXCOLS = MAXCOLS,
+  num = num, flat = flat, shape_of = shape_of, shape_text = shape_text, list = list,
+  range_of = range_of, summary = summary, vector = vector,
+  matrix_lines = matrix_lines, column = column, rows_of = rows_of, blocks = blocks,
+  new_text = new_text, find_named = find_named, act_formula = act_formula,
+  options_text = options_text, fail = fail, check_opts = check_opts,
+  check_model = check_model, sample = sample, target = target,
+  activate = activate, is_neurons = is_neurons, weights = weights, shown = shown,
+  header = header, per_sample = per_sample, loss_of = loss_of, gradients = gradients,
+  params_of = params_of, model_grads = model_grads, optim_state = optim_state,
+  is_tensor = is_tensor, is_model = is_model, strip = strip,
 }
-rules.adamw = {
-  keys = rules.adam.keys,
-  text = function()
-    local t = rules.adam.text()
-    table.insert(t, 2, "w = w - lr * weight_decay * w  (decoupled weight decay)")
-    return t
-  end,
-  update = rules.adam.update,
-}
-
--- The optimizer's settings by the registry's option keys, read from the
--- model's optimizer.
-local function settings(model)
-  local o = model.optimizer
-  local name = o.name
-  local entry
-  for _, e in pairs(nn.registry.optimizers) do if e.name == name then entry = e end end
-  local c, p = {}, {}
-  for _, op in ipairs(entry.options) do
-    local v = o[op.key]
-    if v == nil and op.alias then v = o[op.alias] end
-    c[op.key] = v
-    if v ~= nil then p[#p + 1] = op.key .. " = " .. (type(v) == "number" and num(v) or tostring(v)) end
-  end
-  c.momentum = c.momentum or 0
-  return c, entry, table.concat(p, ", ")
-end
-
-function explain.step(model, x, y, opts)
-  local fn = "nn.explain.step"
-  opts = check_opts(fn, opts, {apply = "boolean"})
-  check_model(fn, model)
-  loss_of(fn, model)
-  local x1, note = sample(fn, model, x)
-  local y1 = target(fn, model, y, note ~= nil)
-  local c, entry, ptext = settings(model)
-  local rule = rules[entry.name]
-  if not rule then fail(fn, "no step explanation for optimizer " .. entry.name, 2) end
-  local apply = opts.apply ~= false
-  local before = optim_state(model)
-  local t = before.iterations + 1
-  -- the weights in the optimizer's order, with their layers
-  local ws = {}
-  for _, l in ipairs(model.layers) do
-    for _, p in ipairs(params_of(l)) do
-      if p.trainable then ws[#ws + 1] = {layer = l, p = p, old = p.weight:clone()} end
-    end
-  end
-  local r = gradients(fn, model, x1, y1)
-  local grads = {}
-  for i = 1, #model.layers do
-    for _, q in ipairs(r.grads[i]) do grads[#grads + 1] = q.grad end
-  end
-  local loss_after
-  if apply then
-    local ok, err = pcall(model.train_on_batch, model, x1, y1)
-    if not ok then fail(fn, strip(err), 2) end
-    local g = model_grads(model)
-    for i = 1, #ws do if g[i] then grads[i] = g[i] end end
-    ok, err = pcall(model.test_on_batch, model, x1, y1)
-    if not ok then fail(fn, strip(err), 2) end
-    loss_after = err
-  end
-  local after = optim_state(model)
-  local T = new_text()
-  T.add("One %s step on one sample%s", entry.class, note and " " .. note or "")
-  T.add("  %s: %s", entry.class, ptext)
-  for _, line in ipairs(rule.text(c)) do T.add("  %s", line) end
-  T.add("  step t = %d; g = dL/dw for this sample, as train_on_batch computes it", t)
-  local info = {weights = {}}
-  for i, w in ipairs(ws) do
-    local old, g = flat(w.old), flat(grads[i])
-    local st = {}
-    for _, k in ipairs({"m", "v", "a"}) do
-      local s = before.slots[i] and before.slots[i][k]
-      st[k] = s and flat(s) or nil
-    end
-    -- the rule in Lua, from the state before the step
-    local new, sim = {}, {m = {}, v = {}, a = {}}
-    for j = 1, #old do
-      local s = {m = st.m and st.m[j] or 0, v = st.v and st.v[j] or
-                 (entry.name == "adagrad" and c.initial_accumulator_value or 0),
-                 a = st.a and st.a[j] or 0}
-      new[j] = rule.update(c, t, old[j], g[j], s)
-      sim.m[j], sim.v[j], sim.a[j] = s.m, s.v, s.a
-    end
-    local newt
-    if apply then newt = w.p.weight:clone() else newt = nn.tensor(new, shape_of(w.old)) end
-    new = flat(newt)
-    local upd = {}
-    for j = 1, #old do upd[j] = new[j] - old[j] end
-    local function T_(vals) return nn.tensor(vals, shape_of(w.old)) end
-    local state = {}
-    for _, k in ipairs(rule.keys(c)) do
-      local s = after.slots[i] and after.slots[i][k]
-      state[k] = (apply and s) and s or T_(sim[k])
-    end
-    local sv, label = shown(w.layer, w.p, w.old)
-    local function view(tt) return (shown(w.layer, w.p, tt)) end
-    T.add("")
-    T.add("%s '%s' %s (%s%s)", w.layer.type, w.layer.name, label, shape_text(shape_of(sv)),
-          label == "W" and ", kernel^T" or "")
-    local parts = {{"w", view(w.old)}, {"g", view(grads[i])}}
-    for _, k in ipairs({"m", "v", "a"}) do
-      if state[k] then parts[#parts + 1] = {k, view(state[k])} end
-    end
-    parts[#parts + 1] = {"change", view(T_(upd))}
-    parts[#parts + 1] = {"w new", view(newt)}
-    if sv:numel() <= SMALL then
-      local bl = {}
-      for _, p in ipairs(parts) do bl[#bl + 1] = {p[1], matrix_lines(rows_of(p[2]))} end
-      T.addlines(blocks(bl, 4, 2))
-    else
-      for _, p in ipairs(parts) do
-        T.add("    %s[1..%d] = %s", p[1], FEW, list(flat(p[2])))
-      end
-      local lo, hi = range_of(upd)
-      T.add("    (%d values; the change from %s to %s)", #upd, num(lo), num(hi))
-    end
-    -- one element worked through: the one with the largest gradient
-    local j = 1
-    for k = 2, #g do if math.abs(g[k]) > math.abs(g[j]) then j = k end end
-    local sub, rest, dims = {}, j - 1, shape_of(w.old)
-    for d = #dims, 1, -1 do
-      table.insert(sub, 1, rest % dims[d] + 1)
-      rest = rest // dims[d]
-    end
-    if label == "W" then sub[1], sub[2] = sub[2], sub[1] end
-    local at = label .. "[" .. table.concat(sub, "][") .. "]"
-    local extra = {}
-    for _, k in ipairs(rule.keys(c)) do extra[#extra + 1] = k .. " = " .. num(flat(state[k])[j]) end
-    if #extra == 0 then
-      T.add("    e.g. %s: %s - %s * (%s) = %s", at, num(old[j]), num(c.lr), num(g[j]),
-            num(new[j]))
-    else
-      T.add("    e.g. %s: w = %s, g = %s, %s -> w = %s", at, num(old[j]), num(g[j]),
-            table.concat(extra, ", "), num(new[j]))
-    end
-    info.weights[i] = {name = w.layer.name .. "." .. w.p.name, old = w.old, grad = grads[i],
-                       new = newt, state = state}
-  end
-  T.add("")
-  if apply then
-    T.add("Loss on this sample: %s before the step, %s after", num(r.loss + r.reg),
-          num(loss_after))
-  else
-    T.add("Not applied (opts.apply = false): the model is unchanged.")
-  end
-  info.loss, info.loss_after = r.loss + r.reg, loss_after
-  return T.done(opts), info
-end
