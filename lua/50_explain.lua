@@ -373,8 +373,9 @@ local function target(fn, model, y, batched)
   end
   local outs = numel(model.output_shape)
   if y:numel() ~= outs and y:numel() ~= 1 then
-    fail(fn, string.format("y has %d values; the model has %d outputs (give %d values, or " ..
-                           "1 class index)", y:numel(), outs, outs), 3)
+    local many = outs == 1 and "1 output (give 1 value)" or
+                 string.format("%d outputs (give %d values, or 1 class index)", outs, outs)
+    fail(fn, string.format("y has %d values; the model has %s", y:numel(), many), 3)
   end
   return y:clone():reshape(1, y:numel())
 end
@@ -429,15 +430,18 @@ end
 
 ---------------------------------------------------------------- one sample's gradients
 
-local function loss_of(fn, model)
+-- The compiled loss as a function, its formula and its name; level: of
+-- the user's call, seen from here.
+local function loss_of(fn, model, level)
+  level = level or 3
   if not model.compiled then
-    fail(fn, "compile the model first (model:compile{loss = ..., optimizer = ...})", 4)
+    fail(fn, "compile the model first (model:compile{loss = ..., optimizer = ...})", level)
   end
   local loss = model.loss
   if type(loss) == "function" then return loss, "the compiled Lua loss function", nil end
   local e = find_named(nn.registry.losses, loss)
   if not e or not nn.losses[loss] then
-    fail(fn, "unknown loss '" .. tostring(loss) .. "'", 4)
+    fail(fn, "unknown loss '" .. tostring(loss) .. "'", level)
   end
   return nn.losses[loss], e.help, e.name
 end
@@ -447,7 +451,7 @@ end
 -- copy of the output, then the gradient goes down layer by layer. Weights'
 -- gradients get the regularizer's term as training adds it.
 local function gradients(fn, model, x1, y1)
-  local lossf = loss_of(fn, model)
+  local lossf = loss_of(fn, model, 4)
   local layers = model.layers
   model:zero_grad()
   local ins, outs = {}, {}

@@ -290,7 +290,7 @@ T("errors name the function", function()
            nn.explain.forward, m, {1, 2, 3})
   checkerr("nn.explain.step: x has 3 values", nn.explain.step, m, nn.zeros(1, 3), 1)
   checkerr("nn.explain.backward: expected a target y", nn.explain.backward, m, {1, 2})
-  checkerr("nn.explain.backward: y has 2 values; the model has 1 outputs",
+  checkerr("nn.explain.backward: y has 2 values; the model has 1 output (give 1 value)",
            nn.explain.backward, m, {1, 2}, {1, 0})
   checkerr("nn.explain.forward: unknown option 'prnt'", nn.explain.forward, m, {1, 2},
            {prnt = false})
@@ -305,6 +305,10 @@ T("errors name the function", function()
   checkerr("nn.explain.step: compile the model first", nn.explain.step, raw, {1, 2}, 1)
   checkerr("nn.explain.forward: x must be a tensor or a list of numbers, got string",
            nn.explain.forward, m, "12")
+  -- at the caller's line
+  checkerr("test_explain.lua:", function() nn.explain.forward(m, {1, 2, 3}) end)
+  checkerr("test_explain.lua:", function() nn.explain.step(raw, {1, 2}, 1) end)
+  checkerr("test_explain.lua:", function() nn.explain.backward(m, {1, 2}, {1, 2}) end)
   local bn = nn.Sequential{nn.Dense(2, {input_dim = 2}), nn.BatchNormalization(), nn.Dense(1)}
   bn:compile{loss = "mse", optimizer = "sgd"}
   check(nn.explain.forward(bn, {1, 2}, quiet):find("BatchNormalization", 1, true))
