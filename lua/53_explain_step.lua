@@ -51,6 +51,16 @@ local rules = {
       w = w - (c.weight_decay or 0) * c.lr * w
       return w - lr_t * s.m / (math.sqrt(s.v) + c.epsilon)
     end,
+    -- one element's step with its numbers (m and v after the step)
+    example = function(c, t, w, m, v, new)
+      local lr_t = c.lr * math.sqrt(1 - c.beta2 ^ t) / (1 - c.beta1 ^ t)
+      local decay = c.weight_decay and string.format(" - %s * %s * w", num(c.lr),
+                                                     num(c.weight_decay)) or ""
+      local pm = m < 0 and "(" .. num(m) .. ")" or num(m)
+      return string.format("m = %s, v = %s, lr_t = %s; %s%s - %s * %s / (sqrt(%s) + %s) = %s",
+                           num(m), num(v), num(lr_t), num(w), decay, num(lr_t), pm,
+                           num(v), num(c.epsilon), num(new))
+    end,
   },
   rmsprop = {
     keys = function(c)
@@ -100,6 +110,7 @@ local rules = {
 }
 rules.adamw = {
   keys = rules.adam.keys,
+  example = rules.adam.example,
   text = function()
     local t = rules.adam.text()
     table.insert(t, 2, "w = w - lr * weight_decay * w  (decoupled weight decay)")
@@ -208,36 +219,62 @@ function nn.explain.step(model, x, y, opts)
     end
     parts[#parts + 1] = {"change", view(T_(upd))}
     parts[#parts + 1] = {"w new", view(newt)}
+    -- where element j of the stored weight is, as the text shows it
+    local dims = shape_of(w.old)
+    local function at(j)
+      local sub, rest = {}, j - 1
+      for d = #dims, 1, -1 do
+        table.insert(sub, 1, rest % dims[d] + 1)
+        rest = rest // dims[d]
+      end
+      if label == "W" then sub[1], sub[2] = sub[2], sub[1] end
+      return label .. "[" .. table.concat(sub, "][") .. "]"
+    end
+    local order = {}
+    for k = 1, #g do order[k] = k end
+    table.sort(order, function(a, b)
+      if math.abs(g[a]) ~= math.abs(g[b]) then return math.abs(g[a]) > math.abs(g[b]) end
+      return a < b
+    end)
     if sv:numel() <= SMALL then
       local bl = {}
       for _, p in ipairs(parts) do bl[#bl + 1] = {p[1], matrix_lines(rows_of(p[2]))} end
       T.addlines(blocks(bl, 4, 2))
     else
-      for _, p in ipairs(parts) do
-        T.add("    %s[1..%d] = %s", p[1], FEW, list(flat(p[2])))
+      -- the few elements with the largest gradients, in their order
+      local few = {}
+      for k = 1, FEW do few[k] = order[k] end
+      table.sort(few)
+      local names = {}
+      for k, j in ipairs(few) do names[k] = at(j) end
+      T.add("    %d values; at %s (the largest gradients):", #old, table.concat(names, ", "))
+      local rowsv = {{"w", old}, {"g", g}}
+      for _, k in ipairs(rule.keys(c)) do rowsv[#rowsv + 1] = {k, flat(state[k])} end
+      rowsv[#rowsv + 1] = {"change", upd}
+      rowsv[#rowsv + 1] = {"w new", new}
+      for _, rv in ipairs(rowsv) do
+        local v = {}
+        for k, j in ipairs(few) do v[k] = rv[2][j] end
+        T.add("    %-6s = %s", rv[1], list(v))
       end
       local lo, hi = range_of(upd)
-      T.add("    (%d values; the change from %s to %s)", #upd, num(lo), num(hi))
+      T.add("    (every change is between %s and %s)", num(lo), num(hi))
     end
     -- one element worked through: the one with the largest gradient
-    local j = 1
-    for k = 2, #g do if math.abs(g[k]) > math.abs(g[j]) then j = k end end
-    local sub, rest, dims = {}, j - 1, shape_of(w.old)
-    for d = #dims, 1, -1 do
-      table.insert(sub, 1, rest % dims[d] + 1)
-      rest = rest // dims[d]
-    end
-    if label == "W" then sub[1], sub[2] = sub[2], sub[1] end
-    local at = label .. "[" .. table.concat(sub, "][") .. "]"
+    local j = order[1]
+    local at_j = at(j)
     local extra = {}
     for _, k in ipairs(rule.keys(c)) do
       extra[#extra + 1] = k .. " = " .. num(flat(state[k])[j])
     end
-    if #extra == 0 then
-      T.add("    e.g. %s: %s - %s * (%s) = %s", at, num(old[j]), num(c.lr), num(g[j]),
+    if rule.example then
+      T.add("    e.g. %s: %s", at_j, rule.example(c, t, old[j], flat(state.m)[j],
+                                                 flat(state.v)[j], new[j]))
+    elseif #extra == 0 then
+      T.add("    e.g. %s: %s - %s * (%s) = %s", at_j, num(old[j]), num(c.lr), num(g[j]),
             num(new[j]))
     else
-      T.add("    e.g. %s: w = %s, g = %s, %s -> w = %s", at, num(old[j]), num(g[j]),
+      T.add("    e.g. %s: w = %s, g = %s, %s -> w = %s", at_j, num(old[j]), num(g[j]),
             table.concat(extra, ", "), num(new[j]))
     end
     info.weights[i] = {name = w.layer.name .. "." .. w.p.name, old = w.old, grad = grads[i],
