@@ -247,7 +247,8 @@ function nn.explain.step(model, x, y, opts)
       table.sort(few)
       local names = {}
       for k, j in ipairs(few) do names[k] = at(j) end
-      T.add("    %d values; at %s (the largest gradients):", #old, table.concat(names, ", "))
+      T.add("    %d values; the %d with the largest gradients:", #old, #few)
+      T.add("    %-6s   %s", "at", table.concat(names, ", "))
       local rowsv = {{"w", old}, {"g", g}}
       for _, k in ipairs(rule.keys(c)) do rowsv[#rowsv + 1] = {k, flat(state[k])} end
       rowsv[#rowsv + 1] = {"change", upd}
