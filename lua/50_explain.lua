@@ -10,7 +10,7 @@
 -- itself: forward from layer(x), gradients from each layer's own backward
 -- on the tape, the step from train_on_batch.
 local nn = ...
-local P = nn._plotkit
+local P = assert(nn._plotkit, "lua/30_plot.lua's nn._plotkit must load before nn.explain")
 local is_tensor, is_model, strip = P.is_tensor, P.is_model, P.strip
 local params_of, model_grads, optim_state =
   nn._explain_params, nn._explain_grads, nn._explain_optim_state
