@@ -16,7 +16,7 @@ local sample, is_neurons, weights, header, per_sample, params_of =
 
 -- The activation line of a layer that has one: "a = relu(z), where
 -- relu(x) = max(0, x)" and the values.
-local function explain_activation(T, name, zvals, avals, ind)
+local function explain_activation(T, name, avals, ind)
   local f = act_formula(name)
   if f == name .. "(x)" then T.add("%sa = %s(z)", ind, name)
   else T.add("%sa = %s(z), where %s(x) = %s", ind, name, name, f) end
@@ -60,7 +60,7 @@ local function forward_neurons(T, l, xin, xout)
     T.add("    W[1, 1..%d] = %s (unit 1's weights)", FEW, list(rows_of(W)[1]))
     T.add("    %s", summary("z", zv, "    "))
   end
-  if act ~= "linear" then explain_activation(T, act, zv, av, "  ") end
+  if act ~= "linear" then explain_activation(T, act, av, "  ") end
   return {z = z, W = W}
 end
 
