@@ -201,9 +201,17 @@ static void test_label_by_name_index_or_none(void **state)
 static void test_label_switches_to_strings_late(void **state)
 {
     (void)state;
-    /* Labels look numeric until row 3; then all are strings, and "1" and
-     * "1.0" are different classes. */
-    assert_int_equal(parse("f,l\n0,1\n0,1.0\n0,b\n0,1\n", NULL), NNL_OK);
+    /* Labels look numeric until row 3: an error naming that cell (a
+     * stray word in a number column), unless classes are asked for; then
+     * all are strings, and "1" and "1.0" are different classes. */
+    assert_int_equal(parse("f,l\n0,1\n0,1.0\n0,b\n0,1\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, ":4: label 'b' is not a number, but the 2 labels before "
+                                    "it are"));
+    assert_non_null(strstr(err.msg, "classes = true"));
+    nnl_csv_opts o;
+    nnl_csv_opts_init(&o);
+    o.classes = 1;
+    assert_int_equal(parse("f,l\n0,1\n0,1.0\n0,b\n0,1\n", &o), NNL_OK);
     assert_int_equal(res.nclasses, 3);
     assert_string_equal(res.classes[0], "1");
     assert_string_equal(res.classes[1], "1.0");

@@ -499,11 +499,15 @@ static int fast_number(scanner *sc, float *out, int *row_end)
 }
 
 /* The data pass. Returns NNL_OK with *restart set when a label is not a
- * number and labels were being read as numbers. */
+ * number and labels were being read as numbers: on the first row (a
+ * column of class names), or later when mixed_ok. A number column with
+ * one stray word (a typo, "n/a") would otherwise turn every label into a
+ * class of its own without a word: that is an error naming the cell
+ * unless the caller asked for classes. */
 static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labels,
-                            size_t rows_ub, float *x, float *y, nnl_labelmap *map,
-                            nnl_csv_result *out, size_t *nrows, int *restart,
-                            nnl_error *err)
+                            int mixed_ok, size_t rows_ub, float *x, float *y,
+                            nnl_labelmap *map, nnl_csv_result *out, size_t *nrows,
+                            int *restart, nnl_error *err)
 {
     const size_t nfeat = out->nfeatures;
     size_t row = 0;
@@ -554,6 +558,15 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
                         return locate(err, sc->source, line);
                     y[row] = (float)(cls + 1);
                 } else if (!nnl_parse_float(c.s, c.n, &y[row])) {
+                    if (row > 0 && !mixed_ok) {
+                        int show = c.n > SHOW_MAX ? SHOW_MAX : (int)c.n;
+                        return nnl_fail(err, NNL_ERR_FORMAT,
+                                        "%s:%lu: label '%.*s%s' is not a number, but the "
+                                        "%zu labels before it are: fix the cell, or pass "
+                                        "classes = true to read every label as a class name",
+                                        sc->source, line, show, c.s,
+                                        c.n > SHOW_MAX ? "..." : "", row);
+                    }
                     *restart = 1;
                     return NNL_OK;
                 }
@@ -714,12 +727,12 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
 
     size_t nrows = 0;
     int restart;
-    st = read_data(&sc, ncols, lab, 0, rows_ub, xt->data, yt ? yt->data : NULL, &map,
-                   out, &nrows, &restart, err);
+    st = read_data(&sc, ncols, lab, 0, o->classes, rows_ub, xt->data, yt ? yt->data : NULL,
+                   &map, out, &nrows, &restart, err);
     if (st == NNL_OK && restart) {
         sc.p = data;
         sc.line = data_line;
-        st = read_data(&sc, ncols, lab, 1, rows_ub, xt->data, yt->data, &map, out,
+        st = read_data(&sc, ncols, lab, 1, 1, rows_ub, xt->data, yt->data, &map, out,
                        &nrows, &restart, err);
         if (st == NNL_OK)
             out->classes = nnl_labelmap_take_names(&map, &out->nclasses);
