@@ -304,6 +304,15 @@ static void test_wrong_row_length(void **state)
     assert_non_null(strstr(err.msg, "t.csv:3: row has 2 columns, expected 3"));
     assert_int_equal(parse("a,b,c\n1,2,3\n4,5,6,7,8\n", NULL), NNL_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "t.csv:3: row has 5 columns, expected 3"));
+    assert_null(strstr(err.msg, "separator")); /* no other separator in the line */
+    /* A semicolon file with decimal commas read with ',': say which
+     * separator the line holds. */
+    nnl_csv_opts o;
+    nnl_csv_opts_init(&o);
+    o.label_col = 0;
+    assert_int_equal(parse("a;b\n1,5;2,5\n", &o), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv:2: row has 3 columns, expected 1 (with sep ','; the "
+                                    "line contains semicolons: is the separator ';'?)"));
 }
 
 /* A file that yields no data is an error saying why, never 0 rows. */

@@ -498,6 +498,9 @@ static int fast_number(scanner *sc, float *out, int *row_end)
     return 1;
 }
 
+static nnl_status bad_width(const scanner *sc, const char *row0, unsigned long line, size_t n,
+                            size_t ncols, nnl_error *err);
+
 /* The data pass. Returns NNL_OK with *restart set when a label is not a
  * number and labels were being read as numbers: on the first row (a
  * column of class names), or later when mixed_ok. A number column with
@@ -520,6 +523,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
         size_t j = 0;
         int row_end = 0;
         unsigned long row_line = sc->line;
+        const char *row_start = sc->p;
         do {
             if (j < ncols && (long)j != lab && fast_number(sc, xr, &row_end)) {
                 xr++;
@@ -543,9 +547,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
                         return st;
                     n++;
                 }
-                return nnl_fail(err, NNL_ERR_FORMAT,
-                                "%s:%lu: row has %zu columns, expected %zu",
-                                sc->source, row_line, n, ncols);
+                return bad_width(sc, row_start, row_line, n, ncols, err);
             }
             if ((long)j == lab) {
                 if (c.n == 0)
@@ -578,8 +580,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
             j++;
         } while (!row_end);
         if (j < ncols)
-            return nnl_fail(err, NNL_ERR_FORMAT, "%s:%lu: row has %zu columns, expected %zu",
-                            sc->source, row_line, j, ncols);
+            return bad_width(sc, row_start, row_line, j, ncols, err);
         end_row(sc);
         row++;
     }
@@ -587,40 +588,68 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
     return NNL_OK;
 }
 
-/* The error for a first row of one cell that is the label: no features.
- * Names the separator and, when the line holds another likely one, says
- * to use it (a TSV read as CSV is the usual cause). */
-static nnl_status no_features(const scanner *sc, const char *row0, unsigned long line,
-                              nnl_error *err)
+static const char *const sep_shown[] = {"'\\t'", "';'", "','", "'|'", "' '"};
+static const char *const sep_what[] = {"tabs", "semicolons", "commas", "bars", "spaces"};
+
+/* Which likely separator other than sc's the line at row0 holds (an index
+ * of sep_shown), or -1: a TSV read as CSV is the usual cause of a wrong
+ * column count. */
+static int other_sep(const scanner *sc, const char *row0)
 {
     static const char cand[] = {'\t', ';', ',', '|', ' '};
-    static const char *const shown[] = {"'\\t'", "';'", "','", "'|'", "' '"};
-    static const char *const what[] = {"tabs", "semicolons", "commas", "bars", "spaces"};
     const char *eol = row0;
     while (eol < sc->end && !is_eol(*eol))
         eol++;
-    int found = -1;
-    for (int k = 0; k < 5 && found < 0; k++) {
+    for (int k = 0; k < 5; k++) {
         if (cand[k] == sc->sep || (cand[k] == ' ' && sc->blanks))
             continue;
         for (const char *q = row0; q < eol; q++)
             /* a blank between cells, not one around the text */
             if (*q == cand[k] && (cand[k] != ' ' || (q > row0 && q[-1] != ' ' && q + 1 < eol &&
-                                                     q[1] != ' '))) {
-                found = k;
-                break;
-            }
+                                                     q[1] != ' ')))
+                return k;
     }
-    char sep[8];
+    return -1;
+}
+
+static void sep_name(const scanner *sc, char sep[8])
+{
     if (sc->sep == '\t')
-        snprintf(sep, sizeof sep, "'\\t'");
+        snprintf(sep, 8, "'\\t'");
     else
-        snprintf(sep, sizeof sep, "'%c'", sc->sep);
+        snprintf(sep, 8, "'%c'", sc->sep);
+}
+
+/* A row of the wrong width; when its line holds another likely separator,
+ * says to use it. */
+static nnl_status bad_width(const scanner *sc, const char *row0, unsigned long line, size_t n,
+                            size_t ncols, nnl_error *err)
+{
+    int found = other_sep(sc, row0);
+    char sep[8];
+    sep_name(sc, sep);
+    if (found >= 0)
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s:%lu: row has %zu columns, expected %zu "
+                        "(with sep %s; the line contains %s: is the separator %s?)",
+                        sc->source, line, n, ncols, sep, sep_what[found], sep_shown[found]);
+    return nnl_fail(err, NNL_ERR_FORMAT, "%s:%lu: row has %zu columns, expected %zu",
+                    sc->source, line, n, ncols);
+}
+
+/* The error for a first row of one cell that is the label: no features.
+ * Names the separator and, when the line holds another likely one, says
+ * to use it. */
+static nnl_status no_features(const scanner *sc, const char *row0, unsigned long line,
+                              nnl_error *err)
+{
+    int found = other_sep(sc, row0);
+    char sep[8];
+    sep_name(sc, sep);
     if (found >= 0)
         return nnl_fail(err, NNL_ERR_FORMAT,
                         "%s:%lu: no feature columns: only 1 column found with sep %s; the "
-                        "lines contain %s: use sep = %s", sc->source, line, sep, what[found],
-                        shown[found]);
+                        "lines contain %s: use sep = %s", sc->source, line, sep, sep_what[found],
+                        sep_shown[found]);
     return nnl_fail(err, NNL_ERR_FORMAT,
                     "%s:%lu: no feature columns: only 1 column found with sep %s, and it is "
                     "the label (label = false reads it as a feature)", sc->source, line, sep);
