@@ -217,7 +217,7 @@ do
   local cb = nn.callbacks.ModelCheckpoint{tmp("x.safetensors"), monitor = "val_nope",
                                           save_best_only = true}
   checkerr("monitor 'val_nope' is not in the logs", m.fit, m, x, y,
-           {epochs = 1, verbose = 0, callbacks = {cb}})
+           {epochs = 1, verbose = 0, validation_split = 0.25, callbacks = {cb}})
   checkerr("unknown option 'save_weights_only'", nn.callbacks.ModelCheckpoint,
            {"p", save_weights_only = true})
   checkerr("mode must be", nn.callbacks.ModelCheckpoint, {"p", mode = "best"})
