@@ -404,4 +404,26 @@ do
   os.execute("rm -rf " .. dir)
 end
 
+-- An error in a callback ends the script with one traceback (the hook's,
+-- which already reaches the main chunk), not that and a second one.
+do
+  local bin = os.getenv("NNLUA_BIN") or "nnlua"
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local m = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+m:compile{loss = "mse"}
+m:fit(nn.rand(8, 2), nn.rand(8, 1), {epochs = 3, verbose = 0,
+      callbacks = {{on_epoch_end = function(e) error("boom at " .. e) end}}})
+]])
+  f:close()
+  local p = io.popen(string.format("'%s' '%s' 2>&1", bin, script))
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  local _, n = out:gsub("stack traceback:", "")
+  check(out:find("boom at 1", 1, true) and n == 1 and out:find("in main chunk", 1, true),
+        "one traceback:\n" .. out)
+end
+
 print("test_model_callbacks: ok")
