@@ -156,7 +156,7 @@ function plot.neurons(model, x, y, opts)
                kernel = kernel_of(c, cols[i - 1].units),
                label = column_label(c, plural(c.units, "unit"))}
   end
-  local gres = math.min(300, 4 * res)
+  local gres = math.min(300, 5 * res)
   local classes = K.predicted_classes(fn, model, grid(gres, x0, x1, y0, y1), nil, 64)
   local names = opts.classes
   if not names and shift == 1 then

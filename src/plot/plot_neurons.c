@@ -45,10 +45,18 @@ static double col_x(const geom *g, int i)
     return g->left + i * (g->s + g->e);
 }
 
+/* The upper edge of a column of n maps: centred on yc; in text on a
+ * character's edge, so that no map shares a line with a label. */
+static double col_top(const geom *g, int n)
+{
+    double t = g->yc + col_height(g, n) / 2;
+    return g->text ? 18 * floor(t / 18 + 0.5) : t;
+}
+
 /* The lower edge of map k (0: the top one) of a column of n maps. */
 static double map_y(const geom *g, int n, int k)
 {
-    return g->yc + col_height(g, n) / 2 - (k + 1) * g->s - k * g->g;
+    return col_top(g, n) - (k + 1) * g->s - k * g->g;
 }
 
 /* The fixed bands and the smallest gaps, in pixels. */
@@ -59,7 +67,7 @@ static void bands(geom *g, double *gmin, double *emin, double *lm)
         *gmin = 18, *emin = 8 * 9, *lm = 2 * 9;
     } else {
         g->T = 104, g->B = 40, g->under = 22, g->PB = 52, g->PR = 70;
-        *gmin = 10, *emin = 70, *lm = 24;
+        *gmin = 15, *emin = 50, *lm = 24; /* a label fits under a map */
     }
 }
 
@@ -68,7 +76,12 @@ static void sizes(geom *g, double s, double gmin, double emin)
 {
     g->s = s;
     g->g = 0.4 * s > gmin ? 0.4 * s : gmin;
-    g->e = 1.7 * s > emin ? 1.7 * s : emin;
+    g->e = 1.6 * s > emin ? 1.6 * s : emin;
+    if (g->text) { /* whole lines (and characters) */
+        g->s = 18 * floor(s / 18) > 18 ? 18 * floor(s / 18) : 18;
+        g->g = 18 * floor(g->g / 18 + 0.5);
+        g->e = 9 * floor(g->e / 9 + 0.5);
+    }
     double room = g->H - g->T - g->B - g->PB;
     g->S = 5 * s < room ? 5 * s : room;
 }
@@ -109,12 +122,14 @@ static void place(geom *g)
     }
     double spare = g->W - need_w(g, lm);
     g->left = lm + (spare > 0 ? spare / 2 : 0);
+    if (g->text)
+        g->left = 9 * floor(g->left / 9);
     g->yc = g->B + g->under + (g->H - g->T - g->B - g->under) / 2;
     g->ox = col_x(g, g->ncols);
     g->oy = g->yc - g->S / 2;
     if (g->oy < g->B + g->PB)
         g->oy = g->B + g->PB;
-    double ctop = g->yc + col_height(g, g->smax) / 2;
+    double ctop = col_top(g, g->smax);
     g->top = ctop > g->oy + g->S ? ctop : g->oy + g->S;
 }
 
@@ -176,6 +191,12 @@ static void map_block(nnl_pbuf *b, const geom *g, const nnl_plot_nnet *net, int 
     nnl_pbuf_add(b, "EOD\n");
 }
 
+/* The radius of the dots where several outputs' edges arrive. */
+static double dot_r(const geom *g)
+{
+    return g->s > 40 ? 5.0 : 3.5;
+}
+
 typedef struct edge {
     double x0, y0, x1, y1, t; /* t: |w| / the layer's largest |w| */
     unsigned argb;
@@ -212,7 +233,13 @@ static edge make_edge(double x0, double y0, double x1, double y1, double w, doub
 }
 
 /* Where the edges of output u arrive on the output map's left side: the
- * middle for one output, spread over the middle half for several. */
+ * middle for one output, spread over the middle half for several (a dot
+ * each, just left of the map, which the second plot covers). */
+static double out_x(const geom *g, int out_units)
+{
+    return out_units == 1 ? g->ox : g->ox - dot_r(g) - 1;
+}
+
 static double out_y(const geom *g, int out_units, int u)
 {
     if (out_units == 1)
@@ -254,7 +281,7 @@ static edge *edges(const geom *g, const nnl_plot_nnet *net, size_t *n)
         for (int a = 0; a < last->shown; a++)
             for (int u = 0; u < net->out_units; u++)
                 e[k++] = make_edge(col_x(g, net->ncols - 1) + g->s,
-                                   map_y(g, last->shown, a) + g->s / 2, g->ox,
+                                   map_y(g, last->shown, a) + g->s / 2, out_x(g, net->out_units),
                                    out_y(g, net->out_units, u),
                                    net->out_kernel[(size_t)a * (size_t)net->out_units +
                                                    (size_t)u], m, crowded);
@@ -305,7 +332,7 @@ static int page_level(const void *ctx, size_t r, size_t c)
     if (i < 0 || i >= net->ncols || x > col_x(g, i) + g->s)
         return -1;
     const nnl_plot_ncol *col = &net->cols[i];
-    double ctop = g->yc + col_height(g, col->shown) / 2;
+    double ctop = col_top(g, col->shown);
     int k = (int)floor((ctop - y) / (g->s + g->g));
     if (k < 0 || k >= col->shown)
         return -1;
@@ -381,6 +408,23 @@ static nnl_status check(const nnl_plot_nnet *net, const char *fn, nnl_error *err
     return NNL_OK;
 }
 
+/* The colour (index into nnl_plot_colors) of class c (1-based). With one output
+ * the class above 0.5 is blue and the other orange, as positive and
+ * negative are in the maps and edges: a blue edge into the output pushes
+ * towards the blue class (Playground's convention). */
+static int class_color(const nnl_plot_nnet *net, int c)
+{
+    if (net->out_units == 1 && net->out.k == 2)
+        return 2 - c;
+    return (c - 1) % NNL_PLOT_NCOLORS;
+}
+
+/* The line type of class c's points: its colour's, black without labels. */
+static int class_lt(const nnl_plot_nnet *net, int c)
+{
+    return net->out.pc ? class_color(net, c) + 1 : 8;
+}
+
 /* The name of class c (1-based) in the key. */
 static void class_name(nnl_pbuf *b, const nnl_plot_regions *r, int c)
 {
@@ -390,11 +434,21 @@ static void class_name(nnl_pbuf *b, const nnl_plot_regions *r, int c)
     nnl_pbuf_quote(b, r->names && r->names[c - 1] ? r->names[c - 1] : t);
 }
 
+/* A tic step for a range of `span` with at most `most` tics: 1, 2 or 5
+ * times a power of ten. */
+static double tic_step(double span, int most)
+{
+    double raw = span / (most > 1 ? most : 1), p = pow(10, floor(log10(raw)));
+    double m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
 /* The second plot: the output's classes on axes of their own, square,
  * where the page's layout put them. */
 static void output_panel(nnl_pbuf *b, const nnl_plot_opts *o, const geom *g,
-                         const nnl_plot_regions *r, int page_w, int page_h)
+                         const nnl_plot_nnet *net, int page_w, int page_h)
 {
+    const nnl_plot_regions *r = &net->out;
     int text = g->text;
     double dx = (r->x1 - r->x0) / (r->gx - 1), dy = (r->y1 - r->y0) / (r->gy - 1);
     nnl_pbuf_add(b, "unset label\nunset object\n");
@@ -402,9 +456,13 @@ static void output_panel(nnl_pbuf *b, const nnl_plot_opts *o, const geom *g,
                      "set bmargin at screen %.6g\nset tmargin at screen %.6g\n",
                   g->ox / g->W, (g->ox + g->S) / g->W, g->oy / g->H, (g->oy + g->S) / g->H);
     /* Tics on the right: the edges arrive on the left side. */
-    nnl_pbuf_addf(b, "set border 15 lc rgb '#505050'\nset xtics out nomirror%s\nunset ytics\n"
-                     "set y2tics out nomirror%s\nset link y2\n", text ? "" : " font ',9'",
-                  text ? "" : " font ',9'");
+    /* About a tic per 55 pixels (text: 8 characters across, 3 lines up):
+     * numbers like "-0.5" side by side need that much. */
+    int most_x = (int)(g->S / (text ? 72 : 55)), most_y = (int)(g->S / (text ? 54 : 40));
+    nnl_pbuf_addf(b, "set border 15 lc rgb '#505050'\nset xtics out nomirror %.6g%s\n"
+                     "unset ytics\nset y2tics out nomirror %.6g%s\nset link y2\n",
+                  tic_step(r->x1 - r->x0, most_x), text ? "" : " font ',9'",
+                  tic_step(r->y1 - r->y0, most_y), text ? "" : " font ',9'");
     nnl_pbuf_add(b, "set xrange [");
     nnl_pbuf_num(b, r->x0 - dx / 2);
     nnl_pbuf_add(b, ":");
@@ -417,11 +475,11 @@ static void output_panel(nnl_pbuf *b, const nnl_plot_opts *o, const geom *g,
     nnl_pbuf_quote(b, o->xlabel ? o->xlabel : "x1");
     nnl_pbuf_addf(b, "%s\nset y2label ", text ? "" : " offset 0,0.6");
     nnl_pbuf_quote(b, o->ylabel ? o->ylabel : "x2");
-    nnl_pbuf_add(b, "\nunset key\n");
+    nnl_pbuf_addf(b, "%s\nunset key\n", text ? "" : " offset -1,0");
     nnl_pbuf_add(b, "set palette defined (");
     for (int c = 1; c <= r->k; c++)
         nnl_pbuf_addf(b, "%s%d '#%06X'", c > 1 ? ", " : "", c,
-                      nnl_plot_mix_white(nnl_plot_colors[(c - 1) % NNL_PLOT_NCOLORS], 0.28));
+                      nnl_plot_mix_white(nnl_plot_colors[class_color(net, c)], 0.28));
     if (r->k == 1)
         nnl_pbuf_add(b, ", 2 '#ffffff'");
     nnl_pbuf_addf(b, ")\nset palette maxcolors %d\nset cbrange [0.5:%d.5]\nunset colorbox\n",
@@ -434,8 +492,9 @@ static void output_panel(nnl_pbuf *b, const nnl_plot_opts *o, const geom *g,
     else
         nnl_pbuf_add(b, "plot $regions using 1:2:3 with image notitle");
     double ps = r->np > 2000 ? 0.45 : r->np > 400 ? 0.7 : 0.95;
+    ps *= g->S < 250 ? g->S / 250 > 0.5 ? g->S / 250 : 0.5 : 1; /* a small map: smaller points */
     for (int c = 1; c <= (r->pc ? r->k : 1); c++) {
-        int lt = r->pc ? (c - 1) % NNL_PLOT_NCOLORS + 1 : 8;
+        int lt = class_lt(net, c);
         if (text) {
             nnl_pbuf_addf(b, ", \\\n     $class%d using 1:2 with points lt %d", c, lt);
             nnl_plot_pt(b, o, lt, 7);
@@ -579,7 +638,7 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         if (c->shown < c->units) {
             char more[48];
             snprintf(more, sizeof more, "... %d more", c->units - c->shown);
-            label_at(b, more, mx + g.s / 2, g.yc - col_height(&g, c->shown) / 2 - g.under / 2,
+            label_at(b, more, mx + g.s / 2, col_top(&g, c->shown) - col_height(&g, c->shown) - g.under / 2,
                      font_s);
         }
     }
@@ -598,7 +657,7 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         for (int u = 0; net->out_units > 1 && u < net->out_units; u++)
             nnl_pbuf_addf(b, "set object %d circle at %.6g,%.6g size %.3g front fillcolor "
                              "rgb '%s' fillstyle solid 1.0 border lc rgb '#303030'\n", ++obj,
-                          g.ox, out_y(&g, net->out_units, u), g.s > 40 ? 5.0 : 3.5,
+                          out_x(&g, net->out_units), out_y(&g, net->out_units, u), dot_r(&g),
                           nnl_plot_colors[u % NNL_PLOT_NCOLORS]);
     }
     nnl_pbuf_add(b, "set key at screen 0.5, screen 0.01 center bottom horizontal maxrows 1 nobox\n");
@@ -619,14 +678,14 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     }
     /* The classes' key (the points are drawn in the second plot). */
     for (int c = 1; c <= (r->pc ? r->k : 1); c++) {
-        int lt = r->pc ? (c - 1) % NNL_PLOT_NCOLORS + 1 : 8;
+        int lt = class_lt(net, c);
         nnl_pbuf_addf(b, ", \\\n     NaN with points lt %d", lt);
         nnl_plot_pt(b, o, lt, 7);
         nnl_pbuf_addf(b, "%s title ", g.text ? "" : " ps 1.2");
         class_name(b, r, c);
     }
     nnl_pbuf_add(b, "\n");
-    output_panel(b, o, &g, r, dw, dh);
+    output_panel(b, o, &g, net, dw, dh);
     nnl_pbuf_add(b, "unset multiplot\n");
     nnl_plot_end(b);
     return nnl_pbuf_check(b, fn, err);
