@@ -386,6 +386,13 @@ static nnl_status check(const nnl_plot_nnet *net, const char *fn, nnl_error *err
         if (i == 0 && c->kernel)
             return nnl_fail(err, NNL_ERR_ARG, "%s: the input column cannot have weights", fn);
     }
+    /* Every map's pixels are rows of the script. */
+    size_t maps = 0;
+    for (int i = 0; i < net->ncols; i++)
+        maps += (size_t)net->cols[i].shown;
+    if (maps * (size_t)net->res * (size_t)net->res > NNL_PLOT_MAX_POINTS)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: %zu maps of %dx%d are too many to draw (lower "
+                        "the resolution or max_units)", fn, maps, net->res, net->res);
     if (net->out_units < 1 || net->out_units > 64)
         return nnl_fail(err, NNL_ERR_ARG, "%s: %d outputs (expected 1..64)", fn,
                         net->out_units);

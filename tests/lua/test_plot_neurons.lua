@@ -89,6 +89,13 @@ H.test("a map per input and shown unit, and the output's", function()
   -- one output: the class above 0.5 blue (line type 1), as positive maps are
   has(s, "NaN with points lt 2 pt 7 ps 1.2 title 'class 1'")
   has(s, "NaN with points lt 1 pt 7 ps 1.2 title 'class 2'")
+  -- the common options: the title, and xlabel/ylabel naming the inputs
+  s = script_of(mlp({3}, 1, "sigmoid"), x, y, {title = "moons", xlabel = "a", ylabel = "b"})
+  has(s, "set label 'moons'")
+  has(s, "set label 'a'")
+  has(s, "set xlabel 'a'")
+  has(s, "set y2label 'b'")
+  check(not s:find("what each neuron", 1, true), "the title replaces the default")
   -- no hidden layer: the inputs and the output
   s = script_of(mlp({}, 1, "sigmoid"), x, y)
   check(count(s, "\n%$map%d+ << EOD") == 2 and count(s, "\n%$regions << EOD") == 1,
@@ -209,6 +216,9 @@ H.test("errors name nn.plot.neurons", function()
            nn.plot.neurons, m, x, y, {max_units = 0})
   checkerr("nn.plot.neurons: resolution must be a whole number in 2..200, got 1.5",
            nn.plot.neurons, m, x, y, {resolution = 1.5})
+  checkerr("nn.plot.neurons: 130 maps of 200x200 are too many to draw",
+           nn.plot.neurons, mlp({64, 64}, 1, "sigmoid"), x, y,
+           {max_units = 64, resolution = 200, render = false})
   checkerr("nn.plot.neurons: padding must be 0..10", nn.plot.neurons, m, x, y, {padding = -1})
   checkerr("nn.plot.neurons: unknown option 'units'", nn.plot.neurons, m, x, y, {units = 2})
   checkerr("nn.plot.neurons: the model has no Dense layer to draw", nn.plot.neurons,
