@@ -63,10 +63,10 @@ static double map_y(const geom *g, int n, int k)
 static void bands(geom *g, double *gmin, double *emin, double *lm)
 {
     if (g->text) {
-        g->T = 5 * 18, g->B = 2 * 18, g->under = 18, g->PB = 3 * 18, g->PR = 8 * 9;
+        g->T = 5 * 18, g->B = 2 * 18, g->under = 2 * 18, g->PB = 3 * 18, g->PR = 8 * 9;
         *gmin = 18, *emin = 8 * 9, *lm = 2 * 9;
     } else {
-        g->T = 104, g->B = 40, g->under = 22, g->PB = 52, g->PR = 70;
+        g->T = 104, g->B = 40, g->under = 38, g->PB = 52, g->PR = 70;
         *gmin = 15, *emin = 50, *lm = 24; /* a label fits under a map */
     }
 }
@@ -621,9 +621,10 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     const char *font_s = g.text ? "center" : "center font ',9' tc rgb '#303030'";
     label_at(b, t, g.W / 2.0, g.H - (g.text ? 9 : 22), font_t);
     /* What the colours mean, under the title (text: the characters). */
-    label_at(b, g.text ? "maps: # + positive, . near 0, - = negative (edges: in a picture file)"
-                       : "maps: a unit's output over the plane (x1, x2), white at 0;   edges: "
-                         "weights, wider for larger |w|",
+    label_at(b, g.text ? "maps: # + positive, - = negative, . near 0 (# is the +- value "
+                         "below); edges: in a picture file"
+                       : "maps: a unit's output over (x1, x2), white 0, full colour the "
+                         "\xc2\xb1 value below;    edges: weights, wider for larger |w|",
              g.W / 2.0, g.H - (g.text ? 27 : 44), g.text ? "center" : font_s);
     /* Column labels above the maps, their last lines at one height (gnuplot puts
      * a label's first line at its position). */
@@ -642,12 +643,16 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
             if (c->names[u])
                 label_at(b, c->names[u], mx + g.s / 2, map_y(&g, c->shown, u) - g.g / 2,
                          font_s);
-        if (c->shown < c->units) {
-            char more[48];
-            snprintf(more, sizeof more, "... %d more", c->units - c->shown);
-            label_at(b, more, mx + g.s / 2, col_top(&g, c->shown) - col_height(&g, c->shown) - g.under / 2,
-                     font_s);
-        }
+        /* Under the column: how many units are not shown, and the value
+         * of full colour (the column's scale). */
+        char under[96];
+        size_t ul = 0;
+        if (c->shown < c->units)
+            ul = (size_t)snprintf(under, sizeof under, "... %d more\n", c->units - c->shown);
+        snprintf(under + ul, sizeof under - ul, "%s%.3g", g.text ? "+-" : "\xc2\xb1", scale[i]);
+        double below = c->names ? g.g / 2 + (g.text ? 18 : 14) : g.text ? 9 : 11;
+        label_at(b, under, mx + g.s / 2,
+                 col_top(&g, c->shown) - col_height(&g, c->shown) - below, font_s);
     }
     if (!g.text) {
         /* A grey frame around every map: white (zero) still shows its map. */
