@@ -63,10 +63,10 @@ static double map_y(const geom *g, int n, int k)
 static void bands(geom *g, double *gmin, double *emin, double *lm)
 {
     if (g->text) {
-        g->T = 5 * 18, g->B = 2 * 18, g->under = 2 * 18, g->PB = 3 * 18, g->PR = 8 * 9;
+        g->T = 6 * 18, g->B = 2 * 18, g->under = 2 * 18, g->PB = 3 * 18, g->PR = 8 * 9;
         *gmin = 18, *emin = 8 * 9, *lm = 2 * 9;
     } else {
-        g->T = 104, g->B = 40, g->under = 38, g->PB = 52, g->PR = 70;
+        g->T = 112, g->B = 40, g->under = 38, g->PB = 52, g->PR = 70;
         *gmin = 15, *emin = 50, *lm = 24; /* a label fits under a map */
     }
 }
@@ -435,10 +435,12 @@ static int class_lt(const nnl_plot_nnet *net, int c)
 /* The name of class c (1-based) in the key. */
 static void class_name(nnl_pbuf *b, const nnl_plot_regions *r, int c)
 {
-    char t[32] = "points";
-    if (r->pc)
-        snprintf(t, sizeof t, "class %d", c);
-    nnl_pbuf_quote(b, r->names && r->names[c - 1] ? r->names[c - 1] : t);
+    char t[32];
+    snprintf(t, sizeof t, "class %d", c);
+    if (!r->pc) /* no labels: one key entry for all the points */
+        nnl_pbuf_quote(b, "points");
+    else
+        nnl_pbuf_quote(b, r->names && r->names[c - 1] ? r->names[c - 1] : t);
 }
 
 /* A tic step for a range of `span` with at most `most` tics: 1, 2 or 5
@@ -621,11 +623,12 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     const char *font_s = g.text ? "center" : "center font ',9' tc rgb '#303030'";
     label_at(b, t, g.W / 2.0, g.H - (g.text ? 9 : 22), font_t);
     /* What the colours mean, under the title (text: the characters). */
-    label_at(b, g.text ? "maps: # + positive, - = negative, . near 0 (# is the +- value "
-                         "below); edges: in a picture file"
-                       : "maps: a unit's output over (x1, x2), white 0, full colour the "
-                         "\xc2\xb1 value below;    edges: weights, wider for larger |w|",
-             g.W / 2.0, g.H - (g.text ? 27 : 44), g.text ? "center" : font_s);
+    label_at(b, g.text ? "maps: # + positive, - = negative, . near 0\n"
+                         "(# is the +- value under a column; edges: in a picture file)"
+                       : "maps: a unit's output over the plane (x1, x2); white 0, full colour "
+                         "at the \xc2\xb1 value under the column\n"
+                         "edges: weights, blue positive, orange negative, wider for larger |w|",
+             g.W / 2.0, g.H - (g.text ? 27 : 42), g.text ? "center" : font_s);
     /* Column labels above the maps, their last lines at one height (gnuplot puts
      * a label's first line at its position). */
     double line = g.text ? 18 : 15, lab0 = g.top + (g.text ? 18 : 14);

@@ -96,6 +96,10 @@ H.test("a map per input and shown unit, and the output's", function()
   has(s, "set xlabel 'a'")
   has(s, "set y2label 'b'")
   check(not s:find("what each neuron", 1, true), "the title replaces the default")
+  -- no labels: the points in black under one key entry
+  s = script_of(mlp({3}, 1, "sigmoid"), x, nil)
+  has(s, "NaN with points lt 8 pt 7 ps 1.2 title 'points'")
+  check(not s:find("title 'class", 1, true), "no classes in the key without labels")
   -- no hidden layer: the inputs and the output
   s = script_of(mlp({}, 1, "sigmoid"), x, y)
   check(count(s, "\n%$map%d+ << EOD") == 2 and count(s, "\n%$regions << EOD") == 1,
@@ -162,6 +166,8 @@ H.test("a unit's map is its output, computed by hand", function()
   local best
   for _, r in ipairs(u2) do if not best or r[6] > best[6] then best = r end end
   H.near(best[6], 4, 1e-6, "unit 2's largest output")
+  has(s, "set label '\u{B1}4'") -- the column's full colour, under it
+  has(s, "set label '\u{B1}1'") -- the inputs': |x| <= 1
   check(best[3] == 0x00 and best[4] == 0x72 and best[5] == 0xB2, "the largest is full blue")
   check(top[3] > 0, "a smaller positive value is lighter")
   -- edges: 2x2 into the hidden layer and 2 into the output; the negative
