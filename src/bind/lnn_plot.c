@@ -1020,11 +1020,10 @@ static const luaL_Reg plot_funcs[] = {
     {"_regions", l_regions},     {"_network", l_network}, {"_graph", l_graph}, {"_session", l_session},
     {"_filters", l_filters},     {"_maps", l_maps},
     {"_history_last", l_history_last},
+    {"_neurons", l_neurons},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
     {"_check_opts", l_check_opts},
-    {"_window", l_window},
-    {"_neurons", l_neurons},
-    {NULL, NULL},
+    {"_window", l_window},       {NULL, NULL},
 };
 
 void nnl_open_plot(lua_State *L)
