@@ -146,7 +146,11 @@ function plot.neurons(model, x, y, opts)
   local _, labels, k, shift = K.predicted_classes(fn, model, x, y, 64)
   local g = grid(res, x0, x1, y0, y1)
   local out = cols[#cols]
-  local list = {{units = 2, shown = 2, values = g, label = "2 inputs",
+  local input_label = "2 inputs"
+  if #cols[1].notes > 0 then -- layers before the first Dense (dropout on the inputs)
+    input_label = input_label .. "\n" .. table.concat(cols[1].notes, ", ")
+  end
+  local list = {{units = 2, shown = 2, values = g, label = input_label,
                  names = {opts.xlabel or "x1", opts.ylabel or "x2"}}}
   for i = 2, #cols - 1 do
     local c = cols[i]
