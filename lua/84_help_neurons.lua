@@ -19,5 +19,7 @@ local m = nn.Sequential({nn.Dense(8, {input_dim = 2, activation = "relu"}),
                          nn.Dense(8, {activation = "relu"}),
                          nn.Dense(1, {activation = "sigmoid"})})
 m:compile({optimizer = "adam", loss = "binary_crossentropy"})
-m:fit(x, y - 1, {epochs = 100, verbose = 0})
-nn.plot.neurons(m, x, y, {file = "neurons.png"})]]}
+m:fit(x, y - 1, {epochs = 100, verbose = 0}) -- moons labels 1, 2 as 0, 1 for the sigmoid
+local file = os.tmpname() .. ".png"
+nn.plot.neurons(m, x, y, {file = file, max_units = 4})
+os.remove(file)]]}
