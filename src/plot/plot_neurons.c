@@ -120,7 +120,18 @@ static void place(geom *g)
         if (need_w(g, lm) <= g->W && need_h(g) <= g->H)
             break;
     }
-    double spare = g->W - need_w(g, lm);
+    /* A page wider than the columns need (their height set the maps'
+     * size): a larger output map first, then wider gaps for the edges. */
+    double spare = g->W - need_w(g, lm), room = g->H - g->T - g->B - g->PB;
+    if (spare > 0 && !g->text) {
+        double grow = spare * 0.6 < room - g->S ? spare * 0.6 : room - g->S;
+        g->S += grow > 0 ? grow : 0;
+        spare = g->W - need_w(g, lm);
+        double widen = spare / (g->ncols + 1);
+        widen = widen < 2.5 * g->s - g->e ? widen : 2.5 * g->s - g->e;
+        g->e += widen > 0 ? widen : 0;
+        spare = g->W - need_w(g, lm);
+    }
     g->left = lm + (spare > 0 ? spare / 2 : 0);
     if (g->text)
         g->left = 9 * floor(g->left / 9);
