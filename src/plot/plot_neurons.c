@@ -84,6 +84,7 @@ static void sizes(geom *g, double s, double gmin, double emin)
     }
     double room = g->H - g->T - g->B - g->PB;
     g->S = 5 * s < room ? 5 * s : room;
+    g->S = g->S < 20 ? 20 : g->S; /* a page too small: crowded, not inverted */
 }
 
 static double need_w(const geom *g, double lm)
@@ -528,13 +529,34 @@ static void output_panel(nnl_pbuf *b, const nnl_plot_opts *o, const geom *g,
     nnl_pbuf_add(b, "\n");
 }
 
-nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_nnet *net,
+/* Whether the layout fits its page: the output's axes on it (gnuplot draws
+ * nothing at all otherwise), maps of a useful size, in text every map. */
+static int fits(const geom *g)
+{
+    double gmin, emin, lm;
+    geom t = *g;
+    bands(&t, &gmin, &emin, &lm);
+    if (g->ox + g->S + 8 > g->W || g->oy + g->S > g->H)
+        return 0;
+    if (g->text)
+        return need_w(g, lm) <= g->W && need_h(g) <= g->H && g->s >= 36; /* 4 x 2 characters */
+    return g->s >= 14;
+}
+
+nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_nnet *given,
                             nnl_error *err)
 {
     const char *fn = o->who ? o->who : "plot";
-    nnl_status st = check(net, fn, err);
+    nnl_status st = check(given, fn, err);
     if (st != NNL_OK)
         return st;
+    /* A copy whose hidden columns may show fewer maps than given: as many
+     * as the page holds (a terminal of 24 lines, a small picture). */
+    nnl_plot_ncol cols[MAX_COLS];
+    memcpy(cols, given->cols, (size_t)given->ncols * sizeof *cols);
+    nnl_plot_nnet copy = *given;
+    copy.cols = cols;
+    const nnl_plot_nnet *net = &copy;
     const nnl_plot_regions *r = &net->out;
     geom g;
     memset(&g, 0, sizeof g);
@@ -546,15 +568,31 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     int dw, dh;
     default_size(&g, &dw, &dh);
     if (g.text) {
-        int cols, rows;
-        nnl_plot_text_size(o, dw, dh, &cols, &rows);
-        g.W = 9 * cols, g.H = 18 * rows;
+        int tc, tr;
+        nnl_plot_text_size(o, dw, dh, &tc, &tr);
+        g.W = 9 * tc, g.H = 18 * tr;
     } else {
         g.W = o->width > 0 ? o->width : dw;
         g.H = o->height > 0 ? o->height : dh;
         g.W = g.W < 100 ? 100 : g.W, g.H = g.H < 80 ? 80 : g.H; /* as nnl_plot_begin */
     }
-    place(&g);
+    for (;;) {
+        place(&g);
+        if (fits(&g))
+            break;
+        if (g.smax <= 2) {
+            if (g.text)
+                return nnl_fail(err, NNL_ERR_ARG, "%s: %d x %d characters are too few to "
+                                "draw %d columns of maps (a larger terminal, or a file)", fn,
+                                g.W / 9, g.H / 18, net->ncols);
+            return nnl_fail(err, NNL_ERR_ARG, "%s: a %d x %d picture is too small to draw %d "
+                            "columns of maps (make it larger: width, height)", fn, g.W, g.H,
+                            net->ncols);
+        }
+        g.smax--;
+        for (int i = 1; i < net->ncols; i++)
+            cols[i].shown = cols[i].shown < g.smax ? cols[i].shown : g.smax;
+    }
     double scale[MAX_COLS];
     for (int i = 0; i < net->ncols; i++)
         scale[i] = col_scale(&net->cols[i], net->res);

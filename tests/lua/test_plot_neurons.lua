@@ -224,7 +224,16 @@ H.test("errors name nn.plot.neurons", function()
            nn.plot.neurons, m, x, y, {resolution = 1.5})
   checkerr("nn.plot.neurons: 130 maps of 200x200 are too many to draw",
            nn.plot.neurons, mlp({64, 64}, 1, "sigmoid"), x, y,
-           {max_units = 64, resolution = 200, render = false})
+           {max_units = 64, resolution = 200, render = false, file = tmp(".png")})
+  checkerr("nn.plot.neurons: a 100 x 100 picture is too small to draw 3 columns of maps " ..
+           "(make it larger: width, height)",
+           nn.plot.neurons, mlp({8, 8}, 1, "sigmoid"), x, y,
+           {width = 100, height = 100, render = false, file = tmp(".png")})
+  -- a small picture shows fewer maps rather than squashed ones
+  local s = script_of(mlp({8, 8}, 1, "sigmoid"), x, y, {width = 420, height = 320})
+  local maps = count(s, "\n%$map%d+ << EOD")
+  check(maps > 2 + 2 and maps < 2 + 16, "fewer maps on a small page: " .. maps)
+  has(s, "more'")
   checkerr("nn.plot.neurons: padding must be 0..10", nn.plot.neurons, m, x, y, {padding = -1})
   checkerr("nn.plot.neurons: unknown option 'units'", nn.plot.neurons, m, x, y, {units = 2})
   checkerr("nn.plot.neurons: the model has no Dense layer to draw", nn.plot.neurons,
