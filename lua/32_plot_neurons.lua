@@ -167,10 +167,12 @@ function plot.neurons(model, x, y, opts)
     names = {}
     for i = 1, k do names[i] = "class " .. tostring(i - 1) end
   end
-  K.call(K.C.neurons, fn, opts, {
+  -- the script comes back for an animation's frame (opts._frame, lua/33_animate.lua)
+  local text = K.call(K.C.neurons, fn, opts, {
     res = res, x0 = x0, x1 = x1, y0 = y0, y1 = y1, cols = list,
     out_units = out.units, out_kernel = kernel_of(out, cols[#cols - 1].units),
     out_label = column_label(out, "output: " .. plural(out.units, "unit")),
     grid = classes, gres = gres, k = k, px = px, py = py, pc = y ~= nil and labels or nil,
     names = names})
+  if text then return text end
 end
