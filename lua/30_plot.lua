@@ -21,16 +21,22 @@ local function strip(msg)
 end
 
 -- Calls C primitive f; its errors are raised at the caller of the public
--- function (level 3: call -> nn.plot.x -> user code).
+-- function (level 3: call -> nn.plot.x -> user code). Returns what f
+-- returns (a frame's script, for Animate and LivePlot's pictures).
 local function call(f, ...)
-  local ok, err = pcall(f, ...)
-  if not ok then error(strip(err), 3) end
-  return err
+  local r = table.pack(pcall(f, ...))
+  if not r[1] then error(strip(r[2]), 3) end
+  return table.unpack(r, 2, r.n)
 end
 
 -- Options every plot takes, with their types.
+-- The hidden ones (_name) are for lua/33_animate.lua: _frame (a frame of
+-- an animation, returned), _script (return the script instead of drawing
+-- it), _upto (history: the first epochs on the whole history's axes),
+-- _cmax (weights: a fixed colour range).
 local common = {file = "string", script = "string", title = "string", xlabel = "string",
-                ylabel = "string", width = "number", height = "number", render = "boolean"}
+                ylabel = "string", width = "number", height = "number", render = "boolean",
+                _frame = "boolean", _script = "boolean", _upto = "number", _cmax = "number"}
 
 -- Checks opts against common plus extra; returns opts (or {}).
 local function check_opts(fn, opts, extra)
@@ -45,7 +51,9 @@ local function check_opts(fn, opts, extra)
     local want = valid[k]
     if not want then
       local names = {}
-      for n in pairs(valid) do names[#names + 1] = n end
+      for n in pairs(valid) do
+        if n:sub(1, 1) ~= "_" then names[#names + 1] = n end
+      end
       table.sort(names)
       error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
                           table.concat(names, ", ")), 3)
@@ -111,7 +119,8 @@ function plot.history(h, opts)
   local fn = "nn.plot.history"
   opts = check_opts(fn, opts, {logy = "boolean"})
   local names, lists = history_names(fn, history_table(fn, h))
-  call(C.history, fn, opts, names, lists)
+  local text = call(C.history, fn, opts, names, lists)
+  if text then return text end
 end
 
 -- Most points a plot draws (NNL_PLOT_MAX_POINTS): a tensor is refused
@@ -141,11 +150,15 @@ local function is_numbers(v)
   return is_tensor(v) or (type(v) == "table" and (#v == 0 or type(v[1]) == "number"))
 end
 
--- nn.plot.lines(xs, ys_or_list, opts): xs may be nil (1..n); ys a list of
+-- nn.plot.lines(xs, ys_or_list, opts): xs may be nil or left out (1..n); ys a list of
 -- numbers or a tensor (a 2-D tensor draws each column), or a list of
 -- those; opts.names labels the lines.
 function plot.lines(xs, ys, opts)
   local fn = "nn.plot.lines"
+  -- lines(ys, opts): a table with only named fields cannot be lines
+  if opts == nil and type(ys) == "table" and #ys == 0 and next(ys) ~= nil then
+    xs, ys, opts = nil, xs, ys
+  end
   opts = check_opts(fn, opts, {names = "table", logy = "boolean"})
   if ys == nil and xs ~= nil then xs, ys = nil, xs end
   if xs ~= nil and not is_numbers(xs) then
@@ -260,6 +273,9 @@ function plot.graph(t, opts)
   for k, v in pairs(opts) do if k ~= "max_nodes" then o[k] = v end end
   if more then
     o.title = o.title or string.format("computation graph (the first %d nodes)", limit)
+  elseif #nodes == 1 and nodes[1].freed and not nodes[1].leaf then
+    -- backward frees the graph: say how to keep it rather than draw one box
+    o.title = o.title or "graph freed by backward (keep it: retain_graph = true)"
   end
   call(C.graph, fn, o, list, edges)
 end
@@ -290,7 +306,9 @@ function plot.activations(names, opts)
   for _, a in ipairs(nn.registry.activations) do formula[a.name] = a.formula end
   local x = nn.linspace(lo, hi, n)
   local xs = x:totable()
-  local series = {}
+  -- a panel per function: f solid, f' dashed in its colour; the formula
+  -- is the panel's title
+  local series, titles = {}, {}
   for _, name in ipairs(names) do
     if type(name) ~= "string" then error(fn .. ": every name must be a string", 2) end
     if name == "softmax" then
@@ -301,21 +319,26 @@ function plot.activations(names, opts)
     if not ok then error(fn .. ": " .. strip(y):gsub("^act: ", ""), 2) end
     y:backward(nn.ones(n))
     local f = formula[name]
-    series[#series + 1] = {x = xs, y = y:detach():totable(),
-                           name = f and (name .. "(x) = " .. f) or name}
+    titles[#titles + 1] = f and (name .. "(x) = " .. f) or name
+    series[#series + 1] = {x = xs, y = y:detach():totable(), name = name .. "(x)",
+                           panel = #titles}
     if opts.derivative ~= false then
-      series[#series + 1] = {x = xs, y = xv.grad:totable(), name = name .. "'(x)"}
+      series[#series + 1] = {x = xs, y = xv.grad:totable(), name = name .. "'(x)",
+                             panel = #titles}
     end
   end
   local o = {}
   for k, v in pairs(opts) do
     if k ~= "derivative" and k ~= "range" and k ~= "points" then o[k] = v end
   end
-  o.title = o.title or (opts.derivative ~= false and "activation functions and their derivatives"
-                        or "activation functions")
+  if #titles > 1 then
+    o.title = o.title or (opts.derivative ~= false and
+                          "activation functions f (solid) and their derivatives f' (dashed)"
+                          or "activation functions")
+  end
   o.xlabel = o.xlabel or "x (the neuron's input z)"
-  o.ylabel = o.ylabel or "f(x), f'(x)"
-  call(C.lines, fn, o, series)
+  o.ylabel = o.ylabel or (opts.derivative ~= false and "f(x), f'(x)" or "f(x)")
+  call(C.panels, fn, o, series, titles)
 end
 
 -- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a
@@ -514,8 +537,9 @@ function plot.weights(obj, opts)
         error(fn .. ": image is for Dense layers; a " .. layer.type ..
               " layer's filters are drawn at their own size", 2)
       end
-      call(C.filters, fn, opts, k, opts.max_tiles, opts.max_channels, opts.channels == "mean",
-           layer.name)
+      local text = call(C.filters, fn, opts, k, opts.max_tiles, opts.max_channels,
+                        opts.channels == "mean", layer.name)
+      if text then return text end
       return
     end
     w = k
@@ -526,8 +550,9 @@ function plot.weights(obj, opts)
   end
   if w:dim() == 4 and not opts.image then
     -- a 4-D tensor is a convolution kernel {kh, kw, in, out}
-    call(C.filters, fn, opts, w, opts.max_tiles, opts.max_channels, opts.channels == "mean",
-         "filters")
+    local text = call(C.filters, fn, opts, w, opts.max_tiles, opts.max_channels,
+                      opts.channels == "mean", "filters")
+    if text then return text end
     return
   end
   local th, tw
@@ -538,7 +563,8 @@ function plot.weights(obj, opts)
       error(fn .. ": image must be {height, width} in whole numbers", 2)
     end
   end
-  call(C.weights, fn, opts, w, th, tw, opts.max_tiles)
+  local text = call(C.weights, fn, opts, w, th, tw, opts.max_tiles)
+  if text then return text end
 end
 
 -- The per-sample input shape of a model, or nil when it is not known yet.
@@ -749,7 +775,9 @@ function plot.decision_boundary(model, x, y, opts)
     names = {}
     for i = 1, k do names[i] = "class " .. tostring(i - 1) end
   end
-  call(C.regions, fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k, names)
+  local text = call(C.regions, fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k,
+                    names)
+  if text then return text end
 end
 
 -- A layer's note in a network picture: its kind in words and its
@@ -891,13 +919,21 @@ end
 --   program waits for it, so nothing is lost.
 -- If gnuplot is missing or fails, LivePlot says so once on stderr and
 -- training goes on.
+-- opts.plot (default "history") draws another picture of the model as it
+-- trains instead (decision_boundary, weights, ...: the kinds in
+-- `pictures`, filled by lua/33_animate.lua, which Animate draws too).
 local callbacks = nn.callbacks
 local live_plots = setmetatable({}, {__mode = "k"}) -- for nn.plot._settle
+local pictures = {}
 
 if callbacks then
   function callbacks.LivePlot(opts)
     local fn = "nn.callbacks.LivePlot"
-    opts = check_opts(fn, opts, {every = "number", logy = "boolean", interval = "number"})
+    opts = check_opts(fn, opts, {every = "number", logy = "boolean", interval = "number",
+                                 plot = "string", x = "any", y = "any", layer = "number",
+                                 resolution = "number", image = "table"})
+    local pic = pictures._check(fn, opts)
+    if pic == pictures.history then pic = nil end -- drawn as it always was
     for _, k in ipairs({"script", "render"}) do
       if opts[k] ~= nil then
         error(string.format("%s: option '%s' is not for live plots", fn, k), 2)
@@ -923,7 +959,7 @@ if callbacks then
       __tostring = function() return "nn.callbacks.LivePlot" end})
     -- session: gnuplot of the running fit; ending: of the last fit, still
     -- drawing its last frame in the background.
-    local session, ending, hist, drawn, failed, last_epoch, last_time
+    local session, ending, hist, drawn, failed, last_epoch, last_time, last_logs
     local function warn(msg)
       if not failed then
         msg = strip(msg):gsub("^nn%.callbacks%.LivePlot: ", "")
@@ -941,16 +977,26 @@ if callbacks then
     end
     -- Draws the history so far without waiting for gnuplot (starting it
     -- first if need be); force: even while gnuplot is busy (the last frame).
+    -- The script of the picture (not the history) of the model now.
+    local function picture()
+      return pictures._draw(pic, {model = self.model, x = opts.x, y = opts.y,
+                                  layer = opts.layer, hist = hist, epoch = last_epoch,
+                                  logs = last_logs}, opts, popts, {_script = true})
+    end
     local function draw(force)
       if failed then return end
       local ok, err = pcall(function()
         session = session or C.session(fn, popts.file)
         -- gnuplot still drawing: skip the frame before building it
         if not force and session:busy() then return end
-        local names, lists = history_names(fn, hist)
-        if session:history(fn, popts, names, lists, false, force) then
-          drawn, last_time = last_epoch, C.clock()
+        local posted
+        if pic then
+          posted = session:script(fn, picture(), false, force)
+        else
+          local names, lists = history_names(fn, hist)
+          posted = session:history(fn, popts, names, lists, false, force)
         end
+        if posted then drawn, last_time = last_epoch, C.clock() end
       end)
       if not ok then
         warn(err)
@@ -986,7 +1032,7 @@ if callbacks then
           table.insert(hist[k], v)
         end
       end
-      last_epoch = epoch
+      last_epoch, last_logs = epoch, logs
       if epoch % every == 0 and C.clock() - last_time >= interval then
         draw(false)
       end
@@ -996,6 +1042,10 @@ if callbacks then
         -- No frame during fit: the last one is drawn by a new gnuplot
         -- started on a thread, so not even its start is waited for.
         local ok, err = pcall(function()
+          if pic then
+            ending = C.script_last(fn, picture(), popts.file)
+            return
+          end
           local names, lists = history_names(fn, hist)
           ending = C.history_last(fn, popts, names, lists)
         end)
@@ -1026,7 +1076,8 @@ nn._plotkit = {C = C, call = call, strip = strip, check_opts = check_opts, commo
                history_names = history_names, history_table = history_table,
                two_columns = two_columns, finite_range = finite_range, columns = columns,
                label_classes = label_classes, predicted_classes = predicted_classes,
-               drawable_kernel = drawable_kernel, live_plots = live_plots}
+               drawable_kernel = drawable_kernel, live_plots = live_plots,
+               pictures = pictures}
 
 -- nn.plot._settle(): waits for every LivePlot still drawing its last frame
 -- (the REPL calls it before its next prompt, so a frame never lands after

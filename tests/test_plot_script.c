@@ -158,9 +158,67 @@ static void terminal_from_extension(void **state)
     assert_null(term_for("a.jpg"));
     assert_int_equal(err.code, NNL_ERR_ARG);
     assert_non_null(strstr(err.msg, "'.jpg'"));
-    assert_non_null(strstr(err.msg, ".png, .svg, .pdf or .txt"));
+    assert_non_null(strstr(err.msg, ".png, .svg, .pdf, .gif or .txt"));
     assert_null(term_for("noext"));
     assert_null(term_for("dir.png/file"));
+}
+
+/* A still .gif, and the frames of an animation: no terminal, output or
+ * closing of the output (the animation's script has them once), the size
+ * for the animation to take, and graphics (not text) whatever the file. */
+static void gif_and_animation_frames(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(term_for("a.GIF"), "set terminal gif size 800,500"));
+    HAS("set output 'a.GIF'");
+    HAS("set style fill solid 1 "); /* libgd draws a translucent fill grey */
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.frame = 1;
+    o.width = 640;
+    assert_int_equal(nnl_plot_is_text(&o), 0);
+    double y[3] = {3, 2, 1};
+    nnl_plot_series s = {"loss", NULL, y, 3};
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_history(&b, &o, &s, 1, &err), NNL_OK);
+    assert_int_equal(strncmp(b.s, "# nnlua frame size 640,480\n", 27), 0);
+    HASNT("set terminal");
+    HASNT("set output");
+    HASNT("unset output");
+    HAS("reset session"); /* keeps the terminal, drops the frame before's settings */
+    HAS("set linetype 1 lc rgb '#0072B2'");
+    /* The animation around the frames. */
+    nnl_plot_opts a;
+    nnl_plot_opts_init(&a);
+    a.file = "fit.gif";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_animation(&b, &a, "/tmp/frames it's.gp", 640, 480, 25, &err),
+                     NNL_OK);
+    HAS("set terminal gif animate delay 25 loop 0 size 640,480");
+    HAS("set output 'fit.gif'\nload '/tmp/frames it'.\"'\".'s.gp'\nunset output\n");
+    nnl_pbuf_clear(&b);
+    a.file = "fit.png";
+    assert_int_equal(nnl_plot_animation(&b, &a, "f", 640, 480, 25, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, ".gif"));
+    a.file = "fit.gif";
+    assert_int_equal(nnl_plot_animation(&b, &a, "f", 640, 480, 0, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "delay"));
+}
+
+/* History frames (upto) keep the whole history's axes. */
+static void history_frame_keeps_the_whole_axes(void **state)
+{
+    (void)state;
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.frame = 1;
+    o.upto = 2;
+    double y[4] = {4, 3, 2, 0};
+    nnl_plot_series s = {"loss", NULL, y, 4};
+    assert_int_equal(nnl_plot_history(&b, &o, &s, 1, &err), NNL_OK);
+    HAS("$s1 << EOD\n1 4\n2 3\nEOD\n"); /* the first two epochs only */
+    HAS("set xrange [0.5:4.5]");
+    HAS("set yrange [-0.2:4.2]"); /* all four values, 5% more each way */
 }
 
 static void house_style_is_okabe_ito(void **state)
@@ -206,11 +264,114 @@ static void history_panels_and_data(void **state)
     nnl_pbuf_clear(&b);
     assert_int_equal(nnl_plot_history(&b, &o, s, 3, &err), NNL_OK);
     assert_int_equal(count(b.s, "\nset logscale y\n"), 1);
-    HAS("set logscale y\nset key top right\nplot $s1");
+    /* loss spans 0.25..1: its own range, with ticks inside it */
+    HAS("set logscale y\nset format y \"%g\"\nset yrange [");
+    HAS("set ytics (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1)\nset key top right\nplot $s1");
+    HAS("unset logscale y\nset autoscale y\nset ytics autofreq\n");
     HAS("set key bottom right\nplot $s3");
     const char *acc_panel = strstr(b.s, "set title 'accuracy'");
     assert_non_null(acc_panel);
     assert_null(strstr(acc_panel, "set logscale"));
+}
+
+/* Log axes keep to the data: ticks inside a range under two decades
+ * (gnuplot widens it to whole decades with two ticks), gnuplot's own for
+ * wider ones; counted axes get whole-number ticks. */
+static void axes_readable(void **state)
+{
+    (void)state;
+    nnl_plot_log_axis(&b, "y", 1.0, 1.3);
+    double a, z;
+    const char *r = strstr(b.s, "set yrange [");
+    assert_non_null(r);
+    assert_int_equal(sscanf(r, "set yrange [%lf:%lf]", &a, &z), 2);
+    assert_true(a < 1.0 && a > 0.9 && z > 1.3 && z < 1.45);
+    const char *t = strstr(b.s, "set ytics (");
+    assert_non_null(t);
+    int n = 0;
+    for (const char *p = t + 11; *p && *p != ')'; n++) {
+        char *end;
+        double v = strtod(p, &end);
+        assert_true(end > p && v >= a && v <= z);
+        p = *end == ',' ? end + 2 : end;
+    }
+    assert_true(n >= 4);
+    nnl_pbuf_clear(&b);
+    nnl_plot_log_axis(&b, "y", 1e-4, 1.0); /* four decades: gnuplot's ticks */
+    HAS("set logscale y\n");
+    HASNT("set ytics (");
+    HASNT("yrange");
+    nnl_pbuf_clear(&b);
+    nnl_plot_log_axis(&b, "y", INFINITY, -INFINITY); /* nothing positive */
+    HASNT("set ytics (");
+    nnl_pbuf_clear(&b);
+    nnl_plot_whole_tics(&b, "x", 8);
+    HAS("set xtics 0, 1 format \"%.0f\"\n");
+    HASNT("add");
+    nnl_pbuf_clear(&b);
+    nnl_plot_whole_tics(&b, "y", 70);
+    HAS("set ytics 0, 10 format \"%.0f\"\nset ytics add (1)\n");
+    nnl_pbuf_clear(&b);
+    nnl_plot_whole_tics(&b, "x", 3000);
+    HAS("set xtics 0, 500 ");
+    /* the key goes where no curve is: a rising curve leaves the bottom
+     * right (and top left) free, a falling one the top right, an X of two
+     * lines no corner */
+    double up[5] = {1, 4, 9, 16, 25}, down[5] = {25, 16, 9, 4, 1};
+    nnl_plot_series rise[1] = {{"up", NULL, up, 5}}, x2[2] = {{"up", NULL, up, 5},
+                                                              {"down", NULL, down, 5}};
+    assert_string_equal(nnl_plot_key_corner(rise, 1), "bottom right");
+    assert_string_equal(nnl_plot_key_corner(&x2[1], 1), "top right");
+    assert_string_equal(nnl_plot_key_corner(x2, 2), "outside right top");
+}
+
+/* Small multiples: a panel per title, each series in its panel's colour,
+ * the second one dashed; axis labels on the outer panels only. */
+static void panels_grid(void **state)
+{
+    (void)state;
+    double x[3] = {0, 1, 2}, f[3] = {0, 1, 4}, g[3] = {0, 2, 4}, h[3] = {1, 1, 1};
+    nnl_plot_series s[3] = {{"f", x, f, 3}, {"f'", x, g, 3}, {"h", x, h, 3}};
+    int panel[3] = {0, 0, 1};
+    const char *titles[2] = {"f(x) = x^2", "h(x) = 1"};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "p.png";
+    o.xlabel = "x";
+    o.ylabel = "value";
+    assert_int_equal(nnl_plot_panels(&b, &o, s, 3, panel, titles, 2, &err), NNL_OK);
+    HAS("set multiplot layout 1,2\n");
+    HAS("set title 'f(x) = x^2'");
+    HAS("set title 'h(x) = 1'");
+    HAS("$line1 using 1:2 with lines lt 1 lw 2.5 title 'f', \\\n"
+        "     $line2 using 1:2 with lines lt 1 lw 1.5 dt (6,4) title 'f'.\"'\"\n");
+    HAS("$line3 using 1:2 with lines lt 2 lw 2.5 title 'h'\n");
+    assert_int_equal(count(b.s, "set ylabel 'value'"), 1); /* the left panel only */
+    assert_int_equal(count(b.s, "set xlabel 'x'"), 2);     /* both are on the bottom row */
+    HAS("unset multiplot\n");
+    nnl_pbuf_clear(&b);
+    o.file = "p.txt"; /* text: marks instead of dashes */
+    assert_int_equal(nnl_plot_panels(&b, &o, s, 3, panel, titles, 2, &err), NNL_OK);
+    HASNT("dt (6,4)");
+    HAS("with linespoints pi 6 lt 1");
+    panel[2] = 2;
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_panels(&b, &o, s, 3, panel, titles, 2, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "panel 3"));
+}
+
+/* Overfitting: the validation loss turns up into the top right, where
+ * the key used to sit over it. */
+static void history_key_clear_of_rising_validation(void **state)
+{
+    (void)state;
+    double loss[5] = {1.0, 0.6, 0.3, 0.2, 0.1}, vloss[5] = {0.9, 0.7, 0.8, 1.0, 1.2};
+    nnl_plot_series s[2] = {{"loss", NULL, loss, 5}, {"val_loss", NULL, vloss, 5}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "h.png";
+    assert_int_equal(nnl_plot_history(&b, &o, s, 2, &err), NNL_OK);
+    HAS("set key bottom left\nplot $s1");
 }
 
 static void history_single_panel_and_errors(void **state)
@@ -945,6 +1106,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(buffer_grows_past_first_block, setup, teardown),
         cmocka_unit_test_setup_teardown(terminal_from_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(house_style_is_okabe_ito, setup, teardown),
+        cmocka_unit_test_setup_teardown(gif_and_animation_frames, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_frame_keeps_the_whole_axes, setup, teardown),
         cmocka_unit_test_setup_teardown(history_panels_and_data, setup, teardown),
         cmocka_unit_test_setup_teardown(history_single_panel_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(lines_and_names, setup, teardown),
@@ -966,6 +1129,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(network_maps_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(nasty_title_is_quoted, setup, teardown),
         cmocka_unit_test_setup_teardown(out_of_memory_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(axes_readable, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_key_clear_of_rising_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(panels_grid, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -188,6 +188,29 @@ static const char **check_names(lua_State *L, int idx, int k, const char *fn, co
     return names;
 }
 
+/* The hidden options of nn.callbacks.Animate and LivePlot's pictures
+ * (lua/33_animate.lua): _frame (a frame of an animation), _script (hand
+ * the script back), _upto (history frames), _cmax (the colour range of
+ * weight frames). */
+static void check_frame_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
+{
+    lua_getfield(L, idx, "_frame");
+    o->frame = lua_toboolean(L, -1);
+    lua_getfield(L, idx, "_script");
+    o->give_script = o->frame || lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    if (lua_getfield(L, idx, "_upto") != LUA_TNIL)
+        o->upto = (size_t)nnl_lua_checkint(L, lua_gettop(L), fn, "option '_upto'", 1,
+                                           100000000);
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "_cmax") != LUA_TNIL) {
+        o->cmax = luaL_checknumber(L, -1);
+        if (!(o->cmax >= 0 && o->cmax < 1e300))
+            luaL_error(L, "%s: option '_cmax' must be a finite number >= 0", fn);
+    }
+    lua_pop(L, 1);
+}
+
 /* Reads the common options (already checked for unknown keys by Lua):
  * paths without NUL bytes, texts without NUL bytes, sizes as integers in
  * range (reported as given). */
@@ -235,6 +258,7 @@ static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
     if (lua_getfield(L, idx, "render") != LUA_TNIL)
         o->render = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    check_frame_opts(L, idx, o, fn);
 }
 
 /* The optional integer argument idx in min..max (reported as given when
@@ -258,10 +282,35 @@ static void interrupt_handled(lua_State *L, nnl_status st)
         nnl_interrupt_clear();
 }
 
-/* Renders b (if st is OK), frees it, raises on error. */
+/* push_script(pbuf) -> its text (called protected by finish) */
+static int push_script(lua_State *L)
+{
+    const nnl_pbuf *b = lua_touserdata(L, 1);
+    lua_pushlstring(L, b->s ? b->s : "", b->len);
+    return 1;
+}
+
+/* Renders b (if st is OK), frees it, raises on error. With
+ * o->give_script, returns the script instead of rendering it. */
 static int finish(lua_State *L, nnl_pbuf *b, nnl_status st, const nnl_plot_opts *o,
                   const char *fn, nnl_error *err)
 {
+    if (st == NNL_OK && o->give_script) {
+        st = nnl_pbuf_check(b, fn, err);
+        int ok = 0;
+        if (st == NNL_OK) {
+            /* protected: out of memory there must still free b */
+            lua_pushcfunction(L, push_script);
+            lua_pushlightuserdata(L, b);
+            ok = lua_pcall(L, 1, 1, 0) == LUA_OK;
+        }
+        nnl_pbuf_free(b);
+        if (st != NNL_OK)
+            return nnl_lua_raise(L, err);
+        if (!ok)
+            return lua_error(L);
+        return 1;
+    }
     if (st == NNL_OK) {
         if (!o->file && o->render)
             fflush(stdout); /* our text first, then gnuplot's picture */
@@ -365,22 +414,20 @@ static int l_graph(lua_State *L)
     return finish(L, &b, st, &o, fn, &err);
 }
 
-/* _lines(fn, opts, series) with series = {{x = , y = , name = }, ...} */
-static int l_lines(lua_State *L)
+/* The lines {{x = , y = , name = }, ...} at idx as series (the arrays
+ * are left on the stack, which owns them); *ns is how many. */
+static nnl_plot_series *check_series(lua_State *L, int idx, const char *fn, int *ns)
 {
-    const char *fn = luaL_checkstring(L, 1);
-    nnl_plot_opts o;
-    check_opts(L, 2, &o, fn);
-    luaL_checktype(L, 3, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 3);
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, idx);
     if (n < 1 || n > 1000)
-        return luaL_error(L, "%s: %d lines (expected 1..1000)", fn, (int)n);
+        luaL_error(L, "%s: %d lines (expected 1..1000)", fn, (int)n);
     nnl_plot_series *s = temp(L, (size_t)n, sizeof *s);
     size_t total = 0; /* points so far, checked before each conversion */
     for (int i = 0; i < (int)n; i++) {
         /* Each line leaves its table, arrays and name on the stack. */
         luaL_checkstack(L, 8, "too many lines");
-        lua_geti(L, 3, i + 1);
+        lua_geti(L, idx, i + 1);
         int item = lua_gettop(L);
         char what[64];
         lua_getfield(L, item, "y");
@@ -389,11 +436,10 @@ static int l_lines(lua_State *L)
          * draw) are refused before anything is converted. */
         lua_Integer ny = count_numbers(L, -2), nx = count_numbers(L, -1);
         if (ny >= 0 && !lua_isnil(L, -1) && nx >= 0 && nx != ny)
-            return luaL_error(L, "%s: line %d has %I x values and %I y values", fn, i + 1, nx,
-                              ny);
+            luaL_error(L, "%s: line %d has %I x values and %I y values", fn, i + 1, nx, ny);
         if (ny > 0 && (size_t)ny > MAX_POINTS - total)
-            return luaL_error(L, "%s: %I points are too many to draw (at most %I); sample "
-                              "the data", fn, (lua_Integer)total + ny, (lua_Integer)MAX_POINTS);
+            luaL_error(L, "%s: %I points are too many to draw (at most %I); sample "
+                       "the data", fn, (lua_Integer)total + ny, (lua_Integer)MAX_POINTS);
         snprintf(what, sizeof what, "line %d's y", i + 1);
         s[i].y = check_numbers(L, -2, &s[i].n, MAX_POINTS - total, fn, what);
         total += s[i].n;
@@ -408,10 +454,58 @@ static int l_lines(lua_State *L)
         s[i].name = check_text(L, -1, fn, what);
         /* Leave the arrays on the stack; drop nothing else that matters. */
     }
+    *ns = (int)n;
+    return s;
+}
+
+/* _lines(fn, opts, series) with series = {{x = , y = , name = }, ...} */
+static int l_lines(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    int n;
+    nnl_plot_series *s = check_series(L, 3, fn, &n);
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
-    nnl_status st = nnl_plot_lines(&b, &o, s, (int)n, &err);
+    nnl_status st = nnl_plot_lines(&b, &o, s, n, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _panels(fn, opts, series, titles): as _lines, each series with a
+ * `panel` number (1..#titles) saying which panel of the grid it is in. */
+static int l_panels(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    int n;
+    nnl_plot_series *s = check_series(L, 3, fn, &n);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_Integer np = luaL_len(L, 4);
+    if (np < 1 || np > 64)
+        return luaL_error(L, "%s: %I panels (expected 1..64)", fn, np);
+    const char **titles = temp(L, (size_t)np, sizeof *titles);
+    luaL_checkstack(L, (int)np + 4, "too many panels");
+    for (lua_Integer p = 0; p < np; p++) {
+        lua_geti(L, 4, p + 1);
+        titles[p] = check_text(L, -1, fn, "a panel's title");
+    }
+    int *panel = temp(L, (size_t)n, sizeof *panel);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, 3, i + 1);
+        lua_getfield(L, -1, "panel");
+        lua_Integer p = lua_tointeger(L, -1);
+        lua_pop(L, 2);
+        if (p < 1 || p > np)
+            return luaL_error(L, "%s: line %d's panel must be 1..%I", fn, i + 1, np);
+        panel[i] = (int)p - 1;
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_panels(&b, &o, s, n, panel, titles, (int)np, &err);
     return finish(L, &b, st, &o, fn, &err);
 }
 
@@ -1004,8 +1098,78 @@ static int l_gnuplot(lua_State *L)
     return 1;
 }
 
+/* ---- animations and LivePlot's pictures (lua/33_animate.lua) ---------- */
+
+/* _animation(fn, opts, frames, w, h, delay): draws the frames saved in the
+ * file `frames` (scripts made with opts._frame) into the animated GIF
+ * opts.file, w x h pixels, delay hundredths of a second a frame; checks
+ * the GIF. */
+static int l_animation(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    const char *frames = nnl_lua_checkpath(L, 3, fn, "the frames' file");
+    int w = (int)nnl_lua_checkint(L, 4, fn, "the width", 100, 20000);
+    int h = (int)nnl_lua_checkint(L, 5, fn, "the height", 80, 20000);
+    int delay = (int)nnl_lua_checkint(L, 6, fn, "delay", 1, 100000);
+    o.frame = o.give_script = 0;
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_animation(&b, &o, frames, w, h, delay, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* session:script(fn, text [, wait [, force]]) -> drawn: a whole script
+ * built beforehand (a plot called with opts._script) drawn in the
+ * session, as session:history draws a history. */
+static int session_script(lua_State *L)
+{
+    lsession *h = check_session(L);
+    const char *fn = luaL_checkstring(L, 2);
+    size_t len;
+    const char *text = luaL_checklstring(L, 3, &len);
+    int wait = lua_toboolean(L, 4), force = lua_toboolean(L, 5), posted = 1;
+    if (!h->has_file)
+        fflush(stdout);
+    nnl_error gerr, err;
+    nnl_status st;
+    if (wait)
+        st = nnl_gnuplot_send(h->s, text, len, &gerr);
+    else
+        st = nnl_gnuplot_post(h->s, text, len, force, &posted, &gerr);
+    if (st != NNL_OK)
+        nnl_fail(&err, st, "%s: %s", fn, gerr.msg);
+    interrupt_handled(L, st);
+    if (st != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    lua_pushboolean(L, posted);
+    return 1;
+}
+
+/* _script_last(fn, text, file|nil) -> session: draws a whole script once
+ * in a new gnuplot on a thread (LivePlot's last frame when no gnuplot was
+ * started during fit), as _history_last does. */
+static int l_script_last(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    const char *file = lua_isnoneornil(L, 3) ? NULL : nnl_lua_checkpath(L, 3, fn, "file");
+    lsession *h = new_session(L, fn, file);
+    if (!file)
+        fflush(stdout);
+    nnl_error gerr;
+    h->s = nnl_gnuplot_run_background(text, len, file != NULL, &gerr);
+    if (!h->s)
+        return luaL_error(L, "%s: %s", fn, gerr.msg);
+    return 1;
+}
+
 static const luaL_Reg session_methods[] = {
     {"history", session_history},
+    {"script", session_script},
     {"pid", session_pid},
     {"close", session_close},
     {"finish", session_finish},
@@ -1014,8 +1178,93 @@ static const luaL_Reg session_methods[] = {
     {NULL, NULL},
 };
 
+/* ---- nn.plot.loss_surface (lua/31_plot_surface.lua) ---- */
+
+/* _surface(fn, opts, z, gx, gy, x0, x1, y0, y1, paths, log, labels) with
+ * z the gy x gx values (row-major, row 0 at y0), paths = {{name =, w1 =
+ * {...}, w2 = {...}}, ...}, log true/false/nil (automatic) and labels =
+ * {title =, xlabel =, ylabel =, zlabel =, mark_name =, mark_x =, mark_y
+ * =} or nil: the defaults of the picture (the common options override
+ * them) and a point marked with a ring (the start, a model's weights). */
+static int l_surface(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_plot_surface_data s;
+    memset(&s, 0, sizeof s);
+    s.gx = (int)nnl_lua_checkint(L, 4, fn, "the grid width", 2, 1000);
+    s.gy = (int)nnl_lua_checkint(L, 5, fn, "the grid height", 2, 1000);
+    size_t nz;
+    s.z = check_numbers(L, 3, &nz, MAX_POINTS, fn, "the grid");
+    if (nz != (size_t)s.gx * (size_t)s.gy)
+        return luaL_error(L, "%s: the grid has %d values, expected %d x %d", fn, (int)nz,
+                          s.gx, s.gy);
+    double *area[4] = {&s.x0, &s.x1, &s.y0, &s.y1};
+    for (int i = 0; i < 4; i++) {
+        *area[i] = luaL_checknumber(L, 6 + i);
+        if (!isfinite(*area[i]))
+            return luaL_error(L, "%s: the area's bounds must be finite numbers", fn);
+    }
+    luaL_checktype(L, 10, LUA_TTABLE);
+    lua_Integer np = (lua_Integer)lua_rawlen(L, 10);
+    if (np > 64)
+        return luaL_error(L, "%s: %I paths (at most 64)", fn, np);
+    nnl_plot_path *paths = temp(L, (size_t)np, sizeof *paths);
+    for (lua_Integer p = 1; p <= np; p++) {
+        luaL_checkstack(L, 6, "too many paths");
+        if (lua_rawgeti(L, 10, p) != LUA_TTABLE)
+            return luaL_error(L, "%s: path %I must be a table", fn, p);
+        int t = lua_gettop(L);
+        nnl_plot_path *q = &paths[p - 1];
+        lua_getfield(L, t, "name");
+        q->name = check_text(L, -1, fn, "a path's name");
+        lua_pop(L, 1); /* the path table keeps it alive */
+        size_t n2;
+        lua_getfield(L, t, "w1");
+        q->w1 = check_numbers(L, -1, &q->n, MAX_POINTS, fn, "a path's w1");
+        lua_getfield(L, t, "w2");
+        q->w2 = check_numbers(L, -1, &n2, MAX_POINTS, fn, "a path's w2");
+        if (n2 != q->n)
+            return luaL_error(L, "%s: path %I has %d w1 and %d w2 values", fn, p, (int)q->n,
+                              (int)n2);
+        /* keep the two arrays on the stack (path, w1 list, w1 array, w2
+         * list, w2 array: the lists and the path go) */
+        lua_replace(L, t + 3);
+        lua_remove(L, t + 1);
+        lua_remove(L, t);
+    }
+    s.paths = paths;
+    s.np = (int)np;
+    s.logscale = lua_isnoneornil(L, 11) ? -1 : lua_toboolean(L, 11);
+    if (lua_istable(L, 12)) {
+        const char **dst[4] = {&s.title, &s.xlabel, &s.ylabel, &s.zlabel};
+        static const char *const keys[4] = {"title", "xlabel", "ylabel", "zlabel"};
+        for (int i = 0; i < 4; i++) {
+            lua_getfield(L, 12, keys[i]);
+            *dst[i] = check_text(L, -1, fn, keys[i]);
+            lua_pop(L, 1); /* the labels table keeps it alive */
+        }
+        lua_getfield(L, 12, "mark_name");
+        s.mark_name = check_text(L, -1, fn, "mark_name");
+        lua_pop(L, 1);
+        if (s.mark_name) {
+            lua_getfield(L, 12, "mark_x");
+            lua_getfield(L, 12, "mark_y");
+            s.mark_x = luaL_checknumber(L, -2);
+            s.mark_y = luaL_checknumber(L, -1);
+            lua_pop(L, 2);
+        }
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_surface(&b, &o, &s, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
 static const luaL_Reg plot_funcs[] = {
-    {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
+    {"_history", l_history},     {"_lines", l_lines},     {"_panels", l_panels},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
     {"_regions", l_regions},     {"_network", l_network}, {"_graph", l_graph}, {"_session", l_session},
     {"_filters", l_filters},     {"_maps", l_maps},
@@ -1023,7 +1272,10 @@ static const luaL_Reg plot_funcs[] = {
     {"_neurons", l_neurons},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
     {"_check_opts", l_check_opts},
-    {"_window", l_window},       {NULL, NULL},
+    {"_window", l_window},
+    {"_surface", l_surface},
+    {"_animation", l_animation}, {"_script_last", l_script_last},
+    {NULL, NULL},
 };
 
 void nnl_open_plot(lua_State *L)

@@ -33,6 +33,7 @@ typedef enum nnl_plot_term {
     NNL_TERM_SVG,    /* .svg */
     NNL_TERM_PDF,    /* .pdf: pdfcairo */
     NNL_TERM_TXT,    /* .txt: dumb, into the file */
+    NNL_TERM_GIF,    /* .gif: gif (libgd); also every frame of an animation */
     NNL_TERM_WINDOW, /* no file, a display and a window terminal */
     NNL_TERM_TTY     /* no file otherwise: dumb, to standard output */
 } nnl_plot_term;
@@ -49,12 +50,28 @@ typedef struct nnl_plot_opts {
     int persist;        /* window terminal option: keep the window */
     const char *who;    /* the caller's name for messages ("nn.plot.lines", given
                            by the binding); NULL: "plot" */
+    /* A frame of an animation (nnl_plot_animation): no terminal, output
+     * or closing of the output, which the animation's script sets once
+     * around all frames; drawn as a GIF (graphics, not text). The script
+     * starts with "# nnlua frame size W,H" (the size it would have). */
+    int frame;
+    /* The binding hands the script back to Lua instead of rendering it
+     * (frames, LivePlot's pictures). */
+    int give_script;
+    /* History frames: only the first upto epochs are drawn, on the axes
+     * (x and each panel's y range) of the whole history, so that frames
+     * share their axes. 0: all, axes from the data. */
+    size_t upto;
+    /* Heat maps of weights: the colour range [-cmax, cmax] (frames share
+     * one); 0: from the data. */
+    double cmax;
 } nnl_plot_opts;
 
 /* Defaults: everything NULL/0, render = 1, persist = 1. */
 void nnl_plot_opts_init(nnl_plot_opts *o);
 
-/* The terminal for o (file extension, case-insensitive); an unknown
+/* The terminal for o (file extension, case-insensitive; a frame is
+ * NNL_TERM_GIF whatever its file); an unknown
  * extension is NNL_ERR_ARG naming it and the accepted ones. */
 nnl_status nnl_plot_term_of(const nnl_plot_opts *o, nnl_plot_term *term, const char *fn,
                             nnl_error *err);
@@ -106,8 +123,9 @@ const char *nnl_plot_text_ramp_key(void);
 /* Title and axis labels: o's when given, else the defaults (NULL: none). */
 void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
                      const char *xlabel, const char *ylabel);
-/* Ends a script: closes the output so the file is complete. */
-void nnl_plot_end(nnl_pbuf *b);
+/* Ends a script: closes the output so the file is complete (not in a
+ * frame: the animation closes it after the last). */
+void nnl_plot_end(nnl_pbuf *b, const nnl_plot_opts *o);
 /* Writes a data block "$name << EOD" with n rows of ncol values taken
  * from cols[c][r] (a NULL column gives r+1: 1-based row numbers). */
 void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
@@ -130,7 +148,8 @@ typedef struct nnl_plot_filestamp {
 void nnl_plot_stamp(const char *file, nnl_plot_filestamp *st);
 /* Checks a plot's file after gnuplot exited: it exists, was written since
  * before (its stamp then; NULL: no check), is not empty, and ends as its
- * format (from the extension) does: PNG, SVG, PDF. A device or pipe is
+ * format (from the extension) does: PNG, SVG, PDF, GIF (its header and
+ * trailer byte). A device or pipe is
  * not looked at. Errors name the file, after "fn: " (fn may be NULL). */
 nnl_status nnl_plot_check_file(const char *file, const nnl_plot_filestamp *before,
                                const char *fn, nnl_error *err);
@@ -277,5 +296,65 @@ typedef struct nnl_plot_layer {
  * channels), joined to its neighbours by grey links. */
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err);
+
+/* A logarithmic axis ("y") for data whose positive values span [lo, hi]:
+ * gnuplot's own ticks for two decades or more, else the range as it is
+ * with readable ticks (axes.c). _reset undoes it for the next plot. */
+void nnl_plot_log_axis(nnl_pbuf *b, const char *axis, double lo, double hi);
+void nnl_plot_log_axis_reset(nnl_pbuf *b, const char *axis);
+/* Small multiples: a grid of panels (titles[p], np of them), series i
+ * in panel[i] (0-based). A panel's first series is solid in the panel's
+ * colour, its next ones dashed in the same colour, each in its panel's key
+ * (plot_panels.c). */
+nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
+                           int ns, const int *panel, const char *const *titles, int np,
+                           nnl_error *err);
+/* Whole-number ticks (1-2-5 steps, at most about 12, and 1) on an axis
+ * that counts 1..n (units, inputs, classes). */
+void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n);
+/* The corner of the plot ("top right", "top left", "bottom right",
+ * "bottom left") that no curve passes through, for the key; "outside
+ * right top" when every corner has one. */
+const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns);
+/* The smallest and largest positive finite y of the series (lo = +inf
+ * when there is none). */
+void nnl_plot_positive_range(const nnl_plot_series *s, int ns, double *lo, double *hi);
+
+/* One optimizer's path on a loss surface: points (w1[i], w2[i]), the
+ * start first. */
+typedef struct nnl_plot_path {
+    const char *name;
+    const double *w1, *w2;
+    size_t n;
+} nnl_plot_path;
+/* A loss surface: z[gy x gx] (row-major, row 0 at y0; NaN: not drawn)
+ * over [x0,x1]x[y0,y1] as a colour map with contour lines and a colour
+ * bar, the lowest cell marked, and the paths on top (a dot per step, the
+ * end a square); mark_name set: a ring at (mark_x, mark_y) so named (the
+ * paths' start, a model's weights). logscale: 1 log colours
+ * and contours, 0 linear, -1 chosen from the values (log when they are
+ * positive and most crowd the bottom). title, axis labels (NULL: "loss
+ * surface", "w1", "w2"; o's win) and zlabel (the colour bar; NULL:
+ * "loss"). */
+typedef struct nnl_plot_surface {
+    const double *z;
+    int gx, gy;
+    double x0, x1, y0, y1;
+    const nnl_plot_path *paths;
+    int np;
+    int logscale;
+    const char *title, *xlabel, *ylabel, *zlabel;
+    const char *mark_name;
+    double mark_x, mark_y;
+} nnl_plot_surface_data;
+nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_surface_data *s,
+                            nnl_error *err);
+
+/* An animated GIF of frames: the script that draws into o->file (a .gif)
+ * the frames in the file `frames` (scripts built with o.frame, one after
+ * another; each plot, or multiplot, is a frame), w x h pixels, delay
+ * hundredths of a second per frame, looping. */
+nnl_status nnl_plot_animation(nnl_pbuf *b, const nnl_plot_opts *o, const char *frames, int w,
+                              int h, int delay, nnl_error *err);
 
 #endif

@@ -49,8 +49,11 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         nnl_pbuf_add(b, "set xtics 1\n");
     else if (whole)
         nnl_pbuf_add(b, "set xtics format \"%.0f\"\n");
-    if (o->logy)
-        nnl_pbuf_add(b, "set logscale y\nset format y \"%.0e\"\n");
+    if (o->logy) {
+        double lo, hi;
+        nnl_plot_positive_range(s, ns, &lo, &hi);
+        nnl_plot_log_axis(b, "y", lo, hi);
+    }
     /* Many lines: the key beside the plot, not over the lines. */
     size_t longest = 0;
     for (int i = 0; i < ns; i++)
@@ -60,6 +63,8 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         nnl_pbuf_add(b, "set key below\n");
     else if (ns > 4)
         nnl_pbuf_add(b, "set key outside right top\n");
+    else /* inside, where the curves are not */
+        nnl_pbuf_addf(b, "set key %s\n", nnl_plot_key_corner(s, ns));
     nnl_pbuf_add(b, "plot ");
     for (int i = 0; i < ns; i++) {
         /* past the palette, the colours come back dashed */
@@ -75,6 +80,6 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         }
     }
     nnl_pbuf_add(b, "\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

@@ -167,7 +167,10 @@ static unsigned value_rgb(double v, double m)
     /* A gamma below 1 so that the weaker half of a scale still shows
      * colour (as Playground's maps do); white stays exactly 0. */
     double t = pow(fabs(v) / m, 0.7);
-    return nnl_plot_mix_white(v >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG, t > 1 ? 1 : t);
+    /* In 24 steps: a GIF (an animation's frames) holds 256 colours in all,
+     * and steps that fine do not show in a picture either. */
+    t = floor((t > 1 ? 1 : t) * 24 + 0.5) / 24;
+    return nnl_plot_mix_white(v >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG, t);
 }
 
 /* The map's data block: picture position, colour, and beside them the
@@ -237,7 +240,9 @@ static edge make_edge(double x0, double y0, double x1, double y1, double w, doub
                       int crowded)
 {
     edge e = {x0, y0, x1, y1, m > 0 && isfinite(w) ? fabs(w) / m : 0, 0};
-    double opacity = crowded ? 0.08 + 0.72 * e.t * e.t : 0.2 + 0.75 * e.t;
+    /* Opacity in 8 steps (a GIF's 256 colours, see value_rgb). */
+    double q = floor(e.t * 8 + 0.5) / 8;
+    double opacity = crowded ? 0.08 + 0.72 * q * q : 0.2 + 0.75 * q;
     unsigned rgb = nnl_plot_mix_white(w >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG, 1);
     unsigned transp = (unsigned)((1.0 - opacity) * 255.0 + 0.5);
     e.argb = (transp << 24) | rgb;
@@ -751,6 +756,6 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     nnl_pbuf_add(b, "\n");
     output_panel(b, o, &g, net, dw, dh);
     nnl_pbuf_add(b, "unset multiplot\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

@@ -123,6 +123,27 @@ T("nn.plot.graph draws the recorded computation", function()
   else
     print("gnuplot missing: the drawing part is skipped")
   end
+  do -- a graph freed by backward says how to keep it
+    local a = nn.randn(3, 2):requires_grad()
+    local l2 = a:act("relu"):sum()
+    l2:backward()
+    local gp2 = os.tmpname() .. ".gp"
+    nn.plot.graph(l2, {script = gp2, render = false, file = os.tmpname() .. ".png"})
+    local f = assert(io.open(gp2))
+    local text = f:read("a")
+    f:close()
+    os.remove(gp2)
+    check(text:find("retain_graph = true", 1, true), text)
+    -- an activation's node is named by its function
+    local l3 = a:act("tanh"):sum()
+    l3:backward(nil, {retain_graph = true})
+    nn.plot.graph(l3, {script = gp2, render = false, file = os.tmpname() .. ".png"})
+    f = assert(io.open(gp2))
+    text = f:read("a")
+    f:close()
+    os.remove(gp2)
+    check(text:find("set label 'tanh'", 1, true) and not text:find("retain_graph", 1, true), text)
+  end
   checkerr("nn.plot.graph: the tensor was not made by recorded operations", nn.plot.graph,
            nn.ones(2))
   checkerr("max_nodes must be 1..2000", nn.plot.graph, l, {max_nodes = 0})
@@ -140,6 +161,16 @@ T("nn.plot.activations draws functions and their derivatives", function()
   check(script:find("sigmoid(x) = 1 / (1 + exp(-x))", 1, true) and
         script:find("title 'relu'.\"'\".'(x)'", 1, true),
         "the key names each function with its formula and its derivative")
+  -- a panel per function, titled by its formula
+  check(script:find("set multiplot layout 1,2", 1, true) and
+        script:find("set title 'sigmoid(x) = 1 / (1 + exp(-x))'", 1, true) and
+        script:find("set title 'relu(x) = max(0, x)'", 1, true), "one panel per function")
+  -- the derivative is autograd's: sigmoid'(0) = 0.25, relu'(2) = 1, relu'(-2) = 0
+  local block = script:match("%$line2 << EOD\n(.-)EOD")
+  check(block and block:find("\n0 0.25\n", 1, true), "sigmoid'(0) = 0.25")
+  local relu_d = script:match("%$line4 << EOD\n(.-)EOD")
+  check(relu_d and relu_d:find("\n2 1\n", 1, true) and relu_d:find("\n%-2 0\n"),
+        "relu' is 1 right of 0 and 0 left of it")
   if pcall(nn.plot.activations, "tanh", {file = txt, derivative = false}) then
     f = assert(io.open(txt))
     local text = f:read("a")

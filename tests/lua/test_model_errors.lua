@@ -10,7 +10,7 @@ local function small()
   m:add(nn.Dense(2, {activation = "softmax"}))
   return m
 end
-local x, y2 = nn.rand(10, 3), nn.rand(10, 2)
+local x, y2 = nn.rand(10, 3), nn.data.one_hot(nn.randint(1, 2, {10}), 2) -- one-hot targets
 
 -- Layers: bad arguments and unknown names list the valid ones.
 checkerr("nn.Dense: units must be an integer in 1..2147483647, got 0", nn.Dense, 0)
@@ -139,6 +139,103 @@ do
   check(not pcall(m.fit, {}, x, y2), "fit on a table")
   check(not pcall(nn.Dense(2).get_weights, m), "layer method on a model")
   check(not pcall(m.summary, 5), "summary on a number")
+end
+
+-- Targets outside a loss's domain are refused with what was expected and
+-- how to convert: binary cross-entropy on the 1..2 labels of
+-- nn.data.moons went negative and "trained".
+do
+  local function binary()
+    local m = nn.Sequential({nn.Dense(1, {input_dim = 2, activation = "sigmoid"})})
+    m:compile{loss = "binary_crossentropy", optimizer = "sgd"}
+    return m
+  end
+  local mx, my = nn.data.moons(20, 0.1)
+  local m = binary()
+  local before = m:get_weights()[1]:clone()
+  checkerr("binary_crossentropy takes targets in 0..1 (y holds 1..2); these " ..
+           "look like classes 1..2: pass y - 1", m.fit, m, mx, my, {verbose = 0})
+  check((m:get_weights()[1] - before):abs():max() == 0, "a refused fit trains nothing")
+  m:fit(mx, my - 1, {epochs = 1, verbose = 0}) -- the fix the message gives works
+  checkerr("use a softmax output with sparse_categorical_crossentropy", m.fit, m, mx,
+           nn.tensor({0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4}), {verbose = 0})
+  checkerr("fit: validation_data: y[", m.fit, m, mx, my - 1,
+           {validation_data = {mx, my}, verbose = 0})
+  checkerr("evaluate: y[", m.evaluate, m, mx, my)
+  checkerr("train_on_batch: y[", m.train_on_batch, m, mx, my)
+  -- one-hot rows
+  local c = small()
+  c:compile{loss = "categorical_crossentropy", optimizer = "sgd"}
+  local soft = nn.tensor({{0.5, 0.6}, {1, 0}, {0, 1}, {1, 0}, {0, 1},
+                          {1, 0}, {0, 1}, {1, 0}, {0, 1}, {1, 0}})
+  checkerr("fit: row 1 of y sums to 1.1: categorical_crossentropy takes one-hot rows", c.fit,
+           c, x, soft, {verbose = 0})
+  checkerr("fit: y[1] = 2: categorical_crossentropy takes targets in 0..1 (one-hot rows)",
+           c.fit, c, x, y2 * 2, {verbose = 0})
+  c:fit(x, nn.tensor({{0.3, 0.7}, {1, 0}, {0, 1}, {1, 0}, {0, 1},
+                      {1, 0}, {0, 1}, {1, 0}, {0, 1}, {1, 0}}), {verbose = 0}) -- soft labels
+  -- regression targets need only be finite
+  local r = nn.Sequential({nn.Dense(1, {input_dim = 3})})
+  r:compile{loss = "mse"}
+  local ty = nn.rand(10, 1) * 100
+  ty:set(4, 1, 0 / 0)
+  checkerr("fit: y[4] is NaN: mse needs finite targets", r.fit, r, x, ty, {verbose = 0})
+  -- the functional losses check the same way
+  checkerr("y[2] = 2: binary_crossentropy takes targets in 0..1", nn.losses.binary_crossentropy,
+           nn.tensor({1, 2}), nn.tensor({0.5, 0.5}))
+  checkerr("y[1] = 0 is not a class index 1..3", nn.losses.sparse_categorical_crossentropy,
+           nn.tensor({0}), nn.tensor({{0.2, 0.3, 0.5}}))
+end
+
+-- validation_split on data sorted by class holds out one class: fit
+-- warns once (stderr), names the classes and says how to shuffle; on
+-- shuffled data, with regression or with validation_data it says nothing.
+do
+  local bin = os.getenv("NNLUA_BIN") or "nnlua"
+  local function run(code)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(code)
+    f:close()
+    local p = io.popen(string.format("'%s' '%s' 2>&1", bin, path))
+    local out = p:read("a")
+    p:close()
+    os.remove(path)
+    return out
+  end
+  local head = [[
+nn.seed(1)
+local x, y = nn.data.iris()
+local m = nn.Sequential{nn.Dense(3, {input_dim = 4, activation = "softmax"})}
+m:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam"}
+]]
+  local out = run(head .. "m:fit(x, y, {epochs = 2, validation_split = 0.2, verbose = 0})")
+  check(select(2, out:gsub("fit: warning:", "")) == 1, "one warning for the fit:\n" .. out)
+  check(out:find("holds out the last 30 rows as they are: classes 1, 2 are only in the " ..
+                 "training rows", 1, true) and out:find("nn.data.shuffle(x, y)", 1, true), out)
+  out = run(head .. "x, y = nn.data.shuffle(x, y)\n" ..
+            "m:fit(x, y, {epochs = 1, validation_split = 0.2, verbose = 0})")
+  check(not out:find("warning", 1, true), "shuffled: no warning\n" .. out)
+  out = run(head .. "local x2 = nn.cat({x, x}, 1)\n" ..
+            "local y2 = nn.cat({y, nn.full({150}, 3)}, 1)\n" ..
+            "m:fit(x2, y2, {epochs = 1, validation_split = 0.4, verbose = 0})")
+  check(out:find("classes 1, 2 are only in the training rows", 1, true), out)
+  out = run([[
+local x, y = nn.data.moons(40, 0.1)
+y = y - 1
+local i = 0
+local m = nn.Sequential{nn.Dense(1, {input_dim = 2, activation = "sigmoid"})}
+m:compile{loss = "binary_crossentropy", optimizer = "sgd"}
+local sorted = nn.zeros(40, 1)
+for r = 1, 40 do sorted:set(r, 1, r > 30 and 1 or 0) end
+m:fit(x, sorted, {epochs = 1, validation_split = 0.2, verbose = 0})]])
+  check(out:find("class 0 is only in the training rows", 1, true), "binary: classes 0 and 1\n" .. out)
+  out = run([[
+local x = nn.rand(40, 2)
+local m = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+m:compile{loss = "mse"}
+m:fit(x, nn.arange(40):reshape(40, 1), {epochs = 1, validation_split = 0.2, verbose = 0})]])
+  check(not out:find("warning", 1, true), "regression has no classes\n" .. out)
 end
 
 print("test_model_errors: ok")

@@ -253,6 +253,8 @@ if gnuplot then
     local data = slurp(png)
     check(data:sub(1, 8) == "\137PNG\r\n\26\n", "a PNG file")
     check(#data > 2000, "the PNG has content: " .. #data .. " bytes")
+    local st = H.check_png(png) -- colours and drawn pixels, not a blank page
+    check(st.width > 600 and st.height > 400, "the default picture's size")
     local txt = tmp(".txt")
     nn.plot.neurons(m, x, y, {file = txt, max_units = 3})
     local text = slurp(txt)
