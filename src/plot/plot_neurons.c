@@ -432,14 +432,14 @@ static nnl_status check(const nnl_plot_nnet *net, const char *fn, nnl_error *err
     return NNL_OK;
 }
 
-/* The colour (index into nnl_plot_colors) of class c (1-based). With one output
- * the class above 0.5 is blue and the other orange, as positive and
- * negative are in the maps and edges: a blue edge into the output pushes
- * towards the blue class (Playground's convention). */
+/* The colour (index into nnl_plot_colors) of class c (1-based): class 1
+ * blue, class 2 orange, ..., as nn.plot.decision_boundary and scatter
+ * colour them, so the same model's regions look the same in both
+ * pictures (the key names the classes; the maps' and edges' blue and
+ * orange are signs, named in the caption). */
 static int class_color(const nnl_plot_nnet *net, int c)
 {
-    if (net->out_units == 1 && net->out.k == 2)
-        return 2 - c;
+    (void)net;
     return (c - 1) % NNL_PLOT_NCOLORS;
 }
 

@@ -86,9 +86,9 @@ H.test("a map per input and shown unit, and the output's", function()
   has(s, "set label 'x1'")
   has(s, "set label 'x2'")
   check(not s:find("more'", 1, true), "no elided column")
-  -- one output: the class above 0.5 blue (line type 1), as positive maps are
-  has(s, "NaN with points lt 2 pt 7 ps 1.2 title 'class 1'")
-  has(s, "NaN with points lt 1 pt 7 ps 1.2 title 'class 2'")
+  -- class 1 blue (line type 1), class 2 orange, as decision_boundary has them
+  has(s, "NaN with points lt 1 pt 7 ps 1.2 title 'class 1'")
+  has(s, "NaN with points lt 2 pt 7 ps 1.2 title 'class 2'")
   -- the common options: the title, and xlabel/ylabel naming the inputs
   s = script_of(mlp({3}, 1, "sigmoid"), x, y, {title = "moons", xlabel = "a", ylabel = "b"})
   has(s, "set label 'moons'")
