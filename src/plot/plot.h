@@ -314,8 +314,8 @@ nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_s
 void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n);
 /* The corner of the plot ("top right", "top left", "bottom right",
  * "bottom left") that no curve passes through, for the key; "outside
- * right top" when every corner has one. */
-const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns);
+ * right top" when every corner has one. logy: the corners of a log axis. */
+const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns, int logy);
 /* The smallest and largest positive finite y of the series (lo = +inf
  * when there is none). */
 void nnl_plot_positive_range(const nnl_plot_series *s, int ns, double *lo, double *hi);
