@@ -199,6 +199,22 @@ static void test_history_is_kept(void **state)
     char *second = strstr(first, "hist_marker * 6");
     assert_non_null(second);
     assert_non_null(strstr(second, "os.exit(0)"));
+    /* A multi-line chunk is one entry, also after a restart: one Up brings
+     * the whole loop back (it was line by line). */
+    start();
+    type("for i = 1, 2 do\r");
+    type("io.write('loop', i, ' ')\r");
+    type("end\r");
+    assert_true(pty_expect(&p, "loop2", T));
+    finish();
+    read_history_file(text, sizeof text);
+    assert_non_null(strstr(text, "for i = 1, 2 do\x01" "io.write('loop', i, ' ')\x01" "end\n"));
+    start();
+    type("print('marker')\r");
+    assert_true(pty_expect(&p, "marker", T));
+    type("\x1b[A\x1b[A\r"); /* Up twice: past print('marker') to the loop */
+    assert_true(pty_expect(&p, "loop1 loop2", T));
+    finish();
 }
 
 static void test_tab_completes_keywords_and_metatable_fields(void **state)

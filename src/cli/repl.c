@@ -254,8 +254,25 @@ static int history_usable(const char *path)
     return stat(path, &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode);
 }
 
+/* readline's history file holds one entry per line, so a multi-line chunk
+ * came back line by line after a restart. Newlines inside entries are
+ * kept in the file as this byte (not typed at a prompt) and turned back
+ * after reading; same length, so the entries are changed in place. */
+#define HISTORY_NEWLINE '\x01'
+
+static void history_translate(char from, char to)
+{
+    HIST_ENTRY **list = history_list();
+    for (int i = 0; list && list[i]; i++)
+        for (char *c = list[i]->line; c && *c; c++)
+            if (*c == from)
+                *c = to;
+}
+
 static void input_done(void)
 {
+    if (history_pending && history_path[0])
+        history_translate('\n', HISTORY_NEWLINE);
     if (history_pending && history_path[0]) {
         int n = history_added < history_length ? history_added : history_length;
         int e = 0;
@@ -287,8 +304,10 @@ static void input_init(lua_State *L)
     const char *home = getenv("HOME");
     if (home && *home) {
         snprintf(history_path, sizeof history_path, "%s/%s", home, HISTORY_FILE);
-        if (history_usable(history_path))
+        if (history_usable(history_path)) {
             history_loaded = read_history(history_path) == 0;
+            history_translate(HISTORY_NEWLINE, '\n');
+        }
         else
             history_path[0] = '\0'; /* not ours to read or write */
     }
