@@ -226,7 +226,21 @@ local function option_lines(options, skip)
       local line = string.format("  %-26s %s (%s)", o.key, o.help, d)
       if o.alias then line = line .. "; also " .. o.alias:gsub("|", ", ") end
       lines[#lines + 1] = line
-      if o.choices then lines[#lines + 1] = string.format("  %-26s one of: %s", "", o.choices) end
+      if o.choices then
+        -- the names wrapped at 80 columns (printed 2 in) under the option's text
+        local line, pad = string.format("  %-26s one of:", ""), string.rep(" ", 29)
+        for name in o.choices:gmatch("[^,]+") do
+          name = name:gsub("^%s+", "")
+          if #line + #name + 2 > 78 then
+            lines[#lines + 1] = line
+            line = pad .. name
+          else
+            line = line .. " " .. name
+          end
+          line = line .. ","
+        end
+        lines[#lines + 1] = line:gsub(",$", "")
+      end
     end
   end
   return lines
@@ -239,6 +253,17 @@ for _, name in ipairs(sorted_keys(registry.layers)) do
   args[#args + 1] = "opts"
   local text = {k.help, "Options (also name, input_shape or input_dim):"}
   for _, l in ipairs(option_lines(k.options)) do text[#text + 1] = l end
+  for _, o in ipairs(k.options) do
+    if o.key == "activation" then
+      -- the shortcut every layer with an activation takes
+      local pos = {}
+      for i = 1, k.npositional do pos[i] = k.options[i].key end
+      local args = #pos > 0 and (table.concat(pos, ", ") .. ", ") or ""
+      text[#text + 1] = string.format("Shortcut: the activation as a string after the " ..
+                                      "arguments,\n  nn.%s(%s\"relu\") = nn.%s(%s" ..
+                                      "{activation = \"relu\"})", name, args, name, args)
+    end
+  end
   entries[#entries + 1] = {"layers", "nn." .. name,
                            "nn." .. name .. "(" .. table.concat(args, ", ") .. ")",
                            table.concat(text, "\n"), example = k.example}
@@ -444,9 +469,27 @@ end
 
 -- nn.help([x]): prints the entry, topic or topic list; returns nothing so
 -- that the REPL does not print it twice.
+-- Lines longer than 80 columns broken at a space, the rest indented under
+-- the line's text (help is read in an 80-column terminal).
+local function wrap80(text)
+  local out = {}
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    local lead = #line:match("^ *") + 2
+    while #line > 80 do
+      local cut = 81
+      while cut > lead + 10 and line:sub(cut, cut) ~= " " do cut = cut - 1 end
+      if cut <= lead + 10 then break end -- one long word: left as it is
+      out[#out + 1] = line:sub(1, cut - 1)
+      line = string.rep(" ", lead) .. line:sub(cut + 1)
+    end
+    out[#out + 1] = line
+  end
+  return table.concat(out, "\n")
+end
+
 function nn.help(x)
   local text, why = help_text(x)
-  print(text or why)
+  print(wrap80(text or why))
 end
 
 nn._help_text = help_text
