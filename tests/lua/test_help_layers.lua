@@ -23,7 +23,16 @@ H.test("every registered layer kind has its entry", function()
     check(type(nn[name]) == "function", "nn." .. name .. " is a constructor")
     local text = help(nn[name])
     check(text:find("^nn%." .. name .. "%("), "entry of nn." .. name .. ": " .. text)
-    check(text:find(kind.help, 1, true), "nn." .. name .. " shows its help line")
+    -- printed wrapped at 80 columns: compare the words
+    local flat = text:gsub("%s+", " ")
+    check(flat:find(kind.help:gsub("%s+", " "), 1, true), "nn." .. name .. " shows its help line")
+    for line in text:gmatch("[^\n]+") do
+      check(#line <= 80, "nn." .. name .. ": a line over 80 columns: " .. line)
+    end
+    local has_act = false
+    for _, o in ipairs(kind.options) do has_act = has_act or o.key == "activation" end
+    check(not has_act or flat:find('"relu") = nn.' .. name, 1, true),
+          "nn." .. name .. " shows the activation shortcut: " .. text)
     for _, o in ipairs(kind.options) do
       check(text:find("\n    " .. o.key .. " ", 1, true),
             "nn." .. name .. " lists option " .. o.key .. ":\n" .. text)
