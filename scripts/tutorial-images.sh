@@ -1,0 +1,25 @@
+#!/bin/sh
+# Regenerates docs/images/tutorial/ (the pictures of docs/tutorial.md): runs
+# the tutorial's ```lua blocks in a scratch directory, as the docs test does,
+# and copies the pictures they write there. Usage:
+# scripts/tutorial-images.sh [path/to/nnlua]
+# Default nnlua: $NNLUA_BIN, else build/nnlua, else nnlua in PATH.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bin=${1:-${NNLUA_BIN:-}}
+if [ -z "$bin" ]; then
+    if [ -x build/nnlua ]; then bin=$root/build/nnlua; else bin=nnlua; fi
+fi
+case $bin in /*|nnlua) ;; *) bin=$root/$bin ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+(cd "$tmp" && "$bin" "$root/scripts/run_md_blocks.lua" "$root/docs/tutorial.md")
+mkdir -p docs/images/tutorial
+n=0
+for f in "$tmp"/*.png "$tmp"/*.gif; do
+    [ -e "$f" ] || continue
+    cp "$f" docs/images/tutorial/
+    n=$((n + 1))
+done
+echo "copied $n pictures into docs/images/tutorial/"
