@@ -174,6 +174,34 @@ static void house_style_is_okabe_ito(void **state)
     HAS("set border 3");
 }
 
+/* The key goes to a corner no curve crosses: an overfitting run's
+ * validation loss climbs into the top right, so the loss key moves top
+ * left; relu (flat on the left, rising to the top right) gets its key top
+ * left; when every corner is crossed the lines' key goes under the plot. */
+static void key_avoids_the_curves(void **state)
+{
+    (void)state;
+    double loss[6] = {0.6, 0.3, 0.1, 0.05, 0.02, 0.01}, vloss[6] = {0.3, 0.5, 0.8, 1.1, 1.3, 1.5};
+    nnl_plot_series h[2] = {{"loss", NULL, loss, 6}, {"val_loss", NULL, vloss, 6}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "h.png";
+    assert_int_equal(nnl_plot_history(&b, &o, h, 2, &err), NNL_OK);
+    HAS("set key top left\nplot $s1");
+    double x[5] = {-4, -2, 0, 2, 4}, relu[5] = {0, 0, 0, 2, 4}, d[5] = {0, 0, 0, 1, 1};
+    nnl_plot_series r[2] = {{"relu(x) = max(0, x)", x, relu, 5}, {"relu'(x)", x, d, 5}};
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_lines(&b, &o, r, 2, &err), NNL_OK);
+    HAS("set key inside top left\n");
+    /* an X through all four corners */
+    double up[5] = {-4, -2, 0, 2, 4}, down[5] = {4, 2, 0, -2, -4};
+    nnl_plot_series xs[2] = {{"up", x, up, 5}, {"down", x, down, 5}};
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_lines(&b, &o, xs, 2, &err), NNL_OK);
+    HAS("set key below\n");
+    HASNT("set key inside");
+}
+
 static void history_panels_and_data(void **state)
 {
     (void)state;
@@ -946,6 +974,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(terminal_from_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(house_style_is_okabe_ito, setup, teardown),
         cmocka_unit_test_setup_teardown(history_panels_and_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(key_avoids_the_curves, setup, teardown),
         cmocka_unit_test_setup_teardown(history_single_panel_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(lines_and_names, setup, teardown),
         cmocka_unit_test_setup_teardown(scatter_by_class, setup, teardown),

@@ -148,6 +148,16 @@ typedef struct nnl_plot_series {
 nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                             int ns, nnl_error *err);
 
+/* The inside corner ("top right", "top left", "bottom right", "bottom
+ * left") where a key of nkeys rows of at most longest characters hides
+ * none of the series (those with panel[i] == q, or all when panel is
+ * NULL) on a page of width x height pixels, the top corners tried first
+ * unless bottom_first; NULL when every corner would hide some (put the
+ * key outside). */
+const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns, const int *panel, int q,
+                                int logy, int width, int height, int nkeys, size_t longest,
+                                int bottom_first);
+
 /* Lines: each series a line (points too when short); names in the key. */
 nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                           int ns, nnl_error *err);

@@ -94,9 +94,21 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         int logy = o->logy && !is_share(qname[q]);
         if (logy)
             nnl_pbuf_add(b, "set logscale y\n");
-        /* The key where the curves are not: rising curves (accuracy)
-         * leave the bottom right free, falling ones (loss) the top. */
-        nnl_pbuf_addf(b, "set key %s right\n", rising(s, ns, panel, q) ? "bottom" : "top");
+        /* The key where the curves are not: a corner none of them
+         * crosses, those that most curves leave free first (the bottom
+         * for rising ones such as accuracy, the top for falling ones). */
+        int nkeys = 0;
+        for (int i = 0; i < ns; i++)
+            nkeys += panel[i] == q;
+        int pw = (o->width ? o->width : (cols == 1 ? 800 : 560 * cols)) / cols;
+        int ph = (o->height ? o->height : (rows == 1 ? 480 : 400 * rows)) / rows;
+        int up = rising(s, ns, panel, q);
+        const char *corner = nnl_plot_key_corner(s, ns, panel, q, logy, pw, ph, nkeys,
+                                                 strlen("validation"), up);
+        if (corner)
+            nnl_pbuf_addf(b, "set key %s\n", corner);
+        else
+            nnl_pbuf_addf(b, "set key %s right\n", up ? "bottom" : "top");
         nnl_pbuf_add(b, "plot ");
         int first = 1;
         for (int i = 0; i < ns; i++) {
