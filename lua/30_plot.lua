@@ -290,7 +290,9 @@ function plot.activations(names, opts)
   for _, a in ipairs(nn.registry.activations) do formula[a.name] = a.formula end
   local x = nn.linspace(lo, hi, n)
   local xs = x:totable()
-  local series = {}
+  -- a panel per function: f solid, f' dashed in its colour; the formula
+  -- is the panel's title
+  local series, titles = {}, {}
   for _, name in ipairs(names) do
     if type(name) ~= "string" then error(fn .. ": every name must be a string", 2) end
     if name == "softmax" then
@@ -301,21 +303,26 @@ function plot.activations(names, opts)
     if not ok then error(fn .. ": " .. strip(y):gsub("^act: ", ""), 2) end
     y:backward(nn.ones(n))
     local f = formula[name]
-    series[#series + 1] = {x = xs, y = y:detach():totable(),
-                           name = f and (name .. "(x) = " .. f) or name}
+    titles[#titles + 1] = f and (name .. "(x) = " .. f) or name
+    series[#series + 1] = {x = xs, y = y:detach():totable(), name = name .. "(x)",
+                           panel = #titles}
     if opts.derivative ~= false then
-      series[#series + 1] = {x = xs, y = xv.grad:totable(), name = name .. "'(x)"}
+      series[#series + 1] = {x = xs, y = xv.grad:totable(), name = name .. "'(x)",
+                             panel = #titles}
     end
   end
   local o = {}
   for k, v in pairs(opts) do
     if k ~= "derivative" and k ~= "range" and k ~= "points" then o[k] = v end
   end
-  o.title = o.title or (opts.derivative ~= false and "activation functions and their derivatives"
-                        or "activation functions")
+  if #titles > 1 then
+    o.title = o.title or (opts.derivative ~= false and
+                          "activation functions f (solid) and their derivatives f' (dashed)"
+                          or "activation functions")
+  end
   o.xlabel = o.xlabel or "x (the neuron's input z)"
-  o.ylabel = o.ylabel or "f(x), f'(x)"
-  call(C.lines, fn, o, series)
+  o.ylabel = o.ylabel or (opts.derivative ~= false and "f(x), f'(x)" or "f(x)")
+  call(C.panels, fn, o, series, titles)
 end
 
 -- Class numbers (1..k) from labels: a list/1-D tensor of class numbers, a

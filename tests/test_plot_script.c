@@ -234,11 +234,91 @@ static void history_panels_and_data(void **state)
     nnl_pbuf_clear(&b);
     assert_int_equal(nnl_plot_history(&b, &o, s, 3, &err), NNL_OK);
     assert_int_equal(count(b.s, "\nset logscale y\n"), 1);
-    HAS("set logscale y\nset key top right\nplot $s1");
+    /* loss spans 0.25..1: its own range, with ticks inside it */
+    HAS("set logscale y\nset format y \"%g\"\nset yrange [");
+    HAS("set ytics (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1)\nset key top right\nplot $s1");
+    HAS("unset logscale y\nset autoscale y\nset ytics autofreq\n");
     HAS("set key bottom right\nplot $s3");
     const char *acc_panel = strstr(b.s, "set title 'accuracy'");
     assert_non_null(acc_panel);
     assert_null(strstr(acc_panel, "set logscale"));
+}
+
+/* Log axes keep to the data: ticks inside a range under two decades
+ * (gnuplot widens it to whole decades with two ticks), gnuplot's own for
+ * wider ones; counted axes get whole-number ticks. */
+static void axes_readable(void **state)
+{
+    (void)state;
+    nnl_plot_log_axis(&b, "y", 1.0, 1.3);
+    double a, z;
+    const char *r = strstr(b.s, "set yrange [");
+    assert_non_null(r);
+    assert_int_equal(sscanf(r, "set yrange [%lf:%lf]", &a, &z), 2);
+    assert_true(a < 1.0 && a > 0.9 && z > 1.3 && z < 1.45);
+    const char *t = strstr(b.s, "set ytics (");
+    assert_non_null(t);
+    int n = 0;
+    for (const char *p = t + 11; *p && *p != ')'; n++) {
+        char *end;
+        double v = strtod(p, &end);
+        assert_true(end > p && v >= a && v <= z);
+        p = *end == ',' ? end + 2 : end;
+    }
+    assert_true(n >= 4);
+    nnl_pbuf_clear(&b);
+    nnl_plot_log_axis(&b, "y", 1e-4, 1.0); /* four decades: gnuplot's ticks */
+    HAS("set logscale y\n");
+    HASNT("set ytics (");
+    HASNT("yrange");
+    nnl_pbuf_clear(&b);
+    nnl_plot_log_axis(&b, "y", INFINITY, -INFINITY); /* nothing positive */
+    HASNT("set ytics (");
+    nnl_pbuf_clear(&b);
+    nnl_plot_whole_tics(&b, "x", 8);
+    HAS("set xtics 0, 1 format \"%.0f\"\n");
+    HASNT("add");
+    nnl_pbuf_clear(&b);
+    nnl_plot_whole_tics(&b, "y", 70);
+    HAS("set ytics 0, 10 format \"%.0f\"\nset ytics add (1)\n");
+    nnl_pbuf_clear(&b);
+    nnl_plot_whole_tics(&b, "x", 3000);
+    HAS("set xtics 0, 500 ");
+}
+
+/* Small multiples: a panel per title, each series in its panel's colour,
+ * the second one dashed; axis labels on the outer panels only. */
+static void panels_grid(void **state)
+{
+    (void)state;
+    double x[3] = {0, 1, 2}, f[3] = {0, 1, 4}, g[3] = {0, 2, 4}, h[3] = {1, 1, 1};
+    nnl_plot_series s[3] = {{"f", x, f, 3}, {"f'", x, g, 3}, {"h", x, h, 3}};
+    int panel[3] = {0, 0, 1};
+    const char *titles[2] = {"f(x) = x^2", "h(x) = 1"};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "p.png";
+    o.xlabel = "x";
+    o.ylabel = "value";
+    assert_int_equal(nnl_plot_panels(&b, &o, s, 3, panel, titles, 2, &err), NNL_OK);
+    HAS("set multiplot layout 1,2\n");
+    HAS("set title 'f(x) = x^2'");
+    HAS("set title 'h(x) = 1'");
+    HAS("$line1 using 1:2 with lines lt 1 lw 2.5 title 'f', \\\n"
+        "     $line2 using 1:2 with lines lt 1 lw 1.5 dt (6,4) title 'f'.\"'\"\n");
+    HAS("$line3 using 1:2 with lines lt 2 lw 2.5 title 'h'\n");
+    assert_int_equal(count(b.s, "set ylabel 'value'"), 1); /* the left panel only */
+    assert_int_equal(count(b.s, "set xlabel 'x'"), 2);     /* both are on the bottom row */
+    HAS("unset multiplot\n");
+    nnl_pbuf_clear(&b);
+    o.file = "p.txt"; /* text: marks instead of dashes */
+    assert_int_equal(nnl_plot_panels(&b, &o, s, 3, panel, titles, 2, &err), NNL_OK);
+    HASNT("dt (6,4)");
+    HAS("with linespoints pi 6 lt 1");
+    panel[2] = 2;
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_panels(&b, &o, s, 3, panel, titles, 2, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "panel 3"));
 }
 
 static void history_single_panel_and_errors(void **state)
@@ -995,6 +1075,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(network_maps_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(nasty_title_is_quoted, setup, teardown),
         cmocka_unit_test_setup_teardown(out_of_memory_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(axes_readable, setup, teardown),
+        cmocka_unit_test_setup_teardown(panels_grid, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,22 +365,20 @@ static int l_graph(lua_State *L)
     return finish(L, &b, st, &o, fn, &err);
 }
 
-/* _lines(fn, opts, series) with series = {{x = , y = , name = }, ...} */
-static int l_lines(lua_State *L)
+/* The lines {{x = , y = , name = }, ...} at idx as series (the arrays
+ * are left on the stack, which owns them); *ns is how many. */
+static nnl_plot_series *check_series(lua_State *L, int idx, const char *fn, int *ns)
 {
-    const char *fn = luaL_checkstring(L, 1);
-    nnl_plot_opts o;
-    check_opts(L, 2, &o, fn);
-    luaL_checktype(L, 3, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 3);
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, idx);
     if (n < 1 || n > 1000)
-        return luaL_error(L, "%s: %d lines (expected 1..1000)", fn, (int)n);
+        luaL_error(L, "%s: %d lines (expected 1..1000)", fn, (int)n);
     nnl_plot_series *s = temp(L, (size_t)n, sizeof *s);
     size_t total = 0; /* points so far, checked before each conversion */
     for (int i = 0; i < (int)n; i++) {
         /* Each line leaves its table, arrays and name on the stack. */
         luaL_checkstack(L, 8, "too many lines");
-        lua_geti(L, 3, i + 1);
+        lua_geti(L, idx, i + 1);
         int item = lua_gettop(L);
         char what[64];
         lua_getfield(L, item, "y");
@@ -389,11 +387,10 @@ static int l_lines(lua_State *L)
          * draw) are refused before anything is converted. */
         lua_Integer ny = count_numbers(L, -2), nx = count_numbers(L, -1);
         if (ny >= 0 && !lua_isnil(L, -1) && nx >= 0 && nx != ny)
-            return luaL_error(L, "%s: line %d has %I x values and %I y values", fn, i + 1, nx,
-                              ny);
+            luaL_error(L, "%s: line %d has %I x values and %I y values", fn, i + 1, nx, ny);
         if (ny > 0 && (size_t)ny > MAX_POINTS - total)
-            return luaL_error(L, "%s: %I points are too many to draw (at most %I); sample "
-                              "the data", fn, (lua_Integer)total + ny, (lua_Integer)MAX_POINTS);
+            luaL_error(L, "%s: %I points are too many to draw (at most %I); sample "
+                       "the data", fn, (lua_Integer)total + ny, (lua_Integer)MAX_POINTS);
         snprintf(what, sizeof what, "line %d's y", i + 1);
         s[i].y = check_numbers(L, -2, &s[i].n, MAX_POINTS - total, fn, what);
         total += s[i].n;
@@ -408,10 +405,58 @@ static int l_lines(lua_State *L)
         s[i].name = check_text(L, -1, fn, what);
         /* Leave the arrays on the stack; drop nothing else that matters. */
     }
+    *ns = (int)n;
+    return s;
+}
+
+/* _lines(fn, opts, series) with series = {{x = , y = , name = }, ...} */
+static int l_lines(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    int n;
+    nnl_plot_series *s = check_series(L, 3, fn, &n);
     nnl_pbuf b;
     nnl_error err;
     nnl_pbuf_init(&b);
-    nnl_status st = nnl_plot_lines(&b, &o, s, (int)n, &err);
+    nnl_status st = nnl_plot_lines(&b, &o, s, n, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* _panels(fn, opts, series, titles): as _lines, each series with a
+ * `panel` number (1..#titles) saying which panel of the grid it is in. */
+static int l_panels(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    int n;
+    nnl_plot_series *s = check_series(L, 3, fn, &n);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_Integer np = luaL_len(L, 4);
+    if (np < 1 || np > 64)
+        return luaL_error(L, "%s: %I panels (expected 1..64)", fn, np);
+    const char **titles = temp(L, (size_t)np, sizeof *titles);
+    luaL_checkstack(L, (int)np + 4, "too many panels");
+    for (lua_Integer p = 0; p < np; p++) {
+        lua_geti(L, 4, p + 1);
+        titles[p] = check_text(L, -1, fn, "a panel's title");
+    }
+    int *panel = temp(L, (size_t)n, sizeof *panel);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, 3, i + 1);
+        lua_getfield(L, -1, "panel");
+        lua_Integer p = lua_tointeger(L, -1);
+        lua_pop(L, 2);
+        if (p < 1 || p > np)
+            return luaL_error(L, "%s: line %d's panel must be 1..%I", fn, i + 1, np);
+        panel[i] = (int)p - 1;
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_panels(&b, &o, s, n, panel, titles, (int)np, &err);
     return finish(L, &b, st, &o, fn, &err);
 }
 
@@ -901,7 +946,7 @@ static const luaL_Reg session_methods[] = {
 };
 
 static const luaL_Reg plot_funcs[] = {
-    {"_history", l_history},     {"_lines", l_lines},     {"_scatter", l_scatter},
+    {"_history", l_history},     {"_lines", l_lines},     {"_panels", l_panels},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
     {"_regions", l_regions},     {"_network", l_network}, {"_graph", l_graph}, {"_session", l_session},
     {"_filters", l_filters},     {"_maps", l_maps},

@@ -674,10 +674,11 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
     return out;
 }
 
-nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
-                              size_t batch_size, nnl_logs *logs, nnl_error *err)
+/* Both the batch runs (evaluate, train_on_batch/test_on_batch) start by
+ * checking the pair and resetting the metrics, and end with the same logs. */
+nnl_status nnl_model_check_pair(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                                size_t *ycols, nnl_error *err)
 {
-    size_t ycols;
     if (!m->compiled)
         return nnl_fail(err, NNL_ERR_ARG, "compile the model first "
                         "(model:compile{loss = ..., optimizer = ...})");
@@ -687,25 +688,48 @@ nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tenso
     int was_built = m->built;
     nnl_status st = nnl_model_check_x(m, x, "", err);
     if (st == NNL_OK)
-        st = nnl_model_check_y(m, x, y, "", &ycols, err);
-    if (st != NNL_OK) {
-        if (!was_built && m->built) /* built from a bad pair: undo */
-            nnl_model_unbuild(m);
-        return st;
-    }
-    size_t n = x->shape[0];
-    if (batch_size == 0)
-        batch_size = 32;
-    if (batch_size > n)
-        batch_size = n ? n : 1;
-    batch_size = infer_batch(m, batch_size);
-    if ((st = nnl_model_reserve(m, batch_size, ycols, err)) != NNL_OK)
-        return st;
+        st = nnl_model_check_y(m, x, y, "", ycols, err);
+    if (st != NNL_OK && !was_built && m->built) /* built from a bad pair: undo */
+        nnl_model_unbuild(m);
+    return st;
+}
+
+void nnl_model_reset_metrics(nnl_model *m)
+{
     const nnl_shape *os = nnl_model_out_shape(m);
     for (size_t i = 0; i < m->nmetrics; i++) {
         nnl_metric_resolve(&m->metrics[i], m->loss, os->d[os->ndim - 1]);
         nnl_metric_reset(&m->metrics[i]);
     }
+}
+
+void nnl_model_fill_logs(const nnl_model *m, double loss, nnl_logs *logs)
+{
+    logs->n = 0;
+    logs->names[logs->n] = "loss";
+    logs->values[logs->n++] = loss;
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        logs->names[logs->n] = m->metrics[i].name;
+        logs->values[logs->n++] = nnl_metric_value(&m->metrics[i]);
+    }
+}
+
+nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                              size_t batch_size, nnl_logs *logs, nnl_error *err)
+{
+    size_t ycols;
+    nnl_status st = nnl_model_check_pair(m, x, y, &ycols, err);
+    if (st != NNL_OK)
+        return st;
+    size_t n = x->shape[0];
+    if (batch_size == 0)
+        batch_size = 32;
+    if (batch_size > n)
+        batch_size = n;
+    batch_size = infer_batch(m, batch_size);
+    if ((st = nnl_model_reserve(m, batch_size, ycols, err)) != NNL_OK)
+        return st;
+    nnl_model_reset_metrics(m);
     size_t xs = nnl_shape_numel(&m->in_shape);
     double total = 0.0;
     for (size_t first = 0; first < n; first += batch_size) {
@@ -717,13 +741,7 @@ nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tenso
             return st;
         total += l * (double)b;
     }
-    logs->n = 0;
-    logs->names[logs->n] = "loss";
-    logs->values[logs->n++] = (n ? total / (double)n : 0.0) + nnl_model_reg_loss(m);
-    for (size_t i = 0; i < m->nmetrics; i++) {
-        logs->names[logs->n] = m->metrics[i].name;
-        logs->values[logs->n++] = nnl_metric_value(&m->metrics[i]);
-    }
+    nnl_model_fill_logs(m, total / (double)n + nnl_model_reg_loss(m), logs);
     return NNL_OK;
 }
 

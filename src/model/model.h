@@ -151,6 +151,15 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
 nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                               size_t batch_size, nnl_logs *logs, nnl_error *err);
 
+/* The checks before a run on x, y: compiled, samples, x and y fit (a
+ * model built from a bad pair is unbuilt again); *ycols as check_y. */
+nnl_status nnl_model_check_pair(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                                size_t *ycols, nnl_error *err);
+/* Resolves (by the loss and output width) and zeroes every metric. */
+void nnl_model_reset_metrics(nnl_model *m);
+/* logs = loss, then each metric's value by name. */
+void nnl_model_fill_logs(const nnl_model *m, double loss, nnl_logs *logs);
+
 /* One training step (train != 0: forward, loss, backward, optimizer
  * update, as fit's) or one evaluation on the whole batch x, y: loss (with
  * the regularization penalty) and metrics of that batch into logs

@@ -27,30 +27,15 @@ nnl_status nnl_model_on_batch(nnl_model *m, const nnl_tensor *x, const nnl_tenso
                               int train, nnl_logs *logs, nnl_error *err)
 {
     size_t ycols;
-    if (!m->compiled)
-        return nnl_fail(err, NNL_ERR_ARG, "compile the model first "
-                        "(model:compile{loss = ..., optimizer = ...})");
-    if (x->shape[0] == 0)
-        return nnl_fail(err, NNL_ERR_SHAPE, "x has no samples");
-    int was_built = m->built;
-    nnl_status st = nnl_model_check_x(m, x, "", err);
-    if (st == NNL_OK)
-        st = nnl_model_check_y(m, x, y, "", &ycols, err);
-    if (st != NNL_OK) {
-        if (!was_built && m->built)
-            nnl_model_unbuild(m);
+    nnl_status st = nnl_model_check_pair(m, x, y, &ycols, err);
+    if (st != NNL_OK)
         return st;
-    }
     size_t n = x->shape[0];
     if ((st = nnl_model_reserve(m, n, ycols, err)) != NNL_OK)
         return st;
     if (train && (st = nnl_model_prepare_optim(m, err)) != NNL_OK)
         return st;
-    const nnl_shape *os = nnl_model_out_shape(m);
-    for (size_t i = 0; i < m->nmetrics; i++) {
-        nnl_metric_resolve(&m->metrics[i], m->loss, os->d[os->ndim - 1]);
-        nnl_metric_reset(&m->metrics[i]);
-    }
+    nnl_model_reset_metrics(m);
     memcpy(m->acts[0], x->data, x->numel * sizeof(float));
     memcpy(m->ybuf, y->data, n * ycols * sizeof(float));
     double loss;
@@ -58,14 +43,7 @@ nnl_status nnl_model_on_batch(nnl_model *m, const nnl_tensor *x, const nnl_tenso
                : nnl_model_eval_step(m, n, ycols, &loss, err);
     if (st != NNL_OK)
         return st;
-    if (!train)
-        loss += nnl_model_reg_loss(m);
-    logs->n = 0;
-    logs->names[logs->n] = "loss";
-    logs->values[logs->n++] = loss;
-    for (size_t i = 0; i < m->nmetrics; i++) {
-        logs->names[logs->n] = m->metrics[i].name;
-        logs->values[logs->n++] = nnl_metric_value(&m->metrics[i]);
-    }
+    /* a training step's loss already holds the penalty (as fit's) */
+    nnl_model_fill_logs(m, train ? loss : loss + nnl_model_reg_loss(m), logs);
     return NNL_OK;
 }

@@ -256,4 +256,23 @@ typedef struct nnl_plot_layer {
 nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_layer *layers,
                             int n, int max_shown, nnl_error *err);
 
+/* A logarithmic axis ("y") for data whose positive values span [lo, hi]:
+ * gnuplot's own ticks for two decades or more, else the range as it is
+ * with readable ticks (log_axis.c). _reset undoes it for the next plot. */
+void nnl_plot_log_axis(nnl_pbuf *b, const char *axis, double lo, double hi);
+void nnl_plot_log_axis_reset(nnl_pbuf *b, const char *axis);
+/* Small multiples: a grid of panels (titles[p], np of them), series i
+ * in panel[i] (0-based). A panel's first series is solid in the panel's
+ * colour, its next ones dashed in the same colour, each in its panel's key
+ * (plot_panels.c). */
+nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
+                           int ns, const int *panel, const char *const *titles, int np,
+                           nnl_error *err);
+/* Whole-number ticks (1-2-5 steps, at most about 12, and 1) on an axis
+ * that counts 1..n (units, inputs, classes). */
+void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n);
+/* The smallest and largest positive finite y of the series (lo = +inf
+ * when there is none). */
+void nnl_plot_positive_range(const nnl_plot_series *s, int ns, double *lo, double *hi);
+
 #endif

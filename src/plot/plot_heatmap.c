@@ -67,6 +67,8 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         if (text) {
             nnl_plot_labels(b, o, title, "unit", "input");
             nnl_pbuf_addf(b, "set xrange [0.5:%zu.5]\nset yrange [%zu.5:0.5]\n", cols, rows);
+        nnl_plot_whole_tics(b, "x", cols);
+        nnl_plot_whole_tics(b, "y", rows);
             nnl_pbuf_add(b, "unset grid\nunset key\nset border 15\n");
             nnl_plot_text_image(b, o, pw, ph, w, NULL, cols, rows, 0.5, cols + 0.5, 0.5,
                                 rows + 0.5, m);
@@ -86,6 +88,8 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         nnl_plot_labels(b, o, title, "unit", "input");
         diverging(b, m, "weight");
         nnl_pbuf_addf(b, "set xrange [0.5:%zu.5]\nset yrange [%zu.5:0.5]\n", cols, rows);
+        nnl_plot_whole_tics(b, "x", cols);
+        nnl_plot_whole_tics(b, "y", rows);
         nnl_pbuf_add(b, "unset grid\nset tics out\nunset key\n"
                         "set border 15 lc rgb '#505050'\n"
                         "plot $w matrix using ($1+1):($2+1):3 with image notitle\n");

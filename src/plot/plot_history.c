@@ -1,5 +1,6 @@
 /* nn.plot.history: loss and each metric per epoch, one panel per quantity,
  * training solid and validation dashed in the same panel. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,8 +93,17 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         po.title = nq > 1 ? NULL : o->title;
         nnl_plot_labels(b, &po, qname[q], "epoch", NULL);
         int logy = o->logy && !is_share(qname[q]);
-        if (logy)
-            nnl_pbuf_add(b, "set logscale y\n");
+        if (logy) {
+            double lo = INFINITY, hi = -INFINITY;
+            for (int i = 0; i < ns; i++)
+                if (panel[i] == q) {
+                    double l, h;
+                    nnl_plot_positive_range(&s[i], 1, &l, &h);
+                    lo = fmin(lo, l);
+                    hi = fmax(hi, h);
+                }
+            nnl_plot_log_axis(b, "y", lo, hi);
+        }
         /* The key where the curves are not: a corner none of them
          * crosses, those that most curves leave free first (the bottom
          * for rising ones such as accuracy, the top for falling ones). */
@@ -125,7 +135,7 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         }
         nnl_pbuf_add(b, "\n");
         if (logy)
-            nnl_pbuf_add(b, "unset logscale y\n");
+            nnl_plot_log_axis_reset(b, "y");
     }
     if (nq > 1)
         nnl_pbuf_add(b, "unset multiplot\n");

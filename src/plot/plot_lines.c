@@ -49,8 +49,11 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         nnl_pbuf_add(b, "set xtics 1\n");
     else if (whole)
         nnl_pbuf_add(b, "set xtics format \"%.0f\"\n");
-    if (o->logy)
-        nnl_pbuf_add(b, "set logscale y\nset format y \"%.0e\"\n");
+    if (o->logy) {
+        double lo, hi;
+        nnl_plot_positive_range(s, ns, &lo, &hi);
+        nnl_plot_log_axis(b, "y", lo, hi);
+    }
     /* Many lines: the key beside the plot, not over the lines. */
     size_t longest = 0;
     for (int i = 0; i < ns; i++)

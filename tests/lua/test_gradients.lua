@@ -140,6 +140,16 @@ T("nn.plot.activations draws functions and their derivatives", function()
   check(script:find("sigmoid(x) = 1 / (1 + exp(-x))", 1, true) and
         script:find("title 'relu'.\"'\".'(x)'", 1, true),
         "the key names each function with its formula and its derivative")
+  -- a panel per function, titled by its formula
+  check(script:find("set multiplot layout 1,2", 1, true) and
+        script:find("set title 'sigmoid(x) = 1 / (1 + exp(-x))'", 1, true) and
+        script:find("set title 'relu(x) = max(0, x)'", 1, true), "one panel per function")
+  -- the derivative is autograd's: sigmoid'(0) = 0.25, relu'(2) = 1, relu'(-2) = 0
+  local block = script:match("%$line2 << EOD\n(.-)EOD")
+  check(block and block:find("\n0 0.25\n", 1, true), "sigmoid'(0) = 0.25")
+  local relu_d = script:match("%$line4 << EOD\n(.-)EOD")
+  check(relu_d and relu_d:find("\n2 1\n", 1, true) and relu_d:find("\n%-2 0\n"),
+        "relu' is 1 right of 0 and 0 left of it")
   if pcall(nn.plot.activations, "tanh", {file = txt, derivative = false}) then
     f = assert(io.open(txt))
     local text = f:read("a")
