@@ -174,32 +174,22 @@ static void house_style_is_okabe_ito(void **state)
     HAS("set border 3");
 }
 
-/* The key goes to a corner no curve crosses: an overfitting run's
- * validation loss climbs into the top right, so the loss key moves top
- * left; relu (flat on the left, rising to the top right) gets its key top
- * left; when every corner is crossed the lines' key goes under the plot. */
-static void key_avoids_the_curves(void **state)
+/* Each history panel's key goes to a corner none of its curves crosses:
+ * an overfitting run's validation loss climbs into the top right, so the
+ * loss key moves top left. */
+static void history_key_avoids_the_curves(void **state)
 {
     (void)state;
     double loss[6] = {0.6, 0.3, 0.1, 0.05, 0.02, 0.01}, vloss[6] = {0.3, 0.5, 0.8, 1.1, 1.3, 1.5};
-    nnl_plot_series h[2] = {{"loss", NULL, loss, 6}, {"val_loss", NULL, vloss, 6}};
+    double acc[6] = {0.6, 0.8, 0.9, 1, 1, 1};
+    nnl_plot_series h[3] = {{"loss", NULL, loss, 6}, {"val_loss", NULL, vloss, 6},
+                            {"accuracy", NULL, acc, 6}};
     nnl_plot_opts o;
     nnl_plot_opts_init(&o);
     o.file = "h.png";
-    assert_int_equal(nnl_plot_history(&b, &o, h, 2, &err), NNL_OK);
+    assert_int_equal(nnl_plot_history(&b, &o, h, 3, &err), NNL_OK);
     HAS("set key top left\nplot $s1");
-    double x[5] = {-4, -2, 0, 2, 4}, relu[5] = {0, 0, 0, 2, 4}, d[5] = {0, 0, 0, 1, 1};
-    nnl_plot_series r[2] = {{"relu(x) = max(0, x)", x, relu, 5}, {"relu'(x)", x, d, 5}};
-    nnl_pbuf_clear(&b);
-    assert_int_equal(nnl_plot_lines(&b, &o, r, 2, &err), NNL_OK);
-    HAS("set key inside top left\n");
-    /* an X through all four corners */
-    double up[5] = {-4, -2, 0, 2, 4}, down[5] = {4, 2, 0, -2, -4};
-    nnl_plot_series xs[2] = {{"up", x, up, 5}, {"down", x, down, 5}};
-    nnl_pbuf_clear(&b);
-    assert_int_equal(nnl_plot_lines(&b, &o, xs, 2, &err), NNL_OK);
-    HAS("set key below\n");
-    HASNT("set key inside");
+    HAS("set key bottom right\nplot $s3");
 }
 
 static void history_panels_and_data(void **state)
@@ -284,6 +274,14 @@ static void axes_readable(void **state)
     nnl_pbuf_clear(&b);
     nnl_plot_whole_tics(&b, "x", 3000);
     HAS("set xtics 0, 500 ");
+    /* the key goes where no curve is: a rising curve leaves the top left
+     * and bottom right free, an X of two lines no corner */
+    double up[5] = {1, 4, 9, 16, 25}, down[5] = {25, 16, 9, 4, 1};
+    nnl_plot_series rise[1] = {{"up", NULL, up, 5}}, x2[2] = {{"up", NULL, up, 5},
+                                                              {"down", NULL, down, 5}};
+    assert_string_equal(nnl_plot_key_corner(rise, 1), "top left");
+    assert_string_equal(nnl_plot_key_corner(&x2[1], 1), "top right");
+    assert_string_equal(nnl_plot_key_corner(x2, 2), "outside right top");
 }
 
 /* Small multiples: a panel per title, each series in its panel's colour,
@@ -1054,7 +1052,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(terminal_from_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(house_style_is_okabe_ito, setup, teardown),
         cmocka_unit_test_setup_teardown(history_panels_and_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(key_avoids_the_curves, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_key_avoids_the_curves, setup, teardown),
         cmocka_unit_test_setup_teardown(history_single_panel_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(lines_and_names, setup, teardown),
         cmocka_unit_test_setup_teardown(scatter_by_class, setup, teardown),

@@ -97,3 +97,56 @@ void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n)
     if (step > 1)
         nnl_pbuf_addf(b, "set %stics add (1)\n", axis);
 }
+
+const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns)
+{
+    return nnl_plot_key_corner_from(s, ns, 0);
+}
+
+const char *nnl_plot_key_corner_from(const nnl_plot_series *s, int ns, int bottom_first)
+{
+    static const char *const corner[4] = {"top right", "top left", "bottom right",
+                                          "bottom left"};
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < ns; i++)
+        for (size_t k = 0; k < s[i].n; k++) {
+            double x = s[i].x ? s[i].x[k] : (double)(k + 1), y = s[i].y[k];
+            if (!isfinite(x) || !isfinite(y))
+                continue;
+            x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
+        }
+    if (!(x1 > x0 && y1 > y0))
+        return corner[0];
+    /* how much of each curve passes through each corner box (the outer
+     * 35% of the width by 30% of the height), sampled along the segments
+     * so that a line through a corner counts even without a point there */
+    double hits[4] = {0, 0, 0, 0};
+    for (int i = 0; i < ns; i++)
+        for (size_t k = 0; k < s[i].n; k++) {
+            double xa = s[i].x ? s[i].x[k] : (double)(k + 1), ya = s[i].y[k];
+            double xb = xa, yb = ya;
+            if (k + 1 < s[i].n) {
+                xb = s[i].x ? s[i].x[k + 1] : (double)(k + 2);
+                yb = s[i].y[k + 1];
+            }
+            for (int t = 0; t < 8; t++) {
+                double u = (xa + (xb - xa) * t / 8 - x0) / (x1 - x0);
+                double v = (ya + (yb - ya) * t / 8 - y0) / (y1 - y0);
+                if (!isfinite(u) || !isfinite(v))
+                    continue;
+                int right = u > 0.65, left = u < 0.35, top = v > 0.7, bottom = v < 0.3;
+                hits[0] += top && right;
+                hits[1] += top && left;
+                hits[2] += bottom && right;
+                hits[3] += bottom && left;
+            }
+        }
+    static const int top_first[4] = {0, 1, 2, 3}, low_first[4] = {2, 3, 0, 1};
+    const int *order = bottom_first ? low_first : top_first;
+    int best = order[0];
+    for (int c = 1; c < 4; c++)
+        if (hits[order[c]] < hits[best])
+            best = order[c];
+    /* every corner crossed (an X of two lines): beside the plot */
+    return hits[best] > 0 ? "outside right top" : corner[best];
+}

@@ -148,16 +148,6 @@ typedef struct nnl_plot_series {
 nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                             int ns, nnl_error *err);
 
-/* The inside corner ("top right", "top left", "bottom right", "bottom
- * left") where a key of nkeys rows of at most longest characters hides
- * none of the series (those with panel[i] == q, or all when panel is
- * NULL) on a page of width x height pixels, the top corners tried first
- * unless bottom_first; NULL when every corner would hide some (put the
- * key outside). */
-const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns, const int *panel, int q,
-                                int logy, int width, int height, int nkeys, size_t longest,
-                                int bottom_first);
-
 /* Lines: each series a line (points too when short); names in the key. */
 nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                           int ns, nnl_error *err);
@@ -271,6 +261,13 @@ nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_s
 /* Whole-number ticks (1-2-5 steps, at most about 12, and 1) on an axis
  * that counts 1..n (units, inputs, classes). */
 void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n);
+/* The corner of the plot ("top right", "top left", "bottom right",
+ * "bottom left") that no curve passes through, for the key; "outside
+ * right top" when every corner has one. */
+const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns);
+/* The same, trying the bottom corners first when bottom_first (rising
+ * curves such as accuracy leave the bottom right freest). */
+const char *nnl_plot_key_corner_from(const nnl_plot_series *s, int ns, int bottom_first);
 /* The smallest and largest positive finite y of the series (lo = +inf
  * when there is none). */
 void nnl_plot_positive_range(const nnl_plot_series *s, int ns, double *lo, double *hi);

@@ -44,9 +44,11 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     /* Quantities in order of first appearance. */
     int *panel = nnl_calloc((size_t)ns, sizeof *panel);
     const char **qname = nnl_calloc((size_t)ns, sizeof *qname);
-    if (!panel || !qname) {
+    nnl_plot_series *mine = nnl_calloc((size_t)ns, sizeof *mine); /* one panel's series */
+    if (!panel || !qname || !mine) {
         nnl_free(panel);
         nnl_free(qname);
+        nnl_free(mine);
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", fn);
     }
     int nq = 0;
@@ -104,18 +106,19 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                 }
             nnl_plot_log_axis(b, "y", lo, hi);
         }
-        /* The key where the curves are not: a corner none of them
-         * crosses, those that most curves leave free first (the bottom
-         * for rising ones such as accuracy, the top for falling ones). */
-        int nkeys = 0;
+        /* The key where the curves are not: a corner none of this
+         * panel's curves crosses (an overfitting run's validation loss
+         * climbs into the top right), the bottom ones first for rising
+         * curves such as accuracy; when each corner has one, inside all
+         * the same (bottom right for rising, top right for falling), so
+         * that the panels keep one size. */
+        int m = 0;
         for (int i = 0; i < ns; i++)
-            nkeys += panel[i] == q;
-        int pw = (o->width ? o->width : (cols == 1 ? 800 : 560 * cols)) / cols;
-        int ph = (o->height ? o->height : (rows == 1 ? 480 : 400 * rows)) / rows;
+            if (panel[i] == q)
+                mine[m++] = s[i];
         int up = rising(s, ns, panel, q);
-        const char *corner = nnl_plot_key_corner(s, ns, panel, q, logy, pw, ph, nkeys,
-                                                 strlen("validation"), up);
-        if (corner)
+        const char *corner = nnl_plot_key_corner_from(mine, m, up);
+        if (strncmp(corner, "outside", 7) != 0)
             nnl_pbuf_addf(b, "set key %s\n", corner);
         else
             nnl_pbuf_addf(b, "set key %s right\n", up ? "bottom" : "top");
@@ -144,5 +147,6 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
 done:
     nnl_free(panel);
     nnl_free(qname);
+    nnl_free(mine);
     return st;
 }

@@ -63,16 +63,8 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         nnl_pbuf_add(b, "set key below\n");
     else if (ns > 4)
         nnl_pbuf_add(b, "set key outside right top\n");
-    else {
-        /* A few lines: inside, in a corner the lines leave free, else
-         * under the plot (never over a line). */
-        const char *corner = nnl_plot_key_corner(s, ns, NULL, 0, o->logy, o->width ? o->width : 800,
-                                                 o->height ? o->height : 480, ns, longest, 0);
-        if (corner)
-            nnl_pbuf_addf(b, "set key inside %s\n", corner);
-        else
-            nnl_pbuf_add(b, "set key below\n");
-    }
+    else /* inside, where the curves are not */
+        nnl_pbuf_addf(b, "set key %s\n", nnl_plot_key_corner(s, ns));
     nnl_pbuf_add(b, "plot ");
     for (int i = 0; i < ns; i++) {
         /* past the palette, the colours come back dashed */

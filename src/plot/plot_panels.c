@@ -63,14 +63,22 @@ nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_s
             nnl_pbuf_quote(b, o->ylabel);
             nnl_pbuf_add(b, "\n");
         }
-        nnl_pbuf_add(b, "set key top left\nplot ");
+        int m = 0; /* the panel's series, for the key's corner */
+        nnl_plot_series in[8];
+        for (int i = 0; i < ns && m < 8; i++)
+            if (panel[i] == p)
+                in[m++] = s[i];
+        nnl_pbuf_addf(b, "set key %s\nplot ", nnl_plot_key_corner(in, m));
+        /* the palette without its yellow, too faint for a thin line on white */
+        int lt = p % (NNL_PLOT_NCOLORS - 1) + 1;
+        lt += lt >= 7;
         int k = 0;
         for (int i = 0; i < ns; i++) {
             if (panel[i] != p)
                 continue;
             /* text has no dashes: the lines differ by their marks */
             nnl_pbuf_addf(b, "%s$line%d using 1:2 with %s lt %d lw %s%s", k ? ", \\\n     " : "",
-                          i + 1, text ? "linespoints pi 6" : "lines", p % NNL_PLOT_NCOLORS + 1,
+                          i + 1, text ? "linespoints pi 6" : "lines", lt,
                           k ? "1.5" : "2.5", k && !text ? " dt (6,4)" : "");
             if (text)
                 nnl_plot_pt(b, o, k + 1, 0);
