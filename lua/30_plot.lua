@@ -260,6 +260,9 @@ function plot.graph(t, opts)
   for k, v in pairs(opts) do if k ~= "max_nodes" then o[k] = v end end
   if more then
     o.title = o.title or string.format("computation graph (the first %d nodes)", limit)
+  elseif #nodes == 1 and nodes[1].freed and not nodes[1].leaf then
+    -- backward frees the graph: say how to keep it rather than draw one box
+    o.title = o.title or "graph freed by backward (keep it: retain_graph = true)"
   end
   call(C.graph, fn, o, list, edges)
 end

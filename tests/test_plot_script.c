@@ -174,24 +174,6 @@ static void house_style_is_okabe_ito(void **state)
     HAS("set border 3");
 }
 
-/* Each history panel's key goes to a corner none of its curves crosses:
- * an overfitting run's validation loss climbs into the top right, so the
- * loss key moves top left. */
-static void history_key_avoids_the_curves(void **state)
-{
-    (void)state;
-    double loss[6] = {0.6, 0.3, 0.1, 0.05, 0.02, 0.01}, vloss[6] = {0.3, 0.5, 0.8, 1.1, 1.3, 1.5};
-    double acc[6] = {0.6, 0.8, 0.9, 1, 1, 1};
-    nnl_plot_series h[3] = {{"loss", NULL, loss, 6}, {"val_loss", NULL, vloss, 6},
-                            {"accuracy", NULL, acc, 6}};
-    nnl_plot_opts o;
-    nnl_plot_opts_init(&o);
-    o.file = "h.png";
-    assert_int_equal(nnl_plot_history(&b, &o, h, 3, &err), NNL_OK);
-    HAS("set key top left\nplot $s1");
-    HAS("set key bottom right\nplot $s3");
-}
-
 static void history_panels_and_data(void **state)
 {
     (void)state;
@@ -274,12 +256,13 @@ static void axes_readable(void **state)
     nnl_pbuf_clear(&b);
     nnl_plot_whole_tics(&b, "x", 3000);
     HAS("set xtics 0, 500 ");
-    /* the key goes where no curve is: a rising curve leaves the top left
-     * and bottom right free, an X of two lines no corner */
+    /* the key goes where no curve is: a rising curve leaves the bottom
+     * right (and top left) free, a falling one the top right, an X of two
+     * lines no corner */
     double up[5] = {1, 4, 9, 16, 25}, down[5] = {25, 16, 9, 4, 1};
     nnl_plot_series rise[1] = {{"up", NULL, up, 5}}, x2[2] = {{"up", NULL, up, 5},
                                                               {"down", NULL, down, 5}};
-    assert_string_equal(nnl_plot_key_corner(rise, 1), "top left");
+    assert_string_equal(nnl_plot_key_corner(rise, 1), "bottom right");
     assert_string_equal(nnl_plot_key_corner(&x2[1], 1), "top right");
     assert_string_equal(nnl_plot_key_corner(x2, 2), "outside right top");
 }
@@ -317,6 +300,20 @@ static void panels_grid(void **state)
     nnl_pbuf_clear(&b);
     assert_int_equal(nnl_plot_panels(&b, &o, s, 3, panel, titles, 2, &err), NNL_ERR_ARG);
     assert_non_null(strstr(err.msg, "panel 3"));
+}
+
+/* Overfitting: the validation loss turns up into the top right, where
+ * the key used to sit over it. */
+static void history_key_clear_of_rising_validation(void **state)
+{
+    (void)state;
+    double loss[5] = {1.0, 0.6, 0.3, 0.2, 0.1}, vloss[5] = {0.9, 0.7, 0.8, 1.0, 1.2};
+    nnl_plot_series s[2] = {{"loss", NULL, loss, 5}, {"val_loss", NULL, vloss, 5}};
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.file = "h.png";
+    assert_int_equal(nnl_plot_history(&b, &o, s, 2, &err), NNL_OK);
+    HAS("set key bottom left\nplot $s1");
 }
 
 static void history_single_panel_and_errors(void **state)
@@ -1052,7 +1049,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(terminal_from_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(house_style_is_okabe_ito, setup, teardown),
         cmocka_unit_test_setup_teardown(history_panels_and_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(history_key_avoids_the_curves, setup, teardown),
         cmocka_unit_test_setup_teardown(history_single_panel_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(lines_and_names, setup, teardown),
         cmocka_unit_test_setup_teardown(scatter_by_class, setup, teardown),
@@ -1074,6 +1070,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nasty_title_is_quoted, setup, teardown),
         cmocka_unit_test_setup_teardown(out_of_memory_everywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(axes_readable, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_key_clear_of_rising_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(panels_grid, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 
 #include "bind/lnn.h"
 #include "bind/lnn_tensor.h"
+#include "model/activation.h"
 #include "tensor/autograd.h"
 
 /* t:requires_grad([flag = true]) -> t */
@@ -36,11 +37,12 @@ static int m_backward(lua_State *L)
             return luaL_error(L, "backward: the gradient must be an nn.Tensor, got %s",
                               luaL_typename(L, 2));
         g = nnl_lua_checktensor(L, 2);
-        if (lua_istable(L, 3))
-            opts = 3;
-        else if (!lua_isnoneornil(L, 3))
-            return luaL_error(L, "backward: options must be a table, got %s", luaL_typename(L, 3));
     }
+    /* backward(grad, opts) and backward(nil, opts): the options third */
+    if (!opts && lua_istable(L, 3))
+        opts = 3;
+    else if (!opts && !lua_isnoneornil(L, 3))
+        return luaL_error(L, "backward: options must be a table, got %s", luaL_typename(L, 3));
     int retain = 0;
     if (opts) {
         lua_pushnil(L);
@@ -191,7 +193,17 @@ static int l_graph(lua_State *L)
         const nnl_agnode *n = v->nodes[i];
         char sb[96];
         lua_createtable(L, 0, 6);
-        lua_pushstring(L, n->op ? n->op->name : "leaf");
+        /* an activation node is named by its function ("relu"), which is
+         * what a student looks for in the picture */
+        const char *name = n->op ? n->op->name : "leaf";
+        if (n->op && strcmp(name, "act") == 0) {
+            size_t na;
+            const nnl_activation *acts = nnl_activations(&na);
+            for (size_t a = 0; a < na; a++)
+                if (acts[a].kernel == n->iarg[0])
+                    name = acts[a].name;
+        }
+        lua_pushstring(L, name);
         lua_setfield(L, -2, "name");
         lua_pushstring(L, nnl_shape_str_raw(n->out_ndim, n->out_shape, sb, sizeof sb));
         lua_setfield(L, -2, "shape");

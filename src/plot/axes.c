@@ -100,12 +100,9 @@ void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n)
 
 const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns)
 {
-    return nnl_plot_key_corner_from(s, ns, 0);
-}
-
-const char *nnl_plot_key_corner_from(const nnl_plot_series *s, int ns, int bottom_first)
-{
-    static const char *const corner[4] = {"top right", "top left", "bottom right",
+    /* in the order they are preferred when several are free: a key on
+     * the right, where readers look after following the curves */
+    static const char *const corner[4] = {"top right", "bottom right", "top left",
                                           "bottom left"};
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (int i = 0; i < ns; i++)
@@ -136,17 +133,15 @@ const char *nnl_plot_key_corner_from(const nnl_plot_series *s, int ns, int botto
                     continue;
                 int right = u > 0.65, left = u < 0.35, top = v > 0.7, bottom = v < 0.3;
                 hits[0] += top && right;
-                hits[1] += top && left;
-                hits[2] += bottom && right;
+                hits[1] += bottom && right;
+                hits[2] += top && left;
                 hits[3] += bottom && left;
             }
         }
-    static const int top_first[4] = {0, 1, 2, 3}, low_first[4] = {2, 3, 0, 1};
-    const int *order = bottom_first ? low_first : top_first;
-    int best = order[0];
+    int best = 0;
     for (int c = 1; c < 4; c++)
-        if (hits[order[c]] < hits[best])
-            best = order[c];
+        if (hits[c] < hits[best])
+            best = c;
     /* every corner crossed (an X of two lines): beside the plot */
     return hits[best] > 0 ? "outside right top" : corner[best];
 }

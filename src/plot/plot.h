@@ -265,9 +265,6 @@ void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n);
  * "bottom left") that no curve passes through, for the key; "outside
  * right top" when every corner has one. */
 const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns);
-/* The same, trying the bottom corners first when bottom_first (rising
- * curves such as accuracy leave the bottom right freest). */
-const char *nnl_plot_key_corner_from(const nnl_plot_series *s, int ns, int bottom_first);
 /* The smallest and largest positive finite y of the series (lo = +inf
  * when there is none). */
 void nnl_plot_positive_range(const nnl_plot_series *s, int ns, double *lo, double *hi);

@@ -20,8 +20,9 @@ nnl_status nnl_plot_graph(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_gn
         if (edges[2 * e] >= n || edges[2 * e + 1] >= n)
             return nnl_fail(err, NNL_ERR_ARG, "%s: edge %zu names a node out of range", fn,
                             e + 1);
-    nnl_status st = nnl_plot_begin(b, o, 300 + (int)(xmax * 190), 240 + (int)(ymax * 130), fn,
-                                   err);
+    /* at least as wide as the title, for a graph of one or two nodes */
+    int w = 300 + (int)(xmax * 190);
+    nnl_status st = nnl_plot_begin(b, o, w < 560 ? 560 : w, 240 + (int)(ymax * 130), fn, err);
     if (st != NNL_OK)
         return st;
     nnl_plot_labels(b, o, "computation graph (inputs left, result right)", NULL, NULL);
@@ -38,7 +39,13 @@ nnl_status nnl_plot_graph(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_gn
                       i + 1, nodes[i].x, nodes[i].y, fill);
         nnl_pbuf_add(b, "set label ");
         nnl_pbuf_quote(b, nodes[i].label ? nodes[i].label : "?");
-        nnl_pbuf_addf(b, " at %.6g,%.6g center font ',9' front\n", nodes[i].x, nodes[i].y);
+        /* gnuplot puts a label's first line at the point: lift the
+         * block of lines by half its height so it sits in the box */
+        int lines = 1;
+        for (const char *c = nodes[i].label; c && *c; c++)
+            lines += *c == '\n';
+        nnl_pbuf_addf(b, " at %.6g,%.6g center offset 0,%.2g font ',9' front\n", nodes[i].x,
+                      nodes[i].y, (lines - 1) * 0.5);
     }
     for (size_t e = 0; e < ne; e++) {
         const nnl_plot_gnode *a = &nodes[edges[2 * e]], *c = &nodes[edges[2 * e + 1]];

@@ -23,15 +23,6 @@ static int is_share(const char *q)
            strcmp(q, "acc") == 0 || strcmp(q, "auc") == 0;
 }
 
-/* 1 when the first series of panel q ends higher than it starts. */
-static int rising(const nnl_plot_series *s, int ns, const int *panel, int q)
-{
-    for (int i = 0; i < ns; i++)
-        if (panel[i] == q && s[i].n >= 2)
-            return s[i].y[s[i].n - 1] > s[i].y[0];
-    return 0;
-}
-
 nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                             int ns, nnl_error *err)
 {
@@ -44,11 +35,9 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     /* Quantities in order of first appearance. */
     int *panel = nnl_calloc((size_t)ns, sizeof *panel);
     const char **qname = nnl_calloc((size_t)ns, sizeof *qname);
-    nnl_plot_series *mine = nnl_calloc((size_t)ns, sizeof *mine); /* one panel's series */
-    if (!panel || !qname || !mine) {
+    if (!panel || !qname) {
         nnl_free(panel);
         nnl_free(qname);
-        nnl_free(mine);
         return nnl_fail(err, NNL_ERR_NOMEM, "%s: out of memory", fn);
     }
     int nq = 0;
@@ -106,22 +95,14 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                 }
             nnl_plot_log_axis(b, "y", lo, hi);
         }
-        /* The key where the curves are not: a corner none of this
-         * panel's curves crosses (an overfitting run's validation loss
-         * climbs into the top right), the bottom ones first for rising
-         * curves such as accuracy; when each corner has one, inside all
-         * the same (bottom right for rising, top right for falling), so
-         * that the panels keep one size. */
+        /* The key where neither curve is: a validation curve that rises
+         * while the training one falls must not run under it. */
+        nnl_plot_series in[2];
         int m = 0;
-        for (int i = 0; i < ns; i++)
+        for (int i = 0; i < ns && m < 2; i++)
             if (panel[i] == q)
-                mine[m++] = s[i];
-        int up = rising(s, ns, panel, q);
-        const char *corner = nnl_plot_key_corner_from(mine, m, up);
-        if (strncmp(corner, "outside", 7) != 0)
-            nnl_pbuf_addf(b, "set key %s\n", corner);
-        else
-            nnl_pbuf_addf(b, "set key %s right\n", up ? "bottom" : "top");
+                in[m++] = s[i];
+        nnl_pbuf_addf(b, "set key %s\n", nnl_plot_key_corner(in, m));
         nnl_pbuf_add(b, "plot ");
         int first = 1;
         for (int i = 0; i < ns; i++) {
@@ -147,6 +128,5 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
 done:
     nnl_free(panel);
     nnl_free(qname);
-    nnl_free(mine);
     return st;
 }

@@ -123,6 +123,27 @@ T("nn.plot.graph draws the recorded computation", function()
   else
     print("gnuplot missing: the drawing part is skipped")
   end
+  do -- a graph freed by backward says how to keep it
+    local a = nn.randn(3, 2):requires_grad()
+    local l2 = a:act("relu"):sum()
+    l2:backward()
+    local gp2 = os.tmpname() .. ".gp"
+    nn.plot.graph(l2, {script = gp2, render = false, file = os.tmpname() .. ".png"})
+    local f = assert(io.open(gp2))
+    local text = f:read("a")
+    f:close()
+    os.remove(gp2)
+    check(text:find("retain_graph = true", 1, true), text)
+    -- an activation's node is named by its function
+    local l3 = a:act("tanh"):sum()
+    l3:backward(nil, {retain_graph = true})
+    nn.plot.graph(l3, {script = gp2, render = false, file = os.tmpname() .. ".png"})
+    f = assert(io.open(gp2))
+    text = f:read("a")
+    f:close()
+    os.remove(gp2)
+    check(text:find("set label 'tanh'", 1, true) and not text:find("retain_graph", 1, true), text)
+  end
   checkerr("nn.plot.graph: the tensor was not made by recorded operations", nn.plot.graph,
            nn.ones(2))
   checkerr("max_nodes must be 1..2000", nn.plot.graph, l, {max_nodes = 0})
