@@ -26,8 +26,9 @@ local function check_opts(fn, opts, valid, positional, level)
     if not (positional and k == 1) then
       local want = valid[k]
       if not want then
-        error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
-                            table.concat(names, ", ")), level)
+        error(string.format("%s: unknown option '%s' (%s)", fn, tostring(k),
+                            #names == 0 and "it takes no options" or
+                            "valid: " .. table.concat(names, ", ")), level)
       end
       if want ~= "any" and type(v) ~= want then
         error(string.format("%s: option '%s' must be a %s, got %s", fn, k, want, type(v)),
@@ -59,6 +60,59 @@ end
 Callback.__resolve_mode = resolve_mode
 Callback.__check_opts = check_opts
 
+-- The arguments of a constructor, in the forms every built-in callback
+-- takes: fn(opts), and where it has a first argument (a path, a
+-- schedule) also fn(first, opts), fn{first, opt = ...} and
+-- fn{[first.key] = first, ...}. Unknown options and a second argument
+-- where none is taken are errors naming the valid ones, so that
+-- ModelCheckpoint("best.safetensors", {save_best_only = true}) cannot
+-- quietly save every epoch. first = {key = "path", type = "string",
+-- what = "a file path"} or nil. Returns a fresh table of the options with
+-- the first argument under first.key. Raises at the constructor's caller.
+local function constructor_args(fn, a, b, valid, first)
+  local opts
+  local v = {}
+  for k, t in pairs(valid) do v[k] = t end
+  if not first then
+    if b ~= nil then
+      error(string.format("%s: takes one table of options, got a second argument (%s)", fn,
+                          type(b)), 3)
+    end
+    opts = check_opts(fn, a, v, false, 2)
+  else
+    v[first.key] = first.type == "function" and "function" or first.type
+    local value
+    if type(a) == "table" and getmetatable(a) == nil then
+      if b ~= nil then
+        error(string.format("%s: give the options once: %s(%s, {...}) or %s{%s, ...}", fn,
+                            fn, first.key, fn, first.key), 3)
+      end
+      opts = check_opts(fn, a, v, true, 2)
+      value = a[1]
+      if value ~= nil and a[first.key] ~= nil then
+        error(string.format("%s: %s given twice (first entry and %s =)", fn, first.key,
+                            first.key), 3)
+      end
+      if value == nil then value = a[first.key] end
+    else
+      value = a
+      opts = check_opts(fn, b, v, false, 2)
+    end
+    if type(value) ~= first.type or value == "" then
+      error(string.format("%s: expected %s first, got %s", fn, first.what,
+                          value == "" and "an empty string" or type(value)), 3)
+    end
+    local copy = {}
+    for k, x in pairs(opts) do if k ~= 1 then copy[k] = x end end
+    copy[first.key] = value
+    return copy
+  end
+  local copy = {}
+  for k, x in pairs(opts) do copy[k] = x end
+  return copy
+end
+Callback.__args = constructor_args
+
 local function new(class)
   return setmetatable({class = class}, Callback)
 end
@@ -73,9 +127,9 @@ end
 -- weights of the best epoch are put back when training ends, whether it
 -- stopped early or ran all its epochs (Keras 3; Keras 2 restored only on
 -- an early stop).
-function callbacks.EarlyStopping(opts)
+function callbacks.EarlyStopping(opts, extra)
   local fn = "nn.callbacks.EarlyStopping"
-  opts = check_opts(fn, opts, {monitor = "string", patience = "number",
+  opts = constructor_args(fn, opts, extra, {monitor = "string", patience = "number",
                                min_delta = "number", restore_best_weights = "boolean",
                                mode = "string", baseline = "number", verbose = "number",
                                start_from_epoch = "number"})
@@ -143,12 +197,15 @@ function callbacks.EarlyStopping(opts)
   return self
 end
 
--- LearningRateScheduler(function(epoch, lr) return new_lr end [, verbose])
-function callbacks.LearningRateScheduler(schedule, verbose)
+-- LearningRateScheduler(function(epoch, lr) return new_lr end [, {verbose = 1}])
+-- (also {schedule, verbose = 1}; Keras's (schedule, verbose) with a number)
+function callbacks.LearningRateScheduler(schedule, opts)
   local fn = "nn.callbacks.LearningRateScheduler"
-  if type(schedule) ~= "function" then
-    error(fn .. ": expected a function(epoch, lr), got " .. type(schedule), 2)
-  end
+  if type(opts) == "number" then opts = {verbose = opts} end
+  opts = constructor_args(fn, schedule, opts, {verbose = "number"},
+                          {key = "schedule", type = "function", what = "a function(epoch, lr)"})
+  schedule = opts.schedule
+  local verbose = opts.verbose
   local self = new("LearningRateScheduler")
   function self.on_epoch_begin(epoch)
     local lr = self.model:get_learning_rate()
@@ -180,15 +237,13 @@ local open_log = nn.data.__open_log
 nn.data.__open_log = nil
 function callbacks.CSVLogger(path, opts)
   local fn = "nn.callbacks.CSVLogger"
-  if type(path) ~= "string" or path == "" then
-    error(fn .. ": expected a file path, got " .. (path == "" and "an empty string"
-          or type(path)), 2)
-  end
+  opts = constructor_args(fn, path, opts, {separator = "string", append = "boolean"},
+                          {key = "path", type = "string", what = "a file path"})
+  path = opts.path
   if path:find("\0", 1, true) then
     -- C would cut the name there and write another file
     error(fn .. ": the path contains a NUL byte (\\0)", 2)
   end
-  opts = check_opts(fn, opts, {separator = "string", append = "boolean"})
   local sep = opts.separator or ","
   local self = new("CSVLogger")
   self.path = path
@@ -244,7 +299,8 @@ function callbacks.CSVLogger(path, opts)
 end
 
 -- TerminateOnNaN(): stops when the loss becomes NaN or infinite.
-function callbacks.TerminateOnNaN()
+function callbacks.TerminateOnNaN(opts, extra)
+  constructor_args("nn.callbacks.TerminateOnNaN", opts, extra, {})
   local self = new("TerminateOnNaN")
   function self.on_batch_end(batch, logs)
     local loss = logs.loss

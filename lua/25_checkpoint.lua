@@ -12,30 +12,12 @@
 local nn = ...
 local callbacks = nn.callbacks
 
--- The same look as the other built-in callbacks (their metatable).
+-- The same look and argument forms as the other built-in callbacks (their
+-- metatable).
 local Callback = getmetatable(callbacks.TerminateOnNaN())
 
-local valid = {path = "string", filepath = "string", monitor = "string",
-               save_best_only = "boolean", mode = "string", verbose = "number"}
-
--- opts: a path, or a table with the path first and options after.
-local function check_opts(fn, opts)
-  if type(opts) == "string" then opts = {opts} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: expected {path, monitor = ..., save_best_only = ...}, got %s",
-                        fn, type(opts)), 3)
-  end
-  Callback.__check_opts(fn, opts, valid, true, 2)
-  local path = opts[1] or opts.path or opts.filepath
-  if type(path) ~= "string" or path == "" then
-    error(fn .. ": the first entry must be the file path (a non-empty string)", 3)
-  end
-  if path:find("\0", 1, true) then
-    -- C would cut the name there and write another file
-    error(fn .. ": the path contains a NUL byte (\\0)", 3)
-  end
-  return opts, path
-end
+local valid = {monitor = "string", save_best_only = "boolean",
+               mode = "string", verbose = "number"}
 
 -- Fills "{key}" / "{key:spec}" in path from the epoch and the logs.
 local function format_path(fn, path, epoch, logs)
@@ -67,10 +49,27 @@ local function format_path(fn, path, epoch, logs)
   end))
 end
 
-function callbacks.ModelCheckpoint(opts)
+-- ModelCheckpoint(path [, opts]) or ModelCheckpoint{path, opts...}
+-- (filepath = is Keras's name for path).
+function callbacks.ModelCheckpoint(path, opts)
   local fn = "nn.callbacks.ModelCheckpoint"
-  local path
-  opts, path = check_opts(fn, opts)
+  if type(path) == "table" and getmetatable(path) == nil and path.filepath ~= nil then
+    -- Keras's name for the path: read as path (given once)
+    if path[1] ~= nil or path.path ~= nil then
+      error(fn .. ": give the path once (first entry, path = or filepath =)", 2)
+    end
+    local copy = {}
+    for k, v in pairs(path) do copy[k] = v end
+    copy.path, copy.filepath = copy.filepath, nil
+    path = copy
+  end
+  opts = Callback.__args(fn, path, opts, valid,
+                         {key = "path", type = "string", what = "the file path"})
+  path = opts.path
+  if path:find("\0", 1, true) then
+    -- C would cut the name there and write another file
+    error(fn .. ": the path contains a NUL byte (\\0)", 2)
+  end
   local self = setmetatable({class = "ModelCheckpoint"}, Callback)
   self.path = path
   self.monitor = opts.monitor or "val_loss"

@@ -8,10 +8,10 @@ local nn = ...
 -- with every = "batch" one point per batch. logger.history is
 -- {layers = {names in model order}, steps = {1, 2, ...}, norms = {name =
 -- {values}}, unit = "epoch" | "batch"}.
-function nn.callbacks.GradientLogger(opts)
+function nn.callbacks.GradientLogger(opts, extra)
   local fn = "nn.callbacks.GradientLogger"
   local Callback = getmetatable(nn.callbacks.TerminateOnNaN())
-  opts = Callback.__check_opts(fn, opts, {every = "string"})
+  opts = Callback.__args(fn, opts, extra, {every = "string"})
   local every = opts.every or "epoch"
   if every ~= "epoch" and every ~= "batch" then
     error(fn .. ": every must be 'epoch' or 'batch', got '" .. every .. "'", 2)

@@ -301,4 +301,79 @@ do
   for _, v in ipairs(h.history.val_loss) do check(v == v, "a number") end
 end
 
+-- Every built-in callback takes the same forms, and a mistaken second
+-- argument or option is an error naming the valid ones rather than
+-- quietly ignored: ModelCheckpoint(path, {save_best_only = true}) saved
+-- every epoch, LearningRateScheduler(fn, {verbose = 1}) and
+-- TerminateOnNaN({x = 1}) dropped what they were given.
+do
+  local cbs = nn.callbacks
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  local x, y = data(30)
+  -- path then options: only improving epochs are written
+  local ck = cbs.ModelCheckpoint(dir .. "/best-{epoch}.safetensors",
+                                 {save_best_only = true, monitor = "loss"})
+  check(ck.save_best_only == true and ck.monitor == "loss", "the options are read")
+  local m = model(0.05)
+  local h = m:fit(x, y, {epochs = 6, batch_size = 10, verbose = 0, callbacks = {ck}})
+  local improved, best = 0, math.huge
+  for _, l in ipairs(h.history.loss) do
+    if l < best then best = l; improved = improved + 1 end
+  end
+  local files = 0
+  for _ in io.popen("ls " .. dir):lines() do files = files + 1 end
+  check(files == improved, string.format("%d files for %d improvements", files, improved))
+  -- the table forms
+  check(cbs.ModelCheckpoint{dir .. "/a.safetensors", save_best_only = true}.save_best_only,
+        "{path, opts}")
+  check(cbs.ModelCheckpoint{path = dir .. "/a.safetensors"}.path == dir .. "/a.safetensors",
+        "{path = }")
+  check(cbs.ModelCheckpoint{filepath = dir .. "/b.safetensors"}.path == dir .. "/b.safetensors",
+        "Keras's filepath =")
+  checkerr("nn.callbacks.ModelCheckpoint: unknown option 'save_best' (valid: mode, monitor, " ..
+           "path, save_best_only, verbose)", cbs.ModelCheckpoint, "a.safetensors",
+           {save_best = true})
+  checkerr("give the options once", cbs.ModelCheckpoint, {"a.safetensors"}, {verbose = 1})
+  checkerr("expected the file path first, got number", cbs.ModelCheckpoint, 3)
+  checkerr("path given twice", cbs.ModelCheckpoint, {"a", path = "b"})
+  -- LearningRateScheduler: options table, Keras's number, or {schedule, ...}
+  local sched = function(_, lr) return lr end
+  local lines = {}
+  local real_print = print
+  print = function(...) lines[#lines + 1] = table.concat({...}, " ") end
+  local ok, err = pcall(function()
+    local m2 = model()
+    m2:fit(x, y, {epochs = 2, batch_size = 10, verbose = 0,
+                  callbacks = {cbs.LearningRateScheduler(sched, {verbose = 1})}})
+    m2:fit(x, y, {epochs = 1, batch_size = 10, verbose = 0,
+                  callbacks = {cbs.LearningRateScheduler{sched, verbose = 1}}})
+  end)
+  print = real_print
+  assert(ok, err)
+  local said = 0
+  for _, l in ipairs(lines) do
+    if l:find("LearningRateScheduler setting learning rate", 1, true) then said = said + 1 end
+  end
+  check(said == 3, "verbose = 1 is heard in both forms: " .. table.concat(lines, "\n"))
+  check(cbs.LearningRateScheduler(sched, 1), "Keras's (schedule, verbose)")
+  checkerr("unknown option 'verbos' (valid: schedule, verbose)", cbs.LearningRateScheduler,
+           sched, {verbos = 1})
+  checkerr("expected a function(epoch, lr) first, got nil", cbs.LearningRateScheduler)
+  -- the ones without a first argument
+  checkerr("nn.callbacks.TerminateOnNaN: unknown option 'x' (it takes no options)", cbs.TerminateOnNaN,
+           {x = 1})
+  check(cbs.TerminateOnNaN({}) and cbs.TerminateOnNaN(), "no options")
+  checkerr("nn.callbacks.EarlyStopping: takes one table of options, got a second argument",
+           cbs.EarlyStopping, {patience = 2}, {verbose = 1})
+  checkerr("nn.callbacks.GradientLogger: unknown option 'evry'", cbs.GradientLogger,
+           {evry = "batch"})
+  checkerr("nn.callbacks.CSVLogger: unknown option 'sep' (valid: append, path, separator)",
+           cbs.CSVLogger, dir .. "/log.csv", {sep = ";"})
+  check(cbs.CSVLogger{dir .. "/log.csv", separator = ";"}.path == dir .. "/log.csv",
+        "CSVLogger{path, opts}")
+  os.execute("rm -rf " .. dir)
+end
+
 print("test_model_callbacks: ok")
