@@ -131,4 +131,45 @@ nn.plot.feature_maps(cnn, cte[1], 1, {file = out .. "cnn_feature_maps.png",
                                       title = string.format("digits CNN: the first Conv2D's 8 "
                                         .. "feature maps of a test digit (a %d)",
                                         math.tointeger(cyte:get(1)) - 1)})
+-- Loss surfaces: four optimizers in a curved valley; a trained model's
+-- loss around its weights (the two moons model of 2.).
+nn.plot.loss_surface(function(w1, w2) return (1 - w1) ^ 2 + 10 * (w2 - w1 ^ 2) ^ 2 end, {
+  range = {-2, 2, -1, 3}, start = {0.3, 2.8}, steps = 200, resolution = 90,
+  optimizers = {{name = "sgd", lr = 0.008}, {name = "momentum", lr = 0.002},
+                {name = "rmsprop", lr = 0.02}, {name = "adam", lr = 0.05}},
+  title = "four optimizers, 200 steps each, in a curved valley (minimum at 1, 1)",
+  file = out .. "loss_surface_optimizers.png"})
+nn.seed(7)
+nn.plot.loss_surface(moons, {x = x, y = y - 1, resolution = 41,
+                             title = "two moons 2-8-8-1: the loss around its trained weights",
+                             file = out .. "loss_surface_model.png"})
+nn.seed(3)
+local fit_model = nn.Sequential({nn.Dense(8, {input_dim = 2, activation = "tanh"}),
+                                 nn.Dense(8, {activation = "tanh"}),
+                                 nn.Dense(1, {activation = "sigmoid"})})
+fit_model:compile{loss = "binary_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.02}}
+nn.plot.loss_surface(fit_model, {x = x, y = y - 1, fit = {epochs = 40}, resolution = 41,
+                                 title = "two moons 2-8-8-1: the path of 40 epochs of Adam",
+                                 file = out .. "loss_surface_fit.png"})
+-- 8. Teaching pictures for the README, drawn by the examples themselves
+-- (each run with a scratch folder as its picture folder, then copied):
+-- overfitting and its cures, vanishing gradients, learning rates.
+local scratch = os.tmpname()
+os.remove(scratch)
+for _, e in ipairs{
+  {"overfitting", "overfitting.png", "teach_overfitting.png"},
+  {"vanishing_gradients", "gradients_sigmoid.png", "teach_vanishing_gradients.png"},
+  {"learning_rates", "learning_rates.png", "teach_learning_rates.png"},
+} do
+  local chunk = assert(loadfile("examples/" .. e[1] .. ".lua"))
+  arg = {scratch}
+  chunk(scratch)
+  local f = assert(io.open(scratch .. "/" .. e[2], "rb"))
+  local png = f:read("a")
+  f:close()
+  f = assert(io.open(out .. e[3], "wb"))
+  f:write(png)
+  f:close()
+end
+os.execute("rm -rf '" .. scratch .. "'")
 print("docs/images: done")

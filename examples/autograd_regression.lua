@@ -2,7 +2,7 @@
 -- (loss:backward() gives dloss/dw), and the closed form of least squares
 -- (the normal equations X^T X theta = X^T y). They agree.
 -- Teaches: requires_grad, backward, .grad, nn.no_grad for the update.
--- Runs in about a second.
+-- Runs in: about 1 s
 nn.seed(42)
 local n, k = 200, 3
 local x = nn.randn(n, k)

@@ -3,8 +3,9 @@
 -- chain rule by hand. They are checked against autograd, and the whole
 -- training run against model:fit on the same data from the same weights
 -- (full batch, plain SGD, no shuffling): the same weights to float
--- tolerance. Teaches: z = xW + b, a = f(z), dL/dz, dL/dW = a^T dL/dz.
--- Runs in about a second.
+-- tolerance.
+-- Teaches: z = xW + b, a = f(z), dL/dz, dL/dW = a^T dL/dz.
+-- Runs in: about 1 s
 nn.seed(7)
 local x, labels = nn.data.moons(200, 0.1)
 local n = #x

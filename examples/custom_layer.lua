@@ -2,8 +2,10 @@
 -- (a BatchNormalization without the statistics). It goes into a Sequential
 -- like any layer, trains with fit (its gradient comes from autograd), shows
 -- in the summary, is saved with the model and loaded back by naming its
--- class. Teaches: nn.Layer, build/call/get_config, self:add_weight,
--- custom_objects. Runs in about two seconds.
+-- class.
+-- Teaches: nn.Layer, build/call/get_config, self:add_weight,
+-- custom_objects.
+-- Runs in: about 1 s
 local ScaleShift = nn.Layer{
   name = "ScaleShift",
   init = function(self, opts) self.init_scale = opts.init_scale or 1 end,

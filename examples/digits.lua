@@ -1,5 +1,7 @@
 -- Handwritten digits (8x8 images, 1797 samples): pixels scaled to 0..1,
 -- 80/20 split, one hidden layer with dropout; prints held-out accuracy.
+-- Teaches: images as rows of pixels, scaling inputs, Dropout.
+-- Runs in: about 1 s
 nn.seed(1)
 local x, y = nn.data.digits()
 x = x / 16

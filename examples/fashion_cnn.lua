@@ -2,6 +2,9 @@
 -- convolutional network, as in the Keras tutorials: two Conv2D + max
 -- pooling stages, then a dense layer. Images come as {n, 28, 28, 1}
 -- (channels last). Prints progress per epoch and the test accuracy.
+-- Teaches: a real convolutional network, the Keras way; compare with
+-- examples/fashion_mlp.lua.
+-- Runs in: about 10 s with --quick; the full run takes minutes (see docs/data.md)
 --
 --   nnlua examples/fashion_cnn.lua            full run (60000 images, EPOCHS epochs)
 --   nnlua examples/fashion_cnn.lua --quick    4000 images, 1 epoch: seconds, for CI

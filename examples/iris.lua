@@ -1,5 +1,8 @@
 -- Iris: 3 species from 4 measurements. Standardized features, 80/20
 -- split, a small softmax classifier; prints the held-out accuracy.
+-- Teaches: standardizing features, a train/test split, softmax with
+-- sparse_categorical_crossentropy for more than two classes.
+-- Runs in: about 1 s
 nn.seed(1)
 local x, y, info = nn.data.iris()
 local x_train, y_train, x_test, y_test = nn.data.split(x, y, 0.8)

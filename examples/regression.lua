@@ -1,5 +1,8 @@
 -- Regression: fit a noisy sine with mean squared error. Prints the training
 -- MSE and the MSE against the noise-free curve.
+-- Teaches: regression (a linear output and mean squared error), fitting
+-- the signal and not the noise.
+-- Runs in: about 1 s
 nn.seed(3)
 local x, y = nn.data.sine(400, 0.1)
 local clean = x:map(math.sin)

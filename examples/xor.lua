@@ -1,5 +1,7 @@
 -- XOR: the classic problem a single layer cannot solve; a hidden layer of
 -- 8 tanh units learns it. Prints the predictions and the accuracy.
+-- Teaches: why hidden layers: a line cannot separate XOR, two layers can.
+-- Runs in: about 1 s
 nn.seed(42)
 local x, y = nn.data.xor()
 

@@ -141,11 +141,15 @@ local function is_numbers(v)
   return is_tensor(v) or (type(v) == "table" and (#v == 0 or type(v[1]) == "number"))
 end
 
--- nn.plot.lines(xs, ys_or_list, opts): xs may be nil (1..n); ys a list of
+-- nn.plot.lines(xs, ys_or_list, opts): xs may be nil or left out (1..n); ys a list of
 -- numbers or a tensor (a 2-D tensor draws each column), or a list of
 -- those; opts.names labels the lines.
 function plot.lines(xs, ys, opts)
   local fn = "nn.plot.lines"
+  -- lines(ys, opts): a table with only named fields cannot be lines
+  if opts == nil and type(ys) == "table" and #ys == 0 and next(ys) ~= nil then
+    xs, ys, opts = nil, xs, ys
+  end
   opts = check_opts(fn, opts, {names = "table", logy = "boolean"})
   if ys == nil and xs ~= nil then xs, ys = nil, xs end
   if xs ~= nil and not is_numbers(xs) then

@@ -37,3 +37,14 @@ add_executable(test_lua_oom ${CMAKE_CURRENT_SOURCE_DIR}/lua_oom/test_lua_oom.c)
 target_link_libraries(test_lua_oom PRIVATE nnl_bind PkgConfig::CMOCKA)
 add_test(NAME test_lua_oom COMMAND test_lua_oom)
 set_tests_properties(test_lua_oom PROPERTIES TIMEOUT 600)
+
+# Every example (--quick) and every docs block run in these two; a few
+# seconds each on a normal build, so a hang shows within minutes. ASan
+# builds are several times slower.
+if(NNL_SANITIZE)
+  set(NNL_EXAMPLES_TIMEOUT 1200)
+else()
+  set(NNL_EXAMPLES_TIMEOUT 300)
+endif()
+set_tests_properties(lua_test_examples PROPERTIES TIMEOUT ${NNL_EXAMPLES_TIMEOUT})
+set_tests_properties(lua_test_docs PROPERTIES TIMEOUT ${NNL_EXAMPLES_TIMEOUT})

@@ -945,6 +945,91 @@ static const luaL_Reg session_methods[] = {
     {NULL, NULL},
 };
 
+/* ---- nn.plot.loss_surface (lua/31_plot_surface.lua) ---- */
+
+/* _surface(fn, opts, z, gx, gy, x0, x1, y0, y1, paths, log, labels) with
+ * z the gy x gx values (row-major, row 0 at y0), paths = {{name =, w1 =
+ * {...}, w2 = {...}}, ...}, log true/false/nil (automatic) and labels =
+ * {title =, xlabel =, ylabel =, zlabel =, mark_name =, mark_x =, mark_y
+ * =} or nil: the defaults of the picture (the common options override
+ * them) and a point marked with a ring (the start, a model's weights). */
+static int l_surface(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    nnl_plot_surface_data s;
+    memset(&s, 0, sizeof s);
+    s.gx = (int)nnl_lua_checkint(L, 4, fn, "the grid width", 2, 1000);
+    s.gy = (int)nnl_lua_checkint(L, 5, fn, "the grid height", 2, 1000);
+    size_t nz;
+    s.z = check_numbers(L, 3, &nz, MAX_POINTS, fn, "the grid");
+    if (nz != (size_t)s.gx * (size_t)s.gy)
+        return luaL_error(L, "%s: the grid has %d values, expected %d x %d", fn, (int)nz,
+                          s.gx, s.gy);
+    double *area[4] = {&s.x0, &s.x1, &s.y0, &s.y1};
+    for (int i = 0; i < 4; i++) {
+        *area[i] = luaL_checknumber(L, 6 + i);
+        if (!isfinite(*area[i]))
+            return luaL_error(L, "%s: the area's bounds must be finite numbers", fn);
+    }
+    luaL_checktype(L, 10, LUA_TTABLE);
+    lua_Integer np = (lua_Integer)lua_rawlen(L, 10);
+    if (np > 64)
+        return luaL_error(L, "%s: %I paths (at most 64)", fn, np);
+    nnl_plot_path *paths = temp(L, (size_t)np, sizeof *paths);
+    for (lua_Integer p = 1; p <= np; p++) {
+        luaL_checkstack(L, 6, "too many paths");
+        if (lua_rawgeti(L, 10, p) != LUA_TTABLE)
+            return luaL_error(L, "%s: path %I must be a table", fn, p);
+        int t = lua_gettop(L);
+        nnl_plot_path *q = &paths[p - 1];
+        lua_getfield(L, t, "name");
+        q->name = check_text(L, -1, fn, "a path's name");
+        lua_pop(L, 1); /* the path table keeps it alive */
+        size_t n2;
+        lua_getfield(L, t, "w1");
+        q->w1 = check_numbers(L, -1, &q->n, MAX_POINTS, fn, "a path's w1");
+        lua_getfield(L, t, "w2");
+        q->w2 = check_numbers(L, -1, &n2, MAX_POINTS, fn, "a path's w2");
+        if (n2 != q->n)
+            return luaL_error(L, "%s: path %I has %d w1 and %d w2 values", fn, p, (int)q->n,
+                              (int)n2);
+        /* keep the two arrays on the stack (path, w1 list, w1 array, w2
+         * list, w2 array: the lists and the path go) */
+        lua_replace(L, t + 3);
+        lua_remove(L, t + 1);
+        lua_remove(L, t);
+    }
+    s.paths = paths;
+    s.np = (int)np;
+    s.logscale = lua_isnoneornil(L, 11) ? -1 : lua_toboolean(L, 11);
+    if (lua_istable(L, 12)) {
+        const char **dst[4] = {&s.title, &s.xlabel, &s.ylabel, &s.zlabel};
+        static const char *const keys[4] = {"title", "xlabel", "ylabel", "zlabel"};
+        for (int i = 0; i < 4; i++) {
+            lua_getfield(L, 12, keys[i]);
+            *dst[i] = check_text(L, -1, fn, keys[i]);
+            lua_pop(L, 1); /* the labels table keeps it alive */
+        }
+        lua_getfield(L, 12, "mark_name");
+        s.mark_name = check_text(L, -1, fn, "mark_name");
+        lua_pop(L, 1);
+        if (s.mark_name) {
+            lua_getfield(L, 12, "mark_x");
+            lua_getfield(L, 12, "mark_y");
+            s.mark_x = luaL_checknumber(L, -2);
+            s.mark_y = luaL_checknumber(L, -1);
+            lua_pop(L, 2);
+        }
+    }
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_surface(&b, &o, &s, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
 static const luaL_Reg plot_funcs[] = {
     {"_history", l_history},     {"_lines", l_lines},     {"_panels", l_panels},     {"_scatter", l_scatter},
     {"_hist", l_hist},           {"_weights", l_weights}, {"_confusion", l_confusion},
@@ -953,7 +1038,9 @@ static const luaL_Reg plot_funcs[] = {
     {"_history_last", l_history_last},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
     {"_check_opts", l_check_opts},
-    {"_window", l_window},       {NULL, NULL},
+    {"_window", l_window},
+    {"_surface", l_surface},
+    {NULL, NULL},
 };
 
 void nnl_open_plot(lua_State *L)

@@ -3,6 +3,7 @@
 #include "model/loss.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "model/activation.h"
 #include "simd/kernels.h"
@@ -11,15 +12,18 @@
 
 /* The losses by name: Keras's names, aliases and a line of help. */
 static const nnl_loss_desc descs[NNL_LOSS_COUNT] = {
-    [NNL_LOSS_MSE] = {"mse", "mean_squared_error", "mean of (y_pred - y_true)^2"},
-    [NNL_LOSS_MAE] = {"mae", "mean_absolute_error", "mean of |y_pred - y_true|"},
-    [NNL_LOSS_HUBER] = {"huber", NULL, "squared error below 1, absolute error above (delta 1)"},
+    [NNL_LOSS_MSE] = {"mse", "mean_squared_error", "mean of (y_pred - y_true)^2",
+                      NNL_TARGETS_REAL},
+    [NNL_LOSS_MAE] = {"mae", "mean_absolute_error", "mean of |y_pred - y_true|",
+                      NNL_TARGETS_REAL},
+    [NNL_LOSS_HUBER] = {"huber", NULL, "squared error below 1, absolute error above (delta 1)",
+                        NNL_TARGETS_REAL},
     [NNL_LOSS_BCE] = {"binary_crossentropy", NULL,
-                      "-(y log p + (1 - y) log(1 - p)) for targets 0 or 1"},
+                      "-(y log p + (1 - y) log(1 - p)) for targets 0 or 1", NNL_TARGETS_PROB},
     [NNL_LOSS_CCE] = {"categorical_crossentropy", NULL,
-                      "-sum y_k log p_k for one-hot targets"},
+                      "-sum y_k log p_k for one-hot targets", NNL_TARGETS_DIST},
     [NNL_LOSS_SCCE] = {"sparse_categorical_crossentropy", NULL,
-                       "-log p_y for class-index targets 1..k"},
+                       "-log p_y for class-index targets 1..k", NNL_TARGETS_CLASS},
 };
 
 const nnl_loss_desc *nnl_loss_desc_of(int loss)
@@ -55,6 +59,69 @@ int nnl_loss_fused_act(int loss)
     if (loss == NNL_LOSS_CCE || loss == NNL_LOSS_SCCE)
         return NNL_ACT_SOFTMAX;
     return -1;
+}
+
+nnl_status nnl_loss_check_targets(int loss, const float *y, size_t rows, size_t cols,
+                                  const char *who, nnl_error *err)
+{
+    if (loss < 0 || loss >= NNL_LOSS_COUNT)
+        return NNL_OK; /* a custom loss decides what its targets mean */
+    const char *name = descs[loss].name;
+    nnl_loss_targets t = descs[loss].targets;
+    size_t n = t == NNL_TARGETS_CLASS ? rows : rows * cols;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i]))
+            return nnl_fail(err, NNL_ERR_RANGE, "%sy[%zu] is %s: %s needs finite targets", who,
+                            i + 1, isnan(y[i]) ? "NaN" : y[i] > 0 ? "inf" : "-inf", name);
+    if (t == NNL_TARGETS_CLASS) {
+        for (size_t i = 0; i < n; i++) {
+            float v = y[i];
+            if (!(v >= 1.0f && v <= (float)cols) || v != floorf(v))
+                return nnl_fail(err, NNL_ERR_RANGE, "%sy[%zu] = %g is not a class index "
+                                "1..%zu (labels are 1-based; the output has %zu units)", who,
+                                i + 1, (double)v, cols, cols);
+        }
+        return NNL_OK;
+    }
+    if (t == NNL_TARGETS_REAL)
+        return NNL_OK;
+    float lo = INFINITY, hi = -INFINITY;
+    size_t bad = n;
+    for (size_t i = 0; i < n; i++) {
+        lo = fminf(lo, y[i]);
+        hi = fmaxf(hi, y[i]);
+        if (bad == n && !(y[i] >= 0.0f && y[i] <= 1.0f))
+            bad = i;
+    }
+    if (bad < n) {
+        int whole = 1;
+        for (size_t i = 0; i < n && whole; i++)
+            whole = y[i] == floorf(y[i]);
+        char hint[160] = "";
+        if (t == NNL_TARGETS_PROB && whole && lo == 1.0f && hi == 2.0f)
+            snprintf(hint, sizeof hint, "; these look like classes 1..2: pass y - 1");
+        else if (t == NNL_TARGETS_PROB && whole && lo >= 0.0f)
+            snprintf(hint, sizeof hint, "; for %g classes use a softmax output with "
+                     "sparse_categorical_crossentropy", (double)hi - (lo == 0.0f ? -1 : 0));
+        else if (t == NNL_TARGETS_DIST && whole && lo >= 1.0f)
+            snprintf(hint, sizeof hint, "; for class indices use "
+                     "sparse_categorical_crossentropy, or nn.data.one_hot(y, %zu)", cols);
+        return nnl_fail(err, NNL_ERR_RANGE, "%sy[%zu] = %g: %s takes targets in 0..1%s "
+                        "(y holds %g..%g)%s", who, bad + 1, (double)y[bad], name,
+                        t == NNL_TARGETS_DIST ? " (one-hot rows)" : "", (double)lo,
+                        (double)hi, hint);
+    }
+    if (t == NNL_TARGETS_DIST && cols > 1)
+        for (size_t r = 0; r < rows; r++) {
+            double sum = 0;
+            for (size_t c = 0; c < cols; c++)
+                sum += y[r * cols + c];
+            if (fabs(sum - 1.0) > 1e-3)
+                return nnl_fail(err, NNL_ERR_RANGE, "%srow %zu of y sums to %g: %s takes "
+                                "one-hot rows (or probabilities summing to 1)", who, r + 1,
+                                sum, name);
+        }
+    return NNL_OK;
 }
 
 static double clip(double p)

@@ -32,11 +32,20 @@ typedef enum nnl_loss {
  * records as "custom". */
 #define NNL_LOSS_CUSTOM NNL_LOSS_COUNT
 
+/* What a loss's targets may hold, checked before training on them. */
+typedef enum nnl_loss_targets {
+    NNL_TARGETS_REAL,  /* any finite number (regression) */
+    NNL_TARGETS_PROB,  /* each in 0..1 (a probability, usually 0 or 1) */
+    NNL_TARGETS_DIST,  /* rows of values in 0..1 summing to 1 (one-hot) */
+    NNL_TARGETS_CLASS  /* one class index 1..k per row */
+} nnl_loss_targets;
+
 /* A loss by name: read by the binding, model files and help. */
 typedef struct nnl_loss_desc {
     const char *name;             /* Keras's name */
     const char *alias;            /* Keras's long name, or NULL */
     const char *help;
+    nnl_loss_targets targets;
 } nnl_loss_desc;
 const nnl_loss_desc *nnl_loss_desc_of(int loss);
 /* Name -> enum (also accepts Keras's long names "mean_squared_error",
@@ -46,6 +55,14 @@ const char *nnl_loss_name(int loss);
 const char *nnl_loss_names(void);
 /* Which final activation fuses with this loss (an nnl_act), or -1. */
 int nnl_loss_fused_act(int loss);
+
+/* Checks targets y for the loss: rows x cols values (rows for the sparse
+ * loss, cols its classes). A value outside the loss's domain is
+ * NNL_ERR_RANGE naming it, what was expected and how to convert (labels
+ * 1..2 for binary cross-entropy: y - 1; class indices for the one-hot
+ * loss: the sparse loss or nn.data.one_hot). who starts the message. */
+nnl_status nnl_loss_check_targets(int loss, const float *y, size_t rows, size_t cols,
+                                  const char *who, nnl_error *err);
 
 /* Mean loss over rows into *loss (accumulated in double). When grad is not
  * NULL it receives dL/dpred (or dL/dlogits when logits is given), rows x

@@ -50,6 +50,8 @@ nnl_tensor *nnl_loss_call(int loss, const nnl_tensor *y_true, const nnl_tensor *
                  sparse ? "one class index per row" : "the same number of values");
         return NULL;
     }
+    if (nnl_loss_check_targets(loss, y_true->data, rows, cols, "", err) != NNL_OK)
+        return NULL;
     nnl_tensor *out = nnl_tensor_new1(1, err);
     nnl_tensor *grad = out ? nnl_tensor_new_like(y_pred, err) : NULL;
     if (!grad) {

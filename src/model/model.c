@@ -407,15 +407,7 @@ nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
                             "takes one class index per sample, but y has shape %s "
                             "(for one-hot targets use categorical_crossentropy)",
                             who, nnl_shape_str(y, a, sizeof a));
-        for (size_t i = 0; i < y->numel; i++) {
-            float v = y->data[i];
-            if (!(v >= 1.0f && v <= (float)cols) || v != floorf(v))
-                return nnl_fail(err, NNL_ERR_RANGE, "%sy[%zu] = %g is not a class "
-                                "index 1..%zu (labels are 1-based; the output layer "
-                                "%s has %zu units)", who, i + 1, (double)v, cols,
-                                last->name, cols);
-        }
-        return NNL_OK;
+        return nnl_loss_check_targets(m->loss, y->data, y->numel, cols, who, err);
     }
     if (per != out) {
         if (m->loss == NNL_LOSS_CCE && per * cols == out)
@@ -429,7 +421,7 @@ nnl_status nnl_model_check_y(const nnl_model *m, const nnl_tensor *x,
                         nnl_shape_str(y, a, sizeof a), nnl_shape_keras(os, b, sizeof b),
                         last->name);
     }
-    return NNL_OK;
+    return nnl_loss_check_targets(m->loss, y->data, y->numel / cols, cols, who, err);
 }
 
 nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err)

@@ -248,7 +248,7 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
 
 /* A logarithmic axis ("y") for data whose positive values span [lo, hi]:
  * gnuplot's own ticks for two decades or more, else the range as it is
- * with readable ticks (log_axis.c). _reset undoes it for the next plot. */
+ * with readable ticks (axes.c). _reset undoes it for the next plot. */
 void nnl_plot_log_axis(nnl_pbuf *b, const char *axis, double lo, double hi);
 void nnl_plot_log_axis_reset(nnl_pbuf *b, const char *axis);
 /* Small multiples: a grid of panels (titles[p], np of them), series i
@@ -268,5 +268,35 @@ const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns);
 /* The smallest and largest positive finite y of the series (lo = +inf
  * when there is none). */
 void nnl_plot_positive_range(const nnl_plot_series *s, int ns, double *lo, double *hi);
+
+/* One optimizer's path on a loss surface: points (w1[i], w2[i]), the
+ * start first. */
+typedef struct nnl_plot_path {
+    const char *name;
+    const double *w1, *w2;
+    size_t n;
+} nnl_plot_path;
+/* A loss surface: z[gy x gx] (row-major, row 0 at y0; NaN: not drawn)
+ * over [x0,x1]x[y0,y1] as a colour map with contour lines and a colour
+ * bar, the lowest cell marked, and the paths on top (a dot per step, the
+ * end a square); mark_name set: a ring at (mark_x, mark_y) so named (the
+ * paths' start, a model's weights). logscale: 1 log colours
+ * and contours, 0 linear, -1 chosen from the values (log when they are
+ * positive and most crowd the bottom). title, axis labels (NULL: "loss
+ * surface", "w1", "w2"; o's win) and zlabel (the colour bar; NULL:
+ * "loss"). */
+typedef struct nnl_plot_surface {
+    const double *z;
+    int gx, gy;
+    double x0, x1, y0, y1;
+    const nnl_plot_path *paths;
+    int np;
+    int logscale;
+    const char *title, *xlabel, *ylabel, *zlabel;
+    const char *mark_name;
+    double mark_x, mark_y;
+} nnl_plot_surface_data;
+nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_surface_data *s,
+                            nnl_error *err);
 
 #endif

@@ -235,6 +235,49 @@ function H.test_global_pool_kind(kind, snake, want, label)
   H.test("in a CNN: fit, save and load", function() H.check_global_pool_fit(kind, label) end)
 end
 
+-- What tests/tools/pngstat says of the PNG at path: {width, height,
+-- colours, nonbg}, or nil and its message. nil, "unset" when the tool is
+-- not known (NNLUA_PNGSTAT is set by tests/CMakeLists.txt).
+function H.pngstat(path)
+  local tool = os.getenv("NNLUA_PNGSTAT")
+  if not tool or tool == "" then return nil, "unset" end
+  local p = io.popen(string.format("'%s' '%s' 2>&1", tool, path))
+  local out = p:read("a")
+  local ok = p:close()
+  local w, h, c, f = out:match("^width (%d+) height (%d+) colours (%d+) nonbg ([%d.]+)")
+  if not ok or not w then return nil, out end
+  return {width = tonumber(w), height = tonumber(h), colours = tonumber(c), nonbg = tonumber(f)}
+end
+
+-- Requires path to be a PNG with a size and something drawn on it: at
+-- least 3 colours and 1% of the pixels off the background (a blank or
+-- one-line picture fails). Without NNLUA_PNGSTAT it checks the signature,
+-- a non-zero IHDR size and more than 2000 bytes. Returns pngstat's figures
+-- (or the IHDR size) for further checks.
+function H.check_png(path)
+  checks = checks + 1
+  local f = io.open(path, "rb")
+  if not f then error("no PNG at " .. path, 2) end
+  local data = f:read("a")
+  f:close()
+  if data:sub(1, 8) ~= "\137PNG\r\n\26\n" then error(path .. " is not a PNG", 2) end
+  local st, err = H.pngstat(path)
+  if not st and err ~= "unset" then error("pngstat " .. path .. ": " .. err, 2) end
+  if not st then
+    local w, h = string.unpack(">I4I4", data, 17)
+    if w == 0 or h == 0 or #data <= 2000 then
+      error(string.format("%s: %dx%d, %d bytes: empty", path, w, h, #data), 2)
+    end
+    return {width = w, height = h}
+  end
+  if st.width == 0 or st.height == 0 then error(path .. ": zero size", 2) end
+  if st.colours < 3 or st.nonbg < 0.01 then
+    error(string.format("%s looks blank: %d colours, %.2f%% off the background",
+                        path, st.colours, 100 * st.nonbg), 2)
+  end
+  return st
+end
+
 -- The reporter. H.test(name, f) runs one case: an error in it is printed
 -- with its traceback and counted, and the next case still runs.
 -- H.done() prints "<script>: N passed, M failed (K checks)" and raises an

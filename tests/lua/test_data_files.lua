@@ -67,7 +67,7 @@ H.test("paths with a NUL byte are refused everywhere", function()
   checkerr("CSVLogger: the path contains a NUL byte", nn.callbacks.CSVLogger, cut .. "\0.csv")
   checkerr("ModelCheckpoint: the path contains a NUL byte", nn.callbacks.ModelCheckpoint,
            {cut .. "\0{epoch}"})
-  checkerr("CSVLogger: expected a file path, got an empty string", nn.callbacks.CSVLogger, "")
+  checkerr("CSVLogger: expected a file path first, got an empty string", nn.callbacks.CSVLogger, "")
   created[#created + 1] = cut .. ".csv"
   check(nn.data.__open_log == nil, "the log opener is not left in nn.data")
 end)

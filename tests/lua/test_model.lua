@@ -186,7 +186,7 @@ do
                            nn.BatchNormalization(), nn.Dropout(0.5),
                            nn.Dense(2, {activation = "softmax"})})
   m:compile{loss = "categorical_crossentropy", metrics = {"accuracy"}}
-  local x, y = nn.rand(50, 3), nn.rand(50, 2)
+  local x, y = nn.rand(50, 3), nn.data.one_hot(nn.randint(1, 2, {50}), 2)
   m:fit(x, y, {epochs = 2, verbose = 0})
   local a, b = m:predict(x, {batch_size = 7}), m:predict(x, {batch_size = 64})
   local d = a - b

@@ -10,7 +10,7 @@ local function small()
   m:add(nn.Dense(2, {activation = "softmax"}))
   return m
 end
-local x, y2 = nn.rand(10, 3), nn.rand(10, 2)
+local x, y2 = nn.rand(10, 3), nn.data.one_hot(nn.randint(1, 2, {10}), 2) -- one-hot targets
 
 -- Layers: bad arguments and unknown names list the valid ones.
 checkerr("nn.Dense: units must be an integer in 1..2147483647, got 0", nn.Dense, 0)
@@ -139,6 +139,52 @@ do
   check(not pcall(m.fit, {}, x, y2), "fit on a table")
   check(not pcall(nn.Dense(2).get_weights, m), "layer method on a model")
   check(not pcall(m.summary, 5), "summary on a number")
+end
+
+-- Targets outside a loss's domain are refused with what was expected and
+-- how to convert: binary cross-entropy on the 1..2 labels of
+-- nn.data.moons went negative and "trained".
+do
+  local function binary()
+    local m = nn.Sequential({nn.Dense(1, {input_dim = 2, activation = "sigmoid"})})
+    m:compile{loss = "binary_crossentropy", optimizer = "sgd"}
+    return m
+  end
+  local mx, my = nn.data.moons(20, 0.1)
+  local m = binary()
+  local before = m:get_weights()[1]:clone()
+  checkerr("binary_crossentropy takes targets in 0..1 (y holds 1..2); these " ..
+           "look like classes 1..2: pass y - 1", m.fit, m, mx, my, {verbose = 0})
+  check((m:get_weights()[1] - before):abs():max() == 0, "a refused fit trains nothing")
+  m:fit(mx, my - 1, {epochs = 1, verbose = 0}) -- the fix the message gives works
+  checkerr("use a softmax output with sparse_categorical_crossentropy", m.fit, m, mx,
+           nn.tensor({0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4}), {verbose = 0})
+  checkerr("fit: validation_data: y[", m.fit, m, mx, my - 1,
+           {validation_data = {mx, my}, verbose = 0})
+  checkerr("evaluate: y[", m.evaluate, m, mx, my)
+  checkerr("train_on_batch: y[", m.train_on_batch, m, mx, my)
+  -- one-hot rows
+  local c = small()
+  c:compile{loss = "categorical_crossentropy", optimizer = "sgd"}
+  local soft = nn.tensor({{0.5, 0.6}, {1, 0}, {0, 1}, {1, 0}, {0, 1},
+                          {1, 0}, {0, 1}, {1, 0}, {0, 1}, {1, 0}})
+  checkerr("fit: row 1 of y sums to 1.1: categorical_crossentropy takes one-hot rows", c.fit,
+           c, x, soft, {verbose = 0})
+  checkerr("fit: y[1] = 2: categorical_crossentropy takes targets in 0..1 (one-hot rows)",
+           c.fit, c, x, y2 * 2, {verbose = 0})
+  c:fit(x, nn.tensor({{0.3, 0.7}, {1, 0}, {0, 1}, {1, 0}, {0, 1},
+                      {1, 0}, {0, 1}, {1, 0}, {0, 1}, {1, 0}}), {verbose = 0}) -- soft labels
+  -- regression targets need only be finite
+  local r = nn.Sequential({nn.Dense(1, {input_dim = 3})})
+  r:compile{loss = "mse"}
+  local ty = nn.rand(10, 1) * 100
+  ty:set(4, 1, 0 / 0)
+  checkerr("fit: y[4] is NaN: mse needs finite targets", r.fit, r, x, ty, {verbose = 0})
+  -- the functional losses check the same way
+  checkerr("y[2] = 2: binary_crossentropy takes targets in 0..1", nn.losses.binary_crossentropy,
+           nn.tensor({1, 2}), nn.tensor({0.5, 0.5}))
+  checkerr("y[1] = 0 is not a class index 1..3", nn.losses.sparse_categorical_crossentropy,
+           nn.tensor({0}), nn.tensor({{0.2, 0.3, 0.5}}))
 end
 
 print("test_model_errors: ok")

@@ -43,6 +43,8 @@ if nn.plot and nn.plot.history and nn.plot.model then
   check(os.execute("mkdir '" .. dir .. "'"), "temp dir")
   out = run("seed", dir)
   check(out:find("Epoch 10/10", 1, true), "seed example trains 10 epochs: " .. out)
+  H.check_png(dir .. "/loss.png")
+  H.check_png(dir .. "/model.png")
   os.execute("rm -rf '" .. dir .. "'")
 else
   print("seed.lua skipped: nn.plot is not in this build yet")

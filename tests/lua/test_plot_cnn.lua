@@ -247,7 +247,7 @@ if gnuplot then
     check(t:find("4x4x3", 1, true) and t:find("+--", 1, true), "blocks as outlines:\n" .. t)
     local png = tmp(".png")
     nn.plot.feature_maps(model, x, 2, {file = png})
-    check(slurp(png):sub(1, 4) == "\137PNG", "a PNG")
+    H.check_png(png)
   end)
 end
 
