@@ -6,7 +6,10 @@
 --   and then creeps along it.
 -- Runs in: about 1 s
 -- Usage: nnlua examples/gradient_descent.lua [outdir]   (PNGs go to outdir, default "out")
-local out = arg and arg[1] or "out"
+local out = "out" -- the first argument that is not an option (--quick)
+for _, a in ipairs(arg or {}) do
+  if a:sub(1, 2) ~= "--" then out = a end
+end
 os.execute("mkdir -p '" .. out .. "'")
 
 -- A bowl, ten times steeper along w2 than along w1: L = w1^2 + 10 w2^2.

@@ -8,7 +8,10 @@
 --   final loss; draws their paths.
 -- Runs in: about 1 s
 -- Usage: nnlua examples/optimizers.lua [outdir]   (PNGs go to outdir, default "out")
-local out = arg and arg[1] or "out"
+local out = "out" -- the first argument that is not an option (--quick)
+for _, a in ipairs(arg or {}) do
+  if a:sub(1, 2) ~= "--" then out = a end
+end
 os.execute("mkdir -p '" .. out .. "'")
 
 -- Rosenbrock's valley (gentler walls): minimum 0 at (1, 1).

@@ -430,7 +430,8 @@ const luaL_Reg nnl_layer_methods[] = {
 };
 
 /* Pushes the kinds for nn.registry.layers (help and Lua code read it):
- * {Dense = {type = "Dense", help = "...", options = {...}, draw = "neurons"}, ...} */
+ * {Dense = {type = "Dense", help = "...", example = "...", options = {...},
+ *  draw = "neurons"}, ...} */
 void nnl_lua_push_layer_kinds(lua_State *L)
 {
     lua_newtable(L);
@@ -441,6 +442,10 @@ void nnl_lua_push_layer_kinds(lua_State *L)
         lua_setfield(L, -2, "type");
         lua_pushstring(L, k->help ? k->help : "");
         lua_setfield(L, -2, "help");
+        if (k->example) {
+            lua_pushstring(L, k->example);
+            lua_setfield(L, -2, "example");
+        }
         lua_pushstring(L, draw_names[k->draw]);
         lua_setfield(L, -2, "draw");
         lua_pushinteger(L, k->npositional);

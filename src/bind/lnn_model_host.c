@@ -73,6 +73,12 @@ static int host_body(lua_State *L)
     lua_pushvalue(L, -3);
     lua_pushvalue(L, -3);
     lua_call(L, 2, 1);
+    /* Without recording (evaluate, metrics) a full reduction such as
+     * ((y_pred - y_true) ^ 2):mean() is a plain number: that is the value. */
+    if (!a->grad && lua_type(L, -1) == LUA_TNUMBER) {
+        a->value = lua_tonumber(L, -1);
+        return 0;
+    }
     nnl_tensor *r = nnl_lua_totensor(L, -1);
     if (!r || r->numel != 1)
         return luaL_error(L, "returned %s; it must return a one-element tensor computed from "

@@ -58,11 +58,15 @@ static void push_activations(lua_State *L)
     }
 }
 
-static void push_names(lua_State *L, const nnl_choice *c, int n)
+static void push_initializers(lua_State *L)
 {
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        lua_pushstring(L, c->name(i));
+    lua_createtable(L, NNL_INIT_COUNT, 0);
+    for (int i = 0; i < NNL_INIT_COUNT; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, nnl_init_name(i));
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, nnl_init_help(i));
+        lua_setfield(L, -2, "help");
         lua_rawseti(L, -2, i + 1);
     }
 }
@@ -110,7 +114,7 @@ void nnl_open_registry(lua_State *L)
     lua_setfield(L, -2, "optimizers");
     push_activations(L);
     lua_setfield(L, -2, "activations");
-    push_names(L, &nnl_init_choice, NNL_INIT_COUNT);
+    push_initializers(L);
     lua_setfield(L, -2, "initializers");
     push_losses(L);
     lua_setfield(L, -2, "losses");

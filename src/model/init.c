@@ -17,6 +17,24 @@ int nnl_init_from_name(const char *name)
     return -1;
 }
 
+/* One line each for nn.help("initializers") (nn.registry.initializers). */
+static const char *const init_help[NNL_INIT_COUNT] = {
+    "uniform in +-sqrt(6 / (fan_in + fan_out)) (Keras's default for kernels)",
+    "truncated normal, variance 2 / (fan_in + fan_out)",
+    "uniform in +-sqrt(6 / fan_in) (suits relu)",
+    "truncated normal, variance 2 / fan_in (suits relu)",
+    "truncated normal, variance 1 / fan_in (suits selu)",
+    "all 0 (the default for biases)",
+    "all 1",
+    "normal, mean 0 and standard deviation 0.05",
+    "uniform in [-0.05, 0.05)",
+};
+
+const char *nnl_init_help(int init)
+{
+    return init >= 0 && init < NNL_INIT_COUNT ? init_help[init] : "?";
+}
+
 const char *nnl_init_name(int init)
 {
     return init >= 0 && init < NNL_INIT_COUNT ? init_names[init] : "?";

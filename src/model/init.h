@@ -22,6 +22,8 @@ typedef enum nnl_init {
 /* Name -> enum, -1 when unknown. */
 int nnl_init_from_name(const char *name);
 const char *nnl_init_name(int init);
+/* One line describing it, for help. */
+const char *nnl_init_help(int init);
 /* "a, b, ..." list of all names (for error messages). */
 const char *nnl_init_names(void);
 /* The names as the choice of an option ("kernel_initializer"). */

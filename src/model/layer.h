@@ -93,6 +93,9 @@ typedef struct nnl_layer_ops {
     const char *type;             /* "Dense": the class name in Lua (nn.Dense),
                                      model files and summaries */
     const char *help;             /* one line for nn.help */
+    /* A short Lua snippet that makes and runs a layer of this kind, shown
+     * by nn.help and docs/api.md and run by tests/lua/test_help_api.lua. */
+    const char *example;
     /* Its options (the common name, input_shape and input_dim excepted):
      * the first npositional are also positional arguments of the
      * constructor (nn.Dense(units, opts)). */

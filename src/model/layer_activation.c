@@ -75,6 +75,7 @@ static const float *act_preact(const nnl_layer *l, const float *x)
 
 const nnl_layer_ops nnl_activation_kind = {
     .type = "Activation",
+    .example = "print(nn.Activation(\"tanh\")(nn.tensor{{-1, 0, 1}}))",
     .help = "An activation function as a layer: y = activation(x).",
     .options = act_options,
     .noptions = O_COUNT,

@@ -26,6 +26,7 @@ static nnl_status avgpool2d_backward(nnl_layer *l, size_t batch, const float *x,
 
 const nnl_layer_ops nnl_avgpool2d_kind = {
     .type = "AveragePooling2D",
+    .example = "print(nn.AveragePooling2D(2)(nn.ones(1, 4, 4, 1)):shape()) -- 1 2 2 1",
     .help = "The mean of each window of each channel (over its real pixels).",
     NNL_POOL2D_LAYER_OPS,
     .forward = avgpool2d_forward,

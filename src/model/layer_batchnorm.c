@@ -201,6 +201,9 @@ static nnl_status bn_init(nnl_layer *l, nnl_error *err)
 
 const nnl_layer_ops nnl_batchnorm_kind = {
     .type = "BatchNormalization",
+    .example = "local bn = nn.BatchNormalization()\n"
+                "local y = bn(nn.rand(8, 3) * 10, {training = true})\n"
+                "print(y:mean(1), y:std(1)) -- about 0 and 1 per feature",
     .help = "Normalizes each feature (the last dimension) over the batch while training, "
             "with running statistics in inference; then gamma * x + beta.",
     .options = bn_options,

@@ -52,6 +52,8 @@ static void conv1d_fill(nnl_layer *l, nnl_rng *rng)
 
 const nnl_layer_ops nnl_conv1d_kind = {
     .type = "Conv1D",
+    .example = "local conv = nn.Conv1D(4, 3)\n"
+                "print(conv(nn.rand(2, 10, 1)):shape()) -- 2 8 4",
     .help = "A 1-D convolution along sequences {steps, channels} (channels last): "
             "y = activation(conv(x, kernel) + bias).",
     .options = conv1d_options,

@@ -47,6 +47,8 @@ static void conv2d_fill(nnl_layer *l, nnl_rng *rng)
 
 const nnl_layer_ops nnl_conv2d_kind = {
     .type = "Conv2D",
+    .example = "local conv = nn.Conv2D(8, 3, {padding = \"same\", activation = \"relu\"})\n"
+                "print(conv(nn.rand(1, 28, 28, 1)):shape()) -- 1 28 28 8",
     .help = "A 2-D convolution over images {height, width, channels} (channels last): "
             "y = activation(conv(x, kernel) + bias).",
     .options = conv2d_options,

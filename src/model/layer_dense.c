@@ -185,6 +185,8 @@ static const float *dense_preact(const nnl_layer *l, const float *x)
 
 const nnl_layer_ops nnl_dense_kind = {
     .type = "Dense",
+    .example = "local layer = nn.Dense(3, {activation = \"relu\"})\n"
+                "print(layer(nn.rand(2, 4))) -- 2 samples of 4 features -> 2 x 3",
     .help = "A densely connected layer: y = activation(x W + b) over the last dimension.",
     .options = dense_options,
     .noptions = O_COUNT,

@@ -112,6 +112,9 @@ static nnl_rng *dropout_rng(nnl_layer *l)
 
 const nnl_layer_ops nnl_dropout_kind = {
     .type = "Dropout",
+    .example = "local drop = nn.Dropout(0.5)\n"
+                "print(drop(nn.ones(1, 6), {training = true})) -- zeros and 2s\n"
+                "print(drop(nn.ones(1, 6)))                    -- inference: unchanged",
     .help = "Zeroes a fraction rate of the inputs while training and scales the others "
             "by 1 / (1 - rate); the identity in inference.",
     .options = dropout_options,

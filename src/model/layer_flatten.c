@@ -30,6 +30,7 @@ static nnl_status flatten_backward(nnl_layer *l, size_t batch, const float *x,
 
 const nnl_layer_ops nnl_flatten_kind = {
     .type = "Flatten",
+    .example = "print(nn.Flatten()(nn.rand(2, 4, 4, 3)):shape()) -- 2 48",
     .help = "Flattens each sample to one dimension (the data do not move).",
     .plan = flatten_plan,
     .forward = flatten_forward,

@@ -28,6 +28,7 @@ static nnl_status global_avgpool2d_backward(nnl_layer *l, size_t batch, const fl
 
 const nnl_layer_ops nnl_global_avgpool2d_kind = {
     .type = "GlobalAveragePooling2D",
+    .example = "print(nn.GlobalAveragePooling2D()(nn.rand(2, 5, 5, 3)):shape()) -- 2 3",
     .help = "The mean of each channel over all pixels: {h, w, c} -> {c}.",
     .options = nnl_global_pool2d_options,
     .noptions = NNL_GLOBAL_POOL_O_COUNT,

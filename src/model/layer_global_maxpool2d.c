@@ -39,6 +39,7 @@ static nnl_status global_maxpool2d_backward(nnl_layer *l, size_t batch, const fl
 
 const nnl_layer_ops nnl_global_maxpool2d_kind = {
     .type = "GlobalMaxPooling2D",
+    .example = "print(nn.GlobalMaxPooling2D()(nn.rand(2, 5, 5, 3)):shape()) -- 2 3",
     .help = "The largest value of each channel over all pixels: {h, w, c} -> {c}.",
     .options = nnl_global_pool2d_options,
     .noptions = NNL_GLOBAL_POOL_O_COUNT,

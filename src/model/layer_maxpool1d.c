@@ -48,6 +48,7 @@ static void maxpool1d_fill(nnl_layer *l, nnl_rng *rng)
 
 const nnl_layer_ops nnl_maxpool1d_kind = {
     .type = "MaxPooling1D",
+    .example = "print(nn.MaxPooling1D(2)(nn.rand(1, 8, 2)):shape()) -- 1 4 2",
     .help = "The largest value of each window of steps of each channel.",
     .options = maxpool1d_options,
     .noptions = NNL_POOL2D_O_COUNT,

@@ -37,6 +37,7 @@ nnl_status nnl_maxpool_layer_backward(nnl_layer *l, size_t batch, const float *x
 
 const nnl_layer_ops nnl_maxpool2d_kind = {
     .type = "MaxPooling2D",
+    .example = "print(nn.MaxPooling2D(2)(nn.rand(1, 4, 4, 3)):shape()) -- 1 2 2 3",
     .help = "The largest value of each window of each channel.",
     NNL_POOL2D_LAYER_OPS,
     NNL_MAXPOOL_LAYER_OPS,

@@ -69,6 +69,7 @@ static nnl_status reshape_backward(nnl_layer *l, size_t batch, const float *x,
 
 const nnl_layer_ops nnl_reshape_kind = {
     .type = "Reshape",
+    .example = "print(nn.Reshape({2, 3})(nn.rand(4, 6)):shape()) -- 4 2 3",
     .help = "Gives each sample the shape target_shape (one entry may be -1); the data do "
             "not move.",
     .options = reshape_options,

@@ -293,6 +293,14 @@ T("a Lua loss that misbehaves is a clear error and the model is unharmed", funct
   m:compile{loss = function() return 1.5 end, optimizer = "sgd"}
   checkerr("fit: loss function: returned a number; it must return a one-element tensor",
            m.fit, m, x, y, {epochs = 1, verbose = 0})
+  -- without a gradient to take (evaluate) a number is the loss: the
+  -- docs' ((y_pred - y_true) ^ 2):mean() is one there
+  local m2 = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+  m2:compile{loss = function(yt, yp) return ((yp - yt) ^ 2):mean() end, optimizer = "sgd"}
+  m2:fit(x, y, {epochs = 1, verbose = 0})
+  local want = ((m2:predict(x) - y) ^ 2):mean()
+  H.near(m2:evaluate(x, y), want, 1e-5)
+  H.near(m2:test_on_batch(x, y), want, 1e-5)
   m:compile{loss = function(yt) return nn.losses.mse(yt, yt) end, optimizer = "sgd"}
   checkerr("does not depend on y_pred", m.train_on_batch, m, x, y)
   m:compile{loss = function() error("my bug") end, optimizer = "sgd"}
