@@ -1,8 +1,9 @@
 #!/bin/sh
 # Regenerates docs/images/tutorial/ (the pictures of docs/tutorial.md): runs
-# the tutorial's ```lua blocks in a scratch directory, as the docs test does,
-# and copies the pictures they write there. Usage:
-# scripts/tutorial-images.sh [path/to/nnlua]
+# the tutorial's ```lua blocks in a scratch directory exactly as the docs
+# test does (tests/lua/test_docs.lua --run: one process, one chunk per
+# block, norun blocks skipped), and copies the pictures they write there.
+# Usage: scripts/tutorial-images.sh [path/to/nnlua]
 # Default nnlua: $NNLUA_BIN, else build/nnlua, else nnlua in PATH.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,7 +15,9 @@ fi
 case $bin in /*|nnlua) ;; *) bin=$root/$bin ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-(cd "$tmp" && "$bin" "$root/scripts/run_md_blocks.lua" "$root/docs/tutorial.md")
+for sub in examples tests docs; do ln -s "$root/$sub" "$tmp/$sub"; done
+(cd "$tmp" && env -u DISPLAY NNLUA_SRC="$root" "$bin" "$root/tests/lua/test_docs.lua" \
+    --run "$root/docs/tutorial.md" docs/tutorial.md)
 mkdir -p docs/images/tutorial
 n=0
 for f in "$tmp"/*.png "$tmp"/*.gif; do
