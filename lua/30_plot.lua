@@ -21,16 +21,22 @@ local function strip(msg)
 end
 
 -- Calls C primitive f; its errors are raised at the caller of the public
--- function (level 3: call -> nn.plot.x -> user code).
+-- function (level 3: call -> nn.plot.x -> user code). Returns what f
+-- returns (a frame's script, for Animate and LivePlot's pictures).
 local function call(f, ...)
-  local ok, err = pcall(f, ...)
-  if not ok then error(strip(err), 3) end
-  return err
+  local r = table.pack(pcall(f, ...))
+  if not r[1] then error(strip(r[2]), 3) end
+  return table.unpack(r, 2, r.n)
 end
 
 -- Options every plot takes, with their types.
+-- The hidden ones (_name) are for lua/33_animate.lua: _frame (a frame of
+-- an animation, returned), _script (return the script instead of drawing
+-- it), _upto (history: the first epochs on the whole history's axes),
+-- _cmax (weights: a fixed colour range).
 local common = {file = "string", script = "string", title = "string", xlabel = "string",
-                ylabel = "string", width = "number", height = "number", render = "boolean"}
+                ylabel = "string", width = "number", height = "number", render = "boolean",
+                _frame = "boolean", _script = "boolean", _upto = "number", _cmax = "number"}
 
 -- Checks opts against common plus extra; returns opts (or {}).
 local function check_opts(fn, opts, extra)
@@ -45,7 +51,9 @@ local function check_opts(fn, opts, extra)
     local want = valid[k]
     if not want then
       local names = {}
-      for n in pairs(valid) do names[#names + 1] = n end
+      for n in pairs(valid) do
+        if n:sub(1, 1) ~= "_" then names[#names + 1] = n end
+      end
       table.sort(names)
       error(string.format("%s: unknown option '%s' (valid: %s)", fn, tostring(k),
                           table.concat(names, ", ")), 3)
@@ -111,7 +119,8 @@ function plot.history(h, opts)
   local fn = "nn.plot.history"
   opts = check_opts(fn, opts, {logy = "boolean"})
   local names, lists = history_names(fn, history_table(fn, h))
-  call(C.history, fn, opts, names, lists)
+  local text = call(C.history, fn, opts, names, lists)
+  if text then return text end
 end
 
 -- Most points a plot draws (NNL_PLOT_MAX_POINTS): a tensor is refused
@@ -528,8 +537,9 @@ function plot.weights(obj, opts)
         error(fn .. ": image is for Dense layers; a " .. layer.type ..
               " layer's filters are drawn at their own size", 2)
       end
-      call(C.filters, fn, opts, k, opts.max_tiles, opts.max_channels, opts.channels == "mean",
-           layer.name)
+      local text = call(C.filters, fn, opts, k, opts.max_tiles, opts.max_channels,
+                        opts.channels == "mean", layer.name)
+      if text then return text end
       return
     end
     w = k
@@ -540,8 +550,9 @@ function plot.weights(obj, opts)
   end
   if w:dim() == 4 and not opts.image then
     -- a 4-D tensor is a convolution kernel {kh, kw, in, out}
-    call(C.filters, fn, opts, w, opts.max_tiles, opts.max_channels, opts.channels == "mean",
-         "filters")
+    local text = call(C.filters, fn, opts, w, opts.max_tiles, opts.max_channels,
+                      opts.channels == "mean", "filters")
+    if text then return text end
     return
   end
   local th, tw
@@ -552,7 +563,8 @@ function plot.weights(obj, opts)
       error(fn .. ": image must be {height, width} in whole numbers", 2)
     end
   end
-  call(C.weights, fn, opts, w, th, tw, opts.max_tiles)
+  local text = call(C.weights, fn, opts, w, th, tw, opts.max_tiles)
+  if text then return text end
 end
 
 -- The per-sample input shape of a model, or nil when it is not known yet.
@@ -763,7 +775,9 @@ function plot.decision_boundary(model, x, y, opts)
     names = {}
     for i = 1, k do names[i] = "class " .. tostring(i - 1) end
   end
-  call(C.regions, fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k, names)
+  local text = call(C.regions, fn, opts, grid, res, res, x0, x1, y0, y1, px, py, labels, k,
+                    names)
+  if text then return text end
 end
 
 -- A layer's note in a network picture: its kind in words and its
@@ -905,13 +919,21 @@ end
 --   program waits for it, so nothing is lost.
 -- If gnuplot is missing or fails, LivePlot says so once on stderr and
 -- training goes on.
+-- opts.plot (default "history") draws another picture of the model as it
+-- trains instead (decision_boundary, weights, ...: the kinds in
+-- `pictures`, filled by lua/33_animate.lua, which Animate draws too).
 local callbacks = nn.callbacks
 local live_plots = setmetatable({}, {__mode = "k"}) -- for nn.plot._settle
+local pictures = {}
 
 if callbacks then
   function callbacks.LivePlot(opts)
     local fn = "nn.callbacks.LivePlot"
-    opts = check_opts(fn, opts, {every = "number", logy = "boolean", interval = "number"})
+    opts = check_opts(fn, opts, {every = "number", logy = "boolean", interval = "number",
+                                 plot = "string", x = "any", y = "any", layer = "number",
+                                 resolution = "number", image = "table"})
+    local pic = pictures._check(fn, opts)
+    if pic == pictures.history then pic = nil end -- drawn as it always was
     for _, k in ipairs({"script", "render"}) do
       if opts[k] ~= nil then
         error(string.format("%s: option '%s' is not for live plots", fn, k), 2)
@@ -937,7 +959,7 @@ if callbacks then
       __tostring = function() return "nn.callbacks.LivePlot" end})
     -- session: gnuplot of the running fit; ending: of the last fit, still
     -- drawing its last frame in the background.
-    local session, ending, hist, drawn, failed, last_epoch, last_time
+    local session, ending, hist, drawn, failed, last_epoch, last_time, last_logs
     local function warn(msg)
       if not failed then
         msg = strip(msg):gsub("^nn%.callbacks%.LivePlot: ", "")
@@ -955,16 +977,26 @@ if callbacks then
     end
     -- Draws the history so far without waiting for gnuplot (starting it
     -- first if need be); force: even while gnuplot is busy (the last frame).
+    -- The script of the picture (not the history) of the model now.
+    local function picture()
+      return pictures._draw(pic, {model = self.model, x = opts.x, y = opts.y,
+                                  layer = opts.layer, hist = hist, epoch = last_epoch,
+                                  logs = last_logs}, opts, popts, {_script = true})
+    end
     local function draw(force)
       if failed then return end
       local ok, err = pcall(function()
         session = session or C.session(fn, popts.file)
         -- gnuplot still drawing: skip the frame before building it
         if not force and session:busy() then return end
-        local names, lists = history_names(fn, hist)
-        if session:history(fn, popts, names, lists, false, force) then
-          drawn, last_time = last_epoch, C.clock()
+        local posted
+        if pic then
+          posted = session:script(fn, picture(), false, force)
+        else
+          local names, lists = history_names(fn, hist)
+          posted = session:history(fn, popts, names, lists, false, force)
         end
+        if posted then drawn, last_time = last_epoch, C.clock() end
       end)
       if not ok then
         warn(err)
@@ -1000,7 +1032,7 @@ if callbacks then
           table.insert(hist[k], v)
         end
       end
-      last_epoch = epoch
+      last_epoch, last_logs = epoch, logs
       if epoch % every == 0 and C.clock() - last_time >= interval then
         draw(false)
       end
@@ -1010,6 +1042,10 @@ if callbacks then
         -- No frame during fit: the last one is drawn by a new gnuplot
         -- started on a thread, so not even its start is waited for.
         local ok, err = pcall(function()
+          if pic then
+            ending = C.script_last(fn, picture(), popts.file)
+            return
+          end
           local names, lists = history_names(fn, hist)
           ending = C.history_last(fn, popts, names, lists)
         end)
@@ -1040,7 +1076,8 @@ nn._plotkit = {C = C, call = call, strip = strip, check_opts = check_opts, commo
                history_names = history_names, history_table = history_table,
                two_columns = two_columns, finite_range = finite_range, columns = columns,
                label_classes = label_classes, predicted_classes = predicted_classes,
-               drawable_kernel = drawable_kernel, live_plots = live_plots}
+               drawable_kernel = drawable_kernel, live_plots = live_plots,
+               pictures = pictures}
 
 -- nn.plot._settle(): waits for every LivePlot still drawing its last frame
 -- (the REPL calls it before its next prompt, so a frame never lands after

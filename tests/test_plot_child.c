@@ -293,6 +293,38 @@ static void a_file_plot_checks_its_file(void **state)
     assert_no_children();
 }
 
+/* Writes n bytes to path. */
+static void write_bytes(const char *path, const char *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A GIF is whole when it starts "GIF89a" (or GIF87a) and ends with the
+ * trailer byte 0x3B. */
+static void a_gif_is_checked_by_header_and_trailer(void **state)
+{
+    (void)state;
+    static const char whole[] = "GIF89a\x10\0\x10\0\0\0\0,\0\0;";
+    write_bytes("a.gif", whole, sizeof whole - 1);
+    assert_int_equal(nnl_plot_check_file("a.gif", NULL, "Animate", &err), NNL_OK);
+    write_bytes("a.gif", "GIF87a\0;", 8);
+    assert_int_equal(nnl_plot_check_file("a.gif", NULL, "Animate", &err), NNL_OK);
+    /* cut before the trailer */
+    write_bytes("a.gif", whole, sizeof whole - 2);
+    assert_int_equal(nnl_plot_check_file("a.gif", NULL, "Animate", &err), NNL_ERR_IO);
+    assert_non_null(strstr(err.msg, "Animate: 'a.gif' is incomplete"));
+    assert_non_null(strstr(err.msg, "GIF"));
+    /* not a GIF at all, though it ends in 0x3B */
+    write_bytes("a.gif", "\x89PNG\r\n;", 7);
+    assert_int_equal(nnl_plot_check_file("a.gif", NULL, "Animate", &err), NNL_ERR_IO);
+    /* shorter than a header */
+    write_bytes("a.gif", "GIF;", 4);
+    assert_int_equal(nnl_plot_check_file("a.gif", NULL, "Animate", &err), NNL_ERR_IO);
+}
+
 /* In a child with files limited to `limit` bytes (RLIMIT_FSIZE) and
  * SIGXFSZ ignored (so writes fail with EFBIG instead of killing it, as on
  * a full disk): renders b with o; returns the status and fills msg. */
@@ -711,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(death_by_signal_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(a_file_plot_checks_its_file, setup, teardown),
         cmocka_unit_test_setup_teardown(full_disk_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_gif_is_checked_by_header_and_trailer, setup, teardown),
         cmocka_unit_test_setup_teardown(large_script_leaves_no_file_even_when_killed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(ctrl_c_stops_a_plot, setup, teardown),

@@ -158,9 +158,67 @@ static void terminal_from_extension(void **state)
     assert_null(term_for("a.jpg"));
     assert_int_equal(err.code, NNL_ERR_ARG);
     assert_non_null(strstr(err.msg, "'.jpg'"));
-    assert_non_null(strstr(err.msg, ".png, .svg, .pdf or .txt"));
+    assert_non_null(strstr(err.msg, ".png, .svg, .pdf, .gif or .txt"));
     assert_null(term_for("noext"));
     assert_null(term_for("dir.png/file"));
+}
+
+/* A still .gif, and the frames of an animation: no terminal, output or
+ * closing of the output (the animation's script has them once), the size
+ * for the animation to take, and graphics (not text) whatever the file. */
+static void gif_and_animation_frames(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(term_for("a.GIF"), "set terminal gif size 800,500"));
+    HAS("set output 'a.GIF'");
+    HAS("set style fill solid 1 "); /* libgd draws a translucent fill grey */
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.frame = 1;
+    o.width = 640;
+    assert_int_equal(nnl_plot_is_text(&o), 0);
+    double y[3] = {3, 2, 1};
+    nnl_plot_series s = {"loss", NULL, y, 3};
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_history(&b, &o, &s, 1, &err), NNL_OK);
+    assert_int_equal(strncmp(b.s, "# nnlua frame size 640,480\n", 27), 0);
+    HASNT("set terminal");
+    HASNT("set output");
+    HASNT("unset output");
+    HAS("reset session"); /* keeps the terminal, drops the frame before's settings */
+    HAS("set linetype 1 lc rgb '#0072B2'");
+    /* The animation around the frames. */
+    nnl_plot_opts a;
+    nnl_plot_opts_init(&a);
+    a.file = "fit.gif";
+    nnl_pbuf_clear(&b);
+    assert_int_equal(nnl_plot_animation(&b, &a, "/tmp/frames it's.gp", 640, 480, 25, &err),
+                     NNL_OK);
+    HAS("set terminal gif animate delay 25 loop 0 size 640,480");
+    HAS("set output 'fit.gif'\nload '/tmp/frames it'.\"'\".'s.gp'\nunset output\n");
+    nnl_pbuf_clear(&b);
+    a.file = "fit.png";
+    assert_int_equal(nnl_plot_animation(&b, &a, "f", 640, 480, 25, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, ".gif"));
+    a.file = "fit.gif";
+    assert_int_equal(nnl_plot_animation(&b, &a, "f", 640, 480, 0, &err), NNL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "delay"));
+}
+
+/* History frames (upto) keep the whole history's axes. */
+static void history_frame_keeps_the_whole_axes(void **state)
+{
+    (void)state;
+    nnl_plot_opts o;
+    nnl_plot_opts_init(&o);
+    o.frame = 1;
+    o.upto = 2;
+    double y[4] = {4, 3, 2, 0};
+    nnl_plot_series s = {"loss", NULL, y, 4};
+    assert_int_equal(nnl_plot_history(&b, &o, &s, 1, &err), NNL_OK);
+    HAS("$s1 << EOD\n1 4\n2 3\nEOD\n"); /* the first two epochs only */
+    HAS("set xrange [0.5:4.5]");
+    HAS("set yrange [-0.2:4.2]"); /* all four values, 5% more each way */
 }
 
 static void house_style_is_okabe_ito(void **state)
@@ -1048,6 +1106,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(buffer_grows_past_first_block, setup, teardown),
         cmocka_unit_test_setup_teardown(terminal_from_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(house_style_is_okabe_ito, setup, teardown),
+        cmocka_unit_test_setup_teardown(gif_and_animation_frames, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_frame_keeps_the_whole_axes, setup, teardown),
         cmocka_unit_test_setup_teardown(history_panels_and_data, setup, teardown),
         cmocka_unit_test_setup_teardown(history_single_panel_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(lines_and_names, setup, teardown),

@@ -344,6 +344,7 @@ int luaopen_nn(lua_State *L)
     nnl_open_registry(L);
     nnl_open_modelfile(L);
     nnl_open_plot(L);
+    nnl_open_explain(L);
     run_lua_sources(L, nn);
     /* API.md: everything lives in the global nn, which require also returns. */
     lua_pushvalue(L, nn);

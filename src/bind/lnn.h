@@ -109,6 +109,7 @@ void nnl_open_data(lua_State *L);     /* lnn_data.c: nn.data */
 void nnl_open_model(lua_State *L);    /* lnn_model.c: layers, nn.Sequential */
 void nnl_open_modelfile(lua_State *L); /* lnn_modelfile.c: save, nn.load */
 void nnl_open_plot(lua_State *L);     /* lnn_plot.c: nn.plot primitives */
+void nnl_open_explain(lua_State *L);  /* lnn_explain.c: what nn.explain reads */
 void nnl_open_registry(lua_State *L); /* lnn_registry.c: nn.registry */
 
 #endif

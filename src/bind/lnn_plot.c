@@ -188,6 +188,29 @@ static const char **check_names(lua_State *L, int idx, int k, const char *fn, co
     return names;
 }
 
+/* The hidden options of nn.callbacks.Animate and LivePlot's pictures
+ * (lua/33_animate.lua): _frame (a frame of an animation), _script (hand
+ * the script back), _upto (history frames), _cmax (the colour range of
+ * weight frames). */
+static void check_frame_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
+{
+    lua_getfield(L, idx, "_frame");
+    o->frame = lua_toboolean(L, -1);
+    lua_getfield(L, idx, "_script");
+    o->give_script = o->frame || lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    if (lua_getfield(L, idx, "_upto") != LUA_TNIL)
+        o->upto = (size_t)nnl_lua_checkint(L, lua_gettop(L), fn, "option '_upto'", 1,
+                                           100000000);
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "_cmax") != LUA_TNIL) {
+        o->cmax = luaL_checknumber(L, -1);
+        if (!(o->cmax >= 0 && o->cmax < 1e300))
+            luaL_error(L, "%s: option '_cmax' must be a finite number >= 0", fn);
+    }
+    lua_pop(L, 1);
+}
+
 /* Reads the common options (already checked for unknown keys by Lua):
  * paths without NUL bytes, texts without NUL bytes, sizes as integers in
  * range (reported as given). */
@@ -235,6 +258,7 @@ static void check_opts(lua_State *L, int idx, nnl_plot_opts *o, const char *fn)
     if (lua_getfield(L, idx, "render") != LUA_TNIL)
         o->render = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    check_frame_opts(L, idx, o, fn);
 }
 
 /* The optional integer argument idx in min..max (reported as given when
@@ -258,10 +282,35 @@ static void interrupt_handled(lua_State *L, nnl_status st)
         nnl_interrupt_clear();
 }
 
-/* Renders b (if st is OK), frees it, raises on error. */
+/* push_script(pbuf) -> its text (called protected by finish) */
+static int push_script(lua_State *L)
+{
+    const nnl_pbuf *b = lua_touserdata(L, 1);
+    lua_pushlstring(L, b->s ? b->s : "", b->len);
+    return 1;
+}
+
+/* Renders b (if st is OK), frees it, raises on error. With
+ * o->give_script, returns the script instead of rendering it. */
 static int finish(lua_State *L, nnl_pbuf *b, nnl_status st, const nnl_plot_opts *o,
                   const char *fn, nnl_error *err)
 {
+    if (st == NNL_OK && o->give_script) {
+        st = nnl_pbuf_check(b, fn, err);
+        int ok = 0;
+        if (st == NNL_OK) {
+            /* protected: out of memory there must still free b */
+            lua_pushcfunction(L, push_script);
+            lua_pushlightuserdata(L, b);
+            ok = lua_pcall(L, 1, 1, 0) == LUA_OK;
+        }
+        nnl_pbuf_free(b);
+        if (st != NNL_OK)
+            return nnl_lua_raise(L, err);
+        if (!ok)
+            return lua_error(L);
+        return 1;
+    }
     if (st == NNL_OK) {
         if (!o->file && o->render)
             fflush(stdout); /* our text first, then gnuplot's picture */
@@ -935,8 +984,78 @@ static int l_gnuplot(lua_State *L)
     return 1;
 }
 
+/* ---- animations and LivePlot's pictures (lua/33_animate.lua) ---------- */
+
+/* _animation(fn, opts, frames, w, h, delay): draws the frames saved in the
+ * file `frames` (scripts made with opts._frame) into the animated GIF
+ * opts.file, w x h pixels, delay hundredths of a second a frame; checks
+ * the GIF. */
+static int l_animation(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    const char *frames = nnl_lua_checkpath(L, 3, fn, "the frames' file");
+    int w = (int)nnl_lua_checkint(L, 4, fn, "the width", 100, 20000);
+    int h = (int)nnl_lua_checkint(L, 5, fn, "the height", 80, 20000);
+    int delay = (int)nnl_lua_checkint(L, 6, fn, "delay", 1, 100000);
+    o.frame = o.give_script = 0;
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_animation(&b, &o, frames, w, h, delay, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
+/* session:script(fn, text [, wait [, force]]) -> drawn: a whole script
+ * built beforehand (a plot called with opts._script) drawn in the
+ * session, as session:history draws a history. */
+static int session_script(lua_State *L)
+{
+    lsession *h = check_session(L);
+    const char *fn = luaL_checkstring(L, 2);
+    size_t len;
+    const char *text = luaL_checklstring(L, 3, &len);
+    int wait = lua_toboolean(L, 4), force = lua_toboolean(L, 5), posted = 1;
+    if (!h->has_file)
+        fflush(stdout);
+    nnl_error gerr, err;
+    nnl_status st;
+    if (wait)
+        st = nnl_gnuplot_send(h->s, text, len, &gerr);
+    else
+        st = nnl_gnuplot_post(h->s, text, len, force, &posted, &gerr);
+    if (st != NNL_OK)
+        nnl_fail(&err, st, "%s: %s", fn, gerr.msg);
+    interrupt_handled(L, st);
+    if (st != NNL_OK)
+        return nnl_lua_raise(L, &err);
+    lua_pushboolean(L, posted);
+    return 1;
+}
+
+/* _script_last(fn, text, file|nil) -> session: draws a whole script once
+ * in a new gnuplot on a thread (LivePlot's last frame when no gnuplot was
+ * started during fit), as _history_last does. */
+static int l_script_last(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    const char *file = lua_isnoneornil(L, 3) ? NULL : nnl_lua_checkpath(L, 3, fn, "file");
+    lsession *h = new_session(L, fn, file);
+    if (!file)
+        fflush(stdout);
+    nnl_error gerr;
+    h->s = nnl_gnuplot_run_background(text, len, file != NULL, &gerr);
+    if (!h->s)
+        return luaL_error(L, "%s: %s", fn, gerr.msg);
+    return 1;
+}
+
 static const luaL_Reg session_methods[] = {
     {"history", session_history},
+    {"script", session_script},
     {"pid", session_pid},
     {"close", session_close},
     {"finish", session_finish},
@@ -1040,6 +1159,7 @@ static const luaL_Reg plot_funcs[] = {
     {"_check_opts", l_check_opts},
     {"_window", l_window},
     {"_surface", l_surface},
+    {"_animation", l_animation}, {"_script_last", l_script_last},
     {NULL, NULL},
 };
 

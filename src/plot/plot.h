@@ -33,6 +33,7 @@ typedef enum nnl_plot_term {
     NNL_TERM_SVG,    /* .svg */
     NNL_TERM_PDF,    /* .pdf: pdfcairo */
     NNL_TERM_TXT,    /* .txt: dumb, into the file */
+    NNL_TERM_GIF,    /* .gif: gif (libgd); also every frame of an animation */
     NNL_TERM_WINDOW, /* no file, a display and a window terminal */
     NNL_TERM_TTY     /* no file otherwise: dumb, to standard output */
 } nnl_plot_term;
@@ -49,12 +50,28 @@ typedef struct nnl_plot_opts {
     int persist;        /* window terminal option: keep the window */
     const char *who;    /* the caller's name for messages ("nn.plot.lines", given
                            by the binding); NULL: "plot" */
+    /* A frame of an animation (nnl_plot_animation): no terminal, output
+     * or closing of the output, which the animation's script sets once
+     * around all frames; drawn as a GIF (graphics, not text). The script
+     * starts with "# nnlua frame size W,H" (the size it would have). */
+    int frame;
+    /* The binding hands the script back to Lua instead of rendering it
+     * (frames, LivePlot's pictures). */
+    int give_script;
+    /* History frames: only the first upto epochs are drawn, on the axes
+     * (x and each panel's y range) of the whole history, so that frames
+     * share their axes. 0: all, axes from the data. */
+    size_t upto;
+    /* Heat maps of weights: the colour range [-cmax, cmax] (frames share
+     * one); 0: from the data. */
+    double cmax;
 } nnl_plot_opts;
 
 /* Defaults: everything NULL/0, render = 1, persist = 1. */
 void nnl_plot_opts_init(nnl_plot_opts *o);
 
-/* The terminal for o (file extension, case-insensitive); an unknown
+/* The terminal for o (file extension, case-insensitive; a frame is
+ * NNL_TERM_GIF whatever its file); an unknown
  * extension is NNL_ERR_ARG naming it and the accepted ones. */
 nnl_status nnl_plot_term_of(const nnl_plot_opts *o, nnl_plot_term *term, const char *fn,
                             nnl_error *err);
@@ -106,8 +123,9 @@ const char *nnl_plot_text_ramp_key(void);
 /* Title and axis labels: o's when given, else the defaults (NULL: none). */
 void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
                      const char *xlabel, const char *ylabel);
-/* Ends a script: closes the output so the file is complete. */
-void nnl_plot_end(nnl_pbuf *b);
+/* Ends a script: closes the output so the file is complete (not in a
+ * frame: the animation closes it after the last). */
+void nnl_plot_end(nnl_pbuf *b, const nnl_plot_opts *o);
 /* Writes a data block "$name << EOD" with n rows of ncol values taken
  * from cols[c][r] (a NULL column gives r+1: 1-based row numbers). */
 void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
@@ -130,7 +148,8 @@ typedef struct nnl_plot_filestamp {
 void nnl_plot_stamp(const char *file, nnl_plot_filestamp *st);
 /* Checks a plot's file after gnuplot exited: it exists, was written since
  * before (its stamp then; NULL: no check), is not empty, and ends as its
- * format (from the extension) does: PNG, SVG, PDF. A device or pipe is
+ * format (from the extension) does: PNG, SVG, PDF, GIF (its header and
+ * trailer byte). A device or pipe is
  * not looked at. Errors name the file, after "fn: " (fn may be NULL). */
 nnl_status nnl_plot_check_file(const char *file, const nnl_plot_filestamp *before,
                                const char *fn, nnl_error *err);
@@ -298,5 +317,12 @@ typedef struct nnl_plot_surface {
 } nnl_plot_surface_data;
 nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_surface_data *s,
                             nnl_error *err);
+
+/* An animated GIF of frames: the script that draws into o->file (a .gif)
+ * the frames in the file `frames` (scripts built with o.frame, one after
+ * another; each plot, or multiplot, is a frame), w x h pixels, delay
+ * hundredths of a second per frame, looping. */
+nnl_status nnl_plot_animation(nnl_pbuf *b, const nnl_plot_opts *o, const char *frames, int w,
+                              int h, int delay, nnl_error *err);
 
 #endif

@@ -133,6 +133,6 @@ nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot
         nnl_pbuf_quote(b, r->names && r->names[c - 1] ? r->names[c - 1] : t);
     }
     nnl_pbuf_add(b, "\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

@@ -78,6 +78,6 @@ nnl_status nnl_plot_confusion(nnl_pbuf *b, const nnl_plot_opts *o, const double 
         nnl_pbuf_addf(b, "plot $cells using 1:2:4 with image notitle, \\\n"
                          "     $cells using 1:2:(sprintf('%%d', int($3))):5 with labels "
                          "tc rgb variable font ',%d' notitle\n", font);
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

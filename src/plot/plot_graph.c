@@ -54,6 +54,6 @@ nnl_status nnl_plot_graph(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_gn
                       a->x + 0.42, a->y, c->x - 0.42, c->y);
     }
     nnl_pbuf_add(b, "plot NaN notitle\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

@@ -53,7 +53,7 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         return nnl_fail(err, NNL_ERR_SHAPE, "%s: image {%d, %d} holds %lld weights but each "
                         "unit has %zu inputs", fn, tile_h, tile_w,
                         (long long)tile_h * tile_w, rows);
-    double m = max_abs(w, rows * cols);
+    double m = o->cmax > 0 ? o->cmax : max_abs(w, rows * cols);
     nnl_status st;
     char title[200];
     int text = nnl_plot_is_text(o);
@@ -72,7 +72,7 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
             nnl_pbuf_add(b, "unset grid\nunset key\nset border 15\n");
             nnl_plot_text_image(b, o, pw, ph, w, NULL, cols, rows, 0.5, cols + 0.5, 0.5,
                                 rows + 0.5, m);
-            nnl_plot_end(b);
+            nnl_plot_end(b, o);
             return nnl_pbuf_check(b, fn, err);
         }
         nnl_pbuf_add(b, "$w << EOD\n");
@@ -93,7 +93,7 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         nnl_pbuf_add(b, "unset grid\nset tics out\nunset key\n"
                         "set border 15 lc rgb '#505050'\n"
                         "plot $w matrix using ($1+1):($2+1):3 with image notitle\n");
-        nnl_plot_end(b);
+        nnl_plot_end(b, o);
         return nnl_pbuf_check(b, fn, err);
     }
     if (max_tiles <= 0)
@@ -137,7 +137,7 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
         nnl_pbuf_add(b, "unset xtics\nunset ytics\nunset grid\nunset key\nset border 15\n");
         nnl_plot_text_image(b, o, pw, ph, NULL, img, W, H, -0.5, W - 0.5, -0.5, H - 0.5, tm);
         nnl_free(img);
-        nnl_plot_end(b);
+        nnl_plot_end(b, o);
         return nnl_pbuf_check(b, fn, err);
     }
     nnl_pbuf_add(b, "$tiles << EOD\n");
@@ -159,6 +159,6 @@ nnl_status nnl_plot_heatmap(nnl_pbuf *b, const nnl_plot_opts *o, const float *w,
                     "fillcolor rgb '#8c8c8c' fillstyle solid 1.0 noborder\n");
     nnl_pbuf_add(b, "set size ratio -1\nunset xtics\nunset ytics\nunset border\nunset grid\n"
                     "unset key\nplot $tiles matrix using 1:2:3 with image notitle\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

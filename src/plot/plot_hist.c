@@ -66,7 +66,7 @@ nnl_status nnl_plot_hist(nnl_pbuf *b, const nnl_plot_opts *o, const double *v, s
         nnl_pbuf_add(b, "set yrange [0:*]\nunset key\n"
                         "plot $bins using 1:2 with boxes lt 1 fill solid 0.85 "
                         "border lc rgb '#ffffff' notitle\n");
-        nnl_plot_end(b);
+        nnl_plot_end(b, o);
         st = nnl_pbuf_check(b, fn, err);
     }
     nnl_free(count);

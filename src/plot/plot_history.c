@@ -23,6 +23,37 @@ static int is_share(const char *q)
            strcmp(q, "acc") == 0 || strcmp(q, "auc") == 0;
 }
 
+/* The y range of panel q over its whole series (an animation's frames
+ * share it), a little wider than the values. */
+static void fixed_yrange(nnl_pbuf *b, const nnl_plot_series *s, int ns, const int *panel,
+                         int q, int logy)
+{
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+    for (int i = 0; i < ns; i++)
+        for (size_t j = 0; panel[i] == q && j < s[i].n; j++) {
+            double v = s[i].y[j];
+            if (isfinite(v) && (!logy || v > 0)) {
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+        }
+    if (!(lo <= hi))
+        return;
+    if (logy) {
+        lo /= 1.15;
+        hi *= 1.15;
+    } else {
+        double pad = hi > lo ? (hi - lo) * 0.05 : (fabs(hi) > 0 ? fabs(hi) * 0.05 : 1);
+        lo -= pad;
+        hi += pad;
+    }
+    nnl_pbuf_add(b, "set yrange [");
+    nnl_pbuf_num(b, lo);
+    nnl_pbuf_add(b, ":");
+    nnl_pbuf_num(b, hi);
+    nnl_pbuf_add(b, "]\n");
+}
+
 nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_series *s,
                             int ns, nnl_error *err)
 {
@@ -63,7 +94,16 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         char name[32];
         snprintf(name, sizeof name, "s%d", i + 1);
         const double *cols2[2] = {s[i].x, s[i].y};
-        nnl_plot_datablock(b, name, s[i].n, 2, cols2);
+        size_t n = o->upto > 0 && o->upto < s[i].n ? o->upto : s[i].n;
+        nnl_plot_datablock(b, name, n, 2, cols2);
+    }
+    /* A frame of an animation keeps the axes of the whole history. */
+    if (o->upto > 0) {
+        /* half an epoch on each side: the marks of the first and last
+         * epochs are not cut by the border */
+        nnl_pbuf_add(b, "set xrange [0.5:");
+        nnl_pbuf_num(b, (double)maxn + 0.5);
+        nnl_pbuf_add(b, "]\n");
     }
     /* Integer epochs on the x axis while there are few. */
     if (maxn <= 12)
@@ -95,6 +135,8 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                 }
             nnl_plot_log_axis(b, "y", lo, hi);
         }
+        if (o->upto > 0)
+            fixed_yrange(b, s, ns, panel, q, logy);
         /* The key where neither curve is: a validation curve that rises
          * while the training one falls must not run under it. */
         nnl_plot_series in[2];
@@ -123,7 +165,7 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     }
     if (nq > 1)
         nnl_pbuf_add(b, "unset multiplot\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     st = nnl_pbuf_check(b, fn, err);
 done:
     nnl_free(panel);

@@ -399,7 +399,7 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                          "\\\n     NaN with lines lw 3 lc rgb '%s' title 'weight or bias < 0'",
                       NNL_PLOT_POS, NNL_PLOT_NEG);
     nnl_pbuf_add(b, "\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     st = nnl_pbuf_check(b, fn, err);
 done:
     nnl_free(e);

@@ -91,6 +91,6 @@ nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_s
         nnl_pbuf_add(b, "\n");
     }
     nnl_pbuf_add(b, "unset multiplot\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

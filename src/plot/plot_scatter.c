@@ -64,6 +64,6 @@ nnl_status nnl_plot_scatter(nnl_pbuf *b, const nnl_plot_opts *o, const double *x
         }
         nnl_pbuf_add(b, "\n");
     }
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

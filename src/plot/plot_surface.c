@@ -336,6 +336,6 @@ nnl_status nnl_plot_surface(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                          : ", \\\n     $lowest using 1:2 with points pt 3 ps 2.2 lw 2 lc rgb "
                            "'#000000' title 'lowest on the grid'");
     nnl_pbuf_add(b, "\n");
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }

@@ -179,7 +179,7 @@ static nnl_status draw(nnl_pbuf *b, const nnl_plot_opts *o, tiles *g, const char
     }
     nnl_free(g->img);
     g->img = NULL;
-    nnl_plot_end(b);
+    nnl_plot_end(b, o);
     return nnl_pbuf_check(b, fn, err);
 }
 
@@ -236,6 +236,8 @@ nnl_status nnl_plot_filters(nnl_pbuf *b, const nnl_plot_opts *o, const float *k,
                         m = fabs(v);
                 }
         }
+    if (o->cmax > 0)
+        m = o->cmax;
     st = nnl_plot_begin(b, o, g.pw, g.ph, fn, err);
     if (st != NNL_OK) {
         nnl_free(g.img);

@@ -55,6 +55,22 @@ static int ends_with_marker(const char *path, const char *end, size_t endlen, lo
     return 0;
 }
 
+/* 1 when path starts as a GIF ("GIF89a", or "GIF87a" for a still image)
+ * and ends with the GIF trailer byte 0x3B. */
+static int is_whole_gif(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char head[6];
+    int ok = fread(head, 1, sizeof head, f) == sizeof head &&
+             (memcmp(head, "GIF89a", 6) == 0 || memcmp(head, "GIF87a", 6) == 0);
+    if (ok)
+        ok = fseek(f, -1, SEEK_END) == 0 && fgetc(f) == 0x3B;
+    fclose(f);
+    return ok;
+}
+
 void nnl_plot_stamp(const char *file, nnl_plot_filestamp *st)
 {
     struct stat sb;
@@ -113,6 +129,9 @@ nnl_status nnl_plot_check_file(const char *file, const nnl_plot_filestamp *befor
     } else if (term == NNL_TERM_PDF) {
         kind = "PDF";
         ok = ends_with_marker(file, "%%EOF", 5, 64);
+    } else if (term == NNL_TERM_GIF) {
+        kind = "GIF";
+        ok = is_whole_gif(file);
     }
     if (!ok)
         return nnl_fail(err, NNL_ERR_IO,

@@ -44,6 +44,10 @@ static int ends_with(const char *name, const char *ext)
 nnl_status nnl_plot_term_of(const nnl_plot_opts *o, nnl_plot_term *term, const char *fn,
                             nnl_error *err)
 {
+    if (o->frame) {
+        *term = NNL_TERM_GIF;
+        return NNL_OK;
+    }
     if (!o->file) {
         *term = nnl_gnuplot_window_terminal() ? NNL_TERM_WINDOW : NNL_TERM_TTY;
         return NNL_OK;
@@ -56,11 +60,13 @@ nnl_status nnl_plot_term_of(const nnl_plot_opts *o, nnl_plot_term *term, const c
         *term = NNL_TERM_PDF;
     else if (ends_with(o->file, ".txt"))
         *term = NNL_TERM_TXT;
+    else if (ends_with(o->file, ".gif"))
+        *term = NNL_TERM_GIF;
     else {
         const char *dot = strrchr(o->file, '.');
         const char *slash = strrchr(o->file, '/');
         return nnl_fail(err, NNL_ERR_ARG, "%s: cannot tell the file type of '%.200s'%s%.20s%s "
-                        "(use .png, .svg, .pdf or .txt)", fn, o->file,
+                        "(use .png, .svg, .pdf, .gif or .txt)", fn, o->file,
                         dot && (!slash || dot > slash) ? " from '" : "",
                         dot && (!slash || dot > slash) ? dot : "",
                         dot && (!slash || dot > slash) ? "'" : "");
@@ -122,9 +128,10 @@ static void house_style(nnl_pbuf *b, nnl_plot_term term)
     /* A grid in text would be drawn in characters over the curves. */
     if (term != NNL_TERM_TXT && term != NNL_TERM_TTY)
         nnl_pbuf_add(b, "set grid back lt 1 lc rgb '#e3e3e3' lw 1\n");
-    nnl_pbuf_add(b, 
-                    "set key top right noopaque nobox samplen 2.5 spacing 1.1\n"
-                    "set style fill solid 0.85 border lc rgb '#ffffff'\n");
+    nnl_pbuf_add(b, "set key top right noopaque nobox samplen 2.5 spacing 1.1\n");
+    /* GIF (libgd) draws a translucent fill as grey, the colour box too */
+    nnl_pbuf_addf(b, "set style fill solid %s border lc rgb '#ffffff'\n",
+                  term == NNL_TERM_GIF ? "1" : "0.85");
     if (term == NNL_TERM_TXT || term == NNL_TERM_TTY)
         nnl_pbuf_add(b, "set tics scale 0.5\n");
     else
@@ -171,6 +178,13 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
         h = o->height;
     w = clampi(w, 100, 20000);
     h = clampi(h, 80, 20000);
+    if (o->frame) {
+        /* Settings of the frame before go (reset keeps the terminal and
+         * its output); the size is for the animation to take. */
+        nnl_pbuf_addf(b, "# nnlua frame size %d,%d\nreset session\n", w, h);
+        house_style(b, term);
+        return NNL_OK;
+    }
     nnl_pbuf_add(b, "# Made by nnlua. Run `gnuplot <this file>` to draw it again.\n"
                     "reset session\n");
     const char *font = "'DejaVu Sans,11'";
@@ -182,6 +196,10 @@ nnl_status nnl_plot_begin(nnl_pbuf *b, const nnl_plot_opts *o, int w, int h, con
     case NNL_TERM_SVG:
         nnl_pbuf_addf(b, "set terminal svg size %d,%d dynamic font %s noenhanced "
                       "background rgb 'white' linewidth 1.2\n", w, h, font);
+        break;
+    case NNL_TERM_GIF:
+        nnl_pbuf_addf(b, "set terminal gif size %d,%d font %s noenhanced "
+                      "background rgb 'white'\n", w, h, font);
         break;
     case NNL_TERM_PDF:
         nnl_pbuf_addf(b, "set terminal pdfcairo size %.2fin,%.2fin font %s noenhanced "
@@ -264,9 +282,10 @@ void nnl_plot_labels(nnl_pbuf *b, const nnl_plot_opts *o, const char *title,
     }
 }
 
-void nnl_plot_end(nnl_pbuf *b)
+void nnl_plot_end(nnl_pbuf *b, const nnl_plot_opts *o)
 {
-    nnl_pbuf_add(b, "unset output\n");
+    if (!o->frame)
+        nnl_pbuf_add(b, "unset output\n");
 }
 
 void nnl_plot_datablock(nnl_pbuf *b, const char *name, size_t n, int ncol,
