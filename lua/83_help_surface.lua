@@ -1,8 +1,7 @@
--- nn.help entry of nn.plot.loss_surface (lua/31_plot_surface.lua);
--- lua/90_help.lua merges nn._help_extra into its table.
+-- nn.help entries of nn.plot.loss_surface (lua/31_plot_surface.lua); lua/90_help.lua
+-- merges them into nn.help and docs/api.md.
 local nn = ...
-nn._help_extra = nn._help_extra or {}
-local add = function(e) nn._help_extra[#nn._help_extra + 1] = e end
+local add = nn._help_add
 
 add{"plots", "nn.plot.loss_surface",
     "nn.plot.loss_surface(f, opts) -> paths / nn.plot.loss_surface(model, opts) -> grid",

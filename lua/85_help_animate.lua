@@ -1,8 +1,7 @@
--- nn.help entry of nn.callbacks.Animate (lua/33_animate.lua); lua/90_help.lua
--- merges nn._help_extra into its table.
+-- nn.help entries of nn.callbacks.Animate (lua/33_animate.lua); lua/90_help.lua
+-- merges them into nn.help and docs/api.md.
 local nn = ...
-nn._help_extra = nn._help_extra or {}
-local add = function(e) nn._help_extra[#nn._help_extra + 1] = e end
+local add = nn._help_add
 
 add{"training", "nn.callbacks.Animate",
     "nn.callbacks.Animate{file = \"fit.gif\", plot = \"history\", every = 1, delay = 25}",

@@ -1,8 +1,9 @@
--- nn.help entries of nn.explain (lua/50_explain.lua), topic "explain";
--- lua/90_help.lua merges nn._help_extra into its table.
+-- nn.help entries of nn.explain (lua/50_explain.lua); lua/90_help.lua
+-- merges them into nn.help and docs/api.md.
 local nn = ...
-nn._help_extra = nn._help_extra or {}
-local add = function(e) nn._help_extra[#nn._help_extra + 1] = e end
+local add = nn._help_add
+nn._help_add_topic{"explain", "nn.explain: one sample step by step (forward, backward, step)",
+                   after = "plots"}
 
 add{"explain", "nn.explain.forward", "nn.explain.forward(model, x [, opts]) -> text, info",
     "Prints, for one sample x (a list, a 1-D tensor, or the first row of a batch),\n" ..
