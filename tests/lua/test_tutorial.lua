@@ -83,26 +83,29 @@ H.test("the code is the same in both languages", function()
   end
 end)
 
-local function is_picture(path)
+-- A picture shown in the tutorial: a PNG with something drawn on it
+-- (H.check_png) or an animated GIF, and small enough for a web page.
+local MAX_BYTES = 400000
+local function check_picture(path)
   local f = io.open(path, "rb")
-  if not f then return false, "missing" end
+  check(f, path .. ": missing")
   local s = f:read("a")
   f:close()
-  if #s <= 2000 then return false, "only " .. #s .. " bytes" end
-  if s:sub(1, 8) == "\137PNG\r\n\26\n" or s:sub(1, 6) == "GIF89a" or s:sub(1, 6) == "GIF87a" then
-    return true
+  check(#s <= MAX_BYTES, string.format("%s: %d bytes, more than %d", path, #s, MAX_BYTES))
+  if path:match("%.gif$") then
+    check(s:sub(1, 6) == "GIF89a" and s:sub(-1) == ";" and #s > 2000, path .. ": not a GIF")
+  else
+    local st = H.check_png(path)
+    check(st.width <= 1200 and st.height <= 900,
+          string.format("%s: %dx%d pixels, larger than a page needs", path, st.width, st.height))
   end
-  return false, "neither a PNG nor a GIF"
 end
 
 H.test("every picture shown exists", function()
   for _, text in ipairs{en, zh} do
     local list = images(text)
     check(#list >= 20, "pictures are shown: " .. #list)
-    for _, path in ipairs(list) do
-      local ok, why = is_picture(docs .. path)
-      check(ok, "docs/" .. path .. ": " .. tostring(why))
-    end
+    for _, path in ipairs(list) do check_picture(docs .. path) end
   end
   local a, b = images(en), images(zh)
   check(#a == #b, string.format("%d pictures in tutorial.md, %d in tutorial.zh.md", #a, #b))
