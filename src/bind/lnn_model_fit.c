@@ -235,6 +235,11 @@ static nnl_cb_result cb_train_begin(void *ud, const nnl_fit_info *info, nnl_erro
 {
     fit_ctx *c = ud;
     c->info = *info;
+    c->info.warning = NULL; /* the text lives in fit's frame only */
+    if (info->warning) {
+        fflush(stdout);
+        fprintf(stderr, "fit: warning: %s\n", info->warning);
+    }
     hook_job j = {"on_train_begin", -1, NULL, 0, 0};
     return call_hooks(c, &j, err);
 }

@@ -8,6 +8,7 @@
 #include "core/threads.h"
 #include "core/interrupt.h"
 #include "core/rng.h"
+#include "model/loss.h"
 
 void nnl_fit_opts_default(nnl_fit_opts *o)
 {
@@ -119,6 +120,81 @@ static void fill_logs(nnl_model *m, nnl_logs *logs, const nnl_history *h,
     for (size_t i = 0; i < m->nmetrics; i++)
         logs->values[base + 1 + i] = nnl_metric_value(&m->metrics[i]);
     (void)h;
+}
+
+/* The class of row r of targets y (ycols floats per row) by what the
+ * loss's targets are (its table entry), or -1 when they are no classes
+ * (regression, several binary labels). */
+static long row_class(nnl_loss_targets t, const float *y, size_t ycols, size_t r)
+{
+    const float *v = y + r * ycols;
+    if (t == NNL_TARGETS_CLASS)
+        return (long)v[0] - 1;
+    if (t == NNL_TARGETS_PROB && ycols == 1)
+        return v[0] >= 0.5f;
+    if (t == NNL_TARGETS_DIST) {
+        size_t best = 0;
+        for (size_t c = 1; c < ycols; c++)
+            if (v[c] > v[best])
+                best = c;
+        return (long)best;
+    }
+    return -1;
+}
+
+/* Keras's validation_split holds out the last rows as they are: on data
+ * sorted by class (iris, spiral and the other shipped sets are) that is
+ * one class, and val_accuracy reads 0.05 for a model that learnt well.
+ * Writes a warning into msg (size bytes) when some class is only in one
+ * of the two parts; returns 1 then. k: the number of classes. */
+static int split_classes_differ(const nnl_model *m, const nnl_tensor *y, size_t ycols,
+                                size_t ntrain, size_t n, size_t k, double split, char *msg,
+                                size_t size, nnl_error *err, nnl_status *st)
+{
+    *st = NNL_OK;
+    const nnl_loss_desc *d = nnl_loss_desc_of(m->loss);
+    if (!d || k == 0 || row_class(d->targets, y->data, ycols, 0) < 0)
+        return 0;
+    int binary = d->targets == NNL_TARGETS_PROB; /* classes 0 and 1 */
+    unsigned char *seen = nnl_calloc(k, 1); /* bit 1: training, bit 2: validation */
+    if (!seen) {
+        *st = nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
+        return 0;
+    }
+    for (size_t r = 0; r < n; r++) {
+        long c = row_class(d->targets, y->data, ycols, r);
+        if (c >= 0 && (size_t)c < k)
+            seen[c] |= r < ntrain ? 1 : 2;
+    }
+    char only_val[96] = "", only_train[96] = "";
+    size_t nv = 0, nt = 0;
+    for (size_t c = 0; c < k; c++) {
+        char *list = seen[c] == 2 ? only_val : seen[c] == 1 ? only_train : NULL;
+        size_t *cnt = seen[c] == 2 ? &nv : &nt;
+        if (!list)
+            continue;
+        size_t len = strlen(list);
+        if (*cnt < 6 && len + 24 < sizeof only_val)
+            snprintf(list + len, sizeof only_val - len, "%s%zu", *cnt ? ", " : "",
+                     binary ? c : c + 1);
+        else if (*cnt == 6)
+            snprintf(list + len, sizeof only_val - len, ", ...");
+        (*cnt)++;
+    }
+    nnl_free(seen);
+    if (nv == 0 && nt == 0)
+        return 0;
+    char parts[256];
+    snprintf(parts, sizeof parts, "%s%s%s%s%s%s%s%s", nv ? (nv == 1 ? "class " : "classes ") : "",
+             nv ? only_val : "", nv ? (nv == 1 ? " is" : " are") : "",
+             nv ? " only in the validation rows" : "", nv && nt ? ", and " : "",
+             nt ? (nt == 1 ? "class " : "classes ") : "", nt ? only_train : "",
+             nt ? (nt == 1 ? " is only in the training rows" : " are only in the training rows")
+                : "");
+    snprintf(msg, size, "validation_split %g holds out the last %zu rows as they are: %s; "
+             "the data looks sorted by class, so validation measures something else "
+             "(shuffle first: x, y = nn.data.shuffle(x, y))", split, n - ntrain, parts);
+    return 1;
 }
 
 /* Validation loss and metrics over rows [first, first+n) of vx, vy, in
@@ -267,7 +343,19 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
         idx[i] = i;
 
     nnl_fit_info info = {o->epochs, o->initial_epoch, bs, (ntrain + bs - 1) / bs,
-                         ntrain, nval};
+                         ntrain, nval, NULL};
+    char warning[512];
+    if (o->validation_split > 0.0) {
+        const nnl_loss_desc *d = nnl_loss_desc_of(m->loss);
+        size_t k = d && d->targets == NNL_TARGETS_PROB ? 2 : os->d[os->ndim - 1];
+        if (split_classes_differ(m, y, ycols, ntrain, n, k, o->validation_split, warning,
+                                 sizeof warning, err, &st))
+            info.warning = warning;
+        if (st != NNL_OK) {
+            nnl_free(idx);
+            return st;
+        }
+    }
     int stop = 0;
     m->stop_training = 0;
     nnl_interrupt_clear();

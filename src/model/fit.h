@@ -39,6 +39,10 @@ typedef enum nnl_cb_result { NNL_CB_CONTINUE = 0, NNL_CB_STOP = 1, NNL_CB_ERROR 
 
 typedef struct nnl_fit_info {
     size_t epochs, initial_epoch, batch_size, batches, train_samples, val_samples;
+    /* A warning for the user, or NULL: validation_split held out rows of
+     * classes the training rows lack (or the other way round), as on data
+     * sorted by class. The caller says it; fit only finds it. */
+    const char *warning;
 } nnl_fit_info;
 
 /* Any pointer may be NULL. logs of batch_end are the running means of the

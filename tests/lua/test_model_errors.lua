@@ -187,4 +187,55 @@ do
            nn.tensor({0}), nn.tensor({{0.2, 0.3, 0.5}}))
 end
 
+-- validation_split on data sorted by class holds out one class: fit
+-- warns once (stderr), names the classes and says how to shuffle; on
+-- shuffled data, with regression or with validation_data it says nothing.
+do
+  local bin = os.getenv("NNLUA_BIN") or "nnlua"
+  local function run(code)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(code)
+    f:close()
+    local p = io.popen(string.format("'%s' '%s' 2>&1", bin, path))
+    local out = p:read("a")
+    p:close()
+    os.remove(path)
+    return out
+  end
+  local head = [[
+nn.seed(1)
+local x, y = nn.data.iris()
+local m = nn.Sequential{nn.Dense(3, {input_dim = 4, activation = "softmax"})}
+m:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam"}
+]]
+  local out = run(head .. "m:fit(x, y, {epochs = 2, validation_split = 0.2, verbose = 0})")
+  check(select(2, out:gsub("fit: warning:", "")) == 1, "one warning for the fit:\n" .. out)
+  check(out:find("holds out the last 30 rows as they are: classes 1, 2 are only in the " ..
+                 "training rows", 1, true) and out:find("nn.data.shuffle(x, y)", 1, true), out)
+  out = run(head .. "x, y = nn.data.shuffle(x, y)\n" ..
+            "m:fit(x, y, {epochs = 1, validation_split = 0.2, verbose = 0})")
+  check(not out:find("warning", 1, true), "shuffled: no warning\n" .. out)
+  out = run(head .. "local x2 = nn.cat({x, x}, 1)\n" ..
+            "local y2 = nn.cat({y, nn.full({150}, 3)}, 1)\n" ..
+            "m:fit(x2, y2, {epochs = 1, validation_split = 0.4, verbose = 0})")
+  check(out:find("classes 1, 2 are only in the training rows", 1, true), out)
+  out = run([[
+local x, y = nn.data.moons(40, 0.1)
+y = y - 1
+local i = 0
+local m = nn.Sequential{nn.Dense(1, {input_dim = 2, activation = "sigmoid"})}
+m:compile{loss = "binary_crossentropy", optimizer = "sgd"}
+local sorted = nn.zeros(40, 1)
+for r = 1, 40 do sorted:set(r, 1, r > 30 and 1 or 0) end
+m:fit(x, sorted, {epochs = 1, validation_split = 0.2, verbose = 0})]])
+  check(out:find("class 0 is only in the training rows", 1, true), "binary: classes 0 and 1\n" .. out)
+  out = run([[
+local x = nn.rand(40, 2)
+local m = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+m:compile{loss = "mse"}
+m:fit(x, nn.arange(40):reshape(40, 1), {epochs = 1, validation_split = 0.2, verbose = 0})]])
+  check(not out:find("warning", 1, true), "regression has no classes\n" .. out)
+end
+
 print("test_model_errors: ok")
