@@ -33,6 +33,11 @@ nn.plot.decision_boundary(moons, x, y, {file = out .. "moons_boundary.png",
                                         title = "two moons: decision regions of 2-8-8-1",
                                         classes = {"moon 1", "moon 2"}})
 nn.plot.model(moons, {file = out .. "moons_model.png", title = "two moons: 2-8-8-1 after training"})
+-- what each of its neurons computes (the TensorFlow Playground picture)
+nn.plot.neurons(moons, x, y, {file = out .. "moons_neurons.png"})
+-- the activation functions and their derivatives
+nn.plot.activations({"sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"},
+                    {file = out .. "activations.png"})
 
 -- 3. XOR with the smallest network that learns it: 2-3-1.
 nn.seed(5)

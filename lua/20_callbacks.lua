@@ -113,6 +113,35 @@ local function constructor_args(fn, a, b, valid, first)
 end
 Callback.__args = constructor_args
 
+-- What to do when a monitored name is not in the epoch's logs. A val_
+-- name in a fit without validation data (no val_ key at all) is what Keras
+-- warns about and trains on: say so once per fit (self.warned, reset by
+-- on_train_begin) and return true, so the caller skips this epoch. Any
+-- other missing name is a mistake (a misspelt monitor): an error listing
+-- what the logs hold.
+local function missing_monitor(self, fn, monitor, logs, consequence)
+  local keys, has_val = {}, false
+  for k in pairs(logs) do
+    keys[#keys + 1] = k
+    has_val = has_val or (type(k) == "string" and k:sub(1, 4) == "val_")
+  end
+  table.sort(keys)
+  if monitor:sub(1, 4) == "val_" and not has_val then
+    if not self.warned then
+      self.warned = true
+      io.stdout:flush()
+      io.stderr:write(string.format("%s: warning: monitor '%s' needs validation data " ..
+                                    "(validation_split or validation_data) and this fit " ..
+                                    "has none (logs: %s); %s\n", fn, monitor,
+                                    table.concat(keys, ", "), consequence))
+    end
+    return true
+  end
+  error(string.format("%s: monitor '%s' is not in the logs (available: %s)", fn, monitor,
+                      table.concat(keys, ", ")), 0)
+end
+Callback.__missing_monitor = missing_monitor
+
 local function new(class)
   return setmetatable({class = class}, Callback)
 end
@@ -148,6 +177,7 @@ function callbacks.EarlyStopping(opts, extra)
     return a > b + self.min_delta
   end
   function self.on_train_begin()
+    self.warned = false
     self.wait = 0
     self.stopped_epoch = nil
     self.best = mode == "min" and math.huge or -math.huge
@@ -156,12 +186,9 @@ function callbacks.EarlyStopping(opts, extra)
   end
   function self.on_epoch_end(epoch, logs)
     local current = logs[self.monitor]
-    if current == nil then
-      local keys = {}
-      for k in pairs(logs) do keys[#keys + 1] = k end
-      table.sort(keys)
-      error(string.format("%s: monitor '%s' is not in the logs (available: %s)", fn,
-                          self.monitor, table.concat(keys, ", ")), 0)
+    if current == nil and missing_monitor(self, fn, self.monitor, logs,
+                                          "training goes on without early stopping") then
+      return
     end
     if epoch <= self.start_from_epoch then return end
     if self.restore_best_weights and self.best_weights == nil then

@@ -80,6 +80,7 @@ function callbacks.ModelCheckpoint(path, opts)
   -- As Keras: the best value is kept across fit calls with the same callback.
   self.best = mode == "min" and math.huge or -math.huge
 
+  function self.on_train_begin() self.warned = false end
   function self.on_epoch_end(epoch, logs)
     local model = self.model
     if not model then
@@ -87,12 +88,9 @@ function callbacks.ModelCheckpoint(path, opts)
     end
     local current = logs[self.monitor]
     if self.save_best_only then
-      if current == nil then
-        local keys = {}
-        for k in pairs(logs) do keys[#keys + 1] = k end
-        table.sort(keys)
-        error(string.format("%s: monitor '%s' is not in the logs (available: %s)", fn,
-                            self.monitor, table.concat(keys, ", ")), 0)
+      if current == nil and Callback.__missing_monitor(self, fn, self.monitor, logs,
+                                                       "save_best_only saves nothing") then
+        return
       end
       local improved = current == current and
         ((mode == "min" and current < self.best) or (mode == "max" and current > self.best))

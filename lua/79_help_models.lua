@@ -58,13 +58,17 @@ model:compile{loss = "binary_crossentropy", optimizer = "adam", metrics = {"accu
 print(model:predict(x))
 print(model:predict(x, {upto = 1})) -- the hidden layer's output]]}
 
-add{"models", "model:summary", "model:summary()", "Prints (and returns) the layer table.",
+add{"models", "model:summary", "model:summary([{print = false}])",
+    "Prints the layer table (as Keras; returns nothing, so the REPL shows it once);\n" ..
+    "{print = false} returns the text instead.",
     example = [[
 local x, y = nn.data.xor()
 local model = nn.Sequential{nn.Dense(4, {activation = "tanh", input_dim = 2}),
                             nn.Dense(1, {activation = "sigmoid"})}
 model:compile{loss = "binary_crossentropy", optimizer = "adam", metrics = {"accuracy"}}
-model:summary()]]}
+model:summary()
+local text = model:summary{print = false}
+print(#text > 0)]]}
 
 add{"models", "model:save", "model:save(path) / nn.load(path)", "A safetensors model file.",
     example = [[

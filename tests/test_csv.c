@@ -201,9 +201,17 @@ static void test_label_by_name_index_or_none(void **state)
 static void test_label_switches_to_strings_late(void **state)
 {
     (void)state;
-    /* Labels look numeric until row 3; then all are strings, and "1" and
-     * "1.0" are different classes. */
-    assert_int_equal(parse("f,l\n0,1\n0,1.0\n0,b\n0,1\n", NULL), NNL_OK);
+    /* Labels look numeric until row 3: an error naming that cell (a
+     * stray word in a number column), unless classes are asked for; then
+     * all are strings, and "1" and "1.0" are different classes. */
+    assert_int_equal(parse("f,l\n0,1\n0,1.0\n0,b\n0,1\n", NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, ":4: label 'b' is not a number, but the 2 labels before "
+                                    "it are"));
+    assert_non_null(strstr(err.msg, "classes = true"));
+    nnl_csv_opts o;
+    nnl_csv_opts_init(&o);
+    o.classes = 1;
+    assert_int_equal(parse("f,l\n0,1\n0,1.0\n0,b\n0,1\n", &o), NNL_OK);
     assert_int_equal(res.nclasses, 3);
     assert_string_equal(res.classes[0], "1");
     assert_string_equal(res.classes[1], "1.0");
@@ -296,6 +304,15 @@ static void test_wrong_row_length(void **state)
     assert_non_null(strstr(err.msg, "t.csv:3: row has 2 columns, expected 3"));
     assert_int_equal(parse("a,b,c\n1,2,3\n4,5,6,7,8\n", NULL), NNL_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "t.csv:3: row has 5 columns, expected 3"));
+    assert_null(strstr(err.msg, "separator")); /* no other separator in the line */
+    /* A semicolon file with decimal commas read with ',': say which
+     * separator the line holds. */
+    nnl_csv_opts o;
+    nnl_csv_opts_init(&o);
+    o.label_col = 0;
+    assert_int_equal(parse("a;b\n1,5;2,5\n", &o), NNL_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "t.csv:2: row has 3 columns, expected 1 (with sep ','; the "
+                                    "line contains semicolons: is the separator ';'?)"));
 }
 
 /* A file that yields no data is an error saying why, never 0 rows. */

@@ -320,9 +320,16 @@ static void axes_readable(void **state)
     double up[5] = {1, 4, 9, 16, 25}, down[5] = {25, 16, 9, 4, 1};
     nnl_plot_series rise[1] = {{"up", NULL, up, 5}}, x2[2] = {{"up", NULL, up, 5},
                                                               {"down", NULL, down, 5}};
-    assert_string_equal(nnl_plot_key_corner(rise, 1), "bottom right");
-    assert_string_equal(nnl_plot_key_corner(&x2[1], 1), "top right");
-    assert_string_equal(nnl_plot_key_corner(x2, 2), "outside right top");
+    assert_string_equal(nnl_plot_key_corner(rise, 1, 0), "bottom right");
+    assert_string_equal(nnl_plot_key_corner(&x2[1], 1, 0), "top right");
+    assert_string_equal(nnl_plot_key_corner(x2, 2, 0), "outside right top");
+    /* on a log axis the corners are the drawn ones: 1, 10, 100, 1000 hugs
+     * the bottom and shoots up at the end on a linear axis (the top left
+     * is free), and is a diagonal on a log axis (the bottom right is) */
+    double grow[4] = {1, 10, 100, 1000};
+    nnl_plot_series g[1] = {{"grow", NULL, grow, 4}};
+    assert_string_equal(nnl_plot_key_corner(g, 1, 0), "top left");
+    assert_string_equal(nnl_plot_key_corner(g, 1, 1), "bottom right");
 }
 
 /* Small multiples: a panel per title, each series in its panel's colour,

@@ -416,9 +416,28 @@ static int model_train_on_batch(lua_State *L) { return on_batch(L, 1, "train_on_
 static int model_test_on_batch(lua_State *L) { return on_batch(L, 0, "test_on_batch"); }
 
 /* model:summary() prints the table and returns it as a string. */
+/* model:summary([{print = true}]): prints the layer table, as Keras does,
+ * and returns nothing, so that the REPL does not show it twice; with
+ * print = false it returns the text instead of printing it. */
 static int model_summary(lua_State *L)
 {
     nnl_model *m = nnl_lua_checkmodel(L, 1)->m; /* valid for the call (held) */
+    int print = 1;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "print") != 0)
+                return luaL_error(L, "summary: unknown option '%s' (valid: print)",
+                                  luaL_tolstring(L, -1, NULL));
+        }
+        lua_getfield(L, 2, "print");
+        print = lua_isnil(L, -1) || lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    m = nnl_lua_checkmodel(L, 1)->m; /* a metamethod above may have run */
+    lua_settop(L, 1);
     lua_getiuservalue(L, 1, 2);
     lua_getfield(L, -1, "name");
     const char *name = lua_tostring(L, -1); /* a script may set name to anything */
@@ -429,9 +448,11 @@ static int model_summary(lua_State *L)
     char *buf = luaL_buffinitsize(L, &b, need + 1);
     nnl_model_summary(m, name, buf, need + 1);
     luaL_pushresultsize(&b, need);
+    if (!print)
+        return 1;
     fwrite(lua_tostring(L, -1), 1, need, stdout);
     fflush(stdout);
-    return 1;
+    return 0;
 }
 
 /* model:get_weights() -> every layer's weights in order, one list. */

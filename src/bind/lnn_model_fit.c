@@ -74,7 +74,7 @@ typedef struct hook_job {
                                      the logs as epoch `record` of extra */
 } hook_job;
 
-/* run_hooks(job, callbacks, extra): builds the arguments of job's hook
+/* run_hooks(job, callbacks, extra, model): builds the arguments of job's hook
  * (the number, the logs table) and calls that hook of every callback; then
  * records the numbers hooks added to the logs. Run under lua_pcall by
  * call_hooks, so that nothing here (a hook's error, a metamethod of a
@@ -82,8 +82,19 @@ typedef struct hook_job {
 static int run_hooks(lua_State *L)
 {
     const hook_job *j = lua_touserdata(L, 1);
-    const int cbs = 2, extra = 3;
-    lua_settop(L, 3);
+    const int cbs = 2, extra = 3, model = 4;
+    lua_settop(L, 4);
+    if (j->record) {
+        /* model.epochs_done counts the epochs fit has done (saved in model
+         * files), so fit{initial_epoch = m.epochs_done} resumes; set before
+         * the hooks, which may save the model */
+        lua_getiuservalue(L, model, 2);
+        if (lua_istable(L, -1)) {
+            lua_pushinteger(L, j->num);
+            lua_setfield(L, -2, "epochs_done");
+        }
+        lua_pop(L, 1);
+    }
     int nargs = 0;
     if (j->num >= 0) {
         lua_pushinteger(L, j->num);
@@ -105,7 +116,7 @@ static int run_hooks(lua_State *L)
         }
         lua_remove(L, -2);
         for (int a = 0; a < nargs; a++)
-            lua_pushvalue(L, 4 + a);
+            lua_pushvalue(L, 5 + a);
         lua_call(L, nargs, 0);
     }
     if (!j->record)
@@ -154,7 +165,8 @@ static nnl_cb_result call_hooks(fit_ctx *c, const hook_job *job, nnl_error *err)
     lua_pushlightuserdata(L, (void *)job);
     lua_pushvalue(L, c->cbs);
     lua_pushvalue(L, c->extra);
-    if (lua_pcall(L, 3, 0, base + 1) != LUA_OK) {
+    lua_pushvalue(L, c->model);
+    if (lua_pcall(L, 4, 0, base + 1) != LUA_OK) {
         lua_replace(L, c->err_slot);
         lua_settop(L, base);
         nnl_fail(err, NNL_ERR_ARG, "callback %s failed", job->name);

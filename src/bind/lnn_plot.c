@@ -771,6 +771,120 @@ static int l_network(lua_State *L)
     return finish(L, &b, st, &o, fn, &err);
 }
 
+/* ---- nn.plot.neurons (lua/32_plot_neurons.lua) ------------------------ */
+
+/* The integer field key of the table at idx in min..max. */
+static int field_int(lua_State *L, int idx, const char *key, const char *fn, const char *what,
+                     int min, int max)
+{
+    lua_getfield(L, idx, key);
+    int v = (int)nnl_lua_checkint(L, -1, fn, what, min, max);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* The tensor field key of the table at idx with n values (NULL when nil
+ * and optional); the table keeps it alive. */
+static const float *field_tensor(lua_State *L, int idx, const char *key, size_t n, int optional,
+                                 const char *fn, const char *what)
+{
+    lua_getfield(L, idx, key);
+    nnl_tensor *t = nnl_lua_totensor(L, -1);
+    if (!t && optional && lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (!t)
+        luaL_error(L, "%s: %s must be an nn.Tensor, got %s", fn, what, luaL_typename(L, -1));
+    if (t->numel != n)
+        luaL_error(L, "%s: %s has %I values, expected %I", fn, what, (lua_Integer)t->numel,
+                   (lua_Integer)n);
+    lua_pop(L, 1);
+    return t->data;
+}
+
+/* _neurons(fn, opts, net) with net = {res =, x0 =, x1 =, y0 =, y1 =, cols = {{units =,
+ * shown =, label =, values = tensor (res*res x units), kernel = tensor|nil, names =
+ * {...}|nil}, ...}, out_units =, out_label =, out_kernel = tensor|nil, grid = {classes},
+ * gres =, k =, px =, py =, pc = labels|nil, names = class names|nil} */
+static int l_neurons(lua_State *L)
+{
+    const char *fn = luaL_checkstring(L, 1);
+    nnl_plot_opts o;
+    check_opts(L, 2, &o, fn);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    nnl_plot_nnet net;
+    memset(&net, 0, sizeof net);
+    net.res = field_int(L, 3, "res", fn, "resolution", 2, 500);
+    double *area[4] = {&net.x0, &net.x1, &net.y0, &net.y1};
+    static const char *const akeys[4] = {"x0", "x1", "y0", "y1"};
+    for (int i = 0; i < 4; i++) {
+        lua_getfield(L, 3, akeys[i]);
+        *area[i] = luaL_checknumber(L, -1);
+        lua_pop(L, 1);
+        if (!isfinite(*area[i]))
+            return luaL_error(L, "%s: the plane's bounds must be finite numbers", fn);
+    }
+    if (lua_getfield(L, 3, "cols") != LUA_TTABLE)
+        return luaL_error(L, "%s: the columns must be a table", fn);
+    int cols = lua_gettop(L);
+    lua_Integer n = luaL_len(L, cols);
+    if (n < 1 || n > 50)
+        return luaL_error(L, "%s: %d columns to draw (expected 1..50)", fn, (int)n);
+    nnl_plot_ncol *c = temp(L, (size_t)n, sizeof *c);
+    size_t cells = (size_t)net.res * (size_t)net.res;
+    for (int i = 0; i < (int)n; i++) {
+        luaL_checkstack(L, 8, "too many columns"); /* each leaves its table and label */
+        lua_geti(L, cols, i + 1);
+        int item = lua_gettop(L);
+        luaL_checktype(L, item, LUA_TTABLE);
+        c[i].units = field_int(L, item, "units", fn, "a column's units", 1, 100000000);
+        c[i].shown = field_int(L, item, "shown", fn, "a column's shown units", 1,
+                               c[i].units < 64 ? c[i].units : 64);
+        lua_getfield(L, item, "label"); /* stays on the stack */
+        c[i].label = check_text(L, -1, fn, "a column's label");
+        c[i].values = field_tensor(L, item, "values", cells * (size_t)c[i].units, 0, fn,
+                                   "a column's values");
+        size_t prev = i > 0 ? (size_t)c[i - 1].units : 0;
+        c[i].kernel = i > 0 ? field_tensor(L, item, "kernel", prev * (size_t)c[i].units, 1, fn,
+                                           "a column's kernel")
+                            : NULL;
+        lua_getfield(L, item, "names");
+        c[i].names = check_names(L, -1, c[i].shown, fn, "map names"); /* pushes two */
+    }
+    net.cols = c;
+    net.ncols = (int)n;
+    net.out_units = field_int(L, 3, "out_units", fn, "the outputs", 1, 64);
+    lua_getfield(L, 3, "out_label");
+    net.out_label = check_text(L, -1, fn, "the output's label");
+    net.out_kernel = field_tensor(L, 3, "out_kernel",
+                                  (size_t)c[n - 1].units * (size_t)net.out_units, 1, fn,
+                                  "the output's kernel");
+    nnl_plot_regions *r = &net.out;
+    r->gx = r->gy = field_int(L, 3, "gres", fn, "the output's resolution", 2, 2000);
+    r->k = field_int(L, 3, "k", fn, "the number of classes", 1, 64);
+    r->x0 = net.x0, r->x1 = net.x1, r->y0 = net.y0, r->y1 = net.y1;
+    lua_getfield(L, 3, "grid");
+    r->grid = check_classes(L, -1, (size_t)r->gx * (size_t)r->gy, fn, "the output grid");
+    lua_getfield(L, 3, "px");
+    r->px = check_numbers(L, -1, &r->np, MAX_POINTS, fn, "x");
+    size_t ny;
+    lua_getfield(L, 3, "py");
+    r->py = check_numbers(L, -1, &ny, MAX_POINTS, fn, "y");
+    if (ny != r->np)
+        return luaL_error(L, "%s: %I x values and %I y values", fn, (lua_Integer)r->np,
+                          (lua_Integer)ny);
+    lua_getfield(L, 3, "pc");
+    r->pc = lua_isnil(L, -1) ? NULL : check_classes(L, -1, r->np, fn, "labels");
+    lua_getfield(L, 3, "names");
+    r->names = check_names(L, -1, r->k, fn, "class names");
+    nnl_pbuf b;
+    nnl_error err;
+    nnl_pbuf_init(&b);
+    nnl_status st = nnl_plot_neurons(&b, &o, &net, &err);
+    return finish(L, &b, st, &o, fn, &err);
+}
+
 /* ---- the persistent session (LivePlot) --------------------------------- */
 
 static lsession *check_session(lua_State *L)
@@ -1155,6 +1269,7 @@ static const luaL_Reg plot_funcs[] = {
     {"_regions", l_regions},     {"_network", l_network}, {"_graph", l_graph}, {"_session", l_session},
     {"_filters", l_filters},     {"_maps", l_maps},
     {"_history_last", l_history_last},
+    {"_neurons", l_neurons},
     {"_gnuplot", l_gnuplot},     {"_clock", l_clock},
     {"_check_opts", l_check_opts},
     {"_window", l_window},

@@ -69,7 +69,10 @@ int nnl_cli_report(lua_State *L, int status)
     return status;
 }
 
-/* Message handler: adds a traceback to the error message. */
+/* Message handler: adds a traceback to the error message, unless it has
+ * one: an error in a fit callback carries the traceback from the hook
+ * (taken where it happened, through fit), which already goes down to the
+ * main chunk; a second one would repeat its lower half. */
 static int msghandler(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
@@ -78,6 +81,8 @@ static int msghandler(lua_State *L)
             return 1;
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
+    if (strstr(msg, "\nstack traceback:\n"))
+        return 1;
     luaL_traceback(L, L, msg, 1);
     return 1;
 }

@@ -498,12 +498,19 @@ static int fast_number(scanner *sc, float *out, int *row_end)
     return 1;
 }
 
+static nnl_status bad_width(const scanner *sc, const char *row0, unsigned long line, size_t n,
+                            size_t ncols, nnl_error *err);
+
 /* The data pass. Returns NNL_OK with *restart set when a label is not a
- * number and labels were being read as numbers. */
+ * number and labels were being read as numbers: on the first row (a
+ * column of class names), or later when mixed_ok. A number column with
+ * one stray word (a typo, "n/a") would otherwise turn every label into a
+ * class of its own without a word: that is an error naming the cell
+ * unless the caller asked for classes. */
 static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labels,
-                            size_t rows_ub, float *x, float *y, nnl_labelmap *map,
-                            nnl_csv_result *out, size_t *nrows, int *restart,
-                            nnl_error *err)
+                            int mixed_ok, size_t rows_ub, float *x, float *y,
+                            nnl_labelmap *map, nnl_csv_result *out, size_t *nrows,
+                            int *restart, nnl_error *err)
 {
     const size_t nfeat = out->nfeatures;
     size_t row = 0;
@@ -516,6 +523,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
         size_t j = 0;
         int row_end = 0;
         unsigned long row_line = sc->line;
+        const char *row_start = sc->p;
         do {
             if (j < ncols && (long)j != lab && fast_number(sc, xr, &row_end)) {
                 xr++;
@@ -539,9 +547,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
                         return st;
                     n++;
                 }
-                return nnl_fail(err, NNL_ERR_FORMAT,
-                                "%s:%lu: row has %zu columns, expected %zu",
-                                sc->source, row_line, n, ncols);
+                return bad_width(sc, row_start, row_line, n, ncols, err);
             }
             if ((long)j == lab) {
                 if (c.n == 0)
@@ -554,6 +560,15 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
                         return locate(err, sc->source, line);
                     y[row] = (float)(cls + 1);
                 } else if (!nnl_parse_float(c.s, c.n, &y[row])) {
+                    if (row > 0 && !mixed_ok) {
+                        int show = c.n > SHOW_MAX ? SHOW_MAX : (int)c.n;
+                        return nnl_fail(err, NNL_ERR_FORMAT,
+                                        "%s:%lu: label '%.*s%s' is not a number, but the "
+                                        "%zu labels before it are: fix the cell, or pass "
+                                        "classes = true to read every label as a class name",
+                                        sc->source, line, show, c.s,
+                                        c.n > SHOW_MAX ? "..." : "", row);
+                    }
                     *restart = 1;
                     return NNL_OK;
                 }
@@ -565,8 +580,7 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
             j++;
         } while (!row_end);
         if (j < ncols)
-            return nnl_fail(err, NNL_ERR_FORMAT, "%s:%lu: row has %zu columns, expected %zu",
-                            sc->source, row_line, j, ncols);
+            return bad_width(sc, row_start, row_line, j, ncols, err);
         end_row(sc);
         row++;
     }
@@ -574,40 +588,68 @@ static nnl_status read_data(scanner *sc, size_t ncols, long lab, int string_labe
     return NNL_OK;
 }
 
-/* The error for a first row of one cell that is the label: no features.
- * Names the separator and, when the line holds another likely one, says
- * to use it (a TSV read as CSV is the usual cause). */
-static nnl_status no_features(const scanner *sc, const char *row0, unsigned long line,
-                              nnl_error *err)
+static const char *const sep_shown[] = {"'\\t'", "';'", "','", "'|'", "' '"};
+static const char *const sep_what[] = {"tabs", "semicolons", "commas", "bars", "spaces"};
+
+/* Which likely separator other than sc's the line at row0 holds (an index
+ * of sep_shown), or -1: a TSV read as CSV is the usual cause of a wrong
+ * column count. */
+static int other_sep(const scanner *sc, const char *row0)
 {
     static const char cand[] = {'\t', ';', ',', '|', ' '};
-    static const char *const shown[] = {"'\\t'", "';'", "','", "'|'", "' '"};
-    static const char *const what[] = {"tabs", "semicolons", "commas", "bars", "spaces"};
     const char *eol = row0;
     while (eol < sc->end && !is_eol(*eol))
         eol++;
-    int found = -1;
-    for (int k = 0; k < 5 && found < 0; k++) {
+    for (int k = 0; k < 5; k++) {
         if (cand[k] == sc->sep || (cand[k] == ' ' && sc->blanks))
             continue;
         for (const char *q = row0; q < eol; q++)
             /* a blank between cells, not one around the text */
             if (*q == cand[k] && (cand[k] != ' ' || (q > row0 && q[-1] != ' ' && q + 1 < eol &&
-                                                     q[1] != ' '))) {
-                found = k;
-                break;
-            }
+                                                     q[1] != ' ')))
+                return k;
     }
-    char sep[8];
+    return -1;
+}
+
+static void sep_name(const scanner *sc, char sep[8])
+{
     if (sc->sep == '\t')
-        snprintf(sep, sizeof sep, "'\\t'");
+        snprintf(sep, 8, "'\\t'");
     else
-        snprintf(sep, sizeof sep, "'%c'", sc->sep);
+        snprintf(sep, 8, "'%c'", sc->sep);
+}
+
+/* A row of the wrong width; when its line holds another likely separator,
+ * says to use it. */
+static nnl_status bad_width(const scanner *sc, const char *row0, unsigned long line, size_t n,
+                            size_t ncols, nnl_error *err)
+{
+    int found = other_sep(sc, row0);
+    char sep[8];
+    sep_name(sc, sep);
+    if (found >= 0)
+        return nnl_fail(err, NNL_ERR_FORMAT, "%s:%lu: row has %zu columns, expected %zu "
+                        "(with sep %s; the line contains %s: is the separator %s?)",
+                        sc->source, line, n, ncols, sep, sep_what[found], sep_shown[found]);
+    return nnl_fail(err, NNL_ERR_FORMAT, "%s:%lu: row has %zu columns, expected %zu",
+                    sc->source, line, n, ncols);
+}
+
+/* The error for a first row of one cell that is the label: no features.
+ * Names the separator and, when the line holds another likely one, says
+ * to use it. */
+static nnl_status no_features(const scanner *sc, const char *row0, unsigned long line,
+                              nnl_error *err)
+{
+    int found = other_sep(sc, row0);
+    char sep[8];
+    sep_name(sc, sep);
     if (found >= 0)
         return nnl_fail(err, NNL_ERR_FORMAT,
                         "%s:%lu: no feature columns: only 1 column found with sep %s; the "
-                        "lines contain %s: use sep = %s", sc->source, line, sep, what[found],
-                        shown[found]);
+                        "lines contain %s: use sep = %s", sc->source, line, sep, sep_what[found],
+                        sep_shown[found]);
     return nnl_fail(err, NNL_ERR_FORMAT,
                     "%s:%lu: no feature columns: only 1 column found with sep %s, and it is "
                     "the label (label = false reads it as a feature)", sc->source, line, sep);
@@ -714,12 +756,12 @@ nnl_status nnl_csv_parse_buffer(const char *buf, size_t len, const nnl_csv_opts 
 
     size_t nrows = 0;
     int restart;
-    st = read_data(&sc, ncols, lab, 0, rows_ub, xt->data, yt ? yt->data : NULL, &map,
-                   out, &nrows, &restart, err);
+    st = read_data(&sc, ncols, lab, 0, o->classes, rows_ub, xt->data, yt ? yt->data : NULL,
+                   &map, out, &nrows, &restart, err);
     if (st == NNL_OK && restart) {
         sc.p = data;
         sc.line = data_line;
-        st = read_data(&sc, ncols, lab, 1, rows_ub, xt->data, yt->data, &map, out,
+        st = read_data(&sc, ncols, lab, 1, 1, rows_ub, xt->data, yt->data, &map, out,
                        &nrows, &restart, err);
         if (st == NNL_OK)
             out->classes = nnl_labelmap_take_names(&map, &out->nclasses);

@@ -98,7 +98,13 @@ void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n)
         nnl_pbuf_addf(b, "set %stics add (1)\n", axis);
 }
 
-const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns)
+/* y as the axis draws it: log10 on a log axis (NaN for y <= 0, skipped) */
+static double axis_y(double y, int logy)
+{
+    return logy ? (y > 0 ? log10(y) : NAN) : y;
+}
+
+const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns, int logy)
 {
     /* in the order they are preferred when several are free: a key on
      * the right, where readers look after following the curves */
@@ -107,7 +113,7 @@ const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns)
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (int i = 0; i < ns; i++)
         for (size_t k = 0; k < s[i].n; k++) {
-            double x = s[i].x ? s[i].x[k] : (double)(k + 1), y = s[i].y[k];
+            double x = s[i].x ? s[i].x[k] : (double)(k + 1), y = axis_y(s[i].y[k], logy);
             if (!isfinite(x) || !isfinite(y))
                 continue;
             x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
@@ -120,11 +126,11 @@ const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns)
     double hits[4] = {0, 0, 0, 0};
     for (int i = 0; i < ns; i++)
         for (size_t k = 0; k < s[i].n; k++) {
-            double xa = s[i].x ? s[i].x[k] : (double)(k + 1), ya = s[i].y[k];
+            double xa = s[i].x ? s[i].x[k] : (double)(k + 1), ya = axis_y(s[i].y[k], logy);
             double xb = xa, yb = ya;
             if (k + 1 < s[i].n) {
                 xb = s[i].x ? s[i].x[k + 1] : (double)(k + 2);
-                yb = s[i].y[k + 1];
+                yb = axis_y(s[i].y[k + 1], logy);
             }
             for (int t = 0; t < 8; t++) {
                 double u = (xa + (xb - xa) * t / 8 - x0) / (x1 - x0);

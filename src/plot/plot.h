@@ -232,6 +232,38 @@ typedef struct nnl_plot_regions {
 nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
                              nnl_error *err);
 
+/* One column of nn.plot.neurons: the two inputs, or a hidden layer (a
+ * Dense layer and the activation and dropout after it). */
+typedef struct nnl_plot_ncol {
+    int units;            /* the layer's units */
+    int shown;            /* maps drawn: of units 1..shown (the rest: "... N more") */
+    const char *label;    /* above the column ("\n" allowed) */
+    const float *values;  /* the column's output on the grid: res * res rows (row-major,
+                             grid row 0 at y0, x fastest) of `units` values */
+    const float *kernel;  /* [previous column's units x units]; NULL: no edges (the inputs) */
+    const char *const *names; /* under each shown map, or NULL */
+} nnl_plot_ncol;
+/* The picture: columns, the input plane, the output layer and its classes. */
+typedef struct nnl_plot_nnet {
+    const nnl_plot_ncol *cols; /* inputs first; 1..50 */
+    int ncols;
+    int res;                   /* each small map is res x res (2..500) */
+    double x0, x1, y0, y1;     /* the input plane the grids cover */
+    const float *out_kernel;   /* the output layer's [last column's units x out_units] */
+    int out_units;
+    const char *out_label;     /* above the output map */
+    nnl_plot_regions out;      /* the output's classes over the plane, and the points */
+} nnl_plot_nnet;
+/* For a model of two inputs, TensorFlow Playground's picture: each column
+ * a stack of small square maps, one per unit, of its output over the input
+ * plane (blue +, orange -, white 0, on one scale per column), edges between
+ * the maps of consecutive columns coloured by the weight's sign and as wide
+ * as its magnitude, and on the right a larger map of the output's classes
+ * with the points. Every map's data block keeps the unit's values and the
+ * plane's coordinates beside its colours. */
+nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_nnet *net,
+                            nnl_error *err);
+
 /* One box of a computation graph (nn.plot.graph) at (x, y) in units of
  * boxes; kind 0 an operation, 1 a leaf, 2 the result. */
 typedef struct nnl_plot_gnode {
@@ -282,8 +314,8 @@ nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_s
 void nnl_plot_whole_tics(nnl_pbuf *b, const char *axis, size_t n);
 /* The corner of the plot ("top right", "top left", "bottom right",
  * "bottom left") that no curve passes through, for the key; "outside
- * right top" when every corner has one. */
-const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns);
+ * right top" when every corner has one. logy: the corners of a log axis. */
+const char *nnl_plot_key_corner(const nnl_plot_series *s, int ns, int logy);
 /* The smallest and largest positive finite y of the series (lo = +inf
  * when there is none). */
 void nnl_plot_positive_range(const nnl_plot_series *s, int ns, double *lo, double *hi);

@@ -144,7 +144,7 @@ nnl_status nnl_plot_history(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         for (int i = 0; i < ns && m < 2; i++)
             if (panel[i] == q)
                 in[m++] = s[i];
-        nnl_pbuf_addf(b, "set key %s\n", nnl_plot_key_corner(in, m));
+        nnl_pbuf_addf(b, "set key %s\n", nnl_plot_key_corner(in, m, logy));
         nnl_pbuf_add(b, "plot ");
         int first = 1;
         for (int i = 0; i < ns; i++) {

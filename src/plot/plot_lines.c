@@ -63,8 +63,13 @@ nnl_status nnl_plot_lines(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_se
         nnl_pbuf_add(b, "set key below\n");
     else if (ns > 4)
         nnl_pbuf_add(b, "set key outside right top\n");
-    else /* inside, where the curves are not */
-        nnl_pbuf_addf(b, "set key %s\n", nnl_plot_key_corner(s, ns));
+    else { /* inside, where the curves are not; else under the plot when the
+            * names are long (beside it they take a third of the width) */
+        const char *where = nnl_plot_key_corner(s, ns, o->logy);
+        if (strncmp(where, "outside", 7) == 0 && longest > 14)
+            where = "below";
+        nnl_pbuf_addf(b, "set key %s\n", where);
+    }
     nnl_pbuf_add(b, "plot ");
     for (int i = 0; i < ns; i++) {
         /* past the palette, the colours come back dashed */

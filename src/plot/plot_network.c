@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "plot/plot.h"
+#include "plot/plot_color.h"
 
 /* Which units of a column are drawn: slots 0..top-1 are units 0..top-1,
  * slot top is the ellipsis when ell, the last bot slots the last units. */
@@ -48,18 +49,6 @@ static int slot_unit(const column *c, int s)
 static double slot_y(const column *c, int s)
 {
     return (c->slots - 1) / 2.0 - s;
-}
-
-/* rgb mixed with white: keep = 1 is the colour, 0 white. */
-static unsigned mix_white(const char *hex, double keep)
-{
-    unsigned v = (unsigned)strtoul(hex + 1, NULL, 16), out = 0;
-    for (int sh = 16; sh >= 0; sh -= 8) {
-        unsigned ch = (v >> sh) & 255u;
-        unsigned m = (unsigned)(255.0 - (255.0 - ch) * keep + 0.5);
-        out |= (m & 255u) << sh;
-    }
-    return out;
 }
 
 typedef struct edge {
@@ -312,7 +301,8 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
                 fill = 0xE8E8E8u;
             else if (layers[i].bias && bm > 0 && isfinite(layers[i].bias[u])) {
                 double bv = layers[i].bias[u];
-                fill = mix_white(bv >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG, 0.1 + 0.8 * fabs(bv) / bm);
+                fill = nnl_plot_mix_white(bv >= 0 ? NNL_PLOT_POS : NNL_PLOT_NEG,
+                                          0.1 + 0.8 * fabs(bv) / bm);
             } else
                 fill = 0xFFFFFFu;
             nnl_pbuf_addf(b, "%d ", i);

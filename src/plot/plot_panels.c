@@ -68,7 +68,7 @@ nnl_status nnl_plot_panels(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_s
         for (int i = 0; i < ns && m < 8; i++)
             if (panel[i] == p)
                 in[m++] = s[i];
-        nnl_pbuf_addf(b, "set key %s\nplot ", nnl_plot_key_corner(in, m));
+        nnl_pbuf_addf(b, "set key %s\nplot ", nnl_plot_key_corner(in, m, 0));
         /* the palette without its yellow, too faint for a thin line on white */
         int lt = p % (NNL_PLOT_NCOLORS - 1) + 1;
         lt += lt >= 7;

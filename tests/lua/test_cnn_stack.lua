@@ -20,7 +20,7 @@ T("summary of a Keras-style CNN", function()
     nn.Dropout(0.5),
     nn.Dense(10, {activation = "softmax"}),
   }
-  local s = m:summary()
+  local s = m:summary{print = false}
   check(s:find("(BatchNormalization)", 1, true) and s:find("%(None, 26, 26, 32%)%s+128\n"))
   check(s:find("(None, 13, 13, 32)", 1, true) and s:find("%(None, 11, 11, 64%)%s+256\n"))
   check(s:find("(None, 64)", 1, true))

@@ -45,6 +45,16 @@ do
   check(info.classes[1] == "0" and info.classes[3] == "2", "class names")
 end
 
+-- A number label column with one word in it is refused, naming the line,
+-- unless classes are asked for: it used to become string classes silently.
+do
+  local p = write("x,y\n1,0\n2,1\n3,n/a\n4,1\n")
+  checkerr(":4: label 'n/a' is not a number, but the 2 labels before it are: fix the cell, " ..
+           "or pass classes = true", nn.data.csv, p)
+  local _, y, info = nn.data.csv(p, {classes = true})
+  check(info.classes[3] == "n/a" and y:get(3) == 3, "with classes = true: names")
+end
+
 -- Label by name, by number, or none; header forced; separator.
 do
   local p = write("a,target,b\n1,5,2\n3,6,4\n")

@@ -45,7 +45,7 @@ T("summary: output shapes and parameters as Keras gives them", function()
     nn.Flatten(),
     nn.Dense(1),
   }
-  local s = m:summary()
+  local s = m:summary{print = false}
   check(s:find(" (Conv1D)", 1, true) and s:find("(None, 98, 32)", 1, true))
   check(s:find("800", 1, true) and s:find("(None, 49, 16)", 1, true))
   check(s:find("2576", 1, true) and s:find("784", 1, true))

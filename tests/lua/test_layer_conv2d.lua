@@ -41,7 +41,7 @@ T("summary: output shapes and parameters as Keras gives them", function()
     nn.Flatten(),
     nn.Dense(10, {activation = "softmax"}),
   }
-  local s = m:summary()
+  local s = m:summary{print = false}
   check(s:find(" (Conv2D)", 1, true) and s:find("(None, 26, 26, 32)", 1, true))
   check(s:find("320", 1, true) and s:find("(None, 13, 13, 64)", 1, true))
   check(s:find("18496", 1, true) and s:find("(None, 10816)", 1, true))

@@ -31,7 +31,7 @@ T("summary and values", function()
     nn.Flatten(),
     nn.Dense(1),
   }
-  local s = m:summary()
+  local s = m:summary{print = false}
   check(s:find(" (MaxPooling1D)", 1, true) and s:find("(None, 49, 16)", 1, true))
   check(s:find("(None, 47, 8)", 1, true) and s:find("(None, 24, 8)", 1, true))
   check(s:find("(None, 192)", 1, true))

@@ -33,7 +33,7 @@ T("summary, values, fit, save and load", function()
     nn.Reshape{-1},
     nn.Dense(1, {activation = "sigmoid"}),
   }
-  local s = m:summary()
+  local s = m:summary{print = false}
   check(s:find(" (Reshape)", 1, true) and s:find("(None, 4, 4, 1)", 1, true))
   check(s:find("(None, 4, 4, 3)", 1, true) and s:find("(None, 48)", 1, true))
   check(m:count_params() == 30 + 49)

@@ -36,12 +36,22 @@ do
   })
   local real = io.output()
   io.output():flush()
-  local s = model:summary()
+  local s = model:summary{print = false}
   check(s:find("hidden (Dense)", 1, true), "named layer in summary")
   check(s:find("(None, 32)", 1, true), "output shape in summary")
   check(s:find("672", 1, true), "Dense(32, input 20) has 672 params")
   check(s:find("Total params: 833", 1, true), "total params: " .. s)
   check(s:find("Trainable params: 769", 1, true), "trainable params")
+  -- printing returns nothing, so the REPL shows the table once
+  check(select("#", model:summary()) == 0, "summary() prints and returns nothing")
+  H.checkerr("summary: unknown option 'prnt'", model.summary, model, {prnt = false})
+  local bin = os.getenv("NNLUA_BIN") or "nnlua"
+  local p = io.popen("printf 'm = nn.Sequential{nn.Dense(2, {input_dim = 3})}\\nm:summary()\\n' | '" ..
+                     bin .. "' -i 2>&1")
+  local out = p:read("a")
+  p:close()
+  local _, n = out:gsub("Total params: 8", "")
+  check(n == 1, "the REPL shows the summary once:\n" .. out)
   check(s:find("Non-trainable params: 64", 1, true), "BN moving stats are not trainable")
   check(model:count_params() == 833, "count_params")
   check(#model.layers == 4, "model.layers")

@@ -148,9 +148,37 @@ do
     callbacks = {nn.callbacks.EarlyStopping{monitor = "val_loss", patience = 1,
                                             min_delta = 10}}})
   check(#h2.history.loss == 2, "min_delta 10: no improvement counts")
-  checkerr("monitor 'val_los' is not in the logs (available: accuracy, loss",
-           m2.fit, m2, x, y, {epochs = 2, verbose = 0,
+  checkerr("monitor 'val_los' is not in the logs (available: accuracy, loss, val_accuracy, " ..
+           "val_loss)", m2.fit, m2, x, y, {epochs = 2, verbose = 0, validation_split = 0.25,
            callbacks = {nn.callbacks.EarlyStopping{monitor = "val_los"}}})
+  -- without validation data Keras warns and trains on: all epochs run, one
+  -- warning for the fit (stderr, run in a child to read it)
+  local bin = os.getenv("NNLUA_BIN") or "nnlua"
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local m = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+m:compile{loss = "mse"}
+local es = nn.callbacks.EarlyStopping{patience = 0, restore_best_weights = true}
+local ck = nn.callbacks.ModelCheckpoint{os.tmpname(), save_best_only = true}
+local h = m:fit(nn.rand(8, 2), nn.rand(8, 1), {epochs = 4, verbose = 0, callbacks = {es, ck}})
+print("epochs " .. #h.history.loss .. " saved " .. tostring(ck.last_saved))
+h = m:fit(nn.rand(8, 2), nn.rand(8, 1), {epochs = 2, verbose = 0, callbacks = {es}})
+print("epochs " .. #h.history.loss)
+]])
+  f:close()
+  local p = io.popen(string.format("'%s' '%s' 2>&1", bin, script))
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  check(out:find("epochs 4 saved nil", 1, true) and out:find("epochs 2", 1, true),
+        "every epoch runs, nothing saved:\n" .. out)
+  local _, es_warnings = out:gsub("EarlyStopping: warning: monitor 'val_loss' needs " ..
+                                  "validation data", "")
+  local _, ck_warnings = out:gsub("ModelCheckpoint: warning: monitor 'val_loss' needs " ..
+                                  "validation data", "")
+  check(es_warnings == 2 and ck_warnings == 1, "one warning per fit:\n" .. out)
+  check(out:find("(logs: loss); training goes on without early stopping", 1, true), out)
   checkerr("EarlyStopping: unknown option 'patient'", nn.callbacks.EarlyStopping,
            {patient = 3})
 end
@@ -374,6 +402,28 @@ do
   check(cbs.CSVLogger{dir .. "/log.csv", separator = ";"}.path == dir .. "/log.csv",
         "CSVLogger{path, opts}")
   os.execute("rm -rf " .. dir)
+end
+
+-- An error in a callback ends the script with one traceback (the hook's,
+-- which already reaches the main chunk), not that and a second one.
+do
+  local bin = os.getenv("NNLUA_BIN") or "nnlua"
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local m = nn.Sequential{nn.Dense(1, {input_dim = 2})}
+m:compile{loss = "mse"}
+m:fit(nn.rand(8, 2), nn.rand(8, 1), {epochs = 3, verbose = 0,
+      callbacks = {{on_epoch_end = function(e) error("boom at " .. e) end}}})
+]])
+  f:close()
+  local p = io.popen(string.format("'%s' '%s' 2>&1", bin, script))
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  local _, n = out:gsub("stack traceback:", "")
+  check(out:find("boom at 1", 1, true) and n == 1 and out:find("in main chunk", 1, true),
+        "one traceback:\n" .. out)
 end
 
 print("test_model_callbacks: ok")

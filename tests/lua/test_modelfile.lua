@@ -155,6 +155,32 @@ do
   checkerr("epochs_done", m.save, m, tmp("e.safetensors"))
 end
 
+-- fit records the epochs it has done on the model, into the file, so the
+-- docs' resume (initial_epoch = m.epochs_done) goes on from there; also
+-- after EarlyStopping ends a fit early.
+do
+  nn.seed(2)
+  local x, y = nn.rand(16, 2), nn.rand(16, 1)
+  local m = nn.Sequential({nn.Dense(1, {input_dim = 2})})
+  m:compile{loss = "mse", optimizer = "sgd"}
+  check(m.epochs_done == nil, "no epochs before fit")
+  m:fit(x, y, {epochs = 3, verbose = 0})
+  check(m.epochs_done == 3, "3 epochs done")
+  local path = tmp("resume.safetensors")
+  m:save(path)
+  local r = nn.load(path)
+  check(r.epochs_done == 3, "the file keeps them")
+  local seen = {}
+  local h = r:fit(x, y, {epochs = 5, initial_epoch = r.epochs_done, verbose = 0,
+                         callbacks = {{on_epoch_end = function(e) seen[#seen + 1] = e end}}})
+  check(#seen == 2 and seen[1] == 4 and seen[2] == 5 and r.epochs_done == 5,
+        "resumed at epoch 4 and ran to 5")
+  check(#h.history.loss == 2, "two epochs in the history")
+  local stop = {on_epoch_end = function(e) if e == 7 then r.stop_training = true end end}
+  r:fit(x, y, {epochs = 20, initial_epoch = r.epochs_done, verbose = 0, callbacks = {stop}})
+  check(r.epochs_done == 7, "a fit stopped at epoch 7 records 7, got " .. tostring(r.epochs_done))
+end
+
 -- ModelCheckpoint: a file per epoch with {epoch}; save_best_only keeps the
 -- best epoch's model (by val_loss), and epochs_done tells which.
 do
@@ -191,7 +217,7 @@ do
   local cb = nn.callbacks.ModelCheckpoint{tmp("x.safetensors"), monitor = "val_nope",
                                           save_best_only = true}
   checkerr("monitor 'val_nope' is not in the logs", m.fit, m, x, y,
-           {epochs = 1, verbose = 0, callbacks = {cb}})
+           {epochs = 1, verbose = 0, validation_split = 0.25, callbacks = {cb}})
   checkerr("unknown option 'save_weights_only'", nn.callbacks.ModelCheckpoint,
            {"p", save_weights_only = true})
   checkerr("mode must be", nn.callbacks.ModelCheckpoint, {"p", mode = "best"})
