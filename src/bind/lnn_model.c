@@ -547,8 +547,9 @@ static int model_tostring(lua_State *L)
     lua_getiuservalue(L, 1, 2);
     lua_getfield(L, -1, "name");
     const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
-    lua_pushfstring(L, "nn.Sequential '%s' (%I layers, %I params%s)", name,
-                    (lua_Integer)h->m->nlayers, (lua_Integer)nnl_model_count_params(h->m, 0),
+    lua_Integer np = (lua_Integer)nnl_model_count_params(h->m, 0);
+    lua_pushfstring(L, "nn.Sequential '%s' (%I %s, %I %s%s)", name, (lua_Integer)h->m->nlayers,
+                    h->m->nlayers == 1 ? "layer" : "layers", np, np == 1 ? "param" : "params",
                     h->m->compiled ? ", compiled" : "");
     return 1;
 }

@@ -475,14 +475,41 @@ static int load_chunk(lua_State *L)
     return status;
 }
 
-/* Prints the values on the stack with the global print. */
+/* show_print(...): the global print of the values, each plain table
+ * (one without __tostring) first turned into text by nn.show, nested and
+ * with sorted keys (as trepl prints them) rather than "table: 0x...". */
+static int show_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checkstack(L, 4, "too many results to print");
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    int show = 0;
+    if (lua_getfield(L, -1, "nn") == LUA_TTABLE && lua_getfield(L, -1, "show") == LUA_TFUNCTION)
+        show = lua_gettop(L);
+    for (int i = 1; show && i <= n; i++)
+        if (lua_type(L, i) == LUA_TTABLE && !luaL_getmetafield(L, i, "__tostring")) {
+            lua_pushvalue(L, show);
+            lua_pushvalue(L, i);
+            lua_call(L, 1, 1);
+            lua_replace(L, i);
+        } else if (lua_type(L, i) == LUA_TTABLE) {
+            lua_pop(L, 1); /* the __tostring found */
+        }
+    lua_settop(L, n);
+    lua_getglobal(L, "print");
+    lua_insert(L, 1);
+    lua_call(L, n, 0);
+    return 0;
+}
+
+/* Prints the values on the stack (show_print). */
 static void print_results(lua_State *L)
 {
     int n = lua_gettop(L);
     if (n == 0)
         return;
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-    lua_getglobal(L, "print");
+    lua_pushcfunction(L, show_print);
     lua_insert(L, 1);
     /* Under docall: a slow __tostring can be stopped with Ctrl-C too. */
     if (nnl_cli_docall(L, n, 0) != LUA_OK) {
