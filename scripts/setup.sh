@@ -17,6 +17,7 @@ shift || true
 
 packages=(build-essential cmake pkg-config liblua5.4-dev lua5.4
           libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev
+          luarocks        # scripts/test.sh builds the rockspec with luarocks make
           python3-numpy   # numpy: the test that reads a model file from Python
           dataset-fashion-mnist  # examples/fashion_cnn.lua and its --quick test
                                  # (30 MB; the test skips without it)

@@ -26,6 +26,14 @@ if [ "${NNLUA_TEST_SANITIZE:-1}" = 1 ]; then
    ctest --output-on-failure -j"$jobs")
 fi
 
+# The LuaRocks build: `luarocks make` of the rockspec builds nn.so against
+# the system Lua 5.4 into a temporary tree, and require "nn" finds it there.
+tree=$(mktemp -d)
+(cd "$here" && luarocks --lua-version 5.4 make --tree "$tree" nnlua-*.rockspec >/dev/null)
+LUA_CPATH="$tree/lib/lua/5.4/?.so" lua5.4 -e \
+  'local nn = require "nn"; assert(nn.ones(2):sum() == 2); print("luarocks make: ok")'
+rm -rf "$tree"
+
 # The fuzz targets (CSV, IDX, model files, tensor files) on their corpora, each for a
 # bounded time; a crash fails the run and its input is saved in the corpus.
 fuzz_secs=${NNLUA_FUZZ_SECONDS:-20}

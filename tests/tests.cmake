@@ -11,13 +11,21 @@ if(NNL_LUA54)
   set_tests_properties(module_require_nn PROPERTIES
     WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/module
     ENVIRONMENT "LUA_CPATH=$<TARGET_FILE_DIR:nnmodule>/?.so;LUA_PATH=${CMAKE_CURRENT_SOURCE_DIR}/lua/?.lua")
+  add_test(NAME module_lua_l_nn
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/module/parity.sh ${NNL_LUA54}
+                   $<TARGET_FILE:nnlua>)
+  set_tests_properties(module_lua_l_nn PROPERTIES
+    ENVIRONMENT "LUA_CPATH=$<TARGET_FILE_DIR:nnmodule>/?.so")
+  add_test(NAME install_layout
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/module/install.sh ${CMAKE_BINARY_DIR}
+                   ${NNL_LUA54})
   if(NNL_SANITIZE)
     # lua5.4 is not built with ASan: its runtime must be loaded first for
     # the instrumented nn.so. Leaks are checked through nnlua instead (the
     # stock interpreter's dlopen'd modules confuse LeakSanitizer).
     execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
                     OUTPUT_VARIABLE NNL_LIBASAN OUTPUT_STRIP_TRAILING_WHITESPACE)
-    set_property(TEST module_require_nn APPEND PROPERTY ENVIRONMENT
+    set_property(TEST module_require_nn module_lua_l_nn install_layout APPEND PROPERTY ENVIRONMENT
                  "LD_PRELOAD=${NNL_LIBASAN}" "ASAN_OPTIONS=detect_leaks=0")
   endif()
 else()

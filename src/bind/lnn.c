@@ -346,8 +346,9 @@ int luaopen_nn(lua_State *L)
     nnl_open_plot(L);
     nnl_open_explain(L);
     run_lua_sources(L, nn);
-    /* API.md: everything lives in the global nn, which require also returns. */
+    /* Returned, not made a global: Lua modules leave the globals alone
+     * (local nn = require "nn"; lua5.4 -l nn and nnlua set the global nn
+     * themselves). */
     lua_pushvalue(L, nn);
-    lua_setglobal(L, "nn");
     return 1;
 }

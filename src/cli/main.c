@@ -45,7 +45,7 @@ static void print_usage(FILE *f, const char *badoption)
             "  -v        show version information (and the instruction set in use)\n"
             "  -E        ignore environment variables LUA_INIT, LUA_PATH, LUA_CPATH\n"
             "  -W        turn warnings on\n"
-            "  -h        show this help\n"
+            "  -h, --help show this help\n"
             "  --        stop handling options\n"
             "  -         stop handling options and execute stdin\n"
             "With no script, %s starts the REPL. Environment: NNLUA_ISA, NNLUA_THREADS,\n"
@@ -239,6 +239,10 @@ static int collect_args(char **argv, int *first)
             return args;
         switch (argv[i][1]) {
         case '-':
+            if (strcmp(argv[i], "--help") == 0) { /* what users of other programs type */
+                args |= has_h;
+                break;
+            }
             if (argv[i][2] != '\0')
                 return has_error;
             *first = i + 1;

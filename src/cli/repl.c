@@ -571,8 +571,13 @@ void nnl_repl_run(lua_State *L)
         settle_plots(L);
     }
     input_done();
-#ifndef NNL_HAVE_READLINE
-    fputs("\n", stdout); /* readline ends the line at end of input itself */
+    /* End the last prompt's line, as lua5.4 does; readline ends it itself
+     * at end of input from a terminal. */
+#ifdef NNL_HAVE_READLINE
+    if (!isatty(fileno(stdin)))
+        fputs("\n", stdout);
+#else
+    fputs("\n", stdout);
 #endif
     fflush(stdout);
 }
