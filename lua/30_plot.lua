@@ -927,8 +927,11 @@ local live_plots = setmetatable({}, {__mode = "k"}) -- for nn.plot._settle
 local pictures = {}
 
 if callbacks then
-  function callbacks.LivePlot(opts)
+  function callbacks.LivePlot(opts, extra)
     local fn = "nn.callbacks.LivePlot"
+    if extra ~= nil then
+      error(fn .. ": takes one table of options, got a second argument (" .. type(extra) .. ")", 2)
+    end
     opts = check_opts(fn, opts, {every = "number", logy = "boolean", interval = "number",
                                  plot = "string", x = "any", y = "any", layer = "number",
                                  resolution = "number", image = "table"})

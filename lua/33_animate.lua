@@ -185,8 +185,11 @@ local callbacks = nn.callbacks
 -- those), drawn into the GIF at the end of fit. An error while drawing
 -- (a model the picture cannot show, gnuplot failing) is said once on
 -- stderr, as LivePlot does, and training goes on without the animation.
-function callbacks.Animate(opts)
+function callbacks.Animate(opts, extra)
   local fn = "nn.callbacks.Animate"
+  if extra ~= nil then
+    error(fn .. ": takes one table of options, got a second argument (" .. type(extra) .. ")", 2)
+  end
   opts = check_opts(fn, opts, {plot = "string", every = "number", delay = "number",
                                x = "any", y = "any", layer = "number",
                                resolution = "number", image = "table", logy = "boolean"})

@@ -395,6 +395,10 @@ do
   check(cbs.TerminateOnNaN({}) and cbs.TerminateOnNaN(), "no options")
   checkerr("nn.callbacks.EarlyStopping: takes one table of options, got a second argument",
            cbs.EarlyStopping, {patience = 2}, {verbose = 1})
+  checkerr("nn.callbacks.LivePlot: takes one table of options, got a second argument",
+           cbs.LivePlot, {}, {every = 2})
+  checkerr("nn.callbacks.Animate: takes one table of options, got a second argument",
+           cbs.Animate, {file = "a.gif"}, {every = 2})
   checkerr("nn.callbacks.GradientLogger: unknown option 'evry'", cbs.GradientLogger,
            {evry = "batch"})
   checkerr("nn.callbacks.CSVLogger: unknown option 'sep' (valid: append, path, separator)",
