@@ -229,6 +229,11 @@ typedef struct nnl_plot_regions {
     int k;
     const char *const *names;
 } nnl_plot_regions;
+/* The classes of r: 1..64 of them, every grid cell and point in 1..k, at
+ * most NNL_PLOT_MAX_POINTS points; messages name fn and call a cell `cell`
+ * (plot_boundary.c; nn.plot.neurons' output map checks the same). */
+nnl_status nnl_plot_regions_check_classes(const nnl_plot_regions *r, const char *fn,
+                                          const char *cell, nnl_error *err);
 nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
                              nnl_error *err);
 

@@ -32,6 +32,25 @@ static int region_level(const void *ctx, size_t r, size_t c)
 #define BOUNDARY_W 760
 #define BOUNDARY_H 600
 
+nnl_status nnl_plot_regions_check_classes(const nnl_plot_regions *r, const char *fn,
+                                          const char *cell, nnl_error *err)
+{
+    if (r->k < 1 || r->k > 64)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: %d classes (expected 1..64)", fn, r->k);
+    if (r->np > NNL_PLOT_MAX_POINTS)
+        return nnl_fail(err, NNL_ERR_ARG, "%s: %zu points are too many to draw (at most %zu); "
+                        "plot a sample", fn, r->np, NNL_PLOT_MAX_POINTS);
+    for (size_t i = 0; i < (size_t)r->gx * (size_t)r->gy; i++)
+        if (r->grid[i] < 1 || r->grid[i] > r->k)
+            return nnl_fail(err, NNL_ERR_RANGE, "%s: %s %zu has class %d, expected 1..%d", fn,
+                            cell, i + 1, r->grid[i], r->k);
+    for (size_t i = 0; r->pc && i < r->np; i++)
+        if (r->pc[i] < 1 || r->pc[i] > r->k)
+            return nnl_fail(err, NNL_ERR_RANGE, "%s: point %zu has class %d, expected 1..%d",
+                            fn, i + 1, r->pc[i], r->k);
+    return NNL_OK;
+}
+
 nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_regions *r,
                              nnl_error *err)
 {
@@ -39,23 +58,13 @@ nnl_status nnl_plot_boundary(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot
     if (r->gx < 2 || r->gy < 2 || r->gx > 2000 || r->gy > 2000)
         return nnl_fail(err, NNL_ERR_ARG, "%s: a %dx%d grid (expected 2..2000 each way)", fn,
                         r->gx, r->gy);
-    if (r->k < 1 || r->k > 64)
-        return nnl_fail(err, NNL_ERR_ARG, "%s: %d classes (expected 1..64)", fn, r->k);
     if (!(r->x1 > r->x0) || !(r->y1 > r->y0))
         return nnl_fail(err, NNL_ERR_ARG, "%s: an empty area [%g,%g]x[%g,%g]", fn, r->x0,
                         r->x1, r->y0, r->y1);
-    if (r->np > NNL_PLOT_MAX_POINTS)
-        return nnl_fail(err, NNL_ERR_ARG, "%s: %zu points are too many to draw (at most %zu); "
-                        "plot a sample", fn, r->np, NNL_PLOT_MAX_POINTS);
-    for (size_t i = 0; i < (size_t)r->gx * (size_t)r->gy; i++)
-        if (r->grid[i] < 1 || r->grid[i] > r->k)
-            return nnl_fail(err, NNL_ERR_RANGE, "%s: grid cell %zu has class %d, expected "
-                            "1..%d", fn, i + 1, r->grid[i], r->k);
-    for (size_t i = 0; r->pc && i < r->np; i++)
-        if (r->pc[i] < 1 || r->pc[i] > r->k)
-            return nnl_fail(err, NNL_ERR_RANGE, "%s: point %zu has class %d, expected 1..%d",
-                            fn, i + 1, r->pc[i], r->k);
-    nnl_status st = nnl_plot_begin(b, o, BOUNDARY_W, BOUNDARY_H, fn, err);
+    nnl_status st = nnl_plot_regions_check_classes(r, fn, "grid cell", err);
+    if (st != NNL_OK)
+        return st;
+    st = nnl_plot_begin(b, o, BOUNDARY_W, BOUNDARY_H, fn, err);
     if (st != NNL_OK)
         return st;
     double dx = (r->x1 - r->x0) / (r->gx - 1), dy = (r->y1 - r->y0) / (r->gy - 1);

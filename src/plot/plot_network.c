@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "plot/plot.h"
 #include "plot/plot_color.h"
+#include "plot/plot_edges.h"
 
 /* Which units of a column are drawn: slots 0..top-1 are units 0..top-1,
  * slot top is the ellipsis when ell, the last bot slots the last units. */
@@ -51,27 +52,7 @@ static double slot_y(const column *c, int s)
     return (c->slots - 1) / 2.0 - s;
 }
 
-typedef struct edge {
-    double x0, y0, x1, y1, t; /* t: |w| / max |w| of the layer */
-    unsigned argb;
-} edge;
-
-static int by_strength(const void *a, const void *b)
-{
-    double ta = ((const edge *)a)->t, tb = ((const edge *)b)->t;
-    return (ta > tb) - (ta < tb);
-}
-
-static double max_abs(const float *w, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; w && i < n; i++) {
-        double a = fabs((double)w[i]);
-        if (isfinite(a) && a > m)
-            m = a;
-    }
-    return m;
-}
+typedef nnl_plot_edge edge;
 
 /* The extent of a maps block in plot units: x0..x1 (front sheet's left
  * edge to the back sheet's right edge). */
@@ -221,7 +202,7 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     size_t ne = 0;
     for (int i = 1; i < n; i++) {
         const float *k = layers[i].kernel;
-        double m = max_abs(k, (size_t)layers[i - 1].units * (size_t)layers[i].units);
+        double m = nnl_plot_max_abs(k, (size_t)layers[i - 1].units * (size_t)layers[i].units);
         int dense = (col[i - 1].top + col[i - 1].bot) * (col[i].top + col[i].bot) > 60;
         int crowded = (col[i - 1].top + col[i - 1].bot) * (col[i].top + col[i].bot) > 150;
         for (int s = 0; s < col[i - 1].slots; s++) {
@@ -256,7 +237,7 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
             }
         }
     }
-    qsort(e, ne, sizeof *e, by_strength);
+    nnl_plot_edges_sort(e, ne);
     int w = 230 * n + 160;
     w = w < 640 ? 640 : w > 2400 ? 2400 : w;
     int h = 46 * smax + 220;
@@ -271,27 +252,11 @@ nnl_status nnl_plot_network(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
     /* Edges in four width classes (gnuplot has no per-vector width). */
     static const double widths[4] = {0.5, 1.0, 1.6, 2.4};
     double wscale = nedges > 400 ? 0.6 : 1.0;
-    for (int cls = 0; cls < 4; cls++) {
-        nnl_pbuf_addf(b, "$edges%d << EOD\n", cls + 1);
-        for (size_t i = 0; i < ne; i++) {
-            int ec = e[i].t < 0.25 ? 0 : e[i].t < 0.5 ? 1 : e[i].t < 0.75 ? 2 : 3;
-            if (ec != cls)
-                continue;
-            nnl_pbuf_num(b, e[i].x0);
-            nnl_pbuf_add(b, " ");
-            nnl_pbuf_num(b, e[i].y0);
-            nnl_pbuf_add(b, " ");
-            nnl_pbuf_num(b, e[i].x1 - e[i].x0);
-            nnl_pbuf_add(b, " ");
-            nnl_pbuf_num(b, e[i].y1 - e[i].y0);
-            nnl_pbuf_addf(b, " %u\n", e[i].argb);
-        }
-        nnl_pbuf_add(b, "EOD\n");
-    }
+    nnl_plot_edge_blocks(b, e, ne);
     /* Neurons: position and fill. */
     nnl_pbuf_add(b, "$neurons << EOD\n");
     for (int i = 0; i < n; i++) {
-        double bm = max_abs(layers[i].bias, (size_t)layers[i].units);
+        double bm = nnl_plot_max_abs(layers[i].bias, (size_t)layers[i].units);
         for (int s = 0; s < col[i].slots; s++) {
             int u = slot_unit(&col[i], s);
             if (u < 0)

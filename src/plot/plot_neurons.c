@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "plot/plot.h"
 #include "plot/plot_color.h"
+#include "plot/plot_edges.h"
 
 #define MAX_COLS 50
 #define MAX_SHOWN 64
@@ -212,27 +213,7 @@ static double dot_r(const geom *g)
     return g->s > 40 ? 5.0 : 3.5;
 }
 
-typedef struct edge {
-    double x0, y0, x1, y1, t; /* t: |w| / the layer's largest |w| */
-    unsigned argb;
-} edge;
-
-static int by_strength(const void *a, const void *b)
-{
-    double ta = ((const edge *)a)->t, tb = ((const edge *)b)->t;
-    return (ta > tb) - (ta < tb);
-}
-
-static double max_abs(const float *w, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++) {
-        double a = fabs((double)w[i]);
-        if (isfinite(a) && a > m)
-            m = a;
-    }
-    return m;
-}
+typedef nnl_plot_edge edge;
 
 /* An edge of weight w on scale m; crowded: many edges between the two
  * columns, so the weak ones fade more and the strong ones stand out. */
@@ -283,7 +264,7 @@ static edge *edges(const geom *g, const nnl_plot_nnet *net, size_t *n)
         const nnl_plot_ncol *p = &net->cols[i - 1], *c = &net->cols[i];
         if (!c->kernel)
             continue;
-        double m = max_abs(c->kernel, (size_t)p->units * (size_t)c->units);
+        double m = nnl_plot_max_abs(c->kernel, (size_t)p->units * (size_t)c->units);
         int crowded = p->shown * c->shown > 40;
         for (int a = 0; a < p->shown; a++)
             for (int d = 0; d < c->shown; d++)
@@ -293,7 +274,7 @@ static edge *edges(const geom *g, const nnl_plot_nnet *net, size_t *n)
                                    crowded);
     }
     if (net->out_kernel) {
-        double m = max_abs(net->out_kernel, (size_t)last->units * (size_t)net->out_units);
+        double m = nnl_plot_max_abs(net->out_kernel, (size_t)last->units * (size_t)net->out_units);
         int crowded = last->shown * net->out_units > 40;
         for (int a = 0; a < last->shown; a++)
             for (int u = 0; u < net->out_units; u++)
@@ -303,7 +284,7 @@ static edge *edges(const geom *g, const nnl_plot_nnet *net, size_t *n)
                                    net->out_kernel[(size_t)a * (size_t)net->out_units +
                                                    (size_t)u], m, crowded);
     }
-    qsort(e, k, sizeof *e, by_strength);
+    nnl_plot_edges_sort(e, k);
     *n = k;
     return e;
 }
@@ -416,20 +397,7 @@ static nnl_status check(const nnl_plot_nnet *net, const char *fn, nnl_error *err
     if (r->gx < 2 || r->gy < 2 || r->gx > 2000 || r->gy > 2000 || !r->grid)
         return nnl_fail(err, NNL_ERR_ARG, "%s: an output grid of %dx%d (expected 2..2000 each "
                         "way)", fn, r->gx, r->gy);
-    if (r->k < 1 || r->k > 64)
-        return nnl_fail(err, NNL_ERR_ARG, "%s: %d classes (expected 1..64)", fn, r->k);
-    if (r->np > NNL_PLOT_MAX_POINTS)
-        return nnl_fail(err, NNL_ERR_ARG, "%s: %zu points are too many to draw (at most %zu); "
-                        "plot a sample", fn, r->np, NNL_PLOT_MAX_POINTS);
-    for (size_t i = 0; i < (size_t)r->gx * (size_t)r->gy; i++)
-        if (r->grid[i] < 1 || r->grid[i] > r->k)
-            return nnl_fail(err, NNL_ERR_RANGE, "%s: output grid cell %zu has class %d, "
-                            "expected 1..%d", fn, i + 1, r->grid[i], r->k);
-    for (size_t i = 0; r->pc && i < r->np; i++)
-        if (r->pc[i] < 1 || r->pc[i] > r->k)
-            return nnl_fail(err, NNL_ERR_RANGE, "%s: point %zu has class %d, expected 1..%d",
-                            fn, i + 1, r->pc[i], r->k);
-    return NNL_OK;
+    return nnl_plot_regions_check_classes(r, fn, "output grid cell", err);
 }
 
 /* The colour (index into nnl_plot_colors) of class c (1-based): class 1
@@ -616,23 +584,8 @@ nnl_status nnl_plot_neurons(nnl_pbuf *b, const nnl_plot_opts *o, const nnl_plot_
         for (int u = 0; u < net->cols[i].shown; u++)
             map_block(b, &g, net, i, u, ++id, scale[i]);
     static const double widths[4] = {0.6, 1.2, 2.0, 3.0};
-    for (int cls = 0; cls < 4 && !g.text; cls++) {
-        nnl_pbuf_addf(b, "$edges%d << EOD\n", cls + 1);
-        for (size_t i = 0; i < ne; i++) {
-            int ec = e[i].t < 0.25 ? 0 : e[i].t < 0.5 ? 1 : e[i].t < 0.75 ? 2 : 3;
-            if (ec != cls)
-                continue;
-            nnl_pbuf_num(b, e[i].x0);
-            nnl_pbuf_add(b, " ");
-            nnl_pbuf_num(b, e[i].y0);
-            nnl_pbuf_add(b, " ");
-            nnl_pbuf_num(b, e[i].x1 - e[i].x0);
-            nnl_pbuf_add(b, " ");
-            nnl_pbuf_num(b, e[i].y1 - e[i].y0);
-            nnl_pbuf_addf(b, " %u\n", e[i].argb);
-        }
-        nnl_pbuf_add(b, "EOD\n");
-    }
+    if (!g.text)
+        nnl_plot_edge_blocks(b, e, ne);
     nnl_free(e);
     double dx = (r->x1 - r->x0) / (r->gx - 1), dy = (r->y1 - r->y0) / (r->gy - 1);
     nnl_pbuf_add(b, "$regions << EOD\n");
