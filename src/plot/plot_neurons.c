@@ -405,16 +405,15 @@ static nnl_status check(const nnl_plot_nnet *net, const char *fn, nnl_error *err
  * colour them, so the same model's regions look the same in both
  * pictures (the key names the classes; the maps' and edges' blue and
  * orange are signs, named in the caption). */
-static int class_color(const nnl_plot_nnet *net, int c)
+static int class_color(int c)
 {
-    (void)net;
     return (c - 1) % NNL_PLOT_NCOLORS;
 }
 
 /* The line type of class c's points: its colour's, black without labels. */
 static int class_lt(const nnl_plot_nnet *net, int c)
 {
-    return net->out.pc ? class_color(net, c) + 1 : 8;
+    return net->out.pc ? class_color(c) + 1 : 8;
 }
 
 /* The name of class c (1-based) in the key. */
@@ -473,7 +472,7 @@ static void output_panel(nnl_pbuf *b, const nnl_plot_opts *o, const geom *g,
     nnl_pbuf_add(b, "set palette defined (");
     for (int c = 1; c <= r->k; c++)
         nnl_pbuf_addf(b, "%s%d '#%06X'", c > 1 ? ", " : "", c,
-                      nnl_plot_mix_white(nnl_plot_colors[class_color(net, c)], 0.28));
+                      nnl_plot_mix_white(nnl_plot_colors[class_color(c)], 0.28));
     if (r->k == 1)
         nnl_pbuf_add(b, ", 2 '#ffffff'");
     nnl_pbuf_addf(b, ")\nset palette maxcolors %d\nset cbrange [0.5:%d.5]\nunset colorbox\n",
