@@ -297,12 +297,12 @@ function callbacks.LearningRateWarmup(opts, extra)
   local steps = opts.steps
   if steps ~= nil and not (steps >= 1 and steps < math.huge and steps == math.floor(steps)) then
     error(string.format("%s: steps must be a whole number >= 1, got %s", fn,
-                        tostring(opts.steps)), 2)
+                        tostring(steps)), 2)
   end
   local start_opt, target_opt = rate("start"), rate("target")
   local verbose = (opts.verbose or 0) > 0
   local self = new("LearningRateWarmup")
-  self.epochs = opts.steps == nil and (opts.epochs or 5) or nil
+  self.epochs = steps == nil and (opts.epochs or 5) or nil
   self.steps = steps and math.tointeger(steps)
   local batches, total, start, target, epoch, last_set, ended
   -- The rate of step s of the warm-up (1 <= s <= total).
