@@ -406,7 +406,9 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
      * rank takes its share: the same steps as one process with that batch. */
     int over = over_ranks(m);
     size_t nranks = over ? (size_t)m->comm->size : 1;
-    size_t gbs = o->batch_size < ntrain / nranks ? o->batch_size * nranks : ntrain;
+    /* batch_size * nranks < ntrain, without the product (which may wrap):
+     * rounding ntrain / nranks down instead made N*B+1 rows one batch */
+    size_t gbs = o->batch_size <= (ntrain - 1) / nranks ? o->batch_size * nranks : ntrain;
     size_t bs = (gbs + nranks - 1) / nranks;
     size_t vbs = nval && o->batch_size < nval ? o->batch_size : (nval ? nval : 1);
     size_t cap = bs > vbs ? bs : vbs;
