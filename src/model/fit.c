@@ -124,7 +124,7 @@ static void fill_logs(nnl_model *m, nnl_logs *logs, const nnl_history *h,
 
 static int over_ranks(const nnl_model *m)
 {
-    return m->comm && m->comm->size > 1;
+    return nnl_comm_active(m->comm);
 }
 
 /* The loss total, the rows and every metric's totals summed over the
