@@ -124,7 +124,7 @@ static void fill_logs(nnl_model *m, nnl_logs *logs, const nnl_history *h,
 
 static int over_ranks(const nnl_model *m)
 {
-    return m->comm && m->comm->size > 1;
+    return nnl_comm_active(m->comm);
 }
 
 /* The loss total, the rows and every metric's totals summed over the
@@ -200,6 +200,19 @@ static nnl_status share_state(nnl_model *m, nnl_error *err)
             nnl_param *pr = &m->layers[i]->params[p];
             st = m->comm->bcast(m->comm, pr->w, pr->n * sizeof(float), 0, err);
             nnl_tensor_bump_version(pr->wt);
+        }
+    /* Each rank its own dropout masks: the layers' streams are alike on
+     * every rank (the same seed), which would drop the same units for the
+     * i-th row of every rank's share. Rank 0 keeps its stream, as one
+     * process would have it. */
+    if (m->comm->rank > 0)
+        for (size_t i = 0; i < m->nlayers; i++) {
+            nnl_layer *l = m->layers[i];
+            nnl_rng *r = l->ops->rng ? l->ops->rng(l) : NULL;
+            if (r) {
+                uint64_t seed = ((uint64_t)nnl_rng_u32(r) << 32) | nnl_rng_u32(r);
+                nnl_rng_seed(r, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)m->comm->rank));
+            }
         }
     nnl_optim *o = m->opt;
     if (st == NNL_OK)

@@ -544,7 +544,7 @@ static void add_reg_grads(nnl_layer *l, float scale)
 
 static int over_ranks(const nnl_model *m)
 {
-    return m->comm && m->comm->size > 1;
+    return nnl_comm_active(m->comm);
 }
 
 /* The step's gradients; with sync, each layer's are handed to the ranks'
