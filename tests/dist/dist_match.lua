@@ -97,10 +97,90 @@ cases[#cases + 1] = {name = "edge", run = function()
   return result(m, h, x, y)
 end}
 
+-- A layer written in Lua (its gradient from autograd) between two Dense,
+-- and an L2 kernel regularizer (its term once over the ranks, not N times).
+local Scale = nn.Layer{
+  name = "DistScale",
+  build = function(self, input_shape)
+    self.w = self:add_weight{name = "w", shape = {input_shape[#input_shape]},
+                             initializer = "ones"}
+  end,
+  call = function(self, x) return x * self.w end,
+}
+cases[#cases + 1] = {name = "lualayer_l2", run = function()
+  nn.seed(16)
+  local m = nn.Sequential{nn.Dense(24, {activation = "relu", input_dim = 64,
+                                        kernel_regularizer = {l2 = 0.01}}),
+                          Scale{}, nn.Dense(10, {activation = "softmax"})}
+  m:compile{loss = "sparse_categorical_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.01},
+            metrics = {"accuracy"}}
+  local x, y = digits_x:rows(1, 700):clone(), digits_y:rows(1, 700):clone()
+  local h = m:fit(x, y, {epochs = 3, batch_size = batch(32), validation_split = 0.2, verbose = 0})
+  return result(m, h, x, y)
+end}
+
+-- The rest of the model's surface over ranks: shuffle = false, a
+-- learning-rate schedule, EarlyStopping that restores the best weights,
+-- a second fit, train_on_batch and test_on_batch (the same rows in both
+-- runs: they shard the batch they get, fewer rows than ranks too),
+-- predict{upto = 1}, evaluate with a batch_size.
+cases[#cases + 1] = {name = "surface", run = function()
+  nn.seed(17)
+  local x, y = digits_x:rows(1, 500):clone(), digits_y:rows(1, 500):clone()
+  local m = mlp(nn.optimizers.SGD{lr = 0.3, momentum = 0.9})
+  local sched = nn.callbacks.LearningRateScheduler(function(epoch, lr) return lr * 0.7 end)
+  local stop = nn.callbacks.EarlyStopping{monitor = "val_loss", patience = 1,
+                                          restore_best_weights = true}
+  local h = m:fit(x, y, {epochs = 12, batch_size = batch(20), shuffle = false,
+                         validation_split = 0.3, verbose = 0, callbacks = {sched, stop}})
+  local r = result(m, h, x, y)
+  r.epochs = #h.history.loss
+  local h2 = m:fit(x, y, {epochs = 2, batch_size = batch(25), verbose = 0})
+  r.history2 = C.history(h2)
+  local steps = {}
+  for s = 1, 3 do
+    local a, b = 1 + 37 * s, 37 * s + 36 + s
+    local l, mt = m:train_on_batch(x:rows(a, b):clone(), y:rows(a, b):clone())
+    steps[#steps + 1] = {l, mt and mt.accuracy or 0}
+  end
+  local l, mt = m:train_on_batch(x:rows(1, 2):clone(), y:rows(1, 2):clone())
+  steps[#steps + 1] = {l, mt and mt.accuracy or 0}
+  r.train_on_batch = steps
+  local tl, tm = m:test_on_batch(x:rows(201, 260):clone(), y:rows(201, 260):clone())
+  r.test_on_batch = {tl, tm and tm.accuracy or 0}
+  r.upto = m:predict(x, {upto = 1})
+  local el, em = m:evaluate(x, y, {batch_size = 7})
+  r.eval7 = {el, em.accuracy}
+  r.final = m:get_weights()
+  return r
+end}
+
+-- Gradient buckets of every kind (grad_sync.c): kernels of 8192 floats
+-- and more summed in place, smaller arrays staged, with more than 65536
+-- staged floats so that a staged bucket goes before the end of backward.
+cases[#cases + 1] = {name = "buckets", run = function()
+  nn.seed(18)
+  local layers = {nn.Dense(256, {activation = "relu", input_dim = 64}), nn.Dense(90, {activation = "tanh"})}
+  for _ = 1, 8 do layers[#layers + 1] = nn.Dense(90, {activation = "tanh"}) end
+  layers[#layers + 1] = nn.Dense(10, {activation = "softmax"})
+  local m = nn.Sequential(layers)
+  m:compile{loss = "sparse_categorical_crossentropy", optimizer = nn.optimizers.Adam{lr = 0.002},
+            metrics = {"accuracy"}}
+  local x, y = digits_x:rows(1, 400):clone(), digits_y:rows(1, 400):clone()
+  nn.dist.stats(true)
+  local h = m:fit(x, y, {epochs = 2, batch_size = batch(40), verbose = 0})
+  local s = nn.dist.stats()
+  -- two kernels in place and the staged rest: 3 buckets a step or more
+  C.check(mode == "ref" or (s.steps > 0 and s.buckets >= 3 * s.steps),
+          string.format("%d buckets in %d steps", s.buckets, s.steps))
+  return result(m, h, x, y)
+end}
+
 -- Tolerances: float32 sums in another order (measured: 1e-8 to 5e-7); a
 -- wrong shard, a missed row or a wrong mean is off by 1e-3 and more.
 local TOL = {history = 1e-5, weights = 1e-5, eval_loss = 1e-5, eval_metrics = 1e-5,
-             predict = 1e-5, few = 1e-5}
+             predict = 1e-5, few = 1e-5, epochs = 0, history2 = 1e-5, train_on_batch = 1e-5,
+             test_on_batch = 1e-5, upto = 1e-5, eval7 = 1e-5, final = 1e-5}
 
 if mode == "ref" then
   local out = {}

@@ -86,6 +86,8 @@ dist_match_2 | dist_match_3)
     np=${NAME#dist_match_}
     one "$T/ref.out" "$DIR/dist_match.lua" ref "$T/ref.lua" "$np" || fail "the 1-process run failed"
     run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
+    # and with every bucket started after the backward pass
+    NNLUA_DIST_OVERLAP=0 run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
     ;;
 dist_weights_hash)
     for np in 2 3; do
