@@ -132,6 +132,10 @@ dist_faults_deadline)
     export NNLUA_DIST_TIMEOUT=1
     fault deadline "nnlua: rank 0 of 2: " "rank 0 waited 1 s for the other ranks in a barrier"
     ;;
+dist_stop)
+    run_ok 2 "$DIR/dist_stop.lua"
+    run_ok 3 "$DIR/dist_stop.lua"
+    ;;
 dist_api)
     run_ok 2 "$DIR/dist_api.lua"
     run_ok 3 "$DIR/dist_api.lua"
