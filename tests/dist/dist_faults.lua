@@ -2,6 +2,8 @@
 -- runs `mpirun -np 2 nnlua dist_faults.lua CASE` under a time bound and
 -- checks the exit status and the messages. Cases:
 --   error     a callback raises an error on rank 1 at epoch 2 of fit
+--   caught    the same inside pcall: rank 1 goes on to evaluate and a
+--             barrier while rank 0 is still in fit
 --   kill      rank 1 kills itself (kill -9) at epoch 2 of fit
 --   early     rank 1 ends its script while rank 0 waits in a barrier
 --   exit      rank 1 calls os.exit(0) at epoch 2 while rank 0 trains on
@@ -43,6 +45,16 @@ if case == "error" then
   long_fit(function(epoch)
     if C.rank == 1 and epoch == 2 then error("boom from the callback at epoch 2") end
   end)
+elseif case == "caught" then
+  -- rank 1 catches the error and goes on to other collectives while
+  -- rank 0 is still in fit: the calls no longer pair up
+  local ok, err = pcall(long_fit, function(epoch)
+    if C.rank == 1 and epoch == 2 then error("caught boom at epoch 2") end
+  end)
+  io.write(string.format("rank %d of %d: fit failed: %s\n", C.rank, C.size, tostring(err)))
+  io.stdout:flush()
+  model():evaluate(x, y)
+  nn.dist.barrier()
 elseif case == "kill" then
   long_fit(function(epoch)
     if C.rank == 1 and epoch == 2 then os.execute("kill -9 " .. my_pid()) end

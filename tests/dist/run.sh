@@ -66,8 +66,9 @@ fault() {
     shift
     start=$(date +%s.%N)
     mp 2 "$T/out" "$DIR/dist_faults.lua" "$case" && fail "the job exited with 0"
-    [ "$rc" -eq 124 ] || [ "$rc" -eq 137 -a "$case" != kill ] &&
+    if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ "$case" != kill ]; }; then
         fail "the job was ended by timeout $BOUND (status $rc): it hung"
+    fi
     end=$(date +%s.%N)
     took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
     echo "$NAME: the job ended with status $rc after $took s"
@@ -114,6 +115,10 @@ dist_checkpoint)
     ;;
 dist_faults_error)
     fault error "rank 1 of 2: " "boom from the callback at epoch 2"
+    ;;
+dist_faults_caught)
+    fault caught "rank 1 of 2: fit failed: " "caught boom at epoch 2" \
+        "the ranks' collective calls no longer pair up"
     ;;
 dist_faults_kill)
     fault kill "rank 1" "signal 9"
