@@ -72,7 +72,8 @@ static nnl_status check_peers(const char *what, nnl_error *err)
             return nnl_fail(err, NNL_ERR_ARG,
                             "rank %d ended its script after %lld collective calls, while "
                             "rank %d waits in call %lld (%s): every rank must make the same "
-                            "fit, evaluate, predict and nn.dist calls in the same order",
+                            "fit, evaluate, predict and nn.dist calls in the same order (not "
+                            "inside if nn.dist.is_main(): they are collective)",
                             r, D.peer_done[r], D.rank, D.seq, what);
     return NNL_OK;
 }
