@@ -89,6 +89,8 @@ dist_match_2 | dist_match_3)
     run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
     # and with every bucket started after the backward pass
     NNLUA_DIST_OVERLAP=0 run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
+    # and with the buckets moved by polling between layers, no progress thread
+    NNLUA_DIST_PROGRESS=poll run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
     ;;
 dist_weights_hash)
     for np in 2 3; do
