@@ -8,6 +8,7 @@
 --   early     rank 1 ends its script while rank 0 waits in a barrier
 --   exit      rank 1 calls os.exit(0) at epoch 2 while rank 0 trains on
 --   mismatch  the ranks call fit with different batch sizes
+--   data      the ranks call fit with different rows (as many)
 --   deadline  rank 1 sleeps while rank 0 waits in a barrier
 --             (NNLUA_DIST_TIMEOUT=1 set by run.sh)
 -- Every case but the last trains long enough (many epochs) that a job
@@ -67,6 +68,12 @@ elseif case == "early" then
   if C.rank == 0 then nn.dist.barrier() end
 elseif case == "mismatch" then
   long_fit(function() end, 16 + C.rank)
+elseif case == "data" then
+  -- each rank its own 600 rows (as if it had sharded the data itself)
+  local m = model()
+  local a = 1 + 600 * C.rank
+  m:fit(x:rows(a, a + 599):clone(), y:rows(a, a + 599):clone(),
+        {epochs = 100000, batch_size = 16, verbose = 0})
 elseif case == "deadline" then
   if C.rank == 1 then os.execute("sleep 5") end
   nn.dist.barrier()

@@ -135,6 +135,10 @@ dist_faults_exit)
 dist_faults_mismatch)
     fault mismatch "the ranks disagree on the batch_size (16 to 17)"
     ;;
+dist_faults_data)
+    fault data "nnlua: rank 0 of 2: " "nnlua: rank 1 of 2: " \
+        "the ranks disagree on the values of x (a sample of them)"
+    ;;
 dist_faults_deadline)
     export NNLUA_DIST_TIMEOUT=1
     fault deadline "nnlua: rank 0 of 2: " "rank 0 waited 1 s for the other ranks in a barrier"
