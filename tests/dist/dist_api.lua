@@ -2,7 +2,9 @@
 -- is_main; allreduce sum, mean, max and min; broadcast from root 1;
 -- allgather with a different first dimension on each rank (none on rank
 -- 0 with arg[1] == "empty");
--- shape mismatches fail on every rank alike and the job goes on; stats
+-- shape mismatches fail on every rank alike and the job goes on, as do
+-- evaluate, predict and train_on_batch given other data on some rank
+-- (a NaN in the data is no disagreement); stats
 -- count fit's gradient buckets; and a training loop by hand with autograd
 -- (backward, allreduce(p.grad, "mean"), opt:step) on each rank's shard
 -- matches the same loop on the whole batch in one process (run here, on
@@ -115,6 +117,41 @@ fails_everywhere("allgather of differing columns",
                  "all but the first dimension must agree")
 C.check(not pcall(nn.dist.allreduce, nn.zeros(2), "prod"), "op 'prod' must fail")
 nn.dist.barrier()
+
+-- evaluate, predict and the batch runs shard the rows they are given:
+-- ranks given other rows (or as many other rows) fail alike, and go on
+do
+  nn.seed(50)
+  local x, y = nn.data.digits()
+  x = x / 16
+  local m = nn.Sequential{nn.Dense(8, {activation = "relu", input_dim = 64}),
+                          nn.Dense(10, {activation = "softmax"})}
+  m:compile{loss = "sparse_categorical_crossentropy", optimizer = "sgd"}
+  local a = 1 + 100 * R
+  fails_everywhere("evaluate of as many other rows",
+                   function() m:evaluate(x:rows(a, a + 99):clone(), y:rows(a, a + 99):clone()) end,
+                   "the ranks disagree on the values of x")
+  fails_everywhere("evaluate of more rows on some ranks",
+                   function() m:evaluate(x:rows(1, 100 + R):clone(), y:rows(1, 100 + R):clone()) end,
+                   "the ranks disagree on the number of samples")
+  fails_everywhere("predict of more rows on some ranks",
+                   function() m:predict(x:rows(1, 100 + 5 * R):clone()) end,
+                   "the ranks disagree on the number of samples")
+  fails_everywhere("predict of another layer",
+                   function() m:predict(x:rows(1, 50):clone(), {upto = R == 0 and 1 or 2}) end,
+                   "the ranks disagree on the layer (upto)")
+  local ly = y:rows(1, 40):clone()
+  if R == N - 1 then ly:set(1, ly:get(1) % 10 + 1) end
+  fails_everywhere("train_on_batch of other labels",
+                   function() m:train_on_batch(x:rows(1, 40):clone(), ly) end,
+                   "the ranks disagree on the values of y")
+  -- a NaN in x is the same data on every rank: fit trains on (loss NaN)
+  local nx = x:rows(1, 64):clone()
+  nx:set(3, 1, 0 / 0)
+  local h = m:fit(nx, y:rows(1, 64):clone(), {epochs = 1, batch_size = 8, verbose = 0})
+  C.check(#h.history.loss == 1, "fit with a NaN in x")
+  C.check(m:predict(nx):size()[1] == 64, "predict with a NaN in x")
+end
 
 -- stats: fit's steps and gradient buckets
 do

@@ -2,8 +2,8 @@
 -- runs `mpirun -np 2 nnlua dist_faults.lua CASE` under a time bound and
 -- checks the exit status and the messages. Cases:
 --   error     a callback raises an error on rank 1 at epoch 2 of fit
---   caught    the same inside pcall: rank 1 goes on to evaluate and a
---             barrier while rank 0 is still in fit
+--   caught    the same inside pcall, in every hook: fit fails on both
+--             ranks at once and they go on in step (this case ends well)
 --   kill      rank 1 kills itself (kill -9) at epoch 2 of fit
 --   early     rank 1 ends its script while rank 0 waits in a barrier
 --   exit      rank 1 calls os.exit(0) at epoch 2 while rank 0 trains on
@@ -47,14 +47,37 @@ if case == "error" then
     if C.rank == 1 and epoch == 2 then error("boom from the callback at epoch 2") end
   end)
 elseif case == "caught" then
-  -- rank 1 catches the error and goes on to other collectives while
-  -- rank 0 is still in fit: the calls no longer pair up
-  local ok, err = pcall(long_fit, function(epoch)
-    if C.rank == 1 and epoch == 2 then error("caught boom at epoch 2") end
-  end)
-  io.write(string.format("rank %d of %d: fit failed: %s\n", C.rank, C.size, tostring(err)))
-  io.stdout:flush()
-  model():evaluate(x, y)
+  -- rank 1's callback fails inside pcall, in each hook in turn: fit fails
+  -- on every rank at the next point where the ranks agree (rank 0 naming
+  -- rank 1), and both go on in step to evaluate and more
+  local hooks = {"on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end",
+                 "on_epoch_end", "on_train_end"}
+  for _, hook in ipairs(hooks) do
+    local m = model()
+    local calls = 0
+    local cb = {[hook] = function()
+      calls = calls + 1 -- the 1st of train, the 2nd of epoch, the 5th of batch hooks
+      local now = hook:find("train") or (hook:find("epoch") and calls == 2) or calls == 5
+      if C.rank == 1 and now then error("caught boom in " .. hook) end
+    end}
+    local ok, err = pcall(m.fit, m, x, y, {epochs = 4, batch_size = 64, verbose = 0,
+                                          callbacks = {cb}})
+    io.write(string.format("rank %d of %d: %s: fit failed: %s\n", C.rank, C.size, hook,
+                           tostring(err)))
+    C.check(not ok, hook .. ": fit did not fail on rank " .. C.rank)
+    if C.rank == 1 then
+      C.check(tostring(err):find("caught boom in " .. hook, 1, true), hook .. ": " .. tostring(err))
+    else
+      C.check(tostring(err):find("rank 1 failed in a callback", 1, true), hook .. ": " .. tostring(err))
+    end
+    -- in step: the same weights on both ranks, and collectives pair up
+    local h = C.hash(m)
+    local all = nn.dist.allgather(nn.tensor{{tonumber(h:sub(1, 6), 16), tonumber(h:sub(7, 12), 16)}}):totable()
+    C.check(all[1][1] == all[2][1] and all[1][2] == all[2][2], hook .. ": the weights differ")
+    local loss = m:evaluate(x, y)
+    C.check(nn.dist.allreduce(nn.tensor{loss}, "max"):get(1) == nn.dist.allreduce(nn.tensor{loss}, "min"):get(1),
+            hook .. ": evaluate differs")
+  end
   nn.dist.barrier()
 elseif case == "kill" then
   long_fit(function(epoch)
