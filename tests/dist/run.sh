@@ -147,6 +147,16 @@ dist_stop)
     run_ok 2 "$DIR/dist_stop.lua"
     run_ok 3 "$DIR/dist_stop.lua"
     ;;
+dist_output)
+    for np in 2 3; do
+        mkdir -p "$T/$np"
+        run_ok "$np" "$DIR/dist_output.lua" "$T/$np"
+        for want in "Epoch 1/4 - " "Epoch 2: early stopping" "fit: warning: validation_split"; do
+            n=$(grep -c "^$want" "$T/out")
+            [ "$n" -eq 1 ] || fail "$np ranks printed '$want' $n times, not once"
+        done
+    done
+    ;;
 dist_api)
     run_ok 2 "$DIR/dist_api.lua"
     run_ok 3 "$DIR/dist_api.lua"
