@@ -7,7 +7,7 @@ if(NNL_MPI AND NNL_MPIRUN)
   set(NNL_DIST_TESTS
     dist_match_2 dist_match_3 dist_weights_hash dist_checkpoint dist_stop dist_output dist_api
     dist_faults_error dist_faults_caught dist_faults_kill dist_faults_early dist_faults_exit
-    dist_faults_mismatch dist_faults_data dist_faults_deadline)
+    dist_faults_mismatch dist_faults_data dist_faults_deadline dist_faults_deadline_fit)
   # nn.dist.allgather sizes the rows of a rank that gives none (0 x 3) as
   # 1 float each: MPI_ERR_TRUNCATE. Expected to fail until
   # src/bind/lnn_dist.c computes the row size from the shape; then drop

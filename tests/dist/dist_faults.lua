@@ -11,6 +11,7 @@
 --   data      the ranks call fit with different rows (as many)
 --   deadline  rank 1 sleeps while rank 0 waits in a barrier
 --             (NNLUA_DIST_TIMEOUT=1 set by run.sh)
+--   deadline_fit  the same inside fit: rank 0 waits in the gradient buckets
 -- Every case but the last trains long enough (many epochs) that a job
 -- that did not end at the fault would run into run.sh's bound.
 local C = dofile(((arg[0]):match("^(.*)/") or ".") .. "/common.lua")
@@ -97,6 +98,16 @@ elseif case == "data" then
   local a = 1 + 600 * C.rank
   m:fit(x:rows(a, a + 599):clone(), y:rows(a, a + 599):clone(),
         {epochs = 100000, batch_size = 16, verbose = 0})
+elseif case == "deadline_fit" then
+  -- rank 1 sleeps in a callback at the start of a batch: rank 0 waits
+  -- for it in that step's gradient buckets
+  local calls = 0
+  local m = model()
+  m:fit(x, y, {epochs = 100000, batch_size = 16, verbose = 0, callbacks = {{
+    on_batch_begin = function()
+      calls = calls + 1
+      if C.rank == 1 and calls == 5 then os.execute("sleep 5") end
+    end}}})
 elseif case == "deadline" then
   if C.rank == 1 then os.execute("sleep 5") end
   nn.dist.barrier()

@@ -190,6 +190,8 @@ if mode == "ref" then
   return
 end
 
+-- arg[3] == "overlap=0": run.sh set NNLUA_DIST_OVERLAP=0; check it took
+if arg[3] == "overlap=0" then C.check(nn.dist.stats().overlap == false, "the overlap is on") end
 local ref = C.load(file)
 local report, failed = {}, {}
 for _, c in ipairs(cases) do

@@ -88,9 +88,13 @@ dist_match_2 | dist_match_3)
     one "$T/ref.out" "$DIR/dist_match.lua" ref "$T/ref.lua" "$np" || fail "the 1-process run failed"
     run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
     # and with every bucket started after the backward pass
-    NNLUA_DIST_OVERLAP=0 run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
+    export NNLUA_DIST_OVERLAP=0
+    run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua" overlap=0
+    unset NNLUA_DIST_OVERLAP
     # and with the buckets moved by polling between layers, no progress thread
-    NNLUA_DIST_PROGRESS=poll run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
+    export NNLUA_DIST_PROGRESS=poll
+    run_ok "$np" "$DIR/dist_match.lua" dist "$T/ref.lua"
+    unset NNLUA_DIST_PROGRESS
     ;;
 dist_weights_hash)
     for np in 2 3; do
@@ -138,6 +142,14 @@ dist_faults_mismatch)
 dist_faults_data)
     fault data "nnlua: rank 0 of 2: " "nnlua: rank 1 of 2: " \
         "the ranks disagree on the values of x (a sample of them)"
+    ;;
+dist_faults_deadline_fit)
+    export NNLUA_DIST_TIMEOUT=1
+    fault deadline_fit "nnlua: rank 0 of 2: " \
+        "rank 0 waited 1 s for the other ranks in the gradient buckets (NNLUA_DIST_TIMEOUT)"
+    export NNLUA_DIST_PROGRESS=poll
+    fault deadline_fit "nnlua: rank 0 of 2: " \
+        "rank 0 waited 1 s for the other ranks in the gradient buckets (NNLUA_DIST_TIMEOUT): are they"
     ;;
 dist_faults_deadline)
     export NNLUA_DIST_TIMEOUT=1
