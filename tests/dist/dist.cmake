@@ -7,16 +7,11 @@ if(NNL_MPI AND NNL_MPIRUN)
   set(NNL_DIST_TESTS
     dist_match_2 dist_match_3 dist_weights_hash dist_checkpoint dist_stop dist_output dist_api
     dist_faults_error dist_faults_caught dist_faults_kill dist_faults_early dist_faults_exit
-    dist_faults_mismatch dist_faults_data dist_faults_deadline dist_faults_deadline_fit)
-  # nn.dist.allgather sizes the rows of a rank that gives none (0 x 3) as
-  # 1 float each: MPI_ERR_TRUNCATE. Expected to fail until
-  # src/bind/lnn_dist.c computes the row size from the shape; then drop
-  # WILL_FAIL below.
-  list(APPEND NNL_DIST_TESTS dist_api_allgather_empty)
+    dist_faults_mismatch dist_faults_data dist_faults_deadline dist_faults_deadline_fit
+    dist_api_allgather_empty)
   foreach(name ${NNL_DIST_TESTS})
     add_test(NAME ${name}
       COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/dist/run.sh $<TARGET_FILE:nnlua> ${name})
     set_tests_properties(${name} PROPERTIES LABELS dist TIMEOUT 400)
   endforeach()
-  set_tests_properties(dist_api_allgather_empty PROPERTIES WILL_FAIL TRUE)
 endif()
