@@ -65,8 +65,10 @@ add{"dist", "nn.dist.stats", "nn.dist.stats([reset]) -> table",
     "wait_seconds (time steps waited for buckets after the backward pass: the\n" ..
     "communication not hidden), reductions and reduce_seconds (the other\n" ..
     "collectives: logs, metrics, nn.dist calls), overlap (false under\n" ..
-    "NNLUA_DIST_OVERLAP=0, which starts every bucket after the backward pass)\n" ..
-    "and mpi (whether this nnlua was built with MPI). bench/dist.sh uses it.",
+    "NNLUA_DIST_OVERLAP=0, which starts every bucket after the backward pass),\n" ..
+    "progress (\"thread\": a progress thread moves the buckets, or \"poll\": the\n" ..
+    "training thread between layers; NNLUA_DIST_PROGRESS) and mpi (whether\n" ..
+    "this nnlua was built with MPI). bench/dist.sh uses it.",
     example = [[
 local s = nn.dist.stats(true)
 print(s.steps, s.wait_seconds)]]}

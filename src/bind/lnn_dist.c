@@ -154,6 +154,8 @@ static int l_stats(lua_State *L)
     lua_setfield(L, -2, "overlap");
     lua_pushboolean(L, nnl_dist_available());
     lua_setfield(L, -2, "mpi");
+    lua_pushstring(L, s.progress_thread ? "thread" : "poll");
+    lua_setfield(L, -2, "progress");
     return 1;
 }
 

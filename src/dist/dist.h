@@ -54,6 +54,7 @@ typedef struct nnl_dist_stats {
     double wait_seconds;          /* blocked waiting for buckets after the backward pass */
     unsigned long reductions;     /* other collectives (logs, metrics, nn.dist) */
     double reduce_seconds;        /* in them */
+    int progress_thread;          /* a progress thread moves the buckets (else polls) */
 } nnl_dist_stats;
 void nnl_dist_get_stats(nnl_dist_stats *s, int reset);
 

@@ -461,12 +461,10 @@ static int launched_by_mpirun(void)
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
-/* The cores over the ranks on this machine, unless NNLUA_THREADS is set. */
-static void share_cores(void)
+/* The cores over the ranks on this machine, unless NNLUA_THREADS is set.
+ * Returns whether a core is left over for each rank's progress thread. */
+static int share_cores(void)
 {
-    const char *env = getenv("NNLUA_THREADS");
-    if (env && *env)
-        return;
     MPI_Comm local;
     int n = 1;
     if (MPI_Comm_split_type(D.world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) ==
@@ -475,9 +473,13 @@ static void share_cores(void)
         MPI_Comm_free(&local);
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long t = n > 0 && cores > n ? cores / n : 1;
-    nnl_error e;
-    nnl_threads_set((int)(t > NNL_THREADS_MAX ? NNL_THREADS_MAX : t), &e);
+    const char *env = getenv("NNLUA_THREADS");
+    if (!(env && *env)) {
+        long t = n > 0 && cores > n ? cores / n : 1;
+        nnl_error e;
+        nnl_threads_set((int)(t > NNL_THREADS_MAX ? NNL_THREADS_MAX : t), &e);
+    }
+    return cores - (long)n * nnl_threads_get() >= n;
 }
 
 static void at_exit(void)
@@ -493,9 +495,13 @@ nnl_status nnl_dist_init(nnl_error *err)
     int provided = 0, ok = 0;
     MPI_Initialized(&ok);
     const char *pe = getenv("NNLUA_DIST_PROGRESS");
-    int want_thread = !(pe && strcmp(pe, "poll") == 0);
-    if (!ok && MPI_Init_thread(NULL, NULL, want_thread ? MPI_THREAD_SERIALIZED
-                                                       : MPI_THREAD_FUNNELED,
+    /* "thread", "poll", or by default the thread only when the ranks leave
+     * it a core: on cores all busy computing (2 ranks of 1 thread on 2
+     * cores) its polls slowed the MLP's step from 2.0 to 2.6 ms, and the
+     * main thread's polls between layers hid as much (bench/dist.sh,
+     * docs/scaling.md). */
+    int mode = pe && strcmp(pe, "poll") == 0 ? 0 : pe && strcmp(pe, "thread") == 0 ? 1 : -1;
+    if (!ok && MPI_Init_thread(NULL, NULL, mode ? MPI_THREAD_SERIALIZED : MPI_THREAD_FUNNELED,
                                &provided) != MPI_SUCCESS)
         return nnl_fail(err, NNL_ERR_IO, "MPI_Init failed: running as one process");
     if (ok)
@@ -526,10 +532,11 @@ nnl_status nnl_dist_init(nnl_error *err)
                         .progress = c_progress, .finish = c_finish};
     if (D.size > 1)
         nnl_comm_set_default(&D.comm);
-    if (D.size > 1 && want_thread && provided >= MPI_THREAD_SERIALIZED &&
+    int spare = share_cores();
+    if (D.size > 1 && (mode == 1 || (mode < 0 && spare)) &&
+        provided >= MPI_THREAD_SERIALIZED &&
         pthread_create(&P.th, NULL, progress_main, NULL) == 0)
         P.on = 1;
-    share_cores();
     atexit(at_exit);
     return NNL_OK;
 }
@@ -610,6 +617,7 @@ void nnl_dist_abort(int code)
 void nnl_dist_get_stats(nnl_dist_stats *s, int reset)
 {
     *s = D.stats;
+    s->progress_thread = P.on;
     if (reset)
         memset(&D.stats, 0, sizeof D.stats);
 }
