@@ -13,7 +13,8 @@
 # step with perf_counter on rank 0 after BENCH_WARMUP (10) untimed steps of
 # every variant; BENCH_ROUNDS (5) rounds of BENCH_BLOCK (20) steps of each
 # variant in turn, so a burst of load hits them alike; the median over the
-# timed steps is printed. Variants at ranks > 1:
+# rounds of a round's mean step time is printed (bench/dist.lua times its
+# rounds of fit the same way: fit gives no per-step times). Variants at ranks > 1:
 #   ddp     the DDP step (allreduce in buckets during backward, overlapped);
 #   nosync  the same step under ddp.no_sync(): no communication at all, the
 #           compute-only step (each rank then steps its own gradients, which
@@ -204,11 +205,13 @@ def train(rank, ranks, port, model_name):
         for k, f in variants:
             if ranks > 1:
                 dist.barrier()
+            spent = 0.0
             for _ in range(BLOCK):
                 xb, yb = batch()
                 t0 = time.perf_counter()
                 loss = f(xb, yb)
-                times[k].append(time.perf_counter() - t0)
+                spent += time.perf_counter() - t0
+            times[k].append(spent / BLOCK)
     if ranks > 1:
         dist.barrier()
     if rank == 0:
@@ -216,7 +219,7 @@ def train(rank, ranks, port, model_name):
         line = ("torch-dist model=%s ranks=%d threads=%d batch=%d global_batch=%d params=%d "
                 "bucket_kb=%s steps=%d step_ms=%.3f"
                 % (model_name, ranks, threads, b, GLOBAL, params, BUCKET_KB or "default",
-                   len(times["step"]), ms["step"]))
+                   ROUNDS * BLOCK, ms["step"]))
         if ranks > 1:
             exposed = ms["step"] - ms["nosync"]
             comm = ms["serial"] - ms["nosync"]

@@ -1,0 +1,110 @@
+# Summary of a bench/dist.sh log: per model, the step time of every run kind
+# as the median over the repeats of each run's median (min-max of the run
+# medians), the exposed communication and its share of the step, the
+# speed-up of 2 ranks over 1 at the same global batch, the overlap achieved
+# and the nnlua/PyTorch ratios; then the allreduce micro-benchmarks and
+# their alpha-beta fits as logged.
+#   nnlua overlap = 1 - wait(overlap on) / wait(NNLUA_DIST_OVERLAP=0), medians
+#   torch overlap = 1 - (ddp - no_sync) / (serial - no_sync), median of runs
+# Usage: /usr/bin/python3 bench/dist_summary.py LOG
+import statistics, sys
+
+
+def parse(line):
+    head, *rest = line.split()
+    d = {}
+    for kv in rest:
+        if "=" in kv:
+            k, v = kv.split("=", 1)
+            try:
+                d[k] = float(v)
+            except ValueError:
+                d[k] = v
+    return head, d
+
+
+def med(v):
+    return statistics.median(v) if v else float("nan")
+
+
+def fmt(v):
+    if not v:
+        return "-"
+    return "%.3f (%.3f-%.3f)" % (med(v), min(v), max(v))
+
+
+def main(path):
+    runs, micro, meta = {}, [], []
+    for line in open(path):
+        line = line.strip()
+        if not line:
+            continue
+        head, d = parse(line)
+        if head == "meta":
+            meta.append(line)
+        elif head == "nnlua-dist":
+            key = ("nnlua", d["model"], int(d["ranks"]),
+                   "" if d["ranks"] == 1 else "overlap" if d.get("overlap") == 1 else "no overlap")
+            runs.setdefault(key, []).append(d)
+        elif head == "torch-dist":
+            b = d.get("bucket_kb")
+            key = ("torch", d["model"], int(d["ranks"]),
+                   "DDP" + ("" if b == "default" else " %d KB buckets" % b) if d["ranks"] > 1 else "")
+            runs.setdefault(key, []).append(d)
+        elif head.startswith(("mpi-", "torch-allreduce")):
+            micro.append(line)
+    for m in meta:
+        print(m)
+    models = sorted({k[1] for k in runs}, key=lambda s: (s != "mlp", s))
+    for model in models:
+        print("\n## %s (global batch 128)\n" % model)
+        print("| run | ranks x batch x threads | step ms, median (min-max) | exposed comm ms | share | speed-up vs 1 rank |")
+        print("|---|---|---|---|---|---|")
+        base = {}
+        for side in ("nnlua", "torch"):
+            base[side] = med([d["step_ms"] for d in runs.get((side, model, 1, ""), [])])
+        keys = sorted((k for k in runs if k[1] == model), key=lambda k: (k[0], k[2], k[3]))
+        for k in keys:
+            v = runs[k]
+            d0 = v[0]
+            step = [d["step_ms"] for d in v]
+            if k[0] == "nnlua":
+                exp = [d["wait_ms"] for d in v if isinstance(d.get("wait_ms"), float)]
+            else:
+                exp = [d["exposed_ms"] for d in v if "exposed_ms" in d]
+            share = "%.3f" % (med(exp) / med(step)) if exp else "-"
+            su = "%.2f" % (base[k[0]] / med(step)) if k[2] > 1 else "1"
+            print("| %s %s | %d x %d x %d | %s | %s | %s | %s |"
+                  % (k[0], k[3] or "1 rank", k[2], int(d0["batch"]), int(d0["threads"]),
+                     fmt(step), fmt(exp), share, su))
+        on = runs.get(("nnlua", model, 2, "overlap"), [])
+        off = runs.get(("nnlua", model, 2, "no overlap"), [])
+        won = [d["wait_ms"] for d in on if isinstance(d.get("wait_ms"), float)]
+        woff = [d["wait_ms"] for d in off if isinstance(d.get("wait_ms"), float)]
+        print()
+        if won and woff and med(woff) > 0:
+            print("nnlua overlap achieved: 1 - %.3f / %.3f ms = %.2f (buckets a step %s, KB a step %s)"
+                  % (med(won), med(woff), 1 - med(won) / med(woff),
+                     on[0].get("buckets_per_step"), on[0].get("kb_per_step")))
+        for k in keys:
+            if k[0] == "torch" and k[2] > 1:
+                v = runs[k]
+                print("torch %s: overlap %s (median of runs; min-max %.2f-%.2f), no_sync step %s ms, serial-allreduce step %s ms, allreduce %s ms"
+                      % (k[3], "%.2f" % med([d["overlap"] for d in v]), min(d["overlap"] for d in v),
+                         max(d["overlap"] for d in v), fmt([d["nosync_ms"] for d in v]),
+                         fmt([d["serial_ms"] for d in v]), fmt([d["comm_ms"] for d in v])))
+        for r, lab in ((1, ""), (2, "overlap")):
+            a = runs.get(("nnlua", model, r, lab if r > 1 else ""), [])
+            tk = ("torch", model, r, "DDP" if r > 1 else "")
+            b = runs.get(tk, [])
+            if a and b:
+                print("torch/nnlua step time at %d rank%s: %.2f" % (r, "s" if r > 1 else "",
+                      med([d["step_ms"] for d in b]) / med([d["step_ms"] for d in a])))
+    if micro:
+        print("\n## allreduce micro-benchmarks (2 ranks)\n")
+        for line in micro:
+            print(line)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
