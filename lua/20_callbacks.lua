@@ -1,9 +1,13 @@
 -- nn.callbacks: the built-in callbacks (EarlyStopping, LearningRateScheduler,
--- CSVLogger, TerminateOnNaN). A callback is any table with some of the hooks
--- on_train_begin(logs), on_epoch_begin(epoch, logs), on_epoch_end(epoch, logs),
--- on_batch_begin(batch, logs), on_batch_end(batch, logs), on_train_end(logs);
--- they are called as plain functions (no self). fit sets cb.model to the
--- model being trained before the first hook. Epochs are 1-based.
+-- LearningRateWarmup, CSVLogger, TerminateOnNaN). A callback is any table
+-- with some of the hooks on_train_begin(logs), on_epoch_begin(epoch, logs),
+-- on_epoch_end(epoch, logs), on_batch_begin(batch, logs),
+-- on_batch_end(batch, logs), on_train_end(logs); they are called as plain
+-- functions (no self). fit sets cb.model to the model being trained before
+-- the first hook, and cb.params = {epochs, initial_epoch, batch_size, steps,
+-- verbose} (steps: batches per epoch) just before on_train_begin. Epochs
+-- and batches are 1-based; epochs count from 1 also when resuming with
+-- initial_epoch.
 local nn = ...
 
 local callbacks = {}
@@ -251,6 +255,99 @@ function callbacks.LearningRateScheduler(schedule, opts)
   -- CSVLogger listed after this callback) records it.
   function self.on_epoch_end(_, logs)
     logs.learning_rate = self.model:get_learning_rate()
+  end
+  return self
+end
+
+-- LearningRateWarmup{epochs = 5 | steps = n, start = target / ranks,
+-- target = the model's rate, verbose = 0}: Goyal et al. 2017's gradual
+-- warm-up (Horovod's LearningRateWarmupCallback). Over the first n steps
+-- (epochs * steps per epoch, counted from epoch 1, so a resumed fit
+-- continues the ramp or, past it, does nothing) the step s = (epoch - 1) *
+-- steps + batch trains at start + (target - start) * (s - 1) / n: the
+-- first at start, and the rate is the target exactly once step n is done;
+-- after that the rate is left alone, for LearningRateScheduler and
+-- others. The target is the rate the model has at on_train_begin (the
+-- compiled one), except when this callback set that rate itself in an
+-- earlier fit, stopped inside the warm-up: then it keeps its target, so
+-- fit{initial_epoch = k} resumes the same ramp. A model loaded from a
+-- file saved inside the warm-up has a ramp rate: give target = then.
+-- The default start is the single-process rate of the linear scaling rule
+-- (a rate scaled by the number of ranks, divided back).
+function callbacks.LearningRateWarmup(opts, extra)
+  local fn = "nn.callbacks.LearningRateWarmup"
+  opts = constructor_args(fn, opts, extra, {epochs = "number", steps = "number",
+                                            start = "number", target = "number",
+                                            verbose = "number"})
+  local function rate(name)
+    local v = opts[name]
+    if v ~= nil and not (v > 0 and v < math.huge) then
+      error(string.format("%s: %s must be a learning rate > 0, got %s", fn, name,
+                          tostring(v)), 3)
+    end
+    return v
+  end
+  if opts.epochs ~= nil and opts.steps ~= nil then
+    error(fn .. ": give epochs or steps, not both", 2)
+  end
+  if opts.epochs ~= nil and not (opts.epochs > 0 and opts.epochs < math.huge) then
+    error(string.format("%s: epochs must be a number > 0, got %s", fn, tostring(opts.epochs)),
+          2)
+  end
+  local steps = opts.steps
+  if steps ~= nil and not (steps >= 1 and steps < math.huge and steps == math.floor(steps)) then
+    error(string.format("%s: steps must be a whole number >= 1, got %s", fn,
+                        tostring(steps)), 2)
+  end
+  local start_opt, target_opt = rate("start"), rate("target")
+  local verbose = (opts.verbose or 0) > 0
+  local self = new("LearningRateWarmup")
+  self.epochs = steps == nil and (opts.epochs or 5) or nil
+  self.steps = steps and math.tointeger(steps)
+  local batches, total, start, target, epoch, last_set, ended
+  -- The rate of step s of the warm-up (1 <= s <= total).
+  local function ramp(s)
+    return start + (target - start) * (s - 1) / total
+  end
+  function self.on_train_begin()
+    local params = self.params
+    if type(params) ~= "table" or math.type(params.steps) ~= "integer" then
+      error(fn .. ": needs the steps per epoch in cb.params.steps (fit sets them)", 0)
+    end
+    batches = params.steps
+    total = self.steps or math.max(1, math.ceil(self.epochs * batches))
+    local lr = self.model:get_learning_rate()
+    if target_opt then
+      target = target_opt
+    elseif not (target and last_set == lr) then
+      target = lr
+    end
+    local size = nn.dist and nn.dist.size() or 1
+    start = start_opt or target / size
+    self.target, self.start, self.total_steps = target, start, total
+    epoch, ended = nil, nil
+  end
+  function self.on_epoch_begin(e) epoch = e end
+  function self.on_batch_begin(batch)
+    local s = (epoch - 1) * batches + batch
+    if s > total then return end
+    last_set = ramp(s)
+    self.model:set_learning_rate(last_set)
+  end
+  function self.on_batch_end(batch)
+    if (epoch - 1) * batches + batch ~= total then return end
+    last_set = target
+    self.model:set_learning_rate(target)
+    ended = epoch
+  end
+  -- The line is printed after the epoch's bar, not inside it; the rate
+  -- goes into the logs (and the history) as LearningRateScheduler's does.
+  function self.on_epoch_end(e, logs)
+    logs.learning_rate = self.model:get_learning_rate()
+    if ended == e and verbose then
+      print(string.format("Epoch %d: LearningRateWarmup reached the learning rate %g " ..
+                          "after %d steps.", e, target, total))
+    end
   end
   return self
 end

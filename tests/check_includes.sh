@@ -19,8 +19,9 @@ allowed() {
     model) echo "core simd tensor model" ;;
     data) echo "core simd tensor model data" ;;
     plot) echo "core simd tensor model plot" ;;
-    bind) echo "core simd tensor model data plot bind" ;;
-    cli) echo "core simd tensor model data plot bind cli" ;;
+    dist) echo "core simd tensor model dist" ;;
+    bind) echo "core simd tensor model data plot dist bind" ;;
+    cli) echo "core simd tensor model data plot dist bind cli" ;;
     *) return 1 ;;
     esac
 }

@@ -345,6 +345,7 @@ int luaopen_nn(lua_State *L)
     nnl_open_modelfile(L);
     nnl_open_plot(L);
     nnl_open_explain(L);
+    nnl_open_dist(L);
     run_lua_sources(L, nn);
     /* Returned, not made a global: Lua modules leave the globals alone
      * (local nn = require "nn"; lua5.4 -l nn and nnlua set the global nn

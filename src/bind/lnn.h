@@ -111,5 +111,6 @@ void nnl_open_modelfile(lua_State *L); /* lnn_modelfile.c: save, nn.load */
 void nnl_open_plot(lua_State *L);     /* lnn_plot.c: nn.plot primitives */
 void nnl_open_explain(lua_State *L);  /* lnn_explain.c: what nn.explain reads */
 void nnl_open_registry(lua_State *L); /* lnn_registry.c: nn.registry */
+void nnl_open_dist(lua_State *L);     /* lnn_dist.c: nn.dist */
 
 #endif

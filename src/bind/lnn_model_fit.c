@@ -72,7 +72,36 @@ typedef struct hook_job {
     size_t nlogs;
     size_t record;                /* > 0: record numbers the hooks added to
                                      the logs as epoch `record` of extra */
+    const nnl_fit_info *info;     /* non-NULL (on_train_begin): set
+                                     cb.params from it on every callback */
+    int verbose;
 } hook_job;
+
+/* Sets cb.params = {epochs, initial_epoch, batch_size, steps, verbose} on
+ * every callback, as Keras's set_params does: what a schedule needs to
+ * know of the fit before its first batch (the steps per epoch, which
+ * only fit computes). A fresh table per callback, so one callback
+ * changing its own cannot mislead another. */
+static void set_params(lua_State *L, int cbs, const hook_job *j)
+{
+    lua_Integer n = luaL_len(L, cbs);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, cbs, i);
+        lua_createtable(L, 0, 5);
+        lua_pushinteger(L, (lua_Integer)j->info->epochs);
+        lua_setfield(L, -2, "epochs");
+        lua_pushinteger(L, (lua_Integer)j->info->initial_epoch);
+        lua_setfield(L, -2, "initial_epoch");
+        lua_pushinteger(L, (lua_Integer)j->info->batch_size);
+        lua_setfield(L, -2, "batch_size");
+        lua_pushinteger(L, (lua_Integer)j->info->batches);
+        lua_setfield(L, -2, "steps");
+        lua_pushinteger(L, j->verbose);
+        lua_setfield(L, -2, "verbose");
+        lua_setfield(L, -2, "params");
+        lua_pop(L, 1);
+    }
+}
 
 /* run_hooks(job, callbacks, extra, model): builds the arguments of job's hook
  * (the number, the logs table) and calls that hook of every callback; then
@@ -84,6 +113,8 @@ static int run_hooks(lua_State *L)
     const hook_job *j = lua_touserdata(L, 1);
     const int cbs = 2, extra = 3, model = 4;
     lua_settop(L, 4);
+    if (j->info)
+        set_params(L, cbs, j);
     if (j->record) {
         /* model.epochs_done counts the epochs fit has done (saved in model
          * files), so fit{initial_epoch = m.epochs_done} resumes; set before
@@ -252,7 +283,7 @@ static nnl_cb_result cb_train_begin(void *ud, const nnl_fit_info *info, nnl_erro
         fflush(stdout);
         fprintf(stderr, "fit: warning: %s\n", info->warning);
     }
-    hook_job j = {"on_train_begin", -1, NULL, 0, 0};
+    hook_job j = {"on_train_begin", -1, NULL, 0, 0, &c->info, c->verbose};
     return call_hooks(c, &j, err);
 }
 
@@ -267,7 +298,7 @@ static nnl_cb_result cb_epoch_begin(void *ud, size_t epoch, nnl_error *err)
         printf("Epoch %zu/%zu\n", epoch, c->info.epochs);
         fflush(stdout);
     }
-    hook_job j = {"on_epoch_begin", (lua_Integer)epoch, NULL, 0, 0};
+    hook_job j = {"on_epoch_begin", (lua_Integer)epoch, NULL, 0, 0, NULL, 0};
     return call_hooks(c, &j, err);
 }
 
@@ -276,7 +307,7 @@ static nnl_cb_result cb_batch_begin(void *ud, size_t epoch, size_t batch, nnl_er
     fit_ctx *c = ud;
     if (!c->want_batch)
         return NNL_CB_CONTINUE;
-    hook_job j = {"on_batch_begin", (lua_Integer)batch, NULL, 0, 0};
+    hook_job j = {"on_batch_begin", (lua_Integer)batch, NULL, 0, 0, NULL, 0};
     return call_hooks(c, &j, err);
 }
 
@@ -300,7 +331,7 @@ static nnl_cb_result cb_batch_end(void *ud, size_t epoch, size_t batch,
     }
     if (!c->want_batch)
         return NNL_CB_CONTINUE;
-    hook_job j = {"on_batch_end", (lua_Integer)batch, logs, ntrain, 0};
+    hook_job j = {"on_batch_end", (lua_Integer)batch, logs, ntrain, 0, NULL, 0};
     return call_hooks(c, &j, err);
 }
 
@@ -317,14 +348,14 @@ static nnl_cb_result cb_epoch_end(void *ud, size_t epoch, const nnl_logs *logs,
         printf("Epoch %zu/%zu - %s%s\n", epoch, c->info.epochs, t, stats);
         fflush(stdout);
     }
-    hook_job j = {"on_epoch_end", (lua_Integer)epoch, logs, logs->n, ++c->nrec};
+    hook_job j = {"on_epoch_end", (lua_Integer)epoch, logs, logs->n, ++c->nrec, NULL, 0};
     return call_hooks(c, &j, err);
 }
 
 static nnl_cb_result cb_train_end(void *ud, const nnl_logs *logs, nnl_error *err)
 {
     fit_ctx *c = ud;
-    hook_job j = {"on_train_end", -1, logs, logs->n, 0};
+    hook_job j = {"on_train_end", -1, logs, logs->n, 0, NULL, 0};
     return call_hooks(c, &j, err);
 }
 

@@ -20,6 +20,7 @@
 #include <lualib.h>
 
 #include "bind/lnn.h"
+#include "dist/dist.h"
 #include "cli/cli.h"
 #include "core/interrupt.h"
 #include "core/threads.h"
@@ -55,7 +56,12 @@ static void print_usage(FILE *f, const char *badoption)
 
 void nnl_cli_message(const char *msg)
 {
-    fprintf(stderr, "%s: %s\n", NNL_PROGNAME, msg);
+    /* In an MPI job every rank's messages land in one terminal: say whose. */
+    if (nnl_dist_size() > 1)
+        fprintf(stderr, "%s: rank %d of %d: %s\n", NNL_PROGNAME, nnl_dist_rank(),
+                nnl_dist_size(), msg);
+    else
+        fprintf(stderr, "%s: %s\n", NNL_PROGNAME, msg);
     fflush(stderr);
 }
 
@@ -445,5 +451,12 @@ int main(int argc, char **argv)
     nnl_cli_report(L, status);
     settle_plots(L);
     lua_close(L);
-    return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
+    int ok = result && status == LUA_OK;
+    /* A rank that failed ends the whole job at once (the others may be
+     * waiting for it in a collective); one that finished tells the others
+     * and waits for them (dist.h). */
+    if (!ok)
+        nnl_dist_abort(EXIT_FAILURE);
+    nnl_dist_finish();
+    return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

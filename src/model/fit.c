@@ -122,6 +122,98 @@ static void fill_logs(nnl_model *m, nnl_logs *logs, const nnl_history *h,
     (void)h;
 }
 
+static int over_ranks(const nnl_model *m)
+{
+    return m->comm && m->comm->size > 1;
+}
+
+/* The loss total, the rows and every metric's totals summed over the
+ * ranks into v (2 + 2 * nmetrics doubles), the rank's own left as they
+ * are (they go on accumulating over the epoch). */
+static nnl_status reduce_totals(nnl_model *m, double total, double seen, double *v,
+                                nnl_error *err)
+{
+    size_t k = 0;
+    v[k++] = total;
+    v[k++] = seen;
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        v[k++] = m->metrics[i].num;
+        v[k++] = m->metrics[i].den;
+    }
+    return m->comm->allreduce(m->comm, v, k, NNL_COMM_DOUBLE, NNL_COMM_SUM, err);
+}
+
+/* logs[base..] from totals over the ranks (reduce_totals' v). */
+static void fill_logs_from(nnl_model *m, nnl_logs *logs, size_t base, const double *v,
+                           double extra)
+{
+    logs->values[base] = (v[1] > 0.0 ? v[0] / v[1] : 0.0) + extra;
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        nnl_metric t = m->metrics[i];
+        t.num = v[2 + 2 * i];
+        t.den = v[3 + 2 * i];
+        logs->values[base + 1 + i] = nnl_metric_value(&t);
+    }
+}
+
+/* Whether any rank wants to stop (a callback, stop_training, Ctrl-C):
+ * they stop together, or the others would wait for it forever. */
+static nnl_status agree_stop(nnl_model *m, int *stop, int *interrupted, nnl_error *err)
+{
+    double v[2] = {*stop, *interrupted};
+    nnl_status st = m->comm->allreduce(m->comm, v, 2, NNL_COMM_DOUBLE, NNL_COMM_MAX, err);
+    *stop = v[0] > 0.0;
+    *interrupted = v[1] > 0.0;
+    return st;
+}
+
+/* Every rank must train on the same data with the same options: each
+ * takes its rows of every batch by the same shuffled order. */
+static nnl_status check_same(nnl_model *m, const double *mine, size_t n, nnl_error *err)
+{
+    double lo[8], hi[8];
+    memcpy(lo, mine, n * sizeof *lo);
+    memcpy(hi, mine, n * sizeof *hi);
+    nnl_status st = m->comm->allreduce(m->comm, lo, n, NNL_COMM_DOUBLE, NNL_COMM_MIN, err);
+    if (st == NNL_OK)
+        st = m->comm->allreduce(m->comm, hi, n, NNL_COMM_DOUBLE, NNL_COMM_MAX, err);
+    if (st != NNL_OK)
+        return st;
+    static const char *what[] = {"training samples", "validation samples", "batch_size",
+                                 "epochs", "initial_epoch", "trainable weights"};
+    for (size_t i = 0; i < n; i++)
+        if (lo[i] != hi[i])
+            return nnl_fail(err, NNL_ERR_ARG, "the ranks disagree on the %s (%.0f to %.0f): "
+                            "every rank must call fit with the same data, options and model",
+                            what[i], lo[i], hi[i]);
+    return NNL_OK;
+}
+
+/* Rank 0's weights, moving statistics and optimizer state to every rank,
+ * so that training starts from the same point even when the ranks built
+ * their models from different random streams. */
+static nnl_status share_state(nnl_model *m, nnl_error *err)
+{
+    nnl_status st = NNL_OK;
+    for (size_t i = 0; i < m->nlayers && st == NNL_OK; i++)
+        for (int p = 0; p < m->layers[i]->nparams && st == NNL_OK; p++) {
+            nnl_param *pr = &m->layers[i]->params[p];
+            st = m->comm->bcast(m->comm, pr->w, pr->n * sizeof(float), 0, err);
+            nnl_tensor_bump_version(pr->wt);
+        }
+    nnl_optim *o = m->opt;
+    if (st == NNL_OK)
+        st = m->comm->bcast(m->comm, &o->iterations, sizeof o->iterations, 0, err);
+    for (size_t i = 0; i < o->nslots && st == NNL_OK; i++) {
+        nnl_optim_slot *sl = &o->slots[i];
+        float *arr[3] = {sl->m, sl->v, sl->a};
+        for (int k = 0; k < 3 && st == NNL_OK; k++)
+            if (arr[k])
+                st = m->comm->bcast(m->comm, arr[k], sl->n * sizeof(float), 0, err);
+    }
+    return st;
+}
+
 /* The class of row r of targets y (ycols floats per row) by what the
  * loss's targets are (its table entry), or -1 when they are no classes
  * (regression, several binary labels). */
@@ -198,17 +290,24 @@ static int split_classes_differ(const nnl_model *m, const nnl_tensor *y, size_t 
 }
 
 /* Validation loss and metrics over rows [first, first+n) of vx, vy, in
- * inference mode; the metrics are reset first. */
+ * inference mode, into logs[base..]; the metrics are reset first. Over
+ * ranks, each validates its share of the rows and the totals are summed. */
 static nnl_status validate(nnl_model *m, const nnl_tensor *vx, const nnl_tensor *vy,
                            size_t first, size_t n, size_t ycols, size_t bs,
-                           double *loss, nnl_error *err)
+                           nnl_logs *logs, size_t base, nnl_error *err)
 {
     size_t xs = nnl_shape_numel(&m->in_shape);
     double total = 0.0;
+    size_t count = n;
+    if (over_ranks(m)) {
+        size_t off;
+        nnl_comm_shard(n, m->comm->rank, m->comm->size, &off, &count);
+        first += off;
+    }
     for (size_t i = 0; i < m->nmetrics; i++)
         nnl_metric_reset(&m->metrics[i]);
-    for (size_t s = 0; s < n; s += bs) {
-        size_t b = n - s < bs ? n - s : bs;
+    for (size_t s = 0; s < count; s += bs) {
+        size_t b = count - s < bs ? count - s : bs;
         double l;
         memcpy(m->acts[0], vx->data + (first + s) * xs, b * xs * sizeof(float));
         memcpy(m->ybuf, vy->data + (first + s) * ycols, b * ycols * sizeof(float));
@@ -217,7 +316,15 @@ static nnl_status validate(nnl_model *m, const nnl_tensor *vx, const nnl_tensor 
             return st;
         total += l * (double)b;
     }
-    *loss = total / (double)n + nnl_model_reg_loss(m);
+    double v[2 + 2 * NNL_MODEL_MAX_METRICS];
+    if (over_ranks(m)) {
+        nnl_status st = reduce_totals(m, total, (double)count, v, err);
+        if (st != NNL_OK)
+            return st;
+        fill_logs_from(m, logs, base, v, nnl_model_reg_loss(m));
+    } else {
+        fill_logs(m, logs, NULL, base, total / (double)n + nnl_model_reg_loss(m));
+    }
     return NNL_OK;
 }
 
@@ -295,7 +402,12 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
     } else if (vx) {
         nval = vx->shape[0];
     }
-    size_t bs = o->batch_size < ntrain ? o->batch_size : ntrain;
+    /* Over ranks the global batch is size x batch_size rows, of which each
+     * rank takes its share: the same steps as one process with that batch. */
+    int over = over_ranks(m);
+    size_t nranks = over ? (size_t)m->comm->size : 1;
+    size_t gbs = o->batch_size < ntrain / nranks ? o->batch_size * nranks : ntrain;
+    size_t bs = (gbs + nranks - 1) / nranks;
     size_t vbs = nval && o->batch_size < nval ? o->batch_size : (nval ? nval : 1);
     size_t cap = bs > vbs ? bs : vbs;
     if ((st = nnl_model_reserve(m, cap, ycols > vycols ? ycols : vycols, err)) != NNL_OK)
@@ -337,12 +449,24 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
     {
         nnl_rng *g = nnl_rng_global();
         uint64_t seed = ((uint64_t)nnl_rng_u32(g) << 32) | nnl_rng_u32(g);
+        if (over) {
+            double same[6] = {(double)ntrain, (double)nval, (double)o->batch_size,
+                              (double)o->epochs, (double)o->initial_epoch,
+                              (double)m->opt->nslots};
+            /* every rank shuffles by rank 0's order */
+            if ((st = check_same(m, same, 6, err)) != NNL_OK ||
+                (st = m->comm->bcast(m->comm, &seed, sizeof seed, 0, err)) != NNL_OK ||
+                (st = share_state(m, err)) != NNL_OK) {
+                nnl_free(idx);
+                return st;
+            }
+        }
         nnl_rng_seed(&rng, seed);
     }
     for (size_t i = 0; i < ntrain; i++)
         idx[i] = i;
 
-    nnl_fit_info info = {o->epochs, o->initial_epoch, bs, (ntrain + bs - 1) / bs,
+    nnl_fit_info info = {o->epochs, o->initial_epoch, bs, (ntrain + gbs - 1) / gbs,
                          ntrain, nval, NULL};
     char warning[512];
     if (o->validation_split > 0.0) {
@@ -361,10 +485,14 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
     nnl_interrupt_clear();
     if (cb->train_begin)
         RUN_CB(cb->train_begin(cb->ud, &info, err));
+    if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+        goto done;
 
     for (size_t epoch = o->initial_epoch + 1; epoch <= o->epochs && !stop; epoch++) {
         if (cb->epoch_begin)
             RUN_CB(cb->epoch_begin(cb->ud, epoch, err));
+        if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+            goto done;
         if (stop)
             break;
         if (o->shuffle)
@@ -378,17 +506,26 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
             nnl_metric_reset(&m->metrics[i]);
         double total = 0.0;
         size_t seen = 0, batch = 0;
-        for (size_t first = 0; first < ntrain; first += bs, batch++) {
-            size_t b = ntrain - first < bs ? ntrain - first : bs;
+        for (size_t first = 0; first < ntrain; first += gbs, batch++) {
+            size_t gb = ntrain - first < gbs ? ntrain - first : gbs, off = 0, b = gb;
+            if (over)
+                nnl_comm_shard(gb, m->comm->rank, m->comm->size, &off, &b);
             if (cb->batch_begin)
                 RUN_CB(cb->batch_begin(cb->ud, epoch, batch + 1, err));
-            gather(m, x, y, ycols, idx, first, b);
+            gather(m, x, y, ycols, idx, first + off, b);
             double l;
-            if ((st = nnl_model_train_step(m, b, ycols, &l, err)) != NNL_OK)
+            if ((st = nnl_model_train_step_over(m, b, gb, ycols, &l, err)) != NNL_OK)
                 goto done;
             total += l * (double)b;
             seen += b;
-            fill_logs(m, &logs, h, 0, total / (double)seen);
+            if (over) {
+                double v[2 + 2 * NNL_MODEL_MAX_METRICS];
+                if ((st = reduce_totals(m, total, (double)seen, v, err)) != NNL_OK)
+                    goto done;
+                fill_logs_from(m, &logs, 0, v, 0.0);
+            } else {
+                fill_logs(m, &logs, h, 0, total / (double)seen);
+            }
             if (cb->batch_end)
                 RUN_CB(cb->batch_end(cb->ud, epoch, batch + 1, &logs, err));
             if (m->stop_training)
@@ -397,18 +534,17 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                 h->interrupted = 1;
                 stop = 1;
             }
+            if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+                goto done;
             if (stop)
                 break;
         }
         /* An epoch cut short (stop_training, a callback's stop, Ctrl-C) is
          * still validated and recorded with the logs of the batches it ran,
          * as Keras does; the loop ends after it. */
-        if (nval) {
-            double vl;
-            if ((st = validate(m, vx, vy, vfirst, nval, vycols, vbs, &vl, err)) != NNL_OK)
-                goto done;
-            fill_logs(m, &logs, h, ntrain_keys, vl);
-        }
+        if (nval &&
+            (st = validate(m, vx, vy, vfirst, nval, vycols, vbs, &logs, ntrain_keys, err)) != NNL_OK)
+            goto done;
         if ((st = history_add(h, epoch, &logs, err)) != NNL_OK)
             goto done;
         if (cb->epoch_end)
@@ -419,6 +555,8 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
             h->interrupted = 1;
             stop = 1;
         }
+        if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+            goto done;
     }
     if (cb->train_end)
         RUN_CB(cb->train_end(cb->ud, &logs, err));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "core/alloc.h"
 #include "core/rng.h"
+#include "model/grad_sync.h"
 #include "model/loss.h"
 #include "simd/kernels.h"
 
@@ -16,6 +17,8 @@ nnl_model *nnl_model_new(nnl_error *err)
     nnl_model *m = nnl_calloc(1, sizeof *m);
     if (!m)
         nnl_fail(err, NNL_ERR_NOMEM, "out of memory for a model");
+    else
+        m->comm = nnl_comm_default();
     return m;
 }
 
@@ -42,6 +45,7 @@ void nnl_model_free(nnl_model *m)
         nnl_layer_free(m->layers[i]);
     nnl_free(m->layers);
     nnl_optim_free(m->opt);
+    nnl_free(m->sync_buf);
     nnl_free(m);
 }
 
@@ -520,16 +524,51 @@ static nnl_status update_metrics(nnl_model *m, size_t n, size_t ycols, nnl_error
     return NNL_OK;
 }
 
-nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double *loss,
-                                   nnl_error *err)
+/* Adds layer l's regularization term to its gradients, times scale (the
+ * rank's share of the global batch: the sum over ranks is the term once). */
+static void add_reg_grads(nnl_layer *l, float scale)
+{
+    if (l->l1 == 0.0f && l->l2 == 0.0f)
+        return;
+    float l1 = l->l1 * scale, l2 = 2.0f * l->l2 * scale;
+    for (int p = 0; p < l->nparams; p++) {
+        nnl_param *pr = &l->params[p];
+        if (!pr->trainable || !pr->regularized)
+            continue;
+        for (size_t j = 0; j < pr->n; j++) {
+            float w = pr->w[j];
+            pr->g[j] += l1 * (float)((w > 0) - (w < 0)) + l2 * w;
+        }
+    }
+}
+
+static int over_ranks(const nnl_model *m)
+{
+    return m->comm && m->comm->size > 1;
+}
+
+/* The step's gradients; with sync, each layer's are handed to the ranks'
+ * buckets (grad_sync.c) as soon as they are final, and scale (this rank's
+ * share of the global batch) weighs the loss gradient and the
+ * regularization term. */
+static nnl_status grads(nnl_model *m, size_t n, size_t ycols, double *loss, int sync,
+                        float scale, nnl_error *err)
 {
     nnl_status st = refuse(m, err);
     if (st != NNL_OK || (st = nnl_model_forward(m, n, 1, err)) != NNL_OK)
         return st;
     if ((st = batch_loss(m, n, ycols, 1, loss, err)) != NNL_OK)
         return st;
+    if (sync) {
+        const nnl_shape *os = nnl_model_out_shape(m);
+        float *g = m->grads[m->nlayers];
+        for (size_t j = 0, k = n * nnl_shape_numel(os); j < k; j++)
+            g[j] *= scale;
+        nnl_sync_begin(m);
+    }
     for (size_t i = m->nlayers; i-- > 0;) {
         nnl_layer *l = m->layers[i];
+        size_t top = i;
         if (i > 0 && m->layers[i - 1]->fuse_next) { /* the pair (i - 1, i) */
             l = m->layers[--i];
             st = l->ops->fused_backward(l, m->layers[i + 1], n, m->acts[i], m->acts[i + 2],
@@ -540,35 +579,57 @@ nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double 
         }
         if (st != NNL_OK)
             return st;
+        for (size_t j = top + 1; j-- > i;) {
+            add_reg_grads(m->layers[j], scale);
+            if (sync && (st = nnl_sync_layer(m, j, err)) != NNL_OK)
+                return st;
+        }
     }
+    if (sync && (st = nnl_sync_end(m, err)) != NNL_OK)
+        return st;
     /* After the backward: a metric of the host runs Lua, which must find
      * the step's state complete (it only reads the output and targets). */
     if ((st = update_metrics(m, n, ycols, err)) != NNL_OK)
         return st;
     *loss += nnl_model_reg_loss(m);
-    for (size_t i = 0; i < m->nlayers; i++) {
-        nnl_layer *l = m->layers[i];
-        if (l->l1 == 0.0f && l->l2 == 0.0f)
-            continue;
-        for (int p = 0; p < l->nparams; p++) {
-            nnl_param *pr = &l->params[p];
-            if (!pr->trainable || !pr->regularized)
-                continue;
-            for (size_t j = 0; j < pr->n; j++) {
-                float w = pr->w[j];
-                pr->g[j] += l->l1 * (float)((w > 0) - (w < 0)) + 2.0f * l->l2 * w;
-            }
-        }
-    }
     return NNL_OK;
 }
 
-nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *loss,
-                                nnl_error *err)
+nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double *loss,
+                                   nnl_error *err)
 {
-    nnl_status st = nnl_model_compute_grads(m, n, ycols, loss, err);
+    return grads(m, n, ycols, loss, 0, 1.0f, err);
+}
+
+nnl_status nnl_model_compute_grads_over(nnl_model *m, size_t n, size_t total, size_t ycols,
+                                        double *loss, nnl_error *err)
+{
+    if (!over_ranks(m))
+        return grads(m, n, ycols, loss, 0, 1.0f, err);
+    nnl_status st = nnl_sync_reserve(m, err);
     if (st != NNL_OK)
         return st;
+    if (n > 0)
+        return grads(m, n, ycols, loss, 1, (float)((double)n / (double)total), err);
+    /* No rows here (a last batch smaller than the ranks): this rank adds
+     * nothing but takes part in every bucket, in the same order. */
+    if ((st = refuse(m, err)) != NNL_OK)
+        return st;
+    nnl_sync_begin(m);
+    for (size_t i = m->nlayers; i-- > 0;) {
+        nnl_layer *l = m->layers[i];
+        for (int p = 0; p < l->nparams; p++)
+            if (l->params[p].trainable)
+                memset(l->params[p].g, 0, l->params[p].n * sizeof(float));
+        if ((st = nnl_sync_layer(m, i, err)) != NNL_OK)
+            return st;
+    }
+    *loss = 0.0;
+    return nnl_sync_end(m, err);
+}
+
+static void optimizer_step(nnl_model *m)
+{
     nnl_optim_begin_step(m->opt);
     size_t slot = 0;
     for (size_t i = 0; i < m->nlayers; i++) {
@@ -581,7 +642,24 @@ nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *lo
             }
         }
     }
-    return NNL_OK;
+}
+
+nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *loss,
+                                nnl_error *err)
+{
+    nnl_status st = nnl_model_compute_grads(m, n, ycols, loss, err);
+    if (st == NNL_OK)
+        optimizer_step(m);
+    return st;
+}
+
+nnl_status nnl_model_train_step_over(nnl_model *m, size_t n, size_t total, size_t ycols,
+                                     double *loss, nnl_error *err)
+{
+    nnl_status st = nnl_model_compute_grads_over(m, n, total, ycols, loss, err);
+    if (st == NNL_OK)
+        optimizer_step(m);
+    return st;
 }
 
 nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *loss,
@@ -616,6 +694,26 @@ static size_t infer_batch(const nnl_model *m, size_t batch_size)
     return batch_size < cap ? batch_size : cap;
 }
 
+/* Every rank's share of out's n rows (ys floats each) to every rank. */
+static nnl_status share_rows(nnl_model *m, nnl_tensor *out, size_t n, size_t ys,
+                             nnl_error *err)
+{
+    size_t *counts = nnl_malloc((size_t)m->comm->size * sizeof *counts);
+    if (!counts)
+        return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
+    size_t mine = 0;
+    for (int r = 0; r < m->comm->size; r++) {
+        size_t f, c;
+        nnl_comm_shard(n, r, m->comm->size, &f, &c);
+        counts[r] = c * ys;
+        if (r == m->comm->rank)
+            mine = f * ys;
+    }
+    nnl_status st = m->comm->allgatherv(m->comm, out->data + mine, out->data, counts, err);
+    nnl_free(counts);
+    return st;
+}
+
 nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_size,
                               nnl_error *err)
 {
@@ -648,8 +746,16 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
     if (!out)
         return NULL;
     size_t xs = nnl_shape_numel(&m->in_shape), ys = nnl_shape_numel(os);
-    for (size_t first = 0; first < n; first += batch_size) {
-        size_t b = n - first < batch_size ? n - first : batch_size;
+    /* Over ranks each predicts its share of the rows, and every rank gets
+     * all of them. */
+    size_t lo = 0, hi = n;
+    if (over_ranks(m)) {
+        size_t cnt;
+        nnl_comm_shard(n, m->comm->rank, m->comm->size, &lo, &cnt);
+        hi = lo + cnt;
+    }
+    for (size_t first = lo; first < hi; first += batch_size) {
+        size_t b = hi - first < batch_size ? hi - first : batch_size;
         memcpy(m->acts[0], x->data + first * xs, b * xs * sizeof(float));
         /* Inference through the first `upto` layers only: acts[upto] is
          * the output of layer upto. */
@@ -662,6 +768,10 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
             }
         }
         memcpy(out->data + first * ys, m->acts[upto], b * ys * sizeof(float));
+    }
+    if (over_ranks(m) && share_rows(m, out, n, ys, err) != NNL_OK) {
+        nnl_tensor_free(out);
+        return NULL;
     }
     return out;
 }
@@ -706,6 +816,26 @@ void nnl_model_fill_logs(const nnl_model *m, double loss, nnl_logs *logs)
     }
 }
 
+nnl_status nnl_model_reduce_metrics(nnl_model *m, double *total, nnl_error *err)
+{
+    double v[1 + 2 * NNL_MODEL_MAX_METRICS];
+    size_t k = 0;
+    v[k++] = *total;
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        v[k++] = m->metrics[i].num;
+        v[k++] = m->metrics[i].den;
+    }
+    nnl_status st = m->comm->allreduce(m->comm, v, k, NNL_COMM_DOUBLE, NNL_COMM_SUM, err);
+    if (st != NNL_OK)
+        return st;
+    *total = v[0];
+    for (size_t i = 0; i < m->nmetrics; i++) {
+        m->metrics[i].num = v[1 + 2 * i];
+        m->metrics[i].den = v[2 + 2 * i];
+    }
+    return NNL_OK;
+}
+
 nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                               size_t batch_size, nnl_logs *logs, nnl_error *err)
 {
@@ -724,8 +854,14 @@ nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tenso
     nnl_model_reset_metrics(m);
     size_t xs = nnl_shape_numel(&m->in_shape);
     double total = 0.0;
-    for (size_t first = 0; first < n; first += batch_size) {
-        size_t b = n - first < batch_size ? n - first : batch_size;
+    size_t lo = 0, hi = n; /* over ranks: this rank's share of the rows */
+    if (over_ranks(m)) {
+        size_t cnt;
+        nnl_comm_shard(n, m->comm->rank, m->comm->size, &lo, &cnt);
+        hi = lo + cnt;
+    }
+    for (size_t first = lo; first < hi; first += batch_size) {
+        size_t b = hi - first < batch_size ? hi - first : batch_size;
         double l;
         memcpy(m->acts[0], x->data + first * xs, b * xs * sizeof(float));
         memcpy(m->ybuf, y->data + first * ycols, b * ycols * sizeof(float));
@@ -733,6 +869,8 @@ nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tenso
             return st;
         total += l * (double)b;
     }
+    if (over_ranks(m) && (st = nnl_model_reduce_metrics(m, &total, err)) != NNL_OK)
+        return st;
     nnl_model_fill_logs(m, total / (double)n + nnl_model_reg_loss(m), logs);
     return NNL_OK;
 }

@@ -17,6 +17,7 @@
 #include "model/layer.h"
 #include "model/metrics.h"
 #include "model/optim.h"
+#include "model/comm.h"
 
 #define NNL_MODEL_MAX_METRICS 8
 #define NNL_LOGS_MAX (2 * (NNL_MODEL_MAX_METRICS + 1))
@@ -57,6 +58,13 @@ typedef struct nnl_model {
      * its layers are busy: every forward of them is an error. */
     nnl_model_host_fn host;
     void *host_ctx;
+    /* The ranks it trains over (not owned; NULL: this process alone; new
+     * models get nnl_comm_default()). A step over ranks scales its loss
+     * gradient by this rank's rows / the global batch's, so that the sum
+     * over ranks is the gradient of the global batch's mean (grad_sync.c). */
+    nnl_comm *comm;
+    float *sync_buf;              /* owned: small arrays staged for buckets */
+    size_t sync_cap, sync_fill, sync_started; /* floats */
 } nnl_model;
 
 /* Keys and values of one set of logs (loss, metrics, val_*). The names
@@ -125,11 +133,22 @@ nnl_status nnl_model_forward(nnl_model *m, size_t n, int train, nnl_error *err);
  * regularization term) is left in its g. No allocation. */
 nnl_status nnl_model_compute_grads(nnl_model *m, size_t n, size_t ycols, double *loss,
                                    nnl_error *err);
+/* The same over the model's ranks (m->comm, size > 1): this rank's n
+ * samples (n may be 0) of a global batch of total; afterwards every
+ * trainable gradient is that of the global batch, and the non-trainable
+ * state (moving statistics) the mean over the ranks, on every rank alike.
+ * *loss is this rank's mean (0 for no samples). */
+nnl_status nnl_model_compute_grads_over(nnl_model *m, size_t n, size_t total, size_t ycols,
+                                        double *loss, nnl_error *err);
 /* One training step on the n samples in acts[0] with targets in ybuf:
  * forward, loss (+ regularization) into *loss, backward, optimizer update,
  * metric update. No allocation. */
 nnl_status nnl_model_train_step(nnl_model *m, size_t n, size_t ycols, double *loss,
                                 nnl_error *err);
+/* The same step over the ranks (nnl_model_compute_grads_over): with
+ * m->comm NULL or of size 1, train_step itself. */
+nnl_status nnl_model_train_step_over(nnl_model *m, size_t n, size_t total, size_t ycols,
+                                     double *loss, nnl_error *err);
 /* Loss and metric totals of n samples in acts[0]/ybuf without training
  * (metrics are updated, not reset). */
 nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *loss,
@@ -138,7 +157,10 @@ nnl_status nnl_model_eval_step(nnl_model *m, size_t n, size_t ycols, double *los
 double nnl_model_reg_loss(const nnl_model *m);
 
 /* Predictions for every row of x, in batches; a new tensor N x output
- * shape. */
+ * shape. Over ranks (m->comm) each predicts its share of the rows and
+ * every rank gets them all; evaluate likewise sums its totals over the
+ * ranks, and on_batch trains (or tests) on each rank's share of the batch
+ * as one step: these calls are collective then. */
 nnl_tensor *nnl_model_predict(nnl_model *m, const nnl_tensor *x, size_t batch_size,
                               nnl_error *err);
 /* The same through the first upto layers only (0: x itself, nlayers: as
@@ -157,6 +179,9 @@ nnl_status nnl_model_check_pair(nnl_model *m, const nnl_tensor *x, const nnl_ten
                                 size_t *ycols, nnl_error *err);
 /* Resolves (by the loss and output width) and zeroes every metric. */
 void nnl_model_reset_metrics(nnl_model *m);
+/* Over the model's ranks: sums *total (a loss total) and every metric's
+ * totals over the ranks, in place. */
+nnl_status nnl_model_reduce_metrics(nnl_model *m, double *total, nnl_error *err);
 /* logs = loss, then each metric's value by name. */
 void nnl_model_fill_logs(const nnl_model *m, double loss, nnl_logs *logs);
 

@@ -36,13 +36,28 @@ nnl_status nnl_model_on_batch(nnl_model *m, const nnl_tensor *x, const nnl_tenso
     if (train && (st = nnl_model_prepare_optim(m, err)) != NNL_OK)
         return st;
     nnl_model_reset_metrics(m);
-    memcpy(m->acts[0], x->data, x->numel * sizeof(float));
-    memcpy(m->ybuf, y->data, n * ycols * sizeof(float));
-    double loss;
-    st = train ? nnl_model_train_step(m, n, ycols, &loss, err)
-               : nnl_model_eval_step(m, n, ycols, &loss, err);
+    /* Over ranks the batch is the global one: each rank takes its share. */
+    size_t first = 0, cnt = n;
+    int over = m->comm && m->comm->size > 1;
+    if (over)
+        nnl_comm_shard(n, m->comm->rank, m->comm->size, &first, &cnt);
+    size_t xs = x->numel / n;
+    memcpy(m->acts[0], x->data + first * xs, cnt * xs * sizeof(float));
+    memcpy(m->ybuf, y->data + first * ycols, cnt * ycols * sizeof(float));
+    double loss = 0.0;
+    if (train)
+        st = nnl_model_train_step_over(m, cnt, n, ycols, &loss, err);
+    else if (cnt > 0)
+        st = nnl_model_eval_step(m, cnt, ycols, &loss, err);
     if (st != NNL_OK)
         return st;
+    if (over) {
+        double total = loss * (double)cnt;
+        if ((st = nnl_model_reduce_metrics(m, &total, err)) != NNL_OK)
+            return st;
+        /* a training step's rank loss holds the penalty: once per row */
+        loss = total / (double)n;
+    }
     /* a training step's loss already holds the penalty (as fit's) */
     nnl_model_fill_logs(m, train ? loss : loss + nnl_model_reg_loss(m), logs);
     return NNL_OK;

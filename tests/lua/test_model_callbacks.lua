@@ -399,6 +399,11 @@ do
            cbs.LivePlot, {}, {every = 2})
   checkerr("nn.callbacks.Animate: takes one table of options, got a second argument",
            cbs.Animate, {file = "a.gif"}, {every = 2})
+  checkerr("nn.callbacks.LearningRateWarmup: takes one table of options, got a second " ..
+           "argument", cbs.LearningRateWarmup, {epochs = 2}, {verbose = 1})
+  checkerr("nn.callbacks.LearningRateWarmup: unknown option 'epoch' (valid: epochs, start, " ..
+           "steps, target, verbose)", cbs.LearningRateWarmup, {epoch = 2})
+  check(cbs.LearningRateWarmup({}) and cbs.LearningRateWarmup(), "no options")
   checkerr("nn.callbacks.GradientLogger: unknown option 'evry'", cbs.GradientLogger,
            {evry = "batch"})
   checkerr("nn.callbacks.CSVLogger: unknown option 'sep' (valid: append, path, separator)",
