@@ -2,8 +2,9 @@
 -- (784-256-128-10) or the CNN of bench/train_cnn.lua, the side of
 -- bench/dist.sh whose peer is bench/dist_torch.py. Run it as one process
 -- (nnlua bench/dist.lua ...) or under mpirun -np N: model:fit then shards
--- every batch of 128 (BENCH_GLOBAL_BATCH) over the ranks, 128 / N rows each,
--- with 2 / N threads a rank (BENCH_THREADS_TOTAL), as the peer does.
+-- every global batch of 128 (BENCH_GLOBAL_BATCH) over the ranks, 128 / N
+-- rows each (batch_size = 128 / N, a rank's), with 2 / N threads a rank
+-- (BENCH_THREADS_TOTAL), as the peer does.
 -- NNLUA_DIST_OVERLAP=0 in the environment starts the gradient buckets only
 -- after the backward pass (no overlap), for comparison.
 -- Timed: BENCH_WARMUP (10) untimed batches, then BENCH_ROUNDS (5) calls of
@@ -73,7 +74,8 @@ local function rows(batches) -- the next batches * G training rows (wrapping)
 end
 local function fit(batches)
   local xs, ys = rows(batches)
-  return model:fit(xs, ys, {epochs = 1, batch_size = G, verbose = 0})
+  -- batch_size is a rank's: fit's global batch is size x batch_size rows.
+  return model:fit(xs, ys, {epochs = 1, batch_size = G // size, verbose = 0})
 end
 
 if warmup > 0 then fit(warmup) end
