@@ -1,7 +1,8 @@
 # Summary of a bench/dist.sh log: per model, the step time of every run kind
 # as the median over the repeats of each run's median (min-max of the run
 # medians), the exposed communication and its share of the step, the
-# speed-up of 2 ranks over 1 at the same global batch, the overlap achieved
+# speed-up of 2 ranks over 1 at the same global batch (T(1) / T(2)), nnlua's
+# per-step blocking reductions of the logs (reduce_ms), the overlap achieved
 # and the nnlua/PyTorch ratios; then the allreduce micro-benchmarks and
 # their alpha-beta fits as logged.
 #   nnlua overlap = 1 - wait(overlap on) / wait(NNLUA_DIST_OVERLAP=0), medians
@@ -58,25 +59,27 @@ def main(path):
     models = sorted({k[1] for k in runs}, key=lambda s: (s != "mlp", s))
     for model in models:
         print("\n## %s (global batch 128)\n" % model)
-        print("| run | ranks x batch x threads | step ms, median (min-max) | exposed comm ms | share | speed-up vs 1 rank |")
-        print("|---|---|---|---|---|---|")
+        print("| run | ranks x batch x threads | step ms, median (min-max) | exposed gradient comm ms | share | log reductions ms | speed-up vs 1 rank |")
+        print("|---|---|---|---|---|---|---|")
         base = {}
         for side in ("nnlua", "torch"):
             base[side] = med([d["step_ms"] for d in runs.get((side, model, 1, ""), [])])
-        keys = sorted((k for k in runs if k[1] == model), key=lambda k: (k[0], k[2], k[3]))
+        keys = sorted((k for k in runs if k[1] == model), key=lambda k: (k[0], k[2], k[3] not in ("", "overlap", "DDP"), k[3]))
         for k in keys:
             v = runs[k]
             d0 = v[0]
             step = [d["step_ms"] for d in v]
+            red = []
             if k[0] == "nnlua":
                 exp = [d["wait_ms"] for d in v if isinstance(d.get("wait_ms"), float)]
+                red = [d["reduce_ms"] for d in v if isinstance(d.get("reduce_ms"), float)]
             else:
                 exp = [d["exposed_ms"] for d in v if "exposed_ms" in d]
             share = "%.3f" % (med(exp) / med(step)) if exp else "-"
             su = "%.2f" % (base[k[0]] / med(step)) if k[2] > 1 else "1"
-            print("| %s %s | %d x %d x %d | %s | %s | %s | %s |"
+            print("| %s %s | %d x %d x %d | %s | %s | %s | %s | %s |"
                   % (k[0], k[3] or "1 rank", k[2], int(d0["batch"]), int(d0["threads"]),
-                     fmt(step), fmt(exp), share, su))
+                     fmt(step), fmt(exp), share, fmt(red), su))
         on = runs.get(("nnlua", model, 2, "overlap"), [])
         off = runs.get(("nnlua", model, 2, "no overlap"), [])
         won = [d["wait_ms"] for d in on if isinstance(d.get("wait_ms"), float)]
