@@ -4,6 +4,8 @@
 # behind docs/scaling.md's measured figures. Per model (the Fashion-MNIST
 # MLP and CNN, global batch 128, 2 threads in all shared by the ranks):
 #   nnlua 1 rank      build/nnlua bench/dist.lua M      (no mpirun)
+#   nnlua compute     the same with batch 64 and 1 thread: a rank's compute
+#                     at 2 ranks, alone (docs/scaling.md's T_compute(64))
 #   nnlua 2 ranks     mpirun -np 2 build/nnlua bench/dist.lua M, overlap on
 #   nnlua 2, no ovl.  the same with NNLUA_DIST_OVERLAP=0 (buckets start after
 #                     the backward pass)
@@ -79,6 +81,8 @@ run $py "$here/dist_torch.py" 2 allreduce
 
 ours() { # ours MODEL
   run "$nnlua" "$here/dist.lua" "$1"
+  # One rank's compute at 2 ranks, alone: batch 64, 1 thread (the model's T_compute).
+  BENCH_GLOBAL_BATCH=64 BENCH_THREADS_TOTAL=1 run "$nnlua" "$here/dist.lua" "$1"
   if [ "$have_mpi" = 1 ]; then
     run "${mpi[@]}" -x OMP_WAIT_POLICY "$nnlua" "$here/dist.lua" "$1"
     run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_OVERLAP=0 "$nnlua" "$here/dist.lua" "$1"

@@ -45,7 +45,8 @@ def main(path):
             meta.append(line)
         elif head == "nnlua-dist":
             key = ("nnlua", d["model"], int(d["ranks"]),
-                   "" if d["ranks"] == 1 else "overlap" if d.get("overlap") == 1 else "no overlap")
+                   ("" if d["threads"] == 2 else "compute of a rank") if d["ranks"] == 1
+                   else "overlap" if d.get("overlap") == 1 else "no overlap")
             runs.setdefault(key, []).append(d)
         elif head == "torch-dist":
             b = d.get("bucket_kb")
@@ -76,7 +77,7 @@ def main(path):
             else:
                 exp = [d["exposed_ms"] for d in v if "exposed_ms" in d]
             share = "%.3f" % (med(exp) / med(step)) if exp else "-"
-            su = "%.2f" % (base[k[0]] / med(step)) if k[2] > 1 else "1"
+            su = "%.2f" % (base[k[0]] / med(step)) if k[2] > 1 else "1" if not k[3] else "-"
             print("| %s %s | %d x %d x %d | %s | %s | %s | %s | %s |"
                   % (k[0], k[3] or "1 rank", k[2], int(d0["batch"]), int(d0["threads"]),
                      fmt(step), fmt(exp), share, fmt(red), su))
@@ -92,9 +93,10 @@ def main(path):
         for k in keys:
             if k[0] == "torch" and k[2] > 1:
                 v = runs[k]
+                ov = [d["overlap"] for d in v if d["overlap"] == d["overlap"]]  # not NaN
                 print("torch %s: overlap %s (median of runs; min-max %.2f-%.2f), no_sync step %s ms, serial-allreduce step %s ms, allreduce %s ms"
-                      % (k[3], "%.2f" % med([d["overlap"] for d in v]), min(d["overlap"] for d in v),
-                         max(d["overlap"] for d in v), fmt([d["nosync_ms"] for d in v]),
+                      % (k[3], "%.2f" % med(ov), min(ov or [float("nan")]),
+                         max(ov or [float("nan")]), fmt([d["nosync_ms"] for d in v]),
                          fmt([d["serial_ms"] for d in v]), fmt([d["comm_ms"] for d in v])))
         for r, lab in ((1, ""), (2, "overlap")):
             a = runs.get(("nnlua", model, r, lab if r > 1 else ""), [])
