@@ -11,13 +11,16 @@
 -- model:fit (epochs = 1, verbose = 0) over [steps] / rounds batches each,
 -- from a barrier to the end of fit on rank 0; a round's step time is its
 -- wall time over its batches, and the median over the rounds is printed.
--- nn.dist.stats() is reset after the warm-up, so its counts are those of
--- the timed rounds: wait_ms is the time a step spent blocked waiting for
--- its gradient buckets after the backward pass (the exposed
--- communication), reduce_ms the time in the small blocking reductions of
--- the logs, both per step; share = wait_ms / step_ms.
+-- nn.dist.stats(true) is read and reset around every round: wait_ms is the
+-- time a step spent blocked waiting for its gradient buckets after the
+-- backward pass (the exposed communication), reduce_ms the time in the
+-- small blocking reductions of the logs, both per step, medians over the
+-- rounds; share = wait_ms / step_ms. min_ms is the fastest round's step
+-- and best_wait_ms, best_reduce_ms that round's: on a shared machine, load
+-- from other jobs only adds time, so the fastest round is the closest to
+-- an undisturbed one.
 -- Prints one line on rank 0:
---   nnlua-dist model=<mlp|cnn> ranks=<n> threads=<t> batch=<b> global_batch=<g> overlap=<0|1> steps=<s> step_ms=<m> min_ms=<a> max_ms=<b> wait_ms=<w> reduce_ms=<r> buckets_per_step=<k> kb_per_step=<kb> share=<s> loss=<l>
+--   nnlua-dist model=<mlp|cnn> ranks=<n> threads=<t> batch=<b> global_batch=<g> overlap=<0|1> steps=<s> step_ms=<m> min_ms=<a> max_ms=<b> wait_ms=<w> reduce_ms=<r> best_wait_ms=<w> best_reduce_ms=<r> buckets_per_step=<k> kb_per_step=<kb> share=<s> loss=<l>
 -- (the stats fields are "-" in an nnlua without nn.dist.stats).
 -- Usage: [mpirun -np N] nnlua bench/dist.lua [mlp|cnn] [steps]
 local what = arg and arg[1] or "mlp"
@@ -80,17 +83,34 @@ end
 
 if warmup > 0 then fit(warmup) end
 if stats then stats(true) end
-local times, h = {}, nil
+-- Per round: its step time and, from nn.dist.stats(true) (read and reset),
+-- its wait and reduce times a step (nil without stats or at 1 rank).
+local rs, h = {}, nil
 for r = 1, rounds do
   barrier()
   local t0 = nn.clock()
   h = fit(per)
-  times[r] = (nn.clock() - t0) / per
+  local t = (nn.clock() - t0) / per
+  local s = stats and stats(true) or nil
+  local n = s and s.steps and s.steps > 0 and s.steps or nil
+  rs[r] = {t = t, wait = n and s.wait_seconds / n, reduce = n and s.reduce_seconds / n,
+           buckets = n and s.buckets / n, bytes = n and s.bytes / n}
 end
-local s = stats and stats() or nil
-table.sort(times)
-local med = #times % 2 == 1 and times[(#times + 1) // 2]
-            or 0.5 * (times[#times // 2] + times[#times // 2 + 1])
+local function median(field)
+  local v = {}
+  for _, r in ipairs(rs) do
+    if r[field] then v[#v + 1] = r[field] end
+  end
+  if #v == 0 then return nil end
+  table.sort(v)
+  return #v % 2 == 1 and v[(#v + 1) // 2] or 0.5 * (v[#v // 2] + v[#v // 2 + 1])
+end
+local med = median("t")
+local best, worst = rs[1], rs[1]
+for _, r in ipairs(rs) do
+  if r.t < best.t then best = r end
+  if r.t > worst.t then worst = r end
+end
 local loss = h.history.loss[#h.history.loss] -- the last round's, over all ranks
 
 if main then
@@ -98,13 +118,12 @@ if main then
     if v == nil then return "-" end
     return string.format(fmt or "%.3f", v * (scale or 1))
   end
-  local nsteps = s and s.steps and s.steps > 0 and s.steps or nil
-  local wait = s and nsteps and s.wait_seconds / nsteps or nil
+  local wait = median("wait")
   print(string.format(
-    "nnlua-dist model=%s ranks=%d threads=%d batch=%d global_batch=%d overlap=%s steps=%d step_ms=%.3f min_ms=%.3f max_ms=%.3f wait_ms=%s reduce_ms=%s buckets_per_step=%s kb_per_step=%s share=%s loss=%s",
+    "nnlua-dist model=%s ranks=%d threads=%d batch=%d global_batch=%d overlap=%s steps=%d step_ms=%.3f min_ms=%.3f max_ms=%.3f wait_ms=%s reduce_ms=%s best_wait_ms=%s best_reduce_ms=%s buckets_per_step=%s kb_per_step=%s share=%s loss=%s",
     what, size, threads, G // size, G, os.getenv("NNLUA_DIST_OVERLAP") == "0" and "0" or "1",
-    per * rounds, 1e3 * med, 1e3 * times[1], 1e3 * times[#times],
-    f(wait, 1e3), f(s and nsteps and s.reduce_seconds / nsteps, 1e3),
-    f(s and nsteps and s.buckets / nsteps, 1, "%.1f"), f(s and nsteps and s.bytes / nsteps, 1 / 1024, "%.1f"),
+    per * rounds, 1e3 * med, 1e3 * best.t, 1e3 * worst.t,
+    f(wait, 1e3), f(median("reduce"), 1e3), f(best.wait, 1e3), f(best.reduce, 1e3),
+    f(median("buckets"), 1, "%.1f"), f(median("bytes"), 1 / 1024, "%.1f"),
     f(wait and wait / med), f(loss, 1, "%.4f")))
 end
