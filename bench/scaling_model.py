@@ -8,7 +8,8 @@
 #   t(S) = 2 (N - 1) alpha + 2 (N - 1) / N * S / bandwidth.
 # A bucket starts when its layer's backward pass is done (overlap) or when
 # the whole backward is (no overlap, NNLUA_DIST_OVERLAP=0); the exposed time
-# is how far the last bucket ends after the backward pass. The timeline of a
+# is how far the last bucket ends after the backward pass; fit's two small
+# blocking reductions a step add 2 log2(N) alpha. The timeline of a
 # step (forward, each layer's backward, optimizer) is the share of each part
 # in the compute step, from bench/cnn_layers for the CNN and from the FLOPs of
 # each product for the MLP (see LAYERS).
@@ -16,11 +17,12 @@
 #   predict: the table of T, speed-up (N T(1) / T(N) in samples/s, per-rank
 #     batch fixed) and efficiency for the ranks of --ranks, on a network of
 #     --gbit Gb/s at --efficiency of line rate, --alpha-us latency.
-#   check LOG: the constants fitted on this machine (the mpi-allreduce-fit and
-#     mpi-iallreduce lines of a bench/dist.sh log) and the nnlua 2-rank
-#     compute time from the same log (step - wait - reduce of the overlap
-#     runs), the exposed time it predicts at 2 ranks with and without
-#     overlap, against the measured wait_ms.
+#   check LOG: with the constants fitted on this machine (the
+#     mpi-allreduce-fit and mpi-iallreduce lines of a bench/dist.sh log) and
+#     the compute of one rank's batch alone (nnlua, 1 process, batch 64, 1
+#     thread, from the same log), the 2-rank step it predicts (exposed time
+#     with and without overlap, log reductions) against the measured one,
+#     for the median rounds and for the fastest ones.
 # Usage: python3 bench/scaling_model.py predict [--gbit 25] [--alpha-us 25]
 #          [--efficiency 0.9] [--ranks 1,2,8,64,512] [--algo ring|rd] [--mlp-ms T] [--cnn-ms T]
 #        python3 bench/scaling_model.py check LOG
@@ -51,6 +53,12 @@ LAYERS = {
                                                ("optimizer", 0.33)]],
     },
 }
+
+
+# fit's blocking reductions a step (the logs' totals, the stop decision):
+# a few doubles each, latency only; MPI sums so few bytes by recursive
+# doubling, log2 N steps, whatever it does for the buckets.
+LOG_REDUCTIONS = 2
 
 
 def floats(model):
@@ -103,11 +111,13 @@ def step_ms_fields(path):
             continue
         d = dict(kv.split("=", 1) for kv in w[1:] if "=" in kv)
         if w[0] == "mpi-allreduce-fit":
-            out["fit"] = (float(d["alpha_us"]) * 1e-6, 1e-9 / float(d["beta_ns_per_byte"]))
+            out["fit"] = (float(d["alpha_us"]) * 1e-6, 1e9 / float(d["beta_ns_per_byte"]))
         elif w[0] == "mpi-iallreduce" and float(d["compute_ms"]) == 0:
             out["nbc"][d["grad"]] = float(d["wait_ms"]) / float(d["blocking_ms"])
         elif w[0] == "nnlua-dist" and d["ranks"] == "2" and d.get("wait_ms", "-") != "-":
             out["nnlua"].setdefault((d["model"], d["overlap"]), []).append(d)
+        elif w[0] == "nnlua-dist" and d["ranks"] == "1" and d["threads"] == "1":
+            out["nnlua"].setdefault((d["model"], "alone"), []).append(d)
     return out
 
 
@@ -118,6 +128,7 @@ def check(path):
     alpha, bw = f["fit"]
     print("fitted on this machine: alpha %.2f us, bandwidth %.2f GB/s (Open MPI, 2 ranks, shared memory)"
           % (alpha * 1e6, bw / 1e9))
+    med = statistics.median
     for model in ("mlp", "cnn"):
         nbc = f["nbc"].get(model, 1.0)
         on = f["nnlua"].get((model, "1"), [])
@@ -125,20 +136,28 @@ def check(path):
         if not on:
             print("%s: no nnlua 2-rank runs in the log" % model)
             continue
-        med = lambda v: statistics.median(v)
-        step = med([float(d["step_ms"]) for d in on])
-        wait_on = med([float(d["wait_ms"]) for d in on])
-        red = med([float(d["reduce_ms"]) for d in on])
-        tc = (step - wait_on - red) / 1e3
-        e_on, nb, full = exposed(model, tc, 2, alpha, bw, True, nbc)
-        e_off, _, _ = exposed(model, tc, 2, alpha, bw, False, nbc)
-        line = ("%s: compute %.3f ms (step %.3f - wait %.3f - reduce %.3f), %d buckets, allreduce of all %.3f ms "
-                "(blocking), nonblocking factor %.2f; predicted exposed %.3f ms with overlap, %.3f without; "
-                "measured %.3f" % (model, tc * 1e3, step, wait_on, red, nb, full * 1e3, nbc,
-                                    e_on * 1e3, e_off * 1e3, wait_on))
-        if off:
-            line += ", %.3f without" % med([float(d["wait_ms"]) for d in off])
-        print(line + "; predicted step %.3f ms against %.3f" % ((tc + e_on) * 1e3 + red, step))
+        alone = f["nnlua"].get((model, "alone"), [])
+        # Medians of the runs' medians, and of the runs' fastest rounds.
+        for label, sk, wk, rk in (("median rounds", "step_ms", "wait_ms", "reduce_ms"),
+                                  ("fastest rounds", "min_ms", "best_wait_ms", "best_reduce_ms")):
+            if any(wk not in d for d in on) or not alone:
+                continue
+            step = med([float(d[sk]) for d in on])
+            wait_on = med([float(d[wk]) for d in on])
+            red = med([float(d[rk]) for d in on])
+            tc = med([float(d[sk]) for d in alone]) / 1e3  # one rank's batch, alone
+            e_on, nb, full = exposed(model, tc, 2, alpha, bw, True, nbc)
+            e_off, _, _ = exposed(model, tc, 2, alpha, bw, False, nbc)
+            logs = LOG_REDUCTIONS * 1 * alpha  # log2 2 = 1 step each
+            line = ("%s, %s: compute %.3f ms (a rank's batch alone), %d buckets, one blocking allreduce of "
+                    "all %.3f ms, nonblocking factor %.2f; PREDICTED exposed %.3f ms with overlap, %.3f "
+                    "without, log reductions %.3f, step %.3f; MEASURED exposed %.3f"
+                    % (model, label, tc * 1e3, nb, full * 1e3, nbc, e_on * 1e3, e_off * 1e3,
+                       logs * 1e3, (tc + e_on + logs) * 1e3, wait_on))
+            if off and all(wk in d for d in off):
+                line += ", %.3f without" % med([float(d[wk]) for d in off])
+            print(line + ", log reductions %.3f, step %.3f (its compute: %.3f)"
+                  % (red, step, step - wait_on - red))
 
 
 def predict(a):
@@ -149,15 +168,17 @@ def predict(a):
           % (a.gbit, 100 * a.efficiency, bw / 1e9, a.alpha_us))
     print("allreduce: %s" % ("ring, 2 (N - 1) latency steps" if a.algo == "ring"
                               else "recursive halving/doubling, 2 log2 N latency steps"))
-    print("| model | ranks | compute ms | one allreduce of all gradients ms | buckets | exposed ms | step ms | speed-up | efficiency |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | ranks | compute ms | one allreduce of all gradients ms | buckets | exposed ms | log reductions ms | step ms | speed-up | efficiency |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for model, tc_ms in (("mlp", a.mlp_ms), ("cnn", a.cnn_ms)):
         tc = tc_ms / 1e3
         for n in [int(r) for r in a.ranks.split(",")]:
             e, nb, full = exposed(model, tc, n, alpha, bw, True, 1.0, a.algo)
-            t = tc + e
-            print("| %s | %d | %.2f | %.2f | %d | %.2f | %.2f | %.1f | %.0f%% |"
-                  % (model, n, tc_ms, full * 1e3, nb, e * 1e3, t * 1e3, n * tc / t, 100 * tc / t))
+            logs = LOG_REDUCTIONS * math.ceil(math.log2(n)) * alpha if n > 1 else 0.0
+            t = tc + e + logs
+            print("| %s | %d | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.1f | %.0f%% |"
+                  % (model, n, tc_ms, full * 1e3, nb, e * 1e3, logs * 1e3, t * 1e3, n * tc / t,
+                     100 * tc / t))
 
 
 def main():
