@@ -47,6 +47,30 @@ local Callback = {__name = "nn.Callback"}
 Callback.__index = Callback
 function Callback.__tostring(cb) return "nn.callbacks." .. cb.class end
 
+-- In an MPI job (nn.dist) every rank runs the same callbacks on the same
+-- logs (reduced over the ranks): rank 0 speaks for all of them.
+local function say(...)
+  if nn.dist.rank() == 0 then print(...) end
+end
+Callback.__say = say
+
+-- A callback that writes files or draws (checkpoints, CSV logs, plots)
+-- runs on rank 0 alone, and there on its own: the predictions it draws
+-- are not collectives the other ranks would have to join.
+local hooks = {"on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end",
+               "on_epoch_end", "on_train_end"}
+function Callback.__main_only(self)
+  for _, h in ipairs(hooks) do
+    local f = self[h]
+    if f and nn.dist.rank() ~= 0 then
+      self[h] = nil
+    elseif f then
+      self[h] = function(...) return nn.dist._solo(f, ...) end
+    end
+  end
+  return self
+end
+
 -- "min" or "max" for the monitored log name; "auto" picks "max" for
 -- accuracy-like names, as Keras does. Raises at the constructor's caller.
 -- Shared with ModelCheckpoint (lua/25_checkpoint.lua) through Callback.
@@ -133,6 +157,7 @@ local function missing_monitor(self, fn, monitor, logs, consequence)
   if monitor:sub(1, 4) == "val_" and not has_val then
     if not self.warned then
       self.warned = true
+      if nn.dist.rank() ~= 0 then return true end
       io.stdout:flush()
       io.stderr:write(string.format("%s: warning: monitor '%s' needs validation data " ..
                                     "(validation_split or validation_data) and this fit " ..
@@ -215,11 +240,11 @@ function callbacks.EarlyStopping(opts, extra)
   end
   function self.on_train_end()
     if self.stopped_epoch and verbose then
-      print(string.format("Epoch %d: early stopping", self.stopped_epoch))
+      say(string.format("Epoch %d: early stopping", self.stopped_epoch))
     end
     if self.restore_best_weights and self.best_weights then
       if verbose then
-        print(string.format("Restoring model weights from the end of the best epoch: %d.",
+        say(string.format("Restoring model weights from the end of the best epoch: %d.",
                             self.best_epoch))
       end
       self.model:set_weights(self.best_weights)
@@ -247,7 +272,7 @@ function callbacks.LearningRateScheduler(schedule, opts)
     end
     self.model:set_learning_rate(new_lr)
     if verbose and verbose > 0 then
-      print(string.format("Epoch %d: LearningRateScheduler setting learning rate to %g.",
+      say(string.format("Epoch %d: LearningRateScheduler setting learning rate to %g.",
                           epoch, new_lr))
     end
   end
@@ -322,7 +347,7 @@ function callbacks.LearningRateWarmup(opts, extra)
     elseif not (target and last_set == lr) then
       target = lr
     end
-    local size = nn.dist and nn.dist.size() or 1
+    local size = nn.dist.size()
     start = start_opt or target / size
     self.target, self.start, self.total_steps = target, start, total
     epoch, ended = nil, nil
@@ -345,7 +370,7 @@ function callbacks.LearningRateWarmup(opts, extra)
   function self.on_epoch_end(e, logs)
     logs.learning_rate = self.model:get_learning_rate()
     if ended == e and verbose then
-      print(string.format("Epoch %d: LearningRateWarmup reached the learning rate %g " ..
+      say(string.format("Epoch %d: LearningRateWarmup reached the learning rate %g " ..
                           "after %d steps.", e, target, total))
     end
   end
@@ -419,7 +444,7 @@ function callbacks.CSVLogger(path, opts)
       end
     end
   end
-  return self
+  return Callback.__main_only(self)
 end
 
 -- TerminateOnNaN(): stops when the loss becomes NaN or infinite.
@@ -429,7 +454,7 @@ function callbacks.TerminateOnNaN(opts, extra)
   function self.on_batch_end(batch, logs)
     local loss = logs.loss
     if loss and (loss ~= loss or loss == math.huge or loss == -math.huge) then
-      print(string.format("Batch %d: Invalid loss, terminating training", batch))
+      say(string.format("Batch %d: Invalid loss, terminating training", batch))
       self.model.stop_training = true
     end
   end

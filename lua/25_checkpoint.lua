@@ -117,5 +117,5 @@ function callbacks.ModelCheckpoint(path, opts)
     self.last_saved = file
     self.best_epoch = self.save_best_only and epoch or self.best_epoch
   end
-  return self
+  return Callback.__main_only(self)
 end

@@ -1067,7 +1067,7 @@ if callbacks then
       end
       close()
     end
-    return self
+    return getmetatable(nn.callbacks.TerminateOnNaN()).__main_only(self)
   end
 end
 

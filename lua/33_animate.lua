@@ -310,5 +310,5 @@ function callbacks.Animate(opts, extra)
     if not ok2 then warn(err2) end
     cleanup()
   end
-  return self
+  return getmetatable(nn.callbacks.TerminateOnNaN()).__main_only(self)
 end

@@ -370,7 +370,7 @@ local function places()
   local p = {{nn.Model, "model:"}, {nn, "nn."}, {nn.Tensor, "Tensor:"}, {nn.data, "nn.data."},
              {nn.plot, "nn.plot."}, {nn.optimizers, "nn.optimizers."},
              {nn.callbacks, "nn.callbacks."}, {nn.losses, "nn.losses."},
-             {nn.explain, "nn.explain."}, {nn.History, "history:"}}
+             {nn.explain, "nn.explain."}, {nn.dist, "nn.dist."}, {nn.History, "history:"}}
   local ok, opt = pcall(function() return getmetatable(nn.optimizers.SGD{}).__index end)
   if ok and type(opt) == "table" then p[#p + 1] = {opt, "Optimizer:"} end
   local mt = debug.getmetatable(nn.Dense(1))

@@ -19,6 +19,7 @@ packages=(build-essential cmake pkg-config liblua5.4-dev lua5.4
           libcmocka-dev libreadline-dev zlib1g-dev libcjson-dev
           luarocks        # scripts/test.sh builds the rockspec with luarocks make
           python3-numpy   # numpy: the test that reads a model file from Python
+          libopenmpi-dev openmpi-bin  # nn.dist: mpirun -np N nnlua (docs/scaling.md)
           dataset-fashion-mnist  # examples/fashion_cnn.lua and its --quick test
                                  # (30 MB; the test skips without it)
           clang libclang-rt-14-dev)  # the fuzz targets: clang and its libFuzzer

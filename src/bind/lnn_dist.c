@@ -155,6 +155,22 @@ static int l_stats(lua_State *L)
     return 1;
 }
 
+/* nn.dist._solo(f, ...) -> f(...): runs f with this rank's models on
+ * their own (no collectives): what rank 0 draws, the others skip. */
+static int l_solo(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    nnl_comm *c = nnl_dist_comm();
+    if (c)
+        c->solo++;
+    int st = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (c)
+        c->solo--;
+    if (st != LUA_OK)
+        return lua_error(L);
+    return lua_gettop(L);
+}
+
 void nnl_open_dist(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -162,6 +178,7 @@ void nnl_open_dist(lua_State *L)
         {"is_main", l_is_main},     {"barrier", l_barrier},
         {"allreduce", l_allreduce}, {"broadcast", l_broadcast},
         {"allgather", l_allgather}, {"stats", l_stats},
+        {"_solo", l_solo},
         {NULL, NULL},
     };
     nnl_error err;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bind/lnn.h"
+#include "dist/dist.h"
 #include "bind/lnn_model.h"
 #include "core/interrupt.h"
 #include "model/fit.h"
@@ -279,7 +280,7 @@ static nnl_cb_result cb_train_begin(void *ud, const nnl_fit_info *info, nnl_erro
     fit_ctx *c = ud;
     c->info = *info;
     c->info.warning = NULL; /* the text lives in fit's frame only */
-    if (info->warning) {
+    if (info->warning && nnl_dist_rank() == 0) {
         fflush(stdout);
         fprintf(stderr, "fit: warning: %s\n", info->warning);
     }
@@ -596,7 +597,7 @@ int nnl_lua_model_fit(lua_State *L)
     c.cbs = 5;
     c.err_slot = 6;
     c.extra = 7;
-    c.verbose = (int)verbose;
+    c.verbose = nnl_dist_rank() == 0 ? (int)verbose : 0; /* rank 0 shows the progress */
     c.tty = tty;
     c.want_batch = has_hook(L, 5, "on_batch_end") || has_hook(L, 5, "on_batch_begin");
     fit_guard *g = push_guard(L);
@@ -638,7 +639,7 @@ int nnl_lua_model_fit(lua_State *L)
         }
         return nnl_lua_raise_in(L, "fit", &err);
     }
-    if (g->hist.interrupted && verbose > 0) {
+    if (g->hist.interrupted && verbose > 0 && nnl_dist_rank() == 0) {
         printf("Interrupted: fit stopped after batch %zu of epoch %zu\n", c.batch, c.epoch);
         fflush(stdout);
     }

@@ -7,6 +7,7 @@
 #include "dist/dist.h"
 
 #include <mpi.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,35 +72,47 @@ static nnl_status check_peers(const char *what, nnl_error *err)
             return nnl_fail(err, NNL_ERR_ARG,
                             "rank %d ended its script after %lld collective calls, while "
                             "rank %d waits in call %lld (%s): every rank must make the same "
-                            "fit, evaluate, predict and nn.dist calls in the same order",
+                            "fit, evaluate, predict and nn.dist calls in the same order (not "
+                            "inside if nn.dist.is_main(): they are collective)",
                             r, D.peer_done[r], D.rank, D.seq, what);
     return NNL_OK;
 }
 
-/* Waits for reqs[0..n) (set to MPI_REQUEST_NULL as they end). */
+/* Waits for reqs[0..n) (set to MPI_REQUEST_NULL as they end). It spins
+ * for the first SPIN seconds: the data of a collective move only while
+ * both ends are inside MPI, so a rank that slept here would hold up the
+ * others (a pause after every poll made a 400 KB allreduce of two ranks
+ * take 4 ms instead of 0.3). A longer wait is another rank's slow work
+ * (an epoch's validation, a plot on rank 0): then it pauses between polls,
+ * up to 1 ms, to leave the core to the ranks that work. */
+#define SPIN 0.05
+
 static nnl_status wait_all(MPI_Request *reqs, int n, const char *what, nnl_error *err)
 {
     double t0 = 0.0;
     long ns = 0;
-    for (long spins = 0;; spins++) {
+    for (unsigned long spins = 0;; spins++) {
         int flag = 0;
         int rc = MPI_Testall(n, reqs, &flag, MPI_STATUSES_IGNORE);
         if (rc != MPI_SUCCESS)
             return mpi_fail(err, rc, what);
         if (flag)
             return NNL_OK;
-        if (spins < 2000)
-            continue; /* the common case: the others are a few microseconds away */
+        if (spins % 256 != 255)
+            continue;
         nnl_status st = check_peers(what, err);
         if (st != NNL_OK)
             return st;
+        double t = now();
         if (t0 == 0.0)
-            t0 = now();
-        else if (D.timeout > 0.0 && now() - t0 > D.timeout)
+            t0 = t;
+        if (t - t0 < SPIN)
+            continue;
+        if (D.timeout > 0.0 && t - t0 > D.timeout)
             return nnl_fail(err, NNL_ERR_IO, "rank %d waited %.0f s for the other ranks in "
                             "%s (NNLUA_DIST_TIMEOUT): are they in different calls?",
                             D.rank, D.timeout, what);
-        ns = ns < 1000000 ? ns + 20000 : ns;
+        ns = ns < 1000000 ? ns + 50000 : ns;
         pause_for(ns);
     }
 }
@@ -114,9 +127,20 @@ static MPI_Op mpi_op(nnl_comm_op op)
     return op == NNL_COMM_MAX ? MPI_MAX : op == NNL_COMM_MIN ? MPI_MIN : MPI_SUM;
 }
 
+/* A collective while gradient buckets are in flight (a Lua layer or loss
+ * calling nn.dist in the middle of a training step) would cross them. */
+static int in_step(void);
+static nnl_status refuse_in_step(nnl_error *err)
+{
+    return nnl_fail(err, NNL_ERR_ARG, "collective calls cannot be made during a training "
+                    "step (from a layer, loss or metric function)");
+}
+
 static nnl_status reduce_any(void *buf, size_t n, nnl_comm_type type, nnl_comm_op op,
                              nnl_error *err)
 {
+    if (in_step())
+        return refuse_in_step(err);
     size_t es = type == NNL_COMM_DOUBLE ? sizeof(double) : sizeof(float);
     double t0 = now();
     nnl_status st = NNL_OK;
@@ -145,6 +169,8 @@ nnl_status nnl_dist_bcast(void *buf, size_t bytes, int root, nnl_error *err)
 {
     if (D.size == 1)
         return NNL_OK;
+    if (in_step())
+        return refuse_in_step(err);
     double t0 = now();
     nnl_status st = NNL_OK;
     for (size_t at = 0; at < bytes && st == NNL_OK; at += CHUNK) {
@@ -174,6 +200,8 @@ nnl_status nnl_dist_allgatherv(const float *send, float *recv, const size_t *cou
             memmove(recv, send, counts[0] * sizeof(float));
         return NNL_OK;
     }
+    if (in_step())
+        return refuse_in_step(err);
     int *cnt = nnl_malloc(2 * (size_t)D.size * sizeof *cnt);
     if (!cnt)
         return nnl_fail(err, NNL_ERR_NOMEM, "out of memory");
@@ -209,25 +237,130 @@ static nnl_status c_allgatherv(nnl_comm *c, const float *send, float *recv,
     return nnl_dist_allgatherv(send, recv, counts, err);
 }
 
+/* ---- gradient buckets ----------------------------------------------------
+ * Nonblocking collectives advance only inside MPI calls, and a layer's
+ * backward pass is one long computation without any: buckets started
+ * between layers would mostly move in the final wait. So by default a
+ * progress thread starts the buckets and polls them (a pause of PAUSE_NS
+ * between polls, none while the main thread waits for them), and the main
+ * thread only hands it buffers. It is the only thread in MPI while buckets
+ * are in flight, and idle otherwise (MPI_THREAD_SERIALIZED).
+ * NNLUA_DIST_PROGRESS=poll starts them from the main thread instead and
+ * polls between layers. */
+#define PAUSE_NS 30000
+
+static struct {
+    int on, quit, waiting;        /* waiting: the main thread is in finish */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    struct { float *buf; int n; } q[MAX_PENDING];
+    int nq, nstarted, ndone;      /* queued (main), started and finished (thread) */
+    int failed;
+    nnl_error err;                /* the thread's first failure */
+} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
+       .done = PTHREAD_COND_INITIALIZER};
+
+static int in_step(void)
+{
+    int busy;
+    pthread_mutex_lock(&P.mu);
+    busy = P.nq > 0;
+    pthread_mutex_unlock(&P.mu);
+    return busy;
+}
+
+static void *progress_main(void *arg)
+{
+    (void)arg;
+    double t0 = 0.0;
+    pthread_mutex_lock(&P.mu);
+    for (;;) {
+        while (!P.quit && P.nstarted == P.nq && P.ndone == P.nstarted)
+            pthread_cond_wait(&P.work, &P.mu);
+        if (P.quit)
+            break;
+        while (P.nstarted < P.nq && !P.failed) {
+            int i = P.nstarted;
+            pthread_mutex_unlock(&P.mu);
+            int rc = MPI_Iallreduce(MPI_IN_PLACE, P.q[i].buf, P.q[i].n, MPI_FLOAT, MPI_SUM,
+                                    D.world, &D.pending[i]);
+            pthread_mutex_lock(&P.mu);
+            if (rc != MPI_SUCCESS && !P.failed) {
+                P.failed = 1;
+                mpi_fail(&P.err, rc, "a gradient bucket");
+            }
+            P.nstarted++;
+        }
+        int n = P.nstarted, waiting = P.waiting;
+        pthread_mutex_unlock(&P.mu);
+        int flag = 0;
+        nnl_status st = NNL_OK;
+        if (!P.failed) {
+            int rc = MPI_Testall(n, D.pending, &flag, MPI_STATUSES_IGNORE);
+            if (rc != MPI_SUCCESS)
+                st = mpi_fail(&P.err, rc, "the gradient buckets");
+        }
+        if (st == NNL_OK && !flag && waiting && !P.failed) {
+            /* the deadline and the ranks that ended count while the main
+             * thread waits */
+            double t = now();
+            if (t0 == 0.0)
+                t0 = t;
+            st = check_peers("the gradient buckets", &P.err);
+            if (st == NNL_OK && D.timeout > 0.0 && t - t0 > D.timeout)
+                st = nnl_fail(&P.err, NNL_ERR_IO, "rank %d waited %.0f s for the other "
+                              "ranks in the gradient buckets (NNLUA_DIST_TIMEOUT)", D.rank,
+                              D.timeout);
+        }
+        pthread_mutex_lock(&P.mu);
+        if (st != NNL_OK)
+            P.failed = 1;
+        if (flag || P.failed) {
+            P.ndone = n;
+            t0 = 0.0;
+            if (P.ndone == P.nq)
+                pthread_cond_signal(&P.done);
+        } else if (!P.waiting) {
+            pthread_mutex_unlock(&P.mu);
+            pause_for(PAUSE_NS);
+            pthread_mutex_lock(&P.mu);
+        }
+    }
+    pthread_mutex_unlock(&P.mu);
+    return NULL;
+}
+
 static nnl_status c_finish(nnl_comm *c, nnl_error *err);
 
 static nnl_status c_start(nnl_comm *c, float *buf, size_t n, nnl_error *err)
 {
     for (size_t at = 0; at < n; at += CHUNK) {
-        if (D.npending == MAX_PENDING) {
+        int full = P.on ? P.nq == MAX_PENDING : D.npending == MAX_PENDING;
+        if (full) {
             nnl_status st = c_finish(c, err);
             if (st != NNL_OK)
                 return st;
         }
         size_t k = n - at < CHUNK ? n - at : CHUNK;
+        D.stats.buckets++;
+        D.stats.bytes += (double)k * sizeof(float);
+        if (P.on) {
+            pthread_mutex_lock(&P.mu);
+            D.seq++;
+            P.q[P.nq].buf = buf + at;
+            P.q[P.nq].n = (int)k;
+            P.nq++;
+            pthread_cond_signal(&P.work);
+            pthread_mutex_unlock(&P.mu);
+            continue;
+        }
         D.seq++;
         int rc = MPI_Iallreduce(MPI_IN_PLACE, buf + at, (int)k, MPI_FLOAT, MPI_SUM, D.world,
                                 &D.pending[D.npending]);
         if (rc != MPI_SUCCESS)
             return mpi_fail(err, rc, "a gradient bucket");
         D.npending++;
-        D.stats.buckets++;
-        D.stats.bytes += (double)k * sizeof(float);
     }
     return NNL_OK;
 }
@@ -236,7 +369,7 @@ static void c_progress(nnl_comm *c)
 {
     (void)c;
     int flag;
-    if (D.npending)
+    if (!P.on && D.npending)
         MPI_Testall(D.npending, D.pending, &flag, MPI_STATUSES_IGNORE);
 }
 
@@ -244,8 +377,25 @@ static nnl_status c_finish(nnl_comm *c, nnl_error *err)
 {
     (void)c;
     double t0 = now();
-    nnl_status st = wait_all(D.pending, D.npending, "the gradient buckets", err);
-    D.npending = 0;
+    nnl_status st = NNL_OK;
+    if (P.on) {
+        pthread_mutex_lock(&P.mu);
+        P.waiting = 1;
+        pthread_cond_signal(&P.work);
+        while (P.ndone < P.nq)
+            pthread_cond_wait(&P.done, &P.mu);
+        P.waiting = 0;
+        P.nq = P.nstarted = P.ndone = 0;
+        if (P.failed) {
+            if (err)
+                *err = P.err;
+            st = P.err.code != NNL_OK ? P.err.code : NNL_ERR_IO;
+        }
+        pthread_mutex_unlock(&P.mu);
+    } else {
+        st = wait_all(D.pending, D.npending, "the gradient buckets", err);
+        D.npending = 0;
+    }
     D.stats.steps++;
     D.stats.wait_seconds += now() - t0;
     return st;
@@ -265,6 +415,8 @@ nnl_status nnl_dist_barrier(nnl_error *err)
 {
     if (D.size == 1)
         return NNL_OK;
+    if (in_step())
+        return refuse_in_step(err);
     double t0 = now();
     MPI_Request r;
     D.seq++;
@@ -312,8 +464,14 @@ nnl_status nnl_dist_init(nnl_error *err)
     D.inited = 1;
     int provided = 0, ok = 0;
     MPI_Initialized(&ok);
-    if (!ok && MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    const char *pe = getenv("NNLUA_DIST_PROGRESS");
+    int want_thread = !(pe && strcmp(pe, "poll") == 0);
+    if (!ok && MPI_Init_thread(NULL, NULL, want_thread ? MPI_THREAD_SERIALIZED
+                                                       : MPI_THREAD_FUNNELED,
+                               &provided) != MPI_SUCCESS)
         return nnl_fail(err, NNL_ERR_IO, "MPI_Init failed: running as one process");
+    if (ok)
+        MPI_Query_thread(&provided);
     MPI_Comm_dup(MPI_COMM_WORLD, &D.world);
     MPI_Comm_dup(MPI_COMM_WORLD, &D.ctrl);
     MPI_Comm_set_errhandler(D.world, MPI_ERRORS_RETURN);
@@ -337,6 +495,9 @@ nnl_status nnl_dist_init(nnl_error *err)
                         .progress = c_progress, .finish = c_finish};
     if (D.size > 1)
         nnl_comm_set_default(&D.comm);
+    if (D.size > 1 && want_thread && provided >= MPI_THREAD_SERIALIZED &&
+        pthread_create(&P.th, NULL, progress_main, NULL) == 0)
+        P.on = 1;
     share_cores();
     atexit(at_exit);
     return NNL_OK;
@@ -368,6 +529,14 @@ void nnl_dist_finish(void)
         return;
     D.finished = 1;
     nnl_comm_set_default(NULL);
+    if (P.on) {
+        pthread_mutex_lock(&P.mu);
+        P.quit = 1;
+        pthread_cond_signal(&P.work);
+        pthread_mutex_unlock(&P.mu);
+        pthread_join(P.th, NULL);
+        P.on = 0;
+    }
     if (D.size > 1) {
         /* Tell every rank how many calls this one made, then wait for
          * theirs: a rank still waiting in a call this one never makes

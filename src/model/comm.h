@@ -25,6 +25,9 @@ struct nnl_comm {
     /* Buckets start during the backward pass (1), or all after it (0, to
      * measure what the overlap hides). */
     int overlap;
+    /* > 0 while this rank works alone (a plot on rank 0, which the other
+     * ranks skip): its models then predict and evaluate on their own. */
+    int solo;
     /* In place: n values of type over every rank, blocking. */
     nnl_status (*allreduce)(nnl_comm *c, void *buf, size_t n, nnl_comm_type type,
                             nnl_comm_op op, nnl_error *err);
@@ -42,6 +45,12 @@ struct nnl_comm {
     /* Waits for every started bucket. */
     nnl_status (*finish)(nnl_comm *c, nnl_error *err);
 };
+
+/* Whether a model on c runs over ranks now. */
+static inline int nnl_comm_active(const nnl_comm *c)
+{
+    return c && c->size > 1 && c->solo == 0;
+}
 
 /* The comm new models get (src/dist sets the world's at start; NULL: one
  * process). */

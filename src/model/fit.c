@@ -124,7 +124,7 @@ static void fill_logs(nnl_model *m, nnl_logs *logs, const nnl_history *h,
 
 static int over_ranks(const nnl_model *m)
 {
-    return m->comm && m->comm->size > 1;
+    return nnl_comm_active(m->comm);
 }
 
 /* The loss total, the rows and every metric's totals summed over the
@@ -180,13 +180,30 @@ static nnl_status check_same(nnl_model *m, const double *mine, size_t n, nnl_err
     if (st != NNL_OK)
         return st;
     static const char *what[] = {"training samples", "validation samples", "batch_size",
-                                 "epochs", "initial_epoch", "trainable weights"};
+                                 "epochs", "initial_epoch", "trainable weights",
+                                 "values of x (a sample of them)",
+                                 "values of y (a sample of them)"};
     for (size_t i = 0; i < n; i++)
         if (lo[i] != hi[i])
-            return nnl_fail(err, NNL_ERR_ARG, "the ranks disagree on the %s (%.0f to %.0f): "
-                            "every rank must call fit with the same data, options and model",
-                            what[i], lo[i], hi[i]);
+            return nnl_fail(err, NNL_ERR_ARG, i < 6 ? "the ranks disagree on the %s (%.0f to "
+                            "%.0f): every rank must call fit with the same data, options and "
+                            "model (fit gives each rank its share of every batch)"
+                            : "the ranks disagree on the %s (%g to %g): every rank must call "
+                            "fit with the same data, options and model (fit gives each rank "
+                            "its share of every batch)", what[i], lo[i], hi[i]);
     return NNL_OK;
+}
+
+/* A checksum of up to 65536 of t's values, evenly spaced: ranks that
+ * loaded different data (each its own part of a data set: fit shards the
+ * data itself) differ in it. */
+static double sample_sum(const nnl_tensor *t)
+{
+    size_t step = t->numel > 65536 ? t->numel / 65536 : 1;
+    double s = 0.0;
+    for (size_t i = 0; i < t->numel; i += step)
+        s += (double)t->data[i] * (double)(1 + i % 7);
+    return s;
 }
 
 /* Rank 0's weights, moving statistics and optimizer state to every rank,
@@ -200,6 +217,19 @@ static nnl_status share_state(nnl_model *m, nnl_error *err)
             nnl_param *pr = &m->layers[i]->params[p];
             st = m->comm->bcast(m->comm, pr->w, pr->n * sizeof(float), 0, err);
             nnl_tensor_bump_version(pr->wt);
+        }
+    /* Each rank its own dropout masks: the layers' streams are alike on
+     * every rank (the same seed), which would drop the same units for the
+     * i-th row of every rank's share. Rank 0 keeps its stream, as one
+     * process would have it. */
+    if (m->comm->rank > 0)
+        for (size_t i = 0; i < m->nlayers; i++) {
+            nnl_layer *l = m->layers[i];
+            nnl_rng *r = l->ops->rng ? l->ops->rng(l) : NULL;
+            if (r) {
+                uint64_t seed = ((uint64_t)nnl_rng_u32(r) << 32) | nnl_rng_u32(r);
+                nnl_rng_seed(r, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)m->comm->rank));
+            }
         }
     nnl_optim *o = m->opt;
     if (st == NNL_OK)
@@ -450,11 +480,11 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
         nnl_rng *g = nnl_rng_global();
         uint64_t seed = ((uint64_t)nnl_rng_u32(g) << 32) | nnl_rng_u32(g);
         if (over) {
-            double same[6] = {(double)ntrain, (double)nval, (double)o->batch_size,
+            double same[8] = {(double)ntrain, (double)nval, (double)o->batch_size,
                               (double)o->epochs, (double)o->initial_epoch,
-                              (double)m->opt->nslots};
+                              (double)m->opt->nslots, sample_sum(x), sample_sum(y)};
             /* every rank shuffles by rank 0's order */
-            if ((st = check_same(m, same, 6, err)) != NNL_OK ||
+            if ((st = check_same(m, same, 8, err)) != NNL_OK ||
                 (st = m->comm->bcast(m->comm, &seed, sizeof seed, 0, err)) != NNL_OK ||
                 (st = share_state(m, err)) != NNL_OK) {
                 nnl_free(idx);

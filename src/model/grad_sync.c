@@ -124,3 +124,9 @@ nnl_status nnl_sync_end(nnl_model *m, nnl_error *err)
         }
     return NNL_OK;
 }
+
+void nnl_sync_abandon(nnl_model *m)
+{
+    nnl_error ignored;
+    m->comm->finish(m->comm, &ignored);
+}

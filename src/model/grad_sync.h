@@ -23,4 +23,9 @@ nnl_status nnl_sync_layer(nnl_model *m, size_t i, nnl_error *err);
  * back into the gradients and state. */
 nnl_status nnl_sync_end(nnl_model *m, nnl_error *err);
 
+/* A step that failed in its backward pass: waits for the buckets it
+ * started (the other ranks sum them too), so that none is left writing
+ * into the model's arrays; the error is the caller's. */
+void nnl_sync_abandon(nnl_model *m);
+
 #endif

@@ -544,7 +544,7 @@ static void add_reg_grads(nnl_layer *l, float scale)
 
 static int over_ranks(const nnl_model *m)
 {
-    return m->comm && m->comm->size > 1;
+    return nnl_comm_active(m->comm);
 }
 
 /* The step's gradients; with sync, each layer's are handed to the ranks'
@@ -577,8 +577,11 @@ static nnl_status grads(nnl_model *m, size_t n, size_t ycols, double *loss, int 
             st = nnl_layer_backward(l, n, m->acts[i], m->acts[i + 1], m->grads[i + 1],
                                     i ? m->grads[i] : NULL, err);
         }
-        if (st != NNL_OK)
+        if (st != NNL_OK) {
+            if (sync)
+                nnl_sync_abandon(m);
             return st;
+        }
         for (size_t j = top + 1; j-- > i;) {
             add_reg_grads(m->layers[j], scale);
             if (sync && (st = nnl_sync_layer(m, j, err)) != NNL_OK)

@@ -38,7 +38,7 @@ nnl_status nnl_model_on_batch(nnl_model *m, const nnl_tensor *x, const nnl_tenso
     nnl_model_reset_metrics(m);
     /* Over ranks the batch is the global one: each rank takes its share. */
     size_t first = 0, cnt = n;
-    int over = m->comm && m->comm->size > 1;
+    int over = nnl_comm_active(m->comm);
     if (over)
         nnl_comm_shard(n, m->comm->rank, m->comm->size, &first, &cnt);
     size_t xs = x->numel / n;

@@ -70,7 +70,7 @@ H.test("every public function has an entry", function()
   local places = {
     {nn, "nn."}, {nn.data, "nn.data."}, {nn.plot, "nn.plot."},
     {nn.callbacks, "nn.callbacks."}, {nn.optimizers, "nn.optimizers."},
-    {nn.losses, "nn.losses."}, {nn.explain, "nn.explain."},
+    {nn.losses, "nn.losses."}, {nn.explain, "nn.explain."}, {nn.dist, "nn.dist."},
     {nn.Tensor, "Tensor:"}, {nn.Model, "model:"}, {model_mt.__methods, "model:"},
     {layer_mt.__methods, "layer:"}, {nn.History, "history:"},
     {getmetatable(nn.optimizers.SGD{}).__index, "Optimizer:"},
