@@ -6,7 +6,9 @@
 -- rows each (batch_size = 128 / N, a rank's), with 2 / N threads a rank
 -- (BENCH_THREADS_TOTAL), as the peer does.
 -- NNLUA_DIST_OVERLAP=0 in the environment starts the gradient buckets only
--- after the backward pass (no overlap), for comparison.
+-- after the backward pass (no overlap), for comparison; NNLUA_DIST_PROGRESS=poll
+-- has the main thread start and poll them between layers instead of the
+-- progress thread (both read by nnlua; the line says which).
 -- Timed: BENCH_WARMUP (10) untimed batches, then BENCH_ROUNDS (5) calls of
 -- model:fit (epochs = 1, verbose = 0) over [steps] / rounds batches each,
 -- from a barrier to the end of fit on rank 0; a round's step time is its
@@ -20,7 +22,7 @@
 -- from other jobs only adds time, so the fastest round is the closest to
 -- an undisturbed one.
 -- Prints one line on rank 0:
---   nnlua-dist model=<mlp|cnn> ranks=<n> threads=<t> batch=<b> global_batch=<g> overlap=<0|1> steps=<s> step_ms=<m> min_ms=<a> max_ms=<b> wait_ms=<w> reduce_ms=<r> best_wait_ms=<w> best_reduce_ms=<r> buckets_per_step=<k> kb_per_step=<kb> share=<s> loss=<l>
+--   nnlua-dist model=<mlp|cnn> ranks=<n> threads=<t> batch=<b> global_batch=<g> overlap=<0|1> progress=<thread|poll> steps=<s> step_ms=<m> min_ms=<a> max_ms=<b> wait_ms=<w> reduce_ms=<r> best_wait_ms=<w> best_reduce_ms=<r> buckets_per_step=<k> kb_per_step=<kb> share=<s> loss=<l>
 -- (the stats fields are "-" in an nnlua without nn.dist.stats).
 -- Usage: [mpirun -np N] nnlua bench/dist.lua [mlp|cnn] [steps]
 local what = arg and arg[1] or "mlp"
@@ -120,8 +122,9 @@ if main then
   end
   local wait = median("wait")
   print(string.format(
-    "nnlua-dist model=%s ranks=%d threads=%d batch=%d global_batch=%d overlap=%s steps=%d step_ms=%.3f min_ms=%.3f max_ms=%.3f wait_ms=%s reduce_ms=%s best_wait_ms=%s best_reduce_ms=%s buckets_per_step=%s kb_per_step=%s share=%s loss=%s",
+    "nnlua-dist model=%s ranks=%d threads=%d batch=%d global_batch=%d overlap=%s progress=%s steps=%d step_ms=%.3f min_ms=%.3f max_ms=%.3f wait_ms=%s reduce_ms=%s best_wait_ms=%s best_reduce_ms=%s buckets_per_step=%s kb_per_step=%s share=%s loss=%s",
     what, size, threads, G // size, G, os.getenv("NNLUA_DIST_OVERLAP") == "0" and "0" or "1",
+    os.getenv("NNLUA_DIST_PROGRESS") == "poll" and "poll" or "thread",
     per * rounds, 1e3 * med, 1e3 * best.t, 1e3 * worst.t,
     f(wait, 1e3), f(median("reduce"), 1e3), f(best.wait, 1e3), f(best.reduce, 1e3),
     f(median("buckets"), 1, "%.1f"), f(median("bytes"), 1 / 1024, "%.1f"),

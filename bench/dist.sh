@@ -9,6 +9,9 @@
 #   nnlua 2 ranks     mpirun -np 2 build/nnlua bench/dist.lua M, overlap on
 #   nnlua 2, no ovl.  the same with NNLUA_DIST_OVERLAP=0 (buckets start after
 #                     the backward pass)
+#   nnlua 2, poll     NNLUA_DIST_PROGRESS=poll (buckets started and polled
+#                     between layers by the main thread, not by the progress
+#                     thread), with and without overlap
 #   torch 1 rank      bench/dist_torch.py 1 M
 #   torch 2 ranks     bench/dist_torch.py 2 M (DDP, gloo: ddp, no_sync and
 #                     serial-allreduce variants in one run)
@@ -62,7 +65,9 @@ fi
 
 run() { # run CMD...: appends its result lines to the log and stderr
   local out
-  if ! out=$("$@" 2>&1); then
+  # A bound on every run (BENCH_RUN_TIMEOUT seconds): a peer rank once hung
+  # after its last collective.
+  if ! out=$(timeout "${BENCH_RUN_TIMEOUT:-600}" "$@" 2>&1); then
     echo "dist.sh: failed: $*" >&2; echo "$out" | tail -5 >&2; return 0
   fi
   echo "$out" | grep -E '^(nnlua|torch|mpi)-' | tee -a "$log" | sed 's/^/  /' >&2
@@ -86,6 +91,11 @@ ours() { # ours MODEL
   if [ "$have_mpi" = 1 ]; then
     run "${mpi[@]}" -x OMP_WAIT_POLICY "$nnlua" "$here/dist.lua" "$1"
     run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_OVERLAP=0 "$nnlua" "$here/dist.lua" "$1"
+    # The buckets started and polled from the main thread between layers
+    # instead of by the progress thread.
+    run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_PROGRESS=poll "$nnlua" "$here/dist.lua" "$1"
+    run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_PROGRESS=poll -x NNLUA_DIST_OVERLAP=0 \
+      "$nnlua" "$here/dist.lua" "$1"
   fi
 }
 theirs() { # theirs MODEL

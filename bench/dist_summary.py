@@ -61,7 +61,8 @@ def main(path):
         elif head == "nnlua-dist":
             key = ("nnlua", d["model"], int(d["ranks"]),
                    ("" if d["threads"] == 2 else "compute of a rank") if d["ranks"] == 1
-                   else "overlap" if d.get("overlap") == 1 else "no overlap")
+                   else ("overlap" if d.get("overlap") == 1 else "no overlap")
+                   + (", poll" if d.get("progress") == "poll" else ""))
             runs.setdefault(key, []).append(d)
         elif head == "torch-dist":
             b = d.get("bucket_kb")
@@ -97,15 +98,17 @@ def main(path):
                      fmt(step), fastest, fmt(exp), "%.3f" % med(bexp) if bexp else "-", share,
                      fmt(red), su))
         print()
-        on = runs.get(("nnlua", model, 2, "overlap"), [])
-        off = runs.get(("nnlua", model, 2, "no overlap"), [])
-        if on and off:
+        for suffix in ("", ", poll"):
+            on = runs.get(("nnlua", model, 2, "overlap" + suffix), [])
+            off = runs.get(("nnlua", model, 2, "no overlap" + suffix), [])
+            if not (on and off):
+                continue
             won, bon, _ = exposed("nnlua", on)
             woff, boff, _ = exposed("nnlua", off)
             if won and woff and med(woff) > 0:
-                print("nnlua overlap achieved: 1 - %.3f / %.3f ms = %.2f; fastest rounds: 1 - %.3f / %.3f = %.2f"
+                print("nnlua%s overlap achieved: 1 - %.3f / %.3f ms = %.2f; fastest rounds: 1 - %.3f / %.3f = %.2f"
                       " (buckets a step %s, KB a step %s)"
-                      % (med(won), med(woff), 1 - med(won) / med(woff), med(bon), med(boff),
+                      % (suffix, med(won), med(woff), 1 - med(won) / med(woff), med(bon), med(boff),
                          1 - med(bon) / med(boff), on[0].get("buckets_per_step"), on[0].get("kb_per_step")))
         for k in keys:
             if k[0] == "torch" and k[2] > 1:

@@ -236,7 +236,8 @@ def train(rank, ranks, port, model_name):
         else:
             line += " best_ms=%.3f" % (1e3 * min(times["step"]))
         print(line + " loss=%.4f" % loss.item(), flush=True)
-    dist.destroy_process_group()
+    # No destroy_process_group(): a rank hung in it once, after its last
+    # collective, and held mp.spawn's join; the process exit ends the group.
 
 
 def grad_sizes():
@@ -276,7 +277,8 @@ def allreduce(rank, ranks, port, _):
         print("torch-allreduce-fit ranks=%d alpha_us=%.2f beta_ns_per_byte=%.4f gbytes_per_s=%.2f"
               % (ranks, alpha * 1e6, beta * 1e9, 1e-9 / beta if beta > 0 else float("nan")),
               flush=True)
-    dist.destroy_process_group()
+    # No destroy_process_group(): a rank hung in it once, after its last
+    # collective, and held mp.spawn's join; the process exit ends the group.
 
 
 def free_port():

@@ -115,7 +115,8 @@ def step_ms_fields(path):
         elif w[0] == "mpi-iallreduce" and float(d["compute_ms"]) == 0:
             out["nbc"][d["grad"]] = float(d["wait_ms"]) / float(d["blocking_ms"])
         elif w[0] == "nnlua-dist" and d["ranks"] == "2" and d.get("wait_ms", "-") != "-":
-            out["nnlua"].setdefault((d["model"], d["overlap"]), []).append(d)
+            mode = d["overlap"] + ("poll" if d.get("progress") == "poll" else "")
+            out["nnlua"].setdefault((d["model"], mode), []).append(d)
         elif w[0] == "nnlua-dist" and d["ranks"] == "1" and d["threads"] == "1":
             out["nnlua"].setdefault((d["model"], "alone"), []).append(d)
     return out
@@ -129,14 +130,24 @@ def check(path):
     print("fitted on this machine: alpha %.2f us, bandwidth %.2f GB/s (Open MPI, 2 ranks, shared memory)"
           % (alpha * 1e6, bw / 1e9))
     med = statistics.median
+    # The nonblocking call's cost over the blocking one's, the median of the
+    # gradient sizes' (both near 0.9 MB; one measurement of each is noisy).
+    nbc = statistics.median(f["nbc"].values()) if f["nbc"] else 1.0
     for model in ("mlp", "cnn"):
-        nbc = f["nbc"].get(model, 1.0)
-        on = f["nnlua"].get((model, "1"), [])
-        off = f["nnlua"].get((model, "0"), [])
-        if not on:
-            print("%s: no nnlua 2-rank runs in the log" % model)
-            continue
         alone = f["nnlua"].get((model, "alone"), [])
+        for prog in ("", "poll"):
+            check_model(f, model, prog, alone, alpha, bw, nbc)
+
+
+def check_model(f, model, prog, alone, alpha, bw, nbc):
+    """check's lines for one model and progress mode ("" the progress
+    thread, "poll" NNLUA_DIST_PROGRESS=poll)."""
+    med = statistics.median
+    if True:
+        on = f["nnlua"].get((model, "1" + prog), [])
+        off = f["nnlua"].get((model, "0" + prog), [])
+        if not on:
+            return
         # Medians of the runs' medians, and of the runs' fastest rounds.
         for label, sk, wk, rk in (("median rounds", "step_ms", "wait_ms", "reduce_ms"),
                                   ("fastest rounds", "min_ms", "best_wait_ms", "best_reduce_ms")):
@@ -149,10 +160,10 @@ def check(path):
             e_on, nb, full = exposed(model, tc, 2, alpha, bw, True, nbc)
             e_off, _, _ = exposed(model, tc, 2, alpha, bw, False, nbc)
             logs = LOG_REDUCTIONS * 1 * alpha  # log2 2 = 1 step each
-            line = ("%s, %s: compute %.3f ms (a rank's batch alone), %d buckets, one blocking allreduce of "
+            line = ("%s%s, %s: compute %.3f ms (a rank's batch alone), %d buckets, one blocking allreduce of "
                     "all %.3f ms, nonblocking factor %.2f; PREDICTED exposed %.3f ms with overlap, %.3f "
                     "without, log reductions %.3f, step %.3f; MEASURED exposed %.3f"
-                    % (model, label, tc * 1e3, nb, full * 1e3, nbc, e_on * 1e3, e_off * 1e3,
+                    % (model, " (progress poll)" if prog else "", label, tc * 1e3, nb, full * 1e3, nbc, e_on * 1e3, e_off * 1e3,
                        logs * 1e3, (tc + e_on + logs) * 1e3, wait_on))
             if off and all(wk in d for d in off):
                 line += ", %.3f without" % med([float(d[wk]) for d in off])
