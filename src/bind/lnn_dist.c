@@ -110,7 +110,9 @@ static int l_allgather(lua_State *L)
     nnl_error err;
     if (nnl_dist_allreduce_d(rows, (size_t)size, NNL_COMM_SUM, &err) != NNL_OK)
         return nnl_lua_raise_in(L, "nn.dist.allgather", &err);
-    size_t per = t->shape[0] ? t->numel / t->shape[0] : 1, total = 0;
+    size_t per = 1, total = 0; /* from the shape: a rank may give no rows */
+    for (int i = 1; i < t->ndim; i++)
+        per *= t->shape[i];
     for (int r = 0; r < size; r++) {
         counts[r] = (size_t)rows[r] * per;
         total += (size_t)rows[r];

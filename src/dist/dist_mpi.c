@@ -29,6 +29,7 @@ static struct {
     double timeout;
     MPI_Request pending[MAX_PENDING];
     int npending;
+    int progress_rc;              /* an error MPI_Testall gave between layers */
     nnl_comm comm;
     nnl_dist_stats stats;
 } D = {.size = 1};
@@ -49,9 +50,27 @@ static void pause_for(long ns)
 static nnl_status mpi_fail(nnl_error *err, int rc, const char *what)
 {
     char msg[MPI_MAX_ERROR_STRING] = "";
-    int len = 0;
+    int len = 0, cls = 0;
     MPI_Error_string(rc, msg, &len);
-    return nnl_fail(err, NNL_ERR_IO, "%s failed on rank %d: %s", what, D.rank, msg);
+    MPI_Error_class(rc, &cls);
+    /* what a collective the other ranks called with other counts gives */
+    const char *hint = cls == MPI_ERR_TRUNCATE
+                           ? " (the ranks' collective calls no longer pair up: did a rank "
+                             "catch an error in fit, evaluate or predict and go on?)"
+                           : "";
+    return nnl_fail(err, NNL_ERR_IO, "%s failed on rank %d: %s%s", what, D.rank, msg, hint);
+}
+
+/* The error of the first of reqs[0..n) that failed (MPI_Testall said
+ * MPI_ERR_IN_STATUS). */
+static int first_error(int rc, const MPI_Status *st, int n)
+{
+    if (rc != MPI_ERR_IN_STATUS)
+        return rc;
+    for (int i = 0; i < n; i++)
+        if (st[i].MPI_ERROR != MPI_SUCCESS && st[i].MPI_ERROR != MPI_ERR_PENDING)
+            return st[i].MPI_ERROR;
+    return rc;
 }
 
 /* Reads the "I ended" messages that have come; fails when a rank ended
@@ -93,9 +112,10 @@ static nnl_status wait_all(MPI_Request *reqs, int n, const char *what, nnl_error
     long ns = 0;
     for (unsigned long spins = 0;; spins++) {
         int flag = 0;
-        int rc = MPI_Testall(n, reqs, &flag, MPI_STATUSES_IGNORE);
+        MPI_Status sts[MAX_PENDING];
+        int rc = MPI_Testall(n, reqs, &flag, sts);
         if (rc != MPI_SUCCESS)
-            return mpi_fail(err, rc, what);
+            return mpi_fail(err, first_error(rc, sts, n), what);
         if (flag)
             return NNL_OK;
         if (spins % 256 != 255)
@@ -297,9 +317,10 @@ static void *progress_main(void *arg)
         int flag = 0;
         nnl_status st = NNL_OK;
         if (!P.failed) {
-            int rc = MPI_Testall(n, D.pending, &flag, MPI_STATUSES_IGNORE);
+            MPI_Status sts[MAX_PENDING];
+            int rc = MPI_Testall(n, D.pending, &flag, sts);
             if (rc != MPI_SUCCESS)
-                st = mpi_fail(&P.err, rc, "the gradient buckets");
+                st = mpi_fail(&P.err, first_error(rc, sts, n), "the gradient buckets");
         }
         if (st == NNL_OK && !flag && waiting && !P.failed) {
             /* the deadline and the ranks that ended count while the main
@@ -369,8 +390,13 @@ static void c_progress(nnl_comm *c)
 {
     (void)c;
     int flag;
-    if (!P.on && D.npending)
-        MPI_Testall(D.npending, D.pending, &flag, MPI_STATUSES_IGNORE);
+    MPI_Status sts[MAX_PENDING];
+    if (!P.on && D.npending && !D.progress_rc) {
+        /* a bucket that failed here is freed: finish reports it */
+        int rc = MPI_Testall(D.npending, D.pending, &flag, sts);
+        if (rc != MPI_SUCCESS)
+            D.progress_rc = first_error(rc, sts, D.npending);
+    }
 }
 
 static nnl_status c_finish(nnl_comm *c, nnl_error *err)
@@ -393,8 +419,10 @@ static nnl_status c_finish(nnl_comm *c, nnl_error *err)
         }
         pthread_mutex_unlock(&P.mu);
     } else {
-        st = wait_all(D.pending, D.npending, "the gradient buckets", err);
+        st = D.progress_rc ? mpi_fail(err, D.progress_rc, "the gradient buckets")
+                           : wait_all(D.pending, D.npending, "the gradient buckets", err);
         D.npending = 0;
+        D.progress_rc = 0;
     }
     D.stats.steps++;
     D.stats.wait_seconds += now() - t0;
@@ -476,6 +504,9 @@ nnl_status nnl_dist_init(nnl_error *err)
     MPI_Comm_dup(MPI_COMM_WORLD, &D.ctrl);
     MPI_Comm_set_errhandler(D.world, MPI_ERRORS_RETURN);
     MPI_Comm_set_errhandler(D.ctrl, MPI_ERRORS_RETURN);
+    /* Open MPI reports a request's failure in MPI_Testall (a collective
+     * the other ranks called with other counts) on the world's handler */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(D.world, &D.rank);
     MPI_Comm_size(D.world, &D.size);
     D.peer_done = nnl_malloc((size_t)D.size * sizeof *D.peer_done);

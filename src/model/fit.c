@@ -156,15 +156,38 @@ static void fill_logs_from(nnl_model *m, nnl_logs *logs, size_t base, const doub
     }
 }
 
+/* A callback that failed on this rank over ranks: fit goes on to the
+ * next point where the ranks agree (agree_stop), so that every rank
+ * leaves fit there instead of the others waiting for it in a step. */
+typedef struct cb_failure {
+    int failed;
+    nnl_status st;
+    nnl_error e;
+} cb_failure;
+
 /* Whether any rank wants to stop (a callback, stop_training, Ctrl-C):
- * they stop together, or the others would wait for it forever. */
-static nnl_status agree_stop(nnl_model *m, int *stop, int *interrupted, nnl_error *err)
+ * they stop together, or the others would wait for it forever. A callback
+ * that failed on any rank fails fit on every rank: the failed rank with
+ * its own error, the others naming the lowest failed rank. */
+static nnl_status agree_stop(nnl_model *m, int *stop, int *interrupted, const cb_failure *f,
+                             nnl_error *err)
 {
-    double v[2] = {*stop, *interrupted};
-    nnl_status st = m->comm->allreduce(m->comm, v, 2, NNL_COMM_DOUBLE, NNL_COMM_MAX, err);
+    int size = m->comm->size;
+    double v[3] = {*stop, *interrupted, f->failed ? (double)(size - m->comm->rank) : 0.0};
+    nnl_status st = m->comm->allreduce(m->comm, v, 3, NNL_COMM_DOUBLE, NNL_COMM_MAX, err);
+    if (st != NNL_OK)
+        return st;
     *stop = v[0] > 0.0;
     *interrupted = v[1] > 0.0;
-    return st;
+    if (v[2] == 0.0)
+        return NNL_OK;
+    if (f->failed) {
+        if (err)
+            *err = f->e;
+        return f->st;
+    }
+    return nnl_fail(err, NNL_ERR_ARG, "rank %d failed in a callback (its message says why): "
+                    "fit stops on every rank", size - (int)v[2]);
 }
 
 /* Every rank must train on the same data with the same options: each
@@ -192,18 +215,6 @@ static nnl_status check_same(nnl_model *m, const double *mine, size_t n, nnl_err
                             "fit with the same data, options and model (fit gives each rank "
                             "its share of every batch)", what[i], lo[i], hi[i]);
     return NNL_OK;
-}
-
-/* A checksum of up to 65536 of t's values, evenly spaced: ranks that
- * loaded different data (each its own part of a data set: fit shards the
- * data itself) differ in it. */
-static double sample_sum(const nnl_tensor *t)
-{
-    size_t step = t->numel > 65536 ? t->numel / 65536 : 1;
-    double s = 0.0;
-    for (size_t i = 0; i < t->numel; i += step)
-        s += (double)t->data[i] * (double)(1 + i % 7);
-    return s;
 }
 
 /* Rank 0's weights, moving statistics and optimizer state to every rank,
@@ -365,7 +376,15 @@ static nnl_status validate(nnl_model *m, const nnl_tensor *vx, const nnl_tensor 
         nnl_cb_result r_ = (call);                                     \
         if (r_ == NNL_CB_ERROR) {                                      \
             st = err && err->code != NNL_OK ? err->code : NNL_ERR_ARG; \
-            goto done;                                                 \
+            if (!over)                                                 \
+                goto done;                                             \
+            if (!fail.failed) { /* to the next agree_stop */           \
+                fail.failed = 1;                                       \
+                fail.st = st;                                          \
+                if (err)                                               \
+                    fail.e = *err;                                     \
+            }                                                          \
+            st = NNL_OK;                                               \
         }                                                              \
         if (r_ == NNL_CB_STOP)                                         \
             stop = 1;                                                  \
@@ -436,7 +455,9 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
      * rank takes its share: the same steps as one process with that batch. */
     int over = over_ranks(m);
     size_t nranks = over ? (size_t)m->comm->size : 1;
-    size_t gbs = o->batch_size < ntrain / nranks ? o->batch_size * nranks : ntrain;
+    /* batch_size * nranks < ntrain, without the product (which may wrap):
+     * rounding ntrain / nranks down instead made N*B+1 rows one batch */
+    size_t gbs = o->batch_size <= (ntrain - 1) / nranks ? o->batch_size * nranks : ntrain;
     size_t bs = (gbs + nranks - 1) / nranks;
     size_t vbs = nval && o->batch_size < nval ? o->batch_size : (nval ? nval : 1);
     size_t cap = bs > vbs ? bs : vbs;
@@ -482,7 +503,8 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
         if (over) {
             double same[8] = {(double)ntrain, (double)nval, (double)o->batch_size,
                               (double)o->epochs, (double)o->initial_epoch,
-                              (double)m->opt->nslots, sample_sum(x), sample_sum(y)};
+                              (double)m->opt->nslots, nnl_model_sample_sum(x),
+                              nnl_model_sample_sum(y)};
             /* every rank shuffles by rank 0's order */
             if ((st = check_same(m, same, 8, err)) != NNL_OK ||
                 (st = m->comm->bcast(m->comm, &seed, sizeof seed, 0, err)) != NNL_OK ||
@@ -511,17 +533,18 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
         }
     }
     int stop = 0;
+    cb_failure fail = {0};
     m->stop_training = 0;
     nnl_interrupt_clear();
     if (cb->train_begin)
         RUN_CB(cb->train_begin(cb->ud, &info, err));
-    if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+    if (over && (st = agree_stop(m, &stop, &h->interrupted, &fail, err)) != NNL_OK)
         goto done;
 
     for (size_t epoch = o->initial_epoch + 1; epoch <= o->epochs && !stop; epoch++) {
         if (cb->epoch_begin)
             RUN_CB(cb->epoch_begin(cb->ud, epoch, err));
-        if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+        if (over && (st = agree_stop(m, &stop, &h->interrupted, &fail, err)) != NNL_OK)
             goto done;
         if (stop)
             break;
@@ -564,7 +587,7 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                 h->interrupted = 1;
                 stop = 1;
             }
-            if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+            if (over && (st = agree_stop(m, &stop, &h->interrupted, &fail, err)) != NNL_OK)
                 goto done;
             if (stop)
                 break;
@@ -585,11 +608,13 @@ nnl_status nnl_model_fit(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
             h->interrupted = 1;
             stop = 1;
         }
-        if (over && (st = agree_stop(m, &stop, &h->interrupted, err)) != NNL_OK)
+        if (over && (st = agree_stop(m, &stop, &h->interrupted, &fail, err)) != NNL_OK)
             goto done;
     }
     if (cb->train_end)
         RUN_CB(cb->train_end(cb->ud, &logs, err));
+    if (over && (st = agree_stop(m, &stop, &h->interrupted, &fail, err)) != NNL_OK)
+        goto done;
 done:
     if (stop && !h->interrupted)
         h->stopped = 1;

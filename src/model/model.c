@@ -731,7 +731,8 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
                  m->nlayers);
         return NULL;
     }
-    if (nnl_model_check_x(m, x, "", err) != NNL_OK)
+    if (nnl_model_check_x(m, x, "", err) != NNL_OK ||
+        nnl_model_check_ranks(m, x, NULL, upto, "predict", err) != NNL_OK)
         return NULL;
     size_t n = x->shape[0];
     if (batch_size == 0)
@@ -779,6 +780,42 @@ nnl_tensor *nnl_model_predict_upto(nnl_model *m, const nnl_tensor *x, size_t bat
     return out;
 }
 
+double nnl_model_sample_sum(const nnl_tensor *t)
+{
+    size_t step = t->numel > 65536 ? t->numel / 65536 : 1;
+    double s = 0.0;
+    for (size_t i = 0; i < t->numel; i += step)
+        if (isfinite(t->data[i]))
+            s += (double)t->data[i] * (double)(1 + i % 7);
+    return s;
+}
+
+/* Each rank takes its share of the rows it was given: a rank given fewer
+ * rows would read past them, and one given other rows makes a result of
+ * nobody's data. One collective: the maximum of v and of -v. */
+nnl_status nnl_model_check_ranks(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                                 size_t upto, const char *what, nnl_error *err)
+{
+    if (!over_ranks(m))
+        return NNL_OK;
+    enum { K = 4 };
+    double v[2 * K] = {(double)x->shape[0], nnl_model_sample_sum(x),
+                       y ? nnl_model_sample_sum(y) : 0.0, (double)upto};
+    for (int i = 0; i < K; i++)
+        v[K + i] = -v[i];
+    nnl_status st = m->comm->allreduce(m->comm, v, 2 * K, NNL_COMM_DOUBLE, NNL_COMM_MAX, err);
+    if (st != NNL_OK)
+        return st;
+    static const char *names[K] = {"number of samples", "values of x (a sample of them)",
+                                   "values of y (a sample of them)", "layer (upto)"};
+    for (int i = 0; i < K; i++)
+        if (v[i] != -v[K + i])
+            return nnl_fail(err, NNL_ERR_ARG, "the ranks disagree on the %s (%.10g to %.10g): "
+                            "every rank must call %s with the same data (each takes its "
+                            "share of the rows)", names[i], -v[K + i], v[i], what);
+    return NNL_OK;
+}
+
 /* Both the batch runs (evaluate, train_on_batch/test_on_batch) start by
  * checking the pair and resetting the metrics, and end with the same logs. */
 nnl_status nnl_model_check_pair(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
@@ -796,6 +833,9 @@ nnl_status nnl_model_check_pair(nnl_model *m, const nnl_tensor *x, const nnl_ten
         st = nnl_model_check_y(m, x, y, "", ycols, err);
     if (st != NNL_OK && !was_built && m->built) /* built from a bad pair: undo */
         nnl_model_unbuild(m);
+    if (st == NNL_OK)
+        st = nnl_model_check_ranks(m, x, y, 0, "evaluate, train_on_batch and test_on_batch",
+                                   err);
     return st;
 }
 

@@ -177,6 +177,16 @@ nnl_status nnl_model_evaluate(nnl_model *m, const nnl_tensor *x, const nnl_tenso
  * model built from a bad pair is unbuilt again); *ycols as check_y. */
 nnl_status nnl_model_check_pair(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                                 size_t *ycols, nnl_error *err);
+/* A checksum of up to 65536 of t's values, evenly spaced, the values
+ * that are not finite left out (NaN would differ from itself): ranks that
+ * hold different data differ in it. */
+double nnl_model_sample_sum(const nnl_tensor *t);
+/* Over the model's ranks (collective): fails on every rank alike unless
+ * every rank passed as many rows of x (and y, when not NULL) with the
+ * same sample sums, and the same upto (predict's layer; 0 for the rest);
+ * `what` names the call in the message. */
+nnl_status nnl_model_check_ranks(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
+                                 size_t upto, const char *what, nnl_error *err);
 /* Resolves (by the loss and output width) and zeroes every metric. */
 void nnl_model_reset_metrics(nnl_model *m);
 /* Over the model's ranks: sums *total (a loss total) and every metric's
