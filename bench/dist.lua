@@ -124,7 +124,7 @@ if main then
   print(string.format(
     "nnlua-dist model=%s ranks=%d threads=%d batch=%d global_batch=%d overlap=%s progress=%s steps=%d step_ms=%.3f min_ms=%.3f max_ms=%.3f wait_ms=%s reduce_ms=%s best_wait_ms=%s best_reduce_ms=%s buckets_per_step=%s kb_per_step=%s share=%s loss=%s",
     what, size, threads, G // size, G, os.getenv("NNLUA_DIST_OVERLAP") == "0" and "0" or "1",
-    os.getenv("NNLUA_DIST_PROGRESS") == "poll" and "poll" or "thread",
+    nn.dist.size() > 1 and nn.dist.stats().progress or "none",
     per * rounds, 1e3 * med, 1e3 * best.t, 1e3 * worst.t,
     f(wait, 1e3), f(median("reduce"), 1e3), f(best.wait, 1e3), f(best.reduce, 1e3),
     f(median("buckets"), 1, "%.1f"), f(median("bytes"), 1 / 1024, "%.1f"),

@@ -6,12 +6,14 @@
 #   nnlua 1 rank      build/nnlua bench/dist.lua M      (no mpirun)
 #   nnlua compute     the same with batch 64 and 1 thread: a rank's compute
 #                     at 2 ranks, alone (docs/scaling.md's T_compute(64))
-#   nnlua 2 ranks     mpirun -np 2 build/nnlua bench/dist.lua M, overlap on
+#   nnlua 2 ranks     mpirun -np 2 build/nnlua bench/dist.lua M, overlap on,
+#                     NNLUA_DIST_PROGRESS=thread (a progress thread moves the
+#                     buckets)
 #   nnlua 2, no ovl.  the same with NNLUA_DIST_OVERLAP=0 (buckets start after
 #                     the backward pass)
 #   nnlua 2, poll     NNLUA_DIST_PROGRESS=poll (buckets started and polled
-#                     between layers by the main thread, not by the progress
-#                     thread), with and without overlap
+#                     between layers by the main thread: the default when
+#                     the ranks use every core), with and without overlap
 #   torch 1 rank      bench/dist_torch.py 1 M
 #   torch 2 ranks     bench/dist_torch.py 2 M (DDP, gloo: ddp, no_sync and
 #                     serial-allreduce variants in one run)
@@ -89,13 +91,14 @@ ours() { # ours MODEL
   # One rank's compute at 2 ranks, alone: batch 64, 1 thread (the model's T_compute).
   BENCH_GLOBAL_BATCH=64 BENCH_THREADS_TOTAL=1 run "$nnlua" "$here/dist.lua" "$1"
   if [ "$have_mpi" = 1 ]; then
-    run "${mpi[@]}" -x OMP_WAIT_POLICY "$nnlua" "$here/dist.lua" "$1"
-    run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_OVERLAP=0 "$nnlua" "$here/dist.lua" "$1"
-    # The buckets started and polled from the main thread between layers
-    # instead of by the progress thread.
-    run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_PROGRESS=poll "$nnlua" "$here/dist.lua" "$1"
-    run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_PROGRESS=poll -x NNLUA_DIST_OVERLAP=0 \
-      "$nnlua" "$here/dist.lua" "$1"
+    # The buckets moved by a progress thread, and started and polled from
+    # the main thread between layers (the default when the ranks use every
+    # core, as here), each with and without overlap.
+    for p in thread poll; do
+      run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_PROGRESS=$p "$nnlua" "$here/dist.lua" "$1"
+      run "${mpi[@]}" -x OMP_WAIT_POLICY -x NNLUA_DIST_PROGRESS=$p -x NNLUA_DIST_OVERLAP=0 \
+        "$nnlua" "$here/dist.lua" "$1"
+    done
   fi
 }
 theirs() { # theirs MODEL
