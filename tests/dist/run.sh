@@ -11,7 +11,7 @@ NAME=$2
 DIR=$(cd "$(dirname "$0")" && pwd)
 BOUND=${NNLUA_TEST_BOUND:-120}
 # Open MPI's own allocations count as leaks under LeakSanitizer.
-export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" # the last setting wins
 # A test sets its own deadline where it wants one.
 unset NNLUA_DIST_TIMEOUT
 T=$(mktemp -d "${TMPDIR:-/tmp}/nnlua-dist.XXXXXX")
