@@ -40,14 +40,15 @@ static int l_barrier(lua_State *L)
  * (from = 1: in all but the first dimension, as allgather takes them). */
 static void check_shapes(lua_State *L, const nnl_tensor *t, int from, const char *fn)
 {
-    double lo[NNL_MAX_DIMS + 1], hi[NNL_MAX_DIMS + 1];
-    lo[0] = t->ndim;
+    nnl_comm *c = nnl_dist_comm();
+    if (!c)
+        return; /* one rank */
+    double v[NNL_MAX_DIMS + 1], lo[NNL_MAX_DIMS + 1], hi[NNL_MAX_DIMS + 1];
+    v[0] = t->ndim;
     for (int i = 0; i < NNL_MAX_DIMS; i++)
-        lo[i + 1] = i >= from && i < t->ndim ? (double)t->shape[i] : 0.0;
-    memcpy(hi, lo, sizeof hi);
+        v[i + 1] = i >= from && i < t->ndim ? (double)t->shape[i] : 0.0;
     nnl_error err;
-    if (nnl_dist_allreduce_d(lo, NNL_MAX_DIMS + 1, NNL_COMM_MIN, &err) != NNL_OK ||
-        nnl_dist_allreduce_d(hi, NNL_MAX_DIMS + 1, NNL_COMM_MAX, &err) != NNL_OK)
+    if (nnl_comm_range(c, v, NNL_MAX_DIMS + 1, lo, hi, &err) != NNL_OK)
         nnl_lua_raise_in(L, fn, &err);
     if (memcmp(lo, hi, sizeof lo) != 0) {
         char a[64];

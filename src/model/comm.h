@@ -52,6 +52,13 @@ static inline int nnl_comm_active(const nnl_comm *c)
     return c && c->size > 1 && c->solo == 0;
 }
 
+/* The smallest and largest of each of v[0..n) (n <= NNL_COMM_RANGE_MAX)
+ * over the ranks, in one collective (the maximum of v and of -v): for
+ * checks that every rank passed the same thing. */
+#define NNL_COMM_RANGE_MAX 16
+nnl_status nnl_comm_range(nnl_comm *c, const double *v, size_t n, double *lo, double *hi,
+                          nnl_error *err);
+
 /* The comm new models get (src/dist sets the world's at start; NULL: one
  * process). */
 void nnl_comm_set_default(nnl_comm *c);

@@ -133,14 +133,9 @@ static int over_ranks(const nnl_model *m)
 static nnl_status reduce_totals(nnl_model *m, double total, double seen, double *v,
                                 nnl_error *err)
 {
-    size_t k = 0;
-    v[k++] = total;
-    v[k++] = seen;
-    for (size_t i = 0; i < m->nmetrics; i++) {
-        v[k++] = m->metrics[i].num;
-        v[k++] = m->metrics[i].den;
-    }
-    return m->comm->allreduce(m->comm, v, k, NNL_COMM_DOUBLE, NNL_COMM_SUM, err);
+    v[0] = total;
+    v[1] = seen;
+    return nnl_model_sum_totals(m, v, 2, err);
 }
 
 /* logs[base..] from totals over the ranks (reduce_totals' v). */
@@ -195,11 +190,7 @@ static nnl_status agree_stop(nnl_model *m, int *stop, int *interrupted, const cb
 static nnl_status check_same(nnl_model *m, const double *mine, size_t n, nnl_error *err)
 {
     double lo[8], hi[8];
-    memcpy(lo, mine, n * sizeof *lo);
-    memcpy(hi, mine, n * sizeof *hi);
-    nnl_status st = m->comm->allreduce(m->comm, lo, n, NNL_COMM_DOUBLE, NNL_COMM_MIN, err);
-    if (st == NNL_OK)
-        st = m->comm->allreduce(m->comm, hi, n, NNL_COMM_DOUBLE, NNL_COMM_MAX, err);
+    nnl_status st = nnl_comm_range(m->comm, mine, n, lo, hi, err);
     if (st != NNL_OK)
         return st;
     static const char *what[] = {"training samples", "validation samples", "batch_size",

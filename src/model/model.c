@@ -792,27 +792,26 @@ double nnl_model_sample_sum(const nnl_tensor *t)
 
 /* Each rank takes its share of the rows it was given: a rank given fewer
  * rows would read past them, and one given other rows makes a result of
- * nobody's data. One collective: the maximum of v and of -v. */
+ * nobody's data. */
 nnl_status nnl_model_check_ranks(nnl_model *m, const nnl_tensor *x, const nnl_tensor *y,
                                  size_t upto, const char *what, nnl_error *err)
 {
     if (!over_ranks(m))
         return NNL_OK;
     enum { K = 4 };
-    double v[2 * K] = {(double)x->shape[0], nnl_model_sample_sum(x),
-                       y ? nnl_model_sample_sum(y) : 0.0, (double)upto};
-    for (int i = 0; i < K; i++)
-        v[K + i] = -v[i];
-    nnl_status st = m->comm->allreduce(m->comm, v, 2 * K, NNL_COMM_DOUBLE, NNL_COMM_MAX, err);
+    double v[K] = {(double)x->shape[0], nnl_model_sample_sum(x),
+                   y ? nnl_model_sample_sum(y) : 0.0, (double)upto};
+    double lo[K], hi[K];
+    nnl_status st = nnl_comm_range(m->comm, v, K, lo, hi, err);
     if (st != NNL_OK)
         return st;
     static const char *names[K] = {"number of samples", "values of x (a sample of them)",
                                    "values of y (a sample of them)", "layer (upto)"};
     for (int i = 0; i < K; i++)
-        if (v[i] != -v[K + i])
+        if (lo[i] != hi[i])
             return nnl_fail(err, NNL_ERR_ARG, "the ranks disagree on the %s (%.10g to %.10g): "
                             "every rank must call %s with the same data (each takes its "
-                            "share of the rows)", names[i], -v[K + i], v[i], what);
+                            "share of the rows)", names[i], lo[i], hi[i], what);
     return NNL_OK;
 }
 
@@ -859,16 +858,20 @@ void nnl_model_fill_logs(const nnl_model *m, double loss, nnl_logs *logs)
     }
 }
 
-nnl_status nnl_model_reduce_metrics(nnl_model *m, double *total, nnl_error *err)
+nnl_status nnl_model_sum_totals(const nnl_model *m, double *v, size_t lead, nnl_error *err)
 {
-    double v[1 + 2 * NNL_MODEL_MAX_METRICS];
-    size_t k = 0;
-    v[k++] = *total;
+    size_t k = lead;
     for (size_t i = 0; i < m->nmetrics; i++) {
         v[k++] = m->metrics[i].num;
         v[k++] = m->metrics[i].den;
     }
-    nnl_status st = m->comm->allreduce(m->comm, v, k, NNL_COMM_DOUBLE, NNL_COMM_SUM, err);
+    return m->comm->allreduce(m->comm, v, k, NNL_COMM_DOUBLE, NNL_COMM_SUM, err);
+}
+
+nnl_status nnl_model_reduce_metrics(nnl_model *m, double *total, nnl_error *err)
+{
+    double v[1 + 2 * NNL_MODEL_MAX_METRICS] = {*total};
+    nnl_status st = nnl_model_sum_totals(m, v, 1, err);
     if (st != NNL_OK)
         return st;
     *total = v[0];

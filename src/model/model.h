@@ -189,6 +189,10 @@ nnl_status nnl_model_check_ranks(nnl_model *m, const nnl_tensor *x, const nnl_te
                                  size_t upto, const char *what, nnl_error *err);
 /* Resolves (by the loss and output width) and zeroes every metric. */
 void nnl_model_reset_metrics(nnl_model *m);
+/* Over the model's ranks: v[0..lead) as the caller set them, then each
+ * metric's totals (num, den), summed over the ranks in place; v holds
+ * lead + 2 * nmetrics doubles. The metrics themselves are left alone. */
+nnl_status nnl_model_sum_totals(const nnl_model *m, double *v, size_t lead, nnl_error *err);
 /* Over the model's ranks: sums *total (a loss total) and every metric's
  * totals over the ranks, in place. */
 nnl_status nnl_model_reduce_metrics(nnl_model *m, double *total, nnl_error *err);
